@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control socket (AF_UNIX stream, mode 0600) for porterctl. One request line
+ * per connection, "COMMAND [ARGS] [--json]\n"; the reply is the whole
+ * response, then the server closes. Commands:
+ *   status             ports, shards, mempool
+ *   restart SHARD      restart the worker of SHARD with the current binary
+ * Replies start with "ok\n" or "error: MESSAGE\n" in text mode; in JSON mode
+ * they are one object with "ok": true/false.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "config/config.h"
+#include "primary/primary.h"
+#include "shm/names.h"
+
+#define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0 || b->oom)
+			return;
+		if ((size_t)n < room) {
+			b->len += n;
+			return;
+		}
+		size_t cap = (b->cap ? b->cap * 2 : 8192) + n;
+		char *np = realloc(b->p, cap);
+
+		if (np == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+}
+
+/* Commas between JSON members: the caller tracks first/not-first. */
+#define SEP(first) ((first) ? "" : ",")
+
+static void json_drops_port(struct sbuf *b, const struct porter_port_stats *st)
+{
+	bool first = true;
+
+	sb_printf(b, "\"drops\":{");
+	for (unsigned int r = 1; r < PDROP__COUNT; r++) {
+		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(first), porter_pdrop_name(r), st->drops[r]);
+		first = false;
+	}
+	sb_printf(b, "}");
+}
+
+static void status_json(struct primary *p, struct sbuf *b)
+{
+	const struct porter_global *g = p->g;
+	uint64_t now = now_ms();
+	char ip[16], mac[18], gw[16];
+
+	sb_printf(b, "{\"ok\":true,\"pid\":%d,\"uptime_ms\":%" PRIu64 ",\"file_prefix\":\"%s\","
+		  "\"layout\":\"%u.%u\",\"shard_count\":%u,",
+		  g->primary_pid, now - g->started_ms, p->cfg->eal.file_prefix, g->hdr.major,
+		  g->hdr.minor, p->nshards);
+	sb_printf(b, "\"mempool\":{\"size\":%u,\"in_use\":%u,\"available\":%u,\"cache\":%u},",
+		  p->pool->size, rte_mempool_in_use_count(p->pool), rte_mempool_avail_count(p->pool),
+		  p->pool->cache_size);
+	sb_printf(b, "\"ports\":[");
+	for (unsigned int i = 0; i < p->nports; i++) {
+		const struct porter_port_info *pi = &g->ports[i];
+		const struct porter_port_stats *st = &g->port_stats[i];
+		struct rte_eth_stats es = { 0 };
+
+		rte_eth_stats_get(p->port_id[i], &es);
+		porter_fmt_ipv4(pi->ipv4, ip);
+		porter_fmt_ipv4(pi->gateway, gw);
+		porter_fmt_mac(pi->mac, mac);
+		sb_printf(b, "%s{\"name\":\"%s\",\"port_id\":%u,\"mac\":\"%s\",\"ipv4\":\"%s/%u\","
+			  "\"gateway\":\"%s\",\"link\":\"%s\",\"rx_interrupts\":%s,"
+			  "\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
+			  ",\"tx_bytes\":%" PRIu64 ",\"arp_in\":%" PRIu64 ",\"arp_replies\":%" PRIu64
+			  ",\"arp_requests\":%" PRIu64 ",\"icmp_echo\":%" PRIu64
+			  ",\"tcp_steered\":%" PRIu64 ",\"nic_ipackets\":%" PRIu64
+			  ",\"nic_opackets\":%" PRIu64 ",\"nic_imissed\":%" PRIu64
+			  ",\"nic_ierrors\":%" PRIu64 ",\"nic_oerrors\":%" PRIu64 ",",
+			  SEP(i == 0), pi->name, pi->port_id, mac, ip, pi->prefix_len, gw,
+			  pi->up ? "up" : "down", p->rx_intr_fd[i] >= 0 ? "true" : "false",
+			  st->rx_frames, st->rx_bytes, st->tx_frames, st->tx_bytes, st->arp_in,
+			  st->arp_replies, st->arp_requests, st->icmp_echo, st->tcp_steered,
+			  es.ipackets, es.opackets, es.imissed, es.ierrors, es.oerrors);
+		json_drops_port(b, st);
+		sb_printf(b, "}");
+	}
+	sb_printf(b, "],\"shards\":[");
+	for (unsigned int s = 0; s < p->nshards; s++) {
+		const struct porter_slot *slot = &g->slots[s];
+		const struct porter_shard *sh = p->shards[s];
+		uint64_t hb = slot->heartbeat_ms;
+		bool first = true;
+
+		sb_printf(b, "%s{\"shard\":%u,\"pid\":%d,\"epoch\":%" PRIu64 ",\"state\":\"%s\","
+			  "\"restarts\":%u,\"uptime_ms\":%" PRIu64 ",\"lcore\":%u,\"version\":\"%.*s\","
+			  "\"heartbeat_age_ms\":%" PRId64 ",\"last_restart_gap_us\":%" PRIu64 ","
+			  "\"sleeping\":%u,\"rx_ring\":{\"depth\":%u,\"size\":%u},"
+			  "\"tx_ring\":{\"depth\":%u,\"size\":%u},"
+			  "\"enqueued\":%" PRIu64 ",\"ring_full\":%" PRIu64 ",\"wakeups_sent\":%" PRIu64
+			  ",\"rx_segments\":%" PRIu64 ",\"tx_segments\":%" PRIu64 ",\"rst_sent\":%" PRIu64
+			  ",\"wakeups\":%" PRIu64 ",\"recoveries\":%" PRIu64 ",\"recovered_mbufs\":%" PRIu64
+			  ",\"drops\":{",
+			  SEP(s == 0), s, slot->pid, slot->epoch, porter_slot_state_name(slot->state),
+			  slot->restarts,
+			  slot->state == SLOT_READY ? now - slot->ready_ms : 0, slot->lcore_id,
+			  PORTER_VERSION_LEN, slot->state == SLOT_READY ? slot->version : "",
+			  hb ? (int64_t)(now - hb) : -1, slot->last_restart_gap_us, sh->sleeping,
+			  rte_ring_count(p->rx[s]), rte_ring_get_capacity(p->rx[s]),
+			  rte_ring_count(p->tx[s]), rte_ring_get_capacity(p->tx[s]), sh->pstats.enqueued,
+			  sh->pstats.ring_full, sh->pstats.wakeups_sent, sh->wstats.rx_segments,
+			  sh->wstats.tx_segments, sh->wstats.rst_sent, sh->wstats.wakeups,
+			  sh->wstats.recoveries, sh->wstats.recovered_mbufs);
+		for (unsigned int r = 1; r < WDROP__COUNT; r++) {
+			sb_printf(b, "%s\"%s\":%" PRIu64, SEP(first), porter_wdrop_name(r),
+				  sh->wstats.drops[r]);
+			first = false;
+		}
+		sb_printf(b, "}}");
+	}
+	sb_printf(b, "],\"neighbours\":[");
+	bool first = true;
+	for (unsigned int i = 0; i < PORTER_NEIGH_SIZE; i++) {
+		const struct porter_neigh *n = &g->neigh[i];
+
+		if (n->state == NEIGH_FREE)
+			continue;
+		porter_fmt_ipv4(n->ipv4, ip);
+		porter_fmt_mac(n->mac, mac);
+		sb_printf(b, "%s{\"ipv4\":\"%s\",\"mac\":\"%s\",\"state\":\"%s\",\"port\":%u}",
+			  SEP(first), ip, mac, n->state == NEIGH_REACHABLE ? "reachable" : "incomplete",
+			  n->port);
+		first = false;
+	}
+	sb_printf(b, "],\"reta\":[");
+	for (unsigned int i = 0; i < PORTER_RETA_SIZE; i++)
+		sb_printf(b, "%s%u", SEP(i == 0), g->reta[i]);
+	sb_printf(b, "]}\n");
+}
+
+static void status_text(struct primary *p, struct sbuf *b)
+{
+	const struct porter_global *g = p->g;
+	uint64_t now = now_ms();
+	char ip[16], mac[18];
+
+	sb_printf(b, "ok\nporter-primary pid %d, up %.1f s, file prefix %s, layout %u.%u\n",
+		  g->primary_pid, (now - g->started_ms) / 1000.0, p->cfg->eal.file_prefix,
+		  g->hdr.major, g->hdr.minor);
+	sb_printf(b, "mempool: %u in use of %u (cache %u per lcore)\n\n",
+		  rte_mempool_in_use_count(p->pool), p->pool->size, p->pool->cache_size);
+	for (unsigned int i = 0; i < p->nports; i++) {
+		const struct porter_port_info *pi = &g->ports[i];
+		const struct porter_port_stats *st = &g->port_stats[i];
+
+		porter_fmt_ipv4(pi->ipv4, ip);
+		porter_fmt_mac(pi->mac, mac);
+		sb_printf(b, "port %s (ethdev %u) %s %s/%u link %s, RX %s\n", pi->name, pi->port_id,
+			  mac, ip, pi->prefix_len, pi->up ? "up" : "down",
+			  p->rx_intr_fd[i] >= 0 ? "interrupts" : "polling");
+		sb_printf(b, "  rx %" PRIu64 " frames %" PRIu64 " bytes, tx %" PRIu64 " frames %" PRIu64
+			  " bytes\n  arp in %" PRIu64 " replies %" PRIu64 " requests %" PRIu64
+			  ", icmp echo %" PRIu64 ", tcp steered %" PRIu64 "\n",
+			  st->rx_frames, st->rx_bytes, st->tx_frames, st->tx_bytes, st->arp_in,
+			  st->arp_replies, st->arp_requests, st->icmp_echo, st->tcp_steered);
+		sb_printf(b, "  drops:");
+		bool any = false;
+		for (unsigned int r = 1; r < PDROP__COUNT; r++) {
+			if (st->drops[r] == 0)
+				continue;
+			sb_printf(b, " %s=%" PRIu64, porter_pdrop_name(r), st->drops[r]);
+			any = true;
+		}
+		sb_printf(b, "%s\n", any ? "" : " none");
+	}
+	sb_printf(b, "\nshard  pid      epoch  state     restarts  uptime_s  rx_ring  tx_ring  "
+		  "rx_segs     rst_sent    drops\n");
+	for (unsigned int s = 0; s < p->nshards; s++) {
+		const struct porter_slot *slot = &g->slots[s];
+		const struct porter_shard *sh = p->shards[s];
+		uint64_t drops = sh->pstats.ring_full;
+
+		for (unsigned int r = 1; r < WDROP__COUNT; r++)
+			drops += sh->wstats.drops[r];
+		sb_printf(b, "%-6u %-8d %-6" PRIu64 " %-9s %-9u %-9.1f %-8u %-8u %-11" PRIu64
+			  " %-11" PRIu64 " %" PRIu64 "\n",
+			  s, slot->pid, slot->epoch, porter_slot_state_name(slot->state), slot->restarts,
+			  slot->state == SLOT_READY ? (now - slot->ready_ms) / 1000.0 : 0.0,
+			  rte_ring_count(p->rx[s]), rte_ring_count(p->tx[s]), sh->wstats.rx_segments,
+			  sh->wstats.rst_sent, drops);
+	}
+	for (unsigned int s = 0; s < p->nshards; s++) {
+		const struct porter_shard *sh = p->shards[s];
+		const struct porter_slot *slot = &g->slots[s];
+
+		sb_printf(b, "shard %u: version \"%.*s\", lcore %u, last restart gap %.1f ms, "
+			  "drops: ring_full=%" PRIu64, s, PORTER_VERSION_LEN,
+			  slot->state == SLOT_READY ? slot->version : "", slot->lcore_id,
+			  slot->last_restart_gap_us / 1000.0, sh->pstats.ring_full);
+		for (unsigned int r = 1; r < WDROP__COUNT; r++)
+			sb_printf(b, " %s=%" PRIu64, porter_wdrop_name(r), sh->wstats.drops[r]);
+		sb_printf(b, "\n");
+	}
+}
+
+static void reply_error(struct sbuf *b, bool json, const char *msg)
+{
+	if (json)
+		sb_printf(b, "{\"ok\":false,\"error\":\"%s\"}\n", msg);
+	else
+		sb_printf(b, "error: %s\n", msg);
+}
+
+static void handle_line(struct primary *p, char *line, struct sbuf *b)
+{
+	char *argv[8];
+	int argc = 0;
+	bool json = false;
+	char *save = NULL;
+
+	for (char *t = strtok_r(line, " \t\r\n", &save); t && argc < 8; t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (strcmp(t, "--json") == 0)
+			json = true;
+		else
+			argv[argc++] = t;
+	}
+	if (argc == 0) {
+		reply_error(b, json, "empty command");
+	} else if (strcmp(argv[0], "status") == 0) {
+		if (json)
+			status_json(p, b);
+		else
+			status_text(p, b);
+	} else if (strcmp(argv[0], "restart") == 0) {
+		char err[128];
+		char *end;
+		unsigned long s = argc == 2 ? strtoul(argv[1], &end, 10) : 0;
+
+		if (argc != 2 || *end || argv[1][0] == '\0') {
+			reply_error(b, json, "usage: restart SHARD");
+		} else if (s >= p->nshards) {
+			snprintf(err, sizeof(err), "no shard %lu (the gateway has %u)", s, p->nshards);
+			reply_error(b, json, err);
+		} else if (supervisor_restart(p, (unsigned int)s, err, sizeof(err)) < 0) {
+			reply_error(b, json, err);
+		} else if (json) {
+			sb_printf(b, "{\"ok\":true,\"shard\":%lu,\"old_pid\":%d}\n", s, p->g->slots[s].pid);
+		} else {
+			sb_printf(b, "ok\nshard %lu: restarting\n", s);
+		}
+	} else {
+		reply_error(b, json, "unknown command (status, restart)");
+	}
+}
+
+int control_init(struct primary *p)
+{
+	const char *path = p->cfg->control.socket;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_DATA(EV_CTL_LISTEN, 0) };
+	char dir[PORTER_CFG_PATH_LEN];
+	int fd;
+
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		p->clients[i].fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		LOG(ERR, "%s: control.socket: path longer than %zu bytes", p->cfg->path,
+		    sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (strrchr(dir, '/') && strrchr(dir, '/') != dir) {
+		*strrchr(dir, '/') = '\0';
+		mkdir(dir, 0700);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	/* a live gateway answers on the socket; a stale file does not */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
+		LOG(ERR, "control.socket %s: another porter is listening there", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+
+	umask(old);
+	if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+		LOG(ERR, "control.socket %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		return -1;
+	}
+	p->ctl_fd = fd;
+	return 0;
+}
+
+static void client_close(struct primary *p, unsigned int i)
+{
+	epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->clients[i].fd, NULL);
+	close(p->clients[i].fd);
+	p->clients[i].fd = -1;
+	p->clients[i].len = 0;
+}
+
+void control_on_listen(struct primary *p)
+{
+	for (;;) {
+		int fd = accept4(p->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		unsigned int i;
+
+		if (fd < 0)
+			return;
+		for (i = 0; i < CTL_MAX_CLIENTS && p->clients[i].fd >= 0; i++)
+			;
+		if (i == CTL_MAX_CLIENTS) {
+			static const char busy[] = "error: too many control clients\n";
+
+			(void)!write(fd, busy, sizeof(busy) - 1);
+			close(fd);
+			continue;
+		}
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_DATA(EV_CTL_CLIENT, i) };
+
+		p->clients[i].fd = fd;
+		p->clients[i].len = 0;
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			client_close(p, i);
+	}
+}
+
+void control_on_client(struct primary *p, unsigned int i)
+{
+	struct ctl_client *c = &p->clients[i];
+	struct sbuf b = { 0 };
+	ssize_t n;
+	char *nl;
+
+	n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+	if (n <= 0) {
+		if (n < 0 && errno == EAGAIN)
+			return;
+		client_close(p, i);
+		return;
+	}
+	c->len += n;
+	c->buf[c->len] = '\0';
+	nl = strchr(c->buf, '\n');
+	if (nl == NULL) {
+		if (c->len < sizeof(c->buf) - 1)
+			return;   /* wait for the rest of the line */
+		sb_printf(&b, "error: request line too long\n");
+	} else {
+		*nl = '\0';
+		handle_line(p, c->buf, &b);
+	}
+	if (!b.oom && b.len) {
+		/* replies are small next to the socket buffer; make the write blocking
+		 * with a short timeout rather than keep per-client output state */
+		struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+		size_t off = 0;
+
+		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		while (off < b.len) {
+			ssize_t w = write(c->fd, b.p + off, b.len - off);
+
+			if (w <= 0)
+				break;
+			off += w;
+		}
+	}
+	free(b.p);
+	client_close(p, i);
+}
+
+void control_close(struct primary *p)
+{
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (p->clients[i].fd >= 0)
+			client_close(p, i);
+	if (p->ctl_fd >= 0) {
+		close(p->ctl_fd);
+		unlink(p->cfg->control.socket);
+		p->ctl_fd = -1;
+	}
+}

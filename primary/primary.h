@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * porter-primary's private state, shared among its own files only. Nothing
+ * here is in shared memory except through the pointers g/shards.
+ */
+#ifndef PORTER_PRIMARY_H
+#define PORTER_PRIMARY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config/config.h"
+#include "shm/porter-shm-t.h"
+#include "primary/pkt.h"
+
+struct rte_mbuf;
+struct rte_ring;
+struct rte_mempool;
+
+/* epoll user data: kind in the high 32 bits, index in the low 32. */
+enum ev_kind {
+	EV_PRIMARY_WAKE = 1,    /* a worker put frames on its TX ring */
+	EV_RX_INTR,             /* port RX interrupt, index = port index */
+	EV_PIDFD,               /* worker death, index = shard */
+	EV_CTL_LISTEN,
+	EV_CTL_CLIENT,          /* index = client slot */
+};
+#define EV_DATA(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
+
+#define NEIGH_PENDING_MAX 8       /* frames waiting for one next hop */
+#define CTL_MAX_CLIENTS   8
+
+struct neigh_pending {
+	uint32_t n;
+	uint32_t tries;               /* ARP requests sent so far */
+	uint64_t next_try_ms;
+	struct rte_mbuf *m[NEIGH_PENDING_MAX];
+};
+
+struct sup_worker {
+	pid_t pid;                    /* 0 = none */
+	int pidfd;                    /* -1 = none */
+	uint64_t next_start_ms;       /* BACKOFF: when to start again */
+	uint64_t backoff_ms;          /* current backoff */
+	uint64_t death_ms;            /* when the last death was seen (restart gap) */
+	uint64_t kill_sent_ms;        /* SIGKILL sent at (0 = not yet) */
+	uint64_t term_sent_ms;        /* SIGTERM sent at (0 = not yet) */
+	bool restart_requested;       /* porterctl restart: start again at once */
+};
+
+struct ctl_client {
+	int fd;                       /* -1 = free */
+	uint32_t len;
+	char buf[512];
+};
+
+struct primary {
+	const struct porter_config *cfg;
+	volatile sig_atomic_t *stop;  /* set by the signal handler */
+
+	/* shared objects (created at start-up, never later) */
+	struct porter_global *g;
+	struct porter_shard *shards[PORTER_MAX_SHARDS];
+	struct rte_ring *rx[PORTER_MAX_SHARDS];
+	struct rte_ring *tx[PORTER_MAX_SHARDS];
+	struct rte_mempool *pool;
+	unsigned int nshards;
+
+	/* ports */
+	unsigned int nports;
+	uint16_t port_id[PORTER_MAX_PORTS];
+	struct pkt_if ifs[PORTER_MAX_PORTS];
+	int rx_intr_fd[PORTER_MAX_PORTS];     /* -1: no RX interrupts, back off instead */
+	bool all_ports_intr;
+	struct rte_mbuf *txbuf[PORTER_MAX_PORTS][64];  /* frames to send, flushed every poll */
+	unsigned int txn[PORTER_MAX_PORTS];
+
+	/* wake-ups */
+	int epfd;
+	int primary_wake_fd;                  /* eventfd, workers write it */
+	int worker_wake_fd[PORTER_MAX_SHARDS];/* eventfd, worker sleeps on it */
+
+	/* neighbour resolution: pending frames per neigh entry (private memory) */
+	struct neigh_pending pending[PORTER_NEIGH_SIZE];
+	uint64_t next_neigh_tick_ms;
+
+	/* supervisor */
+	char worker_path[PORTER_CFG_PATH_LEN];
+	struct sup_worker sup[PORTER_MAX_SHARDS];
+	bool stopping;
+	int exit_code;
+
+	/* control socket */
+	int ctl_fd;
+	struct ctl_client clients[CTL_MAX_CLIENTS];
+};
+
+uint64_t now_ms(void);
+uint64_t now_us(void);
+
+/* shm_setup.c */
+int shm_create(struct primary *p);
+
+/* port.c */
+int ports_init(struct primary *p);
+void ports_intr_enable(struct primary *p, bool on);
+void ports_stop(struct primary *p);
+void ports_link_refresh(struct primary *p);
+int port_index_of(const struct primary *p, uint16_t port_id);
+
+/* dataplane.c */
+unsigned int dataplane_poll(struct primary *p);
+bool dataplane_tx_pending(const struct primary *p);
+void wake_shard(struct primary *p, unsigned int shard);
+
+/* neigh.c */
+void neigh_learn(struct primary *p, unsigned int port, uint32_t ip, const uint8_t mac[6], bool create);
+void neigh_output(struct primary *p, unsigned int port, struct rte_mbuf *m);
+void neigh_tick(struct primary *p);
+void neigh_flush_all(struct primary *p);
+int neigh_timeout_ms(const struct primary *p);
+void port_xmit(struct primary *p, unsigned int port, struct rte_mbuf *m);
+void ports_flush_tx(struct primary *p);
+
+/* supervisor.c */
+int supervisor_init(struct primary *p, const char *argv0);
+void supervisor_tick(struct primary *p);
+void supervisor_on_pidfd(struct primary *p, unsigned int shard);
+int supervisor_restart(struct primary *p, unsigned int shard, char *err, size_t errlen);
+void supervisor_stop_all(struct primary *p);
+int supervisor_timeout_ms(const struct primary *p);
+
+/* control.c */
+int control_init(struct primary *p);
+void control_on_listen(struct primary *p);
+void control_on_client(struct primary *p, unsigned int idx);
+void control_close(struct primary *p);
+
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Creation of every shared object, once, at start-up (DESIGN §3.7): a
+ * secondary killed inside its own EAL init can leave an EAL lock held, after
+ * which any memzone/ring/mempool creation would deadlock the gateway.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+
+#include "primary/primary.h"
+#include "shm/hash.h"
+#include "shm/names.h"
+
+#define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
+
+static void *mz_create(const char *name, size_t size)
+{
+	const struct rte_memzone *mz;
+
+	mz = rte_memzone_reserve_aligned(name, size, SOCKET_ID_ANY, RTE_MEMZONE_SIZE_HINT_ONLY,
+					 RTE_CACHE_LINE_SIZE);
+	if (mz == NULL) {
+		LOG(ERR, "memzone %s (%zu bytes): %s", name, size, rte_strerror(rte_errno));
+		return NULL;
+	}
+	memset(mz->addr, 0, size);
+	return mz->addr;
+}
+
+static int create_global(struct primary *p)
+{
+	const struct porter_config *cfg = p->cfg;
+	struct porter_global *g;
+
+	g = mz_create(PORTER_MZ_GLOBAL, sizeof(*g));
+	if (g == NULL)
+		return -1;
+	g->shard_count = p->nshards;
+	g->port_count = cfg->port_count;
+	g->primary_pid = getpid();
+	g->primary_lcore = cfg->eal.lcore_base;
+	g->started_ms = now_ms();
+	g->ring_size = cfg->dataplane.ring_size;
+	memcpy(g->rss_key, porter_rss_key, PORTER_RSS_KEY_LEN);
+	porter_reta_fill(g->reta, PORTER_RETA_SIZE, p->nshards);
+	for (unsigned int s = 0; s < PORTER_MAX_SHARDS; s++)
+		g->slots[s].lcore_id = cfg->eal.lcore_base + 1 + s;
+	/* ports[] is filled by ports_init once the devices exist */
+	porter_shm_hdr_init(&g->hdr, PORTER_REGION_GLOBAL, sizeof(*g));
+	p->g = g;
+	return 0;
+}
+
+static int create_shard(struct primary *p, unsigned int s)
+{
+	char name[PORTER_NAME_LEN];
+	struct porter_shard *sh;
+	unsigned int size = p->cfg->dataplane.ring_size;
+
+	porter_name_shard_mz(name, sizeof(name), s);
+	sh = mz_create(name, sizeof(*sh));
+	if (sh == NULL)
+		return -1;
+	sh->shard_id = s;
+	porter_shm_hdr_init(&sh->hdr, PORTER_REGION_SHARD, sizeof(*sh));
+	p->shards[s] = sh;
+
+	/* SP/SC: one producer and one consumer per ring (DESIGN §3.3); a process
+	 * killed inside a multi-producer enqueue would wedge the ring. */
+	porter_name_rx_ring(name, sizeof(name), s);
+	p->rx[s] = rte_ring_create(name, size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	porter_name_tx_ring(name, sizeof(name), s);
+	p->tx[s] = rte_ring_create(name, size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (p->rx[s] == NULL || p->tx[s] == NULL) {
+		LOG(ERR, "ring for shard %u (size %u): %s", s, size, rte_strerror(rte_errno));
+		return -1;
+	}
+
+	p->worker_wake_fd[s] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->worker_wake_fd[s] < 0) {
+		LOG(ERR, "eventfd for shard %u: %s", s, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int shm_create(struct primary *p)
+{
+	const struct porter_cfg_dataplane *dp = &p->cfg->dataplane;
+
+	if (create_global(p) < 0)
+		return -1;
+	for (unsigned int s = 0; s < p->nshards; s++)
+		if (create_shard(p, s) < 0)
+			return -1;
+
+	p->pool = rte_pktmbuf_pool_create(PORTER_POOL_MBUF, dp->mbufs, dp->mbuf_cache, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (p->pool == NULL) {
+		LOG(ERR, "mbuf pool (%u mbufs, cache %u): %s", dp->mbufs, dp->mbuf_cache,
+		    rte_strerror(rte_errno));
+		return -1;
+	}
+	p->primary_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->primary_wake_fd < 0) {
+		LOG(ERR, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * porter-worker: EAL secondary that runs one shard.
+ *
+ *   porter-worker --file-prefix P --shard N --lcore ID [--cpus SET] [--log-level L]
+ *
+ * Started by the supervisor of porter-primary. Attaches by name, refuses an
+ * incompatible layout, asks the primary for its grant (epoch + eventfds over
+ * rte_mp), recovers whatever the previous worker left in hand, reports READY
+ * and serves until SIGTERM (stops between bursts), until its epoch is
+ * superseded (fencing), or until the primary dies (PDEATHSIG from the fork).
+ *
+ * Exit codes: 0 stopped, 1 usage/EAL, 3 incompatible layout, 4 attach refused.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+
+#include "secondary/worker.h"
+#include "shm/attach-t.h"
+#include "shm/names.h"
+
+#define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter-worker: " fmt "\n", ##__VA_ARGS__)
+#define SLEEP_MS 500          /* longest block: the heartbeat must keep moving */
+#define EXIT_LAYOUT 3
+#define EXIT_REFUSED 4
+
+#ifndef PORTER_WORKER_VERSION
+#define PORTER_WORKER_VERSION "porter-worker"
+#endif
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct args {
+	const char *prefix;
+	const char *cpus;
+	const char *log_level;
+	long shard;
+	long lcore;
+	long spin_us;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "file-prefix", required_argument, NULL, 'p' },
+		{ "shard", required_argument, NULL, 's' },
+		{ "lcore", required_argument, NULL, 'l' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "spin-us", required_argument, NULL, 'S' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	a->prefix = NULL;
+	a->cpus = "0";
+	a->log_level = "notice";
+	a->shard = -1;
+	a->lcore = -1;
+	a->spin_us = 200;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': a->prefix = optarg; break;
+		case 's': a->shard = strtol(optarg, NULL, 10); break;
+		case 'l': a->lcore = strtol(optarg, NULL, 10); break;
+		case 'c': a->cpus = optarg; break;
+		case 'L': a->log_level = optarg; break;
+		case 'S': a->spin_us = strtol(optarg, NULL, 10); break;
+		case 'V':
+			printf("%s (layout %u.%u)\n", PORTER_WORKER_VERSION, PORTER_LAYOUT_MAJOR,
+			       PORTER_LAYOUT_MINOR);
+			exit(0);
+		default:
+			return -1;
+		}
+	}
+	if (!a->prefix || a->shard < 0 || a->shard >= PORTER_MAX_SHARDS || a->lcore < 0 ||
+	    a->lcore >= 128 || optind != argc)
+		return -1;
+	return 0;
+}
+
+static int eal_attach(const struct args *a, const char *argv0)
+{
+	char lcores[96], main_lcore[16];
+	char *argv[16];
+	int argc = 0;
+
+	snprintf(lcores, sizeof(lcores), "%ld@(%s)", a->lcore, a->cpus);
+	snprintf(main_lcore, sizeof(main_lcore), "%ld", a->lcore);
+	argv[argc++] = (char *)argv0;
+	argv[argc++] = "--proc-type=secondary";
+	argv[argc++] = "--no-pci";
+	argv[argc++] = "--file-prefix";
+	argv[argc++] = (char *)a->prefix;
+	argv[argc++] = "--lcores";
+	argv[argc++] = lcores;
+	argv[argc++] = "--main-lcore";
+	argv[argc++] = main_lcore;
+	argv[argc++] = "--log-level";
+	argv[argc++] = (char *)a->log_level;
+	argv[argc++] = "--log-level";
+	argv[argc++] = "user1,info";
+	argv[argc] = NULL;
+	if (rte_eal_init(argc, argv) < 0) {
+		fprintf(stderr, "porter-worker: EAL init (secondary, prefix %s) failed: %s\n",
+			a->prefix, rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void *region(const char *name, uint32_t kind, size_t size)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup(name);
+	char err[256];
+
+	if (mz == NULL) {
+		LOG(ERR, "no shared region %s: is porter-primary running with this file prefix?", name);
+		return NULL;
+	}
+	if (porter_shm_hdr_check(mz->addr, kind, size, err, sizeof(err)) < 0) {
+		LOG(ERR, "%s: %s; refusing to attach", name, err);
+		fprintf(stderr, "porter-worker: %s: %s; refusing to attach\n", name, err);
+		exit(EXIT_LAYOUT);
+	}
+	return mz->addr;
+}
+
+static int attach(struct worker *w)
+{
+	struct porter_attach_req req = {
+		.shard = w->shard, .pid = getpid(), .major = PORTER_LAYOUT_MAJOR,
+		.minor = PORTER_LAYOUT_MINOR,
+	};
+	struct porter_attach_rep rep;
+
+	for (int tries = 0; tries < 50; tries++) {
+		struct rte_mp_msg msg = { 0 };
+		struct rte_mp_reply reply = { 0 };
+		struct timespec ts = { .tv_sec = 5 };
+
+		snprintf(msg.name, sizeof(msg.name), "%s", PORTER_MP_ATTACH);
+		msg.len_param = sizeof(req);
+		memcpy(msg.param, &req, sizeof(req));
+		if (rte_mp_request_sync(&msg, &reply, &ts) < 0 || reply.nb_received != 1) {
+			LOG(ERR, "shard %u: attach request: no answer from the primary", w->shard);
+			free(reply.msgs);
+			return -1;
+		}
+		memcpy(&rep, reply.msgs[0].param, sizeof(rep));
+		if (rep.status == ATTACH_OK && reply.msgs[0].num_fds == 2) {
+			w->wake_fd = reply.msgs[0].fds[0];
+			w->primary_wake_fd = reply.msgs[0].fds[1];
+			w->epoch = rep.epoch;
+			free(reply.msgs);
+			return 0;
+		}
+		free(reply.msgs);
+		if (rep.status != ATTACH_RETRY)
+			break;
+		usleep(20000);   /* the supervisor records our pid right after fork */
+	}
+	LOG(ERR, "shard %u: attach refused: %s", w->shard, rep.msg);
+	return -1;
+}
+
+static int lookup(struct worker *w)
+{
+	char name[PORTER_NAME_LEN];
+
+	w->g = region(PORTER_MZ_GLOBAL, PORTER_REGION_GLOBAL, sizeof(struct porter_global));
+	if (w->g == NULL)
+		return -1;
+	if (w->shard >= w->g->shard_count) {
+		LOG(ERR, "shard %u does not exist (the gateway has %u)", w->shard, w->g->shard_count);
+		return -1;
+	}
+	porter_name_shard_mz(name, sizeof(name), w->shard);
+	w->sh = region(name, PORTER_REGION_SHARD, sizeof(struct porter_shard));
+	porter_name_rx_ring(name, sizeof(name), w->shard);
+	w->rx = rte_ring_lookup(name);
+	porter_name_tx_ring(name, sizeof(name), w->shard);
+	w->tx = rte_ring_lookup(name);
+	if (w->sh == NULL || w->rx == NULL || w->tx == NULL) {
+		LOG(ERR, "shard %u: shared objects missing", w->shard);
+		return -1;
+	}
+	w->slot = &w->g->slots[w->shard];
+	return 0;
+}
+
+static bool fenced(const struct worker *w)
+{
+	return __atomic_load_n(&w->slot->epoch, __ATOMIC_ACQUIRE) != w->epoch;
+}
+
+/* Block on the eventfd until the primary has frames for us (or SLEEP_MS). */
+static void sleep_until_work(struct worker *w)
+{
+	struct pollfd pfd = { .fd = w->wake_fd, .events = POLLIN };
+	uint64_t v;
+
+	__atomic_store_n(&w->sh->sleeping, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (rte_ring_empty(w->rx) && !stop_flag) {
+		if (poll(&pfd, 1, SLEEP_MS) > 0)
+			w->sh->wstats.wakeups++;
+		while (read(w->wake_fd, &v, sizeof(v)) == sizeof(v))
+			;
+	}
+	__atomic_store_n(&w->sh->sleeping, 0, __ATOMIC_RELAXED);
+}
+
+static int serve(struct worker *w, long spin_us)
+{
+	uint64_t last_work = now_us();
+
+	while (!stop_flag) {
+		uint64_t now = now_us();
+
+		__atomic_store_n(&w->slot->heartbeat_ms, now / 1000, __ATOMIC_RELAXED);
+		if (fenced(w)) {
+			LOG(WARNING, "shard %u: epoch %" PRIu64 " superseded by %" PRIu64
+			    "; stopping without touching the shard", w->shard, w->epoch, w->slot->epoch);
+			return 0;
+		}
+		if (worker_burst(w))
+			last_work = now;
+		else if (now - last_work >= (uint64_t)spin_us)
+			sleep_until_work(w);
+	}
+	LOG(NOTICE, "shard %u: stopping on request", w->shard);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct worker w = { .stop = &stop_flag };
+	struct args a;
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	if (parse_args(argc, argv, &a) < 0) {
+		fprintf(stderr, "usage: porter-worker --file-prefix P --shard N --lcore ID "
+				"[--cpus SET] [--log-level L] [--spin-us US]\n"
+				"       (started by porter-primary; see docs)\n");
+		return 1;
+	}
+	w.shard = (unsigned int)a.shard;
+	if (eal_attach(&a, argv[0]) < 0)
+		return 1;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (lookup(&w) < 0)
+		return 1;
+	if (attach(&w) < 0)
+		return EXIT_REFUSED;
+	worker_recover(&w);
+
+	/* READY: publish who we are, then the epoch (the supervisor's signal) */
+	snprintf(w.slot->version, sizeof(w.slot->version), "%s", PORTER_WORKER_VERSION);
+	__atomic_store_n(&w.slot->heartbeat_ms, now_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w.slot->worker_pid, getpid(), __ATOMIC_RELEASE);
+	__atomic_store_n(&w.slot->worker_epoch, w.epoch, __ATOMIC_RELEASE);
+	{
+		uint64_t one = 1;
+
+		(void)!write(w.primary_wake_fd, &one, sizeof(one));
+	}
+	LOG(NOTICE, "shard %u: ready, epoch %" PRIu64 ", lcore %ld", w.shard, w.epoch, a.lcore);
+	return serve(&w, a.spin_us);
+}

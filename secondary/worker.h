@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* porter-worker's private state. */
+#ifndef PORTER_WORKER_H
+#define PORTER_WORKER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "shm/porter-shm-t.h"
+
+struct rte_ring;
+
+struct worker {
+	unsigned int shard;
+	uint64_t epoch;                 /* our grant; the slot's may move on (fencing) */
+	struct porter_global *g;
+	struct porter_shard *sh;
+	struct porter_slot *slot;
+	struct rte_ring *rx, *tx;
+	int wake_fd;                    /* we sleep on it */
+	int primary_wake_fd;            /* we write it when the primary sleeps */
+	volatile sig_atomic_t *stop;
+};
+
+/* recovery.c: make the shard consistent after whatever the last worker did. */
+void worker_recover(struct worker *w);
+/* datapath.c: one burst; returns the number of frames handled. */
+unsigned int worker_burst(struct worker *w);
+
+#endif

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * porter shared-memory contract: types only (no functions, no DPDK include).
+ *
+ * Rules (DESIGN §3):
+ *  - no function pointers and no pointers to process-private memory here;
+ *    pointers to DPDK memory (mbufs) are valid in every process;
+ *  - every region starts with struct porter_shm_hdr; a reader refuses a
+ *    different layout major and names both versions;
+ *  - fields are grouped by the process that writes them, one cache line per
+ *    writer, so no line bounces between primary and worker;
+ *  - the primary creates every object at start-up; nothing is created later.
+ *
+ * Regions (names in shm/names.h):
+ *   porter_global        struct porter_global        (primary-created, one)
+ *   porter_shard_<N>     struct porter_shard         (one per shard)
+ *   porter_rx_<N>        rte_ring SP/SC primary -> worker, mbuf pointers
+ *   porter_tx_<N>        rte_ring SP/SC worker -> primary, mbuf pointers
+ *   porter_mbuf          rte_mempool of packet mbufs
+ *
+ * Layout changes: add fields only by taking bytes from a reserved area and
+ * bumping PORTER_LAYOUT_MINOR; anything else bumps PORTER_LAYOUT_MAJOR.
+ */
+#ifndef PORTER_SHM_T_H
+#define PORTER_SHM_T_H
+
+#include <stdint.h>
+
+#define PORTER_SHM_MAGIC        0x50525452u   /* "PRTR" */
+#ifndef PORTER_LAYOUT_MAJOR
+#define PORTER_LAYOUT_MAJOR     1             /* tests build a worker with another major */
+#endif
+#define PORTER_LAYOUT_MINOR     0
+
+#define PORTER_MAX_SHARDS       16
+#define PORTER_MAX_PORTS        4
+#define PORTER_RETA_SIZE        512           /* redirection table entries (power of two) */
+#define PORTER_RSS_KEY_LEN      40
+#define PORTER_NEIGH_SIZE       256           /* neighbour table entries (power of two) */
+#define PORTER_BURST            32            /* max mbufs a worker holds at once */
+#define PORTER_VERSION_LEN      48
+#define PORTER_CACHE_LINE       64
+
+#define PORTER_ALIGNED          __attribute__((aligned(PORTER_CACHE_LINE)))
+
+/* Every shared region starts with this. */
+struct porter_shm_hdr {
+	uint32_t magic;                 /* PORTER_SHM_MAGIC */
+	uint16_t major;                 /* PORTER_LAYOUT_MAJOR of the creator */
+	uint16_t minor;                 /* PORTER_LAYOUT_MINOR of the creator */
+	uint32_t region_size;           /* sizeof the whole region struct */
+	uint32_t hdr_size;              /* sizeof(struct porter_shm_hdr) */
+	uint32_t slot_size;             /* sizeof(struct porter_slot) (global) */
+	uint32_t shard_size;            /* sizeof(struct porter_shard) */
+	uint32_t kind;                  /* PORTER_REGION_* */
+	uint32_t reserved[9];
+};
+_Static_assert(sizeof(struct porter_shm_hdr) == 64, "shm header is one cache line");
+
+enum porter_region_kind {
+	PORTER_REGION_GLOBAL = 1,
+	PORTER_REGION_SHARD  = 2,
+};
+
+/*
+ * Drops in the primary, by reason. Counted per port in porter_port_stats.
+ * Names: shm/names.c porter_pdrop_name().
+ */
+enum porter_pdrop {
+	PDROP_NONE = 0,
+	PDROP_RUNT,             /* frame shorter than an Ethernet header */
+	PDROP_NOT_OUR_MAC,      /* promiscuous port: frame for another station */
+	PDROP_ETHERTYPE,        /* neither IPv4 nor ARP */
+	PDROP_ARP_MALFORMED,
+	PDROP_ARP_NOT_OURS,     /* ARP about an address that is not ours */
+	PDROP_IP_SHORT,
+	PDROP_IP_VERSION,
+	PDROP_IP_IHL,
+	PDROP_IP_LEN,
+	PDROP_IP_CSUM,
+	PDROP_IP_FRAG,          /* fragments: not reassembled (yet) */
+	PDROP_IP_NOT_OURS,
+	PDROP_IP_BAD_SRC,       /* martian source address */
+	PDROP_IP_PROTO,         /* not TCP and not ICMP */
+	PDROP_TCP_SHORT,
+	PDROP_ICMP_SHORT,
+	PDROP_ICMP_CSUM,
+	PDROP_ICMP_OTHER,       /* ICMP other than echo request */
+	PDROP_RING_FULL,        /* shard RX ring full (worker slow or absent) */
+	PDROP_TX_FULL,          /* NIC TX queue full */
+	PDROP_NO_NEIGH,         /* next hop unresolved after the ARP retries */
+	PDROP_NEIGH_QUEUE_FULL, /* too many packets waiting for one next hop */
+	PDROP_NO_ROUTE,         /* worker frame for a port/subnet we do not have */
+	PDROP_WORKER,           /* mbufs the worker handed back for freeing */
+	PDROP_NOMBUF,           /* could not allocate an mbuf for a reply */
+	PDROP__COUNT
+};
+
+/* Worker-side drops and events, per shard. Names: porter_wdrop_name(). */
+enum porter_wdrop {
+	WDROP_NONE = 0,
+	WDROP_MALFORMED,        /* not a parsable TCP segment */
+	WDROP_TCP_CSUM,         /* bad TCP checksum */
+	WDROP_RST_IN,           /* RST received for no connection: never answer a RST */
+	WDROP_WRONG_SHARD,      /* steered here but hashes elsewhere (RETA changed) */
+	WDROP__COUNT
+};
+
+/* Per port counters, written by the primary only. */
+struct porter_port_stats {
+	uint64_t rx_frames;
+	uint64_t rx_bytes;
+	uint64_t tx_frames;
+	uint64_t tx_bytes;
+	uint64_t arp_in;
+	uint64_t arp_replies;
+	uint64_t arp_requests;
+	uint64_t icmp_echo;
+	uint64_t tcp_steered;
+	uint64_t drops[PDROP__COUNT];
+} PORTER_ALIGNED;
+
+/* Port identity as workers need it to build packets (host byte order). */
+struct porter_port_info {
+	uint16_t port_id;               /* DPDK ethdev port id */
+	uint16_t mtu;
+	uint8_t mac[6];
+	uint8_t prefix_len;
+	uint8_t up;                     /* link status as last seen by the primary */
+	uint32_t ipv4;
+	uint32_t gateway;
+	char name[32];
+	uint32_t reserved[4];
+} PORTER_ALIGNED;
+
+/*
+ * Neighbour (ARP) table entry. Written by the primary only, read by anyone
+ * under the seqcount: even = stable, odd = being written. Open addressing,
+ * linear probing on ipv4 & (PORTER_NEIGH_SIZE - 1)-ish hash.
+ */
+enum porter_neigh_state {
+	NEIGH_FREE = 0,
+	NEIGH_INCOMPLETE,               /* request sent, waiting for the reply */
+	NEIGH_REACHABLE,
+};
+struct porter_neigh {
+	uint32_t seq;
+	uint32_t ipv4;                  /* host order */
+	uint8_t mac[6];
+	uint8_t state;                  /* enum porter_neigh_state */
+	uint8_t port;                   /* index into porter_global.ports */
+	uint64_t updated_ms;            /* CLOCK_MONOTONIC ms of the last confirmation */
+};
+
+/*
+ * Worker slot state. The supervisor writes `state` for its own transitions
+ * (STARTING, BACKOFF, STOPPING, EMPTY) and the worker writes READY once it has
+ * attached and recovered; the supervisor then only reads.
+ */
+enum porter_slot_state {
+	SLOT_EMPTY = 0,       /* no worker and none planned (stopped gateway) */
+	SLOT_STARTING,        /* forked, not ready yet */
+	SLOT_READY,           /* attached, serving the shard */
+	SLOT_STOPPING,        /* asked to stop (restart, shutdown) */
+	SLOT_BACKOFF,         /* died; waiting before the next start */
+	SLOT__COUNT
+};
+
+/*
+ * One per shard, in the global region. Two cache lines: the supervisor's and
+ * the worker's. `epoch` is granted by the primary (rte_mp attach handler);
+ * a worker whose epoch differs from slot.epoch must stop touching the shard.
+ */
+struct porter_slot {
+	/* written by the primary (supervisor) */
+	volatile int32_t pid;           /* current worker, 0 = none */
+	volatile uint32_t state;        /* enum porter_slot_state */
+	volatile uint64_t epoch;        /* grant counter, increases on every attach */
+	uint32_t lcore_id;              /* fixed per slot: eal.lcore_base + 1 + shard */
+	uint32_t restarts;              /* worker deaths handled on this slot */
+	uint64_t started_ms;            /* CLOCK_MONOTONIC ms at fork */
+	uint64_t ready_ms;              /* CLOCK_MONOTONIC ms when it reported READY */
+	uint64_t last_restart_gap_us;   /* death detected -> replacement ready */
+	uint32_t failed_starts;         /* consecutive starts that never got ready */
+	uint32_t reserved_p[3];
+	/* written by the worker */
+	volatile uint64_t heartbeat_ms PORTER_ALIGNED;  /* CLOCK_MONOTONIC ms */
+	volatile uint64_t worker_epoch; /* epoch the worker believes it holds */
+	volatile int32_t worker_pid;
+	uint32_t reserved_w1;
+	char version[PORTER_VERSION_LEN];               /* worker binary version string */
+} PORTER_ALIGNED;
+
+/* The single global region: memzone porter_global. */
+struct porter_global {
+	struct porter_shm_hdr hdr;
+	/* written once by the primary at start-up, then read-only */
+	uint32_t shard_count;
+	uint32_t port_count;
+	int32_t primary_pid;
+	uint32_t primary_lcore;
+	uint64_t started_ms;
+	uint32_t ring_size;
+	uint32_t reserved0[9];
+	uint8_t rss_key[PORTER_RSS_KEY_LEN];            /* symmetric Toeplitz key */
+	uint8_t reserved1[24];
+	uint16_t reta[PORTER_RETA_SIZE];                /* hash & (SIZE-1) -> shard */
+	struct porter_port_info ports[PORTER_MAX_PORTS];
+	/* written by the primary at run time */
+	volatile uint32_t primary_sleeping PORTER_ALIGNED; /* 1: primary waits in epoll; wake it */
+	uint32_t reserved2[15];
+	struct porter_port_stats port_stats[PORTER_MAX_PORTS];
+	struct porter_neigh neigh[PORTER_NEIGH_SIZE];
+	struct porter_slot slots[PORTER_MAX_SHARDS];
+	uint8_t reserved_tail[4096];
+} PORTER_ALIGNED;
+
+/*
+ * The worker's crash log for one burst (DESIGN §3.4). The worker moves mbufs
+ * from the RX ring to the TX ring only, never frees or allocates, using the
+ * two-phase (peek) ring API so the ring indices themselves are the log:
+ *
+ *   0. batch_n = 0
+ *   1. n = dequeue_burst_start(rx, held)        rx.cons.head += n (tail not)
+ *   2. rewrite the n frames in place (or mark them "free me")
+ *   3. tx_target = tx.prod.tail + n; then batch_n = n   (release order)
+ *   4. enqueue_burst_start(tx, n); enqueue_finish(tx, held, n)
+ *   5. dequeue_finish(rx, n)                    rx.cons.tail = head
+ *
+ * Recovery by the next worker on this shard (the old one is certainly dead):
+ *   rx.cons.head == rx.cons.tail            -> nothing in hand
+ *   batch_n != 0 && tx.prod.tail == tx_target
+ *                                           -> step 4 done: finish step 5
+ *   otherwise                               -> tx.prod.head = tx.prod.tail,
+ *                                              rx.cons.head = rx.cons.tail:
+ *                                              the frames are delivered again
+ * so every mbuf is in exactly one of: RX ring, TX ring, primary.
+ */
+struct porter_batch_log {
+	volatile uint32_t batch_n;
+	volatile uint32_t tx_target;
+	uint32_t reserved[14];
+	void *held[PORTER_BURST];       /* mbuf pointers (DPDK memory) */
+};
+
+/* Frames a worker returns for freeing carry this port id (m->port). */
+#define PORTER_PORT_FREE 0xffffu
+
+/* Per-shard region: memzone porter_shard_<N>. */
+struct porter_shard {
+	struct porter_shm_hdr hdr;
+	/* written once by the primary */
+	uint32_t shard_id;
+	uint32_t reserved0[15];
+	/* written by the worker */
+	volatile uint32_t sleeping PORTER_ALIGNED;      /* 1: worker blocks on its eventfd; wake it */
+	uint32_t reserved1[15];
+	struct {
+		uint64_t rx_segments;           /* segments dequeued */
+		uint64_t tx_segments;           /* segments sent (RSTs for now) */
+		uint64_t rst_sent;
+		uint64_t wakeups;               /* times it woke from sleep */
+		uint64_t recoveries;            /* recoveries run at attach */
+		uint64_t recovered_mbufs;       /* mbufs found in hand at recovery */
+		uint64_t drops[WDROP__COUNT];
+	} wstats PORTER_ALIGNED;
+	struct porter_batch_log batch PORTER_ALIGNED;
+	/* written by the primary at run time */
+	struct {
+		uint64_t enqueued;
+		uint64_t ring_full;
+		uint64_t wakeups_sent;
+		uint64_t tx_drained;
+	} pstats PORTER_ALIGNED;
+	uint8_t reserved_tail[4096];    /* growth: TCB arena header etc. */
+} PORTER_ALIGNED;
+
+#endif

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * porterctl: the operator's view of a running porter, through the primary's
+ * control socket. It never touches shared memory.
+ *
+ *   porterctl [--socket PATH] [--json] status
+ *   porterctl [--socket PATH] [--json] restart --shard N
+ *
+ * Exit status: 0 ok, 1 the gateway answered with an error, 2 usage,
+ * 3 cannot reach the gateway.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_SOCKET "/run/porter/porter.sock"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: porterctl [--socket PATH] [--json] COMMAND\n"
+		"commands:\n"
+		"  status               ports, counters, shards, workers, mempool\n"
+		"  restart --shard N    restart shard N's worker with the current binary\n"
+		"options:\n"
+		"  --socket PATH        control socket (default $PORTER_SOCKET or %s)\n"
+		"  --json               machine-readable output\n", DEFAULT_SOCKET);
+}
+
+static int request(const char *path, const char *line, char **out, size_t *outlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t cap = 65536, len = 0;
+	char *buf;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "porterctl: socket path too long: %s\n", path);
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "porterctl: cannot reach porter at %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	struct timeval tv = { .tv_sec = 10 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+		fprintf(stderr, "porterctl: write to %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	buf = malloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (buf == NULL) {
+			close(fd);
+			return -1;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			fprintf(stderr, "porterctl: read from %s: %s\n", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += n;
+		if (len == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap + 1);
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "shard", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = getenv("PORTER_SOCKET") ? getenv("PORTER_SOCKET") : DEFAULT_SOCKET;
+	const char *shard = NULL;
+	bool json = false;
+	char line[256];
+	char *reply;
+	size_t len;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sock = optarg; break;
+		case 'j': json = true; break;
+		case 'n': shard = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[optind++];
+
+	/* options may also follow the command: porterctl restart --shard 1 --json */
+	while ((c = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sock = optarg; break;
+		case 'j': json = true; break;
+		case 'n': shard = optarg; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(cmd, "status") == 0) {
+		snprintf(line, sizeof(line), "status%s\n", json ? " --json" : "");
+	} else if (strcmp(cmd, "restart") == 0) {
+		char *end;
+
+		if (shard == NULL || (strtoul(shard, &end, 10), *end) || !*shard) {
+			fprintf(stderr, "porterctl: restart needs --shard N\n");
+			return 2;
+		}
+		snprintf(line, sizeof(line), "restart %s%s\n", shard, json ? " --json" : "");
+	} else {
+		fprintf(stderr, "porterctl: unknown command \"%s\"\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (request(sock, line, &reply, &len) < 0)
+		return 3;
+	if (json) {
+		fputs(reply, stdout);
+		return strstr(reply, "\"ok\":true") == reply + 1 ? 0 : 1;
+	}
+	if (strncmp(reply, "ok\n", 3) == 0) {
+		fputs(reply + 3, stdout);
+		free(reply);
+		return 0;
+	}
+	fprintf(stderr, "porterctl: %s", len ? reply : "empty reply\n");
+	free(reply);
+	return 1;
+}
