@@ -45,7 +45,6 @@
 	rte_log((quiet) ? RTE_LOG_INFO : RTE_LOG_WARNING, RTE_LOGTYPE_USER1,             \
 		"porter: " fmt "\n", ##__VA_ARGS__)
 #define STOP_GRACE_MS       2000      /* SIGTERM -> SIGKILL */
-#define STABLE_RUN_MS       10000     /* a worker up this long resets the backoff */
 
 /* The attach handler runs in EAL's IPC thread; it needs the primary. */
 static struct primary *mp_primary;
@@ -297,7 +296,6 @@ void supervisor_on_pidfd(struct primary *p, unsigned int s)
 	struct sup_worker *w = &p->sup[s];
 	uint64_t now = now_ms();
 	bool was_ready = slot->state == SLOT_READY || slot->state == SLOT_STOPPING;
-	bool ran_long = was_ready && now - slot->ready_ms > STABLE_RUN_MS;
 	int status = 0;
 
 	if (w->pid == 0 || waitpid(w->pid, &status, WNOHANG) != w->pid)
@@ -327,15 +325,19 @@ void supervisor_on_pidfd(struct primary *p, unsigned int s)
 		*p->stop = 1;
 		return;
 	}
-	if (w->restart_requested || ran_long)
+	/*
+	 * A worker that had been serving is replaced at once: its shard's frames
+	 * are waiting in the RX ring. Only starts that never got ready back off,
+	 * doubling up to max_restart_backoff_ms, so a broken binary cannot spin.
+	 */
+	if (was_ready || w->restart_requested) {
 		w->backoff_ms = wc->restart_backoff_ms;
-	w->next_start_ms = w->restart_requested ? now : now + w->backoff_ms;
-	if (!w->restart_requested && !ran_long) {
-		w->backoff_ms *= 2;
+		w->next_start_ms = now;
+	} else {
+		w->next_start_ms = now + w->backoff_ms;
+		w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : 1;
 		if (w->backoff_ms > wc->max_restart_backoff_ms)
 			w->backoff_ms = wc->max_restart_backoff_ms;
-		if (w->backoff_ms == 0)
-			w->backoff_ms = 1;
 	}
 	__atomic_store_n(&slot->state, SLOT_BACKOFF, __ATOMIC_RELEASE);
 	supervisor_tick(p);

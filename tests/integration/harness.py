@@ -1,0 +1,211 @@
+"""Integration harness: a real porter-primary with real workers on real
+hugepages, inside a network namespace the test creates, talking to Linux
+over a net_tap device.
+
+Every gateway gets a unique namespace, tap name, --file-prefix and control
+socket, and is torn down (processes by PID, namespace, hugepage files, DPDK
+runtime dir) even when the test fails.
+"""
+import contextlib
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("PORTER_BUILD", os.path.join(ROOT, "build"))
+PRIMARY = os.path.join(BUILD, "primary", "porter-primary")
+PORTERCTL = os.path.join(BUILD, "tools", "porterctl")
+
+PEER_IP = "10.99.0.1"
+PORTER_IP = "10.99.0.2"
+PORTER_MAC = "02:70:6f:72:74:01"
+
+_counter = [0]
+
+
+def wait_for(pred, timeout, what, interval=0.02):
+    """Poll PRED until it returns a true value; fail naming WHAT."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def run(cmd, check=True, **kw):
+    return subprocess.run(cmd, check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, **kw)
+
+
+# --- the flow hash, written independently of shm/hash.c -------------------
+
+RSS_KEY = bytes([0x6d, 0x5a] * 20)
+
+
+def toeplitz(key, data):
+    k = int.from_bytes(key, "big")
+    klen = len(key) * 8
+    h = 0
+    for i in range(len(data) * 8):
+        if data[i // 8] & (0x80 >> (i % 8)):
+            h ^= (k >> (klen - 32 - i)) & 0xffffffff
+    return h
+
+
+def flow_shard(reta, src, dst, sport, dport):
+    data = socket.inet_aton(src) + socket.inet_aton(dst) + \
+        sport.to_bytes(2, "big") + dport.to_bytes(2, "big")
+    return reta[toeplitz(RSS_KEY, data) & (len(reta) - 1)]
+
+
+# --- one gateway ------------------------------------------------------------
+
+class Gateway:
+    def __init__(self, workers=2, extra="", worker_binary="porter-worker", name=None):
+        _counter[0] += 1
+        tag = "%d%d" % (os.getpid() % 100000, _counter[0])
+        self.name = name or ("pt" + tag)
+        self.netns = "porter-it-" + tag
+        self.iface = "ptap" + tag[-8:]
+        self.prefix = "porterit" + tag
+        self.dir = tempfile.mkdtemp(prefix="porter-it-")
+        self.sock = os.path.join(self.dir, "porter.sock")
+        self.conf = os.path.join(self.dir, "porter.conf")
+        self.log = os.path.join(self.dir, "primary.log")
+        self.proc = None
+        self.workers = workers
+        with open(self.conf, "w") as f:
+            f.write("""eal: { file_prefix = "%s"; lcore_base = 10; };
+ports = ( { name = "front"; device = "net_tap0,iface=%s"; mac = "%s";
+            ipv4 = "%s/24"; gateway = "%s"; } );
+workers: { count = %d; binary = "%s"; ready_timeout_ms = 5000; restart_backoff_ms = 50;
+           heartbeat_timeout_ms = 1500; };
+dataplane: { mbufs = 8191; };
+control: { socket = "%s"; };
+%s
+""" % (self.prefix, self.iface, PORTER_MAC, PORTER_IP, PEER_IP, workers, worker_binary,
+                self.sock, extra))
+
+    # lifecycle
+    def start(self, wait_ready=True):
+        run(["ip", "netns", "add", self.netns])
+        run(["ip", "-n", self.netns, "link", "set", "lo", "up"])
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.netns, PRIMARY, "-c", self.conf],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        if not wait_ready:
+            return self
+        wait_for(lambda: self._iface_exists() or self._dead(), 20, "tap %s" % self.iface)
+        if self._dead():
+            raise AssertionError("porter-primary exited early:\n" + self.log_text())
+        run(["ip", "-n", self.netns, "addr", "add", PEER_IP + "/24", "dev", self.iface])
+        run(["ip", "-n", self.netns, "link", "set", self.iface, "up"])
+        self.wait_all_ready()
+        return self
+
+    def _dead(self):
+        return self.proc.poll() is not None
+
+    def _iface_exists(self):
+        return run(["ip", "-n", self.netns, "link", "show", self.iface], check=False).returncode == 0
+
+    def log_text(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def stop(self, timeout=15):
+        """SIGTERM the primary; return its exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def cleanup(self):
+        """Remove everything, whatever state the test left it in."""
+        pids = []
+        with contextlib.suppress(Exception):
+            pids = [w["pid"] for w in self.status(timeout=1)["shards"] if w["pid"]]
+        if self.proc and self.proc.poll() is None:
+            self.stop(timeout=10)
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for pid in pids:   # only the workers this gateway started
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        run(["ip", "netns", "del", self.netns], check=False)
+        for f in glob.glob("/dev/hugepages/%smap_*" % self.prefix):
+            with contextlib.suppress(OSError):
+                os.unlink(f)
+        shutil.rmtree("/var/run/dpdk/%s" % self.prefix, ignore_errors=True)
+        if hasattr(self, "logf"):
+            self.logf.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            if self.proc is not None and os.path.exists(self.log):
+                print(self.log_text())
+            self.cleanup()
+            raise
+
+    def __exit__(self, *exc):
+        if exc[0] is not None and os.path.exists(self.log):
+            print("--- primary log ---\n" + self.log_text()[-4000:])
+        self.cleanup()
+
+    # control
+    def ctl(self, *args, check=True, timeout=10):
+        return run([PORTERCTL, "--socket", self.sock] + list(args), check=check, timeout=timeout)
+
+    def status(self, timeout=10):
+        return json.loads(self.ctl("--json", "status", timeout=timeout).stdout)
+
+    def wait_all_ready(self, timeout=20, exclude_pids=()):
+        def ready():
+            if self._dead():
+                raise AssertionError("porter-primary died:\n" + self.log_text())
+            try:
+                st = self.status(timeout=2)
+            except Exception:
+                return None
+            sh = st["shards"]
+            if all(s["state"] == "ready" and s["pid"] not in exclude_pids for s in sh):
+                return st
+            return None
+        return wait_for(ready, timeout, "all shards ready")
+
+    # namespace helpers
+    def ns(self, cmd, **kw):
+        return run(["ip", "netns", "exec", self.netns] + cmd, **kw)
+
+    def ns_popen(self, cmd, **kw):
+        return subprocess.Popen(["ip", "netns", "exec", self.netns] + cmd, **kw)
+
+    def process_pids(self):
+        st = self.status()
+        return [st["pid"]] + [s["pid"] for s in st["shards"]]
+
+
+def cpu_ns(pid):
+    """CPU time of every thread of PID, in ns (schedstat: exact, not tick-sampled)."""
+    total = 0
+    for f in glob.glob("/proc/%d/task/*/schedstat" % pid):
+        with contextlib.suppress(OSError):
+            with open(f) as fh:
+                total += int(fh.read().split()[0])
+    return total
