@@ -83,6 +83,11 @@ static void handle_icmp(struct primary *p, unsigned int port, struct rte_mbuf *m
 	uint32_t len = pkt_icmp_echo_reply_inplace(rte_pktmbuf_mtod(m, uint8_t *),
 						   rte_pktmbuf_data_len(m), meta);
 
+	if (len == 0) {   /* cannot happen for a frame pkt_classify accepted */
+		p->g->port_stats[port].drops[PDROP_ICMP_SHORT]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	rte_pktmbuf_data_len(m) = len;
 	rte_pktmbuf_pkt_len(m) = len;
 	p->g->port_stats[port].icmp_echo++;

@@ -89,7 +89,7 @@ ports = ( { name = "front"; device = "net_tap0,iface=%s"; mac = "%s";
             ipv4 = "%s/24"; gateway = "%s"; } );
 workers: { count = %d; binary = "%s"; ready_timeout_ms = 5000; restart_backoff_ms = 50;
            heartbeat_timeout_ms = 1500; };
-dataplane: { mbufs = 8191; };
+dataplane: { mbufs = 8191; arp_retry_ms = 200; arp_retries = 3; };
 control: { socket = "%s"; };
 %s
 """ % (self.prefix, self.iface, PORTER_MAC, PORTER_IP, PEER_IP, workers, worker_binary,

@@ -120,6 +120,12 @@ def frames(kind, dst_mac, src_mac):
         return eth + b"\x08\x00" + ip_hdr(6, 8) + tcp[:8] + b"\0" * 18
     if kind == "tcp_csum":   # reaches the worker, which must drop it
         return eth + b"\x08\x00" + ip_hdr(6, 20) + tcp
+    if kind.startswith("synfrom_"):   # a good SYN from another address of the subnet
+        src = kind[len("synfrom_"):]
+        pseudo = socket.inet_aton(src) + socket.inet_aton(PORTER[0]) + struct.pack("!BBH", 0, 6, 20)
+        c = csum(pseudo + tcp)
+        good = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+        return eth + b"\x08\x00" + ip_hdr(6, 20, src=src) + good
     if kind == "not_our_mac":
         return b"\x02\x11\x22\x33\x44\x55" + src_mac + b"\x08\x00" + ip_hdr(6, 20) + tcp
     raise ValueError(kind)

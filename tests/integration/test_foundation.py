@@ -130,6 +130,31 @@ def malformed_frames_dropped_and_counted(gw):
 
 
 @test
+def next_hops_are_resolved_or_given_up(gw):
+    """A reply to an address we have not heard from waits for ARP: sent once
+    the kernel answers; dropped and counted when nobody answers the retries."""
+    gw.ns(["ip", "addr", "add", "10.99.0.6/24", "dev", gw.iface])
+    st0 = gw.status()
+    client(gw, "raw", gw.iface, PORTER_MAC, "synfrom_10.99.0.6", "synfrom_10.99.0.7")
+
+    def done():
+        st = gw.status()
+        p0, p1 = st0["ports"][0], st["ports"][0]
+        n6 = [n for n in st["neighbours"] if n["ipv4"] == "10.99.0.6"]
+        if n6 and n6[0]["state"] == "reachable" and \
+                p1["drops"]["no_neigh"] - p0["drops"]["no_neigh"] == 1:
+            return st
+        return None
+    st = wait_for(done, 10, "ARP resolution of 10.99.0.6 and give-up on 10.99.0.7")
+    p0, p1 = st0["ports"][0], st["ports"][0]
+    # one request for .6 (answered), three for .7 (arp_retries = 3)
+    assert p1["arp_requests"] - p0["arp_requests"] == 4, (p0["arp_requests"], p1["arp_requests"])
+    assert sum(shard_counters(st, "rst_sent")) - sum(shard_counters(st0, "rst_sent")) == 2
+    assert not [n for n in st["neighbours"] if n["ipv4"] == "10.99.0.7"], st["neighbours"]
+    gw.ns(["ip", "addr", "del", "10.99.0.6/24", "dev", gw.iface])
+
+
+@test
 def proc_info_works_and_disturbs_nothing(gw):
     st0 = gw.status()
     tool = "/usr/bin/dpdk-proc-info"
@@ -223,6 +248,26 @@ def kill9_under_traffic_20_times(gw):
     FIGURES["connects_during_kills"] = {"refused": res["refused"], "attempts": res["attempts"]}
 
 
+@test
+def stray_workers_are_refused(gw):
+    """A worker of another layout major is refused naming both versions; a
+    worker nobody started cannot take a shard; neither disturbs the gateway."""
+    st0 = gw.status()
+    bad = os.path.join(BUILD, "secondary", "porter-worker-badlayout")
+    out = gw.ns([bad, "--file-prefix", gw.prefix, "--shard", "0", "--lcore", "40",
+                 "--log-level", "error"], check=False, timeout=60)
+    assert out.returncode == 3, (out.returncode, out.stderr[-2000:])
+    assert "layout 1." in out.stderr and "layout 99." in out.stderr, out.stderr[-2000:]
+    stray = os.path.join(BUILD, "secondary", "porter-worker")
+    out = gw.ns([stray, "--file-prefix", gw.prefix, "--shard", "1", "--lcore", "41",
+                 "--log-level", "error"], check=False, timeout=60)
+    assert out.returncode == 4, (out.returncode, out.stderr[-2000:])
+    st1 = gw.status()
+    assert [(s["pid"], s["epoch"], s["state"]) for s in st1["shards"]] == \
+        [(s["pid"], s["epoch"], s["state"]) for s in st0["shards"]]
+    assert client(gw, "connects", 20, 49000)["refused"] == 20
+
+
 # --- tests that need their own gateway ------------------------------------------
 
 def leftovers(gw, pids):
@@ -254,21 +299,47 @@ def sigterm_leaves_nothing_behind(_shared):
 
 @test
 def gateway_that_cannot_start_workers_exits(_shared):
-    gw = Gateway(worker_binary="/bin/false",
-                 extra="")
-    # few attempts and short backoff so the test is quick
-    with open(gw.conf) as f:
-        conf = f.read().replace("restart_backoff_ms = 50;",
-                                "restart_backoff_ms = 10; max_failed_starts = 3;")
-    with open(gw.conf, "w") as f:
-        f.write(conf)
+    """Workers that exit at once, or never get ready (killed after
+    ready_timeout_ms), are retried; then the gateway says why and exits 1,
+    leaving nothing behind."""
+    hang = "/tmp/porter-it-hang-%d.sh" % os.getpid()
+    with open(hang, "w") as f:
+        f.write("#!/bin/sh\nexec sleep 600\n")
+    os.chmod(hang, 0o755)
     try:
-        gw.start(wait_ready=False)
-        rc = gw.proc.wait(timeout=60)
-        log = gw.log_text()
-        assert rc == 1, "exit code %s\n%s" % (rc, log[-3000:])
-        assert "max_failed_starts" in log, log[-3000:]
-        assert not leftovers(gw, []), leftovers(gw, [])
+        for binary, expect in (("/bin/false", "exited with status 1"),
+                               (hang, "not ready within workers.ready_timeout_ms")):
+            gw = Gateway(worker_binary=binary)
+            with open(gw.conf) as f:
+                conf = f.read().replace("ready_timeout_ms = 5000; restart_backoff_ms = 50;",
+                                        "ready_timeout_ms = 300; restart_backoff_ms = 10; "
+                                        "max_failed_starts = 3;")
+            with open(gw.conf, "w") as f:
+                f.write(conf)
+            try:
+                gw.start(wait_ready=False)
+                rc = gw.proc.wait(timeout=60)
+                log = gw.log_text()
+                assert rc == 1, "exit code %s\n%s" % (rc, log[-3000:])
+                assert "max_failed_starts" in log and expect in log, log[-3000:]
+                assert log.count("started worker") >= 3 * 2, log[-3000:]
+                assert not leftovers(gw, []), leftovers(gw, [])
+            finally:
+                gw.cleanup()
+    finally:
+        os.unlink(hang)
+
+
+@test
+def workers_die_with_the_primary(_shared):
+    gw = Gateway()
+    try:
+        gw.start()
+        workers = [s["pid"] for s in gw.status()["shards"]]
+        gw.proc.kill()
+        gw.proc.wait()
+        wait_for(lambda: not any(os.path.exists("/proc/%d" % p) for p in workers), 10,
+                 "workers to exit after the primary died")
     finally:
         gw.cleanup()
 
