@@ -64,6 +64,51 @@ struct porter_cfg_dataplane {
 	uint32_t arp_retries;             /* dataplane.arp_retries, default 3, then the pending packets are dropped */
 };
 
+/* tcp: the worker's TCP stack (secondary/tcp). */
+struct porter_cfg_tcp {
+	uint32_t max_streams_per_shard;   /* tcp.max_streams_per_shard, default 65536, 64..4194304: TCB slab size */
+	uint32_t syn_backlog;             /* tcp.syn_backlog, default 1024, 1..65536: half-open streams per shard
+	                                     before SYN cookies are used */
+	char cc[16];                      /* tcp.congestion_control, "cubic" (default) or "newreno" */
+	bool nodelay;                     /* tcp.nodelay, default true: Nagle off */
+	bool sack;                        /* tcp.sack, default true */
+	bool timestamps;                  /* tcp.timestamps, default true */
+	bool window_scaling;              /* tcp.window_scaling, default true */
+	bool syncookies;                  /* tcp.syncookies, default true */
+	uint32_t rcv_buf;                 /* tcp.rcv_buf, default 262144, 4096..67108864: receive window per stream, bytes */
+	uint32_t snd_buf;                 /* tcp.snd_buf, default 262144, 4096..67108864: send queue limit per stream, bytes */
+	uint32_t delack_ms;               /* tcp.delayed_ack_ms, default 40, 0..500 (0 = ack every segment) */
+	uint32_t rto_initial_ms;          /* tcp.rto_initial_ms, default 1000 (RFC 6298 §2.1), 200..60000 */
+	uint32_t rto_min_ms;              /* tcp.rto_min_ms, default 200, 10..60000 */
+	uint32_t rto_max_ms;              /* tcp.rto_max_ms, default 60000, >= rto_min_ms, <= 600000 */
+	uint32_t max_retries;             /* tcp.max_retransmits, default 15, 1..100: RTOs before the stream is reset */
+	uint32_t syn_retries;             /* tcp.syn_retries, default 5, 1..20 (SYN and SYN-ACK retransmits) */
+	uint32_t time_wait_ms;            /* tcp.time_wait_ms, default 60000 (2*MSL), 0..240000 */
+	uint32_t fin_wait2_ms;            /* tcp.fin_wait2_timeout_ms, default 60000, 0..600000 (orphaned FIN-WAIT-2) */
+	bool keepalive;                   /* tcp.keepalive.enabled, default false */
+	uint32_t keepalive_idle_s;        /* tcp.keepalive.idle_s, default 7200 (RFC 1122 §4.2.3.6), 1..86400 */
+	uint32_t keepalive_interval_s;    /* tcp.keepalive.interval_s, default 75, 1..3600 */
+	uint32_t keepalive_count;         /* tcp.keepalive.count, default 9, 1..100 */
+	uint32_t challenge_ack_limit;     /* tcp.challenge_ack_per_s, default 1000, 1..1000000 (RFC 5961 §7), per shard */
+	uint16_t ephemeral_lo;            /* tcp.ephemeral_ports = [lo, hi], default [32768, 60999]; active opens pick */
+	uint16_t ephemeral_hi;            /*   a port in range whose flow hash steers back to the opening shard */
+};
+
+#define PORTER_CFG_MAX_LISTENERS 32
+
+enum porter_service {
+	PORTER_SVC_ECHO = 1,              /* RFC 862 */
+	PORTER_SVC_DISCARD,               /* RFC 863 */
+	PORTER_SVC_SOURCE,                /* sends `bytes` (0 = until the peer closes) of the pattern */
+};
+
+/* listeners[i]: one TCP listener on every port address. */
+struct porter_cfg_listener {
+	uint16_t port;                    /* listeners[i].port, mandatory, 1..65535, unique */
+	uint32_t service;                 /* listeners[i].service, mandatory: "echo", "discard", "source" */
+	uint64_t bytes;                   /* listeners[i].bytes, source only, default 0 = until closed */
+};
+
 struct porter_cfg_control {
 	char socket[PORTER_CFG_PATH_LEN]; /* control.socket, default "/run/porter/porter.sock" */
 };
@@ -75,6 +120,9 @@ struct porter_config {
 	struct porter_cfg_port ports[PORTER_CFG_MAX_PORTS];
 	struct porter_cfg_workers workers;
 	struct porter_cfg_dataplane dataplane;
+	struct porter_cfg_tcp tcp;
+	uint32_t listener_count;
+	struct porter_cfg_listener listeners[PORTER_CFG_MAX_LISTENERS];
 	struct porter_cfg_control control;
 };
 

@@ -191,6 +191,38 @@ struct porter_slot {
 	char version[PORTER_VERSION_LEN];               /* worker binary version string */
 } PORTER_ALIGNED;
 
+/*
+ * TCP parameters, copied from the config by the primary at start-up (workers
+ * do not read the config file). Numbers only.
+ */
+struct porter_tcp_params {
+	uint32_t max_streams;
+	uint32_t syn_backlog;
+	uint8_t cc;                      /* enum tcp_cc_algo */
+	uint8_t nodelay, sack, timestamps, window_scaling, syncookies, keepalive;
+	uint8_t reserved_b;
+	uint32_t rcv_buf, snd_buf;
+	uint32_t delack_ms;
+	uint32_t rto_initial_ms, rto_min_ms, rto_max_ms;
+	uint32_t max_retries, syn_retries;
+	uint32_t time_wait_ms, fin_wait2_ms;
+	uint32_t keepalive_idle_s, keepalive_interval_s, keepalive_count;
+	uint32_t challenge_ack_limit;
+	uint16_t ephemeral_lo, ephemeral_hi;
+	uint32_t reserved[8];
+};
+
+#define PORTER_MAX_LISTENERS 32
+
+/* One listener (written by the primary; read by workers). */
+struct porter_listener {
+	uint16_t port;                   /* 0 = unused entry */
+	uint8_t app;                     /* enum tcp_app */
+	uint8_t reserved0;
+	uint32_t reserved1;
+	uint64_t arg;                    /* source: bytes to send (0 = until closed) */
+};
+
 /* The single global region: memzone porter_global. */
 struct porter_global {
 	struct porter_shm_hdr hdr;
@@ -205,6 +237,8 @@ struct porter_global {
 	uint8_t rss_key[PORTER_RSS_KEY_LEN];            /* symmetric Toeplitz key */
 	uint8_t reserved1[24];
 	uint16_t reta[PORTER_RETA_SIZE];                /* hash & (SIZE-1) -> shard */
+	struct porter_tcp_params tcp;
+	struct porter_listener listeners[PORTER_MAX_LISTENERS];
 	struct porter_port_info ports[PORTER_MAX_PORTS];
 	/* written by the primary at run time */
 	volatile uint32_t primary_sleeping PORTER_ALIGNED; /* 1: primary waits in epoll; wake it */
@@ -251,7 +285,9 @@ struct porter_shard {
 	struct porter_shm_hdr hdr;
 	/* written once by the primary */
 	uint32_t shard_id;
-	uint32_t reserved0[15];
+	uint32_t tcp_off;               /* offset of the TCP area (secondary/tcp/tcp-t.h) from the region start */
+	uint64_t tcp_bytes;             /* its size */
+	uint32_t reserved0[12];
 	/* written by the worker */
 	volatile uint32_t sleeping PORTER_ALIGNED;      /* 1: worker blocks on its eventfd; wake it */
 	uint32_t reserved1[15];
@@ -263,6 +299,8 @@ struct porter_shard {
 		uint64_t recoveries;            /* recoveries run at attach */
 		uint64_t recovered_mbufs;       /* mbufs found in hand at recovery */
 		uint64_t drops[WDROP__COUNT];
+		uint64_t mbufs_allocated;       /* by the worker (TCP output) */
+		uint64_t mbufs_freed;           /* by the worker */
 	} wstats PORTER_ALIGNED;
 	struct porter_batch_log batch PORTER_ALIGNED;
 	/* written by the primary at run time */

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP shared-memory types: the per-shard TCP area and the TCB. Types only.
+ *
+ * Everything here lives in the shard memzone (DESIGN §3, §5) and must mean
+ * the same to the next worker binary: no function pointers, no pointers to
+ * private memory (mbuf pointers are DPDK memory and valid everywhere), indices
+ * instead of links, explicit sizes checked by _Static_assert.
+ *
+ * Area layout (offsets from the start of struct tcp_area, recorded in it):
+ *   struct tcp_area            header, keys, counters, listeners' counters
+ *   struct tcp_tcb[max]        the TCB slab
+ *   uint32_t lookup[lsize]     4-tuple hash -> first TCB index of the chain
+ *   uint32_t wheel[TCP_WHEEL]  timer wheel slot -> first TCB index
+ */
+#ifndef PORTER_TCP_T_H
+#define PORTER_TCP_T_H
+
+#include <stdint.h>
+
+#include "secondary/tcp/tcp_cc.h"
+
+struct rte_mbuf;
+
+#define TCP_NIL             UINT32_MAX     /* "no TCB" index */
+#define TCP_WHEEL_SLOTS     16384          /* power of two */
+#define TCP_TICK_MS         4              /* wheel granularity: lap = 65.5 s */
+#define TCP_AREA_MAGIC      0x54435041u    /* "TCPA" */
+
+/*
+ * RFC 9293 §3.3.2 states. CLOSED is a free slab entry. LISTEN has no TCB:
+ * listeners are the shard's table, SYNs create TCBs in SYN_RECEIVED.
+ *
+ *                         +---------+ ---------\      active OPEN
+ *                         |  CLOSED |            \    -----------
+ *                         +---------+<---------\   \   create TCB
+ *                           |     ^              \   \  snd SYN
+ *              passive OPEN |     |   CLOSE        \   \
+ *              ------------ |     | ----------       \   \
+ *               create TCB  |     | delete TCB         \   \
+ *                           V     |                      \   \
+ *       rcv RST (note 1)  +---------+            CLOSE    |    \
+ *    -------------------->|  LISTEN |          ---------- |     |
+ *   /                     +---------+          delete TCB |     |
+ *  /           rcv SYN      |     |     SEND              |     |
+ * |           -----------   |     |    -------            |     V
+ * +--------+   snd SYN,ACK  /       \   snd SYN          +--------+
+ * |        |<-----------------           ------------------>|        |
+ * |  SYN   |                    rcv SYN                     |  SYN   |
+ * |  RCVD  |<-----------------------------------------------|  SENT  |
+ * |        |                  snd SYN,ACK                   |        |
+ * |        |------------------           -------------------|        |
+ * +--------+   rcv ACK of SYN  \       /  rcv SYN,ACK       +--------+
+ *    |         --------------   |     |   -----------
+ *    |                x         |     |     snd ACK
+ *    |                          V     V
+ *    |  CLOSE                 +---------+
+ *    | -------                |  ESTAB  |
+ *    | snd FIN                +---------+
+ *    |                 CLOSE    |     |    rcv FIN
+ *    V                -------   |     |    -------
+ * +---------+         snd FIN  /       \   snd ACK         +---------+
+ * |  FIN    |<----------------          ------------------>|  CLOSE  |
+ * | WAIT-1  |------------------                            |   WAIT  |
+ * +---------+          rcv FIN  \                          +---------+
+ *   | rcv ACK of FIN   -------   |                          CLOSE  |
+ *   | --------------   snd ACK   |                         ------- |
+ *   V        x                   V                         snd FIN V
+ * +---------+               +---------+                    +---------+
+ * |FINWAIT-2|               | CLOSING |                    | LAST-ACK|
+ * +---------+               +---------+                    +---------+
+ *   |              rcv ACK of FIN |                 rcv ACK of FIN |
+ *   |  rcv FIN     -------------- |    Timeout=2MSL -------------- |
+ *   |  -------            x       V    ------------        x       V
+ *    \ snd ACK              +---------+delete TCB          +---------+
+ *      -------------------->|TIME-WAIT|------------------->| CLOSED  |
+ *                           +---------+                    +---------+
+ *                 (RFC 9293 Figure 5)
+ */
+enum tcp_state {
+	TCP_CLOSED = 0,
+	TCP_SYN_SENT,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSE_WAIT,
+	TCP_CLOSING,
+	TCP_LAST_ACK,
+	TCP_TIME_WAIT,
+	TCP_STATE__COUNT
+};
+
+/* TCB flag bits (tcb.flags). */
+enum {
+	TF_SACK_OK_BIT = 0,     /* both sides sent SACK-permitted */
+	TF_TS_OK_BIT,           /* timestamps negotiated (RFC 7323 §3.2) */
+	TF_WS_OK_BIT,           /* window scaling negotiated (RFC 7323 §2.2) */
+	TF_NODELAY_BIT,         /* Nagle off */
+	TF_ACK_NOW_BIT,         /* send an ACK at the end of this input */
+	TF_DELACK_BIT,          /* an ACK is owed (delayed) */
+	TF_FIN_QUEUED_BIT,      /* app shut down writing: FIN after the queued data */
+	TF_FIN_SENT_BIT,        /* our FIN has a sequence number (snd_max includes it) */
+	TF_RCVD_FIN_BIT,        /* the peer's FIN was received in order */
+	TF_RECOVERY_BIT,        /* in fast recovery (RFC 6582 / RFC 6675) */
+	TF_ORPHAN_BIT,          /* the application closed: no more reads */
+	TF_COOKIE_BIT,          /* created from a SYN cookie */
+	TF_PASSIVE_BIT,         /* created by a listener */
+	TF_RTT_TIMING_BIT,      /* rtt_seq is being timed (no timestamps) */
+	TF_APP_NOTIFIED_BIT,    /* the app has been told it is connected */
+	TF_REXMIT_BIT,          /* retransmitting after an RTO (go-back-N from snd_una) */
+};
+#define TF(name) (1u << TF_##name##_BIT)
+
+/* Per-shard TCP drop reasons and events (tcp_area.drops). */
+enum tcp_drop {
+	TDROP_NONE = 0,
+	TDROP_MALFORMED,        /* header or options do not parse */
+	TDROP_CSUM,             /* bad checksum */
+	TDROP_NO_LISTENER,      /* answered with RST (RFC 9293 §3.10.7.1) */
+	TDROP_RST_NO_TCB,       /* RST for nothing: dropped silently */
+	TDROP_OUT_OF_WINDOW,    /* unacceptable segment (RFC 9293 §3.10.7.4 first) */
+	TDROP_PAWS,             /* RFC 7323 §5 */
+	TDROP_BAD_ACK,          /* ACK of something not sent */
+	TDROP_BAD_COOKIE,       /* ACK that is no valid SYN cookie */
+	TDROP_CHALLENGE_LIMIT,  /* challenge ACK not sent: rate limit (RFC 5961 §7) */
+	TDROP_SLAB_FULL,        /* no free TCB */
+	TDROP_BACKLOG_FULL,     /* SYN dropped: backlog full and cookies off */
+	TDROP_NOMBUF,           /* could not allocate a buffer */
+	TDROP_RCV_BUF_FULL,     /* data beyond the receive buffer */
+	TDROP_OOO_FULL,         /* out-of-order queue limit */
+	TDROP_SYN_IN_STATE,     /* SYN in a synchronized state (challenge ACK sent) */
+	TDROP_RST_IN_WINDOW,    /* in-window RST not exactly at RCV.NXT (challenge ACK sent) */
+	TDROP_ICMP_UNMATCHED,   /* ICMP error for no stream */
+	TDROP__COUNT
+};
+
+/* Events counted per shard (tcp_area.events). */
+enum tcp_event {
+	TEV_ACTIVE_OPENS = 0,
+	TEV_PASSIVE_OPENS,
+	TEV_ESTABLISHED,
+	TEV_CLOSED,
+	TEV_RESETS_SENT,
+	TEV_RESETS_RCVD,
+	TEV_RETRANSMITS,
+	TEV_RTO,
+	TEV_FAST_RECOVERY,
+	TEV_SACK_RECOVERY,
+	TEV_COOKIES_SENT,
+	TEV_COOKIES_OK,
+	TEV_CHALLENGE_ACKS,
+	TEV_KEEPALIVE_PROBES,
+	TEV_KEEPALIVE_TIMEOUTS,
+	TEV_ZERO_WINDOW_PROBES,
+	TEV_TIME_WAIT_REUSE,
+	TEV_PMTU_LOWERED,
+	TEV_SEGS_IN,
+	TEV_SEGS_OUT,
+	TEV__COUNT
+};
+
+/* Application kinds: what handles a stream's events (a switch, not a pointer). */
+enum tcp_app {
+	TAPP_NONE = 0,
+	TAPP_ECHO,              /* RFC 862 */
+	TAPP_DISCARD,           /* RFC 863 */
+	TAPP_SOURCE,            /* deterministic pattern, app_arg bytes (0 = until closed) */
+	TAPP_TEST,              /* unit tests drive the stream through the API */
+};
+
+/*
+ * The TCB. Field order groups what the fast path touches together. Sizes in
+ * comments add up to the _Static_assert below; an idle established stream
+ * owns this and nothing else (all queue pointers NULL).
+ */
+struct tcp_tcb {
+	/* identity and lookup (20) */
+	uint32_t laddr, raddr;            /* host order */
+	uint16_t lport, rport;
+	uint32_t h_next;                  /* lookup chain / free list */
+	uint32_t app_arg_lo;              /* app state: source bytes left (low half) */
+	/* state (8) */
+	uint8_t state;                    /* enum tcp_state */
+	uint8_t port;                     /* index into porter_global.ports */
+	uint8_t app;                      /* enum tcp_app */
+	uint8_t snd_wscale, rcv_wscale;   /* RFC 7323 shifts */
+	uint8_t rto_shift;                /* RFC 6298 §5.5 backoff count */
+	uint8_t ka_probes;                /* keep-alive probes sent without answer */
+	uint8_t dupacks;
+	uint32_t flags;                   /* TF_* */
+	/* send sequence space (RFC 9293 §3.3.1) (32) */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd;                 /* scaled, bytes */
+	uint32_t snd_wl1, snd_wl2;
+	uint32_t max_snd_wnd;             /* RFC 5961 §5.2 MAX.SND.WND */
+	/* receive sequence space (16) */
+	uint32_t irs, rcv_nxt;
+	uint32_t rcv_adv;                 /* right edge of the window we advertised */
+	uint32_t recover;                 /* RFC 6582 recover */
+	/* MSS and timestamps (16) */
+	uint16_t mss;                     /* effective send MSS (payload per segment, options excluded) */
+	uint16_t peer_mss;
+	uint32_t ts_recent;               /* RFC 7323 §4.3 TS.Recent */
+	uint32_t ts_recent_ms;            /* when TS.Recent was stored (PAWS 24-day rule) */
+	uint32_t last_ack_sent;           /* RFC 7323 §4.3 Last.ACK.sent */
+	/* RTT (RFC 6298) (16) */
+	uint32_t srtt_us, rttvar_us;
+	uint32_t rto_ms;
+	uint32_t rtt_seq;                 /* segment being timed (no timestamps), with rtt_start_ms */
+	/* congestion control (32) */
+	struct tcp_cc cc;
+	/* queues: mbuf chains in DPDK memory (40) */
+	struct rte_mbuf *snd_head;        /* unacked + unsent data; first byte = snd_una (+1 before SYN is acked) */
+	struct rte_mbuf *snd_tail;
+	struct rte_mbuf *rcv_head;        /* in-order data not read by the app */
+	struct rte_mbuf *rcv_tail;
+	struct rte_mbuf *ooo_head;        /* out-of-order segments, sorted by seq */
+	uint32_t snd_bytes, rcv_bytes;    /* bytes in snd and rcv queues */
+	/* timer: one per stream, intrusive in the shard wheel (24) */
+	uint32_t t_next, t_prev;          /* wheel slot list; t_prev == TCP_NIL and slot head == self when first */
+	uint32_t t_at;                    /* armed deadline (ms), 0 = not armed */
+	uint32_t rto_at;                  /* retransmit / persist / SYN deadline, 0 = none */
+	uint32_t delack_at;               /* delayed ACK deadline, 0 = none */
+	uint32_t keep_at;                 /* keep-alive, FIN-WAIT-2 or TIME-WAIT deadline, 0 = none */
+	/* per-stream metrics (24) */
+	uint64_t bytes_in, bytes_out;
+	uint32_t retransmits;
+	uint32_t rtt_start_ms;
+	/* app state (8) */
+	uint32_t app_arg_hi;              /* source bytes left (high half) */
+	uint32_t created_ms;
+};
+
+/* Counters and keys of one shard's TCP. Written by the shard's worker only. */
+struct tcp_area {
+	uint32_t magic;                   /* TCP_AREA_MAGIC once initialised */
+	uint32_t tcb_size;                /* sizeof(struct tcp_tcb) of the initialiser */
+	uint32_t max_streams;
+	uint32_t lookup_size;             /* power of two */
+	uint32_t tcb_off, lookup_off, wheel_off;
+	uint32_t area_size;
+	/* allocation */
+	uint32_t free_head;
+	uint32_t live;                    /* TCBs not CLOSED */
+	uint32_t half_open;               /* SYN_RECEIVED from a listener (backlog) */
+	uint32_t wheel_tick;              /* last processed tick (ms / TCP_TICK_MS) */
+	uint32_t ephemeral_next;          /* next port to try for active opens */
+	uint32_t challenge_sec;           /* RFC 5961 §7 rate limit window (seconds) */
+	uint32_t challenge_count;
+	uint32_t reserved0;
+	uint8_t isn_key[16];              /* RFC 6528 secret */
+	uint8_t cookie_key[16];           /* RFC 4987 secret */
+	uint64_t drops[TDROP__COUNT];
+	uint64_t events[TEV__COUNT];
+	uint64_t reserved[16];
+};
+
+/* Bytes of TCP area for MAX streams (the primary sizes the shard memzone). */
+static inline uint64_t tcp_area_bytes(uint32_t max)
+{
+	uint64_t lsize = 1;
+
+	while (lsize < max)
+		lsize <<= 1;
+	return ((sizeof(struct tcp_area) + 63) & ~63ull) + (uint64_t)max * sizeof(struct tcp_tcb) +
+	       lsize * 4 + (uint64_t)TCP_WHEEL_SLOTS * 4 + 64;
+}
+
+#endif

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker's TCP stack: the stream API for the worker's applications and
+ * the entry points the worker's loop calls.
+ *
+ * All state is in the shard's shared memory (tcp-t.h); struct tcp_ctx is the
+ * process-local handle to it, rebuilt by every worker at attach. Streams are
+ * named by their TCB index (uint32_t), stable across worker restarts.
+ *
+ * Buffers come from the environment (tcp_env.h): the worker uses the shared
+ * mbuf pool and hands frames to its TX ring; the unit tests use a fake pool,
+ * a captured transmit and a fake clock.
+ *
+ * Application events are delivered by tcp_app_event() (tcp_apps.c), which
+ * switches on tcb->app: no callbacks are stored anywhere.
+ */
+#ifndef PORTER_TCP_H
+#define PORTER_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "secondary/tcp/tcp-t.h"
+#include "shm/porter-shm-t.h"
+
+struct rte_mbuf;
+
+#define TCP_TX_BATCH 64
+
+struct tcp_ctx {
+	/* shared memory */
+	struct tcp_area *area;
+	struct tcp_tcb *tcbs;
+	uint32_t *lookup;
+	uint32_t *wheel;
+	const struct porter_tcp_params *prm;
+	const struct porter_listener *listeners;
+	const struct porter_port_info *ports;
+	unsigned int nports;
+	const uint16_t *reta;
+	const uint8_t *rss_key;
+	unsigned int shard;
+	/* clock, refreshed by the caller (tcp_ctx_clock) */
+	uint32_t now_ms;
+	uint64_t now_us;
+	/* the environment's private data (worker or test harness) */
+	void *env;
+	/* the stream whose event is being delivered (guards against re-entry) */
+	uint32_t in_event;
+};
+
+/* Application events (bit mask). */
+enum {
+	TEV_APP_CONNECTED = 1u << 0,  /* ESTABLISHED reached */
+	TEV_APP_READABLE  = 1u << 1,  /* new in-order data */
+	TEV_APP_WRITABLE  = 1u << 2,  /* send space opened */
+	TEV_APP_PEER_FIN  = 1u << 3,  /* the peer will send no more */
+	TEV_APP_RESET     = 1u << 4,  /* reset or timed out: the stream is gone after this */
+	TEV_APP_CLOSED    = 1u << 5,  /* fully closed: the stream is gone after this */
+};
+
+/*
+ * Bind CTX to the TCP area at AREA (BYTES long) of shard SHARD. When the area
+ * is not initialised yet (first worker on a fresh gateway), lay it out and
+ * draw the secret keys from getrandom(). Returns 0 or -1 (area too small or
+ * initialised by an incompatible layout).
+ */
+int tcp_ctx_attach(struct tcp_ctx *ctx, void *area, uint64_t bytes, const struct porter_global *g,
+		   unsigned int shard, void *env);
+
+/* Refresh the clock from CLOCK_MONOTONIC (the worker; tests set now_ms/now_us themselves). */
+void tcp_ctx_clock(struct tcp_ctx *ctx);
+
+/*
+ * One received frame (Ethernet + IPv4 + TCP, already classified and checked
+ * by the primary apart from the TCP checksum). Consumes M: keeps the payload
+ * in a queue or frees it. Output frames go to tcp_env_xmit().
+ */
+void tcp_input(struct tcp_ctx *ctx, struct rte_mbuf *m);
+
+/*
+ * ICMP destination unreachable, fragmentation needed (RFC 1191): QUOTED is the
+ * IPv4 header + 8 bytes of the segment we sent; lower that stream's MSS.
+ */
+void tcp_icmp_frag_needed(struct tcp_ctx *ctx, const uint8_t *quoted, unsigned int len, uint16_t mtu);
+
+/* Run the timers that are due (call every loop iteration; cheap when none). */
+void tcp_timers(struct tcp_ctx *ctx);
+
+/* ms until the next timer tick with work, for the caller's sleep; -1 = none armed. */
+int tcp_next_timer_ms(const struct tcp_ctx *ctx);
+
+/* --- stream API ----------------------------------------------------------- */
+
+/*
+ * Active open to RADDR:RPORT from the address of port PORT. Picks a local port
+ * in the shard's ephemeral range whose flow hash steers replies back to this
+ * shard. Returns the stream, or TCP_NIL (errno-style reason in *err: -EAGAIN no
+ * port, -ENOMEM no TCB or buffer).
+ */
+uint32_t tcp_connect(struct tcp_ctx *ctx, unsigned int port, uint32_t raddr, uint16_t rport,
+		     enum tcp_app app, int *err);
+
+/* Bytes the stream accepts now (snd_buf minus queued). */
+uint32_t tcp_send_space(const struct tcp_ctx *ctx, uint32_t s);
+
+/*
+ * Queue up to LEN bytes of DATA. Returns the bytes accepted (0 when the queue
+ * is full: wait for TEV_APP_WRITABLE), or -EPIPE after shutdown/close,
+ * -ENOTCONN before the stream can carry data, -ENOMEM when out of buffers.
+ */
+int tcp_send(struct tcp_ctx *ctx, uint32_t s, const void *data, uint32_t len);
+
+/* Bytes readable now. */
+uint32_t tcp_recv_avail(const struct tcp_ctx *ctx, uint32_t s);
+
+/* Copy up to LEN readable bytes into BUF and consume them (opens the window). */
+uint32_t tcp_recv(struct tcp_ctx *ctx, uint32_t s, void *buf, uint32_t len);
+
+/* Shut down writing: FIN after the queued data (RFC 9293 §3.10.4 CLOSE). */
+int tcp_shutdown(struct tcp_ctx *ctx, uint32_t s);
+
+/* Close: shutdown and stop reading; later data from the peer is answered by RST (RFC 9293 §3.10.4). */
+void tcp_close(struct tcp_ctx *ctx, uint32_t s);
+
+/* Abort: RST now, stream gone (RFC 9293 §3.10.5). */
+void tcp_abort(struct tcp_ctx *ctx, uint32_t s);
+
+const char *tcp_state_name(unsigned int st);
+const char *tcp_drop_name(unsigned int r);
+const char *tcp_event_name(unsigned int e);
+
+/* --- applications (tcp_apps.c) -------------------------------------------- */
+
+/* Deliver EVENTS of stream S to its application (switch on tcb->app). */
+void tcp_app_event(struct tcp_ctx *ctx, uint32_t s, uint32_t events);
+
+/* The source pattern: byte at stream offset OFF (a verifiable, non-repeating-per-256 sequence). */
+static inline uint8_t tcp_source_byte(uint64_t off)
+{
+	return (uint8_t)((off * 7 + (off >> 8) * 13 + (off >> 16)) & 0xff);
+}
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The TCP stack's environment: buffers and transmit. A link-time seam, not a
+ * table of pointers: the worker links tcp_env_dpdk.c, the unit tests link
+ * their harness. CTX->env is the implementation's private state.
+ */
+#ifndef PORTER_TCP_ENV_H
+#define PORTER_TCP_ENV_H
+
+#include "secondary/tcp/tcp.h"
+
+struct rte_mbuf;
+
+/* A packet buffer with the pool's default headroom, data_len 0; NULL when out. */
+struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx);
+
+/* Free a whole chain (m->next). */
+void tcp_env_free(struct tcp_ctx *ctx, struct rte_mbuf *m);
+
+/*
+ * Send a complete frame: 14 bytes of Ethernet header space (the primary fills
+ * the addresses from its neighbour table), IPv4 and TCP headers with checksums.
+ * m->port is the DPDK port id to send on. Ownership passes to the environment.
+ */
+void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m);
+
+#endif
