@@ -6,9 +6,9 @@
  *
  * Shape of the code: porter_config_parse_string() reads the text with
  * libconfig, then one small function per top-level group (parse_eal,
- * parse_ports/parse_port, parse_workers, parse_dataplane, parse_control)
- * checks for unknown settings, reads and range-checks every value and runs
- * the cross checks of its group. The first problem found stops the parse and
+ * parse_ports/parse_port, parse_workers, parse_dataplane, parse_tcp,
+ * parse_listeners/parse_listener, parse_control) checks for unknown settings,
+ * reads and range-checks every value and runs the cross checks of its group. The first problem found stops the parse and
  * is reported as one line "FILE:LINE: SETTING: MESSAGE".
  *
  * Pure C, no DPDK include, no global mutable state.
@@ -146,25 +146,30 @@ static int check_known(const struct ctx *c, const config_setting_t *group, const
 }
 
 /*
- * Optional group KEY of the root. *out = NULL when absent (defaults apply).
+ * Optional group KEY of PARENT (whose path is PREFIX, "" for the root).
+ * *out = NULL when absent (defaults apply).
  */
-static int get_group(const struct ctx *c, const config_setting_t *root, const char *key,
-		     const config_setting_t **out)
+static int get_group(const struct ctx *c, const config_setting_t *parent, const char *prefix,
+		     const char *key, const config_setting_t **out)
 {
-	const config_setting_t *s = config_setting_get_member(root, key);
+	const config_setting_t *s = config_setting_get_member(parent, key);
 	*out = s;
-	if (s != NULL && !config_setting_is_group(s))
-		return fail(c, s, key, "expected a group { ... }, got %s",
+	if (s != NULL && !config_setting_is_group(s)) {
+		char path[SETTING_PATH_LEN];
+		join(path, prefix, key);
+		return fail(c, s, path, "expected a group { ... }, got %s",
 			    type_name(config_setting_type(s)));
+	}
 	return 0;
 }
 
 /*
  * Optional integer GROUP.KEY in LO..HI into *out; untouched when absent.
+ * Both int and int64 (L suffix) settings are accepted.
  * *found (if not NULL) gets the setting or NULL.
  */
-static int get_u32(const struct ctx *c, const config_setting_t *group, const char *prefix,
-		   const char *key, int64_t lo, int64_t hi, uint32_t *out,
+static int get_int(const struct ctx *c, const config_setting_t *group, const char *prefix,
+		   const char *key, int64_t lo, int64_t hi, int64_t *out,
 		   const config_setting_t **found)
 {
 	const config_setting_t *s = group != NULL ? config_setting_get_member(group, key) : NULL;
@@ -180,7 +185,51 @@ static int get_u32(const struct ctx *c, const config_setting_t *group, const cha
 	int64_t v = config_setting_get_int64(s);
 	if (v < lo || v > hi)
 		return fail(c, s, path, "must be in %" PRId64 "..%" PRId64 ", got %" PRId64, lo, hi, v);
+	*out = v;
+	return 0;
+}
+
+/* get_int() into a uint32_t; LO..HI must lie within 0..UINT32_MAX. */
+static int get_u32(const struct ctx *c, const config_setting_t *group, const char *prefix,
+		   const char *key, int64_t lo, int64_t hi, uint32_t *out,
+		   const config_setting_t **found)
+{
+	int64_t v = *out;
+	if (get_int(c, group, prefix, key, lo, hi, &v, found) != 0)
+		return -1;
 	*out = (uint32_t)v;
+	return 0;
+}
+
+/* get_int() into a uint64_t; LO..HI must lie within 0..INT64_MAX. */
+static int get_u64(const struct ctx *c, const config_setting_t *group, const char *prefix,
+		   const char *key, int64_t lo, int64_t hi, uint64_t *out,
+		   const config_setting_t **found)
+{
+	int64_t v = (int64_t)*out;
+	if (get_int(c, group, prefix, key, lo, hi, &v, found) != 0)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/*
+ * Optional boolean GROUP.KEY into *out; untouched when absent. Only the
+ * libconfig booleans true / false are accepted (not 1, not "yes").
+ */
+static int get_bool(const struct ctx *c, const config_setting_t *group, const char *prefix,
+		    const char *key, bool *out)
+{
+	const config_setting_t *s = group != NULL ? config_setting_get_member(group, key) : NULL;
+	if (s == NULL)
+		return 0;
+	int type = config_setting_type(s);
+	if (type != CONFIG_TYPE_BOOL) {
+		char path[SETTING_PATH_LEN];
+		join(path, prefix, key);
+		return fail(c, s, path, "expected a boolean (true or false), got %s", type_name(type));
+	}
+	*out = config_setting_get_bool(s) != 0;
 	return 0;
 }
 
@@ -402,7 +451,7 @@ static int parse_eal(const struct ctx *c, const config_setting_t *root, struct p
 	const config_setting_t *g, *s;
 	char q[QUOTE_LEN + 4];
 
-	if (get_group(c, root, "eal", &g) != 0)
+	if (get_group(c, root, "", "eal", &g) != 0)
 		return -1;
 	if (g == NULL)
 		return 0;
@@ -611,7 +660,7 @@ static int parse_workers(const struct ctx *c, const config_setting_t *root,
 					     "heartbeat_timeout_ms", "spin_us", NULL };
 	const config_setting_t *g, *s, *rb, *mrb;
 
-	if (get_group(c, root, "workers", &g) != 0)
+	if (get_group(c, root, "", "workers", &g) != 0)
 		return -1;
 	if (g == NULL)
 		return 0;
@@ -655,7 +704,7 @@ static int parse_dataplane(const struct ctx *c, const config_setting_t *root,
 					     "arp_retries", NULL };
 	const config_setting_t *g, *ring, *cache, *mbufs;
 
-	if (get_group(c, root, "dataplane", &g) != 0)
+	if (get_group(c, root, "", "dataplane", &g) != 0)
 		return -1;
 	if (g == NULL)
 		return 0;
@@ -687,6 +736,227 @@ static int parse_dataplane(const struct ctx *c, const config_setting_t *root,
 }
 
 /* ------------------------------------------------------------------------ */
+/* tcp                                                                      */
+/* ------------------------------------------------------------------------ */
+
+#define EPHEMERAL_MIN      1024
+#define EPHEMERAL_MAX      65535
+#define EPHEMERAL_SPAN_MIN 1024         /* ports in [lo, hi] at least */
+
+/*
+ * A <= B for two settings of one group (values already read, defaults
+ * included). Blame the one the user wrote; B when both are there.
+ */
+static int check_le(const struct ctx *c, const config_setting_t *as, const char *a_path,
+		    uint32_t a, const config_setting_t *bs, const char *b_path, uint32_t b)
+{
+	if (a <= b)
+		return 0;
+	if (bs != NULL)
+		return fail(c, bs, b_path, "must be >= %s (%" PRIu32 "), got %" PRIu32, a_path, a, b);
+	return fail(c, as, a_path, "must be <= %s (%" PRIu32 "), got %" PRIu32, b_path, b, a);
+}
+
+/* tcp.keepalive: { enabled; idle_s; interval_s; count; } */
+static int parse_keepalive(const struct ctx *c, const config_setting_t *tcp, struct porter_cfg_tcp *t)
+{
+	static const char *const known[] = { "enabled", "idle_s", "interval_s", "count", NULL };
+	const config_setting_t *g;
+
+	if (get_group(c, tcp, "tcp", "keepalive", &g) != 0)
+		return -1;
+	if (g == NULL)
+		return 0;
+	if (check_known(c, g, "tcp.keepalive", known) != 0 ||
+	    get_bool(c, g, "tcp.keepalive", "enabled", &t->keepalive) != 0 ||
+	    get_u32(c, g, "tcp.keepalive", "idle_s", 1, 86400, &t->keepalive_idle_s, NULL) != 0 ||
+	    get_u32(c, g, "tcp.keepalive", "interval_s", 1, 3600, &t->keepalive_interval_s, NULL) != 0 ||
+	    get_u32(c, g, "tcp.keepalive", "count", 1, 100, &t->keepalive_count, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* tcp.ephemeral_ports = [lo, hi]: two integers, lo <= hi, wide enough. */
+static int parse_ephemeral(const struct ctx *c, const config_setting_t *tcp, struct porter_cfg_tcp *t)
+{
+	static const char path[] = "tcp.ephemeral_ports";
+	const config_setting_t *s = config_setting_get_member(tcp, "ephemeral_ports");
+
+	if (s == NULL)
+		return 0;
+	int type = config_setting_type(s);
+	if (type != CONFIG_TYPE_ARRAY)
+		return fail(c, s, path, "expected an array [lo, hi], got %s", type_name(type));
+	int n = config_setting_length(s);
+	if (n != 2)
+		return fail(c, s, path, "expected exactly 2 integers [lo, hi], got %d element%s", n,
+			    n == 1 ? "" : "s");
+	/* libconfig arrays are homogeneous: the first element tells the type. */
+	type = config_setting_type(config_setting_get_elem(s, 0));
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return fail(c, s, path, "expected integers [lo, hi], got %s", type_name(type));
+	int64_t lo = config_setting_get_int64_elem(s, 0), hi = config_setting_get_int64_elem(s, 1);
+	if (lo < EPHEMERAL_MIN || lo > EPHEMERAL_MAX || hi < EPHEMERAL_MIN || hi > EPHEMERAL_MAX)
+		return fail(c, s, path, "ports must be in %d..%d, got [%" PRId64 ", %" PRId64 "]",
+			    EPHEMERAL_MIN, EPHEMERAL_MAX, lo, hi);
+	if (lo > hi)
+		return fail(c, s, path, "lo must be <= hi, got [%" PRId64 ", %" PRId64 "]", lo, hi);
+	if (hi - lo + 1 < EPHEMERAL_SPAN_MIN)
+		return fail(c, s, path,
+			    "must span at least %d ports, got [%" PRId64 ", %" PRId64 "] (%" PRId64 " ports)",
+			    EPHEMERAL_SPAN_MIN, lo, hi, hi - lo + 1);
+	t->ephemeral_lo = (uint16_t)lo;
+	t->ephemeral_hi = (uint16_t)hi;
+	return 0;
+}
+
+static int parse_tcp(const struct ctx *c, const config_setting_t *root, struct porter_cfg_tcp *t)
+{
+	static const char *const known[] = { "max_streams_per_shard", "syn_backlog", "congestion_control",
+					     "nodelay", "sack", "timestamps", "window_scaling", "syncookies",
+					     "rcv_buf", "snd_buf", "delayed_ack_ms", "rto_initial_ms",
+					     "rto_min_ms", "rto_max_ms", "max_retransmits", "syn_retries",
+					     "time_wait_ms", "fin_wait2_timeout_ms", "keepalive",
+					     "challenge_ack_per_s", "ephemeral_ports", NULL };
+	const config_setting_t *g, *s, *rmin, *rinit, *rmax;
+	char q[QUOTE_LEN + 4];
+
+	if (get_group(c, root, "", "tcp", &g) != 0)
+		return -1;
+	if (g == NULL)
+		return 0;
+	if (check_known(c, g, "tcp", known) != 0 ||
+	    get_u32(c, g, "tcp", "max_streams_per_shard", 64, 4194304, &t->max_streams_per_shard, NULL) != 0 ||
+	    get_u32(c, g, "tcp", "syn_backlog", 1, 65536, &t->syn_backlog, NULL) != 0 ||
+	    get_str(c, g, "tcp", "congestion_control", false, t->cc, sizeof(t->cc), &s) != 0)
+		return -1;
+	if (s != NULL && strcmp(t->cc, "cubic") != 0 && strcmp(t->cc, "newreno") != 0)
+		return fail(c, s, "tcp.congestion_control", "expected \"cubic\" or \"newreno\", got \"%s\"",
+			    quote(q, t->cc));
+	if (get_bool(c, g, "tcp", "nodelay", &t->nodelay) != 0 ||
+	    get_bool(c, g, "tcp", "sack", &t->sack) != 0 ||
+	    get_bool(c, g, "tcp", "timestamps", &t->timestamps) != 0 ||
+	    get_bool(c, g, "tcp", "window_scaling", &t->window_scaling) != 0 ||
+	    get_bool(c, g, "tcp", "syncookies", &t->syncookies) != 0 ||
+	    get_u32(c, g, "tcp", "rcv_buf", 4096, 67108864, &t->rcv_buf, NULL) != 0 ||
+	    get_u32(c, g, "tcp", "snd_buf", 4096, 67108864, &t->snd_buf, NULL) != 0 ||
+	    get_u32(c, g, "tcp", "delayed_ack_ms", 0, 500, &t->delack_ms, NULL) != 0 ||
+	    get_u32(c, g, "tcp", "rto_initial_ms", 200, 60000, &t->rto_initial_ms, &rinit) != 0 ||
+	    get_u32(c, g, "tcp", "rto_min_ms", 10, 60000, &t->rto_min_ms, &rmin) != 0 ||
+	    get_u32(c, g, "tcp", "rto_max_ms", 10, 600000, &t->rto_max_ms, &rmax) != 0 ||
+	    get_u32(c, g, "tcp", "max_retransmits", 1, 100, &t->max_retries, NULL) != 0 ||
+	    get_u32(c, g, "tcp", "syn_retries", 1, 20, &t->syn_retries, NULL) != 0 ||
+	    get_u32(c, g, "tcp", "time_wait_ms", 0, 240000, &t->time_wait_ms, NULL) != 0 ||
+	    get_u32(c, g, "tcp", "fin_wait2_timeout_ms", 0, 600000, &t->fin_wait2_ms, NULL) != 0 ||
+	    parse_keepalive(c, g, t) != 0 ||
+	    get_u32(c, g, "tcp", "challenge_ack_per_s", 1, 1000000, &t->challenge_ack_limit, NULL) != 0 ||
+	    parse_ephemeral(c, g, t) != 0)
+		return -1;
+
+	/* rto_min_ms <= rto_initial_ms <= rto_max_ms */
+	if (check_le(c, rmin, "tcp.rto_min_ms", t->rto_min_ms, rinit, "tcp.rto_initial_ms",
+		     t->rto_initial_ms) != 0 ||
+	    check_le(c, rinit, "tcp.rto_initial_ms", t->rto_initial_ms, rmax, "tcp.rto_max_ms",
+		     t->rto_max_ms) != 0)
+		return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* listeners                                                                */
+/* ------------------------------------------------------------------------ */
+
+#define LISTENER_BYTES_MAX ((int64_t)1 << 62)
+
+static int parse_listener(const struct ctx *c, const config_setting_t *el, unsigned idx,
+			  struct porter_cfg_listener *l)
+{
+	static const char *const known[] = { "port", "service", "bytes", NULL };
+	static const struct {
+		const char *name;
+		uint32_t svc;
+	} services[] = {
+		{ "echo", PORTER_SVC_ECHO },
+		{ "discard", PORTER_SVC_DISCARD },
+		{ "source", PORTER_SVC_SOURCE },
+	};
+	char pre[SETTING_PATH_LEN], path[SETTING_PATH_LEN], q[QUOTE_LEN + 4];
+	char tmp[PORTER_CFG_PATH_LEN];
+	const config_setting_t *s;
+
+	snprintf(pre, sizeof(pre), "listeners[%u]", idx);
+	if (!config_setting_is_group(el))
+		return fail(c, el, pre, "expected a group { port = ...; ... }, got %s",
+			    type_name(config_setting_type(el)));
+	if (check_known(c, el, pre, known) != 0)
+		return -1;
+
+	/* port: mandatory */
+	uint32_t port = 0;
+	if (get_u32(c, el, pre, "port", 1, 65535, &port, &s) != 0)
+		return -1;
+	if (s == NULL) {
+		join(path, pre, "port");
+		return fail(c, el, path, "missing mandatory setting");
+	}
+	l->port = (uint16_t)port;
+
+	/* service: mandatory */
+	if (get_str(c, el, pre, "service", true, tmp, sizeof(tmp), &s) != 0)
+		return -1;
+	l->service = 0;
+	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+		if (strcmp(tmp, services[i].name) == 0)
+			l->service = services[i].svc;
+	if (l->service == 0) {
+		join(path, pre, "service");
+		return fail(c, s, path, "expected \"echo\", \"discard\" or \"source\", got \"%s\"",
+			    quote(q, tmp));
+	}
+
+	/* bytes: source only */
+	if (get_u64(c, el, pre, "bytes", 0, LISTENER_BYTES_MAX, &l->bytes, &s) != 0)
+		return -1;
+	if (s != NULL && l->service != PORTER_SVC_SOURCE) {
+		join(path, pre, "bytes");
+		return fail(c, s, path, "only for service \"source\"");
+	}
+	return 0;
+}
+
+static int parse_listeners(const struct ctx *c, const config_setting_t *root, struct porter_config *cfg)
+{
+	const config_setting_t *list = config_setting_get_member(root, "listeners");
+
+	if (list == NULL)
+		return 0;
+	if (!config_setting_is_list(list))
+		return fail(c, list, "listeners", "expected a list of groups ( { ... }, ... ), got %s",
+			    type_name(config_setting_type(list)));
+	int n = config_setting_length(list);
+	if (n > PORTER_CFG_MAX_LISTENERS)
+		return fail(c, list, "listeners", "must have 0..%d entries, got %d",
+			    PORTER_CFG_MAX_LISTENERS, n);
+
+	for (unsigned i = 0; i < (unsigned)n; i++) {
+		const config_setting_t *el = config_setting_get_elem(list, i);
+		if (parse_listener(c, el, i, &cfg->listeners[i]) != 0)
+			return -1;
+		/* Ports are unique; report on the later listener. */
+		for (unsigned j = 0; j < i; j++)
+			if (cfg->listeners[j].port == cfg->listeners[i].port) {
+				char path[SETTING_PATH_LEN];
+				snprintf(path, sizeof(path), "listeners[%u].port", i);
+				return fail(c, config_setting_get_member(el, "port"), path,
+					    "duplicate port %u (already used by listeners[%u])",
+					    (unsigned)cfg->listeners[i].port, j);
+			}
+	}
+	cfg->listener_count = (uint32_t)n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* control                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -697,7 +967,7 @@ static int parse_control(const struct ctx *c, const config_setting_t *root,
 	const config_setting_t *g, *s;
 	char q[QUOTE_LEN + 4];
 
-	if (get_group(c, root, "control", &g) != 0)
+	if (get_group(c, root, "", "control", &g) != 0)
 		return -1;
 	if (g == NULL)
 		return 0;
@@ -733,8 +1003,9 @@ static bool is_name_start(char ch)
 /*
  * libconfig 1.5 reads a decimal integer without an L suffix with atoi() and a
  * hex one into an int, so 4294967396 silently becomes 100. Scan the (already
- * successfully parsed) text for such literals and refuse them. Files pulled
- * in with @include are not scanned.
+ * successfully parsed) text for such literals and refuse them. With the L
+ * suffix, a decimal literal past 64 bits saturates and a hex one wraps: refuse
+ * those too. Files pulled in with @include are not scanned.
  */
 static int check_int_literals(const struct ctx *c, const char *p)
 {
@@ -764,13 +1035,14 @@ static int check_int_literals(const struct ctx *c, const char *p)
 					    (is_digit(p[1]) || p[1] == '.'))) {
 			const char *start = p;
 			bool hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
-			bool fits;
+			bool fits, fits64;
 			if (hex) {
 				for (p += 2; hexval(*p) >= 0; p++)
 					;
 				errno = 0;
 				unsigned long long v = strtoull(start, NULL, 16);
 				fits = errno == 0 && v <= INT32_MAX;
+				fits64 = errno == 0 && v <= INT64_MAX;
 			} else {
 				if (*p == '-' || *p == '+')
 					p++;
@@ -785,10 +1057,16 @@ static int check_int_literals(const struct ctx *c, const char *p)
 				errno = 0;
 				long long v = strtoll(start, NULL, 10);
 				fits = errno == 0 && v >= INT32_MIN && v <= INT32_MAX;
+				fits64 = errno == 0;
 			}
 			if (*p == 'L') {                                  /* 64-bit literal */
+				const char *end = p;
 				while (*p == 'L')
 					p++;
+				if (!fits64)
+					return fail_at(c, c->name, line, "syntax",
+						       "integer %.*s does not fit in 64 bits",
+						       (int)(end - start), start);
 				continue;
 			}
 			if (!fits)
@@ -828,6 +1106,33 @@ static void set_defaults(struct porter_config *cfg)
 	cfg->dataplane.arp_retry_ms = 1000;
 	cfg->dataplane.arp_retries = 3;
 
+	cfg->tcp.max_streams_per_shard = 65536;
+	cfg->tcp.syn_backlog = 1024;
+	snprintf(cfg->tcp.cc, sizeof(cfg->tcp.cc), "cubic");
+	cfg->tcp.nodelay = true;
+	cfg->tcp.sack = true;
+	cfg->tcp.timestamps = true;
+	cfg->tcp.window_scaling = true;
+	cfg->tcp.syncookies = true;
+	cfg->tcp.rcv_buf = 262144;
+	cfg->tcp.snd_buf = 262144;
+	cfg->tcp.delack_ms = 40;
+	cfg->tcp.rto_initial_ms = 1000;
+	cfg->tcp.rto_min_ms = 200;
+	cfg->tcp.rto_max_ms = 60000;
+	cfg->tcp.max_retries = 15;
+	cfg->tcp.syn_retries = 5;
+	cfg->tcp.time_wait_ms = 60000;
+	cfg->tcp.fin_wait2_ms = 60000;
+	cfg->tcp.keepalive = false;
+	cfg->tcp.keepalive_idle_s = 7200;
+	cfg->tcp.keepalive_interval_s = 75;
+	cfg->tcp.keepalive_count = 9;
+	cfg->tcp.challenge_ack_limit = 1000;
+	cfg->tcp.ephemeral_lo = 32768;
+	cfg->tcp.ephemeral_hi = 60999;
+	/* listeners: none (listener_count 0, from the memset) */
+
 	snprintf(cfg->control.socket, sizeof(cfg->control.socket), "/run/porter/porter.sock");
 }
 
@@ -849,7 +1154,8 @@ static int check_cross(const struct ctx *c, const config_setting_t *root,
 
 static int parse_text(const struct ctx *c, const char *text, struct porter_config *out)
 {
-	static const char *const known[] = { "eal", "ports", "workers", "dataplane", "control", NULL };
+	static const char *const known[] = { "eal", "ports", "workers", "dataplane", "tcp", "listeners",
+					     "control", NULL };
 	config_t cfg;
 	int rc = -1;
 
@@ -868,6 +1174,8 @@ static int parse_text(const struct ctx *c, const char *text, struct porter_confi
 	    parse_ports(c, root, out) != 0 ||
 	    parse_workers(c, root, &out->workers) != 0 ||
 	    parse_dataplane(c, root, &out->dataplane) != 0 ||
+	    parse_tcp(c, root, &out->tcp) != 0 ||
+	    parse_listeners(c, root, out) != 0 ||
 	    parse_control(c, root, &out->control) != 0 ||
 	    check_cross(c, root, out) != 0)
 		goto out;

@@ -16,6 +16,7 @@
 #include <rte_ring.h>
 
 #include "primary/primary.h"
+#include "secondary/tcp/tcp-t.h"     /* sizes of the TCP area the primary reserves (types only) */
 #include "shm/hash.h"
 #include "shm/names.h"
 
@@ -33,6 +34,47 @@ static void *mz_create(const char *name, size_t size)
 	}
 	memset(mz->addr, 0, size);
 	return mz->addr;
+}
+
+/* Workers do not read the config: what they need is copied here. */
+static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
+{
+	const struct porter_cfg_tcp *c = &cfg->tcp;
+	struct porter_tcp_params *t = &g->tcp;
+
+	t->max_streams = c->max_streams_per_shard;
+	t->syn_backlog = c->syn_backlog;
+	t->cc = strcmp(c->cc, "newreno") == 0 ? TCP_CC_NEWRENO : TCP_CC_CUBIC;
+	t->nodelay = c->nodelay;
+	t->sack = c->sack;
+	t->timestamps = c->timestamps;
+	t->window_scaling = c->window_scaling;
+	t->syncookies = c->syncookies;
+	t->keepalive = c->keepalive;
+	t->rcv_buf = c->rcv_buf;
+	t->snd_buf = c->snd_buf;
+	t->delack_ms = c->delack_ms;
+	t->rto_initial_ms = c->rto_initial_ms;
+	t->rto_min_ms = c->rto_min_ms;
+	t->rto_max_ms = c->rto_max_ms;
+	t->max_retries = c->max_retries;
+	t->syn_retries = c->syn_retries;
+	t->time_wait_ms = c->time_wait_ms;
+	t->fin_wait2_ms = c->fin_wait2_ms;
+	t->keepalive_idle_s = c->keepalive_idle_s;
+	t->keepalive_interval_s = c->keepalive_interval_s;
+	t->keepalive_count = c->keepalive_count;
+	t->challenge_ack_limit = c->challenge_ack_limit;
+	t->ephemeral_lo = c->ephemeral_lo;
+	t->ephemeral_hi = c->ephemeral_hi;
+	for (unsigned int i = 0; i < cfg->listener_count && i < PORTER_MAX_LISTENERS; i++) {
+		const struct porter_cfg_listener *l = &cfg->listeners[i];
+
+		g->listeners[i].port = l->port;
+		g->listeners[i].app = l->service == PORTER_SVC_ECHO ? TAPP_ECHO :
+				      l->service == PORTER_SVC_DISCARD ? TAPP_DISCARD : TAPP_SOURCE;
+		g->listeners[i].arg = l->bytes;
+	}
 }
 
 static int create_global(struct primary *p)
@@ -54,6 +96,7 @@ static int create_global(struct primary *p)
 	for (unsigned int s = 0; s < PORTER_MAX_SHARDS; s++)
 		g->slots[s].lcore_id = cfg->eal.lcore_base + 1 + s;
 	/* ports[] is filled by ports_init once the devices exist */
+	fill_tcp(cfg, g);
 	porter_shm_hdr_init(&g->hdr, PORTER_REGION_GLOBAL, sizeof(*g));
 	p->g = g;
 	return 0;
@@ -65,11 +108,17 @@ static int create_shard(struct primary *p, unsigned int s)
 	struct porter_shard *sh;
 	unsigned int size = p->cfg->dataplane.ring_size;
 
+	uint64_t tcp_off = (sizeof(*sh) + 63) & ~63ull;
+	uint64_t tcp_bytes = tcp_area_bytes(p->cfg->tcp.max_streams_per_shard);
+
 	porter_name_shard_mz(name, sizeof(name), s);
-	sh = mz_create(name, sizeof(*sh));
+	/* the worker lays the TCP area out on first attach (it is zero until then) */
+	sh = mz_create(name, tcp_off + tcp_bytes);
 	if (sh == NULL)
 		return -1;
 	sh->shard_id = s;
+	sh->tcp_off = (uint32_t)tcp_off;
+	sh->tcp_bytes = tcp_bytes;
 	porter_shm_hdr_init(&sh->hdr, PORTER_REGION_SHARD, sizeof(*sh));
 	p->shards[s] = sh;
 

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The worker's burst: frames in from the RX ring, each answered in place (for
- * now, every segment gets the RFC 9293 §3.10.7.1 answer: no listener exists)
- * or marked for freeing, and the whole burst handed to the TX ring. The
- * worker never allocates or frees an mbuf, so the only way an mbuf changes
- * hands is a ring index move, which the batch log makes recoverable.
+ * The worker's burst, in two passes:
+ *
+ *  1. Stateless frames (no stream, no listener: RST in place; bad frames:
+ *     marked "free me") are handed from the RX ring to the TX ring with the
+ *     two-phase batch protocol of shm/porter-shm-t.h, so a kill -9 at any
+ *     point loses none of them and answers none twice.
+ *  2. The remaining frames are dequeued for good and run through the TCP
+ *     stack, which keeps, frees and allocates buffers; its output is staged and
+ *     enqueued at the end of the burst. A kill in this pass can strand the
+ *     frames in hand (recorded in the batch log): making that pass recoverable
+ *     is the durable-shards work.
  */
 #include <string.h>
 #include <unistd.h>
@@ -13,40 +19,8 @@
 #include <rte_ring.h>
 #include <rte_ring_peek.h>
 
-#include "secondary/rst.h"
 #include "secondary/worker.h"
 #include "shm/hash.h"
-
-static void answer(struct worker *w, struct rte_mbuf *m)
-{
-	uint8_t out[RST_FRAME_LEN];
-	enum rst_verdict v;
-
-	w->sh->wstats.rx_segments++;
-	if (porter_reta_lookup(w->g->reta, m->hash.rss) != w->shard)
-		w->sh->wstats.drops[WDROP_WRONG_SHARD]++;
-	v = rst_build_reply(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), out);
-	switch (v) {
-	case RST_REPLY:
-		/* the frame is at least 54 bytes (the primary checked the TCP header) */
-		memcpy(rte_pktmbuf_mtod(m, uint8_t *), out, RST_FRAME_LEN);
-		rte_pktmbuf_data_len(m) = RST_FRAME_LEN;
-		rte_pktmbuf_pkt_len(m) = RST_FRAME_LEN;
-		w->sh->wstats.rst_sent++;
-		w->sh->wstats.tx_segments++;
-		return;   /* m->port still names the port it came in on */
-	case RST_DROP_IS_RST:
-		w->sh->wstats.drops[WDROP_RST_IN]++;
-		break;
-	case RST_DROP_CSUM:
-		w->sh->wstats.drops[WDROP_TCP_CSUM]++;
-		break;
-	default:
-		w->sh->wstats.drops[WDROP_MALFORMED]++;
-		break;
-	}
-	m->port = PORTER_PORT_FREE;
-}
 
 static void wake_primary(struct worker *w)
 {
@@ -57,35 +31,92 @@ static void wake_primary(struct worker *w)
 		(void)!write(w->primary_wake_fd, &one, sizeof(one));
 }
 
+void worker_flush_stage(struct worker *w)
+{
+	unsigned int done = 0;
+
+	while (done < w->nstage) {
+		done += rte_ring_sp_enqueue_burst(w->tx, (void **)&w->stage[done], w->nstage - done, NULL);
+		if (done < w->nstage) {
+			/* the primary drains the ring; make sure it is awake */
+			wake_primary(w);
+			rte_pause();
+		}
+	}
+	if (w->nstage)
+		wake_primary(w);
+	w->nstage = 0;
+}
+
+/* Pass 1 verdict for one frame: reply in place, free, or keep for pass 2. */
+static enum tcp_sl_verdict classify(struct worker *w, struct rte_mbuf *m)
+{
+	enum tcp_sl_verdict v;
+
+	w->sh->wstats.rx_segments++;
+	if (porter_reta_lookup(w->g->reta, m->hash.rss) != w->shard)
+		w->sh->wstats.drops[WDROP_WRONG_SHARD]++;
+	v = tcp_input_stateless(&w->tcp, m);
+	if (v == TCP_SL_SEND) {
+		w->sh->wstats.rst_sent++;
+		w->sh->wstats.tx_segments++;
+	} else if (v == TCP_SL_FREE) {
+		m->port = PORTER_PORT_FREE;
+	}
+	return v;
+}
+
 unsigned int worker_burst(struct worker *w)
 {
 	struct porter_batch_log *b = &w->sh->batch;
-	unsigned int room = rte_ring_free_count(w->tx), n;
+	struct rte_mbuf **keep = (struct rte_mbuf **)b->keep;
+	unsigned int room = rte_ring_free_count(w->tx), n, k = 0, nkeep = 0;
 
+	tcp_ctx_clock(&w->tcp);
+	tcp_timers(&w->tcp);
+	worker_flush_stage(w);
 	if (room == 0) {
 		wake_primary(w);
 		return 0;
 	}
 	if (room > PORTER_BURST)
 		room = PORTER_BURST;
-	/* step 0..1 of the batch protocol (shm/porter-shm-t.h) */
+	/* steps 0..1 of the batch protocol (shm/porter-shm-t.h) */
 	__atomic_store_n(&b->batch_n, 0, __ATOMIC_RELEASE);
 	n = rte_ring_dequeue_burst_start(w->rx, b->held, room, NULL);
 	if (n == 0) {
 		rte_ring_dequeue_finish(w->rx, 0);
 		return 0;
 	}
-	/* step 2 */
-	for (unsigned int i = 0; i < n; i++)
-		answer(w, b->held[i]);
-	/* step 3: the log must be visible before the TX tail moves */
-	b->tx_target = w->tx->prod.tail + n;
-	__atomic_store_n(&b->batch_n, n, __ATOMIC_RELEASE);
-	/* step 4: we are the only producer and checked the room, so all n fit */
-	rte_ring_enqueue_burst_start(w->tx, n, NULL);
-	rte_ring_enqueue_finish(w->tx, b->held, n);
-	/* step 5 */
+	/* step 2, pass 1: stateless frames stay in held[0..k), stateful ones go to keep[] */
+	__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = b->held[i];
+
+		if (classify(w, m) == TCP_SL_STATEFUL)
+			keep[nkeep++] = m;
+		else
+			b->held[k++] = m;
+	}
+	b->held_first = 0;
+	__atomic_store_n(&b->held_end, nkeep, __ATOMIC_RELEASE);
+	if (k) {
+		/* steps 3..4 for the k stateless frames */
+		b->tx_target = w->tx->prod.tail + k;
+		__atomic_store_n(&b->batch_n, n, __ATOMIC_RELEASE);
+		rte_ring_enqueue_burst_start(w->tx, k, NULL);
+		rte_ring_enqueue_finish(w->tx, b->held, k);
+	}
+	/* step 5: the RX tail moves; keep[] is now ours alone */
 	rte_ring_dequeue_finish(w->rx, n);
-	wake_primary(w);
+	if (k)
+		wake_primary(w);
+	/* pass 2: the TCP stack; held_first moves before each frame is touched */
+	for (unsigned int i = 0; i < nkeep; i++) {
+		__atomic_store_n(&b->held_first, i + 1, __ATOMIC_RELEASE);
+		tcp_input(&w->tcp, keep[i]);
+	}
+	__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);
+	worker_flush_stage(w);
 	return n;
 }

@@ -26,6 +26,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_log.h>
+#include <rte_mbuf.h>
 #include <rte_memzone.h>
 #include <rte_ring.h>
 
@@ -215,6 +216,11 @@ static int lookup(struct worker *w)
 	}
 	porter_name_shard_mz(name, sizeof(name), w->shard);
 	w->sh = region(name, PORTER_REGION_SHARD, sizeof(struct porter_shard));
+	w->pool = rte_mempool_lookup(PORTER_POOL_MBUF);
+	if (w->pool == NULL) {
+		LOG(ERR, "mempool %s missing", PORTER_POOL_MBUF);
+		return -1;
+	}
 	porter_name_rx_ring(name, sizeof(name), w->shard);
 	w->rx = rte_ring_lookup(name);
 	porter_name_tx_ring(name, sizeof(name), w->shard);
@@ -236,12 +242,16 @@ static bool fenced(const struct worker *w)
 static void sleep_until_work(struct worker *w)
 {
 	struct pollfd pfd = { .fd = w->wake_fd, .events = POLLIN };
+	int timeout = tcp_next_timer_ms(&w->tcp);
 	uint64_t v;
+
+	if (timeout < 0 || timeout > SLEEP_MS)
+		timeout = SLEEP_MS;
 
 	__atomic_store_n(&w->sh->sleeping, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (rte_ring_empty(w->rx) && !stop_flag) {
-		if (poll(&pfd, 1, SLEEP_MS) > 0)
+		if (poll(&pfd, 1, timeout) > 0)
 			w->sh->wstats.wakeups++;
 		while (read(w->wake_fd, &v, sizeof(v)) == sizeof(v))
 			;
@@ -293,6 +303,16 @@ int main(int argc, char **argv)
 	if (attach(&w) < 0)
 		return EXIT_REFUSED;
 	worker_recover(&w);
+	{
+		int rc = tcp_ctx_attach(&w.tcp, (char *)w.sh + w.sh->tcp_off, w.sh->tcp_bytes, w.g,
+					w.shard, &w);
+
+		if (rc < 0) {
+			LOG(ERR, "shard %u: TCP area (%" PRIu64 " bytes): %s", w.shard, w.sh->tcp_bytes,
+			    strerror(-rc));
+			return EXIT_LAYOUT;
+		}
+	}
 
 	/* READY: publish who we are, then the epoch (the supervisor's signal) */
 	snprintf(w.slot->version, sizeof(w.slot->version), "%s", PORTER_WORKER_VERSION);

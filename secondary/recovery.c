@@ -7,6 +7,7 @@
  * is described next to struct porter_batch_log in shm/porter-shm-t.h.
  */
 #include <rte_log.h>
+#include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include "secondary/worker.h"
@@ -22,7 +23,7 @@ void worker_recover(struct worker *w)
 	if (in_hand != 0) {
 		uint32_t n = __atomic_load_n(&b->batch_n, __ATOMIC_ACQUIRE);
 
-		if (n == in_hand && tx->prod.tail == b->tx_target) {
+		if (n != 0 && n == in_hand && tx->prod.tail == b->tx_target) {
 			/* step 4 completed: the frames belong to the primary now */
 			__atomic_store_n(&rx->cons.tail, rx->cons.head, __ATOMIC_RELEASE);
 			LOG(NOTICE, "shard %u: recovery: last batch of %u had been handed over",
@@ -31,6 +32,8 @@ void worker_recover(struct worker *w)
 			/* not handed over: undo both reservations, frames go round again */
 			tx->prod.head = tx->prod.tail;
 			rx->cons.head = rx->cons.tail;
+			/* the stateful frames of that burst are back in the ring too */
+			b->held_end = 0;
 			LOG(NOTICE, "shard %u: recovery: %u frames put back on the RX ring",
 			    w->shard, in_hand);
 		}
@@ -38,6 +41,23 @@ void worker_recover(struct worker *w)
 	} else if (tx->prod.head != tx->prod.tail) {
 		tx->prod.head = tx->prod.tail;
 	}
+	/* frames taken for the TCP pass: untouched ones are freed (the peer
+	 * retransmits); the one being processed when the worker died is counted
+	 * as stranded, since its buffer may already be in a stream's queue */
+	if (b->held_end) {
+		uint32_t first = b->held_first, end = b->held_end;
+
+		if (first > 0) {
+			w->sh->wstats.stranded++;
+			first = first > end ? end : first;
+		}
+		for (uint32_t i = first; i < end && i < PORTER_BURST; i++)
+			rte_pktmbuf_free(b->keep[i]);
+		w->sh->wstats.recovered_mbufs += end - first;
+		LOG(NOTICE, "shard %u: recovery: freed %u untouched frames of the TCP pass%s",
+		    w->shard, end - first, b->held_first ? ", one frame was mid-processing" : "");
+	}
+	b->held_first = b->held_end = 0;
 	__atomic_store_n(&b->batch_n, 0, __ATOMIC_RELEASE);
 	w->sh->wstats.recoveries++;
 }

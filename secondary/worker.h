@@ -6,9 +6,14 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "secondary/tcp/tcp.h"
 #include "shm/porter-shm-t.h"
 
 struct rte_ring;
+struct rte_mempool;
+struct rte_mbuf;
+
+#define WORKER_TX_STAGE 512
 
 struct worker {
 	unsigned int shard;
@@ -20,7 +25,15 @@ struct worker {
 	int wake_fd;                    /* we sleep on it */
 	int primary_wake_fd;            /* we write it when the primary sleeps */
 	volatile sig_atomic_t *stop;
+	struct rte_mempool *pool;
+	struct tcp_ctx tcp;
+	/* frames produced by stateful TCP processing, enqueued at the end of a burst */
+	struct rte_mbuf *stage[WORKER_TX_STAGE];
+	unsigned int nstage;
 };
+
+/* Enqueue the staged frames to the TX ring (waits for room; the primary drains it). */
+void worker_flush_stage(struct worker *w);
 
 /* recovery.c: make the shard consistent after whatever the last worker did. */
 void worker_recover(struct worker *w);

@@ -273,8 +273,15 @@ struct porter_global {
 struct porter_batch_log {
 	volatile uint32_t batch_n;
 	volatile uint32_t tx_target;
-	uint32_t reserved[14];
-	void *held[PORTER_BURST];       /* mbuf pointers (DPDK memory) */
+	/* pass 2 (stateful TCP): keep[held_first..held_end) are frames taken off
+	 * the RX ring and not touched yet; the one before held_first may be in
+	 * the middle of processing. While the RX dequeue is not finished they are
+	 * still in the ring, and recovery ignores keep[]. */
+	volatile uint32_t held_first;
+	volatile uint32_t held_end;
+	uint32_t reserved[12];
+	void *held[PORTER_BURST];       /* stateless frames of the burst (mbuf pointers) */
+	void *keep[PORTER_BURST];       /* stateful frames of the burst */
 };
 
 /* Frames a worker returns for freeing carry this port id (m->port). */
@@ -301,6 +308,7 @@ struct porter_shard {
 		uint64_t drops[WDROP__COUNT];
 		uint64_t mbufs_allocated;       /* by the worker (TCP output) */
 		uint64_t mbufs_freed;           /* by the worker */
+		uint64_t stranded;              /* frames a killed worker had in hand mid-TCP (at most 1 per kill) */
 	} wstats PORTER_ALIGNED;
 	struct porter_batch_log batch PORTER_ALIGNED;
 	/* written by the primary at run time */

@@ -227,10 +227,14 @@ struct tcp_tcb {
 	uint64_t bytes_in, bytes_out;
 	uint32_t retransmits;
 	uint32_t rtt_start_ms;
-	/* app state (8) */
+	/* app state and activity (12) */
 	uint32_t app_arg_hi;              /* source bytes left (high half) */
-	uint32_t created_ms;
+	uint16_t t_slot;                  /* wheel slot the TCB is linked in (when t_at != 0) */
+	uint16_t reserved;
+	uint32_t last_rcv_ms;             /* last segment accepted from the peer (keep-alive) */
 };
+
+_Static_assert(sizeof(struct tcp_tcb) == 256, "an idle stream costs exactly its 256-byte TCB");
 
 /* Counters and keys of one shard's TCP. Written by the shard's worker only. */
 struct tcp_area {

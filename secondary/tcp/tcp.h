@@ -79,6 +79,19 @@ void tcp_ctx_clock(struct tcp_ctx *ctx);
 void tcp_input(struct tcp_ctx *ctx, struct rte_mbuf *m);
 
 /*
+ * The part of input that needs no stream state: answers frames for no stream
+ * and no listener (RST in place, §3.10.7.1) and rejects bad frames, without
+ * allocating or freeing. The worker runs it first on a burst so these frames
+ * keep the crash-safe RX-ring -> TX-ring hand-over (DESIGN §3.4).
+ */
+enum tcp_sl_verdict {
+	TCP_SL_STATEFUL = 0,      /* needs tcp_input() */
+	TCP_SL_SEND,              /* M now holds the reply; send it (m->port set) */
+	TCP_SL_FREE,              /* drop M (counted) */
+};
+enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *ctx, struct rte_mbuf *m);
+
+/*
  * ICMP destination unreachable, fragmentation needed (RFC 1191): QUOTED is the
  * IPv4 header + 8 bytes of the segment we sent; lower that stream's MSS.
  */

@@ -81,7 +81,50 @@ static const char FULL[] =
 	"  heartbeat_timeout_ms = 2500; spin_us = 0; };\n"
 	"dataplane: { mbufs = 32767; mbuf_cache = 256; ring_size = 2048; rx_desc = 512; tx_desc = 2048;\n"
 	"  primary_spin_us = 100; arp_timeout_ms = 60000; arp_retry_ms = 500; arp_retries = 5; };\n"
+	"tcp: { max_streams_per_shard = 131072; syn_backlog = 512; congestion_control = \"newreno\";\n"
+	"  nodelay = false; sack = false; timestamps = false; window_scaling = false; syncookies = false;\n"
+	"  rcv_buf = 131072; snd_buf = 524288; delayed_ack_ms = 0;\n"
+	"  rto_initial_ms = 3000; rto_min_ms = 100; rto_max_ms = 120000; max_retransmits = 8; syn_retries = 3;\n"
+	"  time_wait_ms = 30000; fin_wait2_timeout_ms = 10000;\n"
+	"  keepalive: { enabled = true; idle_s = 600; interval_s = 30; count = 5; };\n"
+	"  challenge_ack_per_s = 100;\n"
+	"  ephemeral_ports = [49152, 65535];\n"
+	"};\n"
+	"listeners = ( { port = 7; service = \"echo\"; }, { port = 9; service = \"discard\"; },\n"
+	"              { port = 19; service = \"source\"; bytes = 1048576; },\n"
+	"              { port = 65535; service = \"source\"; bytes = 4611686018427387904L; },\n"
+	"              { service = \"source\"; port = 1; } );\n"
 	"control: { socket = \"/run/porter/test.sock\"; };\n";
+
+static void check_tcp_defaults(void)
+{
+	const struct porter_cfg_tcp *t = &cfg.tcp;
+	cr_assert_eq(t->max_streams_per_shard, 65536);
+	cr_assert_eq(t->syn_backlog, 1024);
+	cr_assert_str_eq(t->cc, "cubic");
+	cr_assert(t->nodelay);
+	cr_assert(t->sack);
+	cr_assert(t->timestamps);
+	cr_assert(t->window_scaling);
+	cr_assert(t->syncookies);
+	cr_assert_eq(t->rcv_buf, 262144);
+	cr_assert_eq(t->snd_buf, 262144);
+	cr_assert_eq(t->delack_ms, 40);
+	cr_assert_eq(t->rto_initial_ms, 1000);
+	cr_assert_eq(t->rto_min_ms, 200);
+	cr_assert_eq(t->rto_max_ms, 60000);
+	cr_assert_eq(t->max_retries, 15);
+	cr_assert_eq(t->syn_retries, 5);
+	cr_assert_eq(t->time_wait_ms, 60000);
+	cr_assert_eq(t->fin_wait2_ms, 60000);
+	cr_assert(!t->keepalive);
+	cr_assert_eq(t->keepalive_idle_s, 7200);
+	cr_assert_eq(t->keepalive_interval_s, 75);
+	cr_assert_eq(t->keepalive_count, 9);
+	cr_assert_eq(t->challenge_ack_limit, 1000);
+	cr_assert_eq(t->ephemeral_lo, 32768);
+	cr_assert_eq(t->ephemeral_hi, 60999);
+}
 
 static void check_defaults(void)
 {
@@ -107,6 +150,7 @@ static void check_defaults(void)
 	cr_assert_eq(cfg.dataplane.arp_retry_ms, 1000);
 	cr_assert_eq(cfg.dataplane.arp_retries, 3);
 	cr_assert_str_eq(cfg.control.socket, "/run/porter/porter.sock");
+	check_tcp_defaults();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -119,6 +163,7 @@ Test(config, minimal_file_gives_defaults)
 	cr_assert_str_eq(err, "");
 	cr_assert_str_eq(cfg.path, "t.conf");
 	check_defaults();
+	cr_assert_eq(cfg.listener_count, 0);
 	cr_assert_eq(cfg.port_count, 1);
 	const struct porter_cfg_port *p = &cfg.ports[0];
 	cr_assert_str_eq(p->name, "front");
@@ -133,8 +178,10 @@ Test(config, minimal_file_gives_defaults)
 
 Test(config, empty_groups_give_defaults)
 {
-	expect_ok("eal: {};\n" PORT_FRONT "workers: {};\ndataplane: {};\ncontrol: {};\n");
+	expect_ok("eal: {};\n" PORT_FRONT "workers: {};\ndataplane: {};\ncontrol: {};\n"
+		  "tcp: { keepalive: {}; };\nlisteners = ();\n");
 	check_defaults();
+	cr_assert_eq(cfg.listener_count, 0);
 }
 
 Test(config, full_file_gives_every_value)
@@ -182,6 +229,51 @@ Test(config, full_file_gives_every_value)
 	cr_assert_eq(cfg.dataplane.arp_timeout_ms, 60000);
 	cr_assert_eq(cfg.dataplane.arp_retry_ms, 500);
 	cr_assert_eq(cfg.dataplane.arp_retries, 5);
+
+	const struct porter_cfg_tcp *t = &cfg.tcp;
+	cr_assert_eq(t->max_streams_per_shard, 131072);
+	cr_assert_eq(t->syn_backlog, 512);
+	cr_assert_str_eq(t->cc, "newreno");
+	cr_assert(!t->nodelay);
+	cr_assert(!t->sack);
+	cr_assert(!t->timestamps);
+	cr_assert(!t->window_scaling);
+	cr_assert(!t->syncookies);
+	cr_assert_eq(t->rcv_buf, 131072);
+	cr_assert_eq(t->snd_buf, 524288);
+	cr_assert_eq(t->delack_ms, 0);
+	cr_assert_eq(t->rto_initial_ms, 3000);
+	cr_assert_eq(t->rto_min_ms, 100);
+	cr_assert_eq(t->rto_max_ms, 120000);
+	cr_assert_eq(t->max_retries, 8);
+	cr_assert_eq(t->syn_retries, 3);
+	cr_assert_eq(t->time_wait_ms, 30000);
+	cr_assert_eq(t->fin_wait2_ms, 10000);
+	cr_assert(t->keepalive);
+	cr_assert_eq(t->keepalive_idle_s, 600);
+	cr_assert_eq(t->keepalive_interval_s, 30);
+	cr_assert_eq(t->keepalive_count, 5);
+	cr_assert_eq(t->challenge_ack_limit, 100);
+	cr_assert_eq(t->ephemeral_lo, 49152);
+	cr_assert_eq(t->ephemeral_hi, 65535);
+
+	cr_assert_eq(cfg.listener_count, 5);
+	const struct porter_cfg_listener *l = cfg.listeners;
+	cr_assert_eq(l[0].port, 7);
+	cr_assert_eq(l[0].service, PORTER_SVC_ECHO);
+	cr_assert_eq(l[0].bytes, 0);
+	cr_assert_eq(l[1].port, 9);
+	cr_assert_eq(l[1].service, PORTER_SVC_DISCARD);
+	cr_assert_eq(l[1].bytes, 0);
+	cr_assert_eq(l[2].port, 19);
+	cr_assert_eq(l[2].service, PORTER_SVC_SOURCE);
+	cr_assert_eq(l[2].bytes, 1048576);
+	cr_assert_eq(l[3].port, 65535);
+	cr_assert_eq(l[3].service, PORTER_SVC_SOURCE);
+	cr_assert_eq(l[3].bytes, UINT64_C(1) << 62);
+	cr_assert_eq(l[4].port, 1);
+	cr_assert_eq(l[4].service, PORTER_SVC_SOURCE);
+	cr_assert_eq(l[4].bytes, 0);
 
 	cr_assert_str_eq(cfg.control.socket, "/run/porter/test.sock");
 }
@@ -237,8 +329,17 @@ Test(config, example_file_is_valid)
 	cr_assert_eq(cfg.port_count, 1);
 	cr_assert_str_eq(cfg.ports[0].name, "front");
 	cr_assert_eq(cfg.ports[0].gateway, 0x0a630001u);
-	/* The example spells out the defaults. */
+	/* The example spells out the defaults... */
 	check_defaults();
+	/* ...and has the three RFC services on their well-known ports. */
+	cr_assert_eq(cfg.listener_count, 3);
+	cr_assert_eq(cfg.listeners[0].port, 7);
+	cr_assert_eq(cfg.listeners[0].service, PORTER_SVC_ECHO);
+	cr_assert_eq(cfg.listeners[1].port, 9);
+	cr_assert_eq(cfg.listeners[1].service, PORTER_SVC_DISCARD);
+	cr_assert_eq(cfg.listeners[2].port, 19);
+	cr_assert_eq(cfg.listeners[2].service, PORTER_SVC_SOURCE);
+	cr_assert_eq(cfg.listeners[2].bytes, 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -352,6 +453,7 @@ Test(config, group_wrong_shape)
 	expect_err(PORT_FRONT "eal = \"porter\";\n", "t.conf:2: eal: expected a group { ... }, got a string");
 	expect_err(PORT_FRONT "workers = 3;\n", "t.conf:2: workers: expected a group { ... }, got an integer");
 	expect_err(PORT_FRONT "control = ( );\n", "t.conf:2: control: expected a group { ... }, got a list");
+	expect_err(PORT_FRONT "tcp = [ 1 ];\n", "t.conf:2: tcp: expected a group { ... }, got an array");
 }
 
 Test(config, too_many_ports)
@@ -626,6 +728,313 @@ Test(config, lcores_past_the_last)
 {
 	expect_err(PORT_FRONT "eal: {\n  lcore_base = 120;\n};\nworkers: { count = 8; };\n",
 		   "t.conf:3: eal.lcore_base: eal.lcore_base + workers.count (120 + 8) must be <= 127 (the last lcore id)");
+}
+
+/* ------------------------------------------------------------------------ */
+/* tcp                                                                      */
+/* ------------------------------------------------------------------------ */
+
+Test(config, tcp_accepted_edge_values)
+{
+	expect_ok(PORT_FRONT
+		  "tcp: { max_streams_per_shard = 4194304; syn_backlog = 1; rcv_buf = 4096; snd_buf = 67108864;\n"
+		  "  delayed_ack_ms = 500; rto_min_ms = 10; rto_initial_ms = 200; rto_max_ms = 200;\n"
+		  "  time_wait_ms = 0; fin_wait2_timeout_ms = 600000; challenge_ack_per_s = 1000000;\n"
+		  "  keepalive: { enabled = false; idle_s = 86400; interval_s = 1; count = 100; };\n"
+		  "  ephemeral_ports = [1024, 2047]; };\n");
+	cr_assert_eq(cfg.tcp.max_streams_per_shard, 4194304);
+	cr_assert_eq(cfg.tcp.rto_min_ms, 10);
+	cr_assert_eq(cfg.tcp.rto_initial_ms, 200);
+	cr_assert_eq(cfg.tcp.rto_max_ms, 200);
+	cr_assert_eq(cfg.tcp.ephemeral_lo, 1024);
+	cr_assert_eq(cfg.tcp.ephemeral_hi, 2047);
+	cr_assert_eq(cfg.tcp.keepalive_idle_s, 86400);
+	/* 64-bit literals are fine for any integer. */
+	expect_ok(PORT_FRONT "tcp: { ephemeral_ports = [40000L, 65535L]; syn_backlog = 16L; };\n");
+	cr_assert_eq(cfg.tcp.ephemeral_lo, 40000);
+	cr_assert_eq(cfg.tcp.ephemeral_hi, 65535);
+	cr_assert_eq(cfg.tcp.syn_backlog, 16);
+}
+
+Test(config, tcp_wrong_shape)
+{
+	expect_err(PORT_FRONT "tcp = 1;\n", "t.conf:2: tcp: expected a group { ... }, got an integer");
+	expect_err(PORT_FRONT "tcp: {\n  keepalive = true;\n};\n",
+		   "t.conf:3: tcp.keepalive: expected a group { ... }, got a boolean");
+}
+
+Test(config, tcp_bad_boolean)
+{
+	expect_err(PORT_FRONT "tcp: {\n  nodelay = 1;\n};\n",
+		   "t.conf:3: tcp.nodelay: expected a boolean (true or false), got an integer");
+	expect_err(PORT_FRONT "tcp: { sack = \"true\"; };\n",
+		   "t.conf:2: tcp.sack: expected a boolean (true or false), got a string");
+	expect_err(PORT_FRONT "tcp: { syncookies = 0.0; };\n",
+		   "t.conf:2: tcp.syncookies: expected a boolean (true or false), got a float");
+	expect_err(PORT_FRONT "tcp: { keepalive: {\n  enabled = 1; }; };\n",
+		   "t.conf:3: tcp.keepalive.enabled: expected a boolean (true or false), got an integer");
+}
+
+Test(config, tcp_unknown_congestion_control)
+{
+	expect_err(PORT_FRONT "tcp: {\n  congestion_control = \"reno\";\n};\n",
+		   "t.conf:3: tcp.congestion_control: expected \"cubic\" or \"newreno\", got \"reno\"");
+	expect_err(PORT_FRONT "tcp: { congestion_control = \"Cubic\"; };\n",
+		   "t.conf:2: tcp.congestion_control: expected \"cubic\" or \"newreno\", got \"Cubic\"");
+	expect_err(PORT_FRONT "tcp: { congestion_control = \"\"; };\n",
+		   "t.conf:2: tcp.congestion_control: expected \"cubic\" or \"newreno\", got \"\"");
+	expect_err(PORT_FRONT "tcp: { congestion_control = 1; };\n",
+		   "t.conf:2: tcp.congestion_control: expected a string, got an integer");
+	expect_err(PORT_FRONT "tcp: { congestion_control = \"newreno-with-extras\"; };\n",
+		   "t.conf:2: tcp.congestion_control: too long (19 characters, at most 15)");
+}
+
+Test(config, tcp_ephemeral_not_an_array)
+{
+	expect_err(PORT_FRONT "tcp: {\n  ephemeral_ports = 32768;\n};\n",
+		   "t.conf:3: tcp.ephemeral_ports: expected an array [lo, hi], got an integer");
+	expect_err(PORT_FRONT "tcp: { ephemeral_ports = ( 32768, 60999 ); };\n",
+		   "t.conf:2: tcp.ephemeral_ports: expected an array [lo, hi], got a list");
+	expect_err(PORT_FRONT "tcp: { ephemeral_ports = \"32768-60999\"; };\n",
+		   "t.conf:2: tcp.ephemeral_ports: expected an array [lo, hi], got a string");
+	expect_err(PORT_FRONT "tcp: { ephemeral_ports = [32768.0, 60999.0]; };\n",
+		   "t.conf:2: tcp.ephemeral_ports: expected integers [lo, hi], got a float");
+}
+
+Test(config, tcp_ephemeral_element_count)
+{
+	expect_err(PORT_FRONT "tcp: {\n  ephemeral_ports = [32768];\n};\n",
+		   "t.conf:3: tcp.ephemeral_ports: expected exactly 2 integers [lo, hi], got 1 element");
+	expect_err(PORT_FRONT "tcp: { ephemeral_ports = [32768, 40000, 60999]; };\n",
+		   "t.conf:2: tcp.ephemeral_ports: expected exactly 2 integers [lo, hi], got 3 elements");
+	expect_err(PORT_FRONT "tcp: { ephemeral_ports = []; };\n",
+		   "t.conf:2: tcp.ephemeral_ports: expected exactly 2 integers [lo, hi], got 0 elements");
+}
+
+Test(config, tcp_ephemeral_lo_above_hi)
+{
+	expect_err(PORT_FRONT "tcp: {\n  ephemeral_ports = [60999, 32768];\n};\n",
+		   "t.conf:3: tcp.ephemeral_ports: lo must be <= hi, got [60999, 32768]");
+}
+
+Test(config, tcp_ephemeral_too_narrow)
+{
+	expect_err(PORT_FRONT "tcp: {\n  ephemeral_ports = [40000, 41022];\n};\n",
+		   "t.conf:3: tcp.ephemeral_ports: must span at least 1024 ports, got [40000, 41022] (1023 ports)");
+	expect_err(PORT_FRONT "tcp: { ephemeral_ports = [40000, 40000]; };\n",
+		   "t.conf:2: tcp.ephemeral_ports: must span at least 1024 ports, got [40000, 40000] (1 ports)");
+}
+
+Test(config, tcp_ephemeral_out_of_range)
+{
+	expect_err(PORT_FRONT "tcp: {\n  ephemeral_ports = [1023, 60999];\n};\n",
+		   "t.conf:3: tcp.ephemeral_ports: ports must be in 1024..65535, got [1023, 60999]");
+	expect_err(PORT_FRONT "tcp: { ephemeral_ports = [32768, 65536]; };\n",
+		   "t.conf:2: tcp.ephemeral_ports: ports must be in 1024..65535, got [32768, 65536]");
+	expect_err(PORT_FRONT "tcp: { ephemeral_ports = [-1, 60999]; };\n",
+		   "t.conf:2: tcp.ephemeral_ports: ports must be in 1024..65535, got [-1, 60999]");
+	expect_err(PORT_FRONT "tcp: { ephemeral_ports = [32768L, 4294967296L]; };\n",
+		   "t.conf:2: tcp.ephemeral_ports: ports must be in 1024..65535, got [32768, 4294967296]");
+}
+
+Test(config, tcp_rto_order)
+{
+	/* Only one of the pair written: it is blamed. */
+	expect_err(PORT_FRONT "tcp: {\n  rto_min_ms = 2000;\n};\n",
+		   "t.conf:3: tcp.rto_min_ms: must be <= tcp.rto_initial_ms (1000), got 2000");
+	expect_err(PORT_FRONT "tcp: {\n  rto_max_ms = 500;\n};\n",
+		   "t.conf:3: tcp.rto_max_ms: must be >= tcp.rto_initial_ms (1000), got 500");
+	/* Both written: the larger one is blamed. */
+	expect_err(PORT_FRONT "tcp: { rto_min_ms = 300;\n  rto_initial_ms = 250; };\n",
+		   "t.conf:3: tcp.rto_initial_ms: must be >= tcp.rto_min_ms (300), got 250");
+	expect_err(PORT_FRONT "tcp: { rto_initial_ms = 5000;\n  rto_max_ms = 4000; };\n",
+		   "t.conf:3: tcp.rto_max_ms: must be >= tcp.rto_initial_ms (5000), got 4000");
+	/* rto_max below rto_min is caught through rto_initial. */
+	expect_err(PORT_FRONT "tcp: { rto_min_ms = 400; rto_max_ms = 300; };\n",
+		   "t.conf:2: tcp.rto_max_ms: must be >= tcp.rto_initial_ms (1000), got 300");
+}
+
+Test(config, tcp_out_of_range_integers)
+{
+	expect_err(PORT_FRONT "tcp: { max_streams_per_shard = 63; };\n",
+		   "t.conf:2: tcp.max_streams_per_shard: must be in 64..4194304, got 63");
+	expect_err(PORT_FRONT "tcp: { syn_backlog = 0; };\n",
+		   "t.conf:2: tcp.syn_backlog: must be in 1..65536, got 0");
+	expect_err(PORT_FRONT "tcp: { rcv_buf = 4095; };\n",
+		   "t.conf:2: tcp.rcv_buf: must be in 4096..67108864, got 4095");
+	expect_err(PORT_FRONT "tcp: { snd_buf = 67108865; };\n",
+		   "t.conf:2: tcp.snd_buf: must be in 4096..67108864, got 67108865");
+	expect_err(PORT_FRONT "tcp: { delayed_ack_ms = 501; };\n",
+		   "t.conf:2: tcp.delayed_ack_ms: must be in 0..500, got 501");
+	expect_err(PORT_FRONT "tcp: { rto_initial_ms = 199; };\n",
+		   "t.conf:2: tcp.rto_initial_ms: must be in 200..60000, got 199");
+	expect_err(PORT_FRONT "tcp: { rto_min_ms = 9; };\n",
+		   "t.conf:2: tcp.rto_min_ms: must be in 10..60000, got 9");
+	expect_err(PORT_FRONT "tcp: { rto_max_ms = 600001; };\n",
+		   "t.conf:2: tcp.rto_max_ms: must be in 10..600000, got 600001");
+	expect_err(PORT_FRONT "tcp: { max_retransmits = 0; };\n",
+		   "t.conf:2: tcp.max_retransmits: must be in 1..100, got 0");
+	expect_err(PORT_FRONT "tcp: { syn_retries = 21; };\n",
+		   "t.conf:2: tcp.syn_retries: must be in 1..20, got 21");
+	expect_err(PORT_FRONT "tcp: { time_wait_ms = 240001; };\n",
+		   "t.conf:2: tcp.time_wait_ms: must be in 0..240000, got 240001");
+	expect_err(PORT_FRONT "tcp: { fin_wait2_timeout_ms = -1; };\n",
+		   "t.conf:2: tcp.fin_wait2_timeout_ms: must be in 0..600000, got -1");
+	expect_err(PORT_FRONT "tcp: { challenge_ack_per_s = 0; };\n",
+		   "t.conf:2: tcp.challenge_ack_per_s: must be in 1..1000000, got 0");
+	expect_err(PORT_FRONT "tcp: { keepalive: { idle_s = 0; }; };\n",
+		   "t.conf:2: tcp.keepalive.idle_s: must be in 1..86400, got 0");
+	expect_err(PORT_FRONT "tcp: { keepalive: { interval_s = 3601; }; };\n",
+		   "t.conf:2: tcp.keepalive.interval_s: must be in 1..3600, got 3601");
+	expect_err(PORT_FRONT "tcp: { keepalive: { count = 101; }; };\n",
+		   "t.conf:2: tcp.keepalive.count: must be in 1..100, got 101");
+	expect_err(PORT_FRONT "tcp: { syn_backlog = true; };\n",
+		   "t.conf:2: tcp.syn_backlog: expected an integer, got a boolean");
+}
+
+Test(config, tcp_unknown_setting)
+{
+	expect_err(PORT_FRONT "tcp: {\n  nodelay = true;\n  no_delay = true;\n};\n",
+		   "t.conf:4: tcp.no_delay: unknown setting");
+	expect_err(PORT_FRONT "tcp: {\n  congestion = \"cubic\";\n};\n",
+		   "t.conf:3: tcp.congestion: unknown setting");
+}
+
+Test(config, tcp_keepalive_unknown_setting)
+{
+	expect_err(PORT_FRONT "tcp: {\n  keepalive: {\n    enabled = true;\n    idle = 60;\n  };\n};\n",
+		   "t.conf:5: tcp.keepalive.idle: unknown setting");
+}
+
+/* ------------------------------------------------------------------------ */
+/* listeners                                                                */
+/* ------------------------------------------------------------------------ */
+
+Test(config, listeners_wrong_shape)
+{
+	expect_err(PORT_FRONT "listeners = { port = 7; service = \"echo\"; };\n",
+		   "t.conf:2: listeners: expected a list of groups ( { ... }, ... ), got a group");
+	expect_err(PORT_FRONT "listeners = [ 7, 9 ];\n",
+		   "t.conf:2: listeners: expected a list of groups ( { ... }, ... ), got an array");
+	expect_err(PORT_FRONT "listeners = (\n  { port = 7; service = \"echo\"; },\n  9 );\n",
+		   "t.conf:4: listeners[1]: expected a group { port = ...; ... }, got an integer");
+}
+
+Test(config, listener_missing_port)
+{
+	/* Reported at the line of the listener's group. */
+	expect_err(PORT_FRONT
+		   "listeners = (\n"
+		   "  { port = 7; service = \"echo\"; },\n"
+		   "  {\n"
+		   "    service = \"discard\";\n"
+		   "  }\n"
+		   ");\n",
+		   "t.conf:4: listeners[1].port: missing mandatory setting");
+}
+
+Test(config, listener_missing_service)
+{
+	expect_err(PORT_FRONT "listeners = (\n  { port = 7; } );\n",
+		   "t.conf:3: listeners[0].service: missing mandatory setting");
+}
+
+Test(config, listener_port_range)
+{
+	expect_err(PORT_FRONT "listeners = ( {\n  port = 0; service = \"echo\"; } );\n",
+		   "t.conf:3: listeners[0].port: must be in 1..65535, got 0");
+	expect_err(PORT_FRONT "listeners = ( { port = 65536; service = \"echo\"; } );\n",
+		   "t.conf:2: listeners[0].port: must be in 1..65535, got 65536");
+	expect_err(PORT_FRONT "listeners = ( { port = \"7\"; service = \"echo\"; } );\n",
+		   "t.conf:2: listeners[0].port: expected an integer, got a string");
+}
+
+Test(config, listener_duplicate_port)
+{
+	/* The second use is blamed; a third would not be reached. */
+	expect_err(PORT_FRONT
+		   "listeners = (\n"
+		   "  { port = 7; service = \"echo\"; },\n"
+		   "  { port = 9; service = \"discard\"; },\n"
+		   "  { service = \"source\";\n"
+		   "    port = 7; },\n"
+		   "  { port = 7; service = \"echo\"; }\n"
+		   ");\n",
+		   "t.conf:6: listeners[2].port: duplicate port 7 (already used by listeners[0])");
+}
+
+Test(config, listener_bad_service)
+{
+	expect_err(PORT_FRONT "listeners = (\n  { port = 13;\n    service = \"daytime\"; } );\n",
+		   "t.conf:4: listeners[0].service: expected \"echo\", \"discard\" or \"source\", got \"daytime\"");
+	expect_err(PORT_FRONT "listeners = ( { port = 7; service = \"ECHO\"; } );\n",
+		   "t.conf:2: listeners[0].service: expected \"echo\", \"discard\" or \"source\", got \"ECHO\"");
+	expect_err(PORT_FRONT "listeners = ( { port = 7; service = 7; } );\n",
+		   "t.conf:2: listeners[0].service: expected a string, got an integer");
+}
+
+Test(config, listener_bytes_only_for_source)
+{
+	expect_err(PORT_FRONT "listeners = ( { port = 7; service = \"echo\";\n  bytes = 100; } );\n",
+		   "t.conf:3: listeners[0].bytes: only for service \"source\"");
+	expect_err(PORT_FRONT "listeners = ( { port = 9; service = \"discard\"; bytes = 0; } );\n",
+		   "t.conf:2: listeners[0].bytes: only for service \"source\"");
+}
+
+Test(config, listener_bytes_range)
+{
+	expect_err(PORT_FRONT "listeners = ( { port = 19; service = \"source\";\n  bytes = -1; } );\n",
+		   "t.conf:3: listeners[0].bytes: must be in 0..4611686018427387904, got -1");
+	expect_err(PORT_FRONT "listeners = ( { port = 19; service = \"source\"; bytes = 4611686018427387905L; } );\n",
+		   "t.conf:2: listeners[0].bytes: must be in 0..4611686018427387904, got 4611686018427387905");
+	expect_err(PORT_FRONT "listeners = ( { port = 19; service = \"source\"; bytes = 1.5; } );\n",
+		   "t.conf:2: listeners[0].bytes: expected an integer, got a float");
+	/* Big values need the L suffix; without it libconfig 1.5 would wrap. */
+	expect_err(PORT_FRONT "listeners = ( { port = 19; service = \"source\";\n  bytes = 4294967296; } );\n",
+		   "t.conf:3: syntax: integer 4294967296 does not fit in 32 bits");
+	expect_ok(PORT_FRONT "listeners = ( { port = 19; service = \"source\"; bytes = 4294967296L; } );\n");
+	cr_assert_eq(cfg.listeners[0].bytes, UINT64_C(4294967296));
+	expect_ok(PORT_FRONT "listeners = ( { port = 19; service = \"source\"; bytes = 0x40000000L; } );\n");
+	cr_assert_eq(cfg.listeners[0].bytes, UINT64_C(0x40000000));
+}
+
+Test(config, integer_literal_past_64_bits)
+{
+	/* With L, libconfig 1.5 saturates a decimal and wraps a hex literal. */
+	expect_err(PORT_FRONT "listeners = ( { port = 19; service = \"source\";\n  bytes = 99999999999999999999L; } );\n",
+		   "t.conf:3: syntax: integer 99999999999999999999 does not fit in 64 bits");
+	expect_err(PORT_FRONT "listeners = ( { port = 19; service = \"source\"; bytes = 0x10000000000000005L; } );\n",
+		   "t.conf:2: syntax: integer 0x10000000000000005 does not fit in 64 bits");
+}
+
+Test(config, listener_unknown_setting)
+{
+	expect_err(PORT_FRONT
+		   "listeners = (\n"
+		   "  { port = 7; service = \"echo\"; },\n"
+		   "  { port = 19; service = \"source\";\n"
+		   "    size = 100; }\n"
+		   ");\n",
+		   "t.conf:5: listeners[1].size: unknown setting");
+}
+
+Test(config, too_many_listeners)
+{
+	char text[4096];
+	size_t n = (size_t)snprintf(text, sizeof(text), PORT_FRONT "\nlisteners = (\n");
+	for (int i = 0; i < 33; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "  { port = %d; service = \"discard\"; }%s\n",
+				      1000 + i, i < 32 ? "," : "");
+	snprintf(text + n, sizeof(text) - n, ");\n");
+	expect_err(text, "t.conf:3: listeners: must have 0..32 entries, got 33");
+	/* 32 is fine. */
+	char *last = strstr(text, "  { port = 1032;");
+	cr_assert_not_null(last);
+	snprintf(last - 2, sizeof(text) - (size_t)(last - 2 - text), "\n);\n");
+	expect_ok(text);
+	cr_assert_eq(cfg.listener_count, 32);
+	cr_assert_eq(cfg.listeners[31].port, 1031);
+	cr_assert_eq(cfg.listeners[31].service, PORTER_SVC_DISCARD);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stream API for the worker's applications (RFC 9293 §3.10 user calls:
+ * OPEN, SEND, RECEIVE, CLOSE, ABORT). Calls made while the stack delivers an
+ * event to the same stream do not send by themselves: the stack sends once
+ * the event returns.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "secondary/tcp/tcp_priv.h"
+#include "shm/hash.h"
+
+static void kick(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	if (c->in_event != tcb_idx(c, t))
+		tcp_output(c, t);
+}
+
+/* A local port in the ephemeral range whose flow steers back to this shard (DESIGN §4). */
+static int pick_port(struct tcp_ctx *c, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+	uint32_t lo = c->prm->ephemeral_lo, hi = c->prm->ephemeral_hi, span = hi - lo + 1;
+	uint32_t p = c->area->ephemeral_next;
+
+	for (uint32_t i = 0; i < span; i++, p++) {
+		if (p < lo || p > hi)
+			p = lo;
+		uint32_t h = porter_flow_hash(c->rss_key, raddr, laddr, rport, (uint16_t)p);
+
+		if (porter_reta_lookup(c->reta, h) != c->shard)
+			continue;
+		if (tcb_lookup(c, laddr, (uint16_t)p, raddr, rport))
+			continue;
+		c->area->ephemeral_next = p + 1;
+		return (int)p;
+	}
+	return -1;
+}
+
+uint32_t tcp_connect(struct tcp_ctx *c, unsigned int port, uint32_t raddr, uint16_t rport,
+		     enum tcp_app app, int *err)
+{
+	uint32_t laddr = c->ports[port].ipv4;
+	struct tcp_tcb *t;
+	int lport = pick_port(c, laddr, raddr, rport);
+
+	if (lport < 0) {
+		*err = -EAGAIN;
+		return TCP_NIL;
+	}
+	t = tcb_alloc(c);
+	if (t == NULL) {
+		*err = -ENOMEM;
+		return TCP_NIL;
+	}
+	tcb_init_common(c, t);
+	t->laddr = laddr;
+	t->raddr = raddr;
+	t->lport = (uint16_t)lport;
+	t->rport = rport;
+	t->port = (uint8_t)port;
+	t->app = (uint8_t)app;
+	t->mss = tcp_our_mss(c, port);
+	t->iss = tcp_isn(c->area->isn_key, laddr, t->lport, raddr, rport, c->now_us);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->rtt_start_ms = c->now_ms;
+	/* the window scale we offer in our SYN (RFC 7323 §2.2) */
+	if (c->prm->window_scaling)
+		while (t->rcv_wscale < TCP_MAX_WSCALE && (c->prm->rcv_buf >> t->rcv_wscale) > 65535)
+			t->rcv_wscale++;
+	t->state = TCP_SYN_SENT;
+	tcb_hash_insert(c, t);
+	tcp_count(c, TEV_ACTIVE_OPENS);
+	tcp_output(c, t);
+	*err = 0;
+	return tcb_idx(c, t);
+}
+
+uint32_t tcp_send_space(const struct tcp_ctx *c, uint32_t s)
+{
+	const struct tcp_tcb *t = &c->tcbs[s];
+
+	return t->snd_bytes < c->prm->snd_buf ? c->prm->snd_buf - t->snd_bytes : 0;
+}
+
+int tcp_send(struct tcp_ctx *c, uint32_t s, const void *data, uint32_t len)
+{
+	struct tcp_tcb *t = &c->tcbs[s];
+	const uint8_t *p = data;
+	uint32_t space = tcp_send_space(c, s), done = 0;
+
+	if (t->state != TCP_ESTABLISHED && t->state != TCP_CLOSE_WAIT)
+		return t->state == TCP_SYN_SENT || t->state == TCP_SYN_RECEIVED ? -ENOTCONN : -EPIPE;
+	if (t->flags & TF(FIN_QUEUED))
+		return -EPIPE;
+	if (len > space)
+		len = space;
+	while (done < len) {
+		struct rte_mbuf *m = t->snd_tail;
+		uint32_t room = 0, n;
+
+		/* coalesce into the tail segment while it is unsent and below one MSS */
+		if (m && !(seg_flags(m) & SEG_SENT) && seg_len(m) < t->mss) {
+			room = t->mss - seg_len(m);
+			if (room > rte_pktmbuf_tailroom(m))
+				room = rte_pktmbuf_tailroom(m);
+		}
+		if (room == 0) {
+			m = tcp_env_alloc(c);
+			if (m == NULL) {
+				tcp_count_drop(c, TDROP_NOMBUF);
+				break;
+			}
+			seg_set_seq(m, tcp_snd_end(t));
+			seg_set_flags(m, 0);
+			m->next = NULL;
+			if (t->snd_tail)
+				t->snd_tail->next = m;
+			else
+				t->snd_head = m;
+			t->snd_tail = m;
+			room = t->mss < rte_pktmbuf_tailroom(m) ? t->mss : rte_pktmbuf_tailroom(m);
+		}
+		n = len - done < room ? len - done : room;
+		memcpy(rte_pktmbuf_append(m, (uint16_t)n), p + done, n);
+		done += n;
+		t->snd_bytes += n;
+	}
+	if (done)
+		kick(c, t);
+	return done ? (int)done : (len ? -ENOMEM : 0);
+}
+
+uint32_t tcp_recv_avail(const struct tcp_ctx *c, uint32_t s)
+{
+	return c->tcbs[s].rcv_bytes;
+}
+
+uint32_t tcp_recv(struct tcp_ctx *c, uint32_t s, void *buf, uint32_t len)
+{
+	struct tcp_tcb *t = &c->tcbs[s];
+	uint32_t done = 0, before = tcp_rcv_window(c, t);
+
+	while (done < len && t->rcv_head) {
+		struct rte_mbuf *m = t->rcv_head;
+		uint32_t n = seg_len(m);
+
+		if (n > len - done)
+			n = len - done;
+		if (buf)
+			memcpy((uint8_t *)buf + done, rte_pktmbuf_mtod(m, const uint8_t *), n);
+		done += n;
+		t->rcv_bytes -= n;
+		if (n == seg_len(m)) {
+			t->rcv_head = m->next;
+			m->next = NULL;
+			tcp_env_free(c, m);
+		} else {
+			rte_pktmbuf_adj(m, (uint16_t)n);
+		}
+	}
+	if (t->rcv_head == NULL)
+		t->rcv_tail = NULL;
+	/* window update when reading opened at least an MSS or half the buffer
+	 * (RFC 9293 §3.8.6.2.2) */
+	if (done && t->state != TCP_TIME_WAIT) {
+		uint32_t after = tcp_rcv_window(c, t);
+		uint32_t step = t->mss < c->prm->rcv_buf / 2 ? t->mss : c->prm->rcv_buf / 2;
+
+		if (after >= before + step || (before < t->mss && after >= t->mss)) {
+			t->flags |= TF(ACK_NOW);
+			kick(c, t);
+		}
+	}
+	return done;
+}
+
+int tcp_shutdown(struct tcp_ctx *c, uint32_t s)
+{
+	struct tcp_tcb *t = &c->tcbs[s];
+
+	if (t->flags & TF(FIN_QUEUED))
+		return 0;
+	switch (t->state) {
+	case TCP_SYN_SENT:
+		tcp_stream_done(c, t, 0);   /* RFC 9293 §3.10.4: delete the TCB */
+		return 0;
+	case TCP_SYN_RECEIVED:
+	case TCP_ESTABLISHED:
+		t->flags |= TF(FIN_QUEUED);
+		tcp_set_state(c, t, TCP_FIN_WAIT_1);
+		t->keep_at = 0;
+		tcp_timer_update(c, t);
+		break;
+	case TCP_CLOSE_WAIT:
+		t->flags |= TF(FIN_QUEUED);
+		tcp_set_state(c, t, TCP_LAST_ACK);
+		break;
+	default:
+		return -ENOTCONN;
+	}
+	kick(c, t);
+	return 0;
+}
+
+void tcp_close(struct tcp_ctx *c, uint32_t s)
+{
+	struct tcp_tcb *t = &c->tcbs[s];
+
+	t->flags |= TF(ORPHAN);
+	t->app = TAPP_NONE;
+	if (t->rcv_bytes) {
+		/* RFC 1122 §4.2.2.13: closing with unread data resets */
+		tcp_abort(c, s);
+		return;
+	}
+	tcp_shutdown(c, s);
+	if (t->state == TCP_FIN_WAIT_2 && c->prm->fin_wait2_ms) {
+		t->keep_at = c->now_ms + c->prm->fin_wait2_ms;
+		tcp_timer_update(c, t);
+	}
+}
+
+void tcp_abort(struct tcp_ctx *c, uint32_t s)
+{
+	struct tcp_tcb *t = &c->tcbs[s];
+
+	switch (t->state) {
+	case TCP_SYN_RECEIVED:
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT_1:
+	case TCP_FIN_WAIT_2:
+	case TCP_CLOSE_WAIT:
+		tcp_send_rst(c, t);   /* RFC 9293 §3.10.5 */
+		break;
+	default:
+		break;
+	}
+	t->app = TAPP_NONE;
+	tcp_count(c, TEV_CLOSED);
+	tcb_free(c, t);
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Built-in services, enabled per listener in the config: echo (RFC 862),
+ * discard (RFC 863) and source (a deterministic byte pattern a client can
+ * verify: byte i of the stream is tcp_source_byte(i)). The dispatch is a
+ * switch on the TCB's app kind, so a new binary can take over the streams.
+ */
+#include <string.h>
+
+#include "secondary/tcp/tcp_priv.h"
+
+#define APP_CHUNK 16384
+
+static uint64_t app_arg(const struct tcp_tcb *t)
+{
+	return (uint64_t)t->app_arg_hi << 32 | t->app_arg_lo;
+}
+
+static void set_app_arg(struct tcp_tcb *t, uint64_t v)
+{
+	t->app_arg_lo = (uint32_t)v;
+	t->app_arg_hi = (uint32_t)(v >> 32);
+}
+
+/* Echo: everything read is written back; the FIN is echoed once all data is. */
+static void echo_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
+{
+	struct tcp_tcb *t = &c->tcbs[s];
+	uint8_t buf[APP_CHUNK];
+
+	(void)ev;
+	for (;;) {
+		uint32_t n = tcp_recv_avail(c, s), space = tcp_send_space(c, s);
+
+		if (n > space)
+			n = space;
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		if (n == 0)
+			break;
+		n = tcp_recv(c, s, buf, n);
+		if (tcp_send(c, s, buf, n) < 0)
+			break;
+	}
+	if ((t->flags & TF(RCVD_FIN)) && t->rcv_bytes == 0 && t->state == TCP_CLOSE_WAIT)
+		tcp_shutdown(c, s);
+}
+
+/* Discard: read and drop; close when the peer does. */
+static void discard_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
+{
+	struct tcp_tcb *t = &c->tcbs[s];
+
+	(void)ev;
+	tcp_recv(c, s, NULL, t->rcv_bytes);
+	if ((t->flags & TF(RCVD_FIN)) && t->state == TCP_CLOSE_WAIT)
+		tcp_shutdown(c, s);
+}
+
+/* Source: write the pattern until the listener's byte count (or until the peer closes). */
+static void source_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
+{
+	struct tcp_tcb *t = &c->tcbs[s];
+	const struct porter_listener *l = tcp_listener(c, t->lport);
+	uint64_t limit = l ? l->arg : 0, off = app_arg(t);
+	uint8_t buf[APP_CHUNK];
+
+	(void)ev;
+	tcp_recv(c, s, NULL, t->rcv_bytes);   /* input is ignored */
+	if (t->flags & TF(RCVD_FIN)) {
+		if (t->state == TCP_CLOSE_WAIT)
+			tcp_shutdown(c, s);
+		return;
+	}
+	if (t->state != TCP_ESTABLISHED)
+		return;
+	for (;;) {
+		uint32_t n = tcp_send_space(c, s);
+		int sent;
+
+		if (limit && off >= limit)
+			break;
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		if (limit && n > limit - off)
+			n = (uint32_t)(limit - off);
+		if (n == 0)
+			break;
+		for (uint32_t i = 0; i < n; i++)
+			buf[i] = tcp_source_byte(off + i);
+		sent = tcp_send(c, s, buf, n);
+		if (sent <= 0)
+			break;
+		off += (uint32_t)sent;
+	}
+	set_app_arg(t, off);
+	if (limit && off >= limit)
+		tcp_shutdown(c, s);
+}
+
+/* Unit tests drive their streams themselves; events are recorded by the harness. */
+void tcp_test_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev) __attribute__((weak));
+void tcp_test_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
+{
+	(void)c;
+	(void)s;
+	(void)ev;
+}
+
+void tcp_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
+{
+	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
+		if (c->tcbs[s].app == TAPP_TEST)
+			tcp_test_app_event(c, s, ev);
+		return;   /* the built-in services keep no state beyond the TCB */
+	}
+	switch ((enum tcp_app)c->tcbs[s].app) {
+	case TAPP_ECHO:
+		echo_event(c, s, ev);
+		break;
+	case TAPP_DISCARD:
+		discard_event(c, s, ev);
+		break;
+	case TAPP_SOURCE:
+		source_event(c, s, ev);
+		break;
+	case TAPP_TEST:
+		tcp_test_app_event(c, s, ev);
+		break;
+	case TAPP_NONE:
+		break;
+	}
+}

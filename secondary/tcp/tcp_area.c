@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The shard's TCP area: layout, TCB slab (free list through h_next), 4-tuple
+ * lookup (chained hash of TCB indices), listeners, names.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "secondary/tcp/tcp_priv.h"
+
+static uint32_t tuple_hash(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	uint64_t h = ((uint64_t)raddr << 32 | laddr) * 0x9e3779b97f4a7c15ull;
+
+	h ^= ((uint64_t)rport << 16 | lport) * 0xc2b2ae3d27d4eb4full;
+	return (uint32_t)(h ^ (h >> 29) ^ (h >> 41));
+}
+
+static void area_layout(struct tcp_area *a, uint32_t max)
+{
+	uint32_t lsize = 1;
+
+	while (lsize < max)
+		lsize <<= 1;
+	a->tcb_size = sizeof(struct tcp_tcb);
+	a->max_streams = max;
+	a->lookup_size = lsize;
+	a->tcb_off = (sizeof(struct tcp_area) + 63) & ~63u;
+	a->lookup_off = a->tcb_off + max * (uint32_t)sizeof(struct tcp_tcb);
+	a->wheel_off = a->lookup_off + lsize * 4;
+	a->area_size = a->wheel_off + TCP_WHEEL_SLOTS * 4;
+}
+
+static void area_init(struct tcp_ctx *c, uint32_t max)
+{
+	struct tcp_area *a = c->area;
+
+	memset(a, 0, sizeof(*a));
+	area_layout(a, max);
+	c->tcbs = (struct tcp_tcb *)((char *)a + a->tcb_off);
+	c->lookup = (uint32_t *)((char *)a + a->lookup_off);
+	c->wheel = (uint32_t *)((char *)a + a->wheel_off);
+	memset(c->tcbs, 0, (size_t)max * sizeof(struct tcp_tcb));
+	for (uint32_t i = 0; i < max; i++) {
+		c->tcbs[i].h_next = i + 1 < max ? i + 1 : TCP_NIL;
+		c->tcbs[i].t_next = c->tcbs[i].t_prev = TCP_NIL;
+	}
+	for (uint32_t i = 0; i < a->lookup_size; i++)
+		c->lookup[i] = TCP_NIL;
+	for (uint32_t i = 0; i < TCP_WHEEL_SLOTS; i++)
+		c->wheel[i] = TCP_NIL;
+	a->free_head = 0;
+	if (getrandom(a->isn_key, sizeof(a->isn_key), 0) != sizeof(a->isn_key) ||
+	    getrandom(a->cookie_key, sizeof(a->cookie_key), 0) != sizeof(a->cookie_key)) {
+		/* getrandom never fails for 16 bytes once the pool is ready; keep going with time */
+		uint64_t t = c->now_us ^ (uint64_t)(uintptr_t)a;
+
+		memcpy(a->isn_key, &t, sizeof(t));
+		memcpy(a->cookie_key + 8, &t, sizeof(t));
+	}
+	a->ephemeral_next = c->prm->ephemeral_lo;
+	a->wheel_tick = c->now_ms / TCP_TICK_MS;
+	__atomic_store_n(&a->magic, TCP_AREA_MAGIC, __ATOMIC_RELEASE);
+}
+
+void tcp_ctx_clock(struct tcp_ctx *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->now_us = (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	c->now_ms = (uint32_t)(c->now_us / 1000);
+	if (c->now_ms == 0)   /* 0 means "not armed" in deadlines */
+		c->now_ms = 1;
+}
+
+int tcp_ctx_attach(struct tcp_ctx *c, void *mem, uint64_t bytes, const struct porter_global *g,
+		   unsigned int shard, void *env)
+{
+	struct tcp_area *a = mem;
+	uint32_t max = g->tcp.max_streams;
+
+	memset(c, 0, sizeof(*c));
+	c->area = a;
+	c->prm = &g->tcp;
+	c->listeners = g->listeners;
+	c->ports = g->ports;
+	c->nports = g->port_count;
+	c->reta = g->reta;
+	c->rss_key = g->rss_key;
+	c->shard = shard;
+	c->env = env;
+	c->in_event = TCP_NIL;
+	if (c->now_ms == 0)
+		tcp_ctx_clock(c);
+	if (bytes < tcp_area_bytes(max))
+		return -ENOSPC;
+	if (__atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) != TCP_AREA_MAGIC) {
+		area_init(c, max);
+		return 0;
+	}
+	if (a->tcb_size != sizeof(struct tcp_tcb) || a->max_streams != max)
+		return -EPROTO;
+	c->tcbs = (struct tcp_tcb *)((char *)a + a->tcb_off);
+	c->lookup = (uint32_t *)((char *)a + a->lookup_off);
+	c->wheel = (uint32_t *)((char *)a + a->wheel_off);
+	return 0;
+}
+
+struct tcp_tcb *tcb_alloc(struct tcp_ctx *c)
+{
+	struct tcp_area *a = c->area;
+	struct tcp_tcb *t;
+
+	if (a->free_head == TCP_NIL) {
+		tcp_count_drop(c, TDROP_SLAB_FULL);
+		return NULL;
+	}
+	t = &c->tcbs[a->free_head];
+	a->free_head = t->h_next;
+	memset(t, 0, sizeof(*t));
+	t->h_next = t->t_next = t->t_prev = TCP_NIL;
+	a->live++;
+	return t;
+}
+
+static void hash_remove(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	uint32_t h = tuple_hash(t->laddr, t->lport, t->raddr, t->rport) & (c->area->lookup_size - 1);
+	uint32_t idx = tcb_idx(c, t), *pp = &c->lookup[h];
+
+	while (*pp != TCP_NIL) {
+		if (*pp == idx) {
+			*pp = t->h_next;
+			t->h_next = TCP_NIL;
+			return;
+		}
+		pp = &c->tcbs[*pp].h_next;
+	}
+}
+
+void tcp_drop_queues(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	if (t->snd_head)
+		tcp_env_free(c, t->snd_head);
+	if (t->rcv_head)
+		tcp_env_free(c, t->rcv_head);
+	if (t->ooo_head)
+		tcp_env_free(c, t->ooo_head);
+	t->snd_head = t->snd_tail = t->rcv_head = t->rcv_tail = t->ooo_head = NULL;
+	t->snd_bytes = t->rcv_bytes = 0;
+}
+
+void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	struct tcp_area *a = c->area;
+
+	if (t->state == TCP_CLOSED && t->lport == 0)
+		return;
+	tcp_timer_cancel(c, t);
+	tcp_drop_queues(c, t);
+	if (t->state == TCP_SYN_RECEIVED && (t->flags & TF(PASSIVE)) && a->half_open)
+		a->half_open--;
+	hash_remove(c, t);
+	memset(t, 0, sizeof(*t));
+	t->t_next = t->t_prev = TCP_NIL;
+	t->h_next = a->free_head;
+	a->free_head = tcb_idx(c, t);
+	a->live--;
+}
+
+void tcb_hash_insert(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	uint32_t h = tuple_hash(t->laddr, t->lport, t->raddr, t->rport) & (c->area->lookup_size - 1);
+
+	t->h_next = c->lookup[h];
+	c->lookup[h] = tcb_idx(c, t);
+}
+
+struct tcp_tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			   uint16_t rport)
+{
+	uint32_t h = tuple_hash(laddr, lport, raddr, rport) & (c->area->lookup_size - 1);
+
+	for (uint32_t i = c->lookup[h]; i != TCP_NIL; i = c->tcbs[i].h_next) {
+		struct tcp_tcb *t = &c->tcbs[i];
+
+		if (t->rport == rport && t->lport == lport && t->raddr == raddr && t->laddr == laddr)
+			return t;
+	}
+	return NULL;
+}
+
+const struct porter_listener *tcp_listener(const struct tcp_ctx *c, uint16_t port)
+{
+	for (unsigned int i = 0; i < PORTER_MAX_LISTENERS; i++)
+		if (c->listeners[i].port == port)
+			return &c->listeners[i];
+	return NULL;
+}
+
+int tcp_port_of_addr(const struct tcp_ctx *c, uint32_t addr)
+{
+	for (unsigned int i = 0; i < c->nports; i++)
+		if (c->ports[i].ipv4 == addr)
+			return (int)i;
+	return -1;
+}
+
+void tcp_set_state(struct tcp_ctx *c, struct tcp_tcb *t, enum tcp_state st)
+{
+	if (t->state == TCP_SYN_RECEIVED && (t->flags & TF(PASSIVE)) && c->area->half_open)
+		c->area->half_open--;
+	if (st == TCP_ESTABLISHED)
+		tcp_count(c, TEV_ESTABLISHED);
+	t->state = st;
+}
+
+static const char *const state_names[TCP_STATE__COUNT] = {
+	"CLOSED", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2",
+	"CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+};
+
+static const char *const drop_names[TDROP__COUNT] = {
+	[TDROP_NONE] = "none", [TDROP_MALFORMED] = "malformed", [TDROP_CSUM] = "checksum",
+	[TDROP_NO_LISTENER] = "no_listener", [TDROP_RST_NO_TCB] = "rst_no_stream",
+	[TDROP_OUT_OF_WINDOW] = "out_of_window", [TDROP_PAWS] = "paws",
+	[TDROP_BAD_ACK] = "bad_ack", [TDROP_BAD_COOKIE] = "bad_cookie",
+	[TDROP_CHALLENGE_LIMIT] = "challenge_ack_limited", [TDROP_SLAB_FULL] = "no_tcb",
+	[TDROP_BACKLOG_FULL] = "backlog_full", [TDROP_NOMBUF] = "nombuf",
+	[TDROP_RCV_BUF_FULL] = "rcv_buf_full", [TDROP_OOO_FULL] = "ooo_full",
+	[TDROP_SYN_IN_STATE] = "syn_in_window", [TDROP_RST_IN_WINDOW] = "rst_in_window",
+	[TDROP_ICMP_UNMATCHED] = "icmp_unmatched",
+};
+
+static const char *const event_names[TEV__COUNT] = {
+	[TEV_ACTIVE_OPENS] = "active_opens", [TEV_PASSIVE_OPENS] = "passive_opens",
+	[TEV_ESTABLISHED] = "established", [TEV_CLOSED] = "closed",
+	[TEV_RESETS_SENT] = "resets_sent", [TEV_RESETS_RCVD] = "resets_received",
+	[TEV_RETRANSMITS] = "retransmits", [TEV_RTO] = "timeouts",
+	[TEV_FAST_RECOVERY] = "fast_recoveries", [TEV_SACK_RECOVERY] = "sack_recoveries",
+	[TEV_COOKIES_SENT] = "syncookies_sent", [TEV_COOKIES_OK] = "syncookies_ok",
+	[TEV_CHALLENGE_ACKS] = "challenge_acks", [TEV_KEEPALIVE_PROBES] = "keepalive_probes",
+	[TEV_KEEPALIVE_TIMEOUTS] = "keepalive_timeouts", [TEV_ZERO_WINDOW_PROBES] = "zero_window_probes",
+	[TEV_TIME_WAIT_REUSE] = "time_wait_reuse", [TEV_PMTU_LOWERED] = "pmtu_lowered",
+	[TEV_SEGS_IN] = "segments_in", [TEV_SEGS_OUT] = "segments_out",
+};
+
+const char *tcp_state_name(unsigned int st) { return st < TCP_STATE__COUNT ? state_names[st] : "?"; }
+const char *tcp_drop_name(unsigned int r) { return r < TDROP__COUNT && drop_names[r] ? drop_names[r] : "?"; }
+const char *tcp_event_name(unsigned int e) { return e < TEV__COUNT && event_names[e] ? event_names[e] : "?"; }

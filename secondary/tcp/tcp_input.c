@@ -1,0 +1,1136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Segment arrival, in the order of RFC 9293 §3.10.7 ("SEGMENT ARRIVES"),
+ * with RFC 5961 (blind in-window attacks), RFC 7323 (PAWS, RTTM), RFC 2018 /
+ * RFC 6675 (SACK, loss recovery), RFC 5681 / RFC 6582 (congestion control,
+ * NewReno), RFC 6298 (RTO) and RFC 4987 (SYN cookies), and the stream timers.
+ *
+ *   tcp_input
+ *    ├─ parse (checksum, options)                    drop: malformed, checksum
+ *    ├─ no TCB: listener?  SYN -> SYN-RECEIVED or cookie; ACK -> cookie check
+ *    │          else       RST per §3.10.7.1
+ *    ├─ SYN-SENT           §3.10.7.3
+ *    └─ synchronized       §3.10.7.4: PAWS, sequence check, RST, SYN, ACK,
+ *                          text, FIN; then events to the app, then output
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "secondary/tcp/tcp_priv.h"
+#include "shm/hash.h"
+
+#define OOO_FIN 0x10u     /* seg flag: the out-of-order segment carried FIN */
+
+/* --- parsing ---------------------------------------------------------------- */
+
+static int parse(struct tcp_ctx *c, struct rte_mbuf *m, struct tcp_seg *sg)
+{
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_tcp_hdr *th;
+	uint32_t ihl, ip_len, thl;
+	int pi;
+
+	if (m->data_len < ETH_HDR_LEN + IP_HDR_LEN + TCP_HDR_LEN)
+		return -TDROP_MALFORMED;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, ETH_HDR_LEN);
+	ihl = (ip->version_ihl & 0xf) * 4u;
+	ip_len = rte_be_to_cpu_16(ip->total_length);
+	if (ihl < IP_HDR_LEN || ip_len < ihl + TCP_HDR_LEN || ETH_HDR_LEN + ip_len > m->data_len)
+		return -TDROP_MALFORMED;
+	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
+	thl = (th->data_off >> 4) * 4u;
+	if (thl < TCP_HDR_LEN || ihl + thl > ip_len)
+		return -TDROP_MALFORMED;
+	/* RFC 9293 §3.1: the checksum covers the pseudo header, header and data */
+	if (rte_ipv4_udptcp_cksum_verify(ip, th) != 0)
+		return -TDROP_CSUM;
+	memset(sg, 0, sizeof(*sg));
+	sg->m = m;
+	sg->saddr = rte_be_to_cpu_32(ip->src_addr);
+	sg->daddr = rte_be_to_cpu_32(ip->dst_addr);
+	sg->sport = rte_be_to_cpu_16(th->src_port);
+	sg->dport = rte_be_to_cpu_16(th->dst_port);
+	sg->seq = rte_be_to_cpu_32(th->sent_seq);
+	sg->ack = rte_be_to_cpu_32(th->recv_ack);
+	sg->wnd = rte_be_to_cpu_16(th->rx_win);
+	sg->flags = th->tcp_flags;
+	sg->payload_off = (uint16_t)(ETH_HDR_LEN + ihl + thl);
+	sg->len = ip_len - ihl - thl;
+	sg->seg_len = sg->len + !!(sg->flags & TH_SYN) + !!(sg->flags & TH_FIN);
+	if (tcp_opts_parse((const uint8_t *)(th + 1), thl - TCP_HDR_LEN, &sg->opt) < 0)
+		return -TDROP_MALFORMED;
+	pi = tcp_port_of_addr(c, sg->daddr);
+	if (pi < 0)
+		return -TDROP_MALFORMED;
+	sg->port = (uint8_t)pi;
+	return 0;
+}
+
+static void drop(struct tcp_ctx *c, struct tcp_seg *sg, enum tcp_drop why)
+{
+	if (why != TDROP_NONE)
+		tcp_count_drop(c, why);
+	if (sg->m) {
+		tcp_env_free(c, sg->m);
+		sg->m = NULL;
+	}
+}
+
+/* --- helpers ------------------------------------------------------------------ */
+
+void tcp_update_rtt(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t rtt_us)
+{
+	/* RFC 6298 §2.2 and §2.3, alpha = 1/8, beta = 1/4, G = 1 ms */
+	uint32_t rto;
+
+	if (rtt_us == 0)
+		rtt_us = 1;
+	if (t->srtt_us == 0) {
+		t->srtt_us = rtt_us;
+		t->rttvar_us = rtt_us / 2;
+	} else {
+		uint32_t delta = t->srtt_us > rtt_us ? t->srtt_us - rtt_us : rtt_us - t->srtt_us;
+
+		t->rttvar_us = (3 * t->rttvar_us + delta) / 4;
+		t->srtt_us = (7 * t->srtt_us + rtt_us) / 8;
+	}
+	rto = (t->srtt_us + (4 * t->rttvar_us > 1000 ? 4 * t->rttvar_us : 1000) + 999) / 1000;
+	/* §2.4 (minimum) and §2.5 (maximum) */
+	if (rto < c->prm->rto_min_ms)
+		rto = c->prm->rto_min_ms;
+	if (rto > c->prm->rto_max_ms)
+		rto = c->prm->rto_max_ms;
+	t->rto_ms = rto;
+}
+
+void tcb_init_common(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	t->rto_ms = c->prm->rto_initial_ms;    /* RFC 6298 §2.1 */
+	t->t_next = t->t_prev = TCP_NIL;
+	t->last_rcv_ms = c->now_ms;
+	if (c->prm->nodelay)
+		t->flags |= TF(NODELAY);
+}
+
+/* Apply the options of a SYN (RFC 7323 §2.2, §3.2; RFC 2018 §2; RFC 9293 §3.7.1). */
+static void syn_options(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_opts *o)
+{
+	uint16_t ours = tcp_our_mss(c, t->port);
+
+	t->peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
+	t->mss = t->peer_mss < ours ? t->peer_mss : ours;
+	if (o->has_wscale && c->prm->window_scaling) {
+		t->flags |= TF(WS_OK);
+		t->snd_wscale = o->wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : o->wscale;
+		t->rcv_wscale = 0;
+		while (t->rcv_wscale < TCP_MAX_WSCALE && (c->prm->rcv_buf >> t->rcv_wscale) > 65535)
+			t->rcv_wscale++;
+	} else {
+		t->snd_wscale = t->rcv_wscale = 0;
+	}
+	if (o->sack_perm && c->prm->sack)
+		t->flags |= TF(SACK_OK);
+	if (o->has_ts && c->prm->timestamps) {
+		t->flags |= TF(TS_OK);
+		t->ts_recent = o->ts_val;
+		t->ts_recent_ms = c->now_ms;
+		/* RFC 7323 §3.2 / RFC 6691: the options of every segment come out of the MSS */
+		t->mss -= 12;
+	}
+	tcp_cc_init(&t->cc, (enum tcp_cc_algo)c->prm->cc, t->mss);
+}
+
+static void set_app_from_listener(struct tcp_tcb *t, const struct porter_listener *l)
+{
+	t->app = l->app;
+	t->app_arg_lo = t->app_arg_hi = 0;   /* bytes queued so far (source) */
+}
+
+/* Create an established stream from a valid SYN cookie (RFC 4987 §3.6). */
+static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
+				   const struct porter_listener *l)
+{
+	struct tcp_cookie_opts co;
+	uint32_t counter = c->now_ms / 64000;
+	struct tcp_tcb *t;
+	struct tcp_opts o = { 0 };
+
+	if (!c->prm->syncookies ||
+	    !tcp_cookie_check(c->area->cookie_key, sg->daddr, sg->dport, sg->saddr, sg->sport,
+			      sg->seq - 1, sg->ack - 1, counter, &co))
+		return NULL;
+	t = tcb_alloc(c);
+	if (t == NULL)
+		return NULL;
+	tcb_init_common(c, t);
+	t->laddr = sg->daddr;
+	t->raddr = sg->saddr;
+	t->lport = sg->dport;
+	t->rport = sg->sport;
+	t->port = sg->port;
+	t->iss = sg->ack - 1;
+	t->snd_una = t->snd_nxt = t->snd_max = sg->ack;
+	t->irs = sg->seq - 1;
+	t->rcv_nxt = sg->seq;
+	t->rcv_adv = sg->seq;
+	o.has_mss = true;
+	o.mss = co.mss;
+	o.has_wscale = co.has_wscale;
+	o.wscale = co.wscale;
+	o.sack_perm = co.sack_perm;
+	/* timestamps only if this ACK still carries them */
+	o.has_ts = co.ts && sg->opt.has_ts;
+	o.ts_val = sg->opt.ts_val;
+	syn_options(c, t, &o);
+	t->flags |= TF(COOKIE) | TF(PASSIVE);
+	set_app_from_listener(t, l);
+	t->state = TCP_ESTABLISHED;
+	tcp_count(c, TEV_ESTABLISHED);
+	tcp_count(c, TEV_COOKIES_OK);
+	tcp_count(c, TEV_PASSIVE_OPENS);
+	tcb_hash_insert(c, t);
+	return t;
+}
+
+/* RFC 9293 §3.10.7.2: SYN to a listener. */
+static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porter_listener *l)
+{
+	struct tcp_area *a = c->area;
+	struct tcp_tcb *t;
+
+	if (a->half_open >= c->prm->syn_backlog || a->free_head == TCP_NIL) {
+		if (c->prm->syncookies) {
+			/* RFC 4987 §3.6: answer without state */
+			struct tcp_cookie_opts co = {
+				.mss = sg->opt.has_mss ? sg->opt.mss : TCP_DEFAULT_MSS,
+				.wscale = sg->opt.wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : sg->opt.wscale,
+				.has_wscale = sg->opt.has_wscale,
+				.sack_perm = sg->opt.sack_perm,
+				.ts = sg->opt.has_ts,
+			};
+			uint32_t cookie = tcp_cookie_make(a->cookie_key, sg->daddr, sg->dport, sg->saddr,
+							  sg->sport, sg->seq, c->now_ms / 64000, &co);
+
+			tcp_send_synack_cookie(c, sg, cookie, &co);
+			drop(c, sg, TDROP_NONE);
+			return;
+		}
+		drop(c, sg, a->free_head == TCP_NIL ? TDROP_SLAB_FULL : TDROP_BACKLOG_FULL);
+		return;
+	}
+	t = tcb_alloc(c);
+	if (t == NULL) {
+		drop(c, sg, TDROP_NONE);
+		return;
+	}
+	tcb_init_common(c, t);
+	t->laddr = sg->daddr;
+	t->raddr = sg->saddr;
+	t->lport = sg->dport;
+	t->rport = sg->sport;
+	t->port = sg->port;
+	t->irs = sg->seq;
+	t->rcv_nxt = sg->seq + 1;
+	t->rcv_adv = t->rcv_nxt;
+	/* RFC 6528 ISN */
+	t->iss = tcp_isn(a->isn_key, t->laddr, t->lport, t->raddr, t->rport, c->now_us);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->snd_wnd = sg->wnd;   /* never scaled in a SYN (RFC 7323 §2.2) */
+	t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = sg->seq;
+	t->snd_wl2 = t->iss;
+	syn_options(c, t, &sg->opt);
+	t->flags |= TF(PASSIVE);
+	set_app_from_listener(t, l);
+	t->state = TCP_SYN_RECEIVED;
+	a->half_open++;
+	tcp_count(c, TEV_PASSIVE_OPENS);
+	tcb_hash_insert(c, t);
+	drop(c, sg, TDROP_NONE);   /* a SYN's data is not kept (we never offer TFO) */
+	tcp_output(c, t);
+}
+
+/* --- the send side of an ACK -------------------------------------------------------- */
+
+/* Free what SEG.ACK acknowledges; returns bytes of data removed. */
+static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	uint32_t freed = 0;
+
+	while (t->snd_head) {
+		struct rte_mbuf *m = t->snd_head;
+
+		if (seq_leq(seg_end(m), t->snd_una)) {
+			t->snd_head = m->next;
+			m->next = NULL;
+			freed += seg_len(m);
+			t->snd_bytes -= seg_len(m);
+			tcp_env_free(c, m);
+			continue;
+		}
+		if (seq_lt(seg_seq(m), t->snd_una)) {
+			uint32_t n = t->snd_una - seg_seq(m);
+
+			rte_pktmbuf_adj(m, (uint16_t)n);
+			seg_set_seq(m, t->snd_una);
+			freed += n;
+			t->snd_bytes -= n;
+		}
+		break;
+	}
+	if (t->snd_head == NULL)
+		t->snd_tail = NULL;
+	return freed;
+}
+
+/* RFC 2018 §4 / RFC 6675: mark queue segments covered by SACK blocks. */
+static void sack_mark(struct tcp_tcb *t, const struct tcp_opts *o)
+{
+	for (unsigned int b = 0; b < o->nsack; b++) {
+		uint32_t l = o->sack[b].left, r = o->sack[b].right;
+
+		/* blocks must lie within (snd_una, snd_max] (RFC 2883-style sanity) */
+		if (!seq_lt(l, r) || seq_leq(r, t->snd_una) || seq_gt(r, t->snd_max))
+			continue;
+		for (struct rte_mbuf *m = t->snd_head; m; m = m->next) {
+			if (seq_geq(seg_seq(m), r))
+				break;
+			if (seq_geq(seg_seq(m), l) && seq_leq(seg_end(m), r))
+				seg_set_flags(m, seg_flags(m) | SEG_SACKED);
+		}
+	}
+}
+
+/* RFC 6675 §4 IsLost(): DupThresh SACKed segments above it. Returns true if the first hole is lost. */
+static bool sack_mark_lost(struct tcp_tcb *t)
+{
+	uint32_t sacked_above = 0;
+	bool first_lost = false;
+
+	for (struct rte_mbuf *m = t->snd_head; m; m = m->next)
+		if (seg_flags(m) & SEG_SACKED)
+			sacked_above++;
+	for (struct rte_mbuf *m = t->snd_head; m && sacked_above >= TCP_DUPTHRESH; m = m->next) {
+		uint32_t f = seg_flags(m);
+
+		if (f & SEG_SACKED) {
+			sacked_above--;
+			continue;
+		}
+		if ((f & SEG_SENT) && !(f & SEG_LOST)) {
+			seg_set_flags(m, f | SEG_LOST);
+			if (m == t->snd_head)
+				first_lost = true;
+		}
+	}
+	return first_lost || (t->snd_head && (seg_flags(t->snd_head) & SEG_LOST));
+}
+
+static void enter_recovery(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	uint32_t flight = t->snd_max - t->snd_una;
+	bool sack = !!(t->flags & TF(SACK_OK));
+
+	t->recover = t->snd_max;
+	t->flags |= TF(RECOVERY);
+	tcp_cc_on_loss(&t->cc, t->mss, flight, !sack);
+	tcp_count(c, sack ? TEV_SACK_RECOVERY : TEV_FAST_RECOVERY);
+	/* RFC 6582 §3.2 step 3 / RFC 6675 §5 step 4: retransmit the first unacknowledged segment */
+	if (t->snd_head) {
+		seg_set_flags(t->snd_head, seg_flags(t->snd_head) | SEG_LOST);
+		tcp_retransmit_seg(c, t, t->snd_head);
+	}
+}
+
+/*
+ * RFC 9293 §3.10.7.4 fifth (ACK field) for the synchronized states: the
+ * acceptable-ACK test of RFC 5961 §5.2, then send-side updates.
+ * Returns false when the segment must be dropped.
+ */
+static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg, uint32_t *ev)
+{
+	uint32_t ack = sg->ack;
+	uint32_t old_una = t->snd_una;
+	bool dup = false;
+
+	/* RFC 5961 §5.2: (SND.UNA - MAX.SND.WND) <= SEG.ACK <= SND.NXT, else challenge ACK */
+	if (seq_gt(ack, t->snd_max) || seq_lt(ack, t->snd_una - t->max_snd_wnd)) {
+		tcp_count_drop(c, TDROP_BAD_ACK);
+		tcp_challenge_ack(c, t);
+		return false;
+	}
+	if (seq_gt(ack, t->snd_una)) {
+		uint32_t acked = ack - t->snd_una;
+
+		/* RTT (RFC 7323 §4.1 with timestamps; else RFC 6298 §3 with Karn) */
+		if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && sg->opt.ts_ecr &&
+		    !ms_before(c->now_ms, sg->opt.ts_ecr))
+			tcp_update_rtt(c, t, (c->now_ms - sg->opt.ts_ecr) * 1000);
+		else if ((t->flags & TF(RTT_TIMING)) && seq_gt(ack, t->rtt_seq)) {
+			tcp_update_rtt(c, t, (c->now_ms - t->rtt_start_ms) * 1000);
+			t->flags &= ~TF(RTT_TIMING);
+		}
+		t->snd_una = ack;
+		if (seq_lt(t->snd_nxt, t->snd_una))
+			t->snd_nxt = t->snd_una;
+		t->rto_shift = 0;
+		t->dupacks = 0;
+		t->bytes_in += 0;
+		if (sndq_ack(c, t))
+			*ev |= TEV_APP_WRITABLE;
+		sack_mark(t, &sg->opt);
+		if (t->flags & TF(RECOVERY)) {
+			if (seq_geq(t->snd_una, t->recover)) {
+				/* full ACK: recovery ends (RFC 6582 §3.2 step 6) */
+				t->flags &= ~TF(RECOVERY);
+				tcp_cc_on_recovery_end(&t->cc, t->mss, t->snd_max - t->snd_una);
+			} else if (!(t->flags & TF(SACK_OK))) {
+				/* partial ACK (RFC 6582 §3.2 step 5) */
+				tcp_cc_on_partial_ack(&t->cc, t->mss, acked);
+				if (t->snd_head)
+					tcp_retransmit_seg(c, t, t->snd_head);
+			} else {
+				sack_mark_lost(t);
+			}
+		} else {
+			tcp_cc_on_ack(&t->cc, t->mss, acked, c->now_ms, t->srtt_us / 1000);
+		}
+		/* RFC 6298 §5.2/§5.3: all acknowledged -> stop the timer, else restart it */
+		if (t->snd_una == t->snd_max)
+			t->rto_at = 0;
+		else
+			tcp_rto_arm(c, t);
+		tcp_timer_update(c, t);
+		t->flags &= ~TF(REXMIT);
+	} else if (ack == t->snd_una) {
+		/* RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT */
+		dup = t->snd_una != t->snd_max && sg->len == 0 && !(sg->flags & (TH_SYN | TH_FIN)) &&
+		      (sg->wnd << t->snd_wscale) == t->snd_wnd;
+		if (sg->opt.nsack)
+			sack_mark(t, &sg->opt);
+	}
+	if (dup) {
+		t->dupacks++;
+		if (t->flags & TF(RECOVERY)) {
+			if (!(t->flags & TF(SACK_OK)))
+				tcp_cc_on_dupack_in_recovery(&t->cc, t->mss);
+			else
+				sack_mark_lost(t);
+		} else {
+			bool lost = (t->flags & TF(SACK_OK)) && sack_mark_lost(t);
+
+			/* RFC 6582 §3.2 step 1: only if the ACK covers more than recover */
+			if ((t->dupacks >= TCP_DUPTHRESH || lost) && seq_gt(t->snd_una - 1, t->recover - 1))
+				enter_recovery(c, t);
+		}
+	}
+	/* RFC 9293 §3.10.7.4: window update if SND.WL1 < SEG.SEQ or (== and SND.WL2 =< SEG.ACK) */
+	if (seq_lt(t->snd_wl1, sg->seq) || (t->snd_wl1 == sg->seq && seq_leq(t->snd_wl2, ack))) {
+		uint32_t wnd = sg->wnd << t->snd_wscale;
+
+		if (wnd > t->snd_wnd)
+			*ev |= TEV_APP_WRITABLE;
+		t->snd_wnd = wnd;
+		if (wnd > t->max_snd_wnd)
+			t->max_snd_wnd = wnd;
+		t->snd_wl1 = sg->seq;
+		t->snd_wl2 = ack;
+		if (wnd && t->rto_at && t->snd_una == t->snd_nxt && t->snd_head && old_una == ack)
+			t->rto_at = 0;   /* window opened: persist timer off, output resumes */
+	}
+	return true;
+}
+
+/* --- the receive side ----------------------------------------------------------- */
+
+static void rcvq_append(struct tcp_tcb *t, struct rte_mbuf *m)
+{
+	m->next = NULL;
+	if (t->rcv_tail)
+		t->rcv_tail->next = m;
+	else
+		t->rcv_head = m;
+	t->rcv_tail = m;
+	t->rcv_bytes += seg_len(m);
+	t->rcv_nxt += seg_len(m);
+	t->bytes_in += seg_len(m);
+}
+
+/* Insert into the out-of-order queue, sorted, without overlaps. Consumes M. */
+static void ooo_insert(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
+{
+	struct rte_mbuf **pp = &t->ooo_head;
+	unsigned int n = 0;
+
+	while (*pp && seq_leq(seg_end(*pp), seg_seq(m))) {
+		pp = &(*pp)->next;
+		n++;
+	}
+	if (n >= TCP_OOO_MAX_SEGS) {
+		tcp_count_drop(c, TDROP_OOO_FULL);
+		tcp_env_free(c, m);
+		return;
+	}
+	if (*pp && seq_lt(seg_seq(*pp), seg_end(m))) {
+		/* overlaps the next one: keep the part before it, or drop a duplicate */
+		if (seq_geq(seg_seq(m), seg_seq(*pp))) {
+			if (seq_leq(seg_end(m), seg_end(*pp))) {
+				tcp_env_free(c, m);
+				return;
+			}
+		}
+		uint32_t keep = seg_seq(*pp) - seg_seq(m);
+
+		if ((int32_t)keep <= 0) {
+			tcp_env_free(c, m);
+			return;
+		}
+		rte_pktmbuf_trim(m, (uint16_t)(seg_len(m) - keep));
+		seg_set_flags(m, seg_flags(m) & ~OOO_FIN);
+	}
+	m->next = *pp;
+	*pp = m;
+}
+
+/* Move now-in-order segments from the out-of-order queue. Returns OOO_FIN if a FIN became in order. */
+static uint32_t ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	while (t->ooo_head && seq_leq(seg_seq(t->ooo_head), t->rcv_nxt)) {
+		struct rte_mbuf *m = t->ooo_head;
+		uint32_t f = seg_flags(m);
+
+		t->ooo_head = m->next;
+		if (seq_leq(seg_end(m), t->rcv_nxt) && !(f & OOO_FIN && seg_end(m) == t->rcv_nxt)) {
+			tcp_env_free(c, m);
+			continue;
+		}
+		if (seq_lt(seg_seq(m), t->rcv_nxt)) {
+			uint32_t n = t->rcv_nxt - seg_seq(m);
+
+			rte_pktmbuf_adj(m, (uint16_t)n);
+			seg_set_seq(m, t->rcv_nxt);
+		}
+		if (seg_len(m)) {
+			rcvq_append(t, m);
+		} else {
+			tcp_env_free(c, m);
+		}
+		if (f & OOO_FIN)
+			return OOO_FIN;
+	}
+	return 0;
+}
+
+/*
+ * RFC 9293 §3.10.7.4 seventh (segment text): queue the payload, in order or
+ * out of order, trimmed to the window. Returns true if the FIN is now in order.
+ */
+static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg, uint32_t *ev)
+{
+	struct rte_mbuf *m = sg->m;
+	uint32_t seq = sg->seq + !!(sg->flags & TH_SYN), len = sg->len;
+	bool fin = !!(sg->flags & TH_FIN);
+	uint32_t wnd_end = t->rcv_adv;
+
+	/* payload only: strip headers and Ethernet padding */
+	rte_pktmbuf_adj(m, sg->payload_off);
+	if (m->data_len > len)
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
+	if (seq_lt(seq, t->rcv_nxt)) {
+		uint32_t n = t->rcv_nxt - seq;
+
+		if (n >= len) {
+			len = 0;
+		} else {
+			rte_pktmbuf_adj(m, (uint16_t)n);
+			len -= n;
+		}
+		seq = t->rcv_nxt;
+	}
+	if (seq_gt(seq + len, wnd_end)) {
+		/* beyond what we offered: keep what fits, and no FIN */
+		uint32_t fit = seq_gt(wnd_end, seq) ? wnd_end - seq : 0;
+
+		if (fit < len) {
+			tcp_count_drop(c, TDROP_RCV_BUF_FULL);
+			rte_pktmbuf_trim(m, (uint16_t)(len - fit));
+			len = fit;
+			fin = false;
+		}
+	}
+	m->pkt_len = len;
+	m->nb_segs = 1;
+	seg_set_seq(m, seq);
+	seg_set_flags(m, fin ? OOO_FIN : 0);
+	sg->m = NULL;
+	if (seq == t->rcv_nxt) {
+		bool drained = false;
+
+		if (len) {
+			rcvq_append(t, m);
+			*ev |= TEV_APP_READABLE;
+		} else {
+			tcp_env_free(c, m);
+		}
+		if (t->ooo_head) {
+			/* a hole was filled: ACK at once (RFC 5681 §4.2) */
+			if (ooo_drain(c, t) & OOO_FIN)
+				fin = true;
+			t->flags |= TF(ACK_NOW);
+			*ev |= TEV_APP_READABLE;
+			drained = true;
+		}
+		/* RFC 5681 §4.2 / RFC 1122 §4.2.3.2: ACK every second full segment, else delay */
+		if (!drained && len) {
+			if ((t->flags & TF(DELACK)) || c->prm->delack_ms == 0 || len < t->mss)
+				t->flags |= TF(ACK_NOW);
+			else {
+				t->flags |= TF(DELACK);
+				t->delack_at = c->now_ms + c->prm->delack_ms;
+				tcp_timer_update(c, t);
+			}
+		}
+		return fin;
+	}
+	/* out of order: keep it, ACK at once with SACK blocks (RFC 5681 §4.2, RFC 2018 §4) */
+	if (len || fin)
+		ooo_insert(c, t, m);
+	else
+		tcp_env_free(c, m);
+	t->flags |= TF(ACK_NOW);
+	return false;
+}
+
+/* --- state changes ---------------------------------------------------------------- */
+
+void tcp_notify(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t events)
+{
+	uint32_t s = tcb_idx(c, t), saved = c->in_event;
+
+	if (t->app == TAPP_NONE || events == 0)
+		return;
+	c->in_event = s;
+	tcp_app_event(c, s, events);
+	c->in_event = saved;
+}
+
+void tcp_stream_done(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t events)
+{
+	tcp_notify(c, t, events);
+	tcp_count(c, TEV_CLOSED);
+	tcb_free(c, t);
+}
+
+static void enter_time_wait(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t *ev)
+{
+	tcp_set_state(c, t, TCP_TIME_WAIT);
+	t->rto_at = 0;
+	t->delack_at = 0;
+	/* the app is done with it; the TCB alone waits 2MSL (RFC 9293 §3.6.1) */
+	tcp_drop_queues(c, t);
+	*ev |= TEV_APP_CLOSED;
+	t->keep_at = c->now_ms + (c->prm->time_wait_ms ? c->prm->time_wait_ms : 1);
+	tcp_timer_update(c, t);
+}
+
+/* Our FIN is acknowledged when SND.UNA passed it. */
+static bool fin_acked(const struct tcp_tcb *t)
+{
+	return (t->flags & TF(FIN_SENT)) && t->snd_una == t->snd_max;
+}
+
+/* Segment acceptability (RFC 9293 §3.10.7.4 first, the four cases). */
+static bool acceptable(const struct tcp_tcb *t, const struct tcp_seg *sg)
+{
+	uint32_t wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t seq = sg->seq, len = sg->seg_len;
+
+	if (len == 0)
+		return wnd == 0 ? seq == t->rcv_nxt : seq_in(seq, t->rcv_nxt, t->rcv_nxt + wnd);
+	if (wnd == 0)
+		return false;
+	return seq_in(seq, t->rcv_nxt, t->rcv_nxt + wnd) ||
+	       seq_in(seq + len - 1, t->rcv_nxt, t->rcv_nxt + wnd);
+}
+
+/* RFC 6191: a SYN may reopen a TIME-WAIT tuple if it is clearly newer. */
+static bool time_wait_reusable(const struct tcp_tcb *t, const struct tcp_seg *sg)
+{
+	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts)
+		return seq_gt(sg->opt.ts_val, t->ts_recent);
+	return seq_gt(sg->seq, t->rcv_nxt);
+}
+
+static void syn_sent_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg)
+{
+	uint32_t ev = 0;
+	bool ack_ok = false;
+
+	/* §3.10.7.3 first: the ACK bit */
+	if (sg->flags & TH_ACK) {
+		if (seq_leq(sg->ack, t->iss) || seq_gt(sg->ack, t->snd_max)) {
+			if (sg->flags & TH_RST)
+				drop(c, sg, TDROP_BAD_ACK);
+			else {
+				tcp_count_drop(c, TDROP_BAD_ACK);
+				tcp_send_rst_reply(c, sg);
+			}
+			return;
+		}
+		ack_ok = true;
+	}
+	/* second: RST (RFC 5961 §3.2: acceptable only with an acceptable ACK) */
+	if (sg->flags & TH_RST) {
+		if (ack_ok) {
+			drop(c, sg, TDROP_NONE);
+			tcp_count(c, TEV_RESETS_RCVD);
+			tcp_stream_done(c, t, TEV_APP_RESET);
+			return;
+		}
+		drop(c, sg, TDROP_RST_NO_TCB);
+		return;
+	}
+	/* fourth: SYN */
+	if (!(sg->flags & TH_SYN)) {
+		drop(c, sg, TDROP_NONE);
+		return;
+	}
+	t->irs = sg->seq;
+	t->rcv_nxt = sg->seq + 1;
+	t->rcv_adv = t->rcv_nxt;
+	syn_options(c, t, &sg->opt);
+	t->last_rcv_ms = c->now_ms;
+	if (ack_ok) {
+		/* Karn: the SYN's round trip counts only if it was not retransmitted */
+		if (t->rto_shift == 0)
+			tcp_update_rtt(c, t, (c->now_ms - t->rtt_start_ms) * 1000);
+		t->snd_una = sg->ack;
+		t->rto_at = 0;
+		t->rto_shift = 0;
+		t->snd_wnd = sg->wnd;   /* a SYN-ACK's window is never scaled (RFC 7323 §2.2) */
+		t->max_snd_wnd = t->snd_wnd;
+		t->snd_wl1 = sg->seq;
+		t->snd_wl2 = sg->ack;
+		tcp_set_state(c, t, TCP_ESTABLISHED);
+		t->flags |= TF(ACK_NOW);
+		ev |= TEV_APP_CONNECTED;
+		tcp_keepalive_arm(c, t);
+		tcp_timer_update(c, t);
+	} else {
+		/* simultaneous open (RFC 9293 §3.5 Figure 8): SYN-RECEIVED, SYN,ACK with our ISS */
+		tcp_set_state(c, t, TCP_SYN_RECEIVED);
+		t->snd_wnd = sg->wnd;
+		t->max_snd_wnd = t->snd_wnd;
+		t->snd_wl1 = sg->seq;
+		t->snd_nxt = t->iss;   /* resend our SYN, now with ACK */
+	}
+	drop(c, sg, TDROP_NONE);
+	tcp_notify(c, t, ev);
+	if (t->state != TCP_CLOSED)
+		tcp_output(c, t);
+}
+
+/* §3.10.7.4 for the synchronized states (and SYN-RECEIVED). */
+static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg)
+{
+	uint32_t ev = 0;
+	bool fin_in_order = false;
+
+	/* RFC 7323 §5.3 R1: PAWS */
+	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && !(sg->flags & TH_RST) &&
+	    seq_lt(sg->opt.ts_val, t->ts_recent) &&
+	    c->now_ms - t->ts_recent_ms < TCP_PAWS_IDLE_MS) {
+		drop(c, sg, TDROP_PAWS);
+		t->flags |= TF(ACK_NOW);
+		tcp_output(c, t);
+		return;
+	}
+	/* first: sequence number */
+	if (!acceptable(t, sg)) {
+		if (t->state == TCP_TIME_WAIT && (sg->flags & TH_SYN) && !(sg->flags & TH_ACK) &&
+		    time_wait_reusable(t, sg)) {
+			/* RFC 6191: the old incarnation ends, the SYN goes to the listener */
+			tcp_count(c, TEV_TIME_WAIT_REUSE);
+			tcb_free(c, t);
+			tcp_input(c, sg->m);
+			return;
+		}
+		if (!(sg->flags & TH_RST))
+			t->flags |= TF(ACK_NOW);
+		drop(c, sg, TDROP_OUT_OF_WINDOW);
+		tcp_output(c, t);
+		return;
+	}
+	/* RFC 7323 §4.3 (2): TS.Recent from a segment covering Last.ACK.sent */
+	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && seq_leq(sg->seq, t->last_ack_sent) &&
+	    seq_geq(sg->opt.ts_val, t->ts_recent)) {
+		t->ts_recent = sg->opt.ts_val;
+		t->ts_recent_ms = c->now_ms;
+	}
+	/* second: RST (RFC 5961 §3.2) */
+	if (sg->flags & TH_RST) {
+		if (sg->seq == t->rcv_nxt) {
+			drop(c, sg, TDROP_NONE);
+			tcp_count(c, TEV_RESETS_RCVD);
+			if (t->state == TCP_SYN_RECEIVED && (t->flags & TF(PASSIVE)))
+				tcb_free(c, t);   /* back to LISTEN: nothing to tell */
+			else
+				tcp_stream_done(c, t, TEV_APP_RESET);
+			return;
+		}
+		drop(c, sg, TDROP_RST_IN_WINDOW);
+		tcp_challenge_ack(c, t);
+		return;
+	}
+	/* fourth: SYN (RFC 5961 §4.2: challenge ACK in any synchronized state) */
+	if (sg->flags & TH_SYN) {
+		if (t->state == TCP_SYN_RECEIVED && sg->seq == t->irs) {
+			/* the peer retransmitted its SYN: our SYN-ACK was lost */
+			t->snd_nxt = t->iss;
+			drop(c, sg, TDROP_NONE);
+			tcp_output(c, t);
+			return;
+		}
+		drop(c, sg, TDROP_SYN_IN_STATE);
+		tcp_challenge_ack(c, t);
+		return;
+	}
+	/* fifth: ACK */
+	if (!(sg->flags & TH_ACK)) {
+		drop(c, sg, TDROP_NONE);
+		return;
+	}
+	t->last_rcv_ms = c->now_ms;
+	t->ka_probes = 0;
+	if (t->state == TCP_SYN_RECEIVED) {
+		if (!seq_in(sg->ack, t->snd_una + 1, t->snd_max + 1)) {
+			tcp_count_drop(c, TDROP_BAD_ACK);
+			tcp_send_rst_reply(c, sg);
+			return;
+		}
+		tcp_set_state(c, t, TCP_ESTABLISHED);
+		t->snd_wnd = sg->wnd << t->snd_wscale;
+		t->max_snd_wnd = t->snd_wnd;
+		t->snd_wl1 = sg->seq;
+		t->snd_wl2 = sg->ack;
+		ev |= TEV_APP_CONNECTED;
+		tcp_keepalive_arm(c, t);
+	}
+	if (!process_ack(c, t, sg, &ev)) {
+		drop(c, sg, TDROP_NONE);
+		return;
+	}
+	switch (t->state) {
+	case TCP_FIN_WAIT_1:
+		if (fin_acked(t)) {
+			tcp_set_state(c, t, TCP_FIN_WAIT_2);
+			if ((t->flags & TF(ORPHAN)) && c->prm->fin_wait2_ms) {
+				t->keep_at = c->now_ms + c->prm->fin_wait2_ms;
+				tcp_timer_update(c, t);
+			}
+		}
+		break;
+	case TCP_CLOSING:
+		if (fin_acked(t))
+			enter_time_wait(c, t, &ev);
+		break;
+	case TCP_LAST_ACK:
+		if (fin_acked(t)) {
+			drop(c, sg, TDROP_NONE);
+			tcp_stream_done(c, t, ev | TEV_APP_CLOSED);
+			return;
+		}
+		break;
+	case TCP_TIME_WAIT:
+		/* a retransmitted FIN: ACK it and restart the 2MSL wait */
+		if (sg->flags & TH_FIN) {
+			t->flags |= TF(ACK_NOW);
+			t->keep_at = c->now_ms + (c->prm->time_wait_ms ? c->prm->time_wait_ms : 1);
+			tcp_timer_update(c, t);
+		}
+		drop(c, sg, TDROP_NONE);
+		tcp_output(c, t);
+		return;
+	default:
+		break;
+	}
+	/* seventh: text, eighth: FIN */
+	switch (t->state) {
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT_1:
+	case TCP_FIN_WAIT_2:
+		if (sg->len || (sg->flags & TH_FIN)) {
+			if ((t->flags & TF(ORPHAN)) && sg->len) {
+				/* RFC 9293 §3.10.4 / RFC 1122 §4.2.2.13: data after close -> RST */
+				drop(c, sg, TDROP_NONE);
+				tcp_send_rst(c, t);
+				tcp_stream_done(c, t, 0);
+				return;
+			}
+			fin_in_order = process_text(c, t, sg, &ev);
+		}
+		break;
+	default:
+		break;   /* CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent FIN */
+	}
+	drop(c, sg, TDROP_NONE);
+	if (fin_in_order && !(t->flags & TF(RCVD_FIN))) {
+		t->flags |= TF(RCVD_FIN) | TF(ACK_NOW);
+		t->rcv_nxt++;
+		ev |= TEV_APP_PEER_FIN;
+		switch (t->state) {
+		case TCP_ESTABLISHED:
+			tcp_set_state(c, t, TCP_CLOSE_WAIT);
+			t->keep_at = 0;
+			tcp_timer_update(c, t);
+			break;
+		case TCP_FIN_WAIT_1:
+			if (fin_acked(t))
+				enter_time_wait(c, t, &ev);
+			else
+				tcp_set_state(c, t, TCP_CLOSING);
+			break;
+		case TCP_FIN_WAIT_2:
+			enter_time_wait(c, t, &ev);
+			break;
+		default:
+			break;
+		}
+	}
+	if (t->state == TCP_ESTABLISHED && c->prm->keepalive && !t->keep_at)
+		tcp_keepalive_arm(c, t);
+	tcp_notify(c, t, ev);
+	if (t->state == TCP_CLOSED)
+		return;   /* the app aborted it */
+	if (ev & TEV_APP_CLOSED) {
+		/* TIME-WAIT: the app has let go */
+		t->app = TAPP_NONE;
+	}
+	tcp_output(c, t);
+}
+
+enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *c, struct rte_mbuf *m)
+{
+	struct tcp_seg sg;
+	int rc = parse(c, m, &sg);
+
+	if (rc < 0) {
+		tcp_count_drop(c, (enum tcp_drop)-rc);
+		return TCP_SL_FREE;
+	}
+	if (tcb_lookup(c, sg.daddr, sg.dport, sg.saddr, sg.sport))
+		return TCP_SL_STATEFUL;
+	if (tcp_listener(c, sg.dport))
+		return TCP_SL_STATEFUL;
+	tcp_count(c, TEV_SEGS_IN);
+	if (sg.flags & TH_RST) {
+		tcp_count_drop(c, TDROP_RST_NO_TCB);
+		return TCP_SL_FREE;
+	}
+	tcp_count_drop(c, TDROP_NO_LISTENER);
+	tcp_rst_reply_inplace(c, &sg);
+	return TCP_SL_SEND;
+}
+
+void tcp_input(struct tcp_ctx *c, struct rte_mbuf *m)
+{
+	struct tcp_seg sg;
+	struct tcp_tcb *t;
+	int rc = parse(c, m, &sg);
+
+	if (rc < 0) {
+		tcp_count_drop(c, (enum tcp_drop)-rc);
+		tcp_env_free(c, m);
+		return;
+	}
+	tcp_count(c, TEV_SEGS_IN);
+	t = tcb_lookup(c, sg.daddr, sg.dport, sg.saddr, sg.sport);
+	if (t == NULL) {
+		const struct porter_listener *l = tcp_listener(c, sg.dport);
+
+		if (sg.flags & TH_RST) {
+			drop(c, &sg, TDROP_RST_NO_TCB);
+			return;
+		}
+		if (l == NULL) {
+			tcp_count_drop(c, TDROP_NO_LISTENER);
+			tcp_send_rst_reply(c, &sg);
+			return;
+		}
+		/* RFC 9293 §3.10.7.2 LISTEN: ACK -> RST (unless a SYN cookie), SYN -> open */
+		if (sg.flags & TH_ACK) {
+			t = (sg.flags & TH_SYN) ? NULL : cookie_open(c, &sg, l);
+			if (t == NULL) {
+				tcp_count_drop(c, TDROP_BAD_COOKIE);
+				tcp_send_rst_reply(c, &sg);
+				return;
+			}
+			established_input(c, t, &sg);
+			if (t->state == TCP_ESTABLISHED && t->app != TAPP_NONE &&
+			    !(t->flags & TF(APP_NOTIFIED))) {
+				t->flags |= TF(APP_NOTIFIED);
+				tcp_notify(c, t, TEV_APP_CONNECTED);
+				if (t->state != TCP_CLOSED)
+					tcp_output(c, t);
+			}
+			return;
+		}
+		if (sg.flags & TH_SYN) {
+			listen_syn(c, &sg, l);
+			return;
+		}
+		drop(c, &sg, TDROP_NONE);
+		return;
+	}
+	if (t->state == TCP_SYN_SENT)
+		syn_sent_input(c, t, &sg);
+	else
+		established_input(c, t, &sg);
+}
+
+/* --- timers ------------------------------------------------------------------------ */
+
+static void rto_fire(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	if (t->state == TCP_SYN_SENT || t->state == TCP_SYN_RECEIVED) {
+		if (t->rto_shift >= c->prm->syn_retries) {
+			tcp_count(c, TEV_RTO);
+			if (t->state == TCP_SYN_RECEIVED && (t->flags & TF(PASSIVE)))
+				tcb_free(c, t);
+			else
+				tcp_stream_done(c, t, TEV_APP_RESET);
+			return;
+		}
+		t->rto_shift++;
+		t->flags &= ~TF(RTT_TIMING);
+		t->snd_nxt = t->iss;
+		t->retransmits++;
+		tcp_count(c, TEV_RETRANSMITS);
+		tcp_output(c, t);
+		tcp_rto_arm(c, t);
+		return;
+	}
+	if (t->snd_wnd == 0 && t->snd_una == t->snd_max && t->snd_head) {
+		/* persist: probe the zero window (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17) */
+		tcp_send_window_probe(c, t);
+		if (t->rto_shift < 16)
+			t->rto_shift++;
+		tcp_rto_arm(c, t);
+		return;
+	}
+	if (t->snd_una == t->snd_max)
+		return;   /* nothing outstanding any more */
+	tcp_count(c, TEV_RTO);
+	if (++t->rto_shift > c->prm->max_retries) {
+		tcp_send_rst(c, t);
+		tcp_stream_done(c, t, TEV_APP_RESET);
+		return;
+	}
+	/* RFC 6298 §5.4-5.6, RFC 5681 §3.1: back off, loss window, go back to SND.UNA */
+	tcp_cc_on_rto(&t->cc, t->mss, t->snd_max - t->snd_una);
+	t->flags &= ~(TF(RECOVERY) | TF(RTT_TIMING));
+	t->flags |= TF(REXMIT);
+	t->dupacks = 0;
+	t->recover = t->snd_max;
+	for (struct rte_mbuf *m = t->snd_head; m; m = m->next)
+		seg_set_flags(m, seg_flags(m) & ~(SEG_SACKED | SEG_LOST | SEG_RETRANS));
+	t->snd_nxt = t->snd_una;
+	if ((t->flags & TF(FIN_SENT)) && t->snd_head == NULL)
+		t->snd_nxt = t->snd_max - 1;   /* only the FIN is outstanding */
+	t->rto_at = 0;
+	tcp_output(c, t);
+	tcp_rto_arm(c, t);
+}
+
+static void keep_fire(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	switch (t->state) {
+	case TCP_TIME_WAIT:
+	case TCP_FIN_WAIT_2:
+		tcp_stream_done(c, t, t->state == TCP_FIN_WAIT_2 ? TEV_APP_CLOSED : 0);
+		return;
+	case TCP_ESTABLISHED:
+		if (!c->prm->keepalive)
+			return;
+		if ((int32_t)(c->now_ms - t->last_rcv_ms) < (int32_t)(c->prm->keepalive_idle_s * 1000) &&
+		    t->ka_probes == 0) {
+			tcp_keepalive_arm(c, t);   /* there was traffic: wait a full idle time again */
+			return;
+		}
+		if (t->ka_probes >= c->prm->keepalive_count) {
+			/* RFC 1122 §4.2.3.6: the peer is gone */
+			tcp_count(c, TEV_KEEPALIVE_TIMEOUTS);
+			tcp_send_rst(c, t);
+			tcp_stream_done(c, t, TEV_APP_RESET);
+			return;
+		}
+		t->ka_probes++;
+		tcp_send_keepalive(c, t);
+		t->keep_at = c->now_ms + c->prm->keepalive_interval_s * 1000;
+		return;
+	default:
+		return;
+	}
+}
+
+void tcp_timer_fire(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	if (ms_due(t->delack_at, c->now_ms)) {
+		t->delack_at = 0;
+		if (t->flags & (TF(DELACK) | TF(ACK_NOW)))
+			tcp_send_ack(c, t);
+	}
+	if (ms_due(t->rto_at, c->now_ms)) {
+		t->rto_at = 0;
+		rto_fire(c, t);
+		if (t->state == TCP_CLOSED)
+			return;
+	}
+	if (ms_due(t->keep_at, c->now_ms)) {
+		t->keep_at = 0;
+		keep_fire(c, t);
+		if (t->state == TCP_CLOSED)
+			return;
+	}
+	tcp_timer_update(c, t);
+}
+
+/* --- ICMP (RFC 1191) ------------------------------------------------------------------ */
+
+void tcp_icmp_frag_needed(struct tcp_ctx *c, const uint8_t *q, unsigned int len, uint16_t mtu)
+{
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	unsigned int ihl;
+	struct tcp_tcb *t;
+
+	if (len < 20 || (q[0] >> 4) != 4 || (ihl = (q[0] & 0xf) * 4u) < 20 || len < ihl + 8 || q[9] != 6) {
+		tcp_count_drop(c, TDROP_ICMP_UNMATCHED);
+		return;
+	}
+	memcpy(&src, q + 12, 4);
+	memcpy(&dst, q + 16, 4);
+	memcpy(&sport, q + ihl, 2);
+	memcpy(&dport, q + ihl + 2, 2);
+	/* the quoted packet is one we sent: source = us */
+	t = tcb_lookup(c, rte_be_to_cpu_32(src), rte_be_to_cpu_16(sport), rte_be_to_cpu_32(dst),
+		       rte_be_to_cpu_16(dport));
+	if (t == NULL || mtu < 68) {
+		tcp_count_drop(c, TDROP_ICMP_UNMATCHED);
+		return;
+	}
+	uint32_t mss = mtu - IP_HDR_LEN - TCP_HDR_LEN - ((t->flags & TF(TS_OK)) ? 12 : 0);
+
+	if (mss < TCP_MIN_MSS)
+		mss = TCP_MIN_MSS;
+	if (mss < t->mss) {
+		t->mss = (uint16_t)mss;
+		tcp_count(c, TEV_PMTU_LOWERED);
+		/* resend what was in flight at the new size (RFC 1191 §6.5) */
+		t->snd_nxt = t->snd_una;
+		tcp_output(c, t);
+	}
+}

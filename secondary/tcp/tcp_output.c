@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Segment output: building frames, the send decision (windows, Nagle, SWS
+ * avoidance), retransmission, control segments.
+ *
+ * The send queue holds the stream's unacknowledged and unsent bytes as a
+ * list of mbufs, one future segment each (<= MSS), first byte = snd_una once
+ * the SYN is acknowledged. Segments are copied into a fresh frame when sent,
+ * so the queue keeps its data for retransmission and the frame can be freed
+ * by the primary after transmit.
+ */
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "secondary/tcp/tcp_priv.h"
+
+/* Our MSS on PORT: MTU - 40 (RFC 9293 §3.7.1, RFC 6691: IP and TCP headers without options). */
+uint16_t tcp_our_mss(const struct tcp_ctx *c, unsigned int port)
+{
+	uint16_t mtu = c->ports[port].mtu ? c->ports[port].mtu : 1500;
+
+	return (uint16_t)(mtu - IP_HDR_LEN - TCP_HDR_LEN);
+}
+
+/* Sequence number just past the last queued data byte. */
+uint32_t tcp_snd_end(const struct tcp_tcb *t)
+{
+	if (t->snd_tail)
+		return seg_end(t->snd_tail);
+	if (t->flags & TF(FIN_SENT))
+		return t->snd_max - 1;
+	return t->snd_max;
+}
+
+/*
+ * The window to advertise (RFC 9293 §3.8.6.2.2, receiver-side SWS avoidance):
+ * the right edge moves only by at least min(rcv_buf / 2, MSS), and never left.
+ */
+uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t)
+{
+	uint32_t buf = c->prm->rcv_buf;
+	uint32_t free_space = t->rcv_bytes < buf ? buf - t->rcv_bytes : 0;
+	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t step = t->mss < buf / 2 ? t->mss : buf / 2;
+	uint32_t max = (t->flags & TF(WS_OK)) ? (65535u << t->rcv_wscale) : 65535u;
+
+	if (free_space > max)
+		free_space = max;
+	if (free_space > cur && free_space - cur < step && cur != 0)
+		free_space = cur;
+	if (free_space < cur)
+		free_space = cur;   /* never shrink (RFC 9293 §3.8.6.2.2 "SHOULD NOT") */
+	/* scaled windows advertise multiples of 1 << shift */
+	return free_space & ~((1u << t->rcv_wscale) - 1);
+}
+
+static void fill_sack(const struct tcp_tcb *t, struct tcp_opts_out *o)
+{
+	const struct rte_mbuf *m = t->ooo_head;
+
+	o->nsack = 0;
+	while (m && o->nsack < TCP_MAX_SACK_BLOCKS) {
+		uint32_t left = seg_seq(m), right = seg_end(m);
+
+		for (m = m->next; m && seq_leq(seg_seq(m), right); m = m->next)
+			right = seq_max(right, seg_end(m));
+		o->sack[o->nsack].left = left;
+		o->sack[o->nsack].right = right;
+		o->nsack++;
+	}
+}
+
+/*
+ * Build and send one segment of stream T: SEQ, FLAGS, LEN payload bytes
+ * copied from queue mbuf SRC at offset OFF (SRC NULL for none).
+ */
+static int send_segment(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t seq, uint8_t flags,
+			const struct rte_mbuf *src, uint32_t off, uint32_t len)
+{
+	struct rte_mbuf *m = tcp_env_alloc(c);
+	struct tcp_opts_out o = { 0 };
+	uint8_t optbuf[TCP_OPT_MAX_LEN];
+	unsigned int olen;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	uint32_t win;
+	char *p;
+
+	if (m == NULL) {
+		tcp_count_drop(c, TDROP_NOMBUF);
+		return -1;
+	}
+	if (flags & TH_SYN) {
+		o.mss = true;
+		o.mss_val = tcp_our_mss(c, t->port);
+		if (t->state == TCP_SYN_SENT) {
+			/* offer what the config allows (RFC 7323 §2.2, RFC 2018 §2) */
+			o.wscale = c->prm->window_scaling;
+			o.sack_perm = c->prm->sack;
+			o.ts = c->prm->timestamps;
+		} else {
+			o.wscale = !!(t->flags & TF(WS_OK));
+			o.sack_perm = !!(t->flags & TF(SACK_OK));
+			o.ts = !!(t->flags & TF(TS_OK));
+		}
+		o.wscale_val = t->rcv_wscale;
+	} else {
+		o.ts = !!(t->flags & TF(TS_OK));
+		if ((t->flags & TF(SACK_OK)) && t->ooo_head)
+			fill_sack(t, &o);
+	}
+	if (o.ts) {
+		o.ts_val = c->now_ms;
+		o.ts_ecr = t->ts_recent;
+	}
+	olen = tcp_opts_build(&o, optbuf);
+
+	p = rte_pktmbuf_append(m, ETH_HDR_LEN + IP_HDR_LEN + TCP_HDR_LEN + olen + len);
+	if (p == NULL) {
+		tcp_env_free(c, m);
+		tcp_count_drop(c, TDROP_NOMBUF);
+		return -1;
+	}
+	memset(p, 0, ETH_HDR_LEN);
+	ip = (struct rte_ipv4_hdr *)(p + ETH_HDR_LEN);
+	th = (struct rte_tcp_hdr *)(ip + 1);
+	ip->version_ihl = 0x45;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(IP_HDR_LEN + TCP_HDR_LEN + olen + len);
+	ip->packet_id = 0;
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->hdr_checksum = 0;
+	ip->src_addr = rte_cpu_to_be_32(t->laddr);
+	ip->dst_addr = rte_cpu_to_be_32(t->raddr);
+
+	th->src_port = rte_cpu_to_be_16(t->lport);
+	th->dst_port = rte_cpu_to_be_16(t->rport);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	if (flags & TH_RST && !(flags & TH_ACK))
+		th->recv_ack = 0;
+	else
+		th->recv_ack = rte_cpu_to_be_32(t->rcv_nxt);
+	th->data_off = (uint8_t)(((TCP_HDR_LEN + olen) / 4) << 4);
+	th->tcp_flags = flags;
+	if (flags & TH_SYN) {
+		/* RFC 7323 §2.2: the window in a SYN is never scaled */
+		win = c->prm->rcv_buf < 65535 ? c->prm->rcv_buf : 65535;
+		th->rx_win = rte_cpu_to_be_16((uint16_t)win);
+		t->rcv_adv = t->rcv_nxt + win;
+	} else if (flags & TH_RST) {
+		th->rx_win = 0;
+	} else {
+		win = tcp_rcv_window(c, t);
+		th->rx_win = rte_cpu_to_be_16((uint16_t)(win >> t->rcv_wscale));
+		if (seq_gt(t->rcv_nxt + win, t->rcv_adv))
+			t->rcv_adv = t->rcv_nxt + win;
+	}
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	memcpy(th + 1, optbuf, olen);
+	if (len) {
+		/* copy LEN bytes from SRC at OFF, following the queue list */
+		uint8_t *dst = (uint8_t *)(th + 1) + olen;
+
+		while (len && src) {
+			uint32_t n = src->data_len - off;
+
+			if (n > len)
+				n = len;
+			memcpy(dst, rte_pktmbuf_mtod_offset(src, const uint8_t *, off), n);
+			dst += n;
+			len -= n;
+			off = 0;
+			src = src->next;
+		}
+	}
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	m->port = c->ports[t->port].port_id;
+	if (flags & TH_ACK) {
+		t->last_ack_sent = t->rcv_nxt;
+		t->flags &= ~(TF(ACK_NOW) | TF(DELACK));
+		t->delack_at = 0;
+	}
+	tcp_count(c, TEV_SEGS_OUT);
+	tcp_env_xmit(c, m);
+	return 0;
+}
+
+void tcp_send_ack(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	send_segment(c, t, t->snd_nxt, TH_ACK, NULL, 0, 0);
+	tcp_timer_update(c, t);
+}
+
+/* RFC 5961 §7: challenge ACKs are limited per shard per second. */
+void tcp_challenge_ack(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	struct tcp_area *a = c->area;
+	uint32_t sec = c->now_ms / 1000;
+
+	if (sec != a->challenge_sec) {
+		a->challenge_sec = sec;
+		a->challenge_count = 0;
+	}
+	if (a->challenge_count >= c->prm->challenge_ack_limit) {
+		tcp_count_drop(c, TDROP_CHALLENGE_LIMIT);
+		return;
+	}
+	a->challenge_count++;
+	tcp_count(c, TEV_CHALLENGE_ACKS);
+	tcp_send_ack(c, t);
+}
+
+void tcp_send_rst(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	/* RFC 9293 §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>; with ACK once synchronized */
+	uint8_t flags = TH_RST;
+
+	if (t->state != TCP_SYN_SENT)
+		flags |= TH_ACK;
+	send_segment(c, t, t->snd_nxt, flags, NULL, 0, 0);
+	tcp_count(c, TEV_RESETS_SENT);
+}
+
+/* RFC 9293 §3.10.7.1: rewrite the frame of SG in place into the RST that answers it. */
+void tcp_rst_reply_inplace(struct tcp_ctx *c, const struct tcp_seg *sg)
+{
+	struct rte_mbuf *m = sg->m;
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, ETH_HDR_LEN);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+	uint32_t seq, ack;
+	uint8_t flags;
+
+	if (sg->flags & TH_ACK) {
+		seq = sg->ack;                  /* <SEQ=SEG.ACK><CTL=RST> */
+		ack = 0;
+		flags = TH_RST;
+	} else {
+		seq = 0;                        /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+		ack = sg->seq + sg->seg_len;
+		flags = TH_RST | TH_ACK;
+	}
+	/* rewrite as a bare 20+20 header reply; IP options and payload dropped */
+	ip->version_ihl = 0x45;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(IP_HDR_LEN + TCP_HDR_LEN);
+	ip->packet_id = 0;
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = rte_cpu_to_be_32(sg->daddr);
+	ip->dst_addr = rte_cpu_to_be_32(sg->saddr);
+	ip->hdr_checksum = 0;
+	th->src_port = rte_cpu_to_be_16(sg->dport);
+	th->dst_port = rte_cpu_to_be_16(sg->sport);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = (TCP_HDR_LEN / 4) << 4;
+	th->tcp_flags = flags;
+	th->rx_win = 0;
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	m->data_len = m->pkt_len = ETH_HDR_LEN + IP_HDR_LEN + TCP_HDR_LEN;
+	m->nb_segs = 1;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	m->port = c->ports[sg->port].port_id;
+	tcp_count(c, TEV_RESETS_SENT);
+	tcp_count(c, TEV_SEGS_OUT);
+}
+
+/* RFC 9293 §3.10.7.1: a segment for no connection. Consumes sg->m (reused in place). */
+void tcp_send_rst_reply(struct tcp_ctx *c, const struct tcp_seg *sg)
+{
+	tcp_rst_reply_inplace(c, sg);
+	tcp_env_xmit(c, sg->m);
+}
+
+/* A stateless SYN-ACK carrying a cookie (RFC 4987 §3.6). */
+void tcp_send_synack_cookie(struct tcp_ctx *c, const struct tcp_seg *sg, uint32_t cookie,
+			    const struct tcp_cookie_opts *co)
+{
+	/* a throw-away TCB on the stack carries what send_segment needs */
+	struct tcp_tcb t = { 0 };
+
+	t.laddr = sg->daddr;
+	t.raddr = sg->saddr;
+	t.lport = sg->dport;
+	t.rport = sg->sport;
+	t.port = sg->port;
+	t.state = TCP_SYN_RECEIVED;
+	t.rcv_nxt = sg->seq + 1;
+	t.mss = tcp_our_mss(c, sg->port);
+	if (co->has_wscale && c->prm->window_scaling) {
+		t.flags |= TF(WS_OK);
+		while (t.rcv_wscale < TCP_MAX_WSCALE && (c->prm->rcv_buf >> t.rcv_wscale) > 65535)
+			t.rcv_wscale++;
+	}
+	if (co->sack_perm && c->prm->sack)
+		t.flags |= TF(SACK_OK);
+	if (co->ts && c->prm->timestamps) {
+		t.flags |= TF(TS_OK);
+		t.ts_recent = sg->opt.ts_val;
+	}
+	t.t_next = t.t_prev = TCP_NIL;
+	send_segment(c, &t, cookie, TH_SYN | TH_ACK, NULL, 0, 0);
+	tcp_count(c, TEV_COOKIES_SENT);
+}
+
+/* Retransmit queue segment SEG (RFC 6675 / RFC 6582 / RTO). */
+int tcp_retransmit_seg(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg)
+{
+	uint32_t off = 0, len = seg_len(seg);
+
+	if (seq_lt(seg_seq(seg), t->snd_una)) {
+		off = t->snd_una - seg_seq(seg);
+		if (off >= len)
+			return 0;
+		len -= off;
+	}
+	if (len > t->mss)
+		len = t->mss;
+	if (send_segment(c, t, seg_seq(seg) + off, TH_ACK | TH_PSH, seg, off, len) < 0)
+		return -1;
+	seg_set_flags(seg, seg_flags(seg) | SEG_RETRANS | SEG_SENT);
+	t->retransmits++;
+	tcp_count(c, TEV_RETRANSMITS);
+	/* Karn's rule (RFC 6298 §3): no RTT sample from a retransmitted segment */
+	t->flags &= ~TF(RTT_TIMING);
+	return 0;
+}
+
+/* Keep-alive probe (RFC 1122 §4.2.3.6): SEG.SEQ = SND.NXT - 1, no data. */
+void tcp_send_keepalive(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	send_segment(c, t, t->snd_una - 1, TH_ACK, NULL, 0, 0);
+	tcp_count(c, TEV_KEEPALIVE_PROBES);
+}
+
+/* Zero-window probe (RFC 9293 §3.8.6.1): one byte past the closed window. */
+void tcp_send_window_probe(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	struct rte_mbuf *seg = t->snd_head;
+	uint32_t off;
+
+	tcp_count(c, TEV_ZERO_WINDOW_PROBES);
+	while (seg && seq_geq(t->snd_una, seg_end(seg)))
+		seg = seg->next;
+	if (seg == NULL) {
+		send_segment(c, t, t->snd_una - 1, TH_ACK, NULL, 0, 0);
+		return;
+	}
+	off = seq_gt(t->snd_una, seg_seq(seg)) ? t->snd_una - seg_seq(seg) : 0;
+	send_segment(c, t, seg_seq(seg) + off, TH_ACK, seg, off, 1);
+	if (seq_gt(t->snd_una + 1, t->snd_nxt)) {
+		t->snd_nxt = t->snd_una + 1;
+		t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+	}
+}
+
+/* The queue segment containing SEQ, or NULL. */
+static struct rte_mbuf *seg_at(const struct tcp_tcb *t, uint32_t seq)
+{
+	for (struct rte_mbuf *m = t->snd_head; m; m = m->next)
+		if (seq_in(seq, seg_seq(m), seg_end(m)))
+			return m;
+	return NULL;
+}
+
+/* Split queue segment M so that it ends at sequence AT (PMTU shrink). */
+static int seg_split(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, uint32_t at)
+{
+	uint32_t keep = at - seg_seq(m), move = m->data_len - keep;
+	struct rte_mbuf *n = tcp_env_alloc(c);
+	char *p;
+
+	if (n == NULL)
+		return -1;
+	p = rte_pktmbuf_append(n, move);
+	if (p == NULL) {
+		tcp_env_free(c, n);
+		return -1;
+	}
+	memcpy(p, rte_pktmbuf_mtod_offset(m, char *, keep), move);
+	rte_pktmbuf_trim(m, move);
+	seg_set_seq(n, at);
+	seg_set_flags(n, seg_flags(m) & ~SEG_SACKED);
+	n->next = m->next;
+	m->next = n;
+	if (t->snd_tail == m)
+		t->snd_tail = n;
+	return 0;
+}
+
+static bool can_send_data(const struct tcp_tcb *t)
+{
+	switch (t->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT_1:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* RFC 6675 §4 "pipe": bytes believed in flight. */
+static uint32_t sack_pipe(const struct tcp_tcb *t)
+{
+	uint32_t pipe = 0;
+
+	for (const struct rte_mbuf *m = t->snd_head; m && seq_lt(seg_seq(m), t->snd_max); m = m->next) {
+		uint32_t f = seg_flags(m), len = seg_len(m);
+
+		if (!(f & SEG_SENT) || (f & SEG_SACKED))
+			continue;
+		if (!(f & SEG_LOST))
+			pipe += len;
+		if (f & SEG_RETRANS)
+			pipe += len;
+	}
+	if ((t->flags & TF(FIN_SENT)) && seq_lt(t->snd_una, t->snd_max))
+		pipe += 1;
+	return pipe;
+}
+
+/*
+ * RFC 6675 §5 (loss recovery with SACK): while cwnd - pipe >= 1 SMSS, send
+ * NextSeg(): (1) the first lost segment not yet retransmitted, else (2) new
+ * data. Returns true if it was in SACK recovery and handled output.
+ */
+static bool sack_recovery_output(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	uint32_t pipe;
+
+	if (!(t->flags & TF(RECOVERY)) || !(t->flags & TF(SACK_OK)))
+		return false;
+	pipe = sack_pipe(t);
+	while (t->cc.cwnd > pipe && t->cc.cwnd - pipe >= t->mss) {
+		struct rte_mbuf *m;
+
+		for (m = t->snd_head; m && seq_lt(seg_seq(m), t->snd_max); m = m->next)
+			if ((seg_flags(m) & (SEG_LOST | SEG_SACKED | SEG_RETRANS)) == SEG_LOST)
+				break;
+		if (m && seq_lt(seg_seq(m), t->snd_max)) {
+			if (tcp_retransmit_seg(c, t, m) < 0)
+				break;
+			pipe += seg_len(m);
+			continue;
+		}
+		break;   /* rule 2 (new data) is the normal path below, limited by cwnd - pipe */
+	}
+	return true;
+}
+
+/*
+ * Send what the windows allow: data (and FIN) from snd_nxt, then any ACK we
+ * owe. RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and RFC 9293 §3.7.4 (Nagle,
+ * only when nodelay is off).
+ */
+void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	bool sent = false;
+	uint32_t limit_extra = 0;
+
+	if (t->state == TCP_SYN_SENT || t->state == TCP_SYN_RECEIVED) {
+		if (t->snd_nxt == t->iss) {
+			uint8_t fl = t->state == TCP_SYN_SENT ? TH_SYN : TH_SYN | TH_ACK;
+
+			send_segment(c, t, t->iss, fl, NULL, 0, 0);
+			t->snd_nxt = t->iss + 1;
+			t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+			if (!t->rto_at)
+				tcp_rto_arm(c, t);
+			return;
+		}
+		if (t->flags & TF(ACK_NOW))
+			tcp_send_ack(c, t);
+		return;
+	}
+	if (sack_recovery_output(c, t)) {
+		uint32_t pipe = sack_pipe(t);
+
+		/* new data only within cwnd - pipe */
+		if (t->cc.cwnd <= pipe)
+			goto ack;
+		limit_extra = t->cc.cwnd - pipe;
+	}
+	while (can_send_data(t)) {
+		uint32_t wnd = t->snd_wnd < t->cc.cwnd ? t->snd_wnd : t->cc.cwnd;
+		uint32_t inflight = t->snd_nxt - t->snd_una;
+		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+		struct rte_mbuf *seg = seg_at(t, t->snd_nxt);
+		uint32_t off, len;
+
+		if (limit_extra) {
+			if (limit_extra < t->mss)
+				break;
+			usable = usable < limit_extra ? usable : limit_extra;
+		}
+		if (seg == NULL) {
+			/* no data at snd_nxt: maybe the FIN (RFC 9293 §3.10.4) */
+			if ((t->flags & TF(FIN_QUEUED)) && t->snd_nxt == tcp_snd_end(t) &&
+			    (!(t->flags & TF(FIN_SENT)) || seq_lt(t->snd_nxt, t->snd_max))) {
+				send_segment(c, t, t->snd_nxt, TH_FIN | TH_ACK, NULL, 0, 0);
+				t->flags |= TF(FIN_SENT);
+				t->snd_nxt++;
+				t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+				sent = true;
+				if (!t->rto_at)
+					tcp_rto_arm(c, t);
+			}
+			break;
+		}
+		off = t->snd_nxt - seg_seq(seg);
+		len = seg_len(seg) - off;
+		if (len > t->mss) {
+			if (off == 0 && seg_split(c, t, seg, seg_seq(seg) + t->mss) == 0)
+				len = seg_len(seg);
+			else
+				len = t->mss;
+		}
+		if (len > usable) {
+			/* sender SWS avoidance: a partial segment only if it is at least half
+			 * the largest window the peer offered, or nothing is in flight */
+			if (usable == 0 || (usable < t->max_snd_wnd / 2 && inflight))
+				break;
+			len = usable;
+		}
+		/* Nagle (RFC 9293 §3.7.4): hold a small segment while data is unacknowledged */
+		if (!(t->flags & TF(NODELAY)) && len < t->mss && inflight && seg->next == NULL &&
+		    !(t->flags & TF(FIN_QUEUED)))
+			break;
+		if (send_segment(c, t, t->snd_nxt, TH_ACK | (seg->next ? 0 : TH_PSH), seg, off, len) < 0)
+			break;
+		seg_set_flags(seg, seg_flags(seg) | SEG_SENT);
+		if (seq_lt(t->snd_nxt, t->snd_max)) {
+			/* going back over sent data after an RTO */
+			t->retransmits++;
+			tcp_count(c, TEV_RETRANSMITS);
+		} else if (!(t->flags & (TF(RTT_TIMING) | TF(TS_OK)))) {
+			t->flags |= TF(RTT_TIMING);
+			t->rtt_seq = t->snd_nxt;
+			t->rtt_start_ms = c->now_ms;
+		}
+		t->snd_nxt += len;
+		t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+		t->bytes_out += len;
+		sent = true;
+		if (limit_extra)
+			limit_extra = limit_extra > len ? limit_extra - len : 0;
+		if (!t->rto_at)
+			tcp_rto_arm(c, t);
+	}
+	/* zero window with data waiting and nothing in flight: persist (RFC 9293 §3.8.6.1) */
+	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && seg_at(t, t->snd_nxt) && !t->rto_at)
+		tcp_rto_arm(c, t);
+ack:
+	if (!sent && (t->flags & TF(ACK_NOW)))
+		tcp_send_ack(c, t);
+	else if (sent)
+		tcp_timer_update(c, t);
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internals shared by the TCP stack's files (not for applications). */
+#ifndef PORTER_TCP_PRIV_H
+#define PORTER_TCP_PRIV_H
+
+#include <rte_mbuf.h>
+
+#include "secondary/tcp/tcp.h"
+#include "secondary/tcp/tcp_env.h"
+#include "secondary/tcp/tcp_isn.h"
+#include "secondary/tcp/tcp_opt.h"
+#include "secondary/tcp/tcp_seq.h"
+
+#define TCP_HDR_LEN      20
+#define IP_HDR_LEN       20
+#define ETH_HDR_LEN      14
+#define TCP_DEFAULT_MSS  536       /* RFC 9293 §3.7.1 when the peer sends none */
+#define TCP_MIN_MSS      216       /* floor for PMTU reductions (68-byte IPv4 minimum MTU, generous) */
+#define TCP_DUPTHRESH    3         /* RFC 5681 §3.2, RFC 6675 §2 */
+#define TCP_PAWS_IDLE_MS (24u * 24 * 3600 * 1000)   /* RFC 7323 §5.5: 24 days */
+#define TCP_OOO_MAX_SEGS 256       /* out-of-order segments kept per stream */
+
+/* TCP header flags */
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+
+/* Per-segment metadata of queued mbufs (send queue, out-of-order queue). */
+#define SEG_SACKED  0x1u
+#define SEG_LOST    0x2u
+#define SEG_RETRANS 0x4u
+#define SEG_SENT    0x8u
+
+static inline uint32_t seg_seq(const struct rte_mbuf *m) { return m->hash.fdir.lo; }
+static inline void seg_set_seq(struct rte_mbuf *m, uint32_t s) { m->hash.fdir.lo = s; }
+static inline uint32_t seg_flags(const struct rte_mbuf *m) { return m->hash.fdir.hi; }
+static inline void seg_set_flags(struct rte_mbuf *m, uint32_t f) { m->hash.fdir.hi = f; }
+static inline uint32_t seg_len(const struct rte_mbuf *m) { return m->data_len; }
+static inline uint32_t seg_end(const struct rte_mbuf *m) { return seg_seq(m) + m->data_len; }
+
+/*
+ * One received segment, parsed once and carried through the RFC 9293
+ * §3.10.7 steps (STYLE 8): no globals, no long argument lists.
+ */
+struct tcp_seg {
+	struct rte_mbuf *m;       /* the frame; payload at m data + payload_off */
+	uint32_t saddr, daddr;    /* host order */
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint32_t wnd;             /* raw 16-bit window, unscaled */
+	uint32_t len;             /* payload bytes */
+	uint32_t seg_len;         /* len + SYN + FIN (SEG.LEN) */
+	uint16_t payload_off;     /* from the start of the frame */
+	uint8_t flags;
+	uint8_t port;             /* input port index */
+	struct tcp_opts opt;
+};
+
+static inline struct tcp_tcb *tcb_of(const struct tcp_ctx *c, uint32_t s) { return &c->tcbs[s]; }
+static inline uint32_t tcb_idx(const struct tcp_ctx *c, const struct tcp_tcb *t)
+{
+	return (uint32_t)(t - c->tcbs);
+}
+
+static inline void tcp_count_drop(struct tcp_ctx *c, enum tcp_drop r) { c->area->drops[r]++; }
+static inline void tcp_count(struct tcp_ctx *c, enum tcp_event e) { c->area->events[e]++; }
+
+/* Time comparisons on the wrapping ms clock. */
+static inline int ms_before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline int ms_due(uint32_t at, uint32_t now) { return at && (int32_t)(now - at) >= 0; }
+
+/* tcp_area.c: slab, lookup */
+struct tcp_tcb *tcb_alloc(struct tcp_ctx *c);
+void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t);        /* drops queues, timer, lookup */
+void tcb_hash_insert(struct tcp_ctx *c, struct tcp_tcb *t);
+struct tcp_tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			   uint16_t rport);
+const struct porter_listener *tcp_listener(const struct tcp_ctx *c, uint16_t port);
+int tcp_port_of_addr(const struct tcp_ctx *c, uint32_t addr);
+void tcb_init_common(struct tcp_ctx *c, struct tcp_tcb *t);
+void tcp_set_state(struct tcp_ctx *c, struct tcp_tcb *t, enum tcp_state st);
+void tcp_drop_queues(struct tcp_ctx *c, struct tcp_tcb *t);
+
+/* tcp_timer.c */
+void tcp_timer_update(struct tcp_ctx *c, struct tcp_tcb *t);   /* re-arm at min(rto_at, delack_at, keep_at) */
+void tcp_timer_cancel(struct tcp_ctx *c, struct tcp_tcb *t);
+void tcp_rto_arm(struct tcp_ctx *c, struct tcp_tcb *t);        /* rto_at = now + rto << shift */
+void tcp_keepalive_arm(struct tcp_ctx *c, struct tcp_tcb *t);
+
+/* tcp_output.c */
+void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t);         /* send what the windows allow, and owed ACKs */
+void tcp_send_ack(struct tcp_ctx *c, struct tcp_tcb *t);
+void tcp_send_rst(struct tcp_ctx *c, struct tcp_tcb *t);       /* RST from the TCB's state */
+void tcp_send_rst_reply(struct tcp_ctx *c, const struct tcp_seg *sg);  /* §3.10.7.1 for no TCB */
+void tcp_rst_reply_inplace(struct tcp_ctx *c, const struct tcp_seg *sg);
+void tcp_send_synack_cookie(struct tcp_ctx *c, const struct tcp_seg *sg, uint32_t cookie,
+			    const struct tcp_cookie_opts *o);
+int tcp_retransmit_seg(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg);
+void tcp_send_keepalive(struct tcp_ctx *c, struct tcp_tcb *t);
+void tcp_send_window_probe(struct tcp_ctx *c, struct tcp_tcb *t);
+uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t);
+uint32_t tcp_snd_end(const struct tcp_tcb *t);
+uint16_t tcp_our_mss(const struct tcp_ctx *c, unsigned int port);
+void tcp_challenge_ack(struct tcp_ctx *c, struct tcp_tcb *t);
+
+/* tcp_input.c */
+void tcp_update_rtt(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t rtt_us);
+
+/* tcp_api.c: the stream is finished (CLOSED): tell the app, free it */
+void tcp_stream_done(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t events);
+void tcp_notify(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t events);
+
+#endif
