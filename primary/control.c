@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mempool.h>
@@ -28,6 +30,8 @@
 
 #include "config/config.h"
 #include "primary/primary.h"
+#include "secondary/tcp/tcp-t.h"      /* the shard TCP area's counters (types only) */
+#include "secondary/tcp/tcp_names.h"
 #include "shm/names.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
@@ -81,6 +85,32 @@ static void json_drops_port(struct sbuf *b, const struct porter_port_stats *st)
 		first = false;
 	}
 	sb_printf(b, "}");
+}
+
+static const struct tcp_area *tcp_area_of(const struct porter_shard *sh)
+{
+	const struct tcp_area *a = (const struct tcp_area *)((const char *)sh + sh->tcp_off);
+
+	return __atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) == TCP_AREA_MAGIC ? a : NULL;
+}
+
+/* The shard's TCP counters (written by its worker; the primary only reads counters). */
+static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
+{
+	const struct tcp_area *a = tcp_area_of(sh);
+
+	if (a == NULL) {
+		sb_printf(b, "\"tcp\":null");
+		return;
+	}
+	sb_printf(b, "\"tcp\":{\"streams\":%u,\"max_streams\":%u,\"half_open\":%u,\"drops\":{",
+		  a->live, a->max_streams, a->half_open);
+	for (unsigned int r = 1; r < TDROP__COUNT; r++)
+		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(r == 1), tcp_drop_name(r), a->drops[r]);
+	sb_printf(b, "},\"events\":{");
+	for (unsigned int e = 0; e < TEV__COUNT; e++)
+		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(e == 0), tcp_event_name(e), a->events[e]);
+	sb_printf(b, "}}");
 }
 
 static void status_json(struct primary *p, struct sbuf *b)
@@ -153,7 +183,11 @@ static void status_json(struct primary *p, struct sbuf *b)
 				  sh->wstats.drops[r]);
 			first = false;
 		}
-		sb_printf(b, "}}");
+		sb_printf(b, "},\"mbufs_allocated\":%" PRIu64 ",\"mbufs_freed\":%" PRIu64
+			  ",\"stranded\":%" PRIu64 ",", sh->wstats.mbufs_allocated, sh->wstats.mbufs_freed,
+			  sh->wstats.stranded);
+		json_tcp(b, sh);
+		sb_printf(b, "}");
 	}
 	sb_printf(b, "],\"neighbours\":[");
 	bool first = true;
@@ -237,7 +271,108 @@ static void status_text(struct primary *p, struct sbuf *b)
 		for (unsigned int r = 1; r < WDROP__COUNT; r++)
 			sb_printf(b, " %s=%" PRIu64, porter_wdrop_name(r), sh->wstats.drops[r]);
 		sb_printf(b, "\n");
+		const struct tcp_area *a = tcp_area_of(sh);
+
+		if (a == NULL)
+			continue;
+		sb_printf(b, "  tcp: %u streams of %u, %u half-open;", a->live, a->max_streams,
+			  a->half_open);
+		for (unsigned int e = 0; e < TEV__COUNT; e++)
+			if (a->events[e])
+				sb_printf(b, " %s=%" PRIu64, tcp_event_name(e), a->events[e]);
+		sb_printf(b, "\n  tcp drops:");
+		bool any = false;
+		for (unsigned int r = 1; r < TDROP__COUNT; r++)
+			if (a->drops[r]) {
+				sb_printf(b, " %s=%" PRIu64, tcp_drop_name(r), a->drops[r]);
+				any = true;
+			}
+		sb_printf(b, "%s\n", any ? "" : " none");
 	}
+}
+
+/*
+ * porterctl streams: ask each (or one) shard's worker for a dump of its
+ * streams and wait briefly for it. The worker writes the file from its own
+ * loop; the primary never reads TCBs itself (DESIGN §1).
+ */
+static void streams(struct primary *p, struct sbuf *b, bool json, int only)
+{
+	uint32_t want[PORTER_MAX_SHARDS] = { 0 };
+	uint64_t deadline = now_ms() + 1000;
+	bool first = true;
+
+	for (unsigned int s = 0; s < p->nshards; s++) {
+		if (only >= 0 && (unsigned int)only != s)
+			continue;
+		if (p->g->slots[s].state != SLOT_READY)
+			continue;
+		want[s] = __atomic_add_fetch(&p->shards[s]->dump_req, 1, __ATOMIC_ACQ_REL);
+		wake_shard(p, s);
+	}
+	sb_printf(b, json ? "{\"ok\":true,\"streams\":[" : "ok\n%-5s %-21s %-21s %-12s %-7s %8s %7s %9s %6s %12s %12s\n",
+		  "shard", "local", "remote", "state", "app", "srtt_us", "rto_ms", "cwnd", "rexmit",
+		  "bytes_in", "bytes_out");
+	for (unsigned int s = 0; s < p->nshards; s++) {
+		char path[PATH_MAX];
+		FILE *f;
+
+		if (want[s] == 0)
+			continue;
+		while (__atomic_load_n(&p->shards[s]->dump_done, __ATOMIC_ACQUIRE) != want[s] &&
+		       now_ms() < deadline)
+			usleep(200);
+		if (p->shards[s]->dump_done != want[s])
+			continue;   /* busy or dead worker: its streams are left out */
+		porter_name_stream_dump(path, sizeof(path), rte_eal_get_runtime_dir(), s);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (json) {
+			char buf[65536];
+			size_t n;
+			bool any = false;
+
+			while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+				if (!any && !first)
+					sb_printf(b, ",");
+				sb_printf(b, "%.*s", (int)n, buf);
+				any = true;
+			}
+			first = first && !any;
+		} else {
+			/* one object per line: pick the fields for the table */
+			char line[1024];
+
+			while (fgets(line, sizeof(line), f)) {
+				char local[32] = "", remote[32] = "", state[16] = "", app[16] = "";
+				unsigned int shard = 0, id = 0, srtt = 0, rttvar = 0, rto = 0, cwnd = 0, rex = 0;
+				unsigned long in = 0, out = 0;
+
+				if (sscanf(line, "{\"shard\":%u,\"id\":%u,\"local\":\"%31[^\"]\","
+					   "\"remote\":\"%31[^\"]\",\"state\":\"%15[^\"]\",\"app\":\"%15[^\"]\","
+					   "\"srtt_us\":%u,\"rttvar_us\":%u,\"rto_ms\":%u,\"cwnd\":%u",
+					   &shard, &id, local, remote, state, app, &srtt, &rttvar, &rto, &cwnd) < 10)
+					continue;
+				const char *r = strstr(line, "\"retransmits\":");
+				const char *bi = strstr(line, "\"bytes_in\":");
+				const char *bo = strstr(line, "\"bytes_out\":");
+
+				if (r)
+					rex = (unsigned int)strtoul(r + 14, NULL, 10);
+				if (bi)
+					in = strtoul(bi + 11, NULL, 10);
+				if (bo)
+					out = strtoul(bo + 12, NULL, 10);
+				sb_printf(b, "%-5u %-21s %-21s %-12s %-7s %8u %7u %9u %6u %12lu %12lu\n", shard,
+					  local, remote, state, app, srtt, rto, cwnd, rex, in, out);
+			}
+		}
+		fclose(f);
+		unlink(path);
+	}
+	if (json)
+		sb_printf(b, "]}\n");
 }
 
 static void reply_error(struct sbuf *b, bool json, const char *msg)
@@ -285,8 +420,16 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 		} else {
 			sb_printf(b, "ok\nshard %lu: restarting\n", s);
 		}
+	} else if (strcmp(argv[0], "streams") == 0) {
+		char *end = NULL;
+		long s = argc == 2 ? strtol(argv[1], &end, 10) : -1;
+
+		if (argc > 2 || (argc == 2 && (*end || s < 0 || s >= (long)p->nshards)))
+			reply_error(b, json, "usage: streams [SHARD] (an existing shard)");
+		else
+			streams(p, b, json, (int)s);
 	} else {
-		reply_error(b, json, "unknown command (status, restart)");
+		reply_error(b, json, "unknown command (status, streams, restart)");
 	}
 }
 

@@ -131,6 +131,17 @@ static unsigned int rx_port(struct primary *p, unsigned int port)
 			steer[s][nsteer[s]++] = m;
 			break;
 		}
+		case PKT_ICMP_FRAG_NEEDED: {
+			/* the quoted tuple hashes like the flow itself (symmetric key) */
+			uint32_t h = porter_flow_hash(p->g->rss_key, meta.src_ip, meta.dst_ip,
+						      meta.src_port, meta.dst_port);
+			unsigned int s = porter_reta_lookup(p->g->reta, h);
+
+			m->hash.rss = h;
+			st->icmp_errors++;
+			steer[s][nsteer[s]++] = m;
+			break;
+		}
 		case PKT_ARP:
 			handle_arp(p, port, m);
 			break;

@@ -292,6 +292,34 @@ static enum porter_pdrop classify_icmp(const uint8_t *l4, uint32_t l4_len)
 }
 
 /*
+ * RFC 792 Destination Unreachable, code 4 "fragmentation needed and DF set"
+ * (RFC 1191 §4: next-hop MTU in bytes 6..7), quoting a TCP segment we sent:
+ * the quoted IPv4 header must come from IFC's address and carry TCP with at
+ * least the 8 bytes holding the ports. META gets the QUOTED 4-tuple, which
+ * the flow hash maps to the shard of that stream.
+ */
+static bool classify_frag_needed(const uint8_t *l4, uint32_t l4_len, const struct pkt_if *ifc,
+				 struct pkt_meta *m)
+{
+	const uint8_t *q = l4 + PKT_ICMP_HLEN;
+	uint32_t qlen = l4_len - PKT_ICMP_HLEN, qhl;
+
+	if (l4_len < PKT_ICMP_HLEN + PKT_IP_MIN_HLEN + 8 || l4[0] != 3 || l4[1] != 4)
+		return false;
+	qhl = (uint32_t)(q[0] & 0x0f) * 4;
+	if ((q[0] >> 4) != 4 || qhl < PKT_IP_MIN_HLEN || qlen < qhl + 8 ||
+	    q[PKT_IP_PROTO_OFF] != PKT_IPPROTO_TCP || rd32(q + PKT_IP_SRC_OFF) != ifc->ipv4)
+		return false;
+	if (!cksum_ok(l4, l4_len))
+		return false;
+	m->src_ip = rd32(q + PKT_IP_SRC_OFF);
+	m->dst_ip = rd32(q + PKT_IP_DST_OFF);
+	m->src_port = rd16(q + qhl);
+	m->dst_port = rd16(q + qhl + 2);
+	return true;
+}
+
+/*
  * RFC 791 §3.1 header sanity: version, IHL and total length against the bytes
  * actually received (AVAIL, from the IP header on), then the header checksum
  * and fragmentation. On success *HLEN and *TOTLEN hold trusted values.
@@ -345,6 +373,10 @@ static enum porter_pdrop classify_ipv4(const uint8_t *frame, uint32_t len,
 		*cls = PKT_TCP;
 		return classify_tcp(ip + hlen, totlen - hlen, m);
 	case PKT_IPPROTO_ICMP:
+		if (classify_frag_needed(ip + hlen, totlen - hlen, ifc, m)) {
+			*cls = PKT_ICMP_FRAG_NEEDED;
+			return PDROP_NONE;
+		}
 		*cls = PKT_ICMP_ECHO;
 		return classify_icmp(ip + hlen, totlen - hlen);
 	default:

@@ -16,6 +16,9 @@ enum pkt_class {
 	PKT_ARP,               /* ARP request or reply, for us: handle in primary */
 	PKT_ICMP_ECHO,         /* ICMP echo request to one of our addresses */
 	PKT_TCP,               /* IPv4 TCP to one of our addresses: steer to a shard */
+	PKT_ICMP_FRAG_NEEDED,  /* RFC 1191 "fragmentation needed" quoting one of our TCP
+	                          segments: steer to the shard of the quoted flow; meta
+	                          holds the QUOTED tuple (src = our address) */
 };
 
 /* The local view of one port, as classification needs it (host byte order). */
@@ -56,7 +59,9 @@ struct pkt_meta {
  *                                         -> PDROP_IP_BAD_SRC
  *   TCP: l4 bytes < 20 or data offset < 5 or data offset*4 > l4 bytes
  *                                         -> PDROP_TCP_SHORT
- *   ICMP: l4 bytes < 8                    -> PDROP_ICMP_SHORT
+ *   ICMP: type 3 code 4 with a valid checksum quoting >= IHL+8 bytes of an IPv4
+ *         TCP segment from IFC's address -> PKT_ICMP_FRAG_NEEDED
+ *         l4 bytes < 8                    -> PDROP_ICMP_SHORT
  *         type != 8 (echo request)        -> PDROP_ICMP_OTHER
  *         ICMP checksum wrong             -> PDROP_ICMP_CSUM
  *   other IP protocols                    -> PDROP_IP_PROTO

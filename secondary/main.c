@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -259,6 +260,27 @@ static void sleep_until_work(struct worker *w)
 	__atomic_store_n(&w->sh->sleeping, 0, __ATOMIC_RELAXED);
 }
 
+/* porterctl streams: the primary bumped dump_req; write the dump file, then say so. */
+static void serve_dump(struct worker *w)
+{
+	uint32_t req = __atomic_load_n(&w->sh->dump_req, __ATOMIC_ACQUIRE);
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	FILE *f;
+
+	if (req == w->sh->dump_done)
+		return;
+	if (porter_name_stream_dump(path, sizeof(path), rte_eal_get_runtime_dir(), w->shard) == 0) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+		f = fopen(tmp, "w");
+		if (f) {
+			tcp_dump_streams(&w->tcp, f, w->shard);
+			if (fclose(f) == 0)
+				rename(tmp, path);
+		}
+	}
+	__atomic_store_n(&w->sh->dump_done, req, __ATOMIC_RELEASE);
+}
+
 static int serve(struct worker *w, long spin_us)
 {
 	uint64_t last_work = now_us();
@@ -272,6 +294,7 @@ static int serve(struct worker *w, long spin_us)
 			    "; stopping without touching the shard", w->shard, w->epoch, w->slot->epoch);
 			return 0;
 		}
+		serve_dump(w);
 		if (worker_burst(w))
 			last_work = now;
 		else if (now - last_work >= (uint64_t)spin_us)

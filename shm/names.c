@@ -13,6 +13,13 @@ static int fmt_shard(char *buf, size_t len, const char *stem, unsigned int shard
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
+int porter_name_stream_dump(char *buf, size_t len, const char *runtime_dir, unsigned int shard)
+{
+	int n = snprintf(buf, len, "%s/porter-streams-%u.json", runtime_dir, shard);
+
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
 int porter_name_shard_mz(char *buf, size_t len, unsigned int shard)
 {
 	return fmt_shard(buf, len, "porter_shard", shard);

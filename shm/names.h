@@ -16,6 +16,9 @@
 #define PORTER_POOL_MBUF   "porter_mbuf"
 #define PORTER_MP_ATTACH   "porter_attach"   /* rte_mp action: worker asks for its grant */
 
+/* The file a worker writes its stream dump to, in the DPDK runtime dir of the prefix. */
+int porter_name_stream_dump(char *buf, size_t len, const char *runtime_dir, unsigned int shard);
+
 /* Return 0, or -1 if SHARD is out of range or the buffer too small. */
 int porter_name_shard_mz(char *buf, size_t len, unsigned int shard);
 int porter_name_rx_ring(char *buf, size_t len, unsigned int shard);

@@ -117,6 +117,7 @@ struct porter_port_stats {
 	uint64_t arp_requests;
 	uint64_t icmp_echo;
 	uint64_t tcp_steered;
+	uint64_t icmp_errors;           /* RFC 1191 frag-needed steered to a shard */
 	uint64_t drops[PDROP__COUNT];
 } PORTER_ALIGNED;
 
@@ -297,7 +298,8 @@ struct porter_shard {
 	uint32_t reserved0[12];
 	/* written by the worker */
 	volatile uint32_t sleeping PORTER_ALIGNED;      /* 1: worker blocks on its eventfd; wake it */
-	uint32_t reserved1[15];
+	volatile uint32_t dump_done;    /* last stream-dump request served (file written) */
+	uint32_t reserved1[14];
 	struct {
 		uint64_t rx_segments;           /* segments dequeued */
 		uint64_t tx_segments;           /* segments sent (RSTs for now) */
@@ -312,6 +314,8 @@ struct porter_shard {
 	} wstats PORTER_ALIGNED;
 	struct porter_batch_log batch PORTER_ALIGNED;
 	/* written by the primary at run time */
+	volatile uint32_t dump_req PORTER_ALIGNED;      /* porterctl streams: bump to ask for a dump */
+	uint32_t reserved2[15];
 	struct {
 		uint64_t enqueued;
 		uint64_t ring_full;

@@ -27,6 +27,7 @@ static void usage(FILE *f)
 		"usage: porterctl [--socket PATH] [--json] COMMAND\n"
 		"commands:\n"
 		"  status               ports, counters, shards, workers, mempool\n"
+		"  streams [--shard N]  every stream: state, RTT, cwnd, retransmits, bytes\n"
 		"  restart --shard N    restart shard N's worker with the current binary\n"
 		"options:\n"
 		"  --socket PATH        control socket (default $PORTER_SOCKET or %s)\n"
@@ -137,6 +138,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "status") == 0) {
 		snprintf(line, sizeof(line), "status%s\n", json ? " --json" : "");
+	} else if (strcmp(cmd, "streams") == 0) {
+		snprintf(line, sizeof(line), "streams%s%s%s\n", shard ? " " : "", shard ? shard : "",
+			 json ? " --json" : "");
 	} else if (strcmp(cmd, "restart") == 0) {
 		char *end;
 

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "secondary/tcp/tcp-t.h"
 #include "shm/porter-shm-t.h"
@@ -97,6 +98,9 @@ enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *ctx, struct rte_mbuf *m)
  */
 void tcp_icmp_frag_needed(struct tcp_ctx *ctx, const uint8_t *quoted, unsigned int len, uint16_t mtu);
 
+/* A whole ICMP frame steered to this shard (tcp_input() passes them here). Consumes M. */
+void tcp_input_icmp(struct tcp_ctx *ctx, struct rte_mbuf *m);
+
 /* Run the timers that are due (call every loop iteration; cheap when none). */
 void tcp_timers(struct tcp_ctx *ctx);
 
@@ -139,9 +143,10 @@ void tcp_close(struct tcp_ctx *ctx, uint32_t s);
 /* Abort: RST now, stream gone (RFC 9293 §3.10.5). */
 void tcp_abort(struct tcp_ctx *ctx, uint32_t s);
 
-const char *tcp_state_name(unsigned int st);
-const char *tcp_drop_name(unsigned int r);
-const char *tcp_event_name(unsigned int e);
+/* Write every live stream of the shard as JSON objects (comma-separated) to F; returns the count. */
+unsigned long tcp_dump_streams(const struct tcp_ctx *ctx, FILE *f, unsigned int shard);
+
+#include "secondary/tcp/tcp_names.h"
 
 /* --- applications (tcp_apps.c) -------------------------------------------- */
 

@@ -6,6 +6,7 @@
  * the event returns.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "secondary/tcp/tcp_priv.h"
@@ -240,4 +241,42 @@ void tcp_abort(struct tcp_ctx *c, uint32_t s)
 	t->app = TAPP_NONE;
 	tcp_count(c, TEV_CLOSED);
 	tcb_free(c, t);
+}
+
+static void fmt_ip(uint32_t ip, char out[16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+}
+
+static const char *const app_names[] = { "none", "echo", "discard", "source", "test" };
+
+/* One JSON object per live stream, comma-separated, for porterctl streams. */
+unsigned long tcp_dump_streams(const struct tcp_ctx *c, FILE *f, unsigned int shard)
+{
+	unsigned long n = 0;
+
+	for (uint32_t i = 0; i < c->area->max_streams; i++) {
+		const struct tcp_tcb *t = &c->tcbs[i];
+		char l[16], r[16];
+
+		if (t->state == TCP_CLOSED)
+			continue;
+		fmt_ip(t->laddr, l);
+		fmt_ip(t->raddr, r);
+		fprintf(f, "%s{\"shard\":%u,\"id\":%u,\"local\":\"%s:%u\",\"remote\":\"%s:%u\","
+			"\"state\":\"%s\",\"app\":\"%s\",\"srtt_us\":%u,\"rttvar_us\":%u,\"rto_ms\":%u,"
+			"\"cwnd\":%u,\"ssthresh\":%u,\"mss\":%u,\"snd_wnd\":%u,\"in_flight\":%u,"
+			"\"retransmits\":%u,\"bytes_in\":%lu,\"bytes_out\":%lu,\"snd_queued\":%u,"
+			"\"rcv_queued\":%u,\"sack\":%s,\"timestamps\":%s,\"wscale\":[%u,%u],"
+			"\"snd_una\":%u,\"snd_nxt\":%u,\"rcv_nxt\":%u,\"rcv_wnd\":%u}",
+			n ? ",\n" : "", shard, i, l, t->lport, r, t->rport, tcp_state_name(t->state),
+			t->app < 5 ? app_names[t->app] : "?", t->srtt_us, t->rttvar_us, t->rto_ms,
+			t->cc.cwnd, t->cc.ssthresh, t->mss, t->snd_wnd, t->snd_max - t->snd_una,
+			t->retransmits, (unsigned long)t->bytes_in, (unsigned long)t->bytes_out,
+			t->snd_bytes, t->rcv_bytes, (t->flags & TF(SACK_OK)) ? "true" : "false",
+			(t->flags & TF(TS_OK)) ? "true" : "false", t->snd_wscale, t->rcv_wscale,
+			t->snd_una, t->snd_nxt, t->rcv_nxt, t->rcv_adv - t->rcv_nxt);
+		n++;
+	}
+	return n;
 }

@@ -38,7 +38,8 @@ static int parse(struct tcp_ctx *c, struct rte_mbuf *m, struct tcp_seg *sg)
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, ETH_HDR_LEN);
 	ihl = (ip->version_ihl & 0xf) * 4u;
 	ip_len = rte_be_to_cpu_16(ip->total_length);
-	if (ihl < IP_HDR_LEN || ip_len < ihl + TCP_HDR_LEN || ETH_HDR_LEN + ip_len > m->data_len)
+	if (ihl < IP_HDR_LEN || ip_len < ihl + TCP_HDR_LEN || ETH_HDR_LEN + ip_len > m->data_len ||
+	    ip->next_proto_id != IPPROTO_TCP)
 		return -TDROP_MALFORMED;
 	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
 	thl = (th->data_off >> 4) * 4u;
@@ -915,7 +916,13 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *c, struct rte_mbuf *m)
 {
 	struct tcp_seg sg;
-	int rc = parse(c, m, &sg);
+	int rc;
+
+	if (m->data_len >= ETH_HDR_LEN + IP_HDR_LEN &&
+	    rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, ETH_HDR_LEN)->next_proto_id ==
+		    IPPROTO_ICMP)
+		return TCP_SL_STATEFUL;   /* RFC 1191 message for a stream: tcp_input_icmp() */
+	rc = parse(c, m, &sg);
 
 	if (rc < 0) {
 		tcp_count_drop(c, (enum tcp_drop)-rc);
@@ -939,7 +946,15 @@ void tcp_input(struct tcp_ctx *c, struct rte_mbuf *m)
 {
 	struct tcp_seg sg;
 	struct tcp_tcb *t;
-	int rc = parse(c, m, &sg);
+	int rc;
+
+	if (m->data_len >= ETH_HDR_LEN + IP_HDR_LEN &&
+	    rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, ETH_HDR_LEN)->next_proto_id ==
+		    IPPROTO_ICMP) {
+		tcp_input_icmp(c, m);
+		return;
+	}
+	rc = parse(c, m, &sg);
 
 	if (rc < 0) {
 		tcp_count_drop(c, (enum tcp_drop)-rc);
@@ -1099,6 +1114,26 @@ void tcp_timer_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 }
 
 /* --- ICMP (RFC 1191) ------------------------------------------------------------------ */
+
+/* An ICMP frame the primary steered here (it checked type 3 code 4 and the quote). */
+void tcp_input_icmp(struct tcp_ctx *c, struct rte_mbuf *m)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	unsigned int len = m->data_len, ihl;
+
+	if (len >= ETH_HDR_LEN + IP_HDR_LEN &&
+	    (ihl = (d[ETH_HDR_LEN] & 0xf) * 4u) >= IP_HDR_LEN &&
+	    len >= ETH_HDR_LEN + ihl + 8 + IP_HDR_LEN + 8 &&
+	    d[ETH_HDR_LEN + ihl] == 3 && d[ETH_HDR_LEN + ihl + 1] == 4) {
+		const uint8_t *icmp = d + ETH_HDR_LEN + ihl;
+		uint16_t mtu = (uint16_t)(icmp[6] << 8 | icmp[7]);
+
+		tcp_icmp_frag_needed(c, icmp + 8, len - ETH_HDR_LEN - ihl - 8, mtu);
+	} else {
+		tcp_count_drop(c, TDROP_ICMP_UNMATCHED);
+	}
+	tcp_env_free(c, m);
+}
 
 void tcp_icmp_frag_needed(struct tcp_ctx *c, const uint8_t *q, unsigned int len, uint16_t mtu)
 {

@@ -306,6 +306,13 @@ static enum porter_pdrop ref_classify(const uint8_t *f, size_t len, const struct
 		*cls = PKT_TCP;
 		return PDROP_NONE;
 	case PROTO_ICMP:
+		/* RFC 1191 frag-needed quoting one of our TCP segments: steered */
+		if (l4_len >= 8 + 20 + 8 && l4[0] == 3 && l4[1] == 4 && (l4[8] >> 4) == 4 &&
+		    (l4[8] & 0x0f) >= 5 && l4_len - 8 >= (size_t)(l4[8] & 0x0f) * 4 + 8 &&
+		    l4[8 + 9] == PROTO_TCP && get32(l4 + 8 + 12) == ifc->ipv4 && oc_valid(l4, l4_len, 0)) {
+			*cls = PKT_ICMP_FRAG_NEEDED;
+			return PDROP_NONE;
+		}
 		if (l4_len < 8)
 			return PDROP_ICMP_SHORT;
 		if (l4[0] != 8)
@@ -335,7 +342,8 @@ static enum pkt_class check_classify(const uint8_t *frame, uint32_t len, const s
 	CHECK(bytes_eq(in, frame, len));                /* const input */
 	free(in);
 
-	CHECK(cls == PKT_DROP || cls == PKT_ARP || cls == PKT_ICMP_ECHO || cls == PKT_TCP);
+	CHECK(cls == PKT_DROP || cls == PKT_ARP || cls == PKT_ICMP_ECHO || cls == PKT_TCP ||
+	      cls == PKT_ICMP_FRAG_NEEDED);
 	CHECK(why < PDROP__COUNT);
 	CHECK((cls == PKT_DROP) == (why != PDROP_NONE));
 
@@ -367,6 +375,14 @@ static enum pkt_class check_classify(const uint8_t *frame, uint32_t len, const s
 	}
 	if (cls == PKT_ICMP_ECHO)
 		CHECK(meta->proto == PROTO_ICMP);
+	if (cls == PKT_ICMP_FRAG_NEEDED) {
+		const uint8_t *q = ip + (ip[0] & 0x0f) * 4 + 8;
+
+		CHECK(meta->src_ip == ifc->ipv4 && meta->src_ip == get32(q + 12));
+		CHECK(meta->dst_ip == get32(q + 16));
+		CHECK(meta->src_port == get16(q + (q[0] & 0x0f) * 4));
+		CHECK(meta->dst_port == get16(q + (q[0] & 0x0f) * 4 + 2));
+	}
 	return cls;
 }
 

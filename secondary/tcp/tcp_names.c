@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Printable names of the TCP states and counters (linked by the worker and the primary). */
+#include "secondary/tcp/tcp_names.h"
+
+static const char *const state_names[TCP_STATE__COUNT] = {
+	"CLOSED", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2",
+	"CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+};
+
+static const char *const drop_names[TDROP__COUNT] = {
+	[TDROP_NONE] = "none", [TDROP_MALFORMED] = "malformed", [TDROP_CSUM] = "checksum",
+	[TDROP_NO_LISTENER] = "no_listener", [TDROP_RST_NO_TCB] = "rst_no_stream",
+	[TDROP_OUT_OF_WINDOW] = "out_of_window", [TDROP_PAWS] = "paws",
+	[TDROP_BAD_ACK] = "bad_ack", [TDROP_BAD_COOKIE] = "bad_cookie",
+	[TDROP_CHALLENGE_LIMIT] = "challenge_ack_limited", [TDROP_SLAB_FULL] = "no_tcb",
+	[TDROP_BACKLOG_FULL] = "backlog_full", [TDROP_NOMBUF] = "nombuf",
+	[TDROP_RCV_BUF_FULL] = "rcv_buf_full", [TDROP_OOO_FULL] = "ooo_full",
+	[TDROP_SYN_IN_STATE] = "syn_in_window", [TDROP_RST_IN_WINDOW] = "rst_in_window",
+	[TDROP_ICMP_UNMATCHED] = "icmp_unmatched",
+};
+
+static const char *const event_names[TEV__COUNT] = {
+	[TEV_ACTIVE_OPENS] = "active_opens", [TEV_PASSIVE_OPENS] = "passive_opens",
+	[TEV_ESTABLISHED] = "established", [TEV_CLOSED] = "closed",
+	[TEV_RESETS_SENT] = "resets_sent", [TEV_RESETS_RCVD] = "resets_received",
+	[TEV_RETRANSMITS] = "retransmits", [TEV_RTO] = "timeouts",
+	[TEV_FAST_RECOVERY] = "fast_recoveries", [TEV_SACK_RECOVERY] = "sack_recoveries",
+	[TEV_COOKIES_SENT] = "syncookies_sent", [TEV_COOKIES_OK] = "syncookies_ok",
+	[TEV_CHALLENGE_ACKS] = "challenge_acks", [TEV_KEEPALIVE_PROBES] = "keepalive_probes",
+	[TEV_KEEPALIVE_TIMEOUTS] = "keepalive_timeouts", [TEV_ZERO_WINDOW_PROBES] = "zero_window_probes",
+	[TEV_TIME_WAIT_REUSE] = "time_wait_reuse", [TEV_PMTU_LOWERED] = "pmtu_lowered",
+	[TEV_SEGS_IN] = "segments_in", [TEV_SEGS_OUT] = "segments_out",
+};
+
+const char *tcp_state_name(unsigned int st) { return st < TCP_STATE__COUNT ? state_names[st] : "?"; }
+const char *tcp_drop_name(unsigned int r) { return r < TDROP__COUNT && drop_names[r] ? drop_names[r] : "?"; }
+const char *tcp_event_name(unsigned int e) { return e < TEV__COUNT && event_names[e] ? event_names[e] : "?"; }
