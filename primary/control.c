@@ -103,8 +103,8 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 		sb_printf(b, "\"tcp\":null");
 		return;
 	}
-	sb_printf(b, "\"tcp\":{\"streams\":%u,\"max_streams\":%u,\"half_open\":%u,\"drops\":{",
-		  a->live, a->max_streams, a->half_open);
+	sb_printf(b, "\"tcp\":{\"streams\":%u,\"max_streams\":%u,\"half_open\":%u,\"tcb_bytes\":%u,"
+		  "\"drops\":{", a->live, a->max_streams, a->half_open, a->tcb_size);
 	for (unsigned int r = 1; r < TDROP__COUNT; r++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(r == 1), tcp_drop_name(r), a->drops[r]);
 	sb_printf(b, "},\"events\":{");
