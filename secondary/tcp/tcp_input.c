@@ -396,7 +396,9 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 			} else {
 				sack_mark_lost(t);
 			}
-		} else {
+		} else if (t->snd_max - old_una + t->mss >= t->cc.cwnd) {
+			/* grow only a window that limited the sender (RFC 7661 §4.3,
+			 * RFC 9438 §4.1: no growth while application-limited) */
 			tcp_cc_on_ack(&t->cc, t->mss, acked, c->now_ms, t->srtt_us / 1000);
 		}
 		/* RFC 6298 §5.2/§5.3: all acknowledged -> stop the timer, else restart it */

@@ -493,6 +493,10 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 			goto ack;
 		limit_extra = t->cc.cwnd - pipe;
 	}
+	/* RFC 5681 §4.1: after an idle period longer than the RTO, restart from IW */
+	if (t->snd_una == t->snd_max && t->snd_head && c->now_ms - t->last_rcv_ms > t->rto_ms &&
+	    t->state == TCP_ESTABLISHED)
+		tcp_cc_on_idle_restart(&t->cc, t->mss);
 	while (can_send_data(t)) {
 		uint32_t wnd = t->snd_wnd < t->cc.cwnd ? t->snd_wnd : t->cc.cwnd;
 		uint32_t inflight = t->snd_nxt - t->snd_una;
