@@ -69,6 +69,12 @@ enum {
 int tcp_ctx_attach(struct tcp_ctx *ctx, void *area, uint64_t bytes, const struct porter_global *g,
 		   unsigned int shard, void *env);
 
+/*
+ * A new worker on a shard whose area was already in use: rebuild the free
+ * list, lookup chains, timer wheel and counts from the TCB array.
+ */
+void tcp_rebuild(struct tcp_ctx *ctx);
+
 /* Refresh the clock from CLOCK_MONOTONIC (the worker; tests set now_ms/now_us themselves). */
 void tcp_ctx_clock(struct tcp_ctx *ctx);
 

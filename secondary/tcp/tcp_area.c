@@ -106,6 +106,8 @@ int tcp_ctx_attach(struct tcp_ctx *c, void *mem, uint64_t bytes, const struct po
 	c->tcbs = (struct tcp_tcb *)((char *)a + a->tcb_off);
 	c->lookup = (uint32_t *)((char *)a + a->lookup_off);
 	c->wheel = (uint32_t *)((char *)a + a->wheel_off);
+	/* a previous worker ran here: trust only the TCB array */
+	tcp_rebuild(c);
 	return 0;
 }
 
