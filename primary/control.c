@@ -72,6 +72,21 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
+/* S as JSON string contents: quotes, backslashes and control characters escaped. */
+static void sb_json_str(struct sbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			sb_printf(b, "\\%c", ch);
+		else if (ch < 0x20)
+			sb_printf(b, "\\u%04x", ch);
+		else
+			sb_printf(b, "%c", ch);
+	}
+}
+
 /* Commas between JSON members: the caller tracks first/not-first. */
 #define SEP(first) ((first) ? "" : ",")
 
@@ -162,6 +177,7 @@ static void status_json(struct primary *p, struct sbuf *b)
 		sb_printf(b, "%s{\"shard\":%u,\"pid\":%d,\"epoch\":%" PRIu64 ",\"state\":\"%s\","
 			  "\"restarts\":%u,\"uptime_ms\":%" PRIu64 ",\"lcore\":%u,\"version\":\"%.*s\","
 			  "\"heartbeat_age_ms\":%" PRId64 ",\"last_restart_gap_us\":%" PRIu64 ","
+			  "\"swap_gap_us\":%" PRIu64 ",\"binary\":\"%s\","
 			  "\"sleeping\":%u,\"rx_ring\":{\"depth\":%u,\"size\":%u},"
 			  "\"tx_ring\":{\"depth\":%u,\"size\":%u},"
 			  "\"enqueued\":%" PRIu64 ",\"ring_full\":%" PRIu64 ",\"wakeups_sent\":%" PRIu64
@@ -172,7 +188,8 @@ static void status_json(struct primary *p, struct sbuf *b)
 			  slot->restarts,
 			  slot->state == SLOT_READY ? now - slot->ready_ms : 0, slot->lcore_id,
 			  PORTER_VERSION_LEN, slot->state == SLOT_READY ? slot->version : "",
-			  hb ? (int64_t)(now - hb) : -1, slot->last_restart_gap_us, sh->sleeping,
+			  hb ? (int64_t)(now - hb) : -1, slot->last_restart_gap_us, slot->swap_gap_us,
+			  p->sup[s].running, sh->sleeping,
 			  rte_ring_count(p->rx[s]), rte_ring_get_capacity(p->rx[s]),
 			  rte_ring_count(p->tx[s]), rte_ring_get_capacity(p->tx[s]), sh->pstats.enqueued,
 			  sh->pstats.ring_full, sh->pstats.wakeups_sent, sh->wstats.rx_segments,
@@ -189,7 +206,15 @@ static void status_json(struct primary *p, struct sbuf *b)
 		json_tcp(b, sh);
 		sb_printf(b, "}");
 	}
-	sb_printf(b, "],\"neighbours\":[");
+	sb_printf(b, "],\"upgrade\":{\"state\":\"%s\",\"shard\":%d,\"started_ms\":%" PRIu64
+		  ",\"finished_ms\":%" PRIu64 ",\"binary\":\"",
+		  (const char *[]){ "idle", "running", "done", "failed" }[p->up.state], p->up.cur,
+		  p->up.started_ms, p->up.finished_ms);
+	sb_json_str(b, p->up.path);
+	sb_printf(b, "\",\"message\":\"");
+	sb_json_str(b, p->up.msg);
+	sb_printf(b, "\"}");
+	sb_printf(b, ",\"neighbours\":[");
 	bool first = true;
 	for (unsigned int i = 0; i < PORTER_NEIGH_SIZE; i++) {
 		const struct porter_neigh *n = &g->neigh[i];
@@ -264,10 +289,11 @@ static void status_text(struct primary *p, struct sbuf *b)
 		const struct porter_shard *sh = p->shards[s];
 		const struct porter_slot *slot = &g->slots[s];
 
-		sb_printf(b, "shard %u: version \"%.*s\", lcore %u, last restart gap %.1f ms, "
-			  "drops: ring_full=%" PRIu64, s, PORTER_VERSION_LEN,
-			  slot->state == SLOT_READY ? slot->version : "", slot->lcore_id,
-			  slot->last_restart_gap_us / 1000.0, sh->pstats.ring_full);
+		sb_printf(b, "shard %u: version \"%.*s\" (%s), lcore %u, last restart gap %.1f ms, "
+			  "last swap gap %.3f ms, drops: ring_full=%" PRIu64, s, PORTER_VERSION_LEN,
+			  slot->state == SLOT_READY ? slot->version : "", p->sup[s].running,
+			  slot->lcore_id, slot->last_restart_gap_us / 1000.0,
+			  slot->swap_gap_us / 1000.0, sh->pstats.ring_full);
 		for (unsigned int r = 1; r < WDROP__COUNT; r++)
 			sb_printf(b, " %s=%" PRIu64, porter_wdrop_name(r), sh->wstats.drops[r]);
 		sb_printf(b, "\n");
@@ -377,9 +403,11 @@ static void streams(struct primary *p, struct sbuf *b, bool json, int only)
 
 static void reply_error(struct sbuf *b, bool json, const char *msg)
 {
-	if (json)
-		sb_printf(b, "{\"ok\":false,\"error\":\"%s\"}\n", msg);
-	else
+	if (json) {
+		sb_printf(b, "{\"ok\":false,\"error\":\"");
+		sb_json_str(b, msg);
+		sb_printf(b, "\"}\n");
+	} else
 		sb_printf(b, "error: %s\n", msg);
 }
 
@@ -420,6 +448,19 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 		} else {
 			sb_printf(b, "ok\nshard %lu: restarting\n", s);
 		}
+	} else if (strcmp(argv[0], "upgrade") == 0) {
+		char err[PORTER_CFG_PATH_LEN + 128];
+		char *end = NULL;
+		long s = argc == 3 ? strtol(argv[2], &end, 10) : -1;
+
+		if (argc < 2 || argc > 3 || (argc == 3 && (*end || s < 0)))
+			reply_error(b, json, "usage: upgrade BINARY [SHARD]");
+		else if (supervisor_upgrade(p, argv[1], (int)s, err, sizeof(err)) < 0)
+			reply_error(b, json, err);
+		else if (json)
+			sb_printf(b, "{\"ok\":true,\"upgrade\":\"running\"}\n");
+		else
+			sb_printf(b, "ok\nupgrade to %s started\n", p->up.path);
 	} else if (strcmp(argv[0], "streams") == 0) {
 		char *end = NULL;
 		long s = argc == 2 ? strtol(argv[1], &end, 10) : -1;
@@ -429,7 +470,7 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 		else
 			streams(p, b, json, (int)s);
 	} else {
-		reply_error(b, json, "unknown command (status, streams, restart)");
+		reply_error(b, json, "unknown command (status, streams, restart, upgrade)");
 	}
 }
 

@@ -48,6 +48,23 @@ struct sup_worker {
 	uint64_t kill_sent_ms;        /* SIGKILL sent at (0 = not yet) */
 	uint64_t term_sent_ms;        /* SIGTERM sent at (0 = not yet) */
 	bool restart_requested;       /* porterctl restart: start again at once */
+	char binary[PORTER_CFG_PATH_LEN];   /* what the next start of this slot executes */
+	char running[PORTER_CFG_PATH_LEN];  /* what the current worker executes */
+};
+
+/* A rolling upgrade (porterctl upgrade): one shard at a time. */
+enum upgrade_state { UP_IDLE = 0, UP_RUNNING, UP_DONE, UP_FAILED };
+
+struct upgrade {
+	enum upgrade_state state;
+	char path[PORTER_CFG_PATH_LEN];     /* the new binary */
+	char prev[PORTER_CFG_PATH_LEN];     /* what it replaces (put back on failure) */
+	unsigned int shards[PORTER_MAX_SHARDS];
+	unsigned int n, next;
+	int cur;                            /* shard being swapped, -1 between shards */
+	bool cur_stopped;                   /* the old worker of cur has exited */
+	uint64_t started_ms, finished_ms;
+	char msg[3 * PORTER_CFG_PATH_LEN];
 };
 
 struct ctl_client {
@@ -89,6 +106,7 @@ struct primary {
 	/* supervisor */
 	char worker_path[PORTER_CFG_PATH_LEN];
 	struct sup_worker sup[PORTER_MAX_SHARDS];
+	struct upgrade up;
 	bool stopping;
 	int exit_code;
 
@@ -131,6 +149,7 @@ void supervisor_on_pidfd(struct primary *p, unsigned int shard);
 int supervisor_restart(struct primary *p, unsigned int shard, char *err, size_t errlen);
 void supervisor_stop_all(struct primary *p);
 int supervisor_timeout_ms(const struct primary *p);
+int supervisor_upgrade(struct primary *p, const char *path, int shard, char *err, size_t errlen);
 
 /* control.c */
 int control_init(struct primary *p);

@@ -46,6 +46,8 @@
 		"porter: " fmt "\n", ##__VA_ARGS__)
 #define STOP_GRACE_MS       2000      /* SIGTERM -> SIGKILL */
 
+static void upgrade_next(struct primary *p);
+
 /* The attach handler runs in EAL's IPC thread; it needs the primary. */
 static struct primary *mp_primary;
 
@@ -162,7 +164,7 @@ static int spawn(struct primary *p, unsigned int s)
 	cpu_list(cpus, sizeof(cpus), cfg->eal.cpus);
 	snprintf(spin, sizeof(spin), "%u", cfg->workers.spin_us);
 	char *const argv[] = {
-		p->worker_path, "--file-prefix", (char *)cfg->eal.file_prefix, "--shard", shard,
+		w->binary, "--file-prefix", (char *)cfg->eal.file_prefix, "--shard", shard,
 		"--lcore", lcore, "--cpus", cpus, "--log-level", (char *)cfg->eal.log_level, "--spin-us", spin, NULL,
 	};
 
@@ -181,11 +183,12 @@ static int spawn(struct primary *p, unsigned int s)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		syscall(SYS_close_range, 3, ~0u, 0);
-		execv(p->worker_path, argv);
-		fprintf(stderr, "porter: exec %s: %s\n", p->worker_path, strerror(errno));
+		execv(w->binary, argv);
+		fprintf(stderr, "porter: exec %s: %s\n", w->binary, strerror(errno));
 		_exit(127);
 	}
 	w->pid = pid;
+	memcpy(w->running, w->binary, sizeof(w->running));
 	w->pidfd = sys_pidfd_open(pid);
 	w->term_sent_ms = 0;
 	w->kill_sent_ms = 0;
@@ -216,9 +219,11 @@ int supervisor_init(struct primary *p, const char *argv0)
 		LOG(ERR, "rte_mp_action_register: %s", strerror(rte_errno));
 		return -1;
 	}
+	p->up.cur = -1;
 	for (unsigned int s = 0; s < p->nshards; s++) {
 		p->sup[s].pidfd = -1;
 		p->sup[s].backoff_ms = p->cfg->workers.restart_backoff_ms;
+		snprintf(p->sup[s].binary, sizeof(p->sup[s].binary), "%s", p->worker_path);
 		if (spawn(p, s) < 0)
 			return -1;
 	}
@@ -266,6 +271,8 @@ void supervisor_tick(struct primary *p)
 				__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
 				LOG(NOTICE, "shard %u: worker %d ready (epoch %" PRIu64 ")", s, w->pid,
 				    slot->epoch);
+				if (p->up.state == UP_RUNNING && p->up.cur == (int)s && p->up.cur_stopped)
+					upgrade_next(p);
 			} else if (now - slot->started_ms > wc->ready_timeout_ms) {
 				kill_worker(w, "not ready within workers.ready_timeout_ms", s);
 			}
@@ -286,6 +293,107 @@ give_up:
 		*p->stop = 1;
 		return;
 	}
+}
+
+/*
+ * Rolling upgrade (DESIGN §2): shard by shard, the old worker is asked to stop
+ * at a safe point (SIGTERM: it finishes its burst), the new binary starts on
+ * the same slot and lcore id, runs recovery and reports ready; then the next
+ * shard. A new binary that exits or does not get ready is replaced by the
+ * previous one at once and the upgrade stops there.
+ */
+static void upgrade_next(struct primary *p)
+{
+	struct upgrade *u = &p->up;
+	char err[128];
+
+	u->cur = -1;
+	if (u->next == u->n) {
+		u->state = UP_DONE;
+		u->finished_ms = now_ms();
+		snprintf(u->msg, sizeof(u->msg), "%u shard(s) now run %s", u->n, u->path);
+		LOG(NOTICE, "upgrade: done, %s", u->msg);
+		return;
+	}
+	u->cur = (int)u->shards[u->next++];
+	u->cur_stopped = false;
+	LOG(NOTICE, "upgrade: shard %d: stopping the old worker", u->cur);
+	if (supervisor_restart(p, (unsigned int)u->cur, err, sizeof(err)) < 0) {
+		u->state = UP_FAILED;
+		snprintf(u->msg, sizeof(u->msg), "shard %d: %s", u->cur, err);
+	}
+	if (p->sup[u->cur].pid == 0) {
+		/* nothing was running there: start the new binary directly */
+		u->cur_stopped = true;
+		snprintf(p->sup[u->cur].binary, sizeof(p->sup[u->cur].binary), "%s", u->path);
+	}
+}
+
+/* The worker of the shard being upgraded died. Returns true if handled here. */
+static bool upgrade_on_death(struct primary *p, unsigned int s, int status)
+{
+	struct upgrade *u = &p->up;
+	struct sup_worker *w = &p->sup[s];
+
+	if (!u->cur_stopped) {
+		/* the old worker stopped: the next start is the new binary */
+		u->cur_stopped = true;
+		snprintf(w->binary, sizeof(w->binary), "%s", u->path);
+		LOG(NOTICE, "upgrade: shard %u: old worker gone, starting %s", s, u->path);
+		return true;
+	}
+	/* the new binary died before it was ready: put the previous one back */
+	snprintf(w->binary, sizeof(w->binary), "%s", u->prev);
+	u->state = UP_FAILED;
+	u->finished_ms = now_ms();
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+		snprintf(u->msg, sizeof(u->msg), "shard %u: %s refused the shared-memory layout "
+			 "(exit status 3, see the log); %s serves again", s, u->path, u->prev);
+	else if (WIFEXITED(status))
+		snprintf(u->msg, sizeof(u->msg), "shard %u: %s exited with status %d before it was "
+			 "ready; %s serves again", s, u->path, WEXITSTATUS(status), u->prev);
+	else
+		snprintf(u->msg, sizeof(u->msg), "shard %u: %s was killed by signal %d before it was "
+			 "ready; %s serves again", s, u->path, WTERMSIG(status), u->prev);
+	LOG(ERR, "upgrade failed: %s", u->msg);
+	u->cur = -1;
+	return true;
+}
+
+int supervisor_upgrade(struct primary *p, const char *path, int shard, char *err, size_t errlen)
+{
+	struct upgrade *u = &p->up;
+	char real[PATH_MAX];
+
+	if (u->state == UP_RUNNING) {
+		snprintf(err, errlen, "an upgrade is already running (shard %d)", u->cur);
+		return -1;
+	}
+	if (realpath(path, real) == NULL || access(real, X_OK) != 0) {
+		snprintf(err, errlen, "%s: not an executable file (%s)", path, strerror(errno));
+		return -1;
+	}
+	if (strlen(real) >= sizeof(u->path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if (shard >= (int)p->nshards) {
+		snprintf(err, errlen, "no shard %d (the gateway has %u)", shard, p->nshards);
+		return -1;
+	}
+	memset(u, 0, sizeof(*u));
+	snprintf(u->path, sizeof(u->path), "%s", real);
+	snprintf(u->prev, sizeof(u->prev), "%s", p->sup[shard >= 0 ? shard : 0].binary);
+	if (shard >= 0)
+		u->shards[u->n++] = (unsigned int)shard;
+	else
+		for (unsigned int s = 0; s < p->nshards; s++)
+			u->shards[u->n++] = s;
+	u->state = UP_RUNNING;
+	u->started_ms = now_ms();
+	LOG(NOTICE, "upgrade: to %s, %u shard(s)", u->path, u->n);
+	upgrade_next(p);
+	return 0;
 }
 
 /* pidfd readable: the worker of shard S died. Reap it and plan the next. */
@@ -311,6 +419,15 @@ void supervisor_on_pidfd(struct primary *p, unsigned int s)
 			     WEXITSTATUS(status));
 	w->pid = 0;
 	__atomic_store_n(&slot->pid, 0, __ATOMIC_RELEASE);
+	if (!p->stopping && p->up.state == UP_RUNNING && p->up.cur == (int)s &&
+	    upgrade_on_death(p, s, status)) {
+		slot->restarts++;
+		w->death_ms = now;
+		w->next_start_ms = now;
+		__atomic_store_n(&slot->state, SLOT_BACKOFF, __ATOMIC_RELEASE);
+		supervisor_tick(p);
+		return;
+	}
 	if (p->stopping) {
 		__atomic_store_n(&slot->state, SLOT_EMPTY, __ATOMIC_RELEASE);
 		return;

@@ -88,6 +88,15 @@ unsigned int worker_burst(struct worker *w)
 		rte_ring_dequeue_finish(w->rx, 0);
 		return 0;
 	}
+	if (!w->seen_frames) {
+		/* the swap gap: the predecessor's last frame to our first */
+		uint64_t last = w->slot->last_pkt_us;
+
+		w->seen_frames = true;
+		if (last)
+			w->slot->swap_gap_us = w->tcp.now_us - last;
+	}
+	w->slot->last_pkt_us = w->tcp.now_us;
 	/* step 2, pass 1: stateless frames stay in held[0..k), stateful ones go to keep[] */
 	__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);
 	for (unsigned int i = 0; i < n; i++) {

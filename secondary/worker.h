@@ -4,6 +4,7 @@
 #define PORTER_WORKER_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "secondary/tcp/tcp.h"
@@ -30,6 +31,7 @@ struct worker {
 	/* frames produced by stateful TCP processing, enqueued at the end of a burst */
 	struct rte_mbuf *stage[WORKER_TX_STAGE];
 	unsigned int nstage;
+	bool seen_frames;               /* set at the first burst with frames */
 };
 
 /* Enqueue the staged frames to the TX ring (waits for room; the primary drains it). */

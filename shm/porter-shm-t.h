@@ -190,6 +190,8 @@ struct porter_slot {
 	volatile int32_t worker_pid;
 	uint32_t reserved_w1;
 	char version[PORTER_VERSION_LEN];               /* worker binary version string */
+	volatile uint64_t last_pkt_us;  /* CLOCK_MONOTONIC us of the last burst with frames */
+	volatile uint64_t swap_gap_us;  /* last predecessor's last frame -> this worker's first */
 } PORTER_ALIGNED;
 
 /*

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <limits.h>
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/porter/porter.sock"
@@ -29,6 +30,9 @@ static void usage(FILE *f)
 		"  status               ports, counters, shards, workers, mempool\n"
 		"  streams [--shard N]  every stream: state, RTT, cwnd, retransmits, bytes\n"
 		"  restart --shard N    restart shard N's worker with the current binary\n"
+		"  upgrade --binary PATH [--shard N] [--no-wait]\n"
+		"                       roll the workers (or shard N) onto PATH, one shard at a time;\n"
+		"                       waits for the outcome unless --no-wait\n"
 		"options:\n"
 		"  --socket PATH        control socket (default $PORTER_SOCKET or %s)\n"
 		"  --json               machine-readable output\n", DEFAULT_SOCKET);
@@ -91,18 +95,56 @@ static int request(const char *path, const char *line, char **out, size_t *outle
 	return 0;
 }
 
+/* Poll the status until the upgrade is no longer running; print its outcome. */
+static int wait_upgrade(const char *sock, bool json)
+{
+	for (int i = 0; i < 6000; i++) {
+		char *reply, *st, *msg;
+		size_t len;
+
+		if (request(sock, "status --json\n", &reply, &len) < 0)
+			return 3;
+		static const char key[] = "\"upgrade\":{\"state\":\"";
+
+		st = strstr(reply, key);
+		if (st && strncmp(st + sizeof(key) - 1, "running", 7) != 0) {
+			bool ok = strncmp(st + sizeof(key) - 1, "done", 4) == 0;
+
+			msg = strstr(st, "\"message\":\"");
+			if (json) {
+				char *end = strstr(st, "\"}");
+
+				printf("{%.*s}\n", end ? (int)(end - st + 2) : 0, st);
+			} else if (msg) {
+				char *end = strchr(msg + 11, '"');
+
+				printf("upgrade %s: %.*s\n", ok ? "done" : "FAILED",
+				       end ? (int)(end - msg - 11) : 0, msg + 11);
+			}
+			free(reply);
+			return ok ? 0 : 1;
+		}
+		free(reply);
+		usleep(20000);
+	}
+	fprintf(stderr, "porterctl: upgrade still running after 120 s\n");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "shard", required_argument, NULL, 'n' },
+		{ "binary", required_argument, NULL, 'b' },
+		{ "no-wait", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = getenv("PORTER_SOCKET") ? getenv("PORTER_SOCKET") : DEFAULT_SOCKET;
-	const char *shard = NULL;
-	bool json = false;
+	const char *shard = NULL, *binary = NULL;
+	bool json = false, nowait = false;
 	char line[256];
 	char *reply;
 	size_t len;
@@ -113,6 +155,8 @@ int main(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'j': json = true; break;
 		case 'n': shard = optarg; break;
+		case 'b': binary = optarg; break;
+		case 'W': nowait = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -129,6 +173,8 @@ int main(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'j': json = true; break;
 		case 'n': shard = optarg; break;
+		case 'b': binary = optarg; break;
+		case 'W': nowait = true; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -141,6 +187,31 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "streams") == 0) {
 		snprintf(line, sizeof(line), "streams%s%s%s\n", shard ? " " : "", shard ? shard : "",
 			 json ? " --json" : "");
+	} else if (strcmp(cmd, "upgrade") == 0) {
+		char real[4096];
+
+		if (binary == NULL) {
+			fprintf(stderr, "porterctl: upgrade needs --binary PATH\n");
+			return 2;
+		}
+		if (realpath(binary, real) == NULL) {
+			fprintf(stderr, "porterctl: %s: %s\n", binary, strerror(errno));
+			return 2;
+		}
+		if (strpbrk(real, " \t\n") || strlen(real) > 200) {
+			fprintf(stderr, "porterctl: %s: paths with blanks or over 200 bytes are not supported\n", real);
+			return 2;
+		}
+		snprintf(line, sizeof(line), "upgrade %s%s%s\n", real, shard ? " " : "", shard ? shard : "");
+		if (request(sock, line, &reply, &len) < 0)
+			return 3;
+		if (strncmp(reply, "ok\n", 3) != 0) {
+			fprintf(stderr, "porterctl: %s", reply);
+			free(reply);
+			return 1;
+		}
+		free(reply);
+		return nowait ? 0 : wait_upgrade(sock, json);
 	} else if (strcmp(cmd, "restart") == 0) {
 		char *end;
 
