@@ -335,6 +335,8 @@ int main(int argc, char **argv)
 			    strerror(-rc));
 			return EXIT_LAYOUT;
 		}
+		tcp_ctx_clock(&w.tcp);
+		tcp_resume(&w.tcp);
 	}
 
 	/* READY: publish who we are, then the epoch (the supervisor's signal) */

@@ -75,6 +75,10 @@ int tcp_ctx_attach(struct tcp_ctx *ctx, void *area, uint64_t bytes, const struct
  */
 void tcp_rebuild(struct tcp_ctx *ctx);
 
+/* After the rebuild, once the environment can send: give every stream's application a
+ * level-triggered look at its stream and send what can be sent. */
+void tcp_resume(struct tcp_ctx *ctx);
+
 /* Refresh the clock from CLOCK_MONOTONIC (the worker; tests set now_ms/now_us themselves). */
 void tcp_ctx_clock(struct tcp_ctx *ctx);
 

@@ -65,6 +65,7 @@ uint32_t tcp_connect(struct tcp_ctx *c, unsigned int port, uint32_t raddr, uint1
 	t->mss = tcp_our_mss(c, port);
 	t->iss = tcp_isn(c->area->isn_key, laddr, t->lport, raddr, rport, c->now_us);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->recover = t->iss;   /* RFC 6582 §3.2: recover starts at the ISS */
 	t->rtt_start_ms = c->now_ms;
 	/* the window scale we offer in our SYN (RFC 7323 §2.2) */
 	if (c->prm->window_scaling)

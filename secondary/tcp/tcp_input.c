@@ -174,6 +174,7 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	t->port = sg->port;
 	t->iss = sg->ack - 1;
 	t->snd_una = t->snd_nxt = t->snd_max = sg->ack;
+	t->recover = t->iss;   /* RFC 6582 §3.2: recover starts at the ISS */
 	t->irs = sg->seq - 1;
 	t->rcv_nxt = sg->seq;
 	t->rcv_adv = sg->seq;
@@ -186,6 +187,18 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	o.has_ts = co.ts && sg->opt.has_ts;
 	o.ts_val = sg->opt.ts_val;
 	syn_options(c, t, &o);
+	/*
+	 * What the SYN,ACK and this ACK said: our SYN,ACK offered an unscaled
+	 * window (RFC 7323 §2.2), so data in this ACK is in the window; the
+	 * ACK's window is the first send window (RFC 9293 §3.10.7.4: SND.WND,
+	 * SND.WL1, SND.WL2 as on leaving SYN-RECEIVED).
+	 */
+	t->rcv_adv = sg->seq + (c->prm->rcv_buf < 65535 ? c->prm->rcv_buf : 65535);
+	t->last_ack_sent = sg->seq;
+	t->snd_wnd = sg->wnd << t->snd_wscale;
+	t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = sg->seq;
+	t->snd_wl2 = sg->ack;
 	t->flags |= TF(COOKIE) | TF(PASSIVE);
 	set_app_from_listener(t, l);
 	t->state = TCP_ESTABLISHED;
@@ -239,6 +252,7 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	/* RFC 6528 ISN */
 	t->iss = tcp_isn(a->isn_key, t->laddr, t->lport, t->raddr, t->rport, c->now_us);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->recover = t->iss;    /* RFC 6582 §3.2: recover starts at the ISS */
 	t->snd_wnd = sg->wnd;   /* never scaled in a SYN (RFC 7323 §2.2) */
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = sg->seq;
@@ -355,7 +369,7 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 {
 	uint32_t ack = sg->ack;
 	uint32_t old_una = t->snd_una;
-	bool dup = false;
+	bool dup = false, sampled = false;
 
 	/* RFC 5961 §5.2: (SND.UNA - MAX.SND.WND) <= SEG.ACK <= SND.NXT, else challenge ACK */
 	if (seq_gt(ack, t->snd_max) || seq_lt(ack, t->snd_una - t->max_snd_wnd)) {
@@ -368,16 +382,24 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 
 		/* RTT (RFC 7323 §4.1 with timestamps; else RFC 6298 §3 with Karn) */
 		if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && sg->opt.ts_ecr &&
-		    !ms_before(c->now_ms, sg->opt.ts_ecr))
+		    !ms_before(c->now_ms, sg->opt.ts_ecr)) {
 			tcp_update_rtt(c, t, (c->now_ms - sg->opt.ts_ecr) * 1000);
-		else if ((t->flags & TF(RTT_TIMING)) && seq_gt(ack, t->rtt_seq)) {
+			sampled = true;
+		} else if ((t->flags & TF(RTT_TIMING)) && seq_gt(ack, t->rtt_seq)) {
 			tcp_update_rtt(c, t, (c->now_ms - t->rtt_start_ms) * 1000);
 			t->flags &= ~TF(RTT_TIMING);
+			sampled = true;
 		}
 		t->snd_una = ack;
 		if (seq_lt(t->snd_nxt, t->snd_una))
 			t->snd_nxt = t->snd_una;
-		t->rto_shift = 0;
+		/*
+		 * Karn's algorithm (RFC 6298 §5.5 and the note after §5.7): the
+		 * backed-off RTO stays until a valid RTT sample recomputes it; the
+		 * ACK of a retransmitted segment gives none.
+		 */
+		if (sampled)
+			t->rto_shift = 0;
 		t->dupacks = 0;
 		t->bytes_in += 0;
 		if (sndq_ack(c, t))
@@ -411,7 +433,8 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 	} else if (ack == t->snd_una) {
 		/* RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT */
 		dup = t->snd_una != t->snd_max && sg->len == 0 && !(sg->flags & (TH_SYN | TH_FIN)) &&
-		      (sg->wnd << t->snd_wscale) == t->snd_wnd;
+		      (sg->wnd << t->snd_wscale) == t->snd_wnd &&
+		      sg->wnd != 0;   /* the answer to a zero-window probe is no loss signal */
 		if (sg->opt.nsack)
 			sack_mark(t, &sg->opt);
 	}
@@ -436,6 +459,8 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 
 		if (wnd > t->snd_wnd)
 			*ev |= TEV_APP_WRITABLE;
+		if (wnd && t->snd_wnd == 0 && t->snd_nxt == t->snd_una)
+			t->rto_shift = 0;   /* the zero window opened: the persist backoff ends */
 		t->snd_wnd = wnd;
 		if (wnd > t->max_snd_wnd)
 			t->max_snd_wnd = wnd;
@@ -462,12 +487,18 @@ static void rcvq_append(struct tcp_tcb *t, struct rte_mbuf *m)
 	t->bytes_in += seg_len(m);
 }
 
-/* Insert into the out-of-order queue, sorted, without overlaps. Consumes M. */
+/*
+ * Insert into the out-of-order queue, sorted, without overlaps. Consumes M.
+ * The queue segment holding M's data gets SEG_OOO_RECENT (and no other):
+ * the SACK block containing it goes first in the ACK (RFC 2018 §4).
+ */
 static void ooo_insert(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
 {
 	struct rte_mbuf **pp = &t->ooo_head;
 	unsigned int n = 0;
 
+	for (struct rte_mbuf *q = t->ooo_head; q; q = q->next)
+		seg_set_flags(q, seg_flags(q) & ~SEG_OOO_RECENT);
 	while (*pp && seq_leq(seg_end(*pp), seg_seq(m))) {
 		pp = &(*pp)->next;
 		n++;
@@ -481,6 +512,7 @@ static void ooo_insert(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
 		/* overlaps the next one: keep the part before it, or drop a duplicate */
 		if (seq_geq(seg_seq(m), seg_seq(*pp))) {
 			if (seq_leq(seg_end(m), seg_end(*pp))) {
+				seg_set_flags(*pp, seg_flags(*pp) | SEG_OOO_RECENT);
 				tcp_env_free(c, m);
 				return;
 			}
@@ -488,12 +520,14 @@ static void ooo_insert(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
 		uint32_t keep = seg_seq(*pp) - seg_seq(m);
 
 		if ((int32_t)keep <= 0) {
+			seg_set_flags(*pp, seg_flags(*pp) | SEG_OOO_RECENT);
 			tcp_env_free(c, m);
 			return;
 		}
 		rte_pktmbuf_trim(m, (uint16_t)(seg_len(m) - keep));
 		seg_set_flags(m, seg_flags(m) & ~OOO_FIN);
 	}
+	seg_set_flags(m, seg_flags(m) | SEG_OOO_RECENT);
 	m->next = *pp;
 	*pp = m;
 }
@@ -710,6 +744,8 @@ static void syn_sent_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg 
 		/* Karn: the SYN's round trip counts only if it was not retransmitted */
 		if (t->rto_shift == 0)
 			tcp_update_rtt(c, t, (c->now_ms - t->rtt_start_ms) * 1000);
+		else if (t->rto_ms < 3000)
+			t->rto_ms = 3000;   /* RFC 6298 §5.7: the SYN timed out */
 		t->snd_una = sg->ack;
 		t->rto_at = 0;
 		t->rto_shift = 0;
@@ -751,16 +787,41 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 		tcp_output(c, t);
 		return;
 	}
-	/* first: sequence number */
-	if (!acceptable(t, sg)) {
-		if (t->state == TCP_TIME_WAIT && (sg->flags & TH_SYN) && !(sg->flags & TH_ACK) &&
-		    time_wait_reusable(t, sg)) {
-			/* RFC 6191: the old incarnation ends, the SYN goes to the listener */
-			tcp_count(c, TEV_TIME_WAIT_REUSE);
-			tcb_free(c, t);
-			tcp_input(c, sg->m);
+	/*
+	 * SYN-RECEIVED and the peer's SYN again (SEG.SEQ == IRS), which the
+	 * sequence check below would only answer with a bare ACK:
+	 *  - a retransmitted SYN: our SYN,ACK was lost, send it again;
+	 *  - a SYN,ACK in a simultaneous open (RFC 9293 §3.5 Figure 8 line 6):
+	 *    the SYN is a duplicate, the ACK is news: drop the SYN (as BSD trims
+	 *    a duplicate SYN) and go on, so the ACK takes us to ESTABLISHED.
+	 */
+	if (t->state == TCP_SYN_RECEIVED && (sg->flags & TH_SYN) && !(sg->flags & TH_RST) &&
+	    sg->seq == t->irs) {
+		if (!(sg->flags & TH_ACK)) {
+			t->snd_nxt = t->iss;
+			drop(c, sg, TDROP_NONE);
+			tcp_output(c, t);
 			return;
 		}
+		sg->flags &= (uint8_t)~TH_SYN;
+		sg->seq++;
+		sg->seg_len--;
+	}
+	/*
+	 * RFC 6191 (and RFC 1122 §4.2.2.13): a new SYN may reopen a TIME-WAIT
+	 * tuple whatever its place relative to the old receive window (a new
+	 * ISN is usually just above the old RCV.NXT, i.e. in the window): the
+	 * old incarnation ends, the SYN goes to the listener.
+	 */
+	if (t->state == TCP_TIME_WAIT && (sg->flags & TH_SYN) && !(sg->flags & (TH_ACK | TH_RST)) &&
+	    time_wait_reusable(t, sg)) {
+		tcp_count(c, TEV_TIME_WAIT_REUSE);
+		tcb_free(c, t);
+		tcp_input(c, sg->m);
+		return;
+	}
+	/* first: sequence number */
+	if (!acceptable(t, sg)) {
 		if (!(sg->flags & TH_RST))
 			t->flags |= TF(ACK_NOW);
 		drop(c, sg, TDROP_OUT_OF_WINDOW);
@@ -790,13 +851,6 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	}
 	/* fourth: SYN (RFC 5961 §4.2: challenge ACK in any synchronized state) */
 	if (sg->flags & TH_SYN) {
-		if (t->state == TCP_SYN_RECEIVED && sg->seq == t->irs) {
-			/* the peer retransmitted its SYN: our SYN-ACK was lost */
-			t->snd_nxt = t->iss;
-			drop(c, sg, TDROP_NONE);
-			tcp_output(c, t);
-			return;
-		}
 		drop(c, sg, TDROP_SYN_IN_STATE);
 		tcp_challenge_ack(c, t);
 		return;
@@ -815,6 +869,12 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 			return;
 		}
 		tcp_set_state(c, t, TCP_ESTABLISHED);
+		if (t->rto_shift) {
+			/* RFC 6298 §5.7: the SYN(,ACK) timed out: 3 s once data flows */
+			if (t->rto_ms < 3000)
+				t->rto_ms = 3000;
+			t->rto_shift = 0;
+		}
 		t->snd_wnd = sg->wnd << t->snd_wscale;
 		t->max_snd_wnd = t->snd_wnd;
 		t->snd_wl1 = sg->seq;
@@ -1030,7 +1090,7 @@ static void rto_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 		tcp_rto_arm(c, t);
 		return;
 	}
-	if (t->snd_wnd == 0 && t->snd_una == t->snd_max && t->snd_head) {
+	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && t->snd_head) {
 		/* persist: probe the zero window (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17) */
 		tcp_send_window_probe(c, t);
 		if (t->rto_shift < 16)
@@ -1038,8 +1098,11 @@ static void rto_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 		tcp_rto_arm(c, t);
 		return;
 	}
-	if (t->snd_una == t->snd_max)
-		return;   /* nothing outstanding any more */
+	if (t->snd_una == t->snd_max) {
+		/* nothing outstanding: data that found no buffer (tcp_output armed us) goes now */
+		tcp_output(c, t);
+		return;
+	}
 	tcp_count(c, TEV_RTO);
 	if (++t->rto_shift > c->prm->max_retries) {
 		tcp_send_rst(c, t);

@@ -56,19 +56,40 @@ uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t)
 	return free_space & ~((1u << t->rcv_wscale) - 1);
 }
 
+/*
+ * SACK blocks from the out-of-order queue (contiguous segments merged).
+ * RFC 2018 §4: the first block MUST be the one containing the segment that
+ * triggered this ACK (SEG_OOO_RECENT); the others follow in sequence order
+ * (only the first 3 fit beside timestamps).
+ */
 static void fill_sack(const struct tcp_tcb *t, struct tcp_opts_out *o)
 {
-	const struct rte_mbuf *m = t->ooo_head;
+	const struct rte_mbuf *m;
+	bool have_recent = false;
+	uint32_t recent_left = 0;
 
 	o->nsack = 0;
-	while (m && o->nsack < TCP_MAX_SACK_BLOCKS) {
-		uint32_t left = seg_seq(m), right = seg_end(m);
+	for (int pass = 0; pass < 2; pass++) {
+		m = t->ooo_head;
+		while (m && o->nsack < TCP_MAX_SACK_BLOCKS) {
+			uint32_t left = seg_seq(m), right = seg_end(m);
+			bool recent = !!(seg_flags(m) & SEG_OOO_RECENT);
 
-		for (m = m->next; m && seq_leq(seg_seq(m), right); m = m->next)
-			right = seq_max(right, seg_end(m));
-		o->sack[o->nsack].left = left;
-		o->sack[o->nsack].right = right;
-		o->nsack++;
+			for (m = m->next; m && seq_leq(seg_seq(m), right); m = m->next) {
+				right = seq_max(right, seg_end(m));
+				recent = recent || (seg_flags(m) & SEG_OOO_RECENT);
+			}
+			if (pass == 0 ? !recent : (have_recent && left == recent_left))
+				continue;
+			o->sack[o->nsack].left = left;
+			o->sack[o->nsack].right = right;
+			o->nsack++;
+			if (pass == 0) {
+				have_recent = true;
+				recent_left = left;
+				break;
+			}
+		}
 	}
 }
 
@@ -357,10 +378,13 @@ void tcp_send_window_probe(struct tcp_ctx *c, struct tcp_tcb *t)
 	}
 	off = seq_gt(t->snd_una, seg_seq(seg)) ? t->snd_una - seg_seq(seg) : 0;
 	send_segment(c, t, seg_seq(seg) + off, TH_ACK, seg, off, 1);
-	if (seq_gt(t->snd_una + 1, t->snd_nxt)) {
-		t->snd_nxt = t->snd_una + 1;
-		t->snd_max = seq_max(t->snd_max, t->snd_nxt);
-	}
+	/*
+	 * The byte is out (an ACK of it is acceptable: SND.MAX covers it), but
+	 * SND.NXT stays at SND.UNA: the stream remains in persist until the
+	 * window opens, and then sends from SND.UNA whether or not the probe
+	 * byte was taken (as BSD pulls snd_nxt back on a zero window).
+	 */
+	t->snd_max = seq_max(t->snd_max, t->snd_una + 1);
 }
 
 /* The queue segment containing SEQ, or NULL. */
@@ -387,7 +411,9 @@ static int seg_split(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, u
 		return -1;
 	}
 	memcpy(p, rte_pktmbuf_mtod_offset(m, char *, keep), move);
-	rte_pktmbuf_trim(m, move);
+	/* not rte_pktmbuf_trim(): it trims the last mbuf of the m->next list, i.e. the queue tail */
+	m->data_len = (uint16_t)(m->data_len - move);
+	m->pkt_len -= move;
 	seg_set_seq(n, at);
 	seg_set_flags(n, seg_flags(m) & ~SEG_SACKED);
 	n->next = m->next;
@@ -542,8 +568,12 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		if (!(t->flags & TF(NODELAY)) && len < t->mss && inflight && seg->next == NULL &&
 		    !(t->flags & TF(FIN_QUEUED)))
 			break;
-		if (send_segment(c, t, t->snd_nxt, TH_ACK | (seg->next ? 0 : TH_PSH), seg, off, len) < 0)
+		if (send_segment(c, t, t->snd_nxt, TH_ACK | (seg->next ? 0 : TH_PSH), seg, off, len) < 0) {
+			/* no buffer: with nothing in flight no ACK will come to retry; the timer will */
+			if (!t->rto_at)
+				tcp_rto_arm(c, t);
 			break;
+		}
 		seg_set_flags(seg, seg_flags(seg) | SEG_SENT);
 		if (seq_lt(t->snd_nxt, t->snd_max)) {
 			/* going back over sent data after an RTO */

@@ -45,3 +45,29 @@ void tcp_rebuild(struct tcp_ctx *c)
 	a->live = live;
 	a->half_open = half_open;
 }
+
+/*
+ * Application events are edges, and the worker that died may have died
+ * between a state change and the event it owed (data queued but not yet
+ * echoed, send space opened but the source not yet refilled). Every stream's
+ * application is therefore told "readable and writable" once by the new
+ * worker; the services only look at the stream's state, so a spurious event
+ * costs nothing. Then anything sendable is sent.
+ */
+void tcp_resume(struct tcp_ctx *c)
+{
+	for (uint32_t i = 0; i < c->area->max_streams; i++) {
+		struct tcp_tcb *t = &c->tcbs[i];
+
+		if (t->state == TCP_CLOSED || t->state == TCP_TIME_WAIT)
+			continue;
+		if (t->app != TAPP_NONE &&
+		    (t->state == TCP_ESTABLISHED || t->state == TCP_CLOSE_WAIT)) {
+			tcp_notify(c, t, TEV_APP_READABLE | TEV_APP_WRITABLE |
+					 ((t->flags & TF(RCVD_FIN)) ? TEV_APP_PEER_FIN : 0));
+			if (t->state == TCP_CLOSED)
+				continue;
+		}
+		tcp_output(c, t);
+	}
+}

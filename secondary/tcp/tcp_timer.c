@@ -14,7 +14,13 @@
 
 static uint32_t slot_of(const struct tcp_ctx *c, uint32_t at)
 {
-	uint32_t tick = at / TCP_TICK_MS;
+	/*
+	 * Tick k runs once now >= k * TCP_TICK_MS: round up, so the entry is
+	 * due when its slot runs. (Rounding down put a deadline that is not a
+	 * multiple of the tick in a slot that ran up to 3 ms early, found it
+	 * not due and left it there for a whole lap of the wheel, 65.5 s.)
+	 */
+	uint32_t tick = at / TCP_TICK_MS + (at % TCP_TICK_MS != 0);
 
 	/* never behind the processed tick, or it would wait a whole lap */
 	if ((int32_t)(tick - c->area->wheel_tick) <= 0)

@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Durable shards: streams survive kill -9, SIGSTOP and upgrades of their worker.
+
+Run as root: python3 tests/integration/test_durable.py [-k NAME]
+Ends with "N passed, N failed"; figures (swap gaps, restart times, mbuf
+accounting) go to $PORTER_BUILD/integration-figures-durable.json.
+"""
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BUILD, Gateway, wait_for  # noqa: E402
+
+FIGURES = {}
+TESTS = []
+PORTER = "10.99.0.2"
+OTHER = os.path.join(BUILD, "secondary", "porter-worker-other")
+BAD = os.path.join(BUILD, "secondary", "porter-worker-badlayout")
+CURRENT = os.path.join(BUILD, "secondary", "porter-worker")
+
+SERVICES = """
+tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000; };
+listeners = ( { port = 7; service = "echo"; }, { port = 9; service = "discard"; },
+              { port = 19; service = "source"; bytes = 268435456L; } );
+"""
+
+# The client side runs inside the namespace: one script, several modes.
+CLIENT = r'''
+import hashlib, json, os, socket, sys, threading, time
+mode = sys.argv[1]
+host = "10.99.0.2"
+
+def src_byte_block(off, n):
+    return bytes(((i * 7 + (i >> 8) * 13 + (i >> 16)) & 0xff) for i in range(off, off + n))
+
+if mode == "rounds":          # N streams, an echo round trip each every 10 ms
+    n, seconds = int(sys.argv[2]), float(sys.argv[3])
+    res = {"streams": n, "ok": 0, "errors": [], "rounds": 0}
+    lock = threading.Lock()
+    go = threading.Event()
+    socks = [socket.create_connection((host, 7), timeout=10) for _ in range(n)]
+    print("ready", flush=True)
+    sys.stdin.readline()
+    def run(i, s):
+        deadline = time.monotonic() + seconds
+        k = 0
+        try:
+            while time.monotonic() < deadline:
+                msg = b"%d:%d:" % (i, k) + bytes([k & 0xff]) * 64
+                s.sendall(msg)
+                got = b""
+                while len(got) < len(msg):
+                    b = s.recv(len(msg) - len(got))
+                    if not b:
+                        raise EOFError("EOF in round %d" % k)
+                    got += b
+                if got != msg:
+                    raise ValueError("round %d: echoed bytes differ" % k)
+                k += 1
+                time.sleep(0.01)
+            s.shutdown(socket.SHUT_WR)
+            if s.recv(1) != b"":
+                raise ValueError("data after shutdown")
+            with lock:
+                res["ok"] += 1
+                res["rounds"] += k
+        except Exception as e:
+            with lock:
+                res["errors"].append("%d: %r" % (i, e))
+        finally:
+            s.close()
+    th = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(socks)]
+    for t in th: t.start()
+    for t in th: t.join()
+    print(json.dumps(res))
+elif mode == "source":        # read the whole source stream, check the pattern's sha256
+    total = int(sys.argv[2])
+    s = socket.create_connection((host, 19), timeout=30)
+    h = hashlib.sha256(); n = 0
+    print("ready", flush=True)
+    while True:
+        b = s.recv(1 << 20)
+        if not b: break
+        h.update(b); n += len(b)
+    e = hashlib.sha256()
+    off = 0
+    chunk = 1 << 20
+    pat = {}
+    while off < total:
+        k = min(chunk, total - off)
+        e.update(src_byte_block(off, k)); off += k
+    print(json.dumps({"bytes": n, "ok": n == total and h.digest() == e.digest()}))
+elif mode == "echo":          # echo TOTAL random bytes, sha256 of what comes back
+    total = int(sys.argv[2])
+    s = socket.create_connection((host, 7), timeout=30)
+    seed = os.urandom(1 << 20)
+    sent_h = hashlib.sha256(); got_h = hashlib.sha256(); got = [0]
+    print("ready", flush=True)
+    def reader():
+        while True:
+            b = s.recv(1 << 20)
+            if not b: break
+            got_h.update(b); got[0] += len(b)
+    t = threading.Thread(target=reader); t.start()
+    off = 0
+    while off < total:
+        blk = seed[: min(len(seed), total - off)]
+        s.sendall(blk); sent_h.update(blk); off += len(blk)
+    s.shutdown(socket.SHUT_WR)
+    t.join()
+    print(json.dumps({"bytes": got[0], "ok": got[0] == total and sent_h.digest() == got_h.digest()}))
+elif mode == "idle":          # open N streams, wait, then check every one still echoes
+    n = int(sys.argv[2])
+    socks = [socket.create_connection((host, 7), timeout=10) for _ in range(n)]
+    print("ready", flush=True)
+    sys.stdin.readline()
+    ok = 0; errs = []
+    for i, s in enumerate(socks):
+        try:
+            s.sendall(b"still %d" % i)
+            if s.recv(100) == b"still %d" % i:
+                ok += 1
+            s.close()
+        except Exception as e:
+            errs.append("%d: %r" % (i, e))
+    print(json.dumps({"ok": ok, "errors": errs[:10]}))
+'''
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Client:
+    """A client mode running in the gateway's namespace; start() waits for 'ready'."""
+
+    def __init__(self, gw, *args):
+        self.p = gw.ns_popen([sys.executable, "-c", CLIENT] + [str(a) for a in args],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline()
+        assert line.strip() == "ready", "client did not start: %r" % line
+
+    def go(self):
+        self.p.stdin.write("go\n")
+        self.p.stdin.flush()
+
+    def result(self, timeout=600):
+        out, err = self.p.communicate(timeout=timeout)
+        lines = out.strip().splitlines()
+        assert lines, "client failed (exit %s):\n%s" % (self.p.returncode, err[-3000:])
+        return json.loads(lines[-1])
+
+
+def kill_every(gw, period, count, shard=None, restart_ms=None):
+    """SIGKILL the (or each) worker COUNT times, PERIOD seconds apart."""
+    for i in range(count):
+        st = gw.status()
+        sh = st["shards"][shard if shard is not None else i % st["shard_count"]]
+        t0 = time.monotonic()
+        os.kill(sh["pid"], signal.SIGKILL)
+        gw.wait_all_ready(timeout=15, exclude_pids=(sh["pid"],))
+        if restart_ms is not None:
+            restart_ms.append((time.monotonic() - t0) * 1e3)
+        time.sleep(max(0.0, period - (time.monotonic() - t0)))
+
+
+def tcp_of(st):
+    return [s["tcp"] for s in st["shards"]]
+
+
+@test
+def echo_rounds_survive_kills(gw):
+    """50 streams, a round trip every 10 ms for 20 s, SIGKILL every 2 s."""
+    c = Client(gw, "rounds", 50, 20)
+    c.go()
+    restarts = []
+    kill_every(gw, 2.0, 9, restart_ms=restarts)
+    res = c.result()
+    FIGURES["rounds_kill_restart_ms"] = [round(x, 1) for x in restarts]
+    FIGURES["rounds_kill_result"] = {k: res[k] for k in ("ok", "rounds")}
+    assert res["ok"] == 50 and not res["errors"], res["errors"][:5]
+
+
+@test
+def bulk_transfers_survive_kills(gw):
+    """256 MiB source and 256 MiB echo while the worker is killed every second."""
+    src = Client(gw, "source", 268435456)
+    echo = Client(gw, "echo", 268435456)
+    done = threading.Event()
+    kills = [0]
+
+    def killer():
+        while not done.is_set():
+            st = gw.status()
+            for sh in st["shards"]:
+                if sh["state"] == "ready":
+                    os.kill(sh["pid"], signal.SIGKILL)
+                    kills[0] += 1
+            gw.wait_all_ready(timeout=15)
+            done.wait(1.0)
+    th = threading.Thread(target=killer)
+    th.start()
+    try:
+        r1 = src.result()
+        r2 = echo.result()
+    finally:
+        done.set()
+        th.join()
+    FIGURES["bulk_kills"] = kills[0]
+    assert r1["ok"], r1
+    assert r2["ok"], r2
+
+
+@test
+def rolling_upgrades_under_load(gw):
+    c = Client(gw, "rounds", 50, 25)
+    c.go()
+    for i in range(10):
+        out = gw.ctl("upgrade", "--binary", OTHER if i % 2 == 0 else CURRENT, check=False, timeout=120)
+        assert out.returncode == 0, out.stdout + out.stderr
+        if i % 2 == 0:
+            st = gw.status()
+            assert all(s["version"].endswith("-other") for s in st["shards"]), st["shards"]
+    res = c.result()
+    assert res["ok"] == 50 and not res["errors"], res["errors"][:5]
+    st = gw.status()
+    FIGURES["swap_gap_us_last"] = [s["swap_gap_us"] for s in st["shards"]]
+
+
+@test
+def incompatible_upgrade_is_refused(gw):
+    c = Client(gw, "rounds", 20, 6)
+    c.go()
+    out = gw.ctl("upgrade", "--binary", BAD, "--shard", "0", check=False, timeout=120)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "layout" in out.stdout and "serves again" in out.stdout, out.stdout
+    gw.wait_all_ready(timeout=10)
+    res = c.result()
+    assert res["ok"] == 20 and not res["errors"], res["errors"][:5]
+
+
+@test
+def idle_streams_survive_restarts(gw):
+    c = Client(gw, "idle", 1000)
+    wait_for(lambda: sum(t["streams"] for t in tcp_of(gw.status())) >= 1000, 20, "1000 streams")
+    for i in range(20):
+        st = gw.status()
+        gw.ctl("restart", "--shard", str(i % st["shard_count"]))
+        gw.wait_all_ready(timeout=15, exclude_pids=(st["shards"][i % st["shard_count"]]["pid"],))
+    c.go()
+    res = c.result()
+    assert res["ok"] == 1000, res
+
+
+@test
+def stopped_worker_replaced_streams_survive(gw):
+    c = Client(gw, "rounds", 20, 8)
+    c.go()
+    st = gw.status()
+    victim = st["shards"][0]
+    os.kill(victim["pid"], signal.SIGSTOP)
+    gw.wait_all_ready(timeout=15, exclude_pids=(victim["pid"],))
+    res = c.result()
+    assert res["ok"] == 20 and not res["errors"], res["errors"][:5]
+
+
+@test
+def mbufs_and_tcbs_accounted_after_100_kills(gw):
+    wait_for(lambda: sum(t["streams"] for t in tcp_of(gw.status())) == 0, 15, "streams to drain")
+    base = gw.status()["mempool"]["in_use"]
+    c = Client(gw, "rounds", 30, 60)
+    c.go()
+    kill_every(gw, 0.4, 100)
+    res = c.result()
+    st = wait_for(lambda: (lambda s: s if sum(t["streams"] for t in tcp_of(s)) == 0 else None)(gw.status()),
+                  15, "streams closed")
+    stranded = sum(s["stranded"] for s in st["shards"])
+    in_use = st["mempool"]["in_use"]
+    FIGURES["kills100"] = {"mempool_base": base, "mempool_after": in_use, "stranded": stranded,
+                           "streams_ok": res["ok"], "errors": len(res["errors"])}
+    assert res["ok"] == 30 and not res["errors"], res["errors"][:5]
+    assert in_use == base, "mempool in use %d, baseline %d (stranded %d)" % (in_use, base, stranded)
+
+
+def main():
+    only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
+    passed = failed = 0
+    for t in [t for t in TESTS if only is None or only in t.__name__]:
+        t0 = time.monotonic()
+        try:
+            with Gateway(extra=SERVICES) as gw:
+                t(gw)
+            passed += 1
+            print("[PASS] %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("[FAIL] %s (%.1fs)\n%s" % (t.__name__, time.monotonic() - t0, traceback.format_exc()),
+                  flush=True)
+    print("figures: " + json.dumps(FIGURES))
+    with open(os.path.join(BUILD, "integration-figures-durable.json"), "w") as f:
+        json.dump(FIGURES, f, indent=1)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
