@@ -16,8 +16,10 @@ rc=0
 echo "=== unit and fuzz-replay suites ==="
 meson test -C build --suite unit --suite fuzz --print-errorlogs -v 2>&1 | tee "$log" || rc=1
 
-echo "=== integration suite ==="
-python3 tests/integration/test_foundation.py 2>&1 | tee -a "$log" || rc=1
+for suite in foundation tcp durable; do
+	echo "=== integration suite: $suite ==="
+	python3 "tests/integration/test_$suite.py" 2>&1 | tee -a "$log" || rc=1
+done
 
 # Totals: Criterion's synthesis lines, the fuzz replays, the integration runner.
 read -r cp cf < <(awk -F'|' '/Synthesis: Tested:/ {
@@ -29,7 +31,7 @@ read -r cp cf < <(awk -F'|' '/Synthesis: Tested:/ {
 	} END { print p + 0, f + 0 }' "$log")
 read -r fp ff < <(awk '/^ *[0-9]+\/[0-9]+ .*fuzz/ { if ($0 ~ / OK /) p++; else if ($0 ~ /FAIL|TIMEOUT/) f++ }
 	END { print p + 0, f + 0 }' "$log")
-read -r ip if < <(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p = $1; f = $3 } END { print p + 0, f + 0 }' "$log")
+read -r ip if < <(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 } END { print p + 0, f + 0 }' "$log")
 passed=$((cp + fp + ip))
 failed=$((cf + ff + if))
 [ "$failed" -eq 0 ] || rc=1

@@ -244,7 +244,9 @@ void tcp_send_rst(struct tcp_ctx *c, struct tcp_tcb *t)
 
 	if (t->state != TCP_SYN_SENT)
 		flags |= TH_ACK;
-	send_segment(c, t, t->snd_nxt, flags, NULL, 0, 0);
+	/* SND.MAX rather than a SND.NXT wound back by go-back-N: the peer's
+	 * RCV.NXT is most likely there, and RFC 5961 peers accept only an exact RST */
+	send_segment(c, t, t->state == TCP_SYN_SENT ? t->snd_nxt : t->snd_max, flags, NULL, 0, 0);
 	tcp_count(c, TEV_RESETS_SENT);
 }
 
