@@ -31,21 +31,30 @@ static void wake_primary(struct worker *w)
 		(void)!write(w->primary_wake_fd, &one, sizeof(one));
 }
 
+/*
+ * Hand the staged frames to the TX ring in one two-phase enqueue: wait for
+ * room for all of them (the primary drains the ring), log the tail the ring
+ * will have, then publish. Recovery (recovery.c) reads the log.
+ */
 void worker_flush_stage(struct worker *w)
 {
-	unsigned int done = 0;
+	struct porter_mbuf_journal *j = &w->sh->journal;
+	uint32_t n = j->nstage;
 
-	while (done < w->nstage) {
-		done += rte_ring_sp_enqueue_burst(w->tx, (void **)&w->stage[done], w->nstage - done, NULL);
-		if (done < w->nstage) {
-			/* the primary drains the ring; make sure it is awake */
-			wake_primary(w);
-			rte_pause();
-		}
-	}
-	if (w->nstage)
+	if (n == 0)
+		return;
+	while (rte_ring_free_count(w->tx) < n) {
 		wake_primary(w);
-	w->nstage = 0;
+		rte_pause();
+	}
+	j->stage_target = w->tx->prod.tail + n;
+	__atomic_store_n(&j->stage_committing, n, __ATOMIC_RELEASE);
+	rte_ring_enqueue_burst_start(w->tx, n, NULL);
+	rte_ring_enqueue_finish(w->tx, j->stage, n);
+	/* handed over: the stage is empty again */
+	__atomic_store_n(&j->nstage, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&j->stage_committing, 0, __ATOMIC_RELEASE);
+	wake_primary(w);
 }
 
 /* Pass 1 verdict for one frame: reply in place, free, or keep for pass 2. */

@@ -325,6 +325,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (attach(&w) < 0)
 		return EXIT_REFUSED;
+	w.stage_max = rte_ring_get_capacity(w.tx) < PORTER_STAGE_MAX ? rte_ring_get_capacity(w.tx)
+									: PORTER_STAGE_MAX;
 	worker_recover(&w);
 	{
 		int rc = tcp_ctx_attach(&w.tcp, (char *)w.sh + w.sh->tcp_off, w.sh->tcp_bytes, w.g,

@@ -14,6 +14,38 @@
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter-worker: " fmt "\n", ##__VA_ARGS__)
 
+/* Staged TCP output and a chain being freed (struct porter_mbuf_journal). */
+static void recover_journal(struct worker *w)
+{
+	struct porter_mbuf_journal *j = &w->sh->journal;
+	struct rte_ring *tx = w->tx;
+	uint32_t n = j->nstage;
+
+	if (j->stage_committing && tx->prod.tail == j->stage_target) {
+		n = 0;   /* the enqueue completed: the frames are the primary's */
+	} else if (j->stage_committing) {
+		tx->prod.head = tx->prod.tail;   /* started, not published: undo */
+	}
+	if (n > PORTER_STAGE_MAX)
+		n = PORTER_STAGE_MAX;
+	for (uint32_t i = 0; i < n; i++)
+		rte_pktmbuf_free_seg(j->stage[i]);
+	if (n)
+		LOG(NOTICE, "shard %u: recovery: freed %u frames staged but never sent", w->shard, n);
+	w->sh->wstats.recovered_mbufs += n;
+	j->nstage = 0;
+	j->stage_committing = 0;
+	if (j->freeing) {
+		struct rte_mbuf *m = j->freeing;
+
+		LOG(NOTICE, "shard %u: recovery: finishing a chain the last worker was freeing",
+		    w->shard);
+		j->freeing = NULL;
+		worker_free_chain(w, m);
+	}
+	j->freeing = NULL;
+}
+
 void worker_recover(struct worker *w)
 {
 	struct porter_batch_log *b = &w->sh->batch;
@@ -59,5 +91,6 @@ void worker_recover(struct worker *w)
 	}
 	b->held_first = b->held_end = 0;
 	__atomic_store_n(&b->batch_n, 0, __ATOMIC_RELEASE);
+	recover_journal(w);
 	w->sh->wstats.recoveries++;
 }

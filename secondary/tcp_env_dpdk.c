@@ -20,14 +20,19 @@ struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
 	return m;
 }
 
-void tcp_env_free(struct tcp_ctx *ctx, struct rte_mbuf *m)
+/*
+ * Queue lists reuse m->next, so buffers are freed one at a time. The journal
+ * holds the next one before this one goes: a kill leaks at most one buffer
+ * and never frees one twice.
+ */
+void worker_free_chain(struct worker *w, struct rte_mbuf *m)
 {
-	struct worker *w = ctx->env;
+	struct porter_mbuf_journal *j = &w->sh->journal;
 
 	while (m) {
 		struct rte_mbuf *next = m->next;
 
-		/* queue lists reuse m->next: free one buffer at a time */
+		__atomic_store_n(&j->freeing, (void *)next, __ATOMIC_RELEASE);
 		m->next = NULL;
 		m->nb_segs = 1;
 		rte_pktmbuf_free_seg(m);
@@ -36,15 +41,22 @@ void tcp_env_free(struct tcp_ctx *ctx, struct rte_mbuf *m)
 	}
 }
 
+void tcp_env_free(struct tcp_ctx *ctx, struct rte_mbuf *m)
+{
+	worker_free_chain(ctx->env, m);
+}
+
 void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 {
 	struct worker *w = ctx->env;
+	struct porter_mbuf_journal *j = &w->sh->journal;
 
-	if (w->nstage == WORKER_TX_STAGE)
+	if (j->nstage >= w->stage_max)
 		worker_flush_stage(w);
 	m->next = NULL;
 	m->nb_segs = 1;
 	m->pkt_len = m->data_len;
-	w->stage[w->nstage++] = m;
+	j->stage[j->nstage] = m;
+	__atomic_store_n(&j->nstage, j->nstage + 1, __ATOMIC_RELEASE);
 	w->sh->wstats.tx_segments++;
 }

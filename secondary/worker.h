@@ -14,7 +14,6 @@ struct rte_ring;
 struct rte_mempool;
 struct rte_mbuf;
 
-#define WORKER_TX_STAGE 512
 
 struct worker {
 	unsigned int shard;
@@ -28,14 +27,15 @@ struct worker {
 	volatile sig_atomic_t *stop;
 	struct rte_mempool *pool;
 	struct tcp_ctx tcp;
-	/* frames produced by stateful TCP processing, enqueued at the end of a burst */
-	struct rte_mbuf *stage[WORKER_TX_STAGE];
-	unsigned int nstage;
+	unsigned int stage_max;         /* flush the journal's stage at this many frames */
 	bool seen_frames;               /* set at the first burst with frames */
 };
 
 /* Enqueue the staged frames to the TX ring (waits for room; the primary drains it). */
 void worker_flush_stage(struct worker *w);
+
+/* Free a detached chain through the journal's cursor. */
+void worker_free_chain(struct worker *w, struct rte_mbuf *m);
 
 /* recovery.c: make the shard consistent after whatever the last worker did. */
 void worker_recover(struct worker *w);

@@ -287,6 +287,25 @@ struct porter_batch_log {
 	void *keep[PORTER_BURST];       /* stateful frames of the burst */
 };
 
+/*
+ * The worker's journal for buffers it owns outside the rings (DESIGN §3.4):
+ *  - freeing: while the worker frees a detached chain it keeps here the
+ *    next buffer not yet freed (updated before each free), so a kill leaks
+ *    at most the one being freed and recovery frees the rest;
+ *  - stage: frames produced by TCP output, handed to the TX ring in one
+ *    two-phase enqueue (stage_target = TX prod.tail after it, logged before
+ *    the tail moves), so recovery knows whether they were handed over.
+ */
+#define PORTER_STAGE_MAX 512
+struct porter_mbuf_journal {
+	void *volatile freeing;
+	volatile uint32_t nstage;
+	volatile uint32_t stage_target;
+	volatile uint32_t stage_committing;   /* n being enqueued, 0 = none */
+	uint32_t reserved[11];
+	void *stage[PORTER_STAGE_MAX];
+};
+
 /* Frames a worker returns for freeing carry this port id (m->port). */
 #define PORTER_PORT_FREE 0xffffu
 
@@ -315,6 +334,7 @@ struct porter_shard {
 		uint64_t stranded;              /* frames a killed worker had in hand mid-TCP (at most 1 per kill) */
 	} wstats PORTER_ALIGNED;
 	struct porter_batch_log batch PORTER_ALIGNED;
+	struct porter_mbuf_journal journal PORTER_ALIGNED;
 	/* written by the primary at run time */
 	volatile uint32_t dump_req PORTER_ALIGNED;      /* porterctl streams: bump to ask for a dump */
 	uint32_t reserved2[15];

@@ -252,12 +252,14 @@ struct tcp_area {
 	uint32_t ephemeral_next;          /* next port to try for active opens */
 	uint32_t challenge_sec;           /* RFC 5961 §7 rate limit window (seconds) */
 	uint32_t challenge_count;
-	uint32_t reserved0;
+	volatile uint32_t op_stream;      /* TCB being mutated by the worker, TCP_NIL when none (recovery) */
 	uint8_t isn_key[16];              /* RFC 6528 secret */
 	uint8_t cookie_key[16];           /* RFC 4987 secret */
 	uint64_t drops[TDROP__COUNT];
 	uint64_t events[TEV__COUNT];
-	uint64_t reserved[16];
+	uint64_t repaired;                /* streams checked and repaired after a worker died mid-change */
+	uint64_t reset_on_recovery;       /* streams that could not be trusted and were reset */
+	uint64_t reserved[14];
 };
 
 /* Bytes of TCP area for MAX streams (the primary sizes the shard memzone). */

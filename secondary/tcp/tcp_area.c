@@ -61,6 +61,7 @@ static void area_init(struct tcp_ctx *c, uint32_t max)
 		memcpy(a->cookie_key + 8, &t, sizeof(t));
 	}
 	a->ephemeral_next = c->prm->ephemeral_lo;
+	a->op_stream = TCP_NIL;
 	a->wheel_tick = c->now_ms / TCP_TICK_MS;
 	__atomic_store_n(&a->magic, TCP_AREA_MAGIC, __ATOMIC_RELEASE);
 }
@@ -143,16 +144,24 @@ static void hash_remove(struct tcp_ctx *c, struct tcp_tcb *t)
 	}
 }
 
+/*
+ * Unlink first, free after: a worker killed in between leaks a chain it was
+ * freeing (the environment journals that cursor) but never leaves a TCB
+ * pointing at freed buffers.
+ */
 void tcp_drop_queues(struct tcp_ctx *c, struct tcp_tcb *t)
 {
-	if (t->snd_head)
-		tcp_env_free(c, t->snd_head);
-	if (t->rcv_head)
-		tcp_env_free(c, t->rcv_head);
-	if (t->ooo_head)
-		tcp_env_free(c, t->ooo_head);
+	struct rte_mbuf *snd = t->snd_head, *rcv = t->rcv_head, *ooo = t->ooo_head;
+
 	t->snd_head = t->snd_tail = t->rcv_head = t->rcv_tail = t->ooo_head = NULL;
 	t->snd_bytes = t->rcv_bytes = 0;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (snd)
+		tcp_env_free(c, snd);
+	if (rcv)
+		tcp_env_free(c, rcv);
+	if (ooo)
+		tcp_env_free(c, ooo);
 }
 
 void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t)

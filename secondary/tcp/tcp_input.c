@@ -24,6 +24,8 @@
 
 #define OOO_FIN 0x10u     /* seg flag: the out-of-order segment carried FIN */
 
+static void mark_op(struct tcp_ctx *c, const struct tcp_tcb *t);
+
 /* --- parsing ---------------------------------------------------------------- */
 
 static int parse(struct tcp_ctx *c, struct rte_mbuf *m, struct tcp_seg *sg)
@@ -240,6 +242,7 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 		drop(c, sg, TDROP_NONE);
 		return;
 	}
+	mark_op(c, t);
 	tcb_init_common(c, t);
 	t->laddr = sg->daddr;
 	t->raddr = sg->saddr;
@@ -1004,7 +1007,21 @@ enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *c, struct rte_mbuf *m)
 	return TCP_SL_SEND;
 }
 
+static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m);
+
+/* The op marker brackets every change to one stream (recovery: tcp_recover.c). */
 void tcp_input(struct tcp_ctx *c, struct rte_mbuf *m)
+{
+	input_frame(c, m);
+	__atomic_store_n(&c->area->op_stream, TCP_NIL, __ATOMIC_RELEASE);
+}
+
+static void mark_op(struct tcp_ctx *c, const struct tcp_tcb *t)
+{
+	__atomic_store_n(&c->area->op_stream, tcb_idx(c, t), __ATOMIC_RELEASE);
+}
+
+static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 {
 	struct tcp_seg sg;
 	struct tcp_tcb *t;
@@ -1025,6 +1042,8 @@ void tcp_input(struct tcp_ctx *c, struct rte_mbuf *m)
 	}
 	tcp_count(c, TEV_SEGS_IN);
 	t = tcb_lookup(c, sg.daddr, sg.dport, sg.saddr, sg.sport);
+	if (t)
+		mark_op(c, t);
 	if (t == NULL) {
 		const struct porter_listener *l = tcp_listener(c, sg.dport);
 
@@ -1045,6 +1064,7 @@ void tcp_input(struct tcp_ctx *c, struct rte_mbuf *m)
 				tcp_send_rst_reply(c, &sg);
 				return;
 			}
+			mark_op(c, t);
 			established_input(c, t, &sg);
 			if (t->state == TCP_ESTABLISHED && t->app != TAPP_NONE &&
 			    !(t->flags & TF(APP_NOTIFIED))) {

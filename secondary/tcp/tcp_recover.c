@@ -13,6 +13,84 @@
  */
 #include "secondary/tcp/tcp_priv.h"
 
+/* Walk a queue; returns its last mbuf and byte count, or false if it does not end. */
+static bool walk(struct rte_mbuf *head, struct rte_mbuf **tail, uint32_t *bytes)
+{
+	uint32_t n = 0;
+
+	*tail = NULL;
+	*bytes = 0;
+	for (struct rte_mbuf *m = head; m; m = m->next) {
+		if (++n > (1u << 20))
+			return false;
+		*tail = m;
+		*bytes += m->data_len;
+	}
+	return true;
+}
+
+/*
+ * The stream the dead worker was changing (tcp_area.op_stream). Queue links
+ * are always written head-first and unlinked before freeing, so the chains
+ * are intact; what may lag is the derived bookkeeping (tails, byte counts,
+ * acknowledged data not yet trimmed, SND.NXT vs SND.MAX). Recompute it; a
+ * stream whose state or queues make no sense is reset instead (RST, freed).
+ */
+static void repair(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	struct rte_mbuf *tail;
+	uint32_t bytes;
+	bool ok = t->state > TCP_CLOSED && t->state < TCP_STATE__COUNT;
+
+	if (t->state == TCP_CLOSED)
+		return;
+	if (ok && walk(t->snd_head, &tail, &bytes)) {
+		t->snd_tail = tail;
+		t->snd_bytes = bytes;
+	} else {
+		ok = false;
+	}
+	if (ok && walk(t->rcv_head, &tail, &bytes)) {
+		t->rcv_tail = tail;
+		t->rcv_bytes = bytes;
+	} else {
+		ok = false;
+	}
+	if (ok && !walk(t->ooo_head, &tail, &bytes))
+		ok = false;
+	if (!ok) {
+		/* cannot be trusted: forget its buffers (a leak beats a double free) and reset */
+		t->snd_head = t->snd_tail = t->rcv_head = t->rcv_tail = t->ooo_head = NULL;
+		t->snd_bytes = t->rcv_bytes = 0;
+		if (t->state >= TCP_STATE__COUNT)
+			t->state = TCP_ESTABLISHED;
+		tcp_send_rst(c, t);
+		t->app = TAPP_NONE;
+		tcb_free(c, t);
+		c->area->reset_on_recovery++;
+		return;
+	}
+	/* acknowledged data the dead worker had not trimmed yet */
+	while (t->snd_head && seq_leq(seg_end(t->snd_head), t->snd_una) &&
+	       t->state != TCP_SYN_SENT && t->state != TCP_SYN_RECEIVED) {
+		struct rte_mbuf *m = t->snd_head;
+
+		t->snd_head = m->next;
+		t->snd_bytes -= m->data_len;
+		m->next = NULL;
+		tcp_env_free(c, m);
+	}
+	if (t->snd_head == NULL)
+		t->snd_tail = NULL;
+	if (seq_gt(t->snd_nxt, t->snd_max))
+		t->snd_max = t->snd_nxt;
+	if (seq_lt(t->snd_nxt, t->snd_una))
+		t->snd_nxt = t->snd_una;
+	/* tell the peer where we are; it answers with its own view */
+	t->flags |= TF(ACK_NOW);
+	c->area->repaired++;
+}
+
 void tcp_rebuild(struct tcp_ctx *c)
 {
 	struct tcp_area *a = c->area;
@@ -44,6 +122,10 @@ void tcp_rebuild(struct tcp_ctx *c)
 	}
 	a->live = live;
 	a->half_open = half_open;
+	/* after the indices exist (a reset frees through them) */
+	if (a->op_stream < a->max_streams)
+		repair(c, &c->tcbs[a->op_stream]);
+	__atomic_store_n(&a->op_stream, TCP_NIL, __ATOMIC_RELEASE);
 }
 
 /*
