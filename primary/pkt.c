@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include "shm/wire.h"
 
 #define PKT_ETH_ALEN            6
 #define PKT_ETH_HLEN            14
@@ -65,33 +66,6 @@
 
 /* ---- byte access --------------------------------------------------------- */
 
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return ntohs(v);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return ntohl(v);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	v = htons(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(p, &v, sizeof(v));
-}
 
 static void swap_bytes(uint8_t *a, uint8_t *b, uint32_t n)
 {

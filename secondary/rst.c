@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include "shm/wire.h"
 
 #define RST_ETH_ALEN            6
 #define RST_ETH_HLEN            14
@@ -61,33 +62,6 @@ struct rst_seg {
 	uint32_t data_len;              /* payload bytes, options excluded */
 };
 
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return ntohs(v);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return ntohl(v);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	v = htons(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(p, &v, sizeof(v));
-}
 
 /*
  * RFC 1071 Internet checksum of LEN bytes taken as big-endian 16-bit words

@@ -22,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#include "shm/wire.h"
 
 /* Option lengths (kind + length + value). */
 #define TCPOLEN_MSS        4   /* RFC 9293 §3.2 */
@@ -31,33 +32,6 @@
 #define TCPOLEN_SACK_BASE  2   /* RFC 2018 §3: 2 + 8n */
 #define TCPOLEN_SACK_BLOCK 8
 
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return ntohs(v);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return ntohl(v);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	v = htons(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(p, &v, sizeof(v));
-}
 
 int tcp_opts_parse(const uint8_t *p, unsigned int len, struct tcp_opts *o)
 {

@@ -14,6 +14,7 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include "secondary/rst.h"
 #include "secondary/tcp/tcp_priv.h"
 
 /* Our MSS on PORT: MTU - 40 (RFC 9293 §3.7.1, RFC 6691: IP and TCP headers without options). */
@@ -250,48 +251,24 @@ void tcp_send_rst(struct tcp_ctx *c, struct tcp_tcb *t)
 	tcp_count(c, TEV_RESETS_SENT);
 }
 
-/* RFC 9293 §3.10.7.1: rewrite the frame of SG in place into the RST that answers it. */
+/*
+ * RFC 9293 §3.10.7.1: rewrite the frame of SG in place into the RST that
+ * answers it (secondary/rst.c, fuzzed on its own). The frame was parsed and
+ * its checksum verified, so the builder can only say "reply" or "it is a RST",
+ * and the caller never passes a RST.
+ */
 void tcp_rst_reply_inplace(struct tcp_ctx *c, const struct tcp_seg *sg)
 {
 	struct rte_mbuf *m = sg->m;
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, ETH_HDR_LEN);
-	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
-	uint32_t seq, ack;
-	uint8_t flags;
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 
-	if (sg->flags & TH_ACK) {
-		seq = sg->ack;                  /* <SEQ=SEG.ACK><CTL=RST> */
-		ack = 0;
-		flags = TH_RST;
-	} else {
-		seq = 0;                        /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
-		ack = sg->seq + sg->seg_len;
-		flags = TH_RST | TH_ACK;
+	if (rst_build_reply(frame, m->data_len, frame) != RST_REPLY) {
+		/* unreachable for a parsed non-RST segment; send nothing sensible-looking */
+		m->port = PORTER_PORT_FREE;
+		return;
 	}
-	/* rewrite as a bare 20+20 header reply; IP options and payload dropped */
-	ip->version_ihl = 0x45;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16(IP_HDR_LEN + TCP_HDR_LEN);
-	ip->packet_id = 0;
-	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = rte_cpu_to_be_32(sg->daddr);
-	ip->dst_addr = rte_cpu_to_be_32(sg->saddr);
-	ip->hdr_checksum = 0;
-	th->src_port = rte_cpu_to_be_16(sg->dport);
-	th->dst_port = rte_cpu_to_be_16(sg->sport);
-	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->recv_ack = rte_cpu_to_be_32(ack);
-	th->data_off = (TCP_HDR_LEN / 4) << 4;
-	th->tcp_flags = flags;
-	th->rx_win = 0;
-	th->cksum = 0;
-	th->tcp_urp = 0;
-	m->data_len = m->pkt_len = ETH_HDR_LEN + IP_HDR_LEN + TCP_HDR_LEN;
+	m->data_len = m->pkt_len = RST_FRAME_LEN;
 	m->nb_segs = 1;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
 	m->port = c->ports[sg->port].port_id;
 	tcp_count(c, TEV_RESETS_SENT);
 	tcp_count(c, TEV_SEGS_OUT);

@@ -366,6 +366,9 @@ struct rte_mbuf *h_build(const struct h_spec *sp)
 	f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + ip_len));
 	cr_assert(f != NULL);
 	memset(f, 0, 14 + ip_len);
+	/* Ethernet: addresses do not matter to the stack, the type does (IPv4) */
+	f[12] = 0x08;
+	f[13] = 0x00;
 	ip = f + 14;
 	th = ip + 20;
 	ip[0] = 0x45;
