@@ -1,7 +1,8 @@
 #!/bin/bash
 # The demo command. Sets up the machine, builds, starts porter on a net_tap
 # device inside a network namespace it creates ("porter-demo"), and shows it
-# working: ping answered, a TCP connect refused by RST, porterctl status.
+# working: ping answered, a TCP connect refused by RST, an echo over porter's
+# TCP that survives kill -9 of its worker, porterctl status.
 #
 #   tools/demo.sh          start (or restart) the demo and show it
 #   tools/demo.sh stop     stop porter (SIGTERM) and remove the namespace
@@ -72,6 +73,29 @@ try:
 except ConnectionRefusedError:
     print("connection refused (RST) in %.2f ms" % ((time.monotonic() - t) * 1e3))
 '
+echo
+echo "== TCP echo on port 7, served by porter's userspace TCP; then its worker is killed (-9)"
+ip netns exec "$NS" python3 - "$ROOT/build/tools/porterctl" "$SOCK" <<'PY'
+import json, os, signal, socket, subprocess, sys, time
+ctl, sock = sys.argv[1], sys.argv[2]
+def status():
+    return json.loads(subprocess.run([ctl, "--socket", sock, "--json", "status"],
+                                     capture_output=True, text=True, check=True).stdout)
+s = socket.create_connection(("10.99.0.2", 7), timeout=5)
+s.sendall(b"hello porter")
+print("  sent 'hello porter', echoed:", s.recv(100).decode())
+victims = [sh["pid"] for sh in status()["shards"]]
+for pid in victims:
+    os.kill(pid, signal.SIGKILL)
+print("  killed every worker (pids %s) with SIGKILL" % victims)
+t0 = time.monotonic()
+while any(sh["state"] != "ready" or sh["pid"] in victims for sh in status()["shards"]):
+    time.sleep(0.01)
+print("  replacements ready after %.0f ms" % ((time.monotonic() - t0) * 1e3))
+s.sendall(b"same connection, new worker")
+print("  same TCP connection, echoed:", s.recv(100).decode())
+s.close()
+PY
 echo
 echo "== porterctl status"
 "$ROOT/build/tools/porterctl" --socket "$SOCK" status
