@@ -95,6 +95,25 @@ static void fill_sack(const struct tcp_tcb *t, struct tcp_opts_out *o)
 }
 
 /*
+ * Payload bytes a data segment may carry now. t->mss already leaves room for
+ * the timestamp option; SACK blocks take more, and RFC 6691 (with RFC 9293
+ * §3.7.1) says the data must shrink so the packet still fits the MTU.
+ */
+static uint32_t data_room(const struct tcp_tcb *t)
+{
+	struct tcp_opts_out o = { 0 };
+	uint32_t extra;
+
+	if (!(t->flags & TF(SACK_OK)) || t->ooo_head == NULL)
+		return t->mss;
+	fill_sack(t, &o);
+	if ((t->flags & TF(TS_OK)) && o.nsack > 3)
+		o.nsack = 3;   /* what tcp_opts_build fits beside timestamps */
+	extra = o.nsack ? 4 + 8u * o.nsack : 0;   /* NOP NOP SACK(2 + 8n) */
+	return t->mss > extra + 64 ? t->mss - extra : 64;
+}
+
+/*
  * Build and send one segment of stream T: SEQ, FLAGS, LEN payload bytes
  * copied from queue mbuf SRC at offset OFF (SRC NULL for none).
  */
@@ -325,8 +344,14 @@ int tcp_retransmit_seg(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *se
 	}
 	if (len > t->mss)
 		len = t->mss;
-	if (send_segment(c, t, seg_seq(seg) + off, TH_ACK | TH_PSH, seg, off, len) < 0)
-		return -1;
+	/* SACK blocks may leave less room than MSS: resend the segment in pieces */
+	for (uint32_t room = data_room(t), done = 0; done < len;) {
+		uint32_t n = len - done < room ? len - done : room;
+
+		if (send_segment(c, t, seg_seq(seg) + off + done, TH_ACK | TH_PSH, seg, off + done, n) < 0)
+			return -1;
+		done += n;
+	}
 	seg_set_flags(seg, seg_flags(seg) | SEG_RETRANS | SEG_SENT);
 	t->retransmits++;
 	tcp_count(c, TEV_RETRANSMITS);
@@ -536,6 +561,8 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 			else
 				len = t->mss;
 		}
+		if (len > data_room(t))
+			len = data_room(t);   /* SACK blocks in this ACK: keep the packet within the MTU */
 		if (len > usable) {
 			/* sender SWS avoidance: a partial segment only if it is at least half
 			 * the largest window the peer offered, or nothing is in flight */
