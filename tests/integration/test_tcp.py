@@ -1,0 +1,1396 @@
+#!/usr/bin/env python3
+"""Integration suite for the workers' TCP stack: a real gateway serving echo,
+discard and source, Linux's TCP as the peer over net_tap in a namespace this
+suite creates.
+
+Run as root: python3 tests/integration/test_tcp.py [-k NAME]
+Ends with the line "N passed, N failed". Measured figures (throughput,
+impaired transfer times, retransmits, keep-alive detection time, SYN flood
+counters) are printed and written to $PORTER_BUILD/integration-figures-tcp.json.
+
+Client sockets are created inside the gateway's namespace (setns around
+socket()), so all traffic stays in that namespace.
+
+Impairment: `tc ... netem` on the kernel side of the tap (and, for the
+porter->kernel direction, netem on an ifb device fed from the tap's ingress).
+When the kernel has no netem (sch_netem not built), an impairer process of
+this file does the same in user space on both directions: tc (clsact, u32,
+mirred) redirects the tap's IPv4 traffic both ways into a veth pair, the
+impairer drops/delays/reorders/duplicates it and hands it on (to porter by an
+AF_PACKET socket on the tap that bypasses the qdisc; to Linux through the
+veth, whose kernel end carries the tap's MAC).
+
+A few tests talk to porter from a TCP peer written here (RawPeer, raw
+frames on the tap from an address of the subnet Linux does not own), to send
+what Linux would not: data with a hole in it.
+"""
+import contextlib
+import ctypes
+import hashlib
+import heapq
+import json
+import os
+import random
+import resource
+import select
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BUILD, PEER_IP, PORTER_IP, PORTER_MAC, Gateway, wait_for  # noqa: E402
+from nsclient import csum, ip_hdr  # noqa: E402
+
+FIGURES = {}
+TESTS = []
+MB = 1e6
+KiB = 1024
+MiB = 1024 * 1024
+
+ECHO, DISCARD = 7, 9
+SRC_64M, SRC_4M, SRC_1M, SRC_1B, SRC_INF = 19, 1019, 1020, 1021, 1022
+SRC_BYTES = {SRC_64M: 64 * MiB, SRC_4M: 4 * MiB, SRC_1M: 1 * MiB, SRC_1B: 1}
+LISTENERS = """listeners = ( { port = 7; service = "echo"; }, { port = 9; service = "discard"; },
+  { port = 19; service = "source"; bytes = 67108864; },
+  { port = 1019; service = "source"; bytes = 4194304; },
+  { port = 1020; service = "source"; bytes = 1048576; },
+  { port = 1021; service = "source"; bytes = 1; },
+  { port = 1022; service = "source"; bytes = 0; } );
+"""
+SHARED_CONF = "tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000; };\n" + LISTENERS
+KEEPALIVE_CONF = ("tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000;\n"
+                  "  keepalive: { enabled = true; idle_s = 1; interval_s = 1; count = 3; }; };\n"
+                  + LISTENERS)
+FLOOD_CONF = ("tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000; syn_backlog = 16;\n"
+              "  syn_retries = 2; };\n" + LISTENERS)
+
+TH_FIN, TH_SYN, TH_RST, TH_PSH, TH_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+# --- sockets inside the gateway's namespace ------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+@contextlib.contextmanager
+def in_netns(name):
+    """Run the body with this thread in network namespace NAME (sockets made
+    here belong to it for good)."""
+    orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    fd = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        if _libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + name)
+        yield
+    finally:
+        if _libc.setns(orig, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns back")
+        os.close(fd)
+        os.close(orig)
+
+
+def connect(gw, port, timeout=10.0):
+    with in_netns(gw.netns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((PORTER_IP, port))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def packet_socket(gw, proto=0, rcvbuf=None):
+    """AF_PACKET socket on the tap; protocol 0 receives nothing (for sending)."""
+    with in_netns(gw.netns):
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, 33, rcvbuf)   # SO_RCVBUFFORCE
+    s.bind((gw.iface, proto))
+    return s
+
+
+def recv_exact_eof(s, deadline):
+    """Read until EOF; return the bytes."""
+    out = bytearray()
+    while True:
+        s.settimeout(max(0.1, deadline - time.monotonic()))
+        b = s.recv(1 << 20)
+        if not b:
+            return bytes(out)
+        out += b
+        if time.monotonic() > deadline:
+            raise AssertionError("no EOF before the deadline (%d bytes read)" % len(out))
+
+
+# --- the source pattern ----------------------------------------------------------
+# byte i = (i*7 + (i>>8)*13 + (i>>16)) & 0xff. For i = 65536*k + j this is
+# (P0[j] + k) & 0xff, with P0 the first 64 KiB: 256 distinct 64 KiB blocks.
+
+_P0 = bytes(((j * 7 + (j >> 8) * 13) & 0xff) for j in range(65536))
+_BLOCKS = {}
+
+
+def pattern_block(k):
+    k &= 0xff
+    b = _BLOCKS.get(k)
+    if b is None:
+        b = _BLOCKS[k] = _P0.translate(bytes((x + k) & 0xff for x in range(256)))
+    return b
+
+
+def pattern(off, n):
+    out = bytearray()
+    while n > 0:
+        k, j = divmod(off, 65536)
+        take = min(n, 65536 - j)
+        out += pattern_block(k)[j:j + take]
+        off += take
+        n -= take
+    return bytes(out)
+
+
+class PatternCheck:
+    """Running comparison of a received stream with the source pattern."""
+
+    def __init__(self):
+        self.off = 0
+        self.bad_at = None
+
+    def feed(self, data):
+        if self.bad_at is None and data != pattern(self.off, len(data)):
+            exp = pattern(self.off, len(data))
+            i = next(i for i in range(len(data)) if data[i] != exp[i])
+            self.bad_at = self.off + i
+        self.off += len(data)
+
+
+# --- porter's counters ---------------------------------------------------------
+
+def tcp_sum(st, group, key):
+    return sum(s["tcp"][group][key] for s in st["shards"])
+
+
+def streams_total(st):
+    return sum(s["tcp"]["streams"] for s in st["shards"])
+
+
+def events(gw):
+    st = gw.status()
+    return {k: tcp_sum(st, "events", k) for k in st["shards"][0]["tcp"]["events"]}
+
+
+def drops(gw):
+    st = gw.status()
+    return {k: tcp_sum(st, "drops", k) for k in st["shards"][0]["tcp"]["drops"]}
+
+
+def delta(after, before):
+    return {k: after[k] - before[k] for k in after if after[k] != before[k]}
+
+
+def porter_streams(gw):
+    return json.loads(gw.ctl("--json", "streams").stdout)["streams"]
+
+
+def wait_streams_zero(gw, timeout, what="porter's stream count back to 0"):
+    try:
+        return wait_for(lambda: streams_total(gw.status()) == 0, timeout, what, interval=0.05)
+    except AssertionError:
+        left = porter_streams(gw)
+        raise AssertionError("%s: %d streams left, e.g. %s" % (
+            what, len(left), [(x["remote"], x["local"], x["state"]) for x in left[:8]]))
+
+
+def linux_retrans(gw):
+    out = gw.ns(["cat", "/proc/net/snmp"]).stdout.splitlines()
+    tcp = [l.split() for l in out if l.startswith("Tcp:")]
+    return int(tcp[1][tcp[0].index("RetransSegs")])
+
+
+# --- transfers -------------------------------------------------------------------
+
+def echo_transfer(gw, data, timeout, chunk=256 * KiB):
+    """Write DATA to echo from a thread while this one reads; shutdown(WR);
+    read to EOF. Returns (echoed bytes sha256 == sent sha256, seconds)."""
+    s = connect(gw, ECHO)
+    err = []
+    deadline = time.monotonic() + timeout
+
+    def writer():
+        try:
+            mv = memoryview(data)
+            for i in range(0, len(data), chunk):
+                s.sendall(mv[i:i + chunk])
+            s.shutdown(socket.SHUT_WR)
+        except Exception as e:   # reported by the reader's check
+            err.append(e)
+    t0 = time.monotonic()
+    w = threading.Thread(target=writer, daemon=True)
+    w.start()
+    h = hashlib.sha256()
+    n = 0
+    back = bytearray()   # kept to say where it went wrong, if it does
+    try:
+        buf = bytearray(1 << 20)
+        while True:
+            s.settimeout(max(0.1, deadline - time.monotonic()))
+            k = s.recv_into(buf)
+            if k == 0:
+                break
+            h.update(memoryview(buf)[:k])
+            back += memoryview(buf)[:k]
+            n += k
+            if time.monotonic() > deadline:
+                raise AssertionError("echo of %d bytes: only %d back in %.0fs" % (len(data), n, timeout))
+        dt = time.monotonic() - t0
+        w.join(timeout=max(1, deadline - time.monotonic()))
+    except socket.timeout:
+        raise AssertionError("echo of %d bytes: %d back, then nothing until the %.0fs deadline"
+                             % (len(data), n, timeout))
+    finally:
+        s.close()
+    assert not err, "writer: %r" % err
+    if n != len(data) or h.hexdigest() != hashlib.sha256(data).hexdigest():
+        raise AssertionError("echoed %d of %d bytes, then EOF; %s" % (n, len(data), diff_report(data, bytes(back))))
+    return dt
+
+
+def diff_report(sent, got):
+    """Where GOT (echoed) first differs from SENT, and what the rest looks like."""
+    lo, hi = 0, min(len(sent), len(got))
+    if sent[:hi] == got[:hi]:
+        return "the echo is a prefix of what was sent (the last %d bytes never came back)" % (len(sent) - len(got))
+    step = 1 << 16   # first differing 64 KiB block, then the byte
+    while lo < hi and sent[lo:lo + step] == got[lo:lo + step]:
+        lo += step
+    i = lo + next(j for j in range(min(step, hi - lo)) if sent[lo + j] != got[lo + j])
+    rest = got[i:i + 64]
+    where = sent.find(rest, i) if len(rest) == 64 else -1
+    if where > i:
+        return ("first difference at byte %d: the echo goes on with the bytes sent at %d (%d bytes left out, "
+                "%s)" % (i, where, where - i, "then the same to the end" if got[i:] == sent[where:where + len(got) - i]
+                         else "and differs again later"))
+    where = sent.rfind(rest, 0, i) if len(rest) == 64 else -1
+    if where >= 0:
+        return "first difference at byte %d: the echo repeats the bytes sent at %d" % (i, where)
+    return "first difference at byte %d: the bytes that follow were never sent" % i
+
+
+def discard_transfer(gw, nbytes, timeout, chunk=1 << 20):
+    """Send NBYTES to discard, shutdown(WR), wait for porter's FIN (sent once
+    it has read everything). Returns seconds."""
+    s = connect(gw, DISCARD)
+    block = os.urandom(chunk)
+    deadline = time.monotonic() + timeout
+    t0 = time.monotonic()
+    try:
+        sent = 0
+        while sent < nbytes:
+            s.settimeout(max(0.1, deadline - time.monotonic()))
+            n = min(chunk, nbytes - sent)
+            s.sendall(block[:n])
+            sent += n
+        s.shutdown(socket.SHUT_WR)
+        rest = recv_exact_eof(s, deadline)
+        dt = time.monotonic() - t0
+    except socket.timeout:
+        raise AssertionError("discard of %d bytes not done within %.0fs" % (nbytes, timeout))
+    finally:
+        s.close()
+    assert rest == b"", "discard sent %d bytes" % len(rest)
+    return dt
+
+
+def source_transfer(gw, port, nbytes, timeout):
+    """Read the source until its FIN, comparing with the pattern as it comes."""
+    s = connect(gw, port)
+    chk = PatternCheck()
+    deadline = time.monotonic() + timeout
+    t0 = time.monotonic()
+    try:
+        buf = bytearray(1 << 20)
+        while True:
+            s.settimeout(max(0.1, deadline - time.monotonic()))
+            k = s.recv_into(buf)
+            if k == 0:
+                break
+            chk.feed(bytes(buf[:k]))
+            if time.monotonic() > deadline:
+                raise AssertionError("source: %d of %d bytes in %.0fs" % (chk.off, nbytes, timeout))
+        dt = time.monotonic() - t0
+    except socket.timeout:
+        raise AssertionError("source: %d of %d bytes, then nothing until the %.0fs deadline"
+                             % (chk.off, nbytes, timeout))
+    finally:
+        s.close()
+    assert chk.bad_at is None, "source pattern wrong at byte %d" % chk.bad_at
+    assert chk.off == nbytes, "source sent %d bytes, expected %d" % (chk.off, nbytes)
+    return dt
+
+
+def parallel(jobs):
+    """Run callables in threads; return their results; re-raise the first error."""
+    res, errs = [None] * len(jobs), []
+
+    def one(i, f):
+        try:
+            res[i] = f()
+        except Exception:
+            errs.append(traceback.format_exc())
+    ts = [threading.Thread(target=one, args=(i, f), daemon=True) for i, f in enumerate(jobs)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errs:
+        raise AssertionError("\n".join(errs))
+    return res
+
+
+# --- raw frames ----------------------------------------------------------------------
+
+def tcp_packet(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"", payload=b""):
+    while len(opts) % 4:
+        opts += b"\x00"
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff,
+                      ((20 + len(opts)) // 4) << 4, flags, win, 0, 0) + opts
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + \
+        struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+    c = csum(pseudo + hdr + payload)
+    hdr = hdr[:16] + struct.pack("!H", c) + hdr[18:]
+    return ip_hdr(6, len(hdr) + len(payload), src=src, dst=dst) + hdr + payload
+
+
+def syn_options(tsval, mss=1460, wscale=7):
+    # Linux's order: MSS, SACK-permitted, timestamps, NOP, window scale
+    return (struct.pack("!BBH", 2, 4, mss) + b"\x04\x02" +
+            struct.pack("!BBII", 8, 10, tsval & 0xffffffff, 0) + b"\x01" + struct.pack("!BBB", 3, 3, wscale))
+
+
+def ts_option(tsval, tsecr):
+    return b"\x01\x01" + struct.pack("!BBII", 8, 10, tsval & 0xffffffff, tsecr & 0xffffffff)
+
+
+def mac_bytes(m):
+    return bytes.fromhex(m.replace(":", ""))
+
+
+def parse_tcp(frame):
+    """-> dict for an IPv4/TCP frame, else None."""
+    if len(frame) < 54 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+        return None
+    ihl = (frame[14] & 0x0f) * 4
+    t = 14 + ihl
+    sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", frame[t:t + 16])
+    doff = (off >> 4) * 4
+    tot = struct.unpack("!H", frame[16:18])[0]
+    opts = frame[t + 20:t + doff]
+    tsval = tsecr = None
+    i = 0
+    while i < len(opts):
+        k = opts[i]
+        if k == 0:
+            break
+        if k == 1:
+            i += 1
+            continue
+        if i + 1 >= len(opts) or opts[i + 1] < 2:
+            break
+        if k == 8 and opts[i + 1] == 10:
+            tsval, tsecr = struct.unpack("!II", opts[i + 2:i + 10])
+        i += opts[i + 1]
+    return {"src": socket.inet_ntoa(frame[26:30]), "dst": socket.inet_ntoa(frame[30:34]),
+            "sport": sport, "dport": dport, "seq": seq, "ack": ack, "flags": flags, "win": win,
+            "len": tot - ihl - doff, "tsval": tsval, "tsecr": tsecr,
+            "from_porter": frame[6:12] == mac_bytes(PORTER_MAC)}
+
+
+class Sniffer:
+    """Every IPv4/TCP frame on the tap (both directions) while it is open."""
+
+    def __init__(self, gw):
+        self.s = packet_socket(gw, 0x0003, rcvbuf=32 << 20)   # ETH_P_ALL: outgoing too
+        self.s.setblocking(False)
+        self.frames = []
+
+    def drain(self):
+        while True:
+            try:
+                f, addr = self.s.recvfrom(65536)
+            except BlockingIOError:
+                return self.frames
+            p = parse_tcp(f)
+            if p is not None:
+                self.frames.append(p)
+
+    def close(self):
+        self.drain()
+        self.s.close()
+
+    def rsts(self, port=None):
+        return [f for f in self.drain() if f["flags"] & TH_RST and
+                (port is None or port in (f["sport"], f["dport"]))]
+
+
+# --- impairment ----------------------------------------------------------------------
+
+def _tc(gw, *args, check=True):
+    return gw.ns(["tc"] + list(args), check=check)
+
+
+def have_netem(gw):
+    ok = _tc(gw, "qdisc", "add", "dev", gw.iface, "root", "handle", "1:", "netem", "delay", "0ms",
+             check=False).returncode == 0
+    if ok:
+        _tc(gw, "qdisc", "del", "dev", gw.iface, "root")
+    return ok
+
+
+def netem_args(p):
+    a = []
+    if p.get("delay"):
+        a += ["delay", "%gms" % p["delay"]]
+    if p.get("loss"):
+        a += ["loss", "%g%%" % (p["loss"] * 100)]
+    if p.get("dup"):
+        a += ["duplicate", "%g%%" % (p["dup"] * 100)]
+    if p.get("reorder"):
+        a += ["reorder", "%g%%" % (p["reorder"] * 100)]
+    return a or ["delay", "0ms"]
+
+
+class Impairment:
+    """Impair the tap both ways: k2p (kernel -> porter) and p2k (porter ->
+    kernel), each a dict of loss, dup, reorder (fractions) and delay (ms),
+    netem semantics. `mode` says how: "netem+ifb", "netem egress only" or
+    "userspace"."""
+
+    def __init__(self, gw, k2p, p2k):
+        self.gw, self.k2p, self.p2k = gw, k2p, p2k
+        self.mode = None
+        self.proc = None
+        self.stats = None
+        self.ifb = gw.iface + "i"
+        self.va, self.vb = gw.iface + "a", gw.iface + "b"
+
+    def __enter__(self):
+        gw = self.gw
+        # real segments on the wire, so loss hits single segments, not 64 KiB bursts
+        gw.ns(["ethtool", "-K", gw.iface, "gso", "off", "tso", "off", "gro", "off"], check=False)
+        try:
+            if have_netem(gw):
+                self._netem()
+            else:
+                self._userspace()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _netem(self):
+        gw = self.gw
+        _tc(gw, "qdisc", "add", "dev", gw.iface, "root", "handle", "1:", "netem", *netem_args(self.k2p))
+        self.mode = "netem egress only"
+        if gw.ns(["ip", "link", "add", self.ifb, "type", "ifb"], check=False).returncode != 0:
+            print("    NOTE: no ifb device: porter->kernel NOT impaired (netem on the tap's egress only)",
+                  flush=True)
+            return
+        gw.ns(["ip", "link", "set", self.ifb, "up"])
+        _tc(gw, "qdisc", "add", "dev", self.ifb, "root", "netem", *netem_args(self.p2k))
+        _tc(gw, "qdisc", "add", "dev", gw.iface, "handle", "ffff:", "ingress")
+        r = _tc(gw, "filter", "add", "dev", gw.iface, "parent", "ffff:", "protocol", "ip", "u32",
+                "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", self.ifb,
+                check=False)
+        if r.returncode != 0:
+            print("    NOTE: cannot redirect the tap's ingress to ifb (%s): porter->kernel NOT impaired"
+                  % r.stderr.strip(), flush=True)
+            return
+        self.mode = "netem+ifb"
+
+    _noted = []
+
+    def _userspace(self):
+        gw = self.gw
+        if not self._noted:
+            self._noted.append(1)
+            print("    NOTE: this kernel has no netem (sch_netem): both directions are impaired by the "
+                  "user-space impairer (tc clsact/u32/mirred -> veth -> %s --impairer)"
+                  % os.path.basename(__file__), flush=True)
+        tapmac = gw.ns(["cat", "/sys/class/net/%s/address" % gw.iface]).stdout.strip()
+        gw.ns(["ip", "link", "add", self.va, "type", "veth", "peer", "name", self.vb])
+        for d in (self.va, self.vb):
+            gw.ns(["sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6" % d], check=False)
+            # tx off: the checksums Linux left to the device are filled in when the
+            # redirected frame leaves the veth, before the impairer reads it
+            gw.ns(["ethtool", "-K", d, "tx", "off", "gro", "off", "tso", "off", "gso", "off"], check=False)
+        gw.ns(["ip", "link", "set", self.va, "address", tapmac])
+        gw.ns(["sh", "-c", "echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; "
+               "echo 0 > /proc/sys/net/ipv4/conf/%s/rp_filter" % self.va])
+        gw.ns(["ip", "link", "set", self.va, "up"])
+        gw.ns(["ip", "link", "set", self.vb, "up"])
+        self.proc = gw.ns_popen([sys.executable, os.path.abspath(__file__), "--impairer", self.vb, gw.iface,
+                                 PORTER_MAC, json.dumps(self.k2p), json.dumps(self.p2k)] +
+                                ([os.environ["PORTER_IMPAIR_LOG"]] if os.environ.get("PORTER_IMPAIR_LOG") else []),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self._readline(10)
+        assert line.strip() == "ready", "impairer did not start: %r %s" % (line, self.proc.stderr.read())
+        _tc(gw, "qdisc", "add", "dev", gw.iface, "clsact")
+        for hook in ("egress", "ingress"):
+            _tc(gw, "filter", "add", "dev", gw.iface, hook, "protocol", "ip", "u32", "match", "u32", "0", "0",
+                "action", "mirred", "egress", "redirect", "dev", self.va)
+        self.mode = "userspace"
+
+    def _readline(self, timeout):
+        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        return self.proc.stdout.readline() if r else ""
+
+    def __exit__(self, *exc):
+        gw = self.gw
+        _tc(gw, "qdisc", "del", "dev", gw.iface, "root", check=False)
+        _tc(gw, "qdisc", "del", "dev", gw.iface, "ingress", check=False)   # also removes clsact
+        _tc(gw, "qdisc", "del", "dev", gw.iface, "clsact", check=False)
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                out, _ = self.proc.communicate(timeout=10)
+                self.stats = json.loads(out.strip().splitlines()[-1])
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            except (ValueError, IndexError):
+                pass
+        gw.ns(["ip", "link", "del", self.ifb], check=False)
+        gw.ns(["ip", "link", "del", self.va], check=False)
+
+
+def impairer_main(vb, tap, porter_mac, k2p, p2k, log=None):
+    """User-space netem: frames redirected to the veth VB are held, dropped,
+    duplicated or let through, then sent to porter (on TAP, past the qdisc) or
+    to Linux (back through VB). Prints "ready", and its counts at SIGTERM.
+    LOG (a path, for debugging): one line per frame and fate."""
+    logf = open(log, "w") if log else None
+    _libc.prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG: go with the test that started us
+    if os.getppid() == 1:
+        return
+    give_up = time.monotonic() + 900   # and never outlive a whole run
+    pmac = bytes.fromhex(porter_mac.replace(":", ""))
+    params = {"k2p": json.loads(k2p), "p2k": json.loads(p2k)}
+    rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    rx.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)        # SO_RCVBUFFORCE
+    rx.setsockopt(socket.SOL_SOCKET, 32, 16 << 20)        # SO_SNDBUFFORCE
+    with contextlib.suppress(OSError):
+        rx.setsockopt(263, 23, 1)                         # PACKET_IGNORE_OUTGOING
+    rx.bind((vb, 0x0003))
+    rx.setblocking(False)
+    tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)   # protocol 0: receives nothing
+    tx.setsockopt(263, 20, 1)                             # PACKET_QDISC_BYPASS
+    tx.setsockopt(socket.SOL_SOCKET, 32, 16 << 20)
+    tx.bind((tap, 0))
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    cnt = {d: {"in": 0, "lost": 0, "dup": 0, "early": 0, "out": 0, "send_err": 0} for d in params}
+    heap = []
+    seq = 0
+    rnd = random.Random(12345)
+    poller = select.poll()
+    poller.register(rx, select.POLLIN)
+    print("ready", flush=True)
+    while not stop and time.monotonic() < give_up:
+        now = time.monotonic()
+        while heap and heap[0][0] <= now:
+            _, _, d, frame = heapq.heappop(heap)
+            try:
+                (tx if d == "k2p" else rx).send(frame)
+                cnt[d]["out"] += 1
+            except OSError:
+                cnt[d]["send_err"] += 1
+        wait = 50 if not heap else max(0, (heap[0][0] - now) * 1000)
+        try:
+            if not poller.poll(int(wait + 0.999)):
+                continue
+        except InterruptedError:
+            continue
+        for _ in range(512):
+            try:
+                frame, addr = rx.recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                break
+            if addr[2] == socket.PACKET_OUTGOING or frame[12:14] != b"\x08\x00":
+                continue
+            d = "k2p" if frame[0:6] == pmac else "p2k" if frame[6:12] == pmac else None
+            if d is None:
+                continue
+            p, c = params[d], cnt[d]
+            c["in"] += 1
+            if logf:
+                t = parse_tcp(frame)
+                if t:
+                    logf.write("%.6f %s %d>%d seq=%d ack=%d fl=%#x len=%d win=%d" % (
+                        now, d, t["sport"], t["dport"], t["seq"], t["ack"], t["flags"], t["len"], t["win"]))
+            if rnd.random() < p.get("loss", 0):
+                c["lost"] += 1
+                if logf:
+                    logf.write(" LOST\n")
+                continue
+            if logf:
+                logf.write("\n")
+            delay = p.get("delay", 0) / 1000.0
+            if delay and rnd.random() < p.get("reorder", 0):
+                delay = 0.0          # netem: these go at once, the others wait
+                c["early"] += 1
+            copies = 2 if rnd.random() < p.get("dup", 0) else 1
+            c["dup"] += copies - 1
+            for _ in range(copies):
+                seq += 1
+                heapq.heappush(heap, (now + delay, seq, d, frame))
+    if logf:
+        logf.close()
+    print(json.dumps(cnt), flush=True)
+
+
+# --- tests on one shared gateway -------------------------------------------------------
+
+@test
+def echo_sizes_sha256(gw):
+    """1 B .. 64 MiB echoed intact (sha256), the client reading while it
+    writes; clean EOF after shutdown(SHUT_WR)."""
+    rates = {}
+    for size in (1, 1 * KiB, 64 * KiB, 1 * MiB, 64 * MiB):
+        data = os.urandom(size)
+        dt = echo_transfer(gw, data, timeout=120)
+        if size >= MiB:
+            rates["%d_MiB" % (size // MiB)] = round(size / dt / MB, 1)
+    FIGURES["echo_MBps"] = rates
+    wait_streams_zero(gw, 5)
+
+
+@test
+def discard_full_speed(gw):
+    n = 256 * MiB
+    dt = discard_transfer(gw, n, timeout=120)
+    FIGURES["discard_256MiB_MBps"] = round(n / dt / MB, 1)
+    wait_streams_zero(gw, 5)
+
+
+@test
+def source_full_speed(gw):
+    n = SRC_BYTES[SRC_64M]
+    dt = source_transfer(gw, SRC_64M, n, timeout=120)
+    FIGURES["source_64MiB_MBps"] = round(n / dt / MB, 1)
+    wait_streams_zero(gw, 5)   # porter closed first: TIME-WAIT of 1 s
+
+
+@test
+def concurrent_1000_streams(gw):
+    """1000 streams open at once, each echoes its own 1000 bytes; all
+    closed by the client; porter ends with no stream."""
+    n = 1000
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4 * n), hard))
+    socks = []
+    t0 = time.monotonic()
+    try:
+        for i in range(n):
+            socks.append(connect(gw, ECHO, timeout=10))
+        t_open = time.monotonic() - t0
+        st = gw.status()
+        assert streams_total(st) == n, "porter has %d streams with %d open" % (streams_total(st), n)
+        FIGURES["concurrent_streams_per_shard"] = [s["tcp"]["streams"] for s in st["shards"]]
+        payloads = [hashlib.sha256(b"%d" % i).digest() * 31 + struct.pack("!Q", i) for i in range(n)]
+        payloads = [p[:1000] for p in payloads]
+        assert len(set(payloads)) == n and all(len(p) == 1000 for p in payloads)
+        for s, p in zip(socks, payloads):
+            s.sendall(p)
+        got = [bytearray() for _ in range(n)]
+        sel = selectors.DefaultSelector()
+        for i, s in enumerate(socks):
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ, i)
+        pending = n
+        deadline = time.monotonic() + 30
+        while pending and time.monotonic() < deadline:
+            for key, _ in sel.select(timeout=1):
+                i = key.data
+                b = socks[i].recv(4096)
+                assert b, "stream %d: EOF after %d bytes" % (i, len(got[i]))
+                got[i] += b
+                if len(got[i]) >= 1000:
+                    sel.unregister(socks[i])
+                    pending -= 1
+        sel.close()
+        assert pending == 0, "%d streams did not echo their 1000 bytes within 30 s" % pending
+        bad = [i for i in range(n) if bytes(got[i]) != payloads[i]]
+        assert not bad, "%d streams echoed wrong data, e.g. %s" % (len(bad), bad[:5])
+        t_echo = time.monotonic() - t0 - t_open
+        for s in socks:
+            s.setblocking(True)
+            s.settimeout(10)
+            s.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + 30
+        for i, s in enumerate(socks):
+            rest = recv_exact_eof(s, deadline)
+            assert rest == b"", "stream %d: %d extra bytes" % (i, len(rest))
+    finally:
+        for s in socks:
+            s.close()
+    wait_streams_zero(gw, 10)
+    FIGURES["concurrent_1000_open_s_echo_s_close_s"] = [round(t_open, 3), round(t_echo, 3),
+                                                        round(time.monotonic() - t0 - t_open - t_echo, 3)]
+
+
+def close_check(gw, body, port):
+    """Run BODY() with a sniffer on the tap; no RST may be seen on PORT (and
+    none raised), porter's RST counters do not move, stream count back to 0."""
+    ev0 = events(gw)
+    sn = Sniffer(gw)
+    try:
+        try:
+            ret = body()
+        except ConnectionResetError as e:
+            raise AssertionError("the client saw a reset: %r" % e)
+        wait_streams_zero(gw, 10)
+        rsts = sn.rsts(port)
+    finally:
+        sn.close()
+    assert not rsts, "RST on the wire: %s" % rsts[:3]
+    d = delta(events(gw), ev0)
+    assert not d.get("resets_sent") and not d.get("resets_received"), d
+    return ret, d
+
+
+@test
+def close_started_by_linux(gw):
+    """Client shutdown(WR) on echo: porter echoes the rest, then its FIN."""
+    data = os.urandom(200 * KiB)
+
+    def body():
+        s = connect(gw, ECHO)
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            got = recv_exact_eof(s, time.monotonic() + 20)
+        finally:
+            s.close()
+        assert got == data, "echoed %d bytes, differ" % len(got)
+    close_check(gw, body, ECHO)
+
+
+@test
+def close_started_by_porter(gw):
+    """Source (1 MiB) closes first: the client sees EOF, then closes; porter's
+    stream waits in TIME-WAIT (time_wait_ms = 1000) and is then freed."""
+    def body():
+        s = connect(gw, SRC_1M)
+        try:
+            got = recv_exact_eof(s, time.monotonic() + 30)
+            assert got == pattern(0, 1 * MiB), "source data wrong (%d bytes)" % len(got)
+            cport = s.getsockname()[1]
+        finally:
+            s.close()
+        t0 = time.monotonic()
+        seen = []
+
+        def in_time_wait():
+            m = [x for x in porter_streams(gw) if x["remote"] == "%s:%d" % (PEER_IP, cport)]
+            seen[:] = m
+            return m and m[0]["state"] == "TIME_WAIT"
+        try:
+            wait_for(in_time_wait, 5, "porter's stream in TIME-WAIT")
+        except AssertionError:
+            raise AssertionError("porter's stream after both FINs: %s" % seen)
+        wait_streams_zero(gw, 10)
+        return time.monotonic() - t0
+    dt, d = close_check(gw, body, SRC_1M)
+    FIGURES["porter_time_wait_freed_after_s"] = round(dt, 2)
+    assert dt > 0.5, "TIME-WAIT lasted %.2fs, configured 1 s" % dt
+
+
+@test
+def close_simultaneous(gw):
+    """Source of 1 byte, client shutdown(WR) right after connect: both FINs
+    cross (20 times); no RST, every stream freed."""
+    def body():
+        for _ in range(20):
+            s = connect(gw, SRC_1B)
+            try:
+                s.shutdown(socket.SHUT_WR)
+                got = recv_exact_eof(s, time.monotonic() + 10)
+                assert got in (b"", pattern(0, 1)), got
+            finally:
+                s.close()
+    _, d = close_check(gw, body, SRC_1B)
+    FIGURES["simultaneous_close_events"] = d
+
+
+def stream_of(gw, cport, lport):
+    m = [x for x in porter_streams(gw)
+         if x["remote"] == "%s:%d" % (PEER_IP, cport) and x["local"] == "%s:%d" % (PORTER_IP, lport)]
+    assert len(m) == 1, "porter's view of %d->%d: %s" % (cport, lport, m)
+    return m[0]
+
+
+def tap_mac(gw):
+    return mac_bytes(gw.ns(["cat", "/sys/class/net/%s/address" % gw.iface]).stdout.strip())
+
+
+def roundtrip(s, msg):
+    s.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        b = s.recv(65536)
+        assert b, "EOF in a round trip"
+        got += b
+    assert got == msg, (got, msg)
+
+
+@test
+def blind_rst_and_syn_draw_challenge_acks(gw):
+    """RFC 5961: an in-window (not exact) RST and a SYN on an established
+    tuple (in window, and out of window) each draw an ACK of rcv_nxt (a
+    challenge ACK, counted as such for the in-window ones); the stream lives on."""
+    s = connect(gw, ECHO)
+    raw = packet_socket(gw)
+    sn = Sniffer(gw)
+
+    def mine(f):
+        return cport in (f["sport"], f["dport"])
+
+    def idle_stream():
+        x = stream_of(gw, cport, ECHO)
+        return x if x["snd_una"] == x["snd_nxt"] and x["rcv_queued"] == 0 else None
+    try:
+        roundtrip(s, b"hello before")
+        cport = s.getsockname()[1]
+        eth = mac_bytes(PORTER_MAC) + tap_mac(gw) + b"\x08\x00"
+        for kind, off in (("rst", 1000), ("syn", 1000), ("syn_out_of_window", -5000)):
+            sn.drain()
+            del sn.frames[:]
+            roundtrip(s, b"fresh timestamps")
+            st = wait_for(idle_stream, 5, "stream idle (Linux acknowledged the echo)")
+            # Linux's last TSval on this stream (of the ACK that made it idle): a SYN
+            # without a timestamp, or an older one, is dropped by PAWS (RFC 7323)
+            tsv = [f["tsval"] for f in sn.drain() if not f["from_porter"] and mine(f) and f["tsval"]]
+            assert tsv, "no timestamp from Linux seen"
+            ev0, dr0 = events(gw), drops(gw)
+            del sn.frames[:]
+            seq = (st["rcv_nxt"] + off) & 0xffffffff
+            if kind == "rst":
+                pkt = tcp_packet(PEER_IP, PORTER_IP, cport, ECHO, seq, 0, TH_RST, win=0)
+            else:
+                pkt = tcp_packet(PEER_IP, PORTER_IP, cport, ECHO, seq, 0, TH_SYN, win=64240,
+                                 opts=syn_options(tsv[-1] + 1))
+            raw.send(eth + pkt)
+            try:
+                acks = wait_for(lambda: [f for f in sn.drain() if f["from_porter"] and mine(f) and
+                                         f["flags"] & TH_ACK and not f["flags"] & (TH_RST | TH_SYN | TH_FIN)],
+                                3, "porter's ACK on the wire")
+            except AssertionError:
+                raise AssertionError("no ACK answered the %s (seq rcv_nxt%+d); events %s drops %s" % (
+                    kind, off, delta(events(gw), ev0), delta(drops(gw), dr0)))
+            assert acks[0]["ack"] == st["rcv_nxt"] and acks[0]["seq"] == st["snd_nxt"], (acks[0], st)
+            assert acks[0]["len"] == 0, acks[0]
+            d, dd = delta(events(gw), ev0), delta(drops(gw), dr0)
+            FIGURES["challenge_ack_for_" + kind] = {"seq_sent": seq, "rcv_nxt": st["rcv_nxt"],
+                                                    "ack_seen": acks[0]["ack"], "events": d, "drops": dd}
+            if kind != "syn_out_of_window":
+                assert d.get("challenge_acks") == 1, "challenge_acks did not move by 1: events %s drops %s" % (d, dd)
+            assert not d.get("resets_received") and not d.get("closed"), d
+            after = stream_of(gw, cport, ECHO)
+            assert after["state"] == "ESTABLISHED", after
+            roundtrip(s, b"still alive after the %s" % kind.encode())
+            # anything porter sent about the injected segment came before this echo
+            bad = [f for f in sn.drain() if mine(f) and f["flags"] & (TH_RST | TH_SYN) and
+                   not (not f["from_porter"] and f["seq"] == seq)]   # (but the one injected)
+            assert not bad, "a RST or SYN on the stream after the %s: %s" % (kind, bad)
+        s.shutdown(socket.SHUT_WR)
+        assert recv_exact_eof(s, time.monotonic() + 5) == b""
+    finally:
+        s.close()
+        raw.close()
+        sn.close()
+    wait_streams_zero(gw, 5)
+
+
+class RawPeer:
+    """A TCP peer written here, on an address of the subnet Linux does not own
+    (it answers porter's ARP itself): it can send what Linux would not, e.g.
+    data with a hole in it."""
+
+    MAC = bytes.fromhex("020000000050")
+    IP = "10.99.0.50"
+
+    def __init__(self, gw):
+        self.gw = gw
+        self.s = packet_socket(gw, 0x0003, rcvbuf=16 << 20)
+        self.s.setblocking(False)
+        self.pmac = mac_bytes(PORTER_MAC)
+        self.sport = random.randint(20000, 30000)
+        self.iss = random.getrandbits(32)
+        self.snd_nxt = self.iss
+        self.rcv_nxt = None
+        self.ts_recent = 0
+        self.porter_frames = []   # (ip total length, parsed) of every frame porter sent us
+
+    def send(self, flags, seq=None, payload=b"", opts=None, win=65535):
+        tsv = int(time.monotonic() * 1000) & 0xffffffff
+        pkt = tcp_packet(self.IP, PORTER_IP, self.sport, self.dport, self.snd_nxt if seq is None else seq,
+                         self.rcv_nxt or 0, flags, win=win,
+                         opts=ts_option(tsv, self.ts_recent) if opts is None else opts, payload=payload)
+        self.s.send(self.pmac + self.MAC + b"\x08\x00" + pkt)
+
+    def poll(self, timeout):
+        """Frames porter sent us (answering its ARP on the way)."""
+        out = []
+        r, _, _ = select.select([self.s], [], [], timeout)
+        while r:
+            try:
+                f, addr = self.s.recvfrom(65536)
+            except BlockingIOError:
+                break
+            if addr[2] == socket.PACKET_OUTGOING or f[6:12] != self.pmac:
+                continue
+            if f[12:14] == b"\x08\x06" and f[20:22] == b"\x00\x01" and f[38:42] == socket.inet_aton(self.IP):
+                self.s.send(self.pmac + self.MAC + b"\x08\x06" + b"\x00\x01\x08\x00\x06\x04\x00\x02" +
+                            self.MAC + socket.inet_aton(self.IP) + f[22:28] + f[28:32])
+                continue
+            p = parse_tcp(f)
+            if p and p["dst"] == self.IP and p["dport"] == self.sport:
+                p["ip_len"] = struct.unpack("!H", f[16:18])[0]
+                p["payload"] = f[14 + (f[14] & 0xf) * 4 + ((f[14 + (f[14] & 0xf) * 4 + 12] >> 4) * 4):
+                                 14 + p["ip_len"]]
+                self.porter_frames.append(p)
+                out.append(p)
+        return out
+
+    def connect(self, dport, timeout=5):
+        self.dport = dport
+        deadline = time.monotonic() + timeout
+        self.send(TH_SYN, opts=syn_options(int(time.monotonic() * 1000)), win=65535)
+        self.snd_nxt += 1
+        while time.monotonic() < deadline:
+            for p in self.poll(0.2):
+                if p["flags"] & (TH_SYN | TH_ACK) == TH_SYN | TH_ACK:
+                    self.rcv_nxt = (p["seq"] + 1) & 0xffffffff
+                    self.ts_recent = p["tsval"] or 0
+                    self.send(TH_ACK, win=65535)
+                    return p
+        raise AssertionError("no SYN-ACK from porter to the raw peer")
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            if self.rcv_nxt is not None:
+                self.send(TH_RST | TH_ACK)
+        self.s.close()
+
+
+@test
+def full_segments_fit_the_mtu_with_sack_blocks(gw):
+    """Porter sending full-sized segments while it holds out-of-order data of
+    the peer adds SACK blocks to them: the payload must shrink so that every
+    IP packet stays within the MTU (1500), else the device refuses it.
+    A raw peer (window scale 7: the window never limits) reads the endless
+    source; after 64 KiB it sends 100 bytes 1000 bytes past its snd_nxt (a
+    hole porter keeps out of order) and reads on: 1 MiB more must come, in
+    order, with no frame refused by the device. Then the hole is filled."""
+    st0 = gw.status()
+    ev0 = events(gw)
+    peer = RawPeer(gw)
+    state = {"got": 0, "gaps": 0}
+
+    def read(upto, stall_s, deadline_s):
+        deadline = time.monotonic() + deadline_s
+        last = time.monotonic()
+        while state["got"] < upto and time.monotonic() < deadline and time.monotonic() - last < stall_s:
+            progress = False
+            for p in peer.poll(0.05):
+                if p["len"] == 0:
+                    continue
+                if p["seq"] == peer.rcv_nxt:
+                    assert p["payload"] == pattern(state["got"], p["len"]), \
+                        "source data wrong at byte %d" % state["got"]
+                    state["got"] += p["len"]
+                    peer.rcv_nxt = (peer.rcv_nxt + p["len"]) & 0xffffffff
+                    peer.ts_recent = p["tsval"] or peer.ts_recent
+                    progress = True
+                elif ((p["seq"] - peer.rcv_nxt) & 0xffffffff) < 0x80000000:
+                    state["gaps"] += 1
+            if progress:
+                last = time.monotonic()
+                peer.send(TH_ACK)
+        return state["got"]
+    try:
+        syn_ack = peer.connect(SRC_INF)
+        assert syn_ack["tsval"] is not None, "porter did not take timestamps"
+        hole_at = read(64 * KiB, 2, 5)
+        assert hole_at >= 64 * KiB, "the raw peer got only %d bytes" % hole_at
+        peer.send(TH_ACK | TH_PSH, seq=peer.snd_nxt + 1000, payload=b"o" * 100)
+        after_hole = read(hole_at + 1 * MiB, 1.5, 10) - hole_at
+        st1 = gw.status()
+        d = delta(events(gw), ev0)
+        # fill the hole: porter's out-of-order queue empties
+        peer.send(TH_ACK | TH_PSH, seq=peer.snd_nxt, payload=b"i" * 1000)
+        peer.snd_nxt += 1100
+        mark = state["got"]
+        after_fill = read(mark + 256 * KiB, 2, 5) - mark
+        oerr = st1["ports"][0]["nic_oerrors"] - st0["ports"][0]["nic_oerrors"]
+        txf = st1["ports"][0]["drops"]["tx_full"] - st0["ports"][0]["drops"]["tx_full"]
+        biggest = max(p["ip_len"] for p in peer.porter_frames)
+        FIGURES["mtu_with_sack"] = {"bytes_before_hole": hole_at, "bytes_in_order_after_hole": after_hole,
+                                    "bytes_after_hole_filled": after_fill, "segments_past_a_gap": state["gaps"],
+                                    "largest_ip_packet_seen": biggest, "port_oerrors": oerr, "port_tx_full": txf,
+                                    "porter_retransmits": d.get("retransmits", 0),
+                                    "porter_timeouts": d.get("timeouts", 0)}
+        assert biggest <= 1500, "porter sent an IP packet of %d bytes (MTU 1500)" % biggest
+        assert after_hole >= 1 * MiB and oerr == 0 and txf == 0, (
+            "while porter held the peer's out-of-order segment its stream %s: %d bytes in order (of 1 MiB), "
+            "the device refused %d frames (port nic_oerrors; tx_full %d), porter retransmits %d, "
+            "timeouts %d; once the hole was filled: %d bytes more" % (
+                "stalled" if after_hole < MiB else "went on", after_hole, oerr, txf,
+                d.get("retransmits", 0), d.get("timeouts", 0), after_fill))
+        assert after_fill >= 256 * KiB, "only %d bytes after the hole was filled" % after_fill
+    finally:
+        peer.close()
+    wait_streams_zero(gw, 5)
+
+
+@test
+def retransmission_covering_out_of_order_data(gw):
+    """The peer's retransmission fills a hole and covers a queued out-of-order
+    segment whole (Linux does this when it re-segments, e.g. after a partial
+    zero-window probe): the covered segment is freed, the segments queued
+    behind it must stay, and every byte is echoed once, in order. 50 times on
+    one echo stream from a raw peer; then porter's buffers in use are back to
+    what they were (nothing freed twice, nothing leaked)."""
+    def idle_in_use():
+        return gw.status()["mempool"]["in_use"]
+    base = wait_for(lambda: (lambda a, b: a if a == b else None)(idle_in_use(), idle_in_use()), 5,
+                    "a steady count of buffers in use")
+    peer = RawPeer(gw)
+    echoed = bytearray()
+    sent = bytearray()
+    try:
+        peer.connect(ECHO)
+
+        def collect(want, timeout=3):
+            deadline = time.monotonic() + timeout
+            while len(echoed) < want and time.monotonic() < deadline:
+                progress = False
+                for p in peer.poll(0.05):
+                    if p["len"] and p["seq"] == peer.rcv_nxt:
+                        echoed.extend(p["payload"])
+                        peer.rcv_nxt = (peer.rcv_nxt + p["len"]) & 0xffffffff
+                        peer.ts_recent = p["tsval"] or peer.ts_recent
+                        progress = True
+                if progress:
+                    peer.send(TH_ACK)
+            return len(echoed)
+        rnd = random.Random(793)
+        for i in range(50):
+            b = bytes(rnd.getrandbits(8) for _ in range(2004))
+            x = peer.snd_nxt
+            peer.send(TH_ACK | TH_PSH, seq=x + 4, payload=b[4:1004])        # out of order
+            peer.send(TH_ACK | TH_PSH, seq=x + 1004, payload=b[1004:2004])  # out of order, behind it
+            peer.send(TH_ACK | TH_PSH, seq=x, payload=b[0:1004])            # fills the hole, covers the first
+            peer.snd_nxt = (x + 2004) & 0xffffffff
+            sent += b
+            n = collect(len(sent))
+            acked = (peer.porter_frames[-1]["ack"] - peer.iss - 1) & 0xffffffff
+            if echoed != sent[:n]:
+                j = next(k for k in range(n) if echoed[k] != sent[k])
+                raise AssertionError("round %d: porter acknowledged %d bytes and echoed %d, which differ from "
+                                     "what was sent from byte %d on (round %d starts at byte %d)" % (
+                                         i, acked, n, j, i, len(sent) - 2004))
+            assert n >= len(sent), "round %d: %d of %d bytes echoed (porter acknowledged %d)" % (
+                i, n, len(sent), acked)
+        # a clean close: FIN, porter echoes its FIN back
+        peer.send(TH_ACK | TH_FIN)
+        peer.snd_nxt = (peer.snd_nxt + 1) & 0xffffffff
+        fin = wait_for(lambda: [p for p in peer.poll(0.05) if p["flags"] & TH_FIN], 5, "porter's FIN")
+        peer.rcv_nxt = (fin[0]["seq"] + fin[0]["len"] + 1) & 0xffffffff
+        peer.send(TH_ACK)
+        peer.rcv_nxt = None   # closed: no RST at the end
+    finally:
+        peer.close()
+    wait_streams_zero(gw, 5)
+    try:
+        wait_for(lambda: idle_in_use() == base, 5, "buffers in use back to %d" % base)
+    except AssertionError:
+        raise AssertionError("porter's buffers in use: %d before, %d after 50 retransmissions covering a "
+                             "queued out-of-order segment (echo intact: %s)" % (base, idle_in_use(),
+                                                                                   echoed == sent))
+
+
+IMPAIRMENTS = {
+    # name: (kernel->porter, porter->kernel, echo bytes, source port, discard bytes, timeout)
+    "loss1": ({"loss": 0.01}, {"loss": 0.01}, 4 * MiB, SRC_4M, 16 * MiB, 120),
+    "loss5_reorder25_dup1": ({"loss": 0.05, "reorder": 0.25, "delay": 1, "dup": 0.01},
+                             {"loss": 0.05, "reorder": 0.25, "delay": 1, "dup": 0.01},
+                             4 * MiB, SRC_4M, 16 * MiB, 150),
+    "delay50_loss1": ({"delay": 50, "loss": 0.01}, {"delay": 50, "loss": 0.01},
+                      1 * MiB, SRC_1M, 2 * MiB, 150),
+}
+
+
+def impaired(gw, name):
+    k2p, p2k, echo_n, src_port, disc_n, timeout = IMPAIRMENTS[name]
+    ev0, dr0, r0, p0 = events(gw), drops(gw), linux_retrans(gw), gw.status()["ports"][0]
+    data = os.urandom(echo_n)
+    t0 = time.monotonic()
+    in_use = []
+    with Impairment(gw, k2p, p2k) as imp:
+        stop = threading.Event()
+
+        def watch_mempool():   # the highest number of mbufs in use during the transfers
+            while not stop.wait(0.1):
+                with contextlib.suppress(Exception):
+                    in_use.append(gw.status(timeout=2)["mempool"]["in_use"])
+        w = threading.Thread(target=watch_mempool, daemon=True)
+        w.start()
+        try:
+            dts = parallel([lambda: echo_transfer(gw, data, timeout),
+                            lambda: source_transfer(gw, src_port, SRC_BYTES[src_port], timeout),
+                            lambda: discard_transfer(gw, disc_n, timeout)])
+        except AssertionError as e:
+            raise AssertionError("%s\nporter's events %s, drops %s, mbufs in use (max) %s of %s" % (
+                e, delta(events(gw), ev0), delta(drops(gw), dr0), max(in_use, default=None),
+                gw.status()["mempool"]))
+        finally:
+            stop.set()
+            w.join(5)
+    total = time.monotonic() - t0
+    wait_streams_zero(gw, 10)
+    d = delta(events(gw), ev0)
+    fig = {"mode": imp.mode, "echo_s": round(dts[0], 2), "source_s": round(dts[1], 2),
+           "discard_s": round(dts[2], 2), "total_s": round(total, 2),
+           "sizes_MiB": [echo_n / MiB, SRC_BYTES[src_port] / MiB, disc_n / MiB],
+           "porter_retransmits": d.get("retransmits", 0), "porter_timeouts": d.get("timeouts", 0),
+           "porter_fast_recoveries": d.get("fast_recoveries", 0),
+           "porter_sack_recoveries": d.get("sack_recoveries", 0),
+           "linux_retrans_segs": linux_retrans(gw) - r0,
+           "port_frames_refused_by_device": gw.status()["ports"][0]["nic_oerrors"] - p0["nic_oerrors"],
+           "porter_drops": delta(drops(gw), dr0), "mbufs_in_use_max": max(in_use, default=None)}
+    if imp.stats:
+        fig["impairer"] = imp.stats
+    FIGURES["impaired_" + name] = fig
+    print("    %s: %s" % (name, json.dumps(fig)), flush=True)
+    if imp.mode == "netem egress only":
+        print("    NOTE: only kernel->porter was impaired; porter's own retransmits need not move", flush=True)
+        assert fig["linux_retrans_segs"] > 0, fig
+    else:
+        assert fig["porter_retransmits"] > 0, "porter retransmitted nothing: %s" % fig
+        assert fig["linux_retrans_segs"] > 0, fig
+
+
+@test
+def impaired_loss1(gw):
+    impaired(gw, "loss1")
+
+
+@test
+def impaired_loss5_reorder25_dup1(gw):
+    impaired(gw, "loss5_reorder25_dup1")
+
+
+@test
+def impaired_delay50_loss1(gw):
+    impaired(gw, "delay50_loss1")
+
+
+# --- tests that need their own gateway ------------------------------------------
+
+@test
+def keepalive_notices_vanished_peer(_shared):
+    with Gateway(extra=KEEPALIVE_CONF) as gw:
+        s = connect(gw, DISCARD)
+        try:
+            s.sendall(b"x" * 100)
+            cport = s.getsockname()[1]
+            wait_for(lambda: stream_of(gw, cport, DISCARD)["bytes_in"] == 100, 5, "discard read the bytes")
+            ev0 = events(gw)
+            # idle 1 s, 3 probes answered while the peer is there
+            wait_for(lambda: events(gw)["keepalive_probes"] > ev0["keepalive_probes"], 5, "a first probe")
+            assert streams_total(gw.status()) == 1
+            with Impairment(gw, {"loss": 1.0}, {}) as imp:
+                t0 = time.monotonic()
+                ev1 = events(gw)
+                wait_for(lambda: streams_total(gw.status()) == 0, 15, "the stream to go (keep-alive timeout)",
+                         interval=0.05)
+                dt = time.monotonic() - t0
+            d = delta(events(gw), ev1)
+            FIGURES["keepalive_dead_peer_detected_s"] = round(dt, 2)
+            FIGURES["keepalive_mode"] = imp.mode
+            FIGURES["keepalive_events"] = d
+            assert d.get("keepalive_timeouts") == 1, d
+            assert d.get("keepalive_probes", 0) >= 3, d
+            assert 2.0 <= dt <= 1 + 3 + 4, "gone after %.2fs, expected about 1 + 3 s" % dt
+        finally:
+            s.close()
+
+
+def tap_tx_dropped(gw):
+    return int(gw.ns(["cat", "/sys/class/net/%s/statistics/tx_dropped" % gw.iface]).stdout)
+
+
+def flood_frames(dst_mac, src_mac, n, rnd):
+    out = []
+    for _ in range(n):
+        src = "10.99.0.%d" % rnd.randint(100, 200)
+        pkt = tcp_packet(src, PORTER_IP, rnd.randint(1024, 65535), ECHO, rnd.getrandbits(32), 0, TH_SYN,
+                         win=64240, opts=syn_options(rnd.getrandbits(32)))
+        out.append(dst_mac + src_mac + b"\x08\x00" + pkt)
+    return out
+
+
+@test
+def syn_flood_past_backlog(_shared):
+    """2000 spoofed SYNs (nobody owns the sources) past syn_backlog = 16, and
+    more while 50 ordinary echo round trips from Linux go through on SYN
+    cookies."""
+    with Gateway(extra=FLOOD_CONF) as gw:
+        raw = packet_socket(gw)
+        raw.setsockopt(socket.SOL_SOCKET, 32, 8 << 20)
+        eth_dst, eth_src = mac_bytes(PORTER_MAC), tap_mac(gw)
+        rnd = random.Random(4987)
+        st0 = gw.status()
+        ev0, dr0, pd0 = events(gw), drops(gw), st0["ports"][0]["drops"]
+        tapdrop0 = tap_tx_dropped(gw)
+        t0 = time.monotonic()
+        frames = flood_frames(eth_dst, eth_src, 2000, rnd)
+        for i in range(0, len(frames), 250):
+            for f in frames[i:i + 250]:
+                raw.send(f)
+            # paced by porter's reading, so the kernel's tap queue does not overflow
+            wait_for(lambda: gw.status()["ports"][0]["tcp_steered"] - st0["ports"][0]["tcp_steered"] +
+                     tap_tx_dropped(gw) - tapdrop0 >= i + 250, 10, "porter to read the SYNs")
+
+        def took():
+            st = gw.status()
+            n = tcp_sum(st, "events", "syncookies_sent") + sum(s["tcp"]["half_open"] for s in st["shards"])
+            return st if n >= 1900 else None
+        try:
+            st = wait_for(took, 10, "porter to answer the flood")
+        except AssertionError:
+            st = gw.status()
+            raise AssertionError("of 2000 SYNs: the tap dropped %d, porter steered %d to shards; cookies sent %d, "
+                                 "half-open %s; shard drops %s, ring_full %s, tcp drops %s, port drops %s" % (
+                                     tap_tx_dropped(gw) - tapdrop0,
+                                     st["ports"][0]["tcp_steered"] - st0["ports"][0]["tcp_steered"],
+                                     tcp_sum(st, "events", "syncookies_sent"),
+                                     [s["tcp"]["half_open"] for s in st["shards"]],
+                                     [s["drops"] for s in st["shards"]], [s["ring_full"] for s in st["shards"]],
+                                     delta(drops(gw), dr0), delta(st["ports"][0]["drops"], pd0)))
+        FIGURES["synflood_first_2000_sent_s"] = round(time.monotonic() - t0, 3)
+        half = [s["tcp"]["half_open"] for s in st["shards"]]
+        assert all(h == 16 for h in half), "half-open per shard %s" % half
+        stop = threading.Event()
+        sent = [0]
+
+        def keep_flooding():   # the flood goes on during the connects
+            frames = flood_frames(eth_dst, eth_src, 500, random.Random(6528))
+            while not stop.is_set():
+                for f in frames[:100]:
+                    raw.send(f)
+                sent[0] += 100
+                frames = frames[100:] + frames[:100]
+                stop.wait(0.02)
+        th = threading.Thread(target=keep_flooding, daemon=True)
+        th.start()
+        times = []
+        try:
+            for i in range(50):
+                c0 = time.monotonic()
+                s = connect(gw, ECHO, timeout=5)
+                try:
+                    roundtrip(s, b"round trip %d under a SYN flood" % i)
+                    s.shutdown(socket.SHUT_WR)
+                    assert recv_exact_eof(s, time.monotonic() + 5) == b""
+                finally:
+                    s.close()
+                times.append(time.monotonic() - c0)
+                half = [x["tcp"]["half_open"] for x in gw.status()["shards"]]
+                assert max(half) <= 16, "half-open per shard %s" % half
+        finally:
+            stop.set()
+            th.join(5)
+        d = delta(events(gw), ev0)
+        dr = delta(drops(gw), dr0)
+        pd = delta(gw.status()["ports"][0]["drops"], pd0)
+        times.sort()
+        FIGURES["synflood"] = {"spoofed_syns": 2000 + sent[0], "events": d, "tcp_drops": dr, "port_drops": pd,
+                               "echo_roundtrip_ms_p50_max": [round(times[25] * 1e3, 2),
+                                                             round(times[-1] * 1e3, 2)]}
+        print("    synflood: %s" % json.dumps(FIGURES["synflood"]), flush=True)
+        assert d.get("syncookies_sent", 0) > 0, d
+        assert d.get("syncookies_ok", 0) > 0, d
+        assert d.get("syncookies_ok", 0) >= 25, "only %d of 50 connects went through cookies" % d["syncookies_ok"]
+        raw.close()
+        # the spoofed half-open streams give up after syn_retries = 2 (1+2+4 s)
+        wait_streams_zero(gw, 20, "half-open streams of the flood freed")
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--impairer":
+        impairer_main(*sys.argv[2:])
+        return 0
+    only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
+    selected = [t for t in TESTS if only is None or only in t.__name__]
+    shared = [t for t in selected if t.__code__.co_varnames[0] == "gw"]
+    alone = [t for t in selected if t not in shared]
+    passed = failed = 0
+
+    def report(name, err, t0):
+        nonlocal passed, failed
+        dt = time.monotonic() - t0
+        if err is None:
+            passed += 1
+            print("[PASS] %s (%.1fs)" % (name, dt), flush=True)
+        else:
+            failed += 1
+            print("[FAIL] %s (%.1fs)\n%s" % (name, dt, err), flush=True)
+
+    if shared:
+        try:
+            with Gateway(extra=SHARED_CONF) as gw:
+                for t in shared:
+                    t0 = time.monotonic()
+                    try:
+                        t(gw)
+                        report(t.__name__, None, t0)
+                    except Exception:
+                        report(t.__name__, traceback.format_exc(), t0)
+        except Exception:
+            for t in shared:
+                report(t.__name__, "gateway setup/teardown failed:\n" + traceback.format_exc(), time.monotonic())
+    for t in alone:
+        t0 = time.monotonic()
+        try:
+            t(None)
+            report(t.__name__, None, t0)
+        except Exception:
+            report(t.__name__, traceback.format_exc(), t0)
+
+    print("figures: " + json.dumps(FIGURES, indent=1))
+    with open(os.path.join(BUILD, "integration-figures-tcp.json"), "w") as f:
+        json.dump(FIGURES, f, indent=1)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
