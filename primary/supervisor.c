@@ -201,6 +201,7 @@ static int spawn(struct primary *p, unsigned int s)
 		return -1;
 	}
 	slot->started_ms = now_ms();
+	slot->swap_gap_us = 0;   /* measured again by the new worker at its first frame */
 	__atomic_store_n(&slot->state, SLOT_STARTING, __ATOMIC_RELEASE);
 	__atomic_store_n(&slot->pid, pid, __ATOMIC_RELEASE);
 	LOG(NOTICE, "shard %u: started worker pid %d on lcore %u", s, pid, slot->lcore_id);
