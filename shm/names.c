@@ -66,9 +66,6 @@ static const char *const pdrop_names[PDROP__COUNT] = {
 
 static const char *const wdrop_names[WDROP__COUNT] = {
 	[WDROP_NONE] = "none",
-	[WDROP_MALFORMED] = "malformed",
-	[WDROP_TCP_CSUM] = "tcp_csum",
-	[WDROP_RST_IN] = "rst_in",
 	[WDROP_WRONG_SHARD] = "wrong_shard",
 };
 

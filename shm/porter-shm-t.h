@@ -96,12 +96,13 @@ enum porter_pdrop {
 	PDROP__COUNT
 };
 
-/* Worker-side drops and events, per shard. Names: porter_wdrop_name(). */
+/*
+ * Worker-side drops outside TCP, per shard. Names: porter_wdrop_name().
+ * TCP's own drops (checksum, malformed, RST for no stream, ...) are counted
+ * by reason in the shard's TCP area (secondary/tcp/tcp-t.h, enum tcp_drop).
+ */
 enum porter_wdrop {
 	WDROP_NONE = 0,
-	WDROP_MALFORMED,        /* not a parsable TCP segment */
-	WDROP_TCP_CSUM,         /* bad TCP checksum */
-	WDROP_RST_IN,           /* RST received for no connection: never answer a RST */
 	WDROP_WRONG_SHARD,      /* steered here but hashes elsewhere (RETA changed) */
 	WDROP__COUNT
 };
