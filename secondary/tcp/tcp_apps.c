@@ -16,11 +16,6 @@ static uint64_t app_arg(const struct tcp_tcb *t)
 	return (uint64_t)t->app_arg_hi << 32 | t->app_arg_lo;
 }
 
-static void set_app_arg(struct tcp_tcb *t, uint64_t v)
-{
-	t->app_arg_lo = (uint32_t)v;
-	t->app_arg_hi = (uint32_t)(v >> 32);
-}
 
 /* Echo: everything read is written back; the FIN is echoed once all data is. */
 static void echo_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
@@ -57,12 +52,28 @@ static void discard_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 		tcp_shutdown(c, s);
 }
 
+/*
+ * Bytes the application has queued on stream T so far, derived from the
+ * sequence space (data end - ISS - 1) rather than kept beside it, so a worker
+ * killed between tcp_send() and any bookkeeping of its own cannot make the
+ * next one repeat or skip bytes. app_arg_hi counts wraps of the 32-bit value.
+ */
+static uint64_t queued_so_far(struct tcp_tcb *t)
+{
+	uint32_t low = tcp_snd_end(t) - t->iss - 1;
+
+	if (low < t->app_arg_lo)
+		t->app_arg_hi++;
+	t->app_arg_lo = low;
+	return app_arg(t);
+}
+
 /* Source: write the pattern until the listener's byte count (or until the peer closes). */
 static void source_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 {
 	struct tcp_tcb *t = &c->tcbs[s];
 	const struct porter_listener *l = tcp_listener(c, t->lport);
-	uint64_t limit = l ? l->arg : 0, off = app_arg(t);
+	uint64_t limit = l ? l->arg : 0, off;
 	uint8_t buf[APP_CHUNK];
 
 	(void)ev;
@@ -72,8 +83,9 @@ static void source_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 			tcp_shutdown(c, s);
 		return;
 	}
-	if (t->state != TCP_ESTABLISHED)
+	if (t->state != TCP_ESTABLISHED || (t->flags & TF(FIN_QUEUED)))
 		return;
+	off = queued_so_far(t);
 	for (;;) {
 		uint32_t n = tcp_send_space(c, s);
 		int sent;
@@ -91,9 +103,8 @@ static void source_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 		sent = tcp_send(c, s, buf, n);
 		if (sent <= 0)
 			break;
-		off += (uint32_t)sent;
+		off = queued_so_far(t);
 	}
-	set_app_arg(t, off);
 	if (limit && off >= limit)
 		tcp_shutdown(c, s);
 }
