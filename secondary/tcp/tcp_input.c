@@ -543,6 +543,7 @@ static uint32_t ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t)
 		uint32_t f = seg_flags(m);
 
 		t->ooo_head = m->next;
+		m->next = NULL;   /* tcp_env_free() frees whole chains */
 		if (seq_leq(seg_end(m), t->rcv_nxt) && !(f & OOO_FIN && seg_end(m) == t->rcv_nxt)) {
 			tcp_env_free(c, m);
 			continue;
