@@ -125,7 +125,11 @@ int tcp_send(struct tcp_ctx *c, uint32_t s, const void *data, uint32_t len)
 			room = t->mss < rte_pktmbuf_tailroom(m) ? t->mss : rte_pktmbuf_tailroom(m);
 		}
 		n = len - done < room ? len - done : room;
-		memcpy(rte_pktmbuf_append(m, (uint16_t)n), p + done, n);
+		/* bytes first, length after: a worker killed in between leaves the
+		 * queue as it was, never with garbage counted as data */
+		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len), p + done, n);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		rte_pktmbuf_append(m, (uint16_t)n);
 		done += n;
 		t->snd_bytes += n;
 	}
@@ -160,6 +164,7 @@ uint32_t tcp_recv(struct tcp_ctx *c, uint32_t s, void *buf, uint32_t len)
 			tcp_env_free(c, m);
 		} else {
 			rte_pktmbuf_adj(m, (uint16_t)n);
+			seg_set_seq(m, seg_seq(m) + n);   /* queued data keeps its sequence numbers */
 		}
 	}
 	if (t->rcv_head == NULL)

@@ -82,6 +82,11 @@ static void repair(struct tcp_ctx *c, struct tcp_tcb *t)
 	}
 	if (t->snd_head == NULL)
 		t->snd_tail = NULL;
+	/* data linked into the receive queue before RCV.NXT moved past it: the
+	 * queue is the truth (each segment keeps its sequence number), else the
+	 * peer's retransmission would be taken as new data */
+	if (t->rcv_tail && seq_gt(seg_end(t->rcv_tail), t->rcv_nxt))
+		t->rcv_nxt = seg_end(t->rcv_tail);
 	if (seq_gt(t->snd_nxt, t->snd_max))
 		t->snd_max = t->snd_nxt;
 	if (seq_lt(t->snd_nxt, t->snd_una))
