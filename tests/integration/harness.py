@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -209,3 +210,54 @@ def cpu_ns(pid):
             with open(f) as fh:
                 total += int(fh.read().split()[0])
     return total
+
+
+def run_suite(tests, figures, figures_file, shared_extra=""):
+    """Run TESTS (functions): those whose first parameter is named `gw` share
+    one Gateway(extra=SHARED_EXTRA), the others run alone. `-k NAME` on the
+    command line selects. Prints [PASS]/[FAIL] lines, the figures, and ends
+    with "N passed, N failed". Returns the exit status."""
+    import traceback
+    argv = sys.argv
+    only = argv[argv.index("-k") + 1] if "-k" in argv else None
+    selected = [t for t in tests if only is None or only in t.__name__]
+    shared = [t for t in selected if t.__code__.co_varnames[0] == "gw"]
+    alone = [t for t in selected if t not in shared]
+    counts = {"passed": 0, "failed": 0}
+
+    def report(name, err, t0):
+        dt = time.monotonic() - t0
+        if err is None:
+            counts["passed"] += 1
+            print("[PASS] %s (%.1fs)" % (name, dt), flush=True)
+        else:
+            counts["failed"] += 1
+            print("[FAIL] %s (%.1fs)\n%s" % (name, dt, err), flush=True)
+
+    if shared:
+        try:
+            with Gateway(extra=shared_extra) as gw:
+                for t in shared:
+                    t0 = time.monotonic()
+                    try:
+                        t(gw)
+                        report(t.__name__, None, t0)
+                    except Exception:
+                        report(t.__name__, traceback.format_exc(), t0)
+        except Exception:
+            for t in shared:
+                report(t.__name__, "gateway setup/teardown failed:\n" + traceback.format_exc(),
+                       time.monotonic())
+    for t in alone:
+        t0 = time.monotonic()
+        try:
+            t(None)
+            report(t.__name__, None, t0)
+        except Exception:
+            report(t.__name__, traceback.format_exc(), t0)
+
+    print("figures: " + json.dumps(figures, indent=1))
+    with open(os.path.join(BUILD, figures_file), "w") as f:
+        json.dump(figures, f, indent=1)
+    print("%d passed, %d failed" % (counts["passed"], counts["failed"]))
+    return 1 if counts["failed"] else 0

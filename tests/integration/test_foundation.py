@@ -16,7 +16,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BUILD, PEER_IP, PORTER_IP, PORTER_MAC, PRIMARY, Gateway, cpu_ns,  # noqa: E402
+from harness import (BUILD, run_suite, PEER_IP, PORTER_IP, PORTER_MAC, PRIMARY, Gateway, cpu_ns,  # noqa: E402
                      flow_shard, run, wait_for)
 
 NSCLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nsclient.py")
@@ -363,48 +363,7 @@ def check_config(_shared):
 
 
 def main():
-    only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
-    selected = [t for t in TESTS if only is None or only in t.__name__]
-    shared = [t for t in selected if t.__code__.co_varnames[0] == "gw"]
-    alone = [t for t in selected if t not in shared]
-    passed = failed = 0
-
-    def report(name, err, t0):
-        nonlocal passed, failed
-        dt = time.monotonic() - t0
-        if err is None:
-            passed += 1
-            print("[PASS] %s (%.1fs)" % (name, dt), flush=True)
-        else:
-            failed += 1
-            print("[FAIL] %s (%.1fs)\n%s" % (name, dt, err), flush=True)
-
-    if shared:
-        try:
-            with Gateway() as gw:
-                for t in shared:
-                    t0 = time.monotonic()
-                    try:
-                        t(gw)
-                        report(t.__name__, None, t0)
-                    except Exception:
-                        report(t.__name__, traceback.format_exc(), t0)
-        except Exception:
-            for t in shared:
-                report(t.__name__, "gateway setup/teardown failed:\n" + traceback.format_exc(), time.monotonic())
-    for t in alone:
-        t0 = time.monotonic()
-        try:
-            t(None)
-            report(t.__name__, None, t0)
-        except Exception:
-            report(t.__name__, traceback.format_exc(), t0)
-
-    print("figures: " + json.dumps(FIGURES, indent=1))
-    with open(os.path.join(BUILD, "integration-figures.json"), "w") as f:
-        json.dump(FIGURES, f, indent=1)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_suite(TESTS, FIGURES, "integration-figures.json")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, PEER_IP, PORTER_IP, PORTER_MAC, Gateway, wait_for  # noqa: E402
+from harness import run_suite, BUILD, PEER_IP, PORTER_IP, PORTER_MAC, Gateway, wait_for  # noqa: E402
 from nsclient import csum, ip_hdr  # noqa: E402
 
 FIGURES = {}
@@ -547,7 +547,10 @@ class Impairment:
                                 ([os.environ["PORTER_IMPAIR_LOG"]] if os.environ.get("PORTER_IMPAIR_LOG") else []),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self._readline(10)
-        assert line.strip() == "ready", "impairer did not start: %r %s" % (line, self.proc.stderr.read())
+        if line.strip() != "ready":
+            self.proc.kill()
+            _, err = self.proc.communicate(timeout=10)
+            raise AssertionError("impairer did not start: %r %s" % (line, err[-2000:]))
         _tc(gw, "qdisc", "add", "dev", gw.iface, "clsact")
         for hook in ("egress", "ingress"):
             _tc(gw, "filter", "add", "dev", gw.iface, hook, "protocol", "ip", "u32", "match", "u32", "0", "0",
@@ -1100,9 +1103,9 @@ def impaired(gw, name):
                             lambda: source_transfer(gw, src_port, SRC_BYTES[src_port], timeout),
                             lambda: discard_transfer(gw, disc_n, timeout)])
         except AssertionError as e:
-            raise AssertionError("%s\nporter's events %s, drops %s, mbufs in use (max) %s of %s" % (
+            raise AssertionError("%s\nporter's events %s, drops %s, mbufs in use (max) %s of %s\nstreams %s" % (
                 e, delta(events(gw), ev0), delta(drops(gw), dr0), max(in_use, default=None),
-                gw.status()["mempool"]))
+                gw.status()["mempool"], json.dumps(porter_streams(gw))))
         finally:
             stop.set()
             w.join(5)
@@ -1354,48 +1357,7 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--impairer":
         impairer_main(*sys.argv[2:])
         return 0
-    only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
-    selected = [t for t in TESTS if only is None or only in t.__name__]
-    shared = [t for t in selected if t.__code__.co_varnames[0] == "gw"]
-    alone = [t for t in selected if t not in shared]
-    passed = failed = 0
-
-    def report(name, err, t0):
-        nonlocal passed, failed
-        dt = time.monotonic() - t0
-        if err is None:
-            passed += 1
-            print("[PASS] %s (%.1fs)" % (name, dt), flush=True)
-        else:
-            failed += 1
-            print("[FAIL] %s (%.1fs)\n%s" % (name, dt, err), flush=True)
-
-    if shared:
-        try:
-            with Gateway(extra=SHARED_CONF) as gw:
-                for t in shared:
-                    t0 = time.monotonic()
-                    try:
-                        t(gw)
-                        report(t.__name__, None, t0)
-                    except Exception:
-                        report(t.__name__, traceback.format_exc(), t0)
-        except Exception:
-            for t in shared:
-                report(t.__name__, "gateway setup/teardown failed:\n" + traceback.format_exc(), time.monotonic())
-    for t in alone:
-        t0 = time.monotonic()
-        try:
-            t(None)
-            report(t.__name__, None, t0)
-        except Exception:
-            report(t.__name__, traceback.format_exc(), t0)
-
-    print("figures: " + json.dumps(FIGURES, indent=1))
-    with open(os.path.join(BUILD, "integration-figures-tcp.json"), "w") as f:
-        json.dump(FIGURES, f, indent=1)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_suite(TESTS, FIGURES, "integration-figures-tcp.json", SHARED_CONF)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "primary/pkt.h"
+#include "tests/unit/testbytes.h"
 
 #define US_MAC   { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }
 #define PEER_MAC { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 }
@@ -29,27 +30,6 @@ static const struct pkt_if ifc = { .mac = US_MAC, .ipv4 = US_IP, .prefix_len = 2
 
 /* ---- independent helpers ------------------------------------------------- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
 
 /*
  * Reference one's complement sum: even-indexed bytes are the high halves of

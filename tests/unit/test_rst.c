@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "secondary/rst.h"
+#include "tests/unit/testbytes.h"
 
 #define PEER_MAC  { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 }
 #define US_MAC    { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee }
@@ -29,27 +30,6 @@ static const uint8_t us_mac[6] = US_MAC;
 
 /* ---- independent helpers ------------------------------------------------- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
 
 /* One's complement sum: high-byte and low-byte columns summed apart, then folded. */
 static uint16_t ref_sum(const uint8_t *p, size_t n, uint64_t init)
