@@ -210,7 +210,12 @@ static int spawn(struct primary *p, unsigned int s)
 
 int supervisor_init(struct primary *p, const char *argv0)
 {
-	if (find_worker(p->cfg->workers.binary, argv0, p->worker_path, sizeof(p->worker_path)) < 0) {
+	char real[PATH_MAX];
+
+	if (find_worker(p->cfg->workers.binary, argv0, p->worker_path, sizeof(p->worker_path)) == 0 &&
+	    realpath(p->worker_path, real) && strlen(real) < sizeof(p->worker_path))
+		memcpy(p->worker_path, real, strlen(real) + 1);   /* status shows a clean path */
+	if (access(p->worker_path, X_OK) != 0) {
 		LOG(ERR, "%s: workers.binary: cannot find an executable \"%s\" (looked next to "
 		    "porter-primary, in ../secondary/ and in PATH)", p->cfg->path, p->cfg->workers.binary);
 		return -1;
