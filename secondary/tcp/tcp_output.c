@@ -234,7 +234,10 @@ static int send_segment(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t seq, uint
 
 void tcp_send_ack(struct tcp_ctx *c, struct tcp_tcb *t)
 {
-	send_segment(c, t, t->snd_nxt, TH_ACK, NULL, 0, 0);
+	/* SND.MAX, not a SND.NXT wound back by go-back-N after a timeout: a peer
+	 * that has our later data would find the segment old and ignore its ACK
+	 * (as BSD does; RFC 9293 §3.10.7.4 acceptability on the peer's side) */
+	send_segment(c, t, t->snd_max, TH_ACK, NULL, 0, 0);
 	tcp_timer_update(c, t);
 }
 

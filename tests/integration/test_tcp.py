@@ -1072,6 +1072,51 @@ def full_segments_fit_the_mtu_with_sack_blocks(gw):
     wait_streams_zero(gw, 5)
 
 
+@test
+def pure_ack_after_timeout_is_not_old(gw):
+    """After a retransmission timeout porter goes back to SND.UNA (go-back-N),
+    so SND.NXT is below data it has already sent. An ACK-only segment must
+    still carry a sequence number the peer finds acceptable, i.e. not below
+    the data the peer already has (BSD sends SND.MAX): Linux answers an
+    older one with a duplicate ACK and ignores its ACK field, and with porter
+    ignoring Linux's ACKs in turn (the impaired echo can end that way) both
+    sides stall for good. A raw peer reads the endless source's first flight
+    without acknowledging it, waits for the retransmission, then sends 10
+    bytes: porter's ACK of them must not be older than that first flight."""
+    peer = RawPeer(gw)
+    try:
+        syn_ack = peer.connect(SRC_INF)
+        first = (syn_ack["seq"] + 1) & 0xffffffff
+        top = first
+        rexmit = None
+        deadline = time.monotonic() + 5
+        while rexmit is None and time.monotonic() < deadline:
+            for p in peer.poll(0.05):
+                if p["len"]:
+                    end = (p["seq"] + p["len"]) & 0xffffffff
+                    if ((end - top) & 0xffffffff) < 0x80000000:
+                        top = end
+                    if p["seq"] == first and top != end:
+                        rexmit = p
+        assert rexmit is not None, "no retransmission of the unacknowledged first segment within 5 s"
+        sent_before = (top - first) & 0xffffffff
+        del peer.porter_frames[:]
+        peer.rcv_nxt = first   # acknowledge nothing yet
+        peer.send(TH_ACK | TH_PSH, payload=b"0123456789")
+        peer.snd_nxt += 10
+        acks = wait_for(lambda: [p for p in peer.poll(0.05) if p["len"] == 0 and
+                                 p["ack"] == peer.snd_nxt & 0xffffffff], 3, "porter's ACK of the 10 bytes")
+        behind = (top - acks[0]["seq"]) & 0xffffffff
+        FIGURES["pure_ack_after_rto"] = {"bytes_sent_before_rto": sent_before, "ack_seq_behind_snd_max": behind}
+        assert behind == 0 or behind >= 0x80000000, (
+            "after the timeout porter's ACK-only segment carries seq %d, %d bytes below data it had already "
+            "sent (SND.MAX %d): a receiver that has that data finds it old and ignores its ACK" % (
+                acks[0]["seq"], behind, top))
+    finally:
+        peer.close()
+    wait_streams_zero(gw, 5)
+
+
 IMPAIRMENTS = {
     # name: (kernel->porter, porter->kernel, echo bytes, source port, discard bytes, timeout)
     "loss1": ({"loss": 0.01}, {"loss": 0.01}, 4 * MiB, SRC_4M, 16 * MiB, 60),
