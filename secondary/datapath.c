@@ -131,9 +131,12 @@ unsigned int worker_burst(struct worker *w)
 		wake_primary(w);
 	/* pass 2: the TCP stack; held_first moves before each frame is touched */
 	for (unsigned int i = 0; i < nkeep; i++) {
+		w->rx_current = keep[i];
+		__atomic_store_n(&w->sh->journal.rx_consumed, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&b->held_first, i + 1, __ATOMIC_RELEASE);
 		tcp_input(&w->tcp, keep[i]);
 	}
+	w->rx_current = NULL;
 	__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);
 	worker_flush_stage(w);
 	return n;

@@ -337,6 +337,7 @@ int main(int argc, char **argv)
 			    strerror(-rc));
 			return EXIT_LAYOUT;
 		}
+		worker_settle_rx(&w);
 		tcp_ctx_clock(&w.tcp);
 		tcp_resume(&w.tcp);
 	}

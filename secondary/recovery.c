@@ -80,7 +80,15 @@ void worker_recover(struct worker *w)
 		uint32_t first = b->held_first, end = b->held_end;
 
 		if (first > 0) {
-			w->sh->wstats.stranded++;
+			struct rte_mbuf *f = b->keep[first - 1];
+			struct porter_mbuf_journal *j = &w->sh->journal;
+			bool staged = false;
+
+			for (uint32_t i = 0; i < j->nstage && i < PORTER_STAGE_MAX; i++)
+				staged |= j->stage[i] == (void *)f;
+			/* freed, or sent in place: not ours; else decide once TCP is attached */
+			if (!j->rx_consumed && !staged)
+				w->pending_rx = f;
 			first = first > end ? end : first;
 		}
 		for (uint32_t i = first; i < end && i < PORTER_BURST; i++)
@@ -93,4 +101,21 @@ void worker_recover(struct worker *w)
 	__atomic_store_n(&b->batch_n, 0, __ATOMIC_RELEASE);
 	recover_journal(w);
 	w->sh->wstats.recoveries++;
+}
+
+/*
+ * The frame the dead worker was processing, if it was neither freed nor sent:
+ * kept by a stream's queue (then the stream owns it) or nobody's (free it).
+ * Runs after the TCP area is rebuilt.
+ */
+void worker_settle_rx(struct worker *w)
+{
+	struct rte_mbuf *f = w->pending_rx;
+
+	w->pending_rx = NULL;
+	if (f == NULL || tcp_owns_mbuf(&w->tcp, f))
+		return;
+	rte_pktmbuf_free(f);
+	w->sh->wstats.recovered_mbufs++;
+	LOG(NOTICE, "shard %u: recovery: freed the frame the last worker was processing", w->shard);
 }

@@ -33,6 +33,8 @@ void worker_free_chain(struct worker *w, struct rte_mbuf *m)
 		struct rte_mbuf *next = m->next;
 
 		__atomic_store_n(&j->freeing, (void *)next, __ATOMIC_RELEASE);
+		if (m == w->rx_current)
+			__atomic_store_n(&j->rx_consumed, 1, __ATOMIC_RELEASE);
 		m->next = NULL;
 		m->nb_segs = 1;
 		rte_pktmbuf_free_seg(m);
@@ -53,6 +55,8 @@ void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 
 	if (j->nstage >= w->stage_max)
 		worker_flush_stage(w);
+	if (m == w->rx_current)   /* the frame leaves us (reused in place): not recovery's */
+		__atomic_store_n(&j->rx_consumed, 1, __ATOMIC_RELEASE);
 	m->next = NULL;
 	m->nb_segs = 1;
 	m->pkt_len = m->data_len;

@@ -29,6 +29,8 @@ struct worker {
 	struct tcp_ctx tcp;
 	unsigned int stage_max;         /* flush the journal's stage at this many frames */
 	bool seen_frames;               /* set at the first burst with frames */
+	struct rte_mbuf *rx_current;    /* the frame in the TCP pass (journal.rx_consumed) */
+	struct rte_mbuf *pending_rx;    /* recovery: the dead worker's frame, owner unknown yet */
 };
 
 /* Enqueue the staged frames to the TX ring (waits for room; the primary drains it). */
@@ -39,6 +41,7 @@ void worker_free_chain(struct worker *w, struct rte_mbuf *m);
 
 /* recovery.c: make the shard consistent after whatever the last worker did. */
 void worker_recover(struct worker *w);
+void worker_settle_rx(struct worker *w);   /* after the TCP area is attached */
 /* datapath.c: one burst; returns the number of frames handled. */
 unsigned int worker_burst(struct worker *w);
 

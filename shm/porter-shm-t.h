@@ -303,7 +303,8 @@ struct porter_mbuf_journal {
 	volatile uint32_t nstage;
 	volatile uint32_t stage_target;
 	volatile uint32_t stage_committing;   /* n being enqueued, 0 = none */
-	uint32_t reserved[11];
+	volatile uint32_t rx_consumed;        /* the frame in the TCP pass was freed (set before the free) */
+	uint32_t reserved[10];
 	void *stage[PORTER_STAGE_MAX];
 };
 

@@ -79,6 +79,9 @@ void tcp_rebuild(struct tcp_ctx *ctx);
  * level-triggered look at its stream and send what can be sent. */
 void tcp_resume(struct tcp_ctx *ctx);
 
+/* Recovery: is M held in any stream's queue? */
+bool tcp_owns_mbuf(const struct tcp_ctx *ctx, const struct rte_mbuf *m);
+
 /* Refresh the clock from CLOCK_MONOTONIC (the worker; tests set now_ms/now_us themselves). */
 void tcp_ctx_clock(struct tcp_ctx *ctx);
 

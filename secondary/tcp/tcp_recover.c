@@ -158,3 +158,20 @@ void tcp_resume(struct tcp_ctx *c)
 		tcp_output(c, t);
 	}
 }
+
+/* Is M in some stream's send, receive or out-of-order queue? (recovery only: a full scan) */
+bool tcp_owns_mbuf(const struct tcp_ctx *c, const struct rte_mbuf *m)
+{
+	for (uint32_t i = 0; i < c->area->max_streams; i++) {
+		const struct tcp_tcb *t = &c->tcbs[i];
+		const struct rte_mbuf *q[3] = { t->snd_head, t->rcv_head, t->ooo_head };
+
+		if (t->state == TCP_CLOSED)
+			continue;
+		for (unsigned int k = 0; k < 3; k++)
+			for (const struct rte_mbuf *x = q[k]; x; x = x->next)
+				if (x == m)
+					return true;
+	}
+	return false;
+}
