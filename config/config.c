@@ -7,15 +7,26 @@
  * Shape of the code: porter_config_parse_string() reads the text with
  * libconfig, then one small function per top-level group (parse_eal,
  * parse_ports/parse_port, parse_workers, parse_dataplane, parse_tcp,
- * parse_listeners/parse_listener, parse_control) checks for unknown settings,
- * reads and range-checks every value and runs the cross checks of its group. The first problem found stops the parse and
- * is reported as one line "FILE:LINE: SETTING: MESSAGE".
+ * parse_upstreams/parse_upstream, parse_listeners/parse_listener,
+ * parse_routes/parse_route, parse_http, parse_control) checks for unknown
+ * settings, reads and range-checks every value and runs the cross checks of
+ * its group. The first problem found stops the parse and is reported as one
+ * line "FILE:LINE: SETTING: MESSAGE".
+ *
+ * Groups are parsed in that fixed order whatever their order in the file:
+ * upstreams come before listeners and routes, so the upstream names those
+ * use are resolved as they are read, and listeners before routes, whose
+ * `listener` names an http listener's port.
+ *
+ * porter_config_check_reload() compares two loaded configurations field by
+ * field (never with memcmp: a string field may hold bytes past its NUL).
  *
  * Pure C, no DPDK include, no global mutable state.
  */
 #include "config/config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -863,15 +874,367 @@ static int parse_tcp(const struct ctx *c, const config_setting_t *root, struct p
 }
 
 /* ------------------------------------------------------------------------ */
+/* Lists and names shared by upstreams, listeners and routes                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Optional list KEY of PARENT (its path is PATH): a list of LO..HI groups.
+ * *out = NULL when absent.
+ */
+static int get_list(const struct ctx *c, const config_setting_t *parent, const char *path,
+		    const char *key, int lo, int hi, const config_setting_t **out)
+{
+	const config_setting_t *list = config_setting_get_member(parent, key);
+
+	*out = list;
+	if (list == NULL)
+		return 0;
+	if (!config_setting_is_list(list))
+		return fail(c, list, path, "expected a list of groups ( { ... }, ... ), got %s",
+			    type_name(config_setting_type(list)));
+	int n = config_setting_length(list);
+	if (n < lo || n > hi)
+		return fail(c, list, path, "must have %d..%d entries, got %d", lo, hi, n);
+	return 0;
+}
+
+/* A name of ports and upstreams: non-empty, A-Z a-z 0-9 _ . - */
+static bool valid_name(const char *s)
+{
+	return s[0] != '\0' && all_chars_in(s, "_.-");
+}
+
+/* Index of upstream NAME in cfg->upstreams, or -1. */
+static int find_upstream(const struct porter_config *cfg, const char *name)
+{
+	for (uint32_t i = 0; i < cfg->upstream_count; i++)
+		if (strcmp(cfg->upstreams[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The upstream named by string setting S (path PATH, value NAME) into *idx.
+ * Upstreams are parsed before listeners and routes, wherever they are in the
+ * file, so the name can always be resolved here.
+ */
+static int resolve_upstream(const struct ctx *c, const struct porter_config *cfg,
+			    const config_setting_t *s, const char *path, const char *name, int *idx)
+{
+	char q[QUOTE_LEN + 4];
+
+	*idx = find_upstream(cfg, name);
+	if (*idx < 0)
+		return fail(c, s, path, "no upstream named \"%s\" in upstreams", quote(q, name));
+	return 0;
+}
+
+/*
+ * The path of an HTTP request target: starts with '/', then visible ASCII
+ * only (no space, no control character, nothing above 0x7e).
+ */
+static bool valid_http_path(const char *s)
+{
+	if (s[0] != '/')
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* upstreams                                                                */
+/* ------------------------------------------------------------------------ */
+
+#define SERVER_MAX_CONNS    4194304     /* = the largest tcp.max_streams_per_shard */
+
+/* "a.b.c.d:port", port 1..65535 without leading zero. */
+static int parse_hostport(const char *s, uint32_t *ip, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	char addr[16];
+	unsigned v;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, (size_t)(colon - s));
+	addr[colon - s] = '\0';
+	const char *p = colon + 1;
+	if (porter_parse_ipv4(addr, ip) != 0 || scan_uint(&p, 65535, &v) != 0 || *p != '\0' || v == 0)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_server(const struct ctx *c, const config_setting_t *el, const char *pre,
+			struct porter_cfg_server *sv)
+{
+	static const char *const known[] = { "address", "weight", "max_connections", NULL };
+	char path[SETTING_PATH_LEN], q[QUOTE_LEN + 4], tmp[PORTER_CFG_PATH_LEN];
+	const config_setting_t *s;
+
+	if (!config_setting_is_group(el))
+		return fail(c, el, pre, "expected a group { address = ...; ... }, got %s",
+			    type_name(config_setting_type(el)));
+	if (check_known(c, el, pre, known) != 0 ||
+	    get_str(c, el, pre, "address", true, tmp, sizeof(tmp), &s) != 0)
+		return -1;
+	join(path, pre, "address");
+	if (parse_hostport(tmp, &sv->ipv4, &sv->port) != 0)
+		return fail(c, s, path,
+			    "bad address \"%s\" (expected a.b.c.d:port, each part 0..255, port 1..65535)",
+			    quote(q, tmp));
+	/* bad_host() with /32: only the checks that do not need a subnet. */
+	const char *bad = bad_host(sv->ipv4, sv->ipv4, 32);
+	if (bad != NULL)
+		return fail(c, s, path, "%s %s", tmp, bad);
+
+	uint32_t weight = sv->weight;
+	if (get_u32(c, el, pre, "weight", 1, 256, &weight, NULL) != 0 ||
+	    get_u32(c, el, pre, "max_connections", 0, SERVER_MAX_CONNS, &sv->max_conns, NULL) != 0)
+		return -1;
+	sv->weight = (uint16_t)weight;
+	return 0;
+}
+
+static int parse_servers(const struct ctx *c, const config_setting_t *up, unsigned idx,
+			 struct porter_cfg_upstream *u)
+{
+	char path[SETTING_PATH_LEN], spre[SETTING_PATH_LEN], a[16];
+	const config_setting_t *list;
+
+	snprintf(path, sizeof(path), "upstreams[%u].servers", idx);
+	if (get_list(c, up, path, "servers", 1, PORTER_CFG_MAX_SERVERS, &list) != 0)
+		return -1;
+	if (list == NULL)
+		return fail(c, up, path, "missing mandatory setting");
+
+	int n = config_setting_length(list);
+	for (unsigned j = 0; j < (unsigned)n; j++) {
+		const config_setting_t *el = config_setting_get_elem(list, j);
+		struct porter_cfg_server *sv = &u->servers[j];
+		snprintf(spre, sizeof(spre), "upstreams[%u].servers[%u]", idx, j);
+		sv->weight = 1;
+		if (parse_server(c, el, spre, sv) != 0)
+			return -1;
+		/* One address:port once per upstream; report on the later server. */
+		for (unsigned k = 0; k < j; k++)
+			if (u->servers[k].ipv4 == sv->ipv4 && u->servers[k].port == sv->port) {
+				char apath[SETTING_PATH_LEN];
+				porter_fmt_ipv4(sv->ipv4, a);
+				join(apath, spre, "address");
+				return fail(c, config_setting_get_member(el, "address"), apath,
+					    "duplicate server %s:%u (already used by %s[%u])", a,
+					    (unsigned)sv->port, path, k);
+			}
+	}
+	u->server_count = (uint32_t)n;
+	return 0;
+}
+
+/*
+ * A < B for two settings of one group (values already read, defaults
+ * included). Blame the one the user wrote; B when both are there.
+ */
+static int check_lt(const struct ctx *c, const config_setting_t *as, const char *a_path,
+		    uint32_t a, const config_setting_t *bs, const char *b_path, uint32_t b)
+{
+	if (a < b)
+		return 0;
+	if (bs != NULL)
+		return fail(c, bs, b_path, "must be > %s (%" PRIu32 "), got %" PRIu32, a_path, a, b);
+	return fail(c, as, a_path, "must be < %s (%" PRIu32 "), got %" PRIu32, b_path, b, a);
+}
+
+/* upstreams[i].health_check: { path; interval_ms; timeout_ms; rise; fall; } */
+static int parse_health_check(const struct ctx *c, const config_setting_t *up, const char *pre,
+			      struct porter_cfg_upstream *u)
+{
+	static const char *const known[] = { "path", "interval_ms", "timeout_ms", "rise", "fall", NULL };
+	char gpre[SETTING_PATH_LEN], ipath[SETTING_PATH_LEN], tpath[SETTING_PATH_LEN];
+	char q[QUOTE_LEN + 4];
+	const config_setting_t *g, *s, *ivl, *tmo;
+
+	if (get_group(c, up, pre, "health_check", &g) != 0)
+		return -1;
+	if (g == NULL)
+		return 0;
+	u->health_enabled = true;
+	join(gpre, pre, "health_check");
+	if (check_known(c, g, gpre, known) != 0 ||
+	    get_str(c, g, gpre, "path", false, u->health_path, sizeof(u->health_path), &s) != 0)
+		return -1;
+	if (s != NULL && !valid_http_path(u->health_path)) {
+		char path[SETTING_PATH_LEN];
+		join(path, gpre, "path");
+		return fail(c, s, path,
+			    "must start with '/' and use only visible ASCII characters (no space), got \"%s\"",
+			    quote(q, u->health_path));
+	}
+	if (get_u32(c, g, gpre, "interval_ms", 100, 3600000, &u->health_interval_ms, &ivl) != 0 ||
+	    get_u32(c, g, gpre, "timeout_ms", 10, 600000, &u->health_timeout_ms, &tmo) != 0 ||
+	    get_u32(c, g, gpre, "rise", 1, 100, &u->health_rise, NULL) != 0 ||
+	    get_u32(c, g, gpre, "fall", 1, 100, &u->health_fall, NULL) != 0)
+		return -1;
+	join(tpath, gpre, "timeout_ms");
+	join(ipath, gpre, "interval_ms");
+	return check_lt(c, tmo, tpath, u->health_timeout_ms, ivl, ipath, u->health_interval_ms);
+}
+
+static void upstream_defaults(struct porter_cfg_upstream *u)
+{
+	u->balance = PORTER_LB_ROUND_ROBIN;
+	u->keepalive_max_idle = 32;
+	u->keepalive_idle_timeout_ms = 60000;
+	u->connect_timeout_ms = 3000;
+	u->read_timeout_ms = 30000;
+	u->write_timeout_ms = 30000;
+	u->retries = 1;
+	u->health_enabled = false;
+	snprintf(u->health_path, sizeof(u->health_path), "/");
+	u->health_interval_ms = 2000;
+	u->health_timeout_ms = 1000;
+	u->health_rise = 2;
+	u->health_fall = 3;
+	u->passive_max_fails = 3;
+	u->passive_fail_timeout_ms = 10000;
+}
+
+static int parse_upstream(const struct ctx *c, const config_setting_t *el, unsigned idx,
+			  struct porter_cfg_upstream *u)
+{
+	static const char *const known[] = { "name", "balance", "servers", "keepalive", "timeouts",
+					     "retries", "health_check", "passive", NULL };
+	static const char *const ka_known[] = { "max_idle", "idle_timeout_ms", NULL };
+	static const char *const to_known[] = { "connect_ms", "read_ms", "write_ms", NULL };
+	static const char *const pa_known[] = { "max_fails", "fail_timeout_ms", NULL };
+	static const struct {
+		const char *name;
+		uint32_t lb;
+	} balances[] = {
+		{ "round_robin", PORTER_LB_ROUND_ROBIN },
+		{ "least_conn", PORTER_LB_LEAST_CONN },
+		{ "hash", PORTER_LB_HASH },
+	};
+	char pre[SETTING_PATH_LEN], path[SETTING_PATH_LEN], gpre[SETTING_PATH_LEN];
+	char q[QUOTE_LEN + 4], tmp[PORTER_CFG_PATH_LEN];
+	const config_setting_t *s, *g;
+
+	snprintf(pre, sizeof(pre), "upstreams[%u]", idx);
+	if (!config_setting_is_group(el))
+		return fail(c, el, pre, "expected a group { name = ...; ... }, got %s",
+			    type_name(config_setting_type(el)));
+	if (check_known(c, el, pre, known) != 0)
+		return -1;
+
+	/* name */
+	if (get_str(c, el, pre, "name", true, u->name, sizeof(u->name), &s) != 0)
+		return -1;
+	if (!valid_name(u->name)) {
+		join(path, pre, "name");
+		return fail(c, s, path, "must be non-empty and use only A-Z a-z 0-9 _ . -, got \"%s\"",
+			    quote(q, u->name));
+	}
+
+	/* balance */
+	if (get_str(c, el, pre, "balance", false, tmp, sizeof(tmp), &s) != 0)
+		return -1;
+	if (s != NULL) {
+		bool ok = false;
+		for (size_t i = 0; i < sizeof(balances) / sizeof(balances[0]) && !ok; i++)
+			if (strcmp(tmp, balances[i].name) == 0) {
+				u->balance = balances[i].lb;
+				ok = true;
+			}
+		if (!ok) {
+			join(path, pre, "balance");
+			return fail(c, s, path,
+				    "expected \"round_robin\", \"least_conn\" or \"hash\", got \"%s\"",
+				    quote(q, tmp));
+		}
+	}
+
+	if (parse_servers(c, el, idx, u) != 0)
+		return -1;
+
+	/* keepalive */
+	if (get_group(c, el, pre, "keepalive", &g) != 0)
+		return -1;
+	join(gpre, pre, "keepalive");
+	if (g != NULL &&
+	    (check_known(c, g, gpre, ka_known) != 0 ||
+	     get_u32(c, g, gpre, "max_idle", 0, 4096, &u->keepalive_max_idle, NULL) != 0 ||
+	     get_u32(c, g, gpre, "idle_timeout_ms", 100, 3600000, &u->keepalive_idle_timeout_ms,
+		     NULL) != 0))
+		return -1;
+
+	/* timeouts */
+	if (get_group(c, el, pre, "timeouts", &g) != 0)
+		return -1;
+	join(gpre, pre, "timeouts");
+	if (g != NULL &&
+	    (check_known(c, g, gpre, to_known) != 0 ||
+	     get_u32(c, g, gpre, "connect_ms", 10, 600000, &u->connect_timeout_ms, NULL) != 0 ||
+	     get_u32(c, g, gpre, "read_ms", 10, 3600000, &u->read_timeout_ms, NULL) != 0 ||
+	     get_u32(c, g, gpre, "write_ms", 10, 3600000, &u->write_timeout_ms, NULL) != 0))
+		return -1;
+
+	if (get_u32(c, el, pre, "retries", 0, 10, &u->retries, NULL) != 0 ||
+	    parse_health_check(c, el, pre, u) != 0)
+		return -1;
+
+	/* passive */
+	if (get_group(c, el, pre, "passive", &g) != 0)
+		return -1;
+	join(gpre, pre, "passive");
+	if (g != NULL &&
+	    (check_known(c, g, gpre, pa_known) != 0 ||
+	     get_u32(c, g, gpre, "max_fails", 0, 1000, &u->passive_max_fails, NULL) != 0 ||
+	     get_u32(c, g, gpre, "fail_timeout_ms", 100, 3600000, &u->passive_fail_timeout_ms,
+		     NULL) != 0))
+		return -1;
+	return 0;
+}
+
+static int parse_upstreams(const struct ctx *c, const config_setting_t *root, struct porter_config *cfg)
+{
+	const config_setting_t *list;
+
+	if (get_list(c, root, "upstreams", "upstreams", 0, PORTER_CFG_MAX_UPSTREAMS, &list) != 0)
+		return -1;
+	if (list == NULL)
+		return 0;
+	int n = config_setting_length(list);
+	for (unsigned i = 0; i < (unsigned)n; i++) {
+		const config_setting_t *el = config_setting_get_elem(list, i);
+		struct porter_cfg_upstream *u = &cfg->upstreams[i];
+		upstream_defaults(u);
+		if (parse_upstream(c, el, i, u) != 0)
+			return -1;
+		/* Names are unique; report on the later upstream. */
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(cfg->upstreams[j].name, u->name) == 0) {
+				char path[SETTING_PATH_LEN];
+				snprintf(path, sizeof(path), "upstreams[%u].name", i);
+				return fail(c, config_setting_get_member(el, "name"), path,
+					    "duplicate name \"%s\" (already used by upstreams[%u])", u->name, j);
+			}
+	}
+	cfg->upstream_count = (uint32_t)n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* listeners                                                                */
 /* ------------------------------------------------------------------------ */
 
 #define LISTENER_BYTES_MAX ((int64_t)1 << 62)
 
 static int parse_listener(const struct ctx *c, const config_setting_t *el, unsigned idx,
-			  struct porter_cfg_listener *l)
+			  const struct porter_config *cfg, struct porter_cfg_listener *l)
 {
-	static const char *const known[] = { "port", "service", "bytes", NULL };
+	static const char *const known[] = { "port", "service", "protocol", "upstream", "bytes", NULL };
 	static const struct {
 		const char *name;
 		uint32_t svc;
@@ -879,12 +1242,16 @@ static int parse_listener(const struct ctx *c, const config_setting_t *el, unsig
 		{ "echo", PORTER_SVC_ECHO },
 		{ "discard", PORTER_SVC_DISCARD },
 		{ "source", PORTER_SVC_SOURCE },
+	}, protocols[] = {
+		{ "http", PORTER_SVC_HTTP },
+		{ "tcp", PORTER_SVC_TCP },
 	};
 	char pre[SETTING_PATH_LEN], path[SETTING_PATH_LEN], q[QUOTE_LEN + 4];
 	char tmp[PORTER_CFG_PATH_LEN];
-	const config_setting_t *s;
+	const config_setting_t *s, *svc, *proto;
 
 	snprintf(pre, sizeof(pre), "listeners[%u]", idx);
+	l->upstream = -1;
 	if (!config_setting_is_group(el))
 		return fail(c, el, pre, "expected a group { port = ...; ... }, got %s",
 			    type_name(config_setting_type(el)));
@@ -901,17 +1268,49 @@ static int parse_listener(const struct ctx *c, const config_setting_t *el, unsig
 	}
 	l->port = (uint16_t)port;
 
-	/* service: mandatory */
-	if (get_str(c, el, pre, "service", true, tmp, sizeof(tmp), &s) != 0)
-		return -1;
+	/* exactly one of service and protocol; neither reads as a missing service */
+	proto = config_setting_get_member(el, "protocol");
+	svc = config_setting_get_member(el, "service");
+	if (svc != NULL && proto != NULL) {
+		join(path, pre, "protocol");
+		return fail(c, proto, path, "not allowed together with service (give exactly one of "
+			    "service and protocol)");
+	}
 	l->service = 0;
-	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
-		if (strcmp(tmp, services[i].name) == 0)
-			l->service = services[i].svc;
-	if (l->service == 0) {
-		join(path, pre, "service");
-		return fail(c, s, path, "expected \"echo\", \"discard\" or \"source\", got \"%s\"",
-			    quote(q, tmp));
+	if (proto == NULL) {
+		if (get_str(c, el, pre, "service", true, tmp, sizeof(tmp), &s) != 0)
+			return -1;
+		for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+			if (strcmp(tmp, services[i].name) == 0)
+				l->service = services[i].svc;
+		if (l->service == 0) {
+			join(path, pre, "service");
+			return fail(c, s, path, "expected \"echo\", \"discard\" or \"source\", got \"%s\"",
+				    quote(q, tmp));
+		}
+	} else {
+		if (get_str(c, el, pre, "protocol", true, tmp, sizeof(tmp), &s) != 0)
+			return -1;
+		for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
+			if (strcmp(tmp, protocols[i].name) == 0)
+				l->service = protocols[i].svc;
+		if (l->service == 0) {
+			join(path, pre, "protocol");
+			return fail(c, s, path, "expected \"http\" or \"tcp\", got \"%s\"", quote(q, tmp));
+		}
+	}
+
+	/* upstream: mandatory for protocol "tcp", not allowed otherwise */
+	join(path, pre, "upstream");
+	if (get_str(c, el, pre, "upstream", l->service == PORTER_SVC_TCP, tmp, sizeof(tmp), &s) != 0)
+		return -1;
+	if (s != NULL && l->service != PORTER_SVC_TCP)
+		return fail(c, s, path, "only for protocol \"tcp\"");
+	if (s != NULL) {
+		int u;
+		if (resolve_upstream(c, cfg, s, path, tmp, &u) != 0)
+			return -1;
+		l->upstream = u;
 	}
 
 	/* bytes: source only */
@@ -926,21 +1325,16 @@ static int parse_listener(const struct ctx *c, const config_setting_t *el, unsig
 
 static int parse_listeners(const struct ctx *c, const config_setting_t *root, struct porter_config *cfg)
 {
-	const config_setting_t *list = config_setting_get_member(root, "listeners");
+	const config_setting_t *list;
 
+	if (get_list(c, root, "listeners", "listeners", 0, PORTER_CFG_MAX_LISTENERS, &list) != 0)
+		return -1;
 	if (list == NULL)
 		return 0;
-	if (!config_setting_is_list(list))
-		return fail(c, list, "listeners", "expected a list of groups ( { ... }, ... ), got %s",
-			    type_name(config_setting_type(list)));
 	int n = config_setting_length(list);
-	if (n > PORTER_CFG_MAX_LISTENERS)
-		return fail(c, list, "listeners", "must have 0..%d entries, got %d",
-			    PORTER_CFG_MAX_LISTENERS, n);
-
 	for (unsigned i = 0; i < (unsigned)n; i++) {
 		const config_setting_t *el = config_setting_get_elem(list, i);
-		if (parse_listener(c, el, i, &cfg->listeners[i]) != 0)
+		if (parse_listener(c, el, i, cfg, &cfg->listeners[i]) != 0)
 			return -1;
 		/* Ports are unique; report on the later listener. */
 		for (unsigned j = 0; j < i; j++)
@@ -953,6 +1347,229 @@ static int parse_listeners(const struct ctx *c, const config_setting_t *root, st
 			}
 	}
 	cfg->listener_count = (uint32_t)n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* routes                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static bool is_host_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-' || ch == '.' || ch == '_';
+}
+
+/*
+ * routes[i].host into r->host_match / r->host (lower-case). NULL, or why
+ * the host is refused.
+ */
+static const char *parse_route_host(const char *s, struct porter_cfg_route *r)
+{
+	const char *name = s;
+
+	if (strcmp(s, "*") == 0) {
+		r->host_match = PORTER_HOST_ANY;
+		r->host[0] = '\0';
+		return NULL;
+	}
+	if (s[0] == '\0')
+		return "must not be empty (omit it, or use \"*\", to match any host)";
+	r->host_match = PORTER_HOST_EXACT;
+	if (s[0] == '*') {
+		if (s[1] != '.')
+			return "'*' only alone or as the first label (\"*.example.com\")";
+		r->host_match = PORTER_HOST_SUFFIX;
+		name = s + 2;
+	}
+	for (const char *p = name; *p != '\0'; p++) {
+		if (*p == ':')
+			return "no port allowed (a route matches every port of its listeners)";
+		if (*p == '*')
+			return "'*' only alone or as the first label (\"*.example.com\")";
+		if (!is_host_char(*p))
+			return "only A-Z a-z 0-9 - . _ allowed";
+	}
+	size_t len = strlen(name);
+	if (len == 0 || name[0] == '.' || name[len - 1] == '.' || strstr(name, "..") != NULL)
+		return "empty label";
+	/* SUFFIX keeps the dot: "*.example.com" is stored as ".example.com". */
+	const char *src = r->host_match == PORTER_HOST_SUFFIX ? s + 1 : s;
+	size_t i = 0;
+	do
+		r->host[i] = src[i] >= 'A' && src[i] <= 'Z' ? (char)(src[i] - 'A' + 'a') : src[i];
+	while (src[i++] != '\0');
+	return NULL;
+}
+
+/* An HTTP method as routes use it: 1..15 upper-case letters. */
+static bool valid_method(const char *s)
+{
+	if (s[0] == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s < 'A' || *s > 'Z')
+			return false;
+	return true;
+}
+
+static int parse_route(const struct ctx *c, const config_setting_t *el, unsigned idx,
+		       const struct porter_config *cfg, struct porter_cfg_route *r)
+{
+	static const char *const known[] = { "host", "path", "method", "upstream", "listener", NULL };
+	char pre[SETTING_PATH_LEN], path[SETTING_PATH_LEN], q[QUOTE_LEN + 4];
+	char tmp[PORTER_CFG_HOST_LEN];
+	const config_setting_t *s;
+
+	snprintf(pre, sizeof(pre), "routes[%u]", idx);
+	if (!config_setting_is_group(el))
+		return fail(c, el, pre, "expected a group { upstream = ...; ... }, got %s",
+			    type_name(config_setting_type(el)));
+	if (check_known(c, el, pre, known) != 0)
+		return -1;
+
+	/* host: default any */
+	if (get_str(c, el, pre, "host", false, tmp, sizeof(tmp), &s) != 0)
+		return -1;
+	if (s != NULL) {
+		const char *why = parse_route_host(tmp, r);
+		if (why != NULL) {
+			join(path, pre, "host");
+			return fail(c, s, path, "bad host \"%s\": %s", quote(q, tmp), why);
+		}
+	}
+
+	/* path: default "/" */
+	if (get_str(c, el, pre, "path", false, r->path_prefix, sizeof(r->path_prefix), &s) != 0)
+		return -1;
+	if (s != NULL && !valid_http_path(r->path_prefix)) {
+		join(path, pre, "path");
+		return fail(c, s, path,
+			    "must start with '/' and use only visible ASCII characters (no space), got \"%s\"",
+			    quote(q, r->path_prefix));
+	}
+
+	/* method: default "" = any */
+	if (get_str(c, el, pre, "method", false, r->method, sizeof(r->method), &s) != 0)
+		return -1;
+	if (s != NULL && !valid_method(r->method)) {
+		join(path, pre, "method");
+		return fail(c, s, path, "expected an upper-case method such as \"GET\" (1..15 letters A-Z), "
+			    "got \"%s\"", quote(q, r->method));
+	}
+
+	/* upstream: mandatory */
+	join(path, pre, "upstream");
+	if (get_str(c, el, pre, "upstream", true, tmp, sizeof(tmp), &s) != 0)
+		return -1;
+	int u;
+	if (resolve_upstream(c, cfg, s, path, tmp, &u) != 0)
+		return -1;
+	r->upstream = (uint32_t)u;
+
+	/* listener: 0 = every http listener, else the port of one */
+	uint32_t port = 0;
+	if (get_u32(c, el, pre, "listener", 0, 65535, &port, &s) != 0)
+		return -1;
+	if (port != 0) {
+		uint32_t i = 0;
+		while (i < cfg->listener_count && cfg->listeners[i].port != port)
+			i++;
+		join(path, pre, "listener");
+		if (i == cfg->listener_count)
+			return fail(c, s, path, "no listener on port %" PRIu32 " in listeners", port);
+		if (cfg->listeners[i].service != PORTER_SVC_HTTP)
+			return fail(c, s, path, "listeners[%" PRIu32 "] (port %" PRIu32
+				    ") is not an http listener (protocol = \"http\")", i, port);
+	}
+	r->listen_port = (uint16_t)port;
+	return 0;
+}
+
+static int parse_routes(const struct ctx *c, const config_setting_t *root, struct porter_config *cfg)
+{
+	const config_setting_t *list;
+
+	if (get_list(c, root, "routes", "routes", 0, PORTER_CFG_MAX_ROUTES, &list) != 0)
+		return -1;
+	int n = list != NULL ? config_setting_length(list) : 0;
+	for (unsigned i = 0; i < (unsigned)n; i++) {
+		struct porter_cfg_route *r = &cfg->routes[i];
+		snprintf(r->path_prefix, sizeof(r->path_prefix), "/");
+		if (parse_route(c, config_setting_get_elem(list, i), i, cfg, r) != 0)
+			return -1;
+	}
+	cfg->route_count = (uint32_t)n;
+
+	/* An http listener without any route could only answer 404. */
+	if (n > 0)
+		return 0;
+	for (uint32_t i = 0; i < cfg->listener_count; i++)
+		if (cfg->listeners[i].service == PORTER_SVC_HTTP) {
+			/* At the routes list if there is one, else at the listener. */
+			const config_setting_t *at = list;
+			if (at == NULL) {
+				const config_setting_t *ls = config_setting_get_member(root, "listeners");
+				const config_setting_t *el = config_setting_get_elem(ls, i);
+				at = config_setting_get_member(el, "protocol");
+			}
+			return fail(c, at, "routes", "an http listener needs at least one route");
+		}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* http                                                                     */
+/* ------------------------------------------------------------------------ */
+
+#define HTTP_BODY_MAX      ((int64_t)1 << 62)
+
+/* RFC 9110 §5.6.2 tchar. */
+static bool is_tchar(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+static int parse_http(const struct ctx *c, const config_setting_t *root, struct porter_cfg_http *h)
+{
+	static const char *const known[] = { "max_request_line", "max_header_bytes", "max_headers",
+					     "max_body_bytes", "header_timeout_ms", "idle_timeout_ms",
+					     "max_sessions_per_shard", "via", "access_log", NULL };
+	const config_setting_t *g, *s;
+	char q[QUOTE_LEN + 4];
+
+	if (get_group(c, root, "", "http", &g) != 0)
+		return -1;
+	if (g == NULL)
+		return 0;
+	if (check_known(c, g, "http", known) != 0 ||
+	    get_u32(c, g, "http", "max_request_line", 64, 1048576, &h->max_request_line, NULL) != 0 ||
+	    get_u32(c, g, "http", "max_header_bytes", 256, 1048576, &h->max_header_bytes, NULL) != 0 ||
+	    get_u32(c, g, "http", "max_headers", 1, 1000, &h->max_headers, NULL) != 0 ||
+	    get_u64(c, g, "http", "max_body_bytes", 0, HTTP_BODY_MAX, &h->max_body_bytes, NULL) != 0 ||
+	    get_u32(c, g, "http", "header_timeout_ms", 100, 3600000, &h->header_timeout_ms, NULL) != 0 ||
+	    get_u32(c, g, "http", "idle_timeout_ms", 100, 86400000, &h->idle_timeout_ms, NULL) != 0 ||
+	    get_u32(c, g, "http", "max_sessions_per_shard", 16, 1048576, &h->max_sessions, NULL) != 0 ||
+	    get_str(c, g, "http", "via", false, h->via, sizeof(h->via), &s) != 0)
+		return -1;
+	if (s != NULL)
+		for (const char *p = h->via; *p != '\0'; p++)
+			if (!is_tchar(*p))
+				return fail(c, s, "http.via",
+					    "must be \"\" or a token (A-Z a-z 0-9 and !#$%%&'*+-.^_`|~), got \"%s\"",
+					    quote(q, h->via));
+
+	if (get_str(c, g, "http", "access_log", false, h->access_log, sizeof(h->access_log), &s) != 0)
+		return -1;
+	if (s != NULL && h->access_log[0] != '\0') {
+		if (h->access_log[0] != '/')
+			return fail(c, s, "http.access_log", "must be \"\" or an absolute path, got \"%s\"",
+				    quote(q, h->access_log));
+		for (const char *p = h->access_log; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return fail(c, s, "http.access_log", "must not contain control characters");
+	}
 	return 0;
 }
 
@@ -1131,7 +1748,17 @@ static void set_defaults(struct porter_config *cfg)
 	cfg->tcp.challenge_ack_limit = 1000;
 	cfg->tcp.ephemeral_lo = 32768;
 	cfg->tcp.ephemeral_hi = 60999;
-	/* listeners: none (listener_count 0, from the memset) */
+	/* listeners, upstreams, routes: none (counts 0, from the memset) */
+
+	cfg->http.max_request_line = 8192;
+	cfg->http.max_header_bytes = 16384;
+	cfg->http.max_headers = 100;
+	cfg->http.max_body_bytes = 0;
+	cfg->http.header_timeout_ms = 10000;
+	cfg->http.idle_timeout_ms = 60000;
+	cfg->http.max_sessions = 16384;
+	snprintf(cfg->http.via, sizeof(cfg->http.via), "porter");
+	/* http.access_log: "" (off) */
 
 	snprintf(cfg->control.socket, sizeof(cfg->control.socket), "/run/porter/porter.sock");
 }
@@ -1155,7 +1782,7 @@ static int check_cross(const struct ctx *c, const config_setting_t *root,
 static int parse_text(const struct ctx *c, const char *text, struct porter_config *out)
 {
 	static const char *const known[] = { "eal", "ports", "workers", "dataplane", "tcp", "listeners",
-					     "control", NULL };
+					     "upstreams", "routes", "http", "control", NULL };
 	config_t cfg;
 	int rc = -1;
 
@@ -1175,7 +1802,10 @@ static int parse_text(const struct ctx *c, const char *text, struct porter_confi
 	    parse_workers(c, root, &out->workers) != 0 ||
 	    parse_dataplane(c, root, &out->dataplane) != 0 ||
 	    parse_tcp(c, root, &out->tcp) != 0 ||
+	    parse_upstreams(c, root, out) != 0 ||
 	    parse_listeners(c, root, out) != 0 ||
+	    parse_routes(c, root, out) != 0 ||
+	    parse_http(c, root, &out->http) != 0 ||
 	    parse_control(c, root, &out->control) != 0 ||
 	    check_cross(c, root, out) != 0)
 		goto out;
@@ -1252,4 +1882,155 @@ out:
 	free(text);
 	fclose(f);
 	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reload                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A scalar or string field of struct porter_config and its setting name. */
+struct reload_field {
+	size_t off;
+	size_t size;
+	bool str;
+	const char *name;
+};
+
+#define RF_MEMBER(m)     offsetof(struct porter_config, m), sizeof(((struct porter_config *)0)->m)
+#define RF_NUM(m, name)  { RF_MEMBER(m), false, name }
+#define RF_STR(m, name)  { RF_MEMBER(m), true, name }
+
+/* Everything a reload must not change, in file order, but ports and listeners. */
+static const struct reload_field reload_fields[] = {
+	RF_STR(eal.file_prefix, "eal.file_prefix"),
+	RF_NUM(eal.lcore_base, "eal.lcore_base"),
+	RF_STR(eal.cpus, "eal.cpus"),
+	RF_STR(eal.log_level, "eal.log_level"),
+	RF_NUM(workers.count, "workers.count"),
+	RF_STR(workers.binary, "workers.binary"),
+	RF_NUM(workers.ready_timeout_ms, "workers.ready_timeout_ms"),
+	RF_NUM(workers.restart_backoff_ms, "workers.restart_backoff_ms"),
+	RF_NUM(workers.max_restart_backoff_ms, "workers.max_restart_backoff_ms"),
+	RF_NUM(workers.max_failed_starts, "workers.max_failed_starts"),
+	RF_NUM(workers.heartbeat_timeout_ms, "workers.heartbeat_timeout_ms"),
+	RF_NUM(workers.spin_us, "workers.spin_us"),
+	RF_NUM(dataplane.mbufs, "dataplane.mbufs"),
+	RF_NUM(dataplane.mbuf_cache, "dataplane.mbuf_cache"),
+	RF_NUM(dataplane.ring_size, "dataplane.ring_size"),
+	RF_NUM(dataplane.rx_desc, "dataplane.rx_desc"),
+	RF_NUM(dataplane.tx_desc, "dataplane.tx_desc"),
+	RF_NUM(dataplane.primary_spin_us, "dataplane.primary_spin_us"),
+	RF_NUM(dataplane.arp_timeout_ms, "dataplane.arp_timeout_ms"),
+	RF_NUM(dataplane.arp_retry_ms, "dataplane.arp_retry_ms"),
+	RF_NUM(dataplane.arp_retries, "dataplane.arp_retries"),
+	RF_NUM(tcp.max_streams_per_shard, "tcp.max_streams_per_shard"),
+	RF_NUM(tcp.syn_backlog, "tcp.syn_backlog"),
+	RF_STR(tcp.cc, "tcp.congestion_control"),
+	RF_NUM(tcp.nodelay, "tcp.nodelay"),
+	RF_NUM(tcp.sack, "tcp.sack"),
+	RF_NUM(tcp.timestamps, "tcp.timestamps"),
+	RF_NUM(tcp.window_scaling, "tcp.window_scaling"),
+	RF_NUM(tcp.syncookies, "tcp.syncookies"),
+	RF_NUM(tcp.rcv_buf, "tcp.rcv_buf"),
+	RF_NUM(tcp.snd_buf, "tcp.snd_buf"),
+	RF_NUM(tcp.delack_ms, "tcp.delayed_ack_ms"),
+	RF_NUM(tcp.rto_initial_ms, "tcp.rto_initial_ms"),
+	RF_NUM(tcp.rto_min_ms, "tcp.rto_min_ms"),
+	RF_NUM(tcp.rto_max_ms, "tcp.rto_max_ms"),
+	RF_NUM(tcp.max_retries, "tcp.max_retransmits"),
+	RF_NUM(tcp.syn_retries, "tcp.syn_retries"),
+	RF_NUM(tcp.time_wait_ms, "tcp.time_wait_ms"),
+	RF_NUM(tcp.fin_wait2_ms, "tcp.fin_wait2_timeout_ms"),
+	RF_NUM(tcp.keepalive, "tcp.keepalive.enabled"),
+	RF_NUM(tcp.keepalive_idle_s, "tcp.keepalive.idle_s"),
+	RF_NUM(tcp.keepalive_interval_s, "tcp.keepalive.interval_s"),
+	RF_NUM(tcp.keepalive_count, "tcp.keepalive.count"),
+	RF_NUM(tcp.challenge_ack_limit, "tcp.challenge_ack_per_s"),
+	RF_NUM(tcp.ephemeral_lo, "tcp.ephemeral_ports"),
+	RF_NUM(tcp.ephemeral_hi, "tcp.ephemeral_ports"),
+	RF_STR(control.socket, "control.socket"),
+};
+
+static bool field_differs(const struct porter_config *a, const struct porter_config *b,
+			  const struct reload_field *f)
+{
+	const char *pa = (const char *)a + f->off, *pb = (const char *)b + f->off;
+	return f->str ? strncmp(pa, pb, f->size) != 0 : memcmp(pa, pb, f->size) != 0;
+}
+
+static bool port_differs(const struct porter_cfg_port *a, const struct porter_cfg_port *b)
+{
+	return strcmp(a->name, b->name) != 0 || strcmp(a->device, b->device) != 0 ||
+	       memcmp(a->mac, b->mac, sizeof(a->mac)) != 0 || a->ipv4 != b->ipv4 ||
+	       a->prefix_len != b->prefix_len || a->gateway != b->gateway || a->mtu != b->mtu;
+}
+
+/* The name of the upstream of listener L of CFG, "" when it has none. */
+static const char *listener_upstream(const struct porter_config *cfg, const struct porter_cfg_listener *l)
+{
+	if (l->upstream < 0 || (uint32_t)l->upstream >= cfg->upstream_count)
+		return "";
+	return cfg->upstreams[l->upstream].name;
+}
+
+/*
+ * A tcp listener's upstream is compared by name: reordering `upstreams` is a
+ * reload, pointing the listener at another upstream is a restart.
+ */
+static bool listener_differs(const struct porter_config *a, const struct porter_cfg_listener *la,
+			     const struct porter_config *b, const struct porter_cfg_listener *lb)
+{
+	return la->port != lb->port || la->service != lb->service || la->bytes != lb->bytes ||
+	       strcmp(listener_upstream(a, la), listener_upstream(b, lb)) != 0;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int refuse(const struct porter_config *next, char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err == NULL || errlen == 0)
+		return -1;
+	int n = snprintf(err, errlen, "%s: ", next != NULL ? next->path : "(null)");
+	if (n >= 0 && (size_t)n < errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	for (char *p = err; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return -1;
+}
+
+int porter_config_check_reload(const struct porter_config *old, const struct porter_config *next,
+			       char *err, size_t errlen)
+{
+	static const char restart[] = "changed; needs a restart";
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (old == NULL || next == NULL)
+		return refuse(next, err, errlen, "file: %s", strerror(EINVAL));
+
+	for (size_t i = 0; i < sizeof(reload_fields) / sizeof(reload_fields[0]); i++) {
+		const struct reload_field *f = &reload_fields[i];
+		/* Keep file order: ports come after eal, listeners after tcp. */
+		if (strcmp(f->name, "workers.count") == 0) {
+			bool ports = old->port_count != next->port_count;
+			for (uint32_t p = 0; p < old->port_count && !ports; p++)
+				ports = port_differs(&old->ports[p], &next->ports[p]);
+			if (ports)
+				return refuse(next, err, errlen, "ports: %s", restart);
+		}
+		if (strcmp(f->name, "control.socket") == 0) {
+			bool ls = old->listener_count != next->listener_count;
+			for (uint32_t l = 0; l < old->listener_count && !ls; l++)
+				ls = listener_differs(old, &old->listeners[l], next, &next->listeners[l]);
+			if (ls)
+				return refuse(next, err, errlen, "listeners: %s", restart);
+		}
+		if (field_differs(old, next, f))
+			return refuse(next, err, errlen, "%s: %s", f->name, restart);
+	}
+	return 0;
 }

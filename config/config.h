@@ -100,14 +100,107 @@ enum porter_service {
 	PORTER_SVC_ECHO = 1,              /* RFC 862 */
 	PORTER_SVC_DISCARD,               /* RFC 863 */
 	PORTER_SVC_SOURCE,                /* sends `bytes` (0 = until the peer closes) of the pattern */
+	PORTER_SVC_HTTP,                  /* protocol = "http": the reverse proxy, requests routed by `routes` */
+	PORTER_SVC_TCP,                   /* protocol = "tcp": L4 pass-through to `upstream` */
 };
 
-/* listeners[i]: one TCP listener on every port address. */
+/*
+ * listeners[i]: one TCP listener on every port address. Either a built-in
+ * service (`service = "echo" | "discard" | "source"`) or a proxy
+ * (`protocol = "http"` or `protocol = "tcp"` with `upstream = "NAME"`);
+ * exactly one of `service` and `protocol` is given.
+ */
 struct porter_cfg_listener {
 	uint16_t port;                    /* listeners[i].port, mandatory, 1..65535, unique */
-	uint32_t service;                 /* listeners[i].service, mandatory: "echo", "discard", "source" */
+	uint32_t service;                 /* enum porter_service: from listeners[i].service or listeners[i].protocol */
 	uint64_t bytes;                   /* listeners[i].bytes, source only, default 0 = until closed */
+	int32_t upstream;                 /* listeners[i].upstream (name -> index into upstreams[]), mandatory for
+	                                     protocol "tcp", not allowed otherwise; -1 when unset */
 };
+
+#define PORTER_CFG_MAX_UPSTREAMS 32
+#define PORTER_CFG_MAX_SERVERS   32       /* per upstream */
+#define PORTER_CFG_MAX_ROUTES    64
+#define PORTER_CFG_HOST_LEN      128
+#define PORTER_CFG_PREFIX_LEN    128
+#define PORTER_CFG_HCPATH_LEN    128
+
+enum porter_balance {
+	PORTER_LB_ROUND_ROBIN = 0,        /* "round_robin" (default), weighted */
+	PORTER_LB_LEAST_CONN,             /* "least_conn": fewest active connections / weight */
+	PORTER_LB_HASH,                   /* "hash": hash of the client address */
+};
+
+/* upstreams[i].servers[j] */
+struct porter_cfg_server {
+	uint32_t ipv4;                    /* servers[j].address "a.b.c.d:port", mandatory; host order */
+	uint16_t port;                    /*   the :port part, 1..65535 */
+	uint16_t weight;                  /* servers[j].weight, default 1, 1..256 */
+	uint32_t max_conns;               /* servers[j].max_connections, default 0 = unlimited, per shard */
+};
+
+/* upstreams[i] */
+struct porter_cfg_upstream {
+	char name[PORTER_CFG_NAME_LEN];   /* upstreams[i].name, mandatory, unique, [A-Za-z0-9_.-]+ */
+	uint32_t balance;                 /* upstreams[i].balance, enum porter_balance */
+	uint32_t server_count;            /* 1..PORTER_CFG_MAX_SERVERS (upstreams[i].servers, mandatory, non-empty) */
+	struct porter_cfg_server servers[PORTER_CFG_MAX_SERVERS];
+	uint32_t keepalive_max_idle;      /* upstreams[i].keepalive.max_idle, default 32, 0..4096: idle pooled
+	                                     connections per server per shard (0 = no pooling) */
+	uint32_t keepalive_idle_timeout_ms; /* upstreams[i].keepalive.idle_timeout_ms, default 60000, 100..3600000 */
+	uint32_t connect_timeout_ms;      /* upstreams[i].timeouts.connect_ms, default 3000, 10..600000 */
+	uint32_t read_timeout_ms;         /* upstreams[i].timeouts.read_ms, default 30000, 10..3600000: longest wait
+	                                     for the next bytes of a response (head or body) -> 504 before the head */
+	uint32_t write_timeout_ms;        /* upstreams[i].timeouts.write_ms, default 30000, 10..3600000: longest wait
+	                                     for send space towards the server */
+	uint32_t retries;                 /* upstreams[i].retries, default 1, 0..10: other servers tried when the
+	                                     connect fails (idempotent methods only) */
+	bool health_enabled;              /* true when upstreams[i].health_check is present */
+	char health_path[PORTER_CFG_HCPATH_LEN]; /* health_check.path, default "/", must start with '/' */
+	uint32_t health_interval_ms;      /* health_check.interval_ms, default 2000, 100..3600000 */
+	uint32_t health_timeout_ms;       /* health_check.timeout_ms, default 1000, 10..600000, < interval */
+	uint32_t health_rise;             /* health_check.rise, default 2, 1..100: successes to mark a server up */
+	uint32_t health_fall;             /* health_check.fall, default 3, 1..100: failures to mark it down */
+	uint32_t passive_max_fails;       /* upstreams[i].passive.max_fails, default 3, 0..1000 (0 = off):
+	                                     consecutive failures (connect error/timeout, reset before a response)
+	                                     that mark a server down */
+	uint32_t passive_fail_timeout_ms; /* upstreams[i].passive.fail_timeout_ms, default 10000, 100..3600000: how
+	                                     long a passively marked server stays down */
+};
+
+enum porter_host_match {
+	PORTER_HOST_ANY = 0,              /* host omitted or "*" */
+	PORTER_HOST_EXACT,                /* "example.com" (stored lower-case, no port) */
+	PORTER_HOST_SUFFIX,               /* "*.example.com": stored as ".example.com", matches any subdomain,
+	                                     not example.com itself */
+};
+
+/* routes[i], tried in file order; the first match wins. */
+struct porter_cfg_route {
+	uint32_t host_match;              /* enum porter_host_match, from routes[i].host */
+	char host[PORTER_CFG_HOST_LEN];   /* lower-case; "" for ANY */
+	char path_prefix[PORTER_CFG_PREFIX_LEN]; /* routes[i].path, default "/", must start with '/' */
+	char method[16];                  /* routes[i].method, default "" = any; upper-case token, e.g. "GET" */
+	uint16_t listen_port;             /* routes[i].listener, default 0 = every http listener; else the port of
+	                                     an http listener */
+	uint32_t upstream;                /* routes[i].upstream (name), mandatory -> index into upstreams[] */
+};
+
+/* http: the proxy's limits and timeouts (apply to every http listener). */
+struct porter_cfg_http {
+	uint32_t max_request_line;        /* http.max_request_line, default 8192, 64..1048576 -> 414 */
+	uint32_t max_header_bytes;        /* http.max_header_bytes, default 16384, 256..1048576 (whole head) -> 431 */
+	uint32_t max_headers;             /* http.max_headers, default 100, 1..1000 -> 431 */
+	uint64_t max_body_bytes;          /* http.max_body_bytes, default 0 = unlimited -> 413 */
+	uint32_t header_timeout_ms;       /* http.header_timeout_ms, default 10000, 100..3600000 -> 408 */
+	uint32_t idle_timeout_ms;         /* http.idle_timeout_ms, default 60000, 100..86400000: keep-alive client
+	                                     connection closed after this long without a request */
+	uint32_t max_sessions;            /* http.max_sessions_per_shard, default 16384, 16..1048576: requests and
+	                                     tunnels in flight per shard (beyond: 503) */
+	char via[64];                     /* http.via, default "porter": pseudonym in the Via header ("" = no Via) */
+	char access_log[PORTER_CFG_PATH_LEN]; /* http.access_log, default "" = off; JSON lines, one per request */
+};
+
 
 struct porter_cfg_control {
 	char socket[PORTER_CFG_PATH_LEN]; /* control.socket, default "/run/porter/porter.sock" */
@@ -123,6 +216,11 @@ struct porter_config {
 	struct porter_cfg_tcp tcp;
 	uint32_t listener_count;
 	struct porter_cfg_listener listeners[PORTER_CFG_MAX_LISTENERS];
+	uint32_t upstream_count;
+	struct porter_cfg_upstream upstreams[PORTER_CFG_MAX_UPSTREAMS];
+	uint32_t route_count;
+	struct porter_cfg_route routes[PORTER_CFG_MAX_ROUTES];
+	struct porter_cfg_http http;
 	struct porter_cfg_control control;
 };
 
@@ -137,6 +235,14 @@ int porter_config_load(const char *path, struct porter_config *out, char *err, s
 
 /* Same, from a string; NAME stands in for the file name in messages. */
 int porter_config_parse_string(const char *text, const char *name, struct porter_config *out,
+			       char *err, size_t errlen);
+
+/*
+ * Reload (porterctl reload, SIGHUP) may change routes, upstreams and http only.
+ * Returns 0 when NEW differs from OLD in nothing else; else -1 with
+ * "FILE: SETTING: changed; needs a restart" naming the first such setting.
+ */
+int porter_config_check_reload(const struct porter_config *old, const struct porter_config *new,
 			       char *err, size_t errlen);
 
 /* "a.b.c.d" (host order out); returns 0 or -1. */

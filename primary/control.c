@@ -431,6 +431,21 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 			status_json(p, b);
 		else
 			status_text(p, b);
+	} else if (strcmp(argv[0], "reload") == 0) {
+		char msg[PORTER_CFG_ERR_LEN + 128];
+
+		if (argc != 1)
+			reply_error(b, json, "usage: reload");
+		else if (proxy_reload(p, msg, sizeof(msg)) < 0)
+			reply_error(b, json, msg);
+		else if (json) {
+			sb_printf(b, "{\"ok\":true,\"generation\":%lu,\"message\":\"",
+				  (unsigned long)p->proxy->generation);
+			sb_json_str(b, msg);
+			sb_printf(b, "\"}\n");
+		} else {
+			sb_printf(b, "ok\n%s\n", msg);
+		}
 	} else if (strcmp(argv[0], "restart") == 0) {
 		char err[128];
 		char *end;

@@ -37,11 +37,18 @@
 #define MAX_BACKOFF_MS 5      /* ports without RX interrupts: longest idle sleep */
 
 static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t hup_flag;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	hup_flag = 1;
 }
 
 uint64_t now_ms(void)
@@ -192,6 +199,12 @@ static void run(struct primary *p)
 	unsigned int backoff_ms = 0;
 
 	while (!*p->stop) {
+		if (hup_flag) {
+			char msg[PORTER_CFG_ERR_LEN + 128];
+
+			hup_flag = 0;
+			proxy_reload(p, msg, sizeof(msg));   /* logs the outcome */
+		}
 		if (dataplane_poll(p)) {
 			last_work = now_us();
 			backoff_ms = 0;
@@ -309,6 +322,11 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	{
+		struct sigaction sh = { .sa_handler = on_hup };
+
+		sigaction(SIGHUP, &sh, NULL);   /* reload routes, upstreams, http */
+	}
 
 	memset(p, 0, sizeof(*p));
 	p->cfg = &cfg;

@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "shm/porter-shm-t.h"
+#include "shm/proxy-t.h"
 #include "primary/pkt.h"
 
 struct rte_mbuf;
@@ -79,6 +80,7 @@ struct primary {
 
 	/* shared objects (created at start-up, never later) */
 	struct porter_global *g;
+	struct porter_proxy *proxy;           /* routes, upstreams, http: two copies, one published */
 	struct porter_shard *shards[PORTER_MAX_SHARDS];
 	struct rte_ring *rx[PORTER_MAX_SHARDS];
 	struct rte_ring *tx[PORTER_MAX_SHARDS];
@@ -120,6 +122,11 @@ uint64_t now_us(void);
 
 /* shm_setup.c */
 int shm_create(struct primary *p);
+struct porter_proxy_conf;
+void proxy_conf_fill(struct porter_proxy_conf *c, const struct porter_config *cfg, uint64_t generation);
+
+/* reload.c: porterctl reload / SIGHUP. Returns 0 (MSG says what changed) or -1 (MSG says why not). */
+int proxy_reload(struct primary *p, char *msg, size_t len);
 
 /* port.c */
 int ports_init(struct primary *p);

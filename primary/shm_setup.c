@@ -16,7 +16,9 @@
 #include <rte_ring.h>
 
 #include "primary/primary.h"
+#include "secondary/http/proxy-t.h"  /* size of the proxy area the primary reserves (types only) */
 #include "secondary/tcp/tcp-t.h"     /* sizes of the TCP area the primary reserves (types only) */
+#include "shm/proxy-t.h"
 #include "shm/hash.h"
 #include "shm/names.h"
 
@@ -71,9 +73,24 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 		const struct porter_cfg_listener *l = &cfg->listeners[i];
 
 		g->listeners[i].port = l->port;
-		g->listeners[i].app = l->service == PORTER_SVC_ECHO ? TAPP_ECHO :
-				      l->service == PORTER_SVC_DISCARD ? TAPP_DISCARD : TAPP_SOURCE;
-		g->listeners[i].arg = l->bytes;
+		switch (l->service) {
+		case PORTER_SVC_ECHO:
+			g->listeners[i].app = TAPP_ECHO;
+			break;
+		case PORTER_SVC_DISCARD:
+			g->listeners[i].app = TAPP_DISCARD;
+			break;
+		case PORTER_SVC_HTTP:
+			g->listeners[i].app = TAPP_HTTP;
+			break;
+		case PORTER_SVC_TCP:
+			g->listeners[i].app = TAPP_SPLICE;
+			break;
+		default:
+			g->listeners[i].app = TAPP_SOURCE;
+			break;
+		}
+		g->listeners[i].arg = l->service == PORTER_SVC_TCP ? (uint64_t)l->upstream : l->bytes;
 	}
 }
 
@@ -110,15 +127,19 @@ static int create_shard(struct primary *p, unsigned int s)
 
 	uint64_t tcp_off = (sizeof(*sh) + 63) & ~63ull;
 	uint64_t tcp_bytes = tcp_area_bytes(p->cfg->tcp.max_streams_per_shard);
+	uint64_t http_off = (tcp_off + tcp_bytes + 63) & ~63ull;
+	uint64_t http_bytes = http_area_bytes(p->cfg->http.max_sessions);
 
 	porter_name_shard_mz(name, sizeof(name), s);
 	/* the worker lays the TCP area out on first attach (it is zero until then) */
-	sh = mz_create(name, tcp_off + tcp_bytes);
+	sh = mz_create(name, http_off + http_bytes);
 	if (sh == NULL)
 		return -1;
 	sh->shard_id = s;
 	sh->tcp_off = (uint32_t)tcp_off;
 	sh->tcp_bytes = tcp_bytes;
+	sh->http_off = (uint32_t)http_off;
+	sh->http_bytes = http_bytes;
 	porter_shm_hdr_init(&sh->hdr, PORTER_REGION_SHARD, sizeof(*sh));
 	p->shards[s] = sh;
 
@@ -141,11 +162,37 @@ static int create_shard(struct primary *p, unsigned int s)
 	return 0;
 }
 
+/* The reloadable part of CFG into copy C of the proxy region. */
+void proxy_conf_fill(struct porter_proxy_conf *c, const struct porter_config *cfg, uint64_t generation)
+{
+	memset(c, 0, sizeof(*c));
+	c->upstream_count = cfg->upstream_count;
+	c->route_count = cfg->route_count;
+	c->http = cfg->http;
+	memcpy(c->upstreams, cfg->upstreams, sizeof(c->upstreams));
+	memcpy(c->routes, cfg->routes, sizeof(c->routes));
+	c->generation = generation;
+}
+
+static int create_proxy(struct primary *p)
+{
+	struct porter_proxy *x = mz_create(PORTER_MZ_PROXY, sizeof(*x));
+
+	if (x == NULL)
+		return -1;
+	proxy_conf_fill(&x->conf[0], p->cfg, 1);
+	x->active = 0;
+	x->generation = 1;
+	porter_shm_hdr_init(&x->hdr, PORTER_REGION_PROXY, sizeof(*x));
+	p->proxy = x;
+	return 0;
+}
+
 int shm_create(struct primary *p)
 {
 	const struct porter_cfg_dataplane *dp = &p->cfg->dataplane;
 
-	if (create_global(p) < 0)
+	if (create_global(p) < 0 || create_proxy(p) < 0)
 		return -1;
 	for (unsigned int s = 0; s < p->nshards; s++)
 		if (create_shard(p, s) < 0)

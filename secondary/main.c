@@ -31,6 +31,7 @@
 #include <rte_memzone.h>
 #include <rte_ring.h>
 
+#include "secondary/http/proxy.h"
 #include "secondary/worker.h"
 #include "shm/attach-t.h"
 #include "shm/names.h"
@@ -149,6 +150,9 @@ static int eal_attach(const struct args *a, const char *argv0)
 	return 0;
 }
 
+static struct proxy proxy;              /* the reverse proxy's private handle */
+static const struct porter_proxy *proxy_conf;
+
 static void *region(const char *name, uint32_t kind, size_t size)
 {
 	const struct rte_memzone *mz = rte_memzone_lookup(name);
@@ -217,6 +221,9 @@ static int lookup(struct worker *w)
 	}
 	porter_name_shard_mz(name, sizeof(name), w->shard);
 	w->sh = region(name, PORTER_REGION_SHARD, sizeof(struct porter_shard));
+	proxy_conf = region(PORTER_MZ_PROXY, PORTER_REGION_PROXY, sizeof(struct porter_proxy));
+	if (proxy_conf == NULL)
+		return -1;
 	w->pool = rte_mempool_lookup(PORTER_POOL_MBUF);
 	if (w->pool == NULL) {
 		LOG(ERR, "mempool %s missing", PORTER_POOL_MBUF);
@@ -243,9 +250,11 @@ static bool fenced(const struct worker *w)
 static void sleep_until_work(struct worker *w)
 {
 	struct pollfd pfd = { .fd = w->wake_fd, .events = POLLIN };
-	int timeout = tcp_next_timer_ms(&w->tcp);
+	int timeout = tcp_next_timer_ms(&w->tcp), pt = proxy_next_ms(&proxy);
 	uint64_t v;
 
+	if (pt >= 0 && (timeout < 0 || pt < timeout))
+		timeout = pt;
 	if (timeout < 0 || timeout > SLEEP_MS)
 		timeout = SLEEP_MS;
 
@@ -295,6 +304,7 @@ static int serve(struct worker *w, long spin_us)
 			return 0;
 		}
 		serve_dump(w);
+		proxy_poll(&proxy);
 		if (worker_burst(w))
 			last_work = now;
 		else if (now - last_work >= (uint64_t)spin_us)
@@ -335,6 +345,12 @@ int main(int argc, char **argv)
 		if (rc < 0) {
 			LOG(ERR, "shard %u: TCP area (%" PRIu64 " bytes): %s", w.shard, w.sh->tcp_bytes,
 			    strerror(-rc));
+			return EXIT_LAYOUT;
+		}
+		if (proxy_attach(&proxy, &w.tcp, (char *)w.sh + w.sh->http_off, w.sh->http_bytes, proxy_conf,
+				 w.shard) < 0) {
+			LOG(ERR, "shard %u: proxy area (%" PRIu64 " bytes) laid out by an incompatible worker",
+			    w.shard, w.sh->http_bytes);
 			return EXIT_LAYOUT;
 		}
 		worker_settle_rx(&w);

@@ -60,6 +60,7 @@ _Static_assert(sizeof(struct porter_shm_hdr) == 64, "shm header is one cache lin
 enum porter_region_kind {
 	PORTER_REGION_GLOBAL = 1,
 	PORTER_REGION_SHARD  = 2,
+	PORTER_REGION_PROXY  = 3,         /* shm/proxy-t.h */
 };
 
 /*
@@ -224,7 +225,8 @@ struct porter_listener {
 	uint8_t app;                     /* enum tcp_app */
 	uint8_t reserved0;
 	uint32_t reserved1;
-	uint64_t arg;                    /* source: bytes to send (0 = until closed) */
+	uint64_t arg;                    /* source: bytes to send (0 = until closed);
+	                                    tcp pass-through: index of the upstream in the proxy config */
 };
 
 /* The single global region: memzone porter_global. */
@@ -318,7 +320,10 @@ struct porter_shard {
 	uint32_t shard_id;
 	uint32_t tcp_off;               /* offset of the TCP area (secondary/tcp/tcp-t.h) from the region start */
 	uint64_t tcp_bytes;             /* its size */
-	uint32_t reserved0[12];
+	uint32_t http_off;              /* offset of the proxy area (secondary/http/proxy-t.h) */
+	uint32_t reserved_a;
+	uint64_t http_bytes;            /* its size */
+	uint32_t reserved0[8];
 	/* written by the worker */
 	volatile uint32_t sleeping PORTER_ALIGNED;      /* 1: worker blocks on its eventfd; wake it */
 	volatile uint32_t dump_done;    /* last stream-dump request served (file written) */

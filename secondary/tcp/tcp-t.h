@@ -167,7 +167,20 @@ enum tcp_app {
 	TAPP_DISCARD,           /* RFC 863 */
 	TAPP_SOURCE,            /* deterministic pattern, app_arg bytes (0 = until closed) */
 	TAPP_TEST,              /* unit tests drive the stream through the API */
+	/* The proxy (secondary/http). These kinds use app_arg_hi as the stream's
+	 * application deadline (ms clock, 0 = none): the stream's one timer also
+	 * fires for it and delivers TEV_APP_TIMEOUT. app_arg_lo is a session
+	 * index, TCP_NIL, or (pooled) the next idle stream of the pool. */
+	TAPP_HTTP,              /* client of an http listener */
+	TAPP_HTTP_UP,           /* upstream stream of an http session */
+	TAPP_HTTP_POOL,         /* idle upstream stream kept for reuse (reserved = server slot) */
+	TAPP_HTTP_LINGER,       /* client being closed: input discarded until the peer closes */
+	TAPP_SPLICE,            /* client of a tcp pass-through listener */
+	TAPP_SPLICE_UP,         /* its upstream stream */
+	TAPP_HEALTH,            /* active health check (reserved = server slot) */
+	TAPP__COUNT
 };
+#define TAPP_DEADLINE_FIRST TAPP_HTTP   /* kinds >= this carry a deadline in app_arg_hi */
 
 /*
  * The TCB. Field order groups what the fast path touches together. Sizes in
@@ -230,7 +243,7 @@ struct tcp_tcb {
 	/* app state and activity (12) */
 	uint32_t app_arg_hi;              /* source bytes left (high half) */
 	uint16_t t_slot;                  /* wheel slot the TCB is linked in (when t_at != 0) */
-	uint16_t reserved;
+	uint16_t app_slot;                /* proxy: server slot of a pooled / health-check stream */
 	uint32_t last_rcv_ms;             /* last segment accepted from the peer (keep-alive) */
 };
 

@@ -48,6 +48,8 @@ struct tcp_ctx {
 	void *env;
 	/* the stream whose event is being delivered (guards against re-entry) */
 	uint32_t in_event;
+	/* the worker's application context (the proxy), private memory */
+	void *app;
 };
 
 /* Application events (bit mask). */
@@ -58,6 +60,7 @@ enum {
 	TEV_APP_PEER_FIN  = 1u << 3,  /* the peer will send no more */
 	TEV_APP_RESET     = 1u << 4,  /* reset or timed out: the stream is gone after this */
 	TEV_APP_CLOSED    = 1u << 5,  /* fully closed: the stream is gone after this */
+	TEV_APP_TIMEOUT   = 1u << 6,  /* the application deadline (tcp_app_deadline) passed */
 };
 
 /*
@@ -155,6 +158,27 @@ void tcp_close(struct tcp_ctx *ctx, uint32_t s);
 
 /* Abort: RST now, stream gone (RFC 9293 §3.10.5). */
 void tcp_abort(struct tcp_ctx *ctx, uint32_t s);
+
+/*
+ * Stream positions for applications that must resume exactly after a crash:
+ * bytes read (consumed) by the application so far, and bytes queued for
+ * sending so far, both modulo 2^32 and derived from the sequence space, so
+ * they are as durable as the TCB itself.
+ */
+uint32_t tcp_read_pos(const struct tcp_ctx *ctx, uint32_t s);
+uint32_t tcp_write_pos(const struct tcp_ctx *ctx, uint32_t s);
+
+/* Copy up to LEN readable bytes starting OFF bytes in, without consuming them. */
+uint32_t tcp_peek(const struct tcp_ctx *ctx, uint32_t s, uint32_t off, void *buf, uint32_t len);
+
+/* The first readable bytes in place (zero copy): pointer and *LEN contiguous bytes; NULL if none. */
+const uint8_t *tcp_peek_contig(const struct tcp_ctx *ctx, uint32_t s, uint32_t *len);
+
+/* Set (AT_MS != 0) or clear the application deadline of a stream of a proxy app kind. */
+void tcp_app_deadline(struct tcp_ctx *ctx, uint32_t s, uint32_t at_ms);
+
+/* The peer's FIN has been received (no more bytes will arrive). */
+bool tcp_peer_closed(const struct tcp_ctx *ctx, uint32_t s);
 
 /* Write every live stream of the shard as JSON objects (comma-separated) to F; returns the count. */
 unsigned long tcp_dump_streams(const struct tcp_ctx *ctx, FILE *f, unsigned int shard);

@@ -249,12 +249,78 @@ void tcp_abort(struct tcp_ctx *c, uint32_t s)
 	tcb_free(c, t);
 }
 
+uint32_t tcp_read_pos(const struct tcp_ctx *c, uint32_t s)
+{
+	const struct tcp_tcb *t = &c->tcbs[s];
+
+	return t->rcv_nxt - t->irs - 1 - t->rcv_bytes - ((t->flags & TF(RCVD_FIN)) ? 1 : 0);
+}
+
+uint32_t tcp_write_pos(const struct tcp_ctx *c, uint32_t s)
+{
+	const struct tcp_tcb *t = &c->tcbs[s];
+
+	return tcp_snd_end(t) - t->iss - 1;
+}
+
+uint32_t tcp_peek(const struct tcp_ctx *c, uint32_t s, uint32_t off, void *buf, uint32_t len)
+{
+	const struct tcp_tcb *t = &c->tcbs[s];
+	uint32_t done = 0;
+
+	for (const struct rte_mbuf *m = t->rcv_head; m && done < len; m = m->next) {
+		uint32_t n = seg_len(m);
+
+		if (off >= n) {
+			off -= n;
+			continue;
+		}
+		n -= off;
+		if (n > len - done)
+			n = len - done;
+		memcpy((uint8_t *)buf + done, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
+		done += n;
+		off = 0;
+	}
+	return done;
+}
+
+const uint8_t *tcp_peek_contig(const struct tcp_ctx *c, uint32_t s, uint32_t *len)
+{
+	const struct tcp_tcb *t = &c->tcbs[s];
+
+	if (t->rcv_head == NULL) {
+		*len = 0;
+		return NULL;
+	}
+	*len = seg_len(t->rcv_head);
+	return rte_pktmbuf_mtod(t->rcv_head, const uint8_t *);
+}
+
+void tcp_app_deadline(struct tcp_ctx *c, uint32_t s, uint32_t at_ms)
+{
+	struct tcp_tcb *t = &c->tcbs[s];
+
+	if (t->app_arg_hi == at_ms)
+		return;
+	t->app_arg_hi = at_ms;
+	tcp_timer_update(c, t);
+}
+
+bool tcp_peer_closed(const struct tcp_ctx *c, uint32_t s)
+{
+	return (c->tcbs[s].flags & TF(RCVD_FIN)) != 0;
+}
+
 static void fmt_ip(uint32_t ip, char out[16])
 {
 	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
-static const char *const app_names[] = { "none", "echo", "discard", "source", "test" };
+static const char *const app_names[TAPP__COUNT] = {
+	"none", "echo", "discard", "source", "test", "http", "http-upstream", "http-pool", "http-linger",
+	"tcp", "tcp-upstream", "health-check",
+};
 
 /* One JSON object per live stream, comma-separated, for porterctl streams. */
 unsigned long tcp_dump_streams(const struct tcp_ctx *c, FILE *f, unsigned int shard)
@@ -276,7 +342,7 @@ unsigned long tcp_dump_streams(const struct tcp_ctx *c, FILE *f, unsigned int sh
 			"\"rcv_queued\":%u,\"sack\":%s,\"timestamps\":%s,\"wscale\":[%u,%u],"
 			"\"snd_una\":%u,\"snd_nxt\":%u,\"rcv_nxt\":%u,\"rcv_wnd\":%u}",
 			n ? ",\n" : "", shard, i, l, t->lport, r, t->rport, tcp_state_name(t->state),
-			t->app < 5 ? app_names[t->app] : "?", t->srtt_us, t->rttvar_us, t->rto_ms,
+			t->app < TAPP__COUNT ? app_names[t->app] : "?", t->srtt_us, t->rttvar_us, t->rto_ms,
 			t->cc.cwnd, t->cc.ssthresh, t->mss, t->snd_wnd, t->snd_max - t->snd_una,
 			t->retransmits, (unsigned long)t->bytes_in, (unsigned long)t->bytes_out,
 			t->snd_bytes, t->rcv_bytes, (t->flags & TF(SACK_OK)) ? "true" : "false",

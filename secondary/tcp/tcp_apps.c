@@ -109,6 +109,15 @@ static void source_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 		tcp_shutdown(c, s);
 }
 
+/* The proxy (secondary/http/proxy.c) handles its kinds; absent in the unit tests. */
+void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev) __attribute__((weak));
+void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
+{
+	(void)c;
+	(void)s;
+	(void)ev;
+}
+
 /* Unit tests drive their streams themselves; events are recorded by the harness. */
 void tcp_test_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev) __attribute__((weak));
 void tcp_test_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
@@ -120,6 +129,10 @@ void tcp_test_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 
 void tcp_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 {
+	if (c->tcbs[s].app >= TAPP_DEADLINE_FIRST) {
+		proxy_app_event(c, s, ev);
+		return;
+	}
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
 		if (c->tcbs[s].app == TAPP_TEST)
 			tcp_test_app_event(c, s, ev);
@@ -138,7 +151,7 @@ void tcp_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 	case TAPP_TEST:
 		tcp_test_app_event(c, s, ev);
 		break;
-	case TAPP_NONE:
+	default:
 		break;
 	}
 }

@@ -150,6 +150,8 @@ static void set_app_from_listener(struct tcp_tcb *t, const struct porter_listene
 {
 	t->app = l->app;
 	t->app_arg_lo = t->app_arg_hi = 0;   /* bytes queued so far (source) */
+	if (t->app >= TAPP_DEADLINE_FIRST)
+		t->app_arg_lo = TCP_NIL;         /* proxy: no session yet; no deadline */
 }
 
 /* Create an established stream from a valid SYN cookie (RFC 4987 §3.6). */
@@ -670,9 +672,23 @@ static void enter_time_wait(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t *ev)
 	tcp_set_state(c, t, TCP_TIME_WAIT);
 	t->rto_at = 0;
 	t->delack_at = 0;
-	/* the app is done with it; the TCB alone waits 2MSL (RFC 9293 §3.6.1) */
-	tcp_drop_queues(c, t);
-	*ev |= TEV_APP_CLOSED;
+	if (t->app != TAPP_NONE && t->rcv_bytes) {
+		/* a half-closed app (a tunnel) has not read all yet: keep what it may
+		 * still read; it lets go itself (tcp_close) */
+		struct rte_mbuf *snd = t->snd_head, *ooo = t->ooo_head;
+
+		t->snd_head = t->snd_tail = t->ooo_head = NULL;
+		t->snd_bytes = 0;
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		if (snd)
+			tcp_env_free(c, snd);
+		if (ooo)
+			tcp_env_free(c, ooo);
+	} else {
+		/* the app is done with it; the TCB alone waits 2MSL (RFC 9293 §3.6.1) */
+		tcp_drop_queues(c, t);
+		*ev |= TEV_APP_CLOSED;
+	}
 	t->keep_at = c->now_ms + (c->prm->time_wait_ms ? c->prm->time_wait_ms : 1);
 	tcp_timer_update(c, t);
 }
@@ -1151,7 +1167,7 @@ static void keep_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 	switch (t->state) {
 	case TCP_TIME_WAIT:
 	case TCP_FIN_WAIT_2:
-		tcp_stream_done(c, t, t->state == TCP_FIN_WAIT_2 ? TEV_APP_CLOSED : 0);
+		tcp_stream_done(c, t, TEV_APP_CLOSED);   /* no-op for an app that let go */
 		return;
 	case TCP_ESTABLISHED:
 		if (!c->prm->keepalive)
@@ -1193,6 +1209,12 @@ void tcp_timer_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 	if (ms_due(t->keep_at, c->now_ms)) {
 		t->keep_at = 0;
 		keep_fire(c, t);
+		if (t->state == TCP_CLOSED)
+			return;
+	}
+	if (t->app >= TAPP_DEADLINE_FIRST && ms_due(t->app_arg_hi, c->now_ms)) {
+		t->app_arg_hi = 0;
+		tcp_notify(c, t, TEV_APP_TIMEOUT);   /* the app may close or abort the stream */
 		if (t->state == TCP_CLOSED)
 			return;
 	}

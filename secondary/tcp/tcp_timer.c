@@ -68,6 +68,8 @@ void tcp_timer_update(struct tcp_ctx *c, struct tcp_tcb *t)
 		at = t->delack_at;
 	if (t->keep_at && (!at || ms_before(t->keep_at, at)))
 		at = t->keep_at;
+	if (t->app >= TAPP_DEADLINE_FIRST && t->app_arg_hi && (!at || ms_before(t->app_arg_hi, at)))
+		at = t->app_arg_hi;
 	if (at == t->t_at)
 		return;
 	tcp_timer_cancel(c, t);
@@ -117,8 +119,12 @@ static void run_slot(struct tcp_ctx *c, uint32_t slot)
 		__atomic_store_n(&c->area->op_stream, tcb_idx(c, t), __ATOMIC_RELEASE);
 		tcp_timer_fire(c, t);
 		__atomic_store_n(&c->area->op_stream, TCP_NIL, __ATOMIC_RELEASE);
-		/* fire() touches only its own TCB, so the saved next stays valid;
-		 * a re-armed T goes to a later slot (slot_of never returns this one) */
+		/* A re-armed T goes to a later slot (slot_of never returns this one).
+		 * The application (the proxy) may have closed or re-armed another
+		 * stream, possibly the saved next: if that one left this slot, start
+		 * over from the head (what fired is no longer in the list). */
+		if (i != TCP_NIL && (c->tcbs[i].t_at == 0 || c->tcbs[i].t_slot != slot))
+			i = c->wheel[slot];
 	}
 }
 

@@ -126,6 +126,20 @@ static void check_tcp_defaults(void)
 	cr_assert_eq(t->ephemeral_hi, 60999);
 }
 
+static void check_http_defaults(void)
+{
+	const struct porter_cfg_http *h = &cfg.http;
+	cr_assert_eq(h->max_request_line, 8192);
+	cr_assert_eq(h->max_header_bytes, 16384);
+	cr_assert_eq(h->max_headers, 100);
+	cr_assert_eq(h->max_body_bytes, 0);
+	cr_assert_eq(h->header_timeout_ms, 10000);
+	cr_assert_eq(h->idle_timeout_ms, 60000);
+	cr_assert_eq(h->max_sessions, 16384);
+	cr_assert_str_eq(h->via, "porter");
+	cr_assert_str_eq(h->access_log, "");
+}
+
 static void check_defaults(void)
 {
 	cr_assert_str_eq(cfg.eal.file_prefix, "porter");
@@ -151,6 +165,7 @@ static void check_defaults(void)
 	cr_assert_eq(cfg.dataplane.arp_retries, 3);
 	cr_assert_str_eq(cfg.control.socket, "/run/porter/porter.sock");
 	check_tcp_defaults();
+	check_http_defaults();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -164,6 +179,8 @@ Test(config, minimal_file_gives_defaults)
 	cr_assert_str_eq(cfg.path, "t.conf");
 	check_defaults();
 	cr_assert_eq(cfg.listener_count, 0);
+	cr_assert_eq(cfg.upstream_count, 0);
+	cr_assert_eq(cfg.route_count, 0);
 	cr_assert_eq(cfg.port_count, 1);
 	const struct porter_cfg_port *p = &cfg.ports[0];
 	cr_assert_str_eq(p->name, "front");
@@ -179,9 +196,11 @@ Test(config, minimal_file_gives_defaults)
 Test(config, empty_groups_give_defaults)
 {
 	expect_ok("eal: {};\n" PORT_FRONT "workers: {};\ndataplane: {};\ncontrol: {};\n"
-		  "tcp: { keepalive: {}; };\nlisteners = ();\n");
+		  "tcp: { keepalive: {}; };\nlisteners = ();\nupstreams = ();\nroutes = ();\nhttp: {};\n");
 	check_defaults();
 	cr_assert_eq(cfg.listener_count, 0);
+	cr_assert_eq(cfg.upstream_count, 0);
+	cr_assert_eq(cfg.route_count, 0);
 }
 
 Test(config, full_file_gives_every_value)
@@ -274,6 +293,8 @@ Test(config, full_file_gives_every_value)
 	cr_assert_eq(l[4].port, 1);
 	cr_assert_eq(l[4].service, PORTER_SVC_SOURCE);
 	cr_assert_eq(l[4].bytes, 0);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(l[i].upstream, -1);
 
 	cr_assert_str_eq(cfg.control.socket, "/run/porter/test.sock");
 }
@@ -340,6 +361,43 @@ Test(config, example_file_is_valid)
 	cr_assert_eq(cfg.listeners[2].port, 19);
 	cr_assert_eq(cfg.listeners[2].service, PORTER_SVC_SOURCE);
 	cr_assert_eq(cfg.listeners[2].bytes, 0);
+	/* The proxy example is commented out. */
+	cr_assert_eq(cfg.upstream_count, 0);
+	cr_assert_eq(cfg.route_count, 0);
+}
+
+Test(config, example_file_proxy_block_is_valid)
+{
+	/* The commented block that starts at "# listeners =" and ends at the
+	 * first line without '#', uncommented, after the example's port. */
+	char path[512], line[512];
+	static char text[16384];
+	FILE *f = fopen(example_path(path), "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	size_t n = (size_t)snprintf(text, sizeof(text), PORT_FRONT);
+	bool in = false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (!in && strcmp(line, "# listeners =\n") == 0)
+			in = true;
+		if (!in)
+			continue;
+		if (line[0] != '#')
+			break;
+		const char *body = line[1] == ' ' ? line + 2 : line + 1;
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", body);
+	}
+	fclose(f);
+	cr_assert(in, "no \"# listeners =\" block in %s", path);
+	expect_ok(text);
+	cr_assert_eq(cfg.listener_count, 2);
+	cr_assert_eq(cfg.listeners[0].service, PORTER_SVC_HTTP);
+	cr_assert_eq(cfg.listeners[1].service, PORTER_SVC_TCP);
+	cr_assert_eq(cfg.listeners[1].upstream, 1);
+	cr_assert_eq(cfg.upstream_count, 2);
+	cr_assert_eq(cfg.upstreams[0].server_count, 2);
+	cr_assert(cfg.upstreams[0].health_enabled);
+	cr_assert_eq(cfg.route_count, 3);
+	cr_assert_eq(cfg.routes[1].host_match, PORTER_HOST_SUFFIX);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1035,6 +1093,870 @@ Test(config, too_many_listeners)
 	cr_assert_eq(cfg.listener_count, 32);
 	cr_assert_eq(cfg.listeners[31].port, 1031);
 	cr_assert_eq(cfg.listeners[31].service, PORTER_SVC_DISCARD);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Proxy: upstreams, protocol listeners, routes, http                       */
+/* ------------------------------------------------------------------------ */
+
+/* One upstream "app" on one line; tests below put it on line 2. */
+#define UP_APP                                                                  \
+	"upstreams = ( { name = \"app\"; servers = ( { address = \"10.0.0.2:8080\"; } ); } );\n"
+
+/* An http listener on port 80 on one line. */
+#define HTTP_80 "listeners = ( { port = 80; protocol = \"http\"; } );\n"
+
+/* A route to "app" on one line. */
+#define ROUTE_APP "routes = ( { upstream = \"app\"; } );\n"
+
+/* An upstream "app" whose element NAME.KEY = VALUE is on line 3. */
+#define UP_WITH(group)                                                          \
+	"upstreams = ( { name = \"app\"; servers = ( { address = \"10.0.0.2:80\"; } );\n" \
+	"  " group "\n"                                                         \
+	"} );\n"
+
+/* The http proxy example of docs/CONFIG.md, values off the defaults. */
+static const char PROXY[] =
+	PORT_FRONT                                                              /* 1 */
+	"listeners = (\n"                                                       /* 2 */
+	"  { port = 80;   protocol = \"http\"; },\n"                            /* 3 */
+	"  { port = 5432; protocol = \"tcp\"; upstream = \"db\"; },\n"          /* 4 */
+	"  { port = 7;    service = \"echo\"; }\n"                              /* 5 */
+	");\n"                                                                  /* 6 */
+	"upstreams = (\n"                                                       /* 7 */
+	"  { name = \"app\"; balance = \"least_conn\";\n"                       /* 8 */
+	"    servers = ( { address = \"10.0.0.2:8080\"; weight = 2; max_connections = 100; },\n"
+	"                { address = \"10.0.0.3:8080\"; } );\n"                 /* 10 */
+	"    keepalive = { max_idle = 16; idle_timeout_ms = 30000; };\n"
+	"    timeouts  = { connect_ms = 2000; read_ms = 20000; write_ms = 25000; };\n"
+	"    retries = 2;\n"
+	"    health_check = { path = \"/healthz\"; interval_ms = 5000; timeout_ms = 1500; rise = 4; fall = 5; };\n"
+	"    passive = { max_fails = 0; fail_timeout_ms = 20000; };\n"         /* 15 */
+	"  },\n"
+	"  { name = \"db\"; balance = \"hash\"; servers = ( { address = \"10.0.0.9:5432\"; } ); }\n"
+	");\n"
+	"routes = (\n"
+	"  { host = \"api.example.com\"; path = \"/v1/\"; method = \"GET\"; upstream = \"app\"; },\n"
+	"  { host = \"*.Example.COM\"; upstream = \"app\"; listener = 80; },\n"
+	"  { upstream = \"db\"; }\n"
+	");\n"
+	"http = { max_request_line = 4096; max_header_bytes = 32768; max_headers = 50;\n"
+	"         max_body_bytes = 10485760; header_timeout_ms = 5000; idle_timeout_ms = 120000;\n"
+	"         max_sessions_per_shard = 4096; via = \"edge-1\";\n"
+	"         access_log = \"/var/log/porter/access.log\"; };\n";
+
+Test(config, proxy_example_gives_every_value)
+{
+	expect_ok(PROXY);
+
+	cr_assert_eq(cfg.listener_count, 3);
+	const struct porter_cfg_listener *l = cfg.listeners;
+	cr_assert_eq(l[0].port, 80);
+	cr_assert_eq(l[0].service, PORTER_SVC_HTTP);
+	cr_assert_eq(l[0].upstream, -1);
+	cr_assert_eq(l[0].bytes, 0);
+	cr_assert_eq(l[1].port, 5432);
+	cr_assert_eq(l[1].service, PORTER_SVC_TCP);
+	cr_assert_eq(l[1].upstream, 1);
+	cr_assert_eq(l[2].port, 7);
+	cr_assert_eq(l[2].service, PORTER_SVC_ECHO);
+	cr_assert_eq(l[2].upstream, -1);
+
+	cr_assert_eq(cfg.upstream_count, 2);
+	const struct porter_cfg_upstream *u = &cfg.upstreams[0];
+	cr_assert_str_eq(u->name, "app");
+	cr_assert_eq(u->balance, PORTER_LB_LEAST_CONN);
+	cr_assert_eq(u->server_count, 2);
+	cr_assert_eq(u->servers[0].ipv4, 0x0a000002u);
+	cr_assert_eq(u->servers[0].port, 8080);
+	cr_assert_eq(u->servers[0].weight, 2);
+	cr_assert_eq(u->servers[0].max_conns, 100);
+	cr_assert_eq(u->servers[1].ipv4, 0x0a000003u);
+	cr_assert_eq(u->servers[1].port, 8080);
+	cr_assert_eq(u->servers[1].weight, 1);
+	cr_assert_eq(u->servers[1].max_conns, 0);
+	cr_assert_eq(u->keepalive_max_idle, 16);
+	cr_assert_eq(u->keepalive_idle_timeout_ms, 30000);
+	cr_assert_eq(u->connect_timeout_ms, 2000);
+	cr_assert_eq(u->read_timeout_ms, 20000);
+	cr_assert_eq(u->write_timeout_ms, 25000);
+	cr_assert_eq(u->retries, 2);
+	cr_assert(u->health_enabled);
+	cr_assert_str_eq(u->health_path, "/healthz");
+	cr_assert_eq(u->health_interval_ms, 5000);
+	cr_assert_eq(u->health_timeout_ms, 1500);
+	cr_assert_eq(u->health_rise, 4);
+	cr_assert_eq(u->health_fall, 5);
+	cr_assert_eq(u->passive_max_fails, 0);
+	cr_assert_eq(u->passive_fail_timeout_ms, 20000);
+
+	u = &cfg.upstreams[1];
+	cr_assert_str_eq(u->name, "db");
+	cr_assert_eq(u->balance, PORTER_LB_HASH);
+	cr_assert_eq(u->server_count, 1);
+	cr_assert_eq(u->servers[0].ipv4, 0x0a000009u);
+	cr_assert_eq(u->servers[0].port, 5432);
+
+	cr_assert_eq(cfg.route_count, 3);
+	const struct porter_cfg_route *r = cfg.routes;
+	cr_assert_eq(r[0].host_match, PORTER_HOST_EXACT);
+	cr_assert_str_eq(r[0].host, "api.example.com");
+	cr_assert_str_eq(r[0].path_prefix, "/v1/");
+	cr_assert_str_eq(r[0].method, "GET");
+	cr_assert_eq(r[0].listen_port, 0);
+	cr_assert_eq(r[0].upstream, 0);
+	cr_assert_eq(r[1].host_match, PORTER_HOST_SUFFIX);
+	cr_assert_str_eq(r[1].host, ".example.com");
+	cr_assert_str_eq(r[1].path_prefix, "/");
+	cr_assert_str_eq(r[1].method, "");
+	cr_assert_eq(r[1].listen_port, 80);
+	cr_assert_eq(r[1].upstream, 0);
+	cr_assert_eq(r[2].host_match, PORTER_HOST_ANY);
+	cr_assert_str_eq(r[2].host, "");
+	cr_assert_str_eq(r[2].path_prefix, "/");
+	cr_assert_eq(r[2].upstream, 1);
+
+	const struct porter_cfg_http *h = &cfg.http;
+	cr_assert_eq(h->max_request_line, 4096);
+	cr_assert_eq(h->max_header_bytes, 32768);
+	cr_assert_eq(h->max_headers, 50);
+	cr_assert_eq(h->max_body_bytes, 10485760);
+	cr_assert_eq(h->header_timeout_ms, 5000);
+	cr_assert_eq(h->idle_timeout_ms, 120000);
+	cr_assert_eq(h->max_sessions, 4096);
+	cr_assert_str_eq(h->via, "edge-1");
+	cr_assert_str_eq(h->access_log, "/var/log/porter/access.log");
+	/* The rest is untouched. */
+	check_tcp_defaults();
+}
+
+Test(config, proxy_defaults)
+{
+	expect_ok(PORT_FRONT UP_APP HTTP_80 ROUTE_APP);
+	check_defaults();
+	cr_assert_eq(cfg.listeners[0].service, PORTER_SVC_HTTP);
+	cr_assert_eq(cfg.listeners[0].upstream, -1);
+	const struct porter_cfg_upstream *u = &cfg.upstreams[0];
+	cr_assert_eq(cfg.upstream_count, 1);
+	cr_assert_str_eq(u->name, "app");
+	cr_assert_eq(u->balance, PORTER_LB_ROUND_ROBIN);
+	cr_assert_eq(u->server_count, 1);
+	cr_assert_eq(u->servers[0].weight, 1);
+	cr_assert_eq(u->servers[0].max_conns, 0);
+	cr_assert_eq(u->keepalive_max_idle, 32);
+	cr_assert_eq(u->keepalive_idle_timeout_ms, 60000);
+	cr_assert_eq(u->connect_timeout_ms, 3000);
+	cr_assert_eq(u->read_timeout_ms, 30000);
+	cr_assert_eq(u->write_timeout_ms, 30000);
+	cr_assert_eq(u->retries, 1);
+	cr_assert(!u->health_enabled);
+	cr_assert_str_eq(u->health_path, "/");
+	cr_assert_eq(u->health_interval_ms, 2000);
+	cr_assert_eq(u->health_timeout_ms, 1000);
+	cr_assert_eq(u->health_rise, 2);
+	cr_assert_eq(u->health_fall, 3);
+	cr_assert_eq(u->passive_max_fails, 3);
+	cr_assert_eq(u->passive_fail_timeout_ms, 10000);
+	cr_assert_eq(cfg.route_count, 1);
+	cr_assert_eq(cfg.routes[0].host_match, PORTER_HOST_ANY);
+	cr_assert_str_eq(cfg.routes[0].host, "");
+	cr_assert_str_eq(cfg.routes[0].path_prefix, "/");
+	cr_assert_str_eq(cfg.routes[0].method, "");
+	cr_assert_eq(cfg.routes[0].listen_port, 0);
+	cr_assert_eq(cfg.routes[0].upstream, 0);
+
+	/* Empty sub-groups keep the defaults, but an empty health_check enables it. */
+	expect_ok(PORT_FRONT "upstreams = ( { name = \"app\"; servers = ( { address = \"10.0.0.2:80\"; } );\n"
+		  "  keepalive = {}; timeouts = {}; health_check = {}; passive = {}; } );\n");
+	u = &cfg.upstreams[0];
+	cr_assert(u->health_enabled);
+	cr_assert_str_eq(u->health_path, "/");
+	cr_assert_eq(u->health_interval_ms, 2000);
+	cr_assert_eq(u->keepalive_max_idle, 32);
+	cr_assert_eq(u->connect_timeout_ms, 3000);
+	cr_assert_eq(u->passive_max_fails, 3);
+}
+
+Test(config, names_resolve_whatever_the_order)
+{
+	/* routes and listeners before the upstreams they name */
+	expect_ok("routes = ( { upstream = \"b\"; }, { upstream = \"a\"; path = \"/a\"; } );\n"
+		  "listeners = ( { port = 9000; protocol = \"tcp\"; upstream = \"b\"; },\n"
+		  "              { port = 80; protocol = \"http\"; } );\n"
+		  "http: { via = \"\"; };\n"
+		  "upstreams = ( { name = \"a\"; servers = ( { address = \"10.0.0.1:80\"; } ); },\n"
+		  "              { name = \"b\"; servers = ( { address = \"10.0.0.2:80\"; } ); } );\n"
+		  PORT_FRONT);
+	cr_assert_eq(cfg.routes[0].upstream, 1);
+	cr_assert_eq(cfg.routes[1].upstream, 0);
+	cr_assert_eq(cfg.listeners[0].upstream, 1);
+	cr_assert_str_eq(cfg.http.via, "");
+	/* A route may name a listener written after it. */
+	expect_ok(PORT_FRONT UP_APP "routes = ( { upstream = \"app\"; listener = 8080; } );\n"
+		  "listeners = ( { port = 8080; protocol = \"http\"; } );\n");
+	cr_assert_eq(cfg.routes[0].listen_port, 8080);
+}
+
+Test(config, proxy_without_http_listener)
+{
+	/* A tcp listener needs no route; upstreams and routes may be unused. */
+	expect_ok(PORT_FRONT UP_APP "listeners = ( { port = 5432; protocol = \"tcp\"; upstream = \"app\"; } );\n");
+	cr_assert_eq(cfg.listeners[0].service, PORTER_SVC_TCP);
+	cr_assert_eq(cfg.listeners[0].upstream, 0);
+	cr_assert_eq(cfg.route_count, 0);
+	expect_ok(PORT_FRONT UP_APP ROUTE_APP);
+	cr_assert_eq(cfg.listener_count, 0);
+	cr_assert_eq(cfg.route_count, 1);
+}
+
+Test(config, route_host_forms)
+{
+	expect_ok(PORT_FRONT UP_APP
+		  "routes = ( { host = \"*\"; upstream = \"app\"; },\n"
+		  "           { host = \"API.Example.com\"; upstream = \"app\"; },\n"
+		  "           { host = \"*.a-b_c.EXAMPLE.com\"; upstream = \"app\"; },\n"
+		  "           { host = \"localhost\"; upstream = \"app\"; },\n"
+		  "           { host = \"10.0.0.1\"; upstream = \"app\"; } );\n");
+	cr_assert_eq(cfg.routes[0].host_match, PORTER_HOST_ANY);
+	cr_assert_str_eq(cfg.routes[0].host, "");
+	cr_assert_eq(cfg.routes[1].host_match, PORTER_HOST_EXACT);
+	cr_assert_str_eq(cfg.routes[1].host, "api.example.com");
+	cr_assert_eq(cfg.routes[2].host_match, PORTER_HOST_SUFFIX);
+	cr_assert_str_eq(cfg.routes[2].host, ".a-b_c.example.com");
+	cr_assert_eq(cfg.routes[3].host_match, PORTER_HOST_EXACT);
+	cr_assert_str_eq(cfg.routes[3].host, "localhost");
+	cr_assert_str_eq(cfg.routes[4].host, "10.0.0.1");
+}
+
+Test(config, proxy_accepted_edge_values)
+{
+	char text[8192];
+	size_t n = (size_t)snprintf(text, sizeof(text), PORT_FRONT "upstreams = ( { name = \"%s\";\n"
+				    "  servers = (\n", "A-z_0.9abcdefghijklmnopqrstuvw");
+	for (int i = 0; i < 32; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "    { address = \"10.0.0.%d:%d\"; weight = 256; max_connections = 4194304; }%s\n",
+				      i + 1, i == 0 ? 1 : 65535, i < 31 ? "," : "");
+	snprintf(text + n, sizeof(text) - n,
+		 "  );\n"
+		 "  keepalive = { max_idle = 0; idle_timeout_ms = 3600000; };\n"
+		 "  timeouts = { connect_ms = 10; read_ms = 3600000; write_ms = 10; };\n"
+		 "  retries = 10;\n"
+		 "  health_check = { path = \"/x?y=%%2F&z\"; interval_ms = 100; timeout_ms = 99; rise = 100; fall = 1; };\n"
+		 "  passive = { max_fails = 1000; fail_timeout_ms = 100; };\n"
+		 "} );\n"
+		 "routes = ( { method = \"PROPFINDXXXXXXX\"; path = \"/~a/b;c\"; upstream = \"A-z_0.9abcdefghijklmnopqrstuvw\"; } );\n"
+		 "http: { max_request_line = 64; max_header_bytes = 1048576; max_headers = 1000;\n"
+		 "  max_body_bytes = 4611686018427387904L; header_timeout_ms = 3600000; idle_timeout_ms = 86400000;\n"
+		 "  max_sessions_per_shard = 16; via = \"!#$%%&'*+-.^_`|~09azAZ\"; access_log = \"\"; };\n");
+	expect_ok(text);
+	const struct porter_cfg_upstream *u = &cfg.upstreams[0];
+	cr_assert_eq(u->server_count, 32);
+	cr_assert_eq(u->servers[0].port, 1);
+	cr_assert_eq(u->servers[31].ipv4, 0x0a000020u);
+	cr_assert_eq(u->servers[31].port, 65535);
+	cr_assert_eq(u->servers[31].weight, 256);
+	cr_assert_eq(u->servers[31].max_conns, 4194304);
+	cr_assert_eq(u->keepalive_max_idle, 0);
+	cr_assert_eq(u->retries, 10);
+	cr_assert_eq(u->health_timeout_ms, 99);
+	cr_assert_str_eq(u->health_path, "/x?y=%2F&z");
+	cr_assert_str_eq(cfg.routes[0].method, "PROPFINDXXXXXXX");
+	cr_assert_eq(cfg.http.max_body_bytes, UINT64_C(1) << 62);
+	cr_assert_str_eq(cfg.http.via, "!#$%&'*+-.^_`|~09azAZ");
+	cr_assert_str_eq(cfg.http.access_log, "");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Proxy listeners                                                          */
+/* ------------------------------------------------------------------------ */
+
+Test(config, listener_service_and_protocol)
+{
+	expect_err(PORT_FRONT UP_APP "listeners = ( { port = 80; service = \"echo\";\n  protocol = \"http\"; } );\n",
+		   "t.conf:4: listeners[0].protocol: not allowed together with service (give exactly one of "
+		   "service and protocol)");
+}
+
+Test(config, listener_bad_protocol)
+{
+	expect_err(PORT_FRONT "listeners = ( { port = 80;\n  protocol = \"https\"; } );\n",
+		   "t.conf:3: listeners[0].protocol: expected \"http\" or \"tcp\", got \"https\"");
+	expect_err(PORT_FRONT "listeners = ( { port = 80; protocol = \"HTTP\"; } );\n",
+		   "t.conf:2: listeners[0].protocol: expected \"http\" or \"tcp\", got \"HTTP\"");
+	expect_err(PORT_FRONT "listeners = ( { port = 80; protocol = 80; } );\n",
+		   "t.conf:2: listeners[0].protocol: expected a string, got an integer");
+}
+
+Test(config, listener_tcp_needs_upstream)
+{
+	/* Reported at the line of the listener's group. */
+	expect_err(PORT_FRONT UP_APP "listeners = (\n  { port = 80; protocol = \"http\"; },\n"
+		   "  { port = 5432;\n    protocol = \"tcp\"; } );\n" ROUTE_APP,
+		   "t.conf:5: listeners[1].upstream: missing mandatory setting");
+}
+
+Test(config, listener_upstream_only_for_tcp)
+{
+	expect_err(PORT_FRONT UP_APP "listeners = ( { port = 80; protocol = \"http\";\n  upstream = \"app\"; } );\n"
+		   ROUTE_APP,
+		   "t.conf:4: listeners[0].upstream: only for protocol \"tcp\"");
+	expect_err(PORT_FRONT UP_APP "listeners = ( { port = 7; service = \"echo\"; upstream = \"app\"; } );\n",
+		   "t.conf:3: listeners[0].upstream: only for protocol \"tcp\"");
+}
+
+Test(config, listener_unknown_upstream)
+{
+	expect_err(PORT_FRONT UP_APP "listeners = ( { port = 5432; protocol = \"tcp\";\n  upstream = \"App\"; } );\n",
+		   "t.conf:4: listeners[0].upstream: no upstream named \"App\" in upstreams");
+	/* No upstreams at all. */
+	expect_err(PORT_FRONT "listeners = ( { port = 5432; protocol = \"tcp\"; upstream = \"db\"; } );\n",
+		   "t.conf:2: listeners[0].upstream: no upstream named \"db\" in upstreams");
+	expect_err(PORT_FRONT UP_APP "listeners = ( { port = 5432; protocol = \"tcp\"; upstream = 1; } );\n",
+		   "t.conf:3: listeners[0].upstream: expected a string, got an integer");
+}
+
+Test(config, listener_bytes_not_for_proxies)
+{
+	expect_err(PORT_FRONT UP_APP "listeners = ( { port = 5432; protocol = \"tcp\"; upstream = \"app\";\n"
+		   "  bytes = 10; } );\n",
+		   "t.conf:4: listeners[0].bytes: only for service \"source\"");
+}
+
+/* ------------------------------------------------------------------------ */
+/* upstreams                                                                */
+/* ------------------------------------------------------------------------ */
+
+Test(config, upstreams_wrong_shape)
+{
+	expect_err(PORT_FRONT "upstreams = { name = \"app\"; };\n",
+		   "t.conf:2: upstreams: expected a list of groups ( { ... }, ... ), got a group");
+	expect_err(PORT_FRONT "upstreams = (\n  \"app\" );\n",
+		   "t.conf:3: upstreams[0]: expected a group { name = ...; ... }, got a string");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\";\n  servers = { address = \"10.0.0.2:80\"; }; } );\n",
+		   "t.conf:3: upstreams[0].servers: expected a list of groups ( { ... }, ... ), got a group");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\"; servers = (\n  \"10.0.0.2:80\" ); } );\n",
+		   "t.conf:3: upstreams[0].servers[0]: expected a group { address = ...; ... }, got a string");
+}
+
+Test(config, too_many_upstreams)
+{
+	char text[8192];
+	size_t n = (size_t)snprintf(text, sizeof(text), PORT_FRONT "upstreams = (\n");
+	for (int i = 0; i < 33; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "  { name = \"u%d\"; servers = ( { address = \"10.0.0.1:80\"; } ); }%s\n",
+				      i, i < 32 ? "," : "");
+	snprintf(text + n, sizeof(text) - n, ");\n");
+	expect_err(text, "t.conf:2: upstreams: must have 0..32 entries, got 33");
+	char *last = strstr(text, "  { name = \"u32\";");
+	cr_assert_not_null(last);
+	snprintf(last - 2, sizeof(text) - (size_t)(last - 2 - text), "\n);\n");
+	expect_ok(text);
+	cr_assert_eq(cfg.upstream_count, 32);
+	cr_assert_str_eq(cfg.upstreams[31].name, "u31");
+}
+
+Test(config, upstream_bad_name)
+{
+	expect_err(PORT_FRONT "upstreams = (\n  { servers = ( { address = \"10.0.0.2:80\"; } ); } );\n",
+		   "t.conf:3: upstreams[0].name: missing mandatory setting");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"\"; servers = ( { address = \"10.0.0.2:80\"; } ); } );\n",
+		   "t.conf:2: upstreams[0].name: must be non-empty and use only A-Z a-z 0-9 _ . -, got \"\"");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"my app\"; servers = ( { address = \"10.0.0.2:80\"; } ); } );\n",
+		   "t.conf:2: upstreams[0].name: must be non-empty and use only A-Z a-z 0-9 _ . -, got \"my app\"");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"abcdefghijklmnopqrstuvwxyz012345\";\n"
+		   "  servers = ( { address = \"10.0.0.2:80\"; } ); } );\n",
+		   "t.conf:2: upstreams[0].name: too long (32 characters, at most 31)");
+}
+
+Test(config, upstream_duplicate_name)
+{
+	expect_err(PORT_FRONT
+		   "upstreams = (\n"
+		   "  { name = \"app\"; servers = ( { address = \"10.0.0.2:80\"; } ); },\n"
+		   "  { name = \"db\"; servers = ( { address = \"10.0.0.3:80\"; } ); },\n"
+		   "  { servers = ( { address = \"10.0.0.4:80\"; } );\n"
+		   "    name = \"app\"; }\n"
+		   ");\n",
+		   "t.conf:6: upstreams[2].name: duplicate name \"app\" (already used by upstreams[0])");
+}
+
+Test(config, upstream_bad_balance)
+{
+	expect_err(UP_WITH("balance = \"random\";") PORT_FRONT,
+		   "t.conf:2: upstreams[0].balance: expected \"round_robin\", \"least_conn\" or \"hash\", got \"random\"");
+	expect_err(UP_WITH("balance = 1;") PORT_FRONT,
+		   "t.conf:2: upstreams[0].balance: expected a string, got an integer");
+}
+
+Test(config, upstream_servers_count)
+{
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\"; },\n  { name = \"db\"; } );\n",
+		   "t.conf:2: upstreams[0].servers: missing mandatory setting");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\";\n  servers = (); } );\n",
+		   "t.conf:3: upstreams[0].servers: must have 1..32 entries, got 0");
+	char text[8192];
+	size_t n = (size_t)snprintf(text, sizeof(text), PORT_FRONT "upstreams = ( { name = \"app\";\n  servers = (\n");
+	for (int i = 0; i < 33; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "    { address = \"10.0.1.%d:80\"; }%s\n", i + 1,
+				      i < 32 ? "," : "");
+	snprintf(text + n, sizeof(text) - n, "  ); } );\n");
+	expect_err(text, "t.conf:3: upstreams[0].servers: must have 1..32 entries, got 33");
+}
+
+Test(config, server_bad_address)
+{
+	static const char *const bad[] = { "10.0.0.2", "10.0.0.2:", "10.0.0.2:0", "10.0.0.2:65536",
+					   "10.0.0.2:080", "10.0.0.2:80x", "10.0.0.256:80", ":80",
+					   "host.example:80", " 10.0.0.2:80", "10.0.0.2:+80", "10.0.0.2::80" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[512], want[512];
+		snprintf(text, sizeof(text), PORT_FRONT "upstreams = ( { name = \"app\"; servers = (\n"
+			 "  { address = \"%s\"; } ); } );\n", bad[i]);
+		snprintf(want, sizeof(want), "t.conf:3: upstreams[0].servers[0].address: bad address \"%s\" "
+			 "(expected a.b.c.d:port, each part 0..255, port 1..65535)", bad[i]);
+		expect_err(text, want);
+	}
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\"; servers = ( { weight = 2; },\n  {} ); } );\n",
+		   "t.conf:2: upstreams[0].servers[0].address: missing mandatory setting");
+}
+
+Test(config, server_address_not_unicast)
+{
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\"; servers = ( { address = \"0.0.0.0:80\"; } ); } );\n",
+		   "t.conf:2: upstreams[0].servers[0].address: 0.0.0.0:80 is in 0.0.0.0/8 (\"this network\")");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\"; servers = ( { address = \"127.0.0.1:80\"; } ); } );\n",
+		   "t.conf:2: upstreams[0].servers[0].address: 127.0.0.1:80 is a loopback address");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\"; servers = ( { address = \"255.255.255.255:80\"; } ); } );\n",
+		   "t.conf:2: upstreams[0].servers[0].address: 255.255.255.255:80 is a multicast or reserved address");
+}
+
+Test(config, server_duplicate_address)
+{
+	expect_err(PORT_FRONT
+		   "upstreams = ( { name = \"app\"; servers = (\n"
+		   "  { address = \"10.0.0.2:80\"; },\n"
+		   "  { address = \"10.0.0.2:81\"; },\n"
+		   "  { weight = 3;\n"
+		   "    address = \"10.0.0.2:80\"; } ); } );\n",
+		   "t.conf:6: upstreams[0].servers[2].address: duplicate server 10.0.0.2:80 "
+		   "(already used by upstreams[0].servers[0])");
+	/* The same server in two upstreams is fine. */
+	expect_ok(PORT_FRONT "upstreams = ( { name = \"a\"; servers = ( { address = \"10.0.0.2:80\"; } ); },\n"
+		  "  { name = \"b\"; servers = ( { address = \"10.0.0.2:80\"; } ); } );\n");
+}
+
+Test(config, server_ranges_and_unknown_settings)
+{
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\"; servers = (\n  { address = \"10.0.0.2:80\"; weight = 0; } ); } );\n",
+		   "t.conf:3: upstreams[0].servers[0].weight: must be in 1..256, got 0");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\"; servers = ( { address = \"10.0.0.2:80\"; weight = 257; } ); } );\n",
+		   "t.conf:2: upstreams[0].servers[0].weight: must be in 1..256, got 257");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\"; servers = ( { address = \"10.0.0.2:80\"; max_connections = -1; } ); } );\n",
+		   "t.conf:2: upstreams[0].servers[0].max_connections: must be in 0..4194304, got -1");
+	expect_err(PORT_FRONT "upstreams = ( { name = \"app\"; servers = ( { address = \"10.0.0.2:80\";\n"
+		   "  max_conns = 5; } ); } );\n",
+		   "t.conf:3: upstreams[0].servers[0].max_conns: unknown setting");
+}
+
+Test(config, upstream_unknown_settings)
+{
+	expect_err(UP_WITH("balancing = \"hash\";") PORT_FRONT, "t.conf:2: upstreams[0].balancing: unknown setting");
+	expect_err(UP_WITH("keepalive = { max_idle = 1; idle_ms = 5; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].keepalive.idle_ms: unknown setting");
+	expect_err(UP_WITH("timeouts = { connect = 5; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].timeouts.connect: unknown setting");
+	expect_err(UP_WITH("health_check = { uri = \"/\"; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.uri: unknown setting");
+	expect_err(UP_WITH("passive = { fails = 1; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].passive.fails: unknown setting");
+}
+
+Test(config, upstream_groups_wrong_shape)
+{
+	expect_err(UP_WITH("keepalive = true;") PORT_FRONT,
+		   "t.conf:2: upstreams[0].keepalive: expected a group { ... }, got a boolean");
+	expect_err(UP_WITH("timeouts = 100;") PORT_FRONT,
+		   "t.conf:2: upstreams[0].timeouts: expected a group { ... }, got an integer");
+	expect_err(UP_WITH("health_check = \"/\";") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check: expected a group { ... }, got a string");
+	expect_err(UP_WITH("passive = ();") PORT_FRONT,
+		   "t.conf:2: upstreams[0].passive: expected a group { ... }, got a list");
+}
+
+Test(config, upstream_out_of_range_integers)
+{
+	expect_err(UP_WITH("keepalive = { max_idle = 4097; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].keepalive.max_idle: must be in 0..4096, got 4097");
+	expect_err(UP_WITH("keepalive = { idle_timeout_ms = 99; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].keepalive.idle_timeout_ms: must be in 100..3600000, got 99");
+	expect_err(UP_WITH("timeouts = { connect_ms = 600001; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].timeouts.connect_ms: must be in 10..600000, got 600001");
+	expect_err(UP_WITH("timeouts = { read_ms = 9; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].timeouts.read_ms: must be in 10..3600000, got 9");
+	expect_err(UP_WITH("timeouts = { write_ms = 3600001; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].timeouts.write_ms: must be in 10..3600000, got 3600001");
+	expect_err(UP_WITH("retries = 11;") PORT_FRONT, "t.conf:2: upstreams[0].retries: must be in 0..10, got 11");
+	expect_err(UP_WITH("health_check = { interval_ms = 99; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.interval_ms: must be in 100..3600000, got 99");
+	expect_err(UP_WITH("health_check = { timeout_ms = 9; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.timeout_ms: must be in 10..600000, got 9");
+	expect_err(UP_WITH("health_check = { rise = 0; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.rise: must be in 1..100, got 0");
+	expect_err(UP_WITH("health_check = { fall = 101; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.fall: must be in 1..100, got 101");
+	expect_err(UP_WITH("passive = { max_fails = 1001; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].passive.max_fails: must be in 0..1000, got 1001");
+	expect_err(UP_WITH("passive = { fail_timeout_ms = 3600001; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].passive.fail_timeout_ms: must be in 100..3600000, got 3600001");
+	expect_err(UP_WITH("retries = \"1\";") PORT_FRONT,
+		   "t.conf:2: upstreams[0].retries: expected an integer, got a string");
+}
+
+Test(config, health_check_timeout_below_interval)
+{
+	/* Only one of the pair written: it is blamed. */
+	expect_err(UP_WITH("health_check = { timeout_ms = 2000; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.timeout_ms: must be < upstreams[0].health_check.interval_ms "
+		   "(2000), got 2000");
+	expect_err(UP_WITH("health_check = { interval_ms = 500; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.interval_ms: must be > upstreams[0].health_check.timeout_ms "
+		   "(1000), got 500");
+	/* Both written: the interval is blamed. */
+	expect_err(PORT_FRONT "upstreams = ( { name = \"a\"; servers = ( { address = \"10.0.0.2:80\"; } ); },\n"
+		   "  { name = \"b\"; servers = ( { address = \"10.0.0.2:80\"; } );\n"
+		   "    health_check = { timeout_ms = 3000;\n      interval_ms = 3000; }; } );\n",
+		   "t.conf:5: upstreams[1].health_check.interval_ms: must be > upstreams[1].health_check.timeout_ms "
+		   "(3000), got 3000");
+}
+
+Test(config, health_check_bad_path)
+{
+	expect_err(UP_WITH("health_check = { path = \"healthz\"; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.path: must start with '/' and use only visible ASCII "
+		   "characters (no space), got \"healthz\"");
+	expect_err(UP_WITH("health_check = { path = \"/health z\"; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.path: must start with '/' and use only visible ASCII "
+		   "characters (no space), got \"/health z\"");
+	expect_err(UP_WITH("health_check = { path = \"/a\\tb\"; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.path: must start with '/' and use only visible ASCII "
+		   "characters (no space), got \"/a?b\"");
+	expect_err(UP_WITH("health_check = { path = \"\"; };") PORT_FRONT,
+		   "t.conf:2: upstreams[0].health_check.path: must start with '/' and use only visible ASCII "
+		   "characters (no space), got \"\"");
+}
+
+/* ------------------------------------------------------------------------ */
+/* routes                                                                   */
+/* ------------------------------------------------------------------------ */
+
+Test(config, routes_wrong_shape)
+{
+	expect_err(PORT_FRONT UP_APP "routes = { upstream = \"app\"; };\n",
+		   "t.conf:3: routes: expected a list of groups ( { ... }, ... ), got a group");
+	expect_err(PORT_FRONT UP_APP "routes = (\n  { upstream = \"app\"; },\n  \"app\" );\n",
+		   "t.conf:5: routes[1]: expected a group { upstream = ...; ... }, got a string");
+	char text[8192];
+	size_t n = (size_t)snprintf(text, sizeof(text), PORT_FRONT UP_APP "routes = (\n");
+	for (int i = 0; i < 65; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "  { path = \"/%d\"; upstream = \"app\"; }%s\n", i,
+				      i < 64 ? "," : "");
+	snprintf(text + n, sizeof(text) - n, ");\n");
+	expect_err(text, "t.conf:3: routes: must have 0..64 entries, got 65");
+	char *last = strstr(text, "  { path = \"/64\";");
+	cr_assert_not_null(last);
+	snprintf(last - 2, sizeof(text) - (size_t)(last - 2 - text), "\n);\n");
+	expect_ok(text);
+	cr_assert_eq(cfg.route_count, 64);
+	cr_assert_str_eq(cfg.routes[63].path_prefix, "/63");
+}
+
+Test(config, route_missing_or_unknown_upstream)
+{
+	expect_err(PORT_FRONT UP_APP "routes = (\n  { path = \"/\"; } );\n",
+		   "t.conf:4: routes[0].upstream: missing mandatory setting");
+	expect_err(PORT_FRONT UP_APP "routes = ( { upstream = \"app\"; },\n  { upstream = \"ap\"; } );\n",
+		   "t.conf:4: routes[1].upstream: no upstream named \"ap\" in upstreams");
+	expect_err(PORT_FRONT "routes = ( { upstream = \"app\"; } );\n",
+		   "t.conf:2: routes[0].upstream: no upstream named \"app\" in upstreams");
+}
+
+Test(config, route_bad_host)
+{
+	static const struct {
+		const char *host, *why;
+	} bad[] = {
+		{ "example.com:80", "no port allowed (a route matches every port of its listeners)" },
+		{ "exa mple.com", "only A-Z a-z 0-9 - . _ allowed" },
+		{ "example.com/v1", "only A-Z a-z 0-9 - . _ allowed" },
+		{ "api.*.com", "'*' only alone or as the first label (\"*.example.com\")" },
+		{ "*example.com", "'*' only alone or as the first label (\"*.example.com\")" },
+		{ "*.*.example.com", "'*' only alone or as the first label (\"*.example.com\")" },
+		{ "**", "'*' only alone or as the first label (\"*.example.com\")" },
+		{ "*.", "empty label" },
+		{ ".example.com", "empty label" },
+		{ "example..com", "empty label" },
+		{ "example.com.", "empty label" },
+		{ "", "must not be empty (omit it, or use \"*\", to match any host)" },
+		{ "[::1]", "only A-Z a-z 0-9 - . _ allowed" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[512], want[512];
+		snprintf(text, sizeof(text), PORT_FRONT UP_APP "routes = (\n  { upstream = \"app\"; host = \"%s\"; } );\n",
+			 bad[i].host);
+		snprintf(want, sizeof(want), "t.conf:4: routes[0].host: bad host \"%s\": %s", bad[i].host, bad[i].why);
+		expect_err(text, want);
+	}
+	expect_err(PORT_FRONT UP_APP "routes = ( { upstream = \"app\"; host = 1; } );\n",
+		   "t.conf:3: routes[0].host: expected a string, got an integer");
+}
+
+Test(config, route_bad_path)
+{
+	expect_err(PORT_FRONT UP_APP "routes = ( { upstream = \"app\";\n  path = \"v1/\"; } );\n",
+		   "t.conf:4: routes[0].path: must start with '/' and use only visible ASCII characters (no space), "
+		   "got \"v1/\"");
+	expect_err(PORT_FRONT UP_APP "routes = ( { upstream = \"app\"; path = \"/a b\"; } );\n",
+		   "t.conf:3: routes[0].path: must start with '/' and use only visible ASCII characters (no space), "
+		   "got \"/a b\"");
+	expect_err(PORT_FRONT UP_APP "routes = ( { upstream = \"app\"; path = \"/caf\\xc3\\xa9\"; } );\n",
+		   "t.conf:3: routes[0].path: must start with '/' and use only visible ASCII characters (no space), "
+		   "got \"/caf\xc3\xa9\"");
+	expect_err(PORT_FRONT UP_APP "routes = ( { upstream = \"app\"; path = \"\"; } );\n",
+		   "t.conf:3: routes[0].path: must start with '/' and use only visible ASCII characters (no space), "
+		   "got \"\"");
+}
+
+Test(config, route_bad_method)
+{
+	static const char *const bad[] = { "get", "GET ", "", "M-SEARCH", "GET1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[512], want[512];
+		snprintf(text, sizeof(text), PORT_FRONT UP_APP "routes = ( { upstream = \"app\";\n  method = \"%s\"; } );\n",
+			 bad[i]);
+		snprintf(want, sizeof(want), "t.conf:4: routes[0].method: expected an upper-case method such as "
+			 "\"GET\" (1..15 letters A-Z), got \"%s\"", bad[i]);
+		expect_err(text, want);
+	}
+	expect_err(PORT_FRONT UP_APP "routes = ( { upstream = \"app\"; method = \"ABCDEFGHIJKLMNOP\"; } );\n",
+		   "t.conf:3: routes[0].method: too long (16 characters, at most 15)");
+}
+
+Test(config, route_listener_must_be_http)
+{
+	const char *ls = "listeners = ( { port = 80; protocol = \"http\"; }, { port = 7; service = \"echo\"; },\n"
+			 "  { port = 5432; protocol = \"tcp\"; upstream = \"app\"; } );\n";
+	char text[1024];
+	snprintf(text, sizeof(text), PORT_FRONT UP_APP "%sroutes = ( { upstream = \"app\";\n  listener = 7; } );\n", ls);
+	expect_err(text, "t.conf:6: routes[0].listener: listeners[1] (port 7) is not an http listener (protocol = \"http\")");
+	snprintf(text, sizeof(text), PORT_FRONT UP_APP "%sroutes = ( { upstream = \"app\"; listener = 5432; } );\n", ls);
+	expect_err(text, "t.conf:5: routes[0].listener: listeners[2] (port 5432) is not an http listener (protocol = \"http\")");
+	snprintf(text, sizeof(text), PORT_FRONT UP_APP "%sroutes = ( { upstream = \"app\"; listener = 8080; } );\n", ls);
+	expect_err(text, "t.conf:5: routes[0].listener: no listener on port 8080 in listeners");
+	snprintf(text, sizeof(text), PORT_FRONT UP_APP "%sroutes = ( { upstream = \"app\"; listener = 65536; } );\n", ls);
+	expect_err(text, "t.conf:5: routes[0].listener: must be in 0..65535, got 65536");
+	snprintf(text, sizeof(text), PORT_FRONT UP_APP "%sroutes = ( { upstream = \"app\"; listener = 0; } );\n", ls);
+	expect_ok(text);
+	cr_assert_eq(cfg.routes[0].listen_port, 0);
+}
+
+Test(config, route_unknown_setting)
+{
+	expect_err(PORT_FRONT UP_APP "routes = ( { upstream = \"app\";\n  prefix = \"/\"; } );\n",
+		   "t.conf:4: routes[0].prefix: unknown setting");
+}
+
+Test(config, http_listener_needs_a_route)
+{
+	/* No routes at all: reported at the listener's protocol. */
+	expect_err(PORT_FRONT UP_APP "listeners = ( { port = 7; service = \"echo\"; },\n"
+		   "  { port = 80;\n    protocol = \"http\"; } );\n",
+		   "t.conf:5: routes: an http listener needs at least one route");
+	/* An empty list: reported at the list. */
+	expect_err(PORT_FRONT UP_APP HTTP_80 "\nroutes = ();\n",
+		   "t.conf:5: routes: an http listener needs at least one route");
+}
+
+/* ------------------------------------------------------------------------ */
+/* http                                                                     */
+/* ------------------------------------------------------------------------ */
+
+Test(config, http_out_of_range_integers)
+{
+	expect_err(PORT_FRONT "http: {\n  max_request_line = 63;\n};\n",
+		   "t.conf:3: http.max_request_line: must be in 64..1048576, got 63");
+	expect_err(PORT_FRONT "http: { max_header_bytes = 255; };\n",
+		   "t.conf:2: http.max_header_bytes: must be in 256..1048576, got 255");
+	expect_err(PORT_FRONT "http: { max_headers = 1001; };\n",
+		   "t.conf:2: http.max_headers: must be in 1..1000, got 1001");
+	expect_err(PORT_FRONT "http: { max_body_bytes = -1; };\n",
+		   "t.conf:2: http.max_body_bytes: must be in 0..4611686018427387904, got -1");
+	expect_err(PORT_FRONT "http: { max_body_bytes = 4294967296; };\n",
+		   "t.conf:2: syntax: integer 4294967296 does not fit in 32 bits");
+	expect_err(PORT_FRONT "http: { header_timeout_ms = 3600001; };\n",
+		   "t.conf:2: http.header_timeout_ms: must be in 100..3600000, got 3600001");
+	expect_err(PORT_FRONT "http: { idle_timeout_ms = 99; };\n",
+		   "t.conf:2: http.idle_timeout_ms: must be in 100..86400000, got 99");
+	expect_err(PORT_FRONT "http: { max_sessions_per_shard = 15; };\n",
+		   "t.conf:2: http.max_sessions_per_shard: must be in 16..1048576, got 15");
+	expect_err(PORT_FRONT "http: { max_headers = 1.0; };\n",
+		   "t.conf:2: http.max_headers: expected an integer, got a float");
+}
+
+Test(config, http_bad_via_and_access_log)
+{
+	expect_err(PORT_FRONT "http: {\n  via = \"porter 1.0\";\n};\n",
+		   "t.conf:3: http.via: must be \"\" or a token (A-Z a-z 0-9 and !#$%&'*+-.^_`|~), got \"porter 1.0\"");
+	expect_err(PORT_FRONT "http: { via = \"a(b)\"; };\n",
+		   "t.conf:2: http.via: must be \"\" or a token (A-Z a-z 0-9 and !#$%&'*+-.^_`|~), got \"a(b)\"");
+	expect_err(PORT_FRONT "http: { via = \"0123456789012345678901234567890123456789012345678901234567890123\"; };\n",
+		   "t.conf:2: http.via: too long (64 characters, at most 63)");
+	expect_err(PORT_FRONT "http: { access_log = \"access.log\"; };\n",
+		   "t.conf:2: http.access_log: must be \"\" or an absolute path, got \"access.log\"");
+	expect_err(PORT_FRONT "http: { access_log = \"/var/log/a\\nb\"; };\n",
+		   "t.conf:2: http.access_log: must not contain control characters");
+	char text[1024], log[300];
+	memset(log, 'a', sizeof(log));
+	log[0] = '/';
+	log[256] = '\0';
+	snprintf(text, sizeof(text), PORT_FRONT "http: { access_log = \"%s\"; };\n", log);
+	expect_err(text, "t.conf:2: http.access_log: too long (256 characters, at most 255)");
+}
+
+Test(config, http_shape_and_unknown_setting)
+{
+	expect_err(PORT_FRONT "http = ( );\n", "t.conf:2: http: expected a group { ... }, got a list");
+	expect_err(PORT_FRONT "http: {\n  max_header_size = 100;\n};\n", "t.conf:3: http.max_header_size: unknown setting");
+	expect_err(PORT_FRONT "\nroute = ();\n", "t.conf:3: route: unknown setting");
+}
+
+/* ------------------------------------------------------------------------ */
+/* porter_config_check_reload                                               */
+/* ------------------------------------------------------------------------ */
+
+static struct porter_config next_cfg;
+
+/* Parse OLD into cfg and NEXT into next_cfg (both as "t.conf"), then check. */
+static int reload(const char *old, const char *next)
+{
+	char e[PORTER_CFG_ERR_LEN];
+	cr_assert_eq(porter_config_parse_string(old, "t.conf", &cfg, e, sizeof(e)), 0, "old: %s", e);
+	cr_assert_eq(porter_config_parse_string(next, "t.conf", &next_cfg, e, sizeof(e)), 0, "new: %s", e);
+	memset(err, 0, sizeof(err));
+	return porter_config_check_reload(&cfg, &next_cfg, err, sizeof(err));
+}
+
+#define expect_reload_ok(old, next)                                             \
+	do {                                                                    \
+		int rc_ = reload(old, next);                                    \
+		cr_assert_eq(rc_, 0, "reload refused: %s", err);                \
+		cr_assert_str_eq(err, "");                                      \
+	} while (0)
+
+#define expect_reload_refused(old, next, setting)                               \
+	do {                                                                    \
+		int rc_ = reload(old, next);                                    \
+		cr_assert_eq(rc_, -1, "reload accepted, expected %s", setting); \
+		cr_assert_str_eq(err, "t.conf: " setting ": changed; needs a restart"); \
+	} while (0)
+
+Test(config, reload_accepts_same_file)
+{
+	expect_reload_ok(FULL, FULL);
+	expect_reload_ok(PROXY, PROXY);
+	/* Settings written or left to their defaults are the same thing. */
+	expect_reload_ok(PORT_FRONT, PORT_FRONT "workers: { count = 2; };\ntcp: { congestion_control = \"cubic\"; };\n");
+}
+
+Test(config, reload_accepts_upstreams_routes_http)
+{
+	/* Everything but upstreams, routes and http is the same. */
+	expect_reload_ok(PROXY,
+			 PORT_FRONT
+			 "listeners = ( { port = 80; protocol = \"http\"; },\n"
+			 "  { port = 5432; protocol = \"tcp\"; upstream = \"db\"; }, { port = 7; service = \"echo\"; } );\n"
+			 "upstreams = ( { name = \"db\"; servers = ( { address = \"10.0.0.10:5432\"; } ); },\n"
+			 "  { name = \"new\"; balance = \"hash\"; servers = ( { address = \"10.0.1.1:80\"; } ); } );\n"
+			 "routes = ( { host = \"*.other.org\"; upstream = \"new\"; }, { upstream = \"db\"; method = \"POST\"; } );\n"
+			 "http: { max_headers = 10; via = \"\"; access_log = \"/tmp/a.log\"; };\n");
+	/* The tcp listener still names "db", now upstreams[0] instead of [1]. */
+	cr_assert_eq(cfg.listeners[1].upstream, 1);
+	cr_assert_eq(next_cfg.listeners[1].upstream, 0);
+	/* The path of the file is not compared. */
+	char e[PORTER_CFG_ERR_LEN];
+	cr_assert_eq(porter_config_parse_string(FULL, "a.conf", &cfg, e, sizeof(e)), 0, "%s", e);
+	cr_assert_eq(porter_config_parse_string(FULL, "b.conf", &next_cfg, e, sizeof(e)), 0, "%s", e);
+	cr_assert_eq(porter_config_check_reload(&cfg, &next_cfg, NULL, 0), 0);
+}
+
+Test(config, reload_refuses_listener_changes)
+{
+	const char *a = PORT_FRONT
+			"upstreams = ( { name = \"app\"; servers = ( { address = \"10.0.0.2:80\"; } ); },\n"
+			"  { name = \"db\"; servers = ( { address = \"10.0.0.3:80\"; } ); } );\n"
+			"listeners = ( { port = 5432; protocol = \"tcp\"; upstream = \"db\"; } );\n";
+	/* Another upstream for the tcp listener. */
+	expect_reload_refused(a, PORT_FRONT
+			      "upstreams = ( { name = \"app\"; servers = ( { address = \"10.0.0.2:80\"; } ); },\n"
+			      "  { name = \"db\"; servers = ( { address = \"10.0.0.3:80\"; } ); } );\n"
+			      "listeners = ( { port = 5432; protocol = \"tcp\"; upstream = \"app\"; } );\n",
+			      "listeners");
+	/* Another port, another kind, one more listener, one less. */
+	expect_reload_refused(a, PORT_FRONT UP_APP "listeners = ( { port = 5433; protocol = \"tcp\"; upstream = \"app\"; } );\n",
+			      "listeners");
+	expect_reload_refused(a, PORT_FRONT UP_APP HTTP_80 ROUTE_APP, "listeners");
+	expect_reload_refused(a, PORT_FRONT UP_APP
+			      "listeners = ( { port = 5432; protocol = \"tcp\"; upstream = \"app\"; },\n"
+			      "  { port = 7; service = \"echo\"; } );\n",
+			      "listeners");
+	expect_reload_refused(a, PORT_FRONT UP_APP, "listeners");
+	expect_reload_refused(PORT_FRONT "listeners = ( { port = 19; service = \"source\"; } );\n",
+			      PORT_FRONT "listeners = ( { port = 19; service = \"source\"; bytes = 1; } );\n",
+			      "listeners");
+}
+
+Test(config, reload_refuses_other_settings)
+{
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "workers: { count = 3; };\n", "workers.count");
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "tcp: { rcv_buf = 4096; };\n", "tcp.rcv_buf");
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "tcp: { congestion_control = \"newreno\"; };\n",
+			      "tcp.congestion_control");
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "tcp: { keepalive: { enabled = true; }; };\n",
+			      "tcp.keepalive.enabled");
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "tcp: { ephemeral_ports = [32768, 61000]; };\n",
+			      "tcp.ephemeral_ports");
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "eal: { cpus = \"1\"; };\n", "eal.cpus");
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "dataplane: { arp_retries = 4; };\n", "dataplane.arp_retries");
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "control: { socket = \"/run/x.sock\"; };\n", "control.socket");
+	expect_reload_refused(PORT_FRONT, PORT_WITH("10.99.0.2/24", "10.99.0.1"), "ports");
+	expect_reload_refused(PORT_FRONT,
+			      "ports = ( { name = \"front\"; device = \"net_tap0,iface=porter0\";"
+			      " mac = \"02:70:6f:72:74:01\"; ipv4 = \"10.99.0.2/24\"; mtu = 1400; } );\n",
+			      "ports");
+	/* The first difference in file order is named. */
+	expect_reload_refused(FULL, PORT_FRONT, "eal.file_prefix");
+	expect_reload_refused(PORT_FRONT "workers: { spin_us = 1; };\n", PORT_FRONT "tcp: { sack = false; };\n",
+			      "workers.spin_us");
+}
+
+Test(config, reload_error_buffer)
+{
+	char e[PORTER_CFG_ERR_LEN];
+	cr_assert_eq(porter_config_parse_string(PORT_FRONT, "/etc/porter/porter.conf", &cfg, e, sizeof(e)), 0);
+	cr_assert_eq(porter_config_parse_string(PORT_FRONT "workers: { count = 4; };\n", "/etc/porter/porter.conf",
+						&next_cfg, e, sizeof(e)), 0);
+	cr_assert_eq(porter_config_check_reload(&cfg, &next_cfg, e, sizeof(e)), -1);
+	cr_assert_str_eq(e, "/etc/porter/porter.conf: workers.count: changed; needs a restart");
+	char small[12];
+	memset(small, 'x', sizeof(small));
+	cr_assert_eq(porter_config_check_reload(&cfg, &next_cfg, small, sizeof(small)), -1);
+	cr_assert_str_eq(small, "/etc/porter");
+	cr_assert_eq(porter_config_check_reload(&cfg, &next_cfg, NULL, 0), -1);
+	cr_assert_eq(porter_config_check_reload(&cfg, &cfg, e, sizeof(e)), 0);
+	cr_assert_str_eq(e, "");
+	cr_assert_eq(porter_config_check_reload(NULL, &next_cfg, e, sizeof(e)), -1);
+	cr_assert_str_eq(e, "/etc/porter/porter.conf: file: Invalid argument");
 }
 
 /* ------------------------------------------------------------------------ */

@@ -155,6 +155,37 @@ HTEST(tcp_states, simultaneous_open_plain_ack)
 }
 
 /* ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT -> CLOSED (2MSL timer). */
+/* A half-closed app (a tunnel) that has not read yet keeps the bytes the peer
+ * sent before its FIN: TIME-WAIT keeps them readable until the app lets go. */
+HTEST(tcp_states, time_wait_keeps_unread_data)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s;
+	char buf[8];
+
+	h_peer_init(&p, H_TEST_PORT, H_PEER_PORT, 1000);
+	s = h_open_passive(&p, &H_OPT_ALL);
+	HEQ(tcp_shutdown(CTX, s), 0);
+	h_peer_next(&p, &o);
+	h_peer_ack(&p, p.iss + 2);
+	HEQ(TCB(s)->state, TCP_FIN_WAIT_2);
+	h_clear_events();
+	h_peer_data(&p, "tail", 4);
+	h_peer_fin(&p);
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+	HTRUE(h_events(s) & TEV_APP_PEER_FIN);
+	HTRUE(!(h_events(s) & TEV_APP_CLOSED));
+	HEQ(tcp_recv_avail(CTX, s), 4);
+	HEQ(tcp_read_pos(CTX, s), 0);
+	HEQ(tcp_recv(CTX, s, buf, sizeof(buf)), 4);
+	HEQ(memcmp(buf, "tail", 4), 0);
+	HEQ(tcp_read_pos(CTX, s), 4);
+	tcp_close(CTX, s);
+	HEQ(TCB(s)->app, TAPP_NONE);
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+}
+
 HTEST(tcp_states, active_close)
 {
 	struct h_peer p;
@@ -184,6 +215,11 @@ HTEST(tcp_states, active_close)
 	h_peer_next(&p, &o);
 	HEQ(o.flags, TH_ACK);
 	HEQ(o.ack, 1005);
+	{
+		char buf[8];
+
+		HEQ(tcp_recv(CTX, s, buf, sizeof(buf)), 4);
+	}
 
 	h_peer_fin(&p);
 	HEQ(TCB(s)->state, TCP_TIME_WAIT);

@@ -1,0 +1,1299 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HTTP/1.1 message heads and chunked framing: see h1.h for the contract.
+ *
+ * The head parser is one left-to-right pass. Each byte is checked when it is
+ * reached, so the first invalid byte decides the error, and a prefix of a
+ * head gives either H1_INCOMPLETE or the error the whole head gives. Only
+ * min(LEN, max_head) bytes are ever looked at; running out of them when they
+ * are max_head bytes is -431, and a request line whose line end is not within
+ * max_request_line bytes is -414, complete input or not. Cross-field checks
+ * (Host missing, Content-Length with Transfer-Encoding, the final coding)
+ * are made at the empty line.
+ *
+ * Decisions where RFC 9110/9112 leave a choice:
+ *  - HTTP/1.2 .. HTTP/1.9 are taken as HTTP/1.1 (version_minor 1), as
+ *    RFC 9110 §2.5 asks for a higher minor version of a known major;
+ *    another major (HTTP/0.9, HTTP/2.0) is 505; anything not
+ *    "HTTP/" DIGIT "." DIGIT is 400.
+ *  - Leading empty lines are skipped before a status line too (robustness,
+ *    a server that sends a stray CRLF after a body).
+ *  - A status line without the SP after the status code ("HTTP/1.1 200")
+ *    is accepted with an empty reason.
+ *  - Transfer-Encoding in a request: the list (all fields, in order) must
+ *    end in chunked and name chunked once, else 400 (RFC 9112 §6.3 item 4);
+ *    gzip, x-gzip, deflate, compress and x-compress may come before it
+ *    (the body is forwarded as it came); any other coding, or a coding
+ *    with parameters, is 501; chunked with parameters, an empty list and
+ *    a syntax error are 400. In a response, a final coding other than
+ *    chunked means a close-delimited body; chunked twice, chunked with
+ *    parameters or an empty list is 502.
+ *  - Transfer-Encoding in an HTTP/1.0 message: 400 for a request, 502 for
+ *    a response (RFC 9112 §6.1: the framing is faulty).
+ *  - Content-Length: 1*DIGIT elements, OWS around commas, all equal (also
+ *    across fields); an empty element ("5,,5", "5,") is an error.
+ *  - Content-Length, Transfer-Encoding and Host are checked in every
+ *    response, also in those without a body (HEAD, 1xx, 204, 304).
+ *  - The request-target: visible ASCII only. Absolute-form accepts the
+ *    schemes http and https (case-insensitive) and no userinfo (RFC 9110
+ *    §4.2.4); its authority must have a host. Authority-form (CONNECT only)
+ *    needs host ":" 1*DIGIT. A fragment ("#") is tolerated and cut from
+ *    path. The host span of a CONNECT comes from the Host field.
+ *  - Host values: reg-name characters (unreserved, sub-delims, '%') or an
+ *    IP-literal in brackets, then optionally ":" *DIGIT.
+ *  - Connection, Expect: elements are compared whole, case-insensitive;
+ *    elements that are not tokens are ignored.
+ *  - Writers: a Connection option naming Host, Content-Length or
+ *    Transfer-Encoding does not remove that field (doing so would change
+ *    the framing of the body that is forwarded as it came). One naming
+ *    Via, X-Forwarded-For or X-Forwarded-Proto removes the received
+ *    fields; the proxy's own values are still written.
+ *  - A response with both Content-Length and chunked is written without
+ *    its Content-Length (RFC 9112 §6.3 item 3).
+ */
+#include "secondary/http/h1.h"
+
+#include <limits.h>
+#include <string.h>
+
+#define CAP_LINE        (1u << 20)      /* hard caps: 0 in h1_limits */
+#define CAP_HEAD        (1u << 20)
+#define MAX_LENGTH      (UINT64_C(1) << 62)
+#define CHUNK_EXT_MAX   4096
+#define TRAILER_MAX     4096
+#define CHUNK_DIGITS    16
+
+/* ---- character classes ----------------------------------------------------- */
+
+enum {
+	C_T = 1,        /* tchar (RFC 9110 §5.6.2) */
+	C_V = 2,        /* field-value byte: VCHAR, obs-text, SP, HTAB */
+	C_G = 4,        /* request-target byte: 0x21..0x7e */
+	C_H = 8,        /* HEXDIG */
+	C_D = 16,       /* DIGIT */
+	C_R = 32,       /* reg-name byte: unreserved, sub-delims, '%' */
+};
+
+#define TVGR (C_T | C_V | C_G | C_R)
+#define TVG  (C_T | C_V | C_G)
+#define VG   (C_V | C_G)
+#define VGR  (C_V | C_G | C_R)
+
+static const uint8_t cls[256] = {
+	['\t'] = C_V, [' '] = C_V,
+	['!'] = TVGR, ['"'] = VG, ['#'] = TVG, ['$'] = TVGR, ['%'] = TVGR, ['&'] = TVGR,
+	['\''] = TVGR, ['('] = VGR, [')'] = VGR, ['*'] = TVGR, ['+'] = TVGR, [','] = VGR,
+	['-'] = TVGR, ['.'] = TVGR, ['/'] = VG,
+	['0' ... '9'] = TVGR | C_H | C_D,
+	[':'] = VG, [';'] = VGR, ['<'] = VG, ['='] = VGR, ['>'] = VG, ['?'] = VG, ['@'] = VG,
+	['A' ... 'F'] = TVGR | C_H, ['G' ... 'Z'] = TVGR,
+	['['] = VG, ['\\'] = VG, [']'] = VG, ['^'] = TVG, ['_'] = TVGR, ['`'] = TVG,
+	['a' ... 'f'] = TVGR | C_H, ['g' ... 'z'] = TVGR,
+	['{'] = VG, ['|'] = TVG, ['}'] = VG, ['~'] = TVGR,
+	[0x80 ... 0xff] = C_V,
+};
+
+static inline uint8_t lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+static inline bool is_ows(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Case-insensitive: B[off..off+len) equals the lower-case literal S of length N. */
+static bool ci_eq(const uint8_t *b, uint32_t off, uint32_t len, const char *s, size_t n)
+{
+	if (len != n)
+		return false;
+	for (uint32_t i = 0; i < len; i++)
+		if (lower(b[off + i]) != (uint8_t)s[i])
+			return false;
+	return true;
+}
+
+#define CI_EQ(b, off, len, lit) ci_eq((b), (off), (len), (lit), sizeof(lit) - 1)
+
+static struct h1_span span(size_t from, size_t to)
+{
+	return (struct h1_span){ .off = (uint32_t)from, .len = (uint32_t)(to - from) };
+}
+
+/* ---- parse state ------------------------------------------------------------- */
+
+struct pctx {
+	const uint8_t *b;
+	size_t n;               /* bytes looked at: min(len, max_head) */
+	bool full;              /* n == max_head: running out of bytes means -431 */
+	bool req;
+	bool absolute;          /* absolute-form target: its host wins */
+	/* framing fields seen */
+	bool has_cl, has_te;
+	uint64_t cl;
+	uint32_t te_n, te_chunked;
+	bool te_last_chunked, te_unknown;
+	uint32_t nhost;
+};
+
+static int out_of_bytes(const struct pctx *c)
+{
+	return c->full ? -431 : H1_INCOMPLETE;
+}
+
+/* ---- field values -------------------------------------------------------------- */
+
+/*
+ * Host value or authority at B[s..e): host [ ":" port ]. HOST gets the part
+ * before the port. Returns false when invalid.
+ */
+static bool parse_authority(const uint8_t *b, size_t s, size_t e, bool need_host, bool need_port,
+			    struct h1_span *host)
+{
+	size_t p = s, ds;
+
+	if (p < e && b[p] == '[') {
+		p++;
+		while (p < e && ((cls[b[p]] & C_R) || b[p] == ':'))
+			p++;
+		if (p == e || b[p] != ']' || p == s + 1)
+			return false;
+		p++;
+	} else {
+		while (p < e && (cls[b[p]] & C_R))
+			p++;
+	}
+	*host = span(s, p);
+	if (need_host && p == s)
+		return false;
+	if (p == e)
+		return !need_port;
+	if (b[p] != ':')
+		return false;
+	ds = ++p;
+	while (p < e && (cls[b[p]] & C_D))
+		p++;
+	return p == e && (!need_port || p > ds);
+}
+
+/* Content-Length: 1*DIGIT ( OWS "," OWS 1*DIGIT )*, all equal. */
+static int field_content_length(struct pctx *c, size_t s, size_t e)
+{
+	const uint8_t *b = c->b;
+	size_t p = s;
+
+	for (;;) {
+		uint64_t v = 0;
+		size_t ds = p;
+
+		while (p < e && (cls[b[p]] & C_D)) {
+			unsigned int d = b[p] - '0';
+
+			if (v > (MAX_LENGTH - d) / 10)
+				return -400;
+			v = v * 10 + d;
+			p++;
+		}
+		if (p == ds)
+			return -400;
+		if (c->has_cl && v != c->cl)
+			return -400;
+		c->has_cl = true;
+		c->cl = v;
+		while (p < e && is_ows(b[p]))
+			p++;
+		if (p == e)
+			return 0;
+		if (b[p] != ',')
+			return -400;
+		p++;
+		while (p < e && is_ows(b[p]))
+			p++;
+	}
+}
+
+/* quoted-string at B[p..e) (B[p] == '"'); returns the index after it, or 0. */
+static size_t skip_quoted(const uint8_t *b, size_t p, size_t e)
+{
+	for (p++; p < e; p++) {
+		if (b[p] == '"')
+			return p + 1;
+		if (b[p] == '\\') {
+			if (++p == e)
+				return 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Transfer-Encoding = #transfer-coding, transfer-coding = token
+ * *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ).
+ */
+static int field_transfer_encoding(struct pctx *c, uint8_t minor, size_t s, size_t e)
+{
+	const uint8_t *b = c->b;
+	size_t p = s;
+
+	c->has_te = true;
+	if (minor == 0)
+		return -400;    /* RFC 9112 §6.1: faulty framing in HTTP/1.0 */
+	while (p < e) {
+		size_t ts;
+		bool params = false, chunked;
+
+		while (p < e && is_ows(b[p]))
+			p++;
+		if (p < e && b[p] == ',') {
+			p++;
+			continue;       /* empty list element (RFC 9110 §5.6.1) */
+		}
+		if (p == e)
+			break;
+		ts = p;
+		while (p < e && (cls[b[p]] & C_T))
+			p++;
+		if (p == ts)
+			return -400;
+		chunked = CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "chunked");
+		if (chunked) {
+			c->te_chunked++;
+		} else if (!CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "gzip") &&
+			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "x-gzip") &&
+			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "deflate") &&
+			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "compress") &&
+			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "x-compress")) {
+			c->te_unknown = true;
+		}
+		for (;;) {
+			size_t q = p, ns;
+
+			while (q < e && is_ows(b[q]))
+				q++;
+			if (q == e || b[q] != ';')
+				break;
+			params = true;
+			q++;
+			while (q < e && is_ows(b[q]))
+				q++;
+			ns = q;
+			while (q < e && (cls[b[q]] & C_T))
+				q++;
+			if (q == ns)
+				return -400;
+			while (q < e && is_ows(b[q]))
+				q++;
+			if (q == e || b[q] != '=')
+				return -400;
+			q++;
+			while (q < e && is_ows(b[q]))
+				q++;
+			if (q < e && b[q] == '"') {
+				q = skip_quoted(b, q, e);
+				if (q == 0)
+					return -400;
+			} else {
+				ns = q;
+				while (q < e && (cls[b[q]] & C_T))
+					q++;
+				if (q == ns)
+					return -400;
+			}
+			p = q;
+		}
+		while (p < e && is_ows(b[p]))
+			p++;
+		if (p < e && b[p] != ',')
+			return -400;
+		if (params) {
+			if (chunked)
+				return -400;    /* chunked defines no parameters (RFC 9112 §7.1) */
+			c->te_unknown = true;
+		}
+		c->te_n++;
+		c->te_last_chunked = chunked;
+	}
+	return 0;
+}
+
+/* Iterator over the non-empty elements of a #list at B[p..e), OWS removed. */
+struct list_it {
+	size_t p, e;
+};
+
+static bool next_element(const uint8_t *b, struct list_it *it, uint32_t *off, uint32_t *len)
+{
+	while (it->p < it->e) {
+		size_t a, z;
+
+		while (it->p < it->e && (is_ows(b[it->p]) || b[it->p] == ','))
+			it->p++;
+		a = it->p;
+		while (it->p < it->e && b[it->p] != ',')
+			it->p++;
+		z = it->p;
+		while (z > a && is_ows(b[z - 1]))
+			z--;
+		if (z > a) {
+			*off = (uint32_t)a;
+			*len = (uint32_t)(z - a);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void field_connection(struct h1_msg *m, const uint8_t *b, size_t s, size_t e)
+{
+	struct list_it it = { s, e };
+	uint32_t off, len;
+
+	while (next_element(b, &it, &off, &len)) {
+		if (CI_EQ(b, off, len, "close"))
+			m->flags |= H1F_CONN_CLOSE;
+		else if (CI_EQ(b, off, len, "keep-alive"))
+			m->flags |= H1F_CONN_KEEPALIVE;
+		else if (CI_EQ(b, off, len, "upgrade"))
+			m->flags |= H1F_CONN_UPGRADE;
+	}
+}
+
+static void field_expect(struct h1_msg *m, const uint8_t *b, size_t s, size_t e)
+{
+	struct list_it it = { s, e };
+	uint32_t off, len;
+
+	while (next_element(b, &it, &off, &len))
+		if (CI_EQ(b, off, len, "100-continue"))
+			m->flags |= H1F_EXPECT_CONTINUE;
+}
+
+/* The semantics of one field line, as soon as it is complete. */
+static int field(struct pctx *c, struct h1_msg *m, const struct h1_header *h)
+{
+	const uint8_t *b = c->b;
+	size_t s = h->value.off, e = (size_t)h->value.off + h->value.len;
+	struct h1_span host;
+
+	switch (h->name.len) {
+	case 4:
+		if (c->req && CI_EQ(b, h->name.off, 4, "host")) {
+			if (++c->nhost > 1)
+				return -400;
+			if (!parse_authority(b, s, e, false, false, &host))
+				return -400;
+			m->flags |= H1F_HAS_HOST;
+			if (!c->absolute)
+				m->host = host;
+		}
+		break;
+	case 6:
+		if (c->req && CI_EQ(b, h->name.off, 6, "expect"))
+			field_expect(m, b, s, e);
+		break;
+	case 7:
+		if (CI_EQ(b, h->name.off, 7, "upgrade"))
+			m->flags |= H1F_UPGRADE;
+		break;
+	case 10:
+		if (CI_EQ(b, h->name.off, 10, "connection"))
+			field_connection(m, b, s, e);
+		break;
+	case 14:
+		if (CI_EQ(b, h->name.off, 14, "content-length"))
+			return field_content_length(c, s, e);
+		break;
+	case 17:
+		if (CI_EQ(b, h->name.off, 17, "transfer-encoding"))
+			return field_transfer_encoding(c, m->version_minor, s, e);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ---- start lines -------------------------------------------------------------- */
+
+struct method_name {
+	const char *s;
+	uint8_t len;
+	uint8_t m;
+};
+
+static const struct method_name methods[] = {
+	{ "GET", 3, H1_M_GET },         { "HEAD", 4, H1_M_HEAD },     { "POST", 4, H1_M_POST },
+	{ "PUT", 3, H1_M_PUT },         { "DELETE", 6, H1_M_DELETE }, { "CONNECT", 7, H1_M_CONNECT },
+	{ "OPTIONS", 7, H1_M_OPTIONS }, { "TRACE", 5, H1_M_TRACE },   { "PATCH", 5, H1_M_PATCH },
+};
+
+static uint8_t method_of(const uint8_t *b, struct h1_span s)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (methods[i].len == s.len && memcmp(b + s.off, methods[i].s, s.len) == 0)
+			return methods[i].m;
+	return H1_M_OTHER;
+}
+
+/*
+ * "HTTP/" DIGIT "." DIGIT at B[p..e); *VER gets major * 10 + minor.
+ * Returns 0, -400, or 1 when E cuts it short.
+ */
+static int version_at(const uint8_t *b, size_t p, size_t e, unsigned int *ver)
+{
+	static const char pat[] = "HTTP/0.0";
+
+	for (size_t k = 0; k < 8; k++) {
+		if (p + k >= e)
+			return 1;
+		if (k == 5 || k == 7) {
+			if (!(cls[b[p + k]] & C_D))
+				return -400;
+		} else if (b[p + k] != (uint8_t)pat[k]) {
+			return -400;
+		}
+	}
+	*ver = (unsigned int)(b[p + 5] - '0') * 10 + (unsigned int)(b[p + 7] - '0');
+	return 0;
+}
+
+/* A line end at B[*p..e): CRLF or LF. Returns 0 (*p after it), -400, or 1 when cut short. */
+static int line_end(const uint8_t *b, size_t *p, size_t e)
+{
+	if (*p >= e)
+		return 1;
+	if (b[*p] == '\n') {
+		*p += 1;
+		return 0;
+	}
+	if (b[*p] != '\r')
+		return -400;
+	if (*p + 1 >= e)
+		return 1;
+	if (b[*p + 1] != '\n')
+		return -400;
+	*p += 2;
+	return 0;
+}
+
+/* Major 1 only; minor 2..9 is taken as 1 (RFC 9110 §2.5). */
+static int set_version(struct h1_msg *m, unsigned int ver)
+{
+	if (ver / 10 != 1)
+		return -505;
+	m->version_minor = ver % 10 == 0 ? 0 : 1;
+	return 0;
+}
+
+/* The request-target forms (RFC 9112 §3.2); the line is complete. */
+static int classify_target(struct pctx *c, struct h1_msg *m)
+{
+	const uint8_t *b = c->b;
+	size_t s = m->target.off, e = s + m->target.len, p, a;
+
+	if (m->method == H1_M_CONNECT) {
+		if (!parse_authority(b, s, e, true, true, &m->host))
+			return -400;
+		m->host = (struct h1_span){ 0, 0 };     /* from the Host field */
+		m->path = span(s, s);
+		return 0;
+	}
+	if (e - s == 1 && b[s] == '*') {
+		if (m->method != H1_M_OPTIONS)
+			return -400;
+		m->path = m->target;
+		return 0;
+	}
+	if (b[s] == '/') {
+		for (p = s; p < e && b[p] != '?' && b[p] != '#'; p++)
+			;
+		m->path = span(s, p);
+		return 0;
+	}
+	/* absolute-form: http or https only */
+	if (e - s >= 7 && CI_EQ(b, (uint32_t)s, 7, "http://"))
+		a = s + 7;
+	else if (e - s >= 8 && CI_EQ(b, (uint32_t)s, 8, "https://"))
+		a = s + 8;
+	else
+		return -400;
+	for (p = a; p < e && b[p] != '/' && b[p] != '?' && b[p] != '#'; p++)
+		;
+	if (!parse_authority(b, a, p, true, false, &m->host))
+		return -400;
+	c->absolute = true;
+	if (p < e && b[p] == '/') {
+		size_t q;
+
+		for (q = p; q < e && b[q] != '?' && b[q] != '#'; q++)
+			;
+		m->path = span(p, q);
+	} else {
+		m->path = span(a - 1, a);       /* empty path: "/" of the "://" */
+	}
+	return 0;
+}
+
+/* method SP request-target SP HTTP-version CRLF, within max_request_line. */
+static int request_line(struct pctx *c, struct h1_msg *m, size_t *pos, uint32_t line_max)
+{
+	const uint8_t *b = c->b;
+	size_t start = *pos, e = start + line_max, i, t, v;
+	bool line_full = e <= c->n;
+	unsigned int ver = 0;
+	int rc;
+
+	if (!line_full)
+		e = c->n;
+#define CUT_SHORT() return line_full ? -414 : out_of_bytes(c)
+	for (i = start; i < e && (cls[b[i]] & C_T); i++)
+		;
+	if (i == e)
+		CUT_SHORT();
+	if (b[i] != ' ' || i == start)
+		return -400;
+	m->method_s = span(start, i);
+	t = ++i;
+	while (i < e && (cls[b[i]] & C_G))
+		i++;
+	if (i == e)
+		CUT_SHORT();
+	if (b[i] != ' ' || i == t)
+		return -400;
+	m->target = span(t, i);
+	v = i + 1;
+	rc = version_at(b, v, e, &ver);
+	if (rc == 1)
+		CUT_SHORT();
+	if (rc < 0)
+		return rc;
+	i = v + 8;
+	rc = line_end(b, &i, e);
+	if (rc == 1)
+		CUT_SHORT();
+	if (rc < 0)
+		return rc;
+#undef CUT_SHORT
+	*pos = i;
+	m->method = method_of(b, m->method_s);
+	rc = set_version(m, ver);
+	if (rc < 0)
+		return rc;
+	return classify_target(c, m);
+}
+
+/* HTTP-version SP 3DIGIT [ SP reason-phrase ] CRLF */
+static int status_line(struct pctx *c, struct h1_msg *m, size_t *pos)
+{
+	const uint8_t *b = c->b;
+	size_t e = c->n, p = *pos, r;
+	unsigned int ver = 0;
+	int rc;
+
+	rc = version_at(b, p, e, &ver);
+	if (rc == 1)
+		return out_of_bytes(c);
+	if (rc < 0)
+		return rc;
+	p += 8;
+	for (size_t k = 0; k < 4; k++) {
+		if (p + k >= e)
+			return out_of_bytes(c);
+		if (k == 0 ? b[p] != ' ' : !(cls[b[p + k]] & C_D))
+			return -400;
+	}
+	m->status = (uint16_t)((b[p + 1] - '0') * 100 + (b[p + 2] - '0') * 10 + (b[p + 3] - '0'));
+	p += 4;
+	r = p;
+	if (p < e && b[p] == ' ') {
+		r = ++p;
+		while (p < e && (cls[b[p]] & C_V))
+			p++;
+	}
+	m->reason = span(r, p);
+	rc = line_end(b, &p, e);
+	if (rc == 1)
+		return out_of_bytes(c);
+	if (rc < 0)
+		return rc;
+	*pos = p;
+	rc = set_version(m, ver);
+	if (rc < 0)
+		return rc;
+	if (m->status < 100)
+		return -400;
+	return 0;
+}
+
+/* ---- the head ------------------------------------------------------------------- */
+
+static uint32_t limit(uint32_t v, uint32_t cap)
+{
+	return (v == 0 || v > cap) ? cap : v;
+}
+
+static int finish_request(struct pctx *c, struct h1_msg *m)
+{
+	if (m->version_minor == 1 && c->nhost == 0)
+		return -400;
+	if (c->has_te) {
+		if (c->has_cl || c->te_chunked != 1 || !c->te_last_chunked)
+			return -400;
+		if (c->te_unknown)
+			return -501;
+		m->body = H1_BODY_CHUNKED;
+	} else if (c->has_cl) {
+		m->body = H1_BODY_LENGTH;
+		m->content_length = c->cl;
+	}
+	return 0;
+}
+
+static int finish_response(struct pctx *c, struct h1_msg *m, unsigned int req_method)
+{
+	if (c->has_te && (c->te_chunked > 1 || c->te_n == 0))
+		return -502;
+	if (m->status < 200 || m->status == 204 || m->status == 304 || req_method == H1_M_HEAD ||
+	    (req_method == H1_M_CONNECT && m->status < 300)) {
+		m->body = H1_BODY_NONE;
+	} else if (c->has_te) {
+		m->body = c->te_last_chunked ? H1_BODY_CHUNKED : H1_BODY_CLOSE;
+		if (c->has_cl)
+			m->flags &= ~(uint32_t)H1F_KEEP_ALIVE;  /* RFC 9112 §6.3 item 3 */
+	} else if (c->has_cl) {
+		m->body = H1_BODY_LENGTH;
+		m->content_length = c->cl;
+	} else {
+		m->body = H1_BODY_CLOSE;
+	}
+	if (m->body == H1_BODY_CLOSE)
+		m->flags &= ~(uint32_t)H1F_KEEP_ALIVE;
+	return 0;
+}
+
+static int parse_head(const uint8_t *buf, size_t len, const struct h1_limits *lim, bool req,
+		      unsigned int req_method, struct h1_msg *m)
+{
+	uint32_t max_line = limit(lim ? lim->max_request_line : 0, CAP_LINE);
+	uint32_t max_head = limit(lim ? lim->max_head : 0, CAP_HEAD);
+	uint32_t max_fields = limit(lim ? lim->max_headers : 0, H1_MAX_HEADERS);
+	struct pctx c = { .b = buf, .req = req };
+	const uint8_t *b = buf;
+	size_t pos = 0;
+	int rc;
+
+	m->head_len = 0;
+	m->version_minor = 0;
+	m->method = req ? H1_M_OTHER : (req_method <= H1_M_PATCH ? (uint8_t)req_method : H1_M_OTHER);
+	m->status = 0;
+	m->flags = 0;
+	m->body = H1_BODY_NONE;
+	m->content_length = 0;
+	m->method_s = m->target = m->path = m->host = m->reason = (struct h1_span){ 0, 0 };
+	m->nheaders = 0;
+
+	c.full = len >= max_head;
+	c.n = c.full ? max_head : len;
+
+	/* RFC 9112 §2.2: empty lines before the start line */
+	for (;;) {
+		if (pos >= c.n)
+			return out_of_bytes(&c);
+		if (b[pos] == '\n') {
+			pos++;
+		} else if (b[pos] == '\r') {
+			if (pos + 1 >= c.n)
+				return out_of_bytes(&c);
+			if (b[pos + 1] != '\n')
+				return -400;
+			pos += 2;
+		} else {
+			break;
+		}
+	}
+
+	rc = req ? request_line(&c, m, &pos, max_line) : status_line(&c, m, &pos);
+	if (rc != 0)
+		return rc;
+
+	for (;;) {
+		struct h1_header *h;
+		size_t ns, vs, ve;
+
+		if (pos >= c.n)
+			return out_of_bytes(&c);
+		if (b[pos] == '\n' || b[pos] == '\r') {
+			rc = line_end(b, &pos, c.n);
+			if (rc == 1)
+				return out_of_bytes(&c);
+			if (rc < 0)
+				return rc;
+			break;
+		}
+		/* obs-fold, or whitespace before the first field (RFC 9112 §2.2, §5.2) */
+		if (!(cls[b[pos]] & C_T))
+			return -400;
+		if (m->nheaders >= max_fields)
+			return -431;
+		ns = pos;
+		while (pos < c.n && (cls[b[pos]] & C_T))
+			pos++;
+		if (pos >= c.n)
+			return out_of_bytes(&c);
+		if (b[pos] != ':')
+			return -400;    /* no colon, or whitespace before it (RFC 9112 §5.1) */
+		h = &m->h[m->nheaders];
+		h->name = span(ns, pos);
+		pos++;
+		while (pos < c.n && is_ows(b[pos]))
+			pos++;
+		vs = pos;
+		while (pos < c.n && (cls[b[pos]] & C_V))
+			pos++;
+		ve = pos;
+		rc = line_end(b, &pos, c.n);
+		if (rc == 1)
+			return out_of_bytes(&c);
+		if (rc < 0)
+			return rc;
+		while (ve > vs && is_ows(b[ve - 1]))
+			ve--;
+		h->value = span(vs, ve);
+		m->nheaders++;
+		rc = field(&c, m, h);
+		if (rc < 0)
+			return rc;
+	}
+	m->head_len = (uint32_t)pos;
+
+	if (m->version_minor == 1)
+		m->flags |= (m->flags & H1F_CONN_CLOSE) ? 0 : H1F_KEEP_ALIVE;
+	else if ((m->flags & (H1F_CONN_KEEPALIVE | H1F_CONN_CLOSE)) == H1F_CONN_KEEPALIVE)
+		m->flags |= H1F_KEEP_ALIVE;
+	return req ? finish_request(&c, m) : finish_response(&c, m, req_method);
+}
+
+int h1_parse_request(const uint8_t *buf, size_t len, const struct h1_limits *lim, struct h1_msg *m)
+{
+	return parse_head(buf, len, lim, true, 0, m);
+}
+
+int h1_parse_response(const uint8_t *buf, size_t len, const struct h1_limits *lim, unsigned int req_method,
+		      struct h1_msg *m)
+{
+	int rc = parse_head(buf, len, lim, false, req_method, m);
+
+	return rc < 0 ? -502 : rc;
+}
+
+int h1_find(const struct h1_msg *m, const uint8_t *buf, const char *name)
+{
+	size_t n = strlen(name);
+	uint32_t count = m->nheaders < H1_MAX_HEADERS ? m->nheaders : H1_MAX_HEADERS;
+
+	for (uint32_t i = 0; i < count; i++) {
+		const struct h1_span *s = &m->h[i].name;
+		uint32_t k;
+
+		if (s->len != n)
+			continue;
+		for (k = 0; k < s->len; k++)
+			if (lower(buf[s->off + k]) != lower((uint8_t)name[k]))
+				break;
+		if (k == s->len)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* ---- chunked framing ------------------------------------------------------------- */
+
+enum {
+	CS_SIZE0 = 0,   /* first hex digit of a chunk size */
+	CS_SIZE,        /* more hex digits */
+	CS_SIZE_WS,     /* BWS after the size: only ";" may follow */
+	CS_EXT,         /* chunk extensions up to the line end */
+	CS_SIZE_LF,     /* CR of the size line seen */
+	CS_DATA,
+	CS_DATA_CR,     /* the CRLF after chunk data */
+	CS_DATA_LF,
+	CS_TRL_START,   /* start of a trailer field line or of the final empty line */
+	CS_TRL_NAME,
+	CS_TRL_VALUE,
+	CS_TRL_LF,      /* CR of a trailer field line seen */
+	CS_END_LF,      /* CR of the final empty line seen */
+	CS_DONE,
+	CS_ERROR,
+};
+
+/* The size line ended: data, or the trailer section after the last chunk. */
+static void size_line_done(struct h1_chunked *st)
+{
+	st->ext_len = 0;
+	if (st->remaining == 0) {
+		st->trailer_len = 0;
+		st->state = CS_TRL_START;
+	} else {
+		st->state = CS_DATA;
+	}
+}
+
+long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool *done)
+{
+	size_t i = 0;
+
+	if (done != NULL)
+		*done = st->state == CS_DONE;
+	if (st->state == CS_DONE)
+		return 0;
+	if (st->state >= CS_ERROR)
+		goto bad;
+	if (len > LONG_MAX)
+		len = LONG_MAX;
+	while (i < len) {
+		uint8_t ch = buf[i];
+
+		switch (st->state) {
+		case CS_SIZE0:
+			if (!(cls[ch] & C_H))
+				goto bad;
+			st->remaining = 0;
+			st->ndigits = 0;
+			st->ext_len = 0;
+			st->state = CS_SIZE;
+			/* fall through */
+		case CS_SIZE:
+			if (cls[ch] & C_H) {
+				unsigned int d = (cls[ch] & C_D) ? (unsigned int)(ch - '0') : (unsigned int)(lower(ch) - 'a' + 10);
+
+				if (st->ndigits >= CHUNK_DIGITS)
+					goto bad;
+				st->remaining = st->remaining * 16 + d;
+				if (st->remaining > MAX_LENGTH)
+					goto bad;
+				st->ndigits++;
+			} else if (ch == '\r') {
+				st->state = CS_SIZE_LF;
+			} else if (ch == '\n') {
+				size_line_done(st);
+			} else if (ch == ';' || is_ows(ch)) {
+				st->state = ch == ';' ? CS_EXT : CS_SIZE_WS;
+				st->ext_len++;
+			} else {
+				goto bad;
+			}
+			i++;
+			break;
+		case CS_SIZE_WS:
+			if (ch == ';')
+				st->state = CS_EXT;
+			else if (!is_ows(ch))
+				goto bad;
+			if (++st->ext_len > CHUNK_EXT_MAX)
+				goto bad;
+			i++;
+			break;
+		case CS_EXT:
+			while (i < len && (cls[buf[i]] & C_V)) {
+				if (++st->ext_len > CHUNK_EXT_MAX)
+					goto bad;
+				i++;
+			}
+			if (i == len)
+				break;
+			if (buf[i] == '\r')
+				st->state = CS_SIZE_LF;
+			else if (buf[i] == '\n')
+				size_line_done(st);
+			else
+				goto bad;
+			i++;
+			break;
+		case CS_SIZE_LF:
+			if (ch != '\n')
+				goto bad;
+			size_line_done(st);
+			i++;
+			break;
+		case CS_DATA: {
+			size_t take = len - i;
+
+			if (take > st->remaining)
+				take = (size_t)st->remaining;
+			i += take;
+			st->remaining -= take;
+			st->total += take;
+			if (st->remaining == 0)
+				st->state = CS_DATA_CR;
+			break;
+		}
+		case CS_DATA_CR:
+			if (ch == '\r')
+				st->state = CS_DATA_LF;
+			else if (ch == '\n')
+				st->state = CS_SIZE0;
+			else
+				goto bad;
+			i++;
+			break;
+		case CS_DATA_LF:
+			if (ch != '\n')
+				goto bad;
+			st->state = CS_SIZE0;
+			i++;
+			break;
+		case CS_TRL_START:
+			if (ch == '\r') {
+				st->state = CS_END_LF;
+				i++;
+				break;
+			}
+			if (ch == '\n') {
+				i++;
+				goto finished;
+			}
+			if (!(cls[ch] & C_T))
+				goto bad;       /* obs-fold, or not a field name */
+			st->state = CS_TRL_NAME;
+			goto count;
+		case CS_TRL_NAME:
+			if (ch == ':')
+				st->state = CS_TRL_VALUE;
+			else if (!(cls[ch] & C_T))
+				goto bad;
+			goto count;
+		case CS_TRL_VALUE:
+			if (ch == '\r')
+				st->state = CS_TRL_LF;
+			else if (ch == '\n')
+				st->state = CS_TRL_START;
+			else if (!(cls[ch] & C_V))
+				goto bad;
+			goto count;
+		case CS_TRL_LF:
+			if (ch != '\n')
+				goto bad;
+			st->state = CS_TRL_START;
+			goto count;
+		case CS_END_LF:
+			if (ch != '\n')
+				goto bad;
+			i++;
+			goto finished;
+		default:
+			goto bad;
+		}
+		continue;
+count:
+		if (++st->trailer_len > TRAILER_MAX)
+			goto bad;
+		i++;
+	}
+	return (long)i;
+finished:
+	st->state = CS_DONE;
+	if (done != NULL)
+		*done = true;
+	return (long)i;
+bad:
+	st->state = CS_ERROR;
+	return -400;
+}
+
+/* ---- writing heads ----------------------------------------------------------------- */
+
+struct wbuf {
+	uint8_t *p;
+	size_t n, cap;
+	bool err;
+};
+
+static void put(struct wbuf *w, const void *s, size_t len)
+{
+	if (w->err || len > w->cap - w->n) {
+		w->err = true;
+		return;
+	}
+	if (len != 0)
+		memcpy(w->p + w->n, s, len);
+	w->n += len;
+}
+
+static void puts_(struct wbuf *w, const char *s)
+{
+	put(w, s, strlen(s));
+}
+
+static void put_span(struct wbuf *w, const uint8_t *b, struct h1_span s)
+{
+	put(w, b + s.off, s.len);
+}
+
+static void put_uint(struct wbuf *w, uint64_t v)
+{
+	char d[20];
+	size_t k = sizeof(d);
+
+	do {
+		d[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put(w, d + k, sizeof(d) - k);
+}
+
+static int wdone(const struct wbuf *w)
+{
+	return (w->err || w->n > INT_MAX) ? -1 : (int)w->n;
+}
+
+static void put_field(struct wbuf *w, const uint8_t *b, const struct h1_header *h)
+{
+	put_span(w, b, h->name);
+	put(w, ": ", 2);
+	put_span(w, b, h->value);
+	put(w, "\r\n", 2);
+}
+
+enum fkind { F_OTHER = 0, F_HOP, F_UPGRADE, F_FRAMING, F_VIA, F_XFF, F_XFP, F_CL };
+
+static enum fkind kind_of(const uint8_t *b, struct h1_span n)
+{
+	switch (n.len) {
+	case 2:
+		return CI_EQ(b, n.off, 2, "te") ? F_HOP : F_OTHER;
+	case 3:
+		return CI_EQ(b, n.off, 3, "via") ? F_VIA : F_OTHER;
+	case 4:
+		return CI_EQ(b, n.off, 4, "host") ? F_FRAMING : F_OTHER;
+	case 7:
+		return CI_EQ(b, n.off, 7, "upgrade") ? F_UPGRADE : F_OTHER;
+	case 10:
+		return (CI_EQ(b, n.off, 10, "connection") || CI_EQ(b, n.off, 10, "keep-alive")) ? F_HOP : F_OTHER;
+	case 14:
+		return CI_EQ(b, n.off, 14, "content-length") ? F_CL : F_OTHER;
+	case 15:
+		return CI_EQ(b, n.off, 15, "x-forwarded-for") ? F_XFF : F_OTHER;
+	case 16:
+		return CI_EQ(b, n.off, 16, "proxy-connection") ? F_HOP : F_OTHER;
+	case 17:
+		if (CI_EQ(b, n.off, 17, "transfer-encoding"))
+			return F_FRAMING;
+		return CI_EQ(b, n.off, 17, "x-forwarded-proto") ? F_XFP : F_OTHER;
+	default:
+		return F_OTHER;
+	}
+}
+
+static bool same_name(const uint8_t *b, struct h1_span a, uint32_t off, uint32_t len)
+{
+	if (a.len != len)
+		return false;
+	for (uint32_t k = 0; k < len; k++)
+		if (lower(b[a.off + k]) != lower(b[off + k]))
+			return false;
+	return true;
+}
+
+/*
+ * The kind of every field, F_HOP for those not forwarded: the hop-by-hop
+ * fields (RFC 9110 §7.6.1), Upgrade unless KEEP_UPGRADE, and those named in
+ * Connection (never Host, Content-Length, Transfer-Encoding).
+ */
+static uint32_t classify_fields(const struct h1_msg *m, const uint8_t *b, bool keep_upgrade,
+				uint8_t kind[H1_MAX_HEADERS])
+{
+	uint32_t n = m->nheaders < H1_MAX_HEADERS ? m->nheaders : H1_MAX_HEADERS;
+
+	for (uint32_t i = 0; i < n; i++) {
+		kind[i] = (uint8_t)kind_of(b, m->h[i].name);
+		if (kind[i] == F_UPGRADE && !keep_upgrade)
+			kind[i] = F_HOP;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct list_it it = { m->h[i].value.off, (size_t)m->h[i].value.off + m->h[i].value.len };
+		uint32_t off, len;
+
+		if (!CI_EQ(b, m->h[i].name.off, m->h[i].name.len, "connection"))
+			continue;
+		while (next_element(b, &it, &off, &len)) {
+			for (uint32_t j = 0; j < n; j++) {
+				if (kind[j] == F_HOP || kind[j] == F_FRAMING || kind[j] == F_CL ||
+				    kind[j] == F_UPGRADE)
+					continue;
+				if (same_name(b, m->h[j].name, off, len))
+					kind[j] = F_HOP;
+			}
+		}
+	}
+	return n;
+}
+
+/* "Via: <received>, 1.x PSEUDONYM" */
+static void put_via(struct wbuf *w, const struct h1_msg *m, const uint8_t *b, const uint8_t *kind, uint32_t n,
+		    const char *via)
+{
+	puts_(w, "Via: ");
+	for (uint32_t i = 0; i < n; i++) {
+		if (kind[i] != F_VIA || m->h[i].value.len == 0)
+			continue;
+		put_span(w, b, m->h[i].value);
+		put(w, ", ", 2);
+	}
+	puts_(w, m->version_minor == 0 ? "1.0 " : "1.1 ");
+	puts_(w, via);
+	put(w, "\r\n", 2);
+}
+
+int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1_fwd *f, uint8_t *out,
+		     size_t outlen)
+{
+	struct wbuf w = { .p = out, .cap = outlen };
+	bool upgrade = (m->flags & (H1F_CONN_UPGRADE | H1F_UPGRADE)) == (H1F_CONN_UPGRADE | H1F_UPGRADE);
+	bool via = f->via != NULL && f->via[0] != '\0';
+	uint8_t kind[H1_MAX_HEADERS];
+	uint32_t n = classify_fields(m, buf, upgrade, kind);
+	uint32_t ip = f->client_ip;
+
+	put_span(&w, buf, m->method_s);
+	put(&w, " ", 1);
+	put_span(&w, buf, m->target);
+	puts_(&w, m->version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+	for (uint32_t i = 0; i < n; i++) {
+		if (kind[i] == F_HOP || kind[i] == F_XFF || kind[i] == F_XFP || (kind[i] == F_VIA && via))
+			continue;
+		put_field(&w, buf, &m->h[i]);
+	}
+	if (via)
+		put_via(&w, m, buf, kind, n, f->via);
+	puts_(&w, "X-Forwarded-For: ");
+	for (uint32_t i = 0; i < n; i++) {
+		if (kind[i] != F_XFF || m->h[i].value.len == 0)
+			continue;
+		put_span(&w, buf, m->h[i].value);
+		put(&w, ", ", 2);
+	}
+	for (int k = 24; k >= 0; k -= 8) {
+		put_uint(&w, (ip >> k) & 0xff);
+		if (k != 0)
+			put(&w, ".", 1);
+	}
+	put(&w, "\r\n", 2);
+	if (f->proto != NULL && f->proto[0] != '\0') {
+		puts_(&w, "X-Forwarded-Proto: ");
+		puts_(&w, f->proto);
+		put(&w, "\r\n", 2);
+	}
+	puts_(&w, upgrade ? "Connection: upgrade\r\n" :
+		  f->upstream_keepalive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+	put(&w, "\r\n", 2);
+	return wdone(&w);
+}
+
+int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *via, bool client_keepalive,
+		      unsigned int client_minor, uint8_t *out, size_t outlen)
+{
+	struct wbuf w = { .p = out, .cap = outlen };
+	bool upgrade = m->status == 101;
+	bool add_via = via != NULL && via[0] != '\0';
+	bool drop_cl = false;
+	uint8_t kind[H1_MAX_HEADERS];
+	uint32_t n = classify_fields(m, buf, upgrade, kind);
+
+	/* RFC 9112 §6.3 item 3: chunked wins, the Content-Length goes */
+	if (m->body == H1_BODY_CHUNKED)
+		drop_cl = true;
+	puts_(&w, "HTTP/1.1 ");
+	put_uint(&w, m->status);
+	put(&w, " ", 1);
+	put_span(&w, buf, m->reason);
+	put(&w, "\r\n", 2);
+	for (uint32_t i = 0; i < n; i++) {
+		if (kind[i] == F_HOP || (kind[i] == F_VIA && add_via) || (kind[i] == F_CL && drop_cl))
+			continue;
+		put_field(&w, buf, &m->h[i]);
+	}
+	if (add_via)
+		put_via(&w, m, buf, kind, n, via);
+	if (upgrade)
+		puts_(&w, "Connection: upgrade\r\n");
+	else if (!client_keepalive)
+		puts_(&w, "Connection: close\r\n");
+	else if (client_minor == 0)
+		puts_(&w, "Connection: keep-alive\r\n");
+	put(&w, "\r\n", 2);
+	return wdone(&w);
+}
+
+int h1_error_response(unsigned int status, uint8_t *out, size_t outlen)
+{
+	struct wbuf w = { .p = out, .cap = outlen };
+	const char *reason;
+	size_t body;
+
+	if (status < 100 || status > 999)
+		status = 500;
+	reason = h1_reason(status);
+	body = 3 + 1 + strlen(reason) + 1;      /* "502 Bad Gateway\n" */
+	puts_(&w, "HTTP/1.1 ");
+	put_uint(&w, status);
+	put(&w, " ", 1);
+	puts_(&w, reason);
+	puts_(&w, "\r\nContent-Type: text/plain\r\nContent-Length: ");
+	put_uint(&w, body);
+	puts_(&w, "\r\nConnection: close\r\n\r\n");
+	put_uint(&w, status);
+	put(&w, " ", 1);
+	puts_(&w, reason);
+	put(&w, "\n", 1);
+	return wdone(&w);
+}
+
+const char *h1_reason(unsigned int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
+	case 421: return "Misdirected Request";
+	case 426: return "Upgrade Required";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+const char *h1_method_name(unsigned int method)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (methods[i].m == method)
+			return methods[i].s;
+	return NULL;
+}

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HTTP/1.1 message heads and chunked framing (RFC 9110, RFC 9112).
+ *
+ * Pure C, no DPDK, no allocation, no global state. The parser is a function
+ * of the bytes: the proxy keeps a request's bytes in the client stream's
+ * receive queue until they are forwarded, and parses again from the first
+ * byte when a restarted worker resumes a half-read request. Results refer to
+ * the input by offset (struct h1_span), never by pointer, so they can live in
+ * shared memory.
+ *
+ * Strictness is deliberate (request smuggling, RFC 9112 §6.3 and §11.2):
+ * anything ambiguous is an error with the status to answer, and the proxy
+ * closes the connection after answering.
+ */
+#ifndef PORTER_H1_H
+#define PORTER_H1_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define H1_MAX_HEADERS 128          /* hard cap; the configured limit may be lower */
+
+/* A byte range of the head: buf[off .. off+len). */
+struct h1_span {
+	uint32_t off;
+	uint32_t len;
+};
+
+struct h1_header {
+	struct h1_span name;        /* field name as sent (case preserved) */
+	struct h1_span value;       /* value, leading and trailing OWS removed */
+};
+
+enum h1_method {
+	H1_M_OTHER = 0,             /* a valid token we do not know: forwarded as is */
+	H1_M_GET, H1_M_HEAD, H1_M_POST, H1_M_PUT, H1_M_DELETE, H1_M_CONNECT,
+	H1_M_OPTIONS, H1_M_TRACE, H1_M_PATCH,
+};
+
+enum h1_body {
+	H1_BODY_NONE = 0,           /* no body (request without CL/TE; HEAD/1xx/204/304 responses) */
+	H1_BODY_LENGTH,             /* content_length bytes */
+	H1_BODY_CHUNKED,            /* Transfer-Encoding: chunked (the final coding) */
+	H1_BODY_CLOSE,              /* response only: until the server closes (RFC 9112 §6.3 item 8) */
+};
+
+/* Connection header tokens and other flags (struct h1_msg.flags). */
+enum {
+	H1F_CONN_CLOSE      = 1u << 0,  /* Connection: close */
+	H1F_CONN_KEEPALIVE  = 1u << 1,  /* Connection: keep-alive */
+	H1F_CONN_UPGRADE    = 1u << 2,  /* Connection: upgrade */
+	H1F_UPGRADE         = 1u << 3,  /* an Upgrade header is present */
+	H1F_EXPECT_CONTINUE = 1u << 4,  /* Expect: 100-continue (request) */
+	H1F_HAS_HOST        = 1u << 5,  /* Host header present (request) */
+	H1F_KEEP_ALIVE      = 1u << 6,  /* the connection persists after this message (RFC 9112 §9.3),
+	                                   from the version and the Connection tokens */
+};
+
+/* Limits the configuration sets (http group). 0 means the hard cap. */
+struct h1_limits {
+	uint32_t max_request_line;  /* request line incl. CRLF -> 414 */
+	uint32_t max_head;          /* whole head incl. the final CRLF -> 431 */
+	uint32_t max_headers;       /* field lines -> 431 */
+};
+
+/* A parsed request or response head. Offsets are into the buffer that was parsed. */
+struct h1_msg {
+	uint32_t head_len;          /* bytes of the head including the empty line */
+	uint8_t version_minor;      /* HTTP/1.x: 0 or 1 (other majors are errors: 505) */
+	uint8_t method;             /* enum h1_method (requests) */
+	uint16_t status;            /* status code (responses) */
+	uint32_t flags;             /* H1F_* */
+	uint8_t body;               /* enum h1_body */
+	uint64_t content_length;    /* when body == H1_BODY_LENGTH */
+	/* request line */
+	struct h1_span method_s;    /* method token */
+	struct h1_span target;      /* request-target as sent */
+	struct h1_span path;        /* target up to '?' or '#'; absolute-form targets: the path part
+	                               ("/" when empty); authority-form (CONNECT): empty */
+	struct h1_span host;        /* Host value without port, or the authority of an absolute-form
+	                               target (which wins, RFC 9112 §3.2.2); empty when absent */
+	struct h1_span reason;      /* responses: reason phrase */
+	uint32_t nheaders;
+	struct h1_header h[H1_MAX_HEADERS];
+};
+
+/* Parse results: >0 never returned; 0 complete; H1_INCOMPLETE need more bytes; < 0 -status. */
+#define H1_INCOMPLETE 1
+
+/*
+ * Parse the request head at BUF[0..LEN). Returns 0 when complete (M filled,
+ * M->head_len bytes used; what follows is body or the next request), or
+ * H1_INCOMPLETE when LEN bytes are a valid prefix within the limits (call
+ * again with more), or a negative HTTP status:
+ *   -400 malformed: bad token/target/version syntax, invalid characters (CTL
+ *        other than HTAB in values, bare CR, NUL), whitespace between field
+ *        name and colon, obs-fold (RFC 9112 §5.2: rejected), a field line
+ *        without colon, missing Host in HTTP/1.1 or more than one Host,
+ *        Content-Length that is not 1*DIGIT or overflows 2^62, differing
+ *        duplicate Content-Length values (identical repeats and "5, 5"
+ *        lists are folded to one value), Content-Length together with
+ *        Transfer-Encoding, Transfer-Encoding in HTTP/1.0, Transfer-Encoding
+ *        whose final coding is not chunked or that lists chunked twice
+ *   -414 request line longer than max_request_line
+ *   -431 head longer than max_head or more than max_headers field lines
+ *   -501 Transfer-Encoding with a coding other than chunked (e.g. gzip, chunked)
+ *   -505 HTTP major version other than 1
+ * Leading empty lines before the request line are skipped (RFC 9112 §2.2)
+ * and included in head_len. Bare LF line ends are accepted (RFC 9112 §2.2
+ * allows it); bare CR is an error.
+ */
+int h1_parse_request(const uint8_t *buf, size_t len, const struct h1_limits *lim, struct h1_msg *m);
+
+/*
+ * Parse a response head. REQ_METHOD is the request's method (HEAD and a 2xx
+ * answer to CONNECT have no body). Body rules RFC 9112 §6.3: 1xx, 204, 304
+ * and responses to HEAD have H1_BODY_NONE; Transfer-Encoding chunked (final)
+ * -> CHUNKED; a non-chunked final coding -> CLOSE; Content-Length -> LENGTH;
+ * else CLOSE. Errors: -502 for anything malformed (the proxy answers 502).
+ * H1F_KEEP_ALIVE is clear for CLOSE bodies.
+ */
+int h1_parse_response(const uint8_t *buf, size_t len, const struct h1_limits *lim, unsigned int req_method,
+		      struct h1_msg *m);
+
+/* Find the header NAME (case-insensitive); returns its index in M->h or -1. */
+int h1_find(const struct h1_msg *m, const uint8_t *buf, const char *name);
+
+/* --- chunked framing (RFC 9112 §7.1) ------------------------------------- */
+
+/*
+ * Incremental decoder state: plain old data, kept in shared memory by the
+ * proxy. Zero-initialised = at the start of a chunked body.
+ */
+struct h1_chunked {
+	uint8_t state;              /* internal */
+	uint8_t ndigits;            /* hex digits of the current size */
+	uint16_t ext_len;           /* bytes of chunk extensions seen (limited) */
+	uint32_t trailer_len;       /* bytes of trailer section seen (limited) */
+	uint64_t remaining;         /* data bytes left in the current chunk */
+	uint64_t total;             /* data bytes seen */
+};
+
+/*
+ * Feed LEN bytes of a chunked body. Returns the number of bytes that belong
+ * to the body (<= LEN; fewer only when the body ended inside BUF: the rest
+ * is the next message), and sets *DONE when the last chunk and the trailer
+ * section are complete. Returns -400 on malformed framing: size not hex, a
+ * size over 2^62, a missing CRLF after chunk data, extensions or trailers
+ * over 4096 bytes, invalid characters. Bare LF is accepted as a line end.
+ */
+long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool *done);
+
+/* --- writing heads --------------------------------------------------------- */
+
+/* What the proxy adds when forwarding a request upstream. */
+struct h1_fwd {
+	uint32_t client_ip;         /* host order, appended to X-Forwarded-For */
+	const char *proto;          /* X-Forwarded-Proto value ("http") */
+	const char *via;            /* pseudonym for Via ("porter", sent as "1.x porter"); NULL or "" = no Via */
+	bool upstream_keepalive;    /* send Connection: keep-alive (pooled) or close */
+};
+
+/*
+ * Write the request head to send upstream into OUT[0..OUTLEN): method and
+ * target as received, the client's version kept (a 1.0 client's request goes
+ * up as HTTP/1.0 so that the server does not answer with chunked framing the
+ * client cannot read), the fields minus hop-by-hop ones (RFC 9110 §7.6.1: Connection,
+ * Keep-Alive, Proxy-Connection, TE, Upgrade unless the request is an upgrade,
+ * and any field named in Connection; Transfer-Encoding and Content-Length are
+ * kept because the body is forwarded as it came, Expect is kept), existing
+ * X-Forwarded-For extended with the client address, X-Forwarded-Proto set,
+ * Via appended, Connection set (keep-alive / close / upgrade). Returns the
+ * length, or -1 when OUTLEN is too small.
+ */
+int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1_fwd *f, uint8_t *out,
+		     size_t outlen);
+
+/*
+ * Write the response head to send to the client: status line as received
+ * (version sent as HTTP/1.1), fields minus hop-by-hop (as above; Upgrade kept
+ * for 101), Via appended, and Connection: keep-alive (when CLIENT_KEEPALIVE
+ * and the client speaks 1.0), close (when !CLIENT_KEEPALIVE), or upgrade (101).
+ * Returns the length or -1.
+ */
+int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *via, bool client_keepalive,
+		      unsigned int client_minor, uint8_t *out, size_t outlen);
+
+/*
+ * A short complete error response (status line, Content-Type text/plain,
+ * Content-Length, Connection: close, a one-line body naming the status).
+ * STATUS is one of 400 404 408 413 414 431 501 502 503 504 505 (others get a
+ * generic text). Returns the length or -1.
+ */
+int h1_error_response(unsigned int status, uint8_t *out, size_t outlen);
+
+/* The reason phrase of STATUS ("Bad Request"), "Unknown" when not known. */
+const char *h1_reason(unsigned int status);
+
+/* Method token of enum h1_method ("GET"); NULL for H1_M_OTHER. */
+const char *h1_method_name(unsigned int method);
+
+#endif

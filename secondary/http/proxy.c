@@ -1,0 +1,1709 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The reverse proxy: one session per request in flight (or per tunnel),
+ * stepped by the events of its two streams. See proxy-t.h for the crash
+ * rule every step follows: plan in a snapshot, commit, then act in a way
+ * that can be repeated (positions come from the streams' sequence spaces).
+ *
+ * Streams are never freed from inside their own event: a stream that must
+ * go is "doomed" (app TAPP_HTTP_LINGER with a deadline of now), and its
+ * own timer resets it a tick later.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "secondary/http/proxy.h"
+
+#define COPY_CHUNK     16384
+#define LINGER_MS      5000      /* a closing client's input is discarded this long at most */
+#define HC_SCAN_MS     50
+#define KA_PROMISED    (1u << 31)   /* sflags: the client was told keep-alive */
+#define TUNNEL         (1u << 30)   /* sflags: both directions relay until close */
+#define NO_SLOT        UINT32_MAX
+
+static struct tcp_tcb *tcb(const struct proxy *p, uint32_t s) { return &p->tcp->tcbs[s]; }
+static uint32_t now(const struct proxy *p) { return p->tcp->now_ms; }
+static uint32_t after(const struct proxy *p, uint32_t ms)
+{
+	uint32_t v = now(p) + ms;
+
+	return v ? v : 1;
+}
+
+static struct http_snap *cur(struct http_sess *x) { return &x->s[x->cur & 1]; }
+
+static void commit(struct http_sess *x, const struct http_snap *n)
+{
+	unsigned int next = !(x->cur & 1);
+
+	x->s[next] = *n;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	x->cur = (uint8_t)next;
+}
+
+static uint32_t sess_idx(const struct proxy *p, const struct http_sess *x)
+{
+	return (uint32_t)(x - p->sess);
+}
+
+static void count(struct proxy *p, enum http_count c) { p->a->counts[c]++; }
+
+static const struct porter_cfg_upstream *upstream_of(const struct proxy *p, uint32_t slot)
+{
+	return &p->conf->upstreams[slot / PORTER_CFG_MAX_SERVERS];
+}
+
+static const struct porter_cfg_server *server_of(const struct proxy *p, uint32_t slot)
+{
+	return &upstream_of(p, slot)->servers[slot % PORTER_CFG_MAX_SERVERS];
+}
+
+static bool gen_current(const struct proxy *p, const struct http_snap *sn)
+{
+	return sn->gen == (uint32_t)p->a->gen;
+}
+
+/* --- streams ---------------------------------------------------------------- */
+
+static void consume_to(struct proxy *p, uint32_t s, uint32_t target)
+{
+	uint32_t d = target - tcp_read_pos(p->tcp, s);
+
+	if ((int32_t)d > 0)
+		tcp_recv(p->tcp, s, NULL, d);
+}
+
+/* Reset S now, or (inside its own event) a tick later from its own timer. */
+static void kill_stream(struct proxy *p, uint32_t s)
+{
+	struct tcp_tcb *t = tcb(p, s);
+
+	if (t->state == TCP_CLOSED)
+		return;
+	if (p->tcp->in_event == s) {
+		t->app = TAPP_HTTP_LINGER;
+		t->app_arg_lo = TCP_NIL;
+		t->app_slot = 1;          /* linger: reset at the deadline */
+		tcp_app_deadline(p->tcp, s, after(p, 1));
+		return;
+	}
+	tcp_abort(p->tcp, s);
+}
+
+/* Close S gracefully: FIN after what is queued; the peer's input is read and dropped. */
+static void close_client(struct proxy *p, uint32_t s)
+{
+	struct tcp_tcb *t = tcb(p, s);
+
+	tcp_recv(p->tcp, s, NULL, t->rcv_bytes);
+	t->app = TAPP_HTTP_LINGER;
+	t->app_arg_lo = TCP_NIL;
+	t->app_slot = 0;
+	tcp_shutdown(p->tcp, s);
+	if (tcb(p, s)->state != TCP_CLOSED)
+		tcp_app_deadline(p->tcp, s, after(p, LINGER_MS));
+}
+
+/* Release an upstream stream that is no longer needed (not reusable). */
+static void drop_upstream(struct proxy *p, uint32_t s)
+{
+	struct tcp_tcb *t = tcb(p, s);
+
+	if (t->state == TCP_CLOSED)
+		return;
+	if (t->rcv_bytes || t->state == TCP_SYN_SENT || t->state == TCP_SYN_RECEIVED) {
+		kill_stream(p, s);
+		return;
+	}
+	tcp_app_deadline(p->tcp, s, 0);
+	tcp_close(p->tcp, s);
+}
+
+/* Bytes of the head at the start of S's receive queue, contiguous (in place when possible). */
+static const uint8_t *head_bytes(struct proxy *p, uint32_t s, uint32_t want, uint32_t *len)
+{
+	uint32_t avail = tcb(p, s)->rcv_bytes, n;
+	const uint8_t *b = tcp_peek_contig(p->tcp, s, &n);
+
+	if (want > avail)
+		want = avail;
+	if (n >= want) {
+		*len = n < avail ? n : avail;
+		return b;
+	}
+	*len = tcp_peek(p->tcp, s, 0, p->head, want);
+	return p->head;
+}
+
+static struct h1_limits limits(const struct proxy *p)
+{
+	const struct porter_cfg_http *h = &p->conf->http;
+	struct h1_limits l = { .max_request_line = h->max_request_line, .max_head = h->max_header_bytes,
+			       .max_headers = h->max_headers };
+
+	if (l.max_head > PROXY_HEAD_MAX)
+		l.max_head = PROXY_HEAD_MAX;
+	return l;
+}
+
+/* --- sessions ----------------------------------------------------------------- */
+
+static struct http_sess *sess_of(struct proxy *p, uint32_t s)
+{
+	uint32_t i = tcb(p, s)->app_arg_lo;
+
+	if (i >= p->a->max_sessions || p->sess[i].kind == HS_FREE || p->sess[i].cl != s)
+		return NULL;
+	return &p->sess[i];
+}
+
+static struct http_sess *sess_new(struct proxy *p, uint32_t cl, enum http_sess_kind kind)
+{
+	uint32_t i = p->a->free_head;
+	struct http_sess *x;
+	struct timespec ts;
+
+	if (i == TCP_NIL)
+		return NULL;
+	x = &p->sess[i];
+	p->a->free_head = x->next;
+	p->a->active++;
+	memset(x, 0, sizeof(*x));
+	x->cl = cl;
+	x->next = TCP_NIL;
+	x->t0_ms = now(p);
+	x->c_r0 = tcp_read_pos(p->tcp, cl);
+	x->c_w0 = tcp_write_pos(p->tcp, cl);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	x->t0_wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	x->s[0].up = TCP_NIL;
+	x->s[0].slot = NO_SLOT;
+	x->s[0].gen = (uint32_t)p->a->gen;
+	x->s[1] = x->s[0];
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	x->kind = (uint8_t)kind;
+	tcb(p, cl)->app_arg_lo = i;
+	return x;
+}
+
+static void sess_free(struct proxy *p, struct http_sess *x)
+{
+	uint32_t i = sess_idx(p, x);
+
+	if (x->cl != TCP_NIL && tcb(p, x->cl)->app_arg_lo == i)
+		tcb(p, x->cl)->app_arg_lo = TCP_NIL;
+	x->kind = HS_FREE;
+	x->next = p->a->free_head;
+	p->a->free_head = i;
+	p->a->active--;
+}
+
+/* The session stops using its server slot (connection count). */
+static void release_slot(struct proxy *p, struct http_snap *n)
+{
+	if (n->slot != NO_SLOT && n->up != TCP_NIL && gen_current(p, n) && p->a->srv[n->slot].active)
+		p->a->srv[n->slot].active--;
+}
+
+/* --- access log --------------------------------------------------------------- */
+
+static void log_str(char *d, size_t *o, size_t cap, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len && *o + 8 < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			*o += (size_t)snprintf(d + *o, cap - *o, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			*o += (size_t)snprintf(d + *o, cap - *o, "\\u%04x", ch);
+		else
+			d[(*o)++] = (char)ch;
+	}
+}
+
+static void access_log(struct proxy *p, struct http_sess *x, unsigned int status)
+{
+	const struct http_snap *sn = cur(x);
+	const struct tcp_tcb *c = tcb(p, x->cl);
+	char line[1024], up[64] = "-", srv[32] = "-";
+	size_t o = 0;
+	time_t secs = (time_t)(x->t0_wall_ms / 1000);
+	struct tm tm;
+	const char *m = h1_method_name(sn->method);
+
+	if (p->log_fd < 0)
+		return;
+	if (sn->slot != NO_SLOT && gen_current(p, sn)) {
+		const struct porter_cfg_server *s = server_of(p, sn->slot);
+
+		snprintf(up, sizeof(up), "%s", upstream_of(p, sn->slot)->name);
+		snprintf(srv, sizeof(srv), "%u.%u.%u.%u:%u", s->ipv4 >> 24, (s->ipv4 >> 16) & 0xff,
+			 (s->ipv4 >> 8) & 0xff, s->ipv4 & 0xff, s->port);
+	}
+	gmtime_r(&secs, &tm);
+	o += strftime(line, sizeof(line), "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
+	o += (size_t)snprintf(line + o, sizeof(line) - o,
+			      ".%03uZ\",\"shard\":%u,\"client\":\"%u.%u.%u.%u:%u\",\"method\":\"%s\",\"path\":\"",
+			      (unsigned int)(x->t0_wall_ms % 1000), p->shard, c->raddr >> 24,
+			      (c->raddr >> 16) & 0xff, (c->raddr >> 8) & 0xff, c->raddr & 0xff, c->rport,
+			      m ? m : (x->kind == HS_TUNNEL ? "TCP" : "OTHER"));
+	log_str(line, &o, sizeof(line) - 300, x->path, strnlen(x->path, sizeof(x->path)));
+	o += (size_t)snprintf(line + o, sizeof(line) - o,
+			      "\",\"version\":\"1.%u\",\"status\":%u,\"bytes_in\":%u,\"bytes_out\":%u,"
+			      "\"upstream\":\"%s\",\"server\":\"%s\",\"connect_ms\":%d,\"response_ms\":%d,"
+			      "\"total_ms\":%u}\n",
+			      sn->minor, status, tcp_read_pos(p->tcp, x->cl) - x->c_r0,
+			      tcp_write_pos(p->tcp, x->cl) - x->c_w0, up, srv,
+			      x->t_conn_ms ? (int)(x->t_conn_ms - x->t0_ms) : -1,
+			      x->t_resp_ms ? (int)(x->t_resp_ms - x->t0_ms) : -1, now(p) - x->t0_ms);
+	if (o >= sizeof(line))
+		o = sizeof(line) - 1;
+	if (p->log_len + o > PROXY_LOG_BUF) {
+		count(p, HC_LOG_DROPPED);
+		return;
+	}
+	memcpy(p->log_buf + p->log_len, line, o);
+	p->log_len += (uint32_t)o;
+}
+
+static void log_flush(struct proxy *p)
+{
+	uint32_t off = 0;
+
+	while (off < p->log_len) {
+		ssize_t w = write(p->log_fd, p->log_buf + off, p->log_len - off);
+
+		if (w <= 0) {
+			count(p, HC_LOG_DROPPED);
+			break;
+		}
+		off += (uint32_t)w;
+	}
+	p->log_len = 0;
+}
+
+static void log_reopen(struct proxy *p)
+{
+	const char *path = p->conf->http.access_log;
+
+	if (strcmp(path, p->log_path) == 0 && (p->log_fd >= 0 || path[0] == 0))
+		return;
+	if (p->log_fd >= 0) {
+		log_flush(p);
+		close(p->log_fd);
+	}
+	p->log_fd = -1;
+	snprintf(p->log_path, sizeof(p->log_path), "%s", path);
+	if (path[0])
+		p->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+}
+
+/* --- servers -------------------------------------------------------------------- */
+
+static bool server_usable(struct proxy *p, uint32_t slot)
+{
+	struct http_srv *v = &p->a->srv[slot];
+	const struct porter_cfg_server *s = server_of(p, slot);
+
+	if (v->hc_down)
+		return false;
+	if (v->down_until_ms) {
+		if ((int32_t)(now(p) - v->down_until_ms) < 0)
+			return false;
+		v->down_until_ms = 0;
+	}
+	return s->max_conns == 0 || v->active < s->max_conns;
+}
+
+static uint32_t mix32(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x7feb352dU;
+	h ^= h >> 15;
+	h *= 0x846ca68bU;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Choose a server of upstream U for a client at CADDR, skipping TRIED; NO_SLOT when none. */
+static uint32_t pick_server(struct proxy *p, uint32_t u, uint32_t tried, uint32_t caddr)
+{
+	const struct porter_cfg_upstream *up = &p->conf->upstreams[u];
+	uint32_t base = u * PORTER_CFG_MAX_SERVERS, best = NO_SLOT, total = 0;
+	uint32_t cand[PORTER_CFG_MAX_SERVERS], nc = 0;
+
+	for (uint32_t i = 0; i < up->server_count; i++)
+		if (!(tried & (1u << i)) && server_usable(p, base + i))
+			cand[nc++] = i;
+	if (nc == 0)
+		return NO_SLOT;
+	switch (up->balance) {
+	case PORTER_LB_LEAST_CONN:
+		for (uint32_t k = 0; k < nc; k++) {
+			uint32_t i = cand[k];
+			uint64_t a = (uint64_t)p->a->srv[base + i].active * (best == NO_SLOT ? 1 :
+								up->servers[best - base].weight);
+
+			if (best == NO_SLOT ||
+			    a < (uint64_t)p->a->srv[best].active * up->servers[i].weight)
+				best = base + i;
+		}
+		if (best != NO_SLOT)
+			break;
+		/* fall through */
+	case PORTER_LB_ROUND_ROBIN:
+	default: {
+		/* smooth weighted round robin */
+		int32_t bw = INT32_MIN;
+
+		for (uint32_t k = 0; k < nc; k++) {
+			struct http_srv *v = &p->a->srv[base + cand[k]];
+
+			v->rr_weight += up->servers[cand[k]].weight;
+			total += up->servers[cand[k]].weight;
+			if (v->rr_weight > bw) {
+				bw = v->rr_weight;
+				best = base + cand[k];
+			}
+		}
+		p->a->srv[best].rr_weight -= (int32_t)total;
+		break;
+	}
+	case PORTER_LB_HASH: {
+		uint32_t h, w = 0;
+
+		for (uint32_t k = 0; k < nc; k++)
+			total += up->servers[cand[k]].weight;
+		h = mix32(caddr) % total;
+		for (uint32_t k = 0; k < nc; k++) {
+			w += up->servers[cand[k]].weight;
+			if (h < w) {
+				best = base + cand[k];
+				break;
+			}
+		}
+		break;
+	}
+	}
+	return best;
+}
+
+static void passive_fail(struct proxy *p, uint32_t slot)
+{
+	const struct porter_cfg_upstream *up;
+	struct http_srv *v;
+
+	if (slot == NO_SLOT)
+		return;
+	up = upstream_of(p, slot);
+	v = &p->a->srv[slot];
+	v->failures++;
+	if (up->passive_max_fails && ++v->fails >= up->passive_max_fails) {
+		v->down_until_ms = after(p, up->passive_fail_timeout_ms);
+		v->fails = 0;
+	}
+}
+
+/* --- keep-alive pool ------------------------------------------------------------ */
+
+static uint32_t pool_pop(struct proxy *p, uint32_t slot)
+{
+	struct http_srv *v = &p->a->srv[slot];
+
+	while (v->pool_head != TCP_NIL) {
+		uint32_t s = v->pool_head;
+		struct tcp_tcb *t = tcb(p, s);
+
+		v->pool_head = t->app_arg_lo;
+		v->pool_count--;
+		if (t->app == TAPP_HTTP_POOL && t->state == TCP_ESTABLISHED && t->rcv_bytes == 0 &&
+		    !(t->flags & TF(RCVD_FIN)))
+			return s;
+		if (t->app == TAPP_HTTP_POOL)
+			kill_stream(p, s);
+	}
+	return TCP_NIL;
+}
+
+static void pool_unlink(struct proxy *p, uint32_t s)
+{
+	struct http_srv *v = &p->a->srv[tcb(p, s)->app_slot % HTTP_SLOTS];
+	uint32_t *link = &v->pool_head;
+
+	while (*link != TCP_NIL && *link != s)
+		link = &tcb(p, *link)->app_arg_lo;
+	if (*link == s) {
+		*link = tcb(p, s)->app_arg_lo;
+		v->pool_count--;
+	}
+}
+
+static void pool_push(struct proxy *p, uint32_t s, uint32_t slot)
+{
+	struct http_srv *v = &p->a->srv[slot];
+	struct tcp_tcb *t = tcb(p, s);
+
+	t->app_slot = (uint16_t)slot;
+	t->app_arg_lo = v->pool_head;
+	t->app = TAPP_HTTP_POOL;
+	v->pool_head = s;
+	v->pool_count++;
+	tcp_app_deadline(p->tcp, s, after(p, upstream_of(p, slot)->keepalive_idle_timeout_ms));
+}
+
+/* An idle pooled stream had an event: anything but silence ends it. */
+static void pool_event(struct proxy *p, uint32_t s, uint32_t ev)
+{
+	pool_unlink(p, s);
+	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
+		return;
+	tcb(p, s)->app = TAPP_HTTP_UP;   /* so drop_upstream treats it as ours */
+	drop_upstream(p, s);
+}
+
+/* --- errors and the end of an exchange ------------------------------------------ */
+
+static void end_session(struct proxy *p, struct http_sess *x);
+
+static enum http_count err_counter(unsigned int status)
+{
+	switch (status) {
+	case 400: return HC_ERR_400;
+	case 404: return HC_ERR_404;
+	case 408: return HC_ERR_408;
+	case 413: return HC_ERR_413;
+	case 414: return HC_ERR_414;
+	case 431: return HC_ERR_431;
+	case 501: return HC_ERR_501;
+	case 503: return HC_ERR_503;
+	case 504: return HC_ERR_504;
+	case 505: return HC_ERR_505;
+	default: return HC_ERR_502;
+	}
+}
+
+/* Abort the exchange: both streams reset (the client could not be answered cleanly). */
+static void abort_session(struct proxy *p, struct http_sess *x, bool client_too)
+{
+	struct http_snap n = *cur(x);
+
+	if (n.up != TCP_NIL) {
+		release_slot(p, &n);
+		kill_stream(p, n.up);
+		n.up = TCP_NIL;
+		commit(x, &n);
+	}
+	access_log(p, x, n.status ? n.status : 499);
+	if (client_too && x->cl != TCP_NIL)
+		kill_stream(p, x->cl);
+	sess_free(p, x);
+}
+
+static void error_step(struct proxy *p, struct http_sess *x)
+{
+	const struct http_snap *sn = cur(x);
+	uint32_t c = x->cl;
+
+	if (tcp_write_pos(p->tcp, c) == sn->r.wbase) {
+		int len = h1_error_response(sn->status, p->out, 512);
+
+		if (len < 0 || tcp_send_space(p->tcp, c) < (uint32_t)len) {
+			tcp_app_deadline(p->tcp, c, after(p, LINGER_MS));
+			return;   /* wait for room (WRITABLE) */
+		}
+		tcp_send(p->tcp, c, p->out, (uint32_t)len);
+	}
+	access_log(p, x, sn->status);
+	sess_free(p, x);
+	close_client(p, c);
+}
+
+/* Answer STATUS and close the client (nothing was sent to it yet). */
+static void respond_error(struct proxy *p, struct http_sess *x, unsigned int status)
+{
+	struct http_snap n = *cur(x);
+
+	count(p, err_counter(status));
+	if (n.resp != RS_WAIT || x->kind == HS_TUNNEL) {
+		/* the client already has part of a response (or is a tunnel) */
+		abort_session(p, x, true);
+		return;
+	}
+	if (n.up != TCP_NIL) {
+		release_slot(p, &n);
+		kill_stream(p, n.up);
+		n.up = TCP_NIL;
+	}
+	n.req = RQ_ERROR;
+	n.status = (uint16_t)status;
+	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
+	commit(x, &n);
+	error_step(p, x);
+}
+
+/* --- upstream selection ---------------------------------------------------------------- */
+
+static bool idempotent(unsigned int m)
+{
+	return m == H1_M_GET || m == H1_M_HEAD || m == H1_M_OPTIONS || m == H1_M_TRACE || m == H1_M_PUT ||
+	       m == H1_M_DELETE;
+}
+
+/*
+ * Give session X an upstream stream to server of upstream U: a pooled one or
+ * a new connection. Returns 1 when the head can be sent now, 0 when
+ * connecting, -1 when X was answered with an error (and is gone).
+ */
+static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
+{
+	struct http_snap n = *cur(x);
+	const struct tcp_tcb *c = tcb(p, x->cl);
+	uint32_t slot = pick_server(p, u, n.tried, c->raddr), s;
+	const struct porter_cfg_server *sv;
+	int err;
+
+	if (slot == NO_SLOT) {
+		respond_error(p, x, n.tries ? 502 : 503);
+		return -1;
+	}
+	sv = server_of(p, slot);
+	n.slot = slot;
+	n.tried |= 1u << (slot % PORTER_CFG_MAX_SERVERS);
+	n.tries++;
+	p->a->srv[slot].requests++;
+	if (x->kind == HS_HTTP && (s = pool_pop(p, slot)) != TCP_NIL) {
+		struct tcp_tcb *t = tcb(p, s);
+
+		t->app = TAPP_HTTP_UP;
+		t->app_arg_lo = sess_idx(p, x);
+		tcp_app_deadline(p->tcp, s, 0);
+		n.up = s;
+		n.reused = 1;
+		n.req = RQ_SEND_HEAD;
+		n.q.rbase = tcp_read_pos(p->tcp, x->cl);
+		n.q.wbase = tcp_write_pos(p->tcp, s);
+		commit(x, &n);
+		p->a->srv[slot].active++;
+		count(p, HC_UP_REUSED);
+		x->t_conn_ms = now(p);
+		return 1;
+	}
+	s = tcp_connect(p->tcp, c->port, sv->ipv4, sv->port,
+			x->kind == HS_HTTP ? TAPP_HTTP_UP : TAPP_SPLICE_UP, &err);
+	if (s == TCP_NIL) {
+		respond_error(p, x, 503);
+		return -1;
+	}
+	tcb(p, s)->app_arg_lo = sess_idx(p, x);
+	tcb(p, s)->app_arg_hi = 0;
+	tcp_app_deadline(p->tcp, s, after(p, upstream_of(p, slot)->connect_timeout_ms));
+	n.up = s;
+	n.reused = 0;
+	n.req = RQ_CONNECT;
+	commit(x, &n);
+	p->a->srv[slot].active++;
+	count(p, HC_UP_CONNECTS);
+	return 0;
+}
+
+/* The upstream stream failed before a response: try another server or answer STATUS. */
+static void retry_or_error(struct proxy *p, struct http_sess *x, unsigned int status, bool sent)
+{
+	struct http_snap n = *cur(x);
+	uint32_t u = n.slot / PORTER_CFG_MAX_SERVERS;
+	bool may;
+
+	if (!gen_current(p, &n)) {
+		respond_error(p, x, status);
+		return;
+	}
+	if (sent) {
+		/* the request reached a reused connection the server had closed: safe to send
+		 * again only when idempotent and still whole in the client's queue */
+		may = n.reused && idempotent(n.method) && n.q.kind == H1_BODY_NONE && n.req == RQ_DONE;
+		if (may)
+			n.tried &= ~(1u << (n.slot % PORTER_CFG_MAX_SERVERS));   /* same server, new connection */
+	} else {
+		may = n.tries <= p->conf->upstreams[u].retries;
+	}
+	if (!may) {
+		respond_error(p, x, status);
+		return;
+	}
+	count(p, HC_RETRIES);
+	n.up = TCP_NIL;
+	n.req = RQ_HEAD;   /* re-planned by start_upstream */
+	n.reused = 0;
+	commit(x, &n);
+	start_upstream(p, x, u);   /* a pooled stream: the caller's advance() sends the head */
+}
+
+/* --- request side ------------------------------------------------------------------------ */
+
+static bool host_match(const struct porter_cfg_route *r, const uint8_t *h, uint32_t len)
+{
+	size_t rl = strlen(r->host);
+
+	switch (r->host_match) {
+	case PORTER_HOST_EXACT:
+		return len == rl && strncasecmp((const char *)h, r->host, rl) == 0;
+	case PORTER_HOST_SUFFIX:
+		return len > rl && strncasecmp((const char *)h + len - rl, r->host, rl) == 0;
+	default:
+		return true;
+	}
+}
+
+static int find_route(const struct proxy *p, const struct h1_msg *m, const uint8_t *b, uint16_t lport)
+{
+	for (uint32_t i = 0; i < p->conf->route_count; i++) {
+		const struct porter_cfg_route *r = &p->conf->routes[i];
+		size_t pl = strlen(r->path_prefix), ml = strlen(r->method);
+
+		if (r->listen_port && r->listen_port != lport)
+			continue;
+		if (ml && (m->method_s.len != ml || memcmp(b + m->method_s.off, r->method, ml) != 0))
+			continue;
+		if (!host_match(r, b + m->host.off, m->host.len))
+			continue;
+		if (m->path.len < pl || memcmp(b + m->path.off, r->path_prefix, pl) != 0)
+			continue;
+		return (int)i;
+	}
+	return -1;
+}
+
+/* RQ_HEAD: parse what the client sent; route; get an upstream. 1 = progress, 0 = wait, -1 = gone. */
+static int read_head(struct proxy *p, struct http_sess *x)
+{
+	uint32_t c = x->cl, len;
+	struct h1_limits lim = limits(p);
+	const uint8_t *b = head_bytes(p, c, lim.max_head + 1, &len);
+	int rc = h1_parse_request(b, len, &lim, &p->msg), route;
+	const struct h1_msg *m = &p->msg;
+	struct http_snap n;
+
+	if (rc == H1_INCOMPLETE) {
+		if (tcp_peer_closed(p->tcp, c)) {
+			/* the client gave up mid-head: nothing to answer */
+			sess_free(p, x);
+			close_client(p, c);
+			return -1;
+		}
+		return 0;
+	}
+	if (rc < 0) {
+		respond_error(p, x, (unsigned int)-rc);
+		return -1;
+	}
+	n = *cur(x);
+	n.method = m->method;
+	n.minor = m->version_minor;
+	n.rflags = m->flags;
+	n.q.kind = m->body;
+	n.q.len = m->content_length;
+	n.q.hlen = m->head_len;
+	n.q.rbase = tcp_read_pos(p->tcp, c);
+	n.gen = (uint32_t)p->a->gen;
+	{
+		uint32_t pl = m->path.len < HTTP_PATH_LOG - 1 ? m->path.len : HTTP_PATH_LOG - 1;
+
+		memcpy(x->path, b + m->path.off, pl);
+		x->path[pl] = 0;
+	}
+	commit(x, &n);
+	tcp_app_deadline(p->tcp, c, 0);
+	count(p, HC_REQUESTS);
+	if (p->conf->http.max_body_bytes && m->body == H1_BODY_LENGTH &&
+	    m->content_length > p->conf->http.max_body_bytes) {
+		respond_error(p, x, 413);
+		return -1;
+	}
+	route = find_route(p, m, b, tcb(p, c)->lport);
+	if (route < 0) {
+		respond_error(p, x, 404);
+		return -1;
+	}
+	x->route = (uint16_t)route;
+	return start_upstream(p, x, p->conf->routes[route].upstream) < 0 ? -1 : 1;
+}
+
+/* RQ_SEND_HEAD: forward the (rewritten) head once. */
+static int send_head(struct proxy *p, struct http_sess *x)
+{
+	const struct http_snap *sn = cur(x);
+	uint32_t c = x->cl, u = sn->up;
+	struct http_snap n;
+
+	if (tcp_write_pos(p->tcp, u) == sn->q.wbase) {
+		struct h1_limits lim = limits(p);
+		uint32_t len;
+		const uint8_t *b = head_bytes(p, c, sn->q.hlen, &len);
+		struct h1_fwd f = {
+			.client_ip = tcb(p, c)->raddr, .proto = "http", .via = p->conf->http.via,
+			.upstream_keepalive = x->kind == HS_HTTP &&
+					      upstream_of(p, sn->slot)->keepalive_max_idle > 0,
+		};
+		int out;
+
+		if (len < sn->q.hlen || h1_parse_request(b, sn->q.hlen, &lim, &p->msg) != 0) {
+			respond_error(p, x, 400);   /* cannot happen: the head parsed before */
+			return -1;
+		}
+		out = h1_write_request(&p->msg, b, &f, p->out, PROXY_HEAD_MAX + 4096);
+		if (out < 0) {
+			respond_error(p, x, 431);
+			return -1;
+		}
+		if (tcp_send_space(p->tcp, u) < (uint32_t)out)
+			return 0;   /* WRITABLE comes */
+		if (tcp_send(p->tcp, u, p->out, (uint32_t)out) != out) {
+			respond_error(p, x, 502);
+			return -1;
+		}
+	}
+	n = *sn;
+	if (n.q.kind == H1_BODY_NONE) {
+		/* the head stays in the client's queue until the response comes, so a
+		 * request a closing keep-alive connection lost can be sent again */
+		n.req = RQ_DONE;
+	} else {
+		consume_to(p, c, n.q.rbase + n.q.hlen);
+		n.req = RQ_BODY;
+		n.q.rbase += n.q.hlen;
+		n.q.hlen = 0;
+		n.q.wbase = tcp_write_pos(p->tcp, u);
+		n.q.dec = 0;
+		n.q.done = 0;
+		memset(&n.q.ch, 0, sizeof(n.q.ch));
+	}
+	commit(x, &n);
+	tcp_app_deadline(p->tcp, u, after(p, upstream_of(p, n.slot)->read_timeout_ms));
+	return 1;
+}
+
+/*
+ * Relay the body of direction D (0: client -> upstream, 1: upstream -> client)
+ * from stream SRC to DST. Returns 1 when the body is complete, 0 to wait,
+ * -1 on malformed chunked framing, -2 when the sink is gone.
+ */
+static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
+{
+	for (;;) {
+		const struct http_snap *sn = cur(x);
+		const struct http_dir *dir = d ? &sn->r : &sn->q;
+		uint32_t sent = tcp_write_pos(p->tcp, dst) - dir->wbase;
+		uint32_t got = tcp_read_pos(p->tcp, src) - dir->rbase;
+		uint64_t limit;
+		uint32_t n, k, avail;
+		int w;
+
+		if ((int32_t)(sent - got) > 0)
+			tcp_recv(p->tcp, src, NULL, sent - got);   /* a predecessor sent but did not consume */
+		switch (dir->kind) {
+		case H1_BODY_NONE:
+			return 1;
+		case H1_BODY_LENGTH:
+			limit = dir->len;
+			break;
+		case H1_BODY_CHUNKED:
+			limit = dir->dec;
+			break;
+		default:
+			limit = UINT64_MAX;
+			break;
+		}
+		avail = tcb(p, src)->rcv_bytes;
+		if (sent >= limit) {
+			struct http_snap nn;
+			struct http_dir *nd;
+			bool done = false;
+			long used;
+
+			if (dir->kind == H1_BODY_LENGTH || dir->done)
+				return 1;
+			if (avail == 0)
+				return 0;
+			/* decode ahead of what is forwarded; commit the decoder with its position */
+			k = tcp_peek(p->tcp, src, 0, p->copy, avail < COPY_CHUNK ? avail : COPY_CHUNK);
+			nn = *sn;
+			nd = d ? &nn.r : &nn.q;
+			used = h1_chunked_feed(&nd->ch, p->copy, k, &done);
+			if (used < 0)
+				return -1;
+			if (!d && p->conf->http.max_body_bytes && nd->ch.total > p->conf->http.max_body_bytes)
+				return -3;
+			nd->dec += (uint32_t)used;
+			nd->done = done;
+			commit(x, &nn);
+			continue;
+		}
+		if (dir->kind == H1_BODY_CLOSE && avail == 0 && tcp_peer_closed(p->tcp, src))
+			return 1;
+		n = avail;
+		if (n > tcp_send_space(p->tcp, dst))
+			n = tcp_send_space(p->tcp, dst);
+		if (limit != UINT64_MAX && n > limit - sent)
+			n = (uint32_t)(limit - sent);
+		if (n > COPY_CHUNK)
+			n = COPY_CHUNK;
+		if (n == 0)
+			return 0;
+		k = tcp_peek(p->tcp, src, 0, p->copy, n);
+		w = tcp_send(p->tcp, dst, p->copy, k);
+		if (w == -EPIPE || w == -ENOTCONN)
+			return -2;
+		if (w <= 0)
+			return 0;
+		tcp_recv(p->tcp, src, NULL, (uint32_t)w);
+		if (sent + (uint32_t)w > (1u << 30)) {
+			/* keep the 32-bit positions far from wrapping: move the bases */
+			struct http_snap nn = *cur(x);
+			struct http_dir *nd = d ? &nn.r : &nn.q;
+			uint32_t moved = sent + (uint32_t)w;
+
+			nd->rbase += moved;
+			nd->wbase += moved;
+			if (nd->kind == H1_BODY_LENGTH)
+				nd->len -= moved;
+			if (nd->kind == H1_BODY_CHUNKED)
+				nd->dec -= moved;
+			commit(x, &nn);
+		}
+	}
+}
+
+/* --- response side ---------------------------------------------------------------------- */
+
+/* The upstream closed or reset before a whole response head. */
+static void upstream_lost(struct proxy *p, struct http_sess *x, bool reset)
+{
+	const struct http_snap *sn = cur(x);
+	bool sent = sn->req != RQ_CONNECT;
+
+	if (x->t_resp_ms == 0 && sn->resp == RS_WAIT) {
+		if (!sent || !sn->reused)
+			passive_fail(p, sn->slot);
+		if (!sent)
+			count(p, HC_UP_CONNECT_FAIL);
+		retry_or_error(p, x, 502, sent);
+		return;
+	}
+	(void)reset;
+	count(p, HC_UPSTREAM_ABORTS);
+	abort_session(p, x, true);
+}
+
+/* RS_WAIT: a response head from the upstream. 1 progress, 0 wait, -1 gone. */
+static int read_response(struct proxy *p, struct http_sess *x)
+{
+	const struct http_snap *sn = cur(x);
+	uint32_t u = sn->up, len;
+	struct h1_limits lim = limits(p);
+	const uint8_t *b;
+	int rc;
+	struct http_snap n;
+
+	if (u == TCP_NIL || sn->req == RQ_CONNECT || sn->req == RQ_SEND_HEAD)
+		return 0;
+	if (tcb(p, u)->rcv_bytes == 0) {
+		if (tcp_peer_closed(p->tcp, u)) {
+			kill_stream(p, u);
+			n = *cur(x);
+			release_slot(p, &n);
+			n.up = TCP_NIL;
+			commit(x, &n);
+			upstream_lost(p, x, false);
+			return -1;
+		}
+		return 0;
+	}
+	b = head_bytes(p, u, lim.max_head + 1, &len);
+	rc = h1_parse_response(b, len, &lim, sn->method, &p->msg);
+	if (rc == H1_INCOMPLETE && !tcp_peer_closed(p->tcp, u))
+		return 0;
+	if (rc != 0) {
+		passive_fail(p, sn->slot);
+		respond_error(p, x, 502);
+		return -1;
+	}
+	if (x->t_resp_ms == 0)
+		x->t_resp_ms = now(p);
+	if (sn->slot != NO_SLOT && gen_current(p, sn))
+		p->a->srv[sn->slot].fails = 0;
+	n = *sn;
+	n.status = p->msg.status;
+	n.sflags = p->msg.flags;
+	n.resp = RS_SEND_HEAD;
+	n.r.rbase = tcp_read_pos(p->tcp, u);
+	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
+	n.r.hlen = p->msg.head_len;
+	n.r.kind = p->msg.body;
+	n.r.len = p->msg.content_length;
+	/* the client keeps its connection when both sides allow it and the request was read whole */
+	if ((n.rflags & H1F_KEEP_ALIVE) && p->msg.status != 101 && n.r.kind != H1_BODY_CLOSE)
+		n.sflags |= KA_PROMISED;
+	commit(x, &n);
+	return 1;
+}
+
+/* RS_SEND_HEAD: forward the response head once, then the body (or a tunnel after 101). */
+static int send_response_head(struct proxy *p, struct http_sess *x)
+{
+	const struct http_snap *sn = cur(x);
+	uint32_t c = x->cl, u = sn->up;
+	struct http_snap n;
+
+	if (u == TCP_NIL)
+		return 0;
+	if (sn->req == RQ_DONE && sn->q.kind == H1_BODY_NONE && sn->q.hlen)
+		consume_to(p, c, sn->q.rbase + sn->q.hlen);   /* the held request head */
+	if (tcp_write_pos(p->tcp, c) == sn->r.wbase) {
+		struct h1_limits lim = limits(p);
+		uint32_t len;
+		const uint8_t *b = head_bytes(p, u, sn->r.hlen, &len);
+		int out;
+
+		if (len < sn->r.hlen || h1_parse_response(b, sn->r.hlen, &lim, sn->method, &p->msg) != 0) {
+			respond_error(p, x, 502);
+			return -1;
+		}
+		out = h1_write_response(&p->msg, b, p->conf->http.via, (sn->sflags & KA_PROMISED) != 0,
+					sn->minor, p->out, PROXY_HEAD_MAX + 4096);
+		if (out < 0) {
+			respond_error(p, x, 502);
+			return -1;
+		}
+		if (tcp_send_space(p->tcp, c) < (uint32_t)out)
+			return 0;
+		if (tcp_send(p->tcp, c, p->out, (uint32_t)out) != out) {
+			abort_session(p, x, true);
+			return -1;
+		}
+	}
+	consume_to(p, u, sn->r.rbase + sn->r.hlen);
+	n = *sn;
+	if (n.req == RQ_DONE && n.q.kind == H1_BODY_NONE) {
+		n.q.rbase += n.q.hlen;
+		n.q.hlen = 0;
+	}
+	if (n.status >= 100 && n.status < 200 && n.status != 101) {
+		n.resp = RS_WAIT;   /* interim (100 Continue): the final head follows */
+		n.sflags = 0;
+		commit(x, &n);
+		return 1;
+	}
+	n.resp = RS_BODY;
+	n.r.rbase = tcp_read_pos(p->tcp, u);
+	n.r.wbase = tcp_write_pos(p->tcp, c);
+	n.r.hlen = 0;
+	n.r.dec = 0;
+	n.r.done = 0;
+	memset(&n.r.ch, 0, sizeof(n.r.ch));
+	if (n.status == 101) {
+		/* Switching Protocols: from here on both directions are raw bytes */
+		n.sflags |= TUNNEL;
+		n.r.kind = H1_BODY_CLOSE;
+		n.req = RQ_BODY;
+		n.q.kind = H1_BODY_CLOSE;
+		n.q.rbase = tcp_read_pos(p->tcp, c);
+		n.q.wbase = tcp_write_pos(p->tcp, u);
+		n.q.hlen = 0;
+		count(p, HC_TUNNELS);
+	}
+	commit(x, &n);
+	tcp_app_deadline(p->tcp, u, (n.sflags & TUNNEL) ? 0 :
+			 after(p, upstream_of(p, n.slot)->read_timeout_ms));
+	return 1;
+}
+
+/* Both directions of a tunnel: relay, pass each FIN on, end when both are shut. */
+static int tunnel_step(struct proxy *p, struct http_sess *x)
+{
+	uint32_t c = x->cl, u = cur(x)->up;
+	int rq, rs;
+	struct http_snap n;
+
+	if (u == TCP_NIL || cur(x)->req == RQ_CONNECT)
+		return 0;
+	rq = relay(p, x, 0, c, u);
+	rs = relay(p, x, 1, u, c);
+	if (rq == -2 || rs == -2) {
+		abort_session(p, x, true);
+		return -1;
+	}
+	n = *cur(x);
+	if (rq == 1 && !n.q.shut) {
+		tcp_shutdown(p->tcp, u);
+		n.q.shut = 1;
+	}
+	if (rs == 1 && !n.r.shut) {
+		tcp_shutdown(p->tcp, c);
+		n.r.shut = 1;
+	}
+	commit(x, &n);
+	if (n.q.shut && n.r.shut) {
+		/* both FINs passed on: the streams finish their close on their own */
+		access_log(p, x, x->kind == HS_TUNNEL ? 200 : 101);
+		release_slot(p, &n);
+		tcb(p, u)->app = TAPP_NONE;
+		tcp_app_deadline(p->tcp, u, 0);
+		tcp_close(p->tcp, u);
+		sess_free(p, x);
+		tcb(p, c)->app = TAPP_NONE;
+		tcp_close(p->tcp, c);
+		return -1;
+	}
+	if (rs == 1 || rq == 1)
+		return 0;
+	return 0;
+}
+
+/* Request and response both complete: reuse or close each side. */
+static void end_session(struct proxy *p, struct http_sess *x)
+{
+	struct http_snap n = *cur(x);
+	uint32_t c = x->cl, u = n.up;
+	bool client_ka = (n.sflags & KA_PROMISED) && n.req == RQ_DONE;
+
+	count(p, HC_RESPONSES);
+	access_log(p, x, n.status);
+	if (u != TCP_NIL) {
+		const struct tcp_tcb *t = tcb(p, u);
+		bool reuse = (n.sflags & H1F_KEEP_ALIVE) && n.r.kind != H1_BODY_CLOSE && n.req == RQ_DONE &&
+			     t->state == TCP_ESTABLISHED && t->rcv_bytes == 0 && !(t->flags & TF(RCVD_FIN)) &&
+			     gen_current(p, &n) && n.slot != NO_SLOT &&
+			     p->a->srv[n.slot].pool_count < upstream_of(p, n.slot)->keepalive_max_idle;
+
+		release_slot(p, &n);
+		n.up = TCP_NIL;
+		commit(x, &n);
+		if (reuse)
+			pool_push(p, u, n.slot);
+		else
+			drop_upstream(p, u);
+	}
+	sess_free(p, x);
+	if (!client_ka)
+		close_client(p, c);
+}
+
+/* Step a session until nothing moves. Returns false when it ended (or is gone). */
+static bool advance(struct proxy *p, struct http_sess *x)
+{
+	for (int guard = 0; guard < 64; guard++) {
+		const struct http_snap *sn = cur(x);
+		int rc = 0;
+
+		if (x->kind == HS_TUNNEL || (sn->sflags & TUNNEL)) {
+			return tunnel_step(p, x) >= 0;
+		}
+		switch (sn->req) {
+		case RQ_HEAD:
+			rc = read_head(p, x);
+			break;
+		case RQ_SEND_HEAD:
+			rc = send_head(p, x);
+			break;
+		case RQ_BODY: {
+			int r = relay(p, x, 0, x->cl, sn->up);
+
+			if (r == 1) {
+				struct http_snap n = *sn;
+
+				n.req = RQ_DONE;
+				commit(x, &n);
+				rc = 1;
+			} else if (r == -1) {
+				respond_error(p, x, 400);
+				rc = -1;
+			} else if (r == -3) {
+				respond_error(p, x, 413);
+				rc = -1;
+			} else if (r == -2) {
+				upstream_lost(p, x, true);
+				rc = -1;
+			}
+			break;
+		}
+		case RQ_ERROR:
+			error_step(p, x);
+			return false;
+		default:
+			break;
+		}
+		if (rc < 0)
+			return false;
+		if (rc == 0) {
+			sn = cur(x);
+			switch (sn->resp) {
+			case RS_WAIT:
+				rc = read_response(p, x);
+				break;
+			case RS_SEND_HEAD:
+				rc = send_response_head(p, x);
+				break;
+			case RS_BODY: {
+				int r = relay(p, x, 1, sn->up, x->cl);
+
+				if (r == 1) {
+					struct http_snap n = *sn;
+
+					n.resp = RS_DONE;
+					commit(x, &n);
+					rc = 1;
+				} else if (r < 0) {
+					count(p, r == -2 ? HC_CLIENT_ABORTS : HC_UPSTREAM_ABORTS);
+					abort_session(p, x, true);
+					rc = -1;
+				} else if (sn->up != TCP_NIL) {
+					tcp_app_deadline(p->tcp, sn->up,
+							 after(p, upstream_of(p, sn->slot)->read_timeout_ms));
+				}
+				break;
+			}
+			default:
+				break;
+			}
+			if (rc < 0)
+				return false;
+		}
+		sn = cur(x);
+		if (sn->req == RQ_DONE && sn->resp == RS_DONE) {
+			end_session(p, x);
+			return false;
+		}
+		if (rc == 0)
+			return true;
+	}
+	return true;
+}
+
+/* --- events ------------------------------------------------------------------------------ */
+
+/* An http client stream: requests one after the other (pipelined ones wait in the queue). */
+static void client_step(struct proxy *p, uint32_t c)
+{
+	for (int guard = 0; guard < 32; guard++) {
+		struct http_sess *x = sess_of(p, c);
+		struct tcp_tcb *t = tcb(p, c);
+
+		if (t->app != TAPP_HTTP || t->state == TCP_CLOSED)
+			return;
+		if (x == NULL) {
+			if (t->rcv_bytes == 0) {
+				if (tcp_peer_closed(p->tcp, c))
+					close_client(p, c);
+				else
+					tcp_app_deadline(p->tcp, c, after(p, p->conf->http.idle_timeout_ms));
+				return;
+			}
+			x = sess_new(p, c, HS_HTTP);
+			if (x == NULL) {
+				int len = h1_error_response(503, p->out, 512);
+
+				count(p, HC_NO_SESSION);
+				count(p, HC_ERR_503);
+				if (len > 0)
+					tcp_send(p->tcp, c, p->out, (uint32_t)len);
+				close_client(p, c);
+				return;
+			}
+			tcp_app_deadline(p->tcp, c, after(p, p->conf->http.header_timeout_ms));
+		}
+		if (advance(p, x))
+			return;
+		/* the exchange ended: a keep-alive client may have the next request queued */
+	}
+}
+
+static void client_event(struct proxy *p, uint32_t c, uint32_t ev)
+{
+	struct http_sess *x = sess_of(p, c);
+
+	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
+		if (x) {
+			count(p, HC_CLIENT_ABORTS);
+			x->cl = c;
+			abort_session(p, x, false);
+		}
+		return;
+	}
+	if (ev & TEV_APP_TIMEOUT) {
+		if (x == NULL) {
+			close_client(p, c);   /* keep-alive idle timeout */
+			return;
+		}
+		if (cur(x)->req == RQ_HEAD) {
+			respond_error(p, x, 408);
+			return;
+		}
+		if (cur(x)->req == RQ_ERROR) {
+			sess_free(p, x);
+			kill_stream(p, c);
+			return;
+		}
+	}
+	client_step(p, c);
+}
+
+/* A tcp pass-through client. */
+static void splice_event(struct proxy *p, uint32_t c, uint32_t ev)
+{
+	struct http_sess *x = sess_of(p, c);
+
+	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
+		if (x)
+			abort_session(p, x, false);
+		return;
+	}
+	if (x == NULL) {
+		const struct porter_listener *l = NULL;
+
+		for (unsigned int i = 0; i < PORTER_MAX_LISTENERS; i++)
+			if (p->tcp->listeners[i].port == tcb(p, c)->lport)
+				l = &p->tcp->listeners[i];
+		if (l == NULL || l->arg >= p->conf->upstream_count ||
+		    (x = sess_new(p, c, HS_TUNNEL)) == NULL) {
+			count(p, HC_NO_SESSION);
+			kill_stream(p, c);
+			return;
+		}
+		count(p, HC_TUNNELS);
+		snprintf(x->path, sizeof(x->path), ":%u", tcb(p, c)->lport);
+		if (start_upstream(p, x, (uint32_t)l->arg) < 0)
+			return;
+	}
+	advance(p, x);
+}
+
+static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
+{
+	uint32_t i = tcb(p, u)->app_arg_lo;
+	struct http_sess *x = i < p->a->max_sessions ? &p->sess[i] : NULL;
+	struct http_snap n;
+
+	if (x == NULL || x->kind == HS_FREE || cur(x)->up != u) {
+		/* a stream no session owns */
+		if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED)))
+			kill_stream(p, u);
+		return;
+	}
+	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
+		/* the stream is gone after this event */
+		n = *cur(x);
+		release_slot(p, &n);
+		n.up = TCP_NIL;
+		commit(x, &n);
+		if (x->kind == HS_TUNNEL || (n.sflags & TUNNEL)) {
+			abort_session(p, x, true);
+			return;
+		}
+		upstream_lost(p, x, (ev & TEV_APP_RESET) != 0);
+		if (x->kind != HS_FREE && sess_of(p, x->cl) == x)
+			advance(p, x);
+		return;
+	}
+	if (ev & TEV_APP_TIMEOUT) {
+		n = *cur(x);
+		if (n.req == RQ_CONNECT) {
+			/* connect timeout */
+			count(p, HC_UP_CONNECT_FAIL);
+			passive_fail(p, n.slot);
+			release_slot(p, &n);
+			n.up = TCP_NIL;
+			commit(x, &n);
+			tcp_abort(p->tcp, u);   /* our own timer event: safe */
+			retry_or_error(p, x, 504, false);
+			if (x->kind != HS_FREE && sess_of(p, x->cl) == x)
+				advance(p, x);
+			return;
+		}
+		if (n.resp == RS_WAIT && x->kind == HS_HTTP) {
+			passive_fail(p, n.slot);
+			respond_error(p, x, 504);
+			return;
+		}
+		count(p, HC_UPSTREAM_ABORTS);
+		abort_session(p, x, true);
+		return;
+	}
+	if ((ev & TEV_APP_CONNECTED) && cur(x)->req == RQ_CONNECT) {
+		n = *cur(x);
+		x->t_conn_ms = now(p);
+		tcp_app_deadline(p->tcp, u, 0);
+		if (x->kind == HS_TUNNEL) {
+			n.req = RQ_BODY;
+			n.resp = RS_BODY;
+			n.q.kind = n.r.kind = H1_BODY_CLOSE;
+			n.q.rbase = tcp_read_pos(p->tcp, x->cl);
+			n.q.wbase = tcp_write_pos(p->tcp, u);
+			n.r.rbase = tcp_read_pos(p->tcp, u);
+			n.r.wbase = tcp_write_pos(p->tcp, x->cl);
+		} else {
+			n.req = RQ_SEND_HEAD;
+			n.q.rbase = tcp_read_pos(p->tcp, x->cl);
+			n.q.wbase = tcp_write_pos(p->tcp, u);
+		}
+		commit(x, &n);
+	}
+	if (x->kind == HS_TUNNEL) {
+		advance(p, x);
+		return;
+	}
+	if (advance(p, x))
+		return;
+	/* the exchange ended inside the upstream's event: the client may have more queued */
+	if (tcb(p, x->cl)->app == TAPP_HTTP)
+		client_step(p, x->cl);
+}
+
+static void linger_event(struct proxy *p, uint32_t s, uint32_t ev)
+{
+	struct tcp_tcb *t = tcb(p, s);
+
+	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
+		return;
+	if (ev & TEV_APP_TIMEOUT) {
+		tcp_abort(p->tcp, s);   /* own timer event */
+		return;
+	}
+	tcp_recv(p->tcp, s, NULL, t->rcv_bytes);
+}
+
+/* --- health checks ------------------------------------------------------------------------- */
+
+static void health_result(struct proxy *p, uint32_t slot, bool ok)
+{
+	const struct porter_cfg_upstream *up = upstream_of(p, slot);
+	struct http_srv *v = &p->a->srv[slot];
+
+	v->hc_stream = TCP_NIL;
+	count(p, ok ? HC_HEALTH_OK : HC_HEALTH_FAIL);
+	if (ok) {
+		v->hc_bad = 0;
+		if (v->hc_ok < 255)
+			v->hc_ok++;
+		if (v->hc_down && v->hc_ok >= up->health_rise) {
+			v->hc_down = 0;
+			v->down_until_ms = 0;
+			v->fails = 0;
+		}
+	} else {
+		v->hc_ok = 0;
+		if (v->hc_bad < 255)
+			v->hc_bad++;
+		if (!v->hc_down && v->hc_bad >= up->health_fall)
+			v->hc_down = 1;
+	}
+}
+
+static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
+{
+	struct tcp_tcb *t = tcb(p, s);
+	uint32_t slot = t->app_slot;
+	struct http_srv *v = &p->a->srv[slot % HTTP_SLOTS];
+	uint8_t b[16];
+
+	if (v->hc_stream != s || slot >= HTTP_SLOTS) {
+		if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED)))
+			kill_stream(p, s);
+		return;
+	}
+	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
+		health_result(p, slot, false);
+		return;
+	}
+	if (ev & TEV_APP_TIMEOUT) {
+		health_result(p, slot, false);
+		tcp_abort(p->tcp, s);
+		return;
+	}
+	if (ev & TEV_APP_CONNECTED) {
+		const struct porter_cfg_server *sv = server_of(p, slot);
+		char req[PORTER_CFG_HCPATH_LEN + 160];
+		int len = snprintf(req, sizeof(req),
+				   "GET %s HTTP/1.1\r\nHost: %u.%u.%u.%u:%u\r\nUser-Agent: porter-health-check\r\n"
+				   "Connection: close\r\n\r\n", upstream_of(p, slot)->health_path,
+				   sv->ipv4 >> 24, (sv->ipv4 >> 16) & 0xff, (sv->ipv4 >> 8) & 0xff,
+				   sv->ipv4 & 0xff, sv->port);
+
+		tcp_send(p->tcp, s, req, (uint32_t)len);
+	}
+	if (t->rcv_bytes >= 12 || (t->rcv_bytes && tcp_peer_closed(p->tcp, s))) {
+		uint32_t n = tcp_peek(p->tcp, s, 0, b, 12);
+		bool ok = n == 12 && memcmp(b, "HTTP/1.", 7) == 0 && b[8] == ' ' && (b[9] == '2' || b[9] == '3');
+
+		health_result(p, slot, ok);
+		kill_stream(p, s);
+		return;
+	}
+	if (tcp_peer_closed(p->tcp, s)) {
+		health_result(p, slot, false);
+		kill_stream(p, s);
+	}
+}
+
+static void health_scan(struct proxy *p)
+{
+	for (uint32_t u = 0; u < p->conf->upstream_count; u++) {
+		const struct porter_cfg_upstream *up = &p->conf->upstreams[u];
+
+		if (!up->health_enabled)
+			continue;
+		for (uint32_t i = 0; i < up->server_count; i++) {
+			uint32_t slot = u * PORTER_CFG_MAX_SERVERS + i, s;
+			struct http_srv *v = &p->a->srv[slot];
+			int err;
+
+			if (v->hc_stream != TCP_NIL || (v->hc_next_ms && (int32_t)(now(p) - v->hc_next_ms) < 0))
+				continue;
+			/* spread the shards' checks over the interval */
+			v->hc_next_ms = after(p, up->health_interval_ms);
+			if (p->tcp->ports == NULL || p->tcp->nports == 0)
+				continue;
+			s = tcp_connect(p->tcp, 0, up->servers[i].ipv4, up->servers[i].port, TAPP_HEALTH, &err);
+			if (s == TCP_NIL) {
+				health_result(p, slot, false);
+				continue;
+			}
+			v->hc_stream = s;
+			tcb(p, s)->app_slot = (uint16_t)slot;
+			tcb(p, s)->app_arg_lo = TCP_NIL;
+			tcp_app_deadline(p->tcp, s, after(p, up->health_timeout_ms));
+		}
+	}
+}
+
+/* --- configuration generations -------------------------------------------------------------- */
+
+static void sync_conf(struct proxy *p)
+{
+	uint32_t idx = __atomic_load_n(&p->pc->active, __ATOMIC_ACQUIRE) & 1;
+
+	p->conf = &p->pc->conf[idx];
+	if (p->conf->generation == p->a->gen)
+		return;
+	/* a new routing table: drop pooled connections and per-server state of the old one */
+	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++) {
+		struct http_srv *v = &p->a->srv[slot];
+
+		while (v->pool_head != TCP_NIL) {
+			uint32_t s = v->pool_head;
+
+			v->pool_head = tcb(p, s)->app_arg_lo;
+			tcb(p, s)->app = TAPP_HTTP_UP;
+			drop_upstream(p, s);
+		}
+		if (v->hc_stream != TCP_NIL && tcb(p, v->hc_stream)->app == TAPP_HEALTH)
+			tcp_abort(p->tcp, v->hc_stream);
+		memset(v, 0, sizeof(*v));
+		v->pool_head = TCP_NIL;
+		v->hc_stream = TCP_NIL;
+	}
+	p->a->gen = p->conf->generation;
+	log_reopen(p);
+}
+
+/* --- attach, poll ---------------------------------------------------------------------------- */
+
+void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
+{
+	struct proxy *p = c->app;
+
+	if (p == NULL)
+		return;
+	switch (c->tcbs[s].app) {
+	case TAPP_HTTP:
+		client_event(p, s, ev);
+		break;
+	case TAPP_HTTP_UP:
+	case TAPP_SPLICE_UP:
+		up_event(p, s, ev);
+		break;
+	case TAPP_HTTP_POOL:
+		if (ev & TEV_APP_TIMEOUT)
+			ev = 0;   /* idle timeout: close it */
+		pool_event(p, s, ev);
+		break;
+	case TAPP_HTTP_LINGER:
+		linger_event(p, s, ev);
+		break;
+	case TAPP_SPLICE:
+		splice_event(p, s, ev);
+		break;
+	case TAPP_HEALTH:
+		health_event(p, s, ev);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Rebuild what is derived (free list, counts, pools) and settle leftovers of a dead worker. */
+static void rebuild(struct proxy *p)
+{
+	struct http_area *a = p->a;
+	uint32_t max_streams = p->tcp->area->max_streams;
+
+	a->free_head = TCP_NIL;
+	a->active = 0;
+	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++) {
+		a->srv[slot].active = 0;
+		a->srv[slot].pool_head = TCP_NIL;
+		a->srv[slot].pool_count = 0;
+		a->srv[slot].hc_stream = TCP_NIL;
+	}
+	/* sessions: keep those whose client stream points back at them */
+	for (uint32_t i = a->max_sessions; i-- > 0;) {
+		struct http_sess *x = &p->sess[i];
+		const struct tcp_tcb *c = x->kind != HS_FREE && x->cl < max_streams ? tcb(p, x->cl) : NULL;
+
+		if (c && c->state != TCP_CLOSED && (c->app == TAPP_HTTP || c->app == TAPP_SPLICE) &&
+		    c->app_arg_lo == i) {
+			struct http_snap *sn = cur(x);
+
+			if (sn->up != TCP_NIL && (sn->up >= max_streams || tcb(p, sn->up)->state == TCP_CLOSED ||
+						  tcb(p, sn->up)->app_arg_lo != i ||
+						  (tcb(p, sn->up)->app != TAPP_HTTP_UP &&
+						   tcb(p, sn->up)->app != TAPP_SPLICE_UP))) {
+				struct http_snap n = *sn;
+
+				n.up = TCP_NIL;   /* its upstream stream is gone */
+				commit(x, &n);
+			}
+			a->active++;
+			a->counts[HC_RECOVERED]++;
+			if (cur(x)->up != TCP_NIL && cur(x)->slot != NO_SLOT && gen_current(p, cur(x)))
+				a->srv[cur(x)->slot].active++;
+			continue;
+		}
+		x->kind = HS_FREE;
+		x->next = a->free_head;
+		a->free_head = i;
+	}
+	/* streams: unlink the ones no session owns, rebuild the pools */
+	for (uint32_t s = 0; s < max_streams; s++) {
+		struct tcp_tcb *t = tcb(p, s);
+		struct http_sess *x;
+
+		if (t->state == TCP_CLOSED || t->app < TAPP_DEADLINE_FIRST)
+			continue;
+		switch (t->app) {
+		case TAPP_HTTP:
+		case TAPP_SPLICE:
+			if (t->app_arg_lo != TCP_NIL && sess_of(p, s) == NULL) {
+				t->app_arg_lo = TCP_NIL;
+				if (t->app == TAPP_SPLICE)
+					kill_stream(p, s);
+			}
+			break;
+		case TAPP_HTTP_UP:
+		case TAPP_SPLICE_UP:
+			x = t->app_arg_lo < a->max_sessions ? &p->sess[t->app_arg_lo] : NULL;
+			if (x == NULL || x->kind == HS_FREE || cur(x)->up != s) {
+				p->tcp->in_event = s;   /* doom it: reset from its own timer */
+				kill_stream(p, s);
+				p->tcp->in_event = TCP_NIL;
+			}
+			break;
+		case TAPP_HTTP_POOL:
+			if (t->app_slot < HTTP_SLOTS && a->srv[t->app_slot].pool_count < 4096) {
+				t->app_arg_lo = a->srv[t->app_slot].pool_head;
+				a->srv[t->app_slot].pool_head = s;
+				a->srv[t->app_slot].pool_count++;
+			}
+			break;
+		case TAPP_HEALTH:
+			p->tcp->in_event = s;
+			kill_stream(p, s);
+			p->tcp->in_event = TCP_NIL;
+			break;
+		default:
+			if (t->app_arg_hi == 0)
+				tcp_app_deadline(p->tcp, s, after(p, 1));
+			break;
+		}
+	}
+}
+
+int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t bytes,
+		 const struct porter_proxy *pc, unsigned int shard)
+{
+	struct http_area *a = area;
+	uint64_t off = (sizeof(*a) + 63) & ~63ull;
+	uint32_t max = (uint32_t)((bytes - off - 64) / sizeof(struct http_sess));
+
+	memset(p, 0, sizeof(*p));
+	p->tcp = tcp;
+	p->a = a;
+	p->pc = pc;
+	p->shard = shard;
+	p->log_fd = -1;
+	p->head = malloc(PROXY_HEAD_MAX + 1);
+	p->out = malloc(PROXY_HEAD_MAX + 4096);
+	p->copy = malloc(COPY_CHUNK);
+	p->log_buf = malloc(PROXY_LOG_BUF);
+	if (!p->head || !p->out || !p->copy || !p->log_buf || bytes < off + 64 + sizeof(struct http_sess))
+		return -1;
+	if (a->magic == HTTP_AREA_MAGIC && (a->sess_size != sizeof(struct http_sess) || a->sess_off != off))
+		return -1;
+	p->sess = (struct http_sess *)((char *)a + off);
+	tcp->app = p;
+	tcp_ctx_clock(tcp);
+	p->conf = &pc->conf[__atomic_load_n(&pc->active, __ATOMIC_ACQUIRE) & 1];
+	if (a->magic != HTTP_AREA_MAGIC) {
+		memset(a, 0, sizeof(*a));
+		a->sess_size = sizeof(struct http_sess);
+		a->sess_off = (uint32_t)off;
+		a->max_sessions = max;
+		a->gen = p->conf->generation;
+		for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++) {
+			a->srv[slot].pool_head = TCP_NIL;
+			a->srv[slot].hc_stream = TCP_NIL;
+		}
+		a->free_head = TCP_NIL;
+		for (uint32_t i = max; i-- > 0;) {
+			p->sess[i].kind = HS_FREE;
+			p->sess[i].next = a->free_head;
+			a->free_head = i;
+		}
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		a->magic = HTTP_AREA_MAGIC;
+	} else {
+		rebuild(p);
+	}
+	sync_conf(p);
+	log_reopen(p);
+	return 0;
+}
+
+void proxy_poll(struct proxy *p)
+{
+	tcp_ctx_clock(p->tcp);
+	sync_conf(p);
+	if ((int32_t)(now(p) - p->hc_scan_ms) >= 0) {
+		p->hc_scan_ms = after(p, HC_SCAN_MS);
+		health_scan(p);
+	}
+	if (p->log_len)
+		log_flush(p);
+}
+
+int proxy_next_ms(const struct proxy *p)
+{
+	for (uint32_t u = 0; u < p->conf->upstream_count; u++)
+		if (p->conf->upstreams[u].health_enabled) {
+			int32_t d = (int32_t)(p->hc_scan_ms - p->tcp->now_ms);
+
+			return d < 1 ? 1 : d;
+		}
+	return -1;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker's reverse proxy (DESIGN §6): http listeners (routes, upstream
+ * pools, keep-alive on both sides, bodies streamed) and tcp pass-through
+ * listeners. State lives in the shard memzone (proxy-t.h); struct proxy is
+ * the worker's private handle, rebuilt at every attach.
+ */
+#ifndef PORTER_PROXY_H
+#define PORTER_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "secondary/http/proxy-t.h"
+#include "secondary/tcp/tcp.h"
+#include "shm/proxy-t.h"
+
+struct proxy {
+	struct tcp_ctx *tcp;
+	struct http_area *a;
+	struct http_sess *sess;
+	const struct porter_proxy *pc;            /* shared config (read-only) */
+	const struct porter_proxy_conf *conf;     /* the published copy */
+	unsigned int shard;
+	uint32_t hc_scan_ms;                      /* next health-check scan */
+	/* access log */
+	int log_fd;
+	char log_path[PORTER_CFG_PATH_LEN];
+	uint32_t log_len;
+	char *log_buf;                            /* PROXY_LOG_BUF bytes */
+	/* scratch for heads (private) */
+	uint8_t *head;                            /* PROXY_HEAD_MAX + 1 */
+	uint8_t *out;                             /* PROXY_HEAD_MAX + 4096 */
+	uint8_t *copy;                            /* relay chunk */
+	struct h1_msg msg;
+};
+
+#define PROXY_HEAD_MAX (1u << 20)
+#define PROXY_LOG_BUF  (256u << 10)
+
+/*
+ * Bind P to the proxy area at AREA (BYTES) of shard SHARD, with TCP already
+ * attached (and rebuilt). A fresh area is laid out; a used one is rebuilt
+ * (free list, connection counts, pools) and its leftovers cleaned (upstream
+ * streams no session owns are reset). Returns 0 or -1.
+ */
+int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t bytes,
+		 const struct porter_proxy *pc, unsigned int shard);
+
+/* Once per loop iteration: config changes, health checks, access log flush. */
+void proxy_poll(struct proxy *p);
+
+/* ms until proxy_poll has timed work (health checks), -1 = none. */
+int proxy_next_ms(const struct proxy *p);
+
+/* tcp_apps.c hands events of the proxy's app kinds here. */
+void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev);
+
+#endif
