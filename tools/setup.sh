@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config
       dpdk dpdk-dev libdpdk-dev libjemalloc-dev libconfig-dev libcriterion-dev
       libbsd-dev libnuma-dev libpcap-dev libelf-dev libarchive-dev
-      iproute2 iputils-ping curl python3 python3-scapy procps psmisc ethtool"
+      iproute2 iputils-ping curl python3 python3-scapy procps psmisc ethtool
+      wrk nginx haproxy"
 HUGEPAGES="${PORTER_HUGEPAGES:-1024}"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -23,8 +24,17 @@ if [ -n "$missing" ]; then
 	echo "setup.sh: installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
+	# nginx and haproxy are test peers run inside test namespaces: their
+	# packages must not start system-wide daemons (policy-rc.d 101 = do not)
+	policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' > "$policy"
+		chmod 755 "$policy"
+	fi
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
+	[ -z "$policy" ] || rm -f "$policy"
 fi
 
 # Hugepages: reserve at least $HUGEPAGES 2 MiB pages, never lower an existing reservation.

@@ -1095,20 +1095,43 @@ static bool same_name(const uint8_t *b, struct h1_span a, uint32_t off, uint32_t
 	return true;
 }
 
+#define NAME_BUCKETS 256
+
+_Static_assert(H1_MAX_HEADERS < 0xff, "field indices are uint8_t with 0xff for none");
+
+static uint8_t name_hash(const uint8_t *b, uint32_t off, uint32_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (uint32_t k = 0; k < len; k++)
+		h = (h ^ lower(b[off + k])) * 16777619u;
+	return (uint8_t)(h ^ h >> 8 ^ h >> 16 ^ h >> 24);
+}
+
 /*
  * The kind of every field, F_HOP for those not forwarded: the hop-by-hop
  * fields (RFC 9110 §7.6.1), Upgrade unless KEEP_UPGRADE, and those named in
- * Connection (never Host, Content-Length, Transfer-Encoding).
+ * Connection (never Host, Content-Length, Transfer-Encoding). The names are
+ * hashed once so that each Connection option costs one lookup: linear in
+ * the head, however many options there are.
  */
 static uint32_t classify_fields(const struct h1_msg *m, const uint8_t *b, bool keep_upgrade,
 				uint8_t kind[H1_MAX_HEADERS])
 {
 	uint32_t n = m->nheaders < H1_MAX_HEADERS ? m->nheaders : H1_MAX_HEADERS;
+	uint8_t bucket[NAME_BUCKETS], next[H1_MAX_HEADERS];
 
+	memset(bucket, 0xff, sizeof(bucket));
 	for (uint32_t i = 0; i < n; i++) {
 		kind[i] = (uint8_t)kind_of(b, m->h[i].name);
 		if (kind[i] == F_UPGRADE && !keep_upgrade)
 			kind[i] = F_HOP;
+		if (kind[i] != F_HOP && kind[i] != F_FRAMING && kind[i] != F_CL && kind[i] != F_UPGRADE) {
+			uint8_t hh = name_hash(b, m->h[i].name.off, m->h[i].name.len);
+
+			next[i] = bucket[hh];
+			bucket[hh] = (uint8_t)i;
+		}
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct list_it it = { m->h[i].value.off, (size_t)m->h[i].value.off + m->h[i].value.len };
@@ -1117,13 +1140,9 @@ static uint32_t classify_fields(const struct h1_msg *m, const uint8_t *b, bool k
 		if (!CI_EQ(b, m->h[i].name.off, m->h[i].name.len, "connection"))
 			continue;
 		while (next_element(b, &it, &off, &len)) {
-			for (uint32_t j = 0; j < n; j++) {
-				if (kind[j] == F_HOP || kind[j] == F_FRAMING || kind[j] == F_CL ||
-				    kind[j] == F_UPGRADE)
-					continue;
+			for (uint8_t j = bucket[name_hash(b, off, len)]; j != 0xff; j = next[j])
 				if (same_name(b, m->h[j].name, off, len))
 					kind[j] = F_HOP;
-			}
 		}
 	}
 	return n;

@@ -58,7 +58,11 @@ enum {
 	                                   from the version and the Connection tokens */
 };
 
-/* Limits the configuration sets (http group). 0 means the hard cap. */
+/*
+ * Limits the configuration sets (http group). 0, or a value above the hard
+ * cap, means the hard cap: 1 MiB for max_request_line and max_head,
+ * H1_MAX_HEADERS for max_headers.
+ */
 struct h1_limits {
 	uint32_t max_request_line;  /* request line incl. CRLF -> 414 */
 	uint32_t max_head;          /* whole head incl. the final CRLF -> 431 */
@@ -105,7 +109,10 @@ struct h1_msg {
  *        whose final coding is not chunked or that lists chunked twice
  *   -414 request line longer than max_request_line
  *   -431 head longer than max_head or more than max_headers field lines
- *   -501 Transfer-Encoding with a coding other than chunked (e.g. gzip, chunked)
+ *   -501 Transfer-Encoding with a coding before the final chunked that is
+ *        not gzip, x-gzip, deflate, compress or x-compress, or that has
+ *        parameters (e.g. "foo, chunked"); "gzip, chunked" is CHUNKED (the
+ *        body is forwarded as it came)
  *   -505 HTTP major version other than 1
  * Leading empty lines before the request line are skipped (RFC 9112 §2.2)
  * and included in head_len. Bare LF line ends are accepted (RFC 9112 §2.2

@@ -1145,6 +1145,26 @@ Test(write, request_connection_names_forwarding_fields)
 		   "Connection: keep-alive\r\n\r\n");
 }
 
+Test(write, request_connection_many_options)
+{
+	static char s[8192];
+	size_t n = (size_t)sprintf(s, "GET / HTTP/1.1\r\nHost: h\r\nConnection: ");
+
+	for (int i = 0; i < 300; i++)
+		n += (size_t)sprintf(s + n, "o%d, ", i);
+	n += (size_t)sprintf(s + n, "X-A\r\nConnection: x-c,,\r\nX-A: 1\r\nX-B: 2\r\nx-a: 3\r\nX-C: 4\r\n"
+			     "o17: 5\r\nO299: 6\r\no300: 7\r\n\r\n");
+	assert_out(write_req(s, &fwd),
+		   "GET / HTTP/1.1\r\n"
+		   "Host: h\r\n"
+		   "X-B: 2\r\n"
+		   "o300: 7\r\n"
+		   "Via: 1.1 porter\r\n"
+		   "X-Forwarded-For: 192.0.2.10\r\n"
+		   "X-Forwarded-Proto: http\r\n"
+		   "Connection: keep-alive\r\n\r\n");
+}
+
 Test(write, request_http_1_0_and_no_via)
 {
 	struct h1_fwd f = fwd;
