@@ -30,6 +30,7 @@
 
 #include "config/config.h"
 #include "primary/primary.h"
+#include "secondary/http/proxy-t.h"
 #include "secondary/tcp/tcp-t.h"      /* the shard TCP area's counters (types only) */
 #include "secondary/tcp/tcp_names.h"
 #include "shm/names.h"
@@ -128,6 +129,29 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 	sb_printf(b, "}}");
 }
 
+static const char *const http_count_names[HC__COUNT] = {
+	"requests", "responses", "err_400", "err_404", "err_408", "err_413", "err_414", "err_431",
+	"err_501", "err_502", "err_503", "err_504", "err_505", "upstream_connects", "upstream_reused",
+	"upstream_connect_failures", "retries", "client_aborts", "upstream_aborts", "tunnels",
+	"health_ok", "health_fail", "no_session", "log_dropped", "recovered_sessions",
+};
+
+/* The shard's proxy counters (written by its worker; read here). */
+static void json_http(struct sbuf *b, const struct porter_shard *sh)
+{
+	const struct http_area *a = (const struct http_area *)((const char *)sh + sh->http_off);
+
+	if (__atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) != HTTP_AREA_MAGIC) {
+		sb_printf(b, ",\"http\":null");
+		return;
+	}
+	sb_printf(b, ",\"http\":{\"sessions\":%u,\"max_sessions\":%u,\"config_generation\":%" PRIu64,
+		  a->active, a->max_sessions, a->gen);
+	for (unsigned int i = 0; i < HC__COUNT; i++)
+		sb_printf(b, ",\"%s\":%" PRIu64, http_count_names[i], a->counts[i]);
+	sb_printf(b, "}");
+}
+
 static void status_json(struct primary *p, struct sbuf *b)
 {
 	const struct porter_global *g = p->g;
@@ -138,6 +162,8 @@ static void status_json(struct primary *p, struct sbuf *b)
 		  "\"layout\":\"%u.%u\",\"shard_count\":%u,",
 		  g->primary_pid, now - g->started_ms, p->cfg->eal.file_prefix, g->hdr.major,
 		  g->hdr.minor, p->nshards);
+	sb_printf(b, "\"proxy\":{\"generation\":%" PRIu64 ",\"reloads\":%" PRIu64 ",\"reloads_refused\":%"
+		  PRIu64 "},", p->proxy->generation, p->proxy->reloads, p->proxy->reloads_refused);
 	sb_printf(b, "\"mempool\":{\"size\":%u,\"in_use\":%u,\"available\":%u,\"cache\":%u},",
 		  p->pool->size, rte_mempool_in_use_count(p->pool), rte_mempool_avail_count(p->pool),
 		  p->pool->cache_size);
@@ -204,6 +230,7 @@ static void status_json(struct primary *p, struct sbuf *b)
 			  ",\"stranded\":%" PRIu64 ",", sh->wstats.mbufs_allocated, sh->wstats.mbufs_freed,
 			  sh->wstats.stranded);
 		json_tcp(b, sh);
+		json_http(b, sh);
 		sb_printf(b, "}");
 	}
 	sb_printf(b, "],\"upgrade\":{\"state\":\"%s\",\"shard\":%d,\"started_ms\":%" PRIu64

@@ -33,6 +33,9 @@ static void usage(FILE *f)
 		"  upgrade --binary PATH [--shard N] [--no-wait]\n"
 		"                       roll the workers (or shard N) onto PATH, one shard at a time;\n"
 		"                       waits for the outcome unless --no-wait\n"
+		"  reload               read the config file again: routes, upstreams and http apply\n"
+		"                       without restarts; a bad file is refused (file:line) and the\n"
+		"                       running configuration stays (SIGHUP to the primary does the same)\n"
 		"options:\n"
 		"  --socket PATH        control socket (default $PORTER_SOCKET or %s)\n"
 		"  --json               machine-readable output\n", DEFAULT_SOCKET);
@@ -212,6 +215,8 @@ int main(int argc, char **argv)
 		}
 		free(reply);
 		return nowait ? 0 : wait_upgrade(sock, json);
+	} else if (strcmp(cmd, "reload") == 0) {
+		snprintf(line, sizeof(line), "reload%s\n", json ? " --json" : "");
 	} else if (strcmp(cmd, "restart") == 0) {
 		char *end;
 

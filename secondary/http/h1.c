@@ -839,6 +839,11 @@ static void size_line_done(struct h1_chunked *st)
 	}
 }
 
+uint64_t h1_chunked_data_left(const struct h1_chunked *st)
+{
+	return st->state == CS_DATA ? st->remaining : 0;
+}
+
 long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool *done)
 {
 	size_t i = 0;
@@ -1216,6 +1221,9 @@ int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *vi
 	bool upgrade = m->status == 101;
 	bool add_via = via != NULL && via[0] != '\0';
 	bool drop_cl = false;
+	/* an HTTP/1.0 client cannot read chunked framing (RFC 9112 §6.1): the
+	 * proxy sends it the data only, delimited by closing the connection */
+	bool dechunk = client_minor == 0 && m->body == H1_BODY_CHUNKED;
 	uint8_t kind[H1_MAX_HEADERS];
 	uint32_t n = classify_fields(m, buf, upgrade, kind);
 
@@ -1228,7 +1236,8 @@ int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *vi
 	put_span(&w, buf, m->reason);
 	put(&w, "\r\n", 2);
 	for (uint32_t i = 0; i < n; i++) {
-		if (kind[i] == F_HOP || (kind[i] == F_VIA && add_via) || (kind[i] == F_CL && drop_cl))
+		if (kind[i] == F_HOP || (kind[i] == F_VIA && add_via) || (kind[i] == F_CL && drop_cl) ||
+		    (kind[i] == F_FRAMING && dechunk))
 			continue;
 		put_field(&w, buf, &m->h[i]);
 	}
@@ -1236,7 +1245,7 @@ int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *vi
 		put_via(&w, m, buf, kind, n, via);
 	if (upgrade)
 		puts_(&w, "Connection: upgrade\r\n");
-	else if (!client_keepalive)
+	else if (!client_keepalive || dechunk)
 		puts_(&w, "Connection: close\r\n");
 	else if (client_minor == 0)
 		puts_(&w, "Connection: keep-alive\r\n");

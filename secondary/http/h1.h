@@ -159,6 +159,9 @@ struct h1_chunked {
  */
 long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool *done);
 
+/* Data bytes of the current chunk still to come when the decoder stands in chunk data, else 0. */
+uint64_t h1_chunked_data_left(const struct h1_chunked *st);
+
 /* --- writing heads --------------------------------------------------------- */
 
 /* What the proxy adds when forwarding a request upstream. */
@@ -189,6 +192,8 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
  * (version sent as HTTP/1.1), fields minus hop-by-hop (as above; Upgrade kept
  * for 101), Via appended, and Connection: keep-alive (when CLIENT_KEEPALIVE
  * and the client speaks 1.0), close (when !CLIENT_KEEPALIVE), or upgrade (101).
+ * A chunked response to an HTTP/1.0 client loses its Transfer-Encoding and
+ * gets Connection: close: the caller sends the decoded data and closes.
  * Returns the length or -1.
  */
 int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *via, bool client_keepalive,

@@ -89,7 +89,7 @@ struct http_snap {
 struct http_sess {
 	uint8_t kind;                     /* enum http_sess_kind */
 	volatile uint8_t cur;             /* current snapshot */
-	uint16_t route;
+	uint16_t route;                   /* index + 1 of the route taken, 0 = none yet */
 	uint32_t next;                    /* free list (derived) */
 	uint32_t cl;                      /* client stream */
 	uint32_t t0_ms;                   /* first byte of the request seen */

@@ -26,6 +26,7 @@
 #define HC_SCAN_MS     50
 #define KA_PROMISED    (1u << 31)   /* sflags: the client was told keep-alive */
 #define TUNNEL         (1u << 30)   /* sflags: both directions relay until close */
+#define DECHUNK        (1u << 29)   /* sflags: chunked response to an HTTP/1.0 client: data only */
 #define NO_SLOT        UINT32_MAX
 
 static struct tcp_tcb *tcb(const struct proxy *p, uint32_t s) { return &p->tcp->tcbs[s]; }
@@ -246,6 +247,9 @@ static void access_log(struct proxy *p, struct http_sess *x, unsigned int status
 		snprintf(up, sizeof(up), "%s", upstream_of(p, sn->slot)->name);
 		snprintf(srv, sizeof(srv), "%u.%u.%u.%u:%u", s->ipv4 >> 24, (s->ipv4 >> 16) & 0xff,
 			 (s->ipv4 >> 8) & 0xff, s->ipv4 & 0xff, s->port);
+	} else if (x->route && gen_current(p, sn) && x->route <= p->conf->route_count) {
+		snprintf(up, sizeof(up), "%s",
+			 p->conf->upstreams[p->conf->routes[x->route - 1].upstream].name);
 	}
 	gmtime_r(&secs, &tm);
 	o += strftime(line, sizeof(line), "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
@@ -731,7 +735,7 @@ static int read_head(struct proxy *p, struct http_sess *x)
 		respond_error(p, x, 404);
 		return -1;
 	}
-	x->route = (uint16_t)route;
+	x->route = (uint16_t)(route + 1);
 	return start_upstream(p, x, p->conf->routes[route].upstream) < 0 ? -1 : 1;
 }
 
@@ -880,6 +884,82 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 	}
 }
 
+/*
+ * A chunked response for an HTTP/1.0 client: forward the chunk data only.
+ * Steps alternate between framing (consumed, nothing sent) and data (sent,
+ * then consumed); each is planned in the snapshot (r.rbase, r.wbase, r.dec
+ * bytes of the source, r.len bytes to send) before it is carried out, so a
+ * successor repeats exactly the unfinished part. Returns as relay().
+ */
+static int relay_dechunk(struct proxy *p, struct http_sess *x, uint32_t src, uint32_t dst)
+{
+	for (;;) {
+		const struct http_snap *sn = cur(x);
+		const struct http_dir *dir = &sn->r;
+		struct http_snap nn;
+		struct http_dir *nd;
+		uint32_t avail, k;
+		uint64_t left;
+		bool done = false;
+
+		if (dir->dec) {
+			uint32_t sent = tcp_write_pos(p->tcp, dst) - dir->wbase;
+
+			if (sent < dir->len && tcp_read_pos(p->tcp, src) == dir->rbase) {
+				uint32_t n = dir->len - sent;
+				int w;
+
+				if (n > tcp_send_space(p->tcp, dst))
+					n = tcp_send_space(p->tcp, dst);
+				if (n > COPY_CHUNK)
+					n = COPY_CHUNK;
+				if (n == 0)
+					return 0;
+				k = tcp_peek(p->tcp, src, sent, p->copy, n);
+				w = tcp_send(p->tcp, dst, p->copy, k);
+				if (w == -EPIPE || w == -ENOTCONN)
+					return -2;
+				if (w <= 0)
+					return 0;
+				continue;
+			}
+			consume_to(p, src, dir->rbase + dir->dec);
+		}
+		if (dir->done)
+			return 1;
+		avail = tcb(p, src)->rcv_bytes;
+		if (avail == 0)
+			return 0;
+		nn = *sn;
+		nd = &nn.r;
+		nd->rbase = tcp_read_pos(p->tcp, src);
+		nd->wbase = tcp_write_pos(p->tcp, dst);
+		left = h1_chunked_data_left(&nd->ch);
+		if (left) {
+			k = avail < COPY_CHUNK ? avail : COPY_CHUNK;
+			if (k > left)
+				k = (uint32_t)left;
+			k = tcp_peek(p->tcp, src, 0, p->copy, k);
+			if (h1_chunked_feed(&nd->ch, p->copy, k, &done) != (long)k)
+				return -1;
+			nd->dec = nd->len = k;
+		} else {
+			uint32_t i = 0;
+
+			k = tcp_peek(p->tcp, src, 0, p->copy, avail < 4096 ? avail : 4096);
+			while (i < k && !done && !h1_chunked_data_left(&nd->ch)) {
+				if (h1_chunked_feed(&nd->ch, p->copy + i, 1, &done) < 0)
+					return -1;
+				i++;
+			}
+			nd->dec = i;
+			nd->len = 0;
+		}
+		nd->done = done;
+		commit(x, &nn);
+	}
+}
+
 /* --- response side ---------------------------------------------------------------------- */
 
 /* The upstream closed or reset before a whole response head. */
@@ -948,7 +1028,9 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	n.r.kind = p->msg.body;
 	n.r.len = p->msg.content_length;
 	/* the client keeps its connection when both sides allow it and the request was read whole */
-	if ((n.rflags & H1F_KEEP_ALIVE) && p->msg.status != 101 && n.r.kind != H1_BODY_CLOSE)
+	if (n.minor == 0 && n.r.kind == H1_BODY_CHUNKED)
+		n.sflags |= DECHUNK;   /* the client cannot read chunked framing; closed after */
+	else if ((n.rflags & H1F_KEEP_ALIVE) && p->msg.status != 101 && n.r.kind != H1_BODY_CLOSE)
 		n.sflags |= KA_PROMISED;
 	commit(x, &n);
 	return 1;
@@ -1066,6 +1148,18 @@ static int tunnel_step(struct proxy *p, struct http_sess *x)
 	return 0;
 }
 
+/*
+ * A tunnel's stream finished its close normally (both FINs exchanged): pass
+ * on what is left and end the tunnel. False when the tunnel cannot end
+ * cleanly (the caller aborts it).
+ */
+static bool tunnel_closed(struct proxy *p, struct http_sess *x)
+{
+	if (x->kind != HS_TUNNEL && !(cur(x)->sflags & TUNNEL))
+		return false;
+	return tunnel_step(p, x) < 0 && x->kind == HS_FREE;
+}
+
 /* Request and response both complete: reuse or close each side. */
 static void end_session(struct proxy *p, struct http_sess *x)
 {
@@ -1151,7 +1245,8 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				rc = send_response_head(p, x);
 				break;
 			case RS_BODY: {
-				int r = relay(p, x, 1, sn->up, x->cl);
+				int r = (sn->sflags & DECHUNK) ? relay_dechunk(p, x, sn->up, x->cl) :
+								 relay(p, x, 1, sn->up, x->cl);
 
 				if (r == 1) {
 					struct http_snap n = *sn;
@@ -1228,6 +1323,8 @@ static void client_event(struct proxy *p, uint32_t c, uint32_t ev)
 {
 	struct http_sess *x = sess_of(p, c);
 
+	if (x && (ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && tunnel_closed(p, x))
+		return;
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
 		if (x) {
 			count(p, HC_CLIENT_ABORTS);
@@ -1259,6 +1356,8 @@ static void splice_event(struct proxy *p, uint32_t c, uint32_t ev)
 {
 	struct http_sess *x = sess_of(p, c);
 
+	if (x && (ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && tunnel_closed(p, x))
+		return;
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
 		if (x)
 			abort_session(p, x, false);
@@ -1296,6 +1395,8 @@ static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
 			kill_stream(p, u);
 		return;
 	}
+	if ((ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && tunnel_closed(p, x))
+		return;
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
 		/* the stream is gone after this event */
 		n = *cur(x);

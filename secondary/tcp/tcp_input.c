@@ -1217,6 +1217,7 @@ void tcp_timer_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 		tcp_notify(c, t, TEV_APP_TIMEOUT);   /* the app may close or abort the stream */
 		if (t->state == TCP_CLOSED)
 			return;
+		tcp_output(c, t);                    /* what it queued or shut down in its event */
 	}
 	tcp_timer_update(c, t);
 }

@@ -1,0 +1,1438 @@
+#!/usr/bin/env python3
+"""Integration suite for porter's HTTP/1.1 reverse proxy and tcp pass-through:
+a real gateway, backends (tests/integration/backends.py, nginx) and clients
+(curl, wrk, python sockets) in the gateway's namespace.
+
+Run as root: python3 tests/integration/test_proxy.py [-k NAME]
+Ends with "N passed, N failed"; figures (wrk requests/s, kills, timings) go
+to $PORTER_BUILD/integration-figures-proxy.json.
+
+Tests belong to a group: the tests of one group share one gateway and its
+backends (set up once, when one of its tests is selected); tests without a
+group make their own gateway.
+"""
+import base64
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from harness import BUILD, PEER_IP, PORTER_IP, Gateway, wait_for  # noqa: E402
+import backends  # noqa: E402
+
+BACKENDS = os.path.join(HERE, "backends.py")
+OTHER = os.path.join(BUILD, "secondary", "porter-worker-other")
+FIGURES = {}
+TESTS = []
+KiB = 1024
+MiB = 1024 * 1024
+
+
+def test(group=None):
+    def deco(fn):
+        fn.group = group
+        TESTS.append(fn)
+        return fn
+    return deco
+
+
+# --- sockets inside the gateway's namespace ---------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+_ns_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def in_netns(name):
+    """Run the body with this thread in network namespace NAME."""
+    orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    fd = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        if _libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + name)
+        yield
+    finally:
+        if _libc.setns(orig, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns back")
+        os.close(fd)
+        os.close(orig)
+
+
+def connect(gw, port=80, timeout=10.0, host=PORTER_IP):
+    with in_netns(gw.netns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+# --- a raw HTTP/1.1 client ---------------------------------------------------------
+
+class Resp:
+    def __init__(self, version, status, reason, headers, body, interim):
+        self.version, self.status, self.reason = version, status, reason
+        self.headers, self.body, self.interim = headers, body, interim
+
+    def get(self, name, default=None):
+        v = [x for k, x in self.headers if k.lower() == name.lower()]
+        return ", ".join(v) if v else default
+
+    def tokens(self, name):
+        return {t.strip().lower() for t in (self.get(name) or "").split(",") if t.strip()}
+
+    def __repr__(self):
+        return "<%s %d %s, headers %r, %d body bytes: %r>" % (
+            self.version, self.status, self.reason, self.headers, len(self.body), self.body[:200])
+
+
+class Conn:
+    """One client connection to porter with a byte buffer and an HTTP/1.1
+    response parser (Content-Length, chunked, close-delimited; no body for
+    HEAD, 1xx, 204, 304)."""
+
+    def __init__(self, gw, port=80, timeout=10.0):
+        self.s = connect(gw, port, timeout)
+        self.buf = bytearray()
+
+    def close(self):
+        self.s.close()
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def _fill(self):
+        b = self.s.recv(1 << 20)
+        if not b:
+            raise EOFError("connection closed by porter (%d bytes unparsed: %r)" % (len(self.buf),
+                                                                                    bytes(self.buf[:200])))
+        self.buf += b
+
+    def read_until(self, sep, limit=1 << 20):
+        while True:
+            i = self.buf.find(sep)
+            if i >= 0:
+                out = bytes(self.buf[:i + len(sep)])
+                del self.buf[:i + len(sep)]
+                return out
+            if len(self.buf) > limit:
+                raise AssertionError("no %r within %d bytes" % (sep, limit))
+            self._fill()
+
+    def read_n(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def read_to_eof(self):
+        while True:
+            try:
+                self._fill()
+            except EOFError:
+                break
+        out = bytes(self.buf)
+        self.buf.clear()
+        return out
+
+    def response(self, method="GET"):
+        interim = []
+        while True:
+            head = self.read_until(b"\r\n\r\n").decode("latin-1")
+            lines = head.split("\r\n")
+            m = re.match(r"(HTTP/\d\.\d) (\d{3})(?: (.*))?$", lines[0])
+            assert m, "bad status line %r (head %r)" % (lines[0], head)
+            version, status, reason = m.group(1), int(m.group(2)), m.group(3) or ""
+            headers = []
+            for ln in lines[1:]:
+                if not ln:
+                    continue
+                k, _, v = ln.partition(":")
+                headers.append((k, v.strip()))
+            r = Resp(version, status, reason, headers, b"", interim)
+            if 100 <= status < 200 and status != 101:
+                interim.append(r)
+                continue
+            break
+        if method == "HEAD" or status in (101, 204, 304):
+            return r
+        if "chunked" in r.tokens("transfer-encoding"):
+            body = bytearray()
+            while True:
+                line = self.read_until(b"\r\n")
+                size = int(line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.read_until(b"\r\n") != b"\r\n":
+                        pass
+                    break
+                body += self.read_n(size)
+                assert self.read_n(2) == b"\r\n", "no CRLF after a chunk"
+            r.body = bytes(body)
+        elif r.get("content-length") is not None:
+            r.body = self.read_n(int(r.get("content-length")))
+        else:
+            r.body = self.read_to_eof()
+        return r
+
+    def request(self, method, path, host="test", headers=(), body=None, version="HTTP/1.1"):
+        h = ["%s %s %s" % (method, path, version), "Host: " + host] + ["%s: %s" % kv for kv in headers]
+        if body is not None:
+            h.append("Content-Length: %d" % len(body))
+        self.send(("\r\n".join(h) + "\r\n\r\n").encode("latin-1") + (body or b""))
+        return self.response(method)
+
+    def closed_by_peer(self, timeout=5.0):
+        """True if porter closes the connection (EOF or RST) within TIMEOUT with
+        no more bytes; raises if bytes arrive."""
+        if self.buf:
+            raise AssertionError("unexpected bytes after the response: %r" % bytes(self.buf[:200]))
+        self.s.settimeout(timeout)
+        try:
+            b = self.s.recv(65536)
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+        if b:
+            raise AssertionError("unexpected bytes after the response: %r" % b[:200])
+        return True
+
+
+def one_request(gw, method, path, host="test", headers=(), body=None):
+    c = Conn(gw)
+    try:
+        return c.request(method, path, host, headers, body)
+    finally:
+        c.close()
+
+
+# --- processes in the namespace -----------------------------------------------------
+
+class Backend:
+    """backends.py MODE PORT ... in the namespace; waits for its "ready" line."""
+
+    def __init__(self, gw, mode, port, *opts):
+        self.port = port
+        self.p = gw.ns_popen([sys.executable, BACKENDS, mode, str(port)] + [str(o) for o in opts],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        r, _, _ = select.select([self.p.stdout], [], [], 20)
+        line = self.p.stdout.readline() if r else b""
+        if line.strip() != b"ready":
+            self.stop()
+            raise AssertionError("backend %s %d did not start: %r %r" % (mode, port, line,
+                                                                         self.p.stderr.read()[-2000:]))
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+class Nginx:
+    """nginx serving DIR/www on ADDR:PORT, config, logs and pid in DIR."""
+
+    def __init__(self, gw, port, dirname, files):
+        self.dir = dirname
+        www = os.path.join(dirname, "www")
+        os.makedirs(www, exist_ok=True)
+        for name, data in files.items():
+            with open(os.path.join(www, name), "wb") as f:
+                f.write(data)
+        conf = os.path.join(dirname, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("""user root;
+worker_processes 1;
+error_log %(d)s/error.log warn;
+pid %(d)s/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log %(d)s/access.log;
+    client_body_temp_path %(d)s/body;
+    proxy_temp_path %(d)s/proxy;
+    fastcgi_temp_path %(d)s/fastcgi;
+    uwsgi_temp_path %(d)s/uwsgi;
+    scgi_temp_path %(d)s/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+    server {
+        listen %(addr)s:%(port)d;
+        root %(d)s/www;
+    }
+}
+""" % {"d": dirname, "addr": PEER_IP, "port": port})
+        self.p = gw.ns_popen(["nginx", "-p", dirname, "-e", os.path.join(dirname, "error.log"),
+                              "-c", conf, "-g", "daemon off;"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def up():
+            if self.p.poll() is not None:
+                raise AssertionError("nginx exited: %s" % self.p.stderr.read().decode()[-2000:])
+            try:
+                connect(gw, port, 1.0, PEER_IP).close()
+                return True
+            except OSError:
+                return False
+        wait_for(up, 15, "nginx listening on %d" % port)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()   # SIGTERM: nginx's fast shutdown, the master stops its worker
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+def curl(gw, args, timeout=120):
+    return gw.ns(["curl", "-sS", "--max-time", str(timeout)] + list(args), check=False,
+                 timeout=timeout + 15)
+
+
+def curl_get(gw, url, out, extra=()):
+    """GET URL into OUT; return (status, bytes)."""
+    r = curl(gw, ["-o", out, "-w", "%{http_code} %{size_download}"] + list(extra) + [url])
+    assert r.returncode == 0, "curl %s: exit %d: %s" % (url, r.returncode, r.stderr)
+    code, size = r.stdout.split()
+    return int(code), int(size)
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                break
+            h.update(b)
+    return h.hexdigest()
+
+
+def wrk(gw, url, threads, conns, seconds, timeout_s=4, host=None):
+    """Run wrk in the namespace; return the parsed figures and the output."""
+    r = gw.ns(["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--timeout", "%ds" % timeout_s]
+              + (["-H", "Host: " + host] if host else []) + [url], check=False, timeout=seconds + 60)
+    out = r.stdout + r.stderr
+    res = {"requests": 0, "rps": 0.0, "socket_errors": 0, "non2xx3xx": 0, "rc": r.returncode}
+    m = re.search(r"(\d+) requests in", out)
+    if m:
+        res["requests"] = int(m.group(1))
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if m:
+        res["rps"] = float(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        res["socket_errors"] = sum(int(x) for x in m.groups())
+        res["socket_errors_detail"] = m.group(0)
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        res["non2xx3xx"] = int(m.group(1))
+    return res, out
+
+
+def read_lines(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def log_tail(gw, n=40):
+    try:
+        return "\n".join(gw.log_text().splitlines()[-n:])
+    except Exception as e:
+        return "(no primary log: %r)" % e
+
+
+_mark = [0]
+
+
+def marker(tag):
+    _mark[0] += 1
+    return "%s-%d-%d" % (tag, os.getpid(), _mark[0])
+
+
+# --- environments -------------------------------------------------------------------
+
+class Env:
+    """A gateway, its backends, a temp dir; closed in reverse order."""
+
+    def __init__(self, extra_fmt, workers=2):
+        self.dir = tempfile.mkdtemp(prefix="porter-proxy-it-")
+        os.chmod(self.dir, 0o755)
+        self.access_log = os.path.join(self.dir, "access.log")
+        self.procs = []
+        self.gw = Gateway(workers=workers, extra=extra_fmt.replace("@DIR@", self.dir))
+        self.gw.__enter__()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def backend(self, mode, port, *opts):
+        b = Backend(self.gw, mode, port, *opts)
+        self.procs.append(b)
+        return b
+
+    def http_backend(self, port, name, *opts):
+        return self.backend("http", port, "--name", name, "--log", self.path("req-%d.log" % port), *opts)
+
+    def req_log(self, port):
+        return read_lines(self.path("req-%d.log" % port))
+
+    def nginx(self, port, files):
+        n = Nginx(self.gw, port, self.path("nginx-%d" % port), files)
+        self.procs.append(n)
+        return n
+
+    def close(self, failed=False):
+        for p in reversed(self.procs):
+            with contextlib.suppress(Exception):
+                p.stop()
+        if failed:
+            print("--- primary log (tail) ---\n" + log_tail(self.gw, 60))
+        self.gw.cleanup()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+UP_TIMEOUTS = "timeouts = { connect_ms = 1000; read_ms = 5000; write_ms = 5000; };"
+
+SHARED_CONF = """
+tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000; };
+listeners = ( { port = 80; protocol = "http"; },
+              { port = 9000; protocol = "tcp"; upstream = "rawsha"; },
+              { port = 9002; protocol = "tcp"; upstream = "rawsrc"; } );
+upstreams = (
+  { name = "app"; balance = "round_robin"; servers = ( { address = "10.99.0.1:8081"; } );
+    keepalive = { max_idle = 32; idle_timeout_ms = 60000; }; %(t)s retries = 1; },
+  { name = "idle"; servers = ( { address = "10.99.0.1:8083"; } );
+    keepalive = { max_idle = 32; idle_timeout_ms = 60000; }; %(t)s },
+  { name = "slow"; servers = ( { address = "10.99.0.1:8081"; } );
+    timeouts = { connect_ms = 1000; read_ms = 1000; write_ms = 5000; }; },
+  { name = "ngx"; servers = ( { address = "10.99.0.1:8085"; } ); %(t)s },
+  { name = "down"; servers = ( { address = "10.99.0.1:8099"; } ); %(t)s },
+  { name = "rawsha"; servers = ( { address = "10.99.0.1:9001"; } ); },
+  { name = "rawsrc"; servers = ( { address = "10.99.0.1:9003"; } ); } );
+routes = ( { host = "idle.test"; upstream = "idle"; },
+           { host = "slow.test"; upstream = "slow"; },
+           { host = "nginx.test"; upstream = "ngx"; },
+           { host = "down.test"; upstream = "down"; },
+           { host = "api.example.com"; path = "/v1/"; upstream = "app"; },
+           { upstream = "app"; } );
+http = { max_request_line = 8192; max_header_bytes = 16384; max_headers = 100; max_body_bytes = 0;
+         header_timeout_ms = 2000; idle_timeout_ms = 60000; access_log = "@DIR@/access.log"; };
+""" % {"t": UP_TIMEOUTS}
+
+NGINX_FILES = {"index.html": b"<html>porter via nginx</html>\n", "blob.bin": backends.pattern(0, 100000),
+               "small.txt": b"x" * 1000}
+
+
+def setup_shared():
+    env = Env(SHARED_CONF)
+    try:
+        env.http_backend(8081, "app")
+        env.http_backend(8083, "idle", "--idle-close-ms", 100)
+        env.backend("tcpsha", 9001)
+        env.backend("tcpsource", 9003)
+        env.nginx(8085, NGINX_FILES)
+    except BaseException:
+        env.close(True)
+        raise
+    return env
+
+
+BAD_CONF = """
+listeners = ( { port = 80; protocol = "http"; } );
+upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } ); %(t)s } );
+routes = ( { host = "good.test"; upstream = "app"; } );
+http = { max_request_line = 1024; max_header_bytes = 4096; max_headers = 50; max_body_bytes = 1048576;
+         header_timeout_ms = 1000; idle_timeout_ms = 60000; };
+""" % {"t": UP_TIMEOUTS}
+
+
+def setup_bad():
+    env = Env(BAD_CONF)
+    try:
+        env.http_backend(8081, "app")
+    except BaseException:
+        env.close(True)
+        raise
+    return env
+
+
+GROUPS = {"shared": setup_shared, "bad": setup_bad}
+
+
+# === 1. basics =======================================================================
+
+@test("shared")
+def get_basics(env):
+    gw = env.gw
+    out = env.path("get.out")
+    code, size = curl_get(gw, "http://10.99.0.2/size/1000", out)
+    assert code == 200 and size == 1000, (code, size)
+    with open(out, "rb") as f:
+        assert f.read() == backends.pattern(0, 1000), "body differs"
+    r = one_request(gw, "GET", "/name")
+    assert r.status == 200 and r.body == b"app", r
+    assert "porter" in (r.get("via") or ""), "response has no Via naming porter: %r" % r
+    # HEAD, 204 and 304 carry no body: a second request on the same connection
+    # must find the next response right after the head
+    c = Conn(gw)
+    try:
+        for method, path, status in (("HEAD", "/size/1000", 200), ("GET", "/nocontent", 204),
+                                     ("GET", "/notmodified", 304), ("HEAD", "/chunked/5000", 200),
+                                     ("GET", "/name", 200)):
+            r = c.request(method, path)
+            assert r.status == status, (method, path, r)
+            assert r.body == b"" or path == "/name", (method, path, r)
+            if method == "HEAD" and path == "/size/1000":
+                assert r.get("content-length") == "1000", "HEAD lost Content-Length: %r" % r
+            if status == 304:
+                assert r.get("etag") == '"v1"', r
+        assert r.body == b"app"
+        # nothing stray after the last response either
+        assert not c.closed_by_peer(0.3), "porter closed a keep-alive connection"
+    finally:
+        c.close()
+
+
+@test("shared")
+def forwarded_headers_and_hop_by_hop(env):
+    gw = env.gw
+    r = one_request(gw, "GET", "/headers", headers=[
+        ("Connection", "foo, keep-alive"), ("Foo", "bar"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
+        ("Proxy-Connection", "keep-alive"), ("X-Keep-Me", "yes")])
+    assert r.status == 200, r
+    got = json.loads(r.body)
+    hs = {}
+    for k, v in got["headers"]:
+        hs.setdefault(k.lower(), []).append(v)
+    problems = []
+    if hs.get("x-forwarded-for") != ["10.99.0.1"]:
+        problems.append("X-Forwarded-For %r, want ['10.99.0.1']" % hs.get("x-forwarded-for"))
+    if hs.get("x-forwarded-proto") != ["http"]:
+        problems.append("X-Forwarded-Proto %r, want ['http']" % hs.get("x-forwarded-proto"))
+    if not any("porter" in v for v in hs.get("via", [])):
+        problems.append("Via %r does not name porter" % hs.get("via"))
+    for hop in ("foo", "keep-alive", "te", "proxy-connection"):
+        if hop in hs:
+            problems.append("hop-by-hop %s reached the backend: %r" % (hop, hs[hop]))
+    conn_tokens = {t.strip().lower() for v in hs.get("connection", []) for t in v.split(",")}
+    if "foo" in conn_tokens:
+        problems.append("Connection: foo reached the backend: %r" % hs.get("connection"))
+    if hs.get("x-keep-me") != ["yes"]:
+        problems.append("end-to-end X-Keep-Me lost: %r" % hs.get("x-keep-me"))
+    if hs.get("host") != ["test"]:
+        problems.append("Host %r, want ['test']" % hs.get("host"))
+    # an X-Forwarded-For from the client: porter's hop is the last element
+    r = one_request(gw, "GET", "/headers", headers=[("X-Forwarded-For", "192.0.2.7")])
+    xff = [v for k, v in json.loads(r.body)["headers"] if k.lower() == "x-forwarded-for"]
+    last = ",".join(xff).split(",")[-1].strip() if xff else None
+    if last != "10.99.0.1":
+        problems.append("with a client X-Forwarded-For, backend got %r (last element must be 10.99.0.1)" % xff)
+    assert not problems, "; ".join(problems) + "\nbackend saw: %r" % got["headers"]
+
+
+# === 2. uploads ======================================================================
+
+@test("shared")
+def post_bodies(env):
+    gw = env.gw
+    problems = []
+    for n in (0, 1, 64 * KiB, 1 * MiB, 16 * MiB):
+        f = env.path("up-%d" % n)
+        data = os.urandom(n)
+        with open(f, "wb") as fh:
+            fh.write(data)
+        want = hashlib.sha256(data).hexdigest()
+        for mode, extra in (("content-length", []), ("chunked", ["-H", "Transfer-Encoding: chunked"])):
+            r = curl(gw, ["-X", "POST", "--data-binary", "@" + f, "-H", "Content-Type: application/octet-stream"]
+                     + extra + ["-w", "\n%{http_code}", "http://10.99.0.2/echo"])
+            if r.returncode != 0:
+                problems.append("%d B %s: curl exit %d %s" % (n, mode, r.returncode, r.stderr.strip()))
+                continue
+            body, _, code = r.stdout.rpartition("\n")
+            try:
+                j = json.loads(body)
+            except ValueError:
+                problems.append("%d B %s: status %s, body %r" % (n, mode, code, body[:200]))
+                continue
+            if code != "200" or j["sha256"] != want or j["length"] != n:
+                problems.append("%d B %s: status %s, backend got %d B sha %s..." % (n, mode, code, j["length"],
+                                                                                 j["sha256"][:12]))
+            if mode == "chunked" and n > 0 and not j["chunked"]:
+                # porter may de-chunk, but then Content-Length must be right: checked by the sha
+                pass
+    assert not problems, "; ".join(problems)
+
+
+@test("shared")
+def expect_100_continue(env):
+    gw = env.gw
+    problems = []
+    for n, forced in ((10, True), (64 * KiB, True), (2 * MiB, False)):
+        f = env.path("exp-%d" % n)
+        data = os.urandom(n)
+        with open(f, "wb") as fh:
+            fh.write(data)
+        extra = ["-H", "Expect: 100-continue"] if forced else []
+        t0 = time.monotonic()
+        r = curl(gw, ["-v", "-X", "POST", "--data-binary", "@" + f, "--expect100-timeout", "5"] + extra +
+                 ["http://10.99.0.2/echo"])
+        dt = time.monotonic() - t0
+        sent_expect = "> Expect: 100-continue" in r.stderr
+        got_100 = re.search(r"< HTTP/1\.1 100", r.stderr) is not None
+        try:
+            j = json.loads(r.stdout)
+        except ValueError:
+            problems.append("%d B: curl exit %d, no JSON: %r %s" % (n, r.returncode, r.stdout[:200],
+                                                                  r.stderr[-500:]))
+            continue
+        if j["sha256"] != hashlib.sha256(data).hexdigest():
+            problems.append("%d B: body sha differs (backend got %d B)" % (n, j["length"]))
+        if not sent_expect:
+            problems.append("%d B: curl did not send Expect (test setup)" % n)
+        # the 100 (from the backend, forwarded, or porter's own) must reach the
+        # client; curl would otherwise wait --expect100-timeout (5 s) first
+        if not got_100 or dt > 3.0:
+            problems.append("%d B: 100 Continue received: %s, took %.2f s" % (n, got_100, dt))
+    assert not problems, "; ".join(problems)
+
+
+# === 3. downloads ====================================================================
+
+@test("shared")
+def downloads(env):
+    gw = env.gw
+    problems = []
+    out = env.path("down.out")
+    for kind in ("size", "chunked", "close"):
+        for n in (0, 1, 100000, 16 * MiB):
+            code, size = curl_get(gw, "http://10.99.0.2/%s/%d" % (kind, n), out)
+            sha = file_sha256(out)
+            if code != 200 or size != n or sha != backends.pattern_sha256(n):
+                problems.append("/%s/%d: status %d, %d bytes, sha %s" % (kind, n, code, size,
+                                                                         "ok" if sha == backends.pattern_sha256(n)
+                                                                         else "differs"))
+    assert not problems, "; ".join(problems)
+
+
+# === 4. pipelining ===================================================================
+
+@test("shared")
+def pipelining(env):
+    gw = env.gw
+    c = Conn(gw)
+    try:
+        sizes = [100 + 37 * i for i in range(10)]
+        reqs = b"".join(b"GET /size/%d HTTP/1.1\r\nHost: test\r\n\r\n" % n for n in sizes)
+        c.send(reqs)
+        for i, n in enumerate(sizes):
+            r = c.response()
+            assert r.status == 200, "response %d: %r" % (i, r)
+            assert r.body == backends.pattern(0, n), "response %d: %d bytes, want %d (out of order?)" % (
+                i, len(r.body), n)
+        # and a mixed pipeline: HEAD, POST with a body, 204, GET
+        body = os.urandom(5000)
+        c.send(b"HEAD /size/777 HTTP/1.1\r\nHost: test\r\n\r\n"
+               b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 5000\r\n\r\n" + body +
+               b"GET /nocontent HTTP/1.1\r\nHost: test\r\n\r\n"
+               b"GET /size/3 HTTP/1.1\r\nHost: test\r\n\r\n")
+        r = c.response("HEAD")
+        assert r.status == 200 and r.get("content-length") == "777", r
+        r = c.response()
+        assert r.status == 200 and json.loads(r.body)["sha256"] == hashlib.sha256(body).hexdigest(), r
+        r = c.response()
+        assert r.status == 204, r
+        r = c.response()
+        assert r.status == 200 and r.body == backends.pattern(0, 3), r
+    finally:
+        c.close()
+
+
+# === 5. keep-alive ===================================================================
+
+@test("shared")
+def keepalive_client(env):
+    gw = env.gw
+    import http.client
+
+    class NsConn(http.client.HTTPConnection):
+        connects = 0
+
+        def connect(self):
+            NsConn.connects += 1
+            if NsConn.connects > 1:
+                raise AssertionError("porter closed the keep-alive connection (http.client reconnects)")
+            self.sock = connect(gw, 80)
+
+    hc = NsConn(PORTER_IP, 80, timeout=10)
+    for i in range(100):
+        path = "/size/%d" % (i * 10) if i % 2 else "/name"
+        hc.request("GET", path)
+        r = hc.getresponse()
+        body = r.read()
+        assert r.status == 200, (i, r.status)
+        want = backends.pattern(0, i * 10) if i % 2 else b"app"
+        assert body == want, (i, len(body))
+    hc.close()
+    assert NsConn.connects == 1
+
+    # HTTP/1.0 without keep-alive: one response, then porter closes
+    c = Conn(gw)
+    try:
+        r = c.request("GET", "/size/500", version="HTTP/1.0")
+        assert r.status == 200 and r.body == backends.pattern(0, 500), r
+        assert c.closed_by_peer(5), "HTTP/1.0 request without keep-alive: connection left open"
+    finally:
+        c.close()
+    # HTTP/1.0 with Connection: keep-alive: stays open, says so
+    c = Conn(gw)
+    try:
+        for i in range(3):
+            r = c.request("GET", "/size/%d" % (200 + i), version="HTTP/1.0",
+                          headers=[("Connection", "keep-alive")])
+            assert r.status == 200 and r.body == backends.pattern(0, 200 + i), r
+            assert "keep-alive" in r.tokens("connection"), \
+                "HTTP/1.0 keep-alive response lacks Connection: keep-alive: %r" % r
+    finally:
+        c.close()
+
+
+@test("shared")
+def http10_client_gets_no_chunked(env):
+    """RFC 9112 6.1: no Transfer-Encoding in a response to an HTTP/1.0 request;
+    a chunked backend response is de-chunked (Content-Length or close-delimited)."""
+    problems = []
+    for hdrs in ([("Connection", "keep-alive")], []):
+        c = Conn(env.gw)
+        try:
+            r = c.request("GET", "/chunked/3000", version="HTTP/1.0", headers=hdrs)
+            if r.status != 200 or "chunked" in r.tokens("transfer-encoding"):
+                problems.append("GET /chunked/3000 HTTP/1.0 with %r: got %s %d, headers %r" % (
+                    hdrs, r.version, r.status, r.headers))
+            elif r.body != backends.pattern(0, 3000):
+                problems.append("with %r: body of the de-chunked response differs: %r" % (hdrs, r))
+        finally:
+            c.close()
+    assert not problems, "chunked response sent to an HTTP/1.0 client: " + "; ".join(problems)
+
+
+# === 6. wrk ==========================================================================
+
+@test("shared")
+def wrk_keepalive(env):
+    res, out = wrk(env.gw, "http://10.99.0.2/size/1000", 1, 16, 5)
+    FIGURES["wrk_python_backend"] = res
+    assert res["rc"] == 0 and res["requests"] > 0, out
+    assert res["socket_errors"] == 0 and res["non2xx3xx"] == 0, out
+
+
+# === 7. nginx backend =================================================================
+
+@test("shared")
+def nginx_backend(env):
+    gw = env.gw
+    out = env.path("ngx.out")
+    code, size = curl_get(gw, "http://10.99.0.2/blob.bin", out, ["-H", "Host: nginx.test"])
+    assert code == 200 and size == 100000 and file_sha256(out) == backends.pattern_sha256(100000), (code, size)
+    r = one_request(gw, "GET", "/index.html", host="nginx.test")
+    assert r.status == 200 and r.body == NGINX_FILES["index.html"], r
+    r = one_request(gw, "GET", "/nope", host="nginx.test")
+    assert r.status == 404, r
+    res_n, out_n = wrk(gw, "http://10.99.0.2/small.txt", 2, 32, 5, host="nginx.test")
+    FIGURES["wrk_nginx_backend"] = res_n
+    assert res_n["rc"] == 0 and res_n["requests"] > 0, out_n
+    assert res_n["socket_errors"] == 0 and res_n["non2xx3xx"] == 0, out_n
+
+
+# === 8. backend closing idle keep-alive connections ==================================
+
+@test("shared")
+def backend_closes_idle_connections(env):
+    """The backend on 8083 closes a keep-alive connection idle for 100 ms: a
+    pooled connection it closed must not cost a request."""
+    gw = env.gw
+    problems = []
+    c = Conn(gw)
+    try:
+        for i in range(8):
+            try:
+                r = c.request("GET", "/size/%d" % (100 + i), host="idle.test")
+                if r.status != 200 or r.body != backends.pattern(0, 100 + i):
+                    problems.append("keep-alive client, request %d: %r" % (i, r))
+            except Exception as e:
+                problems.append("keep-alive client, request %d: %r" % (i, e))
+                c.close()
+                c = Conn(gw)
+            time.sleep(0.3)     # the test's subject: longer than the backend's idle limit
+    finally:
+        c.close()
+    for i in range(6):
+        r = one_request(gw, "GET", "/name", host="idle.test")
+        if r.status != 200 or r.body != b"idle":
+            problems.append("new client connection, request %d: %r" % (i, r))
+        time.sleep(0.3)
+    assert not problems, "; ".join(problems)
+
+
+# === 9. backend down, health checks ====================================================
+
+@test("shared")
+def backend_down_502(env):
+    t0 = time.monotonic()
+    r = one_request(env.gw, "GET", "/name", host="down.test")
+    dt = time.monotonic() - t0
+    assert r.status == 502, "nothing listens on the server's port: want 502, got %r" % r
+    assert dt < 1.5, "502 took %.2f s for a refused connect" % dt
+    for i in range(4):   # later ones may find the server marked down by passive checks
+        r = one_request(env.gw, "GET", "/name", host="down.test")
+        assert r.status in (502, 503), "request %d to a dead server: %r" % (i + 2, r)
+
+
+HEALTH_CONF = """
+listeners = ( { port = 80; protocol = "http"; } );
+upstreams = (
+  { name = "late"; servers = ( { address = "10.99.0.1:8086"; } ); %(t)s
+    health_check = { path = "/health"; interval_ms = 200; timeout_ms = 150; rise = 2; fall = 2; };
+    passive = { max_fails = 3; fail_timeout_ms = 2000; }; },
+  { name = "pair"; balance = "round_robin";
+    servers = ( { address = "10.99.0.1:8081"; }, { address = "10.99.0.1:8082"; } ); %(t)s
+    keepalive = { max_idle = 32; idle_timeout_ms = 60000; }; retries = 1;
+    health_check = { path = "/health"; interval_ms = 200; timeout_ms = 150; rise = 2; fall = 2; };
+    passive = { max_fails = 3; fail_timeout_ms = 2000; }; } );
+routes = ( { host = "late.test"; upstream = "late"; }, { upstream = "pair"; } );
+""" % {"t": UP_TIMEOUTS}
+
+
+@test()
+def health_checks(_):
+    env = Env(HEALTH_CONF)
+    failed = True
+    try:
+        gw = env.gw
+        flag = env.path("b-health-fail")
+        env.http_backend(8081, "a")
+        env.http_backend(8082, "b", "--health-fail", flag)
+        # a server nothing listens on: an error, then the server comes up
+        r = one_request(gw, "GET", "/name", host="late.test")
+        assert r.status in (502, 503), "server down: %r" % r
+        env.http_backend(8086, "late")
+        t0 = time.monotonic()
+
+        def late_ok():
+            return one_request(gw, "GET", "/name", host="late.test").status == 200
+        wait_for(late_ok, 5, "requests to late.test to succeed once its server listens", interval=0.05)
+        FIGURES["health_up_after_start_s"] = round(time.monotonic() - t0, 2)
+
+        def names(n):
+            return [one_request(gw, "GET", "/name").body for _ in range(n)]
+        seen = names(20)
+        assert set(seen) == {b"a", b"b"}, "round robin over two healthy servers: %r" % seen
+        # b fails its health check: porter stops sending there
+        open(flag, "w").close()
+        t0 = time.monotonic()
+        wait_for(lambda: set(names(10)) == {b"a"}, 6, "b (failing /health) to get no more requests",
+                 interval=0.05)
+        FIGURES["health_down_detect_s"] = round(time.monotonic() - t0, 2)
+        n_before = len([x for x in env.req_log(8082) if "/health" not in x])
+        seen = names(40)
+        n_after = len([x for x in env.req_log(8082) if "/health" not in x])
+        assert set(seen) == {b"a"} and n_after == n_before, \
+            "b marked down, yet it served %d of 40 (its log: %d -> %d requests)" % (
+                seen.count(b"b"), n_before, n_after)
+        hc = [x for x in env.req_log(8082) if "/health" in x]
+        assert hc, "b's log shows no health checks"
+        # b healthy again: it comes back
+        os.unlink(flag)
+        t0 = time.monotonic()
+        wait_for(lambda: b"b" in names(10), 6, "b back in rotation after /health passes", interval=0.05)
+        FIGURES["health_back_s"] = round(time.monotonic() - t0, 2)
+        failed = False
+    finally:
+        env.close(failed)
+
+
+# === 10. read timeout ==================================================================
+
+@test("shared")
+def slow_backend_504(env):
+    t0 = time.monotonic()
+    r = one_request(env.gw, "GET", "/slow/5000", host="slow.test")
+    dt = time.monotonic() - t0
+    FIGURES["read_timeout_504_s"] = round(dt, 2)
+    assert r.status == 504, "backend silent for 5 s with read_ms = 1000: want 504, got %r" % r
+    assert 0.8 <= dt <= 3.0, "504 after %.2f s, read_ms = 1000" % dt
+
+
+# === 11. WebSocket ======================================================================
+
+def ws_read_frame(c):
+    b0, b1 = c.read_n(2)
+    n = b1 & 0x7f
+    if n == 126:
+        n = int.from_bytes(c.read_n(2), "big")
+    elif n == 127:
+        n = int.from_bytes(c.read_n(8), "big")
+    assert not b1 & 0x80, "server frame masked"
+    return b0 & 0x0f, bool(b0 & 0x80), c.read_n(n)
+
+
+@test("shared")
+def websocket_echo(env):
+    c = Conn(env.gw)
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        c.send(("GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % key).encode())
+        r = c.response()
+        assert r.status == 101, "handshake: %r" % r
+        assert r.get("sec-websocket-accept") == backends.ws_accept(key), r
+        assert "websocket" in r.tokens("upgrade") and "upgrade" in r.tokens("connection"), r
+        for i, payload in enumerate([b"hello", os.urandom(200), os.urandom(70000), b""]):
+            op = 1 if i == 0 else 2
+            c.send(backends.ws_frame(op, payload, mask=os.urandom(4)))
+            got = ws_read_frame(c)
+            assert got == (op, True, payload), "frame %d: sent %d bytes op %d, got op %d, %d bytes" % (
+                i, len(payload), op, got[0], len(got[2]))
+        c.send(backends.ws_frame(9, b"ping!", mask=os.urandom(4)))
+        assert ws_read_frame(c) == (10, True, b"ping!")
+        c.send(backends.ws_frame(8, b"\x03\xe8", mask=os.urandom(4)))
+        assert ws_read_frame(c) == (8, True, b"\x03\xe8")
+        assert c.closed_by_peer(5), "tunnel not closed after the close handshake"
+    finally:
+        c.close()
+
+
+# === 12. tcp pass-through ===============================================================
+
+@test("shared")
+def tcp_passthrough_upload_64m(env):
+    """64 MiB to the backend, then the client half-closes; the backend reads to
+    EOF, answers the sha256 and closes: the answer must reach the client."""
+    gw = env.gw
+    n = 64 * MiB
+    s = connect(gw, 9000, timeout=60)
+    try:
+        t0 = time.monotonic()
+        for b in backends.pattern_chunks(0, n):
+            s.sendall(b)
+        s.shutdown(socket.SHUT_WR)
+        t_shut = time.monotonic()
+        reply = b""
+        while True:
+            try:
+                b = s.recv(4096)
+            except ConnectionResetError:
+                raise AssertionError("sent %d bytes in %.2f s and shut down writing; %.3f s later porter reset "
+                                     "the connection (reply bytes read before: %r)" % (
+                                         n, t_shut - t0, time.monotonic() - t_shut, reply))
+            if not b:
+                break
+            reply += b
+        dt = time.monotonic() - t0
+    finally:
+        s.close()
+    FIGURES["tcp_upload_64m_MBps"] = round(n / dt / 1e6, 1)
+    want = b"%s %d\n" % (backends.pattern_sha256(n).encode(), n)
+    assert reply == want, "backend got: %r, want %r" % (reply, want)
+
+
+@test("shared")
+def tcp_passthrough_download_64m(env):
+    """64 MiB from the backend, which then closes; the client reads to EOF."""
+    gw = env.gw
+    n = 64 * MiB
+    s = connect(gw, 9002, timeout=60)
+    try:
+        t0 = time.monotonic()
+        s.sendall(b"%d\n" % n)
+        h = hashlib.sha256()
+        got = 0
+        while True:
+            b = s.recv(1 << 20)
+            if not b:
+                break
+            h.update(b)
+            got += len(b)
+        dt = time.monotonic() - t0
+    finally:
+        s.close()
+    FIGURES["tcp_download_64m_MBps"] = round(n / dt / 1e6, 1)
+    assert got == n and h.hexdigest() == backends.pattern_sha256(n), "download: %d bytes, sha %s" % (
+        got, "ok" if h.hexdigest() == backends.pattern_sha256(n) else "differs")
+
+
+# === 13. bad input ======================================================================
+
+@test("bad")
+def bad_00_good_request_passes(env):
+    """The control case of the group: a well-formed request is served."""
+    m = marker("good")
+    c = Conn(env.gw)
+    try:
+        r = c.request("GET", "/m/%s/name" % m, host="good.test")
+        assert r.status == 200 and r.body == b"app", r
+    finally:
+        c.close()
+    wait_for(lambda: any(m in x for x in env.req_log(8081)), 5, "the request in the backend's log")
+
+
+def barrier(env):
+    """A good request on a new connection, seen in the backend's log."""
+    m = marker("barrier")
+    r = one_request(env.gw, "GET", "/m/%s/name" % m, host="good.test")
+    assert r.status == 200, "barrier request: %r" % r
+    wait_for(lambda: any(m in x for x in env.req_log(8081)), 5, "barrier request in the backend's log")
+
+
+def bad_case(name, build, want, log_check=True, wait_s=None, note=""):
+    def fn(env):
+        m = marker(name)
+        c = Conn(env.gw)
+        try:
+            req = build("/m/%s/echo" % m)
+            c.send(req)
+            t0 = time.monotonic()
+            try:
+                r = c.response()
+            except (EOFError, ConnectionResetError) as e:
+                raise AssertionError("sent %r: no response; after %.2f s: %r" % (req[:300], time.monotonic() - t0,
+                                                                                e))
+            dt = time.monotonic() - t0
+            assert r.status == want, "sent %r: want %d, got %r" % (req[:300], want, r)
+            if wait_s is not None:
+                lo, hi = wait_s
+                assert lo <= dt <= hi, "sent %r: %d after %.2f s, want %.1f..%.1f s" % (req[:300], want, dt,
+                                                                                        lo, hi)
+            assert c.closed_by_peer(5), "sent %r: got %d but the connection stayed open" % (req[:300], want)
+        finally:
+            c.close()
+        if log_check:
+            barrier(env)
+            hits = [x for x in env.req_log(8081) if m in x]
+            assert not hits, "sent %r: got %d, yet the backend received: %r" % (req[:300], want, hits)
+    fn.__name__ = "bad_" + name
+    fn.__doc__ = note
+    test("bad")(fn)
+
+
+H = "Host: good.test\r\n"
+bad_case("cl_and_te", lambda p: ("POST %s HTTP/1.1\r\n%sContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                 "0\r\n\r\n" % (p, H)).encode(), 400)
+bad_case("two_content_lengths", lambda p: ("POST %s HTTP/1.1\r\n%sContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+                                           "hello!" % (p, H)).encode(), 400)
+# The head of a chunked request may legitimately be forwarded before the bad
+# chunk size is seen: only the 400 and the close are checked.
+bad_case("bad_chunk_size", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encoding: chunked\r\n\r\n"
+                                      "zz\r\nhello\r\n0\r\n\r\n" % (p, H)).encode(), 400, log_check=False)
+bad_case("obs_fold", lambda p: ("GET %s HTTP/1.1\r\n%sX-Folded: a\r\n  b\r\n\r\n" % (p, H)).encode(), 400)
+bad_case("nul_in_value", lambda p: ("GET %s HTTP/1.1\r\n%sX-Nul: a\x00b\r\n\r\n" % (p, H)).encode(), 400)
+bad_case("space_before_colon", lambda p: ("GET %s HTTP/1.1\r\n%sX-Space : b\r\n\r\n" % (p, H)).encode(), 400)
+bad_case("request_line_too_long", lambda p: ("GET %s?%s HTTP/1.1\r\n%s\r\n" % (p, "a" * 2000, H)).encode(), 414)
+bad_case("head_too_large", lambda p: ("GET %s HTTP/1.1\r\n%s%s\r\n" % (
+    p, H, "".join("X-Pad-%d: %s\r\n" % (i, "p" * 500) for i in range(10)))).encode(), 431)
+bad_case("too_many_headers", lambda p: ("GET %s HTTP/1.1\r\n%s%s\r\n" % (
+    p, H, "".join("X-H%d: v\r\n" % i for i in range(60)))).encode(), 431)
+bad_case("body_too_large", lambda p: ("POST %s HTTP/1.1\r\n%sContent-Length: 2097152\r\n\r\n" % (p, H)).encode(),
+         413)
+bad_case("missing_host", lambda p: ("GET %s HTTP/1.1\r\nX-A: b\r\n\r\n" % p).encode(), 400)
+bad_case("unknown_transfer_coding", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encoding: bogus, chunked\r\n\r\n"
+                                               "0\r\n\r\n" % (p, H)).encode(), 501)
+bad_case("http2_version", lambda p: ("GET %s HTTP/2.0\r\n%s\r\n" % (p, H)).encode(), 505)
+bad_case("no_route", lambda p: ("GET %s HTTP/1.1\r\nHost: nomatch.example.org\r\nConnection: close\r\n\r\n"
+                                % p).encode(), 404)
+bad_case("header_timeout", lambda p: ("GET %s HTTP/1.1\r\n%s" % (p, H)).encode(), 408, wait_s=(0.8, 3.0))
+
+
+# === 14. access log =====================================================================
+
+@test("shared")
+def access_log(env):
+    gw = env.gw
+    m = marker("alog")
+    body = os.urandom(5000)
+    sent = [("GET", "/m/%s/size/1000" % m, "test", None, 200),
+            ("POST", "/m/%s/echo" % m, "test", body, 200),
+            ("HEAD", "/m/%s/size/10" % m, "test", None, 200),
+            ("GET", "/m/%s/nope" % m, "test", None, 404),
+            ("GET", "/m/%s/name" % m, "down.test", None, None)]
+    for method, path, host, b, status in sent:
+        r = one_request(gw, method, path, host=host, body=b)
+        if status:
+            assert r.status == status, (method, path, r)
+    lines = wait_for(lambda: (lambda ls: ls if len(ls) >= len(sent) else None)(
+        [x for x in read_lines(env.access_log) if m in x]), 5, "%d access log lines" % len(sent))
+    time.sleep(0.3)   # a duplicate would show up by now
+    lines = [x for x in read_lines(env.access_log) if m in x]
+    assert len(lines) == len(sent), "want one line per request, got %d:\n%s" % (len(lines), "\n".join(lines))
+    problems = []
+    for ln, (method, path, host, b, status) in zip(lines, sent):
+        try:
+            j = json.loads(ln)
+        except ValueError:
+            problems.append("not JSON: %r" % ln)
+            continue
+        for f in ("time", "client", "method", "path", "status", "bytes_in", "bytes_out", "upstream", "total_ms"):
+            if f not in j:
+                problems.append("no %s in %r" % (f, ln))
+        if problems:
+            continue
+        if not re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", str(j["time"])):
+            problems.append("time %r" % j["time"])
+        if not str(j["client"]).startswith("10.99.0.1"):
+            problems.append("client %r" % j["client"])
+        if j["method"] != method or not str(j["path"]).startswith(path):
+            problems.append("method/path %r %r, want %s %s" % (j["method"], j["path"], method, path))
+        if status and j["status"] != status:
+            problems.append("%s status %r, want %d" % (path, j["status"], status))
+        if host == "down.test" and j["status"] not in (502, 503):
+            problems.append("dead server logged with status %r" % j["status"])
+        if j["upstream"] != ("down" if host == "down.test" else "app"):
+            problems.append("%s upstream %r" % (path, j["upstream"]))
+        if method == "POST" and j["bytes_in"] < 5000:
+            problems.append("POST bytes_in %r < 5000" % j["bytes_in"])
+        if path.endswith("/size/1000") and j["bytes_out"] < 1000:
+            problems.append("GET 1000 B bytes_out %r" % j["bytes_out"])
+        if not isinstance(j["total_ms"], int) or j["total_ms"] < 0 or j["total_ms"] > 10000:
+            problems.append("total_ms %r" % j["total_ms"])
+    bad = [x for x in read_lines(env.access_log) if not _is_json(x)]
+    if bad:
+        problems.append("%d lines of the access log are not JSON, e.g. %r" % (len(bad), bad[0]))
+    assert not problems, "; ".join(problems) + "\n" + "\n".join(lines)
+
+
+def _is_json(s):
+    try:
+        json.loads(s)
+        return True
+    except ValueError:
+        return False
+
+
+# === 15. reload ==========================================================================
+
+RELOAD_CONF = """
+listeners = ( { port = 80; protocol = "http"; } );
+upstreams = ( { name = "A"; servers = ( { address = "10.99.0.1:8081"; } ); %(t)s },
+              { name = "B"; servers = ( { address = "10.99.0.1:8082"; } ); %(t)s } );
+routes = ( { upstream = "A"; } );
+""" % {"t": UP_TIMEOUTS}
+
+
+def shard_pids(gw):
+    return [s["pid"] for s in gw.status()["shards"]]
+
+
+def ctl_line(gw, line, timeout=10):
+    """Send one command line on the control socket (what porterctl sends);
+    return the reply."""
+    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    u.settimeout(timeout)
+    try:
+        u.connect(gw.sock)
+        u.sendall(line.encode() + b"\n")
+        u.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            b = u.recv(65536)
+            if not b:
+                break
+            out += b
+        return out.decode(errors="replace")
+    finally:
+        u.close()
+
+
+class ReloadEnv:
+    """Upstreams A (8081) and B (8082); routes send / to A."""
+
+    ROUTE_A = 'routes = ( { upstream = "A"; } );'
+    ROUTE_B = 'routes = ( { upstream = "B"; } );'
+
+    def __init__(self):
+        self.env = Env(RELOAD_CONF)
+        self.gw = self.env.gw
+        try:
+            self.env.http_backend(8081, "A")
+            self.env.http_backend(8082, "B")
+        except BaseException:
+            self.env.close(True)
+            raise
+        self.base = open(self.gw.conf).read()
+        assert self.ROUTE_A in self.base
+        lines = self.base.splitlines()
+        self.routes_line = next(i for i, x in enumerate(lines) if x.startswith("routes")) + 1
+
+    def served_by(self):
+        return one_request(self.gw, "GET", "/name").body
+
+    def write(self, text):
+        tmp = self.gw.conf + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.rename(tmp, self.gw.conf)
+
+    def write_b(self):
+        self.write(self.base.replace(self.ROUTE_A, self.ROUTE_B))
+
+
+@test()
+def reload_porterctl(_):
+    """`porterctl reload` (docs/CONFIG.md "Reload") switches the routes."""
+    e = ReloadEnv()
+    failed = True
+    try:
+        gw = e.gw
+        assert e.served_by() == b"A"
+        pids = shard_pids(gw)
+        e.write_b()
+        out = gw.ctl("reload", check=False)
+        assert out.returncode == 0, "porterctl reload: exit %d: %s %s" % (out.returncode, out.stdout,
+                                                                         out.stderr.strip().splitlines()[0])
+        wait_for(lambda: e.served_by() == b"B", 3, "requests to go to B after the reload")
+        assert shard_pids(gw) == pids, "workers restarted by the reload: %r -> %r" % (pids, shard_pids(gw))
+        e.write(e.base.replace(e.ROUTE_A, 'routes = ( { upstream = "C"; } );'))
+        out = gw.ctl("reload", check=False)
+        msg = out.stdout + out.stderr
+        assert out.returncode != 0, "reload of a broken file: exit 0: %s" % msg
+        assert "%s:%d:" % (gw.conf, e.routes_line) in msg, "message does not name %s:%d: %r" % (
+            gw.conf, e.routes_line, msg)
+        assert e.served_by() == b"B"
+        failed = False
+    finally:
+        e.env.close(failed)
+
+
+@test()
+def reload_semantics(_):
+    """Reload by the control socket's `reload` command (what porterctl sends)
+    and by SIGHUP: routes switch without worker restarts, broken files are
+    refused with FILE:LINE and change nothing."""
+    e = ReloadEnv()
+    failed = True
+    try:
+        gw = e.gw
+        assert e.served_by() == b"A"
+        pids = shard_pids(gw)
+        keep = Conn(gw)
+        assert keep.request("GET", "/name").body == b"A"
+        e.write_b()
+        reply = ctl_line(gw, "reload")
+        assert reply.startswith("ok"), "reload: %r" % reply
+        wait_for(lambda: e.served_by() == b"B", 3, "requests to go to B after the reload")
+        seen = [e.served_by() for _ in range(20)]
+        assert set(seen) == {b"B"}, "after the reload: %r" % seen
+        r = keep.request("GET", "/name")
+        assert r.status == 200, "keep-alive connection from before the reload: %r" % r
+        assert shard_pids(gw) == pids, "workers restarted by the reload: %r -> %r" % (pids, shard_pids(gw))
+        ln = e.routes_line
+        for kind, text, want_line in (
+                ("unknown upstream", e.base.replace(e.ROUTE_A, 'routes = ( { upstream = "C"; } );'), {ln}),
+                ("syntax error", e.base.replace(e.ROUTE_A, 'routes = ( { upstream = "B" } ;'), {ln, ln + 1})):
+            e.write(text)
+            reply = ctl_line(gw, "reload")
+            assert reply.startswith("error"), "%s: reload accepted: %r" % (kind, reply)
+            mm = re.search(re.escape(gw.conf) + r":(\d+):", reply)
+            assert mm and int(mm.group(1)) in want_line, \
+                "%s at line %d: reply does not name %s:%d: %r" % (kind, ln, gw.conf, ln, reply)
+            seen = [e.served_by() for _ in range(10)]
+            assert set(seen) == {b"B"}, "after a refused reload (%s): %r" % (kind, seen)
+        # SIGHUP to the primary works like a reload
+        e.write(e.base)
+        ppid = gw.status()["pid"]
+        assert ppid == gw.proc.pid, (ppid, gw.proc.pid)
+        os.kill(ppid, signal.SIGHUP)
+        wait_for(lambda: e.served_by() == b"A", 3, "requests to go to A after SIGHUP")
+        # and a broken file by SIGHUP: logged with FILE:LINE, nothing changes
+        e.write(e.base.replace(e.ROUTE_A, 'routes = ( { upstream = "C"; } );'))
+        os.kill(ppid, signal.SIGHUP)
+        wait_for(lambda: "%s:%d:" % (gw.conf, ln) in gw.log_text(), 3, "the refused SIGHUP reload in the log")
+        assert set(e.served_by() for _ in range(10)) == {b"A"}
+        assert shard_pids(gw) == pids, "workers restarted by SIGHUP: %r -> %r" % (pids, shard_pids(gw))
+        keep.close()
+        failed = False
+    finally:
+        e.env.close(failed)
+
+
+# === 16. durability =======================================================================
+
+DURABLE_CONF = """
+tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000; };
+listeners = ( { port = 80; protocol = "http"; } );
+upstreams = ( { name = "ngx"; servers = ( { address = "10.99.0.1:8085"; } ); %(t)s
+                keepalive = { max_idle = 64; idle_timeout_ms = 60000; }; },
+              { name = "py"; servers = ( { address = "10.99.0.1:8081"; } );
+                timeouts = { connect_ms = 1000; read_ms = 10000; write_ms = 30000; }; } );
+routes = ( { host = "py.test"; upstream = "py"; }, { upstream = "ngx"; } );
+""" % {"t": UP_TIMEOUTS}
+
+
+def setup_durable():
+    env = Env(DURABLE_CONF)
+    try:
+        env.http_backend(8081, "py")
+        env.nginx(8085, NGINX_FILES)
+    except BaseException:
+        env.close(True)
+        raise
+    return env
+
+
+GROUPS["durable"] = setup_durable
+
+
+@test("durable")
+def wrk_survives_kills_and_upgrade(env):
+    gw = env.gw
+    result = {}
+
+    def run():
+        result["res"], result["out"] = wrk(gw, "http://10.99.0.2/small.txt", 2, 64, 30, timeout_s=4)
+    th = threading.Thread(target=run)
+    t_start = time.monotonic()
+    th.start()
+    kills, restarts, upgraded = 0, [], None
+    i = 0
+    while time.monotonic() - t_start < 26:
+        time.sleep(max(0.0, t_start + 3 * (i + 1) - time.monotonic()))
+        if i == 4 and upgraded is None:
+            t0 = time.monotonic()
+            out = gw.ctl("upgrade", "--binary", OTHER, check=False, timeout=120)
+            assert out.returncode == 0, "upgrade: %s %s" % (out.stdout, out.stderr)
+            st = gw.wait_all_ready(timeout=15)
+            assert all(x["version"].endswith("-other") for x in st["shards"]), st["shards"]
+            upgraded = round(time.monotonic() - t0, 2)
+        else:
+            st = gw.status()
+            sh = st["shards"][i % len(st["shards"])]
+            t0 = time.monotonic()
+            os.kill(sh["pid"], signal.SIGKILL)
+            kills += 1
+            gw.wait_all_ready(timeout=15, exclude_pids=(sh["pid"],))
+            restarts.append(round((time.monotonic() - t0) * 1e3, 1))
+        i += 1
+    th.join(90)
+    res = result.get("res")
+    FIGURES["durable_wrk"] = {"kills": kills, "restart_ms": restarts, "upgrade_s": upgraded,
+                              "wrk": res}
+    assert res is not None, "wrk did not finish"
+    assert res["rc"] == 0 and res["requests"] > 0, result["out"]
+    assert res["socket_errors"] == 0 and res["non2xx3xx"] == 0, \
+        "%d kills, upgrade %s s:\n%s" % (kills, upgraded, result["out"])
+
+
+@test("durable")
+def download_survives_killing_all_workers(env):
+    gw = env.gw
+    n = 64 * MiB
+    out = env.path("big.out")
+    p = gw.ns_popen(["curl", "-sS", "--max-time", "120", "--limit-rate", "16M", "-H", "Host: py.test",
+                     "-o", out, "-w", "%{http_code} %{size_download}", "http://10.99.0.2/size/%d" % n],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        t0 = time.monotonic()
+        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) >= 8 * MiB, 30, "8 MiB downloaded")
+        at_kill = os.path.getsize(out)
+        st = gw.status()
+        victims = [s["pid"] for s in st["shards"]]
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+        gw.wait_all_ready(timeout=15, exclude_pids=tuple(victims))
+        so, se = p.communicate(timeout=150)
+        dt = time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    FIGURES["durable_download"] = {"bytes_at_kill": at_kill, "seconds": round(dt, 1), "curl_rc": p.returncode}
+    assert p.returncode == 0, "curl exit %d: %s %s (%d bytes at the kill)" % (p.returncode, so, se, at_kill)
+    code, size = so.split()
+    sha = file_sha256(out)
+    assert code == "200" and int(size) == n and sha == backends.pattern_sha256(n), \
+        "status %s, %s bytes, sha %s" % (code, size, "ok" if sha == backends.pattern_sha256(n) else "differs")
+
+
+def main():
+    argv = sys.argv
+    only = argv[argv.index("-k") + 1] if "-k" in argv else None
+    selected = [t for t in TESTS if only is None or only in t.__name__]
+    counts = {"passed": 0, "failed": 0}
+
+    def report(name, err, t0, env=None):
+        dt = time.monotonic() - t0
+        if err is None:
+            counts["passed"] += 1
+            print("[PASS] %s (%.1fs)" % (name, dt), flush=True)
+        else:
+            counts["failed"] += 1
+            tail = ("\n--- primary log (tail) ---\n" + log_tail(env.gw)) if env is not None else ""
+            print("[FAIL] %s (%.1fs)\n%s%s" % (name, dt, err, tail), flush=True)
+
+    order = []
+    for t in selected:
+        if t.group not in order:
+            order.append(t.group)
+    for g in order:
+        tests = [t for t in selected if t.group == g]
+        if g is None:
+            for t in tests:
+                t0 = time.monotonic()
+                try:
+                    t(None)
+                    report(t.__name__, None, t0)
+                except Exception:
+                    report(t.__name__, traceback.format_exc(), t0)
+            continue
+        t0 = time.monotonic()
+        try:
+            env = GROUPS[g]()
+        except Exception:
+            for t in tests:
+                report(t.__name__, "group %s setup failed:\n%s" % (g, traceback.format_exc()), t0)
+            continue
+        try:
+            for t in tests:
+                t0 = time.monotonic()
+                try:
+                    t(env)
+                    report(t.__name__, None, t0)
+                except Exception:
+                    report(t.__name__, traceback.format_exc(), t0, env)
+        finally:
+            env.close()
+
+    print("figures: " + json.dumps(FIGURES, indent=1))
+    with open(os.path.join(BUILD, "integration-figures-proxy.json"), "w") as f:
+        json.dump(FIGURES, f, indent=1)
+    print("%d passed, %d failed" % (counts["passed"], counts["failed"]))
+    return 1 if counts["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
