@@ -1506,6 +1506,14 @@ static void health_result(struct proxy *p, uint32_t slot, bool ok)
 	}
 }
 
+/* A finished check: read what is left and close with a FIN (no reset for a well-behaved server). */
+static void health_close(struct proxy *p, uint32_t s)
+{
+	tcp_recv(p->tcp, s, NULL, tcb(p, s)->rcv_bytes);
+	tcp_app_deadline(p->tcp, s, 0);
+	tcp_close(p->tcp, s);
+}
+
 static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
 {
 	struct tcp_tcb *t = tcb(p, s);
@@ -1543,12 +1551,12 @@ static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
 		bool ok = n == 12 && memcmp(b, "HTTP/1.", 7) == 0 && b[8] == ' ' && (b[9] == '2' || b[9] == '3');
 
 		health_result(p, slot, ok);
-		kill_stream(p, s);
+		health_close(p, s);
 		return;
 	}
 	if (tcp_peer_closed(p->tcp, s)) {
 		health_result(p, slot, false);
-		kill_stream(p, s);
+		health_close(p, s);
 	}
 }
 
