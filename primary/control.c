@@ -341,6 +341,16 @@ static void status_text(struct primary *p, struct sbuf *b)
 				any = true;
 			}
 		sb_printf(b, "%s\n", any ? "" : " none");
+		const struct http_area *h = (const struct http_area *)((const char *)sh + sh->http_off);
+
+		if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != HTTP_AREA_MAGIC)
+			continue;
+		sb_printf(b, "  http: %u sessions of %u, config generation %" PRIu64 ";", h->active,
+			  h->max_sessions, h->gen);
+		for (unsigned int i = 0; i < HC__COUNT; i++)
+			if (h->counts[i])
+				sb_printf(b, " %s=%" PRIu64, http_count_names[i], h->counts[i]);
+		sb_printf(b, "\n");
 	}
 }
 

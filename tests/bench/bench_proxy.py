@@ -328,7 +328,7 @@ def porter_counters(gw):
         c["restarts"] = c.get("restarts", 0) + s["restarts"]
         c["ring_full"] = c.get("ring_full", 0) + s["ring_full"]
     for p in st["ports"]:
-        for k in ("nic_imissed", "nic_ierrors", "nic_oerrors"):
+        for k in ("rx_frames", "tx_frames", "nic_imissed", "nic_ierrors", "nic_oerrors"):
             c["port." + k] = c.get("port." + k, 0) + p[k]
         for k, v in p["drops"].items():
             if k != "not_our_mac":
@@ -484,6 +484,11 @@ def main():
                     if is_porter:
                         d = counter_delta(pc0, porter_counters(gw))
                         res["porter_counters"] = d
+                        # frames through the tap: how close porter runs to net_tap's ~100 kpps
+                        res["tap_rx_kpps"] = d.get("port.rx_frames", 0) / seconds / 1e3
+                        res["tap_tx_kpps"] = d.get("port.tx_frames", 0) / seconds / 1e3
+                        res["tap_frames_per_req"] = (d.get("port.rx_frames", 0) +
+                                                     d.get("port.tx_frames", 0)) / n
                         bad = {k2: v for k2, v in d.items()
                                if k2 == "worker_pids" or k2 == "restarts" or
                                k2.split(".")[-1] in PORTER_HTTP_BAD or ".drop." in k2 or
@@ -505,14 +510,15 @@ def main():
                                    else "")), flush=True)
 
         keys = ("rps", "p50_ms", "p99_ms", "max_ms", "proxy_cpu_us_per_req",
-                "backend_cpu_us_per_req", "box_cpu_us_per_req")
+                "backend_cpu_us_per_req", "box_cpu_us_per_req", "tap_rx_kpps", "tap_tx_kpps",
+                "tap_frames_per_req")
         med = {}
         for name in runs:
             med[name] = {}
             for wname, rs in runs[name].items():
                 m = {}
                 for k2 in keys:
-                    vals = [r[k2] for r in rs if r[k2] is not None]
+                    vals = [r[k2] for r in rs if r.get(k2) is not None]
                     m[k2] = statistics.median(vals) if vals else None
                 m["errors"] = sum(r["non2xx3xx"] + r["socket_errors"] for r in rs)
                 med[name][wname] = m
@@ -539,6 +545,11 @@ def main():
                     fmt(ratio(m["proxy_cpu_us_per_req"], nx.get("proxy_cpu_us_per_req")), "%.2f"),
                     fmt(m["backend_cpu_us_per_req"], "%.1f"),
                     fmt(m["box_cpu_us_per_req"], "%.1f"), m["errors"]))
+        if "porter" in med:
+            print("\nporter's tap (medians): " + ", ".join(
+                "%s %.0f kpps in / %.0f kpps out, %.1f frames/req" % (
+                    w, m["tap_rx_kpps"], m["tap_tx_kpps"], m["tap_frames_per_req"])
+                for w, m in med["porter"].items() if m["tap_rx_kpps"] is not None))
         if porter_notes:
             print("\nporter anomalies (counter deltas during a run):")
             for n in porter_notes:
