@@ -1296,6 +1296,40 @@ Test(write, response_101_upgrade)
 		   "Connection: upgrade\r\n\r\n");
 }
 
+/* RFC 9112 §6.1: no chunked framing to an HTTP/1.0 client; the proxy sends the data and closes */
+Test(write, response_chunked_to_http10_client)
+{
+	const char *s = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n";
+
+	assert_out(write_resp(s, H1_M_GET, "porter", true, 0),
+		   "HTTP/1.1 200 OK\r\n"
+		   "X-A: 1\r\n"
+		   "Via: 1.1 porter\r\n"      /* Via names the version received from the server */
+		   "Connection: close\r\n\r\n");
+	/* a 1.1 client keeps the framing */
+	assert_out(write_resp(s, H1_M_GET, "porter", true, 1),
+		   "HTTP/1.1 200 OK\r\n"
+		   "Transfer-Encoding: chunked\r\n"
+		   "X-A: 1\r\n"
+		   "Via: 1.1 porter\r\n\r\n");
+}
+
+Test(chunked, data_left_tracks_chunk_data)
+{
+	struct h1_chunked st = { 0 };
+	bool done = false;
+
+	cr_assert_eq(h1_chunked_data_left(&st), 0);
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"5\r\n", 3, &done), 3);
+	cr_assert_eq(h1_chunked_data_left(&st), 5);
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"ab", 2, &done), 2);
+	cr_assert_eq(h1_chunked_data_left(&st), 3);
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"cde\r", 4, &done), 4);
+	cr_assert_eq(h1_chunked_data_left(&st), 0);
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"\n0\r\n\r\nNEXT", 10, &done), 6);
+	cr_assert(done);
+}
+
 Test(write, response_cl_te_drops_content_length)
 {
 	const char *s = "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n";
