@@ -154,6 +154,26 @@ static struct h1_limits limits(const struct proxy *p)
 	return l;
 }
 
+/* Parse the head of S (LEN bytes at B) into p->msg, unless p->msg already holds exactly it. */
+static int parse_head(struct proxy *p, struct http_sess *x, uint32_t s, const uint8_t *b, uint32_t len,
+		      bool request, unsigned int method)
+{
+	struct h1_limits lim = limits(p);
+	uint32_t pos = tcp_read_pos(p->tcp, s), si = sess_idx(p, x);
+	int rc;
+
+	if (p->msg_ok && p->msg_sess == si && p->msg_stream == s && p->msg_pos == pos &&
+	    p->msg.head_len == len && (request ? p->msg.status == 0 : p->msg.status != 0))
+		return 0;
+	rc = request ? h1_parse_request(b, len, &lim, &p->msg) :
+		       h1_parse_response(b, len, &lim, method, &p->msg);
+	p->msg_ok = rc == 0;
+	p->msg_sess = si;
+	p->msg_stream = s;
+	p->msg_pos = pos;
+	return rc;
+}
+
 /* --- sessions ----------------------------------------------------------------- */
 
 static struct http_sess *sess_of(struct proxy *p, uint32_t s)
@@ -198,6 +218,8 @@ static void sess_free(struct proxy *p, struct http_sess *x)
 {
 	uint32_t i = sess_idx(p, x);
 
+	if (p->msg_sess == i)
+		p->msg_ok = false;
 	if (x->cl != TCP_NIL && tcb(p, x->cl)->app_arg_lo == i)
 		tcb(p, x->cl)->app_arg_lo = TCP_NIL;
 	x->kind = HS_FREE;
@@ -691,6 +713,11 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	struct h1_limits lim = limits(p);
 	const uint8_t *b = head_bytes(p, c, lim.max_head + 1, &len);
 	int rc = h1_parse_request(b, len, &lim, &p->msg), route;
+
+	p->msg_ok = rc == 0;
+	p->msg_sess = sess_idx(p, x);
+	p->msg_stream = c;
+	p->msg_pos = tcp_read_pos(p->tcp, c);
 	const struct h1_msg *m = &p->msg;
 	struct http_snap n;
 
@@ -747,7 +774,6 @@ static int send_head(struct proxy *p, struct http_sess *x)
 	struct http_snap n;
 
 	if (tcp_write_pos(p->tcp, u) == sn->q.wbase) {
-		struct h1_limits lim = limits(p);
 		uint32_t len;
 		const uint8_t *b = head_bytes(p, c, sn->q.hlen, &len);
 		struct h1_fwd f = {
@@ -757,7 +783,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 		};
 		int out;
 
-		if (len < sn->q.hlen || h1_parse_request(b, sn->q.hlen, &lim, &p->msg) != 0) {
+		if (len < sn->q.hlen || parse_head(p, x, c, b, sn->q.hlen, true, 0) != 0) {
 			respond_error(p, x, 400);   /* cannot happen: the head parsed before */
 			return -1;
 		}
@@ -856,12 +882,16 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 			n = tcp_send_space(p->tcp, dst);
 		if (limit != UINT64_MAX && n > limit - sent)
 			n = (uint32_t)(limit - sent);
-		if (n > COPY_CHUNK)
-			n = COPY_CHUNK;
 		if (n == 0)
 			return 0;
-		k = tcp_peek(p->tcp, src, 0, p->copy, n);
-		w = tcp_send(p->tcp, dst, p->copy, k);
+		{
+			/* straight from the source's first segment into the sink's queue */
+			const uint8_t *b = tcp_peek_contig(p->tcp, src, &k);
+
+			if (n > k)
+				n = k;
+			w = tcp_send(p->tcp, dst, b, n);
+		}
 		if (w == -EPIPE || w == -ENOTCONN)
 			return -2;
 		if (w <= 0)
@@ -1007,6 +1037,10 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	}
 	b = head_bytes(p, u, lim.max_head + 1, &len);
 	rc = h1_parse_response(b, len, &lim, sn->method, &p->msg);
+	p->msg_ok = rc == 0;
+	p->msg_sess = sess_idx(p, x);
+	p->msg_stream = u;
+	p->msg_pos = tcp_read_pos(p->tcp, u);
 	if (rc == H1_INCOMPLETE && !tcp_peer_closed(p->tcp, u))
 		return 0;
 	if (rc != 0) {
@@ -1048,12 +1082,11 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 	if (sn->req == RQ_DONE && sn->q.kind == H1_BODY_NONE && sn->q.hlen)
 		consume_to(p, c, sn->q.rbase + sn->q.hlen);   /* the held request head */
 	if (tcp_write_pos(p->tcp, c) == sn->r.wbase) {
-		struct h1_limits lim = limits(p);
 		uint32_t len;
 		const uint8_t *b = head_bytes(p, u, sn->r.hlen, &len);
 		int out;
 
-		if (len < sn->r.hlen || h1_parse_response(b, sn->r.hlen, &lim, sn->method, &p->msg) != 0) {
+		if (len < sn->r.hlen || parse_head(p, x, u, b, sn->r.hlen, false, sn->method) != 0) {
 			respond_error(p, x, 502);
 			return -1;
 		}
