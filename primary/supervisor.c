@@ -238,7 +238,7 @@ int supervisor_init(struct primary *p, const char *argv0)
 
 static bool worker_ready(const struct porter_slot *slot, pid_t pid)
 {
-	return __atomic_load_n(&slot->worker_pid, __ATOMIC_ACQUIRE) == pid &&
+	return pid != 0 && __atomic_load_n(&slot->worker_pid, __ATOMIC_ACQUIRE) == pid &&
 	       __atomic_load_n(&slot->worker_epoch, __ATOMIC_ACQUIRE) ==
 		       __atomic_load_n(&slot->epoch, __ATOMIC_ACQUIRE);
 }

@@ -248,9 +248,8 @@ def haproxy(name, ns, dirname, ready_url):
     with open(conf, "w") as f:
         f.write(HAPROXY_CONF % {"d": dirname, "listen": "%s:%d" % (VETH_B_IP, HAPROXY_PORT),
                                 "ip": PEER_IP, "port": BACKEND_PORT})
-    # SIGUSR1: HAProxy's soft stop; SIGTERM is its hard stop, also fine
-    return Proc(name, ns, ["haproxy", "-db", "-f", conf], dirname, ready_url,
-                stop_sig=signal.SIGTERM)
+    # stopped with SIGTERM (HAProxy's immediate stop): nothing is in flight by then
+    return Proc(name, ns, ["haproxy", "-db", "-f", conf], dirname, ready_url)
 
 
 class PorterCPU:
@@ -327,6 +326,13 @@ def porter_counters(gw):
             c["tcp.drop." + k] = c.get("tcp.drop." + k, 0) + v
         c["restarts"] = c.get("restarts", 0) + s["restarts"]
         c["ring_full"] = c.get("ring_full", 0) + s["ring_full"]
+    # the tap's kernel side (tx = towards porter): drops there are invisible to porter
+    r = gw.ns(["ip", "-j", "-s", "link", "show", "dev", gw.iface], check=False)
+    with contextlib.suppress(Exception):
+        st64 = json.loads(r.stdout)[0]["stats64"]
+        for d in ("rx", "tx"):
+            for k in ("dropped", "errors"):
+                c["kernel_tap.%s_%s" % (d, k)] = st64[d][k]
     for p in st["ports"]:
         for k in ("rx_frames", "tx_frames", "nic_imissed", "nic_ierrors", "nic_oerrors"):
             c["port." + k] = c.get("port." + k, 0) + p[k]
@@ -492,6 +498,7 @@ def main():
                         bad = {k2: v for k2, v in d.items()
                                if k2 == "worker_pids" or k2 == "restarts" or
                                k2.split(".")[-1] in PORTER_HTTP_BAD or ".drop." in k2 or
+                               k2.startswith("kernel_tap.") or
                                k2 in ("tcp.retransmits", "tcp.timeouts", "tcp.resets_sent",
                                       "ring_full", "port.nic_imissed")}
                         if bad or res["non2xx3xx"] or res["socket_errors"] or res["rc"]:

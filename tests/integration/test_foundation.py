@@ -323,7 +323,10 @@ def gateway_that_cannot_start_workers_exits(_shared):
                 log = gw.log_text()
                 assert rc == 1, "exit code %s\n%s" % (rc, log[-3000:])
                 assert "max_failed_starts" in log and expect in log, log[-3000:]
-                assert log.count("started worker") >= 3 * 2, log[-3000:]
+                # the first shard to reach max_failed_starts stops the gateway; the
+                # other one may have had one start less by then
+                assert log.count("started worker") >= 3 + 2, log[-3000:]
+                assert "worker 0 ready" not in log, log[-3000:]
                 assert not leftovers(gw, []), leftovers(gw, [])
             finally:
                 gw.cleanup()
