@@ -63,7 +63,7 @@ struct http_dir {
 	uint8_t done;                     /* chunked: the decoder reached the end at `dec` */
 	uint8_t shut;                     /* tunnel: the sink was shut down after the source's FIN */
 	uint8_t reserved;
-	uint32_t reserved2;
+	uint32_t hout;                    /* head being forwarded: bytes written to the sink (planned) */
 	uint64_t len;                     /* LENGTH: body bytes past rbase */
 	struct h1_chunked ch;             /* chunked decoder state at `dec` */
 };
@@ -82,6 +82,9 @@ struct http_snap {
 	uint32_t slot;                    /* server slot (upstream * MAX_SERVERS + server), UINT32_MAX none */
 	uint32_t tried;                   /* bit mask of servers tried */
 	uint32_t gen;                     /* proxy config generation (low bits) the request was routed in */
+	uint32_t read_ms, write_ms;       /* the upstream's timeouts when it was chosen (reload-proof) */
+	uint8_t up_keepalive;             /* the upstream pools connections (when it was chosen) */
+	uint8_t reserved[7];
 	struct http_dir q;                /* client -> upstream */
 	struct http_dir r;                /* upstream -> client */
 };

@@ -421,12 +421,13 @@ static uint32_t pick_server(struct proxy *p, uint32_t u, uint32_t tried, uint32_
 	return best;
 }
 
-static void passive_fail(struct proxy *p, uint32_t slot)
+static void passive_fail(struct proxy *p, const struct http_snap *sn)
 {
 	const struct porter_cfg_upstream *up;
 	struct http_srv *v;
+	uint32_t slot = sn->slot;
 
-	if (slot == NO_SLOT)
+	if (slot == NO_SLOT || !gen_current(p, sn))
 		return;
 	up = upstream_of(p, slot);
 	v = &p->a->srv[slot];
@@ -484,9 +485,14 @@ static void pool_push(struct proxy *p, uint32_t s, uint32_t slot)
 	tcp_app_deadline(p->tcp, s, after(p, upstream_of(p, slot)->keepalive_idle_timeout_ms));
 }
 
-/* An idle pooled stream had an event: anything but silence ends it. */
+/* An idle pooled stream had an event: bytes, a FIN, a reset or its idle timeout end it. */
 static void pool_event(struct proxy *p, uint32_t s, uint32_t ev)
 {
+	const struct tcp_tcb *t = tcb(p, s);
+
+	if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED | TEV_APP_TIMEOUT)) && t->rcv_bytes == 0 &&
+	    !(t->flags & TF(RCVD_FIN)) && t->state == TCP_ESTABLISHED)
+		return;   /* a window update, or a new worker's look at every stream */
 	pool_unlink(p, s);
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
 		return;
@@ -532,23 +538,72 @@ static void abort_session(struct proxy *p, struct http_sess *x, bool client_too)
 	sess_free(p, x);
 }
 
+/*
+ * Send OUT[0..LEN) on stream S as the head planned in direction D (its wbase):
+ * the length is committed (hout) before the first byte goes, so a successor
+ * that finds part of it sent sends the rest rather than taking it as whole.
+ * Returns 1 when all is sent, 0 to wait for room, -1 when it cannot be sent.
+ */
+static int send_planned(struct proxy *p, struct http_sess *x, int d, uint32_t s, const uint8_t *out,
+			uint32_t len)
+{
+	const struct http_dir *dir = d ? &cur(x)->r : &cur(x)->q;
+	uint32_t sent = tcp_write_pos(p->tcp, s) - dir->wbase;
+
+	if (len > p->tcp->prm->snd_buf)
+		return -1;   /* would never fit the send queue */
+	if (dir->hout != len) {
+		struct http_snap n;
+
+		if (sent)
+			return -1;   /* not the head a predecessor began to send (the config changed) */
+		n = *cur(x);
+		(d ? &n.r : &n.q)->hout = len;
+		commit(x, &n);
+	}
+	while (sent < len) {
+		uint32_t room = tcp_send_space(p->tcp, s), k = len - sent;
+		int w;
+
+		if (k > room)
+			k = room;
+		if (k == 0)
+			return 0;   /* WRITABLE comes */
+		w = tcp_send(p->tcp, s, out + sent, k);
+		if (w == -ENOMEM || w == 0)
+			return 0;
+		if (w < 0)
+			return -1;
+		sent += (uint32_t)w;
+	}
+	return 1;
+}
+
+/* Has the head planned in direction D been sent whole on S? */
+static bool head_sent(struct proxy *p, struct http_sess *x, int d, uint32_t s)
+{
+	const struct http_dir *dir = d ? &cur(x)->r : &cur(x)->q;
+
+	return dir->hout && tcp_write_pos(p->tcp, s) - dir->wbase >= dir->hout;
+}
+
 static void error_step(struct proxy *p, struct http_sess *x)
 {
 	const struct http_snap *sn = cur(x);
 	uint32_t c = x->cl;
 
-	if (tcp_write_pos(p->tcp, c) == sn->r.wbase) {
+	if (!head_sent(p, x, 1, c)) {
 		int len = h1_error_response(sn->status, p->out, 512);
+		int rc = len < 0 ? -1 : send_planned(p, x, 1, c, p->out, (uint32_t)len);
 
-		if (len < 0 || tcp_send_space(p->tcp, c) < (uint32_t)len) {
+		if (rc == 0) {
 			tcp_app_deadline(p->tcp, c, after(p, LINGER_MS));
 			return;   /* wait for room (WRITABLE) */
 		}
-		tcp_send(p->tcp, c, p->out, (uint32_t)len);
 	}
 	access_log(p, x, sn->status);
+	close_client(p, c);   /* first: a successor must not read the rest as a new request */
 	sess_free(p, x);
-	close_client(p, c);
 }
 
 /* Answer STATUS and close the client (nothing was sent to it yet). */
@@ -570,6 +625,7 @@ static void respond_error(struct proxy *p, struct http_sess *x, unsigned int sta
 	n.req = RQ_ERROR;
 	n.status = (uint16_t)status;
 	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
+	n.r.hout = 0;
 	commit(x, &n);
 	error_step(p, x);
 }
@@ -601,6 +657,9 @@ static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 	}
 	sv = server_of(p, slot);
 	n.slot = slot;
+	n.read_ms = upstream_of(p, slot)->read_timeout_ms;
+	n.write_ms = upstream_of(p, slot)->write_timeout_ms;
+	n.up_keepalive = upstream_of(p, slot)->keepalive_max_idle > 0;
 	n.tried |= 1u << (slot % PORTER_CFG_MAX_SERVERS);
 	n.tries++;
 	p->a->srv[slot].requests++;
@@ -615,6 +674,7 @@ static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 		n.req = RQ_SEND_HEAD;
 		n.q.rbase = tcp_read_pos(p->tcp, x->cl);
 		n.q.wbase = tcp_write_pos(p->tcp, s);
+		n.q.hout = 0;
 		commit(x, &n);
 		p->a->srv[slot].active++;
 		count(p, HC_UP_REUSED);
@@ -724,8 +784,8 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	if (rc == H1_INCOMPLETE) {
 		if (tcp_peer_closed(p->tcp, c)) {
 			/* the client gave up mid-head: nothing to answer */
-			sess_free(p, x);
 			close_client(p, c);
+			sess_free(p, x);
 			return -1;
 		}
 		return 0;
@@ -773,31 +833,30 @@ static int send_head(struct proxy *p, struct http_sess *x)
 	uint32_t c = x->cl, u = sn->up;
 	struct http_snap n;
 
-	if (tcp_write_pos(p->tcp, u) == sn->q.wbase) {
+	if (!head_sent(p, x, 0, u)) {
 		uint32_t len;
 		const uint8_t *b = head_bytes(p, c, sn->q.hlen, &len);
 		struct h1_fwd f = {
 			.client_ip = tcb(p, c)->raddr, .proto = "http", .via = p->conf->http.via,
-			.upstream_keepalive = x->kind == HS_HTTP &&
-					      upstream_of(p, sn->slot)->keepalive_max_idle > 0,
+			.upstream_keepalive = x->kind == HS_HTTP && sn->up_keepalive,
 		};
-		int out;
+		int out, rc;
 
 		if (len < sn->q.hlen || parse_head(p, x, c, b, sn->q.hlen, true, 0) != 0) {
 			respond_error(p, x, 400);   /* cannot happen: the head parsed before */
 			return -1;
 		}
 		out = h1_write_request(&p->msg, b, &f, p->out, PROXY_HEAD_MAX + 4096);
-		if (out < 0) {
-			respond_error(p, x, 431);
-			return -1;
-		}
-		if (tcp_send_space(p->tcp, u) < (uint32_t)out)
+		rc = out < 0 ? -1 : send_planned(p, x, 0, u, p->out, (uint32_t)out);
+		if (rc == 0) {
+			tcp_app_deadline(p->tcp, u, after(p, sn->write_ms));
 			return 0;   /* WRITABLE comes */
-		if (tcp_send(p->tcp, u, p->out, (uint32_t)out) != out) {
-			respond_error(p, x, 502);
+		}
+		if (rc < 0) {
+			respond_error(p, x, tcp_write_pos(p->tcp, u) == cur(x)->q.wbase ? 431 : 502);
 			return -1;
 		}
+		sn = cur(x);
 	}
 	n = *sn;
 	if (n.q.kind == H1_BODY_NONE) {
@@ -815,14 +874,16 @@ static int send_head(struct proxy *p, struct http_sess *x)
 		memset(&n.q.ch, 0, sizeof(n.q.ch));
 	}
 	commit(x, &n);
-	tcp_app_deadline(p->tcp, u, after(p, upstream_of(p, n.slot)->read_timeout_ms));
+	tcp_app_deadline(p->tcp, u, after(p, n.read_ms));
 	return 1;
 }
 
 /*
  * Relay the body of direction D (0: client -> upstream, 1: upstream -> client)
  * from stream SRC to DST. Returns 1 when the body is complete, 0 to wait,
- * -1 on malformed chunked framing, -2 when the sink is gone.
+ * -1 on malformed chunked framing, -2 when the sink is gone, -3 when a
+ * chunked request body passes http.max_body_bytes, -4 when the source closed
+ * before the end of a Content-Length or chunked body.
  */
 static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
 {
@@ -860,7 +921,7 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 			if (dir->kind == H1_BODY_LENGTH || dir->done)
 				return 1;
 			if (avail == 0)
-				return 0;
+				return tcp_peer_closed(p->tcp, src) ? -4 : 0;
 			/* decode ahead of what is forwarded; commit the decoder with its position */
 			k = tcp_peek(p->tcp, src, 0, p->copy, avail < COPY_CHUNK ? avail : COPY_CHUNK);
 			nn = *sn;
@@ -875,8 +936,8 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 			commit(x, &nn);
 			continue;
 		}
-		if (dir->kind == H1_BODY_CLOSE && avail == 0 && tcp_peer_closed(p->tcp, src))
-			return 1;
+		if (avail == 0 && tcp_peer_closed(p->tcp, src))
+			return dir->kind == H1_BODY_CLOSE ? 1 : -4;   /* -4: the body can never end */
 		n = avail;
 		if (n > tcp_send_space(p->tcp, dst))
 			n = tcp_send_space(p->tcp, dst);
@@ -1000,7 +1061,7 @@ static void upstream_lost(struct proxy *p, struct http_sess *x, bool reset)
 
 	if (x->t_resp_ms == 0 && sn->resp == RS_WAIT) {
 		if (!sent || !sn->reused)
-			passive_fail(p, sn->slot);
+			passive_fail(p, sn);
 		if (!sent)
 			count(p, HC_UP_CONNECT_FAIL);
 		retry_or_error(p, x, 502, sent);
@@ -1044,7 +1105,7 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	if (rc == H1_INCOMPLETE && !tcp_peer_closed(p->tcp, u))
 		return 0;
 	if (rc != 0) {
-		passive_fail(p, sn->slot);
+		passive_fail(p, sn);
 		respond_error(p, x, 502);
 		return -1;
 	}
@@ -1059,6 +1120,7 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	n.r.rbase = tcp_read_pos(p->tcp, u);
 	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
 	n.r.hlen = p->msg.head_len;
+	n.r.hout = 0;
 	n.r.kind = p->msg.body;
 	n.r.len = p->msg.content_length;
 	/* the client keeps its connection when both sides allow it and the request was read whole */
@@ -1081,10 +1143,10 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 		return 0;
 	if (sn->req == RQ_DONE && sn->q.kind == H1_BODY_NONE && sn->q.hlen)
 		consume_to(p, c, sn->q.rbase + sn->q.hlen);   /* the held request head */
-	if (tcp_write_pos(p->tcp, c) == sn->r.wbase) {
+	if (!head_sent(p, x, 1, c)) {
 		uint32_t len;
 		const uint8_t *b = head_bytes(p, u, sn->r.hlen, &len);
-		int out;
+		int out, rc;
 
 		if (len < sn->r.hlen || parse_head(p, x, u, b, sn->r.hlen, false, sn->method) != 0) {
 			respond_error(p, x, 502);
@@ -1092,16 +1154,17 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 		}
 		out = h1_write_response(&p->msg, b, p->conf->http.via, (sn->sflags & KA_PROMISED) != 0,
 					sn->minor, p->out, PROXY_HEAD_MAX + 4096);
-		if (out < 0) {
-			respond_error(p, x, 502);
+		rc = out < 0 ? -1 : send_planned(p, x, 1, c, p->out, (uint32_t)out);
+		if (rc == 0)
+			return 0;   /* WRITABLE comes */
+		if (rc < 0) {
+			if (tcp_write_pos(p->tcp, c) == cur(x)->r.wbase)
+				respond_error(p, x, 502);
+			else
+				abort_session(p, x, true);
 			return -1;
 		}
-		if (tcp_send_space(p->tcp, c) < (uint32_t)out)
-			return 0;
-		if (tcp_send(p->tcp, c, p->out, (uint32_t)out) != out) {
-			abort_session(p, x, true);
-			return -1;
-		}
+		sn = cur(x);
 	}
 	consume_to(p, u, sn->r.rbase + sn->r.hlen);
 	n = *sn;
@@ -1135,7 +1198,7 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 	}
 	commit(x, &n);
 	tcp_app_deadline(p->tcp, u, (n.sflags & TUNNEL) ? 0 :
-			 after(p, upstream_of(p, n.slot)->read_timeout_ms));
+			 after(p, n.read_ms));
 	return 1;
 }
 
@@ -1155,11 +1218,13 @@ static int tunnel_step(struct proxy *p, struct http_sess *x)
 		return -1;
 	}
 	n = *cur(x);
-	if (rq == 1 && !n.q.shut) {
+	/* a FIN goes on once the sink's own unread bytes have been passed the other
+	 * way: closing it earlier could free them (LAST-ACK) before they are relayed */
+	if (rq == 1 && !n.q.shut && tcb(p, u)->rcv_bytes == 0) {
 		tcp_shutdown(p->tcp, u);
 		n.q.shut = 1;
 	}
-	if (rs == 1 && !n.r.shut) {
+	if (rs == 1 && !n.r.shut && tcb(p, c)->rcv_bytes == 0) {
 		tcp_shutdown(p->tcp, c);
 		n.r.shut = 1;
 	}
@@ -1217,21 +1282,108 @@ static void end_session(struct proxy *p, struct http_sess *x)
 		else
 			drop_upstream(p, u);
 	}
-	sess_free(p, x);
 	if (!client_ka)
-		close_client(p, c);
+		close_client(p, c);   /* before the session goes: see error_step */
+	sess_free(p, x);
+}
+
+/* The upstream stream of a session in RQ_CONNECT is established: plan what follows. */
+static void upstream_connected(struct proxy *p, struct http_sess *x, uint32_t u)
+{
+	struct http_snap n = *cur(x);
+
+	x->t_conn_ms = now(p);
+	if (x->kind == HS_TUNNEL) {
+		n.req = RQ_BODY;
+		n.resp = RS_BODY;
+		n.q.kind = n.r.kind = H1_BODY_CLOSE;
+		n.q.rbase = tcp_read_pos(p->tcp, x->cl);
+		n.q.wbase = tcp_write_pos(p->tcp, u);
+		n.r.rbase = tcp_read_pos(p->tcp, u);
+		n.r.wbase = tcp_write_pos(p->tcp, x->cl);
+		n.q.shut = n.r.shut = 0;
+	} else {
+		n.req = RQ_SEND_HEAD;
+		n.q.rbase = tcp_read_pos(p->tcp, x->cl);
+		n.q.wbase = tcp_write_pos(p->tcp, u);
+		n.q.hout = 0;
+	}
+	commit(x, &n);
+	tcp_app_deadline(p->tcp, u, 0);
+}
+
+/* The upstream of a tcp listener's client stream C (an index into the proxy config), or -1. */
+static int splice_upstream(const struct proxy *p, uint32_t c)
+{
+	for (unsigned int i = 0; i < PORTER_MAX_LISTENERS; i++)
+		if (p->tcp->listeners[i].port == tcb(p, c)->lport)
+			return p->tcp->listeners[i].arg < p->conf->upstream_count ? (int)p->tcp->listeners[i].arg
+										 : -1;
+	return -1;
+}
+
+/*
+ * Level-triggered look at the session's upstream stream, so that nothing
+ * depends on an event a dead predecessor consumed: a phase that needs the
+ * stream finds it gone (retry, error or abort), or established without
+ * having been told (connected). Returns 1 to go on, -1 when X ended.
+ */
+static int check_upstream(struct proxy *p, struct http_sess *x)
+{
+	const struct http_snap *sn = cur(x);
+	bool tunnel = x->kind == HS_TUNNEL || (sn->sflags & TUNNEL);
+	bool need = sn->req == RQ_CONNECT || sn->req == RQ_SEND_HEAD || sn->req == RQ_BODY ||
+		    (sn->req == RQ_DONE && sn->resp != RS_DONE);
+	const struct tcp_tcb *t;
+
+	if (x->kind == HS_TUNNEL && sn->req == RQ_HEAD) {
+		int u = splice_upstream(p, x->cl);
+
+		if (u < 0) {
+			abort_session(p, x, true);
+			return -1;
+		}
+		return start_upstream(p, x, (uint32_t)u) < 0 ? -1 : 1;
+	}
+	if (!need || sn->req == RQ_ERROR)
+		return 1;
+	if (sn->up == TCP_NIL) {
+		if (!tunnel && sn->resp == RS_WAIT && x->t_resp_ms == 0) {
+			upstream_lost(p, x, false);   /* retry, or 502/504 */
+			return x->kind == HS_FREE || sess_of(p, x->cl) != x ? -1 : 1;
+		}
+		abort_session(p, x, true);
+		return -1;
+	}
+	t = tcb(p, sn->up);
+	if (sn->req == RQ_CONNECT) {
+		if (t->state == TCP_ESTABLISHED)
+			upstream_connected(p, x, sn->up);
+		else if (t->app_arg_hi == 0 && gen_current(p, sn))
+			tcp_app_deadline(p->tcp, sn->up, after(p, upstream_of(p, sn->slot)->connect_timeout_ms));
+	}
+	return 1;
 }
 
 /* Step a session until nothing moves. Returns false when it ended (or is gone). */
 static bool advance(struct proxy *p, struct http_sess *x)
 {
 	for (int guard = 0; guard < 64; guard++) {
-		const struct http_snap *sn = cur(x);
+		const struct http_snap *sn;
 		int rc = 0;
 
-		if (x->kind == HS_TUNNEL || (sn->sflags & TUNNEL)) {
-			return tunnel_step(p, x) >= 0;
+		sn = cur(x);
+		if (sn->resp == RS_DONE && sn->req == RQ_BODY && !(sn->sflags & TUNNEL)) {
+			/* the server answered before the request body was whole: it has the
+			 * last word; the rest of the body is dropped with the connection */
+			end_session(p, x);
+			return false;
 		}
+		if (check_upstream(p, x) < 0)
+			return false;
+		sn = cur(x);
+		if (x->kind == HS_TUNNEL || (sn->sflags & TUNNEL))
+			return tunnel_step(p, x) >= 0;
 		switch (sn->req) {
 		case RQ_HEAD:
 			rc = read_head(p, x);
@@ -1243,11 +1395,20 @@ static bool advance(struct proxy *p, struct http_sess *x)
 			int r = relay(p, x, 0, x->cl, sn->up);
 
 			if (r == 1) {
-				struct http_snap n = *sn;
+				struct http_snap n = *cur(x);
 
 				n.req = RQ_DONE;
 				commit(x, &n);
+				if (n.resp != RS_DONE)
+					tcp_app_deadline(p->tcp, n.up, after(p, n.read_ms));
 				rc = 1;
+			} else if (r == 0) {
+				/* waiting for the client's bytes or the server's window */
+				tcp_app_deadline(p->tcp, sn->up, after(p, sn->write_ms));
+			} else if (r == -4) {
+				count(p, HC_CLIENT_ABORTS);   /* the client closed mid-body */
+				abort_session(p, x, true);
+				rc = -1;
 			} else if (r == -1) {
 				respond_error(p, x, 400);
 				rc = -1;
@@ -1282,7 +1443,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 								 relay(p, x, 1, sn->up, x->cl);
 
 				if (r == 1) {
-					struct http_snap n = *sn;
+					struct http_snap n = *cur(x);
 
 					n.resp = RS_DONE;
 					commit(x, &n);
@@ -1293,7 +1454,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 					rc = -1;
 				} else if (sn->up != TCP_NIL) {
 					tcp_app_deadline(p->tcp, sn->up,
-							 after(p, upstream_of(p, sn->slot)->read_timeout_ms));
+							 after(p, sn->read_ms));
 				}
 				break;
 			}
@@ -1397,23 +1558,15 @@ static void splice_event(struct proxy *p, uint32_t c, uint32_t ev)
 		return;
 	}
 	if (x == NULL) {
-		const struct porter_listener *l = NULL;
-
-		for (unsigned int i = 0; i < PORTER_MAX_LISTENERS; i++)
-			if (p->tcp->listeners[i].port == tcb(p, c)->lport)
-				l = &p->tcp->listeners[i];
-		if (l == NULL || l->arg >= p->conf->upstream_count ||
-		    (x = sess_new(p, c, HS_TUNNEL)) == NULL) {
+		if (splice_upstream(p, c) < 0 || (x = sess_new(p, c, HS_TUNNEL)) == NULL) {
 			count(p, HC_NO_SESSION);
 			kill_stream(p, c);
 			return;
 		}
 		count(p, HC_TUNNELS);
 		snprintf(x->path, sizeof(x->path), ":%u", tcb(p, c)->lport);
-		if (start_upstream(p, x, (uint32_t)l->arg) < 0)
-			return;
 	}
-	advance(p, x);
+	advance(p, x);   /* connects first (check_upstream) */
 }
 
 static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
@@ -1450,18 +1603,23 @@ static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
 		if (n.req == RQ_CONNECT) {
 			/* connect timeout */
 			count(p, HC_UP_CONNECT_FAIL);
-			passive_fail(p, n.slot);
+			passive_fail(p, &n);
 			release_slot(p, &n);
 			n.up = TCP_NIL;
 			commit(x, &n);
-			tcp_abort(p->tcp, u);   /* our own timer event: safe */
+			kill_stream(p, u);   /* doomed: its index is not reused inside this event */
 			retry_or_error(p, x, 504, false);
 			if (x->kind != HS_FREE && sess_of(p, x->cl) == x)
 				advance(p, x);
 			return;
 		}
 		if (n.resp == RS_WAIT && x->kind == HS_HTTP) {
-			passive_fail(p, n.slot);
+			if (n.req == RQ_BODY && tcp_send_space(p->tcp, u) > 0) {
+				/* the client stopped sending its body: not the server's fault */
+				respond_error(p, x, 408);
+				return;
+			}
+			passive_fail(p, &n);   /* the server did not read, or did not answer */
 			respond_error(p, x, 504);
 			return;
 		}
@@ -1469,25 +1627,7 @@ static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
 		abort_session(p, x, true);
 		return;
 	}
-	if ((ev & TEV_APP_CONNECTED) && cur(x)->req == RQ_CONNECT) {
-		n = *cur(x);
-		x->t_conn_ms = now(p);
-		tcp_app_deadline(p->tcp, u, 0);
-		if (x->kind == HS_TUNNEL) {
-			n.req = RQ_BODY;
-			n.resp = RS_BODY;
-			n.q.kind = n.r.kind = H1_BODY_CLOSE;
-			n.q.rbase = tcp_read_pos(p->tcp, x->cl);
-			n.q.wbase = tcp_write_pos(p->tcp, u);
-			n.r.rbase = tcp_read_pos(p->tcp, u);
-			n.r.wbase = tcp_write_pos(p->tcp, x->cl);
-		} else {
-			n.req = RQ_SEND_HEAD;
-			n.q.rbase = tcp_read_pos(p->tcp, x->cl);
-			n.q.wbase = tcp_write_pos(p->tcp, u);
-		}
-		commit(x, &n);
-	}
+	/* CONNECTED is found by advance() (level-triggered, also after a restart) */
 	if (x->kind == HS_TUNNEL) {
 		advance(p, x);
 		return;
@@ -1506,6 +1646,14 @@ static void linger_event(struct proxy *p, uint32_t s, uint32_t ev)
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
 		return;
 	if (ev & TEV_APP_TIMEOUT) {
+		if (t->app_slot == 0 && t->snd_una != t->snd_max && t->snd_una != t->app_arg_lo &&
+		    t->state != TCP_SYN_RECEIVED) {
+			/* the peer is still taking the response in: give it more time
+			 * (TCP's own retransmission limit ends a dead peer) */
+			t->app_arg_lo = t->snd_una;
+			tcp_app_deadline(p->tcp, s, after(p, LINGER_MS));
+			return;
+		}
 		tcp_abort(p->tcp, s);   /* own timer event */
 		return;
 	}
@@ -1671,8 +1819,6 @@ void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 		up_event(p, s, ev);
 		break;
 	case TAPP_HTTP_POOL:
-		if (ev & TEV_APP_TIMEOUT)
-			ev = 0;   /* idle timeout: close it */
 		pool_event(p, s, ev);
 		break;
 	case TAPP_HTTP_LINGER:
