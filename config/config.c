@@ -825,7 +825,7 @@ static int parse_tcp(const struct ctx *c, const config_setting_t *root, struct p
 {
 	static const char *const known[] = { "max_streams_per_shard", "syn_backlog", "congestion_control",
 					     "nodelay", "sack", "timestamps", "window_scaling", "syncookies",
-					     "rcv_buf", "snd_buf", "delayed_ack_ms", "rto_initial_ms",
+					     "rcv_buf", "snd_buf", "delayed_ack_ms", "delayed_ack_short_ms", "rto_initial_ms",
 					     "rto_min_ms", "rto_max_ms", "max_retransmits", "syn_retries",
 					     "time_wait_ms", "fin_wait2_timeout_ms", "keepalive",
 					     "challenge_ack_per_s", "ephemeral_ports", NULL };
@@ -852,6 +852,7 @@ static int parse_tcp(const struct ctx *c, const config_setting_t *root, struct p
 	    get_u32(c, g, "tcp", "rcv_buf", 4096, 67108864, &t->rcv_buf, NULL) != 0 ||
 	    get_u32(c, g, "tcp", "snd_buf", 4096, 67108864, &t->snd_buf, NULL) != 0 ||
 	    get_u32(c, g, "tcp", "delayed_ack_ms", 0, 500, &t->delack_ms, NULL) != 0 ||
+	    get_u32(c, g, "tcp", "delayed_ack_short_ms", 0, 500, &t->delack_short_ms, NULL) != 0 ||
 	    get_u32(c, g, "tcp", "rto_initial_ms", 200, 60000, &t->rto_initial_ms, &rinit) != 0 ||
 	    get_u32(c, g, "tcp", "rto_min_ms", 10, 60000, &t->rto_min_ms, &rmin) != 0 ||
 	    get_u32(c, g, "tcp", "rto_max_ms", 10, 600000, &t->rto_max_ms, &rmax) != 0 ||
@@ -1734,6 +1735,7 @@ static void set_defaults(struct porter_config *cfg)
 	cfg->tcp.rcv_buf = 262144;
 	cfg->tcp.snd_buf = 262144;
 	cfg->tcp.delack_ms = 40;
+	cfg->tcp.delack_short_ms = 4;
 	cfg->tcp.rto_initial_ms = 1000;
 	cfg->tcp.rto_min_ms = 200;
 	cfg->tcp.rto_max_ms = 60000;
@@ -1934,6 +1936,7 @@ static const struct reload_field reload_fields[] = {
 	RF_NUM(tcp.rcv_buf, "tcp.rcv_buf"),
 	RF_NUM(tcp.snd_buf, "tcp.snd_buf"),
 	RF_NUM(tcp.delack_ms, "tcp.delayed_ack_ms"),
+	RF_NUM(tcp.delack_short_ms, "tcp.delayed_ack_short_ms"),
 	RF_NUM(tcp.rto_initial_ms, "tcp.rto_initial_ms"),
 	RF_NUM(tcp.rto_min_ms, "tcp.rto_min_ms"),
 	RF_NUM(tcp.rto_max_ms, "tcp.rto_max_ms"),

@@ -78,6 +78,9 @@ struct porter_cfg_tcp {
 	uint32_t rcv_buf;                 /* tcp.rcv_buf, default 262144, 4096..67108864: receive window per stream, bytes */
 	uint32_t snd_buf;                 /* tcp.snd_buf, default 262144, 4096..67108864: send queue limit per stream, bytes */
 	uint32_t delack_ms;               /* tcp.delayed_ack_ms, default 40, 0..500 (0 = ack every segment) */
+	uint32_t delack_short_ms;         /* tcp.delayed_ack_short_ms, default 4, 0..500: delay of the ACK of a
+	                                     segment shorter than the MSS (a request, a response), usually
+	                                     carried by the answer; 0 = acknowledge such segments at once */
 	uint32_t rto_initial_ms;          /* tcp.rto_initial_ms, default 1000 (RFC 6298 §2.1), 200..60000 */
 	uint32_t rto_min_ms;              /* tcp.rto_min_ms, default 200, 10..60000 */
 	uint32_t rto_max_ms;              /* tcp.rto_max_ms, default 60000, >= rto_min_ms, <= 600000 */

@@ -56,6 +56,7 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 	t->rcv_buf = c->rcv_buf;
 	t->snd_buf = c->snd_buf;
 	t->delack_ms = c->delack_ms;
+	t->delack_short_ms = c->delack_short_ms;
 	t->rto_initial_ms = c->rto_initial_ms;
 	t->rto_min_ms = c->rto_min_ms;
 	t->rto_max_ms = c->rto_max_ms;

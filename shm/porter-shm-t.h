@@ -214,7 +214,8 @@ struct porter_tcp_params {
 	uint32_t keepalive_idle_s, keepalive_interval_s, keepalive_count;
 	uint32_t challenge_ack_limit;
 	uint16_t ephemeral_lo, ephemeral_hi;
-	uint32_t reserved[8];
+	uint32_t delack_short_ms;        /* ACK delay for segments shorter than the MSS (0 = at once) */
+	uint32_t reserved[7];
 };
 
 #define PORTER_MAX_LISTENERS 32

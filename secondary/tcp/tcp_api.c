@@ -169,13 +169,20 @@ uint32_t tcp_recv(struct tcp_ctx *c, uint32_t s, void *buf, uint32_t len)
 	}
 	if (t->rcv_head == NULL)
 		t->rcv_tail = NULL;
-	/* window update when reading opened at least an MSS or half the buffer
-	 * (RFC 9293 §3.8.6.2.2) */
+	/*
+	 * Window update (RFC 9293 §3.8.6.2.2) only when it matters to the peer:
+	 * the window it knows of (up to RCV.ADV) is low (under an eighth of the
+	 * buffer, or two segments) and we could now offer at least twice that,
+	 * an MSS more. Reading what just arrived from a peer that has plenty of
+	 * window left sends nothing (the next ACK carries the new edge).
+	 */
+	(void)before;
 	if (done && t->state != TCP_TIME_WAIT) {
 		uint32_t after = tcp_rcv_window(c, t);
-		uint32_t step = t->mss < c->prm->rcv_buf / 2 ? t->mss : c->prm->rcv_buf / 2;
+		uint32_t known = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+		uint32_t low = c->prm->rcv_buf / 8 > 2u * t->mss ? c->prm->rcv_buf / 8 : 2u * t->mss;
 
-		if (after >= before + step || (before < t->mss && after >= t->mss)) {
+		if (known < low && after >= 2 * known && after - known >= t->mss) {
 			t->flags |= TF(ACK_NOW);
 			kick(c, t);
 		}

@@ -626,13 +626,24 @@ static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *s
 			*ev |= TEV_APP_READABLE;
 			drained = true;
 		}
-		/* RFC 5681 §4.2 / RFC 1122 §4.2.3.2: ACK every second full segment, else delay */
+		/*
+		 * RFC 5681 §4.2 / RFC 1122 §4.2.3.2: ACK every second segment, else
+		 * delay. A short segment (a request, a response) is usually answered
+		 * by the application at once and its ACK rides on the answer; if no
+		 * answer comes, the ACK goes after one timer tick rather than the
+		 * full delay, so a peer holding its next small segment back (Nagle)
+		 * waits milliseconds, not tens of them.
+		 */
 		if (!drained && len) {
-			if ((t->flags & TF(DELACK)) || c->prm->delack_ms == 0 || len < t->mss)
+			uint32_t d = len < t->mss ? c->prm->delack_short_ms : c->prm->delack_ms;
+
+			if (d > c->prm->delack_ms)
+				d = c->prm->delack_ms;
+			if ((t->flags & TF(DELACK)) || d == 0)
 				t->flags |= TF(ACK_NOW);
 			else {
 				t->flags |= TF(DELACK);
-				t->delack_at = c->now_ms + c->prm->delack_ms;
+				t->delack_at = c->now_ms + d;
 				tcp_timer_update(c, t);
 			}
 		}

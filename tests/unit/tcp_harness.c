@@ -217,6 +217,7 @@ void h_setup(void)
 	p->rcv_buf = 262144;
 	p->snd_buf = 262144;
 	p->delack_ms = 40;
+	p->delack_short_ms = 0;   /* short segments ACKed at once; tests of the default set it */
 	p->rto_initial_ms = 1000;
 	p->rto_min_ms = 200;
 	p->rto_max_ms = 60000;

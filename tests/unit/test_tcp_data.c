@@ -344,6 +344,56 @@ HTEST(tcp_delack, disabled)
 	expect_ack(&p, 101 + 1448);
 }
 
+/* The default for short segments (a request): the ACK waits delayed_ack_short_ms
+ * and rides on the answer when the application answers in time. */
+HTEST(tcp_delack, short_segment_ack_rides_on_the_answer)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s;
+
+	PRM->delack_short_ms = 4;
+	s = open_default(&p, &H_OPT_ALL, 100);
+	h_peer_data(&p, "GET / HTTP/1.1\r\n\r\n", 18);
+	h_none();                                   /* no pure ACK */
+	HEQ(tcp_recv(CTX, s, got, sizeof(got)), 18);
+	h_none();                                   /* reading a little sends no window update */
+	HEQ(tcp_send(CTX, s, "HTTP/1.1 200 OK\r\n\r\n", 19), 19);
+	h_peer_next(&p, &o);                        /* the answer carries the ACK */
+	HEQ(o.len, 19);
+	HEQ(o.ack, 101 + 18);
+	h_advance(100);
+	h_none();                                   /* and no late pure ACK follows */
+}
+
+/* No answer: the short segment's ACK goes after delayed_ack_short_ms, not delayed_ack_ms. */
+HTEST(tcp_delack, short_segment_ack_after_short_delay)
+{
+	struct h_peer p;
+
+	PRM->delack_short_ms = 4;
+	open_default(&p, &H_OPT_ALL, 100);
+	h_peer_data(&p, "ping", 4);
+	h_none();
+	h_advance(2);
+	h_none();
+	h_advance(TCP_TICK_MS + 4);
+	expect_ack(&p, 105);
+}
+
+/* Two short segments: the second is ACKed at once (RFC 5681 §4.2: every second segment). */
+HTEST(tcp_delack, second_short_segment_acked_at_once)
+{
+	struct h_peer p;
+
+	PRM->delack_short_ms = 4;
+	open_default(&p, &H_OPT_ALL, 100);
+	h_peer_data(&p, "a", 1);
+	h_none();
+	h_peer_data(&p, "b", 1);
+	expect_ack(&p, 103);
+}
+
 /* ==== sequence-number wrap ================================================== */
 
 /* The peer's ISN just below 2^32: data across the wrap, in and out of order. */
