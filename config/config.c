@@ -1712,14 +1712,14 @@ static void set_defaults(struct porter_config *cfg)
 	cfg->workers.max_restart_backoff_ms = 5000;
 	cfg->workers.max_failed_starts = 10;
 	cfg->workers.heartbeat_timeout_ms = 3000;
-	cfg->workers.spin_us = 200;
+	cfg->workers.spin_us = 0;
 
 	cfg->dataplane.mbufs = 16383;
 	cfg->dataplane.mbuf_cache = 128;
 	cfg->dataplane.ring_size = 1024;
 	cfg->dataplane.rx_desc = 1024;
 	cfg->dataplane.tx_desc = 1024;
-	cfg->dataplane.primary_spin_us = 200;
+	cfg->dataplane.primary_spin_us = 0;
 	cfg->dataplane.arp_timeout_ms = 300000;
 	cfg->dataplane.arp_retry_ms = 1000;
 	cfg->dataplane.arp_retries = 3;

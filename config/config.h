@@ -49,7 +49,7 @@ struct porter_cfg_workers {
 	uint32_t max_failed_starts;       /* workers.max_failed_starts, default 10, 1..1000: consecutive starts that never
 	                                     became ready before the gateway gives up and exits */
 	uint32_t heartbeat_timeout_ms;    /* workers.heartbeat_timeout_ms, default 3000, 100..600000 */
-	uint32_t spin_us;                 /* workers.spin_us, default 200, 0..100000: busy-poll time before sleeping */
+	uint32_t spin_us;                 /* workers.spin_us, default 0, 0..100000: busy-poll time before sleeping */
 };
 
 struct porter_cfg_dataplane {
@@ -58,7 +58,7 @@ struct porter_cfg_dataplane {
 	uint32_t ring_size;               /* dataplane.ring_size, default 1024, power of two 64..65536 (each shard RX and TX ring) */
 	uint32_t rx_desc;                 /* dataplane.rx_desc, default 1024 */
 	uint32_t tx_desc;                 /* dataplane.tx_desc, default 1024 */
-	uint32_t primary_spin_us;         /* dataplane.primary_spin_us, default 200, 0..100000 */
+	uint32_t primary_spin_us;         /* dataplane.primary_spin_us, default 0, 0..100000 */
 	uint32_t arp_timeout_ms;          /* dataplane.arp_timeout_ms, default 300000: learnt neighbours expire */
 	uint32_t arp_retry_ms;            /* dataplane.arp_retry_ms, default 1000, between requests for one next hop */
 	uint32_t arp_retries;             /* dataplane.arp_retries, default 3, then the pending packets are dropped */

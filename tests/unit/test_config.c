@@ -153,13 +153,13 @@ static void check_defaults(void)
 	cr_assert_eq(cfg.workers.max_restart_backoff_ms, 5000);
 	cr_assert_eq(cfg.workers.max_failed_starts, 10);
 	cr_assert_eq(cfg.workers.heartbeat_timeout_ms, 3000);
-	cr_assert_eq(cfg.workers.spin_us, 200);
+	cr_assert_eq(cfg.workers.spin_us, 0);
 	cr_assert_eq(cfg.dataplane.mbufs, 16383);
 	cr_assert_eq(cfg.dataplane.mbuf_cache, 128);
 	cr_assert_eq(cfg.dataplane.ring_size, 1024);
 	cr_assert_eq(cfg.dataplane.rx_desc, 1024);
 	cr_assert_eq(cfg.dataplane.tx_desc, 1024);
-	cr_assert_eq(cfg.dataplane.primary_spin_us, 200);
+	cr_assert_eq(cfg.dataplane.primary_spin_us, 0);
 	cr_assert_eq(cfg.dataplane.arp_timeout_ms, 300000);
 	cr_assert_eq(cfg.dataplane.arp_retry_ms, 1000);
 	cr_assert_eq(cfg.dataplane.arp_retries, 3);
