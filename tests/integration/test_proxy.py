@@ -724,6 +724,42 @@ def keepalive_client(env):
 
 
 @test("shared")
+def idle_keepalive_clients_hold_only_their_tcb(env):
+    """An idle keep-alive client costs its TCB and nothing else: after one request
+    each, 300 open connections hold no proxy session; they all still work."""
+    gw = env.gw
+    n = 300
+    conns = []
+    try:
+        for i in range(n):
+            c = Conn(gw)
+            conns.append(c)
+            r = c.request("GET", "/size/%d" % (i % 50))
+            assert r.status == 200 and r.body == backends.pattern(0, i % 50), (i, r)
+
+        def idle():
+            st = gw.status()
+            sh = [x for x in st["shards"] if x.get("http")]
+            if sum(x["http"]["sessions"] for x in sh) == 0:
+                return st
+            return None
+        st = wait_for(idle, 5, "no sessions in flight")
+        streams = sum(x["tcp"]["streams"] for x in st["shards"])
+        tcb = st["shards"][0]["tcp"]["tcb_bytes"]
+        assert streams >= n, "only %d streams for %d open clients" % (streams, n)
+        assert tcb <= 256, tcb
+        FIGURES["idle_keepalive_clients"] = n
+        FIGURES["idle_keepalive_sessions_held"] = 0
+        FIGURES["idle_keepalive_bytes_per_client"] = tcb
+        for c in conns[::37]:
+            r = c.request("GET", "/name")
+            assert r.status == 200 and r.body == b"app", r
+    finally:
+        for c in conns:
+            c.close()
+
+
+@test("shared")
 def http10_client_gets_no_chunked(env):
     """RFC 9112 6.1: no Transfer-Encoding in a response to an HTTP/1.0 request;
     a chunked backend response is de-chunked (Content-Length or close-delimited)."""
