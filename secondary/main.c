@@ -369,5 +369,10 @@ int main(int argc, char **argv)
 		(void)!write(w.primary_wake_fd, &one, sizeof(one));
 	}
 	LOG(NOTICE, "shard %u: ready, epoch %" PRIu64 ", lcore %ld", w.shard, w.epoch, a.lcore);
-	return serve(&w, a.spin_us);
+	{
+		int rc = serve(&w, a.spin_us);
+
+		proxy_close(&proxy);   /* the access log lines still queued */
+		return rc;
+	}
 }

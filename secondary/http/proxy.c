@@ -291,44 +291,90 @@ static void access_log(struct proxy *p, struct http_sess *x, unsigned int status
 			      x->t_resp_ms ? (int)(x->t_resp_ms - x->t0_ms) : -1, now(p) - x->t0_ms);
 	if (o >= sizeof(line))
 		o = sizeof(line) - 1;
-	if (p->log_len + o > PROXY_LOG_BUF) {
-		count(p, HC_LOG_DROPPED);
-		return;
-	}
-	memcpy(p->log_buf + p->log_len, line, o);
-	p->log_len += (uint32_t)o;
-}
+	{
+		/* single producer: the worker; single consumer: the log thread */
+		uint64_t head = p->log_head, tail = __atomic_load_n(&p->log_tail, __ATOMIC_ACQUIRE);
+		uint32_t at = (uint32_t)(head & (PROXY_LOG_RING - 1)), first;
 
-static void log_flush(struct proxy *p)
-{
-	uint32_t off = 0;
-
-	while (off < p->log_len) {
-		ssize_t w = write(p->log_fd, p->log_buf + off, p->log_len - off);
-
-		if (w <= 0) {
-			count(p, HC_LOG_DROPPED);
-			break;
+		if (PROXY_LOG_RING - (head - tail) < o) {
+			/* the file does not keep up: drop, never wait */
+			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);
+			return;
 		}
-		off += (uint32_t)w;
+		first = PROXY_LOG_RING - at < o ? PROXY_LOG_RING - at : (uint32_t)o;
+		memcpy(p->log_ring + at, line, first);
+		memcpy(p->log_ring, line + first, o - first);
+		__atomic_store_n(&p->log_head, head + o, __ATOMIC_RELEASE);
 	}
-	p->log_len = 0;
 }
 
+/* Write out what the ring holds (log thread, under log_mu). */
+static void log_drain(struct proxy *p)
+{
+	uint64_t head = __atomic_load_n(&p->log_head, __ATOMIC_ACQUIRE), tail = p->log_tail;
+
+	while (tail < head) {
+		uint32_t at = (uint32_t)(tail & (PROXY_LOG_RING - 1));
+		uint64_t n = head - tail;
+		ssize_t w;
+
+		if (n > PROXY_LOG_RING - at)
+			n = PROXY_LOG_RING - at;
+		w = p->log_fd >= 0 ? write(p->log_fd, p->log_ring + at, n) : (ssize_t)n;
+		if (w <= 0) {
+			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);
+			w = (ssize_t)n;   /* the file refuses: drop, do not spin */
+		}
+		tail += (uint64_t)w;
+		__atomic_store_n(&p->log_tail, tail, __ATOMIC_RELEASE);
+	}
+}
+
+static void *log_thread_main(void *arg)
+{
+	struct proxy *p = arg;
+
+	for (;;) {
+		struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+		int stop = p->log_stop;
+
+		pthread_mutex_lock(&p->log_mu);
+		log_drain(p);
+		pthread_mutex_unlock(&p->log_mu);
+		if (stop)
+			return NULL;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The configured access log changed (start, reload): the thread writes to the new file. */
 static void log_reopen(struct proxy *p)
 {
 	const char *path = p->conf->http.access_log;
+	int fd = -1;
 
-	if (strcmp(path, p->log_path) == 0 && (p->log_fd >= 0 || path[0] == 0))
+	if (strcmp(path, p->log_path) == 0)
 		return;
-	if (p->log_fd >= 0) {
-		log_flush(p);
-		close(p->log_fd);
-	}
-	p->log_fd = -1;
 	snprintf(p->log_path, sizeof(p->log_path), "%s", path);
 	if (path[0])
-		p->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	pthread_mutex_lock(&p->log_mu);
+	log_drain(p);   /* lines of the previous file go to it */
+	if (p->log_fd >= 0)
+		close(p->log_fd);
+	p->log_fd = fd;
+	pthread_mutex_unlock(&p->log_mu);
+	if (fd >= 0 && !p->log_thread_on)
+		p->log_thread_on = pthread_create(&p->log_thread, NULL, log_thread_main, p) == 0;
+}
+
+void proxy_close(struct proxy *p)
+{
+	if (p->log_thread_on) {
+		p->log_stop = 1;
+		pthread_join(p->log_thread, NULL);
+		p->log_thread_on = false;
+	}
 }
 
 /* --- servers -------------------------------------------------------------------- */
@@ -1935,11 +1981,12 @@ int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t byte
 	p->pc = pc;
 	p->shard = shard;
 	p->log_fd = -1;
+	pthread_mutex_init(&p->log_mu, NULL);
+	p->log_ring = malloc(PROXY_LOG_RING);
 	p->head = malloc(PROXY_HEAD_MAX + 1);
 	p->out = malloc(PROXY_HEAD_MAX + 4096);
 	p->copy = malloc(COPY_CHUNK);
-	p->log_buf = malloc(PROXY_LOG_BUF);
-	if (!p->head || !p->out || !p->copy || !p->log_buf || bytes < off + 64 + sizeof(struct http_sess))
+	if (!p->head || !p->out || !p->copy || !p->log_ring || bytes < off + 64 + sizeof(struct http_sess))
 		return -1;
 	if (a->magic == HTTP_AREA_MAGIC && (a->sess_size != sizeof(struct http_sess) || a->sess_off != off))
 		return -1;
@@ -1981,8 +2028,7 @@ void proxy_poll(struct proxy *p)
 		p->hc_scan_ms = after(p, HC_SCAN_MS);
 		health_scan(p);
 	}
-	if (p->log_len)
-		log_flush(p);
+
 }
 
 int proxy_next_ms(const struct proxy *p)

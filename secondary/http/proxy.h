@@ -8,6 +8,7 @@
 #ifndef PORTER_PROXY_H
 #define PORTER_PROXY_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,11 +24,17 @@ struct proxy {
 	const struct porter_proxy_conf *conf;     /* the published copy */
 	unsigned int shard;
 	uint32_t hc_scan_ms;                      /* next health-check scan */
-	/* access log */
-	int log_fd;
+	/* access log: the data path appends lines to a ring (never a system call);
+	 * a thread of the worker writes them to the file */
+	int log_fd;                               /* owned by the log thread under log_mu */
 	char log_path[PORTER_CFG_PATH_LEN];
-	uint32_t log_len;
-	char *log_buf;                            /* PROXY_LOG_BUF bytes */
+	char *log_ring;                           /* PROXY_LOG_RING bytes */
+	uint64_t log_head;                        /* bytes appended (worker) */
+	uint64_t log_tail;                        /* bytes written out (log thread) */
+	pthread_t log_thread;
+	pthread_mutex_t log_mu;
+	bool log_thread_on;
+	volatile int log_stop;
 	/* scratch for heads (private) */
 	uint8_t *head;                            /* PROXY_HEAD_MAX + 1 */
 	uint8_t *out;                             /* PROXY_HEAD_MAX + 4096 */
@@ -41,7 +48,7 @@ struct proxy {
 };
 
 #define PROXY_HEAD_MAX (1u << 20)
-#define PROXY_LOG_BUF  (256u << 10)
+#define PROXY_LOG_RING (1u << 21)            /* power of two */
 
 /*
  * Bind P to the proxy area at AREA (BYTES) of shard SHARD, with TCP already
@@ -57,6 +64,9 @@ void proxy_poll(struct proxy *p);
 
 /* ms until proxy_poll has timed work (health checks), -1 = none. */
 int proxy_next_ms(const struct proxy *p);
+
+/* The worker stops: write out the access log lines still queued. */
+void proxy_close(struct proxy *p);
 
 /* tcp_apps.c hands events of the proxy's app kinds here. */
 void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev);

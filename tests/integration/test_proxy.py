@@ -1127,12 +1127,19 @@ def access_log(env):
     lines = [x for x in read_lines(env.access_log) if m in x]
     assert len(lines) == len(sent), "want one line per request, got %d:\n%s" % (len(lines), "\n".join(lines))
     problems = []
-    for ln, (method, path, host, b, status) in zip(lines, sent):
+    # each worker writes its own lines: across shards the file is not in request order
+    parsed = []
+    for ln in lines:
         try:
-            j = json.loads(ln)
+            parsed.append((json.loads(ln), ln))
         except ValueError:
             problems.append("not JSON: %r" % ln)
+    for method, path, host, b, status in sent:
+        match = [(j, ln) for j, ln in parsed if j.get("method") == method and j.get("path") == path]
+        if len(match) != 1:
+            problems.append("%d lines for %s %s" % (len(match), method, path))
             continue
+        j, ln = match[0]
         for f in ("time", "client", "method", "path", "status", "bytes_in", "bytes_out", "upstream", "total_ms"):
             if f not in j:
                 problems.append("no %s in %r" % (f, ln))
