@@ -105,6 +105,11 @@ os.unlink(out)
 PY
 echo
 echo "== the access log (one JSON line per request): $ACCESS"
+# the workers' log threads write every 100 ms: wait for both lines (2 s at most)
+for _ in $(seq 40); do
+	[ "$(wc -l <"$ACCESS" 2>/dev/null || echo 0)" -ge 2 ] && break
+	sleep 0.05
+done
 tail -n 2 "$ACCESS" || true
 echo
 echo "== ping 10.99.0.2 (answered by the primary)"
