@@ -1327,8 +1327,9 @@ def reload_semantics(_):
 
 DURABLE_CONF = """
 tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000; };
-listeners = ( { port = 80; protocol = "http"; } );
-upstreams = ( { name = "ngx"; servers = ( { address = "10.99.0.1:8085"; } ); %(t)s
+listeners = ( { port = 80; protocol = "http"; }, { port = 9000; protocol = "tcp"; upstream = "sha"; } );
+upstreams = ( { name = "sha"; servers = ( { address = "10.99.0.1:9001"; } ); },
+              { name = "ngx"; servers = ( { address = "10.99.0.1:8085"; } ); %(t)s
                 keepalive = { max_idle = 64; idle_timeout_ms = 60000; }; },
               { name = "py"; servers = ( { address = "10.99.0.1:8081"; } );
                 timeouts = { connect_ms = 1000; read_ms = 10000; write_ms = 30000; }; } );
@@ -1341,6 +1342,7 @@ def setup_durable():
     try:
         env.http_backend(8081, "py")
         env.nginx(8085, NGINX_FILES)
+        env.backend("tcpsha", 9001)
     except BaseException:
         env.close(True)
         raise
@@ -1348,6 +1350,49 @@ def setup_durable():
 
 
 GROUPS["durable"] = setup_durable
+
+
+@test("durable")
+def tcp_passthrough_survives_kills(env):
+    """64 MiB through a tcp listener at ~10 MB/s while every worker is killed each
+    second; then the client half-closes: the backend's sha256 of what it got must
+    match, and the answer must reach the client."""
+    gw = env.gw
+    n = 64 * MiB
+    kills = [0]
+    stop = threading.Event()
+
+    def killer():
+        while not stop.wait(1.0):
+            for sh in gw.status()["shards"]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(sh["pid"], signal.SIGKILL)
+                    kills[0] += 1
+    s = connect(gw, 9000, timeout=60)
+    th = threading.Thread(target=killer)
+    th.start()
+    try:
+        t0 = time.monotonic()
+        for b in backends.pattern_chunks(0, n, chunk=1 << 20):
+            s.sendall(b)
+            time.sleep(0.1)   # pace the upload so that the kills land in the middle of it
+        s.shutdown(socket.SHUT_WR)
+        reply = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            reply += b
+        dt = time.monotonic() - t0
+    finally:
+        stop.set()
+        th.join()
+        s.close()
+    gw.wait_all_ready(timeout=15)
+    FIGURES["tcp_passthrough_kills"] = {"kills": kills[0], "seconds": round(dt, 1)}
+    assert kills[0] >= 4, "only %d kills landed during the upload" % kills[0]
+    want = b"%s %d\n" % (backends.pattern_sha256(n).encode(), n)
+    assert reply == want, "after %d kills the backend got: %r, want %r" % (kills[0], reply, want)
 
 
 @test("durable")
