@@ -1361,11 +1361,9 @@ static void upstream_connected(struct proxy *p, struct http_sess *x, uint32_t u)
 /* The upstream of a tcp listener's client stream C (an index into the proxy config), or -1. */
 static int splice_upstream(const struct proxy *p, uint32_t c)
 {
-	for (unsigned int i = 0; i < PORTER_MAX_LISTENERS; i++)
-		if (p->tcp->listeners[i].port == tcb(p, c)->lport)
-			return p->tcp->listeners[i].arg < p->conf->upstream_count ? (int)p->tcp->listeners[i].arg
-										 : -1;
-	return -1;
+	const struct porter_listener *l = tcp_listener(p->tcp, tcb(p, c)->lport);
+
+	return l && l->arg < p->conf->upstream_count ? (int)l->arg : -1;
 }
 
 /*

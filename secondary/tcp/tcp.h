@@ -134,6 +134,9 @@ int tcp_next_timer_ms(const struct tcp_ctx *ctx);
 uint32_t tcp_connect(struct tcp_ctx *ctx, unsigned int port, uint32_t raddr, uint16_t rport,
 		     enum tcp_app app, int *err);
 
+/* The listener on local port PORT, or NULL. */
+const struct porter_listener *tcp_listener(const struct tcp_ctx *ctx, uint16_t port);
+
 /* Bytes the stream accepts now (snd_buf minus queued). */
 uint32_t tcp_send_space(const struct tcp_ctx *ctx, uint32_t s);
 

@@ -79,7 +79,6 @@ void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t);        /* drops queues, tim
 void tcb_hash_insert(struct tcp_ctx *c, struct tcp_tcb *t);
 struct tcp_tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			   uint16_t rport);
-const struct porter_listener *tcp_listener(const struct tcp_ctx *c, uint16_t port);
 int tcp_port_of_addr(const struct tcp_ctx *c, uint32_t addr);
 void tcb_init_common(struct tcp_ctx *c, struct tcp_tcb *t);
 void tcp_set_state(struct tcp_ctx *c, struct tcp_tcb *t, enum tcp_state st);

@@ -64,7 +64,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from harness import BUILD, PEER_IP, PORTER_IP, Gateway, cpu_ns, run, wait_for  # noqa: E402
+from harness import BUILD, PEER_IP, PORTER_IP, Gateway, cpu_ns, parse_wrk, run, wait_for  # noqa: E402
 
 TAG = str(os.getpid())
 BACKEND_PORT = 8081
@@ -268,38 +268,6 @@ class PorterCPU:
 
 # --- wrk ----------------------------------------------------------------------------
 
-_UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
-
-
-def _ms(s):
-    m = re.match(r"([\d.]+)(us|ms|s|m)$", s)
-    return float(m.group(1)) * _UNIT[m.group(2)] if m else None
-
-
-def parse_wrk(out):
-    res = {"requests": 0, "rps": 0.0, "p50_ms": None, "p99_ms": None, "max_ms": None,
-           "socket_errors": 0, "non2xx3xx": 0}
-    m = re.search(r"(\d+) requests in", out)
-    if m:
-        res["requests"] = int(m.group(1))
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if m:
-        res["rps"] = float(m.group(1))
-    m = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", out)
-    if m:
-        res["max_ms"] = _ms(m.group(3))
-    for pct, key in (("50", "p50_ms"), ("99", "p99_ms")):
-        m = re.search(r"^\s+%s(?:\.000)?%%\s+(\S+)" % pct, out, re.M)
-        if m:
-            res[key] = _ms(m.group(1))
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if m:
-        res["socket_errors"] = sum(int(x) for x in m.groups())
-        res["socket_errors_detail"] = m.group(0)
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if m:
-        res["non2xx3xx"] = int(m.group(1))
-    return res
 
 
 def wrk(ns, url, seconds, threads, conns, extra=()):

@@ -7,9 +7,11 @@ socket, and is torn down (processes by PID, namespace, hugepage files, DPDK
 runtime dir) even when the test fails.
 """
 import contextlib
+import ctypes
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -66,6 +68,79 @@ def flow_shard(reta, src, dst, sport, dport):
     data = socket.inet_aton(src) + socket.inet_aton(dst) + \
         sport.to_bytes(2, "big") + dport.to_bytes(2, "big")
     return reta[toeplitz(RSS_KEY, data) & (len(reta) - 1)]
+
+
+# --- sockets inside a test namespace ------------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+@contextlib.contextmanager
+def in_netns(name):
+    """Run the body with this thread in network namespace NAME (sockets made
+    here belong to it for good)."""
+    orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    fd = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        if _libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + name)
+        yield
+    finally:
+        if _libc.setns(orig, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns back")
+        os.close(fd)
+        os.close(orig)
+
+
+def connect(gw, port=80, timeout=10.0, host=PORTER_IP):
+    """A TCP connection from the gateway's namespace to HOST:PORT (porter by default)."""
+    with in_netns(gw.netns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+# --- wrk output --------------------------------------------------------------
+
+_UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(s):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", s)
+    return float(m.group(1)) * _UNIT[m.group(2)] if m else None
+
+
+def parse_wrk(out):
+    """wrk's figures: requests, req/s, latency p50/p99/max (ms, with --latency), errors."""
+    res = {"requests": 0, "rps": 0.0, "p50_ms": None, "p99_ms": None, "max_ms": None,
+           "socket_errors": 0, "non2xx3xx": 0}
+    m = re.search(r"(\d+) requests in", out)
+    if m:
+        res["requests"] = int(m.group(1))
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if m:
+        res["rps"] = float(m.group(1))
+    m = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", out)
+    if m:
+        res["max_ms"] = _ms(m.group(3))
+    for pct, key in (("50", "p50_ms"), ("99", "p99_ms")):
+        m = re.search(r"^\s+%s(?:\.000)?%%\s+(\S+)" % pct, out, re.M)
+        if m:
+            res[key] = _ms(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        res["socket_errors"] = sum(int(x) for x in m.groups())
+        res["socket_errors_detail"] = m.group(0)
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        res["non2xx3xx"] = int(m.group(1))
+    return res
 
 
 # --- one gateway ------------------------------------------------------------

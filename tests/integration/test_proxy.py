@@ -13,7 +13,6 @@ group make their own gateway.
 """
 import base64
 import contextlib
-import ctypes
 import hashlib
 import json
 import os
@@ -31,7 +30,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from harness import BUILD, PEER_IP, PORTER_IP, Gateway, wait_for  # noqa: E402
+from harness import BUILD, PEER_IP, PORTER_IP, Gateway, connect, parse_wrk, wait_for  # noqa: E402
 import backends  # noqa: E402
 
 BACKENDS = os.path.join(HERE, "backends.py")
@@ -48,41 +47,6 @@ def test(group=None):
         TESTS.append(fn)
         return fn
     return deco
-
-
-# --- sockets inside the gateway's namespace ---------------------------------------
-
-_libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
-_ns_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def in_netns(name):
-    """Run the body with this thread in network namespace NAME."""
-    orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    fd = os.open("/run/netns/" + name, os.O_RDONLY)
-    try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns " + name)
-        yield
-    finally:
-        if _libc.setns(orig, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns back")
-        os.close(fd)
-        os.close(orig)
-
-
-def connect(gw, port=80, timeout=10.0, host=PORTER_IP):
-    with in_netns(gw.netns):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.connect((host, port))
-    except BaseException:
-        s.close()
-        raise
-    return s
 
 
 # --- a raw HTTP/1.1 client ---------------------------------------------------------
@@ -336,20 +300,8 @@ def wrk(gw, url, threads, conns, seconds, timeout_s=4, host=None):
     r = gw.ns(["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--timeout", "%ds" % timeout_s]
               + (["-H", "Host: " + host] if host else []) + [url], check=False, timeout=seconds + 60)
     out = r.stdout + r.stderr
-    res = {"requests": 0, "rps": 0.0, "socket_errors": 0, "non2xx3xx": 0, "rc": r.returncode}
-    m = re.search(r"(\d+) requests in", out)
-    if m:
-        res["requests"] = int(m.group(1))
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if m:
-        res["rps"] = float(m.group(1))
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if m:
-        res["socket_errors"] = sum(int(x) for x in m.groups())
-        res["socket_errors_detail"] = m.group(0)
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if m:
-        res["non2xx3xx"] = int(m.group(1))
+    res = parse_wrk(out)
+    res["rc"] = r.returncode
     return res, out
 
 

@@ -25,7 +25,6 @@ frames on the tap from an address of the subnet Linux does not own), to send
 what Linux would not: data with a hole in it.
 """
 import contextlib
-import ctypes
 import hashlib
 import heapq
 import json
@@ -44,7 +43,8 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import run_suite, BUILD, PEER_IP, PORTER_IP, PORTER_MAC, Gateway, wait_for  # noqa: E402
+from harness import (run_suite, BUILD, PEER_IP, PORTER_IP, PORTER_MAC, Gateway, _libc, connect,  # noqa: E402
+                     in_netns, wait_for)
 from nsclient import csum, ip_hdr  # noqa: E402
 
 FIGURES = {}
@@ -79,39 +79,6 @@ def test(fn):
 
 
 # --- sockets inside the gateway's namespace ------------------------------------
-
-_libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
-
-
-@contextlib.contextmanager
-def in_netns(name):
-    """Run the body with this thread in network namespace NAME (sockets made
-    here belong to it for good)."""
-    orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    fd = os.open("/run/netns/" + name, os.O_RDONLY)
-    try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns " + name)
-        yield
-    finally:
-        if _libc.setns(orig, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns back")
-        os.close(fd)
-        os.close(orig)
-
-
-def connect(gw, port, timeout=10.0):
-    with in_netns(gw.netns):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.connect((PORTER_IP, port))
-    except BaseException:
-        s.close()
-        raise
-    return s
-
 
 def packet_socket(gw, proto=0, rcvbuf=None):
     """AF_PACKET socket on the tap; protocol 0 receives nothing (for sending)."""
