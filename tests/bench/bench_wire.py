@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+"""Same-wire proxy benchmark: porter on net_af_packet beside nginx and HAProxy on Linux TCP.
+
+  python3 tests/bench/bench_wire.py [--quick] [--rounds 3] [--seconds 10] [--arms 1,2]
+                                    [--only porter,nginx,haproxy,porter-tap] [--workloads ...]
+
+Run as root. This is the table every fast-path change is judged by (issue 9).
+
+The wire: veth pairs, offloads off on both ends (tx checksum, TSO, GSO, GRO), so every
+frame is <= 1500 B with a full checksum for everyone. Namespaces (TAG = our pid):
+
+  wcl-TAG  wrk (-t2 -c64) and, one-armed, the backend nginx (0.0.0.0:8081)
+  wbk-TAG  two-armed: the backend nginx (0.0.0.0:8081)
+  wpx-TAG  the Linux proxies: nginx 1 worker (upstream keep-alive), HAProxy 1 thread
+  wpt-TAG  porter: porter-primary + 1 porter-worker, each port on net_af_packet
+
+            10.96.0.0/24            10.95.0.0/24
+   wcl ---- veth ---- wpx (nginx, haproxy) ---- veth ---- wbk      (Linux proxies)
+   wcl ---- veth ---- wpt (porter)          ---- veth ---- wbk      (porter)
+            10.97.0.0/24            10.94.0.0/24
+
+One-armed: the proxy reaches the backend in wcl back over the client's veth (each request
+crosses that veth four times). Two-armed: clients on the first veth, the backend behind
+the second (two crossings of each). Each proxy listens on one port per arm (porter: a
+listener per arm, routed by listener; nginx: a server per arm; HAProxy: a frontend per
+arm), so one set of processes serves both arms and all runs interleave.
+
+`porter-tap` (one-armed only, secondary row): a second porter on net_tap, its kernel side
+in wcl (10.93.0.0/24): the demo's device, for comparison.
+
+Workloads: ka-100 (keep-alive, 100-byte body), close-100 (`Connection: close`: a new client
+connection per request; upstream connections stay alive), ka-16k, close-16k (16 KiB body).
+
+Per run: req/s, p50/p99 (wrk --latency), CPU-us per request (schedstat of every thread:
+porter's primary and worker also separately; nginx master + worker; HAProxy), the whole
+box's busy CPU per request (/proc/stat: includes wrk, the backend and softirq work that
+the kernel charges to whoever runs), and frames per request (packets counted on the
+proxy's ends of the veths). Rounds are interleaved (each contender runs each workload
+once per round, the order rotated) and medians are reported, with ratios to nginx from
+the medians. Not a test: it asserts nothing about speed. JSON goes to
+$PORTER_BUILD/bench-wire.json. Everything it creates (namespaces, processes by pid,
+hugepage files, DPDK runtime dirs, temp dirs) is removed on exit, errors included.
+"""
+import argparse
+import contextlib
+import glob
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from bench_proxy import NGINX_COMMON, Proc, box_busy_ns, ns_cmd, wrk  # noqa: E402
+from harness import BUILD, PRIMARY, Gateway, cpu_ns, run, wait_for  # noqa: E402
+
+TAG = str(os.getpid())
+NS = {k: "w%s-%s" % (k, TAG) for k in ("cl", "bk", "px", "pt")}
+BACKEND_PORT = 8081
+BODY_100 = "x" * 99 + "\n"
+BIG_SIZE = 16 * 1024
+PORTER_MAC = ("02:70:6f:72:74:11", "02:70:6f:72:74:12")
+TAP_MAC = "02:70:6f:72:74:13"
+
+# subnets: (client/backend side .1, proxy side .2)
+NET = {"px1": "10.96.0", "px2": "10.95.0", "pt1": "10.97.0", "pt2": "10.94.0", "tap": "10.93.0"}
+LISTEN = {1: 80, 2: 81}          # proxy port per arm (HAProxy: +10)
+
+WORKLOADS = [  # name, path, extra wrk args
+    ("ka-100", "/100", []),
+    ("close-100", "/100", ["-H", "Connection: close"]),
+    ("ka-16k", "/16k.bin", []),
+    ("close-16k", "/16k.bin", ["-H", "Connection: close"]),
+]
+
+BACKEND_HTTP = """    server {
+        listen 0.0.0.0:%(port)d backlog=4096 reuseport;
+        root %(d)s/www;
+        location = /100 { default_type text/plain; return 200 "%(body)s"; }
+    }"""
+
+NGINX_PROXY = """    upstream one { server %(one)s:%(bport)d; keepalive 64; keepalive_requests 1000000;
+                   keepalive_timeout 120s; }
+    upstream two { server %(two)s:%(bport)d; keepalive 64; keepalive_requests 1000000;
+                   keepalive_timeout 120s; }
+    server { listen %(ip)s:%(p1)d backlog=4096;
+             location / { proxy_pass http://one; proxy_http_version 1.1;
+                          proxy_set_header Connection ""; } }
+    server { listen %(ip)s:%(p2)d backlog=4096;
+             location / { proxy_pass http://two; proxy_http_version 1.1;
+                          proxy_set_header Connection ""; } }"""
+
+HAPROXY_CONF = """global
+    nbthread 1
+    maxconn 8192
+    pidfile %(d)s/haproxy.pid
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-keep-alive 60s
+    http-reuse always
+frontend one
+    bind %(ip)s:%(p1)d
+    default_backend one
+frontend two
+    bind %(ip)s:%(p2)d
+    default_backend two
+backend one
+    server s1 %(one)s:%(bport)d
+backend two
+    server s2 %(two)s:%(bport)d
+"""
+
+PORTER_CONF = """eal: { file_prefix = "%(prefix)s"; lcore_base = %(lcore)d; };
+ports = ( %(ports)s );
+workers: { count = %(workers)d; binary = "porter-worker"; ready_timeout_ms = 10000; };
+dataplane: { mbufs = 16383; };
+control: { socket = "%(sock)s"; };
+listeners = ( { port = 80; protocol = "http"; }, { port = 81; protocol = "http"; } );
+upstreams = (
+  { name = "one"; servers = ( { address = "%(one)s:%(bport)d"; } ); keepalive = { max_idle = 64; }; },
+  { name = "two"; servers = ( { address = "%(two)s:%(bport)d"; } ); keepalive = { max_idle = 64; }; } );
+routes = ( { listener = 80; upstream = "one"; }, { listener = 81; upstream = "two"; } );
+%(extra)s
+"""
+
+
+def sh(ns, *cmd, check=True):
+    return run(ns_cmd(ns, list(cmd)), check=check)
+
+
+def veth(ns_a, dev_a, ip_a, ns_b, dev_b, ip_b, mac_b=None):
+    """A veth pair between two namespaces, offloads off on both ends, IPv6 off."""
+    run(["ip", "-n", ns_a, "link", "add", dev_a, "type", "veth", "peer", "name", dev_b,
+         "netns", ns_b])
+    for ns, dev, ip in ((ns_a, dev_a, ip_a), (ns_b, dev_b, ip_b)):
+        sh(ns, "sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % dev, check=False)
+        sh(ns, "ethtool", "-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off",
+           check=False)
+        if ip:
+            run(["ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev])
+    if mac_b:
+        run(["ip", "-n", ns_b, "link", "set", dev_b, "address", mac_b])
+    run(["ip", "-n", ns_a, "link", "set", dev_a, "up"])
+    run(["ip", "-n", ns_b, "link", "set", dev_b, "up"])
+
+
+def link_packets(ns, devs):
+    """rx + tx packets of DEVS in NS."""
+    total = 0
+    for d in devs:
+        r = run(["ip", "-n", ns, "-j", "-s", "link", "show", "dev", d], check=False)
+        with contextlib.suppress(Exception):
+            st = json.loads(r.stdout)[0]["stats64"]
+            total += st["rx"]["packets"] + st["tx"]["packets"]
+    return total
+
+
+class Topology:
+    def __init__(self):
+        self.made = []
+        try:
+            for ns in NS.values():
+                run(["ip", "netns", "add", ns])
+                self.made.append(ns)
+                sh(ns, "ip", "link", "set", "lo", "up")
+            for k in ("cl", "bk", "px", "pt"):
+                sh(NS[k], "sysctl", "-qw", "net.ipv4.ip_local_port_range=10000 65000")
+                sh(NS[k], "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1")
+                sh(NS[k], "sysctl", "-qw", "net.core.somaxconn=8192")
+            t = TAG[-6:]
+            self.dev = {"px1": "wxa" + t, "px2": "wxb" + t, "pt1": "wpa" + t, "pt2": "wpb" + t}
+            veth(NS["cl"], "wca" + t, NET["px1"] + ".1", NS["px"], self.dev["px1"], NET["px1"] + ".2")
+            veth(NS["bk"], "wba" + t, NET["px2"] + ".1", NS["px"], self.dev["px2"], NET["px2"] + ".2")
+            # porter's ends carry no kernel address: the kernel there stays silent
+            veth(NS["cl"], "wcb" + t, NET["pt1"] + ".1", NS["pt"], self.dev["pt1"], None, PORTER_MAC[0])
+            veth(NS["bk"], "wbb" + t, NET["pt2"] + ".1", NS["pt"], self.dev["pt2"], None, PORTER_MAC[1])
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        for ns in self.made:
+            run(["ip", "netns", "del", ns], check=False)
+        self.made = []
+
+
+class WireGateway(Gateway):
+    """porter-primary in an existing namespace on devices that already exist."""
+
+    def __init__(self, netns, ports, lcore, workers=1, extra=""):
+        super().__init__(workers=workers, name="wire" + TAG)
+        self.netns = netns
+        self.prefix = "pwire%s_%d" % (TAG, lcore)
+        with open(self.conf, "w") as f:
+            f.write(PORTER_CONF % {"prefix": self.prefix, "lcore": lcore, "ports": ports,
+                                   "workers": workers, "sock": self.sock, "extra": extra,
+                                   "one": self.one, "two": self.two, "bport": BACKEND_PORT})
+
+    def start(self, wait_ready=True):
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.netns, PRIMARY, "-c", self.conf],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        self.wait_all_ready(timeout=30)
+        return self
+
+    def cleanup(self):
+        pids = []
+        with contextlib.suppress(Exception):
+            pids = [w["pid"] for w in self.status(timeout=1)["shards"] if w["pid"]]
+        if self.proc and self.proc.poll() is None:
+            self.stop(timeout=10)
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for f in glob.glob("/dev/hugepages/%smap_*" % self.prefix):
+            with contextlib.suppress(OSError):
+                os.unlink(f)
+        shutil.rmtree("/var/run/dpdk/%s" % self.prefix, ignore_errors=True)
+        if hasattr(self, "logf"):
+            self.logf.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cpu_ns(self):
+        return sum(self.split_cpu())
+
+    def split_cpu(self):
+        """(primary ns, workers ns) of CPU so far."""
+        st = self.status()
+        return cpu_ns(self.proc.pid), sum(cpu_ns(s["pid"]) for s in st["shards"] if s["pid"])
+
+    def counters(self):
+        st = self.status()
+        c = {}
+        for s in st["shards"]:
+            for k, v in s["tcp"]["events"].items():
+                c["tcp." + k] = c.get("tcp." + k, 0) + v
+            for k, v in s["tcp"]["drops"].items():
+                c["tcp.drop." + k] = c.get("tcp.drop." + k, 0) + v
+            for k, v in s.get("http", {}).items():
+                if isinstance(v, int):
+                    c["http." + k] = c.get("http." + k, 0) + v
+            c["ring_full"] = c.get("ring_full", 0) + s["ring_full"]
+            c["restarts"] = c.get("restarts", 0) + s["restarts"]
+        for p in st["ports"]:
+            for k, v in p.items():
+                if isinstance(v, int):
+                    c["port.%s.%s" % (p["name"], k)] = v
+            for k, v in p["drops"].items():
+                c["port.%s.drop.%s" % (p["name"], k)] = v
+        return c
+
+
+class PorterAF(WireGateway):
+    one, two = NET["pt1"] + ".1", NET["pt2"] + ".1"
+
+
+class PorterTap(WireGateway):
+    one, two = NET["tap"] + ".1", NET["tap"] + ".1"
+
+    def start(self, wait_ready=True):
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.netns, PRIMARY, "-c", self.conf],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        wait_for(lambda: run(["ip", "-n", self.netns, "link", "show", self.iface],
+                             check=False).returncode == 0 or self.proc.poll() is not None,
+                 20, "tap " + self.iface)
+        if self.proc.poll() is not None:
+            raise RuntimeError("porter (tap) exited:\n" + self.log_text())
+        run(["ip", "-n", self.netns, "addr", "add", NET["tap"] + ".1/24", "dev", self.iface])
+        run(["ip", "-n", self.netns, "link", "set", self.iface, "up"])
+        self.wait_all_ready(timeout=30)
+        return self
+
+
+def delta(a, b):
+    return {k: b[k] - a.get(k, 0) for k in b if b[k] != a.get(k, 0)}
+
+
+def fmt(v, spec="%.0f"):
+    return "-" if v is None else spec % v
+
+
+def ratio(a, b):
+    return None if not a or not b else a / b
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="2 rounds of 4 s")
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--seconds", type=int, default=None, help="wrk -d per run")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--conns", type=int, default=64)
+    ap.add_argument("--workers", type=int, default=1, help="porter worker processes")
+    ap.add_argument("--arms", default="1,2", help="1 (one-armed), 2 (two-armed) or 1,2")
+    ap.add_argument("--only", default="", help="comma-separated contenders")
+    ap.add_argument("--workloads", default="", help="comma-separated workloads")
+    ap.add_argument("--porter-extra", default="", help="extra porter config (tuning runs)")
+    ap.add_argument("--device-args", default="", help="extra devargs for porter's ports, e.g. framecnt=4096")
+    ap.add_argument("--pmd", default="af_packet", choices=("af_packet", "af_xdp"),
+                    help="porter's driver on the veth")
+    ap.add_argument("--profile", default="",
+                    help="during each run, run this shell command ({pids}: the proxy's pids, "
+                         "{seconds}, {run}: a name for the run); e.g. perf record")
+    ap.add_argument("--out", default=os.path.join(BUILD, "bench-wire.json"))
+    a = ap.parse_args()
+    rounds = a.rounds or (2 if a.quick else 3)
+    seconds = a.seconds or (4 if a.quick else 10)
+    arms = [int(x) for x in a.arms.split(",")]
+    workloads = [w for w in WORKLOADS if not a.workloads or w[0] in a.workloads.split(",")]
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    t_start = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="porter-bench-wire-")
+    os.chmod(tmp, 0o755)
+    topo = None
+    gws, servers = [], []
+    want = set(a.only.split(",")) if a.only else {"porter", "nginx", "haproxy", "porter-tap"}
+    try:
+        topo = Topology()
+        www = os.path.join(tmp, "www")
+        os.makedirs(www)
+        with open(os.path.join(www, "16k.bin"), "wb") as f:
+            f.write(bytes((i * 7 + (i >> 8)) & 0xff for i in range(BIG_SIZE)))
+        for k in ("cl", "bk"):
+            d = os.path.join(tmp, "backend-" + k)
+            os.makedirs(d)
+            os.symlink(www, os.path.join(d, "www"))
+            with open(os.path.join(d, "nginx.conf"), "w") as f:
+                f.write(NGINX_COMMON % {"d": d, "body": BACKEND_HTTP % {
+                    "port": BACKEND_PORT, "d": d, "body": BODY_100[:-1] + "\\n"}})
+            servers.append(Proc("backend-" + k, NS[k], [
+                "nginx", "-p", d, "-e", os.path.join(d, "error.log"), "-c",
+                os.path.join(d, "nginx.conf"), "-g", "daemon off;"], d,
+                "http://127.0.0.1:%d/100" % BACKEND_PORT))
+        backends = servers[:]
+
+        px_ip = NET["px1"] + ".2"
+        contenders = []   # name, {arm: base url}, cpu object, (ns, devs) for frame counts
+        if "nginx" in want:
+            d = os.path.join(tmp, "nginx")
+            os.makedirs(d)
+            with open(os.path.join(d, "nginx.conf"), "w") as f:
+                f.write(NGINX_COMMON % {"d": d, "body": NGINX_PROXY % {
+                    "one": NET["px1"] + ".1", "two": NET["px2"] + ".1", "bport": BACKEND_PORT,
+                    "ip": px_ip, "p1": LISTEN[1], "p2": LISTEN[2]}})
+            ngx = Proc("nginx", NS["px"], ["nginx", "-p", d, "-e", os.path.join(d, "error.log"),
+                                          "-c", os.path.join(d, "nginx.conf"), "-g", "daemon off;"],
+                       d, "http://%s:%d/100" % (px_ip, LISTEN[1]))
+            servers.append(ngx)
+            contenders.append(("nginx", {arm: "http://%s:%d" % (px_ip, LISTEN[arm]) for arm in arms},
+                               ngx, (NS["px"], [topo.dev["px1"], topo.dev["px2"]])))
+        if "haproxy" in want:
+            d = os.path.join(tmp, "haproxy")
+            os.makedirs(d)
+            with open(os.path.join(d, "haproxy.cfg"), "w") as f:
+                f.write(HAPROXY_CONF % {"d": d, "ip": px_ip, "p1": LISTEN[1] + 10,
+                                        "p2": LISTEN[2] + 10, "one": NET["px1"] + ".1",
+                                        "two": NET["px2"] + ".1", "bport": BACKEND_PORT})
+            hap = Proc("haproxy", NS["px"], ["haproxy", "-db", "-f", os.path.join(d, "haproxy.cfg")],
+                       d, "http://%s:%d/100" % (px_ip, LISTEN[1] + 10))
+            servers.append(hap)
+            contenders.append(("haproxy", {arm: "http://%s:%d" % (px_ip, LISTEN[arm] + 10)
+                                           for arm in arms},
+                               hap, (NS["px"], [topo.dev["px1"], topo.dev["px2"]])))
+        if "porter" in want:
+            dev = ",".join(x for x in ("", a.device_args) if x)
+            ports = ('{ name = "front"; device = "net_%s0,iface=%s%s"; mac = "%s"; '
+                     'ipv4 = "%s.2/24"; }, { name = "back"; device = "net_%s1,iface=%s%s"; '
+                     'mac = "%s"; ipv4 = "%s.2/24"; }' % (
+                         a.pmd, topo.dev["pt1"], dev and "," + dev, PORTER_MAC[0], NET["pt1"],
+                         a.pmd, topo.dev["pt2"], dev and "," + dev, PORTER_MAC[1], NET["pt2"]))
+            gw = PorterAF(NS["pt"], ports, 20, a.workers, a.porter_extra)
+            gws.append(gw)
+            gw.start()
+            contenders.append(("porter", {arm: "http://%s.2:%d" % (NET["pt1"], LISTEN[arm])
+                                          for arm in arms},
+                               gw, (NS["pt"], [topo.dev["pt1"], topo.dev["pt2"]])))
+        if "porter-tap" in want and 1 in arms:
+            iface = "wtp" + TAG[-6:]
+            gt = PorterTap(NS["cl"], '{ name = "tap"; device = "net_tap0,iface=%s"; mac = "%s"; '
+                           'ipv4 = "%s.2/24"; }' % (iface, TAP_MAC, NET["tap"]), 40, a.workers,
+                           a.porter_extra)
+            gt.iface = iface
+            gws.append(gt)
+            gt.start()
+            contenders.append(("porter-tap", {1: "http://%s.2:%d" % (NET["tap"], LISTEN[1])},
+                               gt, (NS["cl"], [gt.iface])))
+
+        # every contender serves both resources correctly, on every arm, before timing
+        for name, urls, _, _ in contenders:
+            for arm, base in urls.items():
+                for path, size in (("/100", len(BODY_100)), ("/16k.bin", BIG_SIZE)):
+                    ok = False
+                    for _ in range(20):
+                        r = sh(NS["cl"], "curl", "-sS", "-o", "/dev/null", "-w",
+                               "%{http_code} %{size_download}", "--max-time", "3", base + path,
+                               check=False)
+                        if r.stdout.split() == ["200", str(size)]:
+                            ok = True
+                            break
+                        time.sleep(0.2)
+                    if not ok:
+                        raise RuntimeError("%s arm %d %s: %r %s" % (name, arm, path, r.stdout,
+                                                                    r.stderr))
+        for name, urls, _, _ in contenders:   # warm-up: ARP, upstream pools
+            for base in urls.values():
+                wrk(NS["cl"], base + "/100", 1, a.threads, a.conns)
+
+        runs = {}
+        for rnd in range(rounds):
+            for arm in arms:
+                for wname, path, extra in workloads:
+                    k = rnd % len(contenders)
+                    for name, urls, proc, (fns, fdevs) in contenders[k:] + contenders[:k]:
+                        if arm not in urls:
+                            continue
+                        is_porter = name.startswith("porter")
+                        if is_porter:
+                            pc0, (pp0, pw0) = proc.counters(), proc.split_cpu()
+                        c0 = proc.cpu_ns()
+                        f0 = link_packets(fns, fdevs)
+                        b0 = sum(b.cpu_ns() for b in backends)
+                        x0 = box_busy_ns()
+                        prof = None
+                        if a.profile:
+                            pids = ",".join(str(x) for x in (
+                                proc.process_pids() if is_porter else proc.pids()))
+                            prof = subprocess.Popen(a.profile.format(
+                                pids=pids, seconds=max(1, seconds - 2),
+                                run="%s-%d-%s-r%d" % (name, arm, wname, rnd)), shell=True)
+                        res = wrk(NS["cl"], urls[arm] + path, seconds, a.threads, a.conns, extra)
+                        if prof is not None:
+                            prof.wait()
+                        x1 = box_busy_ns()
+                        b1 = sum(b.cpu_ns() for b in backends)
+                        f1 = link_packets(fns, fdevs)
+                        c1 = proc.cpu_ns()
+                        n = res["requests"] or 1
+                        res.update(round=rnd, arm=arm, proxy_cpu_us=(c1 - c0) / 1e3 / n,
+                                   backend_cpu_us=(b1 - b0) / 1e3 / n, box_cpu_us=(x1 - x0) / 1e3 / n,
+                                   frames_per_req=(f1 - f0) / n)
+                        if is_porter:
+                            pp1, pw1 = proc.split_cpu()
+                            res["primary_cpu_us"] = (pp1 - pp0) / 1e3 / n
+                            res["worker_cpu_us"] = (pw1 - pw0) / 1e3 / n
+                            res["counters"] = delta(pc0, proc.counters())
+                        runs.setdefault((arm, wname, name), []).append(res)
+                        bad = ""
+                        if res["non2xx3xx"] or res["socket_errors"] or res["rc"]:
+                            bad = "  ERRORS non2xx %d socket %s rc %d" % (
+                                res["non2xx3xx"], res.get("socket_errors_detail", 0), res["rc"])
+                        print("round %d arm %d %-9s %-10s %8.0f req/s p50 %s p99 %s ms  cpu %s "
+                              "us/req%s  %.1f frames/req%s" % (
+                                  rnd, arm, wname, name, res["rps"], fmt(res["p50_ms"], "%.2f"),
+                                  fmt(res["p99_ms"], "%.2f"), fmt(res["proxy_cpu_us"], "%.1f"),
+                                  " (primary %.1f, worker %.1f)" % (res["primary_cpu_us"],
+                                                                    res["worker_cpu_us"])
+                                  if is_porter else "", res["frames_per_req"], bad), flush=True)
+
+        keys = ("rps", "p50_ms", "p99_ms", "proxy_cpu_us", "primary_cpu_us", "worker_cpu_us",
+                "backend_cpu_us", "box_cpu_us", "frames_per_req")
+        med = {}
+        for key, rs in runs.items():
+            m = {}
+            for k2 in keys:
+                vals = [r[k2] for r in rs if r.get(k2) is not None]
+                m[k2] = statistics.median(vals) if vals else None
+            m["errors"] = sum(r["non2xx3xx"] + r["socket_errors"] for r in rs)
+            med[key] = m
+
+        print("\nporter %d worker(s) on net_%s%s; veth offloads off; wrk -t%d -c%d, "
+              "%d s x %d rounds, medians; load avg at end %s\n" % (
+                  a.workers, a.pmd, (" (" + a.device_args + ")") if a.device_args else "", a.threads,
+                  a.conns, seconds, rounds, "%.2f %.2f %.2f" % os.getloadavg()))
+        print("| arm | workload | contender | req/s | x nginx | p50 ms | p99 ms | CPU-us/req "
+              "(primary+worker) | x nginx CPU | frames/req | box CPU-us/req | errors |")
+        print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        names = [c[0] for c in contenders]
+        for arm in arms:
+            for wname, _, _ in workloads:
+                nx = med.get((arm, wname, "nginx"), {})
+                for name in names:
+                    m = med.get((arm, wname, name))
+                    if m is None:
+                        continue
+                    split = ""
+                    if m.get("primary_cpu_us") is not None:
+                        split = " (%.1f+%.1f)" % (m["primary_cpu_us"], m["worker_cpu_us"])
+                    print("| %d | %s | %s | %s | %s | %s | %s | %s%s | %s | %s | %s | %d |" % (
+                        arm, wname, name, fmt(m["rps"]), fmt(ratio(m["rps"], nx.get("rps")), "%.2f"),
+                        fmt(m["p50_ms"], "%.2f"), fmt(m["p99_ms"], "%.2f"),
+                        fmt(m["proxy_cpu_us"], "%.1f"), split,
+                        fmt(ratio(m["proxy_cpu_us"], nx.get("proxy_cpu_us")), "%.2f"),
+                        fmt(m["frames_per_req"], "%.1f"), fmt(m["box_cpu_us"], "%.1f"),
+                        m["errors"]))
+        for gw in gws:
+            lines = [ln for ln in gw.log_text().splitlines()
+                     if any(w in ln.lower() for w in ("error", "warn", "fail", "died", "restart"))]
+            if lines:
+                print("\n%s log, suspicious lines (%d):" % (gw.name, len(lines)))
+                for ln in lines[-10:]:
+                    print("  " + ln)
+        out = {"config": vars(a), "elapsed_s": time.monotonic() - t_start,
+               "loadavg_end": os.getloadavg(),
+               "median": {"%d/%s/%s" % k: v for k, v in med.items()},
+               "runs": {"%d/%s/%s" % k: v for k, v in runs.items()}}
+        with open(a.out, "w") as f:
+            json.dump(out, f, indent=1)
+        print("\nJSON: %s (%.0f s)" % (a.out, time.monotonic() - t_start))
+    except BaseException:
+        for gw in gws:
+            with contextlib.suppress(Exception):
+                print("--- %s log (tail) ---\n%s" % (gw.name, gw.log_text()[-3000:]), file=sys.stderr)
+        for s in servers:
+            with contextlib.suppress(Exception):
+                print("--- %s log (tail) ---\n%s" % (s.name, s.log_tail()), file=sys.stderr)
+        raise
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for s in reversed(servers):
+            with contextlib.suppress(Exception):
+                s.stop()
+        for gw in gws:
+            with contextlib.suppress(Exception):
+                gw.cleanup()
+        if topo is not None:
+            topo.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+if __name__ == "__main__":
+    main()
