@@ -129,7 +129,9 @@ unsigned int worker_burst(struct worker *w)
 	rte_ring_dequeue_finish(w->rx, n);
 	if (k)
 		wake_primary(w);
-	/* pass 2: the TCP stack; held_first moves before each frame is touched */
+	/* pass 2: the TCP stack; held_first moves before each frame is touched.
+	 * Output is batched: each stream's ACKs and data go once, after the burst */
+	tcp_batch_begin(&w->tcp);
 	for (unsigned int i = 0; i < nkeep; i++) {
 		w->rx_current = keep[i];
 		__atomic_store_n(&w->sh->journal.rx_consumed, 0, __ATOMIC_RELEASE);
@@ -138,6 +140,7 @@ unsigned int worker_burst(struct worker *w)
 	}
 	w->rx_current = NULL;
 	__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);
+	tcp_batch_flush(&w->tcp);
 	worker_flush_stage(w);
 	return n;
 }

@@ -50,6 +50,11 @@ struct tcp_ctx {
 	uint32_t in_event;
 	/* the worker's application context (the proxy), private memory */
 	void *app;
+	/* output deferred to the end of a burst (tcp_batch_begin/flush), private memory */
+	bool batching;
+	uint32_t npend;
+	uint32_t *pend;                 /* streams that owe output, in the order they asked */
+	uint8_t *pend_mark;             /* per stream: 1 = in pend[] */
 };
 
 /* Application events (bit mask). */
@@ -116,6 +121,17 @@ void tcp_icmp_frag_needed(struct tcp_ctx *ctx, const uint8_t *quoted, unsigned i
 
 /* A whole ICMP frame steered to this shard (tcp_input() passes them here). Consumes M. */
 void tcp_input_icmp(struct tcp_ctx *ctx, struct rte_mbuf *m);
+
+/*
+ * Bursts. Between tcp_batch_begin() and tcp_batch_flush(), what input and
+ * the stream API would send (ACKs, queued data) is noted per stream and sent
+ * by the flush, once per stream: the ACK for several segments of a burst and
+ * the application's answer to them leave in as few frames as the windows
+ * allow. Outside a batch, output is immediate. Returns -ENOMEM if the
+ * bookkeeping cannot be allocated (output then stays immediate).
+ */
+int tcp_batch_begin(struct tcp_ctx *ctx);
+void tcp_batch_flush(struct tcp_ctx *ctx);
 
 /* Run the timers that are due (call every loop iteration; cheap when none). */
 void tcp_timers(struct tcp_ctx *ctx);

@@ -15,7 +15,7 @@
 static void kick(struct tcp_ctx *c, struct tcp_tcb *t)
 {
 	if (c->in_event != tcb_idx(c, t))
-		tcp_output(c, t);
+		tcp_output_later(c, t);
 }
 
 /* A local port in the ephemeral range whose flow steers back to this shard (DESIGN §4). */

@@ -19,12 +19,11 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include "secondary/tcp/tcp_cksum.h"
 #include "secondary/tcp/tcp_priv.h"
 #include "shm/hash.h"
 
 #define OOO_FIN 0x10u     /* seg flag: the out-of-order segment carried FIN */
-
-static void mark_op(struct tcp_ctx *c, const struct tcp_tcb *t);
 
 /* --- parsing ---------------------------------------------------------------- */
 
@@ -47,9 +46,23 @@ static int parse(struct tcp_ctx *c, struct rte_mbuf *m, struct tcp_seg *sg)
 	thl = (th->data_off >> 4) * 4u;
 	if (thl < TCP_HDR_LEN || ihl + thl > ip_len)
 		return -TDROP_MALFORMED;
-	/* RFC 9293 §3.1: the checksum covers the pseudo header, header and data */
-	if (rte_ipv4_udptcp_cksum_verify(ip, th) != 0)
+	/*
+	 * RFC 9293 §3.1: the checksum covers the pseudo header, header and data.
+	 * Verified once per frame: the worker's first pass (tcp_input_stateless)
+	 * marks the mbuf good and tcp_input() trusts the mark, as it would a
+	 * NIC's verdict.
+	 */
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+		break;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
 		return -TDROP_CSUM;
+	default:
+		if (!tcp_cksum_ok(ip, th, ip_len - ihl))
+			return -TDROP_CSUM;
+		m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_RX_L4_CKSUM_MASK) | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		break;
+	}
 	memset(sg, 0, sizeof(*sg));
 	sg->m = m;
 	sg->saddr = rte_be_to_cpu_32(ip->src_addr);
@@ -244,7 +257,7 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 		drop(c, sg, TDROP_NONE);
 		return;
 	}
-	mark_op(c, t);
+	tcp_mark_op(c, tcb_idx(c, t));
 	tcb_init_common(c, t);
 	t->laddr = sg->daddr;
 	t->raddr = sg->saddr;
@@ -655,6 +668,7 @@ static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *s
 	else
 		tcp_env_free(c, m);
 	t->flags |= TF(ACK_NOW);
+	sg->ack_at_once = true;
 	return false;
 }
 
@@ -800,7 +814,7 @@ static void syn_sent_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg 
 	drop(c, sg, TDROP_NONE);
 	tcp_notify(c, t, ev);
 	if (t->state != TCP_CLOSED)
-		tcp_output(c, t);
+		tcp_output_later(c, t);   /* the ACK rides on the request the app queued */
 }
 
 /* §3.10.7.4 for the synchronized states (and SYN-RECEIVED). */
@@ -1003,7 +1017,10 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 		/* TIME-WAIT: the app has let go */
 		t->app = TAPP_NONE;
 	}
-	tcp_output(c, t);
+	if (sg->ack_at_once)
+		tcp_output(c, t);         /* RFC 5681 §4.2: a duplicate ACK for each out-of-order segment */
+	else
+		tcp_output_later(c, t);
 }
 
 enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *c, struct rte_mbuf *m)
@@ -1044,11 +1061,6 @@ void tcp_input(struct tcp_ctx *c, struct rte_mbuf *m)
 	__atomic_store_n(&c->area->op_stream, TCP_NIL, __ATOMIC_RELEASE);
 }
 
-static void mark_op(struct tcp_ctx *c, const struct tcp_tcb *t)
-{
-	__atomic_store_n(&c->area->op_stream, tcb_idx(c, t), __ATOMIC_RELEASE);
-}
-
 static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 {
 	struct tcp_seg sg;
@@ -1071,7 +1083,7 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 	tcp_count(c, TEV_SEGS_IN);
 	t = tcb_lookup(c, sg.daddr, sg.dport, sg.saddr, sg.sport);
 	if (t)
-		mark_op(c, t);
+		tcp_mark_op(c, tcb_idx(c, t));
 	if (t == NULL) {
 		const struct porter_listener *l = tcp_listener(c, sg.dport);
 
@@ -1092,14 +1104,14 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 				tcp_send_rst_reply(c, &sg);
 				return;
 			}
-			mark_op(c, t);
+			tcp_mark_op(c, tcb_idx(c, t));
 			established_input(c, t, &sg);
 			if (t->state == TCP_ESTABLISHED && t->app != TAPP_NONE &&
 			    !(t->flags & TF(APP_NOTIFIED))) {
 				t->flags |= TF(APP_NOTIFIED);
 				tcp_notify(c, t, TEV_APP_CONNECTED);
 				if (t->state != TCP_CLOSED)
-					tcp_output(c, t);
+					tcp_output_later(c, t);
 			}
 			return;
 		}

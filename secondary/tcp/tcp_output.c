@@ -9,12 +9,15 @@
  * so the queue keeps its data for retransmission and the frame can be freed
  * by the primary after transmit.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
 #include "secondary/rst.h"
+#include "secondary/tcp/tcp_cksum.h"
 #include "secondary/tcp/tcp_priv.h"
 
 /* Our MSS on PORT: MTU - 40 (RFC 9293 §3.7.1, RFC 6691: IP and TCP headers without options). */
@@ -120,6 +123,7 @@ static uint32_t data_room(const struct tcp_tcb *t)
 static int send_segment(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t seq, uint8_t flags,
 			const struct rte_mbuf *src, uint32_t off, uint32_t len)
 {
+	const uint32_t len0 = len;
 	struct rte_mbuf *m = tcp_env_alloc(c);
 	struct tcp_opts_out o = { 0 };
 	uint8_t optbuf[TCP_OPT_MAX_LEN];
@@ -220,7 +224,7 @@ static int send_segment(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t seq, uint
 		}
 	}
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	th->cksum = tcp_cksum(ip, th, TCP_HDR_LEN + olen + len0);
 	m->port = c->ports[t->port].port_id;
 	if (flags & TH_ACK) {
 		t->last_ack_sent = t->rcv_nxt;
@@ -610,4 +614,70 @@ ack:
 		tcp_send_ack(c, t);
 	else if (sent)
 		tcp_timer_update(c, t);
+}
+
+/*
+ * Deferred output. Inside a batch (the worker's burst), a stream that owes
+ * output is noted once, in order, and tcp_batch_flush() runs tcp_output()
+ * for each: every ACK owed for the segments of the burst becomes one ACK, on
+ * the data the application queued in reply if there is any, and writes the
+ * application made in pieces (a response head, then its body) leave as full
+ * segments. RFC 5681 §4.2 and RFC 1122 §4.2.3.2 let one ACK cover several
+ * segments and ask for it "without delay" for every second full one: the
+ * flush comes microseconds after the burst. Out-of-order arrivals still get
+ * their duplicate ACK at once (tcp_input.c), as loss detection counts them.
+ *
+ * The note lives in private memory: a worker killed before the flush leaves
+ * ACK_NOW in the TCB and the data in its queue, and its successor's
+ * tcp_resume() runs tcp_output() on every stream.
+ */
+#define TCP_PEND_MAX 4096
+
+void tcp_output_later(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	uint32_t s = tcb_idx(c, t);
+
+	if (!c->batching || c->npend == TCP_PEND_MAX) {
+		tcp_output(c, t);
+		return;
+	}
+	if (c->pend_mark[s])
+		return;
+	c->pend_mark[s] = 1;
+	c->pend[c->npend++] = s;
+}
+
+int tcp_batch_begin(struct tcp_ctx *c)
+{
+	if (c->pend == NULL) {
+		c->pend = calloc(TCP_PEND_MAX, sizeof(*c->pend));
+		c->pend_mark = calloc(c->area->max_streams, 1);
+		if (c->pend == NULL || c->pend_mark == NULL) {
+			free(c->pend);
+			free(c->pend_mark);
+			c->pend = NULL;
+			c->pend_mark = NULL;
+			return -ENOMEM;
+		}
+	}
+	c->batching = true;
+	return 0;
+}
+
+void tcp_batch_flush(struct tcp_ctx *c)
+{
+	c->batching = false;
+	for (uint32_t i = 0; i < c->npend; i++) {
+		uint32_t s = c->pend[i];
+		struct tcp_tcb *t = &c->tcbs[s];
+
+		c->pend_mark[s] = 0;
+		if (t->state == TCP_CLOSED)
+			continue;
+		tcp_mark_op(c, s);
+		tcp_output(c, t);
+	}
+	if (c->npend)
+		tcp_mark_op(c, TCP_NIL);
+	c->npend = 0;
 }

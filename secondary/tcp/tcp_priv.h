@@ -57,6 +57,7 @@ struct tcp_seg {
 	uint16_t payload_off;     /* from the start of the frame */
 	uint8_t flags;
 	uint8_t port;             /* input port index */
+	bool ack_at_once;         /* out of order: the (duplicate) ACK may not wait for the batch */
 	struct tcp_opts opt;
 };
 
@@ -68,6 +69,12 @@ static inline uint32_t tcb_idx(const struct tcp_ctx *c, const struct tcp_tcb *t)
 
 static inline void tcp_count_drop(struct tcp_ctx *c, enum tcp_drop r) { c->area->drops[r]++; }
 static inline void tcp_count(struct tcp_ctx *c, enum tcp_event e) { c->area->events[e]++; }
+
+/* The op marker names the stream being changed, for recovery (tcp_recover.c). */
+static inline void tcp_mark_op(struct tcp_ctx *c, uint32_t s)
+{
+	__atomic_store_n(&c->area->op_stream, s, __ATOMIC_RELEASE);
+}
 
 /* Time comparisons on the wrapping ms clock. */
 static inline int ms_before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -92,6 +99,7 @@ void tcp_keepalive_arm(struct tcp_ctx *c, struct tcp_tcb *t);
 
 /* tcp_output.c */
 void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t);         /* send what the windows allow, and owed ACKs */
+void tcp_output_later(struct tcp_ctx *c, struct tcp_tcb *t);   /* the same, at the end of the batch if one is open */
 void tcp_send_ack(struct tcp_ctx *c, struct tcp_tcb *t);
 void tcp_send_rst(struct tcp_ctx *c, struct tcp_tcb *t);       /* RST from the TCB's state */
 void tcp_send_rst_reply(struct tcp_ctx *c, const struct tcp_seg *sg);  /* §3.10.7.1 for no TCB */

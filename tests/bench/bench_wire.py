@@ -177,6 +177,9 @@ class Topology:
                 sh(NS[k], "sysctl", "-qw", "net.core.somaxconn=8192")
             t = TAG[-6:]
             self.dev = {"px1": "wxa" + t, "px2": "wxb" + t, "pt1": "wpa" + t, "pt2": "wpb" + t}
+            # the client's veth end towards each contender (captures)
+            self.cl_dev = {"nginx": "wca" + t, "haproxy": "wca" + t, "porter": "wcb" + t,
+                           "porter-tap": "wtp" + t}
             veth(NS["cl"], "wca" + t, NET["px1"] + ".1", NS["px"], self.dev["px1"], NET["px1"] + ".2")
             veth(NS["bk"], "wba" + t, NET["px2"] + ".1", NS["px"], self.dev["px2"], NET["px2"] + ".2")
             # porter's ends carry no kernel address: the kernel there stays silent
@@ -250,8 +253,9 @@ class WireGateway(Gateway):
             for k, v in s.get("http", {}).items():
                 if isinstance(v, int):
                     c["http." + k] = c.get("http." + k, 0) + v
-            c["ring_full"] = c.get("ring_full", 0) + s["ring_full"]
-            c["restarts"] = c.get("restarts", 0) + s["restarts"]
+            for k, v in s.items():
+                if isinstance(v, int) and not isinstance(v, bool) and k not in ("pid", "shard", "epoch", "lcore"):
+                    c["shard." + k] = c.get("shard." + k, 0) + v
         for p in st["ports"]:
             for k, v in p.items():
                 if isinstance(v, int):
@@ -312,7 +316,9 @@ def main():
                     help="porter's driver on the veth")
     ap.add_argument("--profile", default="",
                     help="during each run, run this shell command ({pids}: the proxy's pids, "
-                         "{seconds}, {run}: a name for the run); e.g. perf record")
+                         "{netns} and {devs}: its namespace and veth ends, {ns_cl} and {cl_dev}: the "
+                         "client's namespace and its veth end towards the proxy, {seconds}, "
+                         "{run}: a name for the run); e.g. perf record or tcpdump")
     ap.add_argument("--out", default=os.path.join(BUILD, "bench-wire.json"))
     a = ap.parse_args()
     rounds = a.rounds or (2 if a.quick else 3)
@@ -442,8 +448,11 @@ def main():
                             pids = ",".join(str(x) for x in (
                                 proc.process_pids() if is_porter else proc.pids()))
                             prof = subprocess.Popen(a.profile.format(
-                                pids=pids, seconds=max(1, seconds - 2),
-                                run="%s-%d-%s-r%d" % (name, arm, wname, rnd)), shell=True)
+                                pids=pids, seconds=max(1, seconds - 2), netns=fns,
+                                ns_cl=NS["cl"], cl_dev=topo.cl_dev[name],
+                                devs=",".join(fdevs),
+                                run="%s-%d-%s-r%d" % (name, arm, wname, rnd)), shell=True,
+                                executable="/bin/bash")
                         res = wrk(NS["cl"], urls[arm] + path, seconds, a.threads, a.conns, extra)
                         if prof is not None:
                             prof.wait()

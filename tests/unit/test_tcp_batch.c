@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * secondary/tcp: deferred output inside a burst (tcp_batch_begin/flush).
+ * Every case is checked against the same traffic without a batch, so a
+ * batch that changed nothing would fail.
+ */
+#include "tests/unit/tcp_harness.h"
+
+#include <string.h>
+
+HSUITE(tcp_batch);
+
+static uint8_t data[65536];
+
+static uint32_t open_default(struct h_peer *p)
+{
+	uint32_t s;
+
+	h_peer_init(p, H_TEST_PORT, H_PEER_PORT, 1000);
+	s = h_open_passive(p, &H_OPT_ALL);
+	h_clear_events();
+	return s;
+}
+
+/* Count what was sent: pure ACKs and data segments; the last ACK number in *LAST_ACK. */
+static void count_out(struct h_peer *p, unsigned int *acks, unsigned int *segs, uint32_t *last_ack)
+{
+	struct h_out o;
+
+	*acks = *segs = 0;
+	while (h_pending()) {
+		h_peer_next(p, &o);
+		if (o.len)
+			(*segs)++;
+		else
+			(*acks)++;
+		*last_ack = o.ack;
+	}
+}
+
+/* Four full segments: every second one is ACKed at once without a batch, one ACK with it. */
+HTEST(tcp_batch, one_ack_for_a_burst)
+{
+	struct h_peer p;
+	uint32_t s = open_default(&p), last = 0;
+	unsigned int acks, segs;
+	uint32_t mss = TCB(s)->mss;
+
+	h_pattern(data, 8 * mss, 0);
+	for (int i = 0; i < 4; i++)
+		h_peer_data(&p, data + i * mss, mss);
+	count_out(&p, &acks, &segs, &last);
+	HEQ(acks, 2);                     /* the reference: RFC 5681 every second segment */
+	HEQ(last, 1001 + 4 * mss);
+
+	HEQ(tcp_batch_begin(CTX), 0);
+	for (int i = 4; i < 8; i++)
+		h_peer_data(&p, data + i * mss, mss);
+	h_none();                         /* nothing leaves inside the burst */
+	tcp_batch_flush(CTX);
+	count_out(&p, &acks, &segs, &last);
+	HEQ(acks, 1);
+	HEQ(segs, 0);
+	HEQ(last, 1001 + 8 * mss);
+	HEQ(AREA->op_stream, TCP_NIL);
+	HEQ(tcp_recv(CTX, s, NULL, 8 * mss), 8 * mss);
+	h_drain();
+}
+
+/* Two writes of the application: two segments (nodelay) without a batch, one with it. */
+HTEST(tcp_batch, writes_coalesce)
+{
+	struct h_peer p;
+	uint32_t s = open_default(&p), last = 0;
+	unsigned int acks, segs;
+	struct h_out o;
+
+	HEQ(tcp_send(CTX, s, "head ", 5), 5);
+	HEQ(tcp_send(CTX, s, "body", 4), 4);
+	count_out(&p, &acks, &segs, &last);
+	HEQ(segs, 2);
+	h_peer_ack(&p, p.iss + 10);
+
+	HEQ(tcp_batch_begin(CTX), 0);
+	HEQ(tcp_send(CTX, s, "head ", 5), 5);
+	HEQ(tcp_send(CTX, s, "body", 4), 4);
+	h_none();
+	tcp_batch_flush(CTX);
+	h_peer_next(&p, &o);
+	HEQ(o.len, 9);
+	HTRUE(memcmp(o.payload, "head body", 9) == 0);
+	h_none();
+	h_peer_ack(&p, p.iss + 19);
+	h_none();
+}
+
+/* The application answers inside the event: the ACK rides on the answer (no pure ACK). */
+static uint32_t reply_stream = TCP_NIL;
+static void reply(uint32_t s, uint32_t ev)
+{
+	if (s == reply_stream && (ev & TEV_APP_READABLE)) {
+		uint32_t n = tcp_recv_avail(CTX, s);
+
+		tcp_recv(CTX, s, NULL, n);
+		tcp_send(CTX, s, "answer", 6);
+	}
+}
+
+HTEST(tcp_batch, ack_rides_on_answer)
+{
+	struct h_peer p;
+	uint32_t s = open_default(&p), last = 0;
+	unsigned int acks, segs;
+	uint32_t mss = TCB(s)->mss;
+
+	reply_stream = s;
+	H.on_event = reply;
+	h_pattern(data, 4 * mss, 0);
+	HEQ(tcp_batch_begin(CTX), 0);
+	h_peer_data(&p, data, mss);
+	h_peer_data(&p, data + mss, mss);
+	tcp_batch_flush(CTX);
+	count_out(&p, &acks, &segs, &last);
+	HEQ(acks, 0);
+	HEQ(segs, 1);                     /* both answers in one segment, ACKing both requests */
+	HEQ(last, 1001 + 2 * mss);
+	H.on_event = NULL;
+	h_peer_ack(&p, p.iss + 13);
+	h_none();
+}
+
+/* Out of order inside a batch: the duplicate ACK with SACK goes at once, per segment. */
+HTEST(tcp_batch, out_of_order_acks_at_once)
+{
+	struct h_peer p;
+	uint32_t s = open_default(&p);
+	uint32_t mss = TCB(s)->mss;
+	struct h_out o;
+
+	h_pattern(data, 4 * mss, 0);
+	HEQ(tcp_batch_begin(CTX), 0);
+	p.snd_nxt += mss;                 /* the first segment is lost */
+	h_peer_data(&p, data + mss, mss);
+	HEQ(h_pending(), 1);
+	h_peer_next(&p, &o);
+	HEQ(o.ack, 1001);
+	HEQ(o.opt.nsack, 1);
+	h_peer_data(&p, data + 2 * mss, mss);
+	HEQ(h_pending(), 1);              /* a second duplicate ACK, not merged */
+	h_peer_next(&p, &o);
+	HEQ(o.ack, 1001);
+	/* the retransmission fills the hole: its ACK waits for the flush */
+	h_peer_send(&p, TH_ACK, 1001, p.rcv_nxt, data, mss);
+	h_none();
+	tcp_batch_flush(CTX);
+	h_peer_next(&p, &o);
+	HEQ(o.ack, 1001 + 3 * mss);
+	HEQ(o.opt.nsack, 0);
+	h_none();
+	HEQ(tcp_recv(CTX, s, NULL, 3 * mss), 3 * mss);
+	h_drain();
+}
+
+/* A stream noted for output and then aborted in the same burst is skipped by the flush. */
+HTEST(tcp_batch, closed_stream_skipped)
+{
+	struct h_peer p;
+	uint32_t s = open_default(&p);
+	struct h_out o;
+
+	HEQ(tcp_batch_begin(CTX), 0);
+	HEQ(tcp_send(CTX, s, "gone", 4), 4);
+	tcp_abort(CTX, s);
+	h_peer_next(&p, &o);              /* the abort's RST is immediate */
+	HTRUE(o.flags & TH_RST);
+	HEQ(TCB(s)->state, TCP_CLOSED);
+	tcp_batch_flush(CTX);
+	h_none();
+}
+
+/* ==== the checksum ========================================================== */
+
+#include "secondary/tcp/tcp_cksum.h"
+
+HSUITE(tcp_cksum);
+
+/* cksum_add() against the harness's big-endian 16-bit reference, every length and alignment. */
+HTEST(tcp_cksum, matches_reference)
+{
+	static uint8_t buf[2100];
+	uint32_t x = 12345;
+
+	for (unsigned int i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	buf[5] = buf[6] = 0xff;   /* carries */
+	for (uint32_t off = 0; off < 8; off++)
+		for (uint32_t len = 0; len <= 2048; len += (len < 80 ? 1 : 37)) {
+			/* the reference returns the complement; so does our fold once inverted */
+			uint16_t ref = h_cksum(buf + off, len, 0);
+			uint16_t got = (uint16_t)~cksum_fold(cksum_add(buf + off, len, 0));
+
+			cr_assert(rte_be_to_cpu_16(got) == ref || (ref == 0xffff && got == 0) ||
+					  (ref == 0 && got == 0xffff),
+				  "off %u len %u: got %#x, reference %#x", off, len,
+				  rte_be_to_cpu_16(got), ref);
+		}
+	/* all ones everywhere: the largest carries the accumulators see */
+	memset(buf, 0xff, sizeof(buf));
+	HEQ((uint16_t)~cksum_fold(cksum_add(buf, 2048, 0)), h_cksum(buf, 2048, 0));
+}
+
+/* A segment the stack builds verifies, and one flipped bit does not. */
+HTEST(tcp_cksum, verify_and_flip)
+{
+	static uint8_t frame[1500];
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)frame;
+	uint8_t *th = frame + 20;
+	uint32_t tcp_len = 1480;
+
+	for (unsigned int i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 31 + 7);
+	ip->src_addr = rte_cpu_to_be_32(0x0a000001);
+	ip->dst_addr = rte_cpu_to_be_32(0x0a000002);
+	th[16] = th[17] = 0;
+	{
+		uint16_t ck = tcp_cksum(ip, th, tcp_len);
+
+		memcpy(th + 16, &ck, 2);
+	}
+	HTRUE(tcp_cksum_ok(ip, th, tcp_len));
+	frame[777] ^= 0x10;
+	HTRUE(!tcp_cksum_ok(ip, th, tcp_len));
+}
