@@ -261,10 +261,11 @@ static void sleep_until_work(struct worker *w)
 	__atomic_store_n(&w->sh->sleeping, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (rte_ring_empty(w->rx) && !stop_flag) {
-		if (poll(&pfd, 1, timeout) > 0)
+		/* one read resets a (non-semaphore) eventfd's counter whatever it was */
+		if (poll(&pfd, 1, timeout) > 0) {
 			w->sh->wstats.wakeups++;
-		while (read(w->wake_fd, &v, sizeof(v)) == sizeof(v))
-			;
+			(void)!read(w->wake_fd, &v, sizeof(v));
+		}
 	}
 	__atomic_store_n(&w->sh->sleeping, 0, __ATOMIC_RELAXED);
 }

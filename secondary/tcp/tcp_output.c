@@ -351,11 +351,15 @@ int tcp_retransmit_seg(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *se
 	}
 	if (len > t->mss)
 		len = t->mss;
-	/* SACK blocks may leave less room than MSS: resend the segment in pieces */
+	/* SACK blocks may leave less room than MSS: resend the segment in pieces.
+	 * The last queued byte carries the FIN again if one was sent after it,
+	 * so a lost data+FIN segment is repaired whole, not the FIN by an RTO. */
 	for (uint32_t room = data_room(t), done = 0; done < len;) {
 		uint32_t n = len - done < room ? len - done : room;
+		bool fin = (t->flags & TF(FIN_SENT)) && seg->next == NULL && off + done + n == seg_len(seg);
 
-		if (send_segment(c, t, seg_seq(seg) + off + done, TH_ACK | TH_PSH, seg, off + done, n) < 0)
+		if (send_segment(c, t, seg_seq(seg) + off + done, TH_ACK | TH_PSH | (fin ? TH_FIN : 0), seg,
+				 off + done, n) < 0)
 			return -1;
 		done += n;
 	}
@@ -540,6 +544,7 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
 		struct rte_mbuf *seg = seg_at(t, t->snd_nxt);
 		uint32_t off, len;
+		bool fin;
 
 		if (limit_extra) {
 			if (limit_extra < t->mss)
@@ -581,7 +586,16 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		if (!(t->flags & TF(NODELAY)) && len < t->mss && inflight && seg->next == NULL &&
 		    !(t->flags & TF(FIN_QUEUED)))
 			break;
-		if (send_segment(c, t, t->snd_nxt, TH_ACK | (seg->next ? 0 : TH_PSH), seg, off, len) < 0) {
+		/*
+		 * The FIN rides on the last data segment when the application has
+		 * shut down (RFC 9293 §3.10.4: "form a FIN segment" after the queued
+		 * data; nothing forbids them sharing a segment), but only at the send
+		 * edge: a go-back-N over sent data leaves the FIN to its own branch.
+		 */
+		fin = (t->flags & TF(FIN_QUEUED)) && !(t->flags & TF(FIN_SENT)) && seg->next == NULL &&
+		      off + len == seg_len(seg) && t->snd_nxt == t->snd_max;
+		if (send_segment(c, t, t->snd_nxt, TH_ACK | (seg->next ? 0 : TH_PSH) | (fin ? TH_FIN : 0),
+				 seg, off, len) < 0) {
 			/* no buffer: with nothing in flight no ACK will come to retry; the timer will */
 			if (!t->rto_at)
 				tcp_rto_arm(c, t);
@@ -598,6 +612,10 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 			t->rtt_start_ms = c->now_ms;
 		}
 		t->snd_nxt += len;
+		if (fin) {
+			t->flags |= TF(FIN_SENT);
+			t->snd_nxt++;
+		}
 		t->snd_max = seq_max(t->snd_max, t->snd_nxt);
 		t->bytes_out += len;
 		sent = true;

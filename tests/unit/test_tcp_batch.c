@@ -233,3 +233,63 @@ HTEST(tcp_cksum, verify_and_flip)
 	frame[777] ^= 0x10;
 	HTRUE(!tcp_cksum_ok(ip, th, tcp_len));
 }
+
+/* ==== the FIN on the last data segment ==================================== */
+
+/* Data then shutdown in one burst: one segment carries both; the peer's ACK of both ends FIN-WAIT-1. */
+HTEST(tcp_batch, fin_rides_on_data)
+{
+	struct h_peer p;
+	uint32_t s = open_default(&p);
+	struct h_out o;
+
+	HEQ(tcp_batch_begin(CTX), 0);
+	HEQ(tcp_send(CTX, s, "bye", 3), 3);
+	HEQ(tcp_shutdown(CTX, s), 0);
+	h_none();
+	tcp_batch_flush(CTX);
+	h_peer_next(&p, &o);
+	HEQ(o.len, 3);
+	HEQ(o.flags, TH_ACK | TH_PSH | TH_FIN);
+	h_none();
+	HEQ(TCB(s)->snd_max, p.iss + 5);
+	h_peer_ack(&p, p.iss + 5);
+	HEQ(TCB(s)->state, TCP_FIN_WAIT_2);
+	h_none();
+	h_peer_fin(&p);
+	h_peer_next(&p, &o);
+	HEQ(o.flags, TH_ACK);
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+	h_advance(PRM->time_wait_ms + TCP_TICK_MS);
+	HEQ(TCB(s)->state, TCP_CLOSED);
+}
+
+/* The data+FIN segment is lost: the retransmission timeout resends both, and the close completes. */
+HTEST(tcp_batch, fin_with_data_lost)
+{
+	struct h_peer p;
+	uint32_t s = open_default(&p);
+	struct h_out o;
+	bool fin_again = false, data_again = false;
+
+	HEQ(tcp_batch_begin(CTX), 0);
+	HEQ(tcp_send(CTX, s, "bye", 3), 3);
+	HEQ(tcp_shutdown(CTX, s), 0);
+	tcp_batch_flush(CTX);
+	h_peer_next(&p, &o);              /* lost */
+	HEQ(o.flags & TH_FIN, TH_FIN);
+	h_advance(TCB(s)->rto_ms + TCP_TICK_MS);
+	while (h_pending()) {
+		h_peer_next(&p, &o);
+		if (o.len == 3 && o.seq == p.iss + 1)
+			data_again = true;
+		if ((o.flags & TH_FIN) && o.seq + o.len == p.iss + 4)
+			fin_again = true;
+	}
+	HTRUE(data_again);
+	HTRUE(fin_again);
+	h_peer_ack(&p, p.iss + 5);
+	HEQ(TCB(s)->state, TCP_FIN_WAIT_2);
+	tcp_abort(CTX, s);
+	h_drain();
+}
