@@ -518,7 +518,8 @@ static const char *bad_host(uint32_t ip, uint32_t net_ip, unsigned len)
 static int parse_port(const struct ctx *c, const config_setting_t *el, unsigned idx,
 		      struct porter_cfg_port *p)
 {
-	static const char *const known[] = { "name", "device", "mac", "ipv4", "gateway", "mtu", NULL };
+	static const char *const known[] = { "name", "device", "mac", "ipv4", "gateway", "mtu",
+					     "checksum_offload", NULL };
 	char pre[SETTING_PATH_LEN], path[SETTING_PATH_LEN], q[QUOTE_LEN + 4];
 	char tmp[PORTER_CFG_PATH_LEN], why[PORTER_CFG_ERR_LEN], a[16];
 	const config_setting_t *s;
@@ -595,6 +596,23 @@ static int parse_port(const struct ctx *c, const config_setting_t *el, unsigned 
 	if (get_u32(c, el, pre, "mtu", 576, 9000, &mtu, NULL) != 0)
 		return -1;
 	p->mtu = (uint16_t)mtu;
+
+	/* checksum_offload: "auto" (default), "on", "off" */
+	if (get_str(c, el, pre, "checksum_offload", false, tmp, sizeof(tmp), &s) != 0)
+		return -1;
+	if (s != NULL) {
+		if (strcmp(tmp, "auto") == 0)
+			p->csum_offload = PORTER_CSUM_OFFLOAD_AUTO;
+		else if (strcmp(tmp, "on") == 0)
+			p->csum_offload = PORTER_CSUM_OFFLOAD_ON;
+		else if (strcmp(tmp, "off") == 0)
+			p->csum_offload = PORTER_CSUM_OFFLOAD_OFF;
+		else {
+			join(path, pre, "checksum_offload");
+			return fail(c, s, path, "expected \"auto\", \"on\" or \"off\", got \"%s\"",
+				    quote(q, tmp));
+		}
+	}
 	return 0;
 }
 

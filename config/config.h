@@ -37,6 +37,15 @@ struct porter_cfg_port {
 	uint8_t prefix_len;               /*   the /len part, 1..32 */
 	uint32_t gateway;                 /* ports[i].gateway, optional, host order, 0 = none; must be inside the subnet */
 	uint16_t mtu;                     /* ports[i].mtu, default 1500, 576..9000 */
+	uint8_t csum_offload;             /* ports[i].checksum_offload: PORTER_CSUM_OFFLOAD_*, default AUTO */
+};
+
+/* ports[i].checksum_offload */
+enum {
+	PORTER_CSUM_OFFLOAD_AUTO = 0,     /* "auto": the device's IPv4/TCP checksum offloads when it has them
+	                                     (not net_tap's, which are a software checksum in the primary) */
+	PORTER_CSUM_OFFLOAD_ON,           /* "on": required; the gateway does not start without them */
+	PORTER_CSUM_OFFLOAD_OFF,          /* "off": checksums in software in the worker */
 };
 
 struct porter_cfg_workers {

@@ -178,7 +178,7 @@ static void status_json(struct primary *p, struct sbuf *b)
 		porter_fmt_ipv4(pi->gateway, gw);
 		porter_fmt_mac(pi->mac, mac);
 		sb_printf(b, "%s{\"name\":\"%s\",\"port_id\":%u,\"mac\":\"%s\",\"ipv4\":\"%s/%u\","
-			  "\"gateway\":\"%s\",\"link\":\"%s\",\"rx_interrupts\":%s,"
+			  "\"gateway\":\"%s\",\"link\":\"%s\",\"rx_interrupts\":%s,\"checksum_offload\":%s,"
 			  "\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
 			  ",\"tx_bytes\":%" PRIu64 ",\"arp_in\":%" PRIu64 ",\"arp_replies\":%" PRIu64
 			  ",\"arp_requests\":%" PRIu64 ",\"icmp_echo\":%" PRIu64
@@ -187,6 +187,7 @@ static void status_json(struct primary *p, struct sbuf *b)
 			  ",\"nic_ierrors\":%" PRIu64 ",\"nic_oerrors\":%" PRIu64 ",",
 			  SEP(i == 0), pi->name, pi->port_id, mac, ip, pi->prefix_len, gw,
 			  pi->up ? "up" : "down", p->rx_intr_fd[i] >= 0 ? "true" : "false",
+			  pi->tx_csum ? "true" : "false",
 			  st->rx_frames, st->rx_bytes, st->tx_frames, st->tx_bytes, st->arp_in,
 			  st->arp_replies, st->arp_requests, st->icmp_echo, st->tcp_steered,
 			  es.ipackets, es.opackets, es.imissed, es.ierrors, es.oerrors);
@@ -278,9 +279,10 @@ static void status_text(struct primary *p, struct sbuf *b)
 
 		porter_fmt_ipv4(pi->ipv4, ip);
 		porter_fmt_mac(pi->mac, mac);
-		sb_printf(b, "port %s (ethdev %u) %s %s/%u link %s, RX %s\n", pi->name, pi->port_id,
-			  mac, ip, pi->prefix_len, pi->up ? "up" : "down",
-			  p->rx_intr_fd[i] >= 0 ? "interrupts" : "polling");
+		sb_printf(b, "port %s (ethdev %u) %s %s/%u link %s, RX %s, checksums %s\n", pi->name,
+			  pi->port_id, mac, ip, pi->prefix_len, pi->up ? "up" : "down",
+			  p->rx_intr_fd[i] >= 0 ? "interrupts" : "polling",
+			  pi->tx_csum ? "offloaded" : "in software");
 		sb_printf(b, "  rx %" PRIu64 " frames %" PRIu64 " bytes, tx %" PRIu64 " frames %" PRIu64
 			  " bytes\n  arp in %" PRIu64 " replies %" PRIu64 " requests %" PRIu64
 			  ", icmp echo %" PRIu64 ", tcp steered %" PRIu64 "\n",

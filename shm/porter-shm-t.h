@@ -30,7 +30,7 @@
 #ifndef PORTER_LAYOUT_MAJOR
 #define PORTER_LAYOUT_MAJOR     1             /* tests build a worker with another major */
 #endif
-#define PORTER_LAYOUT_MINOR     0
+#define PORTER_LAYOUT_MINOR     1             /* 1: porter_port_info.tx_csum, rx_csum */
 
 #define PORTER_MAX_SHARDS       16
 #define PORTER_MAX_PORTS        4
@@ -133,8 +133,12 @@ struct porter_port_info {
 	uint32_t ipv4;
 	uint32_t gateway;
 	char name[32];
-	uint32_t reserved[4];
+	uint8_t tx_csum;                /* 1: the device computes IPv4 and TCP checksums of what we send */
+	uint8_t rx_csum;                /* 1: the device checks them on receive (mbuf ol_flags say how it went) */
+	uint8_t reserved_b[2];
+	uint32_t reserved[3];
 } PORTER_ALIGNED;
+_Static_assert(sizeof(struct porter_port_info) == 128, "port info: two cache lines");
 
 /*
  * Neighbour (ARP) table entry. Written by the primary only, read by anyone

@@ -223,8 +223,16 @@ static int send_segment(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t seq, uint
 			src = src->next;
 		}
 	}
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	th->cksum = tcp_cksum(ip, th, TCP_HDR_LEN + olen + len0);
+	if (c->ports[t->port].tx_csum) {
+		/* the NIC sums the segment; it expects the pseudo header's sum in the field */
+		m->l2_len = ETH_HDR_LEN;
+		m->l3_len = IP_HDR_LEN;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+		th->cksum = cksum_fold(tcp_phdr_sum(ip, TCP_HDR_LEN + olen + len0));
+	} else {
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		th->cksum = tcp_cksum(ip, th, TCP_HDR_LEN + olen + len0);
+	}
 	m->port = c->ports[t->port].port_id;
 	if (flags & TH_ACK) {
 		t->last_ack_sent = t->rcv_nxt;

@@ -146,7 +146,7 @@ def parse_wrk(out):
 # --- one gateway ------------------------------------------------------------
 
 class Gateway:
-    def __init__(self, workers=2, extra="", worker_binary="porter-worker", name=None):
+    def __init__(self, workers=2, extra="", worker_binary="porter-worker", name=None, port_opts=""):
         _counter[0] += 1
         tag = "%d%d" % (os.getpid() % 100000, _counter[0])
         self.name = name or ("pt" + tag)
@@ -162,13 +162,13 @@ class Gateway:
         with open(self.conf, "w") as f:
             f.write("""eal: { file_prefix = "%s"; lcore_base = 10; };
 ports = ( { name = "front"; device = "net_tap0,iface=%s"; mac = "%s";
-            ipv4 = "%s/24"; gateway = "%s"; } );
+            ipv4 = "%s/24"; gateway = "%s"; %s } );
 workers: { count = %d; binary = "%s"; ready_timeout_ms = 5000; restart_backoff_ms = 50;
            heartbeat_timeout_ms = 1500; };
 dataplane: { mbufs = 8191; arp_retry_ms = 200; arp_retries = 3; };
 control: { socket = "%s"; };
 %s
-""" % (self.prefix, self.iface, PORTER_MAC, PORTER_IP, PEER_IP, workers, worker_binary,
+""" % (self.prefix, self.iface, PORTER_MAC, PORTER_IP, PEER_IP, port_opts, workers, worker_binary,
                 self.sock, extra))
 
     # lifecycle

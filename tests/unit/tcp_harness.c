@@ -120,6 +120,41 @@ void tcp_env_free(struct tcp_ctx *ctx, struct rte_mbuf *m)
 	h_mbuf_free(m);
 }
 
+/*
+ * What a NIC with checksum offload does to a frame flagged for it (DPDK's
+ * contract: l2_len/l3_len set, the IP checksum field zero, the TCP field
+ * holding the pseudo header's sum): sum in place. Checked on the way.
+ */
+uint32_t h_offloaded;
+
+static void h_nic_checksums(struct rte_mbuf *m)
+{
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + 14;
+	uint32_t ihl = (ip[0] & 0xf) * 4u, tot = (uint32_t)ip[2] << 8 | ip[3];
+	uint8_t *th = ip + ihl;
+	uint32_t tcp_len = tot - ihl;
+	uint32_t src = (uint32_t)ip[12] << 24 | ip[13] << 16 | ip[14] << 8 | ip[15];
+	uint32_t dst = (uint32_t)ip[16] << 24 | ip[17] << 16 | ip[18] << 8 | ip[19];
+	uint32_t ps = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 + tcp_len;
+	uint16_t field = (uint16_t)(th[16] << 8 | th[17]), ck;
+
+	cr_assert((m->ol_flags & (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM)) ==
+		  (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM),
+		  "offload flags %#" PRIx64, m->ol_flags);
+	cr_assert(m->l2_len == 14 && m->l3_len == ihl, "l2_len %u l3_len %u", m->l2_len, m->l3_len);
+	cr_assert(ip[10] == 0 && ip[11] == 0, "IP checksum field not zero for the NIC");
+	while (ps >> 16)
+		ps = (ps & 0xffff) + (ps >> 16);
+	cr_assert(field == ps, "TCP checksum field %#x, pseudo header sum %#x", field, ps);
+	ck = h_cksum(ip, ihl, 0);
+	ip[10] = (uint8_t)(ck >> 8);
+	ip[11] = (uint8_t)ck;
+	ck = h_cksum(th, tcp_len, 0);   /* the field (pseudo sum) is part of the sum, as on a NIC */
+	th[16] = (uint8_t)(ck >> 8);
+	th[17] = (uint8_t)ck;
+	h_offloaded++;
+}
+
 void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 {
 	struct h_cap *c;
@@ -128,6 +163,8 @@ void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 	cr_assert(fake_of(m)->magic == FM_ALIVE, "tcp_env_xmit of a freed mbuf");
 	cr_assert(m->next == NULL, "tcp_env_xmit of a chained mbuf");
 	cr_assert(H.cap_tail - H.cap_head < H_MAX_CAPS, "capture queue full");
+	if (m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM))
+		h_nic_checksums(m);
 	c = &H.caps[H.cap_tail++ % H_MAX_CAPS];
 	c->len = m->data_len;
 	c->port = m->port;

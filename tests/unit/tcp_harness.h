@@ -81,6 +81,8 @@ struct harness {
 };
 
 extern struct harness H;
+/* Frames the fake NIC summed (the stack asked for checksum offload: H.g->ports[i].tx_csum). */
+extern uint32_t h_offloaded;
 #define CTX   (&H.ctx)
 #define AREA  (H.ctx.area)
 #define PRM   (&H.g->tcp)   /* writable: tests override parameters after h_setup() */

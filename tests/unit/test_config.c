@@ -191,6 +191,7 @@ Test(config, minimal_file_gives_defaults)
 	cr_assert_eq(p->prefix_len, 24);
 	cr_assert_eq(p->gateway, 0);
 	cr_assert_eq(p->mtu, 1500);
+	cr_assert_eq(p->csum_offload, PORTER_CSUM_OFFLOAD_AUTO);
 }
 
 Test(config, empty_groups_give_defaults)
@@ -704,6 +705,28 @@ Test(config, string_too_long)
 		   "t.conf:1: ports[0].name: too long (32 characters, at most 31)");
 	expect_err(PORT_FRONT "eal: { log_level = \"pmd.net.tap.very.long.pattern:debug\"; };\n",
 		   "t.conf:2: eal.log_level: too long (35 characters, at most 31)");
+}
+
+Test(config, port_checksum_offload)
+{
+	static const char *const v[] = { "auto", "on", "off" };
+	static const uint8_t want[] = { PORTER_CSUM_OFFLOAD_AUTO, PORTER_CSUM_OFFLOAD_ON,
+					PORTER_CSUM_OFFLOAD_OFF };
+	char text[512];
+
+	for (unsigned int i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), "ports = ( { name = \"a\"; device = \"d\"; "
+			 "mac = \"02:00:00:00:00:01\"; ipv4 = \"10.0.0.1/24\"; checksum_offload = \"%s\"; } );\n",
+			 v[i]);
+		expect_ok(text);
+		cr_assert_eq(cfg.ports[0].csum_offload, want[i], "%s", v[i]);
+	}
+	expect_err("ports = ( { name = \"a\"; device = \"d\"; mac = \"02:00:00:00:00:01\"; ipv4 = \"10.0.0.1/24\";\n"
+		   "  checksum_offload = \"yes\"; } );\n",
+		   "t.conf:2: ports[0].checksum_offload: expected \"auto\", \"on\" or \"off\", got \"yes\"");
+	expect_err("ports = ( { name = \"a\"; device = \"d\"; mac = \"02:00:00:00:00:01\"; ipv4 = \"10.0.0.1/24\";\n"
+		   "  checksum_offload = true; } );\n",
+		   "t.conf:2: ports[0].checksum_offload: expected a string, got a boolean");
 }
 
 Test(config, port_mtu_range)
