@@ -1026,6 +1026,7 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *c, struct rte_mbuf *m)
 {
 	struct tcp_seg sg;
+	struct tcp_tcb *t;
 	int rc;
 
 	if (m->data_len >= ETH_HDR_LEN + IP_HDR_LEN &&
@@ -1038,7 +1039,9 @@ enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *c, struct rte_mbuf *m)
 		tcp_count_drop(c, (enum tcp_drop)-rc);
 		return TCP_SL_FREE;
 	}
-	if (tcb_lookup(c, sg.daddr, sg.dport, sg.saddr, sg.sport))
+	t = tcb_lookup(c, sg.daddr, sg.dport, sg.saddr, sg.sport);
+	m->hash.fdir.hi = t ? tcb_idx(c, t) + 1 : 0;   /* a hint for tcp_input() (lookup_seg) */
+	if (t)
 		return TCP_SL_STATEFUL;
 	if (tcp_listener(c, sg.dport))
 		return TCP_SL_STATEFUL;
@@ -1053,6 +1056,27 @@ enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *c, struct rte_mbuf *m)
 }
 
 static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m);
+
+/*
+ * The stream of a segment. The first pass (tcp_input_stateless) leaves the
+ * index it found in the frame (hash.fdir.hi, index + 1); it is only a hint:
+ * streams may have closed or opened since, so it counts only if that TCB is
+ * live and has the segment's 4-tuple, which makes it the one a lookup would
+ * find (a live 4-tuple has exactly one TCB). Otherwise, the lookup.
+ */
+static struct tcp_tcb *lookup_seg(struct tcp_ctx *c, const struct tcp_seg *sg)
+{
+	uint32_t hint = sg->m->hash.fdir.hi;
+
+	if (hint && hint <= c->area->max_streams) {
+		struct tcp_tcb *t = &c->tcbs[hint - 1];
+
+		if (t->state != TCP_CLOSED && t->laddr == sg->daddr && t->raddr == sg->saddr &&
+		    t->lport == sg->dport && t->rport == sg->sport)
+			return t;
+	}
+	return tcb_lookup(c, sg->daddr, sg->dport, sg->saddr, sg->sport);
+}
 
 /* The op marker brackets every change to one stream (recovery: tcp_recover.c). */
 void tcp_input(struct tcp_ctx *c, struct rte_mbuf *m)
@@ -1081,7 +1105,7 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 		return;
 	}
 	tcp_count(c, TEV_SEGS_IN);
-	t = tcb_lookup(c, sg.daddr, sg.dport, sg.saddr, sg.sport);
+	t = lookup_seg(c, &sg);
 	if (t)
 		tcp_mark_op(c, tcb_idx(c, t));
 	if (t == NULL) {
