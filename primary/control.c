@@ -133,7 +133,7 @@ static const char *const http_count_names[HC__COUNT] = {
 	"requests", "responses", "err_400", "err_404", "err_408", "err_413", "err_414", "err_431",
 	"err_501", "err_502", "err_503", "err_504", "err_505", "upstream_connects", "upstream_reused",
 	"upstream_connect_failures", "retries", "client_aborts", "upstream_aborts", "tunnels",
-	"health_ok", "health_fail", "no_session", "log_dropped", "recovered_sessions",
+	"health_ok", "health_fail", "no_session", "log_dropped", "recovered_sessions", "upstream_no_route",
 };
 
 /* The shard's proxy counters (written by its worker; read here). */
