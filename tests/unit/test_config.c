@@ -415,6 +415,31 @@ Test(config, example_file_proxy_block_is_valid)
 	cr_assert_eq(cfg.routes[1].host_match, PORTER_HOST_SUFFIX);
 }
 
+Test(config, example_file_static_routes_block_is_valid)
+{
+	/* The commented block from "# static_routes =" to the first line without '#'. */
+	char path[512], line[512];
+	static char text[4096];
+	FILE *f = fopen(example_path(path), "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	size_t n = (size_t)snprintf(text, sizeof(text), PORT_FRONT);
+	bool in = false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (!in && strcmp(line, "# static_routes =\n") == 0)
+			in = true;
+		if (!in)
+			continue;
+		if (line[0] != '#')
+			break;
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", line[1] == ' ' ? line + 2 : line + 1);
+	}
+	fclose(f);
+	cr_assert(in, "no \"# static_routes =\" block in %s", path);
+	expect_ok(text);
+	cr_assert_eq(cfg.static_route_count, 1);
+	cr_assert_eq(cfg.static_routes[0].port, 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* porter_config_load                                                       */
 /* ------------------------------------------------------------------------ */
