@@ -133,7 +133,8 @@ def unreachable_from_clients(gw, addr, port):
 TWO_ARMED_CONF = """
 static_routes = ( { to = "10.97.0.0/24"; via = "%(back_peer)s"; } );
 listeners = ( { port = 80; protocol = "http"; },
-              { port = 9000; protocol = "tcp"; upstream = "rawsha"; } );
+              { port = 9000; protocol = "tcp"; upstream = "rawsha"; },
+              { port = 9002; protocol = "tcp"; upstream = "nowhere"; } );
 upstreams = (
   { name = "back"; servers = ( { address = "%(back_peer)s:8081"; } );
     timeouts = { connect_ms = 1000; read_ms = 5000; write_ms = 5000; };
@@ -316,6 +317,20 @@ def no_route_answers_503_and_counts(env):
     assert http_sum(st, "upstream_no_route") == nr0 + 5, \
         "upstream_no_route %d -> %d" % (nr0, http_sum(st, "upstream_no_route"))
     assert http_sum(st, "err_503") == e0 + 5
+    # tcp pass-through to it: the client connection is closed or reset at once, counted too
+    s = connect(gw, 9002, timeout=5)
+    try:
+        s.sendall(b"hello")
+        try:
+            got = s.recv(100)
+        except ConnectionResetError:
+            got = b""
+        assert got == b"", "pass-through with no route answered %r" % got
+    finally:
+        s.close()
+    wait_for(lambda: http_sum(gw.status(), "upstream_no_route") == nr0 + 6, 5,
+             "upstream_no_route counting the pass-through")
+    assert_no_route_drops(gw)
     # nothing leaks: no session and no stream is left behind, the other routes still work
     wait_for(lambda: http_sum(gw.status(), "sessions") == 0, 5, "no proxy session left")
     status, _, body = http_get(gw, "/name")
