@@ -6,7 +6,8 @@
  *
  * Shape of the code: porter_config_parse_string() reads the text with
  * libconfig, then one small function per top-level group (parse_eal,
- * parse_ports/parse_port, parse_workers, parse_dataplane, parse_tcp,
+ * parse_ports/parse_port, parse_static_routes/parse_static_route,
+ * parse_workers, parse_dataplane, parse_tcp,
  * parse_upstreams/parse_upstream, parse_listeners/parse_listener,
  * parse_routes/parse_route, parse_http, parse_control) checks for unknown
  * settings, reads and range-checks every value and runs the cross checks of
@@ -14,6 +15,7 @@
  * line "FILE:LINE: SETTING: MESSAGE".
  *
  * Groups are parsed in that fixed order whatever their order in the file:
+ * static routes come after the ports whose subnets hold their next hops,
  * upstreams come before listeners and routes, so the upstream names those
  * use are resolved as they are read, and listeners before routes, whose
  * `listener` names an http listener's port.
@@ -271,6 +273,27 @@ static int get_str(const struct ctx *c, const config_setting_t *group, const cha
 	return 0;
 }
 
+/*
+ * Optional list KEY of PARENT (its path is PATH): a list of LO..HI groups.
+ * *out = NULL when absent.
+ */
+static int get_list(const struct ctx *c, const config_setting_t *parent, const char *path,
+		    const char *key, int lo, int hi, const config_setting_t **out)
+{
+	const config_setting_t *list = config_setting_get_member(parent, key);
+
+	*out = list;
+	if (list == NULL)
+		return 0;
+	if (!config_setting_is_list(list))
+		return fail(c, list, path, "expected a list of groups ( { ... }, ... ), got %s",
+			    type_name(config_setting_type(list)));
+	int n = config_setting_length(list);
+	if (n < lo || n > hi)
+		return fail(c, list, path, "must have %d..%d entries, got %d", lo, hi, n);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Address syntax                                                           */
 /* ------------------------------------------------------------------------ */
@@ -345,8 +368,9 @@ static uint32_t prefix_mask(unsigned len)
 	return len == 0 ? 0 : ~(uint32_t)0 << (32 - len);
 }
 
-/* "a.b.c.d/len" with len 1..32; sets a message in why[] on failure. */
-static int parse_cidr(const char *s, uint32_t *ip, uint8_t *len, char *why, size_t whylen)
+/* "a.b.c.d/len" with len MIN_LEN..32; sets a message in why[] on failure. */
+static int parse_cidr(const char *s, unsigned min_len, uint32_t *ip, uint8_t *len, char *why,
+		      size_t whylen)
 {
 	char q[QUOTE_LEN + 4];
 	const char *slash = strchr(s, '/');
@@ -371,12 +395,12 @@ static int parse_cidr(const char *s, uint32_t *ip, uint8_t *len, char *why, size
 	while (p[digits] >= '0' && p[digits] <= '9' && digits < 3)
 		v = v * 10 + (unsigned)(p[digits++] - '0');
 	if (digits == 0 || p[digits] != '\0' || (digits > 1 && p[0] == '0')) {
-		snprintf(why, whylen, "bad prefix length in \"%s\" (expected a.b.c.d/len, len 1..32)",
-			 quote(q, s));
+		snprintf(why, whylen, "bad prefix length in \"%s\" (expected a.b.c.d/len, len %u..32)",
+			 quote(q, s), min_len);
 		return -1;
 	}
-	if (v < 1 || v > 32) {
-		snprintf(why, whylen, "prefix length must be in 1..32, got %u", v);
+	if (v < min_len || v > 32) {
+		snprintf(why, whylen, "prefix length must be in %u..32, got %u", min_len, v);
 		return -1;
 	}
 	*len = (uint8_t)v;
@@ -565,7 +589,7 @@ static int parse_port(const struct ctx *c, const config_setting_t *el, unsigned 
 	if (get_str(c, el, pre, "ipv4", true, tmp, sizeof(tmp), &s) != 0)
 		return -1;
 	join(path, pre, "ipv4");
-	if (parse_cidr(tmp, &p->ipv4, &p->prefix_len, why, sizeof(why)) != 0)
+	if (parse_cidr(tmp, 1, &p->ipv4, &p->prefix_len, why, sizeof(why)) != 0)
 		return fail(c, s, path, "%s", why);
 	const char *bad = bad_host(p->ipv4, p->ipv4, p->prefix_len);
 	if (bad != NULL)
@@ -674,6 +698,101 @@ static int parse_ports(const struct ctx *c, const config_setting_t *root, struct
 			return -1;
 	}
 	cfg->port_count = (uint32_t)n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* static_routes                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Index of the port whose subnet holds IP (longest prefix, then the lower index), or -1. */
+static int port_holding(const struct porter_config *cfg, uint32_t ip)
+{
+	int best = -1;
+	for (uint32_t i = 0; i < cfg->port_count; i++) {
+		const struct porter_cfg_port *p = &cfg->ports[i];
+		uint32_t mask = prefix_mask(p->prefix_len);
+		if ((ip & mask) == (p->ipv4 & mask) && (best < 0 || p->prefix_len > cfg->ports[best].prefix_len))
+			best = (int)i;
+	}
+	return best;
+}
+
+static int parse_static_route(const struct ctx *c, const config_setting_t *el, unsigned idx,
+			      const struct porter_config *cfg, struct porter_cfg_static_route *r)
+{
+	static const char *const known[] = { "to", "via", NULL };
+	char pre[SETTING_PATH_LEN], path[SETTING_PATH_LEN], q[QUOTE_LEN + 4];
+	char tmp[PORTER_CFG_PATH_LEN], why[PORTER_CFG_ERR_LEN], a[16];
+	const config_setting_t *s;
+
+	snprintf(pre, sizeof(pre), "static_routes[%u]", idx);
+	if (!config_setting_is_group(el))
+		return fail(c, el, pre, "expected a group { to = ...; via = ...; }, got %s",
+			    type_name(config_setting_type(el)));
+	if (check_known(c, el, pre, known) != 0)
+		return -1;
+
+	/* to: a network, not one that a connected subnet would always win over */
+	if (get_str(c, el, pre, "to", true, tmp, sizeof(tmp), &s) != 0)
+		return -1;
+	join(path, pre, "to");
+	if (parse_cidr(tmp, 0, &r->dst, &r->prefix_len, why, sizeof(why)) != 0)
+		return fail(c, s, path, "%s", why);
+	uint32_t mask = prefix_mask(r->prefix_len);
+	if ((r->dst & ~mask) != 0) {
+		porter_fmt_ipv4(r->dst & mask, a);
+		return fail(c, s, path, "%s has host bits set (the network is %s/%u)", tmp, a,
+			    (unsigned)r->prefix_len);
+	}
+	for (uint32_t i = 0; i < cfg->port_count; i++) {
+		const struct porter_cfg_port *p = &cfg->ports[i];
+		uint32_t pmask = prefix_mask(p->prefix_len);
+		if (r->prefix_len >= p->prefix_len && (r->dst & pmask) == (p->ipv4 & pmask)) {
+			porter_fmt_ipv4(p->ipv4 & pmask, a);
+			return fail(c, s, path, "%s is inside the subnet %s/%u of ports[%" PRIu32 "] (\"%s\"): "
+				    "that port's subnet always wins, the route would never be used",
+				    tmp, a, (unsigned)p->prefix_len, i, p->name);
+		}
+	}
+	for (unsigned j = 0; j < idx; j++)
+		if (cfg->static_routes[j].dst == r->dst && cfg->static_routes[j].prefix_len == r->prefix_len)
+			return fail(c, s, path, "duplicate destination %s (already used by static_routes[%u])",
+				    tmp, j);
+
+	/* via: a next hop on one of the ports */
+	if (get_str(c, el, pre, "via", true, tmp, sizeof(tmp), &s) != 0)
+		return -1;
+	join(path, pre, "via");
+	if (porter_parse_ipv4(tmp, &r->via) != 0)
+		return fail(c, s, path, "bad address \"%s\" (expected a.b.c.d, each part 0..255)",
+			    quote(q, tmp));
+	int port = port_holding(cfg, r->via);
+	if (port < 0)
+		return fail(c, s, path, "%s is not inside the subnet of any port", tmp);
+	const struct porter_cfg_port *p = &cfg->ports[port];
+	for (uint32_t i = 0; i < cfg->port_count; i++)
+		if (cfg->ports[i].ipv4 == r->via)
+			return fail(c, s, path, "%s is the address of ports[%" PRIu32 "] (\"%s\")", tmp, i,
+				    cfg->ports[i].name);
+	const char *bad = bad_host(r->via, p->ipv4, p->prefix_len);
+	if (bad != NULL)
+		return fail(c, s, path, "%s %s", tmp, bad);
+	r->port = (uint8_t)port;
+	return 0;
+}
+
+static int parse_static_routes(const struct ctx *c, const config_setting_t *root, struct porter_config *cfg)
+{
+	const config_setting_t *list;
+
+	if (get_list(c, root, "static_routes", "static_routes", 0, PORTER_CFG_MAX_STATIC_ROUTES, &list) != 0)
+		return -1;
+	int n = list != NULL ? config_setting_length(list) : 0;
+	for (unsigned i = 0; i < (unsigned)n; i++)
+		if (parse_static_route(c, config_setting_get_elem(list, i), i, cfg, &cfg->static_routes[i]) != 0)
+			return -1;
+	cfg->static_route_count = (uint32_t)n;
 	return 0;
 }
 
@@ -893,29 +1012,8 @@ static int parse_tcp(const struct ctx *c, const config_setting_t *root, struct p
 }
 
 /* ------------------------------------------------------------------------ */
-/* Lists and names shared by upstreams, listeners and routes                */
+/* Names shared by upstreams, listeners and routes                         */
 /* ------------------------------------------------------------------------ */
-
-/*
- * Optional list KEY of PARENT (its path is PATH): a list of LO..HI groups.
- * *out = NULL when absent.
- */
-static int get_list(const struct ctx *c, const config_setting_t *parent, const char *path,
-		    const char *key, int lo, int hi, const config_setting_t **out)
-{
-	const config_setting_t *list = config_setting_get_member(parent, key);
-
-	*out = list;
-	if (list == NULL)
-		return 0;
-	if (!config_setting_is_list(list))
-		return fail(c, list, path, "expected a list of groups ( { ... }, ... ), got %s",
-			    type_name(config_setting_type(list)));
-	int n = config_setting_length(list);
-	if (n < lo || n > hi)
-		return fail(c, list, path, "must have %d..%d entries, got %d", lo, hi, n);
-	return 0;
-}
 
 /* A name of ports and upstreams: non-empty, A-Z a-z 0-9 _ . - */
 static bool valid_name(const char *s)
@@ -1801,8 +1899,8 @@ static int check_cross(const struct ctx *c, const config_setting_t *root,
 
 static int parse_text(const struct ctx *c, const char *text, struct porter_config *out)
 {
-	static const char *const known[] = { "eal", "ports", "workers", "dataplane", "tcp", "listeners",
-					     "upstreams", "routes", "http", "control", NULL };
+	static const char *const known[] = { "eal", "ports", "static_routes", "workers", "dataplane", "tcp",
+					     "listeners", "upstreams", "routes", "http", "control", NULL };
 	config_t cfg;
 	int rc = -1;
 
@@ -1819,6 +1917,7 @@ static int parse_text(const struct ctx *c, const char *text, struct porter_confi
 	    check_known(c, root, "", known) != 0 ||
 	    parse_eal(c, root, &out->eal) != 0 ||
 	    parse_ports(c, root, out) != 0 ||
+	    parse_static_routes(c, root, out) != 0 ||
 	    parse_workers(c, root, &out->workers) != 0 ||
 	    parse_dataplane(c, root, &out->dataplane) != 0 ||
 	    parse_tcp(c, root, &out->tcp) != 0 ||
@@ -1986,6 +2085,12 @@ static bool port_differs(const struct porter_cfg_port *a, const struct porter_cf
 	       a->prefix_len != b->prefix_len || a->gateway != b->gateway || a->mtu != b->mtu;
 }
 
+static bool static_route_differs(const struct porter_cfg_static_route *a,
+				 const struct porter_cfg_static_route *b)
+{
+	return a->dst != b->dst || a->prefix_len != b->prefix_len || a->via != b->via;
+}
+
 /* The name of the upstream of listener L of CFG, "" when it has none. */
 static const char *listener_upstream(const struct porter_config *cfg, const struct porter_cfg_listener *l)
 {
@@ -2042,6 +2147,11 @@ int porter_config_check_reload(const struct porter_config *old, const struct por
 				ports = port_differs(&old->ports[p], &next->ports[p]);
 			if (ports)
 				return refuse(next, err, errlen, "ports: %s", restart);
+			bool sr = old->static_route_count != next->static_route_count;
+			for (uint32_t r = 0; r < old->static_route_count && !sr; r++)
+				sr = static_route_differs(&old->static_routes[r], &next->static_routes[r]);
+			if (sr)
+				return refuse(next, err, errlen, "static_routes: %s", restart);
 		}
 		if (strcmp(f->name, "control.socket") == 0) {
 			bool ls = old->listener_count != next->listener_count;

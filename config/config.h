@@ -48,6 +48,24 @@ enum {
 	PORTER_CSUM_OFFLOAD_OFF,          /* "off": checksums in software in the worker */
 };
 
+#define PORTER_CFG_MAX_STATIC_ROUTES 32
+
+/*
+ * static_routes[i]: destinations outside every port's subnet reached through
+ * a next hop on one of the ports. Outbound connections (upstreams, health
+ * checks, tcp pass-through) leave by the port whose subnet holds the
+ * destination, else by the longest matching static route, else by the first
+ * port that has a gateway (rule: shm/route.h, docs/CONFIG.md).
+ */
+struct porter_cfg_static_route {
+	uint32_t dst;                     /* static_routes[i].to "a.b.c.d/len", mandatory: the network, host order,
+	                                     host bits zero; not inside a port's subnet; unique */
+	uint8_t prefix_len;               /*   the /len part, 0..32 ("0.0.0.0/0" = every destination) */
+	uint8_t port;                     /* derived: the port whose subnet holds `via` (longest prefix) */
+	uint32_t via;                     /* static_routes[i].via "a.b.c.d", mandatory: next hop, inside a port's
+	                                     subnet, not a port's own address */
+};
+
 struct porter_cfg_workers {
 	uint32_t count;                   /* workers.count, default 2, 1..PORTER_CFG_MAX_WORKERS */
 	char binary[PORTER_CFG_PATH_LEN]; /* workers.binary, default "porter-worker"; relative names are looked up
@@ -223,6 +241,8 @@ struct porter_config {
 	struct porter_cfg_eal eal;
 	uint32_t port_count;              /* 1..PORTER_CFG_MAX_PORTS */
 	struct porter_cfg_port ports[PORTER_CFG_MAX_PORTS];
+	uint32_t static_route_count;      /* 0..PORTER_CFG_MAX_STATIC_ROUTES */
+	struct porter_cfg_static_route static_routes[PORTER_CFG_MAX_STATIC_ROUTES];
 	struct porter_cfg_workers workers;
 	struct porter_cfg_dataplane dataplane;
 	struct porter_cfg_tcp tcp;
@@ -250,7 +270,8 @@ int porter_config_parse_string(const char *text, const char *name, struct porter
 			       char *err, size_t errlen);
 
 /*
- * Reload (porterctl reload, SIGHUP) may change routes, upstreams and http only.
+ * Reload (porterctl reload, SIGHUP) may change routes, upstreams and http only
+ * (static_routes and ports need a restart).
  * Returns 0 when NEW differs from OLD in nothing else; else -1 with
  * "FILE: SETTING: changed; needs a restart" naming the first such setting.
  */

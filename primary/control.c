@@ -133,7 +133,7 @@ static const char *const http_count_names[HC__COUNT] = {
 	"requests", "responses", "err_400", "err_404", "err_408", "err_413", "err_414", "err_431",
 	"err_501", "err_502", "err_503", "err_504", "err_505", "upstream_connects", "upstream_reused",
 	"upstream_connect_failures", "retries", "client_aborts", "upstream_aborts", "tunnels",
-	"health_ok", "health_fail", "no_session", "log_dropped", "recovered_sessions",
+	"health_ok", "health_fail", "no_session", "log_dropped", "recovered_sessions", "upstream_no_route",
 };
 
 /* The shard's proxy counters (written by its worker; read here). */
@@ -193,6 +193,15 @@ static void status_json(struct primary *p, struct sbuf *b)
 			  es.ipackets, es.opackets, es.imissed, es.ierrors, es.oerrors);
 		json_drops_port(b, st);
 		sb_printf(b, "}");
+	}
+	sb_printf(b, "],\"static_routes\":[");
+	for (unsigned int i = 0; i < g->routes.count && i < PORTER_MAX_ROUTES; i++) {
+		const struct porter_route *r = &g->routes.r[i];
+
+		porter_fmt_ipv4(r->dst, ip);
+		porter_fmt_ipv4(r->via, gw);
+		sb_printf(b, "%s{\"to\":\"%s/%u\",\"via\":\"%s\",\"port\":\"%s\"}", SEP(i == 0), ip,
+			  r->prefix_len, gw, r->port < p->nports ? g->ports[r->port].name : "?");
 	}
 	sb_printf(b, "],\"shards\":[");
 	for (unsigned int s = 0; s < p->nshards; s++) {
@@ -297,6 +306,15 @@ static void status_text(struct primary *p, struct sbuf *b)
 			any = true;
 		}
 		sb_printf(b, "%s\n", any ? "" : " none");
+	}
+	for (unsigned int i = 0; i < g->routes.count && i < PORTER_MAX_ROUTES; i++) {
+		const struct porter_route *r = &g->routes.r[i];
+		char via[16];
+
+		porter_fmt_ipv4(r->dst, ip);
+		porter_fmt_ipv4(r->via, via);
+		sb_printf(b, "static route %s/%u via %s (port %s)\n", ip, r->prefix_len, via,
+			  r->port < p->nports ? g->ports[r->port].name : "?");
 	}
 	sb_printf(b, "\nshard  pid      epoch  state     restarts  uptime_s  rx_ring  tx_ring  "
 		  "rx_segs     rst_sent    drops\n");

@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 
 #include "primary/primary.h"
+#include "shm/route.h"
 
 #define NEIGH_PROBE 16
 
@@ -144,13 +145,6 @@ static void pending_drop(struct primary *p, unsigned int port, struct porter_nei
 	q->tries = 0;
 }
 
-static bool on_link(const struct pkt_if *ifc, uint32_t ip)
-{
-	uint32_t mask = ifc->prefix_len ? ~0u << (32 - ifc->prefix_len) : 0;
-
-	return (ip & mask) == (ifc->ipv4 & mask);
-}
-
 /*
  * Learn IP->MAC from an ARP packet (RFC 826 "merge" step: update an entry we
  * have; CREATE one when the packet was addressed to us).
@@ -159,7 +153,7 @@ void neigh_learn(struct primary *p, unsigned int port, uint32_t ip, const uint8_
 {
 	struct porter_neigh *n;
 
-	if (!on_link(&p->ifs[port], ip) || ip == p->ifs[port].ipv4)
+	if (!porter_port_on_link(&p->g->ports[port], ip) || ip == p->ifs[port].ipv4)
 		return;
 	n = neigh_find(p, ip, create);
 	if (n == NULL)
@@ -173,12 +167,17 @@ void neigh_learn(struct primary *p, unsigned int port, uint32_t ip, const uint8_
 	pending_flush(p, port, n);
 }
 
-/* Send an IPv4 frame (Ethernet header space present) out of PORT. */
+/*
+ * Send an IPv4 frame (Ethernet header space present) out of PORT: a worker's
+ * frame leaves by the port its stream chose (tcp_connect routes a new
+ * connection by the same rule), a reply by the port its request came in on.
+ */
 void neigh_output(struct primary *p, unsigned int port, struct rte_mbuf *m)
 {
 	const struct rte_ipv4_hdr *ip;
 	struct porter_neigh *n;
 	struct neigh_pending *q;
+	struct porter_hop rh;
 	uint32_t dst, hop;
 
 	if (rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr) + sizeof(*ip)) {
@@ -188,12 +187,14 @@ void neigh_output(struct primary *p, unsigned int port, struct rte_mbuf *m)
 	}
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
 	dst = rte_be_to_cpu_32(ip->dst_addr);
-	hop = on_link(&p->ifs[port], dst) ? dst : p->cfg->ports[port].gateway;
-	if (hop == 0) {
+	/* the port is the stream's (or the request's) own; the route rule of
+	 * shm/route.h restricted to it gives the next hop */
+	if (porter_route_lookup(p->g->ports, p->nports, &p->g->routes, dst, (int)port, &rh) != 0) {
 		p->g->port_stats[port].drops[PDROP_NO_ROUTE]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
+	hop = rh.next_hop;
 	n = neigh_find(p, hop, true);
 	if (n == NULL) {
 		p->g->port_stats[port].drops[PDROP_NEIGH_QUEUE_FULL]++;

@@ -95,6 +95,22 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 	}
 }
 
+_Static_assert(PORTER_CFG_MAX_STATIC_ROUTES <= PORTER_MAX_ROUTES, "every configured static route fits in shm");
+
+/* The static routes, in file order (the port index is the config's, as in ports[]). */
+static void fill_routes(const struct porter_config *cfg, struct porter_route_table *rt)
+{
+	for (unsigned int i = 0; i < cfg->static_route_count && i < PORTER_MAX_ROUTES; i++) {
+		const struct porter_cfg_static_route *c = &cfg->static_routes[i];
+
+		rt->r[i].dst = c->dst;
+		rt->r[i].prefix_len = c->prefix_len;
+		rt->r[i].via = c->via;
+		rt->r[i].port = c->port;
+	}
+	rt->count = cfg->static_route_count < PORTER_MAX_ROUTES ? cfg->static_route_count : PORTER_MAX_ROUTES;
+}
+
 static int create_global(struct primary *p)
 {
 	const struct porter_config *cfg = p->cfg;
@@ -115,6 +131,7 @@ static int create_global(struct primary *p)
 		g->slots[s].lcore_id = cfg->eal.lcore_base + 1 + s;
 	/* ports[] is filled by ports_init once the devices exist */
 	fill_tcp(cfg, g);
+	fill_routes(cfg, &g->routes);
 	porter_shm_hdr_init(&g->hdr, PORTER_REGION_GLOBAL, sizeof(*g));
 	p->g = g;
 	return 0;

@@ -30,13 +30,14 @@
 #ifndef PORTER_LAYOUT_MAJOR
 #define PORTER_LAYOUT_MAJOR     1             /* tests build a worker with another major */
 #endif
-#define PORTER_LAYOUT_MINOR     1             /* 1: porter_port_info.tx_csum, rx_csum */
+#define PORTER_LAYOUT_MINOR     2             /* 1: porter_global.routes (static routes); 2: porter_port_info.tx_csum, rx_csum */
 
 #define PORTER_MAX_SHARDS       16
 #define PORTER_MAX_PORTS        4
 #define PORTER_RETA_SIZE        512           /* redirection table entries (power of two) */
 #define PORTER_RSS_KEY_LEN      40
 #define PORTER_NEIGH_SIZE       256           /* neighbour table entries (power of two) */
+#define PORTER_MAX_ROUTES       32            /* static routes (config static_routes) */
 #define PORTER_BURST            32            /* max mbufs a worker holds at once */
 #define PORTER_VERSION_LEN      48
 #define PORTER_CACHE_LINE       64
@@ -139,6 +140,28 @@ struct porter_port_info {
 	uint32_t reserved[3];
 } PORTER_ALIGNED;
 _Static_assert(sizeof(struct porter_port_info) == 128, "port info: two cache lines");
+
+/*
+ * Static routes (config `static_routes`), copied by the primary at start-up,
+ * then read-only. Which port a destination leaves by, and its next hop, is
+ * decided by porter_route_lookup() (shm/route.h) from these and the ports'
+ * subnets and gateways. Host byte order. A primary of layout minor 0 left
+ * this zero: no static routes.
+ */
+struct porter_route {
+	uint32_t dst;                   /* network address (host bits zero) */
+	uint32_t via;                   /* next hop, inside the subnet of ports[port] */
+	uint8_t prefix_len;             /* 0..32 (0 = every destination) */
+	uint8_t port;                   /* index into porter_global.ports */
+	uint8_t reserved[6];
+};
+_Static_assert(sizeof(struct porter_route) == 16, "route entry size is part of the layout");
+
+struct porter_route_table {
+	uint32_t count;                 /* entries used, 0..PORTER_MAX_ROUTES */
+	uint32_t reserved[15];
+	struct porter_route r[PORTER_MAX_ROUTES];   /* in config file order */
+} PORTER_ALIGNED;
 
 /*
  * Neighbour (ARP) table entry. Written by the primary only, read by anyone
@@ -257,8 +280,16 @@ struct porter_global {
 	struct porter_port_stats port_stats[PORTER_MAX_PORTS];
 	struct porter_neigh neigh[PORTER_NEIGH_SIZE];
 	struct porter_slot slots[PORTER_MAX_SHARDS];
-	uint8_t reserved_tail[4096];
+	/* written once by the primary at start-up (layout minor 1, taken from reserved_tail) */
+	struct porter_route_table routes;
+	uint8_t reserved_tail[4096 - sizeof(struct porter_route_table)];
 } PORTER_ALIGNED;
+/* Growth takes bytes from the reserved areas: the region keeps its size and
+ * what layout minor 0 had keeps its offset. */
+_Static_assert(sizeof(struct porter_global) == 17024, "porter_global size is part of the layout");
+_Static_assert(__builtin_offsetof(struct porter_global, routes) ==
+	       __builtin_offsetof(struct porter_global, slots) + PORTER_MAX_SHARDS * sizeof(struct porter_slot),
+	       "routes take the start of the old reserved_tail");
 
 /*
  * The worker's crash log for one burst (DESIGN §3.4). The worker moves mbufs

@@ -139,6 +139,7 @@ enum http_count {
 	HC_NO_SESSION,                    /* 503: session table full */
 	HC_LOG_DROPPED,                   /* access log lines dropped (buffer full, write failed) */
 	HC_RECOVERED,                     /* sessions resumed by a new worker */
+	HC_UP_NO_ROUTE,                   /* upstream / health-check connects with no route to the server */
 	HC__COUNT
 };
 
@@ -151,9 +152,11 @@ struct http_area {
 	uint32_t free_head;               /* derived */
 	uint32_t active;                  /* sessions in use (derived) */
 	uint64_t counts[HC__COUNT];
-	uint64_t reserved[16];
+	uint64_t reserved[41 - HC__COUNT];   /* new counters take these: srv[] keeps its offset */
 	struct http_srv srv[HTTP_SLOTS];
 };
+_Static_assert(__builtin_offsetof(struct http_area, srv) == 32 + 41 * 8,
+	       "per-server state keeps its offset across worker binaries");
 
 static inline uint64_t http_area_bytes(uint32_t max_sessions)
 {

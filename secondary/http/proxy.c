@@ -727,9 +727,10 @@ static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 		x->t_conn_ms = now(p);
 		return 1;
 	}
-	s = tcp_connect(p->tcp, c->port, sv->ipv4, sv->port,
-			x->kind == HS_HTTP ? TAPP_HTTP_UP : TAPP_SPLICE_UP, &err);
+	s = tcp_connect(p->tcp, sv->ipv4, sv->port, x->kind == HS_HTTP ? TAPP_HTTP_UP : TAPP_SPLICE_UP, &err);
 	if (s == TCP_NIL) {
+		if (err == -ENETUNREACH)
+			count(p, HC_UP_NO_ROUTE);
 		respond_error(p, x, 503);
 		return -1;
 	}
@@ -1803,8 +1804,10 @@ static void health_scan(struct proxy *p)
 			v->hc_next_ms = after(p, up->health_interval_ms);
 			if (p->tcp->ports == NULL || p->tcp->nports == 0)
 				continue;
-			s = tcp_connect(p->tcp, 0, up->servers[i].ipv4, up->servers[i].port, TAPP_HEALTH, &err);
+			s = tcp_connect(p->tcp, up->servers[i].ipv4, up->servers[i].port, TAPP_HEALTH, &err);
 			if (s == TCP_NIL) {
+				if (err == -ENETUNREACH)
+					count(p, HC_UP_NO_ROUTE);
 				health_result(p, slot, false);
 				continue;
 			}

@@ -38,6 +38,7 @@ struct tcp_ctx {
 	const struct porter_listener *listeners;
 	const struct porter_port_info *ports;
 	unsigned int nports;
+	const struct porter_route_table *routes;  /* static routes (shm/route.h) */
 	const uint16_t *reta;
 	const uint8_t *rss_key;
 	unsigned int shard;
@@ -142,13 +143,14 @@ int tcp_next_timer_ms(const struct tcp_ctx *ctx);
 /* --- stream API ----------------------------------------------------------- */
 
 /*
- * Active open to RADDR:RPORT from the address of port PORT. Picks a local port
- * in the shard's ephemeral range whose flow hash steers replies back to this
- * shard. Returns the stream, or TCP_NIL (errno-style reason in *err: -EAGAIN no
- * port, -ENOMEM no TCB or buffer).
+ * Active open to RADDR:RPORT. The stream leaves by the port the route rule
+ * (shm/route.h: connected subnets, static routes, the first port gateway)
+ * gives for RADDR, from that port's address. Picks a local port in the
+ * shard's ephemeral range whose flow hash steers replies back to this shard.
+ * Returns the stream, or TCP_NIL (errno-style reason in *err: -ENETUNREACH no
+ * route to RADDR, -EAGAIN no port, -ENOMEM no TCB or buffer).
  */
-uint32_t tcp_connect(struct tcp_ctx *ctx, unsigned int port, uint32_t raddr, uint16_t rport,
-		     enum tcp_app app, int *err);
+uint32_t tcp_connect(struct tcp_ctx *ctx, uint32_t raddr, uint16_t rport, enum tcp_app app, int *err);
 
 /* The listener on local port PORT, or NULL. */
 const struct porter_listener *tcp_listener(const struct tcp_ctx *ctx, uint16_t port);

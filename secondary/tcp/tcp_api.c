@@ -11,6 +11,7 @@
 
 #include "secondary/tcp/tcp_priv.h"
 #include "shm/hash.h"
+#include "shm/route.h"
 
 static void kick(struct tcp_ctx *c, struct tcp_tcb *t)
 {
@@ -39,13 +40,24 @@ static int pick_port(struct tcp_ctx *c, uint32_t laddr, uint32_t raddr, uint16_t
 	return -1;
 }
 
-uint32_t tcp_connect(struct tcp_ctx *c, unsigned int port, uint32_t raddr, uint16_t rport,
-		     enum tcp_app app, int *err)
+uint32_t tcp_connect(struct tcp_ctx *c, uint32_t raddr, uint16_t rport, enum tcp_app app, int *err)
 {
-	uint32_t laddr = c->ports[port].ipv4;
+	struct porter_hop hop;
+	unsigned int port;
+	uint32_t laddr;
 	struct tcp_tcb *t;
-	int lport = pick_port(c, laddr, raddr, rport);
+	int lport;
 
+	/* the port (and so the source address) by the destination, not by
+	 * whoever asked for the connection: the primary sends the stream's
+	 * frames out of t->port and resolves the next hop by the same rule */
+	if (porter_route_lookup(c->ports, c->nports, c->routes, raddr, PORTER_ROUTE_ANY_PORT, &hop) != 0) {
+		*err = -ENETUNREACH;
+		return TCP_NIL;
+	}
+	port = hop.port;
+	laddr = c->ports[port].ipv4;
+	lport = pick_port(c, laddr, raddr, rport);
 	if (lport < 0) {
 		*err = -EAGAIN;
 		return TCP_NIL;

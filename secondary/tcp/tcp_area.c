@@ -89,6 +89,7 @@ int tcp_ctx_attach(struct tcp_ctx *c, void *mem, uint64_t bytes, const struct po
 	c->listeners = g->listeners;
 	c->ports = g->ports;
 	c->nports = g->port_count;
+	c->routes = &g->routes;
 	c->reta = g->reta;
 	c->rss_key = g->rss_key;
 	c->shard = shard;

@@ -28,6 +28,11 @@ PORTERCTL = os.path.join(BUILD, "tools", "porterctl")
 PEER_IP = "10.99.0.1"
 PORTER_IP = "10.99.0.2"
 PORTER_MAC = "02:70:6f:72:74:01"
+# the optional second port (Gateway(back=True)): its tap's kernel side lives
+# in a namespace of its own, so only porter's port 1 reaches it
+BACK_PEER_IP = "10.98.0.1"
+BACK_PORTER_IP = "10.98.0.2"
+BACK_PORTER_MAC = "02:70:6f:72:74:02"
 
 _counter = [0]
 
@@ -146,12 +151,27 @@ def parse_wrk(out):
 # --- one gateway ------------------------------------------------------------
 
 class Gateway:
-    def __init__(self, workers=2, extra="", worker_binary="porter-worker", name=None, port_opts=""):
+    """One gateway in namespace `netns`, port 0 ("front", PORTER_IP/24) on a tap
+    whose kernel side (PEER_IP) stays in that namespace.
+
+    back=True adds port 1 ("back", BACK_PORTER_IP/24) on a second tap whose
+    kernel side is moved into namespace `back_netns` with BACK_PEER_IP, plus
+    BACK_ADDRS (host addresses put on that namespace's loopback, i.e. hosts
+    "behind" BACK_PEER_IP). Nothing in `netns` routes to the back namespace, so
+    traffic reaches it only through porter's port 1. FRONT_GATEWAY and
+    BACK_GATEWAY are the ports' `gateway` settings (None: none)."""
+
+    def __init__(self, workers=2, extra="", worker_binary="porter-worker", name=None,
+                 back=False, front_gateway=PEER_IP, back_gateway=None, back_addrs=(), port_opts=""):
         _counter[0] += 1
         tag = "%d%d" % (os.getpid() % 100000, _counter[0])
         self.name = name or ("pt" + tag)
         self.netns = "porter-it-" + tag
         self.iface = "ptap" + tag[-8:]
+        self.back = back
+        self.back_netns = self.netns + "-b" if back else None
+        self.back_iface = "pbak" + tag[-8:] if back else None
+        self.back_addrs = tuple(back_addrs)
         self.prefix = "porterit" + tag
         self.dir = tempfile.mkdtemp(prefix="porter-it-")
         self.sock = os.path.join(self.dir, "porter.sock")
@@ -159,17 +179,24 @@ class Gateway:
         self.log = os.path.join(self.dir, "primary.log")
         self.proc = None
         self.workers = workers
+        ports = """{ name = "front"; device = "net_tap0,iface=%s"; mac = "%s";
+            ipv4 = "%s/24"; %s%s}""" % (self.iface, PORTER_MAC, PORTER_IP,
+                                     'gateway = "%s"; ' % front_gateway if front_gateway else "",
+                                     port_opts and port_opts + " ")
+        if back:
+            ports += """,
+          { name = "back"; device = "net_tap1,iface=%s"; mac = "%s";
+            ipv4 = "%s/24"; %s}""" % (self.back_iface, BACK_PORTER_MAC, BACK_PORTER_IP,
+                                   'gateway = "%s"; ' % back_gateway if back_gateway else "")
         with open(self.conf, "w") as f:
             f.write("""eal: { file_prefix = "%s"; lcore_base = 10; };
-ports = ( { name = "front"; device = "net_tap0,iface=%s"; mac = "%s";
-            ipv4 = "%s/24"; gateway = "%s"; %s } );
+ports = ( %s );
 workers: { count = %d; binary = "%s"; ready_timeout_ms = 5000; restart_backoff_ms = 50;
            heartbeat_timeout_ms = 1500; };
 dataplane: { mbufs = 8191; arp_retry_ms = 200; arp_retries = 3; };
 control: { socket = "%s"; };
 %s
-""" % (self.prefix, self.iface, PORTER_MAC, PORTER_IP, PEER_IP, port_opts, workers, worker_binary,
-                self.sock, extra))
+""" % (self.prefix, ports, workers, worker_binary, self.sock, extra))
 
     # lifecycle
     def start(self, wait_ready=True):
@@ -185,14 +212,39 @@ control: { socket = "%s"; };
             raise AssertionError("porter-primary exited early:\n" + self.log_text())
         run(["ip", "-n", self.netns, "addr", "add", PEER_IP + "/24", "dev", self.iface])
         run(["ip", "-n", self.netns, "link", "set", self.iface, "up"])
+        if self.back:
+            self._start_back()
         self.wait_all_ready()
         return self
+
+    def _status_or_none(self):
+        if self._dead():
+            raise AssertionError("porter-primary died:\n" + self.log_text())
+        try:
+            return self.status(timeout=2)
+        except Exception:
+            return None
+
+    def _start_back(self):
+        """Move the second tap's kernel side into a namespace of its own. Only
+        once the ports are started (the control socket answers after that):
+        net_tap attaches its queues by interface name in its own namespace,
+        and would create a new tap there if the name had moved away."""
+        wait_for(self._status_or_none, 20, "the control socket (ports started)")
+        run(["ip", "netns", "add", self.back_netns])
+        run(["ip", "-n", self.back_netns, "link", "set", "lo", "up"])
+        run(["ip", "-n", self.netns, "link", "set", self.back_iface, "netns", self.back_netns])
+        run(["ip", "-n", self.back_netns, "addr", "add", BACK_PEER_IP + "/24", "dev", self.back_iface])
+        run(["ip", "-n", self.back_netns, "link", "set", self.back_iface, "up"])
+        for a in self.back_addrs:
+            run(["ip", "-n", self.back_netns, "addr", "add", a + "/32", "dev", "lo"])
 
     def _dead(self):
         return self.proc.poll() is not None
 
-    def _iface_exists(self):
-        return run(["ip", "-n", self.netns, "link", "show", self.iface], check=False).returncode == 0
+    def _iface_exists(self, iface=None):
+        return run(["ip", "-n", self.netns, "link", "show", iface or self.iface],
+                   check=False).returncode == 0
 
     def log_text(self):
         with open(self.log) as f:
@@ -222,6 +274,8 @@ control: { socket = "%s"; };
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         run(["ip", "netns", "del", self.netns], check=False)
+        if self.back_netns:
+            run(["ip", "netns", "del", self.back_netns], check=False)
         for f in glob.glob("/dev/hugepages/%smap_*" % self.prefix):
             with contextlib.suppress(OSError):
                 os.unlink(f)
@@ -271,6 +325,12 @@ control: { socket = "%s"; };
 
     def ns_popen(self, cmd, **kw):
         return subprocess.Popen(["ip", "netns", "exec", self.netns] + cmd, **kw)
+
+    def back_ns(self, cmd, **kw):
+        return run(["ip", "netns", "exec", self.back_netns] + cmd, **kw)
+
+    def back_popen(self, cmd, **kw):
+        return subprocess.Popen(["ip", "netns", "exec", self.back_netns] + cmd, **kw)
 
     def process_pids(self):
         st = self.status()

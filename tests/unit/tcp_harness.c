@@ -650,7 +650,7 @@ uint32_t h_open_active(struct h_peer *p, const struct h_synopt *so)
 {
 	struct h_out o;
 	int err = 1;
-	uint32_t s = tcp_connect(&H.ctx, 0, p->raddr, p->rport, TAPP_TEST, &err);
+	uint32_t s = tcp_connect(&H.ctx, p->raddr, p->rport, TAPP_TEST, &err);
 	bool ws = so->ws && PRM->window_scaling, sack = so->sack && PRM->sack,
 	     ts = so->ts && PRM->timestamps;
 
@@ -697,7 +697,7 @@ uint32_t h_goto(struct h_peer *p, enum tcp_state st, const struct h_synopt *so)
 	if (st == TCP_SYN_SENT) {
 		int err = 1;
 
-		s = tcp_connect(&H.ctx, 0, p->raddr, p->rport, TAPP_TEST, &err);
+		s = tcp_connect(&H.ctx, p->raddr, p->rport, TAPP_TEST, &err);
 		cr_assert(s != TCP_NIL, "tcp_connect: %d", err);
 		p->s = s;
 		p->lport = TCB(s)->lport;

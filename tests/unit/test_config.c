@@ -76,6 +76,8 @@ static const char FULL[] =
 	"  { name = \"back\"; device = \"net_tap1,iface=porter1\";\n"
 	"    mac = \"02:70:6f:72:74:02\"; ipv4 = \"192.168.7.9/30\"; mtu = 9000; }\n"
 	");\n"
+	"static_routes = ( { to = \"172.16.0.0/12\"; via = \"192.168.7.10\"; },\n"
+	"                  { to = \"0.0.0.0/0\"; via = \"10.99.0.254\"; } );\n"
 	"workers: { count = 4; binary = \"/usr/lib/porter/porter-worker\"; ready_timeout_ms = 7000;\n"
 	"  restart_backoff_ms = 50; max_restart_backoff_ms = 8000; max_failed_starts = 5;\n"
 	"  heartbeat_timeout_ms = 2500; spin_us = 0; };\n"
@@ -181,6 +183,7 @@ Test(config, minimal_file_gives_defaults)
 	cr_assert_eq(cfg.listener_count, 0);
 	cr_assert_eq(cfg.upstream_count, 0);
 	cr_assert_eq(cfg.route_count, 0);
+	cr_assert_eq(cfg.static_route_count, 0);
 	cr_assert_eq(cfg.port_count, 1);
 	const struct porter_cfg_port *p = &cfg.ports[0];
 	cr_assert_str_eq(p->name, "front");
@@ -197,8 +200,10 @@ Test(config, minimal_file_gives_defaults)
 Test(config, empty_groups_give_defaults)
 {
 	expect_ok("eal: {};\n" PORT_FRONT "workers: {};\ndataplane: {};\ncontrol: {};\n"
-		  "tcp: { keepalive: {}; };\nlisteners = ();\nupstreams = ();\nroutes = ();\nhttp: {};\n");
+		  "tcp: { keepalive: {}; };\nlisteners = ();\nupstreams = ();\nroutes = ();\nhttp: {};\n"
+		  "static_routes = ();\n");
 	check_defaults();
+	cr_assert_eq(cfg.static_route_count, 0);
 	cr_assert_eq(cfg.listener_count, 0);
 	cr_assert_eq(cfg.upstream_count, 0);
 	cr_assert_eq(cfg.route_count, 0);
@@ -230,6 +235,16 @@ Test(config, full_file_gives_every_value)
 	cr_assert_eq(b->prefix_len, 30);
 	cr_assert_eq(b->gateway, 0);
 	cr_assert_eq(b->mtu, 9000);
+
+	cr_assert_eq(cfg.static_route_count, 2);
+	cr_assert_eq(cfg.static_routes[0].dst, 0xac100000u);
+	cr_assert_eq(cfg.static_routes[0].prefix_len, 12);
+	cr_assert_eq(cfg.static_routes[0].via, 0xc0a8070au);
+	cr_assert_eq(cfg.static_routes[0].port, 1);
+	cr_assert_eq(cfg.static_routes[1].dst, 0);
+	cr_assert_eq(cfg.static_routes[1].prefix_len, 0);
+	cr_assert_eq(cfg.static_routes[1].via, 0x0a6300feu);
+	cr_assert_eq(cfg.static_routes[1].port, 0);
 
 	cr_assert_eq(cfg.workers.count, 4);
 	cr_assert_str_eq(cfg.workers.binary, "/usr/lib/porter/porter-worker");
@@ -399,6 +414,31 @@ Test(config, example_file_proxy_block_is_valid)
 	cr_assert(cfg.upstreams[0].health_enabled);
 	cr_assert_eq(cfg.route_count, 3);
 	cr_assert_eq(cfg.routes[1].host_match, PORTER_HOST_SUFFIX);
+}
+
+Test(config, example_file_static_routes_block_is_valid)
+{
+	/* The commented block from "# static_routes =" to the first line without '#'. */
+	char path[512], line[512];
+	static char text[4096];
+	FILE *f = fopen(example_path(path), "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	size_t n = (size_t)snprintf(text, sizeof(text), PORT_FRONT);
+	bool in = false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (!in && strcmp(line, "# static_routes =\n") == 0)
+			in = true;
+		if (!in)
+			continue;
+		if (line[0] != '#')
+			break;
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", line[1] == ' ' ? line + 2 : line + 1);
+	}
+	fclose(f);
+	cr_assert(in, "no \"# static_routes =\" block in %s", path);
+	expect_ok(text);
+	cr_assert_eq(cfg.static_route_count, 1);
+	cr_assert_eq(cfg.static_routes[0].port, 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1855,6 +1895,141 @@ Test(config, http_shape_and_unknown_setting)
 }
 
 /* ------------------------------------------------------------------------ */
+/* static_routes                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Two ports on lines 1-2: front 10.99.0.2/24 (gateway 10.99.0.1), back 10.98.0.2/24. */
+#define TWO_PORTS                                                                               \
+	"ports = ( { name = \"front\"; device = \"net_tap0\"; mac = \"02:00:00:00:00:01\"; ipv4 = \"10.99.0.2/24\"; gateway = \"10.99.0.1\"; },\n" \
+	"          { name = \"back\"; device = \"net_tap1\"; mac = \"02:00:00:00:00:02\"; ipv4 = \"10.98.0.2/24\"; } );\n"
+
+/* One static route on line 3. */
+#define SROUTE(body) TWO_PORTS "static_routes = ( { " body " } );\n"
+
+Test(config, static_routes_values)
+{
+	expect_ok(TWO_PORTS
+		  "static_routes = ( { to = \"10.97.0.0/16\"; via = \"10.98.0.1\"; },\n"
+		  "  { via = \"10.99.0.254\"; to = \"10.97.5.0/24\"; },\n"
+		  "  { to = \"192.0.2.7/32\"; via = \"10.98.0.254\"; },\n"
+		  "  { to = \"0.0.0.0/0\"; via = \"10.98.0.1\"; } );\n");
+	cr_assert_eq(cfg.static_route_count, 4);
+	const struct porter_cfg_static_route *r = cfg.static_routes;
+	cr_assert_eq(r[0].dst, 0x0a610000u);
+	cr_assert_eq(r[0].prefix_len, 16);
+	cr_assert_eq(r[0].via, 0x0a620001u);
+	cr_assert_eq(r[0].port, 1);
+	cr_assert_eq(r[1].dst, 0x0a610500u);
+	cr_assert_eq(r[1].prefix_len, 24);
+	cr_assert_eq(r[1].via, 0x0a6300feu);
+	cr_assert_eq(r[1].port, 0);
+	cr_assert_eq(r[2].dst, 0xc0000207u);
+	cr_assert_eq(r[2].prefix_len, 32);
+	cr_assert_eq(r[2].port, 1);
+	cr_assert_eq(r[3].dst, 0);
+	cr_assert_eq(r[3].prefix_len, 0);
+	cr_assert_eq(r[3].port, 1);
+	/* a route that contains a port's subnet is fine (the subnet wins inside it) */
+	expect_ok(SROUTE("to = \"10.0.0.0/8\"; via = \"10.98.0.1\";"));
+	/* parsed after the ports whatever the order in the file */
+	expect_ok("static_routes = ( { to = \"10.97.0.0/16\"; via = \"10.98.0.1\"; } );\n" TWO_PORTS);
+	cr_assert_eq(cfg.static_routes[0].port, 1);
+}
+
+Test(config, static_routes_via_the_longest_port_subnet)
+{
+	/* 10.98.0.1 is in both 10.0.0.0/8 (port 0) and 10.98.0.0/24 (port 1) */
+	expect_ok("ports = ( { name = \"a\"; device = \"d0\"; mac = \"02:00:00:00:00:01\"; ipv4 = \"10.1.0.2/8\"; },\n"
+		  "          { name = \"b\"; device = \"d1\"; mac = \"02:00:00:00:00:02\"; ipv4 = \"10.98.0.2/24\"; } );\n"
+		  "static_routes = ( { to = \"192.168.0.0/16\"; via = \"10.98.0.1\"; },\n"
+		  "                  { to = \"192.169.0.0/16\"; via = \"10.97.0.1\"; } );\n");
+	cr_assert_eq(cfg.static_routes[0].port, 1);
+	cr_assert_eq(cfg.static_routes[1].port, 0);
+}
+
+Test(config, static_routes_shape)
+{
+	expect_err(TWO_PORTS "static_routes = { to = \"10.97.0.0/16\"; };\n",
+		   "t.conf:3: static_routes: expected a list of groups ( { ... }, ... ), got a group");
+	expect_err(TWO_PORTS "static_routes = ( \"10.97.0.0/16\" );\n",
+		   "t.conf:3: static_routes[0]: expected a group { to = ...; via = ...; }, got a string");
+	expect_err(SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.1\"; dev = \"back\";"),
+		   "t.conf:3: static_routes[0].dev: unknown setting");
+	expect_err(SROUTE("via = \"10.98.0.1\";"), "t.conf:3: static_routes[0].to: missing mandatory setting");
+	expect_err(SROUTE("to = \"10.97.0.0/16\";"), "t.conf:3: static_routes[0].via: missing mandatory setting");
+	expect_err(SROUTE("to = 10; via = \"10.98.0.1\";"),
+		   "t.conf:3: static_routes[0].to: expected a string, got an integer");
+}
+
+Test(config, too_many_static_routes)
+{
+	static char text[8192];
+	size_t n = (size_t)snprintf(text, sizeof(text), "%s", TWO_PORTS "static_routes = (\n");
+	for (int i = 0; i <= PORTER_CFG_MAX_STATIC_ROUTES; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s{ to = \"172.16.%d.0/24\"; via = \"10.98.0.1\"; }\n",
+				      i ? "," : "", i);
+	snprintf(text + n, sizeof(text) - n, ");\n");
+	expect_err(text, "t.conf:3: static_routes: must have 0..32 entries, got 33");
+	/* 32 are fine */
+	char *last = strrchr(text, ',');
+	snprintf(last, sizeof(text) - (size_t)(last - text), ");\n");
+	expect_ok(text);
+	cr_assert_eq(cfg.static_route_count, 32);
+}
+
+Test(config, static_route_bad_to)
+{
+	expect_err(SROUTE("to = \"10.97.0.0\"; via = \"10.98.0.1\";"),
+		   "t.conf:3: static_routes[0].to: missing \"/len\" in \"10.97.0.0\" (expected a.b.c.d/len)");
+	expect_err(SROUTE("to = \"10.97.0/16\"; via = \"10.98.0.1\";"),
+		   "t.conf:3: static_routes[0].to: bad address in \"10.97.0/16\" (expected a.b.c.d/len, each part 0..255)");
+	expect_err(SROUTE("to = \"10.97.0.0/33\"; via = \"10.98.0.1\";"),
+		   "t.conf:3: static_routes[0].to: prefix length must be in 0..32, got 33");
+	expect_err(SROUTE("to = \"10.97.0.0/016\"; via = \"10.98.0.1\";"),
+		   "t.conf:3: static_routes[0].to: bad prefix length in \"10.97.0.0/016\" (expected a.b.c.d/len, len 0..32)");
+	expect_err(SROUTE("to = \"10.97.1.0/16\"; via = \"10.98.0.1\";"),
+		   "t.conf:3: static_routes[0].to: 10.97.1.0/16 has host bits set (the network is 10.97.0.0/16)");
+	expect_err(SROUTE("to = \"10.0.0.1/0\"; via = \"10.98.0.1\";"),
+		   "t.conf:3: static_routes[0].to: 10.0.0.1/0 has host bits set (the network is 0.0.0.0/0)");
+	/* a port's prefix is still 1..32 */
+	expect_err(PORT_WITH("10.0.0.0/0", ""), "t.conf:4: ports[0].ipv4: prefix length must be in 1..32, got 0");
+}
+
+Test(config, static_route_inside_a_port_subnet)
+{
+	expect_err(SROUTE("to = \"10.98.0.128/25\"; via = \"10.99.0.1\";"),
+		   "t.conf:3: static_routes[0].to: 10.98.0.128/25 is inside the subnet 10.98.0.0/24 of ports[1] "
+		   "(\"back\"): that port's subnet always wins, the route would never be used");
+	expect_err(SROUTE("to = \"10.99.0.0/24\"; via = \"10.98.0.1\";"),
+		   "t.conf:3: static_routes[0].to: 10.99.0.0/24 is inside the subnet 10.99.0.0/24 of ports[0] "
+		   "(\"front\"): that port's subnet always wins, the route would never be used");
+}
+
+Test(config, static_route_duplicate_to)
+{
+	expect_err(TWO_PORTS "static_routes = ( { to = \"10.97.0.0/16\"; via = \"10.98.0.1\"; },\n"
+		   "  { to = \"10.97.0.0/16\"; via = \"10.99.0.1\"; } );\n",
+		   "t.conf:4: static_routes[1].to: duplicate destination 10.97.0.0/16 (already used by static_routes[0])");
+	/* the same network with another length is another route */
+	expect_ok(TWO_PORTS "static_routes = ( { to = \"10.97.0.0/16\"; via = \"10.98.0.1\"; },\n"
+		  "  { to = \"10.97.0.0/17\"; via = \"10.99.0.1\"; } );\n");
+}
+
+Test(config, static_route_bad_via)
+{
+	expect_err(SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.1/24\";"),
+		   "t.conf:3: static_routes[0].via: bad address \"10.98.0.1/24\" (expected a.b.c.d, each part 0..255)");
+	expect_err(SROUTE("to = \"10.97.0.0/16\"; via = \"10.96.0.1\";"),
+		   "t.conf:3: static_routes[0].via: 10.96.0.1 is not inside the subnet of any port");
+	expect_err(SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.2\";"),
+		   "t.conf:3: static_routes[0].via: 10.98.0.2 is the address of ports[1] (\"back\")");
+	expect_err(SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.255\";"),
+		   "t.conf:3: static_routes[0].via: 10.98.0.255 is the broadcast address of its subnet");
+	expect_err(SROUTE("to = \"10.97.0.0/16\"; via = \"10.99.0.0\";"),
+		   "t.conf:3: static_routes[0].via: 10.99.0.0 is the network address of its subnet");
+}
+
+/* ------------------------------------------------------------------------ */
 /* porter_config_check_reload                                               */
 /* ------------------------------------------------------------------------ */
 
@@ -1957,6 +2132,20 @@ Test(config, reload_refuses_other_settings)
 			      "ports = ( { name = \"front\"; device = \"net_tap0,iface=porter0\";"
 			      " mac = \"02:70:6f:72:74:01\"; ipv4 = \"10.99.0.2/24\"; mtu = 1400; } );\n",
 			      "ports");
+	/* static routes: added, changed, removed, reordered; ports are named first */
+	expect_reload_refused(TWO_PORTS, SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.1\";"), "static_routes");
+	expect_reload_refused(SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.1\";"),
+			      SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.3\";"), "static_routes");
+	expect_reload_refused(SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.1\";"),
+			      SROUTE("to = \"10.97.0.0/17\"; via = \"10.98.0.1\";"), "static_routes");
+	expect_reload_refused(SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.1\";"), TWO_PORTS, "static_routes");
+	expect_reload_refused(TWO_PORTS "static_routes = ( { to = \"10.97.0.0/16\"; via = \"10.98.0.1\"; },\n"
+			      "  { to = \"10.96.0.0/16\"; via = \"10.98.0.1\"; } );\n",
+			      TWO_PORTS "static_routes = ( { to = \"10.96.0.0/16\"; via = \"10.98.0.1\"; },\n"
+			      "  { to = \"10.97.0.0/16\"; via = \"10.98.0.1\"; } );\n", "static_routes");
+	expect_reload_refused(SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.1\";"), PORT_FRONT, "ports");
+	expect_reload_ok(SROUTE("to = \"10.97.0.0/16\"; via = \"10.98.0.1\";"),
+			 "static_routes = ( { via = \"10.98.0.1\"; to = \"10.97.0.0/16\"; } );\n" TWO_PORTS);
 	/* The first difference in file order is named. */
 	expect_reload_refused(FULL, PORT_FRONT, "eal.file_prefix");
 	expect_reload_refused(PORT_FRONT "workers: { spin_us = 1; };\n", PORT_FRONT "tcp: { sack = false; };\n",

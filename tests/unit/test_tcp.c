@@ -92,7 +92,7 @@ HTEST(tcp_states, simultaneous_open)
 	struct h_peer p;
 	struct h_out o;
 	int err;
-	uint32_t s = tcp_connect(CTX, 0, H_PEER_IP, 9000, TAPP_TEST, &err);
+	uint32_t s = tcp_connect(CTX, H_PEER_IP, 9000, TAPP_TEST, &err);
 
 	cr_assert(s != TCP_NIL);
 	h_peer_init(&p, TCB(s)->lport, 9000, 300);
@@ -138,7 +138,7 @@ HTEST(tcp_states, simultaneous_open_plain_ack)
 	struct h_peer p;
 	struct h_out o;
 	int err;
-	uint32_t s = tcp_connect(CTX, 0, H_PEER_IP, 9000, TAPP_TEST, &err);
+	uint32_t s = tcp_connect(CTX, H_PEER_IP, 9000, TAPP_TEST, &err);
 
 	h_peer_init(&p, TCB(s)->lport, 9000, 0xfffffff0);
 	p.so = H_OPT_MSS;
@@ -340,7 +340,7 @@ HTEST(tcp_states, syn_sent_close)
 {
 	struct h_out o;
 	int err;
-	uint32_t s = tcp_connect(CTX, 0, H_PEER_IP, 443, TAPP_TEST, &err);
+	uint32_t s = tcp_connect(CTX, H_PEER_IP, 443, TAPP_TEST, &err);
 	uint32_t iss = TCB(s)->iss;
 	uint16_t lport = TCB(s)->lport;
 	struct h_spec sp = {
@@ -499,7 +499,7 @@ HTEST(tcp_rst, syn_sent)
 	struct h_peer p;
 	struct h_out o;
 	int err;
-	uint32_t s = tcp_connect(CTX, 0, H_PEER_IP, 25, TAPP_TEST, &err);
+	uint32_t s = tcp_connect(CTX, H_PEER_IP, 25, TAPP_TEST, &err);
 
 	h_peer_init(&p, TCB(s)->lport, 25, 0);
 	h_peer_next(&p, &o);

@@ -460,7 +460,7 @@ HTEST(tcp_rto, lost_syn_active)
 	struct h_peer p;
 	struct h_out o;
 	int err;
-	uint32_t s = tcp_connect(CTX, 0, H_PEER_IP, 80, TAPP_TEST, &err);
+	uint32_t s = tcp_connect(CTX, H_PEER_IP, 80, TAPP_TEST, &err);
 
 	h_peer_init(&p, TCB(s)->lport, 80, 7000);
 	p.so = H_OPT_MSS;
@@ -512,7 +512,7 @@ HTEST(tcp_rto, syn_gives_up)
 	uint32_t s;
 
 	PRM->syn_retries = 2;
-	s = tcp_connect(CTX, 0, H_PEER_IP, 80, TAPP_TEST, &err);
+	s = tcp_connect(CTX, H_PEER_IP, 80, TAPP_TEST, &err);
 	h_next(&o);
 	HNEAR(wait_out(2000), 1000u);
 	h_next(&o);
