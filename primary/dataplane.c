@@ -122,7 +122,7 @@ static unsigned int rx_port(struct primary *p, unsigned int port)
 				 &p->ifs[port], &meta, &why);
 		switch (c) {
 		case PKT_TCP: {
-			uint32_t h = porter_flow_hash(p->g->rss_key, meta.src_ip, meta.dst_ip,
+			uint32_t h = porter_toeplitz_hash(&p->flow_hash, meta.src_ip, meta.dst_ip,
 						      meta.src_port, meta.dst_port);
 			unsigned int s = porter_reta_lookup(p->g->reta, h);
 
@@ -133,7 +133,7 @@ static unsigned int rx_port(struct primary *p, unsigned int port)
 		}
 		case PKT_ICMP_FRAG_NEEDED: {
 			/* the quoted tuple hashes like the flow itself (symmetric key) */
-			uint32_t h = porter_flow_hash(p->g->rss_key, meta.src_ip, meta.dst_ip,
+			uint32_t h = porter_toeplitz_hash(&p->flow_hash, meta.src_ip, meta.dst_ip,
 						      meta.src_port, meta.dst_port);
 			unsigned int s = porter_reta_lookup(p->g->reta, h);
 

@@ -15,6 +15,7 @@
 #include "shm/porter-shm-t.h"
 #include "shm/proxy-t.h"
 #include "primary/pkt.h"
+#include "shm/hash.h"
 
 struct rte_mbuf;
 struct rte_ring;
@@ -86,6 +87,7 @@ struct primary {
 	struct rte_ring *tx[PORTER_MAX_SHARDS];
 	struct rte_mempool *pool;
 	unsigned int nshards;
+	struct porter_toeplitz flow_hash;     /* tables for g->rss_key (shm/hash.h) */
 
 	/* ports */
 	unsigned int nports;

@@ -126,6 +126,7 @@ static int create_global(struct primary *p)
 	g->started_ms = now_ms();
 	g->ring_size = cfg->dataplane.ring_size;
 	memcpy(g->rss_key, porter_rss_key, PORTER_RSS_KEY_LEN);
+	porter_toeplitz_init(&p->flow_hash, g->rss_key);
 	porter_reta_fill(g->reta, PORTER_RETA_SIZE, p->nshards);
 	for (unsigned int s = 0; s < PORTER_MAX_SHARDS; s++)
 		g->slots[s].lcore_id = cfg->eal.lcore_base + 1 + s;

@@ -39,6 +39,31 @@ uint32_t porter_flow_hash(const uint8_t key[PORTER_RSS_KEY_LEN],
 	return hash;
 }
 
+void porter_toeplitz_init(struct porter_toeplitz *tb, const uint8_t key[PORTER_RSS_KEY_LEN])
+{
+	for (unsigned int pos = 0; pos < 12; pos++) {
+		/* the 32-bit key window for input bit b of byte POS starts at key bit 8*POS + (7-b) */
+		for (unsigned int v = 0; v < 256; v++) {
+			uint32_t h = 0;
+
+			for (int b = 7; b >= 0; b--) {
+				unsigned int start = 8 * pos + (7 - (unsigned int)b);
+				uint32_t w = 0;
+
+				if (!(v & (1u << b)))
+					continue;
+				for (unsigned int k = 0; k < 32; k++) {
+					unsigned int bit = start + k;
+
+					w = w << 1 | ((key[bit / 8] >> (7 - bit % 8)) & 1u);
+				}
+				h ^= w;
+			}
+			tb->t[pos][v] = h;
+		}
+	}
+}
+
 void porter_reta_fill(uint16_t *reta, unsigned int size, unsigned int shards)
 {
 	for (unsigned int i = 0; i < size; i++)

@@ -25,6 +25,30 @@ extern const uint8_t porter_rss_key[PORTER_RSS_KEY_LEN];
 uint32_t porter_flow_hash(const uint8_t key[PORTER_RSS_KEY_LEN],
 			  uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port);
 
+/*
+ * The same hash from tables: Toeplitz is linear over XOR, so the hash of the
+ * 12 input bytes is the XOR of 12 per-byte contributions, each looked up in a
+ * 256-entry table of its position (12 KiB per key, built once). Equal to
+ * porter_flow_hash() for every input (unit-tested); for the primary's per-frame
+ * steering, where the bit loop cost about 1.5 % of its time.
+ */
+struct porter_toeplitz {
+	uint32_t t[12][256];
+};
+
+void porter_toeplitz_init(struct porter_toeplitz *tb, const uint8_t key[PORTER_RSS_KEY_LEN]);
+
+static inline uint32_t porter_toeplitz_hash(const struct porter_toeplitz *tb, uint32_t src_ip,
+					     uint32_t dst_ip, uint16_t src_port, uint16_t dst_port)
+{
+	return tb->t[0][src_ip >> 24] ^ tb->t[1][(src_ip >> 16) & 0xff] ^
+	       tb->t[2][(src_ip >> 8) & 0xff] ^ tb->t[3][src_ip & 0xff] ^
+	       tb->t[4][dst_ip >> 24] ^ tb->t[5][(dst_ip >> 16) & 0xff] ^
+	       tb->t[6][(dst_ip >> 8) & 0xff] ^ tb->t[7][dst_ip & 0xff] ^
+	       tb->t[8][src_port >> 8] ^ tb->t[9][src_port & 0xff] ^
+	       tb->t[10][dst_port >> 8] ^ tb->t[11][dst_port & 0xff];
+}
+
 /* Fill a RETA spreading SIZE entries round robin over SHARDS shards. */
 void porter_reta_fill(uint16_t *reta, unsigned int size, unsigned int shards);
 

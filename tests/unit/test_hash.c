@@ -51,6 +51,28 @@ Test(hash, agrees_with_rte_softrss_and_is_symmetric)
 	}
 }
 
+/* The table form equals the bit loop, for the porter key, the Microsoft key and the vectors. */
+Test(hash, tables_agree_with_the_bit_loop)
+{
+	static struct porter_toeplitz tp, tm;
+	unsigned int seed = 777;
+
+	porter_toeplitz_init(&tp, porter_rss_key);
+	porter_toeplitz_init(&tm, ms_key);
+	cr_expect_eq(porter_toeplitz_hash(&tm, IP(66, 9, 149, 187), IP(161, 142, 100, 80), 2794, 1766),
+		     0x51ccc178u);
+	for (int i = 0; i < 100000; i++) {
+		uint32_t s = (uint32_t)rand_r(&seed) ^ ((uint32_t)rand_r(&seed) << 16);
+		uint32_t d = (uint32_t)rand_r(&seed) ^ ((uint32_t)rand_r(&seed) << 16);
+		uint16_t sp = (uint16_t)rand_r(&seed), dp = (uint16_t)rand_r(&seed);
+
+		cr_assert_eq(porter_toeplitz_hash(&tp, s, d, sp, dp), porter_flow_hash(porter_rss_key, s, d, sp, dp),
+			     "tuple %d (porter key)", i);
+		cr_assert_eq(porter_toeplitz_hash(&tm, s, d, sp, dp), porter_flow_hash(ms_key, s, d, sp, dp),
+			     "tuple %d (Microsoft key)", i);
+	}
+}
+
 Test(hash, reta_round_robin)
 {
 	uint16_t reta[PORTER_RETA_SIZE];
