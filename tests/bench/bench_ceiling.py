@@ -74,7 +74,7 @@ WORKLOADS = [  # name, path (the backend's body size), Connection: close
 ]
 
 PORTER_CONF = """eal: { file_prefix = "%(prefix)s"; lcore_base = %(lcore)d; cpus = "%(cpus)s"; };
-ports = ( { name = "memif"; device = "net_memif0,role=server,id=0,socket-abstract=no,socket=%(sock)s";
+ports = ( { name = "memif"; device = "net_memif0,role=server,id=0,rsize=%(rsize)d,socket-abstract=no,socket=%(sock)s";
             mac = "%(mac)s"; ipv4 = "%(ip)s/24"; } );
 workers: { count = 1; binary = "porter-worker"; ready_timeout_ms = 10000; };
 control: { socket = "%(ctl)s"; };
@@ -91,11 +91,11 @@ class MemifGateway(WireGateway):
     (porter makes no kernel traffic; the namespace is only a fence)."""
     one = two = BACKEND_IP   # WireGateway's template needs them; our own config replaces it
 
-    def __init__(self, netns, memif_sock, cpus, lcore, max_idle, extra=""):
+    def __init__(self, netns, memif_sock, rsize, cpus, lcore, max_idle, extra=""):
         super().__init__(netns, "", lcore, workers=1)
         with open(self.conf, "w") as f:
             f.write(PORTER_CONF % {"prefix": self.prefix, "lcore": lcore, "cpus": cpus,
-                                   "sock": memif_sock, "mac": PORTER_MAC, "ip": PORTER_IP,
+                                   "sock": memif_sock, "rsize": rsize, "mac": PORTER_MAC, "ip": PORTER_IP,
                                    "ctl": self.sock, "lport": LISTEN_PORT, "backend": BACKEND_IP,
                                    "bport": BACKEND_PORT, "idle": max_idle, "extra": extra})
 
@@ -106,14 +106,14 @@ class MemifGateway(WireGateway):
 class Loadgen:
     """porter-loadgen as a child: JSON events on its stdout, commands on its stdin."""
 
-    def __init__(self, tmp, memif_sock, cpu, lcore):
+    def __init__(self, tmp, memif_sock, rsize, cpu, lcore):
         self.prefix = "pceil%s_lg" % TAG
         self.log = os.path.join(tmp, "loadgen.log")
         self.logf = open(self.log, "w")
         self.buf = b""
         self.proc = subprocess.Popen(
             [LOADGEN, "--file-prefix", self.prefix, "--lcore", str(lcore), "--cpu", str(cpu),
-             "--vdev", "net_memif0,role=client,id=0,socket-abstract=no,socket=%s" % memif_sock,
+             "--vdev", "net_memif0,role=client,id=0,rsize=%d,socket-abstract=no,socket=%s" % (rsize, memif_sock),
              "--mac", LOADGEN_MAC, "--client-ip", CLIENT_IP, "--backend-ip", BACKEND_IP,
              "--backend-port", str(BACKEND_PORT), "--target", "%s:%d" % (PORTER_IP, LISTEN_PORT)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.logf)
@@ -205,6 +205,8 @@ def main():
                     ",".join(w[0] for w in WORKLOADS))
     ap.add_argument("--porter-cpus", default="0", help="eal.cpus of porter (primary + worker)")
     ap.add_argument("--loadgen-cpu", type=int, default=1)
+    ap.add_argument("--rsize", type=int, default=10,
+                    help="memif ring size, log2 (both sides; 10 = 1024 slots, the PMD's default)")
     ap.add_argument("--porter-extra", default="", help="extra porter config (tuning runs)")
     ap.add_argument("--profile", default="",
                     help="during each window, run this shell command ({pids}: porter's pids, "
@@ -231,9 +233,9 @@ def main():
     try:
         run(["ip", "netns", "add", netns])
         made_ns = True
-        gw = MemifGateway(netns, memif_sock, a.porter_cpus, 20, max(64, a.conns), a.porter_extra)
+        gw = MemifGateway(netns, memif_sock, a.rsize, a.porter_cpus, 20, max(64, a.conns), a.porter_extra)
         gw.start()
-        lg = Loadgen(tmp, memif_sock, a.loadgen_cpu, 30)
+        lg = Loadgen(tmp, memif_sock, a.rsize, a.loadgen_cpu, 30)
         lg.wait_ready()
         ppid, wpid = gw.proc.pid, gw.worker_pid()
 
@@ -286,6 +288,7 @@ def main():
                     "loadgen_cpu_us": (c1[2] - c0[2]) / 1e3 / n,
                     "loadgen_busy_us": ev["busy_us_per_req"],
                     "loadgen_busy": ev["busy"],
+                    "loadgen_tcp": ev["tcp"], "loadgen_tx_dropped": ev["tx_dropped"],
                     "counters": {kk: k1[kk] - k0.get(kk, 0) for kk in k1 if k1[kk] != k0.get(kk, 0)},
                 }
                 res["porter_cpu_us"] = res["primary_cpu_us"] + res["worker_cpu_us"]
@@ -311,17 +314,20 @@ def main():
               "medians; load avg at end %s\n" % (a.porter_cpus, a.loadgen_cpu, a.conns, seconds,
                                                 rounds, "%.2f %.2f %.2f" % os.getloadavg()))
         print("| workload | req/s | porter CPU-us/req (primary + worker = total) | porter busy "
-              "| frames/req | loadgen CPU-us/req (busy) | p50 / p99 us | errors |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+              "| 1e6 / CPU-us | frames/req | loadgen CPU-us/req (busy) | p50 / p99 us | errors |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for wname, _, _ in workloads:
             m = med.get(wname)
             if m is None:
                 continue
-            print("| %s | %s | %.2f + %.2f = **%.2f** | %.2f | %.2f | %.1f (%.2f) | %s / %s | %d |" % (
+            print("| %s | %s | %.2f + %.2f = **%.2f** | %.2f | %s | %.2f | %.1f (%.2f) | %s / %s | %d |" % (
                 wname, fmt(m["rps"]), m["primary_cpu_us"], m["worker_cpu_us"],
-                m["porter_cpu_us"], m["porter_busy"], m["frames_per_req"], m["loadgen_cpu_us"],
+                m["porter_cpu_us"], m["porter_busy"], fmt(1e6 / m["porter_cpu_us"]),
+                m["frames_per_req"], m["loadgen_cpu_us"],
                 m["loadgen_busy_us"], fmt(m["p50_us"]), fmt(m["p99_us"]), m["errors"]))
-        print("\ntargets (issue 9): <= 5 CPU-us per keep-alive request (primary + worker), "
+        print("\nporter busy: porter's CPU time (primary + worker) / window; 1e6 / CPU-us: the "
+              "req/s porter's one CPU would carry at that cost per request (derived, not measured)")
+        print("targets (issue 9): <= 5 CPU-us per keep-alive request (primary + worker), "
               "<= 4.5 frames per keep-alive request")
         lines = [ln for ln in gw.log_text().splitlines()
                  if any(w in ln.lower() for w in ("error", "warn", "fail", "died", "restart"))]

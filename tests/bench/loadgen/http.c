@@ -525,6 +525,15 @@ void tcp_test_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 	tcp_abort(c, s);   /* a stream nobody here asked for (the listener port on the client address) */
 }
 
+void lg_counts_sync(struct lg *lg)
+{
+	const struct tcp_area *a = lg->tcp.area;
+
+	lg->n.tcp_retransmits = a->events[TEV_RETRANSMITS];
+	lg->n.tcp_rto = a->events[TEV_RTO];
+	memcpy(lg->n.tcp_drops, a->drops, sizeof(lg->n.tcp_drops));
+}
+
 /* --- the run --------------------------------------------------------------------- */
 
 void lg_run_start(struct lg *lg)
@@ -599,6 +608,7 @@ void lg_tick(struct lg *lg)
 	case PH_WARMUP:
 		if (now >= r->t_phase_end) {
 			r->phase = PH_MEASURE;
+			lg_counts_sync(lg);
 			r->at_start = lg->n;
 			r->t_measure_start = now;
 			r->t_phase_end = now + r->measure_us;
@@ -609,6 +619,7 @@ void lg_tick(struct lg *lg)
 	case PH_MEASURE:
 		if (now >= r->t_phase_end || (r->req_limit && r->issued >= r->req_limit && out == 0)) {
 			r->phase = PH_TAIL;
+			lg_counts_sync(lg);
 			r->at_end = lg->n;
 			r->t_measure_end = now;
 			r->t_phase_end = now + r->tail_us;

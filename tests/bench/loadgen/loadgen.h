@@ -82,6 +82,9 @@ struct lg_counts {
 	uint64_t rx_frames, tx_frames, tx_dropped;
 	uint64_t busy_cycles;       /* TSC cycles of loop iterations that did work */
 	uint64_t loop_cycles;       /* TSC cycles of all loop iterations */
+	/* the loadgen's own TCP (copied from its area by lg_counts_sync) */
+	uint64_t tcp_retransmits, tcp_rto;
+	uint64_t tcp_drops[TDROP__COUNT];
 };
 
 struct lg_conn {
@@ -165,13 +168,14 @@ struct lg {
 
 /* wire.c */
 unsigned int lg_tx_flush(struct lg *lg);           /* returns the frames sent */
-unsigned int lg_rx(struct lg *lg);                 /* one RX burst; returns the frame count */
+unsigned int lg_rx(struct lg *lg);                 /* RX bursts until drained; returns the frame count */
 void lg_arp_request(struct lg *lg, uint32_t ip);
 
 /* http.c */
 void lg_run_start(struct lg *lg);                  /* lg->run filled by the caller */
 void lg_tick(struct lg *lg);                       /* connects, timeouts, phase changes */
 uint64_t lg_hist_percentile(const uint64_t *hist, double p);
+void lg_counts_sync(struct lg *lg);                /* the stack's counters into lg->n */
 
 /* main.c: one JSON event line on stdout */
 void lg_emit(struct lg *lg, const char *event);

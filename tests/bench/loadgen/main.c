@@ -338,6 +338,12 @@ static void print_counts(const struct lg_counts *a, const struct lg_counts *b)
 	       D(err_head), D(err_timeout), D(backend_requests), D(backend_errors), D(rx_frames),
 	       D(tx_frames), D(tx_dropped),
 	       D(loop_cycles) ? (double)D(busy_cycles) / (double)D(loop_cycles) : 0.0);
+	printf(",\"tcp\":{\"retransmits\":%" PRIu64 ",\"rto\":%" PRIu64 ",\"drops\":{",
+	       D(tcp_retransmits), D(tcp_rto));
+	for (unsigned int i = 1, k = 0; i < TDROP__COUNT; i++)
+		if (D(tcp_drops[i]))
+			printf("%s\"%s\":%" PRIu64, k++ ? "," : "", tcp_drop_name(i), D(tcp_drops[i]));
+	printf("}}");
 #undef D
 }
 
@@ -360,9 +366,9 @@ void lg_emit(struct lg *lg, const char *event)
 			   : 0.0);
 		print_counts(&r->at_start, &r->at_end);
 	} else if (strcmp(event, "done") == 0 || strcmp(event, "status") == 0) {
-		printf(",\"live_streams\":%u,\"client_live\":%u,\"tcp_retransmits\":%" PRIu64
-		       ",\"tcp_resets_rcvd\":%" PRIu64 ",",
-		       a->live, lg->client_live, a->events[TEV_RETRANSMITS], a->events[TEV_RESETS_RCVD]);
+		lg_counts_sync(lg);
+		printf(",\"live_streams\":%u,\"client_live\":%u,\"tcp_resets_rcvd\":%" PRIu64 ",",
+		       a->live, lg->client_live, a->events[TEV_RESETS_RCVD]);
 		print_counts(NULL, &lg->n);
 	} else if (strcmp(event, "ready") == 0) {
 		char mac[18], peer[18];
