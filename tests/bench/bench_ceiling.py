@@ -86,6 +86,17 @@ routes = ( { upstream = "app"; } );
 """
 
 
+def runq_wait_ns(pid):
+    """Time the threads of PID spent runnable but waiting for a CPU (schedstat field 2):
+    what the rest of the box took from it."""
+    total = 0
+    for f in glob.glob("/proc/%d/task/*/schedstat" % pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            with open(f) as fh:
+                total += int(fh.read().split()[1])
+    return total
+
+
 class MemifGateway(WireGateway):
     """porter-primary + 1 worker with one net_memif port (server role), in namespace NETNS
     (porter makes no kernel traffic; the namespace is only a fence)."""
@@ -258,7 +269,8 @@ def main():
 
                 def sample(key):
                     t = time.monotonic()
-                    c = (cpu_ns(ppid), cpu_ns(wpid), lg.cpu_ns())
+                    c = (cpu_ns(ppid), cpu_ns(wpid), lg.cpu_ns(),
+                         runq_wait_ns(ppid) + runq_wait_ns(wpid), runq_wait_ns(lg.proc.pid))
                     k = gw.counters()
                     snap[key] = (t, c, k["port.memif.rx_frames"] + k["port.memif.tx_frames"], k)
 
@@ -283,6 +295,8 @@ def main():
                     "primary_cpu_us": (c1[0] - c0[0]) / 1e3 / n,
                     "worker_cpu_us": (c1[1] - c0[1]) / 1e3 / n,
                     "porter_busy": (c1[0] - c0[0] + c1[1] - c0[1]) / 1e9 / (t1 - t0),
+                    "porter_runq_wait": (c1[3] - c0[3]) / 1e9 / (t1 - t0),
+                    "loadgen_runq_wait": (c1[4] - c0[4]) / 1e9 / (t1 - t0),
                     "frames_per_req": (f1 - f0) / n,
                     "loadgen_frames_per_req": (ev["rx_frames"] + ev["tx_frames"]) / n,
                     "loadgen_cpu_us": (c1[2] - c0[2]) / 1e3 / n,
@@ -294,14 +308,17 @@ def main():
                 res["porter_cpu_us"] = res["primary_cpu_us"] + res["worker_cpu_us"]
                 runs.setdefault(wname, []).append(res)
                 print("round %d %-9s %8.0f req/s  porter %.2f us/req (primary %.2f, worker %.2f, "
-                      "busy %.2f)  %.2f frames/req  loadgen busy %.2f us/req  p50 %d p99 %d us%s"
+                      "busy %.2f, runq wait %.2f)  %.2f frames/req  loadgen busy %.2f us/req  "
+                      "p50 %d p99 %d us%s"
                       % (rnd, wname, res["rps"], res["porter_cpu_us"], res["primary_cpu_us"],
-                         res["worker_cpu_us"], res["porter_busy"], res["frames_per_req"],
+                         res["worker_cpu_us"], res["porter_busy"], res["porter_runq_wait"],
+                         res["frames_per_req"],
                          res["loadgen_busy_us"], res["p50_us"], res["p99_us"],
                          "  ERRORS %s" % json.dumps(res["err"]) if res["errors"] else ""),
                       flush=True)
 
         keys = ("rps", "primary_cpu_us", "worker_cpu_us", "porter_cpu_us", "porter_busy",
+                "porter_runq_wait", "loadgen_runq_wait",
                 "frames_per_req", "loadgen_cpu_us", "loadgen_busy_us", "p50_us", "p99_us")
         med = {}
         for wname, rs in runs.items():
@@ -313,20 +330,24 @@ def main():
               "backoff); porter-loadgen on CPU %d, %d connections; %g s windows x %d rounds, "
               "medians; load avg at end %s\n" % (a.porter_cpus, a.loadgen_cpu, a.conns, seconds,
                                                 rounds, "%.2f %.2f %.2f" % os.getloadavg()))
-        print("| workload | req/s | porter CPU-us/req (primary + worker = total) | porter busy "
-              "| 1e6 / CPU-us | frames/req | loadgen CPU-us/req (busy) | p50 / p99 us | errors |")
+        print("| workload | req/s | porter CPU-us/req: primary / worker / **total** | porter busy "
+              "(runq wait) | 1e6 / CPU-us | frames/req | loadgen CPU-us/req (busy) | p50 / p99 us "
+              "| errors |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for wname, _, _ in workloads:
             m = med.get(wname)
             if m is None:
                 continue
-            print("| %s | %s | %.2f + %.2f = **%.2f** | %.2f | %s | %.2f | %.1f (%.2f) | %s / %s | %d |" % (
-                wname, fmt(m["rps"]), m["primary_cpu_us"], m["worker_cpu_us"],
-                m["porter_cpu_us"], m["porter_busy"], fmt(1e6 / m["porter_cpu_us"]),
-                m["frames_per_req"], m["loadgen_cpu_us"],
-                m["loadgen_busy_us"], fmt(m["p50_us"]), fmt(m["p99_us"]), m["errors"]))
-        print("\nporter busy: porter's CPU time (primary + worker) / window; 1e6 / CPU-us: the "
-              "req/s porter's one CPU would carry at that cost per request (derived, not measured)")
+            print("| %s | %s | %.2f / %.2f / **%.2f** | %.2f (%.2f) | %s | %.2f | %.1f (%.2f) | %s / %s "
+                  "| %d |" % (
+                      wname, fmt(m["rps"]), m["primary_cpu_us"], m["worker_cpu_us"],
+                      m["porter_cpu_us"], m["porter_busy"], m["porter_runq_wait"],
+                      fmt(1e6 / m["porter_cpu_us"]), m["frames_per_req"], m["loadgen_cpu_us"],
+                      m["loadgen_busy_us"], fmt(m["p50_us"]), fmt(m["p99_us"]), m["errors"]))
+        print("\nEvery column is a median of its own. porter busy: porter's CPU time (primary + "
+              "worker) / window; runq wait: time porter's threads were runnable but waited for a "
+              "CPU / window (the rest of the box); 1e6 / CPU-us: the req/s porter's one CPU would "
+              "carry at that cost per request (derived, not measured)")
         print("targets (issue 9): <= 5 CPU-us per keep-alive request (primary + worker), "
               "<= 4.5 frames per keep-alive request")
         lines = [ln for ln in gw.log_text().splitlines()
