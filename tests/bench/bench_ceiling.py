@@ -308,12 +308,13 @@ def main():
                 res["porter_cpu_us"] = res["primary_cpu_us"] + res["worker_cpu_us"]
                 runs.setdefault(wname, []).append(res)
                 print("round %d %-9s %8.0f req/s  porter %.2f us/req (primary %.2f, worker %.2f, "
-                      "busy %.2f, runq wait %.2f)  %.2f frames/req  loadgen busy %.2f us/req  "
-                      "p50 %d p99 %d us%s"
+                      "busy %.2f, runq wait %.2f)  %.2f frames/req  loadgen busy %.2f us/req "
+                      "(runq wait %.2f)  p50 %d p99 %d us  porter tx drops %d%s"
                       % (rnd, wname, res["rps"], res["porter_cpu_us"], res["primary_cpu_us"],
                          res["worker_cpu_us"], res["porter_busy"], res["porter_runq_wait"],
-                         res["frames_per_req"],
-                         res["loadgen_busy_us"], res["p50_us"], res["p99_us"],
+                         res["frames_per_req"], res["loadgen_busy_us"], res["loadgen_runq_wait"],
+                         res["p50_us"], res["p99_us"],
+                         res["counters"].get("port.memif.drop.tx_full", 0),
                          "  ERRORS %s" % json.dumps(res["err"]) if res["errors"] else ""),
                       flush=True)
 
@@ -331,22 +332,24 @@ def main():
               "medians; load avg at end %s\n" % (a.porter_cpus, a.loadgen_cpu, a.conns, seconds,
                                                 rounds, "%.2f %.2f %.2f" % os.getloadavg()))
         print("| workload | req/s | porter CPU-us/req: primary / worker / **total** | porter busy "
-              "(runq wait) | 1e6 / CPU-us | frames/req | loadgen CPU-us/req (busy) | p50 / p99 us "
-              "| errors |")
+              "(runq wait) | 1e6 / CPU-us | frames/req | loadgen CPU-us/req (busy) runq wait "
+              "| p50 / p99 us | errors |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for wname, _, _ in workloads:
             m = med.get(wname)
             if m is None:
                 continue
-            print("| %s | %s | %.2f / %.2f / **%.2f** | %.2f (%.2f) | %s | %.2f | %.1f (%.2f) | %s / %s "
-                  "| %d |" % (
+            print("| %s | %s | %.2f / %.2f / **%.2f** | %.2f (%.2f) | %s | %.2f | %.1f (%.2f) %.2f "
+                  "| %s / %s | %d |" % (
                       wname, fmt(m["rps"]), m["primary_cpu_us"], m["worker_cpu_us"],
                       m["porter_cpu_us"], m["porter_busy"], m["porter_runq_wait"],
                       fmt(1e6 / m["porter_cpu_us"]), m["frames_per_req"], m["loadgen_cpu_us"],
-                      m["loadgen_busy_us"], fmt(m["p50_us"]), fmt(m["p99_us"]), m["errors"]))
+                      m["loadgen_busy_us"], m["loadgen_runq_wait"], fmt(m["p50_us"]),
+                      fmt(m["p99_us"]), m["errors"]))
         print("\nEvery column is a median of its own. porter busy: porter's CPU time (primary + "
-              "worker) / window; runq wait: time porter's threads were runnable but waited for a "
-              "CPU / window (the rest of the box); 1e6 / CPU-us: the req/s porter's one CPU would "
+              "worker) / window; runq wait: time the threads were runnable but waited for a "
+              "CPU / window (for each other or for the rest of the box: a loadgen that waits "
+              "lets porter's TX ring overflow); 1e6 / CPU-us: the req/s porter's one CPU would "
               "carry at that cost per request (derived, not measured)")
         print("targets (issue 9): <= 5 CPU-us per keep-alive request (primary + worker), "
               "<= 4.5 frames per keep-alive request")
