@@ -247,7 +247,7 @@ static bool client_head(struct lg *lg, struct lg_conn *cn, uint32_t avail)
 	status = atoi(buf + 9);
 	v = header_value(buf, (uint32_t)end, "content-length", &vlen);
 	cl = v ? parse_dec(v, vlen) : -1;
-	if (cl < 0 || header_value(buf, (uint32_t)end, "transfer-encoding", &vlen)) {
+	if (cl < 0 || cl > UINT32_MAX || header_value(buf, (uint32_t)end, "transfer-encoding", &vlen)) {
 		/* no framing we can follow (this backend never chunks) */
 		lg->n.err_length++;
 		client_release(lg, cn, true);
@@ -445,9 +445,11 @@ static int backend_request(struct lg *lg, uint32_t s, struct lg_backend_stream *
 	b->close_after = (v && has_token(v, vlen, "close")) || b->status == 400;
 	v = header_value(buf, (uint32_t)end, "content-length", &vlen);
 	len = v ? parse_dec(v, vlen) : 0;
-	b->discard = len > 0 ? (uint32_t)len : 0;
-	if (header_value(buf, (uint32_t)end, "transfer-encoding", &vlen)) {
-		b->status = 400;   /* not needed by this benchmark */
+	b->discard = len > 0 && len <= UINT32_MAX ? (uint32_t)len : 0;
+	if (len < 0 || len > UINT32_MAX || header_value(buf, (uint32_t)end, "transfer-encoding", &vlen)) {
+		if (b->status == 200)
+			lg->n.backend_errors++;
+		b->status = 400;   /* no framing this backend follows (not needed here) */
 		b->body_len = 0;
 		b->close_after = 1;
 	}
