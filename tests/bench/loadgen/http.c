@@ -343,7 +343,9 @@ static bool client_connect(struct lg *lg, unsigned int i)
 
 	cn->state = C_CONNECTING;   /* before the SYN leaves: events may follow at once */
 	cn->t_us = lg->tcp.now_us;
-	s = tcp_connect(&lg->tcp, LG_ADDR_CLIENT, lg->target_ip, lg->target_port, TAPP_TEST, &err);
+	/* the route to porter is the connected subnet; both addresses share it and the
+	 * lower index (the client's) wins (shm/route.h), so clients leave from 10.90.0.1 */
+	s = tcp_connect(&lg->tcp, lg->target_ip, lg->target_port, TAPP_TEST, &err);
 	if (s == TCP_NIL) {
 		lg->n.err_connect++;
 		slot_idle(lg, cn);
