@@ -182,7 +182,7 @@ static void status_json(struct primary *p, struct sbuf *b)
 			  "\"rx_frames\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_frames\":%" PRIu64
 			  ",\"tx_bytes\":%" PRIu64 ",\"arp_in\":%" PRIu64 ",\"arp_replies\":%" PRIu64
 			  ",\"arp_requests\":%" PRIu64 ",\"icmp_echo\":%" PRIu64
-			  ",\"tcp_steered\":%" PRIu64 ",\"nic_ipackets\":%" PRIu64
+			  ",\"tcp_steered\":%" PRIu64 ",\"tx_requeued\":%" PRIu64 ",\"nic_ipackets\":%" PRIu64
 			  ",\"nic_opackets\":%" PRIu64 ",\"nic_imissed\":%" PRIu64
 			  ",\"nic_ierrors\":%" PRIu64 ",\"nic_oerrors\":%" PRIu64 ",",
 			  SEP(i == 0), pi->name, pi->port_id, mac, ip, pi->prefix_len, gw,
@@ -190,7 +190,7 @@ static void status_json(struct primary *p, struct sbuf *b)
 			  pi->tx_csum ? "true" : "false",
 			  st->rx_frames, st->rx_bytes, st->tx_frames, st->tx_bytes, st->arp_in,
 			  st->arp_replies, st->arp_requests, st->icmp_echo, st->tcp_steered,
-			  es.ipackets, es.opackets, es.imissed, es.ierrors, es.oerrors);
+			  st->tx_requeued, es.ipackets, es.opackets, es.imissed, es.ierrors, es.oerrors);
 		json_drops_port(b, st);
 		sb_printf(b, "}");
 	}

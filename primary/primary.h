@@ -32,6 +32,7 @@ enum ev_kind {
 #define EV_DATA(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
 #define NEIGH_PENDING_MAX 8       /* frames waiting for one next hop */
+#define PORT_TXQ 1024             /* frames per port waiting for the device's TX queue */
 #define CTL_MAX_CLIENTS   8
 
 struct neigh_pending {
@@ -95,7 +96,8 @@ struct primary {
 	struct pkt_if ifs[PORTER_MAX_PORTS];
 	int rx_intr_fd[PORTER_MAX_PORTS];     /* -1: no RX interrupts, back off instead */
 	bool all_ports_intr;
-	struct rte_mbuf *txbuf[PORTER_MAX_PORTS][64];  /* frames to send, flushed every poll */
+	struct rte_mbuf *txbuf[PORTER_MAX_PORTS][PORT_TXQ];  /* frames to send, flushed every poll; what
+	                                                        the device did not take waits for the next */
 	unsigned int txn[PORTER_MAX_PORTS];
 
 	/* wake-ups */
@@ -150,6 +152,7 @@ void neigh_flush_all(struct primary *p);
 int neigh_timeout_ms(const struct primary *p);
 void port_xmit(struct primary *p, unsigned int port, struct rte_mbuf *m);
 void ports_flush_tx(struct primary *p);
+bool ports_tx_backlog(const struct primary *p);   /* frames the devices have not taken yet */
 
 /* supervisor.c */
 int supervisor_init(struct primary *p, const char *argv0);

@@ -89,7 +89,7 @@ enum porter_pdrop {
 	PDROP_ICMP_CSUM,
 	PDROP_ICMP_OTHER,       /* ICMP other than echo request */
 	PDROP_RING_FULL,        /* shard RX ring full (worker slow or absent) */
-	PDROP_TX_FULL,          /* NIC TX queue full */
+	PDROP_TX_FULL,          /* device TX queue full and PORT_TXQ frames already waiting for it */
 	PDROP_NO_NEIGH,         /* next hop unresolved after the ARP retries */
 	PDROP_NEIGH_QUEUE_FULL, /* too many packets waiting for one next hop */
 	PDROP_NO_ROUTE,         /* worker frame for a port/subnet we do not have */
@@ -122,7 +122,9 @@ struct porter_port_stats {
 	uint64_t tcp_steered;
 	uint64_t icmp_errors;           /* RFC 1191 frag-needed steered to a shard */
 	uint64_t drops[PDROP__COUNT];
+	uint64_t tx_requeued;           /* frames the device's TX queue did not take at once, sent in a later round */
 } PORTER_ALIGNED;
+_Static_assert(sizeof(struct porter_port_stats) == 320, "port stats: five cache lines");
 
 /* Port identity as workers need it to build packets (host byte order). */
 struct porter_port_info {
