@@ -120,7 +120,8 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 		return;
 	}
 	sb_printf(b, "\"tcp\":{\"streams\":%u,\"max_streams\":%u,\"half_open\":%u,\"tcb_bytes\":%u,"
-		  "\"drops\":{", a->live, a->max_streams, a->half_open, a->tcb_size);
+		  "\"time_wait_reclaimed\":%" PRIu64 ",\"drops\":{", a->live, a->max_streams, a->half_open,
+		  a->tcb_size, a->tw_reclaimed);
 	for (unsigned int r = 1; r < TDROP__COUNT; r++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(r == 1), tcp_drop_name(r), a->drops[r]);
 	sb_printf(b, "},\"events\":{");
@@ -350,6 +351,8 @@ static void status_text(struct primary *p, struct sbuf *b)
 			continue;
 		sb_printf(b, "  tcp: %u streams of %u, %u half-open;", a->live, a->max_streams,
 			  a->half_open);
+		if (a->tw_reclaimed)
+			sb_printf(b, " time_wait_reclaimed=%" PRIu64, a->tw_reclaimed);
 		for (unsigned int e = 0; e < TEV__COUNT; e++)
 			if (a->events[e])
 				sb_printf(b, " %s=%" PRIu64, tcp_event_name(e), a->events[e]);

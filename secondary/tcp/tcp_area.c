@@ -118,7 +118,7 @@ struct tcp_tcb *tcb_alloc(struct tcp_ctx *c)
 	struct tcp_area *a = c->area;
 	struct tcp_tcb *t;
 
-	if (a->free_head == TCP_NIL) {
+	if (a->free_head == TCP_NIL && !tcp_reclaim_time_wait(c)) {
 		tcp_count_drop(c, TDROP_SLAB_FULL);
 		return NULL;
 	}

@@ -232,6 +232,8 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	struct tcp_area *a = c->area;
 	struct tcp_tcb *t;
 
+	if (a->free_head == TCP_NIL)
+		tcp_reclaim_time_wait(c);   /* a new connection before the tail of an old one's 2MSL */
 	if (a->half_open >= c->prm->syn_backlog || a->free_head == TCP_NIL) {
 		if (c->prm->syncookies) {
 			/* RFC 4987 §3.6: answer without state */

@@ -96,6 +96,7 @@ void tcp_timer_update(struct tcp_ctx *c, struct tcp_tcb *t);   /* re-arm at min(
 void tcp_timer_cancel(struct tcp_ctx *c, struct tcp_tcb *t);
 void tcp_rto_arm(struct tcp_ctx *c, struct tcp_tcb *t);        /* rto_at = now + rto << shift */
 void tcp_keepalive_arm(struct tcp_ctx *c, struct tcp_tcb *t);
+bool tcp_reclaim_time_wait(struct tcp_ctx *c);                 /* slab full: end the oldest TIME-WAIT */
 
 /* tcp_output.c */
 void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t);         /* send what the windows allow, and owed ACKs */

@@ -156,3 +156,40 @@ int tcp_next_timer_ms(const struct tcp_ctx *c)
 			return (int)(k * TCP_TICK_MS);
 	return -1;
 }
+
+/*
+ * The slab is full: free the TIME-WAIT stream whose 2MSL ends first, so new
+ * connections are not refused because old ones linger. RFC 9293 §3.6.1 wants
+ * 2MSL, which protects a new incarnation of the same 4-tuple from the old one's
+ * delayed segments; a shard out of TCBs trades the tail of that wait for
+ * service, as Linux does past net.ipv4.tcp_max_tw_buckets (it skips TIME-WAIT
+ * altogether), and PAWS (RFC 7323) still rejects old duplicates on streams
+ * with timestamps. Only streams the application has let go of are taken.
+ *
+ * TIME-WAIT deadlines are the furthest ahead on the wheel, the oldest in the
+ * slots just after the current tick: walk forward from there. The walk is
+ * bounded (a slab full of live streams must not cost every SYN a lap).
+ */
+#define RECLAIM_MAX_VISITS 4096
+
+bool tcp_reclaim_time_wait(struct tcp_ctx *c)
+{
+	uint32_t tick = c->area->wheel_tick, visits = 0;
+
+	for (uint32_t k = 1; k <= TCP_WHEEL_SLOTS && visits < RECLAIM_MAX_VISITS; k++) {
+		uint32_t i = c->wheel[(tick + k) & (TCP_WHEEL_SLOTS - 1)];
+
+		while (i != TCP_NIL && visits++ < RECLAIM_MAX_VISITS) {
+			struct tcp_tcb *t = &c->tcbs[i];
+
+			if (t->state == TCP_TIME_WAIT && t->app == TAPP_NONE && t->rcv_bytes == 0) {
+				tcp_count(c, TEV_CLOSED);
+				tcb_free(c, t);
+				c->area->tw_reclaimed++;
+				return true;
+			}
+			i = t->t_next;
+		}
+	}
+	return false;
+}

@@ -524,13 +524,14 @@ HTEST(tcp_cookie, expired)
 
 /* ==== TIME-WAIT ============================================================ */
 
-/* Reach TIME-WAIT by an active close; returns the stream. */
-static uint32_t to_time_wait(struct h_peer *p, const struct h_synopt *so, uint32_t isn)
+/* Reach TIME-WAIT by an active close from peer port RPORT; returns the stream. */
+static uint32_t to_time_wait_from(struct h_peer *p, const struct h_synopt *so, uint32_t isn,
+				  uint16_t rport)
 {
 	struct h_out o;
 	uint32_t s;
 
-	h_peer_init(p, H_TEST_PORT, H_PEER_PORT, isn);
+	h_peer_init(p, H_TEST_PORT, rport, isn);
 	p->tsval = 1000;
 	s = h_open_passive(p, so);
 	h_peer_data(p, "abc", 3);
@@ -547,6 +548,11 @@ static uint32_t to_time_wait(struct h_peer *p, const struct h_synopt *so, uint32
 	HEQ(TCB(s)->state, TCP_TIME_WAIT);
 	h_clear_events();
 	return s;
+}
+
+static uint32_t to_time_wait(struct h_peer *p, const struct h_synopt *so, uint32_t isn)
+{
+	return to_time_wait_from(p, so, isn, H_PEER_PORT);
 }
 
 HTEST(tcp_timewait, expires)
@@ -643,6 +649,41 @@ HTEST(tcp_timewait, no_ts_by_sequence)
 	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 1);
 	cr_assert(q.s != TCP_NIL);
 	HEQ(TCB(q.s)->irs, rcv_nxt + 500);
+}
+
+/* A slab full of TIME-WAIT streams: a new connection ends the one closest to its end of
+ * 2MSL (the oldest) instead of being refused; a slab full of live streams still refuses. */
+HTEST(tcp_timewait, reclaimed_when_the_slab_is_full)
+{
+	struct h_peer p, q;
+	uint32_t first = TCP_NIL, second = TCP_NIL;
+
+	PRM->syncookies = 0;
+	for (uint32_t i = 0; i < H_MAX_STREAMS; i++) {
+		uint32_t s = to_time_wait_from(&p, &H_OPT_ALL, 1000 * i, (uint16_t)(2000 + i));
+
+		if (i == 0)
+			first = s;
+		if (i == 1)
+			second = s;
+		h_advance(TCP_TICK_MS);   /* each a tick younger than the one before */
+	}
+	HEQ(AREA->live, H_MAX_STREAMS);
+	HEQ(AREA->free_head, TCP_NIL);
+	h_peer_init(&q, H_TEST_PORT, 999, 77);
+	h_passive_syn(&q, &H_OPT_ALL);    /* a real SYN-RECEIVED stream, not a cookie */
+	HTRUE(q.s != TCP_NIL);
+	HEQ(q.s, first);                  /* the oldest TIME-WAIT made room */
+	HEQ(AREA->tw_reclaimed, 1);
+	HEQ(AREA->drops[TDROP_SLAB_FULL], 0);
+	HEQ(AREA->events[TEV_COOKIES_SENT], 0);
+	HEQ(TCB(second)->state, TCP_TIME_WAIT);
+	HEQ(AREA->live, H_MAX_STREAMS);
+	/* the rest expire as usual */
+	h_advance(PRM->time_wait_ms + TCP_TICK_MS);
+	HEQ(AREA->live, 1);
+	tcp_abort(CTX, q.s);
+	h_drain();
 }
 
 /* ==== checksums and options ================================================= */
