@@ -252,6 +252,17 @@ def fmt3(s):
     return "%.3f / %.3f / %.3f" % (s["p50"], s["p99"], s["max"])
 
 
+def backend(tmp, k):
+    """nginx serving /100 on 0.0.0.0:8081 in namespace NS[k]."""
+    d = tempfile.mkdtemp(prefix="backend-%s-" % k, dir=tmp)
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(NGINX_COMMON % {"d": d, "body": BACKEND_HTTP % {
+            "port": BACKEND_PORT, "d": d, "body": BODY_100[:-1] + "\\n"}})
+    return Proc("backend-" + k, NS[k], ["nginx", "-p", d, "-e", os.path.join(d, "error.log"), "-c",
+                                        os.path.join(d, "nginx.conf"), "-g", "daemon off;"], d,
+                "http://127.0.0.1:%d/100" % BACKEND_PORT)
+
+
 def measure(a, topo, tmp, pmd):
     """One port type on the running build: idle CPU, then the probes."""
     cl = NS["cl"]
@@ -345,19 +356,7 @@ def main():
     results = {}
     try:
         topo = Topology()
-        www = os.path.join(tmp, "www")
-        os.makedirs(www)
-        for k in ("cl", "bk", "px"):
-            d = os.path.join(tmp, "backend-" + k)
-            os.makedirs(d)
-            os.symlink(www, os.path.join(d, "www"))
-            with open(os.path.join(d, "nginx.conf"), "w") as f:
-                f.write(NGINX_COMMON % {"d": d, "body": BACKEND_HTTP % {
-                    "port": BACKEND_PORT, "d": d, "body": BODY_100[:-1] + "\\n"}})
-            servers.append(Proc("backend-" + k, NS[k], [
-                "nginx", "-p", d, "-e", os.path.join(d, "error.log"), "-c",
-                os.path.join(d, "nginx.conf"), "-g", "daemon off;"], d,
-                "http://127.0.0.1:%d/100" % BACKEND_PORT))
+        servers.append(backend(tmp, "px"))   # the kernel row's
         labels = []
         for spec in (a.builds.split(",") if a.builds else [BUILD]):
             label, _, path = spec.rpartition("=")
@@ -369,8 +368,15 @@ def main():
                 if build is None:
                     r = measure(a, topo, tmp, pmd)
                 else:
-                    with use_build(build):
-                        r = measure(a, topo, tmp, pmd)
+                    # porter's backend afresh for every gateway: the previous porter's pooled
+                    # upstream connections, never closed, would still be open there, and a
+                    # new porter reusing one of their ports retransmits its SYN after 1 s
+                    servers.append(backend(tmp, "cl"))
+                    try:
+                        with use_build(build):
+                            r = measure(a, topo, tmp, pmd)
+                    finally:
+                        servers.pop().stop()
                 r["build"], r["build_dir"] = label, build
                 results["%s/%s" % (label, pmd)] = r
 
