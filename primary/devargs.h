@@ -14,8 +14,12 @@
  * net_af_packet RX ring when the device string sets none of its geometry
  * (framecnt, framesz, blocksz). DPDK's default is 512 frames of 2 KiB, which
  * a veth at ~280 kpps fills in under 2 ms -- less than one scheduler time
- * slice on a shared core. 4096 frames cost 8 MiB of locked memory for RX and
- * as much for TX (the driver sizes both rings alike), per port.
+ * slice on a shared core. Measured (tests/bench/bench_burst.py, 100k clients
+ * in 7 s arriving 200 at a time, 2 vCPUs): 512 frames lost 0 to 159k frames
+ * per run with the old timed sleeps and ~100-600 with wake-ups on the
+ * driver's socket; 4096 lost none either way. They cost 8 MiB of locked
+ * memory for RX and as much for TX (the driver sizes both rings alike), per
+ * port.
  */
 #define AF_PACKET_DEFAULT_FRAMECNT 4096
 

@@ -218,8 +218,8 @@ def one_burst(a, topo, pmd, sources, client_bin, run_name):
              % (per_shard, per_shard))
     gw = PorterAF(NS["pt"], ports, 20, a.workers, extra)
     with open(gw.conf) as f:
-        conf = f.read().replace("mbufs = 16383;", "mbufs = %d;%s" % (
-            a.mbufs, " ring_size = %d;" % a.ring_size if a.ring_size else ""))
+        conf = f.read().replace("mbufs = 16383;", "mbufs = %d;%s %s" % (
+            a.mbufs, " ring_size = %d;" % a.ring_size if a.ring_size else "", a.dataplane))
     with open(gw.conf, "w") as f:
         f.write(conf)
     client = None
@@ -304,6 +304,8 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--mbufs", type=int, default=65535)
     ap.add_argument("--ring-size", type=int, default=0, help="porter's dataplane.ring_size (default: porter's)")
+    ap.add_argument("--dataplane", default="", help="more of porter's dataplane settings, "
+                    "e.g. 'primary_spin_us = 50;'")
     ap.add_argument("--device-args", default="", help="extra devargs for porter's ports")
     ap.add_argument("--timeline", action="store_true", help="sample porter's counters every 250 ms "
                     "during the burst (JSON: timeline)")

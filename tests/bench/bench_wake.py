@@ -263,6 +263,16 @@ def backend(tmp, k):
                 "http://127.0.0.1:%d/100" % BACKEND_PORT)
 
 
+def tune(gw, a):
+    """--dataplane / --workers-opts: settings added to the gateway's groups (tuning runs)."""
+    with open(gw.conf) as f:
+        conf = f.read()
+    conf = conf.replace("mbufs = 16383;", "mbufs = 16383; " + a.dataplane)
+    conf = conf.replace("ready_timeout_ms = 10000;", "ready_timeout_ms = 10000; " + a.workers_opts)
+    with open(gw.conf, "w") as f:
+        f.write(conf)
+
+
 def measure(a, topo, tmp, pmd):
     """One port type on the running build: idle CPU, then the probes."""
     cl = NS["cl"]
@@ -277,6 +287,7 @@ def measure(a, topo, tmp, pmd):
             gw = PorterTap(cl, '{ name = "tap"; device = "net_tap0,iface=%s"; mac = "%s"; '
                            'ipv4 = "%s.2/24"; }' % (iface, TAP_MAC, NET["tap"]), 40, a.workers)
             gw.iface = iface
+            tune(gw, a)
             gw.start()
             ip, port = NET["tap"] + ".2", 80
         elif pmd == "memif":
@@ -289,6 +300,7 @@ def measure(a, topo, tmp, pmd):
                          pmd, topo.dev["pt1"], dev, PORTER_MAC[0], NET["pt1"],
                          pmd, topo.dev["pt2"], dev, PORTER_MAC[1], NET["pt2"]))
             gw = PorterAF(NS["pt"], ports, 20, a.workers)
+            tune(gw, a)
             gw.start()
             ip, port = NET["pt1"] + ".2", 80
         ka = None
@@ -338,6 +350,8 @@ def main():
     ap.add_argument("--spacing", type=float, default=1.0, help="idle gap before each probe, s (+0..0.5)")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--device-args", default="", help="extra devargs for af_packet/af_xdp ports")
+    ap.add_argument("--dataplane", default="", help="more dataplane settings, e.g. 'primary_spin_us = 50;'")
+    ap.add_argument("--workers-opts", default="", help="more workers settings, e.g. 'spin_us = 50;'")
     ap.add_argument("--builds", default="", help="LABEL=BUILD_DIR,... : measure each build in turn "
                     "per port type (default: $PORTER_BUILD)")
     ap.add_argument("--out", default=os.path.join(BUILD, "bench-wake.json"))
