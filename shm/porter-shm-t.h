@@ -143,7 +143,7 @@ struct porter_port_info {
  */
 enum porter_port_wait {
 	PORT_WAIT_BACKOFF = 0,  /* nothing to sleep on: timed epoll sleeps of 1..5 ms */
-	PORT_WAIT_INTR,         /* the driver's RX interrupt fd (net_tap, net_memif) */
+	PORT_WAIT_INTR,         /* the driver's RX interrupt fd (net_tap) */
 	PORT_WAIT_PMD_FD,       /* the driver's own kernel socket (net_af_packet, net_af_xdp) */
 	PORT_WAIT__COUNT
 };
