@@ -103,6 +103,23 @@ static void json_drops_port(struct sbuf *b, const struct porter_port_stats *st)
 	sb_printf(b, "}");
 }
 
+/* How the primary waits for the port's frames, and the driver's own losses. */
+static void json_pmd_port(struct sbuf *b, const struct primary *p, unsigned int i,
+			  const struct rte_eth_stats *es)
+{
+	const struct porter_port_pmd *pm = &p->g->port_pmd[i];
+
+	sb_printf(b, "\"rx_wait\":\"%s\",\"driver\":\"%s\",\"pmd_fds\":[",
+		  porter_port_wait_name(pm->wait), porter_port_driver_name(pm->driver));
+	for (unsigned int k = 0; k < p->wake[i].nfds; k++)
+		sb_printf(b, "%s%d", SEP(k == 0), p->wake[i].fd[k]);
+	sb_printf(b, "],\"pmd_muted\":%s,\"imissed\":%" PRIu64 ",\"ring_drops\":%" PRIu64
+		  ",\"fill_ring_empty\":%" PRIu64 ",\"pmd_wakeups\":%" PRIu64
+		  ",\"pmd_empty_wakeups\":%" PRIu64 ",\"pmd_errors\":%" PRIu64 ",",
+		  pm->muted ? "true" : "false", es->imissed, pm->ring_drops, pm->fill_empty,
+		  pm->wakeups, pm->empty_wakeups, pm->errors);
+}
+
 static const struct tcp_area *tcp_area_of(const struct porter_shard *sh)
 {
 	const struct tcp_area *a = (const struct tcp_area *)((const char *)sh + sh->tcp_off);
@@ -169,6 +186,7 @@ static void status_json(struct primary *p, struct sbuf *b)
 		  p->pool->size, rte_mempool_in_use_count(p->pool), rte_mempool_avail_count(p->pool),
 		  p->pool->cache_size);
 	sb_printf(b, "\"ports\":[");
+	ports_pmd_stats(p);
 	for (unsigned int i = 0; i < p->nports; i++) {
 		const struct porter_port_info *pi = &g->ports[i];
 		const struct porter_port_stats *st = &g->port_stats[i];
@@ -192,6 +210,7 @@ static void status_json(struct primary *p, struct sbuf *b)
 			  st->rx_frames, st->rx_bytes, st->tx_frames, st->tx_bytes, st->arp_in,
 			  st->arp_replies, st->arp_requests, st->icmp_echo, st->tcp_steered,
 			  st->tx_requeued, es.ipackets, es.opackets, es.imissed, es.ierrors, es.oerrors);
+		json_pmd_port(b, p, i, &es);
 		json_drops_port(b, st);
 		sb_printf(b, "}");
 	}
@@ -283,16 +302,31 @@ static void status_text(struct primary *p, struct sbuf *b)
 		  g->hdr.major, g->hdr.minor);
 	sb_printf(b, "mempool: %u in use of %u (cache %u per lcore)\n\n",
 		  rte_mempool_in_use_count(p->pool), p->pool->size, p->pool->cache_size);
+	ports_pmd_stats(p);
 	for (unsigned int i = 0; i < p->nports; i++) {
 		const struct porter_port_info *pi = &g->ports[i];
 		const struct porter_port_stats *st = &g->port_stats[i];
+		const struct porter_port_pmd *pm = &g->port_pmd[i];
+		struct rte_eth_stats es = { 0 };
 
+		rte_eth_stats_get(p->port_id[i], &es);
 		porter_fmt_ipv4(pi->ipv4, ip);
 		porter_fmt_mac(pi->mac, mac);
-		sb_printf(b, "port %s (ethdev %u) %s %s/%u link %s, RX %s, checksums %s\n", pi->name,
-			  pi->port_id, mac, ip, pi->prefix_len, pi->up ? "up" : "down",
-			  p->rx_intr_fd[i] >= 0 ? "interrupts" : "polling",
-			  pi->tx_csum ? "offloaded" : "in software");
+		sb_printf(b, "port %s (ethdev %u, %s) %s %s/%u link %s, RX wait: %s", pi->name,
+			  pi->port_id, porter_port_driver_name(pm->driver), mac, ip, pi->prefix_len,
+			  pi->up ? "up" : "down",
+			  pm->wait == PORT_WAIT_PMD_FD ? "driver socket" :
+			  pm->wait == PORT_WAIT_INTR ? "interrupts" : "polling with backoff");
+		for (unsigned int k = 0; k < p->wake[i].nfds; k++)
+			sb_printf(b, "%s%d", k == 0 ? " (fd " : ",", p->wake[i].fd[k]);
+		sb_printf(b, "%s%s\n", p->wake[i].nfds ? ")" : "",
+			  pm->muted ? ", muted: polling until it receives again" : "");
+		sb_printf(b, "  checksums %s, tx requeued %" PRIu64 "\n", pi->tx_csum ? "offloaded" : "in software",
+			  st->tx_requeued);
+		sb_printf(b, "  driver: imissed %" PRIu64 ", ring drops %" PRIu64 ", fill ring empty %"
+			  PRIu64 "; woke the primary %" PRIu64 " times (%" PRIu64 " with nothing to "
+			  "take), socket errors %" PRIu64 "\n", es.imissed, pm->ring_drops, pm->fill_empty,
+			  pm->wakeups, pm->empty_wakeups, pm->errors);
 		sb_printf(b, "  rx %" PRIu64 " frames %" PRIu64 " bytes, tx %" PRIu64 " frames %" PRIu64
 			  " bytes\n  arp in %" PRIu64 " replies %" PRIu64 " requests %" PRIu64
 			  ", icmp echo %" PRIu64 ", tcp steered %" PRIu64 "\n",

@@ -8,7 +8,9 @@
  *   worker:  sleeping = 1; fence; if RX ring empty: block on eventfd
  *   primary: enqueue;      fence; if sleeping: write eventfd
  * so either the worker sees the frames or the primary sees the flag. The same
- * protocol, roles swapped, wakes the primary for the TX rings.
+ * protocol, roles swapped, wakes the primary for the TX rings. Frames from
+ * the ports need no flag: what the primary sleeps on for them (interrupt fd,
+ * the driver's socket) is level-triggered on the RX ring itself (port.c).
  */
 #include <string.h>
 #include <unistd.h>

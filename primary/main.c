@@ -7,9 +7,12 @@
  *   porter-primary --check-config FILE
  *
  * Main loop: poll RX and the shard TX rings while there is work; after
- * dataplane.primary_spin_us without any, sleep in epoll on the ports' RX
- * interrupt fds, the "primary wake" eventfd the workers write, the workers'
- * pidfds and the control socket. Signals only set a flag (STYLE 16).
+ * dataplane.primary_spin_us without any, sleep in epoll on what tells of
+ * frames -- the ports' RX interrupt fds (net_tap), the drivers' own
+ * sockets (net_af_packet, net_af_xdp: see port.c), or, for a port with
+ * neither (net_memif in DPDK 22.11), a timeout of 1..5 ms -- and on the
+ * "primary wake" eventfd the workers write, the workers' pidfds and the
+ * control socket. Signals only set a flag (STYLE 16).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,12 +32,13 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "primary/devargs.h"
 #include "primary/primary.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
 #define DEFAULT_CONFIG "/etc/porter/porter.conf"
 #define SERVICE_EVERY_MS 1    /* while busy, look at control/pidfd/timers this often */
-#define MAX_BACKOFF_MS 5      /* ports without RX interrupts: longest idle sleep */
+#define MAX_BACKOFF_MS 5      /* ports with nothing to sleep on: longest idle sleep */
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t hup_flag;
@@ -76,6 +80,7 @@ static void usage(FILE *f)
 
 static int eal_start(const struct porter_config *cfg, const char *argv0)
 {
+	static char devices[PORTER_CFG_MAX_PORTS][PORTER_CFG_PATH_LEN + 64];
 	char lcores[96], main_lcore[16], cpus[64];
 	char *argv[32 + 2 * PORTER_CFG_MAX_PORTS];
 	int argc = 0;
@@ -101,8 +106,10 @@ static int eal_start(const struct porter_config *cfg, const char *argv0)
 	argv[argc++] = "--log-level";
 	argv[argc++] = "user1,info";
 	for (unsigned int i = 0; i < cfg->port_count; i++) {
+		/* the device string, with porter's defaults for what it leaves out */
+		devargs_with_defaults(cfg->ports[i].device, devices[i], sizeof(devices[i]));
 		argv[argc++] = "--vdev";
-		argv[argc++] = (char *)cfg->ports[i].device;
+		argv[argc++] = devices[i];
 	}
 	argv[argc] = NULL;
 	if (rte_eal_init(argc, argv) < 0) {
@@ -123,11 +130,13 @@ static void drain_eventfd(int fd)
 {
 	uint64_t v;
 
-	while (read(fd, &v, sizeof(v)) == sizeof(v))
-		;
+	(void)!read(fd, &v, sizeof(v));   /* one read resets a (non-semaphore) eventfd */
 }
 
-static void handle_events(struct primary *p, int timeout_ms)
+/* SLEEPING: the primary blocked here for want of work (idle_sleep), not a
+ * look-around between bursts, where the drivers' sockets are readable
+ * anyway and say nothing new. */
+static void handle_events(struct primary *p, int timeout_ms, bool sleeping)
 {
 	struct epoll_event ev[32];
 	int n = epoll_wait(p->epfd, ev, 32, timeout_ms);
@@ -141,6 +150,11 @@ static void handle_events(struct primary *p, int timeout_ms)
 			break;
 		case EV_RX_INTR:
 			break;   /* level-triggered tap fd: the next poll reads it */
+		case EV_PMD_FD:
+			/* level-triggered too: the next poll takes the frames */
+			if (sleeping)
+				ports_pmd_woke(p, idx, ev[i].events);
+			break;
 		case EV_PIDFD:
 			supervisor_on_pidfd(p, idx);
 			break;
@@ -154,15 +168,16 @@ static void handle_events(struct primary *p, int timeout_ms)
 	}
 }
 
-static void service(struct primary *p, int timeout_ms)
+static void service(struct primary *p, int timeout_ms, bool sleeping)
 {
 	static uint64_t next_link_ms;
 
-	handle_events(p, timeout_ms);
+	handle_events(p, timeout_ms, sleeping);
 	supervisor_tick(p);
 	neigh_tick(p);
 	if (now_ms() >= next_link_ms) {
 		ports_link_refresh(p);
+		ports_pmd_stats(p);
 		next_link_ms = now_ms() + 1000;
 	}
 }
@@ -174,8 +189,8 @@ static void idle_sleep(struct primary *p, unsigned int *backoff_ms)
 
 	if (nt >= 0 && nt < t)
 		t = nt;
-	if (!p->all_ports_intr) {
-		/* adaptive backoff for drivers without RX interrupts */
+	if (p->any_port_backoff) {
+		/* adaptive backoff for ports with nothing to sleep on */
 		*backoff_ms = *backoff_ms ? *backoff_ms * 2 : 1;
 		if (*backoff_ms > MAX_BACKOFF_MS)
 			*backoff_ms = MAX_BACKOFF_MS;
@@ -187,7 +202,12 @@ static void idle_sleep(struct primary *p, unsigned int *backoff_ms)
 	ports_intr_enable(p, true);
 	if (dataplane_tx_pending(p))
 		t = 0;   /* a worker enqueued before it could see the flag */
-	service(p, t);
+	if (ports_tx_backlog(p) && t != 0)
+		t = 1;   /* frames wait for a device's TX queue: try again soon (it drains by itself) */
+	/* RX needs no such check: interrupt fds and driver sockets are
+	 * level-triggered on the ring's contents, so a frame that came after
+	 * the last empty poll makes this epoll_wait return at once */
+	service(p, t, true);
 	ports_intr_enable(p, false);
 	__atomic_store_n(&p->g->primary_sleeping, 0, __ATOMIC_RELAXED);
 }
@@ -197,24 +217,33 @@ static void run(struct primary *p)
 	const uint64_t spin_us = p->cfg->dataplane.primary_spin_us;
 	uint64_t last_work = now_us(), last_service = now_ms();
 	unsigned int backoff_ms = 0;
+	bool woke = false;
 
 	while (!*p->stop) {
+		unsigned int work;
+
 		if (hup_flag) {
 			char msg[PORTER_CFG_ERR_LEN + 128];
 
 			hup_flag = 0;
 			proxy_reload(p, msg, sizeof(msg));   /* logs the outcome */
 		}
-		if (dataplane_poll(p)) {
+		work = dataplane_poll(p);
+		if (woke) {
+			ports_pmd_after_poll(p);   /* did the drivers' sockets wake us for frames? */
+			woke = false;
+		}
+		if (work) {
 			last_work = now_us();
 			backoff_ms = 0;
 		} else if (now_us() - last_work >= spin_us) {
 			idle_sleep(p, &backoff_ms);
+			woke = true;
 			last_service = now_ms();
 			continue;
 		}
 		if (now_ms() - last_service >= SERVICE_EVERY_MS) {
-			service(p, 0);
+			service(p, 0, false);
 			last_service = now_ms();
 		}
 	}
@@ -341,11 +370,9 @@ int main(int argc, char **argv)
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (p->epfd < 0 || shm_create(p) < 0 || ports_init(p) < 0)
 		goto fail;
-	if (epoll_add(p->epfd, p->primary_wake_fd, EV_DATA(EV_PRIMARY_WAKE, 0)) < 0)
+	if (epoll_add(p->epfd, p->primary_wake_fd, EV_DATA(EV_PRIMARY_WAKE, 0)) < 0 ||
+	    ports_epoll_add(p) < 0)
 		goto fail;
-	for (unsigned int i = 0; i < p->nports; i++)
-		if (p->rx_intr_fd[i] >= 0 && epoll_add(p->epfd, p->rx_intr_fd[i], EV_DATA(EV_RX_INTR, i)) < 0)
-			goto fail;
 	if (control_init(p) < 0 || supervisor_init(p, argv[0]) < 0)
 		goto fail;
 	LOG(NOTICE, "porter-primary %s: %u port(s), %u shard(s), control socket %s", PORTER_VERSION,

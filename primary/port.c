@@ -4,16 +4,71 @@
  * (--vdev); here they get one RX and one TX queue, RX interrupts where the
  * driver has them, promiscuous mode (net_tap gives the kernel side the port's
  * own MAC, so the stack answers with the MAC from the config instead).
+ *
+ * What the sleeping primary waits on, per port (porter_port_pmd.wait):
+ *
+ *   interrupt  the driver's RX interrupt fd (net_tap; net_memif in 22.11
+ *              gives none, so it backs off).
+ *   pmd_fd     the driver's own kernel socket. net_af_packet and net_af_xdp have
+ *              no RX interrupts in DPDK 22.11, but their sockets are pollable:
+ *              af_packet's packet_poll() reports EPOLLIN while the last frame the
+ *              kernel filled in the TPACKET_V2 RX ring is still the user's,
+ *              af_xdp's xsk_poll() while the XSK RX ring is not empty, and the
+ *              kernel wakes waiters (sk_data_ready) when it adds frames. So a
+ *              level-triggered EPOLLIN on the fd means "rte_eth_rx_burst has
+ *              something", and a frame that lands after the last empty poll
+ *              still wakes the epoll_wait that follows (no lost wake-up, no
+ *              arming needed). The fds are the PMD's private ones, found in
+ *              /proc/self/fd once the port has started:
+ *                af_packet: SO_DOMAIN AF_PACKET, PACKET_VERSION TPACKET_V2,
+ *                           getsockname() sll_ifindex = the port's interface;
+ *                af_xdp:    SO_DOMAIN AF_XDP sockets that appeared while this
+ *                           port was configured and started (an XSK has no
+ *                           getsockname(), and this kernel has no xdp_diag).
+ *              Only EPOLLIN is asked for: the sockets are always writable.
+ *   backoff    neither: timed sleeps of 1..5 ms (main.c), as before.
+ *
+ * An fd that wakes the primary twice running while rte_eth_rx_burst gets
+ * nothing (the ring holds frames but the mbuf pool is empty) would make every
+ * sleep return at once; the port is then muted -- its fds stay in the epoll
+ * set with no events, and the port is polled with the backoff -- until it
+ * receives again.
+ *
+ * The same sockets give the driver's losses that rte_eth_stats lacks:
+ * af_packet's PACKET_STATISTICS tp_drops (ring full; the kernel resets it on
+ * every read, so it is summed into shared memory) and af_xdp's XDP_STATISTICS
+ * rx_ring_full and rx_fill_ring_empty_descs.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/if_packet.h>
+#include <linux/if_xdp.h>
 
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include "primary/devargs.h"
 #include "primary/primary.h"
+#include "shm/names.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+#define PMD_EMPTY_MUTE 2            /* empty fd wake-ups in a row before muting */
+#define MAX_SOCKS 64
 
 int port_index_of(const struct primary *p, uint16_t port_id)
 {
@@ -72,6 +127,118 @@ static int csum_offloads(const struct porter_cfg_port *cp, const struct rte_eth_
 	return 0;
 }
 
+static enum porter_port_driver driver_of(const char *name)
+{
+	static const struct { const char *name; enum porter_port_driver d; } known[] = {
+		{ "net_tap", PORT_DRV_TAP },
+		{ "net_af_packet", PORT_DRV_AF_PACKET },
+		{ "net_af_xdp", PORT_DRV_AF_XDP },
+		{ "net_memif", PORT_DRV_MEMIF },
+	};
+
+	for (unsigned int i = 0; name != NULL && i < RTE_DIM(known); i++)
+		if (strcmp(name, known[i].name) == 0)
+			return known[i].d;
+	return PORT_DRV_OTHER;
+}
+
+/* Sockets of one address family open in this process, by fd and inode. */
+struct sock_set {
+	unsigned int n;
+	int fd[MAX_SOCKS];
+	ino_t ino[MAX_SOCKS];
+};
+
+static void sockets_of(int domain, struct sock_set *s)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	s->n = 0;
+	while (d != NULL && (e = readdir(d)) != NULL && s->n < MAX_SOCKS) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		int dom = -1;
+		socklen_t len = sizeof(dom);
+		struct stat st;
+
+		if (*end != '\0' || end == e->d_name || fd == dirfd(d))
+			continue;
+		if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 || dom != domain ||
+		    fstat((int)fd, &st) != 0)
+			continue;
+		s->fd[s->n] = (int)fd;
+		s->ino[s->n] = st.st_ino;
+		s->n++;
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+static bool sock_in(const struct sock_set *s, int fd, ino_t ino)
+{
+	for (unsigned int i = 0; i < s->n; i++)
+		if (s->fd[i] == fd && s->ino[i] == ino)
+			return true;
+	return false;
+}
+
+static bool fd_claimed(const struct primary *p, unsigned int upto, int fd)
+{
+	for (unsigned int i = 0; i < upto; i++)
+		for (unsigned int k = 0; k < p->wake[i].nfds; k++)
+			if (p->wake[i].fd[k] == fd)
+				return true;
+	return false;
+}
+
+/* The interface index behind port I: the driver's, else iface= of the device string. */
+static int port_ifindex(const struct primary *p, unsigned int i, const struct rte_eth_dev_info *info)
+{
+	char ifname[IF_NAMESIZE];
+
+	if (info->if_index > 0)
+		return (int)info->if_index;
+	if (devarg_get(p->cfg->ports[i].device, "iface", ifname, sizeof(ifname)))
+		return (int)if_nametoindex(ifname);
+	return 0;
+}
+
+/* af_packet: the PMD's TPACKET_V2 sockets bound to IFINDEX (one per queue pair). */
+static void find_af_packet_fds(struct primary *p, unsigned int i, int ifindex)
+{
+	struct port_wake *w = &p->wake[i];
+	struct sock_set all;
+
+	sockets_of(AF_PACKET, &all);
+	for (unsigned int k = 0; k < all.n && w->nfds < PORT_MAX_PMD_FDS; k++) {
+		struct sockaddr_ll sll;
+		socklen_t len = sizeof(sll);
+		int ver = -1;
+		socklen_t vlen = sizeof(ver);
+
+		memset(&sll, 0, sizeof(sll));
+		if (getsockname(all.fd[k], (struct sockaddr *)&sll, &len) != 0 ||
+		    sll.sll_family != AF_PACKET || sll.sll_ifindex != ifindex ||
+		    getsockopt(all.fd[k], SOL_PACKET, PACKET_VERSION, &ver, &vlen) != 0 ||
+		    ver != TPACKET_V2 || fd_claimed(p, i, all.fd[k]))
+			continue;
+		w->fd[w->nfds++] = all.fd[k];
+	}
+}
+
+/* af_xdp: the XSKs that appeared while port I was set up (BEFORE: what existed). */
+static void find_af_xdp_fds(struct primary *p, unsigned int i, const struct sock_set *before)
+{
+	struct port_wake *w = &p->wake[i];
+	struct sock_set all;
+
+	sockets_of(AF_XDP, &all);
+	for (unsigned int k = 0; k < all.n && w->nfds < PORT_MAX_PMD_FDS; k++)
+		if (!sock_in(before, all.fd[k], all.ino[k]) && !fd_claimed(p, i, all.fd[k]))
+			w->fd[w->nfds++] = all.fd[k];
+}
+
 static int port_configure(struct primary *p, unsigned int i, uint16_t pid, bool intr)
 {
 	const struct porter_cfg_dataplane *dp = &p->cfg->dataplane;
@@ -98,10 +265,38 @@ static int port_configure(struct primary *p, unsigned int i, uint16_t pid, bool 
 	return 0;
 }
 
+static void log_wait(const struct primary *p, unsigned int i, const char *name)
+{
+	const struct porter_cfg_port *cp = &p->cfg->ports[i];
+	const struct porter_port_pmd *pm = &p->g->port_pmd[i];
+	char fds[64] = "", dev[PORTER_CFG_PATH_LEN + 64];
+	size_t off = 0;
+
+	if (devargs_with_defaults(cp->device, dev, sizeof(dev)) != strlen(cp->device))
+		LOG(NOTICE, "port %s: device \"%s\" (porter's default ring added)", cp->name, dev);
+	for (unsigned int k = 0; k < p->wake[i].nfds && off < sizeof(fds); k++)
+		off += snprintf(fds + off, sizeof(fds) - off, "%s%d", k ? "," : "", p->wake[i].fd[k]);
+	if (pm->wait == PORT_WAIT_PMD_FD)
+		LOG(NOTICE, "port %s: ethdev %u (%s, %s), RX wake-ups from the driver's socket (fd %s), "
+		    "checksums %s", cp->name, p->port_id[i], name, porter_port_driver_name(pm->driver), fds,
+		    p->g->ports[i].tx_csum ? "offloaded" : "in software");
+	else if (pm->wait == PORT_WAIT_INTR)
+		LOG(NOTICE, "port %s: ethdev %u (%s, %s), RX interrupts, checksums %s", cp->name,
+		    p->port_id[i], name, porter_port_driver_name(pm->driver),
+		    p->g->ports[i].tx_csum ? "offloaded" : "in software");
+	else
+		LOG(NOTICE, "port %s: ethdev %u (%s, %s), RX polling with backoff (no interrupt, no "
+		    "driver socket found), checksums %s", cp->name, p->port_id[i], name,
+		    porter_port_driver_name(pm->driver), p->g->ports[i].tx_csum ? "offloaded" : "in software");
+}
+
 static int port_init(struct primary *p, unsigned int i)
 {
 	const struct porter_cfg_port *cp = &p->cfg->ports[i];
 	struct porter_port_info *info = &p->g->ports[i];
+	struct porter_port_pmd *pm = &p->g->port_pmd[i];
+	struct rte_eth_dev_info dinfo;
+	struct sock_set xsk_before = { 0 };
 	char name[RTE_ETH_NAME_MAX_LEN];
 	uint16_t pid;
 	int rc;
@@ -113,23 +308,27 @@ static int port_init(struct primary *p, unsigned int i)
 		    cp->name, name, i, cp->device);
 		return -1;
 	}
+	memset(&dinfo, 0, sizeof(dinfo));
+	rc = rte_eth_dev_info_get(pid, &dinfo);
+	if (rc < 0) {
+		LOG(ERR, "port %s: device info: %s", cp->name, rte_strerror(-rc));
+		return -1;
+	}
 	{
-		struct rte_eth_dev_info di;
 		uint64_t tx, rx;
 
-		rc = rte_eth_dev_info_get(pid, &di);
-		if (rc < 0) {
-			LOG(ERR, "port %s: device info: %s", cp->name, rte_strerror(-rc));
-			return -1;
-		}
-		if (csum_offloads(cp, &di, &tx, &rx) < 0)
+		if (csum_offloads(cp, &dinfo, &tx, &rx) < 0)
 			return -1;
 		info->tx_csum = tx != 0;
 		info->rx_csum = rx != 0;
 	}
+	pm->driver = driver_of(dinfo.driver_name);
+	if (pm->driver == PORT_DRV_AF_XDP)
+		sockets_of(AF_XDP, &xsk_before);   /* its XSK is created in queue setup */
+
 	rc = port_configure(p, i, pid, true);
 	if (rc < 0) {
-		/* drivers without RX interrupts: poll with an adaptive backoff */
+		/* drivers without RX interrupts: sleep on their socket, or back off */
 		intr = false;
 		rc = port_configure(p, i, pid, false);
 	}
@@ -156,6 +355,16 @@ static int port_init(struct primary *p, unsigned int i)
 		if (fd >= 0)
 			p->rx_intr_fd[i] = fd;
 	}
+	p->wake[i].nfds = 0;
+	if (p->rx_intr_fd[i] < 0) {
+		if (pm->driver == PORT_DRV_AF_PACKET)
+			find_af_packet_fds(p, i, port_ifindex(p, i, &dinfo));
+		else if (pm->driver == PORT_DRV_AF_XDP)
+			find_af_xdp_fds(p, i, &xsk_before);
+	}
+	pm->nfds = (uint8_t)p->wake[i].nfds;
+	pm->wait = p->rx_intr_fd[i] >= 0 ? PORT_WAIT_INTR :
+		   p->wake[i].nfds > 0 ? PORT_WAIT_PMD_FD : PORT_WAIT_BACKOFF;
 	p->port_id[i] = pid;
 	memcpy(p->ifs[i].mac, cp->mac, 6);
 	p->ifs[i].ipv4 = cp->ipv4;
@@ -168,24 +377,165 @@ static int port_init(struct primary *p, unsigned int i)
 	info->ipv4 = cp->ipv4;
 	info->gateway = cp->gateway;
 	snprintf(info->name, sizeof(info->name), "%s", cp->name);
-	LOG(NOTICE, "port %s: ethdev %u (%s), RX %s, checksums %s", cp->name, pid, name,
-	    p->rx_intr_fd[i] >= 0 ? "interrupts" : "polling with backoff",
-	    info->tx_csum ? "offloaded" : "in software");
+	log_wait(p, i, name);
 	return 0;
+}
+
+static void recompute_backoff(struct primary *p)
+{
+	p->any_port_backoff = false;
+	for (unsigned int i = 0; i < p->nports; i++) {
+		const struct porter_port_pmd *pm = &p->g->port_pmd[i];
+
+		if (pm->wait == PORT_WAIT_BACKOFF || pm->muted)
+			p->any_port_backoff = true;
+	}
 }
 
 int ports_init(struct primary *p)
 {
 	p->nports = p->cfg->port_count;
-	p->all_ports_intr = true;
 	for (unsigned int i = 0; i < p->nports; i++) {
 		if (port_init(p, i) < 0)
 			return -1;
-		if (p->rx_intr_fd[i] < 0)
-			p->all_ports_intr = false;
 	}
+	recompute_backoff(p);
 	ports_link_refresh(p);
 	return 0;
+}
+
+int ports_epoll_add(struct primary *p)
+{
+	for (unsigned int i = 0; i < p->nports; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_DATA(EV_RX_INTR, i) };
+
+		if (p->rx_intr_fd[i] >= 0 && epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->rx_intr_fd[i], &ev) < 0)
+			return -1;
+		for (unsigned int k = 0; k < p->wake[i].nfds; k++) {
+			ev.data.u64 = EV_DATA(EV_PMD_FD, PMD_FD_IDX(i, k));
+			if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wake[i].fd[k], &ev) < 0) {
+				LOG(ERR, "port %s: epoll on driver socket fd %d: %s", p->cfg->ports[i].name,
+				    p->wake[i].fd[k], strerror(errno));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void set_muted(struct primary *p, unsigned int i, bool mute)
+{
+	struct port_wake *w = &p->wake[i];
+	struct porter_port_pmd *pm = &p->g->port_pmd[i];
+
+	for (unsigned int k = 0; k < w->nfds; k++) {
+		struct epoll_event ev = { .events = mute ? 0 : EPOLLIN,
+					  .data.u64 = EV_DATA(EV_PMD_FD, PMD_FD_IDX(i, k)) };
+
+		epoll_ctl(p->epfd, EPOLL_CTL_MOD, w->fd[k], &ev);
+	}
+	pm->muted = mute;
+	w->empty_run = 0;
+	w->woke = false;
+	w->rx_mark = p->g->port_stats[i].rx_frames;
+	if (mute)
+		LOG(WARNING, "port %s: driver socket wakes us but nothing can be received (mbuf pool "
+		    "empty? %u of %u in use); polling with backoff until frames come in again",
+		    p->cfg->ports[i].name, rte_mempool_in_use_count(p->pool), p->pool->size);
+	else
+		LOG(NOTICE, "port %s: receiving again; RX wake-ups from the driver's socket",
+		    p->cfg->ports[i].name);
+	recompute_backoff(p);
+}
+
+/* epoll reported EVENTS on PMD fd IDX. Called for the sleeping primary only. */
+void ports_pmd_woke(struct primary *p, unsigned int idx, uint32_t events)
+{
+	unsigned int i = idx / PORT_MAX_PMD_FDS, k = idx % PORT_MAX_PMD_FDS;
+	struct port_wake *w;
+	struct porter_port_pmd *pm;
+
+	if (i >= p->nports || k >= p->wake[i].nfds)
+		return;
+	w = &p->wake[i];
+	pm = &p->g->port_pmd[i];
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		/* af_packet sets sk_err (ENETDOWN) when its interface goes down; epoll
+		 * reports it until read, so read it */
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		getsockopt(w->fd[k], SOL_SOCKET, SO_ERROR, &err, &len);
+		if (pm->errors++ < 10)
+			LOG(WARNING, "port %s: driver socket fd %d: %s", p->cfg->ports[i].name, w->fd[k],
+			    err ? strerror(err) : "hang-up");
+	}
+	if (pm->muted)
+		return;   /* polled with the backoff until it receives again */
+	if (!w->woke) {
+		pm->wakeups++;
+		w->woke = true;
+		w->rx_mark = p->g->port_stats[i].rx_frames;
+	}
+}
+
+void ports_pmd_after_poll(struct primary *p)
+{
+	for (unsigned int i = 0; i < p->nports; i++) {
+		struct port_wake *w = &p->wake[i];
+		struct porter_port_pmd *pm = &p->g->port_pmd[i];
+		uint64_t rx = p->g->port_stats[i].rx_frames;
+
+		if (pm->muted) {
+			if (rx != w->rx_mark)
+				set_muted(p, i, false);
+			continue;
+		}
+		if (!w->woke)
+			continue;
+		w->woke = false;
+		if (rx != w->rx_mark) {
+			w->empty_run = 0;
+			continue;
+		}
+		pm->empty_wakeups++;
+		if (++w->empty_run >= PMD_EMPTY_MUTE)
+			set_muted(p, i, true);
+	}
+}
+
+void ports_pmd_stats(struct primary *p)
+{
+	for (unsigned int i = 0; i < p->nports; i++) {
+		struct porter_port_pmd *pm = &p->g->port_pmd[i];
+		const struct port_wake *w = &p->wake[i];
+		uint64_t full = 0, empty = 0;
+
+		for (unsigned int k = 0; k < w->nfds; k++) {
+			if (pm->driver == PORT_DRV_AF_PACKET) {
+				/* counts since the last read: the kernel zeroes them */
+				struct tpacket_stats ts;
+				socklen_t len = sizeof(ts);
+
+				if (getsockopt(w->fd[k], SOL_PACKET, PACKET_STATISTICS, &ts, &len) == 0)
+					pm->ring_drops += ts.tp_drops;
+			} else if (pm->driver == PORT_DRV_AF_XDP) {
+				/* totals since the socket was made */
+				struct xdp_statistics xs;
+				socklen_t len = sizeof(xs);
+
+				memset(&xs, 0, sizeof(xs));
+				if (getsockopt(w->fd[k], SOL_XDP, XDP_STATISTICS, &xs, &len) == 0) {
+					full += xs.rx_ring_full;
+					empty += xs.rx_fill_ring_empty_descs;
+				}
+			}
+		}
+		if (pm->driver == PORT_DRV_AF_XDP && w->nfds > 0) {
+			pm->ring_drops = full;
+			pm->fill_empty = empty;
+		}
+	}
 }
 
 void ports_intr_enable(struct primary *p, bool on)
@@ -212,7 +562,9 @@ void ports_link_refresh(struct primary *p)
 
 void ports_stop(struct primary *p)
 {
+	ports_pmd_stats(p);   /* af_packet's last counts, before the driver closes its sockets */
 	for (unsigned int i = 0; i < p->nports; i++) {
+		p->wake[i].nfds = 0;
 		rte_eth_dev_stop(p->port_id[i]);
 		rte_eth_dev_close(p->port_id[i]);
 	}

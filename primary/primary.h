@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -25,11 +26,15 @@ struct rte_mempool;
 enum ev_kind {
 	EV_PRIMARY_WAKE = 1,    /* a worker put frames on its TX ring */
 	EV_RX_INTR,             /* port RX interrupt, index = port index */
+	EV_PMD_FD,              /* a PMD's own socket is readable, index = PMD_FD_IDX(port, k) */
 	EV_PIDFD,               /* worker death, index = shard */
 	EV_CTL_LISTEN,
 	EV_CTL_CLIENT,          /* index = client slot */
 };
 #define EV_DATA(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
+
+#define PORT_MAX_PMD_FDS 4        /* PMD sockets per port (one per queue pair) */
+#define PMD_FD_IDX(port, k) ((port) * PORT_MAX_PMD_FDS + (k))
 
 #define NEIGH_PENDING_MAX 8       /* frames waiting for one next hop */
 #define PORT_TXQ 1024             /* frames per port waiting for the device's TX queue */
@@ -70,6 +75,15 @@ struct upgrade {
 	char msg[3 * PORTER_CFG_PATH_LEN];
 };
 
+/* A port whose driver's own sockets the primary sleeps on (porter_port_pmd.wait = PMD_FD). */
+struct port_wake {
+	int fd[PORT_MAX_PMD_FDS];
+	unsigned int nfds;
+	bool woke;                    /* an fd woke the sleeping primary; judged after the next poll */
+	unsigned int empty_run;       /* consecutive such wake-ups that received nothing */
+	uint64_t rx_mark;             /* port rx_frames when it woke us, or when it was muted */
+};
+
 struct ctl_client {
 	int fd;                       /* -1 = free */
 	uint32_t len;
@@ -94,8 +108,9 @@ struct primary {
 	unsigned int nports;
 	uint16_t port_id[PORTER_MAX_PORTS];
 	struct pkt_if ifs[PORTER_MAX_PORTS];
-	int rx_intr_fd[PORTER_MAX_PORTS];     /* -1: no RX interrupts, back off instead */
-	bool all_ports_intr;
+	int rx_intr_fd[PORTER_MAX_PORTS];     /* -1: no RX interrupts */
+	struct port_wake wake[PORTER_MAX_PORTS];  /* PMD sockets to sleep on (port.c) */
+	bool any_port_backoff;                /* a port has nothing to sleep on (or is muted): back off */
 	struct rte_mbuf *txbuf[PORTER_MAX_PORTS][PORT_TXQ];  /* frames to send, flushed every poll; what
 	                                                        the device did not take waits for the next */
 	unsigned int txn[PORTER_MAX_PORTS];
@@ -135,6 +150,10 @@ int proxy_reload(struct primary *p, char *msg, size_t len);
 /* port.c */
 int ports_init(struct primary *p);
 void ports_intr_enable(struct primary *p, bool on);
+int ports_epoll_add(struct primary *p);
+void ports_pmd_woke(struct primary *p, unsigned int idx, uint32_t events);
+void ports_pmd_after_poll(struct primary *p);
+void ports_pmd_stats(struct primary *p);
 void ports_stop(struct primary *p);
 void ports_link_refresh(struct primary *p);
 int port_index_of(const struct primary *p, uint16_t port_id);

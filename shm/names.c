@@ -77,6 +77,30 @@ static const char *const slot_state_names[SLOT__COUNT] = {
 	[SLOT_BACKOFF] = "backoff",
 };
 
+static const char *const port_wait_names[PORT_WAIT__COUNT] = {
+	[PORT_WAIT_BACKOFF] = "backoff",
+	[PORT_WAIT_INTR] = "interrupt",
+	[PORT_WAIT_PMD_FD] = "pmd_fd",
+};
+
+static const char *const port_driver_names[PORT_DRV__COUNT] = {
+	[PORT_DRV_OTHER] = "other",
+	[PORT_DRV_TAP] = "net_tap",
+	[PORT_DRV_AF_PACKET] = "net_af_packet",
+	[PORT_DRV_AF_XDP] = "net_af_xdp",
+	[PORT_DRV_MEMIF] = "net_memif",
+};
+
+const char *porter_port_wait_name(unsigned int w)
+{
+	return w < PORT_WAIT__COUNT ? port_wait_names[w] : "?";
+}
+
+const char *porter_port_driver_name(unsigned int d)
+{
+	return d < PORT_DRV__COUNT ? port_driver_names[d] : "?";
+}
+
 const char *porter_pdrop_name(enum porter_pdrop r)
 {
 	return (unsigned int)r < PDROP__COUNT && pdrop_names[r] ? pdrop_names[r] : "?";

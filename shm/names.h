@@ -27,6 +27,8 @@ int porter_name_tx_ring(char *buf, size_t len, unsigned int shard);
 const char *porter_pdrop_name(enum porter_pdrop r);
 const char *porter_wdrop_name(enum porter_wdrop r);
 const char *porter_slot_state_name(unsigned int s);
+const char *porter_port_wait_name(unsigned int w);     /* enum porter_port_wait */
+const char *porter_port_driver_name(unsigned int d);   /* enum porter_port_driver */
 
 /*
  * Check a region header: magic, kind, major. Returns 0 if compatible; else -1

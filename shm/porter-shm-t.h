@@ -24,13 +24,16 @@
 #ifndef PORTER_SHM_T_H
 #define PORTER_SHM_T_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PORTER_SHM_MAGIC        0x50525452u   /* "PRTR" */
 #ifndef PORTER_LAYOUT_MAJOR
 #define PORTER_LAYOUT_MAJOR     1             /* tests build a worker with another major */
 #endif
-#define PORTER_LAYOUT_MINOR     2             /* 1: porter_global.routes (static routes); 2: porter_port_info.tx_csum, rx_csum */
+#define PORTER_LAYOUT_MINOR     2             /* 1: porter_global.routes (static routes), porter_global.port_pmd;
+                                                 2: porter_port_info.tx_csum/rx_csum, porter_port_stats.tx_requeued,
+                                                 tcp_area.tw_reclaimed */
 
 #define PORTER_MAX_SHARDS       16
 #define PORTER_MAX_PORTS        4
@@ -166,6 +169,50 @@ struct porter_route_table {
 } PORTER_ALIGNED;
 
 /*
+ * How the primary waits for frames on a port when it sleeps.
+ * Names: shm/names.c porter_port_wait_name().
+ */
+enum porter_port_wait {
+	PORT_WAIT_BACKOFF = 0,  /* nothing to sleep on: timed epoll sleeps of 1..5 ms */
+	PORT_WAIT_INTR,         /* the driver's RX interrupt fd (net_tap) */
+	PORT_WAIT_PMD_FD,       /* the driver's own kernel socket (net_af_packet, net_af_xdp) */
+	PORT_WAIT__COUNT
+};
+
+/* The driver behind a port, as far as the primary treats drivers apart. */
+enum porter_port_driver {
+	PORT_DRV_OTHER = 0,
+	PORT_DRV_TAP,
+	PORT_DRV_AF_PACKET,
+	PORT_DRV_AF_XDP,
+	PORT_DRV_MEMIF,
+	PORT_DRV__COUNT
+};
+
+/*
+ * Per port: the RX wake-up source and the driver's own losses, written by
+ * the primary only (layout minor 1). A frame the kernel could not put in the
+ * driver's RX ring never reaches rte_eth_rx_burst, so no other counter sees it.
+ */
+struct porter_port_pmd {
+	uint8_t wait;                   /* enum porter_port_wait */
+	uint8_t driver;                 /* enum porter_port_driver */
+	uint8_t nfds;                   /* PMD sockets found (PORT_WAIT_PMD_FD) */
+	uint8_t muted;                  /* 1: fd ignored for now (it woke us and held nothing) */
+	uint32_t reserved0;
+	uint64_t ring_drops;            /* kernel dropped: RX ring full. af_packet: PACKET_STATISTICS
+	                                   tp_drops, summed here (the kernel resets it on each read);
+	                                   af_xdp: XDP_STATISTICS rx_ring_full */
+	uint64_t fill_empty;            /* af_xdp: XDP_STATISTICS rx_fill_ring_empty_descs
+	                                   (these drops are also in the driver's imissed) */
+	uint64_t wakeups;               /* the sleeping primary woke on this port's PMD fd */
+	uint64_t empty_wakeups;         /* ... and then found nothing it could receive */
+	uint64_t errors;                /* EPOLLERR on the fd (cleared with SO_ERROR) */
+	uint64_t reserved[2];
+} PORTER_ALIGNED;
+_Static_assert(sizeof(struct porter_port_pmd) == PORTER_CACHE_LINE, "one line per port");
+
+/*
  * Neighbour (ARP) table entry. Written by the primary only, read by anyone
  * under the seqcount: even = stable, odd = being written. Open addressing,
  * linear probing on ipv4 & (PORTER_NEIGH_SIZE - 1)-ish hash.
@@ -284,7 +331,10 @@ struct porter_global {
 	struct porter_slot slots[PORTER_MAX_SHARDS];
 	/* written once by the primary at start-up (layout minor 1, taken from reserved_tail) */
 	struct porter_route_table routes;
-	uint8_t reserved_tail[4096 - sizeof(struct porter_route_table)];
+	/* layout minor 1, taken from reserved_tail; written by the primary at run time */
+	struct porter_port_pmd port_pmd[PORTER_MAX_PORTS];
+	uint8_t reserved_tail[4096 - sizeof(struct porter_route_table) -
+			      PORTER_MAX_PORTS * sizeof(struct porter_port_pmd)];
 } PORTER_ALIGNED;
 /* Growth takes bytes from the reserved areas: the region keeps its size and
  * what layout minor 0 had keeps its offset. */
@@ -292,6 +342,9 @@ _Static_assert(sizeof(struct porter_global) == 17024, "porter_global size is par
 _Static_assert(__builtin_offsetof(struct porter_global, routes) ==
 	       __builtin_offsetof(struct porter_global, slots) + PORTER_MAX_SHARDS * sizeof(struct porter_slot),
 	       "routes take the start of the old reserved_tail");
+_Static_assert(__builtin_offsetof(struct porter_global, port_pmd) ==
+	       __builtin_offsetof(struct porter_global, routes) + sizeof(struct porter_route_table),
+	       "port_pmd follows the routes");
 
 /*
  * The worker's crash log for one burst (DESIGN §3.4). The worker moves mbufs

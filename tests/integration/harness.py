@@ -337,6 +337,48 @@ control: { socket = "%s"; };
         return [st["pid"]] + [s["pid"] for s in st["shards"]]
 
 
+class AfPacketGateway(Gateway):
+    """A Gateway on net_af_packet instead of net_tap: a veth pair inside the gateway's
+    namespace. Porter's end (port_if) carries porter's MAC and no address; the kernel's
+    end (iface, as for the tap) has PEER_IP, IPv6 off on both (no stray frames) and tx
+    checksum offload off (the kernel would send partial checksums, PLATFORM.md).
+    DEVARGS are appended to the device string (",framecnt=64")."""
+
+    def __init__(self, workers=1, extra="", devargs=""):
+        super().__init__(workers=workers, extra=extra)
+        self.port_if = "pvap" + self.iface[4:]
+        with open(self.conf) as f:
+            conf = f.read()
+        conf = conf.replace('"net_tap0,iface=%s"' % self.iface,
+                            '"net_af_packet0,iface=%s%s"' % (self.port_if, devargs))
+        with open(self.conf, "w") as f:
+            f.write(conf)
+
+    def start(self, wait_ready=True):
+        run(["ip", "netns", "add", self.netns])
+        ns = ["ip", "-n", self.netns]
+        run(ns + ["link", "set", "lo", "up"])
+        run(ns + ["link", "add", self.iface, "type", "veth", "peer", "name", self.port_if])
+        for dev in (self.iface, self.port_if):
+            self.ns(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % dev])
+        self.ns(["ethtool", "-K", self.iface, "tx", "off"])
+        run(ns + ["link", "set", self.port_if, "address", PORTER_MAC])
+        run(ns + ["addr", "add", PEER_IP + "/24", "dev", self.iface])
+        run(ns + ["link", "set", self.port_if, "up"])
+        run(ns + ["link", "set", self.iface, "up"])
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.netns, PRIMARY, "-c", self.conf],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        if wait_ready:
+            self.wait_all_ready()
+        return self
+
+    def link_stats(self, dev):
+        """stats64 of DEV in the gateway's namespace."""
+        r = run(["ip", "-n", self.netns, "-j", "-s", "link", "show", "dev", dev])
+        return json.loads(r.stdout)[0]["stats64"]
+
+
 def cpu_ns(pid):
     """CPU time of every thread of PID, in ns (schedstat: exact, not tick-sampled)."""
     total = 0

@@ -16,8 +16,8 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BUILD, run_suite, PEER_IP, PORTER_IP, PORTER_MAC, PRIMARY, Gateway, cpu_ns,  # noqa: E402
-                     flow_shard, run, wait_for)
+from harness import (BUILD, run_suite, PEER_IP, PORTER_IP, PORTER_MAC, PRIMARY, AfPacketGateway,  # noqa: E402
+                     Gateway, connect, cpu_ns, flow_shard, run, wait_for)
 
 NSCLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nsclient.py")
 FIGURES = {}
@@ -346,6 +346,76 @@ def workers_die_with_the_primary(_shared):
                  "workers to exit after the primary died")
     finally:
         gw.cleanup()
+
+
+@test
+def af_packet_port_sleeps_on_its_socket(_shared):
+    """net_af_packet has no RX interrupts: the idle primary sleeps on the driver's own
+    socket, and frames wake it there -- a ping and an echo exchange through the worker
+    after an idle spell are answered, and each woke the primary through that socket (not
+    a timer, not a backoff). Then the driver's ring losses: with the primary stopped,
+    300 frames into a 64-frame ring; the kernel's drops show as ring_drops, and every
+    frame the veth delivered is either received or counted there."""
+    with AfPacketGateway(workers=1, devargs=",framecnt=64",
+                         extra='listeners = ( { port = 7; service = "echo"; } );') as gw:
+        port = gw.status()["ports"][0]
+        assert port["driver"] == "net_af_packet", port
+        assert port["rx_wait"] == "pmd_fd" and port["pmd_fds"], port
+        assert "RX wake-ups from the driver's socket (fd %d)" % port["pmd_fds"][0] in gw.log_text()
+        text = gw.ctl("status").stdout
+        assert "RX wait: driver socket (fd %d)" % port["pmd_fds"][0] in text, text
+        assert gw.ns(["ping", "-c", "1", "-W", "2", PORTER_IP], check=False).returncode == 0  # ARP
+
+        time.sleep(1.5)   # the scenario: an idle gateway (every process asleep)
+        w0 = gw.status()["ports"][0]
+        out = gw.ns(["ping", "-c", "5", "-i", "1", "-W", "2", PORTER_IP], check=False)
+        assert out.returncode == 0 and " 0% packet loss" in out.stdout, out.stdout + out.stderr
+        FIGURES["af_packet_ping_after_1s_idle_rtt_min_avg_max_ms"] = \
+            out.stdout.strip().splitlines()[-1].split("=")[1].strip()
+        time.sleep(1.5)
+        s = connect(gw, port=7)
+        try:
+            s.sendall(b"wake up\n")
+            got = b""
+            while len(got) < 8:
+                d = s.recv(64)
+                assert d, "echo connection closed"
+                got += d
+            assert got == b"wake up\n", got
+        finally:
+            s.close()
+        w1 = gw.status()["ports"][0]
+        # 5 echo requests and the SYN/data of the echo connection reached an idle primary
+        assert w1["pmd_wakeups"] - w0["pmd_wakeups"] >= 5, (w0, w1)
+        assert w1["pmd_empty_wakeups"] == 0 and not w1["pmd_muted"], w1
+        assert w1["icmp_echo"] - w0["icmp_echo"] == 5, (w0, w1)
+
+        # ring losses: the driver's socket statistics, summed
+        assert w1["ring_drops"] == 0 and w1["imissed"] == 0, w1
+        v0 = gw.link_stats(gw.port_if)["rx"]["packets"]
+        os.kill(gw.proc.pid, signal.SIGSTOP)
+        try:
+            client(gw, "raw", gw.iface, PORTER_MAC, "ethertype=300")
+            wait_for(lambda: gw.link_stats(gw.port_if)["rx"]["packets"] - v0 >= 300, 10,
+                     "300 frames through the veth")
+        finally:
+            os.kill(gw.proc.pid, signal.SIGCONT)
+        delivered = gw.link_stats(gw.port_if)["rx"]["packets"] - v0
+
+        def accounted():
+            p = gw.status()["ports"][0]
+            return p if p["rx_frames"] - w1["rx_frames"] + p["ring_drops"] == delivered else None
+        try:
+            w2 = wait_for(accounted, 10, "every frame received or counted as a ring drop")
+        except AssertionError:
+            raise AssertionError("delivered %d, port %s" % (delivered, gw.status()["ports"][0]))
+        # 64 frames fit; the kernel dropped the rest
+        assert w2["ring_drops"] >= 300 - 64, w2
+        text = gw.ctl("status").stdout
+        assert "ring drops %d" % w2["ring_drops"] in text and "imissed 0" in text, text
+        FIGURES["af_packet_ring_drops_64_frame_ring_300_sent"] = w2["ring_drops"]
+        # still serving once the ring has drained
+        assert gw.ns(["ping", "-c", "1", "-W", "2", PORTER_IP], check=False).returncode == 0
 
 
 @test

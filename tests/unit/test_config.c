@@ -851,6 +851,24 @@ Test(config, lcores_past_the_last)
 		   "t.conf:3: eal.lcore_base: eal.lcore_base + workers.count (120 + 8) must be <= 127 (the last lcore id)");
 }
 
+/* net_af_xdp keeps 2048 mbufs per port in its fill ring: the pool must hold them. */
+#define PORTS_XDP2                                                              \
+	"ports = ( { name = \"a\"; device = \"net_af_xdp0,iface=v0\";"            \
+	" mac = \"02:00:00:00:00:01\"; ipv4 = \"10.0.0.1/24\"; },\n"                \
+	"  { name = \"b\"; device = \"net_af_xdp1,iface=v1\";"                    \
+	" mac = \"02:00:00:00:00:02\"; ipv4 = \"10.0.1.1/24\"; } );\n"
+
+Test(config, af_xdp_needs_mbufs)
+{
+	expect_ok(PORTS_XDP2);   /* the default pool, 16383 */
+	expect_ok(PORTS_XDP2 "dataplane: { mbufs = 5119; };\n");
+	expect_err(PORTS_XDP2 "dataplane: {\n  mbufs = 5118;\n};\n",
+		   "t.conf:4: dataplane.mbufs: 2 net_af_xdp port(s) keep 2048 mbufs each in their fill "
+		   "ring: need at least 5119, got 5118");
+	/* other drivers keep none of their own: the plain floor applies */
+	expect_ok(PORT_FRONT "dataplane: { mbufs = 1023; };\n");
+}
+
 /* ------------------------------------------------------------------------ */
 /* tcp                                                                      */
 /* ------------------------------------------------------------------------ */
