@@ -3,21 +3,23 @@
 
   python3 tests/bench/bench_wire.py [--quick] [--rounds 3] [--seconds 10] [--arms 1,2]
                                     [--only porter,nginx,haproxy,porter-tap] [--workloads ...]
+                                    [--pmd af_xdp|af_packet] [--variants NAME:key=val,...]
 
 Run as root. This is the table every fast-path change is judged by (issue 9).
 
 The wire: veth pairs, offloads off on both ends (tx checksum, TSO, GSO, GRO), so every
 frame is <= 1500 B with a full checksum for everyone. Namespaces (TAG = our pid):
 
-  wcl-TAG  wrk (-t2 -c64) and, one-armed, the backend nginx (0.0.0.0:8081)
-  wbk-TAG  two-armed: the backend nginx (0.0.0.0:8081)
-  wpx-TAG  the Linux proxies: nginx 1 worker (upstream keep-alive), HAProxy 1 thread
-  wpt-TAG  porter: porter-primary + 1 porter-worker, each port on net_af_packet
+  wcl-TAG   wrk (-t2 -c64) and, one-armed, the backend nginx (0.0.0.0:8081)
+  wbk-TAG   two-armed: the backend nginx (0.0.0.0:8081)
+  wpx-TAG   the Linux proxies: nginx 1 worker (upstream keep-alive), HAProxy 1 thread
+  wptK-TAG  porter variant K: porter-primary + 1 porter-worker, each port on net_af_xdp
+            (default) or net_af_packet
 
             10.96.0.0/24            10.95.0.0/24
    wcl ---- veth ---- wpx (nginx, haproxy) ---- veth ---- wbk      (Linux proxies)
-   wcl ---- veth ---- wpt (porter)          ---- veth ---- wbk      (porter)
-            10.97.0.0/24            10.94.0.0/24
+   wcl ---- veth ---- wptK (porter)         ---- veth ---- wbk      (porter, variant K)
+            10.(80+K).0.0/24        10.(70+K).0.0/24
 
 One-armed: the proxy reaches the backend in wcl back over the client's veth (each request
 crosses that veth four times). Two-armed: clients on the first veth, the backend behind
@@ -60,7 +62,7 @@ from bench_proxy import NGINX_COMMON, Proc, box_busy_ns, ns_cmd, wrk  # noqa: E4
 from harness import BUILD, PRIMARY, Gateway, cpu_ns, run, wait_for  # noqa: E402
 
 TAG = str(os.getpid())
-NS = {k: "w%s-%s" % (k, TAG) for k in ("cl", "bk", "px", "pt")}
+NS = {k: "w%s-%s" % (k, TAG) for k in ("cl", "bk", "px")}
 BACKEND_PORT = 8081
 BODY_100 = "x" * 99 + "\n"
 BIG_SIZE = 16 * 1024
@@ -68,7 +70,37 @@ PORTER_MAC = ("02:70:6f:72:74:11", "02:70:6f:72:74:12")
 TAP_MAC = "02:70:6f:72:74:13"
 
 # subnets: (client/backend side .1, proxy side .2)
-NET = {"px1": "10.96.0", "px2": "10.95.0", "pt1": "10.97.0", "pt2": "10.94.0", "tap": "10.93.0"}
+NET = {"px1": "10.96.0", "px2": "10.95.0", "tap": "10.93.0"}
+
+
+class Variant:
+    """One porter contender on the veth: its namespace, its two veths (front towards the
+    clients, back towards the two-armed backend) and how it runs. Variant K uses
+    10.(80+K).0.0/24 in front and 10.(70+K).0.0/24 behind (the first: 10.80 and 10.70)."""
+
+    def __init__(self, k, name, pmd="af_xdp", cpus="", wspin=0, pspin=0, devargs=""):
+        self.k, self.name, self.pmd, self.cpus = k, name, pmd, cpus
+        self.wspin, self.pspin, self.devargs = wspin, pspin, devargs
+        self.ns = "wpt%d-%s" % (k, TAG)
+        self.net1, self.net2 = "10.%d.0" % (80 + k), "10.%d.0" % (70 + k)
+        t = TAG[-5:]
+        self.dev1, self.dev2 = "wp%da%s" % (k, t), "wp%db%s" % (k, t)   # porter's ends
+        self.cl_dev, self.bk_dev = "wc%db%s" % (k, t), "wb%db%s" % (k, t)
+
+
+def parse_variants(spec, default_pmd, a):
+    """NAME[:key=value...] comma separated; keys pmd, cpus, wspin, pspin, devargs (devargs
+    takes '+' for ',')."""
+    out = []
+    for k, item in enumerate(x for x in spec.split(",") if x):
+        parts = item.split(":")
+        kw = {"pmd": default_pmd, "cpus": a.porter_cpus, "wspin": a.worker_spin,
+              "pspin": a.primary_spin, "devargs": a.device_args}
+        for p in parts[1:]:
+            key, val = p.split("=", 1)
+            kw[key] = int(val) if key in ("wspin", "pspin") else val.replace("+", ",")
+        out.append(Variant(k, parts[0], **kw))
+    return out
 LISTEN = {1: 80, 2: 81}          # proxy port per arm (HAProxy: +10)
 
 WORKLOADS = [  # name, path, extra wrk args
@@ -97,6 +129,7 @@ NGINX_PROXY = """    upstream one { server %(one)s:%(bport)d; keepalive 64; keep
 
 HAPROXY_CONF = """global
     nbthread 1
+%(cpumap)s
     maxconn 8192
     pidfile %(d)s/haproxy.pid
 defaults
@@ -118,10 +151,10 @@ backend two
     server s2 %(two)s:%(bport)d
 """
 
-PORTER_CONF = """eal: { file_prefix = "%(prefix)s"; lcore_base = %(lcore)d; };
+PORTER_CONF = """eal: { file_prefix = "%(prefix)s"; lcore_base = %(lcore)d; cpus = "%(cpus)s"; };
 ports = ( %(ports)s );
-workers: { count = %(workers)d; binary = "porter-worker"; ready_timeout_ms = 10000; };
-dataplane: { mbufs = 16383; };
+workers: { count = %(workers)d; binary = "porter-worker"; ready_timeout_ms = 10000; spin_us = %(wspin)d; };
+dataplane: { mbufs = 16383; primary_spin_us = %(pspin)d; };
 control: { socket = "%(sock)s"; };
 listeners = ( { port = 80; protocol = "http"; }, { port = 81; protocol = "http"; } );
 upstreams = (
@@ -164,27 +197,27 @@ def link_packets(ns, devs):
 
 
 class Topology:
-    def __init__(self):
+    def __init__(self, variants):
         self.made = []
         try:
-            for ns in NS.values():
+            for ns in list(NS.values()) + [v.ns for v in variants]:
                 run(["ip", "netns", "add", ns])
                 self.made.append(ns)
                 sh(ns, "ip", "link", "set", "lo", "up")
-            for k in ("cl", "bk", "px", "pt"):
-                sh(NS[k], "sysctl", "-qw", "net.ipv4.ip_local_port_range=10000 65000")
-                sh(NS[k], "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1")
-                sh(NS[k], "sysctl", "-qw", "net.core.somaxconn=8192")
+                sh(ns, "sysctl", "-qw", "net.ipv4.ip_local_port_range=10000 65000")
+                sh(ns, "sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1")
+                sh(ns, "sysctl", "-qw", "net.core.somaxconn=8192")
             t = TAG[-6:]
-            self.dev = {"px1": "wxa" + t, "px2": "wxb" + t, "pt1": "wpa" + t, "pt2": "wpb" + t}
+            self.dev = {"px1": "wxa" + t, "px2": "wxb" + t}
             # the client's veth end towards each contender (captures)
-            self.cl_dev = {"nginx": "wca" + t, "haproxy": "wca" + t, "porter": "wcb" + t,
-                           "porter-tap": "wtp" + t}
+            self.cl_dev = {"nginx": "wca" + t, "haproxy": "wca" + t, "porter-tap": "wtp" + t}
             veth(NS["cl"], "wca" + t, NET["px1"] + ".1", NS["px"], self.dev["px1"], NET["px1"] + ".2")
             veth(NS["bk"], "wba" + t, NET["px2"] + ".1", NS["px"], self.dev["px2"], NET["px2"] + ".2")
             # porter's ends carry no kernel address: the kernel there stays silent
-            veth(NS["cl"], "wcb" + t, NET["pt1"] + ".1", NS["pt"], self.dev["pt1"], None, PORTER_MAC[0])
-            veth(NS["bk"], "wbb" + t, NET["pt2"] + ".1", NS["pt"], self.dev["pt2"], None, PORTER_MAC[1])
+            for v in variants:
+                veth(NS["cl"], v.cl_dev, v.net1 + ".1", v.ns, v.dev1, None, PORTER_MAC[0])
+                veth(NS["bk"], v.bk_dev, v.net2 + ".1", v.ns, v.dev2, None, PORTER_MAC[1])
+                self.cl_dev[v.name] = v.cl_dev
         except BaseException:
             self.close()
             raise
@@ -198,13 +231,14 @@ class Topology:
 class WireGateway(Gateway):
     """porter-primary in an existing namespace on devices that already exist."""
 
-    def __init__(self, netns, ports, lcore, workers=1, extra=""):
+    def __init__(self, netns, ports, lcore, workers=1, extra="", wspin=0, pspin=0, cpus=""):
         super().__init__(workers=workers, name="wire" + TAG)
         self.netns = netns
         self.prefix = "pwire%s_%d" % (TAG, lcore)
         with open(self.conf, "w") as f:
             f.write(PORTER_CONF % {"prefix": self.prefix, "lcore": lcore, "ports": ports,
                                    "workers": workers, "sock": self.sock, "extra": extra,
+                                   "wspin": wspin, "pspin": pspin, "cpus": cpus,
                                    "one": self.one, "two": self.two, "bport": BACKEND_PORT})
 
     def start(self, wait_ready=True):
@@ -266,7 +300,14 @@ class WireGateway(Gateway):
 
 
 class PorterAF(WireGateway):
-    one, two = NET["pt1"] + ".1", NET["pt2"] + ".1"
+    def __init__(self, v, lcore, workers, extra):
+        self.one, self.two = v.net1 + ".1", v.net2 + ".1"
+        dev = ",".join(x for x in ("", v.devargs) if x)
+        ports = ('{ name = "front"; device = "net_%s%d,iface=%s%s"; mac = "%s"; ipv4 = "%s.2/24"; }, '
+                 '{ name = "back"; device = "net_%s%d,iface=%s%s"; mac = "%s"; ipv4 = "%s.2/24"; }' % (
+                     v.pmd, 2 * v.k, v.dev1, dev, PORTER_MAC[0], v.net1,
+                     v.pmd, 2 * v.k + 1, v.dev2, dev, PORTER_MAC[1], v.net2))
+        super().__init__(v.ns, ports, lcore, workers, extra, v.wspin, v.pspin, v.cpus)
 
 
 class PorterTap(WireGateway):
@@ -311,9 +352,19 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated contenders")
     ap.add_argument("--workloads", default="", help="comma-separated workloads")
     ap.add_argument("--porter-extra", default="", help="extra porter config (tuning runs)")
+    ap.add_argument("--worker-spin", type=int, default=0, help="porter workers.spin_us")
+    ap.add_argument("--primary-spin", type=int, default=0, help="porter dataplane.primary_spin_us")
+    ap.add_argument("--porter-cpus", default=None, help="porter eal.cpus (default: --proxy-cpu)")
+    ap.add_argument("--proxy-cpu", default="1",
+                    help="the CPU every proxy runs on (nginx worker_cpu_affinity, HAProxy cpu-map, "
+                         "porter eal.cpus: its primary and worker); '' lets them float")
+    ap.add_argument("--variants", default="",
+                    help="several porter contenders, interleaved like the others: NAME[:key=value]..., "
+                         "comma separated; keys pmd (af_xdp|af_packet), cpus, wspin, pspin, devargs "
+                         "('+' for ','), e.g. 'porter-xdp:pmd=af_xdp,porter-pkt:pmd=af_packet'")
     ap.add_argument("--device-args", default="", help="extra devargs for porter's ports, e.g. framecnt=4096")
-    ap.add_argument("--pmd", default="af_packet", choices=("af_packet", "af_xdp"),
-                    help="porter's driver on the veth")
+    ap.add_argument("--pmd", default="af_xdp", choices=("af_packet", "af_xdp"),
+                    help="porter's driver on the veth (af_xdp measured ~30 %% faster here)")
     ap.add_argument("--profile", default="",
                     help="during each run, run this shell command ({pids}: the proxy's pids, "
                          "{netns} and {devs}: its namespace and veth ends, {ns_cl} and {cl_dev}: the "
@@ -321,6 +372,8 @@ def main():
                          "{run}: a name for the run); e.g. perf record or tcpdump")
     ap.add_argument("--out", default=os.path.join(BUILD, "bench-wire.json"))
     a = ap.parse_args()
+    if a.porter_cpus is None:
+        a.porter_cpus = a.proxy_cpu
     rounds = a.rounds or (2 if a.quick else 3)
     seconds = a.seconds or (4 if a.quick else 10)
     arms = [int(x) for x in a.arms.split(",")]
@@ -337,8 +390,10 @@ def main():
     topo = None
     gws, servers = [], []
     want = set(a.only.split(",")) if a.only else {"porter", "nginx", "haproxy", "porter-tap"}
+    variants = parse_variants(a.variants or ("porter:pmd=" + a.pmd), a.pmd, a) \
+        if ("porter" in want or a.variants) else []
     try:
-        topo = Topology()
+        topo = Topology(variants)
         www = os.path.join(tmp, "www")
         os.makedirs(www)
         with open(os.path.join(www, "16k.bin"), "wb") as f:
@@ -362,7 +417,12 @@ def main():
             d = os.path.join(tmp, "nginx")
             os.makedirs(d)
             with open(os.path.join(d, "nginx.conf"), "w") as f:
-                f.write(NGINX_COMMON % {"d": d, "body": NGINX_PROXY % {
+                conf = NGINX_COMMON
+                if a.proxy_cpu:
+                    # pin the one worker like the other proxies: a bit mask, CPU N = bit N
+                    conf = conf.replace("worker_processes 1;", "worker_processes 1;\nworker_cpu_affinity %s;"
+                                        % bin(1 << int(a.proxy_cpu))[2:])
+                f.write(conf % {"d": d, "body": NGINX_PROXY % {
                     "one": NET["px1"] + ".1", "two": NET["px2"] + ".1", "bport": BACKEND_PORT,
                     "ip": px_ip, "p1": LISTEN[1], "p2": LISTEN[2]}})
             ngx = Proc("nginx", NS["px"], ["nginx", "-p", d, "-e", os.path.join(d, "error.log"),
@@ -375,7 +435,8 @@ def main():
             d = os.path.join(tmp, "haproxy")
             os.makedirs(d)
             with open(os.path.join(d, "haproxy.cfg"), "w") as f:
-                f.write(HAPROXY_CONF % {"d": d, "ip": px_ip, "p1": LISTEN[1] + 10,
+                f.write(HAPROXY_CONF % {"cpumap": ("    cpu-map 1/all %s" % a.proxy_cpu) if a.proxy_cpu else "",
+                                        "d": d, "ip": px_ip, "p1": LISTEN[1] + 10,
                                         "p2": LISTEN[2] + 10, "one": NET["px1"] + ".1",
                                         "two": NET["px2"] + ".1", "bport": BACKEND_PORT})
             hap = Proc("haproxy", NS["px"], ["haproxy", "-db", "-f", os.path.join(d, "haproxy.cfg")],
@@ -384,24 +445,18 @@ def main():
             contenders.append(("haproxy", {arm: "http://%s:%d" % (px_ip, LISTEN[arm] + 10)
                                            for arm in arms},
                                hap, (NS["px"], [topo.dev["px1"], topo.dev["px2"]])))
-        if "porter" in want:
-            dev = ",".join(x for x in ("", a.device_args) if x)
-            ports = ('{ name = "front"; device = "net_%s0,iface=%s%s"; mac = "%s"; '
-                     'ipv4 = "%s.2/24"; }, { name = "back"; device = "net_%s1,iface=%s%s"; '
-                     'mac = "%s"; ipv4 = "%s.2/24"; }' % (
-                         a.pmd, topo.dev["pt1"], dev and "," + dev, PORTER_MAC[0], NET["pt1"],
-                         a.pmd, topo.dev["pt2"], dev and "," + dev, PORTER_MAC[1], NET["pt2"]))
-            gw = PorterAF(NS["pt"], ports, 20, a.workers, a.porter_extra)
+        for v in variants:
+            gw = PorterAF(v, 20 + 4 * v.k, a.workers, a.porter_extra)
+            gw.name = v.name
             gws.append(gw)
             gw.start()
-            contenders.append(("porter", {arm: "http://%s.2:%d" % (NET["pt1"], LISTEN[arm])
-                                          for arm in arms},
-                               gw, (NS["pt"], [topo.dev["pt1"], topo.dev["pt2"]])))
+            contenders.append((v.name, {arm: "http://%s.2:%d" % (v.net1, LISTEN[arm]) for arm in arms},
+                               gw, (v.ns, [v.dev1, v.dev2])))
         if "porter-tap" in want and 1 in arms:
             iface = "wtp" + TAG[-6:]
             gt = PorterTap(NS["cl"], '{ name = "tap"; device = "net_tap0,iface=%s"; mac = "%s"; '
                            'ipv4 = "%s.2/24"; }' % (iface, TAP_MAC, NET["tap"]), 40, a.workers,
-                           a.porter_extra)
+                           a.porter_extra, a.worker_spin, a.primary_spin, a.porter_cpus)
             gt.iface = iface
             gws.append(gt)
             gt.start()
@@ -436,7 +491,7 @@ def main():
                     for name, urls, proc, (fns, fdevs) in contenders[k:] + contenders[:k]:
                         if arm not in urls:
                             continue
-                        is_porter = name.startswith("porter")
+                        is_porter = isinstance(proc, WireGateway)
                         if is_porter:
                             pc0, (pp0, pw0) = proc.counters(), proc.split_cpu()
                         c0 = proc.cpu_ns()
