@@ -45,7 +45,6 @@ hugepage files, DPDK runtime dirs, temp dirs) is removed on exit, errors include
 """
 import argparse
 import contextlib
-import glob
 import json
 import os
 import shutil
@@ -58,7 +57,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_proxy import NGINX_COMMON, Proc, box_busy_ns, ns_cmd, wrk  # noqa: E402
+from bench_proxy import NGINX_COMMON, Proc, box_busy_ns, fmt, ns_cmd, ratio, wrk  # noqa: E402
 from harness import BUILD, PRIMARY, Gateway, cpu_ns, run, wait_for  # noqa: E402
 
 TAG = str(os.getpid())
@@ -234,6 +233,7 @@ class WireGateway(Gateway):
     def __init__(self, netns, ports, lcore, workers=1, extra="", wspin=0, pspin=0, cpus=""):
         super().__init__(workers=workers, name="wire" + TAG)
         self.netns = netns
+        self.owns_netns = False   # the Topology's: cleanup leaves it
         self.prefix = "pwire%s_%d" % (TAG, lcore)
         with open(self.conf, "w") as f:
             f.write(PORTER_CONF % {"prefix": self.prefix, "lcore": lcore, "ports": ports,
@@ -247,26 +247,6 @@ class WireGateway(Gateway):
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         self.wait_all_ready(timeout=30)
         return self
-
-    def cleanup(self):
-        pids = []
-        with contextlib.suppress(Exception):
-            pids = [w["pid"] for w in self.status(timeout=1)["shards"] if w["pid"]]
-        if self.proc and self.proc.poll() is None:
-            self.stop(timeout=10)
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        for f in glob.glob("/dev/hugepages/%smap_*" % self.prefix):
-            with contextlib.suppress(OSError):
-                os.unlink(f)
-        shutil.rmtree("/var/run/dpdk/%s" % self.prefix, ignore_errors=True)
-        if hasattr(self, "logf"):
-            self.logf.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
     def cpu_ns(self):
         return sum(self.split_cpu())
@@ -332,14 +312,6 @@ def delta(a, b):
     return {k: b[k] - a.get(k, 0) for k in b if b[k] != a.get(k, 0)}
 
 
-def fmt(v, spec="%.0f"):
-    return "-" if v is None else spec % v
-
-
-def ratio(a, b):
-    return None if not a or not b else a / b
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="2 rounds of 4 s")
@@ -355,7 +327,7 @@ def main():
     ap.add_argument("--worker-spin", type=int, default=0, help="porter workers.spin_us")
     ap.add_argument("--primary-spin", type=int, default=0, help="porter dataplane.primary_spin_us")
     ap.add_argument("--porter-cpus", default=None, help="porter eal.cpus (default: --proxy-cpu)")
-    ap.add_argument("--proxy-cpu", default="1",
+    ap.add_argument("--proxy-cpu", default="",
                     help="the CPU every proxy runs on (nginx worker_cpu_affinity, HAProxy cpu-map, "
                          "porter eal.cpus: its primary and worker); '' lets them float")
     ap.add_argument("--variants", default="",

@@ -12,6 +12,7 @@ import glob
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -178,6 +179,7 @@ class Gateway:
         self.conf = os.path.join(self.dir, "porter.conf")
         self.log = os.path.join(self.dir, "primary.log")
         self.proc = None
+        self.owns_netns = True    # cleanup deletes it (a caller that made it itself says False)
         self.workers = workers
         ports = """{ name = "front"; device = "net_tap0,iface=%s"; mac = "%s";
             ipv4 = "%s/24"; %s%s}""" % (self.iface, PORTER_MAC, PORTER_IP,
@@ -273,7 +275,8 @@ control: { socket = "%s"; };
         for pid in pids:   # only the workers this gateway started
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        run(["ip", "netns", "del", self.netns], check=False)
+        if self.owns_netns:
+            run(["ip", "netns", "del", self.netns], check=False)
         if self.back_netns:
             run(["ip", "netns", "del", self.back_netns], check=False)
         for f in glob.glob("/dev/hugepages/%smap_*" % self.prefix):
@@ -389,16 +392,57 @@ def cpu_ns(pid):
     return total
 
 
-def run_suite(tests, figures, figures_file, shared_extra=""):
-    """Run TESTS (functions): those whose first parameter is named `gw` share
-    one Gateway(extra=SHARED_EXTRA), the others run alone. `-k NAME` on the
-    command line selects. Prints [PASS]/[FAIL] lines, the figures, and ends
-    with "N passed, N failed". Returns the exit status."""
+class Backend:
+    """`backends.py MODE PORT OPTS...` started by POPEN (a namespace's ns_popen); waits for
+    its "ready" line."""
+
+    def __init__(self, popen, mode, port, *opts):
+        backends_py = os.path.join(os.path.dirname(os.path.abspath(__file__)), "backends.py")
+        self.port = port
+        self.p = popen([sys.executable, backends_py, mode, str(port)] + [str(o) for o in opts],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        r, _, _ = select.select([self.p.stdout], [], [], 20)
+        line = self.p.stdout.readline() if r else b""
+        if line.strip() != b"ready":
+            self.stop()
+            raise AssertionError("backend %s %d %r did not start: %r %r" % (
+                mode, port, opts, line, self.p.stderr.read()[-2000:]))
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+class _GatewayEnv:
+    """run_suite's default shared environment: one Gateway, closed with a log tail on failure."""
+
+    def __init__(self, extra):
+        self.gw = Gateway(extra=extra)
+        self.gw.__enter__()
+
+    def close(self, failed):
+        if failed and os.path.exists(self.gw.log):
+            print("--- primary log ---\n" + self.gw.log_text()[-4000:])
+        self.gw.cleanup()
+
+
+def run_suite(tests, figures, figures_file, shared_extra="", make_env=None, shared_arg="gw"):
+    """Run TESTS (functions): those whose first parameter is named SHARED_ARG share one
+    environment, the others run alone (with None). The environment is MAKE_ENV() (an
+    object with close(failed)); by default one Gateway(extra=SHARED_EXTRA), passed to the
+    tests as the gateway itself. `-k NAME` on the command line selects. Prints
+    [PASS]/[FAIL] lines, the figures, and ends with "N passed, N failed". Returns the exit
+    status."""
     import traceback
     argv = sys.argv
     only = argv[argv.index("-k") + 1] if "-k" in argv else None
     selected = [t for t in tests if only is None or only in t.__name__]
-    shared = [t for t in selected if t.__code__.co_varnames[0] == "gw"]
+    shared = [t for t in selected if t.__code__.co_varnames[0] == shared_arg]
     alone = [t for t in selected if t not in shared]
     counts = {"passed": 0, "failed": 0}
 
@@ -412,19 +456,30 @@ def run_suite(tests, figures, figures_file, shared_extra=""):
             print("[FAIL] %s (%.1fs)\n%s" % (name, dt, err), flush=True)
 
     if shared:
+        t0 = time.monotonic()
+        env = None
         try:
-            with Gateway(extra=shared_extra) as gw:
+            env = make_env() if make_env else _GatewayEnv(shared_extra)
+        except Exception:
+            for t in shared:
+                report(t.__name__, "shared setup failed:\n" + traceback.format_exc(), t0)
+        if env is not None:
+            arg = env if make_env else env.gw
+            failed = False
+            try:
                 for t in shared:
                     t0 = time.monotonic()
                     try:
-                        t(gw)
+                        t(arg)
                         report(t.__name__, None, t0)
                     except Exception:
+                        failed = True
                         report(t.__name__, traceback.format_exc(), t0)
-        except Exception:
-            for t in shared:
-                report(t.__name__, "gateway setup/teardown failed:\n" + traceback.format_exc(),
-                       time.monotonic())
+            finally:
+                try:
+                    env.close(failed)
+                except Exception:
+                    report("teardown", traceback.format_exc(), time.monotonic())
     for t in alone:
         t0 = time.monotonic()
         try:

@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import re
-import select
 import shutil
 import signal
 import socket
@@ -30,10 +29,9 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from harness import BUILD, PEER_IP, PORTER_IP, Gateway, connect, parse_wrk, wait_for  # noqa: E402
+from harness import BUILD, PEER_IP, PORTER_IP, Backend, Gateway, connect, parse_wrk, wait_for  # noqa: E402
 import backends  # noqa: E402
 
-BACKENDS = os.path.join(HERE, "backends.py")
 OTHER = os.path.join(BUILD, "secondary", "porter-worker-other")
 FIGURES = {}
 TESTS = []
@@ -191,30 +189,6 @@ def one_request(gw, method, path, host="test", headers=(), body=None):
 
 # --- processes in the namespace -----------------------------------------------------
 
-class Backend:
-    """backends.py MODE PORT ... in the namespace; waits for its "ready" line."""
-
-    def __init__(self, gw, mode, port, *opts):
-        self.port = port
-        self.p = gw.ns_popen([sys.executable, BACKENDS, mode, str(port)] + [str(o) for o in opts],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        r, _, _ = select.select([self.p.stdout], [], [], 20)
-        line = self.p.stdout.readline() if r else b""
-        if line.strip() != b"ready":
-            self.stop()
-            raise AssertionError("backend %s %d did not start: %r %r" % (mode, port, line,
-                                                                         self.p.stderr.read()[-2000:]))
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-
-
 class Nginx:
     """nginx serving DIR/www on ADDR:PORT, config, logs and pid in DIR."""
 
@@ -346,7 +320,7 @@ class Env:
         return os.path.join(self.dir, name)
 
     def backend(self, mode, port, *opts):
-        b = Backend(self.gw, mode, port, *opts)
+        b = Backend(self.gw.ns_popen, mode, port, *opts)
         self.procs.append(b)
         return b
 

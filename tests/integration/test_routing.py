@@ -14,21 +14,17 @@ Ends with "N passed, N failed".
 """
 import hashlib
 import os
-import select
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from harness import BACK_PEER_IP, PEER_IP, PORTER_IP, Gateway, connect, in_netns, wait_for  # noqa: E402
+from harness import BACK_PEER_IP, PEER_IP, PORTER_IP, Backend, Gateway, connect, in_netns, run_suite, wait_for  # noqa: E402
 import backends  # noqa: E402
 
-BACKENDS = os.path.join(HERE, "backends.py")
 FAR_IP = "10.97.0.1"       # behind 10.98.0.1, static route
 DEFAULT_IP = "10.96.0.1"   # behind 10.98.0.1, port 1's gateway
 NOWHERE_IP = "192.0.2.1"   # no route at all (TEST-NET-1)
@@ -42,29 +38,6 @@ def test(fn):
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-class Backend:
-    """backends.py MODE PORT --bind ADDR ... started by POPEN (a namespace's); waits for "ready"."""
-
-    def __init__(self, popen, mode, port, bind, *opts):
-        self.p = popen([sys.executable, BACKENDS, mode, str(port), "--bind", bind] + [str(o) for o in opts],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        r, _, _ = select.select([self.p.stdout], [], [], 20)
-        line = self.p.stdout.readline() if r else b""
-        if line.strip() != b"ready":
-            self.stop()
-            raise AssertionError("backend %s %s:%d did not start: %r %r" % (
-                mode, bind, port, line, self.p.stderr.read()[-2000:]))
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-
 
 def http_get(gw, path, host="test", port=80, timeout=10.0):
     """One request on a new connection (Connection: close); returns (status, headers, body)."""
@@ -166,12 +139,12 @@ class Env:
         try:
             gw = self.gw
             self.health_flag = os.path.join(self.dir, "back-health-fail")
-            self.procs.append(Backend(gw.back_popen, "http", 8081, BACK_PEER_IP, "--name", "back",
+            self.procs.append(Backend(gw.back_popen, "http", 8081, "--bind", BACK_PEER_IP, "--name", "back",
                                       "--log", self.log_path(8081), "--health-fail", self.health_flag))
-            self.procs.append(Backend(gw.back_popen, "http", 8082, FAR_IP, "--name", "far",
+            self.procs.append(Backend(gw.back_popen, "http", 8082, "--bind", FAR_IP, "--name", "far",
                                       "--log", self.log_path(8082)))
-            self.procs.append(Backend(gw.back_popen, "tcpsha", 9001, BACK_PEER_IP))
-            self.procs.append(Backend(gw.ns_popen, "http", 8083, PEER_IP, "--name", "front"))
+            self.procs.append(Backend(gw.back_popen, "tcpsha", 9001, "--bind", BACK_PEER_IP))
+            self.procs.append(Backend(gw.ns_popen, "http", 8083, "--bind", PEER_IP, "--name", "front"))
             wait_up(gw, "test", b"back")
         except BaseException:
             self.close(True)
@@ -357,7 +330,7 @@ def default_route_through_port_1_gateway(_):
     b = None
     failed = True
     try:
-        b = Backend(gw.back_popen, "http", 8084, DEFAULT_IP, "--name", "dflt")
+        b = Backend(gw.back_popen, "http", 8084, "--bind", DEFAULT_IP, "--name", "dflt")
         assert unreachable_from_clients(gw, DEFAULT_IP, 8084), "the client namespace reaches the backend"
         wait_up(gw, "test", b"dflt")
         for i in range(10):
@@ -381,58 +354,9 @@ def default_route_through_port_1_gateway(_):
         gw.cleanup()
 
 
-ALONE = [default_route_through_port_1_gateway]
-
-
 def main():
-    argv = sys.argv
-    only = argv[argv.index("-k") + 1] if "-k" in argv else None
-    shared = [t for t in TESTS if only is None or only in t.__name__]
-    alone = [t for t in ALONE if only is None or only in t.__name__]
-    counts = {"passed": 0, "failed": 0}
-
-    def report(name, err, t0):
-        dt = time.monotonic() - t0
-        FIGURES[name + "_s"] = round(dt, 2)
-        if err is None:
-            counts["passed"] += 1
-            print("[PASS] %s (%.1fs)" % (name, dt), flush=True)
-        else:
-            counts["failed"] += 1
-            print("[FAIL] %s (%.1fs)\n%s" % (name, dt, err), flush=True)
-
-    if shared:
-        t0 = time.monotonic()
-        try:
-            env = Env()
-        except Exception:
-            for t in shared:
-                report(t.__name__, "two-armed gateway setup failed:\n" + traceback.format_exc(), t0)
-            env = None
-        if env is not None:
-            failed = False
-            try:
-                for t in shared:
-                    t0 = time.monotonic()
-                    try:
-                        t(env)
-                        report(t.__name__, None, t0)
-                    except Exception:
-                        failed = True
-                        report(t.__name__, traceback.format_exc(), t0)
-            finally:
-                env.close(failed)
-    for t in alone:
-        t0 = time.monotonic()
-        try:
-            t(None)
-            report(t.__name__, None, t0)
-        except Exception:
-            report(t.__name__, traceback.format_exc(), t0)
-
-    print("figures: " + str(FIGURES))
-    print("%d passed, %d failed" % (counts["passed"], counts["failed"]))
-    return 1 if counts["failed"] else 0
+    return run_suite(TESTS + [default_route_through_port_1_gateway], FIGURES,
+                     "integration-figures-routing.json", make_env=Env, shared_arg="env")
 
 
 if __name__ == "__main__":
