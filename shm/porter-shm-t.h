@@ -29,11 +29,12 @@
 
 #define PORTER_SHM_MAGIC        0x50525452u   /* "PRTR" */
 #ifndef PORTER_LAYOUT_MAJOR
-#define PORTER_LAYOUT_MAJOR     1             /* tests build a worker with another major */
+#define PORTER_LAYOUT_MAJOR     2             /* tests build a worker with another major;
+                                                 2: the TCB grew to 384 bytes (loss recovery, SACK
+                                                 blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     2             /* 1: porter_global.routes (static routes), porter_global.port_pmd;
-                                                 2: porter_port_info.tx_csum/rx_csum, porter_port_stats.tx_requeued,
-                                                 tcp_area.tw_reclaimed */
+#define PORTER_LAYOUT_MINOR     0             /* (major 1 had minors 1: static routes, port_pmd;
+                                                 2: tx_csum/rx_csum, tx_requeued, tw_reclaimed) */
 
 #define PORTER_MAX_SHARDS       16
 #define PORTER_MAX_PORTS        4

@@ -108,7 +108,13 @@ enum {
 	TF_PASSIVE_BIT,         /* created by a listener */
 	TF_RTT_TIMING_BIT,      /* rtt_seq is being timed (no timestamps) */
 	TF_APP_NOTIFIED_BIT,    /* the app has been told it is connected */
-	TF_REXMIT_BIT,          /* retransmitting after an RTO (go-back-N from snd_una) */
+	TF_REXMIT_BIT,          /* retransmitting after an RTO (go-back-N from snd_una), no SACK */
+	TF_LOSS_BIT,            /* SACK stream after an RTO: lost segments resent in slow start (RFC 8985 §6.3) */
+	TF_PTO_BIT,             /* rto_at holds the tail loss probe's deadline (RFC 8985 §7.2) */
+	TF_REO_BIT,             /* rto_at holds RACK's reordering timer (RFC 8985 §6.2 step 5) */
+	TF_TLP_RETRANS_BIT,     /* the outstanding tail loss probe was a retransmission */
+	TF_REORDER_SEEN_BIT,    /* RACK saw the peer deliver out of order (RFC 8985 §6.2 step 3) */
+	TF_RESCUE_BIT,          /* the rescue retransmission of this recovery went (RFC 6675 §4 rule 4) */
 };
 #define TF(name) (1u << TF_##name##_BIT)
 
@@ -157,6 +163,13 @@ enum tcp_event {
 	TEV_PMTU_LOWERED,
 	TEV_SEGS_IN,
 	TEV_SEGS_OUT,
+	TEV_RACK_LOST,          /* segments RACK marked lost (RFC 8985 §6.2) */
+	TEV_TLP,                /* tail loss probes sent (RFC 8985 §7.3) */
+	TEV_TLP_REPAIRED,       /* probes that repaired a tail loss (RFC 8985 §7.4: window reduced) */
+	TEV_DSACKS_RCVD,        /* D-SACK blocks received (RFC 2883) */
+	TEV_DSACKS_SENT,        /* D-SACK blocks sent for duplicate data */
+	TEV_UNDO,               /* window reductions undone: every retransmission was D-SACKed */
+	TEV_SACK_RENEGED,       /* the peer dropped data it had SACKed: the scoreboard was cleared */
 	TEV__COUNT
 };
 
@@ -245,9 +258,32 @@ struct tcp_tcb {
 	uint16_t t_slot;                  /* wheel slot the TCB is linked in (when t_at != 0) */
 	uint16_t app_slot;                /* proxy: server slot of a pooled / health-check stream */
 	uint32_t last_rcv_ms;             /* last segment accepted from the peer (keep-alive) */
+	/* --- second cache-line pair: loss recovery and the receiver's SACK state --- */
+	/* sender: RACK-TLP (RFC 8985), PRR (RFC 6937), undo by D-SACK (RFC 2883) (64) */
+	uint32_t rack_xmit_us;            /* send time (us clock, low 32 bits) of the most recently sent delivered segment */
+	uint32_t rack_end_seq;            /* its end */
+	uint32_t rack_rtt_us;             /* its RTT */
+	uint32_t min_rtt_us;              /* smallest RTT seen (0 = none) */
+	uint32_t rack_fack;               /* highest sequence delivered (acked or SACKed) */
+	uint32_t dsack_round;             /* reo_mult grows at most once per round: SND.MAX when it last did, 0 = none */
+	uint32_t tlp_end_seq;             /* SND.MAX when the outstanding probe went, 0 = none */
+	uint32_t prr_delivered, prr_out;  /* RFC 6937 */
+	uint32_t recover_fs;              /* RFC 6937 RecoverFS */
+	uint32_t prior_cwnd, prior_ssthresh;  /* before the episode's reduction (undo), prior_cwnd 0 = nothing to undo */
+	uint32_t undo_marker;             /* SND.UNA when the episode began */
+	uint32_t sacked_bytes;            /* bytes of the send queue marked SACKED */
+	uint16_t undo_retrans;            /* retransmissions of the episode not D-SACKed yet */
+	uint8_t reo_mult;                 /* reordering window in quarters of min RTT (RFC 8985 §6.2 step 4) */
+	uint8_t reo_persist;              /* recoveries left before reo_mult resets */
+	/* receiver: out-of-order queue tail, SACK blocks to report (RFC 2018 §4), D-SACK (RFC 2883) (64) */
+	struct rte_mbuf *ooo_tail;        /* last segment of ooo_head's list */
+	struct { uint32_t left, right; } sack[4];  /* sack[0] holds the latest arrival; left == right: unused */
+	uint32_t dsack_left, dsack_right; /* duplicate data to report in the next ACK; equal = none */
+	uint16_t ooo_segs;                /* segments in the out-of-order queue */
+	uint8_t reserved_b[18];
 };
 
-_Static_assert(sizeof(struct tcp_tcb) == 256, "an idle stream costs exactly its 256-byte TCB");
+_Static_assert(sizeof(struct tcp_tcb) == 384, "an idle stream costs exactly its 384-byte TCB");
 
 /* Counters and keys of one shard's TCP. Written by the shard's worker only. */
 struct tcp_area {

@@ -290,15 +290,32 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 
 /* --- the send side of an ACK -------------------------------------------------------- */
 
-/* Free what SEG.ACK acknowledges; returns bytes of data removed. */
-static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t)
+/*
+ * Free what SEG.ACK acknowledges; returns bytes of data removed. Feeds RACK
+ * (SACK streams) and, in *RTT_US, the RTT of the oldest segment it frees
+ * that was sent once (RFC 6298 §3, Karn), in microseconds; UINT32_MAX if none.
+ */
+static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_ack_info *ai, uint32_t *rtt_us)
 {
+	bool sack = !!(t->flags & TF(SACK_OK));
 	uint32_t freed = 0;
 
+	*rtt_us = UINT32_MAX;
 	while (t->snd_head) {
 		struct rte_mbuf *m = t->snd_head;
 
 		if (seq_leq(seg_end(m), t->snd_una)) {
+			if (*rtt_us == UINT32_MAX && (seg_flags(m) & (SEG_SENT | SEG_RETRANS)) == SEG_SENT) {
+				int32_t d = (int32_t)((uint32_t)c->now_us - seg_xmit_us(m));
+
+				*rtt_us = d > 0 ? (uint32_t)d : 0;
+			}
+			if (sack) {
+				if (seg_flags(m) & SEG_SACKED)
+					t->sacked_bytes -= seg_len(m);
+				else
+					tcp_rack_delivered(c, t, m, ai);
+			}
 			t->snd_head = m->next;
 			m->next = NULL;
 			freed += seg_len(m);
@@ -309,6 +326,8 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t)
 		if (seq_lt(seg_seq(m), t->snd_una)) {
 			uint32_t n = t->snd_una - seg_seq(m);
 
+			if (seg_flags(m) & SEG_SACKED)
+				t->sacked_bytes -= n;
 			rte_pktmbuf_adj(m, (uint16_t)n);
 			seg_set_seq(m, t->snd_una);
 			freed += n;
@@ -321,59 +340,15 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t)
 	return freed;
 }
 
-/* RFC 2018 §4 / RFC 6675: mark queue segments covered by SACK blocks. */
-static void sack_mark(struct tcp_tcb *t, const struct tcp_opts *o)
-{
-	for (unsigned int b = 0; b < o->nsack; b++) {
-		uint32_t l = o->sack[b].left, r = o->sack[b].right;
-
-		/* blocks must lie within (snd_una, snd_max] (RFC 2883-style sanity) */
-		if (!seq_lt(l, r) || seq_leq(r, t->snd_una) || seq_gt(r, t->snd_max))
-			continue;
-		for (struct rte_mbuf *m = t->snd_head; m; m = m->next) {
-			if (seq_geq(seg_seq(m), r))
-				break;
-			if (seq_geq(seg_seq(m), l) && seq_leq(seg_end(m), r))
-				seg_set_flags(m, seg_flags(m) | SEG_SACKED);
-		}
-	}
-}
-
-/* RFC 6675 §4 IsLost(): DupThresh SACKed segments above it. Returns true if the first hole is lost. */
-static bool sack_mark_lost(struct tcp_tcb *t)
-{
-	uint32_t sacked_above = 0;
-	bool first_lost = false;
-
-	for (struct rte_mbuf *m = t->snd_head; m; m = m->next)
-		if (seg_flags(m) & SEG_SACKED)
-			sacked_above++;
-	for (struct rte_mbuf *m = t->snd_head; m && sacked_above >= TCP_DUPTHRESH; m = m->next) {
-		uint32_t f = seg_flags(m);
-
-		if (f & SEG_SACKED) {
-			sacked_above--;
-			continue;
-		}
-		if ((f & SEG_SENT) && !(f & SEG_LOST)) {
-			seg_set_flags(m, f | SEG_LOST);
-			if (m == t->snd_head)
-				first_lost = true;
-		}
-	}
-	return first_lost || (t->snd_head && (seg_flags(t->snd_head) & SEG_LOST));
-}
-
-static void enter_recovery(struct tcp_ctx *c, struct tcp_tcb *t)
+/* NewReno fast retransmit (RFC 6582 §3.2 steps 2-3), for streams without SACK. */
+static void enter_recovery_newreno(struct tcp_ctx *c, struct tcp_tcb *t)
 {
 	uint32_t flight = t->snd_max - t->snd_una;
-	bool sack = !!(t->flags & TF(SACK_OK));
 
 	t->recover = t->snd_max;
 	t->flags |= TF(RECOVERY);
-	tcp_cc_on_loss(&t->cc, t->mss, flight, !sack);
-	tcp_count(c, sack ? TEV_SACK_RECOVERY : TEV_FAST_RECOVERY);
-	/* RFC 6582 §3.2 step 3 / RFC 6675 §5 step 4: retransmit the first unacknowledged segment */
+	tcp_cc_on_loss(&t->cc, t->mss, flight, 1);
+	tcp_count(c, TEV_FAST_RECOVERY);
 	if (t->snd_head) {
 		seg_set_flags(t->snd_head, seg_flags(t->snd_head) | SEG_LOST);
 		tcp_retransmit_seg(c, t, t->snd_head);
@@ -382,14 +357,20 @@ static void enter_recovery(struct tcp_ctx *c, struct tcp_tcb *t)
 
 /*
  * RFC 9293 §3.10.7.4 fifth (ACK field) for the synchronized states: the
- * acceptable-ACK test of RFC 5961 §5.2, then send-side updates.
+ * acceptable-ACK test of RFC 5961 §5.2, then send-side updates. Streams
+ * with SACK recover as tcp_loss.c says; the others by NewReno.
  * Returns false when the segment must be dropped.
  */
 static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg, uint32_t *ev)
 {
 	uint32_t ack = sg->ack;
 	uint32_t old_una = t->snd_una;
-	bool dup = false, sampled = false;
+	bool dup = false, sampled = false, sack = !!(t->flags & TF(SACK_OK));
+	struct tcp_ack_info ai = {
+		.old_una = old_una, .sacked_before = t->sacked_bytes, .ack = ack,
+		.fack0 = t->rack_fack, .fack0_ok = t->rack_end_seq || t->rack_xmit_us,
+		.ts_ecr = (t->flags & TF(TS_OK)) && sg->opt.has_ts ? sg->opt.ts_ecr : 0,
+	};
 
 	/* RFC 5961 §5.2: (SND.UNA - MAX.SND.WND) <= SEG.ACK <= SND.NXT, else challenge ACK */
 	if (seq_gt(ack, t->snd_max) || seq_lt(ack, t->snd_una - t->max_snd_wnd)) {
@@ -398,11 +379,23 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 		return false;
 	}
 	if (seq_gt(ack, t->snd_una)) {
-		uint32_t acked = ack - t->snd_una;
+		uint32_t acked = ack - t->snd_una, rtt_us;
+		bool in_recovery = !!(t->flags & TF(RECOVERY));
 
-		/* RTT (RFC 7323 §4.1 with timestamps; else RFC 6298 §3 with Karn) */
-		if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && sg->opt.ts_ecr &&
-		    !ms_before(c->now_ms, sg->opt.ts_ecr)) {
+		t->snd_una = ack;
+		if (sndq_ack(c, t, &ai, &rtt_us))
+			*ev |= TEV_APP_WRITABLE;
+		/*
+		 * RTT: from the send time of the oldest segment acknowledged that
+		 * was sent once (microseconds, Karn's rule); else RFC 7323 §4.1
+		 * timestamps (milliseconds); else the timed segment (RFC 6298 §3).
+		 */
+		if (rtt_us != UINT32_MAX) {
+			tcp_update_rtt(c, t, rtt_us);
+			t->flags &= ~TF(RTT_TIMING);
+			sampled = true;
+		} else if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && sg->opt.ts_ecr &&
+			   !ms_before(c->now_ms, sg->opt.ts_ecr)) {
 			tcp_update_rtt(c, t, (c->now_ms - sg->opt.ts_ecr) * 1000);
 			sampled = true;
 		} else if ((t->flags & TF(RTT_TIMING)) && seq_gt(ack, t->rtt_seq)) {
@@ -410,7 +403,6 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 			t->flags &= ~TF(RTT_TIMING);
 			sampled = true;
 		}
-		t->snd_una = ack;
 		if (seq_lt(t->snd_nxt, t->snd_una))
 			t->snd_nxt = t->snd_una;
 		/*
@@ -421,56 +413,55 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 		if (sampled)
 			t->rto_shift = 0;
 		t->dupacks = 0;
-		t->bytes_in += 0;
-		if (sndq_ack(c, t))
-			*ev |= TEV_APP_WRITABLE;
-		sack_mark(t, &sg->opt);
-		if (t->flags & TF(RECOVERY)) {
-			if (seq_geq(t->snd_una, t->recover)) {
-				/* full ACK: recovery ends (RFC 6582 §3.2 step 6) */
-				t->flags &= ~TF(RECOVERY);
-				tcp_cc_on_recovery_end(&t->cc, t->mss, t->snd_max - t->snd_una);
-			} else if (!(t->flags & TF(SACK_OK))) {
-				/* partial ACK (RFC 6582 §3.2 step 5) */
-				tcp_cc_on_partial_ack(&t->cc, t->mss, acked);
-				if (t->snd_head)
-					tcp_retransmit_seg(c, t, t->snd_head);
-			} else {
-				sack_mark_lost(t);
+		if (sack) {
+			/* RFC 6298 §5.2/§5.3 (or the probe's timeout), before RACK may set its own */
+			tcp_arm_retransmit_timer(c, t);
+			tcp_sack_mark(c, t, &sg->opt, &ai);
+			tcp_sack_ack(c, t, sg, &ai);
+		} else {
+			if (t->flags & TF(RECOVERY)) {
+				if (seq_geq(t->snd_una, t->recover)) {
+					/* full ACK: recovery ends (RFC 6582 §3.2 step 6) */
+					t->flags &= ~TF(RECOVERY);
+					tcp_cc_on_recovery_end(&t->cc, t->mss, t->snd_max - t->snd_una);
+				} else {
+					/* partial ACK (RFC 6582 §3.2 step 5) */
+					tcp_cc_on_partial_ack(&t->cc, t->mss, acked);
+					if (t->snd_head)
+						tcp_retransmit_seg(c, t, t->snd_head);
+				}
 			}
-		} else if (t->snd_max - old_una + t->mss >= t->cc.cwnd) {
-			/* grow only a window that limited the sender (RFC 7661 §4.3,
-			 * RFC 9438 §4.1: no growth while application-limited) */
-			tcp_cc_on_ack(&t->cc, t->mss, acked, c->now_ms, t->srtt_us / 1000);
+			/* RFC 6298 §5.2/§5.3: all acknowledged -> stop the timer, else restart it */
+			if (t->snd_una == t->snd_max)
+				t->rto_at = 0;
+			else
+				tcp_rto_arm(c, t);
+			tcp_timer_update(c, t);
 		}
-		/* RFC 6298 §5.2/§5.3: all acknowledged -> stop the timer, else restart it */
-		if (t->snd_una == t->snd_max)
-			t->rto_at = 0;
-		else
-			tcp_rto_arm(c, t);
-		tcp_timer_update(c, t);
+		/* grow only a window that limited the sender (RFC 7661 §4.3, RFC 9438 §4.1:
+		 * no growth while application-limited), and not during fast recovery */
+		if (!in_recovery && !(t->flags & TF(RECOVERY)) && t->snd_max - old_una + t->mss >= t->cc.cwnd)
+			tcp_cc_on_ack(&t->cc, t->mss, acked, c->now_ms, t->srtt_us / 1000);
 		t->flags &= ~TF(REXMIT);
 	} else if (ack == t->snd_una) {
 		/* RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT */
 		dup = t->snd_una != t->snd_max && sg->len == 0 && !(sg->flags & (TH_SYN | TH_FIN)) &&
 		      (sg->wnd << t->snd_wscale) == t->snd_wnd &&
 		      sg->wnd != 0;   /* the answer to a zero-window probe is no loss signal */
-		if (sg->opt.nsack)
-			sack_mark(t, &sg->opt);
+		if (sack && sg->opt.nsack) {
+			tcp_sack_mark(c, t, &sg->opt, &ai);
+			tcp_sack_ack(c, t, sg, &ai);
+		}
 	}
 	if (dup) {
 		t->dupacks++;
-		if (t->flags & TF(RECOVERY)) {
-			if (!(t->flags & TF(SACK_OK)))
-				tcp_cc_on_dupack_in_recovery(&t->cc, t->mss);
-			else
-				sack_mark_lost(t);
-		} else {
-			bool lost = (t->flags & TF(SACK_OK)) && sack_mark_lost(t);
-
+		if (sack) {
+			/* RACK decides (tcp_loss.c); duplicate ACKs only count */
+		} else if (t->flags & TF(RECOVERY)) {
+			tcp_cc_on_dupack_in_recovery(&t->cc, t->mss);
+		} else if (t->dupacks >= TCP_DUPTHRESH && seq_gt(t->snd_una - 1, t->recover - 1)) {
 			/* RFC 6582 §3.2 step 1: only if the ACK covers more than recover */
-			if ((t->dupacks >= TCP_DUPTHRESH || lost) && seq_gt(t->snd_una - 1, t->recover - 1))
-				enter_recovery(c, t);
+			enter_recovery_newreno(c, t);
 		}
 	}
 	/* RFC 9293 §3.10.7.4: window update if SND.WL1 < SEG.SEQ or (== and SND.WL2 =< SEG.ACK) */
@@ -507,49 +498,112 @@ static void rcvq_append(struct tcp_tcb *t, struct rte_mbuf *m)
 	t->bytes_in += seg_len(m);
 }
 
+/* Duplicate data [L, R) arrived: report it in the next ACK (RFC 2883 §4). */
+static void dsack_note(struct tcp_tcb *t, uint32_t l, uint32_t r)
+{
+	if ((t->flags & TF(SACK_OK)) && seq_lt(l, r)) {
+		t->dsack_left = l;
+		t->dsack_right = r;
+	}
+}
+
+/*
+ * The SACK blocks to report (RFC 2018 §4): the block holding the latest
+ * arrival first, then the most recently reported others. [L, R) just
+ * arrived out of order: it joins (and merges) every block it touches.
+ * Blocks only ever cover data the out-of-order queue holds.
+ */
+static void sack_add(struct tcp_tcb *t, uint32_t l, uint32_t r)
+{
+	uint32_t nl = l, nr = r, k = 1;
+	struct { uint32_t left, right; } out[4] = { { 0, 0 } };
+
+	for (unsigned int i = 0; i < 4; i++) {
+		uint32_t bl = t->sack[i].left, br = t->sack[i].right;
+
+		if (bl == br)
+			continue;
+		if (seq_leq(bl, nr) && seq_leq(nl, br)) {
+			nl = seq_lt(bl, nl) ? bl : nl;
+			nr = seq_gt(br, nr) ? br : nr;
+		}
+	}
+	for (unsigned int i = 0; i < 4 && k < 4; i++) {
+		uint32_t bl = t->sack[i].left, br = t->sack[i].right;
+
+		if (bl == br || (seq_geq(bl, nl) && seq_leq(br, nr)))
+			continue;
+		out[k].left = bl;
+		out[k].right = br;
+		k++;
+	}
+	out[0].left = nl;
+	out[0].right = nr;
+	for (unsigned int i = 0; i < 4; i++) {
+		t->sack[i].left = out[i].left;
+		t->sack[i].right = out[i].right;
+	}
+}
+
+/* RCV.NXT moved: blocks now below it go, a block it cuts keeps its upper part. */
+static void sack_prune(struct tcp_tcb *t)
+{
+	for (unsigned int i = 0; i < 4; i++) {
+		if (t->sack[i].left == t->sack[i].right)
+			continue;
+		if (seq_leq(t->sack[i].right, t->rcv_nxt))
+			t->sack[i].left = t->sack[i].right = 0;
+		else if (seq_lt(t->sack[i].left, t->rcv_nxt))
+			t->sack[i].left = t->rcv_nxt;
+	}
+}
+
 /*
  * Insert into the out-of-order queue, sorted, without overlaps. Consumes M.
- * The queue segment holding M's data gets SEG_OOO_RECENT (and no other):
- * the SACK block containing it goes first in the ACK (RFC 2018 §4).
+ * Arrivals in order after a hole (the common case) append at the tail.
  */
 static void ooo_insert(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
 {
 	struct rte_mbuf **pp = &t->ooo_head;
-	unsigned int n = 0;
+	uint32_t cap = c->prm->rcv_buf / TCP_OOO_BUF_PER_SEG;
 
-	for (struct rte_mbuf *q = t->ooo_head; q; q = q->next)
-		seg_set_flags(q, seg_flags(q) & ~SEG_OOO_RECENT);
-	while (*pp && seq_leq(seg_end(*pp), seg_seq(m))) {
-		pp = &(*pp)->next;
-		n++;
+	if (cap < TCP_OOO_MIN_SEGS)
+		cap = TCP_OOO_MIN_SEGS;
+	if (t->ooo_head == NULL)
+		t->ooo_tail = NULL;
+	if (t->ooo_tail && seq_geq(seg_seq(m), seg_end(t->ooo_tail))) {
+		pp = &t->ooo_tail->next;
+	} else {
+		while (*pp && seq_leq(seg_end(*pp), seg_seq(m)))
+			pp = &(*pp)->next;
 	}
-	if (n >= TCP_OOO_MAX_SEGS) {
+	if (*pp && seq_lt(seg_seq(*pp), seg_end(m))) {
+		/* overlaps the next one: keep the part before it, or drop a duplicate */
+		uint32_t keep = seg_seq(*pp) - seg_seq(m);
+
+		if ((int32_t)keep <= 0) {
+			uint32_t r = seq_lt(seg_end(m), seg_end(*pp)) ? seg_end(m) : seg_end(*pp);
+
+			dsack_note(t, seg_seq(m), r);
+			sack_add(t, seg_seq(*pp), seg_end(*pp));
+			tcp_env_free(c, m);
+			return;
+		}
+		dsack_note(t, seg_seq(*pp), seq_lt(seg_end(m), seg_end(*pp)) ? seg_end(m) : seg_end(*pp));
+		rte_pktmbuf_trim(m, (uint16_t)(seg_len(m) - keep));
+		seg_set_flags(m, seg_flags(m) & ~OOO_FIN);
+	}
+	if (t->ooo_segs >= cap) {
 		tcp_count_drop(c, TDROP_OOO_FULL);
 		tcp_env_free(c, m);
 		return;
 	}
-	if (*pp && seq_lt(seg_seq(*pp), seg_end(m))) {
-		/* overlaps the next one: keep the part before it, or drop a duplicate */
-		if (seq_geq(seg_seq(m), seg_seq(*pp))) {
-			if (seq_leq(seg_end(m), seg_end(*pp))) {
-				seg_set_flags(*pp, seg_flags(*pp) | SEG_OOO_RECENT);
-				tcp_env_free(c, m);
-				return;
-			}
-		}
-		uint32_t keep = seg_seq(*pp) - seg_seq(m);
-
-		if ((int32_t)keep <= 0) {
-			seg_set_flags(*pp, seg_flags(*pp) | SEG_OOO_RECENT);
-			tcp_env_free(c, m);
-			return;
-		}
-		rte_pktmbuf_trim(m, (uint16_t)(seg_len(m) - keep));
-		seg_set_flags(m, seg_flags(m) & ~OOO_FIN);
-	}
-	seg_set_flags(m, seg_flags(m) | SEG_OOO_RECENT);
 	m->next = *pp;
 	*pp = m;
+	if (m->next == NULL)
+		t->ooo_tail = m;
+	t->ooo_segs++;
+	sack_add(t, seg_seq(m), seg_end(m));
 }
 
 /* Move now-in-order segments from the out-of-order queue. Returns OOO_FIN if a FIN became in order. */
@@ -560,6 +614,9 @@ static uint32_t ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t)
 		uint32_t f = seg_flags(m);
 
 		t->ooo_head = m->next;
+		if (t->ooo_head == NULL)
+			t->ooo_tail = NULL;
+		t->ooo_segs--;
 		m->next = NULL;   /* tcp_env_free() frees whole chains */
 		if (seq_leq(seg_end(m), t->rcv_nxt) && !(f & OOO_FIN && seg_end(m) == t->rcv_nxt)) {
 			tcp_env_free(c, m);
@@ -600,6 +657,7 @@ static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *s
 	if (seq_lt(seq, t->rcv_nxt)) {
 		uint32_t n = t->rcv_nxt - seq;
 
+		dsack_note(t, seq, n >= len ? seq + len : t->rcv_nxt);
 		if (n >= len) {
 			len = 0;
 		} else {
@@ -637,6 +695,7 @@ static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *s
 			/* a hole was filled: ACK at once (RFC 5681 §4.2) */
 			if (ooo_drain(c, t) & OOO_FIN)
 				fin = true;
+			sack_prune(t);
 			t->flags |= TF(ACK_NOW);
 			*ev |= TEV_APP_READABLE;
 			drained = true;
@@ -871,6 +930,8 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	if (!acceptable(t, sg)) {
 		if (!(sg->flags & TH_RST))
 			t->flags |= TF(ACK_NOW);
+		if (sg->len && seq_lt(sg->seq, t->rcv_nxt) && !(sg->flags & (TH_RST | TH_SYN)))
+			dsack_note(t, sg->seq, seq_lt(sg->seq + sg->len, t->rcv_nxt) ? sg->seq + sg->len : t->rcv_nxt);
 		drop(c, sg, TDROP_OUT_OF_WINDOW);
 		tcp_output(c, t);
 		return;
@@ -1158,6 +1219,10 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 
 static void rto_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 {
+	if (t->flags & (TF(PTO) | TF(REO))) {
+		tcp_loss_timer(c, t);   /* the tail loss probe or RACK's reordering timer */
+		return;
+	}
 	if (t->state == TCP_SYN_SENT || t->state == TCP_SYN_RECEIVED) {
 		if (t->rto_shift >= c->prm->syn_retries) {
 			tcp_count(c, TEV_RTO);
@@ -1193,6 +1258,10 @@ static void rto_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 	if (++t->rto_shift > c->prm->max_retries) {
 		tcp_send_rst(c, t);
 		tcp_stream_done(c, t, TEV_APP_RESET);
+		return;
+	}
+	if ((t->flags & TF(SACK_OK)) && t->snd_head) {
+		tcp_sack_rto(c, t);     /* keeps the scoreboard, resends what is lost */
 		return;
 	}
 	/* RFC 6298 §5.4-5.6, RFC 5681 §3.1: back off, loss window, go back to SND.UNA */

@@ -30,6 +30,10 @@ static const char *const event_names[TEV__COUNT] = {
 	[TEV_KEEPALIVE_TIMEOUTS] = "keepalive_timeouts", [TEV_ZERO_WINDOW_PROBES] = "zero_window_probes",
 	[TEV_TIME_WAIT_REUSE] = "time_wait_reuse", [TEV_PMTU_LOWERED] = "pmtu_lowered",
 	[TEV_SEGS_IN] = "segments_in", [TEV_SEGS_OUT] = "segments_out",
+	[TEV_RACK_LOST] = "rack_marked_lost", [TEV_TLP] = "tail_loss_probes",
+	[TEV_TLP_REPAIRED] = "tail_loss_probe_repairs", [TEV_DSACKS_RCVD] = "dsacks_received",
+	[TEV_DSACKS_SENT] = "dsacks_sent", [TEV_UNDO] = "recoveries_undone",
+	[TEV_SACK_RENEGED] = "sack_reneged",
 };
 
 const char *tcp_state_name(unsigned int st) { return st < TCP_STATE__COUNT ? state_names[st] : "?"; }

@@ -61,40 +61,30 @@ uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t)
 }
 
 /*
- * SACK blocks from the out-of-order queue (contiguous segments merged).
- * RFC 2018 §4: the first block MUST be the one containing the segment that
- * triggered this ACK (SEG_OOO_RECENT); the others follow in sequence order
- * (only the first 3 fit beside timestamps).
+ * SACK blocks for an ACK: a D-SACK block first when duplicate data arrived
+ * (RFC 2883 §4), then the blocks kept by the receive path (RFC 2018 §4: the
+ * one holding the latest arrival first, then the most recently reported).
  */
 static void fill_sack(const struct tcp_tcb *t, struct tcp_opts_out *o)
 {
-	const struct rte_mbuf *m;
-	bool have_recent = false;
-	uint32_t recent_left = 0;
-
 	o->nsack = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		m = t->ooo_head;
-		while (m && o->nsack < TCP_MAX_SACK_BLOCKS) {
-			uint32_t left = seg_seq(m), right = seg_end(m);
-			bool recent = !!(seg_flags(m) & SEG_OOO_RECENT);
-
-			for (m = m->next; m && seq_leq(seg_seq(m), right); m = m->next) {
-				right = seq_max(right, seg_end(m));
-				recent = recent || (seg_flags(m) & SEG_OOO_RECENT);
-			}
-			if (pass == 0 ? !recent : (have_recent && left == recent_left))
-				continue;
-			o->sack[o->nsack].left = left;
-			o->sack[o->nsack].right = right;
-			o->nsack++;
-			if (pass == 0) {
-				have_recent = true;
-				recent_left = left;
-				break;
-			}
-		}
+	if (t->dsack_left != t->dsack_right) {
+		o->sack[0].left = t->dsack_left;
+		o->sack[0].right = t->dsack_right;
+		o->nsack = 1;
 	}
+	for (unsigned int i = 0; i < 4 && o->nsack < TCP_MAX_SACK_BLOCKS; i++) {
+		if (t->sack[i].left == t->sack[i].right)
+			continue;
+		o->sack[o->nsack].left = t->sack[i].left;
+		o->sack[o->nsack].right = t->sack[i].right;
+		o->nsack++;
+	}
+}
+
+static bool sack_to_send(const struct tcp_tcb *t)
+{
+	return (t->flags & TF(SACK_OK)) && (t->ooo_head || t->dsack_left != t->dsack_right);
 }
 
 /*
@@ -107,7 +97,7 @@ static uint32_t data_room(const struct tcp_tcb *t)
 	struct tcp_opts_out o = { 0 };
 	uint32_t extra;
 
-	if (!(t->flags & TF(SACK_OK)) || t->ooo_head == NULL)
+	if (!sack_to_send(t))
 		return t->mss;
 	fill_sack(t, &o);
 	if ((t->flags & TF(TS_OK)) && o.nsack > 3)
@@ -153,7 +143,7 @@ static int send_segment(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t seq, uint
 		o.wscale_val = t->rcv_wscale;
 	} else {
 		o.ts = !!(t->flags & TF(TS_OK));
-		if ((t->flags & TF(SACK_OK)) && t->ooo_head)
+		if (sack_to_send(t))
 			fill_sack(t, &o);
 	}
 	if (o.ts) {
@@ -235,6 +225,10 @@ static int send_segment(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t seq, uint
 	}
 	m->port = c->ports[t->port].port_id;
 	if (flags & TH_ACK) {
+		if (t->dsack_left != t->dsack_right && o.nsack) {
+			tcp_count(c, TEV_DSACKS_SENT);
+			t->dsack_left = t->dsack_right = 0;   /* reported once (RFC 2883 §4) */
+		}
 		t->last_ack_sent = t->rcv_nxt;
 		t->flags &= ~(TF(ACK_NOW) | TF(DELACK));
 		t->delack_at = 0;
@@ -372,6 +366,7 @@ int tcp_retransmit_seg(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *se
 		done += n;
 	}
 	seg_set_flags(seg, seg_flags(seg) | SEG_RETRANS | SEG_SENT);
+	tcp_loss_on_sent(c, t, seg, len, true);
 	t->retransmits++;
 	tcp_count(c, TEV_RETRANSMITS);
 	/* Karn's rule (RFC 6298 §3): no RTT sample from a retransmitted segment */
@@ -460,55 +455,6 @@ static bool can_send_data(const struct tcp_tcb *t)
 	}
 }
 
-/* RFC 6675 §4 "pipe": bytes believed in flight. */
-static uint32_t sack_pipe(const struct tcp_tcb *t)
-{
-	uint32_t pipe = 0;
-
-	for (const struct rte_mbuf *m = t->snd_head; m && seq_lt(seg_seq(m), t->snd_max); m = m->next) {
-		uint32_t f = seg_flags(m), len = seg_len(m);
-
-		if (!(f & SEG_SENT) || (f & SEG_SACKED))
-			continue;
-		if (!(f & SEG_LOST))
-			pipe += len;
-		if (f & SEG_RETRANS)
-			pipe += len;
-	}
-	if ((t->flags & TF(FIN_SENT)) && seq_lt(t->snd_una, t->snd_max))
-		pipe += 1;
-	return pipe;
-}
-
-/*
- * RFC 6675 §5 (loss recovery with SACK): while cwnd - pipe >= 1 SMSS, send
- * NextSeg(): (1) the first lost segment not yet retransmitted, else (2) new
- * data. Returns true if it was in SACK recovery and handled output.
- */
-static bool sack_recovery_output(struct tcp_ctx *c, struct tcp_tcb *t)
-{
-	uint32_t pipe;
-
-	if (!(t->flags & TF(RECOVERY)) || !(t->flags & TF(SACK_OK)))
-		return false;
-	pipe = sack_pipe(t);
-	while (t->cc.cwnd > pipe && t->cc.cwnd - pipe >= t->mss) {
-		struct rte_mbuf *m;
-
-		for (m = t->snd_head; m && seq_lt(seg_seq(m), t->snd_max); m = m->next)
-			if ((seg_flags(m) & (SEG_LOST | SEG_SACKED | SEG_RETRANS)) == SEG_LOST)
-				break;
-		if (m && seq_lt(seg_seq(m), t->snd_max)) {
-			if (tcp_retransmit_seg(c, t, m) < 0)
-				break;
-			pipe += seg_len(m);
-			continue;
-		}
-		break;   /* rule 2 (new data) is the normal path below, limited by cwnd - pipe */
-	}
-	return true;
-}
-
 /*
  * Send what the windows allow: data (and FIN) from snd_nxt, then any ACK we
  * owe. RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and RFC 9293 §3.7.4 (Nagle,
@@ -516,8 +462,8 @@ static bool sack_recovery_output(struct tcp_ctx *c, struct tcp_tcb *t)
  */
 void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 {
-	bool sent = false;
-	uint32_t limit_extra = 0;
+	bool sent = false, limited = false, new_data = false, recovering = tcp_sack_recovering(t);
+	uint32_t room = 0;
 
 	if (t->state == TCP_SYN_SENT || t->state == TCP_SYN_RECEIVED) {
 		if (t->snd_nxt == t->iss) {
@@ -534,13 +480,16 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 			tcp_send_ack(c, t);
 		return;
 	}
-	if (sack_recovery_output(c, t)) {
-		uint32_t pipe = sack_pipe(t);
+	if (recovering) {
+		/* RFC 6675 §5: lost segments first (NextSeg rule 1), then new data within cwnd - pipe */
+		uint32_t pipe;
 
-		/* new data only within cwnd - pipe */
+		sent = tcp_sack_next_seg(c, t, false);
+		pipe = tcp_sack_pipe(t);
 		if (t->cc.cwnd <= pipe)
 			goto ack;
-		limit_extra = t->cc.cwnd - pipe;
+		room = t->cc.cwnd - pipe;
+		limited = true;
 	}
 	/* RFC 5681 §4.1: after an idle period longer than the RTO, restart from IW */
 	if (t->snd_una == t->snd_max && t->snd_head && c->now_ms - t->last_rcv_ms > t->rto_ms &&
@@ -554,10 +503,10 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		uint32_t off, len;
 		bool fin;
 
-		if (limit_extra) {
-			if (limit_extra < t->mss)
+		if (limited) {
+			if (room == 0)
 				break;
-			usable = usable < limit_extra ? usable : limit_extra;
+			usable = usable < room ? usable : room;
 		}
 		if (seg == NULL) {
 			/* no data at snd_nxt: maybe the FIN (RFC 9293 §3.10.4) */
@@ -609,7 +558,9 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 				tcp_rto_arm(c, t);
 			break;
 		}
-		seg_set_flags(seg, seg_flags(seg) | SEG_SENT);
+		/* below SND.MAX: going back over sent data after an RTO (Karn: no RTT from it) */
+		seg_set_flags(seg, seg_flags(seg) | SEG_SENT | (seq_lt(t->snd_nxt, t->snd_max) ? SEG_RETRANS : 0));
+		tcp_loss_on_sent(c, t, seg, len, seq_lt(t->snd_nxt, t->snd_max));
 		if (seq_lt(t->snd_nxt, t->snd_max)) {
 			/* going back over sent data after an RTO */
 			t->retransmits++;
@@ -627,11 +578,20 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		t->snd_max = seq_max(t->snd_max, t->snd_nxt);
 		t->bytes_out += len;
 		sent = true;
-		if (limit_extra)
-			limit_extra = limit_extra > len ? limit_extra - len : 0;
-		if (!t->rto_at)
+		if (limited)
+			room = room > len ? room - len : 0;
+		new_data = true;
+	}
+	if (new_data) {
+		/* RFC 8985 §7.2: new data (re)schedules the probe; else RFC 6298 §5.1 */
+		if (!(t->flags & TF(REO)) && tcp_pto_allowed(t))
+			tcp_arm_retransmit_timer(c, t);
+		else if (!t->rto_at)
 			tcp_rto_arm(c, t);
 	}
+	/* nothing new could go and the window has room: RFC 6675 §4 NextSeg rules 3 and 4 */
+	if (recovering && room && !new_data && tcp_sack_next_seg(c, t, true))
+		sent = true;
 	/* zero window with data waiting and nothing in flight: persist (RFC 9293 §3.8.6.1) */
 	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && seg_at(t, t->snd_nxt) && !t->rto_at)
 		tcp_rto_arm(c, t);

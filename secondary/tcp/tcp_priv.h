@@ -18,7 +18,10 @@
 #define TCP_MIN_MSS      216       /* floor for PMTU reductions (68-byte IPv4 minimum MTU, generous) */
 #define TCP_DUPTHRESH    3         /* RFC 5681 §3.2, RFC 6675 §2 */
 #define TCP_PAWS_IDLE_MS (24u * 24 * 3600 * 1000)   /* RFC 7323 §5.5: 24 days */
-#define TCP_OOO_MAX_SEGS 256       /* out-of-order segments kept per stream */
+#define TCP_OOO_MIN_SEGS 256       /* out-of-order segments kept per stream: at least this, */
+#define TCP_OOO_BUF_PER_SEG 512    /* or one per this many bytes of tcp.rcv_buf if more */
+#define TCP_TLP_DELACK_MS 200      /* RFC 8985 §7.2 WCDelAckT: a lone segment's ACK may be delayed */
+#define TCP_TLP_MIN_MS   2         /* added to 2 SRTT: a LAN's SRTT is far below the peer's scheduling noise */
 
 /* TCP header flags */
 #define TH_FIN 0x01
@@ -40,6 +43,10 @@ static inline void seg_set_seq(struct rte_mbuf *m, uint32_t s) { m->hash.fdir.lo
 static inline uint32_t seg_flags(const struct rte_mbuf *m) { return m->hash.fdir.hi; }
 static inline void seg_set_flags(struct rte_mbuf *m, uint32_t f) { m->hash.fdir.hi = f; }
 static inline uint32_t seg_len(const struct rte_mbuf *m) { return m->data_len; }
+/* Send queue only: when the segment last went out (low 32 bits of the us clock; the
+ * queue's mbufs are never transmitted themselves, so packet_type is free to hold it). */
+static inline uint32_t seg_xmit_us(const struct rte_mbuf *m) { return m->packet_type; }
+static inline void seg_set_xmit_us(struct rte_mbuf *m, uint32_t us) { m->packet_type = us; }
 static inline uint32_t seg_end(const struct rte_mbuf *m) { return seg_seq(m) + m->data_len; }
 
 /*
@@ -114,6 +121,33 @@ uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t);
 uint32_t tcp_snd_end(const struct tcp_tcb *t);
 uint16_t tcp_our_mss(const struct tcp_ctx *c, unsigned int port);
 void tcp_challenge_ack(struct tcp_ctx *c, struct tcp_tcb *t);
+
+/* tcp_loss.c: SACK loss recovery (RACK-TLP, PRR, NextSeg, D-SACK) */
+struct tcp_ack_info {
+	uint32_t old_una;         /* SND.UNA before this ACK */
+	uint32_t ack;             /* SEG.ACK */
+	uint32_t fack0;           /* rack_fack before this ACK (valid if fack0_ok) */
+	bool fack0_ok;
+	uint32_t sacked_before;   /* sacked_bytes before this ACK */
+	uint32_t ts_ecr;          /* the ACK's TSecr, 0 if none */
+	bool dsack;               /* the first SACK block was a D-SACK */
+	uint32_t dsack_left, dsack_right;
+};
+void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_mbuf *m,
+			const struct tcp_ack_info *ai);
+void tcp_sack_mark(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_opts *o, struct tcp_ack_info *ai);
+void tcp_sack_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_seg *sg, struct tcp_ack_info *ai);
+void tcp_sack_rto(struct tcp_ctx *c, struct tcp_tcb *t);
+void tcp_loss_timer(struct tcp_ctx *c, struct tcp_tcb *t);     /* the PTO or reordering timer fired */
+void tcp_arm_retransmit_timer(struct tcp_ctx *c, struct tcp_tcb *t);
+bool tcp_pto_allowed(const struct tcp_tcb *t);
+uint32_t tcp_sack_pipe(const struct tcp_tcb *t);
+bool tcp_sack_next_seg(struct tcp_ctx *c, struct tcp_tcb *t, bool new_data_blocked);
+void tcp_loss_on_sent(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg, uint32_t len, bool retrans);
+static inline bool tcp_sack_recovering(const struct tcp_tcb *t)
+{
+	return (t->flags & TF(SACK_OK)) && (t->flags & (TF(RECOVERY) | TF(LOSS)));
+}
 
 /* tcp_input.c */
 void tcp_update_rtt(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t rtt_us);

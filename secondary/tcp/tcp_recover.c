@@ -56,8 +56,11 @@ static void repair(struct tcp_ctx *c, struct tcp_tcb *t)
 	} else {
 		ok = false;
 	}
-	if (ok && !walk(t->ooo_head, &tail, &bytes))
+	if (ok && walk(t->ooo_head, &tail, &bytes)) {
+		t->ooo_tail = tail;
+	} else {
 		ok = false;
+	}
 	if (!ok) {
 		/* cannot be trusted: forget its buffers (a leak beats a double free) and reset */
 		t->snd_head = t->snd_tail = t->rcv_head = t->rcv_tail = t->ooo_head = NULL;
@@ -91,6 +94,29 @@ static void repair(struct tcp_ctx *c, struct tcp_tcb *t)
 		t->snd_max = t->snd_nxt;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
+	/* counts derived from the queues (loss recovery and SACK state, tcp_loss.c) */
+	t->sacked_bytes = 0;
+	for (struct rte_mbuf *m = t->snd_head; m; m = m->next)
+		if (seg_flags(m) & SEG_SACKED)
+			t->sacked_bytes += seg_len(m);
+	t->ooo_segs = 0;
+	for (unsigned int i = 0; i < 4; i++)
+		t->sack[i].left = t->sack[i].right = 0;
+	for (struct rte_mbuf *m = t->ooo_head; m; m = m->next) {
+		unsigned int i;
+
+		t->ooo_segs++;
+		/* report the queue's first runs again (blocks only ever name data held) */
+		for (i = 0; i < 4 && t->sack[i].left != t->sack[i].right; i++)
+			if (seg_seq(m) == t->sack[i].right)
+				break;
+		if (i == 4)
+			break;
+		if (t->sack[i].left == t->sack[i].right)
+			t->sack[i].left = seg_seq(m);
+		t->sack[i].right = seg_end(m);
+	}
+	t->dsack_left = t->dsack_right = 0;
 	/* tell the peer where we are; it answers with its own view */
 	t->flags |= TF(ACK_NOW);
 	c->area->repaired++;

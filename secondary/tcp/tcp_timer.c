@@ -84,6 +84,8 @@ void tcp_rto_arm(struct tcp_ctx *c, struct tcp_tcb *t)
 {
 	uint64_t rto = (uint64_t)t->rto_ms << t->rto_shift;
 
+	t->flags &= ~(TF(PTO) | TF(REO));   /* rto_at is the RTO again */
+
 	if (rto > c->prm->rto_max_ms)
 		rto = c->prm->rto_max_ms;
 	t->rto_at = c->now_ms + (uint32_t)rto;

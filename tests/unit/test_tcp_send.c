@@ -93,6 +93,7 @@ static void sack_hole(uint32_t iss_lo, uint32_t iss_hi)
 	s = open_peer(&p, &H_OPT_SACK);
 	una = p.iss + 1;
 	send_segs(&p, s, 10, 1460);
+	h_advance(1);   /* the path's RTT */
 	sack_dupack(&p, una, una + 1460, una + 2 * 1460);
 	h_none();
 	sack_dupack(&p, una, una + 1460, una + 3 * 1460);
@@ -137,6 +138,7 @@ HTEST(tcp_recovery, sack_two_holes)
 	s = open_peer(&p, &H_OPT_SACK);
 	una = p.iss + 1;
 	send_segs(&p, s, 10, 1460);
+	h_advance(1);
 	/* segments 0 and 2 lost */
 	p.nsack = 2;
 	p.sack[0] = (struct tcp_sack_block){ una + 3 * 1460, una + 6 * 1460 };
