@@ -525,6 +525,8 @@ static bool tail_overdue(const struct tcp_ctx *c, const struct tcp_tcb *t, const
 {
 	uint32_t rtt = t->rack_rtt_us > t->srtt_us ? t->rack_rtt_us : t->srtt_us;
 
+	if (rtt == 0)
+		return false;   /* no RTT known yet: the RTO guards the tail */
 	return us_diff((uint32_t)c->now_us, seg_xmit_us(m)) >= (int32_t)(2 * rtt + reo_wnd(t));
 }
 

@@ -496,7 +496,9 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 	    t->state == TCP_ESTABLISHED)
 		tcp_cc_on_idle_restart(&t->cc, t->mss);
 	while (can_send_data(t)) {
-		uint32_t wnd = t->snd_wnd < t->cc.cwnd ? t->snd_wnd : t->cc.cwnd;
+		/* in SACK recovery the congestion limit is cwnd - pipe (room), not cwnd - in flight */
+		uint32_t cw = limited ? UINT32_MAX : t->cc.cwnd;
+		uint32_t wnd = t->snd_wnd < cw ? t->snd_wnd : cw;
 		uint32_t inflight = t->snd_nxt - t->snd_una;
 		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
 		struct rte_mbuf *seg = seg_at(t, t->snd_nxt);

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * secondary/tcp/tcp_loss.c: loss recovery of SACK streams. RACK's time-based
+ * loss detection and reordering window (RFC 8985 §6), tail loss probes
+ * (RFC 8985 §7), proportional rate reduction (RFC 6937), NextSeg rules 3
+ * and 4 (RFC 6675 §4), D-SACK sent and acted on (RFC 2883), the scoreboard
+ * across an RTO, and a worker replaced in the middle of a recovery.
+ *
+ * The peer model's clock is the harness's: h_advance(ms) moves both the ms
+ * and the us clock, so every exchange below has a round trip of its own.
+ */
+#include "tests/unit/tcp_harness.h"
+
+#include <string.h>
+
+HSUITE(tcp_rack);
+HSUITE(tcp_tlp);
+HSUITE(tcp_prr);
+HSUITE(tcp_dsack);
+HSUITE(tcp_nextseg);
+
+#define MSS 1460u
+#define RTT 8u          /* ms */
+
+static uint8_t data[262144];
+
+static uint32_t open_sack(struct h_peer *p)
+{
+	uint32_t s;
+
+	h_peer_init(p, H_TEST_PORT, H_PEER_PORT, 0x1000);
+	s = h_open_passive(p, &H_OPT_SACK);
+	h_clear_events();
+	return s;
+}
+
+static struct h_out expect_seg(struct h_peer *p, uint32_t seq, uint32_t len)
+{
+	struct h_out o;
+
+	h_peer_next(p, &o);
+	HEQ(o.flags & (TH_SYN | TH_RST | TH_ACK), TH_ACK);
+	HEQ(o.seq, seq);
+	HEQ(o.len, len);
+	return o;
+}
+
+/* Queue N segments and check the first SENT of them leave. */
+static void queue_segs(struct h_peer *p, uint32_t s, unsigned int n, unsigned int sent)
+{
+	uint32_t first = TCB(s)->snd_max;
+
+	h_pattern(data, n * MSS, 0);
+	HEQ(tcp_send(CTX, s, data, n * MSS), (int)(n * MSS));
+	for (unsigned int i = 0; i < sent; i++)
+		expect_seg(p, first + i * MSS, MSS);
+	h_none();
+}
+
+/* One round trip of a small write, so SRTT is RTT ms (the probe timer needs it). */
+static void warm_rtt(struct h_peer *p, uint32_t s)
+{
+	uint32_t una = TCB(s)->snd_una;
+
+	h_pattern(data, 10, 0);
+	HEQ(tcp_send(CTX, s, data, 10), 10);
+	expect_seg(p, una, 10);
+	h_advance(RTT);
+	h_peer_ack(p, una + 10);
+	HEQ(TCB(s)->srtt_us, RTT * 1000);
+}
+
+/* A duplicate ACK of UNA carrying SACK blocks (segment indexes [l, r) from BASE). */
+static void sack1(struct h_peer *p, uint32_t una, uint32_t base, unsigned int l, unsigned int r)
+{
+	p->nsack = 1;
+	p->sack[0] = (struct tcp_sack_block){ base + l * MSS, base + r * MSS };
+	h_peer_ack(p, una);
+}
+
+/* Advance until the stack sends something (at most LIMIT ms); returns the ms waited. */
+static uint32_t wait_out(uint32_t limit)
+{
+	for (uint32_t i = 1; i <= limit; i++) {
+		h_advance(1);
+		if (h_pending())
+			return i;
+	}
+	cr_assert_fail("nothing sent within %u ms", limit);
+	return 0;
+}
+
+/* ==== RACK ================================================================== */
+
+/* One SACKed segment above a hole: the hole is lost once the reordering window (min RTT / 4) passed. */
+HTEST(tcp_rack, single_sack_waits_the_reordering_window)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una = p.iss + 1, w;
+
+	queue_segs(&p, s, 10, 10);
+	h_advance(RTT);
+	sack1(&p, una, una, 1, 2);
+	h_none();                                   /* three duplicate ACKs are not needed, but patience is */
+	HTRUE(TCB(s)->flags & TF(REO));
+	HEQ(TCB(s)->min_rtt_us, RTT * 1000);
+	w = wait_out(50);
+	HTRUE(w >= RTT / 4 && w <= RTT / 4 + TCP_TICK_MS);
+	expect_seg(&p, una, MSS);
+	h_none();
+	HEQ(AREA->events[TEV_RACK_LOST], 1);
+	HEQ(AREA->events[TEV_SACK_RECOVERY], 1);
+	HEQ(AREA->events[TEV_RTO], 0);
+	HTRUE(TCB(s)->flags & TF(RECOVERY));
+	h_peer_ack(&p, una + 10 * MSS);
+	HTRUE(!(TCB(s)->flags & TF(RECOVERY)));
+	HEQ(TCB(s)->retransmits, 1);
+}
+
+/* Reordering, not loss: the late segment arrives inside the window; nothing is resent, RACK learns it. */
+HTEST(tcp_rack, reordering_inside_the_window)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una = p.iss + 1;
+
+	queue_segs(&p, s, 10, 10);
+	h_advance(RTT);
+	sack1(&p, una, una, 1, 2);
+	h_none();
+	h_advance(1);
+	h_peer_ack(&p, una + 2 * MSS);              /* segment 0 was only late */
+	HTRUE(!(TCB(s)->flags & TF(REO)));
+	HTRUE(TCB(s)->flags & TF(REORDER_SEEN));
+	h_advance(RTT);
+	h_none();
+	HEQ(AREA->events[TEV_RACK_LOST], 0);
+	HEQ(TCB(s)->retransmits, 0);
+	h_peer_ack(&p, una + 10 * MSS);
+}
+
+/*
+ * A lost retransmission is found by RACK (a segment sent after it was
+ * delivered first), without a timeout; and the recovery survives the worker
+ * being replaced between the steps.
+ */
+HTEST(tcp_rack, lost_retransmission_without_timeout)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una = p.iss + 1, sacked;
+
+	queue_segs(&p, s, 11, 10);               /* segment 10 waits for the window */
+	h_advance(RTT);
+	sack1(&p, una, una, 1, 4);                  /* three above the hole: lost at once */
+	expect_seg(&p, una, MSS);
+	h_none();
+	sacked = TCB(s)->sacked_bytes;
+	HEQ(sacked, 3 * MSS);
+	h_reattach();                               /* a new worker takes over mid-recovery */
+	HEQ(TCB(s)->sacked_bytes, sacked);
+	h_advance(RTT);
+	sack1(&p, una, una, 1, 10);                 /* the retransmission is lost too */
+	expect_seg(&p, una + 10 * MSS, MSS);        /* PRR lets new data out */
+	h_none();
+	h_advance(RTT);
+	sack1(&p, una, una, 1, 11);                 /* segment 10, sent after the retransmission, arrived */
+	expect_seg(&p, una, MSS);                   /* so the retransmission was lost: again */
+	h_none();
+	HEQ(AREA->events[TEV_RTO], 0);
+	HEQ(TCB(s)->retransmits, 2);
+	h_advance(RTT);
+	h_peer_ack(&p, una + 11 * MSS);
+	HTRUE(!(TCB(s)->flags & TF(RECOVERY)));
+	HEQ(TCB(s)->sacked_bytes, 0);
+	HEQ(TCB(s)->snd_bytes, 0);
+}
+
+/* ==== TLP =================================================================== */
+
+/* The last two segments are lost: a probe after 2 SRTT brings the SACK that repairs them, no RTO. */
+HTEST(tcp_tlp, tail_loss_repaired_by_a_probe)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una, w;
+
+	warm_rtt(&p, s);
+	una = TCB(s)->snd_una;
+	queue_segs(&p, s, 10, 10);
+	h_advance(RTT);
+	h_peer_ack(&p, una + 8 * MSS);              /* 8 and 9 lost */
+	HTRUE(TCB(s)->flags & TF(PTO));
+	w = wait_out(1000);
+	/* PTO = 2 SRTT + TCP_TLP_MIN_MS, on the wheel's ticks; the RTO would be 200 ms */
+	HTRUE(w >= 2 * RTT + TCP_TLP_MIN_MS - 1 && w <= 2 * RTT + TCP_TLP_MIN_MS + TCP_TICK_MS);
+	expect_seg(&p, una + 9 * MSS, MSS);         /* the last segment again */
+	h_none();
+	HEQ(AREA->events[TEV_TLP], 1);
+	HTRUE(TCB(s)->flags & TF(TLP_RETRANS));
+	h_advance(RTT);
+	sack1(&p, una + 8 * MSS, una, 9, 10);       /* the probe's SACK shows the hole */
+	expect_seg(&p, una + 8 * MSS, MSS);
+	h_none();
+	h_advance(RTT);
+	h_peer_ack(&p, una + 10 * MSS);
+	HEQ(AREA->events[TEV_RTO], 0);
+	HEQ(TCB(s)->retransmits, 2);
+	HEQ(TCB(s)->snd_bytes, 0);
+}
+
+/* With unsent data waiting for the congestion window, the probe is new data. */
+HTEST(tcp_tlp, probe_with_new_data)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una;
+
+	warm_rtt(&p, s);
+	una = TCB(s)->snd_una;
+	queue_segs(&p, s, 12, 10);
+	wait_out(1000);
+	expect_seg(&p, una + 10 * MSS, MSS);
+	h_none();
+	HEQ(AREA->events[TEV_TLP], 1);
+	HTRUE(!(TCB(s)->flags & TF(TLP_RETRANS)));
+	HEQ(TCB(s)->retransmits, 0);
+	HEQ(TCB(s)->tlp_end_seq, una + 11 * MSS);
+	h_peer_ack(&p, una + 11 * MSS);
+	HEQ(TCB(s)->tlp_end_seq, 0);
+	h_drain();
+}
+
+/* The probe was a duplicate (the tail was only slow): the D-SACK for it means no window reduction. */
+HTEST(tcp_tlp, duplicate_probe_no_reduction)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una, cwnd;
+
+	warm_rtt(&p, s);
+	una = TCB(s)->snd_una;
+	queue_segs(&p, s, 4, 4);
+	wait_out(1000);
+	expect_seg(&p, una + 3 * MSS, MSS);
+	cwnd = TCB(s)->cc.cwnd;
+	h_peer_ack(&p, una + 4 * MSS);              /* the originals arrive */
+	p.nsack = 1;
+	p.sack[0] = (struct tcp_sack_block){ una + 3 * MSS, una + 4 * MSS };
+	h_peer_ack(&p, una + 4 * MSS);              /* then the probe: D-SACK */
+	HEQ(AREA->events[TEV_DSACKS_RCVD], 1);
+	HEQ(TCB(s)->tlp_end_seq, 0);
+	HEQ(AREA->events[TEV_TLP_REPAIRED], 0);
+	HTRUE(TCB(s)->cc.cwnd >= cwnd);
+}
+
+/* ==== PRR =================================================================== */
+
+/*
+ * RFC 6937: during recovery the flight falls to ssthresh gradually, one
+ * send per delivery at most (no burst, no silence), and the window is
+ * ssthresh when recovery ends.
+ */
+HTEST(tcp_prr, reduction_spread_over_the_recovery)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una = p.iss + 1, ss, sent_total = 0;
+	struct h_out o;
+
+	queue_segs(&p, s, 30, 10);
+	h_advance(RTT);
+	for (unsigned int k = 2; k <= 10; k++) {
+		unsigned int n = 0;
+
+		sack1(&p, una, una, 1, k);              /* segment 0 lost, the others arrive one by one */
+		while (h_pop(&o))
+			n++;
+		HTRUE(n <= 2);
+		sent_total += n;
+		if (TCB(s)->flags & TF(RECOVERY))
+			HTRUE(tcp_sack_pipe(TCB(s)) <= TCB(s)->cc.ssthresh + MSS);
+	}
+	HTRUE(TCB(s)->flags & TF(RECOVERY));
+	ss = TCB(s)->cc.ssthresh;
+	HTRUE(ss < 10 * MSS);
+	/* the retransmission and new data: at least ssthresh's worth was sent while 9 were delivered */
+	HTRUE(sent_total * MSS >= ss - MSS && sent_total * MSS <= ss + 2 * MSS);
+	h_peer_ack(&p, TCB(s)->snd_max);
+	HTRUE(!(TCB(s)->flags & TF(RECOVERY)));
+	h_drain();
+	HTRUE(TCB(s)->cc.cwnd >= ss && TCB(s)->cc.cwnd <= ss + MSS);
+}
+
+/* ==== D-SACK ================================================================ */
+
+/* Every retransmission of the episode D-SACKed: the reduction is undone, the window widened. */
+HTEST(tcp_dsack, spurious_recovery_undone)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una = p.iss + 1, cwnd0;
+
+	queue_segs(&p, s, 10, 10);
+	cwnd0 = TCB(s)->cc.cwnd;
+	h_advance(RTT);
+	sack1(&p, una, una, 1, 4);
+	expect_seg(&p, una, MSS);
+	h_none();
+	HTRUE(TCB(s)->cc.ssthresh < cwnd0);
+	h_peer_ack(&p, una + 10 * MSS);             /* the original was only late */
+	p.nsack = 1;
+	p.sack[0] = (struct tcp_sack_block){ una, una + MSS };
+	h_peer_ack(&p, una + 10 * MSS);             /* and the retransmission a duplicate */
+	HEQ(AREA->events[TEV_DSACKS_RCVD], 1);
+	HEQ(AREA->events[TEV_UNDO], 1);
+	HTRUE(TCB(s)->cc.cwnd >= cwnd0);
+	HTRUE(TCB(s)->flags & TF(REORDER_SEEN));
+	HEQ(TCB(s)->reo_mult, 2);
+	HTRUE(!(TCB(s)->flags & (TF(RECOVERY) | TF(LOSS))));
+}
+
+/* The receiver reports duplicates (RFC 2883 §4): below RCV.NXT, and inside an out-of-order block. */
+HTEST(tcp_dsack, receiver_reports_duplicates)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), b = p.snd_nxt;
+	struct h_out o;
+
+	(void)s;
+	h_pattern(data, 600, 0);
+	h_peer_data(&p, data, 100);
+	h_drain();
+	/* the same segment again: D-SACK below the cumulative ACK */
+	h_peer_send(&p, TH_ACK | TH_PSH, b, p.rcv_nxt, data, 100);
+	h_peer_next(&p, &o);
+	HEQ(o.ack, b + 100);
+	HEQ(o.opt.nsack, 1);
+	HEQ(o.opt.sack[0].left, b);
+	HEQ(o.opt.sack[0].right, b + 100);
+	/* out of order [b+200, b+300), then again: D-SACK first, then the block holding it */
+	h_peer_send(&p, TH_ACK | TH_PSH, b + 200, p.rcv_nxt, data + 200, 100);
+	h_peer_next(&p, &o);
+	HEQ(o.opt.nsack, 1);
+	h_peer_send(&p, TH_ACK | TH_PSH, b + 200, p.rcv_nxt, data + 200, 100);
+	h_peer_next(&p, &o);
+	HEQ(o.opt.nsack, 2);
+	HEQ(o.opt.sack[0].left, b + 200);
+	HEQ(o.opt.sack[0].right, b + 300);
+	HEQ(o.opt.sack[1].left, b + 200);
+	HEQ(o.opt.sack[1].right, b + 300);
+	/* reported once */
+	h_peer_send(&p, TH_ACK | TH_PSH, b + 400, p.rcv_nxt, data + 400, 100);
+	h_peer_next(&p, &o);
+	HEQ(o.opt.nsack, 2);
+	HEQ(o.opt.sack[0].left, b + 400);
+	HEQ(o.opt.sack[1].left, b + 200);
+	HEQ(AREA->events[TEV_DSACKS_SENT], 2);
+	/* the holes filled: no blocks left */
+	h_peer_send(&p, TH_ACK | TH_PSH, b + 100, p.rcv_nxt, data + 100, 100);
+	h_peer_send(&p, TH_ACK | TH_PSH, b + 300, p.rcv_nxt, data + 300, 100);
+	h_drain();
+	HEQ(TCB(s)->rcv_nxt, b + 500);
+	HEQ(TCB(s)->ooo_segs, 0);
+	for (unsigned int i = 0; i < 4; i++)
+		HEQ(TCB(s)->sack[i].left, TCB(s)->sack[i].right);
+	p.snd_nxt = b + 500;
+}
+
+/* ==== NextSeg rules 3 and 4, and the scoreboard across an RTO ================== */
+
+/* Rule 3: with nothing new to send, unSACKed data below the highest SACK goes before the window idles. */
+HTEST(tcp_nextseg, rule3_then_rescue)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una = p.iss + 1;
+	struct tcp_tcb *t;
+	struct rte_mbuf *m;
+	unsigned int i = 0;
+
+	queue_segs(&p, s, 10, 10);
+	t = TCB(s);
+	for (m = t->snd_head; m; m = m->next, i++)
+		if (i == 3) {
+			seg_set_flags(m, seg_flags(m) | SEG_SACKED);
+			t->sacked_bytes += MSS;
+		}
+	t->flags |= TF(RECOVERY);
+	t->recover = t->snd_max;
+	t->cc.cwnd = 20 * MSS;
+	HTRUE(!tcp_sack_next_seg(CTX, t, false));   /* rule 1 finds no lost segment */
+	h_none();
+	HTRUE(tcp_sack_next_seg(CTX, t, true));     /* rule 3: 0, 1, 2 */
+	expect_seg(&p, una, MSS);
+	expect_seg(&p, una + MSS, MSS);
+	expect_seg(&p, una + 2 * MSS, MSS);
+	h_none();                                   /* rule 4 waits: the tail is not overdue */
+	t->rack_rtt_us = RTT * 1000;
+	h_advance(3 * RTT);
+	HTRUE(tcp_sack_next_seg(CTX, t, true));
+	expect_seg(&p, una + 9 * MSS, MSS);         /* the rescue: the last segment, once */
+	h_none();
+	HTRUE(t->flags & TF(RESCUE));
+	HTRUE(!tcp_sack_next_seg(CTX, t, true));
+	h_none();
+	h_peer_ack(&p, una + 10 * MSS);
+	h_drain();
+}
+
+/* After an RTO the SACKed segments are not sent again (RFC 8985 §6.3); the others are, in slow start. */
+HTEST(tcp_nextseg, rto_keeps_the_scoreboard)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una = p.iss + 1;
+	struct h_out o;
+	unsigned int resent = 0;
+
+	queue_segs(&p, s, 10, 10);
+	h_advance(RTT);
+	sack1(&p, una, una, 5, 10);                 /* 0-4 lost, 5-9 arrived */
+	h_drain();                                  /* PRR's first retransmissions, lost as well */
+	wait_out(5000);                             /* the RTO */
+	HEQ(AREA->events[TEV_RTO], 1);
+	HTRUE(TCB(s)->flags & TF(LOSS));
+	HEQ(TCB(s)->cc.cwnd, MSS);
+	expect_seg(&p, una, MSS);
+	h_none();
+	/* each ACK in slow start releases the next lost ones, never 5-9 */
+	for (unsigned int k = 1; k <= 5; k++) {
+		/* the hole below the SACKed run fills last: then the ACK jumps past it */
+		p.nsack = k < 5;
+		p.sack[0] = (struct tcp_sack_block){ una + 5 * MSS, una + 10 * MSS };
+		h_peer_ack(&p, k < 5 ? una + k * MSS : una + 10 * MSS);
+		while (h_pop(&o)) {
+			HTRUE(o.seq < una + 5 * MSS);
+			resent++;
+		}
+	}
+	HEQ(TCB(s)->snd_una, una + 10 * MSS);
+	HTRUE(!(TCB(s)->flags & TF(LOSS)));
+	HTRUE(resent >= 4);
+}
