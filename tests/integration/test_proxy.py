@@ -703,7 +703,7 @@ def idle_keepalive_clients_hold_only_their_tcb(env):
         streams = sum(x["tcp"]["streams"] for x in st["shards"])
         tcb = st["shards"][0]["tcp"]["tcb_bytes"]
         assert streams >= n, "only %d streams for %d open clients" % (streams, n)
-        assert tcb <= 256, tcb
+        assert tcb <= 384, tcb
         FIGURES["idle_keepalive_clients"] = n
         FIGURES["idle_keepalive_sessions_held"] = 0
         FIGURES["idle_keepalive_bytes_per_client"] = tcb
