@@ -369,7 +369,6 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 	struct tcp_ack_info ai = {
 		.old_una = old_una, .sacked_before = t->sacked_bytes, .ack = ack,
 		.fack0 = t->rack_fack, .fack0_ok = t->rack_end_seq || t->rack_xmit_us,
-		.ts_ecr = (t->flags & TF(TS_OK)) && sg->opt.has_ts ? sg->opt.ts_ecr : 0,
 	};
 
 	/* RFC 5961 §5.2: (SND.UNA - MAX.SND.WND) <= SEG.ACK <= SND.NXT, else challenge ACK */
@@ -879,6 +878,19 @@ static void syn_sent_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg 
 }
 
 /* §3.10.7.4 for the synchronized states (and SYN-RECEIVED). */
+/*
+ * A pure duplicate ACK, changing neither the window nor anything else, that
+ * is older than TS.Recent by less than an RTO: reordered on the way, not
+ * from an old incarnation. PAWS lets it through (as Linux's
+ * tcp_disordered_ack()), so the SACK blocks it carries are not lost.
+ */
+static bool disordered_ack(const struct tcp_tcb *t, const struct tcp_seg *sg)
+{
+	return (sg->flags & (TH_SYN | TH_FIN | TH_RST | TH_ACK)) == TH_ACK && sg->len == 0 &&
+	       sg->seq == t->rcv_nxt && sg->ack == t->snd_una &&
+	       (sg->wnd << t->snd_wscale) == t->snd_wnd && t->ts_recent - sg->opt.ts_val <= t->rto_ms;
+}
+
 static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg)
 {
 	uint32_t ev = 0;
@@ -887,7 +899,7 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	/* RFC 7323 §5.3 R1: PAWS */
 	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && !(sg->flags & TH_RST) &&
 	    seq_lt(sg->opt.ts_val, t->ts_recent) &&
-	    c->now_ms - t->ts_recent_ms < TCP_PAWS_IDLE_MS) {
+	    c->now_ms - t->ts_recent_ms < TCP_PAWS_IDLE_MS && !disordered_ack(t, sg)) {
 		drop(c, sg, TDROP_PAWS);
 		t->flags |= TF(ACK_NOW);
 		tcp_output(c, t);

@@ -81,10 +81,16 @@ void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_m
 	if (rtt < 0)
 		rtt = 0;
 	if (f & SEG_RETRANS) {
-		/* the ACK may be for the original transmission: no sample (step 2) */
-		if (ai->ts_ecr && ms_before(ai->ts_ecr, c->now_ms - (uint32_t)rtt / 1000))
-			return;
-		if (t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us)
+		/*
+		 * The delivery may be the original's: no sample when the RTT would be
+		 * implausibly short (step 2). Half the minimum, not the minimum: on a
+		 * LAN the minimum of a few samples is within scheduling noise of every
+		 * RTT, and a lost tail repaired by a probe would look like the
+		 * original's delivery. Not the TSecr test either: a receiver echoes
+		 * TS.Recent, which an out-of-order arrival does not update, so a
+		 * SACKed retransmission always looks older than it is.
+		 */
+		if (t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us / 2)
 			return;
 	} else if (ai->fack0_ok && seq_lt(end, ai->fack0)) {
 		t->flags |= TF(REORDER_SEEN);   /* below what an earlier ACK had delivered */
@@ -409,7 +415,8 @@ void tcp_sack_rto(struct tcp_ctx *c, struct tcp_tcb *t)
 bool tcp_pto_allowed(const struct tcp_tcb *t)
 {
 	return (t->flags & TF(SACK_OK)) && !(t->flags & (TF(RECOVERY) | TF(LOSS))) &&
-	       (t->state == TCP_ESTABLISHED || t->state == TCP_CLOSE_WAIT) && t->snd_head && t->srtt_us &&
+	       t->state >= TCP_ESTABLISHED && t->state != TCP_FIN_WAIT_2 && t->state != TCP_TIME_WAIT &&
+	       t->snd_head && t->srtt_us &&
 	       t->snd_wnd && !t->rto_shift && (!t->tlp_end_seq || seq_geq(t->snd_una, t->tlp_end_seq));
 }
 

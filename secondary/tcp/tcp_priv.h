@@ -129,7 +129,6 @@ struct tcp_ack_info {
 	uint32_t fack0;           /* rack_fack before this ACK (valid if fack0_ok) */
 	bool fack0_ok;
 	uint32_t sacked_before;   /* sacked_bytes before this ACK */
-	uint32_t ts_ecr;          /* the ACK's TSecr, 0 if none */
 	bool dsack;               /* the first SACK block was a D-SACK */
 	uint32_t dsack_left, dsack_right;
 };

@@ -459,7 +459,8 @@ class Impairment:
         # real segments on the wire, so loss hits single segments, not 64 KiB bursts
         gw.ns(["ethtool", "-K", gw.iface, "gso", "off", "tso", "off", "gro", "off"], check=False)
         try:
-            if have_netem(gw):
+            scripted_fates = any(k in d for d in (self.k2p, self.p2k) for k in ("drop", "dup_at"))
+            if have_netem(gw) and not scripted_fates:
                 self._netem()
             else:
                 self._userspace()
@@ -548,6 +549,33 @@ class Impairment:
         gw.ns(["ip", "link", "del", self.va], check=False)
 
 
+def scripted(frame, p, isns):
+    """Scripted fates for one direction: p["drop"] = [[offset, times], ...] drops
+    the first TIMES transmissions of the data segment holding stream byte OFFSET
+    (from the sender's ISN, learnt from its SYN); p["dup_at"] = [offset, ...]
+    sends the segment holding OFFSET twice, once. -> "drop", "dup" or None."""
+    t = parse_tcp(frame)
+    if t is None:
+        return None
+    key = (t["src"], t["sport"], t["dst"], t["dport"])
+    if t["flags"] & TH_SYN:
+        isns[key] = t["seq"]
+        return None
+    if key not in isns or t["len"] == 0:
+        return None
+    start = (t["seq"] - isns[key] - 1) & 0xffffffff
+    for rule in p.get("drop", []):
+        if start <= rule[0] < start + t["len"] and rule[1] > 0:
+            rule[1] -= 1
+            return "drop"
+    dups = p.get("dup_at", [])
+    for i, off in enumerate(dups):
+        if start <= off < start + t["len"]:
+            del dups[i]
+            return "dup"
+    return None
+
+
 def impairer_main(vb, tap, porter_mac, k2p, p2k, log=None):
     """User-space netem: frames redirected to the veth VB are held, dropped,
     duplicated or let through, then sent to porter (on TAP, past the qdisc) or
@@ -574,6 +602,7 @@ def impairer_main(vb, tap, porter_mac, k2p, p2k, log=None):
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     cnt = {d: {"in": 0, "lost": 0, "dup": 0, "early": 0, "out": 0, "send_err": 0} for d in params}
+    isns = {d: {} for d in params}
     heap = []
     seq = 0
     rnd = random.Random(12345)
@@ -607,6 +636,18 @@ def impairer_main(vb, tap, porter_mac, k2p, p2k, log=None):
                 continue
             p, c = params[d], cnt[d]
             c["in"] += 1
+            if p.get("drop") or p.get("dup_at"):
+                fate = scripted(frame, p, isns[d])
+                if fate == "drop":
+                    c["lost"] += 1
+                    if logf:
+                        t = parse_tcp(frame)
+                        logf.write("%.6f %s seq=%d len=%d DROPPED (scripted)\n" % (now, d, t["seq"], t["len"]))
+                    continue
+                if fate == "dup":
+                    c["dup"] += 1
+                    seq += 1
+                    heapq.heappush(heap, (now, seq, d, frame))
             if logf:
                 t = parse_tcp(frame)
                 if t:
@@ -1158,6 +1199,54 @@ def impaired_loss5_reorder25_dup1(gw):
 @test
 def impaired_delay50_loss1(gw):
     impaired(gw, "delay50_loss1")
+
+
+def scripted_source(gw, p2k, k2p=None, port=SRC_1M):
+    """A source transfer (porter sends) through scripted drops; -> porter's event deltas."""
+    ev0 = events(gw)
+    with Impairment(gw, k2p or {}, p2k) as imp:
+        source_transfer(gw, port, SRC_BYTES[port], 60)
+    wait_streams_zero(gw, 10)
+    d = delta(events(gw), ev0)
+    return d, imp.stats
+
+
+@test
+def tail_loss_repaired_by_a_probe(gw):
+    """RFC 8985 §7: the last two segments of a transfer are lost; a tail loss
+    probe brings the SACK that repairs them: no retransmission timeout."""
+    n = SRC_BYTES[SRC_1M]
+    d, st = scripted_source(gw, {"drop": [[n - 1, 1], [n - 1 - 1448, 1]]})
+    FIGURES["tail_loss"] = {"events": d, "impairer": st}
+    print("    tail loss: %s" % json.dumps(d), flush=True)
+    assert st is None or st["p2k"]["lost"] == 2, st
+    assert d.get("tail_loss_probes", 0) >= 1, d
+    assert d.get("timeouts", 0) == 0, d
+
+
+@test
+def lost_retransmission_found_without_timeout(gw):
+    """RFC 8985 §6: a segment and its first retransmission are both lost in
+    mid-transfer; RACK sees later segments delivered and sends it again, no RTO."""
+    d, st = scripted_source(gw, {"drop": [[300000, 2]]})
+    FIGURES["lost_retransmission"] = {"events": d, "impairer": st}
+    print("    lost retransmission: %s" % json.dumps(d), flush=True)
+    assert st is None or st["p2k"]["lost"] == 2, st
+    assert d.get("rack_marked_lost", 0) >= 2, d
+    assert d.get("timeouts", 0) == 0, d
+    assert d.get("retransmits", 0) >= 2, d
+
+
+@test
+def duplicate_data_draws_a_dsack(gw):
+    """RFC 2883: a segment Linux's data delivered twice is reported in a D-SACK block."""
+    ev0 = events(gw)
+    with Impairment(gw, {"dup_at": [200000]}, {}) as imp:
+        discard_transfer(gw, 1 << 20, 60)
+    d = delta(events(gw), ev0)
+    FIGURES["dsack_sent"] = {"events": d, "impairer": imp.stats}
+    assert imp.stats is None or imp.stats["k2p"]["dup"] == 1, imp.stats
+    assert d.get("dsacks_sent", 0) >= 1, d
 
 
 # --- tests that need their own gateway ------------------------------------------

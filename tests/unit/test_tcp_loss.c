@@ -433,3 +433,86 @@ HTEST(tcp_nextseg, rto_keeps_the_scoreboard)
 	HTRUE(!(TCB(s)->flags & TF(LOSS)));
 	HTRUE(resent >= 4);
 }
+
+/* The same with the FIN on the last segment (the stream in FIN-WAIT-1): the probe carries it. */
+HTEST(tcp_tlp, tail_loss_with_fin)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una, w;
+	struct h_out o;
+
+	warm_rtt(&p, s);
+	una = TCB(s)->snd_una;
+	h_pattern(data, 9 * MSS + 224, 0);
+	HEQ(tcp_batch_begin(CTX), 0);               /* as the worker: output after the app's calls */
+	HEQ(tcp_send(CTX, s, data, 9 * MSS + 224), (int)(9 * MSS + 224));
+	HEQ(tcp_shutdown(CTX, s), 0);
+	tcp_batch_flush(CTX);
+	for (unsigned int i = 0; i < 9; i++)
+		expect_seg(&p, una + i * MSS, MSS);
+	h_peer_next(&p, &o);
+	HEQ(o.flags & TH_FIN, TH_FIN);
+	HEQ(o.len, 224);
+	h_none();
+	h_advance(RTT);
+	h_peer_ack(&p, una + 8 * MSS);              /* 8 and the FIN segment lost */
+	h_none();
+	w = wait_out(1000);
+	HTRUE(w >= 2 * RTT + TCP_TLP_MIN_MS - 1 && w <= 2 * RTT + TCP_TLP_MIN_MS + TCP_TICK_MS);
+	h_peer_next(&p, &o);                        /* the probe: the last segment, FIN again */
+	HEQ(o.seq, una + 9 * MSS);
+	HEQ(o.flags & TH_FIN, TH_FIN);
+	h_none();
+	h_advance(RTT);
+	p.nsack = 1;
+	p.sack[0] = (struct tcp_sack_block){ una + 9 * MSS, una + 9 * MSS + 225 };
+	h_peer_ack(&p, una + 8 * MSS);
+	expect_seg(&p, una + 8 * MSS, MSS);
+	h_none();
+	HEQ(AREA->events[TEV_RTO], 0);
+	h_advance(RTT);
+	h_peer_ack(&p, una + 9 * MSS + 225);
+	HEQ(TCB(s)->state, TCP_FIN_WAIT_2);
+	p.rcv_nxt = una + 9 * MSS + 225;
+}
+
+/*
+ * A reordered duplicate ACK (older TSval than TS.Recent, nothing else new)
+ * passes PAWS so its SACK blocks count; an old data segment still does not.
+ */
+HTEST(tcp_rack, reordered_dupack_passes_paws)
+{
+	struct h_peer p;
+	uint32_t s, una, m;
+	struct h_out o;
+
+	h_peer_init(&p, H_TEST_PORT, H_PEER_PORT, 0x1000);
+	s = h_open_passive(&p, &H_OPT_ALL);
+	una = TCB(s)->snd_una;
+	m = TCB(s)->mss;                            /* 1448: timestamps take 12 */
+	h_pattern(data, 10 * m, 0);
+	HEQ(tcp_send(CTX, s, data, 10 * m), (int)(10 * m));
+	h_drain();
+	h_advance(RTT);
+	h_drain();                                  /* a tail loss probe, maybe */
+	p.tsval += 10;
+	h_peer_ack(&p, una);                        /* TS.Recent = tsval */
+	HEQ(TCB(s)->ts_recent, p.tsval);
+	p.tsval -= 2;                               /* an ACK the network reordered */
+	p.nsack = 1;
+	p.sack[0] = (struct tcp_sack_block){ una + m, una + 4 * m };
+	h_peer_ack(&p, una);
+	HEQ(AREA->drops[TDROP_PAWS], 0);
+	HEQ(TCB(s)->sacked_bytes, 3 * m);
+	h_peer_next(&p, &o);                        /* and its SACK blocks were used */
+	HEQ(o.seq, una);
+	h_none();
+	h_pattern(data, 10, 0);
+	h_peer_data(&p, data, 10);                  /* data with the old TSval: PAWS */
+	HEQ(AREA->drops[TDROP_PAWS], 1);
+	h_drain();
+	p.tsval += 5;
+	p.snd_nxt -= 10;
+	h_peer_ack(&p, una + 10 * m);
+	h_drain();
+}
