@@ -45,7 +45,8 @@ end (EOF seen by the client for down; the server's FIN after our shutdown for up
 
 How to read the table: "keep" = goodput of a cell / goodput of the same stack,
 RTT and direction with no loss and no reordering (each link has its own
-ceiling, so we compare what each stack keeps). "ratio" = porter keep / linux
+ceiling, so we compare what each stack keeps; "p/l" is the plain goodput
+ratio porter / linux). "ratio" = porter keep / linux
 keep (target >= 0.8). "rtx" = the SENDER's retransmitted segments (porter:
 its "retransmits" counter; Linux: TcpRetransSegs) and "rto" its timeouts
 (porter "timeouts", Linux TcpExtTCPTimeouts); "rtx x" = porter rtx / linux rtx
@@ -170,7 +171,7 @@ NSTAT_KEYS = ["TcpRetransSegs", "TcpOutSegs", "TcpInSegs", "TcpExtTCPTimeouts", 
               "TcpExtTCPDSACKRecv", "TcpExtTCPDSACKOfoRecv", "TcpExtTCPOFOQueue", "TcpExtTCPSACKReorder",
               "TcpExtTCPTSReorder", "TcpExtTCPRcvQDrop", "TcpExtTCPOFODrop", "TcpExtTCPSpuriousRtxHostQueues",
               "TcpExtTCPSackMerged", "TcpExtTCPDSACKOldSent", "TcpExtTCPDSACKOfoSent"]
-PORTER_KEYS = ["retransmits", "timeouts", "fast_recoveries", "sack_recoveries", "segs_in", "segs_out"]
+PORTER_KEYS = ["retransmits", "timeouts", "fast_recoveries", "sack_recoveries", "segments_in", "segments_out"]
 
 
 def sh(*cmd, check=True, timeout=60):
@@ -444,8 +445,8 @@ def report(cells, out=sys.stdout):
         if c["loss"] == 0 and c["reorder"] == "none":
             for s in ("porter", "linux"):
                 base[(s, c["rtt"], c["dir"])] = c[s]["MBps"]
-    hdr = ("%-4s %-4s %5s %-4s %4s | %8s %8s | %5s %5s %5s | %7s %7s %5s | %7s %7s | %s" %
-           ("dir", "rtt", "loss%", "reo", "MiB", "porterMB", "linuxMB", "pKeep", "lKeep", "ratio",
+    hdr = ("%-4s %-4s %5s %-4s %4s | %8s %8s %5s | %5s %5s %5s | %7s %7s %5s | %7s %7s | %s" %
+           ("dir", "rtt", "loss%", "reo", "MiB", "porterMB", "linuxMB", "p/l", "pKeep", "lKeep", "ratio",
             "p.rtx", "l.rtx", "rtx x", "p.rto", "l.rto", "notes"))
     print(hdr, file=out)
     print("-" * len(hdr), file=out)
@@ -464,9 +465,13 @@ def report(cells, out=sys.stdout):
         if c["dir"] == "down":
             notes.append("l.tlp %s" % fmt(l["tlp"], "%d"))
         else:
-            notes.append("recv: p.rcv-rtx-seen %s" % fmt(p.get("client_ooo"), "%d"))
-        print("%-4s %-4s %5g %-4s %4d | %8s %8s | %5s %5s %5s | %7s %7s %5s | %7s %7s | %s" % (
+            notes.append("l.tlp p/l %s/%s" % (fmt(p["tlp"], "%d"), fmt(l["tlp"], "%d")))
+            if p.get("rcv_drops"):
+                notes.append("porter rcv drops %s" % p["rcv_drops"])
+        c["abs_ratio"] = p["MBps"] / l["MBps"] if p["MBps"] and l["MBps"] else None
+        print("%-4s %-4s %5g %-4s %4d | %8s %8s %5s | %5s %5s %5s | %7s %7s %5s | %7s %7s | %s" % (
             c["dir"], c["rtt"], c["loss"], c["reorder"], c["mb"], fmt(p["MBps"], "%.2f"), fmt(l["MBps"], "%.2f"),
+            fmt(c["abs_ratio"], "%.2f"),
             fmt(pk, "%.2f"), fmt(lk, "%.2f"), fmt(c["keep_ratio"], "%.2f"),
             fmt(p["rtx"], "%d"), fmt(l["rtx"], "%d"), fmt(c["rtx_ratio"], "%.2f"),
             fmt(p["rto"], "%d"), fmt(l["rto"], "%d"), "; ".join(notes)), file=out)
@@ -480,7 +485,11 @@ def summarise(recs):
             "recov": med([r["snd"]["recov"] for r in ok]), "tlp": med([r["snd"]["tlp"] for r in ok]),
             "timeouts": sum(1 for r in ok if not r["done"]),
             "moved_mb": med([r["bytes"] / 1e6 for r in ok if not r["done"]]),
-            "client_ooo": med([r["client"]["TcpExtTCPOFOQueue"] for r in ok])}
+            "rcv_drops": dict(sum((collections.Counter({k: v for k, v in r.get("porter", {}).items()
+                                                        if k.startswith("drop_") and v}) for r in ok),
+                                  collections.Counter())),
+            "impair_lost": med([(r["impair"] or {}).get("ab", {}).get("lost", 0) +
+                                (r["impair"] or {}).get("ba", {}).get("lost", 0) for r in ok])}
 
 
 def run_matrix(a):
@@ -547,7 +556,8 @@ def read_log(path):
             if len(p) < 9 or ">" not in p[2]:
                 continue
             rec = {"t": float(p[0]), "dir": p[1], "seq": int(p[3][4:]), "ack": int(p[4][4:]),
-                   "fl": int(p[5][3:], 16), "len": int(p[6][4:]), "fate": p[-1], "sack": []}
+                   "fl": int(p[5][3:], 16), "len": int(p[6][4:]), "win": int(p[7][4:]), "fate": p[-1],
+                   "sack": []}
             if "sack" in p:
                 i = p.index("sack") + 1
                 while i < len(p) - 1 and "-" in p[i]:
@@ -558,7 +568,11 @@ def read_log(path):
     return fr
 
 
-def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout):
+def dur_all(fr):
+    return fr[-1]["t"] - fr[0]["t"]
+
+
+def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
     """Find the stalls of the data sender and classify what led to each."""
     fr = read_log(path)
     if not fr:
@@ -596,47 +610,86 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout):
         sent_seqs.add(s)
     cls = collections.Counter()
     details = []
-    ai = 0
+
+    def acks_between(t0, t1):
+        return [x for x in acks if t0 <= x["t"] <= t1 and x["fl"] & 0x10]
+
     for i, gap in stalls:
         r = data[i]
-        t_stall = data[i - 1]["t"]
+        t_resume = r["t"]
         prev = [x for x in tx[r["seq"]] if x[2] < i]
-        kind = None
         if not prev:
             kind = "new data after the gap (window/application/ACK-clock stall)"
         else:
             last_t, last_fate, last_i = prev[-1]
             if last_fate == "LOST":
+                later = [x for x in data[last_i + 1:i] if x["fate"] != "LOST"]
                 if len(prev) >= 2:
                     kind = "lost retransmission"
+                elif len(later) < 3:
+                    kind = "tail loss"
                 else:
-                    later = sum(1 for x in data[last_i + 1:i] if x["fate"] != "LOST")
-                    if later < 3:
-                        kind = "tail loss (%d later segment%s arrived)" % (later, "" if later == 1 else "s")
+                    # enough later segments arrived: did their (dup/SACK) ACKs get back?
+                    got = [x for x in acks_between(later[0]["t"], t_resume) if x["fate"] != "LOST"
+                           and x["ack"] == r["seq"]]
+                    if len(got) < 3:
+                        kind = "lost, >=3 later arrived, <3 dupACKs got back"
+                    elif len({x["win"] for x in got}) > 1:
+                        kind = "lost, >=3 SACK dupACKs got back with changing windows, no fast retransmit"
                     else:
-                        kind = "lost, >=3 later segments arrived, no fast retransmit before the RTO"
+                        kind = "lost, >=3 dupACKs got back (same window), no fast retransmit"
             else:
                 # it arrived: were the ACKs that covered it lost?
                 end = (r["seq"] + r["len"]) & 0xffffffff
-                cover = [x for x in acks if last_t <= x["t"] <= t_stall and x["fl"] & 0x10 and
-                         ((x["ack"] - end) & 0xffffffff) < 0x7fffffff]
+                cover = [x for x in acks_between(last_t, t_resume)
+                         if ((x["ack"] - end) & 0xffffffff) < 0x7fffffff]
                 if cover and all(x["fate"] == "LOST" for x in cover):
-                    kind = "ACKs lost (%d)" % len(cover)
+                    kind = "ACKs lost"
                 elif not cover:
-                    kind = "arrived, no ACK covering it seen (receiver silent / spurious RTO)"
+                    kind = "arrived, no ACK covering it seen"
                 else:
                     kind = "arrived and ACKed, resent anyway (spurious)"
-        cls[kind.split(" (")[0] if kind.startswith(("tail", "ACKs")) else kind] += 1
-        details.append({"t": round(t_stall - data[0]["t"], 4), "gap_ms": round(gap * 1000, 1), "seq": r["seq"],
-                        "prev_tx": len(prev), "kind": kind})
+        cls[kind] += 1
+        details.append({"t": round(data[i - 1]["t"] - data[0]["t"], 4), "gap_ms": round(gap * 1000, 1),
+                        "seq": r["seq"], "prev_tx": len(prev), "kind": kind})
+    gaps = sorted(g for _, g in stalls)
+    # bytes in flight as the wire sees it: highest data byte sent - highest ACK sent back
+    # (the receiver's ACKs, lost or not), time-weighted over the transfer
+    snd_max = ack_max = None
+    last_t, area, fmax = None, 0.0, 0
+    for x in fr:
+        if x["dir"] == data_dir and x["len"] > 0:
+            e = (x["seq"] + x["len"]) & 0xffffffff
+            if snd_max is None or ((e - snd_max) & 0xffffffff) < 0x7fffffff:
+                snd_max = e
+        elif x["dir"] == ack_dir and x["fl"] & 0x10:
+            if ack_max is None or ((x["ack"] - ack_max) & 0xffffffff) < 0x7fffffff:
+                ack_max = x["ack"]
+        else:
+            continue
+        if snd_max is None or ack_max is None:
+            continue
+        f = (snd_max - ack_max) & 0xffffffff
+        if f > 0x7fffffff:
+            f = 0
+        if last_t is not None:
+            area += f * (x["t"] - last_t)
+        fmax = max(fmax, f)
+        last_t = x["t"]
     dur = data[-1]["t"] - data[0]["t"]
     res = {"log": path, "data_dir": data_dir, "data_frames": len(data), "data_lost": lost_data,
            "retransmissions_seen": rtx, "retransmissions_lost": rtx_lost,
            "ack_frames": len(acks), "acks_lost": sum(1 for x in acks if x["fate"] == "LOST"),
            "duration_s": round(dur, 3), "stall_threshold_ms": thresh * 1000, "stalls": len(stalls),
            "stall_time_s": round(sum(g for _, g in stalls), 3), "by_kind": dict(cls),
-           "longest": sorted(details, key=lambda x: -x["gap_ms"])[:8]}
-    print(json.dumps(res, indent=1), file=out)
+           "flight_kB_mean_max": [round(area / max(dur_all(fr), 1e-9) / 1e3, 1), round(fmax / 1e3, 1)],
+           "stall_ms_p50_max": [round(gaps[len(gaps) // 2] * 1000, 1), round(gaps[-1] * 1000, 1)] if gaps else None,
+           "stall_ms_histogram": dict(collections.Counter(
+               "<300" if g < 0.3 else "<600" if g < 0.6 else "<1200" if g < 1.2 else ">=1200" for g in gaps)),
+           "longest": sorted(details, key=lambda x: -x["gap_ms"])[:5]}
+    if not quiet:
+        print(json.dumps(res, indent=1), file=out)
+    res["details"] = details
     return res
 
 
