@@ -330,6 +330,30 @@ void tcp_cc_on_recovery_end(struct tcp_cc *cc, uint32_t mss, uint32_t flight)
 	cc->in_recovery = 0;
 }
 
+void tcp_cc_on_reduction_end(struct tcp_cc *cc, uint32_t mss)
+{
+	uint32_t m = smss(mss);
+
+	sanitize(cc, m);
+	/* RFC 6937 §3: at the end of recovery cwnd = ssthresh (PRR brought the flight there) */
+	cc->cwnd = cc->ssthresh > m ? cc->ssthresh : m;
+	cc->acked_accum = 0;
+	cc->in_recovery = 0;
+}
+
+void tcp_cc_undo(struct tcp_cc *cc, uint32_t mss, uint32_t prior_cwnd, uint32_t prior_ssthresh)
+{
+	uint32_t m = smss(mss);
+
+	sanitize(cc, m);
+	if (cc->cwnd < prior_cwnd)
+		cc->cwnd = prior_cwnd;
+	if (cc->ssthresh < prior_ssthresh)
+		cc->ssthresh = prior_ssthresh;
+	cc->acked_accum = 0;
+	cc->in_recovery = 0;
+}
+
 void tcp_cc_on_rto(struct tcp_cc *cc, uint32_t mss, uint32_t flight)
 {
 	uint32_t m = smss(mss);

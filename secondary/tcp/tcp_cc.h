@@ -66,6 +66,12 @@ void tcp_cc_on_partial_ack(struct tcp_cc *cc, uint32_t mss, uint32_t acked);
 /* Full ACK ends recovery (RFC 6582 §3.2 step 6, option 1): cwnd = min(ssthresh, max(flight, mss) + mss). */
 void tcp_cc_on_recovery_end(struct tcp_cc *cc, uint32_t mss, uint32_t flight);
 
+/* SACK recovery with PRR ends (RFC 6937 §3): cwnd = ssthresh; leaves recovery. */
+void tcp_cc_on_reduction_end(struct tcp_cc *cc, uint32_t mss);
+
+/* The reduction was needless (every retransmission D-SACKed, RFC 2883): back to the prior window. */
+void tcp_cc_undo(struct tcp_cc *cc, uint32_t mss, uint32_t prior_cwnd, uint32_t prior_ssthresh);
+
 /*
  * Retransmission timeout (RFC 5681 §3.1 eq. 4, RFC 9438 §4.8):
  * ssthresh as on loss (CUBIC: cwnd*beta with w_max update), cwnd = 1 mss (loss window);

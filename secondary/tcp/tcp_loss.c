@@ -235,10 +235,7 @@ static void undo(struct tcp_ctx *c, struct tcp_tcb *t)
 {
 	if (!t->prior_cwnd)
 		return;
-	if (t->cc.cwnd < t->prior_cwnd)
-		t->cc.cwnd = t->prior_cwnd;
-	if (t->cc.ssthresh < t->prior_ssthresh)
-		t->cc.ssthresh = t->prior_ssthresh;
+	tcp_cc_undo(&t->cc, t->mss, t->prior_cwnd, t->prior_ssthresh);
 	t->prior_cwnd = 0;
 	t->flags &= ~(TF(RECOVERY) | TF(LOSS));
 	t->flags |= TF(REORDER_SEEN);
@@ -317,8 +314,9 @@ static void tlp_episode(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_s
 		/* acknowledged past the probe and no D-SACK for it: the probe repaired a loss */
 		t->tlp_end_seq = 0;
 		if (!(t->flags & (TF(RECOVERY) | TF(LOSS)))) {
+			/* the reduction of a recovery, done at once (RFC 8985 §7.4.2) */
 			tcp_cc_on_loss(&t->cc, t->mss, t->snd_max - t->snd_una, 0);
-			t->cc.cwnd = t->cc.ssthresh;
+			tcp_cc_on_reduction_end(&t->cc, t->mss);
 		}
 		tcp_count(c, TEV_TLP_REPAIRED);
 	} else if (ai->old_una == t->snd_una && !delivered && !ai->dsack) {
@@ -351,7 +349,7 @@ void tcp_sack_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_seg *sg
 	/* the episode ends when everything outstanding at its start is acknowledged */
 	if ((t->flags & TF(RECOVERY)) && seq_geq(t->snd_una, t->recover)) {
 		t->flags &= ~TF(RECOVERY);
-		t->cc.cwnd = t->cc.ssthresh > t->mss ? t->cc.ssthresh : t->mss;   /* RFC 6937 §3 */
+		tcp_cc_on_reduction_end(&t->cc, t->mss);
 	}
 	if ((t->flags & TF(LOSS)) && seq_geq(t->snd_una, t->recover))
 		t->flags &= ~TF(LOSS);

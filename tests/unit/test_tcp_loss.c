@@ -284,6 +284,18 @@ HTEST(tcp_prr, reduction_spread_over_the_recovery)
 	HTRUE(!(TCB(s)->flags & TF(RECOVERY)));
 	h_drain();
 	HTRUE(TCB(s)->cc.cwnd >= ss && TCB(s)->cc.cwnd <= ss + MSS);
+	/* and the congestion control grows the window again */
+	HTRUE(!TCB(s)->cc.in_recovery);
+	{
+		uint32_t cw = TCB(s)->cc.cwnd;
+
+		for (unsigned int r = 0; r < 8; r++) {
+			h_advance(RTT);
+			h_peer_ack(&p, TCB(s)->snd_max);
+			h_drain();
+		}
+		HTRUE(TCB(s)->cc.cwnd > cw);
+	}
 }
 
 /* ==== D-SACK ================================================================ */
@@ -311,6 +323,7 @@ HTEST(tcp_dsack, spurious_recovery_undone)
 	HTRUE(TCB(s)->flags & TF(REORDER_SEEN));
 	HEQ(TCB(s)->reo_mult, 2);
 	HTRUE(!(TCB(s)->flags & (TF(RECOVERY) | TF(LOSS))));
+	HTRUE(!TCB(s)->cc.in_recovery);
 }
 
 /* The receiver reports duplicates (RFC 2883 §4): below RCV.NXT, and inside an out-of-order block. */
