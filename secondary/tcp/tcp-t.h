@@ -170,6 +170,7 @@ enum tcp_event {
 	TEV_DSACKS_SENT,        /* D-SACK blocks sent for duplicate data */
 	TEV_UNDO,               /* window reductions undone: every retransmission was D-SACKed */
 	TEV_SACK_RENEGED,       /* the peer dropped data it had SACKed: the scoreboard was cleared */
+	TEV_REORDER_SEEN,       /* streams that saw the network reorder (RACK widens its window) */
 	TEV__COUNT
 };
 

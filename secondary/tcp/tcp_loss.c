@@ -35,6 +35,13 @@ static bool sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
 
 static bool rack_valid(const struct tcp_tcb *t) { return t->rack_end_seq || t->rack_xmit_us; }
 
+static void reorder_seen(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	if (!(t->flags & TF(REORDER_SEEN)))
+		tcp_count(c, TEV_REORDER_SEEN);
+	t->flags |= TF(REORDER_SEEN);
+}
+
 /* RFC 6675 §4 "pipe": bytes believed in flight. */
 uint32_t tcp_sack_pipe(const struct tcp_tcb *t)
 {
@@ -93,7 +100,7 @@ void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_m
 		if (t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us / 2)
 			return;
 	} else if (ai->fack0_ok && seq_lt(end, ai->fack0)) {
-		t->flags |= TF(REORDER_SEEN);   /* below what an earlier ACK had delivered */
+		reorder_seen(c, t);   /* below what an earlier ACK had delivered */
 	}
 	if (!rack_valid(t) || seq_gt(end, t->rack_fack))
 		t->rack_fack = end;
@@ -238,7 +245,7 @@ static void undo(struct tcp_ctx *c, struct tcp_tcb *t)
 	tcp_cc_undo(&t->cc, t->mss, t->prior_cwnd, t->prior_ssthresh);
 	t->prior_cwnd = 0;
 	t->flags &= ~(TF(RECOVERY) | TF(LOSS));
-	t->flags |= TF(REORDER_SEEN);
+	reorder_seen(c, t);
 	for (struct rte_mbuf *m = t->snd_head; m && seq_lt(seg_seq(m), t->snd_max); m = m->next)
 		seg_set_flags(m, seg_flags(m) & ~SEG_LOST);
 	tcp_count(c, TEV_UNDO);

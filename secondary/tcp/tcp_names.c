@@ -33,7 +33,7 @@ static const char *const event_names[TEV__COUNT] = {
 	[TEV_RACK_LOST] = "rack_marked_lost", [TEV_TLP] = "tail_loss_probes",
 	[TEV_TLP_REPAIRED] = "tail_loss_probe_repairs", [TEV_DSACKS_RCVD] = "dsacks_received",
 	[TEV_DSACKS_SENT] = "dsacks_sent", [TEV_UNDO] = "recoveries_undone",
-	[TEV_SACK_RENEGED] = "sack_reneged",
+	[TEV_SACK_RENEGED] = "sack_reneged", [TEV_REORDER_SEEN] = "reordering_seen",
 };
 
 const char *tcp_state_name(unsigned int st) { return st < TCP_STATE__COUNT ? state_names[st] : "?"; }

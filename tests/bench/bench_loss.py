@@ -313,8 +313,8 @@ control: { socket = "%s"; };
         tot = collections.Counter()
         for s in st["shards"]:
             if s.get("tcp"):
-                for k in PORTER_KEYS:
-                    tot[k] += s["tcp"]["events"].get(k, 0)
+                for k, v in s["tcp"]["events"].items():
+                    tot[k] += v
                 for k, v in s["tcp"]["drops"].items():
                     tot["drop_" + k] += v
         return dict(tot)
