@@ -254,8 +254,12 @@ void tcp_cc_on_ack(struct tcp_cc *cc, uint32_t mss, uint32_t acked, uint32_t now
 		return;
 
 	if (cc->cwnd < cc->ssthresh) {
-		/* RFC 5681 §3.1 eq. (2) with L = 1 SMSS: cwnd += min(N, SMSS). */
-		cc->cwnd = clamp_u64((uint64_t)cc->cwnd + (acked < m ? acked : m), m);
+		/*
+		 * RFC 5681 §3.1 eq. (2) with RFC 3465 §2.2's L = 2 SMSS: cwnd +=
+		 * min(N, 2 SMSS), so a receiver that ACKs every second segment
+		 * still doubles the window per round trip.
+		 */
+		cc->cwnd = clamp_u64((uint64_t)cc->cwnd + (acked < 2 * m ? acked : 2 * m), m);
 		cc->acked_accum = 0;
 		cc->epoch_start = 0;        /* CUBIC: a later CA stage is a new epoch (RFC 9438 §4.2) */
 		return;

@@ -39,7 +39,7 @@ void tcp_cc_init(struct tcp_cc *cc, enum tcp_cc_algo algo, uint32_t mss);
 
 /*
  * ACK of ACKED new bytes outside loss recovery. Slow start while cwnd <
- * ssthresh (cwnd += min(acked, mss), RFC 5681 §3.1 with L = 1 SMSS), else
+ * ssthresh (cwnd += min(acked, 2 mss), RFC 5681 §3.1 with RFC 3465's L = 2 SMSS), else
  * congestion avoidance: NewReno cwnd += mss per cwnd bytes acked; CUBIC per
  * RFC 9438 §4.2-4.4 (target from W_cubic(t + rtt) clamped to [cwnd, 1.5 cwnd],
  * Reno-friendly region with alpha_cubic = 3(1-beta)/(1+beta), beta = 0.7,

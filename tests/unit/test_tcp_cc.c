@@ -153,15 +153,25 @@ Test(cc, slow_start_growth)
 		const uint32_t mss = 1460;
 
 		tcp_cc_init(&cc, (enum tcp_cc_algo)algo, mss);
-		/* RFC 5681 §3.1: cwnd += min(N, SMSS) */
+		/* RFC 5681 §3.1: cwnd += min(N, L), L = 2 SMSS (RFC 3465 §2.2) */
 		tcp_cc_on_ack(&cc, mss, mss, 1, 50);
 		cr_assert_eq(cc.cwnd, 14600 + 1460);
-		tcp_cc_on_ack(&cc, mss, 3 * mss, 2, 50);       /* stretch ACK: L = 1 SMSS */
-		cr_assert_eq(cc.cwnd, 14600 + 2 * 1460);
+		tcp_cc_on_ack(&cc, mss, 3 * mss, 2, 50);       /* stretch ACK: L = 2 SMSS */
+		cr_assert_eq(cc.cwnd, 14600 + 3 * 1460);
 		tcp_cc_on_ack(&cc, mss, 500, 3, 50);           /* less than a segment */
-		cr_assert_eq(cc.cwnd, 14600 + 2 * 1460 + 500);
+		cr_assert_eq(cc.cwnd, 14600 + 3 * 1460 + 500);
 		tcp_cc_on_ack(&cc, mss, 0, 4, 50);             /* nothing new acked */
-		cr_assert_eq(cc.cwnd, 14600 + 2 * 1460 + 500);
+		cr_assert_eq(cc.cwnd, 14600 + 3 * 1460 + 500);
+
+		/* an ACK every second segment doubles cwnd each RTT too */
+		tcp_cc_init(&cc, (enum tcp_cc_algo)algo, mss);
+		for (int rtt = 0; rtt < 3; rtt++) {
+			uint32_t w = cc.cwnd;
+
+			for (uint32_t a = 0; a < w / (2 * mss); a++)
+				tcp_cc_on_ack(&cc, mss, 2 * mss, 100u * rtt + a, 100);
+			cr_assert_eq(cc.cwnd, 2 * w);
+		}
 
 		/* a window of MSS ACKs doubles cwnd each RTT */
 		tcp_cc_init(&cc, (enum tcp_cc_algo)algo, mss);
