@@ -269,6 +269,9 @@ class Stack:
             sh("ip", "netns", "del", n, check=False)
 
 
+PORTER_PMD, PORTER_EXTRA = "af_packet", ""
+
+
 class PorterStack(Stack):
     def __init__(self, sizes):
         self.proc = None
@@ -289,13 +292,15 @@ class PorterStack(Stack):
             '{ port = %d; service = "source"; bytes = %dL; }' % (p, b) for p, b in sorted(sizes.items())]
         with open(conf, "w") as f:
             f.write('''eal: { file_prefix = "%s"; lcore_base = 20; };
-ports = ( { name = "p"; device = "net_af_packet0,iface=s0"; mac = "%s"; ipv4 = "%s/24"; } );
+ports = ( { name = "p"; device = "net_%s0,iface=s0"; mac = "%s"; ipv4 = "%s/24"; } );
 workers: { count = 1; };
 dataplane: { mbufs = 65535; };
 tcp: { rcv_buf = %d; snd_buf = %d; time_wait_ms = 1000; };
 listeners = ( %s );
 control: { socket = "%s"; };
-''' % (self.prefix, PORTER_MAC, SERVER_IP, BUF, BUF, ", ".join(listeners), self.sock))
+%s
+''' % (self.prefix, PORTER_PMD, PORTER_MAC, SERVER_IP, BUF, BUF, ", ".join(listeners), self.sock,
+       PORTER_EXTRA))
         self.log = open(os.path.join(self.dir, "primary.log"), "w")
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.s, PRIMARY, "-c", conf],
                                      stdout=self.log, stderr=subprocess.STDOUT)
@@ -728,6 +733,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds before a transfer is given up")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--pmd", default="af_packet", help="porter's port driver: af_packet or af_xdp")
+    ap.add_argument("--porter-extra", default="",
+                    help="config appended to porter's (tuning runs), e.g. 'workers: { spin_us = 200; };'")
     ap.add_argument("--json", default=os.path.join(BUILD, "bench-loss.json"))
     ap.add_argument("--log-dir", help="keep the impairer's per-frame log of every transfer here")
     ap.add_argument("--analyze", metavar="LOG", help="classify the stalls in one impairer log and exit")
@@ -735,6 +743,8 @@ def main():
     ap.add_argument("--rtt-ms", type=float, help="with --analyze: the RTT, for the stall threshold")
     ap.add_argument("--selftest", action="store_true", help="measure the impairer alone, Linux to Linux")
     a = ap.parse_args()
+    global PORTER_PMD, PORTER_EXTRA
+    PORTER_PMD, PORTER_EXTRA = a.pmd, a.porter_extra
     if a.analyze:
         analyze(a.analyze, a.data_dir, a.rtt_ms)
         return
