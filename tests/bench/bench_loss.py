@@ -595,6 +595,7 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
     sent_seqs = set()
     rtx = 0
     rtx_lost = 0
+    rtx_dup = 0          # retransmissions of a segment an earlier copy of which had arrived
     highest = None
     for i, r in enumerate(data):
         s = r["seq"]
@@ -602,6 +603,7 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
         if is_rtx:
             rtx += 1
             rtx_lost += r["fate"] == "LOST"
+            rtx_dup += any(f != "LOST" for _, f, _ in tx[s])
         else:
             highest = (s + r["len"]) & 0xffffffff
         if i and r["t"] - data[i - 1]["t"] > thresh:
@@ -609,6 +611,7 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
         tx[s].append((r["t"], r["fate"], i))
         sent_seqs.add(s)
     cls = collections.Counter()
+    cls_s = collections.Counter()
     details = []
 
     def acks_between(t0, t1):
@@ -650,6 +653,7 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
                 else:
                     kind = "arrived and ACKed, resent anyway (spurious)"
         cls[kind] += 1
+        cls_s[kind] += gap
         details.append({"t": round(data[i - 1]["t"] - data[0]["t"], 4), "gap_ms": round(gap * 1000, 1),
                         "seq": r["seq"], "prev_tx": len(prev), "kind": kind})
     gaps = sorted(g for _, g in stalls)
@@ -679,9 +683,11 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
     dur = data[-1]["t"] - data[0]["t"]
     res = {"log": path, "data_dir": data_dir, "data_frames": len(data), "data_lost": lost_data,
            "retransmissions_seen": rtx, "retransmissions_lost": rtx_lost,
+           "retransmissions_of_delivered": rtx_dup,
            "ack_frames": len(acks), "acks_lost": sum(1 for x in acks if x["fate"] == "LOST"),
            "duration_s": round(dur, 3), "stall_threshold_ms": thresh * 1000, "stalls": len(stalls),
            "stall_time_s": round(sum(g for _, g in stalls), 3), "by_kind": dict(cls),
+           "stall_s_by_kind": {k: round(v, 3) for k, v in cls_s.items()},
            "flight_kB_mean_max": [round(area / max(dur_all(fr), 1e-9) / 1e3, 1), round(fmax / 1e3, 1)],
            "stall_ms_p50_max": [round(gaps[len(gaps) // 2] * 1000, 1), round(gaps[-1] * 1000, 1)] if gaps else None,
            "stall_ms_histogram": dict(collections.Counter(
