@@ -249,6 +249,13 @@ class Stack:
         p, self.impair = self.impair, None
         if p is None:
             return None
+        cpu = None
+        try:
+            with open("/proc/%d/stat" % p.pid) as f:     # ip netns exec execs impair: same pid
+                st = f.read().rsplit(")", 1)[1].split()
+            cpu = (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
         p.send_signal(signal.SIGTERM)
         try:
             out, _ = p.communicate(timeout=20)
@@ -257,9 +264,11 @@ class Stack:
             p.communicate()
             return None
         try:
-            return json.loads(out.strip().splitlines()[-1])
+            res = json.loads(out.strip().splitlines()[-1])
         except (ValueError, IndexError):
             return None
+        res["cpu_s"] = cpu
+        return res
 
     def close(self):
         if self.impair is not None and self.impair.poll() is None:
@@ -467,7 +476,7 @@ def report(cells, out=sys.stdout):
         else:
             notes.append("l.tlp p/l %s/%s" % (fmt(p["tlp"], "%d"), fmt(l["tlp"], "%d")))
             if p.get("rcv_drops"):
-                notes.append("porter rcv drops %s" % p["rcv_drops"])
+                notes.append("porter rcv drops (all rounds) %s" % p["rcv_drops"])
         c["abs_ratio"] = p["MBps"] / l["MBps"] if p["MBps"] and l["MBps"] else None
         print("%-4s %-4s %5g %-4s %4d | %8s %8s %5s | %5s %5s %5s | %7s %7s %5s | %7s %7s | %s" % (
             c["dir"], c["rtt"], c["loss"], c["reorder"], c["mb"], fmt(p["MBps"], "%.2f"), fmt(l["MBps"], "%.2f"),
@@ -700,19 +709,22 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
 
 
 def selftest(a):
-    """The impairer's ceiling: Linux to Linux at 0 % loss through it, and without it."""
+    """The impairer's ceiling: Linux to Linux at 0 % loss through it."""
     st = LinuxStack({20000 + a.mb: a.mb << 20})
     res = {}
     try:
-        for name, iargs in (("impair 0%", ["--loss", "0"]), ("impair 0% +0.1ms", ["--delay", "0.05"])):
+        for name, iargs in (("impair 0%", ["--loss", "0"]), ("impair 0% +0.1ms", ["--delay", "0.05"]),
+                            ("impair 2%+log", ["--loss", "0.02", "--log", "/dev/null"])):
             for d in ("up", "down"):
                 rec = transfer(st, d, a.mb, 20000 + a.mb, iargs, a.timeout)
                 imp = rec["impair"]
                 frames = imp["ab"]["out"] + imp["ba"]["out"]
+                cpu = imp.get("cpu_s") or 0
                 res["%s %s" % (name, d)] = {"MBps": rec["MBps"], "frames": frames,
                                             "frames_per_s": frames / rec["s"], "impair": imp}
-                print("%-18s %-4s %7.1f MB/s  %8.0f frames/s through the impairer  %s" % (
-                    name, d, rec["MBps"] or 0, frames / rec["s"], json.dumps(imp)), flush=True)
+                print("%-18s %-4s %7.1f MB/s  %8.0f frames/s through the impairer, which used %.2f CPU-s "
+                      "(%.0f frames per CPU-second)" % (name, d, rec["MBps"] or 0, frames / rec["s"], cpu,
+                                                        frames / cpu if cpu else 0), flush=True)
     finally:
         st.close()
     return res
