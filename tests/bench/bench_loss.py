@@ -249,6 +249,13 @@ class Stack:
         p, self.impair = self.impair, None
         if p is None:
             return None
+        cpu = None
+        try:
+            with open("/proc/%d/stat" % p.pid) as f:     # ip netns exec execs impair: same pid
+                st = f.read().rsplit(")", 1)[1].split()
+            cpu = (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
         p.send_signal(signal.SIGTERM)
         try:
             out, _ = p.communicate(timeout=20)
@@ -257,9 +264,11 @@ class Stack:
             p.communicate()
             return None
         try:
-            return json.loads(out.strip().splitlines()[-1])
+            res = json.loads(out.strip().splitlines()[-1])
         except (ValueError, IndexError):
             return None
+        res["cpu_s"] = cpu
+        return res
 
     def close(self):
         if self.impair is not None and self.impair.poll() is None:
@@ -472,7 +481,7 @@ def report(cells, out=sys.stdout):
         else:
             notes.append("l.tlp p/l %s/%s" % (fmt(p["tlp"], "%d"), fmt(l["tlp"], "%d")))
             if p.get("rcv_drops"):
-                notes.append("porter rcv drops %s" % p["rcv_drops"])
+                notes.append("porter rcv drops (all rounds) %s" % p["rcv_drops"])
         c["abs_ratio"] = p["MBps"] / l["MBps"] if p["MBps"] and l["MBps"] else None
         print("%-4s %-4s %5g %-4s %4d | %8s %8s %5s | %5s %5s %5s | %7s %7s %5s | %7s %7s | %s" % (
             c["dir"], c["rtt"], c["loss"], c["reorder"], c["mb"], fmt(p["MBps"], "%.2f"), fmt(l["MBps"], "%.2f"),
@@ -600,6 +609,7 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
     sent_seqs = set()
     rtx = 0
     rtx_lost = 0
+    rtx_dup = 0          # retransmissions of a segment an earlier copy of which had arrived
     highest = None
     for i, r in enumerate(data):
         s = r["seq"]
@@ -607,6 +617,7 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
         if is_rtx:
             rtx += 1
             rtx_lost += r["fate"] == "LOST"
+            rtx_dup += any(f != "LOST" for _, f, _ in tx[s])
         else:
             highest = (s + r["len"]) & 0xffffffff
         if i and r["t"] - data[i - 1]["t"] > thresh:
@@ -614,6 +625,7 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
         tx[s].append((r["t"], r["fate"], i))
         sent_seqs.add(s)
     cls = collections.Counter()
+    cls_s = collections.Counter()
     details = []
 
     def acks_between(t0, t1):
@@ -655,6 +667,7 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
                 else:
                     kind = "arrived and ACKed, resent anyway (spurious)"
         cls[kind] += 1
+        cls_s[kind] += gap
         details.append({"t": round(data[i - 1]["t"] - data[0]["t"], 4), "gap_ms": round(gap * 1000, 1),
                         "seq": r["seq"], "prev_tx": len(prev), "kind": kind})
     gaps = sorted(g for _, g in stalls)
@@ -684,9 +697,11 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
     dur = data[-1]["t"] - data[0]["t"]
     res = {"log": path, "data_dir": data_dir, "data_frames": len(data), "data_lost": lost_data,
            "retransmissions_seen": rtx, "retransmissions_lost": rtx_lost,
+           "retransmissions_of_delivered": rtx_dup,
            "ack_frames": len(acks), "acks_lost": sum(1 for x in acks if x["fate"] == "LOST"),
            "duration_s": round(dur, 3), "stall_threshold_ms": thresh * 1000, "stalls": len(stalls),
            "stall_time_s": round(sum(g for _, g in stalls), 3), "by_kind": dict(cls),
+           "stall_s_by_kind": {k: round(v, 3) for k, v in cls_s.items()},
            "flight_kB_mean_max": [round(area / max(dur_all(fr), 1e-9) / 1e3, 1), round(fmax / 1e3, 1)],
            "stall_ms_p50_max": [round(gaps[len(gaps) // 2] * 1000, 1), round(gaps[-1] * 1000, 1)] if gaps else None,
            "stall_ms_histogram": dict(collections.Counter(
@@ -699,19 +714,22 @@ def analyze(path, data_dir=None, rtt_ms=None, out=sys.stdout, quiet=False):
 
 
 def selftest(a):
-    """The impairer's ceiling: Linux to Linux at 0 % loss through it, and without it."""
+    """The impairer's ceiling: Linux to Linux at 0 % loss through it."""
     st = LinuxStack({20000 + a.mb: a.mb << 20})
     res = {}
     try:
-        for name, iargs in (("impair 0%", ["--loss", "0"]), ("impair 0% +0.1ms", ["--delay", "0.05"])):
+        for name, iargs in (("impair 0%", ["--loss", "0"]), ("impair 0% +0.1ms", ["--delay", "0.05"]),
+                            ("impair 2%+log", ["--loss", "0.02", "--log", "/dev/null"])):
             for d in ("up", "down"):
                 rec = transfer(st, d, a.mb, 20000 + a.mb, iargs, a.timeout)
                 imp = rec["impair"]
                 frames = imp["ab"]["out"] + imp["ba"]["out"]
+                cpu = imp.get("cpu_s") or 0
                 res["%s %s" % (name, d)] = {"MBps": rec["MBps"], "frames": frames,
                                             "frames_per_s": frames / rec["s"], "impair": imp}
-                print("%-18s %-4s %7.1f MB/s  %8.0f frames/s through the impairer  %s" % (
-                    name, d, rec["MBps"] or 0, frames / rec["s"], json.dumps(imp)), flush=True)
+                print("%-18s %-4s %7.1f MB/s  %8.0f frames/s through the impairer, which used %.2f CPU-s "
+                      "(%.0f frames per CPU-second)" % (name, d, rec["MBps"] or 0, frames / rec["s"], cpu,
+                                                        frames / cpu if cpu else 0), flush=True)
     finally:
         st.close()
     return res
