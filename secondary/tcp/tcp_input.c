@@ -300,11 +300,14 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_
 	bool sack = !!(t->flags & TF(SACK_OK));
 	uint32_t freed = 0;
 
+	bool retrans = false;
+
 	*rtt_us = UINT32_MAX;
 	while (t->snd_head) {
 		struct rte_mbuf *m = t->snd_head;
 
 		if (seq_leq(seg_end(m), t->snd_una)) {
+			retrans = retrans || (seg_flags(m) & SEG_RETRANS);
 			if (*rtt_us == UINT32_MAX && (seg_flags(m) & (SEG_SENT | SEG_RETRANS)) == SEG_SENT) {
 				int32_t d = (int32_t)((uint32_t)c->now_us - seg_xmit_us(m));
 
@@ -337,6 +340,11 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_
 	}
 	if (t->snd_head == NULL)
 		t->snd_tail = NULL;
+	/* Karn, as Linux applies it: an ACK that covers a retransmission gives no
+	 * sample from older segments either (it was held back by the hole, and
+	 * would count the whole repair as path delay) */
+	if (retrans || (t->snd_head && (seg_flags(t->snd_head) & SEG_RETRANS) && freed))
+		*rtt_us = UINT32_MAX;
 	return freed;
 }
 
@@ -900,6 +908,9 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && !(sg->flags & TH_RST) &&
 	    seq_lt(sg->opt.ts_val, t->ts_recent) &&
 	    c->now_ms - t->ts_recent_ms < TCP_PAWS_IDLE_MS && !disordered_ack(t, sg)) {
+		/* an old copy of data we have: say so (RFC 2883), so the sender can undo */
+		if (sg->len && seq_leq(sg->seq + sg->len, t->rcv_nxt))
+			dsack_note(t, sg->seq, sg->seq + sg->len);
 		drop(c, sg, TDROP_PAWS);
 		t->flags |= TF(ACK_NOW);
 		tcp_output(c, t);

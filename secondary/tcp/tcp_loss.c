@@ -519,8 +519,10 @@ void tcp_loss_timer(struct tcp_ctx *c, struct tcp_tcb *t)
 	wait = rack_detect_loss(c, t, &lost);
 	if (lost && !(t->flags & (TF(RECOVERY) | TF(LOSS))))
 		enter_recovery(c, t);
+	/* no ACK brought this: count one segment delivered, as Linux's
+	 * tcp_rack_reo_timeout() does, so PRR lets two holes go, not one */
 	if (lost && (t->flags & TF(RECOVERY)))
-		prr_update(t, 0);
+		prr_update(t, t->mss);
 	tcp_rto_arm(c, t);
 	if (wait)
 		reo_timer_arm(c, t, wait);

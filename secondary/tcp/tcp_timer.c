@@ -153,7 +153,9 @@ int tcp_next_timer_ms(const struct tcp_ctx *c)
 {
 	uint32_t tick = c->area->wheel_tick;
 
-	for (uint32_t k = 1; k <= 128; k++)
+	/* look as far ahead as the worker's longest sleep (SLEEP_MS, 500 ms) and more:
+	 * a deadline past the horizon would be served late by a whole sleep */
+	for (uint32_t k = 1; k <= TCP_TIMER_HORIZON_MS / TCP_TICK_MS; k++)
 		if (c->wheel[(tick + k) & (TCP_WHEEL_SLOTS - 1)] != TCP_NIL)
 			return (int)(k * TCP_TICK_MS);
 	return -1;

@@ -529,3 +529,30 @@ HTEST(tcp_rack, reordered_dupack_passes_paws)
 	h_peer_ack(&p, una + 10 * m);
 	h_drain();
 }
+
+/*
+ * The worker sleeps until tcp_next_timer_ms(): an RTO 200 ms out (or any
+ * deadline within the worker's longest sleep) must be seen, not served a
+ * whole sleep late.
+ */
+HTEST(tcp_rack, next_timer_sees_the_rto)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p);
+	int ms;
+
+	HEQ(tcp_next_timer_ms(CTX), -1);
+	h_pattern(data, 10, 0);
+	HEQ(tcp_send(CTX, s, data, 10), 10);
+	h_drain();
+	TCB(s)->rto_ms = 200;
+	tcp_rto_arm(CTX, TCB(s));
+	ms = tcp_next_timer_ms(CTX);
+	HTRUE(ms >= 200 && ms <= 200 + TCP_TICK_MS);
+	TCB(s)->rto_ms = 900;
+	tcp_rto_arm(CTX, TCB(s));
+	ms = tcp_next_timer_ms(CTX);
+	HTRUE(ms >= 900 && ms <= 900 + TCP_TICK_MS);
+	h_peer_ack(&p, TCB(s)->snd_max);
+	HEQ(tcp_next_timer_ms(CTX), -1);
+}
