@@ -307,8 +307,8 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_
 		struct rte_mbuf *m = t->snd_head;
 
 		if (seq_leq(seg_end(m), t->snd_una)) {
-			retrans = retrans || (seg_flags(m) & SEG_RETRANS);
-			if (*rtt_us == UINT32_MAX && (seg_flags(m) & (SEG_SENT | SEG_RETRANS)) == SEG_SENT) {
+			retrans = retrans || (seg_flags(m) & SEG_EVER_RETRANS);
+			if (*rtt_us == UINT32_MAX && (seg_flags(m) & (SEG_SENT | SEG_EVER_RETRANS)) == SEG_SENT) {
 				int32_t d = (int32_t)((uint32_t)c->now_us - seg_xmit_us(m));
 
 				*rtt_us = d > 0 ? (uint32_t)d : 0;
@@ -343,7 +343,7 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_
 	/* Karn, as Linux applies it: an ACK that covers a retransmission gives no
 	 * sample from older segments either (it was held back by the hole, and
 	 * would count the whole repair as path delay) */
-	if (retrans || (t->snd_head && (seg_flags(t->snd_head) & SEG_RETRANS) && freed))
+	if (retrans || (t->snd_head && (seg_flags(t->snd_head) & SEG_EVER_RETRANS) && freed))
 		*rtt_us = UINT32_MAX;
 	return freed;
 }
@@ -576,6 +576,8 @@ static void ooo_insert(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
 
 	if (cap < TCP_OOO_MIN_SEGS)
 		cap = TCP_OOO_MIN_SEGS;
+	if (cap > UINT16_MAX)
+		cap = UINT16_MAX;   /* tcb.ooo_segs is 16 bits */
 	if (t->ooo_head == NULL)
 		t->ooo_tail = NULL;
 	if (t->ooo_tail && seq_geq(seg_seq(m), seg_end(t->ooo_tail))) {

@@ -87,7 +87,7 @@ void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_m
 		return;
 	if (rtt < 0)
 		rtt = 0;
-	if (f & SEG_RETRANS) {
+	if (f & SEG_EVER_RETRANS) {
 		/*
 		 * The delivery may be the original's: no sample when the RTT would be
 		 * implausibly short (step 2). Half the minimum, not the minimum: on a
@@ -99,13 +99,15 @@ void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_m
 		 */
 		if (t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us / 2)
 			return;
-	} else if (ai->fack0_ok && seq_lt(end, ai->fack0)) {
-		reorder_seen(c, t);   /* below what an earlier ACK had delivered */
+	} else {
+		if (ai->fack0_ok && seq_lt(end, ai->fack0))
+			reorder_seen(c, t);   /* below what an earlier ACK had delivered */
+		/* the minimum only from segments sent once: an ambiguous sample never lowers it */
+		if (rtt && (!t->min_rtt_us || (uint32_t)rtt < t->min_rtt_us))
+			t->min_rtt_us = (uint32_t)rtt;
 	}
 	if (!rack_valid(t) || seq_gt(end, t->rack_fack))
 		t->rack_fack = end;
-	if (rtt && (!t->min_rtt_us || (uint32_t)rtt < t->min_rtt_us))
-		t->min_rtt_us = (uint32_t)rtt;
 	if (!rack_valid(t) || sent_after(xmit, end, t->rack_xmit_us, t->rack_end_seq)) {
 		t->rack_xmit_us = xmit;
 		t->rack_end_seq = end;
@@ -127,6 +129,15 @@ static uint32_t reo_wnd(const struct tcp_tcb *t)
 	w = (t->reo_mult ? t->reo_mult : 1) * (t->min_rtt_us / 4);
 	cap = t->srtt_us ? t->srtt_us : t->min_rtt_us;
 	return w < cap ? w : cap;
+}
+
+/* A segment marked lost and not resent since? */
+static bool lost_pending(const struct tcp_tcb *t)
+{
+	for (const struct rte_mbuf *m = t->snd_head; m && seq_lt(seg_seq(m), t->snd_max); m = m->next)
+		if ((seg_flags(m) & (SEG_LOST | SEG_RETRANS | SEG_SACKED | SEG_SENT)) == (SEG_LOST | SEG_SENT))
+			return true;
+	return false;
 }
 
 /*
@@ -174,8 +185,10 @@ static void reo_timer_arm(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t wait_us
 		at = 1;
 	if (t->rto_at && !ms_before(at, t->rto_at))
 		return;
-	t->rto_at = at;
+	/* the flag first: a worker killed between the stores leaves a later deadline read
+	 * as the reordering timer (harmless), never an early one read as the RTO */
 	t->flags = (t->flags & ~TF(PTO)) | TF(REO);
+	t->rto_at = at;
 	tcp_timer_update(c, t);
 }
 
@@ -340,7 +353,7 @@ void tcp_sack_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_seg *sg
 {
 	int64_t d = (int64_t)(t->snd_una - ai->old_una) + (int64_t)t->sacked_bytes - (int64_t)ai->sacked_before;
 	uint32_t delivered = d > 0 ? (uint32_t)d : 0, wait;
-	bool lost;
+	bool lost, was = !!(t->flags & (TF(RECOVERY) | TF(LOSS)));
 
 	/* the cumulative ACK stops where the peer had SACKed: it dropped that data */
 	if (t->sacked_bytes && t->snd_head && (seg_flags(t->snd_head) & SEG_SACKED) &&
@@ -360,9 +373,13 @@ void tcp_sack_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_seg *sg
 	}
 	if ((t->flags & TF(LOSS)) && seq_geq(t->snd_una, t->recover))
 		t->flags &= ~TF(LOSS);
-	if (!t->sacked_bytes && !(t->flags & (TF(RECOVERY) | TF(LOSS))) && !ai->dsack)
+	if (!t->sacked_bytes && !(t->flags & (TF(RECOVERY) | TF(LOSS))) && !ai->dsack && !was)
 		return;   /* nothing delivered out of order: nothing can be lost */
 	wait = rack_detect_loss(c, t, &lost);
+	/* an episode that ended with segments marked lost but not resent yet (PRR had
+	 * no room for them): a new one resends them, as Linux re-enters recovery */
+	if (!lost && was && !(t->flags & (TF(RECOVERY) | TF(LOSS))))
+		lost = lost_pending(t);
 	if (lost && !(t->flags & (TF(RECOVERY) | TF(LOSS))))
 		enter_recovery(c, t);
 	if (t->flags & TF(RECOVERY))
@@ -383,11 +400,17 @@ void tcp_sack_rto(struct tcp_ctx *c, struct tcp_tcb *t)
 	uint32_t now = (uint32_t)c->now_us, reo, flight = t->snd_max - t->snd_una;
 	bool first = true;
 
-	if (!(t->flags & (TF(RECOVERY) | TF(LOSS))))
+	bool again = !!(t->flags & (TF(RECOVERY) | TF(LOSS)));
+	uint32_t ss = t->cc.ssthresh;
+	struct rte_mbuf *head = NULL;
+
+	if (!again)
 		episode_start(t);
 	else
 		t->undo_retrans = 0;   /* the episode's retransmissions failed: no undo by D-SACK */
 	tcp_cc_on_rto(&t->cc, t->mss, flight);
+	if (again)
+		t->cc.ssthresh = ss;   /* reduced once per episode (RFC 5681 §3.1: not again for a repeated timeout) */
 	t->flags &= ~(TF(RECOVERY) | TF(RTT_TIMING) | TF(PTO) | TF(REO) | TF(RESCUE) | TF(REXMIT));
 	t->flags |= TF(LOSS);
 	t->recover = t->snd_max;
@@ -409,9 +432,15 @@ void tcp_sack_rto(struct tcp_ctx *c, struct tcp_tcb *t)
 			seg_set_flags(m, (f | SEG_LOST) & ~SEG_RETRANS);
 			tcp_count(c, TEV_RACK_LOST);
 		}
+		if (first)
+			head = m;
 		first = false;
 	}
 	t->rto_at = 0;
+	/* the first outstanding segment goes whatever pipe says (as Linux does): a
+	 * segment sent just before the timeout must not hold the loss window shut */
+	if (head)
+		tcp_retransmit_seg(c, t, head);
 	tcp_output(c, t);
 	tcp_rto_arm(c, t);
 }
@@ -457,10 +486,8 @@ void tcp_arm_retransmit_timer(struct tcp_ctx *c, struct tcp_tcb *t)
 		tcp_rto_arm(c, t);
 		return;
 	}
-	t->rto_at = c->now_ms + pto_ms;
-	if (t->rto_at == 0)
-		t->rto_at = 1;
-	t->flags |= TF(PTO);
+	t->flags |= TF(PTO);   /* before the deadline, as in reo_timer_arm() */
+	t->rto_at = c->now_ms + pto_ms ? c->now_ms + pto_ms : 1;
 	tcp_timer_update(c, t);
 }
 
@@ -488,8 +515,7 @@ static void tlp_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 
 		t->cc.cwnd = inflight + t->mss;   /* one segment past the congestion window */
 		tcp_output(c, t);
-		if (cwnd > t->cc.cwnd)
-			t->cc.cwnd = cwnd;
+		t->cc.cwnd = cwnd;                /* for this probe only */
 	}
 	if (t->snd_max != max0) {
 		t->flags &= ~TF(TLP_RETRANS);

@@ -365,7 +365,7 @@ int tcp_retransmit_seg(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *se
 			return -1;
 		done += n;
 	}
-	seg_set_flags(seg, seg_flags(seg) | SEG_RETRANS | SEG_SENT);
+	seg_set_flags(seg, seg_flags(seg) | SEG_RETRANS | SEG_EVER_RETRANS | SEG_SENT);
 	tcp_loss_on_sent(c, t, seg, len, true);
 	t->retransmits++;
 	tcp_count(c, TEV_RETRANSMITS);
@@ -433,7 +433,8 @@ static int seg_split(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, u
 	m->data_len = (uint16_t)(m->data_len - move);
 	m->pkt_len -= move;
 	seg_set_seq(n, at);
-	seg_set_flags(n, seg_flags(m) & ~SEG_SACKED);
+	seg_set_flags(n, seg_flags(m));   /* both halves keep SACKED: sacked_bytes stays true */
+	seg_set_xmit_us(n, seg_xmit_us(m));
 	n->next = m->next;
 	m->next = n;
 	if (t->snd_tail == m)
@@ -561,7 +562,8 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 			break;
 		}
 		/* below SND.MAX: going back over sent data after an RTO (Karn: no RTT from it) */
-		seg_set_flags(seg, seg_flags(seg) | SEG_SENT | (seq_lt(t->snd_nxt, t->snd_max) ? SEG_RETRANS : 0));
+		seg_set_flags(seg, seg_flags(seg) | SEG_SENT |
+				   (seq_lt(t->snd_nxt, t->snd_max) ? SEG_RETRANS | SEG_EVER_RETRANS : 0));
 		tcp_loss_on_sent(c, t, seg, len, seq_lt(t->snd_nxt, t->snd_max));
 		if (seq_lt(t->snd_nxt, t->snd_max)) {
 			/* going back over sent data after an RTO */

@@ -36,7 +36,7 @@
 #define SEG_LOST    0x2u
 #define SEG_RETRANS 0x4u
 #define SEG_SENT    0x8u
-#define SEG_OOO_RECENT 0x20u   /* out-of-order queue: holds the latest segment received (RFC 2018 §4) */
+#define SEG_EVER_RETRANS 0x40u /* send queue: was ever sent twice (Karn: no RTT sample from it) */
 
 static inline uint32_t seg_seq(const struct rte_mbuf *m) { return m->hash.fdir.lo; }
 static inline void seg_set_seq(struct rte_mbuf *m, uint32_t s) { m->hash.fdir.lo = s; }

@@ -103,18 +103,25 @@ static void repair(struct tcp_ctx *c, struct tcp_tcb *t)
 	for (unsigned int i = 0; i < 4; i++)
 		t->sack[i].left = t->sack[i].right = 0;
 	for (struct rte_mbuf *m = t->ooo_head; m; m = m->next) {
+		uint32_t l = seg_seq(m), r = seg_end(m);
 		unsigned int i;
 
-		t->ooo_segs++;
-		/* report the queue's first runs again (blocks only ever name data held) */
+		if (t->ooo_segs < UINT16_MAX)
+			t->ooo_segs++;
+		/* report the queue's first runs above RCV.NXT again (blocks only ever name data held) */
+		if (seq_lt(l, t->rcv_nxt))
+			l = t->rcv_nxt;
+		if (!seq_lt(l, r))
+			continue;
 		for (i = 0; i < 4 && t->sack[i].left != t->sack[i].right; i++)
-			if (seg_seq(m) == t->sack[i].right)
+			if (seq_geq(l, t->sack[i].left) && seq_leq(l, t->sack[i].right))
 				break;
 		if (i == 4)
-			break;
+			continue;   /* four runs found: the others are only counted */
 		if (t->sack[i].left == t->sack[i].right)
-			t->sack[i].left = seg_seq(m);
-		t->sack[i].right = seg_end(m);
+			t->sack[i].left = l;
+		if (seq_gt(r, t->sack[i].right))
+			t->sack[i].right = r;
 	}
 	t->dsack_left = t->dsack_right = 0;
 	/* tell the peer where we are; it answers with its own view */

@@ -155,8 +155,12 @@ HTEST(tcp_rack, lost_retransmission_without_timeout)
 	h_none();
 	sacked = TCB(s)->sacked_bytes;
 	HEQ(sacked, 3 * MSS);
-	h_reattach();                               /* a new worker takes over mid-recovery */
+	TCB(s)->sacked_bytes = 0;                   /* as if killed before the count was stored */
+	CTX->area->op_stream = s;
+	h_reattach();                               /* a new worker takes over mid-recovery, repairs s */
+	HEQ(AREA->repaired, 1);
 	HEQ(TCB(s)->sacked_bytes, sacked);
+	h_drain();                                  /* the repair's ACK */
 	h_advance(RTT);
 	sack1(&p, una, una, 1, 10);                 /* the retransmission is lost too */
 	expect_seg(&p, una + 10 * MSS, MSS);        /* PRR lets new data out */
@@ -221,6 +225,7 @@ HTEST(tcp_tlp, probe_with_new_data)
 	HEQ(AREA->events[TEV_TLP], 1);
 	HTRUE(!(TCB(s)->flags & TF(TLP_RETRANS)));
 	HEQ(TCB(s)->retransmits, 0);
+	HEQ(TCB(s)->cc.cwnd, 10 * MSS);             /* one segment past cwnd for the probe only */
 	HEQ(TCB(s)->tlp_end_seq, una + 11 * MSS);
 	h_peer_ack(&p, una + 11 * MSS);
 	HEQ(TCB(s)->tlp_end_seq, 0);
@@ -420,13 +425,16 @@ HTEST(tcp_nextseg, rto_keeps_the_scoreboard)
 	uint32_t s = open_sack(&p), una = p.iss + 1;
 	struct h_out o;
 	unsigned int resent = 0;
+	uint32_t ss;
 
 	queue_segs(&p, s, 10, 10);
 	h_advance(RTT);
 	sack1(&p, una, una, 5, 10);                 /* 0-4 lost, 5-9 arrived */
 	h_drain();                                  /* PRR's first retransmissions, lost as well */
+	ss = TCB(s)->cc.ssthresh;
 	wait_out(5000);                             /* the RTO */
 	HEQ(AREA->events[TEV_RTO], 1);
+	HEQ(TCB(s)->cc.ssthresh, ss);               /* the episode already reduced it */
 	HTRUE(TCB(s)->flags & TF(LOSS));
 	HEQ(TCB(s)->cc.cwnd, MSS);
 	expect_seg(&p, una, MSS);
@@ -555,4 +563,64 @@ HTEST(tcp_rack, next_timer_sees_the_rto)
 	HTRUE(ms >= 900 && ms <= 900 + TCP_TICK_MS);
 	h_peer_ack(&p, TCB(s)->snd_max);
 	HEQ(tcp_next_timer_ms(CTX), -1);
+}
+
+/* An RTO resends the first outstanding segment even when a fresh one fills the loss window. */
+HTEST(tcp_nextseg, rto_resends_the_head_whatever_pipe)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una, w;
+
+	warm_rtt(&p, s);
+	una = TCB(s)->snd_una;
+	queue_segs(&p, s, 2, 2);                    /* A, A2 */
+	wait_out(1000);                             /* the probe: A2 again */
+	expect_seg(&p, una + MSS, MSS);
+	HTRUE(TCB(s)->tlp_end_seq != 0);
+	w = TCB(s)->rto_at - h_now();
+	h_advance(w - 4);
+	queue_segs(&p, s, 1, 1);                    /* B, 4 ms before the RTO: not overdue */
+	wait_out(100);
+	HEQ(AREA->events[TEV_RTO], 1);
+	expect_seg(&p, una, MSS);                   /* A, though B fills the one-segment window */
+	h_none();
+	h_peer_ack(&p, una + 3 * MSS);
+	h_drain();
+}
+
+/*
+ * A worker killed in the middle of a change to a stream holding six runs
+ * out of order: the repair counts all of them and reports the first four,
+ * all above RCV.NXT; the queue drains to zero afterwards.
+ */
+HTEST(tcp_dsack, repair_recounts_the_out_of_order_queue)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), b = p.snd_nxt;
+
+	h_pattern(data, 1300, 0);
+	for (unsigned int k = 1; k <= 6; k++)       /* [100k, 100k + 100) for k = 1, 3, 5, 7, 9, 11 */
+		h_peer_send(&p, TH_ACK | TH_PSH, b + 200 * k - 100, p.rcv_nxt, data + 200 * k - 100, 100);
+	h_drain();
+	HEQ(TCB(s)->ooo_segs, 6);
+	TCB(s)->ooo_segs = 0;                       /* as if killed mid-update */
+	TCB(s)->ooo_tail = NULL;
+	for (unsigned int i = 0; i < 4; i++)
+		TCB(s)->sack[i].left = TCB(s)->sack[i].right = 0;
+	CTX->area->op_stream = s;
+	h_reattach();
+	HEQ(TCB(s)->ooo_segs, 6);
+	HTRUE(TCB(s)->ooo_tail != NULL);
+	for (unsigned int i = 0; i < 4; i++) {
+		HTRUE(TCB(s)->sack[i].left != TCB(s)->sack[i].right);
+		HTRUE(seq_gt(TCB(s)->sack[i].left, TCB(s)->rcv_nxt));
+	}
+	h_drain();
+	for (unsigned int k = 0; k <= 5; k++)       /* fill the holes */
+		h_peer_send(&p, TH_ACK | TH_PSH, b + 200 * k, p.rcv_nxt, data + 200 * k, 100);
+	h_drain();
+	HEQ(TCB(s)->rcv_nxt, b + 1200);
+	HEQ(TCB(s)->ooo_segs, 0);
+	HTRUE(TCB(s)->ooo_head == NULL);
+	p.snd_nxt = b + 1200;
 }
