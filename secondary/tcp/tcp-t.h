@@ -25,7 +25,7 @@ struct rte_mbuf;
 #define TCP_NIL             UINT32_MAX     /* "no TCB" index */
 #define TCP_WHEEL_SLOTS     16384          /* power of two */
 #define TCP_TICK_MS         1              /* wheel granularity: lap = 16.4 s (later deadlines wait laps) */
-#define TCP_TIMER_HORIZON_MS 1024          /* tcp_next_timer_ms() looks this far (> the worker's 500 ms sleep) */
+#define TCP_TIMER_SCAN_MS   64             /* tcp_next_timer_ms() looks this far, then asks to be called again */
 #define TCP_AREA_MAGIC      0x54435041u    /* "TCPA" */
 
 /*

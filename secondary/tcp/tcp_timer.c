@@ -153,12 +153,15 @@ int tcp_next_timer_ms(const struct tcp_ctx *c)
 {
 	uint32_t tick = c->area->wheel_tick;
 
-	/* look as far ahead as the worker's longest sleep (SLEEP_MS, 500 ms) and more:
-	 * a deadline past the horizon would be served late by a whole sleep */
-	for (uint32_t k = 1; k <= TCP_TIMER_HORIZON_MS / TCP_TICK_MS; k++)
+	/*
+	 * Look TCP_TIMER_SCAN_MS ahead at most (a scan per sleep is on the fast
+	 * path): past that, say "wake then and look again" rather than "nothing",
+	 * so a deadline beyond the scan is never served a whole sleep late.
+	 */
+	for (uint32_t k = 1; k <= TCP_TIMER_SCAN_MS / TCP_TICK_MS; k++)
 		if (c->wheel[(tick + k) & (TCP_WHEEL_SLOTS - 1)] != TCP_NIL)
 			return (int)(k * TCP_TICK_MS);
-	return -1;
+	return c->area->live ? TCP_TIMER_SCAN_MS : -1;
 }
 
 /*
