@@ -361,6 +361,17 @@ void h_advance(uint32_t ms)
 	}
 }
 
+uint32_t h_wait_out(uint32_t limit)
+{
+	for (uint32_t i = 1; i <= limit; i++) {
+		h_advance(1);
+		if (h_pending())
+			return i;
+	}
+	cr_assert_fail("nothing sent within %u ms", limit);
+	return 0;
+}
+
 /* ---- segment builder --------------------------------------------------------------------- */
 
 struct rte_mbuf *h_build(const struct h_spec *sp)

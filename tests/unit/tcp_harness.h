@@ -126,6 +126,8 @@ void h_reattach(void);
 
 /* Advance the clock by MS, one millisecond at a time, running tcp_timers() at each step. */
 void h_advance(uint32_t ms);
+/* Advance 1 ms at a time until the stack sends something (at most LIMIT ms); returns the ms waited. */
+uint32_t h_wait_out(uint32_t limit);
 static inline uint32_t h_now(void) { return H.ctx.now_ms; }
 
 /* ---- segment builder ---------------------------------------------------------- */

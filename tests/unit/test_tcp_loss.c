@@ -78,18 +78,6 @@ static void sack1(struct h_peer *p, uint32_t una, uint32_t base, unsigned int l,
 	h_peer_ack(p, una);
 }
 
-/* Advance until the stack sends something (at most LIMIT ms); returns the ms waited. */
-static uint32_t wait_out(uint32_t limit)
-{
-	for (uint32_t i = 1; i <= limit; i++) {
-		h_advance(1);
-		if (h_pending())
-			return i;
-	}
-	cr_assert_fail("nothing sent within %u ms", limit);
-	return 0;
-}
-
 /* ==== RACK ================================================================== */
 
 /* One SACKed segment above a hole: the hole is lost once the reordering window (min RTT / 4) passed. */
@@ -104,7 +92,7 @@ HTEST(tcp_rack, single_sack_waits_the_reordering_window)
 	h_none();                                   /* three duplicate ACKs are not needed, but patience is */
 	HTRUE(TCB(s)->flags & TF(REO));
 	HEQ(TCB(s)->min_rtt_us, RTT * 1000);
-	w = wait_out(50);
+	w = h_wait_out(50);
 	HTRUE(w >= RTT / 4 && w <= RTT / 4 + TCP_TICK_MS);
 	expect_seg(&p, una, MSS);
 	h_none();
@@ -192,7 +180,7 @@ HTEST(tcp_tlp, tail_loss_repaired_by_a_probe)
 	h_advance(RTT);
 	h_peer_ack(&p, una + 8 * MSS);              /* 8 and 9 lost */
 	HTRUE(TCB(s)->flags & TF(PTO));
-	w = wait_out(1000);
+	w = h_wait_out(1000);
 	/* PTO = 2 SRTT + TCP_TLP_MIN_MS, on the wheel's ticks; the RTO would be 200 ms */
 	HTRUE(w >= 2 * RTT + TCP_TLP_MIN_MS - 1 && w <= 2 * RTT + TCP_TLP_MIN_MS + TCP_TICK_MS);
 	expect_seg(&p, una + 9 * MSS, MSS);         /* the last segment again */
@@ -219,7 +207,7 @@ HTEST(tcp_tlp, probe_with_new_data)
 	warm_rtt(&p, s);
 	una = TCB(s)->snd_una;
 	queue_segs(&p, s, 12, 10);
-	wait_out(1000);
+	h_wait_out(1000);
 	expect_seg(&p, una + 10 * MSS, MSS);
 	h_none();
 	HEQ(AREA->events[TEV_TLP], 1);
@@ -241,7 +229,7 @@ HTEST(tcp_tlp, duplicate_probe_no_reduction)
 	warm_rtt(&p, s);
 	una = TCB(s)->snd_una;
 	queue_segs(&p, s, 4, 4);
-	wait_out(1000);
+	h_wait_out(1000);
 	expect_seg(&p, una + 3 * MSS, MSS);
 	cwnd = TCB(s)->cc.cwnd;
 	h_peer_ack(&p, una + 4 * MSS);              /* the originals arrive */
@@ -432,7 +420,7 @@ HTEST(tcp_nextseg, rto_keeps_the_scoreboard)
 	sack1(&p, una, una, 5, 10);                 /* 0-4 lost, 5-9 arrived */
 	h_drain();                                  /* PRR's first retransmissions, lost as well */
 	ss = TCB(s)->cc.ssthresh;
-	wait_out(5000);                             /* the RTO */
+	h_wait_out(5000);                             /* the RTO */
 	HEQ(AREA->events[TEV_RTO], 1);
 	HEQ(TCB(s)->cc.ssthresh, ss);               /* the episode already reduced it */
 	HTRUE(TCB(s)->flags & TF(LOSS));
@@ -478,7 +466,7 @@ HTEST(tcp_tlp, tail_loss_with_fin)
 	h_advance(RTT);
 	h_peer_ack(&p, una + 8 * MSS);              /* 8 and the FIN segment lost */
 	h_none();
-	w = wait_out(1000);
+	w = h_wait_out(1000);
 	HTRUE(w >= 2 * RTT + TCP_TLP_MIN_MS - 1 && w <= 2 * RTT + TCP_TLP_MIN_MS + TCP_TICK_MS);
 	h_peer_next(&p, &o);                        /* the probe: the last segment, FIN again */
 	HEQ(o.seq, una + 9 * MSS);
@@ -575,13 +563,13 @@ HTEST(tcp_nextseg, rto_resends_the_head_whatever_pipe)
 	warm_rtt(&p, s);
 	una = TCB(s)->snd_una;
 	queue_segs(&p, s, 2, 2);                    /* A, A2 */
-	wait_out(1000);                             /* the probe: A2 again */
+	h_wait_out(1000);                             /* the probe: A2 again */
 	expect_seg(&p, una + MSS, MSS);
 	HTRUE(TCB(s)->tlp_end_seq != 0);
 	w = TCB(s)->rto_at - h_now();
 	h_advance(w - 4);
 	queue_segs(&p, s, 1, 1);                    /* B, 4 ms before the RTO: not overdue */
-	wait_out(100);
+	h_wait_out(100);
 	HEQ(AREA->events[TEV_RTO], 1);
 	expect_seg(&p, una, MSS);                   /* A, though B fills the one-segment window */
 	h_none();

@@ -52,18 +52,6 @@ static void send_segs(struct h_peer *p, uint32_t s, unsigned int n, uint32_t mss
 	h_none();
 }
 
-/* Advance until the stack sends something (at most LIMIT ms); returns the ms waited. */
-static uint32_t wait_out(uint32_t limit)
-{
-	for (uint32_t i = 1; i <= limit; i++) {
-		h_advance(1);
-		if (h_pending())
-			return i;
-	}
-	cr_assert_fail("nothing sent within %u ms", limit);
-	return 0;
-}
-
 /* Within one wheel tick after the deadline. */
 #define HNEAR(waited, want)                                                                   \
 	do {                                                                                  \
@@ -270,7 +258,7 @@ HTEST(tcp_rto, backoff)
 	tcp_send(CTX, s, data, 1000);
 	expect_data(&p, una, 1000, 0);
 	HEQ(TCB(s)->rto_ms, 1000);
-	w = wait_out(5000);
+	w = h_wait_out(5000);
 	HNEAR(w, 1000u);
 	expect_data(&p, una, 1000, 0);
 	h_none();
@@ -278,13 +266,13 @@ HTEST(tcp_rto, backoff)
 	HEQ(TCB(s)->rto_shift, 1);
 	/* RFC 5681 §3.1: loss window of one segment */
 	HEQ(TCB(s)->cc.cwnd, 1460);
-	w = wait_out(5000);
+	w = h_wait_out(5000);
 	HNEAR(w, 2000u);
 	expect_data(&p, una, 1000, 0);
-	w = wait_out(10000);
+	w = h_wait_out(10000);
 	HNEAR(w, 4000u);
 	expect_data(&p, una, 1000, 0);
-	w = wait_out(10000);
+	w = h_wait_out(10000);
 	HNEAR(w, 8000u);
 	expect_data(&p, una, 1000, 0);
 	HEQ(AREA->events[TEV_RTO], 4);
@@ -308,13 +296,13 @@ HTEST(tcp_rto, capped)
 	h_pattern(data, 10, 0);
 	tcp_send(CTX, s, data, 10);
 	expect_data(&p, una, 10, 0);
-	HNEAR(wait_out(5000), 1000u);
+	HNEAR(h_wait_out(5000), 1000u);
 	h_drain();
-	HNEAR(wait_out(5000), 2000u);
+	HNEAR(h_wait_out(5000), 2000u);
 	h_drain();
-	HNEAR(wait_out(5000), 3000u);
+	HNEAR(h_wait_out(5000), 3000u);
 	h_drain();
-	HNEAR(wait_out(5000), 3000u);
+	HNEAR(h_wait_out(5000), 3000u);
 	h_drain();
 }
 
@@ -401,7 +389,7 @@ HTEST(tcp_rto, karn)
 	h_pattern(data, 10, 0);
 	tcp_send(CTX, s, data, 10);
 	expect_data(&p, una, 10, 0);
-	HNEAR(wait_out(1000), 300u);
+	HNEAR(h_wait_out(1000), 300u);
 	expect_data(&p, una, 10, 0);
 	h_advance(50);
 	h_peer_ack(&p, una + 10);          /* ambiguous: the first or the second copy? */
@@ -438,14 +426,14 @@ HTEST(tcp_rto, give_up)
 	h_pattern(data, 1000, 0);
 	tcp_send(CTX, s, data, 1000);
 	expect_data(&p, una, 1000, 0);
-	HNEAR(wait_out(2000), 1000u);
+	HNEAR(h_wait_out(2000), 1000u);
 	expect_data(&p, una, 1000, 0);
-	HNEAR(wait_out(4000), 2000u);
+	HNEAR(h_wait_out(4000), 2000u);
 	expect_data(&p, una, 1000, 0);
-	HNEAR(wait_out(8000), 4000u);
+	HNEAR(h_wait_out(8000), 4000u);
 	expect_data(&p, una, 1000, 0);
 	HEQ(h_events(s), 0);
-	HNEAR(wait_out(16000), 8000u);
+	HNEAR(h_wait_out(16000), 8000u);
 	h_peer_next(&p, &o);
 	HEQ(o.flags, TH_RST | TH_ACK);
 	HEQ(o.seq, una + 1000);
@@ -468,7 +456,7 @@ HTEST(tcp_rto, lost_syn_active)
 	p.so = H_OPT_MSS;
 	h_peer_next(&p, &o);
 	p.iss = o.seq;
-	HNEAR(wait_out(2000), 1000u);
+	HNEAR(h_wait_out(2000), 1000u);
 	h_peer_next(&p, &o);
 	HEQ(o.flags, TH_SYN);
 	HEQ(o.seq, p.iss);
@@ -497,7 +485,7 @@ HTEST(tcp_rto, lost_syn_ack_passive)
 	h_peer_init(&p, H_TEST_PORT, H_PEER_PORT, 1);
 	h_passive_syn(&p, &H_OPT_MSS);
 	s = p.s;
-	HNEAR(wait_out(2000), 1000u);
+	HNEAR(h_wait_out(2000), 1000u);
 	h_peer_next(&p, &o);
 	HEQ(o.flags, TH_SYN | TH_ACK);
 	h_peer_ack(&p, p.rcv_nxt);
@@ -516,10 +504,10 @@ HTEST(tcp_rto, syn_gives_up)
 	PRM->syn_retries = 2;
 	s = tcp_connect(CTX, H_PEER_IP, 80, TAPP_TEST, &err);
 	h_next(&o);
-	HNEAR(wait_out(2000), 1000u);
+	HNEAR(h_wait_out(2000), 1000u);
 	h_next(&o);
 	HEQ(o.flags, TH_SYN);
-	HNEAR(wait_out(3000), 2000u);
+	HNEAR(h_wait_out(3000), 2000u);
 	h_next(&o);
 	HEQ(o.flags, TH_SYN);
 	h_advance(4000 + TCP_TICK_MS);
@@ -544,7 +532,7 @@ static uint32_t zero_window(struct h_peer *p, unsigned int nprobes)
 	HEQ(tcp_send(CTX, s, data, 3000), 3000);
 	h_none();
 	for (unsigned int i = 0; i < nprobes; i++) {
-		uint32_t w = wait_out(70000);
+		uint32_t w = h_wait_out(70000);
 
 		HNEAR(w, want);
 		expect_data(p, una, 1, 0);   /* one byte past the closed window */
@@ -621,7 +609,7 @@ static void expect_probe(struct h_peer *p, uint32_t want_wait)
 {
 	struct h_out o;
 
-	HNEAR(wait_out(want_wait + 100), want_wait);
+	HNEAR(h_wait_out(want_wait + 100), want_wait);
 	h_peer_next(p, &o);
 	HEQ(o.flags, TH_ACK);
 	HEQ(o.seq, p->iss);          /* SND.UNA - 1 */
@@ -634,7 +622,7 @@ static void expect_ka_reset(struct h_peer *p, uint32_t s, uint32_t want_wait)
 {
 	struct h_out o;
 
-	HNEAR(wait_out(want_wait + 100), want_wait);
+	HNEAR(h_wait_out(want_wait + 100), want_wait);
 	h_peer_next(p, &o);
 	HEQ(o.flags, TH_RST | TH_ACK);
 	HEQ(o.seq, p->iss + 1);
@@ -875,7 +863,7 @@ HTEST(tcp_nomem, xmit_alloc_fails)
 	HEQ(AREA->drops[TDROP_NOMBUF], 1);
 	HEQ(TCB(s)->snd_bytes, 100);
 	/* buffers are back: the data goes out without help from the peer or the app */
-	HNEAR(wait_out(5000), 1000u);
+	HNEAR(h_wait_out(5000), 1000u);
 	expect_data(&p, p.iss + 1, 100, 0);
 	h_none();
 	h_peer_ack(&p, p.iss + 101);
