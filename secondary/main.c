@@ -31,6 +31,8 @@
 #include <rte_memzone.h>
 #include <rte_ring.h>
 
+#include "secondary/crash.h"
+#include "secondary/crash_worker.h"
 #include "secondary/http/proxy.h"
 #include "secondary/worker.h"
 #include "shm/attach-t.h"
@@ -88,6 +90,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "spin-us", required_argument, NULL, 'S' },
 		{ "version", no_argument, NULL, 'V' },
+#ifdef PORTER_CRASH_POINTS
+		{ "crash-points", no_argument, NULL, 'C' },
+#endif
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -110,6 +115,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 			printf("%s (layout %u.%u)\n", PORTER_WORKER_VERSION, PORTER_LAYOUT_MAJOR,
 			       PORTER_LAYOUT_MINOR);
 			exit(0);
+#ifdef PORTER_CRASH_POINTS
+		case 'C':
+			porter_crash_list(stdout);
+			exit(0);
+#endif
 		default:
 			return -1;
 		}
@@ -305,11 +315,14 @@ static int serve(struct worker *w, long spin_us)
 			return 0;
 		}
 		serve_dump(w);
+		crash_worker_poll();
 		proxy_poll(&proxy);
 		if (worker_burst(w))
 			last_work = now;
 		else if (now - last_work >= (uint64_t)spin_us)
 			sleep_until_work(w);
+		/* every change of this iteration is complete (docs/RECOVERY.md) */
+		tcp_quiesce(&w->tcp);
 	}
 	LOG(NOTICE, "shard %u: stopping on request", w->shard);
 	return 0;
@@ -336,6 +349,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (attach(&w) < 0)
 		return EXIT_REFUSED;
+	crash_worker_start();   /* test builds: crash points, armed before recovery too */
 	w.stage_max = rte_ring_get_capacity(w.tx) < PORTER_STAGE_MAX ? rte_ring_get_capacity(w.tx)
 									: PORTER_STAGE_MAX;
 	worker_recover(&w);
@@ -357,6 +371,8 @@ int main(int argc, char **argv)
 		worker_settle_rx(&w);
 		tcp_ctx_clock(&w.tcp);
 		tcp_resume(&w.tcp);
+		CRASH_POINT("recovery.resumed");
+		tcp_quiesce(&w.tcp);
 	}
 
 	/* READY: publish who we are, then the epoch (the supervisor's signal) */

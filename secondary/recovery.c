@@ -8,42 +8,129 @@
  */
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_lcore.h>
 #include <rte_ring.h>
 
+#include "secondary/crash.h"
 #include "secondary/worker.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter-worker: " fmt "\n", ##__VA_ARGS__)
 
-/* Staged TCP output and a chain being freed (struct porter_mbuf_journal). */
-static void recover_journal(struct worker *w)
+/* Did the put of M complete? Only this slot's worker puts into this lcore's cache. */
+static bool in_own_cache(const struct worker *w, const struct rte_mbuf *m)
+{
+	struct rte_mempool_cache *c = rte_mempool_default_cache(w->pool, rte_lcore_id());
+
+	if (c == NULL)
+		return false;   /* cannot tell: leaking one beats freeing one twice */
+	for (uint32_t i = 0; i < c->len; i++)
+		if (c->objs[i] == (const void *)m)
+			return true;
+	return false;
+}
+
+static bool in_chain(const struct rte_mbuf *chain, const struct rte_mbuf *m)
+{
+	uint32_t n = 0;
+
+	for (; chain && ++n < (1u << 22); chain = chain->next)
+		if (chain == m)
+			return true;
+	return false;
+}
+
+/*
+ * Buffers the dead worker held outside the streams' queues (struct
+ * porter_mbuf_journal, struct porter_batch_log): everything nobody owns is
+ * linked into one chain, the chain is logged (pending_free), the journal
+ * places that listed its buffers are cleared, and the chain is freed through
+ * the journal's cursor. Killed at any point, the next recovery frees each
+ * buffer exactly once. Two buffers wait until the TCP area is attached
+ * (worker_settle_rx): the RX frame that was being processed and the buffer
+ * in hand, which a stream's queue may have taken.
+ */
+static void recover_buffers(struct worker *w)
 {
 	struct porter_mbuf_journal *j = &w->sh->journal;
+	struct porter_batch_log *b = &w->sh->batch;
 	struct rte_ring *tx = w->tx;
-	uint32_t n = j->nstage;
+	struct rte_mbuf *head = NULL, **link = &head, *cur = j->free_cur, *rx = NULL;
+	uint32_t n = j->nstage, first = b->held_first, end = b->held_end, count = 0;
+	bool handed = j->stage_committing && tx->prod.tail == j->stage_target;
 
-	if (j->stage_committing && tx->prod.tail == j->stage_target) {
-		n = 0;   /* the enqueue completed: the frames are the primary's */
-	} else if (j->stage_committing) {
-		tx->prod.head = tx->prod.tail;   /* started, not published: undo */
-	}
 	if (n > PORTER_STAGE_MAX)
 		n = PORTER_STAGE_MAX;
-	for (uint32_t i = 0; i < n; i++)
-		rte_pktmbuf_free_seg(j->stage[i]);
-	if (n)
-		LOG(NOTICE, "shard %u: recovery: freed %u frames staged but never sent", w->shard, n);
-	w->sh->wstats.recovered_mbufs += n;
+	if (end > PORTER_BURST)
+		end = PORTER_BURST;
+	if (first > end)
+		first = end;
+	if (end && first > 0 && !j->rx_consumed)
+		rx = b->keep[first - 1];
+	if (j->pending_free) {
+		/* a recovery before us logged its chain: it lists everything */
+		head = j->pending_free;
+		goto logged;
+	}
+	if (j->stage_committing && !handed)
+		tx->prod.head = tx->prod.tail;   /* started, not published: undo */
+	/* the put in progress: done (in our cache) or not */
+	if (cur && (in_own_cache(w, cur) || cur == j->freeing))
+		cur = NULL;   /* freed, or still the chain's next */
+	if (cur) {
+		*link = cur;
+		link = &cur->next;
+		count++;
+	}
+	for (uint32_t i = 0; i < n && !handed; i++) {
+		struct rte_mbuf *m = j->stage[i];
+
+		if (m == cur)
+			continue;
+		*link = m;
+		link = &m->next;
+		count++;
+	}
+	for (uint32_t i = first; i < end; i++) {
+		struct rte_mbuf *m = b->keep[i];
+
+		*link = m;
+		link = &m->next;
+		count++;
+	}
+	*link = j->freeing;
+	/* the processing frame and the buffer in hand, if the chain (or the
+	 * primary, for a handed-over stage) has them, are no longer candidates */
+	for (uint32_t i = 0; i < n; i++) {
+		if (j->stage[i] == (void *)rx)
+			j->rx_consumed = 1;
+		if (j->stage[i] == j->in_hand)
+			j->in_hand = NULL;
+	}
+	if (rx && (rx == j->free_cur || in_chain(j->freeing, rx)))
+		j->rx_consumed = 1;
+	if (j->in_hand && (j->in_hand == j->free_cur || in_chain(j->freeing, j->in_hand)))
+		j->in_hand = NULL;
+	CRASH_POINT("recovery.chain_linked");
+	__atomic_store_n(&j->pending_free, (void *)head, __ATOMIC_RELEASE);
+	CRASH_POINT("recovery.chain_logged");
+	if (count)
+		LOG(NOTICE, "shard %u: recovery: freeing %u buffers the last worker held outside "
+		    "the queues", w->shard, count);
+	w->sh->wstats.recovered_mbufs += count;
+logged:
+	j->free_cur = NULL;
 	j->nstage = 0;
 	j->stage_committing = 0;
-	if (j->freeing) {
-		struct rte_mbuf *m = j->freeing;
-
-		LOG(NOTICE, "shard %u: recovery: finishing a chain the last worker was freeing",
-		    w->shard);
-		j->freeing = NULL;
-		worker_free_chain(w, m);
-	}
-	j->freeing = NULL;
+	b->held_end = first;   /* keep[first - 1] stays a candidate (rx_consumed says) */
+	__atomic_store_n(&j->freeing, (void *)head, __ATOMIC_RELEASE);
+	__atomic_store_n(&j->pending_free, NULL, __ATOMIC_RELEASE);
+	CRASH_POINT("recovery.chain_published");
+	if (j->freeing)
+		worker_free_chain(w, j->freeing);
+	__atomic_store_n(&j->freeing, NULL, __ATOMIC_RELEASE);
+	w->pending_rx = j->rx_consumed ? NULL : rx;
+	w->pending_hand = j->in_hand;
 }
 
 void worker_recover(struct worker *w)
@@ -65,57 +152,51 @@ void worker_recover(struct worker *w)
 			tx->prod.head = tx->prod.tail;
 			rx->cons.head = rx->cons.tail;
 			/* the stateful frames of that burst are back in the ring too */
-			b->held_end = 0;
+			b->held_first = b->held_end = 0;
 			LOG(NOTICE, "shard %u: recovery: %u frames put back on the RX ring",
 			    w->shard, in_hand);
 		}
 		w->sh->wstats.recovered_mbufs += in_hand;
-	} else if (tx->prod.head != tx->prod.tail) {
+	} else if (tx->prod.head != tx->prod.tail && !w->sh->journal.stage_committing) {
 		tx->prod.head = tx->prod.tail;
 	}
-	/* frames taken for the TCP pass: untouched ones are freed (the peer
-	 * retransmits); the one being processed when the worker died is counted
-	 * as stranded, since its buffer may already be in a stream's queue */
-	if (b->held_end) {
-		uint32_t first = b->held_first, end = b->held_end;
-
-		if (first > 0) {
-			struct rte_mbuf *f = b->keep[first - 1];
-			struct porter_mbuf_journal *j = &w->sh->journal;
-			bool staged = false;
-
-			for (uint32_t i = 0; i < j->nstage && i < PORTER_STAGE_MAX; i++)
-				staged |= j->stage[i] == (void *)f;
-			/* freed, or sent in place: not ours; else decide once TCP is attached */
-			if (!j->rx_consumed && !staged)
-				w->pending_rx = f;
-			first = first > end ? end : first;
-		}
-		for (uint32_t i = first; i < end && i < PORTER_BURST; i++)
-			rte_pktmbuf_free(b->keep[i]);
-		w->sh->wstats.recovered_mbufs += end - first;
-		LOG(NOTICE, "shard %u: recovery: freed %u untouched frames of the TCP pass%s",
-		    w->shard, end - first, b->held_first ? ", one frame was mid-processing" : "");
-	}
-	b->held_first = b->held_end = 0;
 	__atomic_store_n(&b->batch_n, 0, __ATOMIC_RELEASE);
-	recover_journal(w);
+	CRASH_POINT("recovery.rings");
+	recover_buffers(w);
 	w->sh->wstats.recoveries++;
 }
 
 /*
- * The frame the dead worker was processing, if it was neither freed nor sent:
- * kept by a stream's queue (then the stream owns it) or nobody's (free it).
- * Runs after the TCP area is rebuilt.
+ * The frame the dead worker was processing and the buffer it held outside
+ * every queue: a stream's queue took them (then the stream owns them) or
+ * nobody did (free them). Runs after the TCP area is rebuilt.
  */
 void worker_settle_rx(struct worker *w)
 {
-	struct rte_mbuf *f = w->pending_rx;
+	struct porter_mbuf_journal *j = &w->sh->journal;
+	struct porter_batch_log *b = &w->sh->batch;
+	struct rte_mbuf *f = w->pending_rx, *h = w->pending_hand;
 
 	w->pending_rx = NULL;
-	if (f == NULL || tcp_owns_mbuf(&w->tcp, f))
-		return;
-	rte_pktmbuf_free(f);
-	w->sh->wstats.recovered_mbufs++;
-	LOG(NOTICE, "shard %u: recovery: freed the frame the last worker was processing", w->shard);
+	w->pending_hand = NULL;
+	if (f && !tcp_owns_mbuf(&w->tcp, f)) {
+		w->rx_current = f;   /* the free sets rx_consumed first */
+		f->next = NULL;
+		worker_free_chain(w, f);
+		w->rx_current = NULL;
+		w->sh->wstats.recovered_mbufs++;
+		LOG(NOTICE, "shard %u: recovery: freed the frame the last worker was processing",
+		    w->shard);
+	}
+	CRASH_POINT("recovery.rx_settled");
+	if (h && h != f && j->in_hand == (void *)h && !tcp_owns_mbuf(&w->tcp, h)) {
+		h->next = NULL;
+		worker_free_chain(w, h);   /* clears in_hand before the put */
+		w->sh->wstats.recovered_mbufs++;
+		LOG(NOTICE, "shard %u: recovery: freed a buffer the last worker held outside every queue",
+		    w->shard);
+	}
+	__atomic_store_n(&j->in_hand, NULL, __ATOMIC_RELEASE);
+	b->held_first = b->held_end = 0;
+	__atomic_store_n(&j->rx_consumed, 0, __ATOMIC_RELEASE);
 }

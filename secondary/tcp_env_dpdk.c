@@ -7,6 +7,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "secondary/crash.h"
 #include "secondary/tcp/tcp_env.h"
 #include "secondary/worker.h"
 
@@ -15,15 +16,25 @@ struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
 	struct worker *w = ctx->env;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 
-	if (m)
+	if (m) {
+		__atomic_store_n(&w->sh->journal.in_hand, (void *)m, __ATOMIC_RELEASE);
 		w->sh->wstats.mbufs_allocated++;
+	}
 	return m;
+}
+
+void tcp_env_hold(struct tcp_ctx *ctx, struct rte_mbuf *m)
+{
+	struct worker *w = ctx->env;
+
+	__atomic_store_n(&w->sh->journal.in_hand, (void *)m, __ATOMIC_RELEASE);
 }
 
 /*
  * Queue lists reuse m->next, so buffers are freed one at a time. The journal
- * holds the next one before this one goes: a kill leaks at most one buffer
- * and never frees one twice.
+ * names the one being put (free_cur) and holds the next one before this one
+ * goes: recovery finishes the chain and tells whether the put completed, so
+ * a kill neither leaks a buffer nor frees one twice.
  */
 void worker_free_chain(struct worker *w, struct rte_mbuf *m)
 {
@@ -32,12 +43,19 @@ void worker_free_chain(struct worker *w, struct rte_mbuf *m)
 	while (m) {
 		struct rte_mbuf *next = m->next;
 
+		__atomic_store_n(&j->free_cur, (void *)m, __ATOMIC_RELEASE);
+		CRASH_POINT("env.free_cur");
 		__atomic_store_n(&j->freeing, (void *)next, __ATOMIC_RELEASE);
 		if (m == w->rx_current)
 			__atomic_store_n(&j->rx_consumed, 1, __ATOMIC_RELEASE);
+		if (m == j->in_hand)
+			__atomic_store_n(&j->in_hand, NULL, __ATOMIC_RELEASE);
+		CRASH_POINT("env.free_journaled");
 		m->next = NULL;
 		m->nb_segs = 1;
 		rte_pktmbuf_free_seg(m);
+		CRASH_POINT("env.free_put");
+		__atomic_store_n(&j->free_cur, NULL, __ATOMIC_RELEASE);
 		w->sh->wstats.mbufs_freed++;
 		m = next;
 	}
@@ -62,5 +80,8 @@ void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 	m->pkt_len = m->data_len;
 	j->stage[j->nstage] = m;
 	__atomic_store_n(&j->nstage, j->nstage + 1, __ATOMIC_RELEASE);
+	CRASH_POINT("env.xmit_staged");
+	if (m == j->in_hand)
+		__atomic_store_n(&j->in_hand, NULL, __ATOMIC_RELEASE);
 	w->sh->wstats.tx_segments++;
 }

@@ -31,6 +31,7 @@ struct worker {
 	bool seen_frames;               /* set at the first burst with frames */
 	struct rte_mbuf *rx_current;    /* the frame in the TCP pass (journal.rx_consumed) */
 	struct rte_mbuf *pending_rx;    /* recovery: the dead worker's frame, owner unknown yet */
+	struct rte_mbuf *pending_hand;  /* recovery: the buffer it held outside every queue (journal.in_hand) */
 };
 
 /* Enqueue the staged frames to the TX ring (waits for room; the primary drains it). */

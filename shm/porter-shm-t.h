@@ -33,7 +33,9 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     0             /* (major 1 had minors 1: static routes, port_pmd;
+#define PORTER_LAYOUT_MINOR     1             /* 1: TF_TOUCHED replaces tcp_area.op_stream (still
+                                                 read), journal in_hand / free_cur / pending_free.
+                                                 (major 1 had minors 1: static routes, port_pmd;
                                                  2: tx_csum/rx_csum, tx_requeued, tw_reclaimed) */
 
 #define PORTER_MAX_SHARDS       16
@@ -387,6 +389,16 @@ struct porter_batch_log {
  *  - freeing: while the worker frees a detached chain it keeps here the
  *    next buffer not yet freed (updated before each free), so a kill leaks
  *    at most the one being freed and recovery frees the rest;
+ *  - free_cur: the one buffer being put back to the pool. Recovery looks for
+ *    it in this slot's own lcore cache (only this slot's worker puts there):
+ *    found, the put happened; not found, it did not;
+ *  - pending_free: recovery's own chain of buffers to free (staged frames
+ *    never handed over, untouched RX frames, an unfinished chain), written
+ *    before the places that listed them are cleared, so a recovery killed in
+ *    turn frees each exactly once;
+ *  - in_hand: a buffer the stack holds outside every queue (just allocated,
+ *    or moving from one queue to another); cleared when it is freed or
+ *    staged. Recovery frees it unless some stream's queue holds it;
  *  - stage: frames produced by TCP output, handed to the TX ring in one
  *    two-phase enqueue (stage_target = TX prod.tail after it, logged before
  *    the tail moves), so recovery knows whether they were handed over.
@@ -398,7 +410,10 @@ struct porter_mbuf_journal {
 	volatile uint32_t stage_target;
 	volatile uint32_t stage_committing;   /* n being enqueued, 0 = none */
 	volatile uint32_t rx_consumed;        /* the frame in the TCP pass was freed (set before the free) */
-	uint32_t reserved[10];
+	void *volatile in_hand;               /* allocated, or detached from a queue, and not linked yet */
+	void *volatile free_cur;              /* the buffer being put back to the pool (set before, cleared after) */
+	void *volatile pending_free;          /* recovery: the chain it will free, once its sources are cleared */
+	uint32_t reserved[4];
 	void *stage[PORTER_STAGE_MAX];
 };
 

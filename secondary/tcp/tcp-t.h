@@ -116,6 +116,7 @@ enum {
 	TF_TLP_RETRANS_BIT,     /* the outstanding tail loss probe was a retransmission */
 	TF_REORDER_SEEN_BIT,    /* RACK saw the peer deliver out of order (RFC 8985 §6.2 step 3) */
 	TF_RESCUE_BIT,          /* the rescue retransmission of this recovery went (RFC 6675 §4 rule 4) */
+	TF_TOUCHED_BIT,         /* changed since the worker's last quiescent point: recovery repairs it */
 };
 #define TF(name) (1u << TF_##name##_BIT)
 
@@ -303,7 +304,7 @@ struct tcp_area {
 	uint32_t ephemeral_next;          /* next port to try for active opens */
 	uint32_t challenge_sec;           /* RFC 5961 §7 rate limit window (seconds) */
 	uint32_t challenge_count;
-	volatile uint32_t op_stream;      /* TCB being mutated by the worker, TCP_NIL when none (recovery) */
+	volatile uint32_t op_stream;      /* layout 2.0 workers: TCB being mutated, TCP_NIL when none (recovery reads it) */
 	uint8_t isn_key[16];              /* RFC 6528 secret */
 	uint8_t cookie_key[16];           /* RFC 4987 secret */
 	uint64_t drops[TDROP__COUNT];

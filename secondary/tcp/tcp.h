@@ -56,6 +56,10 @@ struct tcp_ctx {
 	uint32_t npend;
 	uint32_t *pend;                 /* streams that owe output, in the order they asked */
 	uint8_t *pend_mark;             /* per stream: 1 = in pend[] */
+	/* streams flagged TOUCHED since the last quiescent point (tcp_quiesce), private memory */
+	uint32_t ntouched;
+	uint32_t *touched;
+	uint8_t *touch_mark;            /* per stream: 1 = in touched[] */
 };
 
 /* Application events (bit mask). */
@@ -93,6 +97,14 @@ bool tcp_owns_mbuf(const struct tcp_ctx *ctx, const struct rte_mbuf *m);
 
 /* Refresh the clock from CLOCK_MONOTONIC (the worker; tests set now_ms/now_us themselves). */
 void tcp_ctx_clock(struct tcp_ctx *ctx);
+
+/*
+ * A quiescent point: no change to any stream is in progress, every stream is
+ * consistent on its own. Clears the TOUCHED flags set since the last one
+ * (recovery repairs every flagged stream: docs/RECOVERY.md). The worker calls
+ * it once per loop iteration.
+ */
+void tcp_quiesce(struct tcp_ctx *ctx);
 
 /*
  * One received frame (Ethernet + IPv4 + TCP, already classified and checked

@@ -110,6 +110,7 @@ int tcp_send(struct tcp_ctx *c, uint32_t s, const void *data, uint32_t len)
 		return -EPIPE;
 	if (len > space)
 		len = space;
+	tcp_touch(c, t);
 	while (done < len) {
 		struct rte_mbuf *m = t->snd_tail;
 		uint32_t room = 0, n;
@@ -160,6 +161,9 @@ uint32_t tcp_recv(struct tcp_ctx *c, uint32_t s, void *buf, uint32_t len)
 	struct tcp_tcb *t = &c->tcbs[s];
 	uint32_t done = 0, before = tcp_rcv_window(c, t);
 
+	if (t->rcv_head)
+		tcp_touch(c, t);
+
 	while (done < len && t->rcv_head) {
 		struct rte_mbuf *m = t->rcv_head;
 		uint32_t n = seg_len(m);
@@ -206,6 +210,8 @@ int tcp_shutdown(struct tcp_ctx *c, uint32_t s)
 {
 	struct tcp_tcb *t = &c->tcbs[s];
 
+	tcp_touch(c, t);
+
 	if (t->flags & TF(FIN_QUEUED))
 		return 0;
 	switch (t->state) {
@@ -234,6 +240,8 @@ void tcp_close(struct tcp_ctx *c, uint32_t s)
 {
 	struct tcp_tcb *t = &c->tcbs[s];
 
+	tcp_touch(c, t);
+
 	t->flags |= TF(ORPHAN);
 	t->app = TAPP_NONE;
 	if (t->rcv_bytes) {
@@ -251,6 +259,8 @@ void tcp_close(struct tcp_ctx *c, uint32_t s)
 void tcp_abort(struct tcp_ctx *c, uint32_t s)
 {
 	struct tcp_tcb *t = &c->tcbs[s];
+
+	tcp_touch(c, t);
 
 	switch (t->state) {
 	case TCP_SYN_RECEIVED:

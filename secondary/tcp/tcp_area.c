@@ -4,6 +4,7 @@
  * lookup (chained hash of TCB indices), listeners, names.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -95,6 +96,13 @@ int tcp_ctx_attach(struct tcp_ctx *c, void *mem, uint64_t bytes, const struct po
 	c->shard = shard;
 	c->env = env;
 	c->in_event = TCP_NIL;
+	c->touched = calloc(max ? max : 1, sizeof(*c->touched));
+	c->touch_mark = calloc(max ? max : 1, 1);
+	if (c->touched == NULL || c->touch_mark == NULL) {
+		free(c->touched);
+		free(c->touch_mark);
+		return -ENOMEM;
+	}
 	if (c->now_ms == 0)
 		tcp_ctx_clock(c);
 	if (bytes < tcp_area_bytes(max))
@@ -113,6 +121,17 @@ int tcp_ctx_attach(struct tcp_ctx *c, void *mem, uint64_t bytes, const struct po
 	return 0;
 }
 
+void tcp_quiesce(struct tcp_ctx *c)
+{
+	for (uint32_t i = 0; i < c->ntouched; i++) {
+		uint32_t s = c->touched[i];
+
+		c->touch_mark[s] = 0;
+		c->tcbs[s].flags &= ~TF(TOUCHED);
+	}
+	c->ntouched = 0;
+}
+
 struct tcp_tcb *tcb_alloc(struct tcp_ctx *c)
 {
 	struct tcp_area *a = c->area;
@@ -127,6 +146,7 @@ struct tcp_tcb *tcb_alloc(struct tcp_ctx *c)
 	memset(t, 0, sizeof(*t));
 	t->h_next = t->t_next = t->t_prev = TCP_NIL;
 	a->live++;
+	tcp_touch(c, t);   /* state CLOSED until its opener sets one: a kill before frees it */
 	return t;
 }
 
@@ -176,6 +196,9 @@ void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t)
 	if (t->state == TCP_SYN_RECEIVED && (t->flags & TF(PASSIVE)) && a->half_open)
 		a->half_open--;
 	hash_remove(c, t);
+	/* CLOSED first: a worker killed inside the memset leaves a free entry */
+	__atomic_store_n(&t->state, TCP_CLOSED, __ATOMIC_RELEASE);
+	CRASH_POINT("tcp_area.free_closed");
 	memset(t, 0, sizeof(*t));
 	t->t_next = t->t_prev = TCP_NIL;
 	t->h_next = a->free_head;

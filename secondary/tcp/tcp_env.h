@@ -14,6 +14,14 @@ struct rte_mbuf;
 /* A packet buffer with the pool's default headroom, data_len 0; NULL when out. */
 struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx);
 
+/*
+ * M (one buffer) is outside every queue and about to be linked into one: the
+ * environment notes it, so a worker killed before the link neither loses nor
+ * frees twice (tcp_env_alloc notes what it returns the same way). Freeing or
+ * sending M ends the note.
+ */
+void tcp_env_hold(struct tcp_ctx *ctx, struct rte_mbuf *m);
+
 /* Free a whole chain (m->next). */
 void tcp_env_free(struct tcp_ctx *ctx, struct rte_mbuf *m);
 

@@ -259,7 +259,7 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 		drop(c, sg, TDROP_NONE);
 		return;
 	}
-	tcp_mark_op(c, tcb_idx(c, t));
+	tcp_touch(c, t);
 	tcb_init_common(c, t);
 	t->laddr = sg->daddr;
 	t->raddr = sg->saddr;
@@ -622,7 +622,9 @@ static uint32_t ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t)
 		struct rte_mbuf *m = t->ooo_head;
 		uint32_t f = seg_flags(m);
 
+		tcp_env_hold(c, m);   /* between the two queues */
 		t->ooo_head = m->next;
+		CRASH_POINT("tcp_input.ooo_unlinked");
 		if (t->ooo_head == NULL)
 			t->ooo_tail = NULL;
 		t->ooo_segs--;
@@ -1166,11 +1168,10 @@ static struct tcp_tcb *lookup_seg(struct tcp_ctx *c, const struct tcp_seg *sg)
 	return tcb_lookup(c, sg->daddr, sg->dport, sg->saddr, sg->sport);
 }
 
-/* The op marker brackets every change to one stream (recovery: tcp_recover.c). */
+/* Every stream a frame changes is flagged first (tcp_touch; recovery: tcp_recover.c). */
 void tcp_input(struct tcp_ctx *c, struct rte_mbuf *m)
 {
 	input_frame(c, m);
-	__atomic_store_n(&c->area->op_stream, TCP_NIL, __ATOMIC_RELEASE);
 }
 
 static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
@@ -1195,7 +1196,7 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 	tcp_count(c, TEV_SEGS_IN);
 	t = lookup_seg(c, &sg);
 	if (t)
-		tcp_mark_op(c, tcb_idx(c, t));
+		tcp_touch(c, t);
 	if (t == NULL) {
 		const struct porter_listener *l = tcp_listener(c, sg.dport);
 
@@ -1216,7 +1217,7 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 				tcp_send_rst_reply(c, &sg);
 				return;
 			}
-			tcp_mark_op(c, tcb_idx(c, t));
+			tcp_touch(c, t);
 			established_input(c, t, &sg);
 			if (t->state == TCP_ESTABLISHED && t->app != TAPP_NONE &&
 			    !(t->flags & TF(APP_NOTIFIED))) {

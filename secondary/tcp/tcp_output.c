@@ -466,6 +466,8 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 	bool sent = false, limited = false, new_data = false, recovering = tcp_sack_recovering(t);
 	uint32_t room = 0;
 
+	tcp_touch(c, t);
+
 	if (t->state == TCP_SYN_SENT || t->state == TCP_SYN_RECEIVED) {
 		if (t->snd_nxt == t->iss) {
 			uint8_t fl = t->state == TCP_SYN_SENT ? TH_SYN : TH_SYN | TH_ACK;
@@ -664,10 +666,7 @@ void tcp_batch_flush(struct tcp_ctx *c)
 		c->pend_mark[s] = 0;
 		if (t->state == TCP_CLOSED)
 			continue;
-		tcp_mark_op(c, s);
 		tcp_output(c, t);
 	}
-	if (c->npend)
-		tcp_mark_op(c, TCP_NIL);
 	c->npend = 0;
 }

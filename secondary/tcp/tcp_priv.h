@@ -5,6 +5,7 @@
 
 #include <rte_mbuf.h>
 
+#include "secondary/crash.h"
 #include "secondary/tcp/tcp.h"
 #include "secondary/tcp/tcp_env.h"
 #include "secondary/tcp/tcp_isn.h"
@@ -77,10 +78,26 @@ static inline uint32_t tcb_idx(const struct tcp_ctx *c, const struct tcp_tcb *t)
 static inline void tcp_count_drop(struct tcp_ctx *c, enum tcp_drop r) { c->area->drops[r]++; }
 static inline void tcp_count(struct tcp_ctx *c, enum tcp_event e) { c->area->events[e]++; }
 
-/* The op marker names the stream being changed, for recovery (tcp_recover.c). */
-static inline void tcp_mark_op(struct tcp_ctx *c, uint32_t s)
+/*
+ * Flag T as being changed before the first store to it (recovery repairs
+ * every flagged stream: tcp_recover.c, docs/RECOVERY.md). Every path that
+ * changes a stream (input, timers, the application calls, output) calls it;
+ * the flags are cleared at the worker's next quiescent point (tcp_quiesce).
+ */
+static inline void tcp_touch(struct tcp_ctx *c, struct tcp_tcb *t)
 {
-	__atomic_store_n(&c->area->op_stream, s, __ATOMIC_RELEASE);
+	uint32_t s;
+
+	if (t->flags & TF(TOUCHED))
+		return;
+	t->flags |= TF(TOUCHED);
+	/* the flag reaches memory before any change it covers */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	s = tcb_idx(c, t);
+	if (!c->touch_mark[s]) {
+		c->touch_mark[s] = 1;
+		c->touched[c->ntouched++] = s;
+	}
 }
 
 /* Time comparisons on the wrapping ms clock. */

@@ -160,9 +160,20 @@ void tcp_rebuild(struct tcp_ctx *c)
 	}
 	a->live = live;
 	a->half_open = half_open;
-	/* after the indices exist (a reset frees through them) */
+	/* after the indices exist (a reset frees through them): every stream the
+	 * dead worker had flagged since its last quiescent point (and the one a
+	 * layout 2.0 worker named in op_stream) */
 	if (a->op_stream < a->max_streams)
-		repair(c, &c->tcbs[a->op_stream]);
+		c->tcbs[a->op_stream].flags |= TF(TOUCHED);
+	for (uint32_t i = 0; i < a->max_streams; i++) {
+		struct tcp_tcb *t = &c->tcbs[i];
+
+		if (!(t->flags & TF(TOUCHED)))
+			continue;
+		CRASH_POINT("tcp_recover.repair");
+		repair(c, t);
+		t->flags &= ~TF(TOUCHED);
+	}
 	__atomic_store_n(&a->op_stream, TCP_NIL, __ATOMIC_RELEASE);
 }
 

@@ -118,9 +118,8 @@ static void run_slot(struct tcp_ctx *c, uint32_t slot)
 			continue;
 		wheel_remove(c, t, slot);
 		t->t_at = 0;
-		__atomic_store_n(&c->area->op_stream, tcb_idx(c, t), __ATOMIC_RELEASE);
+		tcp_touch(c, t);
 		tcp_timer_fire(c, t);
-		__atomic_store_n(&c->area->op_stream, TCP_NIL, __ATOMIC_RELEASE);
 		/* A re-armed T goes to a later slot (slot_of never returns this one).
 		 * The application (the proxy) may have closed or re-armed another
 		 * stream, possibly the saved next: if that one left this slot, start

@@ -114,6 +114,12 @@ struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
 	return h_mbuf_alloc();
 }
 
+void tcp_env_hold(struct tcp_ctx *ctx, struct rte_mbuf *m)
+{
+	(void)ctx;
+	H.in_hand = m;
+}
+
 void tcp_env_free(struct tcp_ctx *ctx, struct rte_mbuf *m)
 {
 	(void)ctx;

@@ -69,6 +69,7 @@ struct harness {
 	unsigned long allocs, frees;
 	unsigned int fail_skip;          /* after this many more successful allocations, */
 	unsigned int fail_allocs;        /* the next N allocations fail */
+	struct rte_mbuf *in_hand;        /* tcp_env_hold: outside every queue (crash tests) */
 	/* captured transmit (FIFO) */
 	struct h_cap caps[H_MAX_CAPS];
 	unsigned int cap_head, cap_tail;
