@@ -162,6 +162,9 @@ void worker_recover(struct worker *w)
 	}
 	__atomic_store_n(&b->batch_n, 0, __ATOMIC_RELEASE);
 	CRASH_POINT("recovery.rings");
+	if (w->sh->journal.trim_m)
+		LOG(NOTICE, "shard %u: recovery: finishing a cut of a queued buffer", w->shard);
+	worker_apply_trim(w);
 	recover_buffers(w);
 	w->sh->wstats.recoveries++;
 }

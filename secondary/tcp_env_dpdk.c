@@ -8,7 +8,7 @@
 #include <rte_mempool.h>
 
 #include "secondary/crash.h"
-#include "secondary/tcp/tcp_env.h"
+#include "secondary/tcp/tcp_priv.h"
 #include "secondary/worker.h"
 
 struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
@@ -21,6 +21,35 @@ struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
 		w->sh->wstats.mbufs_allocated++;
 	}
 	return m;
+}
+
+void tcp_env_trim(struct tcp_ctx *ctx, struct rte_mbuf *m, uint32_t n)
+{
+	struct worker *w = ctx->env;
+	struct porter_mbuf_journal *j = &w->sh->journal;
+
+	j->trim_seq = seg_seq(m) + n;
+	j->trim_off = (uint16_t)(m->data_off + n);
+	j->trim_len = (uint16_t)(m->data_len - n);
+	__atomic_store_n(&j->trim_m, (void *)m, __ATOMIC_RELEASE);
+	CRASH_POINT("env.trim_logged");
+	worker_apply_trim(w);
+}
+
+/* The logged trim, applied (again): idempotent. */
+void worker_apply_trim(struct worker *w)
+{
+	struct porter_mbuf_journal *j = &w->sh->journal;
+	struct rte_mbuf *m = j->trim_m;
+
+	if (m == NULL)
+		return;
+	m->data_off = j->trim_off;
+	CRASH_POINT("env.trim_half");
+	m->data_len = j->trim_len;
+	m->pkt_len = j->trim_len;
+	seg_set_seq(m, j->trim_seq);
+	__atomic_store_n(&j->trim_m, NULL, __ATOMIC_RELEASE);
 }
 
 void tcp_env_hold(struct tcp_ctx *ctx, struct rte_mbuf *m)

@@ -40,6 +40,9 @@ void worker_flush_stage(struct worker *w);
 /* Free a detached chain through the journal's cursor. */
 void worker_free_chain(struct worker *w, struct rte_mbuf *m);
 
+/* Apply the journal's logged trim, if any (tcp_env_trim; recovery too). */
+void worker_apply_trim(struct worker *w);
+
 /* recovery.c: make the shard consistent after whatever the last worker did. */
 void worker_recover(struct worker *w);
 void worker_settle_rx(struct worker *w);   /* after the TCP area is attached */

@@ -396,6 +396,9 @@ struct porter_batch_log {
  *    never handed over, untouched RX frames, an unfinished chain), written
  *    before the places that listed them are cleared, so a recovery killed in
  *    turn frees each exactly once;
+ *  - trim_*: a queued buffer whose front is being cut (data_off, data_len and
+ *    its sequence number change together): the values it ends with, logged
+ *    first; recovery applies them again;
  *  - in_hand: a buffer the stack holds outside every queue (just allocated,
  *    or moving from one queue to another); cleared when it is freed or
  *    staged. Recovery frees it unless some stream's queue holds it;
@@ -413,7 +416,9 @@ struct porter_mbuf_journal {
 	void *volatile in_hand;               /* allocated, or detached from a queue, and not linked yet */
 	void *volatile free_cur;              /* the buffer being put back to the pool (set before, cleared after) */
 	void *volatile pending_free;          /* recovery: the chain it will free, once its sources are cleared */
-	uint32_t reserved[4];
+	void *volatile trim_m;                /* a queued buffer losing bytes at its front: its end state */
+	uint32_t trim_seq;
+	uint16_t trim_off, trim_len;
 	void *stage[PORTER_STAGE_MAX];
 };
 

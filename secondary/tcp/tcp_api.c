@@ -84,6 +84,7 @@ uint32_t tcp_connect(struct tcp_ctx *c, uint32_t raddr, uint16_t rport, enum tcp
 		while (t->rcv_wscale < TCP_MAX_WSCALE && (c->prm->rcv_buf >> t->rcv_wscale) > 65535)
 			t->rcv_wscale++;
 	t->state = TCP_SYN_SENT;
+	CRASH_POINT("tcp_api.connect_state");
 	tcb_hash_insert(c, t);
 	tcp_count(c, TEV_ACTIVE_OPENS);
 	tcp_output(c, t);
@@ -134,6 +135,7 @@ int tcp_send(struct tcp_ctx *c, uint32_t s, const void *data, uint32_t len)
 				t->snd_tail->next = m;
 			else
 				t->snd_head = m;
+			CRASH_POINT("tcp_api.send_linked");
 			t->snd_tail = m;
 			room = t->mss < rte_pktmbuf_tailroom(m) ? t->mss : rte_pktmbuf_tailroom(m);
 		}
@@ -142,7 +144,9 @@ int tcp_send(struct tcp_ctx *c, uint32_t s, const void *data, uint32_t len)
 		 * queue as it was, never with garbage counted as data */
 		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len), p + done, n);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
+		CRASH_POINT("tcp_api.send_copied");
 		rte_pktmbuf_append(m, (uint16_t)n);
+		CRASH_POINT("tcp_api.send_appended");
 		done += n;
 		t->snd_bytes += n;
 	}
@@ -174,13 +178,11 @@ uint32_t tcp_recv(struct tcp_ctx *c, uint32_t s, void *buf, uint32_t len)
 			memcpy((uint8_t *)buf + done, rte_pktmbuf_mtod(m, const uint8_t *), n);
 		done += n;
 		t->rcv_bytes -= n;
+		CRASH_POINT("tcp_api.recv_counted");
 		if (n == seg_len(m)) {
-			t->rcv_head = m->next;
-			m->next = NULL;
-			tcp_env_free(c, m);
+			tcp_env_free(c, tcp_q_pop(c, &t->rcv_head));
 		} else {
-			rte_pktmbuf_adj(m, (uint16_t)n);
-			seg_set_seq(m, seg_seq(m) + n);   /* queued data keeps its sequence numbers */
+			tcp_env_trim(c, m, n);   /* queued data keeps its sequence numbers */
 		}
 	}
 	if (t->rcv_head == NULL)
@@ -221,6 +223,7 @@ int tcp_shutdown(struct tcp_ctx *c, uint32_t s)
 	case TCP_SYN_RECEIVED:
 	case TCP_ESTABLISHED:
 		t->flags |= TF(FIN_QUEUED);
+		CRASH_POINT("tcp_api.shutdown_flagged");
 		tcp_set_state(c, t, TCP_FIN_WAIT_1);
 		t->keep_at = 0;
 		tcp_timer_update(c, t);
@@ -243,6 +246,7 @@ void tcp_close(struct tcp_ctx *c, uint32_t s)
 	tcp_touch(c, t);
 
 	t->flags |= TF(ORPHAN);
+	CRASH_POINT("tcp_api.close_orphaned");
 	t->app = TAPP_NONE;
 	if (t->rcv_bytes) {
 		/* RFC 1122 §4.2.2.13: closing with unread data resets */

@@ -172,17 +172,13 @@ static void hash_remove(struct tcp_ctx *c, struct tcp_tcb *t)
  */
 void tcp_drop_queues(struct tcp_ctx *c, struct tcp_tcb *t)
 {
-	struct rte_mbuf *snd = t->snd_head, *rcv = t->rcv_head, *ooo = t->ooo_head;
-
-	t->snd_head = t->snd_tail = t->rcv_head = t->rcv_tail = t->ooo_head = NULL;
+	t->snd_tail = t->rcv_tail = t->ooo_tail = NULL;
 	t->snd_bytes = t->rcv_bytes = 0;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	if (snd)
-		tcp_env_free(c, snd);
-	if (rcv)
-		tcp_env_free(c, rcv);
-	if (ooo)
-		tcp_env_free(c, ooo);
+	t->sacked_bytes = 0;
+	t->ooo_segs = 0;
+	tcp_q_free(c, &t->snd_head);
+	tcp_q_free(c, &t->rcv_head);
+	tcp_q_free(c, &t->ooo_head);
 }
 
 void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t)

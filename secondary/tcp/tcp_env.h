@@ -22,6 +22,14 @@ struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx);
  */
 void tcp_env_hold(struct tcp_ctx *ctx, struct rte_mbuf *m);
 
+/*
+ * Cut N bytes from the front of queued buffer M, its sequence number moving
+ * with them (seg_seq + N): data_off, data_len, pkt_len and the sequence
+ * number change as one, for a worker killed in between (the environment logs
+ * the end state first and recovery applies it).
+ */
+void tcp_env_trim(struct tcp_ctx *ctx, struct rte_mbuf *m, uint32_t n);
+
 /* Free a whole chain (m->next). */
 void tcp_env_free(struct tcp_ctx *ctx, struct rte_mbuf *m);
 

@@ -319,8 +319,7 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_
 				else
 					tcp_rack_delivered(c, t, m, ai);
 			}
-			t->snd_head = m->next;
-			m->next = NULL;
+			tcp_q_pop(c, &t->snd_head);
 			freed += seg_len(m);
 			t->snd_bytes -= seg_len(m);
 			tcp_env_free(c, m);
@@ -331,8 +330,7 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_
 
 			if (seg_flags(m) & SEG_SACKED)
 				t->sacked_bytes -= n;
-			rte_pktmbuf_adj(m, (uint16_t)n);
-			seg_set_seq(m, t->snd_una);
+			tcp_env_trim(c, m, n);
 			freed += n;
 			t->snd_bytes -= n;
 		}
@@ -499,8 +497,10 @@ static void rcvq_append(struct tcp_tcb *t, struct rte_mbuf *m)
 		t->rcv_tail->next = m;
 	else
 		t->rcv_head = m;
+	CRASH_POINT("tcp_input.rcv_linked");
 	t->rcv_tail = m;
 	t->rcv_bytes += seg_len(m);
+	CRASH_POINT("tcp_input.rcv_counted");
 	t->rcv_nxt += seg_len(m);
 	t->bytes_in += seg_len(m);
 }
@@ -609,6 +609,7 @@ static void ooo_insert(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
 	}
 	m->next = *pp;
 	*pp = m;
+	CRASH_POINT("tcp_input.ooo_linked");
 	if (m->next == NULL)
 		t->ooo_tail = m;
 	t->ooo_segs++;
@@ -622,13 +623,10 @@ static uint32_t ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t)
 		struct rte_mbuf *m = t->ooo_head;
 		uint32_t f = seg_flags(m);
 
-		tcp_env_hold(c, m);   /* between the two queues */
-		t->ooo_head = m->next;
-		CRASH_POINT("tcp_input.ooo_unlinked");
+		tcp_q_pop(c, &t->ooo_head);   /* held between the two queues */
 		if (t->ooo_head == NULL)
 			t->ooo_tail = NULL;
 		t->ooo_segs--;
-		m->next = NULL;   /* tcp_env_free() frees whole chains */
 		if (seq_leq(seg_end(m), t->rcv_nxt) && !(f & OOO_FIN && seg_end(m) == t->rcv_nxt)) {
 			tcp_env_free(c, m);
 			continue;
@@ -772,15 +770,12 @@ static void enter_time_wait(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t *ev)
 	if (t->app != TAPP_NONE && t->rcv_bytes) {
 		/* a half-closed app (a tunnel) has not read all yet: keep what it may
 		 * still read; it lets go itself (tcp_close) */
-		struct rte_mbuf *snd = t->snd_head, *ooo = t->ooo_head;
-
-		t->snd_head = t->snd_tail = t->ooo_head = NULL;
+		t->snd_tail = t->ooo_tail = NULL;
 		t->snd_bytes = 0;
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		if (snd)
-			tcp_env_free(c, snd);
-		if (ooo)
-			tcp_env_free(c, ooo);
+		t->sacked_bytes = 0;
+		t->ooo_segs = 0;
+		tcp_q_free(c, &t->snd_head);
+		tcp_q_free(c, &t->ooo_head);
 	} else {
 		/* the app is done with it; the TCB alone waits 2MSL (RFC 9293 §3.6.1) */
 		tcp_drop_queues(c, t);

@@ -429,14 +429,17 @@ static int seg_split(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, u
 		return -1;
 	}
 	memcpy(p, rte_pktmbuf_mtod_offset(m, char *, keep), move);
-	/* not rte_pktmbuf_trim(): it trims the last mbuf of the m->next list, i.e. the queue tail */
-	m->data_len = (uint16_t)(m->data_len - move);
-	m->pkt_len -= move;
 	seg_set_seq(n, at);
 	seg_set_flags(n, seg_flags(m));   /* both halves keep SACKED: sacked_bytes stays true */
 	seg_set_xmit_us(n, seg_xmit_us(m));
 	n->next = m->next;
-	m->next = n;
+	/* linked before M shrinks: a worker killed in between leaves an overlap,
+	 * which recovery cuts from M's end (tcp_recover.c), never a gap */
+	__atomic_store_n(&m->next, n, __ATOMIC_RELEASE);
+	CRASH_POINT("tcp_output.split_linked");
+	/* not rte_pktmbuf_trim(): it trims the last mbuf of the m->next list, i.e. the queue tail */
+	m->data_len = (uint16_t)(m->data_len - move);
+	m->pkt_len -= move;
 	if (t->snd_tail == m)
 		t->snd_tail = n;
 	return 0;

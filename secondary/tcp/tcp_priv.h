@@ -100,6 +100,29 @@ static inline void tcp_touch(struct tcp_ctx *c, struct tcp_tcb *t)
 	}
 }
 
+/*
+ * Take the first buffer off queue *HEAD. It is noted as held first
+ * (tcp_env_hold), so a worker killed before the caller frees or relinks it
+ * leaks nothing: recovery frees it unless a queue still has it.
+ */
+static inline struct rte_mbuf *tcp_q_pop(struct tcp_ctx *c, struct rte_mbuf **head)
+{
+	struct rte_mbuf *m = *head;
+
+	tcp_env_hold(c, m);
+	*head = m->next;
+	CRASH_POINT("tcp.q_popped");
+	m->next = NULL;
+	return m;
+}
+
+/* Free queue *HEAD one buffer at a time (tcp_q_pop), leaving it empty. */
+static inline void tcp_q_free(struct tcp_ctx *c, struct rte_mbuf **head)
+{
+	while (*head)
+		tcp_env_free(c, tcp_q_pop(c, head));
+}
+
 /* Time comparisons on the wrapping ms clock. */
 static inline int ms_before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline int ms_due(uint32_t at, uint32_t now) { return at && (int32_t)(now - at) >= 0; }

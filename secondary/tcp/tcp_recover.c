@@ -73,14 +73,19 @@ static void repair(struct tcp_ctx *c, struct tcp_tcb *t)
 		c->area->reset_on_recovery++;
 		return;
 	}
+	/* a segment split in two (tcp_output.c seg_split) may still overlap its second half */
+	for (struct rte_mbuf *m = t->snd_head, *n; m && (n = m->next) != NULL; m = n)
+		if (seq_gt(seg_end(m), seg_seq(n)) && seq_geq(seg_seq(n), seg_seq(m))) {
+			t->snd_bytes -= seg_end(m) - seg_seq(n);
+			m->data_len = (uint16_t)(seg_seq(n) - seg_seq(m));
+			m->pkt_len = m->data_len;
+		}
 	/* acknowledged data the dead worker had not trimmed yet */
 	while (t->snd_head && seq_leq(seg_end(t->snd_head), t->snd_una) &&
 	       t->state != TCP_SYN_SENT && t->state != TCP_SYN_RECEIVED) {
-		struct rte_mbuf *m = t->snd_head;
+		struct rte_mbuf *m = tcp_q_pop(c, &t->snd_head);
 
-		t->snd_head = m->next;
 		t->snd_bytes -= m->data_len;
-		m->next = NULL;
 		tcp_env_free(c, m);
 	}
 	if (t->snd_head == NULL)

@@ -114,6 +114,13 @@ struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
 	return h_mbuf_alloc();
 }
 
+void tcp_env_trim(struct tcp_ctx *ctx, struct rte_mbuf *m, uint32_t n)
+{
+	(void)ctx;
+	rte_pktmbuf_adj(m, (uint16_t)n);
+	seg_set_seq(m, seg_seq(m) + n);
+}
+
 void tcp_env_hold(struct tcp_ctx *ctx, struct rte_mbuf *m)
 {
 	(void)ctx;

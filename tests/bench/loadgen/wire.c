@@ -16,7 +16,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
-#include "secondary/tcp/tcp_env.h"
+#include "secondary/tcp/tcp_priv.h"
 #include "tests/bench/loadgen/loadgen.h"
 
 #define RX_BURST    32
@@ -63,6 +63,13 @@ struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
 
 /* The stack links queued segments through m->next: free them one by one. */
 /* The load generator's state dies with it: nothing to journal. */
+void tcp_env_trim(struct tcp_ctx *ctx, struct rte_mbuf *m, uint32_t n)
+{
+	(void)ctx;
+	rte_pktmbuf_adj(m, (uint16_t)n);
+	seg_set_seq(m, seg_seq(m) + n);
+}
+
 void tcp_env_hold(struct tcp_ctx *ctx, struct rte_mbuf *m)
 {
 	(void)ctx;
