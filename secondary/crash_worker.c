@@ -3,8 +3,9 @@
  * Crash points in the worker (porter-worker-crash only; secondary/crash.h).
  *
  *   PORTER_CRASH_ARM=FILE   at start and on SIGUSR2 the worker reads FILE
- *                           ("NAME N": fire on the Nth pass of NAME), then
- *                           removes it, so the successor does not re-arm.
+ *                           ("NAME N": fire on the Nth pass of NAME) and
+ *                           removes that line; further lines arm its
+ *                           successors, one each (a crash during recovery).
  *   PORTER_CRASH_LOG=FILE   a firing point appends "NAME pid" to FILE
  *                           before the worker SIGKILLs itself.
  */
@@ -44,23 +45,36 @@ void porter_crash_fire(const struct porter_crash_point *p)
 	abort();
 }
 
+/* The first line arms this worker; the lines after it are left for its successor. */
 static void read_arm(void)
 {
 	const char *path = getenv("PORTER_CRASH_ARM");
-	char name[128];
+	char name[128], line[256], rest[4096], tmp[4096];
 	uint64_t nth = 1;
+	size_t nrest = 0;
 	FILE *f;
 
 	if (path == NULL || (f = fopen(path, "r")) == NULL)
 		return;
-	if (fscanf(f, "%127s %" SCNu64, name, &nth) >= 1) {
+	if (fgets(line, sizeof(line), f) && sscanf(line, "%127s %" SCNu64, name, &nth) >= 1) {
 		if (porter_crash_arm(name, nth) < 0)
 			fprintf(stderr, "porter-worker: crash point %s: no such point\n", name);
 	} else {
 		porter_crash_arm(NULL, 0);   /* an empty file disarms */
 	}
+	nrest = fread(rest, 1, sizeof(rest) - 1, f);
 	fclose(f);
-	unlink(path);
+	if (nrest == 0) {
+		unlink(path);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.next", path);
+	f = fopen(tmp, "w");
+	if (f) {
+		fwrite(rest, 1, nrest, f);
+		fclose(f);
+		rename(tmp, path);
+	}
 }
 
 void crash_worker_start(void)

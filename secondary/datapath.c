@@ -19,6 +19,7 @@
 #include <rte_ring.h>
 #include <rte_ring_peek.h>
 
+#include "secondary/crash.h"
 #include "secondary/worker.h"
 #include "shm/hash.h"
 
@@ -49,8 +50,11 @@ void worker_flush_stage(struct worker *w)
 	}
 	j->stage_target = w->tx->prod.tail + n;
 	__atomic_store_n(&j->stage_committing, n, __ATOMIC_RELEASE);
+	CRASH_POINT("datapath.stage_committing");
 	rte_ring_enqueue_burst_start(w->tx, n, NULL);
+	CRASH_POINT("datapath.stage_reserved");
 	rte_ring_enqueue_finish(w->tx, j->stage, n);
+	CRASH_POINT("datapath.stage_enqueued");
 	/* handed over: the stage is empty again */
 	__atomic_store_n(&j->nstage, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&j->stage_committing, 0, __ATOMIC_RELEASE);
@@ -118,15 +122,19 @@ unsigned int worker_burst(struct worker *w)
 	}
 	b->held_first = 0;
 	__atomic_store_n(&b->held_end, nkeep, __ATOMIC_RELEASE);
+	CRASH_POINT("datapath.classified");
 	if (k) {
 		/* steps 3..4 for the k stateless frames */
 		b->tx_target = w->tx->prod.tail + k;
 		__atomic_store_n(&b->batch_n, n, __ATOMIC_RELEASE);
+		CRASH_POINT("datapath.batch_logged");
 		rte_ring_enqueue_burst_start(w->tx, k, NULL);
 		rte_ring_enqueue_finish(w->tx, b->held, k);
+		CRASH_POINT("datapath.batch_enqueued");
 	}
 	/* step 5: the RX tail moves; keep[] is now ours alone */
 	rte_ring_dequeue_finish(w->rx, n);
+	CRASH_POINT("datapath.rx_dequeued");
 	if (k)
 		wake_primary(w);
 	/* pass 2: the TCP stack; held_first moves before each frame is touched.
@@ -136,7 +144,9 @@ unsigned int worker_burst(struct worker *w)
 		w->rx_current = keep[i];
 		__atomic_store_n(&w->sh->journal.rx_consumed, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&b->held_first, i + 1, __ATOMIC_RELEASE);
+		CRASH_POINT("datapath.frame_taken");
 		tcp_input(&w->tcp, keep[i]);
+		CRASH_POINT("datapath.frame_done");
 	}
 	w->rx_current = NULL;
 	__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);

@@ -42,7 +42,8 @@ static bool in_chain(const struct rte_mbuf *chain, const struct rte_mbuf *m)
 
 /*
  * Buffers the dead worker held outside the streams' queues (struct
- * porter_mbuf_journal, struct porter_batch_log): everything nobody owns is
+ * porter_mbuf_journal, struct porter_batch_log). Staged frames stay staged
+ * (complete frames: the first flush sends them). Everything else nobody owns is
  * linked into one chain, the chain is logged (pending_free), the journal
  * places that listed its buffers are cleared, and the chain is freed through
  * the journal's cursor. Killed at any point, the next recovery frees each
@@ -67,28 +68,19 @@ static void recover_buffers(struct worker *w)
 		first = end;
 	if (end && first > 0 && !j->rx_consumed)
 		rx = b->keep[first - 1];
+	if (j->stage_committing && !handed)
+		tx->prod.head = tx->prod.tail;   /* started, not published: undo */
 	if (j->pending_free) {
 		/* a recovery before us logged its chain: it lists everything */
 		head = j->pending_free;
 		goto logged;
 	}
-	if (j->stage_committing && !handed)
-		tx->prod.head = tx->prod.tail;   /* started, not published: undo */
 	/* the put in progress: done (in our cache) or not */
 	if (cur && (in_own_cache(w, cur) || cur == j->freeing))
 		cur = NULL;   /* freed, or still the chain's next */
 	if (cur) {
 		*link = cur;
 		link = &cur->next;
-		count++;
-	}
-	for (uint32_t i = 0; i < n && !handed; i++) {
-		struct rte_mbuf *m = j->stage[i];
-
-		if (m == cur)
-			continue;
-		*link = m;
-		link = &m->next;
 		count++;
 	}
 	for (uint32_t i = first; i < end; i++) {
@@ -120,7 +112,13 @@ static void recover_buffers(struct worker *w)
 	w->sh->wstats.recovered_mbufs += count;
 logged:
 	j->free_cur = NULL;
-	j->nstage = 0;
+	/* staged frames are complete: a stage not handed over yet is sent by our
+	 * first flush (nothing the dead worker built is lost), a handed one is gone */
+	if (handed)
+		j->nstage = 0;
+	else if (n)
+		LOG(NOTICE, "shard %u: recovery: %u frames staged but not handed over go out now",
+		    w->shard, n);
 	j->stage_committing = 0;
 	b->held_end = first;   /* keep[first - 1] stays a candidate (rx_consumed says) */
 	__atomic_store_n(&j->freeing, (void *)head, __ATOMIC_RELEASE);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "secondary/crash.h"
 #include "secondary/http/proxy.h"
 
 #define COPY_CHUNK     16384
@@ -46,6 +47,7 @@ static void commit(struct http_sess *x, const struct http_snap *n)
 
 	x->s[next] = *n;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+	CRASH_POINT("proxy.commit_written");
 	x->cur = (uint8_t)next;
 }
 
@@ -209,7 +211,9 @@ static struct http_sess *sess_new(struct proxy *p, uint32_t cl, enum http_sess_k
 	x->s[0].gen = (uint32_t)p->a->gen;
 	x->s[1] = x->s[0];
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+	CRASH_POINT("proxy.sess_init");
 	x->kind = (uint8_t)kind;
+	CRASH_POINT("proxy.sess_kind");
 	tcb(p, cl)->app_arg_lo = i;
 	return x;
 }
@@ -222,6 +226,7 @@ static void sess_free(struct proxy *p, struct http_sess *x)
 		p->msg_ok = false;
 	if (x->cl != TCP_NIL && tcb(p, x->cl)->app_arg_lo == i)
 		tcb(p, x->cl)->app_arg_lo = TCP_NIL;
+	CRASH_POINT("proxy.sess_unlinked");
 	x->kind = HS_FREE;
 	x->next = p->a->free_head;
 	p->a->free_head = i;
@@ -526,6 +531,7 @@ static void pool_push(struct proxy *p, uint32_t s, uint32_t slot)
 	t->app_slot = (uint16_t)slot;
 	t->app_arg_lo = v->pool_head;
 	t->app = TAPP_HTTP_POOL;
+	CRASH_POINT("proxy.pool_pushing");
 	v->pool_head = s;
 	v->pool_count++;
 	tcp_app_deadline(p->tcp, s, after(p, upstream_of(p, slot)->keepalive_idle_timeout_ms));
@@ -714,6 +720,7 @@ static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 
 		t->app = TAPP_HTTP_UP;
 		t->app_arg_lo = sess_idx(p, x);
+		CRASH_POINT("proxy.pool_claimed");
 		tcp_app_deadline(p->tcp, s, 0);
 		n.up = s;
 		n.reused = 1;
@@ -736,6 +743,7 @@ static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 	}
 	tcb(p, s)->app_arg_lo = sess_idx(p, x);
 	tcb(p, s)->app_arg_hi = 0;
+	CRASH_POINT("proxy.connect_uncommitted");
 	tcp_app_deadline(p->tcp, s, after(p, upstream_of(p, slot)->connect_timeout_ms));
 	n.up = s;
 	n.reused = 0;
@@ -1004,6 +1012,7 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 			return -2;
 		if (w <= 0)
 			return 0;
+		CRASH_POINT("proxy.relay_sent");
 		tcp_recv(p->tcp, src, NULL, (uint32_t)w);
 		if (sent + (uint32_t)w > (1u << 30)) {
 			/* keep the 32-bit positions far from wrapping: move the bases */
