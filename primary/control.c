@@ -137,8 +137,9 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 		return;
 	}
 	sb_printf(b, "\"tcp\":{\"streams\":%u,\"max_streams\":%u,\"half_open\":%u,\"tcb_bytes\":%u,"
-		  "\"time_wait_reclaimed\":%" PRIu64 ",\"drops\":{", a->live, a->max_streams, a->half_open,
-		  a->tcb_size, a->tw_reclaimed);
+		  "\"time_wait_reclaimed\":%" PRIu64 ",\"repaired\":%" PRIu64 ",\"reset_on_recovery\":%"
+		  PRIu64 ",\"inconsistent\":%" PRIu64 ",\"drops\":{", a->live, a->max_streams, a->half_open,
+		  a->tcb_size, a->tw_reclaimed, a->repaired, a->reset_on_recovery, a->inconsistent);
 	for (unsigned int r = 1; r < TDROP__COUNT; r++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(r == 1), tcp_drop_name(r), a->drops[r]);
 	sb_printf(b, "},\"events\":{");
@@ -387,6 +388,9 @@ static void status_text(struct primary *p, struct sbuf *b)
 			  a->half_open);
 		if (a->tw_reclaimed)
 			sb_printf(b, " time_wait_reclaimed=%" PRIu64, a->tw_reclaimed);
+		if (a->repaired || a->reset_on_recovery || a->inconsistent)
+			sb_printf(b, " repaired=%" PRIu64 " reset_on_recovery=%" PRIu64 " inconsistent=%" PRIu64,
+				  a->repaired, a->reset_on_recovery, a->inconsistent);
 		for (unsigned int e = 0; e < TEV__COUNT; e++)
 			if (a->events[e])
 				sb_printf(b, " %s=%" PRIu64, tcp_event_name(e), a->events[e]);

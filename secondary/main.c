@@ -368,7 +368,10 @@ int main(int argc, char **argv)
 			    w.shard, w.sh->http_bytes);
 			return EXIT_LAYOUT;
 		}
-		worker_settle_rx(&w);
+#ifdef PORTER_CRASH_POINTS
+		/* test build: what recovery left must satisfy every invariant */
+		w.tcp.area->inconsistent += tcp_check(&w.tcp, stderr);
+#endif
 		tcp_ctx_clock(&w.tcp);
 		tcp_resume(&w.tcp);
 		CRASH_POINT("recovery.resumed");

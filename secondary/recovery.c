@@ -47,16 +47,16 @@ static bool in_chain(const struct rte_mbuf *chain, const struct rte_mbuf *m)
  * linked into one chain, the chain is logged (pending_free), the journal
  * places that listed its buffers are cleared, and the chain is freed through
  * the journal's cursor. Killed at any point, the next recovery frees each
- * buffer exactly once. Two buffers wait until the TCP area is attached
- * (worker_settle_rx): the RX frame that was being processed and the buffer
- * in hand, which a stream's queue may have taken.
+ * buffer exactly once. The RX frame that was being processed and the buffer
+ * in hand are freed only if no stream's queue took them.
  */
 static void recover_buffers(struct worker *w)
 {
 	struct porter_mbuf_journal *j = &w->sh->journal;
 	struct porter_batch_log *b = &w->sh->batch;
 	struct rte_ring *tx = w->tx;
-	struct rte_mbuf *head = NULL, **link = &head, *cur = j->free_cur, *rx = NULL;
+	struct rte_mbuf *head = NULL, **link = &head, *cur = j->free_cur, *rx = NULL, *hand;
+	const void *tcp_area = (const char *)w->sh + w->sh->tcp_off;
 	uint32_t n = j->nstage, first = b->held_first, end = b->held_end, count = 0;
 	bool handed = j->stage_committing && tx->prod.tail == j->stage_target;
 
@@ -90,19 +90,34 @@ static void recover_buffers(struct worker *w)
 		link = &m->next;
 		count++;
 	}
-	*link = j->freeing;
-	/* the processing frame and the buffer in hand, if the chain (or the
-	 * primary, for a handed-over stage) has them, are no longer candidates */
+	if (rx && (rx == j->free_cur || in_chain(j->freeing, rx)))
+		rx = NULL;
+	hand = j->in_hand;
+	if (hand && (hand == j->free_cur || in_chain(j->freeing, hand)))
+		hand = NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		if (j->stage[i] == (void *)rx)
-			j->rx_consumed = 1;
-		if (j->stage[i] == j->in_hand)
-			j->in_hand = NULL;
+			rx = NULL;
+		if (j->stage[i] == (void *)hand)
+			hand = NULL;
 	}
-	if (rx && (rx == j->free_cur || in_chain(j->freeing, rx)))
-		j->rx_consumed = 1;
-	if (j->in_hand && (j->in_hand == j->free_cur || in_chain(j->freeing, j->in_hand)))
-		j->in_hand = NULL;
+	/* the processing frame and the buffer in hand: a stream's queue took
+	 * them, or nobody did (the queues' links are valid before the rebuild) */
+	if (rx && tcp_area_owns_mbuf(tcp_area, rx))
+		rx = NULL;
+	if (hand && (hand == rx || tcp_area_owns_mbuf(tcp_area, hand)))
+		hand = NULL;
+	if (rx) {
+		*link = rx;
+		link = &rx->next;
+		count++;
+	}
+	if (hand) {
+		*link = hand;
+		link = &hand->next;
+		count++;
+	}
+	*link = j->freeing;
 	CRASH_POINT("recovery.chain_linked");
 	__atomic_store_n(&j->pending_free, (void *)head, __ATOMIC_RELEASE);
 	CRASH_POINT("recovery.chain_logged");
@@ -120,15 +135,15 @@ logged:
 		LOG(NOTICE, "shard %u: recovery: %u frames staged but not handed over go out now",
 		    w->shard, n);
 	j->stage_committing = 0;
-	b->held_end = first;   /* keep[first - 1] stays a candidate (rx_consumed says) */
+	b->held_first = b->held_end = 0;
+	j->in_hand = NULL;
+	j->rx_consumed = 0;
 	__atomic_store_n(&j->freeing, (void *)head, __ATOMIC_RELEASE);
 	__atomic_store_n(&j->pending_free, NULL, __ATOMIC_RELEASE);
 	CRASH_POINT("recovery.chain_published");
 	if (j->freeing)
 		worker_free_chain(w, j->freeing);
 	__atomic_store_n(&j->freeing, NULL, __ATOMIC_RELEASE);
-	w->pending_rx = j->rx_consumed ? NULL : rx;
-	w->pending_hand = j->in_hand;
 }
 
 void worker_recover(struct worker *w)
@@ -165,39 +180,4 @@ void worker_recover(struct worker *w)
 	worker_apply_trim(w);
 	recover_buffers(w);
 	w->sh->wstats.recoveries++;
-}
-
-/*
- * The frame the dead worker was processing and the buffer it held outside
- * every queue: a stream's queue took them (then the stream owns them) or
- * nobody did (free them). Runs after the TCP area is rebuilt.
- */
-void worker_settle_rx(struct worker *w)
-{
-	struct porter_mbuf_journal *j = &w->sh->journal;
-	struct porter_batch_log *b = &w->sh->batch;
-	struct rte_mbuf *f = w->pending_rx, *h = w->pending_hand;
-
-	w->pending_rx = NULL;
-	w->pending_hand = NULL;
-	if (f && !tcp_owns_mbuf(&w->tcp, f)) {
-		w->rx_current = f;   /* the free sets rx_consumed first */
-		f->next = NULL;
-		worker_free_chain(w, f);
-		w->rx_current = NULL;
-		w->sh->wstats.recovered_mbufs++;
-		LOG(NOTICE, "shard %u: recovery: freed the frame the last worker was processing",
-		    w->shard);
-	}
-	CRASH_POINT("recovery.rx_settled");
-	if (h && h != f && j->in_hand == (void *)h && !tcp_owns_mbuf(&w->tcp, h)) {
-		h->next = NULL;
-		worker_free_chain(w, h);   /* clears in_hand before the put */
-		w->sh->wstats.recovered_mbufs++;
-		LOG(NOTICE, "shard %u: recovery: freed a buffer the last worker held outside every queue",
-		    w->shard);
-	}
-	__atomic_store_n(&j->in_hand, NULL, __ATOMIC_RELEASE);
-	b->held_first = b->held_end = 0;
-	__atomic_store_n(&j->rx_consumed, 0, __ATOMIC_RELEASE);
 }

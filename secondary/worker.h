@@ -30,8 +30,6 @@ struct worker {
 	unsigned int stage_max;         /* flush the journal's stage at this many frames */
 	bool seen_frames;               /* set at the first burst with frames */
 	struct rte_mbuf *rx_current;    /* the frame in the TCP pass (journal.rx_consumed) */
-	struct rte_mbuf *pending_rx;    /* recovery: the dead worker's frame, owner unknown yet */
-	struct rte_mbuf *pending_hand;  /* recovery: the buffer it held outside every queue (journal.in_hand) */
 };
 
 /* Enqueue the staged frames to the TX ring (waits for room; the primary drains it). */
@@ -45,7 +43,6 @@ void worker_apply_trim(struct worker *w);
 
 /* recovery.c: make the shard consistent after whatever the last worker did. */
 void worker_recover(struct worker *w);
-void worker_settle_rx(struct worker *w);   /* after the TCP area is attached */
 /* datapath.c: one burst; returns the number of frames handled. */
 unsigned int worker_burst(struct worker *w);
 

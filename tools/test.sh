@@ -16,7 +16,7 @@ rc=0
 echo "=== unit and fuzz-replay suites ==="
 meson test -C build --suite unit --suite fuzz --print-errorlogs -v 2>&1 | tee "$log" || rc=1
 
-for suite in foundation tcp durable proxy routing; do
+for suite in foundation tcp durable crash proxy routing; do
 	echo "=== integration suite: $suite ==="
 	python3 "tests/integration/test_$suite.py" 2>&1 | tee -a "$log" || rc=1
 done

@@ -312,7 +312,8 @@ struct tcp_area {
 	uint64_t repaired;                /* streams checked and repaired after a worker died mid-change */
 	uint64_t reset_on_recovery;       /* streams that could not be trusted and were reset */
 	uint64_t tw_reclaimed;            /* TIME-WAIT streams freed early because the slab was full */
-	uint64_t reserved[13];
+	uint64_t inconsistent;            /* tcp_check findings (test builds check after recovery) */
+	uint64_t reserved[12];
 };
 
 /* Bytes of TCP area for MAX streams (the primary sizes the shard memzone). */

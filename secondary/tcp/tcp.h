@@ -92,8 +92,16 @@ void tcp_rebuild(struct tcp_ctx *ctx);
  * level-triggered look at its stream and send what can be sent. */
 void tcp_resume(struct tcp_ctx *ctx);
 
-/* Recovery: is M held in any stream's queue? */
-bool tcp_owns_mbuf(const struct tcp_ctx *ctx, const struct rte_mbuf *m);
+/* Recovery: is M held in any stream's queue of the TCP area at AREA (attached or not)? */
+bool tcp_area_owns_mbuf(const void *area, const struct rte_mbuf *m);
+
+/*
+ * Check the area's invariants (queues contiguous and counted, tails, RCV.NXT,
+ * SACK and out-of-order counts, lookup, free list, live count). Returns the
+ * number of violations, printing the first few to LOG (may be NULL). A full
+ * pass: for tests and the crash-point build, not the fast path.
+ */
+unsigned int tcp_check(const struct tcp_ctx *ctx, FILE *log);
 
 /* Refresh the clock from CLOCK_MONOTONIC (the worker; tests set now_ms/now_us themselves). */
 void tcp_ctx_clock(struct tcp_ctx *ctx);

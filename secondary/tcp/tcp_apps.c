@@ -17,7 +17,13 @@ static uint64_t app_arg(const struct tcp_tcb *t)
 }
 
 
-/* Echo: everything read is written back; the FIN is echoed once all data is. */
+/*
+ * Echo: everything read is written back; the FIN is echoed once all data is.
+ * Bytes are copied to the send queue first and consumed after (as the proxy
+ * relays), and the stream's own positions say how far each got: a worker
+ * killed in between leaves more written than read, and its successor
+ * consumes the difference instead of losing or repeating bytes.
+ */
 static void echo_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 {
 	struct tcp_tcb *t = &c->tcbs[s];
@@ -25,17 +31,28 @@ static void echo_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 
 	(void)ev;
 	for (;;) {
+		uint32_t ahead = tcp_write_pos(c, s) - tcp_read_pos(c, s);
 		uint32_t n = tcp_recv_avail(c, s), space = tcp_send_space(c, s);
+		int sent;
 
+		if ((int32_t)ahead > 0) {
+			/* written by a predecessor, not consumed */
+			if (tcp_recv(c, s, NULL, ahead) == 0)
+				break;
+			continue;
+		}
 		if (n > space)
 			n = space;
 		if (n > sizeof(buf))
 			n = sizeof(buf);
 		if (n == 0)
 			break;
-		n = tcp_recv(c, s, buf, n);
-		if (tcp_send(c, s, buf, n) < 0)
+		n = tcp_peek(c, s, 0, buf, n);
+		sent = tcp_send(c, s, buf, n);
+		if (sent <= 0)
 			break;
+		CRASH_POINT("tcp_apps.echo_sent");
+		tcp_recv(c, s, NULL, (uint32_t)sent);
 	}
 	if ((t->flags & TF(RCVD_FIN)) && t->rcv_bytes == 0 && t->state == TCP_CLOSE_WAIT)
 		tcp_shutdown(c, s);

@@ -208,19 +208,130 @@ void tcp_resume(struct tcp_ctx *c)
 	}
 }
 
-/* Is M in some stream's send, receive or out-of-order queue? (recovery only: a full scan) */
-bool tcp_owns_mbuf(const struct tcp_ctx *c, const struct rte_mbuf *m)
+/*
+ * Is M in some stream's send, receive or out-of-order queue? Reads only the
+ * TCB array of the area at AREA (queue heads and links), so it answers before
+ * the area is attached and rebuilt. Recovery only: a full scan.
+ */
+bool tcp_area_owns_mbuf(const void *area, const struct rte_mbuf *m)
 {
-	for (uint32_t i = 0; i < c->area->max_streams; i++) {
-		const struct tcp_tcb *t = &c->tcbs[i];
+	const struct tcp_area *a = area;
+	const struct tcp_tcb *tcbs;
+
+	if (m == NULL || __atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) != TCP_AREA_MAGIC ||
+	    a->tcb_size != sizeof(struct tcp_tcb))
+		return false;
+	tcbs = (const struct tcp_tcb *)((const char *)a + a->tcb_off);
+	for (uint32_t i = 0; i < a->max_streams; i++) {
+		const struct tcp_tcb *t = &tcbs[i];
 		const struct rte_mbuf *q[3] = { t->snd_head, t->rcv_head, t->ooo_head };
 
 		if (t->state == TCP_CLOSED)
 			continue;
-		for (unsigned int k = 0; k < 3; k++)
-			for (const struct rte_mbuf *x = q[k]; x; x = x->next)
+		for (unsigned int k = 0; k < 3; k++) {
+			uint32_t n = 0;
+
+			for (const struct rte_mbuf *x = q[k]; x && ++n < (1u << 20); x = x->next)
 				if (x == m)
 					return true;
+		}
 	}
 	return false;
+}
+
+#define CHECK(cond, ...)                                                                    \
+	do {                                                                                \
+		if (!(cond)) {                                                              \
+			if (log && bad < 8) {                                               \
+				fprintf(log, "tcp_check: stream %u: ", i);                  \
+				fprintf(log, __VA_ARGS__);                                  \
+				fputc('\n', log);                                           \
+			}                                                                   \
+			bad++;                                                              \
+		}                                                                           \
+	} while (0)
+
+/* One queue: contiguous (or, for out-of-order, ascending and disjoint); its tail and bytes. */
+static unsigned int check_queue(const struct rte_mbuf *head, const struct rte_mbuf *tail, bool ooo,
+				uint32_t *bytes, uint32_t *segs, uint32_t *sacked, uint32_t *end)
+{
+	const struct rte_mbuf *last = NULL;
+	uint32_t n = 0;
+
+	*bytes = *segs = *sacked = 0;
+	for (const struct rte_mbuf *m = head; m; m = m->next) {
+		if (++n > (1u << 20))
+			return 1;
+		if (last && (ooo ? seq_lt(seg_seq(m), seg_end(last)) : seg_seq(m) != seg_end(last)))
+			return 2;
+		if (!ooo && m->pkt_len != m->data_len)
+			return 3;
+		*bytes += seg_len(m);
+		(*segs)++;
+		if (!ooo && (seg_flags(m) & SEG_SACKED))
+			*sacked += seg_len(m);
+		last = m;
+	}
+	if (tail != last && !(ooo && tail == NULL))
+		return 4;
+	*end = last ? seg_end(last) : 0;
+	return 0;
+}
+
+unsigned int tcp_check(const struct tcp_ctx *c, FILE *log)
+{
+	const struct tcp_area *a = c->area;
+	unsigned int bad = 0;
+	uint32_t live = 0, i = 0, free_n = 0;
+
+	for (i = 0; i < a->max_streams; i++) {
+		const struct tcp_tcb *t = &c->tcbs[i];
+		uint32_t bytes, segs, sacked, end, fin = (t->flags & TF(RCVD_FIN)) ? 1 : 0;
+		unsigned int r;
+
+		if (t->state == TCP_CLOSED)
+			continue;
+		live++;
+		CHECK(t->state < TCP_STATE__COUNT, "state %u", t->state);
+		CHECK(tcb_lookup((struct tcp_ctx *)c, t->laddr, t->lport, t->raddr, t->rport) == t,
+		      "not found by its 4-tuple");
+		r = check_queue(t->snd_head, t->snd_tail, false, &bytes, &segs, &sacked, &end);
+		CHECK(r == 0, "send queue broken (%u)", r);
+		if (r == 0) {
+			CHECK(bytes == t->snd_bytes, "snd_bytes %u, queue holds %u", t->snd_bytes, bytes);
+			CHECK(sacked == t->sacked_bytes, "sacked_bytes %u, queue marks %u", t->sacked_bytes,
+			      sacked);
+			CHECK(t->snd_head == NULL || t->state == TCP_SYN_SENT || t->state == TCP_SYN_RECEIVED ||
+			      (seq_leq(seg_seq(t->snd_head), t->snd_una) && seq_gt(end, t->snd_una)),
+			      "send queue [%u, %u) does not start at SND.UNA %u",
+			      t->snd_head ? seg_seq(t->snd_head) : 0, end, t->snd_una);
+		}
+		CHECK(seq_leq(t->snd_una, t->snd_nxt) && seq_leq(t->snd_nxt, t->snd_max),
+		      "SND.UNA %u, SND.NXT %u, SND.MAX %u", t->snd_una, t->snd_nxt, t->snd_max);
+		r = check_queue(t->rcv_head, t->rcv_tail, false, &bytes, &segs, &sacked, &end);
+		CHECK(r == 0, "receive queue broken (%u)", r);
+		if (r == 0) {
+			CHECK(bytes == t->rcv_bytes, "rcv_bytes %u, queue holds %u", t->rcv_bytes, bytes);
+			CHECK(t->rcv_head == NULL || end == t->rcv_nxt - fin,
+			      "receive queue ends at %u, RCV.NXT %u", end, t->rcv_nxt);
+		}
+		r = check_queue(t->ooo_head, t->ooo_tail, true, &bytes, &segs, &sacked, &end);
+		CHECK(r == 0, "out-of-order queue broken (%u)", r);
+		if (r == 0) {
+			CHECK(segs == t->ooo_segs, "ooo_segs %u, queue holds %u", t->ooo_segs, segs);
+			CHECK(t->ooo_head == NULL || seq_gt(seg_seq(t->ooo_head), t->rcv_nxt),
+			      "out-of-order queue starts at %u, below RCV.NXT %u", seg_seq(t->ooo_head),
+			      t->rcv_nxt);
+		}
+	}
+	i = TCP_NIL;
+	CHECK(live == a->live, "live %u, counted %u", a->live, live);
+	for (uint32_t f = a->free_head; f != TCP_NIL && free_n <= a->max_streams; f = c->tcbs[f].h_next) {
+		CHECK(f < a->max_streams && c->tcbs[f].state == TCP_CLOSED, "free list holds %u", f);
+		if (f >= a->max_streams)
+			break;
+		free_n++;
+	}
+	CHECK(free_n + live == a->max_streams, "free %u + live %u != %u", free_n, live, a->max_streams);
+	return bad;
 }

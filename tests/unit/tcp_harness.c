@@ -320,6 +320,7 @@ void h_check_clean(void)
 	uint32_t nfree = 0;
 
 	H.on_event = NULL;
+	cr_assert(tcp_check(&H.ctx, stderr) == 0, "end of test: the TCP area is inconsistent (see stderr)");
 	for (uint32_t i = 0; i < a->max_streams; i++)
 		if (H.ctx.tcbs[i].state != TCP_CLOSED)
 			tcp_abort(&H.ctx, i);
@@ -361,6 +362,7 @@ void h_reattach(void)
 	H.ctx.now_ms = now;
 	H.ctx.now_us = now_us;
 	tcp_rebuild(&H.ctx);
+	cr_assert(tcp_check(&H.ctx, stderr) == 0, "re-attach: the TCP area is inconsistent (see stderr)");
 }
 
 /* ---- clock -------------------------------------------------------------------------------- */
