@@ -230,6 +230,7 @@ int tcp_shutdown(struct tcp_ctx *c, uint32_t s)
 		break;
 	case TCP_CLOSE_WAIT:
 		t->flags |= TF(FIN_QUEUED);
+		CRASH_POINT("tcp_api.shutdown_last_ack");
 		tcp_set_state(c, t, TCP_LAST_ACK);
 		break;
 	default:

@@ -617,7 +617,7 @@ static void ooo_insert(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
 }
 
 /* Move now-in-order segments from the out-of-order queue. Returns OOO_FIN if a FIN became in order. */
-static uint32_t ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t)
+uint32_t tcp_ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t)
 {
 	while (t->ooo_head && seq_leq(seg_seq(t->ooo_head), t->rcv_nxt)) {
 		struct rte_mbuf *m = t->ooo_head;
@@ -702,7 +702,7 @@ static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *s
 		}
 		if (t->ooo_head) {
 			/* a hole was filled: ACK at once (RFC 5681 §4.2) */
-			if (ooo_drain(c, t) & OOO_FIN)
+			if (tcp_ooo_drain(c, t) & OOO_FIN)
 				fin = true;
 			sack_prune(t);
 			t->flags |= TF(ACK_NOW);

@@ -127,6 +127,9 @@ static inline void tcp_q_free(struct tcp_ctx *c, struct rte_mbuf **head)
 static inline int ms_before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline int ms_due(uint32_t at, uint32_t now) { return at && (int32_t)(now - at) >= 0; }
 
+/* tcp_input.c: move now-in-order segments from the out-of-order queue (nonzero: a FIN came in order) */
+uint32_t tcp_ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t);
+
 /* tcp_area.c: slab, lookup */
 struct tcp_tcb *tcb_alloc(struct tcp_ctx *c);
 void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t);        /* drops queues, timer, lookup */

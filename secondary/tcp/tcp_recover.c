@@ -95,6 +95,15 @@ static void repair(struct tcp_ctx *c, struct tcp_tcb *t)
 	 * peer's retransmission would be taken as new data */
 	if (t->rcv_tail && seq_gt(seg_end(t->rcv_tail), t->rcv_nxt))
 		t->rcv_nxt = seg_end(t->rcv_tail);
+	/* ... which may have made the out-of-order queue's head in order (its FIN, if
+	 * any, is not taken here: the peer sends it again) */
+	if (t->ooo_head && seq_leq(seg_seq(t->ooo_head), t->rcv_nxt) && !(t->flags & TF(RCVD_FIN)))
+		tcp_ooo_drain(c, t);
+	/* a close the dead worker had flagged but not carried into the state (tcp_shutdown) */
+	if ((t->flags & TF(FIN_QUEUED)) && (t->state == TCP_ESTABLISHED || t->state == TCP_SYN_RECEIVED))
+		tcp_set_state(c, t, TCP_FIN_WAIT_1);
+	else if ((t->flags & TF(FIN_QUEUED)) && t->state == TCP_CLOSE_WAIT)
+		tcp_set_state(c, t, TCP_LAST_ACK);
 	if (seq_gt(t->snd_nxt, t->snd_max))
 		t->snd_max = t->snd_nxt;
 	if (seq_lt(t->snd_nxt, t->snd_una))

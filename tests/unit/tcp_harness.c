@@ -94,6 +94,10 @@ void h_mbuf_free(struct rte_mbuf *m)
 
 		cr_assert(f->magic == FM_ALIVE, "tcp_env_free of an mbuf that is %s",
 			  f->magic == FM_DEAD ? "already free (double free)" : "not a fake mbuf");
+		if (m == H.in_hand)
+			H.in_hand = NULL;
+		if (m == H.rx_current)
+			H.rx_consumed = true;
 		f->magic = FM_DEAD;
 		m->next = NULL;
 		H.live_mbufs--;
@@ -111,7 +115,8 @@ struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
 		H.fail_allocs--;
 		return NULL;
 	}
-	return h_mbuf_alloc();
+	H.in_hand = h_mbuf_alloc();
+	return H.in_hand;
 }
 
 void tcp_env_trim(struct tcp_ctx *ctx, struct rte_mbuf *m, uint32_t n)
@@ -365,6 +370,27 @@ void h_reattach(void)
 	cr_assert(tcp_check(&H.ctx, stderr) == 0, "re-attach: the TCP area is inconsistent (see stderr)");
 }
 
+void h_crash_recover(void)
+{
+	struct rte_mbuf *rx = H.rx_consumed ? NULL : H.rx_current, *hand = H.in_hand;
+
+	H.rx_current = NULL;
+	H.rx_consumed = false;
+	H.in_hand = NULL;
+	if (rx && !tcp_area_owns_mbuf(H.area_mem, rx)) {
+		if (hand == rx)
+			hand = NULL;
+		rx->next = NULL;
+		h_mbuf_free(rx);
+	}
+	if (hand && !tcp_area_owns_mbuf(H.area_mem, hand)) {
+		hand->next = NULL;
+		h_mbuf_free(hand);
+	}
+	h_reattach();
+	tcp_resume(&H.ctx);
+}
+
 /* ---- clock -------------------------------------------------------------------------------- */
 
 void h_advance(uint32_t ms)
@@ -447,7 +473,10 @@ struct rte_mbuf *h_build(const struct h_spec *sp)
 
 void h_inject(const struct h_spec *sp)
 {
-	tcp_input(&H.ctx, h_build(sp));
+	H.rx_current = h_build(sp);
+	H.rx_consumed = false;
+	tcp_input(&H.ctx, H.rx_current);
+	H.rx_current = NULL;
 }
 
 /* ---- captured transmit ------------------------------------------------------------------- */

@@ -69,7 +69,10 @@ struct harness {
 	unsigned long allocs, frees;
 	unsigned int fail_skip;          /* after this many more successful allocations, */
 	unsigned int fail_allocs;        /* the next N allocations fail */
-	struct rte_mbuf *in_hand;        /* tcp_env_hold: outside every queue (crash tests) */
+	/* the worker's journal, as far as the crash tests need it (h_crash_recover) */
+	struct rte_mbuf *in_hand;        /* tcp_env_alloc / tcp_env_hold: outside every queue */
+	struct rte_mbuf *rx_current;     /* the frame h_inject() is feeding */
+	bool rx_consumed;                /* ... was freed or sent */
 	/* captured transmit (FIFO) */
 	struct h_cap caps[H_MAX_CAPS];
 	unsigned int cap_head, cap_tail;
@@ -122,6 +125,14 @@ void h_mbuf_free(struct rte_mbuf *m);   /* a whole chain */
  * rebuilt on the real one).
  */
 void h_reattach(void);
+
+/*
+ * What a worker does after a kill left the stack in the middle of a call
+ * (tests/unit/test_crash.c): free the frame being processed and the buffer in
+ * hand unless a stream's queue took them, re-attach (rebuild, repair, check
+ * every invariant), give every stream's application a look.
+ */
+void h_crash_recover(void);
 
 /* ---- fake clock -------------------------------------------------------------- */
 
