@@ -307,6 +307,7 @@ static int serve(struct worker *w, long spin_us)
 
 	while (!stop_flag) {
 		uint64_t now = now_us();
+		bool worked;
 
 		__atomic_store_n(&w->slot->heartbeat_ms, now / 1000, __ATOMIC_RELAXED);
 		if (fenced(w)) {
@@ -317,12 +318,13 @@ static int serve(struct worker *w, long spin_us)
 		serve_dump(w);
 		crash_worker_poll();
 		proxy_poll(&proxy);
-		if (worker_burst(w))
+		worked = worker_burst(w) != 0;
+		/* every change of this iteration is complete (docs/RECOVERY.md) */
+		tcp_quiesce(&w->tcp);
+		if (worked)
 			last_work = now;
 		else if (now - last_work >= (uint64_t)spin_us)
 			sleep_until_work(w);
-		/* every change of this iteration is complete (docs/RECOVERY.md) */
-		tcp_quiesce(&w->tcp);
 	}
 	LOG(NOTICE, "shard %u: stopping on request", w->shard);
 	return 0;
