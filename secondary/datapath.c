@@ -67,8 +67,13 @@ static enum tcp_sl_verdict classify(struct worker *w, struct rte_mbuf *m)
 	enum tcp_sl_verdict v;
 
 	w->sh->wstats.rx_segments++;
-	if (porter_reta_lookup(w->g->reta, m->hash.rss) != w->shard)
+	if (porter_reta_lookup(w->g->reta, m->hash.rss) != w->shard) {
+		/* its stream, if any, lives in another shard: answering here (a RST
+		 * for "no stream") would kill it. Dropped; the peer retransmits */
 		w->sh->wstats.drops[WDROP_WRONG_SHARD]++;
+		m->port = PORTER_PORT_FREE;
+		return TCP_SL_FREE;
+	}
 	v = tcp_input_stateless(&w->tcp, m);
 	if (v == TCP_SL_SEND) {
 		w->sh->wstats.rst_sent++;

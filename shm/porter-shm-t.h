@@ -111,7 +111,7 @@ enum porter_pdrop {
  */
 enum porter_wdrop {
 	WDROP_NONE = 0,
-	WDROP_WRONG_SHARD,      /* steered here but hashes elsewhere (RETA changed) */
+	WDROP_WRONG_SHARD,      /* steered here but its hash names another shard: dropped unprocessed */
 	WDROP__COUNT
 };
 
