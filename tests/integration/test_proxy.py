@@ -3,7 +3,7 @@
 a real gateway, backends (tests/integration/backends.py, nginx) and clients
 (curl, wrk, python sockets) in the gateway's namespace.
 
-Run as root: python3 tests/integration/test_proxy.py [-k NAME]
+Run as root: python3 tests/integration/test_proxy.py [-k NAME[,NAME...]]
 Ends with "N passed, N failed"; figures (wrk requests/s, kills, timings) go
 to $PORTER_BUILD/integration-figures-proxy.json.
 
@@ -361,12 +361,15 @@ upstreams = (
     timeouts = { connect_ms = 1000; read_ms = 1000; write_ms = 5000; }; },
   { name = "ngx"; servers = ( { address = "10.99.0.1:8085"; } ); %(t)s },
   { name = "down"; servers = ( { address = "10.99.0.1:8099"; } ); %(t)s },
+  { name = "strict"; servers = ( { address = "10.99.0.1:8087"; } );
+    keepalive = { max_idle = 32; idle_timeout_ms = 60000; }; %(t)s },
   { name = "rawsha"; servers = ( { address = "10.99.0.1:9001"; } ); },
   { name = "rawsrc"; servers = ( { address = "10.99.0.1:9003"; } ); } );
 routes = ( { host = "idle.test"; upstream = "idle"; },
            { host = "slow.test"; upstream = "slow"; },
            { host = "nginx.test"; upstream = "ngx"; },
            { host = "down.test"; upstream = "down"; },
+           { host = "strict.test"; upstream = "strict"; },
            { host = "api.example.com"; path = "/v1/"; upstream = "app"; },
            { upstream = "app"; } );
 http = { max_request_line = 8192; max_header_bytes = 16384; max_headers = 100; max_body_bytes = 0;
@@ -382,6 +385,7 @@ def setup_shared():
     try:
         env.http_backend(8081, "app")
         env.http_backend(8083, "idle", "--idle-close-ms", 100)
+        env.http_backend(8087, "strict", "--crlf-only", "--raw", env.path("raw-8087"))
         env.backend("tcpsha", 9001)
         env.backend("tcpsource", 9003)
         env.nginx(8085, NGINX_FILES)
@@ -1424,8 +1428,8 @@ def download_survives_killing_all_workers(env):
 
 def main():
     argv = sys.argv
-    only = argv[argv.index("-k") + 1] if "-k" in argv else None
-    selected = [t for t in TESTS if only is None or only in t.__name__]
+    only = argv[argv.index("-k") + 1].split(",") if "-k" in argv else None
+    selected = [t for t in TESTS if only is None or any(o in t.__name__ for o in only)]
     counts = {"passed": 0, "failed": 0}
 
     def report(name, err, t0, env=None):
