@@ -50,6 +50,12 @@
  *    fields; the proxy's own values are still written.
  *  - A response with both Content-Length and chunked is written without
  *    its Content-Length (RFC 9112 §6.3 item 3).
+ *  - Chunked framing is read strictly (RFC 9112 §7.1): CRLF line ends only
+ *    (the §2.2 leave to take a bare LF for a line end covers the start line
+ *    and header fields, which the proxy writes again anyway; in chunk
+ *    framing a bare LF is what request smuggling between a LF-parser and a
+ *    CRLF-parser is made of), chunk extensions by their grammar, trailer
+ *    fields as header fields.
  */
 #include "secondary/http/h1.h"
 
@@ -809,11 +815,16 @@ int h1_find(const struct h1_msg *m, const uint8_t *buf, const char *name)
 
 /* ---- chunked framing ------------------------------------------------------------- */
 
+/*
+ * The decoder's states. The state is kept in shared memory and a worker may
+ * take over one a different binary wrote: values are never renumbered, new
+ * states are added after CS_ERROR.
+ */
 enum {
 	CS_SIZE0 = 0,   /* first hex digit of a chunk size */
-	CS_SIZE,        /* more hex digits */
+	CS_SIZE,        /* more hex digits, or the rest of the size line */
 	CS_SIZE_WS,     /* BWS after the size: only ";" may follow */
-	CS_EXT,         /* chunk extensions up to the line end */
+	CS_EXT_OLD,     /* an earlier decoder's lenient extensions: no longer entered, an error */
 	CS_SIZE_LF,     /* CR of the size line seen */
 	CS_DATA,
 	CS_DATA_CR,     /* the CRLF after chunk data */
@@ -825,7 +836,98 @@ enum {
 	CS_END_LF,      /* CR of the final empty line seen */
 	CS_DONE,
 	CS_ERROR,
+	/* chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ) */
+	CS_EXT_NAME0,   /* after ";" (and BWS): the first byte of a name */
+	CS_EXT_NAME,
+	CS_EXT_NAME_WS, /* BWS after a name: "=" or ";" */
+	CS_EXT_VAL0,    /* after "=" (and BWS): a token or a quoted-string */
+	CS_EXT_VAL,     /* in a token value */
+	CS_EXT_QUOTED,  /* in a quoted-string */
+	CS_EXT_QPAIR,   /* after a backslash in a quoted-string */
+	CS_EXT_VAL_END, /* after the closing quote */
+	CS_EXT_VAL_WS,  /* BWS after a value: only ";" */
 };
+
+/* qdtext (RFC 9110 §5.6.4): HTAB, SP, VCHAR but '"' and '\', obs-text */
+static bool is_qdtext(uint8_t c)
+{
+	return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) ||
+	       c >= 0x80;
+}
+
+/* the byte after '\' in a quoted-pair: HTAB, SP, VCHAR, obs-text */
+static bool is_qpair(uint8_t c)
+{
+	return c == '\t' || c == ' ' || (c >= 0x21 && c != 0x7f);
+}
+
+/*
+ * One byte of a size line after the hex digits: BWS, chunk extensions
+ * (RFC 9112 §7.1.1) or the CR that ends the line. False when it cannot
+ * be there. Every byte but the CR counts against CHUNK_EXT_MAX.
+ */
+static bool size_line_byte(struct h1_chunked *st, uint8_t ch)
+{
+	uint8_t s = st->state;
+
+	if (ch == '\r') {
+		if (s != CS_SIZE && s != CS_EXT_NAME && s != CS_EXT_VAL && s != CS_EXT_VAL_END)
+			return false;   /* "5 \r", "5;\r", "5;a=\r", an open quoted-string... */
+		st->state = CS_SIZE_LF;
+		return true;
+	}
+	if (++st->ext_len > CHUNK_EXT_MAX)
+		return false;
+	switch (s) {
+	case CS_SIZE:
+	case CS_EXT_NAME:
+	case CS_EXT_VAL:
+	case CS_EXT_VAL_END:
+		if (ch == ';')
+			st->state = CS_EXT_NAME0;
+		else if (is_ows(ch))
+			st->state = s == CS_SIZE ? CS_SIZE_WS : s == CS_EXT_NAME ? CS_EXT_NAME_WS : CS_EXT_VAL_WS;
+		else if (s == CS_EXT_NAME && ch == '=')
+			st->state = CS_EXT_VAL0;
+		else if (!((s == CS_EXT_NAME || s == CS_EXT_VAL) && (cls[ch] & C_T)))
+			return false;
+		return true;
+	case CS_SIZE_WS:
+	case CS_EXT_VAL_WS:
+	case CS_EXT_NAME_WS:
+		if (ch == ';')
+			st->state = CS_EXT_NAME0;
+		else if (s == CS_EXT_NAME_WS && ch == '=')
+			st->state = CS_EXT_VAL0;
+		else if (!is_ows(ch))
+			return false;
+		return true;
+	case CS_EXT_NAME0:
+	case CS_EXT_VAL0:
+		if (cls[ch] & C_T)
+			st->state = s == CS_EXT_NAME0 ? CS_EXT_NAME : CS_EXT_VAL;
+		else if (s == CS_EXT_VAL0 && ch == '"')
+			st->state = CS_EXT_QUOTED;
+		else if (!is_ows(ch))
+			return false;
+		return true;
+	case CS_EXT_QUOTED:
+		if (ch == '"')
+			st->state = CS_EXT_VAL_END;
+		else if (ch == '\\')
+			st->state = CS_EXT_QPAIR;
+		else if (!is_qdtext(ch))
+			return false;
+		return true;
+	case CS_EXT_QPAIR:
+		if (!is_qpair(ch))
+			return false;
+		st->state = CS_EXT_QUOTED;
+		return true;
+	default:
+		return false;
+	}
+}
 
 /* The size line ended: data, or the trailer section after the last chunk. */
 static void size_line_done(struct h1_chunked *st)
@@ -852,8 +954,6 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 		*done = st->state == CS_DONE;
 	if (st->state == CS_DONE)
 		return 0;
-	if (st->state >= CS_ERROR)
-		goto bad;
 	if (len > LONG_MAX)
 		len = LONG_MAX;
 	while (i < len) {
@@ -869,7 +969,7 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 			st->state = CS_SIZE;
 			/* fall through */
 		case CS_SIZE:
-			if (cls[ch] & C_H) {
+			if (cls[ch] & C_H) {   /* the size line leaves CS_SIZE at its first other byte */
 				unsigned int d = (cls[ch] & C_D) ? (unsigned int)(ch - '0') : (unsigned int)(lower(ch) - 'a' + 10);
 
 				if (st->ndigits >= CHUNK_DIGITS)
@@ -878,40 +978,22 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 				if (st->remaining > MAX_LENGTH)
 					goto bad;
 				st->ndigits++;
-			} else if (ch == '\r') {
-				st->state = CS_SIZE_LF;
-			} else if (ch == '\n') {
-				size_line_done(st);
-			} else if (ch == ';' || is_ows(ch)) {
-				st->state = ch == ';' ? CS_EXT : CS_SIZE_WS;
-				st->ext_len++;
-			} else {
-				goto bad;
-			}
-			i++;
-			break;
-		case CS_SIZE_WS:
-			if (ch == ';')
-				st->state = CS_EXT;
-			else if (!is_ows(ch))
-				goto bad;
-			if (++st->ext_len > CHUNK_EXT_MAX)
-				goto bad;
-			i++;
-			break;
-		case CS_EXT:
-			while (i < len && (cls[buf[i]] & C_V)) {
-				if (++st->ext_len > CHUNK_EXT_MAX)
-					goto bad;
 				i++;
-			}
-			if (i == len)
 				break;
-			if (buf[i] == '\r')
-				st->state = CS_SIZE_LF;
-			else if (buf[i] == '\n')
-				size_line_done(st);
-			else
+			}
+			/* the rest of the size line */
+			/* fall through */
+		case CS_SIZE_WS:
+		case CS_EXT_NAME0:
+		case CS_EXT_NAME:
+		case CS_EXT_NAME_WS:
+		case CS_EXT_VAL0:
+		case CS_EXT_VAL:
+		case CS_EXT_QUOTED:
+		case CS_EXT_QPAIR:
+		case CS_EXT_VAL_END:
+		case CS_EXT_VAL_WS:
+			if (!size_line_byte(st, ch))
 				goto bad;
 			i++;
 			break;
@@ -934,12 +1016,9 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 			break;
 		}
 		case CS_DATA_CR:
-			if (ch == '\r')
-				st->state = CS_DATA_LF;
-			else if (ch == '\n')
-				st->state = CS_SIZE0;
-			else
+			if (ch != '\r')
 				goto bad;
+			st->state = CS_DATA_LF;
 			i++;
 			break;
 		case CS_DATA_LF:
@@ -954,12 +1033,8 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 				i++;
 				break;
 			}
-			if (ch == '\n') {
-				i++;
-				goto finished;
-			}
 			if (!(cls[ch] & C_T))
-				goto bad;       /* obs-fold, or not a field name */
+				goto bad;       /* obs-fold, a bare LF, or not a field name */
 			st->state = CS_TRL_NAME;
 			goto count;
 		case CS_TRL_NAME:
@@ -971,8 +1046,6 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 		case CS_TRL_VALUE:
 			if (ch == '\r')
 				st->state = CS_TRL_LF;
-			else if (ch == '\n')
-				st->state = CS_TRL_START;
 			else if (!(cls[ch] & C_V))
 				goto bad;
 			goto count;
@@ -987,7 +1060,7 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 			i++;
 			goto finished;
 		default:
-			goto bad;
+			goto bad;       /* CS_ERROR (sticky), CS_EXT_OLD, or not a state */
 		}
 		continue;
 count:

@@ -153,9 +153,13 @@ struct h1_chunked {
  * Feed LEN bytes of a chunked body. Returns the number of bytes that belong
  * to the body (<= LEN; fewer only when the body ended inside BUF: the rest
  * is the next message), and sets *DONE when the last chunk and the trailer
- * section are complete. Returns -400 on malformed framing: size not hex, a
- * size over 2^62, a missing CRLF after chunk data, extensions or trailers
- * over 4096 bytes, invalid characters. Bare LF is accepted as a line end.
+ * section are complete. Returns -400 on malformed framing (RFC 9112 §7.1):
+ * size not hex, more than 16 digits or over 2^62; a line end other than
+ * CRLF (a bare LF is an error anywhere in the framing: the size line, after
+ * chunk data, in the trailer section); chunk extensions outside
+ * *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ), or
+ * over 4096 bytes; trailer fields that are not token ":" field-value
+ * (no obs-fold, no CTL), or over 4096 bytes. Errors are sticky.
  */
 long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool *done);
 

@@ -422,17 +422,30 @@ struct cres {
 	uint64_t total;
 };
 
-/* Independent decoder of a whole buffer (RFC 9112 §7.1 plus the limits of h1.h). */
+static bool is_qdtext(uint8_t c)
+{
+	return c == '\t' || c == ' ' || (c >= 0x21 && c != '"' && c != '\\' && c != 0x7f);
+}
+
+/*
+ * Independent decoder of a whole buffer: RFC 9112 §7.1 as h1.h reads it
+ * (CRLF only, chunk-ext = *( BWS ";" BWS token [ BWS "=" BWS ( token /
+ * quoted-string ) ] ), trailer fields as header fields) plus its limits.
+ */
 static struct cres ref_chunked(const uint8_t *b, size_t n)
 {
 	struct cres r = { R_MORE, n, 0 };
 	size_t p = 0;
 
 #define NEED(cond) do { if (p >= n) return r; if (!(cond)) { r.kind = R_ERR; return r; } } while (0)
+#define CRLF() do { NEED(b[p] == '\r'); p++; NEED(b[p] == '\n'); p++; } while (0)
 	for (;;) {
 		uint64_t size = 0;
 		size_t digits = 0, ext = 0;
+		bool ws;
 
+#define EXT_TAKE() do { if (++ext > 4096) { r.kind = R_ERR; return r; } p++; } while (0)
+#define SKIP_OWS() ({ size_t s0_ = p; while (p < n && (b[p] == ' ' || b[p] == '\t')) EXT_TAKE(); p > s0_; })
 		NEED(is_hex(b[p]));
 		while (p < n && is_hex(b[p])) {
 			if (++digits > 16)
@@ -442,26 +455,52 @@ static struct cres ref_chunked(const uint8_t *b, size_t n)
 				NEED(false);
 			p++;
 		}
-		NEED(true);
-		if (b[p] == ' ' || b[p] == '\t' || b[p] == ';') {
-			while (p < n && (b[p] == ' ' || b[p] == '\t')) {
-				if (++ext > 4096)
-					NEED(false);
-				p++;
+		ws = SKIP_OWS();
+		for (;;) {
+			NEED(true);
+			if (b[p] == '\r') {
+				NEED(!ws);      /* whitespace only before ";" or "=" */
+				break;
 			}
 			NEED(b[p] == ';');
-			while (p < n && is_vchar_field(b[p])) {
-				if (++ext > 4096)
-					NEED(false);
-				p++;
+			EXT_TAKE();
+			SKIP_OWS();
+			NEED(is_tchar(b[p]));
+			while (p < n && is_tchar(b[p]))
+				EXT_TAKE();
+			ws = SKIP_OWS();
+			NEED(true);
+			if (b[p] != '=')
+				continue;
+			EXT_TAKE();
+			SKIP_OWS();
+			NEED(true);
+			if (b[p] == '"') {
+				EXT_TAKE();
+				for (;;) {
+					NEED(true);
+					if (b[p] == '"') {
+						EXT_TAKE();
+						break;
+					}
+					if (b[p] == '\\') {
+						EXT_TAKE();
+						NEED(b[p] == '\t' || b[p] == ' ' || (b[p] >= 0x21 && b[p] != 0x7f));
+					} else {
+						NEED(is_qdtext(b[p]));
+					}
+					EXT_TAKE();
+				}
+			} else {
+				NEED(is_tchar(b[p]));
+				while (p < n && is_tchar(b[p]))
+					EXT_TAKE();
 			}
+			ws = SKIP_OWS();
 		}
-		NEED(b[p] == '\r' || b[p] == '\n');
-		if (b[p] == '\r') {
-			p++;
-			NEED(b[p] == '\n');
-		}
-		p++;
+#undef SKIP_OWS
+#undef EXT_TAKE
+		CRLF();
 		if (size == 0)
 			break;
 		if (n - p < size) {
@@ -470,12 +509,7 @@ static struct cres ref_chunked(const uint8_t *b, size_t n)
 		}
 		p += size;
 		r.total += size;
-		NEED(b[p] == '\r' || b[p] == '\n');
-		if (b[p] == '\r') {
-			p++;
-			NEED(b[p] == '\n');
-		}
-		p++;
+		CRLF();
 	}
 	/* trailer section */
 	{
@@ -485,13 +519,7 @@ static struct cres ref_chunked(const uint8_t *b, size_t n)
 		for (;;) {
 			NEED(true);
 			if (b[p] == '\r') {
-				p++;
-				NEED(b[p] == '\n');
-				p++;
-				break;
-			}
-			if (b[p] == '\n') {
-				p++;
+				CRLF();
 				break;
 			}
 			NEED(is_tchar(b[p]));
@@ -501,15 +529,14 @@ static struct cres ref_chunked(const uint8_t *b, size_t n)
 			TAKE();
 			while (p < n && is_vchar_field(b[p]))
 				TAKE();
-			NEED(b[p] == '\r' || b[p] == '\n');
-			if (b[p] == '\r') {
-				TAKE();
-				NEED(b[p] == '\n');
-			}
+			NEED(b[p] == '\r');
+			TAKE();
+			NEED(b[p] == '\n');
 			TAKE();
 		}
 #undef TAKE
 	}
+#undef CRLF
 #undef NEED
 	r.kind = R_DONE;
 	r.consumed = p;

@@ -173,6 +173,23 @@ CHUNKED = {
     "incomplete": "5\r\nhel",
     "upper-hex": "A\r\n0123456789\r\n0\r\n\r\n",
     "cr-cr": "5\r\nhello\r\n0\r\n\r\r",
+    # strict framing (RFC 9112 §7.1): CRLF only, the chunk-ext grammar
+    "lf-after-size": "5\nhello\r\n0\r\n\r\n",
+    "lf-after-data": "5\r\nhello\n0\r\n\r\n",
+    "lf-last": "5\r\nhello\r\n0\r\n\n",
+    "lf-trailer": "0\r\nX: 1\n\r\n",
+    "smuggle-lf-in-ext": "2;\nxx\r\n10\r\n0\r\n\r\nGET /x HTTP/1.1\r\n\r\n",
+    "ext-grammar": "5 ; a = b ;c;d=\"x y\\\"z\"\r\nhello\r\n0;e=1\r\n\r\n",
+    "ext-quoted-obs-text": "5;q=\"caf\xe9\";r=\"\"\r\nhello\r\n0\r\n\r\n",
+    "ext-quoted-then-ws": "5;a=\"b\" ;c\r\nhello\r\n0\r\n\r\n",
+    "ext-no-name": "5;\r\nhello\r\n0\r\n\r\n",
+    "ext-no-value": "5;a=\r\nhello\r\n0\r\n\r\n",
+    "ext-space-in-name": "5;a b\r\nhello\r\n0\r\n\r\n",
+    "ext-trailing-ws": "5;a=b \r\nhello\r\n0\r\n\r\n",
+    "ext-open-quote": "5;a=\"b\r\nhello\r\n0\r\n\r\n",
+    "ext-after-quote": "5;a=\"b\"c\r\nhello\r\n0\r\n\r\n",
+    "ext-qpair-ctl": "5;a=\"\\\x01\"\r\nhello\r\n0\r\n\r\n",
+    "ext-obs-text-token": "5;a\xe9\r\nhello\r\n0\r\n\r\n",
 }
 
 

@@ -1063,6 +1063,12 @@ bad_case("http2_version", lambda p: ("GET %s HTTP/2.0\r\n%s\r\n" % (p, H)).encod
 bad_case("no_route", lambda p: ("GET %s HTTP/1.1\r\nHost: nomatch.example.org\r\nConnection: close\r\n\r\n"
                                 % p).encode(), 404)
 bad_case("header_timeout", lambda p: ("GET %s HTTP/1.1\r\n%s" % (p, H)).encode(), 408, wait_s=(0.8, 3.0))
+# framing (RFC 9110 §8.6, RFC 9112 §3.2, §6.1, §6.3, §7.1)
+bad_case("chunk_line_bare_lf", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encoding: chunked\r\n\r\n"
+                                          "5\nhello\r\n0\r\n\r\n" % (p, H)).encode(), 400, log_check=False,
+         note="RFC 9112 §7.1: chunk lines end at CRLF (the head may have gone up already)")
+bad_case("chunk_ext_syntax", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encoding: chunked\r\n\r\n"
+                                        "5;a b\r\nhello\r\n0\r\n\r\n" % (p, H)).encode(), 400, log_check=False)
 
 
 # === 14. access log =====================================================================
@@ -1424,6 +1430,102 @@ def download_survives_killing_all_workers(env):
     sha = file_sha256(out)
     assert code == "200" and int(size) == n and sha == backends.pattern_sha256(n), \
         "status %s, %s bytes, sha %s" % (code, size, "ok" if sha == backends.pattern_sha256(n) else "differs")
+
+
+# === 17. what reaches the server and the client: framing porter writes itself ===========
+# The strict backend (8087, host strict.test) ends lines only at CRLF and records every
+# byte it receives, one file per connection.
+
+def strict_raws(env, mark):
+    """The bytes of every connection to the strict backend that carried MARK."""
+    d = env.path("raw-8087")
+    out = []
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        with open(os.path.join(d, name), "rb") as f:
+            b = f.read()
+        if mark.encode() in b:
+            out.append(b)
+    return out
+
+
+def strict_raw(env, mark):
+    return wait_for(lambda: (strict_raws(env, mark) or [None])[0], 5,
+                    "a connection to the strict backend carrying %s" % mark)
+
+
+def strict_barrier(env):
+    """A good request to the strict backend, seen in its log: what porter sent before has arrived."""
+    m = marker("sbarrier")
+    r = one_request(env.gw, "GET", "/m/%s/name" % m, host="strict.test")
+    assert r.status == 200 and r.body == b"strict", "barrier request: %r" % r
+    wait_for(lambda: any(m in x for x in env.req_log(8087)), 5, "the barrier in the strict backend's log")
+
+
+def bare_lfs(b):
+    """Offsets of the LF bytes of B that no CR precedes."""
+    return [i for i in range(len(b)) if b[i] == 10 and (i == 0 or b[i - 1] != 13)]
+
+
+def http_counter(gw, name):
+    return sum((sh.get("http") or {}).get(name, 0) for sh in gw.status()["shards"])
+
+
+def canonical_chunked(b):
+    """Parse B as a chunked body in porter's framing (sizes in lower-case hex without leading
+    zeros, no extensions, CRLF line ends, an empty trailer section); return (data, rest)."""
+    data = bytearray()
+    p = 0
+    while True:
+        e = b.find(b"\r\n", p)
+        assert e >= 0, "no CRLF after a chunk size at %d: %r" % (p, b[p:p + 60])
+        line = b[p:e]
+        assert re.fullmatch(rb"0|[1-9a-f][0-9a-f]*", line), "chunk size line %r (at %d) is not porter's" % (
+            line[:80], p)
+        n = int(line, 16)
+        p = e + 2
+        if n == 0:
+            assert b[p:p + 2] == b"\r\n", "after the last chunk: %r (a trailer section?)" % b[p:p + 80]
+            return bytes(data), b[p + 2:]
+        assert len(b) >= p + n + 2, "chunk of %d bytes cut short at %d" % (n, p)
+        assert b[p + n:p + n + 2] == b"\r\n", "no CRLF after chunk data at %d: %r" % (p + n, b[p + n:p + n + 20])
+        data += b[p:p + n]
+        p += n + 2
+
+
+@test("shared")
+
+
+def chunked_request_bare_lf_smuggling(env):
+    """RFC 9112 §7.1: chunk lines end at CRLF. A body whose first chunk line ends at a bare
+    LF is one request to a parser that takes LF for a line end, and two to the strict
+    backend, which waits for CRLF (the LF and "xx" are chunk-extension bytes to it): porter
+    must answer 400, and the backend must never read the second request."""
+    gw = env.gw
+    m = marker("smuggle")
+    inner = ("0\r\n\r\nGET /m/%s/smuggled HTTP/1.1\r\nHost: strict.test\r\n\r\n" % m).encode()
+    assert 16 <= len(inner) <= 255   # its size is two hex digits: the strict backend's 2-byte chunk
+    body = b"2;\nxx\r\n" + b"%x\r\n" % len(inner) + inner + b"\r\n0\r\n\r\n"
+    req = (b"POST /m/%s/echo HTTP/1.1\r\nHost: strict.test\r\nTransfer-Encoding: chunked\r\n\r\n" % m.encode()
+           + body)
+    problems = []
+    c = Conn(gw)
+    try:
+        c.send(req)
+        r = c.response()
+        if r.status != 400:
+            problems.append("a chunk line ended by a bare LF: want 400, got %r" % r)
+        elif not c.closed_by_peer(5):
+            problems.append("400, yet the connection stayed open")
+    finally:
+        c.close()
+    strict_barrier(env)
+    smuggled = [x for x in env.req_log(8087) if m in x and "smuggled" in x]
+    if smuggled:
+        problems.append("the backend read a request the client hid in a chunked body: %r" % smuggled)
+    for raw in strict_raws(env, m):
+        if bare_lfs(raw):
+            problems.append("the backend received bare LFs: %r" % raw[:400])
+    assert not problems, "; ".join(problems)
 
 
 def main():

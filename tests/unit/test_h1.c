@@ -916,13 +916,53 @@ Test(chunked, trailers)
 	cr_assert_eq(r.consumed, -400);
 }
 
-Test(chunked, bare_lf)
+/* RFC 9112 §7.1: chunk lines, the line after chunk data and the trailer section end at CRLF */
+Test(chunked, bare_lf_rejected)
 {
-	struct feed_result r = FEED("5\nhello\n0\nT: 1\n\n");
+	cr_assert_eq(FEED("5\nhello\n0\nT: 1\n\n").consumed, -400);
+	cr_assert_eq(FEED("5\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5\r\nhello\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5\r\nhello\r\n0\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5\r\nhello\r\n0\r\n\n").consumed, -400);
+	cr_assert_eq(FEED("0\r\nX: 1\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a\nhello\r\n0\r\n\r\n").consumed, -400);
+	/* the smuggling shape: one chunk line to a parser that ends lines at LF, extension bytes to one that waits for CRLF */
+	cr_assert_eq(FEED("2;\nxx\r\n10\r\n0\r\n\r\nGET /x HTTP/1.1\r\n\r\n").consumed, -400);
+}
 
-	cr_assert(r.done);
-	cr_assert_eq(r.consumed, 16);
-	cr_assert_eq(r.total, 5);
+/* chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), ext-val = token / quoted-string */
+Test(chunked, extension_syntax)
+{
+	cr_assert(FEED("5;a\r\nhello\r\n0\r\n\r\n").done);
+	cr_assert(FEED("5 ; a = b ;c;d=\"x y\\\"z\"\r\nhello\r\n0;e=1\r\n\r\n").done);
+	cr_assert(FEED("5;q=\"caf\xe9\";r=\"\"\r\nhello\r\n0\r\n\r\n").done);
+	cr_assert(FEED("5;a=\"b\" ;c\r\nhello\r\n0\r\n\r\n").done);
+	cr_assert_eq(FEED("5;\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;=b\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a b\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=b c\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=b \r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a \r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a;\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=b=c\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=\"b\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=\"b\"c\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a\xe9\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=\"\\\x01\"\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=(b)\r\nhello\r\n0\r\n\r\n").consumed, -400);
+}
+
+/* a decoder state an earlier binary left in shared memory that this one no longer enters: an error */
+Test(chunked, unknown_state_is_an_error)
+{
+	struct h1_chunked st = { .state = 3 };
+	bool done;
+
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"a\r\n", 3, &done), -400);
+	st = (struct h1_chunked){ .state = 200 };
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"a\r\n", 3, &done), -400);
 }
 
 Test(chunked, bad_framing)
