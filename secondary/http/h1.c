@@ -946,6 +946,34 @@ uint64_t h1_chunked_data_left(const struct h1_chunked *st)
 	return st->state == CS_DATA ? st->remaining : 0;
 }
 
+uint64_t h1_chunked_take(struct h1_chunked *st, uint64_t n)
+{
+	if (st->state != CS_DATA)
+		return 0;
+	if (n > st->remaining)
+		n = st->remaining;
+	st->remaining -= n;
+	st->total += n;
+	if (st->remaining == 0)
+		st->state = CS_DATA_CR;
+	return n;
+}
+
+size_t h1_chunk_head(uint64_t size, uint8_t out[H1_CHUNK_HEAD_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	int shift = 60;
+
+	while (shift > 0 && (size >> shift) == 0)
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		out[n++] = (uint8_t)hex[(size >> shift) & 15];
+	out[n++] = '\r';
+	out[n++] = '\n';
+	return n;
+}
+
 long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool *done)
 {
 	size_t i = 0;

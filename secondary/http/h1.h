@@ -166,6 +166,25 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 /* Data bytes of the current chunk still to come when the decoder stands in chunk data, else 0. */
 uint64_t h1_chunked_data_left(const struct h1_chunked *st);
 
+/*
+ * Take up to N bytes of chunk data without looking at them (the caller
+ * passes them on): min(N, h1_chunked_data_left(ST)) bytes, the count
+ * returned; 0 when the decoder does not stand in chunk data.
+ */
+uint64_t h1_chunked_take(struct h1_chunked *st, uint64_t n);
+
+/*
+ * Chunked framing as the proxy writes it, whatever the source's was:
+ * h1_chunk_head(size) data H1_CHUNK_TAIL ... H1_LAST_CHUNK, no chunk
+ * extensions, no trailer fields.
+ */
+#define H1_CHUNK_HEAD_MAX 18                 /* 16 hex digits and CRLF */
+#define H1_CHUNK_TAIL     "\r\n"             /* after chunk data */
+#define H1_LAST_CHUNK     "0\r\n\r\n"        /* the last chunk and an empty trailer section */
+
+/* The line before SIZE (> 0) bytes of chunk data: lower-case hex without leading zeros, CRLF. Returns its length. */
+size_t h1_chunk_head(uint64_t size, uint8_t out[H1_CHUNK_HEAD_MAX]);
+
 /* --- writing heads --------------------------------------------------------- */
 
 /* What the proxy adds when forwarding a request upstream. */

@@ -1432,6 +1432,57 @@ def download_survives_killing_all_workers(env):
         "status %s, %s bytes, sha %s" % (code, size, "ok" if sha == backends.pattern_sha256(n) else "differs")
 
 
+@test("durable")
+def chunked_transfers_survive_killing_all_workers(env):
+    """Chunked bodies are re-framed by steps planned in the session (docs/PROXY.md
+    "Durability"): every worker killed in the middle of a 32 MiB chunked download and of a
+    32 MiB chunked upload; both arrive whole."""
+    gw = env.gw
+    n = 32 * MiB
+    out = env.path("bigc.out")
+    up = env.path("bigc.in")
+    with open(up, "wb") as f:
+        for b in backends.pattern_chunks(0, n):
+            f.write(b)
+    problems = []
+    for kind, args, progress in (
+            ("download", ["-o", out, "-w", "%{http_code} %{size_download}", "http://10.99.0.2/chunked/%d" % n],
+             lambda: os.path.exists(out) and os.path.getsize(out) >= 4 * MiB),
+            ("upload", ["-X", "POST", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + up,
+                        "http://10.99.0.2/echo"], None)):
+        p = gw.ns_popen(["curl", "-sS", "--max-time", "120", "--limit-rate", "8M", "-H", "Host: py.test"] + args,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            if progress:
+                wait_for(progress, 30, "4 MiB downloaded")
+            else:
+                time.sleep(1.5)   # about 12 MiB up
+            victims = [sh["pid"] for sh in gw.status()["shards"]]
+            for pid in victims:
+                os.kill(pid, signal.SIGKILL)
+            gw.wait_all_ready(timeout=15, exclude_pids=tuple(victims))
+            so, se = p.communicate(timeout=150)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if p.returncode != 0:
+            problems.append("%s: curl exit %d: %s %s" % (kind, p.returncode, so, se))
+        elif kind == "download":
+            code, size = so.split()
+            if code != "200" or int(size) != n or file_sha256(out) != backends.pattern_sha256(n):
+                problems.append("download: status %s, %s bytes, sha %s" % (
+                    code, size, "ok" if file_sha256(out) == backends.pattern_sha256(n) else "differs"))
+        else:
+            try:
+                j = json.loads(so)
+            except ValueError:
+                problems.append("upload: no JSON: %r" % so[:200])
+                continue
+            if j["length"] != n or j["sha256"] != backends.pattern_sha256(n) or not j["chunked"]:
+                problems.append("upload: the backend got %d bytes, sha %s" % (j["length"], j["sha256"][:12]))
+    assert not problems, "; ".join(problems)
+
 # === 17. what reaches the server and the client: framing porter writes itself ===========
 # The strict backend (8087, host strict.test) ends lines only at CRLF and records every
 # byte it receives, one file per connection.
@@ -1526,6 +1577,91 @@ def chunked_request_bare_lf_smuggling(env):
         if bare_lfs(raw):
             problems.append("the backend received bare LFs: %r" % raw[:400])
     assert not problems, "; ".join(problems)
+
+
+@test("shared")
+
+
+def chunked_request_reframed(env):
+    """RFC 9112 §7.1: a valid chunked request body with upper-case hex sizes, leading zeros,
+    chunk extensions and a trailer section reaches the server in porter's own framing (sizes
+    in lower-case hex, no extensions, no trailer fields), with the same data."""
+    gw = env.gw
+    m = marker("rechunk")
+    data = b"hello" + b"0123456789" + b"x" * 300
+    body = (b"0005;ext=1\r\nhello\r\n00A ; q=\"a b\";z\r\n0123456789\r\n12C\r\n" + b"x" * 300 +
+            b"\r\n0;last\r\nX-Trailer: t\r\nX-Other: u\r\n\r\n")
+    c = Conn(gw)
+    try:
+        c.send(b"POST /m/%s/echo HTTP/1.1\r\nHost: strict.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+               % m.encode() + body)
+        r = c.response()
+    finally:
+        c.close()
+    assert r.status == 200, r
+    j = json.loads(r.body)
+    assert j["length"] == len(data) and j["sha256"] == hashlib.sha256(data).hexdigest() and j["chunked"], j
+    raw = strict_raw(env, m)
+    at = raw.index(m.encode())
+    head_end = raw.index(b"\r\n\r\n", at) + 4
+    got, _ = canonical_chunked(raw[head_end:])
+    assert got == data, "the backend got data %r" % got[:100]
+    assert b"X-Trailer" not in raw[at:] and b"ext=" not in raw[at:], raw[at:at + 600]
+
+
+@test("shared")
+
+
+def chunked_response_reframed(env):
+    """RFC 9112 §7.1, responses: a chunked response with upper-case hex, leading zeros,
+    extensions and a trailer section reaches the client in porter's own framing."""
+    n = 20000
+    c = Conn(env.gw)
+    try:
+        c.send(b"GET /chunked-ext/%d HTTP/1.1\r\nHost: strict.test\r\nConnection: close\r\n\r\n" % n)
+        raw = c.read_to_eof()
+    finally:
+        c.close()
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    assert sep and head.startswith(b"HTTP/1.1 200"), raw[:300]
+    assert b"transfer-encoding: chunked" in head.lower(), head
+    got, rest = canonical_chunked(body)
+    assert got == backends.pattern(0, n), "body differs (%d bytes)" % len(got)
+    assert rest == b"", "bytes after the body: %r" % rest[:100]
+
+
+@test("shared")
+
+
+def chunked_response_bare_lf_not_forwarded(env):
+    """A chunked response whose chunk lines end at a bare LF: porter does not pass that
+    framing on. The head has gone to the client already, so the exchange is cut short (the
+    client sees an incomplete body or only the reset, never the server's framing);
+    upstream_bad_chunked counts it."""
+    gw = env.gw
+    before = http_counter(gw, "upstream_bad_chunked")
+    c = Conn(gw)
+    got = bytearray()
+    try:
+        c.send(b"GET /chunked-lf/3000 HTTP/1.1\r\nHost: strict.test\r\n\r\n")
+        c.s.settimeout(5)
+        while True:
+            try:
+                b = c.s.recv(65536)
+            except ConnectionResetError:
+                break
+            except socket.timeout:
+                raise AssertionError("the connection stayed open; the client got %r" % bytes(got[:300]))
+            if not b:
+                break
+            got += b
+    finally:
+        c.close()
+    # the reset may overtake the head (nothing at all), never the server's framing
+    head, sep, body = bytes(got).partition(b"\r\n\r\n")
+    assert not got or (sep and head.startswith(b"HTTP/1.1 200")), bytes(got[:300])
+    assert not body.startswith(b"1\n"), "the server's bare-LF framing reached the client: %r" % body[:100]
+    wait_for(lambda: http_counter(gw, "upstream_bad_chunked") == before + 1, 3, "upstream_bad_chunked + 1")
 
 
 def main():

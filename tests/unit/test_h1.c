@@ -954,6 +954,33 @@ Test(chunked, extension_syntax)
 	cr_assert_eq(FEED("5;a=(b)\r\nhello\r\n0\r\n\r\n").consumed, -400);
 }
 
+/* what the proxy writes in place of the source's framing */
+Test(chunked, chunk_head_and_take)
+{
+	static const struct { uint64_t size; const char *line; } t[] = {
+		{ 1, "1\r\n" }, { 10, "a\r\n" }, { 16, "10\r\n" }, { 0xffff, "ffff\r\n" }, { 65536, "10000\r\n" },
+		{ UINT64_C(1) << 62, "4000000000000000\r\n" }, { UINT64_MAX, "ffffffffffffffff\r\n" },
+	};
+	struct h1_chunked st = { 0 };
+	uint8_t line[H1_CHUNK_HEAD_MAX];
+	bool done = false;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n = h1_chunk_head(t[i].size, line);
+
+		cr_assert_eq(n, strlen(t[i].line));
+		cr_assert(memcmp(line, t[i].line, n) == 0, "%.*s", (int)n, line);
+	}
+	cr_assert_eq(h1_chunked_take(&st, 5), 0);
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"A;x=1\r\n", 7, &done), 7);
+	cr_assert_eq(h1_chunked_take(&st, 4), 4);
+	cr_assert_eq(h1_chunked_take(&st, 100), 6);
+	cr_assert_eq(h1_chunked_take(&st, 1), 0);
+	cr_assert_eq(st.total, 10);
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"\r\n0\r\n\r\n", 7, &done), 7);
+	cr_assert(done);
+}
+
 /* a decoder state an earlier binary left in shared memory that this one no longer enters: an error */
 Test(chunked, unknown_state_is_an_error)
 {
