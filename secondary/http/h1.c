@@ -44,12 +44,19 @@
  *  - Connection, Expect: elements are compared whole, case-insensitive;
  *    elements that are not tokens are ignored.
  *  - Writers: a Connection option naming Host, Content-Length or
- *    Transfer-Encoding does not remove that field (doing so would change
- *    the framing of the body that is forwarded as it came). One naming
+ *    Transfer-Encoding does not remove that field (they say how the
+ *    message is framed and routed, and are written anew). One naming
  *    Via, X-Forwarded-For or X-Forwarded-Proto removes the received
  *    fields; the proxy's own values are still written.
- *  - A response with both Content-Length and chunked is written without
- *    its Content-Length (RFC 9112 §6.3 item 3).
+ *  - Writers: Content-Length and Transfer-Encoding are never copied: one
+ *    of each at most is written from what the parser understood, where
+ *    the first received one stood (so a repeat, a list "5, 5", leading
+ *    zeros, an odd spelling of chunked reach nobody). A response with
+ *    both is written without its Content-Length (RFC 9112 §6.3 item 3);
+ *    1xx and 204 responses get neither.
+ *  - A 1xx or 204 response with a Transfer-Encoding or a non-zero
+ *    Content-Length is not keep-alive: its server may well send the body
+ *    it announced, which would be read as the next response.
  *  - Chunked framing is read strictly (RFC 9112 §7.1): CRLF line ends only
  *    (the §2.2 leave to take a bare LF for a line end covers the start line
  *    and header fields, which the proxy writes again anyway; in chunk
@@ -234,93 +241,112 @@ static size_t skip_quoted(const uint8_t *b, size_t p, size_t e)
 }
 
 /*
- * Transfer-Encoding = #transfer-coding, transfer-coding = token
- * *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ).
+ * The next transfer-coding of the Transfer-Encoding value B[*P..E), empty
+ * list elements skipped (RFC 9110 §5.6.1): transfer-coding = token
+ * *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ). Returns 1
+ * with *NAME the token, *ELEM the whole coding (parameters included, no
+ * outer OWS) and *PARAMS whether it has parameters; 0 at the end of the
+ * value; -1 on a syntax error.
  */
-static int field_transfer_encoding(struct pctx *c, uint8_t minor, size_t s, size_t e)
+static int te_next(const uint8_t *b, size_t *pp, size_t e, struct h1_span *name, struct h1_span *elem,
+		   bool *params)
 {
-	const uint8_t *b = c->b;
-	size_t p = s;
+	size_t p = *pp, ts;
 
-	c->has_te = true;
-	if (minor == 0)
-		return -400;    /* RFC 9112 §6.1: faulty framing in HTTP/1.0 */
-	while (p < e) {
-		size_t ts;
-		bool params = false, chunked;
-
+	for (;;) {
 		while (p < e && is_ows(b[p]))
 			p++;
 		if (p < e && b[p] == ',') {
 			p++;
-			continue;       /* empty list element (RFC 9110 §5.6.1) */
+			continue;
 		}
-		if (p == e)
-			break;
-		ts = p;
-		while (p < e && (cls[b[p]] & C_T))
-			p++;
-		if (p == ts)
-			return -400;
-		chunked = CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "chunked");
-		if (chunked) {
-			c->te_chunked++;
-		} else if (!CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "gzip") &&
-			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "x-gzip") &&
-			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "deflate") &&
-			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "compress") &&
-			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "x-compress")) {
-			c->te_unknown = true;
-		}
-		for (;;) {
-			size_t q = p, ns;
+		break;
+	}
+	if (p == e)
+		return 0;
+	ts = p;
+	while (p < e && (cls[b[p]] & C_T))
+		p++;
+	if (p == ts)
+		return -1;
+	*name = span(ts, p);
+	*params = false;
+	for (;;) {
+		size_t q = p, ns;
 
-			while (q < e && is_ows(b[q]))
-				q++;
-			if (q == e || b[q] != ';')
-				break;
-			params = true;
+		while (q < e && is_ows(b[q]))
 			q++;
-			while (q < e && is_ows(b[q]))
-				q++;
+		if (q == e || b[q] != ';')
+			break;
+		*params = true;
+		q++;
+		while (q < e && is_ows(b[q]))
+			q++;
+		ns = q;
+		while (q < e && (cls[b[q]] & C_T))
+			q++;
+		if (q == ns)
+			return -1;
+		while (q < e && is_ows(b[q]))
+			q++;
+		if (q == e || b[q] != '=')
+			return -1;
+		q++;
+		while (q < e && is_ows(b[q]))
+			q++;
+		if (q < e && b[q] == '"') {
+			q = skip_quoted(b, q, e);
+			if (q == 0)
+				return -1;
+		} else {
 			ns = q;
 			while (q < e && (cls[b[q]] & C_T))
 				q++;
 			if (q == ns)
-				return -400;
-			while (q < e && is_ows(b[q]))
-				q++;
-			if (q == e || b[q] != '=')
-				return -400;
-			q++;
-			while (q < e && is_ows(b[q]))
-				q++;
-			if (q < e && b[q] == '"') {
-				q = skip_quoted(b, q, e);
-				if (q == 0)
-					return -400;
-			} else {
-				ns = q;
-				while (q < e && (cls[b[q]] & C_T))
-					q++;
-				if (q == ns)
-					return -400;
-			}
-			p = q;
+				return -1;
 		}
-		while (p < e && is_ows(b[p]))
-			p++;
-		if (p < e && b[p] != ',')
-			return -400;
-		if (params) {
-			if (chunked)
+		p = q;
+	}
+	*elem = span(ts, p);
+	while (p < e && is_ows(b[p]))
+		p++;
+	if (p < e && b[p] != ',')
+		return -1;
+	*pp = p;
+	return 1;
+}
+
+/* Transfer-Encoding = #transfer-coding */
+static int field_transfer_encoding(struct pctx *c, struct h1_msg *m, size_t s, size_t e)
+{
+	const uint8_t *b = c->b;
+	struct h1_span name, elem;
+	size_t p = s;
+	bool params;
+	int rc;
+
+	c->has_te = true;
+	m->flags |= H1F_TRANSFER_ENCODING;
+	if (m->version_minor == 0)
+		return -400;    /* RFC 9112 §6.1: faulty framing in HTTP/1.0 */
+	while ((rc = te_next(b, &p, e, &name, &elem, &params)) > 0) {
+		bool chunked = CI_EQ(b, name.off, name.len, "chunked");
+
+		if (chunked) {
+			c->te_chunked++;
+			if (params)
 				return -400;    /* chunked defines no parameters (RFC 9112 §7.1) */
+		} else if (params || (!CI_EQ(b, name.off, name.len, "gzip") &&
+				      !CI_EQ(b, name.off, name.len, "x-gzip") &&
+				      !CI_EQ(b, name.off, name.len, "deflate") &&
+				      !CI_EQ(b, name.off, name.len, "compress") &&
+				      !CI_EQ(b, name.off, name.len, "x-compress"))) {
 			c->te_unknown = true;
 		}
 		c->te_n++;
 		c->te_last_chunked = chunked;
 	}
-	return 0;
+	return rc < 0 ? -400 : 0;
 }
 
 /* Iterator over the non-empty elements of a #list at B[p..e), OWS removed. */
@@ -407,12 +433,14 @@ static int field(struct pctx *c, struct h1_msg *m, const struct h1_header *h)
 			field_connection(m, b, s, e);
 		break;
 	case 14:
-		if (CI_EQ(b, h->name.off, 14, "content-length"))
+		if (CI_EQ(b, h->name.off, 14, "content-length")) {
+			m->flags |= H1F_CONTENT_LENGTH;
 			return field_content_length(c, s, e);
+		}
 		break;
 	case 17:
 		if (CI_EQ(b, h->name.off, 17, "transfer-encoding"))
-			return field_transfer_encoding(c, m->version_minor, s, e);
+			return field_transfer_encoding(c, m, s, e);
 		break;
 	default:
 		break;
@@ -660,6 +688,13 @@ static int finish_response(struct pctx *c, struct h1_msg *m, unsigned int req_me
 {
 	if (c->has_te && (c->te_chunked > 1 || c->te_n == 0))
 		return -502;
+	if (c->has_cl)
+		m->content_length = c->cl;
+	/* RFC 9110 §8.6, RFC 9112 §6.1: no Content-Length (but 0) and no
+	 * Transfer-Encoding in a 1xx or 204. A server that frames a body there
+	 * may send one: its connection is not trusted with another request. */
+	if ((m->status < 200 || m->status == 204) && (c->has_te || (c->has_cl && c->cl != 0)))
+		m->flags &= ~(uint32_t)H1F_KEEP_ALIVE;
 	if (m->status < 200 || m->status == 204 || m->status == 304 || req_method == H1_M_HEAD ||
 	    (req_method == H1_M_CONNECT && m->status < 300)) {
 		m->body = H1_BODY_NONE;
@@ -669,7 +704,6 @@ static int finish_response(struct pctx *c, struct h1_msg *m, unsigned int req_me
 			m->flags &= ~(uint32_t)H1F_KEEP_ALIVE;  /* RFC 9112 §6.3 item 3 */
 	} else if (c->has_cl) {
 		m->body = H1_BODY_LENGTH;
-		m->content_length = c->cl;
 	} else {
 		m->body = H1_BODY_CLOSE;
 	}
@@ -1153,6 +1187,17 @@ static int wdone(const struct wbuf *w)
 	return (w->err || w->n > INT_MAX) ? -1 : (int)w->n;
 }
 
+static void put_lower(struct wbuf *w, const uint8_t *b, struct h1_span s)
+{
+	if (w->err || s.len > w->cap - w->n) {
+		w->err = true;
+		return;
+	}
+	for (uint32_t i = 0; i < s.len; i++)
+		w->p[w->n + i] = lower(b[s.off + i]);
+	w->n += s.len;
+}
+
 static void put_field(struct wbuf *w, const uint8_t *b, const struct h1_header *h)
 {
 	put_span(w, b, h->name);
@@ -1161,7 +1206,7 @@ static void put_field(struct wbuf *w, const uint8_t *b, const struct h1_header *
 	put(w, "\r\n", 2);
 }
 
-enum fkind { F_OTHER = 0, F_HOP, F_UPGRADE, F_FRAMING, F_VIA, F_XFF, F_XFP, F_CL };
+enum fkind { F_OTHER = 0, F_HOP, F_UPGRADE, F_HOST, F_TE, F_VIA, F_XFF, F_XFP, F_CL };
 
 static enum fkind kind_of(const uint8_t *b, struct h1_span n)
 {
@@ -1171,7 +1216,7 @@ static enum fkind kind_of(const uint8_t *b, struct h1_span n)
 	case 3:
 		return CI_EQ(b, n.off, 3, "via") ? F_VIA : F_OTHER;
 	case 4:
-		return CI_EQ(b, n.off, 4, "host") ? F_FRAMING : F_OTHER;
+		return CI_EQ(b, n.off, 4, "host") ? F_HOST : F_OTHER;
 	case 7:
 		return CI_EQ(b, n.off, 7, "upgrade") ? F_UPGRADE : F_OTHER;
 	case 10:
@@ -1184,7 +1229,7 @@ static enum fkind kind_of(const uint8_t *b, struct h1_span n)
 		return CI_EQ(b, n.off, 16, "proxy-connection") ? F_HOP : F_OTHER;
 	case 17:
 		if (CI_EQ(b, n.off, 17, "transfer-encoding"))
-			return F_FRAMING;
+			return F_TE;
 		return CI_EQ(b, n.off, 17, "x-forwarded-proto") ? F_XFP : F_OTHER;
 	default:
 		return F_OTHER;
@@ -1232,7 +1277,8 @@ static uint32_t classify_fields(const struct h1_msg *m, const uint8_t *b, bool k
 		kind[i] = (uint8_t)kind_of(b, m->h[i].name);
 		if (kind[i] == F_UPGRADE && !keep_upgrade)
 			kind[i] = F_HOP;
-		if (kind[i] != F_HOP && kind[i] != F_FRAMING && kind[i] != F_CL && kind[i] != F_UPGRADE) {
+		if (kind[i] != F_HOP && kind[i] != F_HOST && kind[i] != F_TE && kind[i] != F_CL &&
+		    kind[i] != F_UPGRADE) {
 			uint8_t hh = name_hash(b, m->h[i].name.off, m->h[i].name.len);
 
 			next[i] = bucket[hh];
@@ -1252,6 +1298,43 @@ static uint32_t classify_fields(const struct h1_msg *m, const uint8_t *b, bool k
 		}
 	}
 	return n;
+}
+
+/* "Content-Length: N": the one Content-Length sent, whatever repeats or lists came (RFC 9110 §8.6) */
+static void put_content_length(struct wbuf *w, uint64_t v)
+{
+	puts_(w, "Content-Length: ");
+	put_uint(w, v);
+	put(w, "\r\n", 2);
+}
+
+/*
+ * "Transfer-Encoding: a, b, chunked": the codings of every Transfer-Encoding
+ * field in order, in one field, names in lower case, empty elements gone
+ * (parameters, which only a response may have, as they came).
+ */
+static void put_transfer_encoding(struct wbuf *w, const struct h1_msg *m, const uint8_t *b, const uint8_t *kind,
+				  uint32_t n)
+{
+	bool first = true;
+
+	puts_(w, "Transfer-Encoding: ");
+	for (uint32_t i = 0; i < n; i++) {
+		size_t p = m->h[i].value.off, e = p + m->h[i].value.len;
+		struct h1_span name, elem;
+		bool params;
+
+		if (kind[i] != F_TE)
+			continue;
+		while (te_next(b, &p, e, &name, &elem, &params) > 0) {
+			if (!first)
+				put(w, ", ", 2);
+			first = false;
+			put_lower(w, b, name);
+			put(w, b + name.off + name.len, elem.len - name.len);
+		}
+	}
+	put(w, "\r\n", 2);
 }
 
 /* "Via: <received>, 1.x PSEUDONYM" */
@@ -1280,6 +1363,8 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
 	uint32_t n = classify_fields(m, buf, upgrade, kind);
 	uint32_t ip = f->client_ip;
 
+	bool cl_done = m->body != H1_BODY_LENGTH, te_done = m->body != H1_BODY_CHUNKED;
+
 	put_span(&w, buf, m->method_s);
 	put(&w, " ", 1);
 	put_span(&w, buf, m->target);
@@ -1287,6 +1372,19 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
 	for (uint32_t i = 0; i < n; i++) {
 		if (kind[i] == F_HOP || kind[i] == F_XFF || kind[i] == F_XFP || (kind[i] == F_VIA && via))
 			continue;
+		/* the framing fields: one of each, ours, where the first came */
+		if (kind[i] == F_CL) {
+			if (!cl_done)
+				put_content_length(&w, m->content_length);
+			cl_done = true;
+			continue;
+		}
+		if (kind[i] == F_TE) {
+			if (!te_done)
+				put_transfer_encoding(&w, m, buf, kind, n);
+			te_done = true;
+			continue;
+		}
 		put_field(&w, buf, &m->h[i]);
 	}
 	if (via)
@@ -1321,25 +1419,38 @@ int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *vi
 	struct wbuf w = { .p = out, .cap = outlen };
 	bool upgrade = m->status == 101;
 	bool add_via = via != NULL && via[0] != '\0';
-	bool drop_cl = false;
 	/* an HTTP/1.0 client cannot read chunked framing (RFC 9112 §6.1): the
 	 * proxy sends it the data only, delimited by closing the connection */
 	bool dechunk = client_minor == 0 && m->body == H1_BODY_CHUNKED;
+	/* no Content-Length nor Transfer-Encoding in a 1xx or 204 (RFC 9110 §8.6,
+	 * RFC 9112 §6.1); Transfer-Encoding wins over Content-Length (§6.3 item
+	 * 3); none for an HTTP/1.0 client (§6.1); one of each, ours */
+	bool bodiless = m->status < 200 || m->status == 204;
+	bool te_done = bodiless || dechunk || client_minor == 0 || !(m->flags & H1F_TRANSFER_ENCODING);
+	bool cl_done = bodiless || (m->flags & H1F_TRANSFER_ENCODING) || !(m->flags & H1F_CONTENT_LENGTH);
 	uint8_t kind[H1_MAX_HEADERS];
 	uint32_t n = classify_fields(m, buf, upgrade, kind);
 
-	/* RFC 9112 §6.3 item 3: chunked wins, the Content-Length goes */
-	if (m->body == H1_BODY_CHUNKED)
-		drop_cl = true;
 	puts_(&w, "HTTP/1.1 ");
 	put_uint(&w, m->status);
 	put(&w, " ", 1);
 	put_span(&w, buf, m->reason);
 	put(&w, "\r\n", 2);
 	for (uint32_t i = 0; i < n; i++) {
-		if (kind[i] == F_HOP || (kind[i] == F_VIA && add_via) || (kind[i] == F_CL && drop_cl) ||
-		    (kind[i] == F_FRAMING && dechunk))
+		if (kind[i] == F_HOP || (kind[i] == F_VIA && add_via))
 			continue;
+		if (kind[i] == F_CL) {
+			if (!cl_done)
+				put_content_length(&w, m->content_length);
+			cl_done = true;
+			continue;
+		}
+		if (kind[i] == F_TE) {
+			if (!te_done)
+				put_transfer_encoding(&w, m, buf, kind, n);
+			te_done = true;
+			continue;
+		}
 		put_field(&w, buf, &m->h[i]);
 	}
 	if (add_via)

@@ -55,7 +55,10 @@ enum {
 	H1F_EXPECT_CONTINUE = 1u << 4,  /* Expect: 100-continue (request) */
 	H1F_HAS_HOST        = 1u << 5,  /* Host header present (request) */
 	H1F_KEEP_ALIVE      = 1u << 6,  /* the connection persists after this message (RFC 9112 §9.3),
-	                                   from the version and the Connection tokens */
+	                                   from the version and the Connection tokens; a response
+	                                   framing a body where none may be (1xx, 204) clears it */
+	H1F_CONTENT_LENGTH  = 1u << 7,  /* a Content-Length field (its value: content_length) */
+	H1F_TRANSFER_ENCODING = 1u << 8, /* a Transfer-Encoding field */
 };
 
 /*
@@ -77,7 +80,8 @@ struct h1_msg {
 	uint16_t status;            /* status code (responses) */
 	uint32_t flags;             /* H1F_* */
 	uint8_t body;               /* enum h1_body */
-	uint64_t content_length;    /* when body == H1_BODY_LENGTH */
+	uint64_t content_length;    /* the Content-Length value when H1F_CONTENT_LENGTH, else 0 (the
+	                               body's length when body == H1_BODY_LENGTH) */
 	/* request line */
 	struct h1_span method_s;    /* method token */
 	struct h1_span target;      /* request-target as sent */
@@ -201,9 +205,12 @@ struct h1_fwd {
  * up as HTTP/1.0 so that the server does not answer with chunked framing the
  * client cannot read), the fields minus hop-by-hop ones (RFC 9110 §7.6.1: Connection,
  * Keep-Alive, Proxy-Connection, TE, Upgrade unless the request is an upgrade,
- * and any field named in Connection; Transfer-Encoding and Content-Length are
- * kept because the body is forwarded as it came, Expect is kept), existing
- * X-Forwarded-For extended with the client address, X-Forwarded-Proto set,
+ * and any field named in Connection; Expect is kept), the framing fields
+ * written anew where the first of their kind was: exactly one Content-Length
+ * with the value when the body has a length (RFC 9110 §8.6: repeats and
+ * lists fold), one Transfer-Encoding with the codings of all received fields
+ * in order, in lower case, when it is chunked (the proxy re-frames the body);
+ * existing X-Forwarded-For extended with the client address, X-Forwarded-Proto set,
  * Via appended, Connection set (keep-alive / close / upgrade). Returns the
  * length, or -1 when OUTLEN is too small.
  */
@@ -215,9 +222,12 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
  * (version sent as HTTP/1.1), fields minus hop-by-hop (as above; Upgrade kept
  * for 101), Via appended, and Connection: keep-alive (when CLIENT_KEEPALIVE
  * and the client speaks 1.0), close (when !CLIENT_KEEPALIVE), or upgrade (101).
- * A chunked response to an HTTP/1.0 client loses its Transfer-Encoding and
- * gets Connection: close: the caller sends the decoded data and closes.
- * Returns the length or -1.
+ * The framing fields are written anew, one of each at most: none in a 1xx or
+ * 204 (RFC 9110 §8.6, RFC 9112 §6.1); Transfer-Encoding as for requests, none
+ * for an HTTP/1.0 client (§6.1); Content-Length with the value unless there
+ * is a Transfer-Encoding (§6.3 item 3: it goes). A chunked response to an
+ * HTTP/1.0 client so loses its framing and gets Connection: close: the
+ * caller sends the decoded data and closes. Returns the length or -1.
  */
 int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *via, bool client_keepalive,
 		      unsigned int client_minor, uint8_t *out, size_t outlen);

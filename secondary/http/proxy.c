@@ -1266,7 +1266,7 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	n.r.hlen = p->msg.head_len;
 	n.r.hout = 0;
 	n.r.kind = p->msg.body;
-	n.r.len = p->msg.content_length;
+	n.r.len = p->msg.body == H1_BODY_LENGTH ? p->msg.content_length : 0;
 	/* the client keeps its connection when both sides allow it and the request was read whole */
 	if (n.minor == 0 && n.r.kind == H1_BODY_CHUNKED)
 		n.sflags |= DECHUNK;   /* the client cannot read chunked framing; closed after */

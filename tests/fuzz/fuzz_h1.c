@@ -162,8 +162,12 @@ static void check_head(const uint8_t *b, size_t len, const struct h1_limits *lim
 	CHECK(m->version_minor <= 1);
 	CHECK(m->body <= H1_BODY_CLOSE);
 	CHECK(m->content_length <= MAX_LENGTH);
-	if (m->body != H1_BODY_LENGTH)
+	if (!(m->flags & H1F_CONTENT_LENGTH))
 		CHECK(m->content_length == 0);
+	if (m->body == H1_BODY_LENGTH)
+		CHECK(m->flags & H1F_CONTENT_LENGTH);
+	if (req)
+		CHECK(!!(m->flags & H1F_CONTENT_LENGTH) == (m->body == H1_BODY_LENGTH));
 	for (uint32_t i = 0; i < m->nheaders; i++) {
 		const struct h1_header *h = &m->h[i];
 
@@ -304,6 +308,24 @@ static int check_parse(parse_fn parse, bool req, const uint8_t *b, size_t len, c
 
 /* ---- writers ------------------------------------------------------------------- */
 
+static unsigned int count_fields(const struct h1_msg *m, const uint8_t *b, const char *name)
+{
+	size_t n = strlen(name);
+	unsigned int c = 0;
+
+	for (uint32_t i = 0; i < m->nheaders; i++) {
+		uint32_t k;
+
+		if (m->h[i].name.len != n)
+			continue;
+		for (k = 0; k < n; k++)
+			if ((b[m->h[i].name.off + k] | 0x20) != (uint8_t)name[k])
+				break;
+		c += k == n;
+	}
+	return c;
+}
+
 static void check_write_request(const uint8_t *b, const struct h1_msg *m, const struct h1_fwd *f)
 {
 	static struct h1_msg w;
@@ -334,6 +356,9 @@ static void check_write_request(const uint8_t *b, const struct h1_msg *m, const 
 	CHECK(span_eq(exact, w.path, b, m->path) || m->path.len == 0);
 	CHECK(span_eq(exact, w.host, b, m->host));
 	CHECK(w.body == m->body && w.content_length == m->content_length);
+	/* the framing fields are the writer's: one of each, only when they frame the body */
+	CHECK(count_fields(&w, exact, "content-length") == (m->body == H1_BODY_LENGTH));
+	CHECK(count_fields(&w, exact, "transfer-encoding") == (m->body == H1_BODY_CHUNKED));
 	CHECK((w.flags & H1F_EXPECT_CONTINUE) == (m->flags & H1F_EXPECT_CONTINUE));
 	CHECK(h1_find(&w, exact, "keep-alive") < 0 && h1_find(&w, exact, "te") < 0 &&
 	      h1_find(&w, exact, "proxy-connection") < 0);
@@ -360,6 +385,11 @@ static void check_write_response(const uint8_t *b, const struct h1_msg *m, unsig
 	static struct h1_msg w;
 	size_t big = (size_t)m->head_len + 256;
 	uint8_t *out = malloc(big), *exact;
+	bool bodiless = m->status < 200 || m->status == 204;
+	bool dechunk = minor == 0 && m->body == H1_BODY_CHUNKED;
+	bool has_te = m->flags & H1F_TRANSFER_ENCODING, has_cl = m->flags & H1F_CONTENT_LENGTH;
+	unsigned int want_te = !bodiless && minor != 0 && has_te;
+	unsigned int want_cl = !bodiless && !has_te && has_cl;
 	int n, rc;
 
 	if (out == NULL)
@@ -379,13 +409,18 @@ static void check_write_response(const uint8_t *b, const struct h1_msg *m, unsig
 	CHECK(w.version_minor == 1);
 	CHECK(w.status == m->status);
 	CHECK(span_eq(exact, w.reason, b, m->reason));
-	CHECK(w.body == m->body && w.content_length == m->content_length);
+	/* an HTTP/1.0 client gets a chunked body as its data, closed after */
+	CHECK(w.body == (dechunk ? H1_BODY_CLOSE : m->body));
+	CHECK(count_fields(&w, exact, "content-length") == want_cl);
+	CHECK(count_fields(&w, exact, "transfer-encoding") == want_te);
+	if (want_cl)
+		CHECK(w.content_length == m->content_length);
 	CHECK(h1_find(&w, exact, "keep-alive") < 0 && h1_find(&w, exact, "proxy-connection") < 0);
 	if (m->body == H1_BODY_CHUNKED)
 		CHECK(h1_find(&w, exact, "content-length") < 0);
 	if (m->status == 101)
 		CHECK(w.flags & H1F_CONN_UPGRADE);
-	else if (!ka)
+	else if (!ka || dechunk)
 		CHECK(!(w.flags & H1F_KEEP_ALIVE));
 	else
 		CHECK(!(w.flags & H1F_CONN_CLOSE) && !(w.flags & H1F_CONN_UPGRADE));

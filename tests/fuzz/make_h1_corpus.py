@@ -20,7 +20,7 @@ import sys
 # limits presets
 CAPS, DEFAULTS, SMALL, TINY = 0, 1, 2, 3
 # methods (enum h1_method) in bits 2-5
-GET, HEAD, POST, CONNECT = 1, 2, 3, 6
+GET, HEAD, POST, PUT, CONNECT = 1, 2, 3, 4, 6
 KA = 0x40
 VIA = 0x80
 
@@ -107,6 +107,11 @@ REQUESTS = {
     "double-space": "GET  / HTTP/1.1\r\n" + H + "\r\n",
     "incomplete-line": "GET /incomplete",
     "incomplete-head": "GET / HTTP/1.1\r\n" + H + "X: y\r\n",
+    # framing fields the writer writes anew
+    "post-cl-leading-zeros": "POST /f HTTP/1.1\r\n" + H + "Content-Length: 005\r\nX: 1\r\ncontent-length: 5\r\n\r\nhello",
+    "post-te-odd-spelling": "POST /f HTTP/1.1\r\n" + H + "Transfer-Encoding: , ChUnKeD ,\r\n\r\n0\r\n\r\n",
+    "post-te-split-upper": "POST /f HTTP/1.1\r\n" + H + "Transfer-Encoding: GZIP\r\nX: 1\r\n"
+                           "transfer-encoding: chunked\r\n\r\n0\r\n\r\n",
 }
 
 LONG = {
@@ -147,6 +152,14 @@ RESPONSES = {
     "hop-resp": (GET, "HTTP/1.1 200 OK\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 5\r\n"
                       "Via: 1.0 origin\r\nContent-Length: 0\r\n\r\n"),
     "resp-lf": (GET, "HTTP/1.1 404 Not Found\nContent-Length: 0\n\n"),
+    # framing fields: written anew, dropped where they may not be
+    "no-content-framed": (GET, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
+    "continue-cl": (POST, "HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n"),
+    "cl-repeats": (GET, "HTTP/1.1 200 OK\r\nContent-Length: 7, 7\r\nX: 1\r\ncontent-length: 007\r\n\r\nabcdefg"),
+    "head-cl-repeats": (HEAD, "HTTP/1.1 200 OK\r\nContent-Length: 0100\r\nContent-Length: 100\r\n\r\n"),
+    "gzip-close-cl": (GET, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: GZIP\r\n\r\nabc"),
+    "te-params": (GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: foo ; a = \"x,y\" , Chunked\r\n\r\n"
+                       "1\r\nx\r\n0\r\n\r\n"),
 }
 
 CHUNKED = {
@@ -207,6 +220,9 @@ def main():
         seeds["lim-" + name] = flags(lim=lim) + text.encode("latin-1")
     for name, (method, text) in RESPONSES.items():
         seeds["resp-" + name] = flags(method=method) + text.encode("latin-1")
+    for name in ("ok-chunked", "te-params", "gzip-close-cl"):
+        method, text = RESPONSES[name]
+        seeds["resp-" + name + "-http10-client"] = flags(method=PUT) + text.encode("latin-1")   # bit 2 clear: minor 0
     for name in ("ok-cl", "switching", "1.0-keepalive"):
         method, text = RESPONSES[name]
         seeds["resp-" + name + "-close"] = flags(method=method, ka=False, via=False) + text.encode("latin-1")

@@ -1069,6 +1069,12 @@ bad_case("chunk_line_bare_lf", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encodi
          note="RFC 9112 §7.1: chunk lines end at CRLF (the head may have gone up already)")
 bad_case("chunk_ext_syntax", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encoding: chunked\r\n\r\n"
                                         "5;a b\r\nhello\r\n0\r\n\r\n" % (p, H)).encode(), 400, log_check=False)
+bad_case("content_length_list_differs", lambda p: ("POST %s HTTP/1.1\r\n%sContent-Length: 5, 6\r\n\r\nhello!"
+                                                   % (p, H)).encode(), 400)
+bad_case("te_chunked_not_last", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encoding: chunked, gzip\r\n\r\n"
+                                           "0\r\n\r\n" % (p, H)).encode(), 400)
+bad_case("te_in_http10", lambda p: ("POST %s HTTP/1.0\r\n%sTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                                    % (p, H)).encode(), 400)
 
 
 # === 14. access log =====================================================================
@@ -1483,6 +1489,7 @@ def chunked_transfers_survive_killing_all_workers(env):
                 problems.append("upload: the backend got %d bytes, sha %s" % (j["length"], j["sha256"][:12]))
     assert not problems, "; ".join(problems)
 
+
 # === 17. what reaches the server and the client: framing porter writes itself ===========
 # The strict backend (8087, host strict.test) ends lines only at CRLF and records every
 # byte it receives, one file per connection.
@@ -1662,6 +1669,56 @@ def chunked_response_bare_lf_not_forwarded(env):
     assert not got or (sep and head.startswith(b"HTTP/1.1 200")), bytes(got[:300])
     assert not body.startswith(b"1\n"), "the server's bare-LF framing reached the client: %r" % body[:100]
     wait_for(lambda: http_counter(gw, "upstream_bad_chunked") == before + 1, 3, "upstream_bad_chunked + 1")
+
+
+@test("shared")
+
+
+def content_length_forwarded_once(env):
+    """RFC 9110 §8.6: repeated identical Content-Length values (fields or a list) reach the
+    server as exactly one Content-Length."""
+    problems = []
+    for cl in ("Content-Length: 5\r\nContent-Length: 5", "Content-Length: 5, 5", "Content-Length: 005",
+               "content-length: 5,5\r\nX-Between: 1\r\nContent-Length: 5"):
+        m = marker("cl")
+        c = Conn(env.gw)
+        try:
+            c.send(("POST /m/%s/headers HTTP/1.1\r\nHost: strict.test\r\n%s\r\n\r\nhello" % (m, cl)).encode())
+            r = c.response()
+        finally:
+            c.close()
+        if r.status != 200:
+            problems.append("%r: status %d %r" % (cl, r.status, r.body[:100]))
+            continue
+        got = [v for k, v in json.loads(r.body)["headers"] if k.lower() == "content-length"]
+        if got != ["5"]:
+            problems.append("%r: the backend got Content-Length %r" % (cl, got))
+    assert not problems, "; ".join(problems)
+
+
+@test("shared")
+
+
+def transfer_encoding_regenerated(env):
+    """The Transfer-Encoding porter sends is its own: one field, lower-case codings, chunked last."""
+    problems = []
+    for te, want in (("Transfer-Encoding: , ChUnKeD ,", "chunked"),
+                     ("Transfer-Encoding: GZIP\r\ntransfer-encoding: chunked", "gzip, chunked")):
+        m = marker("te")
+        c = Conn(env.gw)
+        try:
+            c.send(("POST /m/%s/headers HTTP/1.1\r\nHost: strict.test\r\n%s\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                    % (m, te)).encode())
+            r = c.response()
+        finally:
+            c.close()
+        if r.status != 200:
+            problems.append("%r: status %d %r" % (te, r.status, r.body[:100]))
+            continue
+        got = [v for k, v in json.loads(r.body)["headers"] if k.lower() == "transfer-encoding"]
+        if got != [want]:
+            problems.append("%r: the backend got Transfer-Encoding %r, want [%r]" % (te, got, want))
+    assert not problems, "; ".join(problems)
 
 
 def main():

@@ -1473,3 +1473,75 @@ Test(error_response, reasons)
 	cr_assert_str_eq(h1_reason(505), "HTTP Version Not Supported");
 	cr_assert_str_eq(h1_reason(799), "Unknown");
 }
+
+/* ---- what the proxy forwards is its own framing (RFC 9110 §7.8, §8.6; RFC 9112 §3.2, §6, §7.1) ---- */
+
+#define FWD_TAIL "Via: 1.1 porter\r\nX-Forwarded-For: 192.0.2.10\r\nX-Forwarded-Proto: http\r\n"
+
+/* RFC 9110 §8.6: one Content-Length goes on, with the value */
+Test(forward, request_one_content_length)
+{
+	static const char *const in[] = {
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX: 1\r\ncontent-length: 5\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\nX: 1\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 005\r\nX: 1\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5,5 , 5\r\nX: 1\r\nContent-Length: 5\r\n\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		assert_out(write_req(in[i], &fwd),
+			   "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX: 1\r\n" FWD_TAIL
+			   "Connection: keep-alive\r\n\r\n");
+}
+
+/* one Transfer-Encoding field of lower-case codings, chunked last */
+Test(forward, request_transfer_encoding_regenerated)
+{
+	assert_out(write_req("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , ChUnKeD ,\r\n\r\n", &fwd),
+		   "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: GZIP\r\nX: 1\r\n"
+			     "transfer-encoding: chunked\r\n\r\n", &fwd),
+		   "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\nX: 1\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+}
+
+/* RFC 9110 §8.6, RFC 9112 §6.1, §6.3: Content-Length and Transfer-Encoding of responses */
+Test(forward, response_framing_fields)
+{
+	/* none in 1xx and 204 */
+	assert_out(write_resp("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n"
+			      "X: 1\r\n\r\n", H1_M_GET, NULL, true, 1),
+		   "HTTP/1.1 204 No Content\r\nX: 1\r\n\r\n");
+	assert_out(write_resp("HTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\nLink: <a>\r\n\r\n",
+			      H1_M_GET, NULL, true, 1),
+		   "HTTP/1.1 103 Early Hints\r\nLink: <a>\r\n\r\n");
+	/* one Content-Length */
+	assert_out(write_resp("HTTP/1.1 200 OK\r\nContent-Length: 7, 7\r\nX: 1\r\ncontent-length: 7\r\n\r\n",
+			      H1_M_GET, NULL, true, 1),
+		   "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nX: 1\r\n\r\n");
+	assert_out(write_resp("HTTP/1.1 200 OK\r\nContent-Length: 0100\r\nContent-Length: 100\r\n\r\n",
+			      H1_M_HEAD, NULL, true, 1),
+		   "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+	assert_out(write_resp("HTTP/1.1 304 Not Modified\r\nContent-Length: 9, 9\r\n\r\n", H1_M_GET, NULL, true, 1),
+		   "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n");
+	/* Transfer-Encoding wins over Content-Length, also for a close-delimited body */
+	assert_out(write_resp("HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: GZIP\r\n\r\n",
+			      H1_M_GET, NULL, false, 1),
+		   "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n");
+	assert_out(write_resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n", H1_M_GET, NULL, true, 1),
+		   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+}
+
+/* a server that frames a 204 is not trusted with the next request on that connection */
+Test(response, forbidden_framing_not_reused)
+{
+	expect_resp("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", H1_M_GET, 0);
+	cr_assert_not(m.flags & H1F_KEEP_ALIVE);
+	expect_resp("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n", H1_M_GET, 0);
+	cr_assert_not(m.flags & H1F_KEEP_ALIVE);
+	expect_resp("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", H1_M_GET, 0);
+	cr_assert(m.flags & H1F_KEEP_ALIVE);
+	expect_resp("HTTP/1.1 204 No Content\r\n\r\n", H1_M_GET, 0);
+	cr_assert(m.flags & H1F_KEEP_ALIVE);
+}
