@@ -37,8 +37,16 @@
  *  - The request-target: visible ASCII only. Absolute-form accepts the
  *    schemes http and https (case-insensitive) and no userinfo (RFC 9110
  *    §4.2.4); its authority must have a host. Authority-form (CONNECT only)
- *    needs host ":" 1*DIGIT. A fragment ("#") is tolerated and cut from
- *    path. The host span of a CONNECT comes from the Host field.
+ *    needs host ":" 1*DIGIT. A '#' is an error (RFC 9112 §3.2: a target
+ *    has no fragment; forwarded, it would let the proxy route on less of
+ *    the target than the server reads). The host span of a CONNECT comes
+ *    from the Host field.
+ *  - Absolute-form (RFC 9112 §3.2.2): the target's authority wins over
+ *    Host for routing, and the writer sends it as the Host field (the
+ *    received Host fields go) with the target in origin-form, as a
+ *    client talking to the origin server directly would: path and query,
+ *    "/" for an empty path, "*" for OPTIONS to an empty path without a
+ *    query (§3.2.4).
  *  - Host values: reg-name characters (unreserved, sub-delims, '%') or an
  *    IP-literal in brackets, then optionally ":" *DIGIT.
  *  - Connection, Expect: elements are compared whole, case-insensitive;
@@ -526,6 +534,8 @@ static int classify_target(struct pctx *c, struct h1_msg *m)
 	const uint8_t *b = c->b;
 	size_t s = m->target.off, e = s + m->target.len, p, a;
 
+	if (memchr(b + s, '#', e - s) != NULL)
+		return -400;    /* a fragment is no part of a request-target */
 	if (m->method == H1_M_CONNECT) {
 		if (!parse_authority(b, s, e, true, true, &m->host))
 			return -400;
@@ -540,7 +550,7 @@ static int classify_target(struct pctx *c, struct h1_msg *m)
 		return 0;
 	}
 	if (b[s] == '/') {
-		for (p = s; p < e && b[p] != '?' && b[p] != '#'; p++)
+		for (p = s; p < e && b[p] != '?'; p++)
 			;
 		m->path = span(s, p);
 		return 0;
@@ -552,15 +562,17 @@ static int classify_target(struct pctx *c, struct h1_msg *m)
 		a = s + 8;
 	else
 		return -400;
-	for (p = a; p < e && b[p] != '/' && b[p] != '?' && b[p] != '#'; p++)
+	for (p = a; p < e && b[p] != '/' && b[p] != '?'; p++)
 		;
 	if (!parse_authority(b, a, p, true, false, &m->host))
 		return -400;
 	c->absolute = true;
+	m->flags |= H1F_ABSOLUTE;
+	m->authority = span(a, p);
 	if (p < e && b[p] == '/') {
 		size_t q;
 
-		for (q = p; q < e && b[q] != '?' && b[q] != '#'; q++)
+		for (q = p; q < e && b[q] != '?'; q++)
 			;
 		m->path = span(p, q);
 	} else {
@@ -730,7 +742,7 @@ static int parse_head(const uint8_t *buf, size_t len, const struct h1_limits *li
 	m->flags = 0;
 	m->body = H1_BODY_NONE;
 	m->content_length = 0;
-	m->method_s = m->target = m->path = m->host = m->reason = (struct h1_span){ 0, 0 };
+	m->method_s = m->target = m->path = m->host = m->authority = m->reason = (struct h1_span){ 0, 0 };
 	m->nheaders = 0;
 
 	c.full = len >= max_head;
@@ -1364,13 +1376,32 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
 	uint32_t ip = f->client_ip;
 
 	bool cl_done = m->body != H1_BODY_LENGTH, te_done = m->body != H1_BODY_CHUNKED;
+	bool absolute = m->flags & H1F_ABSOLUTE;
 
 	put_span(&w, buf, m->method_s);
 	put(&w, " ", 1);
-	put_span(&w, buf, m->target);
+	if (absolute) {
+		/* RFC 9112 §3.2.2: origin-form to the origin server, the authority as Host */
+		struct h1_span rest = { m->authority.off + m->authority.len, 0 };
+
+		rest.len = m->target.off + m->target.len - rest.off;
+		if (rest.len == 0 && m->method == H1_M_OPTIONS)
+			put(&w, "*", 1);                /* §3.2.4 */
+		else if (rest.len == 0 || buf[rest.off] != '/')
+			put(&w, "/", 1);
+		put_span(&w, buf, rest);
+	} else {
+		put_span(&w, buf, m->target);
+	}
 	puts_(&w, m->version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+	if (absolute) {
+		puts_(&w, "Host: ");
+		put_span(&w, buf, m->authority);
+		put(&w, "\r\n", 2);
+	}
 	for (uint32_t i = 0; i < n; i++) {
-		if (kind[i] == F_HOP || kind[i] == F_XFF || kind[i] == F_XFP || (kind[i] == F_VIA && via))
+		if (kind[i] == F_HOP || kind[i] == F_XFF || kind[i] == F_XFP || (kind[i] == F_VIA && via) ||
+		    (kind[i] == F_HOST && absolute))
 			continue;
 		/* the framing fields: one of each, ours, where the first came */
 		if (kind[i] == F_CL) {

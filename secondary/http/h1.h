@@ -59,6 +59,7 @@ enum {
 	                                   framing a body where none may be (1xx, 204) clears it */
 	H1F_CONTENT_LENGTH  = 1u << 7,  /* a Content-Length field (its value: content_length) */
 	H1F_TRANSFER_ENCODING = 1u << 8, /* a Transfer-Encoding field */
+	H1F_ABSOLUTE        = 1u << 9,  /* absolute-form request-target (authority set) */
 };
 
 /*
@@ -85,10 +86,11 @@ struct h1_msg {
 	/* request line */
 	struct h1_span method_s;    /* method token */
 	struct h1_span target;      /* request-target as sent */
-	struct h1_span path;        /* target up to '?' or '#'; absolute-form targets: the path part
+	struct h1_span path;        /* target up to '?'; absolute-form targets: the path part
 	                               ("/" when empty); authority-form (CONNECT): empty */
-	struct h1_span host;        /* Host value without port, or the authority of an absolute-form
+	struct h1_span host;        /* Host value without port, or the host of an absolute-form
 	                               target (which wins, RFC 9112 §3.2.2); empty when absent */
+	struct h1_span authority;   /* absolute-form: the target's authority, host [ ":" port ] */
 	struct h1_span reason;      /* responses: reason phrase */
 	uint32_t nheaders;
 	struct h1_header h[H1_MAX_HEADERS];
@@ -102,7 +104,8 @@ struct h1_msg {
  * M->head_len bytes used; what follows is body or the next request), or
  * H1_INCOMPLETE when LEN bytes are a valid prefix within the limits (call
  * again with more), or a negative HTTP status:
- *   -400 malformed: bad token/target/version syntax, invalid characters (CTL
+ *   -400 malformed: bad token/target/version syntax (a '#' in the target
+ *        included: RFC 9112 §3.2 has no fragment there), invalid characters (CTL
  *        other than HTAB in values, bare CR, NUL), whitespace between field
  *        name and colon, obs-fold (RFC 9112 §5.2: rejected), a field line
  *        without colon, missing Host in HTTP/1.1 or more than one Host,
@@ -201,7 +204,9 @@ struct h1_fwd {
 
 /*
  * Write the request head to send upstream into OUT[0..OUTLEN): method and
- * target as received, the client's version kept (a 1.0 client's request goes
+ * target as received (an absolute-form target in origin-form, its authority
+ * the Host field in place of the received ones: RFC 9112 §3.2.2), the
+ * client's version kept (a 1.0 client's request goes
  * up as HTTP/1.0 so that the server does not answer with chunked framing the
  * client cannot read), the fields minus hop-by-hop ones (RFC 9110 §7.6.1: Connection,
  * Keep-Alive, Proxy-Connection, TE, Upgrade unless the request is an upgrade,

@@ -145,6 +145,7 @@ static bool same_msg(const struct h1_msg *a, const struct h1_msg *b)
 	    memcmp(&a->target, &b->target, sizeof(struct h1_span)) ||
 	    memcmp(&a->path, &b->path, sizeof(struct h1_span)) ||
 	    memcmp(&a->host, &b->host, sizeof(struct h1_span)) ||
+	    memcmp(&a->authority, &b->authority, sizeof(struct h1_span)) ||
 	    memcmp(&a->reason, &b->reason, sizeof(struct h1_span)))
 		return false;
 	return memcmp(a->h, b->h, a->nheaders * sizeof(a->h[0])) == 0;
@@ -202,7 +203,16 @@ static void check_head(const uint8_t *b, size_t len, const struct h1_limits *lim
 
 		CHECK(m->method <= H1_M_PATCH);
 		CHECK(span_in(m->method_s, hl) && span_in(m->target, hl) && span_in(m->path, hl));
-		CHECK(span_in(m->host, hl));
+		CHECK(span_in(m->host, hl) && span_in(m->authority, hl));
+		CHECK(memchr(b + m->target.off, '#', m->target.len) == NULL);
+		if (m->flags & H1F_ABSOLUTE) {
+			/* the authority is inside the target, the host at its start */
+			CHECK(m->authority.off > m->target.off &&
+			      m->authority.off + m->authority.len <= m->target.off + m->target.len);
+			CHECK(m->host.off == m->authority.off && m->host.len <= m->authority.len);
+		} else {
+			CHECK(m->authority.len == 0);
+		}
 		CHECK(m->method_s.len > 0 && m->target.len > 0);
 		for (uint32_t k = 0; k < m->method_s.len; k++)
 			CHECK(is_tchar(b[m->method_s.off + k]));
@@ -345,15 +355,34 @@ static void check_write_request(const uint8_t *b, const struct h1_msg *m, const 
 
 	rc = h1_parse_request(exact, (size_t)n, NULL, &w);
 	if (rc == -431) {
-		CHECK(m->nheaders + 4 > H1_MAX_HEADERS);
+		CHECK(m->nheaders + 5 > H1_MAX_HEADERS);
 		goto out;
 	}
 	CHECK(rc == 0);
 	CHECK(w.head_len == (uint32_t)n);
 	CHECK(w.method == m->method && w.version_minor == m->version_minor);
 	CHECK(span_eq(exact, w.method_s, b, m->method_s));
-	CHECK(span_eq(exact, w.target, b, m->target));
-	CHECK(span_eq(exact, w.path, b, m->path) || m->path.len == 0);
+	if (m->flags & H1F_ABSOLUTE) {
+		/* origin-form (RFC 9112 §3.2.2, §3.2.4), the authority as the one Host */
+		uint32_t ro = m->authority.off + m->authority.len, rl = m->target.off + m->target.len - ro;
+		struct h1_span rest = { ro, rl };
+		int h = h1_find(&w, exact, "host");
+
+		CHECK(!(w.flags & H1F_ABSOLUTE));
+		if (rl == 0)
+			CHECK(w.target.len == 1 && exact[w.target.off] == (m->method == H1_M_OPTIONS ? '*' : '/'));
+		else if (b[ro] == '/')
+			CHECK(span_eq(exact, w.target, b, rest));
+		else
+			CHECK(exact[w.target.off] == '/' && w.target.len == rl + 1 &&
+			      memcmp(exact + w.target.off + 1, b + ro, rl) == 0);
+		CHECK(count_fields(&w, exact, "host") == 1 && h >= 0);
+		CHECK(span_eq(exact, w.h[h].value, b, m->authority));
+		CHECK(span_eq(exact, w.path, b, m->path) || (rl == 0 && m->method == H1_M_OPTIONS));
+	} else {
+		CHECK(span_eq(exact, w.target, b, m->target));
+		CHECK(span_eq(exact, w.path, b, m->path) || m->path.len == 0);
+	}
 	CHECK(span_eq(exact, w.host, b, m->host));
 	CHECK(w.body == m->body && w.content_length == m->content_length);
 	/* the framing fields are the writer's: one of each, only when they frame the body */

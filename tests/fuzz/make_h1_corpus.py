@@ -107,6 +107,12 @@ REQUESTS = {
     "double-space": "GET  / HTTP/1.1\r\n" + H + "\r\n",
     "incomplete-line": "GET /incomplete",
     "incomplete-head": "GET / HTTP/1.1\r\n" + H + "X: y\r\n",
+    # absolute-form: origin-form and the authority as Host when written (RFC 9112 §3.2.2)
+    "absolute-query-only": "GET http://h.example?q=1 HTTP/1.1\r\nX: 1\r\nHost: other\r\n\r\n",
+    "absolute-options-empty": "OPTIONS http://h.example:81 HTTP/1.1\r\nHost: h.example:81\r\n\r\n",
+    "absolute-1.0-no-host": "GET http://[2001:db8::1]:80/a HTTP/1.0\r\nX: 1\r\n\r\n",
+    "fragment": "GET /a#frag HTTP/1.1\r\n" + H + "\r\n",
+    "absolute-fragment": "GET http://h.example#f HTTP/1.1\r\n" + H + "\r\n",
     # framing fields the writer writes anew
     "post-cl-leading-zeros": "POST /f HTTP/1.1\r\n" + H + "Content-Length: 005\r\nX: 1\r\ncontent-length: 5\r\n\r\nhello",
     "post-te-odd-spelling": "POST /f HTTP/1.1\r\n" + H + "Transfer-Encoding: , ChUnKeD ,\r\n\r\n0\r\n\r\n",

@@ -1075,6 +1075,8 @@ bad_case("te_chunked_not_last", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encod
                                            "0\r\n\r\n" % (p, H)).encode(), 400)
 bad_case("te_in_http10", lambda p: ("POST %s HTTP/1.0\r\n%sTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
                                     % (p, H)).encode(), 400)
+bad_case("fragment_in_target", lambda p: ("GET %s#frag HTTP/1.1\r\n%s\r\n" % (p, H)).encode(), 400,
+         note="RFC 9112 §3.2: a request-target has no fragment")
 
 
 # === 14. access log =====================================================================
@@ -1718,6 +1720,32 @@ def transfer_encoding_regenerated(env):
         got = [v for k, v in json.loads(r.body)["headers"] if k.lower() == "transfer-encoding"]
         if got != [want]:
             problems.append("%r: the backend got Transfer-Encoding %r, want [%r]" % (te, got, want))
+    assert not problems, "; ".join(problems)
+
+
+@test("shared")
+
+
+def absolute_form_target_sets_host(env):
+    """RFC 9112 §3.2.2: with an absolute-form target the target's authority wins over Host;
+    porter routes on it, sends it as Host and the target in origin-form."""
+    m = marker("absform")
+    c = Conn(env.gw)
+    try:
+        c.send(b"GET http://strict.test:80/m/%s/headers?x=1 HTTP/1.1\r\nHost: test\r\n\r\n" % m.encode())
+        r = c.response()
+    finally:
+        c.close()
+    assert r.status == 200, r
+    j = json.loads(r.body)
+    hosts = [v for k, v in j["headers"] if k.lower() == "host"]
+    problems = []
+    if j["backend"] != "strict":
+        problems.append("routed to %r, not by the target's authority" % j["backend"])
+    if j["request_line"] != "GET /m/%s/headers?x=1 HTTP/1.1" % m:
+        problems.append("request line %r, want origin-form" % j["request_line"])
+    if hosts != ["strict.test:80"]:
+        problems.append("Host %r, want ['strict.test:80'] (the target's authority)" % hosts)
     assert not problems, "; ".join(problems)
 
 

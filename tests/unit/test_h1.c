@@ -87,16 +87,14 @@ Test(request, header_spans)
 	cr_assert_eq(m.content_length, 3);
 }
 
-Test(request, path_stops_at_query_and_fragment)
+Test(request, path_stops_at_query)
 {
 	const char *s = "GET /a/b?x=1&y=/z HTTP/1.1\r\n" HOST "\r\n";
-	const char *f = "GET /a#frag HTTP/1.1\r\n" HOST "\r\n";
 
 	cr_assert_eq(req(s), 0);
 	assert_span(s, m.path, "/a/b");
 	assert_span(s, m.target, "/a/b?x=1&y=/z");
-	cr_assert_eq(req(f), 0);
-	assert_span(f, m.path, "/a");
+	cr_assert_not(m.flags & H1F_ABSOLUTE);
 }
 
 Test(request, absolute_form_authority_wins)
@@ -105,9 +103,11 @@ Test(request, absolute_form_authority_wins)
 
 	cr_assert_eq(req(s), 0);
 	assert_span(s, m.host, "Example.COM");
+	assert_span(s, m.authority, "Example.COM:8080");
 	assert_span(s, m.path, "/p/q");
 	assert_span(s, m.target, "http://Example.COM:8080/p/q?x");
 	cr_assert(m.flags & H1F_HAS_HOST);
+	cr_assert(m.flags & H1F_ABSOLUTE);
 }
 
 Test(request, absolute_form_empty_path)
@@ -1304,8 +1304,9 @@ Test(write, request_reparses)
 	cr_assert_eq(h1_parse_request(out, (size_t)n, &lim, &w), 0);
 	cr_assert_eq(w.head_len, (uint32_t)n);
 	cr_assert_eq(w.method, H1_M_PUT);
-	assert_span((const char *)out, w.target, "http://h.example:81/x?y");
+	assert_span((const char *)out, w.target, "/x?y");
 	assert_span((const char *)out, w.host, "h.example");
+	cr_assert_not(w.flags & H1F_ABSOLUTE);
 	cr_assert_eq(w.body, H1_BODY_LENGTH);
 	cr_assert_eq(w.content_length, 3);
 	cr_assert(w.flags & H1F_KEEP_ALIVE);
@@ -1544,4 +1545,36 @@ Test(response, forbidden_framing_not_reused)
 	cr_assert(m.flags & H1F_KEEP_ALIVE);
 	expect_resp("HTTP/1.1 204 No Content\r\n\r\n", H1_M_GET, 0);
 	cr_assert(m.flags & H1F_KEEP_ALIVE);
+}
+
+/* RFC 9112 §3.2.2: the target's authority is the Host; the target goes in origin-form */
+Test(forward, request_absolute_form)
+{
+	assert_out(write_req("GET http://Example.COM:8080/p/q?x HTTP/1.1\r\nHost: other.example\r\nX: 1\r\n\r\n",
+			     &fwd),
+		   "GET /p/q?x HTTP/1.1\r\nHost: Example.COM:8080\r\nX: 1\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("GET http://h.example?q=1 HTTP/1.1\r\nX: 1\r\nHost: h.example\r\n\r\n", &fwd),
+		   "GET /?q=1 HTTP/1.1\r\nHost: h.example\r\nX: 1\r\n" FWD_TAIL "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("GET HTTPS://h.example HTTP/1.1\r\nHost: x\r\n\r\n", &fwd),
+		   "GET / HTTP/1.1\r\nHost: h.example\r\n" FWD_TAIL "Connection: keep-alive\r\n\r\n");
+	/* RFC 9112 §3.2.4: OPTIONS to an empty path is OPTIONS * at the origin */
+	assert_out(write_req("OPTIONS http://h.example:81 HTTP/1.1\r\nHost: h.example:81\r\n\r\n", &fwd),
+		   "OPTIONS * HTTP/1.1\r\nHost: h.example:81\r\n" FWD_TAIL "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("OPTIONS http://h.example:81/ HTTP/1.1\r\nHost: h.example:81\r\n\r\n", &fwd),
+		   "OPTIONS / HTTP/1.1\r\nHost: h.example:81\r\n" FWD_TAIL "Connection: keep-alive\r\n\r\n");
+	/* HTTP/1.0 without Host: the authority is sent as Host */
+	assert_out(write_req("GET http://[2001:db8::1]:80/a HTTP/1.0\r\nX: 1\r\n\r\n", &fwd),
+		   "GET /a HTTP/1.0\r\nHost: [2001:db8::1]:80\r\nX: 1\r\n"
+		   "Via: 1.0 porter\r\nX-Forwarded-For: 192.0.2.10\r\nX-Forwarded-Proto: http\r\n"
+		   "Connection: keep-alive\r\n\r\n");
+}
+
+/* RFC 9112 §3.2: a request-target has no fragment */
+Test(request, fragment_rejected)
+{
+	expect_req("GET /a#frag HTTP/1.1\r\n" HOST "\r\n", -400);
+	expect_req("GET /a?b#frag HTTP/1.1\r\n" HOST "\r\n", -400);
+	expect_req("GET http://h.example/a#f HTTP/1.1\r\n" HOST "\r\n", -400);
+	expect_req("GET http://h.example#f HTTP/1.1\r\n" HOST "\r\n", -400);
 }
