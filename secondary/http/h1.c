@@ -344,12 +344,14 @@ static int field_transfer_encoding(struct pctx *c, struct h1_msg *m, size_t s, s
 			c->te_chunked++;
 			if (params)
 				return -400;    /* chunked defines no parameters (RFC 9112 §7.1) */
-		} else if (params || (!CI_EQ(b, name.off, name.len, "gzip") &&
-				      !CI_EQ(b, name.off, name.len, "x-gzip") &&
-				      !CI_EQ(b, name.off, name.len, "deflate") &&
-				      !CI_EQ(b, name.off, name.len, "compress") &&
-				      !CI_EQ(b, name.off, name.len, "x-compress"))) {
-			c->te_unknown = true;
+		} else {
+			m->flags |= H1F_TE_CODED;
+			if (params || (!CI_EQ(b, name.off, name.len, "gzip") &&
+				       !CI_EQ(b, name.off, name.len, "x-gzip") &&
+				       !CI_EQ(b, name.off, name.len, "deflate") &&
+				       !CI_EQ(b, name.off, name.len, "compress") &&
+				       !CI_EQ(b, name.off, name.len, "x-compress")))
+				c->te_unknown = true;
 		}
 		c->te_n++;
 		c->te_last_chunked = chunked;
@@ -693,6 +695,12 @@ static int finish_request(struct pctx *c, struct h1_msg *m)
 		m->body = H1_BODY_LENGTH;
 		m->content_length = c->cl;
 	}
+	/* RFC 9110 §7.8: Upgrade in HTTP/1.0 is ignored; the proxy passes on no
+	 * upgrade of a request with a body (the server would switch after it, and
+	 * the proxy checks the server's 101 against the request head it holds) */
+	if ((m->flags & (H1F_CONN_UPGRADE | H1F_UPGRADE)) == (H1F_CONN_UPGRADE | H1F_UPGRADE) &&
+	    m->version_minor == 1 && m->body == H1_BODY_NONE)
+		m->flags |= H1F_UPGRADE_OFFER;
 	return 0;
 }
 
@@ -1153,6 +1161,81 @@ bad:
 	return -400;
 }
 
+/* ---- upgrades ---------------------------------------------------------------------- */
+
+/* protocol = protocol-name [ "/" protocol-version ] (RFC 9110 §7.8), both tokens */
+static bool protocol_of(const uint8_t *b, uint32_t off, uint32_t len, struct h1_span *name, struct h1_span *ver)
+{
+	uint32_t i = 0, vs;
+
+	while (i < len && b[off + i] != '/' && (cls[b[off + i]] & C_T))
+		i++;
+	if (i == 0 || (i < len && b[off + i] != '/'))
+		return false;
+	*name = (struct h1_span){ off, i };
+	*ver = (struct h1_span){ off + len, 0 };
+	if (i == len)
+		return true;
+	vs = ++i;
+	while (i < len && (cls[b[off + i]] & C_T))
+		i++;
+	if (i != len || i == vs)
+		return false;
+	*ver = (struct h1_span){ off + vs, len - vs };
+	return true;
+}
+
+static bool ci_same(const uint8_t *a, struct h1_span sa, const uint8_t *b, struct h1_span sb)
+{
+	if (sa.len != sb.len)
+		return false;
+	for (uint32_t k = 0; k < sa.len; k++)
+		if (lower(a[sa.off + k]) != lower(b[sb.off + k]))
+			return false;
+	return true;
+}
+
+/* The request REQ (bytes QB) offered protocol NAME[/VER] (bytes RB): the same name, and versions that agree. */
+static bool protocol_offered(const struct h1_msg *req, const uint8_t *qb, const uint8_t *rb, struct h1_span name,
+			     struct h1_span ver)
+{
+	for (uint32_t i = 0; i < req->nheaders; i++) {
+		struct list_it it = { req->h[i].value.off, (size_t)req->h[i].value.off + req->h[i].value.len };
+		struct h1_span on, ov;
+		uint32_t off, len;
+
+		if (!CI_EQ(qb, req->h[i].name.off, req->h[i].name.len, "upgrade"))
+			continue;
+		while (next_element(qb, &it, &off, &len))
+			if (protocol_of(qb, off, len, &on, &ov) && ci_same(qb, on, rb, name) &&
+			    (ov.len == 0 || ver.len == 0 || ci_same(qb, ov, rb, ver)))
+				return true;
+	}
+	return false;
+}
+
+bool h1_upgrade_accepted(const struct h1_msg *req, const uint8_t *qb, const struct h1_msg *resp, const uint8_t *rb)
+{
+	uint32_t named = 0;
+
+	if (!(req->flags & H1F_UPGRADE_OFFER) || resp->status != 101)
+		return false;
+	for (uint32_t i = 0; i < resp->nheaders; i++) {
+		struct list_it it = { resp->h[i].value.off, (size_t)resp->h[i].value.off + resp->h[i].value.len };
+		struct h1_span name, ver;
+		uint32_t off, len;
+
+		if (!CI_EQ(rb, resp->h[i].name.off, resp->h[i].name.len, "upgrade"))
+			continue;
+		while (next_element(rb, &it, &off, &len)) {
+			if (!protocol_of(rb, off, len, &name, &ver) || !protocol_offered(req, qb, rb, name, ver))
+				return false;
+			named++;
+		}
+	}
+	return named > 0;
+}
+
 /* ---- writing heads ----------------------------------------------------------------- */
 
 struct wbuf {
@@ -1369,7 +1452,7 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
 		     size_t outlen)
 {
 	struct wbuf w = { .p = out, .cap = outlen };
-	bool upgrade = (m->flags & (H1F_CONN_UPGRADE | H1F_UPGRADE)) == (H1F_CONN_UPGRADE | H1F_UPGRADE);
+	bool upgrade = m->flags & H1F_UPGRADE_OFFER;
 	bool via = f->via != NULL && f->via[0] != '\0';
 	uint8_t kind[H1_MAX_HEADERS];
 	uint32_t n = classify_fields(m, buf, upgrade, kind);

@@ -60,6 +60,9 @@ enum {
 	H1F_CONTENT_LENGTH  = 1u << 7,  /* a Content-Length field (its value: content_length) */
 	H1F_TRANSFER_ENCODING = 1u << 8, /* a Transfer-Encoding field */
 	H1F_ABSOLUTE        = 1u << 9,  /* absolute-form request-target (authority set) */
+	H1F_UPGRADE_OFFER   = 1u << 10, /* request: an upgrade the proxy passes on (HTTP/1.1, Upgrade,
+	                                   the "upgrade" connection option, no body) */
+	H1F_TE_CODED        = 1u << 11, /* Transfer-Encoding names a coding other than chunked */
 };
 
 /*
@@ -138,6 +141,16 @@ int h1_parse_request(const uint8_t *buf, size_t len, const struct h1_limits *lim
 int h1_parse_response(const uint8_t *buf, size_t len, const struct h1_limits *lim, unsigned int req_method,
 		      struct h1_msg *m);
 
+/*
+ * RFC 9110 §7.8: the 101 response RESP (bytes RB) switches to protocols the
+ * request REQ (bytes QB) offered: REQ has H1F_UPGRADE_OFFER, RESP names at
+ * least one protocol in its Upgrade fields, and every one of them, as
+ * name ["/" version], is in REQ's Upgrade fields (names compared
+ * case-insensitively; a version on either side only has to match one on
+ * the other). False for anything else, a malformed protocol included.
+ */
+bool h1_upgrade_accepted(const struct h1_msg *req, const uint8_t *qb, const struct h1_msg *resp, const uint8_t *rb);
+
 /* Find the header NAME (case-insensitive); returns its index in M->h or -1. */
 int h1_find(const struct h1_msg *m, const uint8_t *buf, const char *name);
 
@@ -209,7 +222,7 @@ struct h1_fwd {
  * client's version kept (a 1.0 client's request goes
  * up as HTTP/1.0 so that the server does not answer with chunked framing the
  * client cannot read), the fields minus hop-by-hop ones (RFC 9110 §7.6.1: Connection,
- * Keep-Alive, Proxy-Connection, TE, Upgrade unless the request is an upgrade,
+ * Keep-Alive, Proxy-Connection, TE, Upgrade unless H1F_UPGRADE_OFFER,
  * and any field named in Connection; Expect is kept), the framing fields
  * written anew where the first of their kind was: exactly one Content-Length
  * with the value when the body has a length (RFC 9110 §8.6: repeats and

@@ -145,6 +145,8 @@ enum http_count {
 	HC_UP_NO_ROUTE,                   /* upstream / health-check connects with no route to the server */
 	HC_REQ_BAD_CHUNKED,               /* 400: malformed chunked framing in a request body */
 	HC_UP_BAD_CHUNKED,                /* malformed chunked framing in a response body (exchange cut) */
+	HC_UP_BAD_UPGRADE,                /* 502: a 101 the client did not ask for, or to a protocol it
+	                                     did not offer */
 	HC__COUNT
 };
 

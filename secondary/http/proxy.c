@@ -860,6 +860,11 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	commit(x, &n);
 	tcp_app_deadline(p->tcp, c, 0);
 	count(p, HC_REQUESTS);
+	if (m->method == H1_M_CONNECT) {
+		/* a reverse proxy: no tunnel to wherever the client names (RFC 9110 §9.3.6) */
+		respond_error(p, x, 501);
+		return -1;
+	}
 	if (p->conf->http.max_body_bytes && m->body == H1_BODY_LENGTH &&
 	    m->content_length > p->conf->http.max_body_bytes) {
 		respond_error(p, x, 413);
@@ -1216,6 +1221,32 @@ static void upstream_lost(struct proxy *p, struct http_sess *x, bool reset)
 	abort_session(p, x, true);
 }
 
+/*
+ * The 101 in p->msg (its bytes at RB) answers an upgrade the client asked
+ * for, to protocols it offered (RFC 9110 §7.8: h1_upgrade_accepted). Only a
+ * request without a body has its Upgrade passed on (H1F_UPGRADE_OFFER), and
+ * such a request's head stays in the client's queue until the response head
+ * is sent: it is parsed again from there (after an interim response it is
+ * gone, and so is the right to switch).
+ */
+static bool upgrade_offered(struct proxy *p, struct http_sess *x, const uint8_t *rb)
+{
+	const struct http_snap *sn = cur(x);
+	uint32_t c = x->cl, n;
+	const uint8_t *qb;
+
+	if (!(sn->rflags & H1F_UPGRADE_OFFER) || sn->req != RQ_DONE || sn->q.kind != H1_BODY_NONE ||
+	    sn->q.hlen == 0 || tcp_read_pos(p->tcp, c) != sn->q.rbase)
+		return false;
+	qb = tcp_peek_contig(p->tcp, c, &n);
+	if (qb == NULL || n < sn->q.hlen) {
+		n = tcp_peek(p->tcp, c, 0, p->out, sn->q.hlen);   /* p->head may hold the response */
+		qb = p->out;
+	}
+	return n >= sn->q.hlen && h1_parse_request(qb, sn->q.hlen, NULL, &p->req) == 0 &&
+	       h1_upgrade_accepted(&p->req, qb, &p->msg, rb);
+}
+
 /* RS_WAIT: a response head from the upstream. 1 progress, 0 wait, -1 gone. */
 static int read_response(struct proxy *p, struct http_sess *x)
 {
@@ -1255,8 +1286,29 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	}
 	if (x->t_resp_ms == 0)
 		x->t_resp_ms = now(p);
+	if (p->msg.status == 101 && !upgrade_offered(p, x, b)) {
+		/* a switch the client did not ask for: relaying its next bytes raw would
+		 * hand the server requests porter never parsed */
+		count(p, HC_UP_BAD_UPGRADE);
+		passive_fail(p, sn);
+		respond_error(p, x, 502);   /* the server's connection is reset */
+		return -1;
+	}
+	if (sn->minor == 0 && (p->msg.flags & H1F_TE_CODED) && p->msg.body != H1_BODY_NONE) {
+		/* a transfer coding porter cannot remove, for a client that cannot be told (RFC 9112 §6.1) */
+		passive_fail(p, sn);
+		respond_error(p, x, 502);
+		return -1;
+	}
 	if (sn->slot != NO_SLOT && gen_current(p, sn))
 		p->a->srv[sn->slot].fails = 0;
+	if (sn->minor == 0 && p->msg.status < 200) {
+		/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client. Dropped where it stands: the
+		 * phase stays RS_WAIT, so a successor reads the next head or drops this again */
+		consume_to(p, u, tcp_read_pos(p->tcp, u) + p->msg.head_len);
+		p->msg_ok = false;
+		return 1;
+	}
 	n = *sn;
 	n.status = p->msg.status;
 	n.sflags = p->msg.flags;

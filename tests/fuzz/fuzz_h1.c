@@ -34,6 +34,9 @@
  *  - h1_error_response (4xx, 5xx, and out-of-range statuses written as
  *    500) parses back with a Content-Length covering the rest, not
  *    keep-alive;
+ *  - h1_upgrade_accepted: a 101 is accepted for a request offering
+ *    exactly what it names when that is at least one well-formed protocol,
+ *    never for a request that does not offer an upgrade;
  *  - the chunked decoder: fed whole, in three pieces (each its own exactly
  *    sized heap buffer) and byte by byte it gives the same result, which
  *    matches an independent whole-buffer decoder in this file.
@@ -229,6 +232,10 @@ static void check_head(const uint8_t *b, size_t len, const struct h1_limits *lim
 			CHECK(m->path.len == 0);
 		else
 			CHECK(m->path.len > 0 && (b[m->path.off] == '/' || (m->path.len == 1 && b[m->path.off] == '*')));
+		/* RFC 9110 §7.8: an upgrade is passed on from HTTP/1.1, without a body */
+		CHECK(!!(m->flags & H1F_UPGRADE_OFFER) ==
+		      ((m->flags & (H1F_CONN_UPGRADE | H1F_UPGRADE)) == (H1F_CONN_UPGRADE | H1F_UPGRADE) &&
+		       m->version_minor == 1 && m->body == H1_BODY_NONE));
 		if (m->version_minor == 1)
 			CHECK(!!(m->flags & H1F_KEEP_ALIVE) == !(m->flags & H1F_CONN_CLOSE));
 		else
@@ -242,6 +249,7 @@ static void check_head(const uint8_t *b, size_t len, const struct h1_limits *lim
 			CHECK(m->body == H1_BODY_NONE);
 		else
 			CHECK(m->body != H1_BODY_NONE);
+		CHECK(!(m->flags & H1F_UPGRADE_OFFER));
 		if (m->body == H1_BODY_CLOSE)
 			CHECK(!(m->flags & H1F_KEEP_ALIVE));
 		if (m->flags & H1F_KEEP_ALIVE)
@@ -341,7 +349,7 @@ static void check_write_request(const uint8_t *b, const struct h1_msg *m, const 
 	static struct h1_msg w;
 	size_t big = (size_t)m->head_len + 256;
 	uint8_t *out = malloc(big), *exact;
-	bool upgrade = (m->flags & (H1F_CONN_UPGRADE | H1F_UPGRADE)) == (H1F_CONN_UPGRADE | H1F_UPGRADE);
+	bool upgrade = m->flags & H1F_UPGRADE_OFFER;
 	int n, rc, c;
 
 	if (out == NULL)
@@ -474,6 +482,96 @@ static void check_error_response(unsigned int status)
 	CHECK(!(w.flags & H1F_KEEP_ALIVE));
 	CHECK(w.status == (status >= 100 && status <= 999 ? status : 500));
 	free(exact);
+}
+
+/* ---- upgrades ---------------------------------------------------------------------- */
+
+static bool is_ci_name(const uint8_t *b, struct h1_span s, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (s.len != n)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if ((b[s.off + k] | 0x20) != (uint8_t)name[k])
+			return false;
+	return true;
+}
+
+/* protocol-name [ "/" protocol-version ], both tokens */
+static bool valid_protocol(const uint8_t *p, size_t n)
+{
+	size_t i = 0, v;
+
+	while (i < n && is_tchar(p[i]))
+		i++;
+	if (i == 0)
+		return false;
+	if (i == n)
+		return true;
+	if (p[i] != '/')
+		return false;
+	v = ++i;
+	while (i < n && is_tchar(p[i]))
+		i++;
+	return i == n && i > v;
+}
+
+/*
+ * A 101 R (bytes B): a request that offers exactly the Upgrade values R
+ * names is accepted when R names at least one protocol and all of them are
+ * well-formed; the same request without the "upgrade" option never is.
+ */
+static void check_upgrade(const uint8_t *b, const struct h1_msg *r)
+{
+	static struct h1_msg q;
+	static const char pre[] = "GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n";
+	size_t cap = sizeof(pre) + 4, n = 0;
+	unsigned int named = 0;
+	bool valid = true;
+	uint8_t *buf;
+
+	for (uint32_t i = 0; i < r->nheaders; i++)
+		cap += r->h[i].value.len + 12;
+	buf = malloc(cap);
+	if (buf == NULL)
+		abort();
+	memcpy(buf, pre, sizeof(pre) - 1);
+	n = sizeof(pre) - 1;
+	for (uint32_t i = 0; i < r->nheaders; i++) {
+		const uint8_t *v = b + r->h[i].value.off;
+		size_t vl = r->h[i].value.len, a = 0;
+
+		if (!is_ci_name(b, r->h[i].name, "upgrade"))
+			continue;
+		memcpy(buf + n, "Upgrade: ", 9);
+		memcpy(buf + n + 9, v, vl);
+		memcpy(buf + n + 9 + vl, "\r\n", 2);
+		n += 11 + vl;
+		while (a <= vl) {
+			size_t z = a, s, e;
+
+			while (z < vl && v[z] != ',')
+				z++;
+			for (s = a; s < z && (v[s] == ' ' || v[s] == '\t'); s++)
+				;
+			for (e = z; e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'); e--)
+				;
+			if (e > s) {
+				named++;
+				valid = valid && valid_protocol(v + s, e - s);
+			}
+			a = z + 1;
+		}
+	}
+	memcpy(buf + n, "\r\n", 2);
+	n += 2;
+	if (h1_parse_request(buf, n, NULL, &q) == 0) {
+		CHECK(h1_upgrade_accepted(&q, buf, r, b) == (named > 0 && valid));
+		q.flags &= ~(uint32_t)H1F_UPGRADE_OFFER;
+		CHECK(!h1_upgrade_accepted(&q, buf, r, b));
+	}
+	free(buf);
 }
 
 /* ---- chunked ----------------------------------------------------------------------- */
@@ -747,6 +845,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rs = check_parse(parse_resp, false, buf, len, lim, meth, &mresp);
 	if (rs == 0)
 		check_write_response(buf, &mresp, meth, fwd.via, fwd.upstream_keepalive, (flags >> 2) & 1);
+	if (rs == 0 && mresp.status == 101)
+		check_upgrade(buf, &mresp);
 
 	/* 4xx and 5xx (1xx, 204 and 304 have no body); out of range: 500 */
 	check_error_response(400 + seed % 200);

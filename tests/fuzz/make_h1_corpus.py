@@ -107,6 +107,10 @@ REQUESTS = {
     "double-space": "GET  / HTTP/1.1\r\n" + H + "\r\n",
     "incomplete-line": "GET /incomplete",
     "incomplete-head": "GET / HTTP/1.1\r\n" + H + "X: y\r\n",
+    # upgrades passed on only from HTTP/1.1 without a body (RFC 9110 §7.8)
+    "upgrade-1.0": "GET /ws HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    "upgrade-with-body": "POST /ws HTTP/1.1\r\n" + H + "Connection: Upgrade\r\nUpgrade: h2c\r\n"
+                         "Content-Length: 1\r\n\r\nx",
     # absolute-form: origin-form and the authority as Host when written (RFC 9112 §3.2.2)
     "absolute-query-only": "GET http://h.example?q=1 HTTP/1.1\r\nX: 1\r\nHost: other\r\n\r\n",
     "absolute-options-empty": "OPTIONS http://h.example:81 HTTP/1.1\r\nHost: h.example:81\r\n\r\n",
@@ -164,6 +168,10 @@ RESPONSES = {
     "cl-repeats": (GET, "HTTP/1.1 200 OK\r\nContent-Length: 7, 7\r\nX: 1\r\ncontent-length: 007\r\n\r\nabcdefg"),
     "head-cl-repeats": (HEAD, "HTTP/1.1 200 OK\r\nContent-Length: 0100\r\nContent-Length: 100\r\n\r\n"),
     "gzip-close-cl": (GET, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: GZIP\r\n\r\nabc"),
+    "switching-two": (GET, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: a/1, b\r\n"
+                           "Content-Length: 5\r\n\r\n"),
+    "early-hints": (GET, "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+                         "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
     "te-params": (GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: foo ; a = \"x,y\" , Chunked\r\n\r\n"
                        "1\r\nx\r\n0\r\n\r\n"),
 }

@@ -1077,6 +1077,8 @@ bad_case("te_in_http10", lambda p: ("POST %s HTTP/1.0\r\n%sTransfer-Encoding: ch
                                     % (p, H)).encode(), 400)
 bad_case("fragment_in_target", lambda p: ("GET %s#frag HTTP/1.1\r\n%s\r\n" % (p, H)).encode(), 400,
          note="RFC 9112 §3.2: a request-target has no fragment")
+bad_case("connect_method", lambda p: ("CONNECT %s.example:443 HTTP/1.1\r\n%s\r\n" % (p.split("/")[2], H)).encode(),
+         501, note="a reverse proxy opens no CONNECT tunnels")
 
 
 # === 14. access log =====================================================================
@@ -1747,6 +1749,66 @@ def absolute_form_target_sets_host(env):
     if hosts != ["strict.test:80"]:
         problems.append("Host %r, want ['strict.test:80'] (the target's authority)" % hosts)
     assert not problems, "; ".join(problems)
+
+
+@test("shared")
+
+
+def unsolicited_101_is_502(env):
+    """RFC 9110 §7.8: a server may switch only to a protocol the client asked for. A 101 to a
+    request without Upgrade, or naming a protocol the client did not offer, is a bad
+    response: 502, the server connection closed (never pooled, never a tunnel), counted in
+    upstream_bad_upgrade."""
+    gw = env.gw
+    before = http_counter(gw, "upstream_bad_upgrade")
+    for tag, target, extra, want in (
+            ("noup", "/upgrade-always", b"", 502),
+            ("h2c", "/upgrade-always?proto=h2c", b"Connection: Upgrade\r\nUpgrade: websocket\r\n", 502),
+            ("ws", "/upgrade-always?proto=WebSocket", b"Connection: Upgrade\r\nUpgrade: websocket\r\n", 101)):
+        m = marker("up101" + tag)
+        c = Conn(gw)
+        try:
+            c.send(b"GET /m/%s%s HTTP/1.1\r\nHost: strict.test\r\n%s\r\n" % (m.encode(), target.encode(), extra))
+            r = c.response()
+            if want == 101:
+                assert r.status == 101, "offered websocket, 101 to WebSocket: %r" % r
+                c.send(b"ping %s" % m.encode())
+                assert c.read_n(5 + len(m)) == b"ping %s" % m.encode()
+                continue
+            if r.status == 101:
+                # porter would now relay the client's bytes to the server unparsed
+                c.send(b"GET /m/%s/tunneled HTTP/1.1\r\nHost: strict.test\r\n\r\n" % m.encode())
+                raise AssertionError("%s: the server's 101 opened a tunnel: %r; the backend then read %r" % (
+                    tag, r, c.read_until(b"\r\n\r\n")))
+            assert r.status == want, "%s: want %d, got %r" % (tag, want, r)
+            assert c.closed_by_peer(5), "%s: 502, yet the connection stayed open" % tag
+        finally:
+            c.close()
+        wait_for(lambda: any(m in x and x.startswith("TUNNEL-END") for x in env.req_log(8087)), 5,
+                 "%s: porter to close its connection to the server" % tag)
+    assert http_counter(gw, "upstream_bad_upgrade") == before + 2, \
+        "upstream_bad_upgrade %d -> %d" % (before, http_counter(gw, "upstream_bad_upgrade"))
+    strict_barrier(env)
+
+
+@test("shared")
+
+
+def interim_responses_not_to_http10(env):
+    """RFC 9110 §15.2: no 1xx response to an HTTP/1.0 client (an HTTP/1.1 one gets the 103)."""
+    c = Conn(env.gw)
+    try:
+        r = c.request("GET", "/early-hints", host="strict.test", version="HTTP/1.0")
+    finally:
+        c.close()
+    assert r.status == 200 and r.body == b"hinted", r
+    assert not r.interim, "HTTP/1.0 client got interim responses %r" % r.interim
+    c = Conn(env.gw)
+    try:
+        r = c.request("GET", "/early-hints", host="strict.test")
+    finally:
+        c.close()
+    assert r.status == 200 and [x.status for x in r.interim] == [103], (r, r.interim)
 
 
 def main():

@@ -1578,3 +1578,70 @@ Test(request, fragment_rejected)
 	expect_req("GET http://h.example/a#f HTTP/1.1\r\n" HOST "\r\n", -400);
 	expect_req("GET http://h.example#f HTTP/1.1\r\n" HOST "\r\n", -400);
 }
+
+/* RFC 9110 §7.8: an upgrade goes on only from HTTP/1.1, and porter offers none for a request with a body */
+Test(forward, request_upgrade_only_when_offered)
+{
+	assert_out(write_req("GET /ws HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", &fwd),
+		   "GET /ws HTTP/1.0\r\n"
+		   "Via: 1.0 porter\r\nX-Forwarded-For: 192.0.2.10\r\nX-Forwarded-Proto: http\r\n"
+		   "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("POST /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
+			     "Content-Length: 1\r\n\r\n", &fwd),
+		   "POST /ws HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+}
+
+/* RFC 9110 §7.8: who may upgrade, and to what */
+Test(connection, upgrade_offer)
+{
+	expect_req("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", 0);
+	cr_assert(m.flags & H1F_UPGRADE_OFFER);
+	expect_req("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+	expect_req("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+	expect_req("GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+	expect_req("POST /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 0\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+}
+
+static bool upgrade_ok(const char *q, const char *r)
+{
+	static struct h1_msg qm, rm;
+
+	cr_assert_eq(h1_parse_request((const uint8_t *)q, strlen(q), &lim, &qm), 0, "%s", q);
+	cr_assert_eq(h1_parse_response((const uint8_t *)r, strlen(r), &lim, H1_M_GET, &rm), 0, "%s", r);
+	return h1_upgrade_accepted(&qm, (const uint8_t *)q, &rm, (const uint8_t *)r);
+}
+
+#define UPQ(up) "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\n" up "\r\n"
+#define UPR(up) "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n" up "\r\n"
+
+Test(connection, upgrade_accepted)
+{
+	cr_assert(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket\r\n")));
+	cr_assert(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: WebSocket\r\n")));
+	cr_assert(upgrade_ok(UPQ("Upgrade: h2c, websocket/13\r\n"), UPR("Upgrade: websocket\r\n")));
+	cr_assert(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket/13\r\n")));
+	cr_assert(upgrade_ok(UPQ("Upgrade: a/1\r\nUpgrade: b\r\n"), UPR("Upgrade: a/1, b\r\n")));
+	cr_assert(upgrade_ok(UPQ("Upgrade: HTTP/2.0, SHTTP/1.3, IRC/6.9, RTA/x11\r\n"), UPR("Upgrade: irc/6.9\r\n")));
+	/* not offered, not named, malformed, or not a 101 */
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: h2c\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket, h2c\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket/13\r\n"), UPR("Upgrade: websocket/8\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade:\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket/\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: web socket\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket/1/2\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\n"
+								 "Content-Length: 0\r\n\r\n"));
+	/* the request did not ask */
+	cr_assert_not(upgrade_ok("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n",
+				 UPR("Upgrade: websocket\r\n")));
+	cr_assert_not(upgrade_ok("GET /ws HTTP/1.1\r\nHost: h\r\n\r\n", UPR("Upgrade: websocket\r\n")));
+	cr_assert_not(upgrade_ok("GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
+				 UPR("Upgrade: websocket\r\n")));
+}
