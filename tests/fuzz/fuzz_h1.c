@@ -29,8 +29,11 @@
  *    keep-alive; Content-Length at most 2^62);
  *  - the writers: a buffer of exactly the returned length is enough, one
  *    byte less gives -1; the written head parses again with the same
- *    method, target, version, status, body framing and host, without
- *    hop-by-hop fields, with exactly one Connection field in requests;
+ *    method, target (an absolute-form one in origin-form, its authority
+ *    the one Host), version, status, body framing and host, without
+ *    hop-by-hop fields, with exactly one Connection field in requests, one
+ *    Content-Length / Transfer-Encoding at most and none where they may
+ *    not be (1xx, 204, Transfer-Encoding to an HTTP/1.0 client);
  *  - h1_error_response (4xx, 5xx, and out-of-range statuses written as
  *    500) parses back with a Content-Length covering the rest, not
  *    keep-alive;
