@@ -148,12 +148,15 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 	sb_printf(b, "}}");
 }
 
-static const char *const http_count_names[HC__COUNT] = {
+static const char *const http_count_names[] = {
 	"requests", "responses", "err_400", "err_404", "err_408", "err_413", "err_414", "err_431",
 	"err_501", "err_502", "err_503", "err_504", "err_505", "upstream_connects", "upstream_reused",
 	"upstream_connect_failures", "retries", "client_aborts", "upstream_aborts", "tunnels",
 	"health_ok", "health_fail", "no_session", "log_dropped", "recovered_sessions", "upstream_no_route",
+	"req_bad_chunked", "upstream_bad_chunked", "upstream_bad_upgrade",
 };
+_Static_assert(sizeof(http_count_names) / sizeof(http_count_names[0]) == HC__COUNT,
+	       "a name for every proxy counter (enum http_count)");
 
 /* The shard's proxy counters (written by its worker; read here). */
 static void json_http(struct sbuf *b, const struct porter_shard *sh)

@@ -37,19 +37,40 @@
  *  - The request-target: visible ASCII only. Absolute-form accepts the
  *    schemes http and https (case-insensitive) and no userinfo (RFC 9110
  *    §4.2.4); its authority must have a host. Authority-form (CONNECT only)
- *    needs host ":" 1*DIGIT. A fragment ("#") is tolerated and cut from
- *    path. The host span of a CONNECT comes from the Host field.
+ *    needs host ":" 1*DIGIT. A '#' is an error (RFC 9112 §3.2: a target
+ *    has no fragment; forwarded, it would let the proxy route on less of
+ *    the target than the server reads). The host span of a CONNECT comes
+ *    from the Host field.
+ *  - Absolute-form (RFC 9112 §3.2.2): the target's authority wins over
+ *    Host for routing, and the writer sends it as the Host field (the
+ *    received Host fields go) with the target in origin-form, as a
+ *    client talking to the origin server directly would: path and query,
+ *    "/" for an empty path, "*" for OPTIONS to an empty path without a
+ *    query (§3.2.4).
  *  - Host values: reg-name characters (unreserved, sub-delims, '%') or an
  *    IP-literal in brackets, then optionally ":" *DIGIT.
  *  - Connection, Expect: elements are compared whole, case-insensitive;
  *    elements that are not tokens are ignored.
  *  - Writers: a Connection option naming Host, Content-Length or
- *    Transfer-Encoding does not remove that field (doing so would change
- *    the framing of the body that is forwarded as it came). One naming
+ *    Transfer-Encoding does not remove that field (they say how the
+ *    message is framed and routed, and are written anew). One naming
  *    Via, X-Forwarded-For or X-Forwarded-Proto removes the received
  *    fields; the proxy's own values are still written.
- *  - A response with both Content-Length and chunked is written without
- *    its Content-Length (RFC 9112 §6.3 item 3).
+ *  - Writers: Content-Length and Transfer-Encoding are never copied: one
+ *    of each at most is written from what the parser understood, where
+ *    the first received one stood (so a repeat, a list "5, 5", leading
+ *    zeros, an odd spelling of chunked reach nobody). A response with
+ *    both is written without its Content-Length (RFC 9112 §6.3 item 3);
+ *    1xx and 204 responses get neither.
+ *  - A 1xx or 204 response with a Transfer-Encoding or a non-zero
+ *    Content-Length is not keep-alive: its server may well send the body
+ *    it announced, which would be read as the next response.
+ *  - Chunked framing is read strictly (RFC 9112 §7.1): CRLF line ends only
+ *    (the §2.2 leave to take a bare LF for a line end covers the start line
+ *    and header fields, which the proxy writes again anyway; in chunk
+ *    framing a bare LF is what request smuggling between a LF-parser and a
+ *    CRLF-parser is made of), chunk extensions by their grammar, trailer
+ *    fields as header fields.
  */
 #include "secondary/http/h1.h"
 
@@ -228,93 +249,114 @@ static size_t skip_quoted(const uint8_t *b, size_t p, size_t e)
 }
 
 /*
- * Transfer-Encoding = #transfer-coding, transfer-coding = token
- * *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ).
+ * The next transfer-coding of the Transfer-Encoding value B[*P..E), empty
+ * list elements skipped (RFC 9110 §5.6.1): transfer-coding = token
+ * *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ). Returns 1
+ * with *NAME the token, *ELEM the whole coding (parameters included, no
+ * outer OWS) and *PARAMS whether it has parameters; 0 at the end of the
+ * value; -1 on a syntax error.
  */
-static int field_transfer_encoding(struct pctx *c, uint8_t minor, size_t s, size_t e)
+static int te_next(const uint8_t *b, size_t *pp, size_t e, struct h1_span *name, struct h1_span *elem,
+		   bool *params)
 {
-	const uint8_t *b = c->b;
-	size_t p = s;
+	size_t p = *pp, ts;
 
-	c->has_te = true;
-	if (minor == 0)
-		return -400;    /* RFC 9112 §6.1: faulty framing in HTTP/1.0 */
-	while (p < e) {
-		size_t ts;
-		bool params = false, chunked;
-
+	for (;;) {
 		while (p < e && is_ows(b[p]))
 			p++;
 		if (p < e && b[p] == ',') {
 			p++;
-			continue;       /* empty list element (RFC 9110 §5.6.1) */
+			continue;
 		}
-		if (p == e)
-			break;
-		ts = p;
-		while (p < e && (cls[b[p]] & C_T))
-			p++;
-		if (p == ts)
-			return -400;
-		chunked = CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "chunked");
-		if (chunked) {
-			c->te_chunked++;
-		} else if (!CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "gzip") &&
-			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "x-gzip") &&
-			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "deflate") &&
-			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "compress") &&
-			   !CI_EQ(b, (uint32_t)ts, (uint32_t)(p - ts), "x-compress")) {
-			c->te_unknown = true;
-		}
-		for (;;) {
-			size_t q = p, ns;
+		break;
+	}
+	if (p == e)
+		return 0;
+	ts = p;
+	while (p < e && (cls[b[p]] & C_T))
+		p++;
+	if (p == ts)
+		return -1;
+	*name = span(ts, p);
+	*params = false;
+	for (;;) {
+		size_t q = p, ns;
 
-			while (q < e && is_ows(b[q]))
-				q++;
-			if (q == e || b[q] != ';')
-				break;
-			params = true;
+		while (q < e && is_ows(b[q]))
 			q++;
-			while (q < e && is_ows(b[q]))
-				q++;
+		if (q == e || b[q] != ';')
+			break;
+		*params = true;
+		q++;
+		while (q < e && is_ows(b[q]))
+			q++;
+		ns = q;
+		while (q < e && (cls[b[q]] & C_T))
+			q++;
+		if (q == ns)
+			return -1;
+		while (q < e && is_ows(b[q]))
+			q++;
+		if (q == e || b[q] != '=')
+			return -1;
+		q++;
+		while (q < e && is_ows(b[q]))
+			q++;
+		if (q < e && b[q] == '"') {
+			q = skip_quoted(b, q, e);
+			if (q == 0)
+				return -1;
+		} else {
 			ns = q;
 			while (q < e && (cls[b[q]] & C_T))
 				q++;
 			if (q == ns)
-				return -400;
-			while (q < e && is_ows(b[q]))
-				q++;
-			if (q == e || b[q] != '=')
-				return -400;
-			q++;
-			while (q < e && is_ows(b[q]))
-				q++;
-			if (q < e && b[q] == '"') {
-				q = skip_quoted(b, q, e);
-				if (q == 0)
-					return -400;
-			} else {
-				ns = q;
-				while (q < e && (cls[b[q]] & C_T))
-					q++;
-				if (q == ns)
-					return -400;
-			}
-			p = q;
+				return -1;
 		}
-		while (p < e && is_ows(b[p]))
-			p++;
-		if (p < e && b[p] != ',')
-			return -400;
-		if (params) {
-			if (chunked)
+		p = q;
+	}
+	*elem = span(ts, p);
+	while (p < e && is_ows(b[p]))
+		p++;
+	if (p < e && b[p] != ',')
+		return -1;
+	*pp = p;
+	return 1;
+}
+
+/* Transfer-Encoding = #transfer-coding */
+static int field_transfer_encoding(struct pctx *c, struct h1_msg *m, size_t s, size_t e)
+{
+	const uint8_t *b = c->b;
+	struct h1_span name, elem;
+	size_t p = s;
+	bool params;
+	int rc;
+
+	c->has_te = true;
+	m->flags |= H1F_TRANSFER_ENCODING;
+	if (m->version_minor == 0)
+		return -400;    /* RFC 9112 §6.1: faulty framing in HTTP/1.0 */
+	while ((rc = te_next(b, &p, e, &name, &elem, &params)) > 0) {
+		bool chunked = CI_EQ(b, name.off, name.len, "chunked");
+
+		if (chunked) {
+			c->te_chunked++;
+			if (params)
 				return -400;    /* chunked defines no parameters (RFC 9112 §7.1) */
-			c->te_unknown = true;
+		} else {
+			m->flags |= H1F_TE_CODED;
+			if (params || (!CI_EQ(b, name.off, name.len, "gzip") &&
+				       !CI_EQ(b, name.off, name.len, "x-gzip") &&
+				       !CI_EQ(b, name.off, name.len, "deflate") &&
+				       !CI_EQ(b, name.off, name.len, "compress") &&
+				       !CI_EQ(b, name.off, name.len, "x-compress")))
+				c->te_unknown = true;
 		}
 		c->te_n++;
 		c->te_last_chunked = chunked;
 	}
-	return 0;
+	return rc < 0 ? -400 : 0;
 }
 
 /* Iterator over the non-empty elements of a #list at B[p..e), OWS removed. */
@@ -401,12 +443,14 @@ static int field(struct pctx *c, struct h1_msg *m, const struct h1_header *h)
 			field_connection(m, b, s, e);
 		break;
 	case 14:
-		if (CI_EQ(b, h->name.off, 14, "content-length"))
+		if (CI_EQ(b, h->name.off, 14, "content-length")) {
+			m->flags |= H1F_CONTENT_LENGTH;
 			return field_content_length(c, s, e);
+		}
 		break;
 	case 17:
 		if (CI_EQ(b, h->name.off, 17, "transfer-encoding"))
-			return field_transfer_encoding(c, m->version_minor, s, e);
+			return field_transfer_encoding(c, m, s, e);
 		break;
 	default:
 		break;
@@ -492,6 +536,8 @@ static int classify_target(struct pctx *c, struct h1_msg *m)
 	const uint8_t *b = c->b;
 	size_t s = m->target.off, e = s + m->target.len, p, a;
 
+	if (memchr(b + s, '#', e - s) != NULL)
+		return -400;    /* a fragment is no part of a request-target */
 	if (m->method == H1_M_CONNECT) {
 		if (!parse_authority(b, s, e, true, true, &m->host))
 			return -400;
@@ -506,7 +552,7 @@ static int classify_target(struct pctx *c, struct h1_msg *m)
 		return 0;
 	}
 	if (b[s] == '/') {
-		for (p = s; p < e && b[p] != '?' && b[p] != '#'; p++)
+		for (p = s; p < e && b[p] != '?'; p++)
 			;
 		m->path = span(s, p);
 		return 0;
@@ -518,15 +564,17 @@ static int classify_target(struct pctx *c, struct h1_msg *m)
 		a = s + 8;
 	else
 		return -400;
-	for (p = a; p < e && b[p] != '/' && b[p] != '?' && b[p] != '#'; p++)
+	for (p = a; p < e && b[p] != '/' && b[p] != '?'; p++)
 		;
 	if (!parse_authority(b, a, p, true, false, &m->host))
 		return -400;
 	c->absolute = true;
+	m->flags |= H1F_ABSOLUTE;
+	m->authority = span(a, p);
 	if (p < e && b[p] == '/') {
 		size_t q;
 
-		for (q = p; q < e && b[q] != '?' && b[q] != '#'; q++)
+		for (q = p; q < e && b[q] != '?'; q++)
 			;
 		m->path = span(p, q);
 	} else {
@@ -647,6 +695,12 @@ static int finish_request(struct pctx *c, struct h1_msg *m)
 		m->body = H1_BODY_LENGTH;
 		m->content_length = c->cl;
 	}
+	/* RFC 9110 §7.8: Upgrade in HTTP/1.0 is ignored; the proxy passes on no
+	 * upgrade of a request with a body (the server would switch after it, and
+	 * the proxy checks the server's 101 against the request head it holds) */
+	if ((m->flags & (H1F_CONN_UPGRADE | H1F_UPGRADE)) == (H1F_CONN_UPGRADE | H1F_UPGRADE) &&
+	    m->version_minor == 1 && m->body == H1_BODY_NONE)
+		m->flags |= H1F_UPGRADE_OFFER;
 	return 0;
 }
 
@@ -654,6 +708,13 @@ static int finish_response(struct pctx *c, struct h1_msg *m, unsigned int req_me
 {
 	if (c->has_te && (c->te_chunked > 1 || c->te_n == 0))
 		return -502;
+	if (c->has_cl)
+		m->content_length = c->cl;
+	/* RFC 9110 §8.6, RFC 9112 §6.1: no Content-Length (but 0) and no
+	 * Transfer-Encoding in a 1xx or 204. A server that frames a body there
+	 * may send one: its connection is not trusted with another request. */
+	if ((m->status < 200 || m->status == 204) && (c->has_te || (c->has_cl && c->cl != 0)))
+		m->flags &= ~(uint32_t)H1F_KEEP_ALIVE;
 	if (m->status < 200 || m->status == 204 || m->status == 304 || req_method == H1_M_HEAD ||
 	    (req_method == H1_M_CONNECT && m->status < 300)) {
 		m->body = H1_BODY_NONE;
@@ -663,7 +724,6 @@ static int finish_response(struct pctx *c, struct h1_msg *m, unsigned int req_me
 			m->flags &= ~(uint32_t)H1F_KEEP_ALIVE;  /* RFC 9112 §6.3 item 3 */
 	} else if (c->has_cl) {
 		m->body = H1_BODY_LENGTH;
-		m->content_length = c->cl;
 	} else {
 		m->body = H1_BODY_CLOSE;
 	}
@@ -690,7 +750,7 @@ static int parse_head(const uint8_t *buf, size_t len, const struct h1_limits *li
 	m->flags = 0;
 	m->body = H1_BODY_NONE;
 	m->content_length = 0;
-	m->method_s = m->target = m->path = m->host = m->reason = (struct h1_span){ 0, 0 };
+	m->method_s = m->target = m->path = m->host = m->authority = m->reason = (struct h1_span){ 0, 0 };
 	m->nheaders = 0;
 
 	c.full = len >= max_head;
@@ -809,11 +869,16 @@ int h1_find(const struct h1_msg *m, const uint8_t *buf, const char *name)
 
 /* ---- chunked framing ------------------------------------------------------------- */
 
+/*
+ * The decoder's states. The state is kept in shared memory and a worker may
+ * take over one a different binary wrote: values are never renumbered, new
+ * states are added after CS_ERROR.
+ */
 enum {
 	CS_SIZE0 = 0,   /* first hex digit of a chunk size */
-	CS_SIZE,        /* more hex digits */
+	CS_SIZE,        /* more hex digits, or the rest of the size line */
 	CS_SIZE_WS,     /* BWS after the size: only ";" may follow */
-	CS_EXT,         /* chunk extensions up to the line end */
+	CS_EXT_OLD,     /* an earlier decoder's lenient extensions: no longer entered, an error */
 	CS_SIZE_LF,     /* CR of the size line seen */
 	CS_DATA,
 	CS_DATA_CR,     /* the CRLF after chunk data */
@@ -825,7 +890,98 @@ enum {
 	CS_END_LF,      /* CR of the final empty line seen */
 	CS_DONE,
 	CS_ERROR,
+	/* chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ) */
+	CS_EXT_NAME0,   /* after ";" (and BWS): the first byte of a name */
+	CS_EXT_NAME,
+	CS_EXT_NAME_WS, /* BWS after a name: "=" or ";" */
+	CS_EXT_VAL0,    /* after "=" (and BWS): a token or a quoted-string */
+	CS_EXT_VAL,     /* in a token value */
+	CS_EXT_QUOTED,  /* in a quoted-string */
+	CS_EXT_QPAIR,   /* after a backslash in a quoted-string */
+	CS_EXT_VAL_END, /* after the closing quote */
+	CS_EXT_VAL_WS,  /* BWS after a value: only ";" */
 };
+
+/* qdtext (RFC 9110 §5.6.4): HTAB, SP, VCHAR but '"' and '\', obs-text */
+static bool is_qdtext(uint8_t c)
+{
+	return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) ||
+	       c >= 0x80;
+}
+
+/* the byte after '\' in a quoted-pair: HTAB, SP, VCHAR, obs-text */
+static bool is_qpair(uint8_t c)
+{
+	return c == '\t' || c == ' ' || (c >= 0x21 && c != 0x7f);
+}
+
+/*
+ * One byte of a size line after the hex digits: BWS, chunk extensions
+ * (RFC 9112 §7.1.1) or the CR that ends the line. False when it cannot
+ * be there. Every byte but the CR counts against CHUNK_EXT_MAX.
+ */
+static bool size_line_byte(struct h1_chunked *st, uint8_t ch)
+{
+	uint8_t s = st->state;
+
+	if (ch == '\r') {
+		if (s != CS_SIZE && s != CS_EXT_NAME && s != CS_EXT_VAL && s != CS_EXT_VAL_END)
+			return false;   /* "5 \r", "5;\r", "5;a=\r", an open quoted-string... */
+		st->state = CS_SIZE_LF;
+		return true;
+	}
+	if (++st->ext_len > CHUNK_EXT_MAX)
+		return false;
+	switch (s) {
+	case CS_SIZE:
+	case CS_EXT_NAME:
+	case CS_EXT_VAL:
+	case CS_EXT_VAL_END:
+		if (ch == ';')
+			st->state = CS_EXT_NAME0;
+		else if (is_ows(ch))
+			st->state = s == CS_SIZE ? CS_SIZE_WS : s == CS_EXT_NAME ? CS_EXT_NAME_WS : CS_EXT_VAL_WS;
+		else if (s == CS_EXT_NAME && ch == '=')
+			st->state = CS_EXT_VAL0;
+		else if (!((s == CS_EXT_NAME || s == CS_EXT_VAL) && (cls[ch] & C_T)))
+			return false;
+		return true;
+	case CS_SIZE_WS:
+	case CS_EXT_VAL_WS:
+	case CS_EXT_NAME_WS:
+		if (ch == ';')
+			st->state = CS_EXT_NAME0;
+		else if (s == CS_EXT_NAME_WS && ch == '=')
+			st->state = CS_EXT_VAL0;
+		else if (!is_ows(ch))
+			return false;
+		return true;
+	case CS_EXT_NAME0:
+	case CS_EXT_VAL0:
+		if (cls[ch] & C_T)
+			st->state = s == CS_EXT_NAME0 ? CS_EXT_NAME : CS_EXT_VAL;
+		else if (s == CS_EXT_VAL0 && ch == '"')
+			st->state = CS_EXT_QUOTED;
+		else if (!is_ows(ch))
+			return false;
+		return true;
+	case CS_EXT_QUOTED:
+		if (ch == '"')
+			st->state = CS_EXT_VAL_END;
+		else if (ch == '\\')
+			st->state = CS_EXT_QPAIR;
+		else if (!is_qdtext(ch))
+			return false;
+		return true;
+	case CS_EXT_QPAIR:
+		if (!is_qpair(ch))
+			return false;
+		st->state = CS_EXT_QUOTED;
+		return true;
+	default:
+		return false;
+	}
+}
 
 /* The size line ended: data, or the trailer section after the last chunk. */
 static void size_line_done(struct h1_chunked *st)
@@ -844,6 +1000,34 @@ uint64_t h1_chunked_data_left(const struct h1_chunked *st)
 	return st->state == CS_DATA ? st->remaining : 0;
 }
 
+uint64_t h1_chunked_take(struct h1_chunked *st, uint64_t n)
+{
+	if (st->state != CS_DATA)
+		return 0;
+	if (n > st->remaining)
+		n = st->remaining;
+	st->remaining -= n;
+	st->total += n;
+	if (st->remaining == 0)
+		st->state = CS_DATA_CR;
+	return n;
+}
+
+size_t h1_chunk_head(uint64_t size, uint8_t out[H1_CHUNK_HEAD_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	int shift = 60;
+
+	while (shift > 0 && (size >> shift) == 0)
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		out[n++] = (uint8_t)hex[(size >> shift) & 15];
+	out[n++] = '\r';
+	out[n++] = '\n';
+	return n;
+}
+
 long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool *done)
 {
 	size_t i = 0;
@@ -852,8 +1036,6 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 		*done = st->state == CS_DONE;
 	if (st->state == CS_DONE)
 		return 0;
-	if (st->state >= CS_ERROR)
-		goto bad;
 	if (len > LONG_MAX)
 		len = LONG_MAX;
 	while (i < len) {
@@ -869,7 +1051,7 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 			st->state = CS_SIZE;
 			/* fall through */
 		case CS_SIZE:
-			if (cls[ch] & C_H) {
+			if (cls[ch] & C_H) {   /* the size line leaves CS_SIZE at its first other byte */
 				unsigned int d = (cls[ch] & C_D) ? (unsigned int)(ch - '0') : (unsigned int)(lower(ch) - 'a' + 10);
 
 				if (st->ndigits >= CHUNK_DIGITS)
@@ -878,40 +1060,22 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 				if (st->remaining > MAX_LENGTH)
 					goto bad;
 				st->ndigits++;
-			} else if (ch == '\r') {
-				st->state = CS_SIZE_LF;
-			} else if (ch == '\n') {
-				size_line_done(st);
-			} else if (ch == ';' || is_ows(ch)) {
-				st->state = ch == ';' ? CS_EXT : CS_SIZE_WS;
-				st->ext_len++;
-			} else {
-				goto bad;
-			}
-			i++;
-			break;
-		case CS_SIZE_WS:
-			if (ch == ';')
-				st->state = CS_EXT;
-			else if (!is_ows(ch))
-				goto bad;
-			if (++st->ext_len > CHUNK_EXT_MAX)
-				goto bad;
-			i++;
-			break;
-		case CS_EXT:
-			while (i < len && (cls[buf[i]] & C_V)) {
-				if (++st->ext_len > CHUNK_EXT_MAX)
-					goto bad;
 				i++;
-			}
-			if (i == len)
 				break;
-			if (buf[i] == '\r')
-				st->state = CS_SIZE_LF;
-			else if (buf[i] == '\n')
-				size_line_done(st);
-			else
+			}
+			/* the rest of the size line */
+			/* fall through */
+		case CS_SIZE_WS:
+		case CS_EXT_NAME0:
+		case CS_EXT_NAME:
+		case CS_EXT_NAME_WS:
+		case CS_EXT_VAL0:
+		case CS_EXT_VAL:
+		case CS_EXT_QUOTED:
+		case CS_EXT_QPAIR:
+		case CS_EXT_VAL_END:
+		case CS_EXT_VAL_WS:
+			if (!size_line_byte(st, ch))
 				goto bad;
 			i++;
 			break;
@@ -934,12 +1098,9 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 			break;
 		}
 		case CS_DATA_CR:
-			if (ch == '\r')
-				st->state = CS_DATA_LF;
-			else if (ch == '\n')
-				st->state = CS_SIZE0;
-			else
+			if (ch != '\r')
 				goto bad;
+			st->state = CS_DATA_LF;
 			i++;
 			break;
 		case CS_DATA_LF:
@@ -954,12 +1115,8 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 				i++;
 				break;
 			}
-			if (ch == '\n') {
-				i++;
-				goto finished;
-			}
 			if (!(cls[ch] & C_T))
-				goto bad;       /* obs-fold, or not a field name */
+				goto bad;       /* obs-fold, a bare LF, or not a field name */
 			st->state = CS_TRL_NAME;
 			goto count;
 		case CS_TRL_NAME:
@@ -971,8 +1128,6 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 		case CS_TRL_VALUE:
 			if (ch == '\r')
 				st->state = CS_TRL_LF;
-			else if (ch == '\n')
-				st->state = CS_TRL_START;
 			else if (!(cls[ch] & C_V))
 				goto bad;
 			goto count;
@@ -987,7 +1142,7 @@ long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool
 			i++;
 			goto finished;
 		default:
-			goto bad;
+			goto bad;       /* CS_ERROR (sticky), CS_EXT_OLD, or not a state */
 		}
 		continue;
 count:
@@ -1004,6 +1159,81 @@ finished:
 bad:
 	st->state = CS_ERROR;
 	return -400;
+}
+
+/* ---- upgrades ---------------------------------------------------------------------- */
+
+/* protocol = protocol-name [ "/" protocol-version ] (RFC 9110 §7.8), both tokens */
+static bool protocol_of(const uint8_t *b, uint32_t off, uint32_t len, struct h1_span *name, struct h1_span *ver)
+{
+	uint32_t i = 0, vs;
+
+	while (i < len && b[off + i] != '/' && (cls[b[off + i]] & C_T))
+		i++;
+	if (i == 0 || (i < len && b[off + i] != '/'))
+		return false;
+	*name = (struct h1_span){ off, i };
+	*ver = (struct h1_span){ off + len, 0 };
+	if (i == len)
+		return true;
+	vs = ++i;
+	while (i < len && (cls[b[off + i]] & C_T))
+		i++;
+	if (i != len || i == vs)
+		return false;
+	*ver = (struct h1_span){ off + vs, len - vs };
+	return true;
+}
+
+static bool ci_same(const uint8_t *a, struct h1_span sa, const uint8_t *b, struct h1_span sb)
+{
+	if (sa.len != sb.len)
+		return false;
+	for (uint32_t k = 0; k < sa.len; k++)
+		if (lower(a[sa.off + k]) != lower(b[sb.off + k]))
+			return false;
+	return true;
+}
+
+/* The request REQ (bytes QB) offered protocol NAME[/VER] (bytes RB): the same name, and versions that agree. */
+static bool protocol_offered(const struct h1_msg *req, const uint8_t *qb, const uint8_t *rb, struct h1_span name,
+			     struct h1_span ver)
+{
+	for (uint32_t i = 0; i < req->nheaders; i++) {
+		struct list_it it = { req->h[i].value.off, (size_t)req->h[i].value.off + req->h[i].value.len };
+		struct h1_span on, ov;
+		uint32_t off, len;
+
+		if (!CI_EQ(qb, req->h[i].name.off, req->h[i].name.len, "upgrade"))
+			continue;
+		while (next_element(qb, &it, &off, &len))
+			if (protocol_of(qb, off, len, &on, &ov) && ci_same(qb, on, rb, name) &&
+			    (ov.len == 0 || ver.len == 0 || ci_same(qb, ov, rb, ver)))
+				return true;
+	}
+	return false;
+}
+
+bool h1_upgrade_accepted(const struct h1_msg *req, const uint8_t *qb, const struct h1_msg *resp, const uint8_t *rb)
+{
+	uint32_t named = 0;
+
+	if (!(req->flags & H1F_UPGRADE_OFFER) || resp->status != 101)
+		return false;
+	for (uint32_t i = 0; i < resp->nheaders; i++) {
+		struct list_it it = { resp->h[i].value.off, (size_t)resp->h[i].value.off + resp->h[i].value.len };
+		struct h1_span name, ver;
+		uint32_t off, len;
+
+		if (!CI_EQ(rb, resp->h[i].name.off, resp->h[i].name.len, "upgrade"))
+			continue;
+		while (next_element(rb, &it, &off, &len)) {
+			if (!protocol_of(rb, off, len, &name, &ver) || !protocol_offered(req, qb, rb, name, ver))
+				return false;
+			named++;
+		}
+	}
+	return named > 0;
 }
 
 /* ---- writing heads ----------------------------------------------------------------- */
@@ -1052,6 +1282,17 @@ static int wdone(const struct wbuf *w)
 	return (w->err || w->n > INT_MAX) ? -1 : (int)w->n;
 }
 
+static void put_lower(struct wbuf *w, const uint8_t *b, struct h1_span s)
+{
+	if (w->err || s.len > w->cap - w->n) {
+		w->err = true;
+		return;
+	}
+	for (uint32_t i = 0; i < s.len; i++)
+		w->p[w->n + i] = lower(b[s.off + i]);
+	w->n += s.len;
+}
+
 static void put_field(struct wbuf *w, const uint8_t *b, const struct h1_header *h)
 {
 	put_span(w, b, h->name);
@@ -1060,7 +1301,7 @@ static void put_field(struct wbuf *w, const uint8_t *b, const struct h1_header *
 	put(w, "\r\n", 2);
 }
 
-enum fkind { F_OTHER = 0, F_HOP, F_UPGRADE, F_FRAMING, F_VIA, F_XFF, F_XFP, F_CL };
+enum fkind { F_OTHER = 0, F_HOP, F_UPGRADE, F_HOST, F_TE, F_VIA, F_XFF, F_XFP, F_CL };
 
 static enum fkind kind_of(const uint8_t *b, struct h1_span n)
 {
@@ -1070,7 +1311,7 @@ static enum fkind kind_of(const uint8_t *b, struct h1_span n)
 	case 3:
 		return CI_EQ(b, n.off, 3, "via") ? F_VIA : F_OTHER;
 	case 4:
-		return CI_EQ(b, n.off, 4, "host") ? F_FRAMING : F_OTHER;
+		return CI_EQ(b, n.off, 4, "host") ? F_HOST : F_OTHER;
 	case 7:
 		return CI_EQ(b, n.off, 7, "upgrade") ? F_UPGRADE : F_OTHER;
 	case 10:
@@ -1083,7 +1324,7 @@ static enum fkind kind_of(const uint8_t *b, struct h1_span n)
 		return CI_EQ(b, n.off, 16, "proxy-connection") ? F_HOP : F_OTHER;
 	case 17:
 		if (CI_EQ(b, n.off, 17, "transfer-encoding"))
-			return F_FRAMING;
+			return F_TE;
 		return CI_EQ(b, n.off, 17, "x-forwarded-proto") ? F_XFP : F_OTHER;
 	default:
 		return F_OTHER;
@@ -1131,7 +1372,8 @@ static uint32_t classify_fields(const struct h1_msg *m, const uint8_t *b, bool k
 		kind[i] = (uint8_t)kind_of(b, m->h[i].name);
 		if (kind[i] == F_UPGRADE && !keep_upgrade)
 			kind[i] = F_HOP;
-		if (kind[i] != F_HOP && kind[i] != F_FRAMING && kind[i] != F_CL && kind[i] != F_UPGRADE) {
+		if (kind[i] != F_HOP && kind[i] != F_HOST && kind[i] != F_TE && kind[i] != F_CL &&
+		    kind[i] != F_UPGRADE) {
 			uint8_t hh = name_hash(b, m->h[i].name.off, m->h[i].name.len);
 
 			next[i] = bucket[hh];
@@ -1151,6 +1393,43 @@ static uint32_t classify_fields(const struct h1_msg *m, const uint8_t *b, bool k
 		}
 	}
 	return n;
+}
+
+/* "Content-Length: N": the one Content-Length sent, whatever repeats or lists came (RFC 9110 §8.6) */
+static void put_content_length(struct wbuf *w, uint64_t v)
+{
+	puts_(w, "Content-Length: ");
+	put_uint(w, v);
+	put(w, "\r\n", 2);
+}
+
+/*
+ * "Transfer-Encoding: a, b, chunked": the codings of every Transfer-Encoding
+ * field in order, in one field, names in lower case, empty elements gone
+ * (parameters, which only a response may have, as they came).
+ */
+static void put_transfer_encoding(struct wbuf *w, const struct h1_msg *m, const uint8_t *b, const uint8_t *kind,
+				  uint32_t n)
+{
+	bool first = true;
+
+	puts_(w, "Transfer-Encoding: ");
+	for (uint32_t i = 0; i < n; i++) {
+		size_t p = m->h[i].value.off, e = p + m->h[i].value.len;
+		struct h1_span name, elem;
+		bool params;
+
+		if (kind[i] != F_TE)
+			continue;
+		while (te_next(b, &p, e, &name, &elem, &params) > 0) {
+			if (!first)
+				put(w, ", ", 2);
+			first = false;
+			put_lower(w, b, name);
+			put(w, b + name.off + name.len, elem.len - name.len);
+		}
+	}
+	put(w, "\r\n", 2);
 }
 
 /* "Via: <received>, 1.x PSEUDONYM" */
@@ -1173,19 +1452,53 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
 		     size_t outlen)
 {
 	struct wbuf w = { .p = out, .cap = outlen };
-	bool upgrade = (m->flags & (H1F_CONN_UPGRADE | H1F_UPGRADE)) == (H1F_CONN_UPGRADE | H1F_UPGRADE);
+	bool upgrade = m->flags & H1F_UPGRADE_OFFER;
 	bool via = f->via != NULL && f->via[0] != '\0';
 	uint8_t kind[H1_MAX_HEADERS];
 	uint32_t n = classify_fields(m, buf, upgrade, kind);
 	uint32_t ip = f->client_ip;
 
+	bool cl_done = m->body != H1_BODY_LENGTH, te_done = m->body != H1_BODY_CHUNKED;
+	bool absolute = m->flags & H1F_ABSOLUTE;
+
 	put_span(&w, buf, m->method_s);
 	put(&w, " ", 1);
-	put_span(&w, buf, m->target);
+	if (absolute) {
+		/* RFC 9112 §3.2.2: origin-form to the origin server, the authority as Host */
+		struct h1_span rest = { m->authority.off + m->authority.len, 0 };
+
+		rest.len = m->target.off + m->target.len - rest.off;
+		if (rest.len == 0 && m->method == H1_M_OPTIONS)
+			put(&w, "*", 1);                /* §3.2.4 */
+		else if (rest.len == 0 || buf[rest.off] != '/')
+			put(&w, "/", 1);
+		put_span(&w, buf, rest);
+	} else {
+		put_span(&w, buf, m->target);
+	}
 	puts_(&w, m->version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+	if (absolute) {
+		puts_(&w, "Host: ");
+		put_span(&w, buf, m->authority);
+		put(&w, "\r\n", 2);
+	}
 	for (uint32_t i = 0; i < n; i++) {
-		if (kind[i] == F_HOP || kind[i] == F_XFF || kind[i] == F_XFP || (kind[i] == F_VIA && via))
+		if (kind[i] == F_HOP || kind[i] == F_XFF || kind[i] == F_XFP || (kind[i] == F_VIA && via) ||
+		    (kind[i] == F_HOST && absolute))
 			continue;
+		/* the framing fields: one of each, ours, where the first came */
+		if (kind[i] == F_CL) {
+			if (!cl_done)
+				put_content_length(&w, m->content_length);
+			cl_done = true;
+			continue;
+		}
+		if (kind[i] == F_TE) {
+			if (!te_done)
+				put_transfer_encoding(&w, m, buf, kind, n);
+			te_done = true;
+			continue;
+		}
 		put_field(&w, buf, &m->h[i]);
 	}
 	if (via)
@@ -1220,25 +1533,38 @@ int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *vi
 	struct wbuf w = { .p = out, .cap = outlen };
 	bool upgrade = m->status == 101;
 	bool add_via = via != NULL && via[0] != '\0';
-	bool drop_cl = false;
 	/* an HTTP/1.0 client cannot read chunked framing (RFC 9112 §6.1): the
 	 * proxy sends it the data only, delimited by closing the connection */
 	bool dechunk = client_minor == 0 && m->body == H1_BODY_CHUNKED;
+	/* no Content-Length nor Transfer-Encoding in a 1xx or 204 (RFC 9110 §8.6,
+	 * RFC 9112 §6.1); Transfer-Encoding wins over Content-Length (§6.3 item
+	 * 3); none for an HTTP/1.0 client (§6.1); one of each, ours */
+	bool bodiless = m->status < 200 || m->status == 204;
+	bool te_done = bodiless || dechunk || client_minor == 0 || !(m->flags & H1F_TRANSFER_ENCODING);
+	bool cl_done = bodiless || (m->flags & H1F_TRANSFER_ENCODING) || !(m->flags & H1F_CONTENT_LENGTH);
 	uint8_t kind[H1_MAX_HEADERS];
 	uint32_t n = classify_fields(m, buf, upgrade, kind);
 
-	/* RFC 9112 §6.3 item 3: chunked wins, the Content-Length goes */
-	if (m->body == H1_BODY_CHUNKED)
-		drop_cl = true;
 	puts_(&w, "HTTP/1.1 ");
 	put_uint(&w, m->status);
 	put(&w, " ", 1);
 	put_span(&w, buf, m->reason);
 	put(&w, "\r\n", 2);
 	for (uint32_t i = 0; i < n; i++) {
-		if (kind[i] == F_HOP || (kind[i] == F_VIA && add_via) || (kind[i] == F_CL && drop_cl) ||
-		    (kind[i] == F_FRAMING && dechunk))
+		if (kind[i] == F_HOP || (kind[i] == F_VIA && add_via))
 			continue;
+		if (kind[i] == F_CL) {
+			if (!cl_done)
+				put_content_length(&w, m->content_length);
+			cl_done = true;
+			continue;
+		}
+		if (kind[i] == F_TE) {
+			if (!te_done)
+				put_transfer_encoding(&w, m, buf, kind, n);
+			te_done = true;
+			continue;
+		}
 		put_field(&w, buf, &m->h[i]);
 	}
 	if (add_via)

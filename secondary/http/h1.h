@@ -55,7 +55,14 @@ enum {
 	H1F_EXPECT_CONTINUE = 1u << 4,  /* Expect: 100-continue (request) */
 	H1F_HAS_HOST        = 1u << 5,  /* Host header present (request) */
 	H1F_KEEP_ALIVE      = 1u << 6,  /* the connection persists after this message (RFC 9112 §9.3),
-	                                   from the version and the Connection tokens */
+	                                   from the version and the Connection tokens; a response
+	                                   framing a body where none may be (1xx, 204) clears it */
+	H1F_CONTENT_LENGTH  = 1u << 7,  /* a Content-Length field (its value: content_length) */
+	H1F_TRANSFER_ENCODING = 1u << 8, /* a Transfer-Encoding field */
+	H1F_ABSOLUTE        = 1u << 9,  /* absolute-form request-target (authority set) */
+	H1F_UPGRADE_OFFER   = 1u << 10, /* request: an upgrade the proxy passes on (HTTP/1.1, Upgrade,
+	                                   the "upgrade" connection option, no body) */
+	H1F_TE_CODED        = 1u << 11, /* Transfer-Encoding names a coding other than chunked */
 };
 
 /*
@@ -77,14 +84,16 @@ struct h1_msg {
 	uint16_t status;            /* status code (responses) */
 	uint32_t flags;             /* H1F_* */
 	uint8_t body;               /* enum h1_body */
-	uint64_t content_length;    /* when body == H1_BODY_LENGTH */
+	uint64_t content_length;    /* the Content-Length value when H1F_CONTENT_LENGTH, else 0 (the
+	                               body's length when body == H1_BODY_LENGTH) */
 	/* request line */
 	struct h1_span method_s;    /* method token */
 	struct h1_span target;      /* request-target as sent */
-	struct h1_span path;        /* target up to '?' or '#'; absolute-form targets: the path part
+	struct h1_span path;        /* target up to '?'; absolute-form targets: the path part
 	                               ("/" when empty); authority-form (CONNECT): empty */
-	struct h1_span host;        /* Host value without port, or the authority of an absolute-form
+	struct h1_span host;        /* Host value without port, or the host of an absolute-form
 	                               target (which wins, RFC 9112 §3.2.2); empty when absent */
+	struct h1_span authority;   /* absolute-form: the target's authority, host [ ":" port ] */
 	struct h1_span reason;      /* responses: reason phrase */
 	uint32_t nheaders;
 	struct h1_header h[H1_MAX_HEADERS];
@@ -98,7 +107,8 @@ struct h1_msg {
  * M->head_len bytes used; what follows is body or the next request), or
  * H1_INCOMPLETE when LEN bytes are a valid prefix within the limits (call
  * again with more), or a negative HTTP status:
- *   -400 malformed: bad token/target/version syntax, invalid characters (CTL
+ *   -400 malformed: bad token/target/version syntax (a '#' in the target
+ *        included: RFC 9112 §3.2 has no fragment there), invalid characters (CTL
  *        other than HTAB in values, bare CR, NUL), whitespace between field
  *        name and colon, obs-fold (RFC 9112 §5.2: rejected), a field line
  *        without colon, missing Host in HTTP/1.1 or more than one Host,
@@ -131,6 +141,16 @@ int h1_parse_request(const uint8_t *buf, size_t len, const struct h1_limits *lim
 int h1_parse_response(const uint8_t *buf, size_t len, const struct h1_limits *lim, unsigned int req_method,
 		      struct h1_msg *m);
 
+/*
+ * RFC 9110 §7.8: the 101 response RESP (bytes RB) switches to protocols the
+ * request REQ (bytes QB) offered: REQ has H1F_UPGRADE_OFFER, RESP names at
+ * least one protocol in its Upgrade fields, and every one of them, as
+ * name ["/" version], is in REQ's Upgrade fields (names compared
+ * case-insensitively; a version on either side only has to match one on
+ * the other). False for anything else, a malformed protocol included.
+ */
+bool h1_upgrade_accepted(const struct h1_msg *req, const uint8_t *qb, const struct h1_msg *resp, const uint8_t *rb);
+
 /* Find the header NAME (case-insensitive); returns its index in M->h or -1. */
 int h1_find(const struct h1_msg *m, const uint8_t *buf, const char *name);
 
@@ -153,14 +173,37 @@ struct h1_chunked {
  * Feed LEN bytes of a chunked body. Returns the number of bytes that belong
  * to the body (<= LEN; fewer only when the body ended inside BUF: the rest
  * is the next message), and sets *DONE when the last chunk and the trailer
- * section are complete. Returns -400 on malformed framing: size not hex, a
- * size over 2^62, a missing CRLF after chunk data, extensions or trailers
- * over 4096 bytes, invalid characters. Bare LF is accepted as a line end.
+ * section are complete. Returns -400 on malformed framing (RFC 9112 §7.1):
+ * size not hex, more than 16 digits or over 2^62; a line end other than
+ * CRLF (a bare LF is an error anywhere in the framing: the size line, after
+ * chunk data, in the trailer section); chunk extensions outside
+ * *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ), or
+ * over 4096 bytes; trailer fields that are not token ":" field-value
+ * (no obs-fold, no CTL), or over 4096 bytes. Errors are sticky.
  */
 long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool *done);
 
 /* Data bytes of the current chunk still to come when the decoder stands in chunk data, else 0. */
 uint64_t h1_chunked_data_left(const struct h1_chunked *st);
+
+/*
+ * Take up to N bytes of chunk data without looking at them (the caller
+ * passes them on): min(N, h1_chunked_data_left(ST)) bytes, the count
+ * returned; 0 when the decoder does not stand in chunk data.
+ */
+uint64_t h1_chunked_take(struct h1_chunked *st, uint64_t n);
+
+/*
+ * Chunked framing as the proxy writes it, whatever the source's was:
+ * h1_chunk_head(size) data H1_CHUNK_TAIL ... H1_LAST_CHUNK, no chunk
+ * extensions, no trailer fields.
+ */
+#define H1_CHUNK_HEAD_MAX 18                 /* 16 hex digits and CRLF */
+#define H1_CHUNK_TAIL     "\r\n"             /* after chunk data */
+#define H1_LAST_CHUNK     "0\r\n\r\n"        /* the last chunk and an empty trailer section */
+
+/* The line before SIZE (> 0) bytes of chunk data: lower-case hex without leading zeros, CRLF. Returns its length. */
+size_t h1_chunk_head(uint64_t size, uint8_t out[H1_CHUNK_HEAD_MAX]);
 
 /* --- writing heads --------------------------------------------------------- */
 
@@ -174,13 +217,18 @@ struct h1_fwd {
 
 /*
  * Write the request head to send upstream into OUT[0..OUTLEN): method and
- * target as received, the client's version kept (a 1.0 client's request goes
+ * target as received (an absolute-form target in origin-form, its authority
+ * the Host field in place of the received ones: RFC 9112 §3.2.2), the
+ * client's version kept (a 1.0 client's request goes
  * up as HTTP/1.0 so that the server does not answer with chunked framing the
  * client cannot read), the fields minus hop-by-hop ones (RFC 9110 §7.6.1: Connection,
- * Keep-Alive, Proxy-Connection, TE, Upgrade unless the request is an upgrade,
- * and any field named in Connection; Transfer-Encoding and Content-Length are
- * kept because the body is forwarded as it came, Expect is kept), existing
- * X-Forwarded-For extended with the client address, X-Forwarded-Proto set,
+ * Keep-Alive, Proxy-Connection, TE, Upgrade unless H1F_UPGRADE_OFFER,
+ * and any field named in Connection; Expect is kept), the framing fields
+ * written anew where the first of their kind was: exactly one Content-Length
+ * with the value when the body has a length (RFC 9110 §8.6: repeats and
+ * lists fold), one Transfer-Encoding with the codings of all received fields
+ * in order, in lower case, when it is chunked (the proxy re-frames the body);
+ * existing X-Forwarded-For extended with the client address, X-Forwarded-Proto set,
  * Via appended, Connection set (keep-alive / close / upgrade). Returns the
  * length, or -1 when OUTLEN is too small.
  */
@@ -192,9 +240,12 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
  * (version sent as HTTP/1.1), fields minus hop-by-hop (as above; Upgrade kept
  * for 101), Via appended, and Connection: keep-alive (when CLIENT_KEEPALIVE
  * and the client speaks 1.0), close (when !CLIENT_KEEPALIVE), or upgrade (101).
- * A chunked response to an HTTP/1.0 client loses its Transfer-Encoding and
- * gets Connection: close: the caller sends the decoded data and closes.
- * Returns the length or -1.
+ * The framing fields are written anew, one of each at most: none in a 1xx or
+ * 204 (RFC 9110 §8.6, RFC 9112 §6.1); Transfer-Encoding as for requests, none
+ * for an HTTP/1.0 client (§6.1); Content-Length with the value unless there
+ * is a Transfer-Encoding (§6.3 item 3: it goes). A chunked response to an
+ * HTTP/1.0 client so loses its framing and gets Connection: close: the
+ * caller sends the decoded data and closes. Returns the length or -1.
  */
 int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *via, bool client_keepalive,
 		      unsigned int client_minor, uint8_t *out, size_t outlen);

@@ -58,14 +58,17 @@ struct http_dir {
 	uint32_t rbase;                   /* source read position at the start */
 	uint32_t wbase;                   /* sink write position at the start */
 	uint32_t hlen;                    /* head being forwarded: bytes of the source */
-	uint32_t dec;                     /* chunked: bytes decoded past rbase */
+	uint32_t dec;                     /* chunked: source bytes of the planned step (reframe; as it
+	                                     came: bytes decoded past rbase) */
 	uint8_t kind;                     /* enum h1_body */
 	uint8_t done;                     /* chunked: the decoder reached the end at `dec` */
 	uint8_t shut;                     /* tunnel: the sink was shut down after the source's FIN */
-	uint8_t reserved;
+	uint8_t reframe;                  /* chunked: re-framed by steps (0: relayed as it came, a body
+	                                     an older worker began) */
 	uint32_t hout;                    /* head being forwarded: bytes written to the sink (planned) */
-	uint64_t len;                     /* LENGTH: body bytes past rbase */
-	struct h1_chunked ch;             /* chunked decoder state at `dec` */
+	uint64_t len;                     /* LENGTH: body bytes past rbase; chunked: bytes the planned
+	                                     step sends */
+	struct h1_chunked ch;             /* chunked decoder state after `dec` */
 };
 
 /* The mutable part of a session; see the commit rule above. */
@@ -140,6 +143,10 @@ enum http_count {
 	HC_LOG_DROPPED,                   /* access log lines dropped (buffer full, write failed) */
 	HC_RECOVERED,                     /* sessions resumed by a new worker */
 	HC_UP_NO_ROUTE,                   /* upstream / health-check connects with no route to the server */
+	HC_REQ_BAD_CHUNKED,               /* 400: malformed chunked framing in a request body */
+	HC_UP_BAD_CHUNKED,                /* malformed chunked framing in a response body (exchange cut) */
+	HC_UP_BAD_UPGRADE,                /* 502: a 101 the client did not ask for, or to a protocol it
+	                                     did not offer */
 	HC__COUNT
 };
 

@@ -23,6 +23,7 @@
 #include "secondary/http/proxy.h"
 
 #define COPY_CHUNK     16384
+#define STEP_MAX       65536     /* chunk data bytes per re-framing step */
 #define LINGER_MS      5000      /* a closing client's input is discarded this long at most */
 #define HC_SCAN_MS     50
 #define KA_PROMISED    (1u << 31)   /* sflags: the client was told keep-alive */
@@ -867,6 +868,11 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	commit(x, &n);
 	tcp_app_deadline(p->tcp, c, 0);
 	count(p, HC_REQUESTS);
+	if (m->method == H1_M_CONNECT) {
+		/* a reverse proxy: no tunnel to wherever the client names (RFC 9110 §9.3.6) */
+		respond_error(p, x, 501);
+		return -1;
+	}
 	if (p->conf->http.max_body_bytes && m->body == H1_BODY_LENGTH &&
 	    m->content_length > p->conf->http.max_body_bytes) {
 		respond_error(p, x, 413);
@@ -926,6 +932,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 		n.q.wbase = tcp_write_pos(p->tcp, u);
 		n.q.dec = 0;
 		n.q.done = 0;
+		n.q.reframe = n.q.kind == H1_BODY_CHUNKED;
 		memset(&n.q.ch, 0, sizeof(n.q.ch));
 	}
 	commit(x, &n);
@@ -935,7 +942,9 @@ static int send_head(struct proxy *p, struct http_sess *x)
 
 /*
  * Relay the body of direction D (0: client -> upstream, 1: upstream -> client)
- * from stream SRC to DST. Returns 1 when the body is complete, 0 to wait,
+ * from stream SRC to DST as it comes: Content-Length and close-delimited
+ * bodies, tunnels, and a chunked body an older worker began relaying this way
+ * (new ones are re-framed: relay_chunked). Returns 1 when the body is complete, 0 to wait,
  * -1 on malformed chunked framing, -2 when the sink is gone, -3 when a
  * chunked request body passes http.max_body_bytes, -4 when the source closed
  * before the end of a Content-Length or chunked body.
@@ -1032,43 +1041,116 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 }
 
 /*
- * A chunked response for an HTTP/1.0 client: forward the chunk data only.
- * Steps alternate between framing (consumed, nothing sent) and data (sent,
- * then consumed); each is planned in the snapshot (r.rbase, r.wbase, r.dec
- * bytes of the source, r.len bytes to send) before it is carried out, so a
- * successor repeats exactly the unfinished part. Returns as relay().
+ * Send to DST what the planned step DIR of relay_chunked() still owes: the
+ * bytes are a function of the plan (dec, len, done) and of the step's
+ * source bytes, still unconsumed at SRC's read position, so a successor
+ * sends exactly the rest. Returns 1 when all is sent, 0 to wait for room,
+ * -2 when the sink is gone.
  */
-static int relay_dechunk(struct proxy *p, struct http_sess *x, uint32_t src, uint32_t dst)
+static int send_step(struct proxy *p, const struct http_dir *dir, uint32_t src, uint32_t dst, bool rechunk)
+{
+	uint8_t head[H1_CHUNK_HEAD_MAX];
+	const uint8_t *tail = NULL;
+	uint32_t hl = 0, k = 0, tl = 0, total;
+	uint32_t sent = tcp_write_pos(p->tcp, dst) - dir->wbase;
+
+	if (dir->done) {
+		/* the step that ends the body: the last chunk, no trailer fields */
+		if (rechunk) {
+			tail = (const uint8_t *)H1_LAST_CHUNK;
+			tl = sizeof(H1_LAST_CHUNK) - 1;
+		}
+	} else if (dir->len) {
+		/* a data step: dec bytes of one chunk of the source, one chunk of ours */
+		k = dir->dec;
+		if (rechunk) {
+			hl = (uint32_t)h1_chunk_head(k, head);
+			tail = (const uint8_t *)H1_CHUNK_TAIL;
+			tl = sizeof(H1_CHUNK_TAIL) - 1;
+		}
+	}
+	total = hl + k + tl;
+	while (sent < total) {
+		uint32_t room = tcp_send_space(p->tcp, dst), n, cl;
+		const uint8_t *b;
+		int w;
+
+		if (room == 0)
+			return 0;   /* WRITABLE comes */
+		if (sent < hl) {
+			b = head + sent;
+			n = hl - sent;
+		} else if (sent < hl + k) {
+			uint32_t off = sent - hl;
+			const uint8_t *c = tcp_peek_contig(p->tcp, src, &cl);
+
+			n = k - off;
+			if (c != NULL && off < cl) {
+				b = c + off;   /* in place, from the source's first segment */
+				if (n > cl - off)
+					n = cl - off;
+			} else {
+				if (n > COPY_CHUNK)
+					n = COPY_CHUNK;
+				if (n > room)
+					n = room;
+				n = tcp_peek(p->tcp, src, off, p->copy, n);
+				b = p->copy;
+				if (n == 0)
+					return -2;   /* the planned bytes are not there: cannot go on */
+			}
+		} else {
+			b = tail + (sent - hl - k);
+			n = total - sent;
+		}
+		if (n > room)
+			n = room;
+		w = tcp_send(p->tcp, dst, b, n);
+		if (w == -EPIPE || w == -ENOTCONN)
+			return -2;
+		if (w <= 0)
+			return 0;
+		sent += (uint32_t)w;
+	}
+	return 1;
+}
+
+/*
+ * A chunked body, re-framed (RFC 9112 §7.1): the source's framing is
+ * decoded and checked (h1_chunked_feed), and only its data goes on, in
+ * chunks of porter's own (h1_chunk_head() data CRLF ... "0\r\n\r\n": no
+ * chunk extensions, no trailer fields), or as bare data for an HTTP/1.0
+ * client (RECHUNK false; the body then ends with the connection). No byte
+ * of the source's framing reaches the sink, so a sink that reads framing
+ * differently from porter (a bare LF, an extension) cannot be led to see
+ * another body or another message.
+ *
+ * Steps alternate between framing (source bytes consumed; nothing sent but
+ * the last chunk when the body ends) and data (up to STEP_MAX bytes of one
+ * source chunk, sent as one chunk). Each step is planned in the snapshot
+ * before it is carried out: rbase and wbase where source and sink stood,
+ * dec the source bytes it covers, len the bytes it sends (0 for framing),
+ * done whether the body ends with it, ch the decoder after it. The source
+ * bytes are consumed only once all is sent, so a successor repeats exactly
+ * the unfinished part (send_step). Returns as relay().
+ */
+static int relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst, bool rechunk)
 {
 	for (;;) {
 		const struct http_snap *sn = cur(x);
-		const struct http_dir *dir = &sn->r;
+		const struct http_dir *dir = d ? &sn->r : &sn->q;
 		struct http_snap nn;
 		struct http_dir *nd;
 		uint32_t avail, k;
-		uint64_t left;
 		bool done = false;
 
 		if (dir->dec) {
-			uint32_t sent = tcp_write_pos(p->tcp, dst) - dir->wbase;
+			/* the planned step: send what it owes, then consume its source bytes */
+			if (tcp_read_pos(p->tcp, src) == dir->rbase) {
+				int rc = send_step(p, dir, src, dst, rechunk);
 
-			if (sent < dir->len && tcp_read_pos(p->tcp, src) == dir->rbase) {
-				uint32_t n = dir->len - sent;
-				int w;
-
-				if (n > tcp_send_space(p->tcp, dst))
-					n = tcp_send_space(p->tcp, dst);
-				if (n > COPY_CHUNK)
-					n = COPY_CHUNK;
-				if (n == 0)
-					return 0;
-				k = tcp_peek(p->tcp, src, sent, p->copy, n);
-				w = tcp_send(p->tcp, dst, p->copy, k);
-				if (w == -EPIPE || w == -ENOTCONN)
-					return -2;
-				if (w <= 0)
-					return 0;
-				continue;
+				if (rc <= 0)
+					return rc;
 			}
 			consume_to(p, src, dir->rbase + dir->dec);
 		}
@@ -1076,21 +1158,22 @@ static int relay_dechunk(struct proxy *p, struct http_sess *x, uint32_t src, uin
 			return 1;
 		avail = tcb(p, src)->rcv_bytes;
 		if (avail == 0)
-			return 0;
+			return tcp_peer_closed(p->tcp, src) ? -4 : 0;
 		nn = *sn;
-		nd = &nn.r;
+		nd = d ? &nn.r : &nn.q;
 		nd->rbase = tcp_read_pos(p->tcp, src);
 		nd->wbase = tcp_write_pos(p->tcp, dst);
-		left = h1_chunked_data_left(&nd->ch);
-		if (left) {
-			k = avail < COPY_CHUNK ? avail : COPY_CHUNK;
-			if (k > left)
-				k = (uint32_t)left;
-			k = tcp_peek(p->tcp, src, 0, p->copy, k);
-			if (h1_chunked_feed(&nd->ch, p->copy, k, &done) != (long)k)
-				return -1;
-			nd->dec = nd->len = k;
+		if (h1_chunked_data_left(&nd->ch)) {
+			k = (uint32_t)h1_chunked_take(&nd->ch, avail < STEP_MAX ? avail : STEP_MAX);
+			nd->dec = k;
+			nd->len = k;
+			if (rechunk) {
+				uint8_t head[H1_CHUNK_HEAD_MAX];
+
+				nd->len += h1_chunk_head(k, head) + sizeof(H1_CHUNK_TAIL) - 1;
+			}
 		} else {
+			/* framing, up to the next chunk data or the end of the body */
 			uint32_t i = 0;
 
 			k = tcp_peek(p->tcp, src, 0, p->copy, avail < 4096 ? avail : 4096);
@@ -1100,11 +1183,30 @@ static int relay_dechunk(struct proxy *p, struct http_sess *x, uint32_t src, uin
 				i++;
 			}
 			nd->dec = i;
-			nd->len = 0;
+			nd->len = rechunk && done ? sizeof(H1_LAST_CHUNK) - 1 : 0;
 		}
 		nd->done = done;
+		if (!d && p->conf->http.max_body_bytes && nd->ch.total > p->conf->http.max_body_bytes)
+			return -3;
 		commit(x, &nn);
 	}
+}
+
+/*
+ * The body of direction D: chunked bodies re-framed (relay_chunked), the
+ * others relayed as they come (relay). A chunked body an older worker began
+ * relaying as it came (reframe 0) goes on that way.
+ */
+static int relay_body(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
+{
+	const struct http_snap *sn = cur(x);
+	const struct http_dir *dir = d ? &sn->r : &sn->q;
+
+	if (d && (sn->sflags & DECHUNK))
+		return relay_chunked(p, x, d, src, dst, false);
+	if (dir->kind == H1_BODY_CHUNKED && dir->reframe)
+		return relay_chunked(p, x, d, src, dst, true);
+	return relay(p, x, d, src, dst);
 }
 
 /* --- response side ---------------------------------------------------------------------- */
@@ -1126,6 +1228,32 @@ static void upstream_lost(struct proxy *p, struct http_sess *x, bool reset)
 	(void)reset;
 	count(p, HC_UPSTREAM_ABORTS);
 	abort_session(p, x, true);
+}
+
+/*
+ * The 101 in p->msg (its bytes at RB) answers an upgrade the client asked
+ * for, to protocols it offered (RFC 9110 §7.8: h1_upgrade_accepted). Only a
+ * request without a body has its Upgrade passed on (H1F_UPGRADE_OFFER), and
+ * such a request's head stays in the client's queue until the response head
+ * is sent: it is parsed again from there (after an interim response it is
+ * gone, and so is the right to switch).
+ */
+static bool upgrade_offered(struct proxy *p, struct http_sess *x, const uint8_t *rb)
+{
+	const struct http_snap *sn = cur(x);
+	uint32_t c = x->cl, n;
+	const uint8_t *qb;
+
+	if (!(sn->rflags & H1F_UPGRADE_OFFER) || sn->req != RQ_DONE || sn->q.kind != H1_BODY_NONE ||
+	    sn->q.hlen == 0 || tcp_read_pos(p->tcp, c) != sn->q.rbase)
+		return false;
+	qb = tcp_peek_contig(p->tcp, c, &n);
+	if (qb == NULL || n < sn->q.hlen) {
+		n = tcp_peek(p->tcp, c, 0, p->out, sn->q.hlen);   /* p->head may hold the response */
+		qb = p->out;
+	}
+	return n >= sn->q.hlen && h1_parse_request(qb, sn->q.hlen, NULL, &p->req) == 0 &&
+	       h1_upgrade_accepted(&p->req, qb, &p->msg, rb);
 }
 
 /* RS_WAIT: a response head from the upstream. 1 progress, 0 wait, -1 gone. */
@@ -1167,8 +1295,29 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	}
 	if (x->t_resp_ms == 0)
 		x->t_resp_ms = now(p);
+	if (p->msg.status == 101 && !upgrade_offered(p, x, b)) {
+		/* a switch the client did not ask for: relaying its next bytes raw would
+		 * hand the server requests porter never parsed */
+		count(p, HC_UP_BAD_UPGRADE);
+		passive_fail(p, sn);
+		respond_error(p, x, 502);   /* the server's connection is reset */
+		return -1;
+	}
+	if (sn->minor == 0 && (p->msg.flags & H1F_TE_CODED) && p->msg.body != H1_BODY_NONE) {
+		/* a transfer coding porter cannot remove, for a client that cannot be told (RFC 9112 §6.1) */
+		passive_fail(p, sn);
+		respond_error(p, x, 502);
+		return -1;
+	}
 	if (sn->slot != NO_SLOT && gen_current(p, sn))
 		p->a->srv[sn->slot].fails = 0;
+	if (sn->minor == 0 && p->msg.status < 200) {
+		/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client. Dropped where it stands: the
+		 * phase stays RS_WAIT, so a successor reads the next head or drops this again */
+		consume_to(p, u, tcp_read_pos(p->tcp, u) + p->msg.head_len);
+		p->msg_ok = false;
+		return 1;
+	}
 	n = *sn;
 	n.status = p->msg.status;
 	n.sflags = p->msg.flags;
@@ -1178,7 +1327,7 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	n.r.hlen = p->msg.head_len;
 	n.r.hout = 0;
 	n.r.kind = p->msg.body;
-	n.r.len = p->msg.content_length;
+	n.r.len = p->msg.body == H1_BODY_LENGTH ? p->msg.content_length : 0;
 	/* the client keeps its connection when both sides allow it and the request was read whole */
 	if (n.minor == 0 && n.r.kind == H1_BODY_CHUNKED)
 		n.sflags |= DECHUNK;   /* the client cannot read chunked framing; closed after */
@@ -1240,6 +1389,7 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 	n.r.hlen = 0;
 	n.r.dec = 0;
 	n.r.done = 0;
+	n.r.reframe = n.r.kind == H1_BODY_CHUNKED;
 	memset(&n.r.ch, 0, sizeof(n.r.ch));
 	if (n.status == 101) {
 		/* Switching Protocols: from here on both directions are raw bytes */
@@ -1446,7 +1596,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 			rc = send_head(p, x);
 			break;
 		case RQ_BODY: {
-			int r = relay(p, x, 0, x->cl, sn->up);
+			int r = relay_body(p, x, 0, x->cl, sn->up);
 
 			if (r == 1) {
 				struct http_snap n = *cur(x);
@@ -1464,6 +1614,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				abort_session(p, x, true);
 				rc = -1;
 			} else if (r == -1) {
+				count(p, HC_REQ_BAD_CHUNKED);
 				respond_error(p, x, 400);
 				rc = -1;
 			} else if (r == -3) {
@@ -1493,8 +1644,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				rc = send_response_head(p, x);
 				break;
 			case RS_BODY: {
-				int r = (sn->sflags & DECHUNK) ? relay_dechunk(p, x, sn->up, x->cl) :
-								 relay(p, x, 1, sn->up, x->cl);
+				int r = relay_body(p, x, 1, sn->up, x->cl);
 
 				if (r == 1) {
 					struct http_snap n = *cur(x);
@@ -1502,6 +1652,12 @@ static bool advance(struct proxy *p, struct http_sess *x)
 					n.resp = RS_DONE;
 					commit(x, &n);
 					rc = 1;
+				} else if (r == -1) {
+					/* malformed framing from the server: the head is out, so cut the exchange */
+					count(p, HC_UP_BAD_CHUNKED);
+					passive_fail(p, cur(x));
+					abort_session(p, x, true);
+					rc = -1;
 				} else if (r < 0) {
 					count(p, r == -2 ? HC_CLIENT_ABORTS : HC_UPSTREAM_ABORTS);
 					abort_session(p, x, true);

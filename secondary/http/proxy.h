@@ -40,6 +40,7 @@ struct proxy {
 	uint8_t *out;                             /* PROXY_HEAD_MAX + 4096 */
 	uint8_t *copy;                            /* relay chunk */
 	struct h1_msg msg;
+	struct h1_msg req;                        /* a held request head parsed again (upgrade checks) */
 	/* what msg holds: a parse of the head at read position msg_pos of stream
 	 * msg_stream for session msg_sess (a head is parsed when it arrives and
 	 * again when it is forwarded; the second time is skipped when it matches) */

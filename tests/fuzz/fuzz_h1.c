@@ -29,11 +29,17 @@
  *    keep-alive; Content-Length at most 2^62);
  *  - the writers: a buffer of exactly the returned length is enough, one
  *    byte less gives -1; the written head parses again with the same
- *    method, target, version, status, body framing and host, without
- *    hop-by-hop fields, with exactly one Connection field in requests;
+ *    method, target (an absolute-form one in origin-form, its authority
+ *    the one Host), version, status, body framing and host, without
+ *    hop-by-hop fields, with exactly one Connection field in requests, one
+ *    Content-Length / Transfer-Encoding at most and none where they may
+ *    not be (1xx, 204, Transfer-Encoding to an HTTP/1.0 client);
  *  - h1_error_response (4xx, 5xx, and out-of-range statuses written as
  *    500) parses back with a Content-Length covering the rest, not
  *    keep-alive;
+ *  - h1_upgrade_accepted: a 101 is accepted for a request offering
+ *    exactly what it names when that is at least one well-formed protocol,
+ *    never for a request that does not offer an upgrade;
  *  - the chunked decoder: fed whole, in three pieces (each its own exactly
  *    sized heap buffer) and byte by byte it gives the same result, which
  *    matches an independent whole-buffer decoder in this file.
@@ -145,6 +151,7 @@ static bool same_msg(const struct h1_msg *a, const struct h1_msg *b)
 	    memcmp(&a->target, &b->target, sizeof(struct h1_span)) ||
 	    memcmp(&a->path, &b->path, sizeof(struct h1_span)) ||
 	    memcmp(&a->host, &b->host, sizeof(struct h1_span)) ||
+	    memcmp(&a->authority, &b->authority, sizeof(struct h1_span)) ||
 	    memcmp(&a->reason, &b->reason, sizeof(struct h1_span)))
 		return false;
 	return memcmp(a->h, b->h, a->nheaders * sizeof(a->h[0])) == 0;
@@ -162,8 +169,12 @@ static void check_head(const uint8_t *b, size_t len, const struct h1_limits *lim
 	CHECK(m->version_minor <= 1);
 	CHECK(m->body <= H1_BODY_CLOSE);
 	CHECK(m->content_length <= MAX_LENGTH);
-	if (m->body != H1_BODY_LENGTH)
+	if (!(m->flags & H1F_CONTENT_LENGTH))
 		CHECK(m->content_length == 0);
+	if (m->body == H1_BODY_LENGTH)
+		CHECK(m->flags & H1F_CONTENT_LENGTH);
+	if (req)
+		CHECK(!!(m->flags & H1F_CONTENT_LENGTH) == (m->body == H1_BODY_LENGTH));
 	for (uint32_t i = 0; i < m->nheaders; i++) {
 		const struct h1_header *h = &m->h[i];
 
@@ -198,7 +209,16 @@ static void check_head(const uint8_t *b, size_t len, const struct h1_limits *lim
 
 		CHECK(m->method <= H1_M_PATCH);
 		CHECK(span_in(m->method_s, hl) && span_in(m->target, hl) && span_in(m->path, hl));
-		CHECK(span_in(m->host, hl));
+		CHECK(span_in(m->host, hl) && span_in(m->authority, hl));
+		CHECK(memchr(b + m->target.off, '#', m->target.len) == NULL);
+		if (m->flags & H1F_ABSOLUTE) {
+			/* the authority is inside the target, the host at its start */
+			CHECK(m->authority.off > m->target.off &&
+			      m->authority.off + m->authority.len <= m->target.off + m->target.len);
+			CHECK(m->host.off == m->authority.off && m->host.len <= m->authority.len);
+		} else {
+			CHECK(m->authority.len == 0);
+		}
 		CHECK(m->method_s.len > 0 && m->target.len > 0);
 		for (uint32_t k = 0; k < m->method_s.len; k++)
 			CHECK(is_tchar(b[m->method_s.off + k]));
@@ -215,6 +235,10 @@ static void check_head(const uint8_t *b, size_t len, const struct h1_limits *lim
 			CHECK(m->path.len == 0);
 		else
 			CHECK(m->path.len > 0 && (b[m->path.off] == '/' || (m->path.len == 1 && b[m->path.off] == '*')));
+		/* RFC 9110 §7.8: an upgrade is passed on from HTTP/1.1, without a body */
+		CHECK(!!(m->flags & H1F_UPGRADE_OFFER) ==
+		      ((m->flags & (H1F_CONN_UPGRADE | H1F_UPGRADE)) == (H1F_CONN_UPGRADE | H1F_UPGRADE) &&
+		       m->version_minor == 1 && m->body == H1_BODY_NONE));
 		if (m->version_minor == 1)
 			CHECK(!!(m->flags & H1F_KEEP_ALIVE) == !(m->flags & H1F_CONN_CLOSE));
 		else
@@ -228,6 +252,7 @@ static void check_head(const uint8_t *b, size_t len, const struct h1_limits *lim
 			CHECK(m->body == H1_BODY_NONE);
 		else
 			CHECK(m->body != H1_BODY_NONE);
+		CHECK(!(m->flags & H1F_UPGRADE_OFFER));
 		if (m->body == H1_BODY_CLOSE)
 			CHECK(!(m->flags & H1F_KEEP_ALIVE));
 		if (m->flags & H1F_KEEP_ALIVE)
@@ -304,12 +329,30 @@ static int check_parse(parse_fn parse, bool req, const uint8_t *b, size_t len, c
 
 /* ---- writers ------------------------------------------------------------------- */
 
+static unsigned int count_fields(const struct h1_msg *m, const uint8_t *b, const char *name)
+{
+	size_t n = strlen(name);
+	unsigned int c = 0;
+
+	for (uint32_t i = 0; i < m->nheaders; i++) {
+		uint32_t k;
+
+		if (m->h[i].name.len != n)
+			continue;
+		for (k = 0; k < n; k++)
+			if ((b[m->h[i].name.off + k] | 0x20) != (uint8_t)name[k])
+				break;
+		c += k == n;
+	}
+	return c;
+}
+
 static void check_write_request(const uint8_t *b, const struct h1_msg *m, const struct h1_fwd *f)
 {
 	static struct h1_msg w;
 	size_t big = (size_t)m->head_len + 256;
 	uint8_t *out = malloc(big), *exact;
-	bool upgrade = (m->flags & (H1F_CONN_UPGRADE | H1F_UPGRADE)) == (H1F_CONN_UPGRADE | H1F_UPGRADE);
+	bool upgrade = m->flags & H1F_UPGRADE_OFFER;
 	int n, rc, c;
 
 	if (out == NULL)
@@ -323,17 +366,39 @@ static void check_write_request(const uint8_t *b, const struct h1_msg *m, const 
 
 	rc = h1_parse_request(exact, (size_t)n, NULL, &w);
 	if (rc == -431) {
-		CHECK(m->nheaders + 4 > H1_MAX_HEADERS);
+		CHECK(m->nheaders + 5 > H1_MAX_HEADERS);
 		goto out;
 	}
 	CHECK(rc == 0);
 	CHECK(w.head_len == (uint32_t)n);
 	CHECK(w.method == m->method && w.version_minor == m->version_minor);
 	CHECK(span_eq(exact, w.method_s, b, m->method_s));
-	CHECK(span_eq(exact, w.target, b, m->target));
-	CHECK(span_eq(exact, w.path, b, m->path) || m->path.len == 0);
+	if (m->flags & H1F_ABSOLUTE) {
+		/* origin-form (RFC 9112 §3.2.2, §3.2.4), the authority as the one Host */
+		uint32_t ro = m->authority.off + m->authority.len, rl = m->target.off + m->target.len - ro;
+		struct h1_span rest = { ro, rl };
+		int h = h1_find(&w, exact, "host");
+
+		CHECK(!(w.flags & H1F_ABSOLUTE));
+		if (rl == 0)
+			CHECK(w.target.len == 1 && exact[w.target.off] == (m->method == H1_M_OPTIONS ? '*' : '/'));
+		else if (b[ro] == '/')
+			CHECK(span_eq(exact, w.target, b, rest));
+		else
+			CHECK(exact[w.target.off] == '/' && w.target.len == rl + 1 &&
+			      memcmp(exact + w.target.off + 1, b + ro, rl) == 0);
+		CHECK(count_fields(&w, exact, "host") == 1 && h >= 0);
+		CHECK(span_eq(exact, w.h[h].value, b, m->authority));
+		CHECK(span_eq(exact, w.path, b, m->path) || (rl == 0 && m->method == H1_M_OPTIONS));
+	} else {
+		CHECK(span_eq(exact, w.target, b, m->target));
+		CHECK(span_eq(exact, w.path, b, m->path) || m->path.len == 0);
+	}
 	CHECK(span_eq(exact, w.host, b, m->host));
 	CHECK(w.body == m->body && w.content_length == m->content_length);
+	/* the framing fields are the writer's: one of each, only when they frame the body */
+	CHECK(count_fields(&w, exact, "content-length") == (m->body == H1_BODY_LENGTH));
+	CHECK(count_fields(&w, exact, "transfer-encoding") == (m->body == H1_BODY_CHUNKED));
 	CHECK((w.flags & H1F_EXPECT_CONTINUE) == (m->flags & H1F_EXPECT_CONTINUE));
 	CHECK(h1_find(&w, exact, "keep-alive") < 0 && h1_find(&w, exact, "te") < 0 &&
 	      h1_find(&w, exact, "proxy-connection") < 0);
@@ -360,6 +425,11 @@ static void check_write_response(const uint8_t *b, const struct h1_msg *m, unsig
 	static struct h1_msg w;
 	size_t big = (size_t)m->head_len + 256;
 	uint8_t *out = malloc(big), *exact;
+	bool bodiless = m->status < 200 || m->status == 204;
+	bool dechunk = minor == 0 && m->body == H1_BODY_CHUNKED;
+	bool has_te = m->flags & H1F_TRANSFER_ENCODING, has_cl = m->flags & H1F_CONTENT_LENGTH;
+	unsigned int want_te = !bodiless && minor != 0 && has_te;
+	unsigned int want_cl = !bodiless && !has_te && has_cl;
 	int n, rc;
 
 	if (out == NULL)
@@ -379,13 +449,18 @@ static void check_write_response(const uint8_t *b, const struct h1_msg *m, unsig
 	CHECK(w.version_minor == 1);
 	CHECK(w.status == m->status);
 	CHECK(span_eq(exact, w.reason, b, m->reason));
-	CHECK(w.body == m->body && w.content_length == m->content_length);
+	/* an HTTP/1.0 client gets a chunked body as its data, closed after */
+	CHECK(w.body == (dechunk ? H1_BODY_CLOSE : m->body));
+	CHECK(count_fields(&w, exact, "content-length") == want_cl);
+	CHECK(count_fields(&w, exact, "transfer-encoding") == want_te);
+	if (want_cl)
+		CHECK(w.content_length == m->content_length);
 	CHECK(h1_find(&w, exact, "keep-alive") < 0 && h1_find(&w, exact, "proxy-connection") < 0);
 	if (m->body == H1_BODY_CHUNKED)
 		CHECK(h1_find(&w, exact, "content-length") < 0);
 	if (m->status == 101)
 		CHECK(w.flags & H1F_CONN_UPGRADE);
-	else if (!ka)
+	else if (!ka || dechunk)
 		CHECK(!(w.flags & H1F_KEEP_ALIVE));
 	else
 		CHECK(!(w.flags & H1F_CONN_CLOSE) && !(w.flags & H1F_CONN_UPGRADE));
@@ -412,6 +487,96 @@ static void check_error_response(unsigned int status)
 	free(exact);
 }
 
+/* ---- upgrades ---------------------------------------------------------------------- */
+
+static bool is_ci_name(const uint8_t *b, struct h1_span s, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (s.len != n)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if ((b[s.off + k] | 0x20) != (uint8_t)name[k])
+			return false;
+	return true;
+}
+
+/* protocol-name [ "/" protocol-version ], both tokens */
+static bool valid_protocol(const uint8_t *p, size_t n)
+{
+	size_t i = 0, v;
+
+	while (i < n && is_tchar(p[i]))
+		i++;
+	if (i == 0)
+		return false;
+	if (i == n)
+		return true;
+	if (p[i] != '/')
+		return false;
+	v = ++i;
+	while (i < n && is_tchar(p[i]))
+		i++;
+	return i == n && i > v;
+}
+
+/*
+ * A 101 R (bytes B): a request that offers exactly the Upgrade values R
+ * names is accepted when R names at least one protocol and all of them are
+ * well-formed; the same request without the "upgrade" option never is.
+ */
+static void check_upgrade(const uint8_t *b, const struct h1_msg *r)
+{
+	static struct h1_msg q;
+	static const char pre[] = "GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n";
+	size_t cap = sizeof(pre) + 4, n = 0;
+	unsigned int named = 0;
+	bool valid = true;
+	uint8_t *buf;
+
+	for (uint32_t i = 0; i < r->nheaders; i++)
+		cap += r->h[i].value.len + 12;
+	buf = malloc(cap);
+	if (buf == NULL)
+		abort();
+	memcpy(buf, pre, sizeof(pre) - 1);
+	n = sizeof(pre) - 1;
+	for (uint32_t i = 0; i < r->nheaders; i++) {
+		const uint8_t *v = b + r->h[i].value.off;
+		size_t vl = r->h[i].value.len, a = 0;
+
+		if (!is_ci_name(b, r->h[i].name, "upgrade"))
+			continue;
+		memcpy(buf + n, "Upgrade: ", 9);
+		memcpy(buf + n + 9, v, vl);
+		memcpy(buf + n + 9 + vl, "\r\n", 2);
+		n += 11 + vl;
+		while (a <= vl) {
+			size_t z = a, s, e;
+
+			while (z < vl && v[z] != ',')
+				z++;
+			for (s = a; s < z && (v[s] == ' ' || v[s] == '\t'); s++)
+				;
+			for (e = z; e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'); e--)
+				;
+			if (e > s) {
+				named++;
+				valid = valid && valid_protocol(v + s, e - s);
+			}
+			a = z + 1;
+		}
+	}
+	memcpy(buf + n, "\r\n", 2);
+	n += 2;
+	if (h1_parse_request(buf, n, NULL, &q) == 0) {
+		CHECK(h1_upgrade_accepted(&q, buf, r, b) == (named > 0 && valid));
+		q.flags &= ~(uint32_t)H1F_UPGRADE_OFFER;
+		CHECK(!h1_upgrade_accepted(&q, buf, r, b));
+	}
+	free(buf);
+}
+
 /* ---- chunked ----------------------------------------------------------------------- */
 
 enum { R_ERR, R_MORE, R_DONE };
@@ -422,17 +587,30 @@ struct cres {
 	uint64_t total;
 };
 
-/* Independent decoder of a whole buffer (RFC 9112 §7.1 plus the limits of h1.h). */
+static bool is_qdtext(uint8_t c)
+{
+	return c == '\t' || c == ' ' || (c >= 0x21 && c != '"' && c != '\\' && c != 0x7f);
+}
+
+/*
+ * Independent decoder of a whole buffer: RFC 9112 §7.1 as h1.h reads it
+ * (CRLF only, chunk-ext = *( BWS ";" BWS token [ BWS "=" BWS ( token /
+ * quoted-string ) ] ), trailer fields as header fields) plus its limits.
+ */
 static struct cres ref_chunked(const uint8_t *b, size_t n)
 {
 	struct cres r = { R_MORE, n, 0 };
 	size_t p = 0;
 
 #define NEED(cond) do { if (p >= n) return r; if (!(cond)) { r.kind = R_ERR; return r; } } while (0)
+#define CRLF() do { NEED(b[p] == '\r'); p++; NEED(b[p] == '\n'); p++; } while (0)
 	for (;;) {
 		uint64_t size = 0;
 		size_t digits = 0, ext = 0;
+		bool ws;
 
+#define EXT_TAKE() do { if (++ext > 4096) { r.kind = R_ERR; return r; } p++; } while (0)
+#define SKIP_OWS() ({ size_t s0_ = p; while (p < n && (b[p] == ' ' || b[p] == '\t')) EXT_TAKE(); p > s0_; })
 		NEED(is_hex(b[p]));
 		while (p < n && is_hex(b[p])) {
 			if (++digits > 16)
@@ -442,26 +620,52 @@ static struct cres ref_chunked(const uint8_t *b, size_t n)
 				NEED(false);
 			p++;
 		}
-		NEED(true);
-		if (b[p] == ' ' || b[p] == '\t' || b[p] == ';') {
-			while (p < n && (b[p] == ' ' || b[p] == '\t')) {
-				if (++ext > 4096)
-					NEED(false);
-				p++;
+		ws = SKIP_OWS();
+		for (;;) {
+			NEED(true);
+			if (b[p] == '\r') {
+				NEED(!ws);      /* whitespace only before ";" or "=" */
+				break;
 			}
 			NEED(b[p] == ';');
-			while (p < n && is_vchar_field(b[p])) {
-				if (++ext > 4096)
-					NEED(false);
-				p++;
+			EXT_TAKE();
+			SKIP_OWS();
+			NEED(is_tchar(b[p]));
+			while (p < n && is_tchar(b[p]))
+				EXT_TAKE();
+			ws = SKIP_OWS();
+			NEED(true);
+			if (b[p] != '=')
+				continue;
+			EXT_TAKE();
+			SKIP_OWS();
+			NEED(true);
+			if (b[p] == '"') {
+				EXT_TAKE();
+				for (;;) {
+					NEED(true);
+					if (b[p] == '"') {
+						EXT_TAKE();
+						break;
+					}
+					if (b[p] == '\\') {
+						EXT_TAKE();
+						NEED(b[p] == '\t' || b[p] == ' ' || (b[p] >= 0x21 && b[p] != 0x7f));
+					} else {
+						NEED(is_qdtext(b[p]));
+					}
+					EXT_TAKE();
+				}
+			} else {
+				NEED(is_tchar(b[p]));
+				while (p < n && is_tchar(b[p]))
+					EXT_TAKE();
 			}
+			ws = SKIP_OWS();
 		}
-		NEED(b[p] == '\r' || b[p] == '\n');
-		if (b[p] == '\r') {
-			p++;
-			NEED(b[p] == '\n');
-		}
-		p++;
+#undef SKIP_OWS
+#undef EXT_TAKE
+		CRLF();
 		if (size == 0)
 			break;
 		if (n - p < size) {
@@ -470,12 +674,7 @@ static struct cres ref_chunked(const uint8_t *b, size_t n)
 		}
 		p += size;
 		r.total += size;
-		NEED(b[p] == '\r' || b[p] == '\n');
-		if (b[p] == '\r') {
-			p++;
-			NEED(b[p] == '\n');
-		}
-		p++;
+		CRLF();
 	}
 	/* trailer section */
 	{
@@ -485,13 +684,7 @@ static struct cres ref_chunked(const uint8_t *b, size_t n)
 		for (;;) {
 			NEED(true);
 			if (b[p] == '\r') {
-				p++;
-				NEED(b[p] == '\n');
-				p++;
-				break;
-			}
-			if (b[p] == '\n') {
-				p++;
+				CRLF();
 				break;
 			}
 			NEED(is_tchar(b[p]));
@@ -501,15 +694,14 @@ static struct cres ref_chunked(const uint8_t *b, size_t n)
 			TAKE();
 			while (p < n && is_vchar_field(b[p]))
 				TAKE();
-			NEED(b[p] == '\r' || b[p] == '\n');
-			if (b[p] == '\r') {
-				TAKE();
-				NEED(b[p] == '\n');
-			}
+			NEED(b[p] == '\r');
+			TAKE();
+			NEED(b[p] == '\n');
 			TAKE();
 		}
 #undef TAKE
 	}
+#undef CRLF
 #undef NEED
 	r.kind = R_DONE;
 	r.consumed = p;
@@ -656,6 +848,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rs = check_parse(parse_resp, false, buf, len, lim, meth, &mresp);
 	if (rs == 0)
 		check_write_response(buf, &mresp, meth, fwd.via, fwd.upstream_keepalive, (flags >> 2) & 1);
+	if (rs == 0 && mresp.status == 101)
+		check_upgrade(buf, &mresp);
 
 	/* 4xx and 5xx (1xx, 204 and 304 have no body); out of range: 500 */
 	check_error_response(400 + seed % 200);

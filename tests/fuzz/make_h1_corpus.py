@@ -20,7 +20,7 @@ import sys
 # limits presets
 CAPS, DEFAULTS, SMALL, TINY = 0, 1, 2, 3
 # methods (enum h1_method) in bits 2-5
-GET, HEAD, POST, CONNECT = 1, 2, 3, 6
+GET, HEAD, POST, PUT, CONNECT = 1, 2, 3, 4, 6
 KA = 0x40
 VIA = 0x80
 
@@ -107,6 +107,21 @@ REQUESTS = {
     "double-space": "GET  / HTTP/1.1\r\n" + H + "\r\n",
     "incomplete-line": "GET /incomplete",
     "incomplete-head": "GET / HTTP/1.1\r\n" + H + "X: y\r\n",
+    # upgrades passed on only from HTTP/1.1 without a body (RFC 9110 §7.8)
+    "upgrade-1.0": "GET /ws HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    "upgrade-with-body": "POST /ws HTTP/1.1\r\n" + H + "Connection: Upgrade\r\nUpgrade: h2c\r\n"
+                         "Content-Length: 1\r\n\r\nx",
+    # absolute-form: origin-form and the authority as Host when written (RFC 9112 §3.2.2)
+    "absolute-query-only": "GET http://h.example?q=1 HTTP/1.1\r\nX: 1\r\nHost: other\r\n\r\n",
+    "absolute-options-empty": "OPTIONS http://h.example:81 HTTP/1.1\r\nHost: h.example:81\r\n\r\n",
+    "absolute-1.0-no-host": "GET http://[2001:db8::1]:80/a HTTP/1.0\r\nX: 1\r\n\r\n",
+    "fragment": "GET /a#frag HTTP/1.1\r\n" + H + "\r\n",
+    "absolute-fragment": "GET http://h.example#f HTTP/1.1\r\n" + H + "\r\n",
+    # framing fields the writer writes anew
+    "post-cl-leading-zeros": "POST /f HTTP/1.1\r\n" + H + "Content-Length: 005\r\nX: 1\r\ncontent-length: 5\r\n\r\nhello",
+    "post-te-odd-spelling": "POST /f HTTP/1.1\r\n" + H + "Transfer-Encoding: , ChUnKeD ,\r\n\r\n0\r\n\r\n",
+    "post-te-split-upper": "POST /f HTTP/1.1\r\n" + H + "Transfer-Encoding: GZIP\r\nX: 1\r\n"
+                           "transfer-encoding: chunked\r\n\r\n0\r\n\r\n",
 }
 
 LONG = {
@@ -147,6 +162,18 @@ RESPONSES = {
     "hop-resp": (GET, "HTTP/1.1 200 OK\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 5\r\n"
                       "Via: 1.0 origin\r\nContent-Length: 0\r\n\r\n"),
     "resp-lf": (GET, "HTTP/1.1 404 Not Found\nContent-Length: 0\n\n"),
+    # framing fields: written anew, dropped where they may not be
+    "no-content-framed": (GET, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
+    "continue-cl": (POST, "HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n"),
+    "cl-repeats": (GET, "HTTP/1.1 200 OK\r\nContent-Length: 7, 7\r\nX: 1\r\ncontent-length: 007\r\n\r\nabcdefg"),
+    "head-cl-repeats": (HEAD, "HTTP/1.1 200 OK\r\nContent-Length: 0100\r\nContent-Length: 100\r\n\r\n"),
+    "gzip-close-cl": (GET, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: GZIP\r\n\r\nabc"),
+    "switching-two": (GET, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: a/1, b\r\n"
+                           "Content-Length: 5\r\n\r\n"),
+    "early-hints": (GET, "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+                         "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    "te-params": (GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: foo ; a = \"x,y\" , Chunked\r\n\r\n"
+                       "1\r\nx\r\n0\r\n\r\n"),
 }
 
 CHUNKED = {
@@ -173,6 +200,23 @@ CHUNKED = {
     "incomplete": "5\r\nhel",
     "upper-hex": "A\r\n0123456789\r\n0\r\n\r\n",
     "cr-cr": "5\r\nhello\r\n0\r\n\r\r",
+    # strict framing (RFC 9112 §7.1): CRLF only, the chunk-ext grammar
+    "lf-after-size": "5\nhello\r\n0\r\n\r\n",
+    "lf-after-data": "5\r\nhello\n0\r\n\r\n",
+    "lf-last": "5\r\nhello\r\n0\r\n\n",
+    "lf-trailer": "0\r\nX: 1\n\r\n",
+    "smuggle-lf-in-ext": "2;\nxx\r\n10\r\n0\r\n\r\nGET /x HTTP/1.1\r\n\r\n",
+    "ext-grammar": "5 ; a = b ;c;d=\"x y\\\"z\"\r\nhello\r\n0;e=1\r\n\r\n",
+    "ext-quoted-obs-text": "5;q=\"caf\xe9\";r=\"\"\r\nhello\r\n0\r\n\r\n",
+    "ext-quoted-then-ws": "5;a=\"b\" ;c\r\nhello\r\n0\r\n\r\n",
+    "ext-no-name": "5;\r\nhello\r\n0\r\n\r\n",
+    "ext-no-value": "5;a=\r\nhello\r\n0\r\n\r\n",
+    "ext-space-in-name": "5;a b\r\nhello\r\n0\r\n\r\n",
+    "ext-trailing-ws": "5;a=b \r\nhello\r\n0\r\n\r\n",
+    "ext-open-quote": "5;a=\"b\r\nhello\r\n0\r\n\r\n",
+    "ext-after-quote": "5;a=\"b\"c\r\nhello\r\n0\r\n\r\n",
+    "ext-qpair-ctl": "5;a=\"\\\x01\"\r\nhello\r\n0\r\n\r\n",
+    "ext-obs-text-token": "5;a\xe9\r\nhello\r\n0\r\n\r\n",
 }
 
 
@@ -190,6 +234,9 @@ def main():
         seeds["lim-" + name] = flags(lim=lim) + text.encode("latin-1")
     for name, (method, text) in RESPONSES.items():
         seeds["resp-" + name] = flags(method=method) + text.encode("latin-1")
+    for name in ("ok-chunked", "te-params", "gzip-close-cl"):
+        method, text = RESPONSES[name]
+        seeds["resp-" + name + "-http10-client"] = flags(method=PUT) + text.encode("latin-1")   # bit 2 clear: minor 0
     for name in ("ok-cl", "switching", "1.0-keepalive"):
         method, text = RESPONSES[name]
         seeds["resp-" + name + "-close"] = flags(method=method, ka=False, via=False) + text.encode("latin-1")

@@ -8,6 +8,11 @@ gateway's namespace; each prints "ready" on stdout once it listens.
       --log FILE           every request line received is appended to FILE
       --health-fail FILE   GET /health answers 503 while FILE exists, else 200
       --idle-close-ms K    close a keep-alive connection idle for K ms
+      --crlf-only          request lines, field lines and chunk lines end only at
+                           CRLF: a bare LF is part of the line (a strict or naive
+                           server, the other side of a request-smuggling pair)
+      --raw DIR            every byte received is written to DIR/conn-NNNNNN.bin,
+                           one file per connection (in accept order)
   backends.py tcpsha PORT [--bind ADDR]
       reads to EOF, answers "<sha256 hex> <length>\\n", closes
   backends.py tcpsource PORT [--bind ADDR]
@@ -16,6 +21,9 @@ gateway's namespace; each prints "ready" on stdout once it listens.
 HTTP resources (a leading /m/MARKER is ignored: it only marks the request in logs):
   GET|HEAD /size/N      N bytes of pattern(0, N), Content-Length
   GET /chunked/N        the same bytes, chunked (chunk sizes vary)
+  GET /chunked-ext/N    the same bytes, chunked with upper-case hex sizes with leading
+                        zeros, chunk extensions and a trailer section (all valid)
+  GET /chunked-lf/N     the same bytes, chunked with chunk lines ended by a bare LF
   GET /close/N          the same bytes, no Content-Length, Connection: close
   GET /slow/MS          sleeps MS ms, then "slept MS"
   GET /health           200 "ok" or 503 "failing" (see --health-fail)
@@ -26,10 +34,16 @@ HTTP resources (a leading /m/MARKER is ignored: it only marks the request in log
   GET /nocontent        204
   GET /notmodified      304 (with ETag and the Content-Length of the representation)
   GET /ws (Upgrade: websocket)   RFC 6455 handshake, then echoes frames
+  GET /early-hints      103 Early Hints, then 200 "hinted"
+  GET /upgrade-always[?proto=NAME]  101 Switching Protocols (Upgrade: NAME, default
+                        websocket) whatever the request asked, then echoes raw bytes;
+                        "TUNNEL-END <request line>" goes to the --log file when it ends
   anything else         404
 """
 import base64
 import hashlib
+import io
+import itertools
 import json
 import os
 import socket
@@ -96,10 +110,34 @@ class Opts:
     log = None
     health_fail = None
     idle_close_ms = 0
+    crlf_only = False
+    raw = None
+
+
+class RecordingIO(io.RawIOBase):
+    """The socket's input, every byte also appended to a file."""
+
+    def __init__(self, sock, path):
+        self.sock = sock
+        self.f = open(path, "ab", buffering=0)
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = self.sock.recv_into(b)
+        if n:
+            self.f.write(bytes(b[:n]))
+        return n
+
+    def close(self):
+        self.f.close()
+        super().close()
 
 
 OPTS = Opts()
 _log_lock = threading.Lock()
+_conn_ids = itertools.count()
 
 
 def log_line(line):
@@ -113,7 +151,12 @@ class HTTPHandler(socketserver.BaseRequestHandler):
     def setup(self):
         self.sock = self.request
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.rfile = self.sock.makefile("rb", buffering=65536)
+        if OPTS.raw:
+            with _log_lock:
+                path = os.path.join(OPTS.raw, "conn-%06d.bin" % next(_conn_ids))
+            self.rfile = io.BufferedReader(RecordingIO(self.sock, path), 65536)
+        else:
+            self.rfile = self.sock.makefile("rb", buffering=65536)
 
     def finish(self):
         try:
@@ -123,6 +166,11 @@ class HTTPHandler(socketserver.BaseRequestHandler):
 
     def readline(self, limit=65536):
         line = self.rfile.readline(limit + 1)
+        while OPTS.crlf_only and line.endswith(b"\n") and not line.endswith(b"\r\n") and len(line) <= limit:
+            more = self.rfile.readline(limit + 1 - len(line))   # a bare LF does not end the line
+            if not more:
+                break
+            line += more
         if len(line) > limit:
             raise BadRequest("line too long")
         return line
@@ -278,6 +326,41 @@ class HTTPHandler(socketserver.BaseRequestHandler):
                     self.send(b"%x\r\n" % k + pattern(off, k) + b"\r\n")
                     off += k
                 self.send(b"0\r\n\r\n")
+        elif (path.startswith("/chunked-ext/") or path.startswith("/chunked-lf/")) and method == "GET":
+            n = int(path.split("/")[2])
+            lf = path.startswith("/chunked-lf/")
+            eol = b"\n" if lf else b"\r\n"
+            h = ["HTTP/1.1 200 OK", "X-Backend: " + OPTS.name, "Transfer-Encoding: chunked", "Trailer: X-Sum"]
+            if close:
+                h.append("Connection: close")
+            self.send(("\r\n".join(h) + "\r\n\r\n").encode())
+            off = 0
+            i = 0
+            while off < n:
+                k = min(n - off, (1, 17, 300, 5000)[i % 4])
+                i += 1
+                size = b"%x" % k if lf else b"%08X" % k
+                ext = b"" if lf else b' ; name=value;q="a \\"b\\"";c'
+                self.send(size + ext + eol + pattern(off, k) + eol)
+                off += k
+            self.send(b"0" + eol + (b"" if lf else b"X-Sum: %d\r\n" % n) + eol)
+        elif path == "/early-hints" and method == "GET":
+            self.send(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+            self.respond(200, "OK", body=b"hinted", close=close)
+        elif path == "/upgrade-always":
+            proto = "websocket"
+            if "?proto=" in target:
+                proto = target.split("?proto=", 1)[1]
+            self.send(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\nConnection: Upgrade\r\n"
+                       "X-Backend: %s\r\n\r\n" % (proto, OPTS.name)).encode())
+            try:
+                while True:   # a raw tunnel from here on: echo
+                    b = self.rfile.read1(65536)
+                    if not b:
+                        return False
+                    self.send(b)
+            finally:
+                log_line("TUNNEL-END " + reqline)   # the proxy closed (or reset) its side
         elif path.startswith("/close/") and method == "GET":
             n = int(path[7:])
             self.send(("HTTP/1.1 200 OK\r\nX-Backend: %s\r\nConnection: close\r\n\r\n" % OPTS.name).encode())
@@ -413,6 +496,10 @@ def main(argv):
     i = 3
     while i < len(argv):
         a = argv[i]
+        if a == "--crlf-only":
+            OPTS.crlf_only = True
+            i += 1
+            continue
         v = argv[i + 1]
         if a == "--bind":
             bind = v
@@ -424,6 +511,9 @@ def main(argv):
             OPTS.health_fail = v
         elif a == "--idle-close-ms":
             OPTS.idle_close_ms = int(v)
+        elif a == "--raw":
+            OPTS.raw = v
+            os.makedirs(v, exist_ok=True)
         else:
             raise SystemExit("unknown option " + a)
         i += 2

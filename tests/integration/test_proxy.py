@@ -3,7 +3,7 @@
 a real gateway, backends (tests/integration/backends.py, nginx) and clients
 (curl, wrk, python sockets) in the gateway's namespace.
 
-Run as root: python3 tests/integration/test_proxy.py [-k NAME]
+Run as root: python3 tests/integration/test_proxy.py [-k NAME[,NAME...]]
 Ends with "N passed, N failed"; figures (wrk requests/s, kills, timings) go
 to $PORTER_BUILD/integration-figures-proxy.json.
 
@@ -361,12 +361,15 @@ upstreams = (
     timeouts = { connect_ms = 1000; read_ms = 1000; write_ms = 5000; }; },
   { name = "ngx"; servers = ( { address = "10.99.0.1:8085"; } ); %(t)s },
   { name = "down"; servers = ( { address = "10.99.0.1:8099"; } ); %(t)s },
+  { name = "strict"; servers = ( { address = "10.99.0.1:8087"; } );
+    keepalive = { max_idle = 32; idle_timeout_ms = 60000; }; %(t)s },
   { name = "rawsha"; servers = ( { address = "10.99.0.1:9001"; } ); },
   { name = "rawsrc"; servers = ( { address = "10.99.0.1:9003"; } ); } );
 routes = ( { host = "idle.test"; upstream = "idle"; },
            { host = "slow.test"; upstream = "slow"; },
            { host = "nginx.test"; upstream = "ngx"; },
            { host = "down.test"; upstream = "down"; },
+           { host = "strict.test"; upstream = "strict"; },
            { host = "api.example.com"; path = "/v1/"; upstream = "app"; },
            { upstream = "app"; } );
 http = { max_request_line = 8192; max_header_bytes = 16384; max_headers = 100; max_body_bytes = 0;
@@ -382,6 +385,7 @@ def setup_shared():
     try:
         env.http_backend(8081, "app")
         env.http_backend(8083, "idle", "--idle-close-ms", 100)
+        env.http_backend(8087, "strict", "--crlf-only", "--raw", env.path("raw-8087"))
         env.backend("tcpsha", 9001)
         env.backend("tcpsource", 9003)
         env.nginx(8085, NGINX_FILES)
@@ -1059,6 +1063,22 @@ bad_case("http2_version", lambda p: ("GET %s HTTP/2.0\r\n%s\r\n" % (p, H)).encod
 bad_case("no_route", lambda p: ("GET %s HTTP/1.1\r\nHost: nomatch.example.org\r\nConnection: close\r\n\r\n"
                                 % p).encode(), 404)
 bad_case("header_timeout", lambda p: ("GET %s HTTP/1.1\r\n%s" % (p, H)).encode(), 408, wait_s=(0.8, 3.0))
+# framing (RFC 9110 §8.6, RFC 9112 §3.2, §6.1, §6.3, §7.1)
+bad_case("chunk_line_bare_lf", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encoding: chunked\r\n\r\n"
+                                          "5\nhello\r\n0\r\n\r\n" % (p, H)).encode(), 400, log_check=False,
+         note="RFC 9112 §7.1: chunk lines end at CRLF (the head may have gone up already)")
+bad_case("chunk_ext_syntax", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encoding: chunked\r\n\r\n"
+                                        "5;a b\r\nhello\r\n0\r\n\r\n" % (p, H)).encode(), 400, log_check=False)
+bad_case("content_length_list_differs", lambda p: ("POST %s HTTP/1.1\r\n%sContent-Length: 5, 6\r\n\r\nhello!"
+                                                   % (p, H)).encode(), 400)
+bad_case("te_chunked_not_last", lambda p: ("POST %s HTTP/1.1\r\n%sTransfer-Encoding: chunked, gzip\r\n\r\n"
+                                           "0\r\n\r\n" % (p, H)).encode(), 400)
+bad_case("te_in_http10", lambda p: ("POST %s HTTP/1.0\r\n%sTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                                    % (p, H)).encode(), 400)
+bad_case("fragment_in_target", lambda p: ("GET %s#frag HTTP/1.1\r\n%s\r\n" % (p, H)).encode(), 400,
+         note="RFC 9112 §3.2: a request-target has no fragment")
+bad_case("connect_method", lambda p: ("CONNECT %s.example:443 HTTP/1.1\r\n%s\r\n" % (p.split("/")[2], H)).encode(),
+         501, note="a reverse proxy opens no CONNECT tunnels")
 
 
 # === 14. access log =====================================================================
@@ -1422,10 +1442,379 @@ def download_survives_killing_all_workers(env):
         "status %s, %s bytes, sha %s" % (code, size, "ok" if sha == backends.pattern_sha256(n) else "differs")
 
 
+@test("durable")
+def chunked_transfers_survive_killing_all_workers(env):
+    """Chunked bodies are re-framed by steps planned in the session (docs/PROXY.md
+    "Durability"): every worker killed in the middle of a 32 MiB chunked download and of a
+    32 MiB chunked upload; both arrive whole."""
+    gw = env.gw
+    n = 32 * MiB
+    out = env.path("bigc.out")
+    up = env.path("bigc.in")
+    with open(up, "wb") as f:
+        for b in backends.pattern_chunks(0, n):
+            f.write(b)
+    problems = []
+    for kind, args, progress in (
+            ("download", ["-o", out, "-w", "%{http_code} %{size_download}", "http://10.99.0.2/chunked/%d" % n],
+             lambda: os.path.exists(out) and os.path.getsize(out) >= 4 * MiB),
+            ("upload", ["-X", "POST", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + up,
+                        "http://10.99.0.2/echo"], None)):
+        p = gw.ns_popen(["curl", "-sS", "--max-time", "120", "--limit-rate", "8M", "-H", "Host: py.test"] + args,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            if progress:
+                wait_for(progress, 30, "4 MiB downloaded")
+            else:
+                time.sleep(1.5)   # about 12 MiB up
+            victims = [sh["pid"] for sh in gw.status()["shards"]]
+            for pid in victims:
+                os.kill(pid, signal.SIGKILL)
+            gw.wait_all_ready(timeout=15, exclude_pids=tuple(victims))
+            so, se = p.communicate(timeout=150)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if p.returncode != 0:
+            problems.append("%s: curl exit %d: %s %s" % (kind, p.returncode, so, se))
+        elif kind == "download":
+            code, size = so.split()
+            if code != "200" or int(size) != n or file_sha256(out) != backends.pattern_sha256(n):
+                problems.append("download: status %s, %s bytes, sha %s" % (
+                    code, size, "ok" if file_sha256(out) == backends.pattern_sha256(n) else "differs"))
+        else:
+            try:
+                j = json.loads(so)
+            except ValueError:
+                problems.append("upload: no JSON: %r" % so[:200])
+                continue
+            if j["length"] != n or j["sha256"] != backends.pattern_sha256(n) or not j["chunked"]:
+                problems.append("upload: the backend got %d bytes, sha %s" % (j["length"], j["sha256"][:12]))
+    assert not problems, "; ".join(problems)
+
+
+# === 17. what reaches the server and the client: framing porter writes itself ===========
+# The strict backend (8087, host strict.test) ends lines only at CRLF and records every
+# byte it receives, one file per connection.
+
+def strict_raws(env, mark):
+    """The bytes of every connection to the strict backend that carried MARK."""
+    d = env.path("raw-8087")
+    out = []
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        with open(os.path.join(d, name), "rb") as f:
+            b = f.read()
+        if mark.encode() in b:
+            out.append(b)
+    return out
+
+
+def strict_raw(env, mark):
+    return wait_for(lambda: (strict_raws(env, mark) or [None])[0], 5,
+                    "a connection to the strict backend carrying %s" % mark)
+
+
+def strict_barrier(env):
+    """A good request to the strict backend, seen in its log: what porter sent before has arrived."""
+    m = marker("sbarrier")
+    r = one_request(env.gw, "GET", "/m/%s/name" % m, host="strict.test")
+    assert r.status == 200 and r.body == b"strict", "barrier request: %r" % r
+    wait_for(lambda: any(m in x for x in env.req_log(8087)), 5, "the barrier in the strict backend's log")
+
+
+def bare_lfs(b):
+    """Offsets of the LF bytes of B that no CR precedes."""
+    return [i for i in range(len(b)) if b[i] == 10 and (i == 0 or b[i - 1] != 13)]
+
+
+def http_counter(gw, name):
+    return sum((sh.get("http") or {}).get(name, 0) for sh in gw.status()["shards"])
+
+
+def canonical_chunked(b):
+    """Parse B as a chunked body in porter's framing (sizes in lower-case hex without leading
+    zeros, no extensions, CRLF line ends, an empty trailer section); return (data, rest)."""
+    data = bytearray()
+    p = 0
+    while True:
+        e = b.find(b"\r\n", p)
+        assert e >= 0, "no CRLF after a chunk size at %d: %r" % (p, b[p:p + 60])
+        line = b[p:e]
+        assert re.fullmatch(rb"0|[1-9a-f][0-9a-f]*", line), "chunk size line %r (at %d) is not porter's" % (
+            line[:80], p)
+        n = int(line, 16)
+        p = e + 2
+        if n == 0:
+            assert b[p:p + 2] == b"\r\n", "after the last chunk: %r (a trailer section?)" % b[p:p + 80]
+            return bytes(data), b[p + 2:]
+        assert len(b) >= p + n + 2, "chunk of %d bytes cut short at %d" % (n, p)
+        assert b[p + n:p + n + 2] == b"\r\n", "no CRLF after chunk data at %d: %r" % (p + n, b[p + n:p + n + 20])
+        data += b[p:p + n]
+        p += n + 2
+
+
+@test("shared")
+
+
+def chunked_request_bare_lf_smuggling(env):
+    """RFC 9112 §7.1: chunk lines end at CRLF. A body whose first chunk line ends at a bare
+    LF is one request to a parser that takes LF for a line end, and two to the strict
+    backend, which waits for CRLF (the LF and "xx" are chunk-extension bytes to it): porter
+    must answer 400, and the backend must never read the second request."""
+    gw = env.gw
+    m = marker("smuggle")
+    inner = ("0\r\n\r\nGET /m/%s/smuggled HTTP/1.1\r\nHost: strict.test\r\n\r\n" % m).encode()
+    assert 16 <= len(inner) <= 255   # its size is two hex digits: the strict backend's 2-byte chunk
+    body = b"2;\nxx\r\n" + b"%x\r\n" % len(inner) + inner + b"\r\n0\r\n\r\n"
+    req = (b"POST /m/%s/echo HTTP/1.1\r\nHost: strict.test\r\nTransfer-Encoding: chunked\r\n\r\n" % m.encode()
+           + body)
+    problems = []
+    c = Conn(gw)
+    try:
+        c.send(req)
+        r = c.response()
+        if r.status != 400:
+            problems.append("a chunk line ended by a bare LF: want 400, got %r" % r)
+        elif not c.closed_by_peer(5):
+            problems.append("400, yet the connection stayed open")
+    finally:
+        c.close()
+    strict_barrier(env)
+    smuggled = [x for x in env.req_log(8087) if m in x and "smuggled" in x]
+    if smuggled:
+        problems.append("the backend read a request the client hid in a chunked body: %r" % smuggled)
+    for raw in strict_raws(env, m):
+        if bare_lfs(raw):
+            problems.append("the backend received bare LFs: %r" % raw[:400])
+    assert not problems, "; ".join(problems)
+
+
+@test("shared")
+
+
+def chunked_request_reframed(env):
+    """RFC 9112 §7.1: a valid chunked request body with upper-case hex sizes, leading zeros,
+    chunk extensions and a trailer section reaches the server in porter's own framing (sizes
+    in lower-case hex, no extensions, no trailer fields), with the same data."""
+    gw = env.gw
+    m = marker("rechunk")
+    data = b"hello" + b"0123456789" + b"x" * 300
+    body = (b"0005;ext=1\r\nhello\r\n00A ; q=\"a b\";z\r\n0123456789\r\n12C\r\n" + b"x" * 300 +
+            b"\r\n0;last\r\nX-Trailer: t\r\nX-Other: u\r\n\r\n")
+    c = Conn(gw)
+    try:
+        c.send(b"POST /m/%s/echo HTTP/1.1\r\nHost: strict.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+               % m.encode() + body)
+        r = c.response()
+    finally:
+        c.close()
+    assert r.status == 200, r
+    j = json.loads(r.body)
+    assert j["length"] == len(data) and j["sha256"] == hashlib.sha256(data).hexdigest() and j["chunked"], j
+    raw = strict_raw(env, m)
+    at = raw.index(m.encode())
+    head_end = raw.index(b"\r\n\r\n", at) + 4
+    got, _ = canonical_chunked(raw[head_end:])
+    assert got == data, "the backend got data %r" % got[:100]
+    assert b"X-Trailer" not in raw[at:] and b"ext=" not in raw[at:], raw[at:at + 600]
+
+
+@test("shared")
+
+
+def chunked_response_reframed(env):
+    """RFC 9112 §7.1, responses: a chunked response with upper-case hex, leading zeros,
+    extensions and a trailer section reaches the client in porter's own framing."""
+    n = 20000
+    c = Conn(env.gw)
+    try:
+        c.send(b"GET /chunked-ext/%d HTTP/1.1\r\nHost: strict.test\r\nConnection: close\r\n\r\n" % n)
+        raw = c.read_to_eof()
+    finally:
+        c.close()
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    assert sep and head.startswith(b"HTTP/1.1 200"), raw[:300]
+    assert b"transfer-encoding: chunked" in head.lower(), head
+    got, rest = canonical_chunked(body)
+    assert got == backends.pattern(0, n), "body differs (%d bytes)" % len(got)
+    assert rest == b"", "bytes after the body: %r" % rest[:100]
+
+
+@test("shared")
+
+
+def chunked_response_bare_lf_not_forwarded(env):
+    """A chunked response whose chunk lines end at a bare LF: porter does not pass that
+    framing on. The head has gone to the client already, so the exchange is cut short (the
+    client sees an incomplete body or only the reset, never the server's framing);
+    upstream_bad_chunked counts it."""
+    gw = env.gw
+    before = http_counter(gw, "upstream_bad_chunked")
+    c = Conn(gw)
+    got = bytearray()
+    try:
+        c.send(b"GET /chunked-lf/3000 HTTP/1.1\r\nHost: strict.test\r\n\r\n")
+        c.s.settimeout(5)
+        while True:
+            try:
+                b = c.s.recv(65536)
+            except ConnectionResetError:
+                break
+            except socket.timeout:
+                raise AssertionError("the connection stayed open; the client got %r" % bytes(got[:300]))
+            if not b:
+                break
+            got += b
+    finally:
+        c.close()
+    # the reset may overtake the head (nothing at all), never the server's framing
+    head, sep, body = bytes(got).partition(b"\r\n\r\n")
+    assert not got or (sep and head.startswith(b"HTTP/1.1 200")), bytes(got[:300])
+    assert not body.startswith(b"1\n"), "the server's bare-LF framing reached the client: %r" % body[:100]
+    wait_for(lambda: http_counter(gw, "upstream_bad_chunked") == before + 1, 3, "upstream_bad_chunked + 1")
+
+
+@test("shared")
+
+
+def content_length_forwarded_once(env):
+    """RFC 9110 §8.6: repeated identical Content-Length values (fields or a list) reach the
+    server as exactly one Content-Length."""
+    problems = []
+    for cl in ("Content-Length: 5\r\nContent-Length: 5", "Content-Length: 5, 5", "Content-Length: 005",
+               "content-length: 5,5\r\nX-Between: 1\r\nContent-Length: 5"):
+        m = marker("cl")
+        c = Conn(env.gw)
+        try:
+            c.send(("POST /m/%s/headers HTTP/1.1\r\nHost: strict.test\r\n%s\r\n\r\nhello" % (m, cl)).encode())
+            r = c.response()
+        finally:
+            c.close()
+        if r.status != 200:
+            problems.append("%r: status %d %r" % (cl, r.status, r.body[:100]))
+            continue
+        got = [v for k, v in json.loads(r.body)["headers"] if k.lower() == "content-length"]
+        if got != ["5"]:
+            problems.append("%r: the backend got Content-Length %r" % (cl, got))
+    assert not problems, "; ".join(problems)
+
+
+@test("shared")
+
+
+def transfer_encoding_regenerated(env):
+    """The Transfer-Encoding porter sends is its own: one field, lower-case codings, chunked last."""
+    problems = []
+    for te, want in (("Transfer-Encoding: , ChUnKeD ,", "chunked"),
+                     ("Transfer-Encoding: GZIP\r\ntransfer-encoding: chunked", "gzip, chunked")):
+        m = marker("te")
+        c = Conn(env.gw)
+        try:
+            c.send(("POST /m/%s/headers HTTP/1.1\r\nHost: strict.test\r\n%s\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                    % (m, te)).encode())
+            r = c.response()
+        finally:
+            c.close()
+        if r.status != 200:
+            problems.append("%r: status %d %r" % (te, r.status, r.body[:100]))
+            continue
+        got = [v for k, v in json.loads(r.body)["headers"] if k.lower() == "transfer-encoding"]
+        if got != [want]:
+            problems.append("%r: the backend got Transfer-Encoding %r, want [%r]" % (te, got, want))
+    assert not problems, "; ".join(problems)
+
+
+@test("shared")
+
+
+def absolute_form_target_sets_host(env):
+    """RFC 9112 §3.2.2: with an absolute-form target the target's authority wins over Host;
+    porter routes on it, sends it as Host and the target in origin-form."""
+    m = marker("absform")
+    c = Conn(env.gw)
+    try:
+        c.send(b"GET http://strict.test:80/m/%s/headers?x=1 HTTP/1.1\r\nHost: test\r\n\r\n" % m.encode())
+        r = c.response()
+    finally:
+        c.close()
+    assert r.status == 200, r
+    j = json.loads(r.body)
+    hosts = [v for k, v in j["headers"] if k.lower() == "host"]
+    problems = []
+    if j["backend"] != "strict":
+        problems.append("routed to %r, not by the target's authority" % j["backend"])
+    if j["request_line"] != "GET /m/%s/headers?x=1 HTTP/1.1" % m:
+        problems.append("request line %r, want origin-form" % j["request_line"])
+    if hosts != ["strict.test:80"]:
+        problems.append("Host %r, want ['strict.test:80'] (the target's authority)" % hosts)
+    assert not problems, "; ".join(problems)
+
+
+@test("shared")
+
+
+def unsolicited_101_is_502(env):
+    """RFC 9110 §7.8: a server may switch only to a protocol the client asked for. A 101 to a
+    request without Upgrade, or naming a protocol the client did not offer, is a bad
+    response: 502, the server connection closed (never pooled, never a tunnel), counted in
+    upstream_bad_upgrade."""
+    gw = env.gw
+    before = http_counter(gw, "upstream_bad_upgrade")
+    for tag, target, extra, want in (
+            ("noup", "/upgrade-always", b"", 502),
+            ("h2c", "/upgrade-always?proto=h2c", b"Connection: Upgrade\r\nUpgrade: websocket\r\n", 502),
+            ("ws", "/upgrade-always?proto=WebSocket", b"Connection: Upgrade\r\nUpgrade: websocket\r\n", 101)):
+        m = marker("up101" + tag)
+        c = Conn(gw)
+        try:
+            c.send(b"GET /m/%s%s HTTP/1.1\r\nHost: strict.test\r\n%s\r\n" % (m.encode(), target.encode(), extra))
+            r = c.response()
+            if want == 101:
+                assert r.status == 101, "offered websocket, 101 to WebSocket: %r" % r
+                c.send(b"ping %s" % m.encode())
+                assert c.read_n(5 + len(m)) == b"ping %s" % m.encode()
+                continue
+            if r.status == 101:
+                # porter would now relay the client's bytes to the server unparsed
+                c.send(b"GET /m/%s/tunneled HTTP/1.1\r\nHost: strict.test\r\n\r\n" % m.encode())
+                raise AssertionError("%s: the server's 101 opened a tunnel: %r; the backend then read %r" % (
+                    tag, r, c.read_until(b"\r\n\r\n")))
+            assert r.status == want, "%s: want %d, got %r" % (tag, want, r)
+            assert c.closed_by_peer(5), "%s: 502, yet the connection stayed open" % tag
+        finally:
+            c.close()
+        wait_for(lambda: any(m in x and x.startswith("TUNNEL-END") for x in env.req_log(8087)), 5,
+                 "%s: porter to close its connection to the server" % tag)
+    assert http_counter(gw, "upstream_bad_upgrade") == before + 2, \
+        "upstream_bad_upgrade %d -> %d" % (before, http_counter(gw, "upstream_bad_upgrade"))
+    strict_barrier(env)
+
+
+@test("shared")
+
+
+def interim_responses_not_to_http10(env):
+    """RFC 9110 §15.2: no 1xx response to an HTTP/1.0 client (an HTTP/1.1 one gets the 103)."""
+    c = Conn(env.gw)
+    try:
+        r = c.request("GET", "/early-hints", host="strict.test", version="HTTP/1.0")
+    finally:
+        c.close()
+    assert r.status == 200 and r.body == b"hinted", r
+    assert not r.interim, "HTTP/1.0 client got interim responses %r" % r.interim
+    c = Conn(env.gw)
+    try:
+        r = c.request("GET", "/early-hints", host="strict.test")
+    finally:
+        c.close()
+    assert r.status == 200 and [x.status for x in r.interim] == [103], (r, r.interim)
+
+
 def main():
     argv = sys.argv
-    only = argv[argv.index("-k") + 1] if "-k" in argv else None
-    selected = [t for t in TESTS if only is None or only in t.__name__]
+    only = argv[argv.index("-k") + 1].split(",") if "-k" in argv else None
+    selected = [t for t in TESTS if only is None or any(o in t.__name__ for o in only)]
     counts = {"passed": 0, "failed": 0}
 
     def report(name, err, t0, env=None):

@@ -87,16 +87,14 @@ Test(request, header_spans)
 	cr_assert_eq(m.content_length, 3);
 }
 
-Test(request, path_stops_at_query_and_fragment)
+Test(request, path_stops_at_query)
 {
 	const char *s = "GET /a/b?x=1&y=/z HTTP/1.1\r\n" HOST "\r\n";
-	const char *f = "GET /a#frag HTTP/1.1\r\n" HOST "\r\n";
 
 	cr_assert_eq(req(s), 0);
 	assert_span(s, m.path, "/a/b");
 	assert_span(s, m.target, "/a/b?x=1&y=/z");
-	cr_assert_eq(req(f), 0);
-	assert_span(f, m.path, "/a");
+	cr_assert_not(m.flags & H1F_ABSOLUTE);
 }
 
 Test(request, absolute_form_authority_wins)
@@ -105,9 +103,11 @@ Test(request, absolute_form_authority_wins)
 
 	cr_assert_eq(req(s), 0);
 	assert_span(s, m.host, "Example.COM");
+	assert_span(s, m.authority, "Example.COM:8080");
 	assert_span(s, m.path, "/p/q");
 	assert_span(s, m.target, "http://Example.COM:8080/p/q?x");
 	cr_assert(m.flags & H1F_HAS_HOST);
+	cr_assert(m.flags & H1F_ABSOLUTE);
 }
 
 Test(request, absolute_form_empty_path)
@@ -916,13 +916,80 @@ Test(chunked, trailers)
 	cr_assert_eq(r.consumed, -400);
 }
 
-Test(chunked, bare_lf)
+/* RFC 9112 §7.1: chunk lines, the line after chunk data and the trailer section end at CRLF */
+Test(chunked, bare_lf_rejected)
 {
-	struct feed_result r = FEED("5\nhello\n0\nT: 1\n\n");
+	cr_assert_eq(FEED("5\nhello\n0\nT: 1\n\n").consumed, -400);
+	cr_assert_eq(FEED("5\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5\r\nhello\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5\r\nhello\r\n0\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5\r\nhello\r\n0\r\n\n").consumed, -400);
+	cr_assert_eq(FEED("0\r\nX: 1\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a\nhello\r\n0\r\n\r\n").consumed, -400);
+	/* the smuggling shape: one chunk line to a parser that ends lines at LF, extension bytes to one that waits for CRLF */
+	cr_assert_eq(FEED("2;\nxx\r\n10\r\n0\r\n\r\nGET /x HTTP/1.1\r\n\r\n").consumed, -400);
+}
 
-	cr_assert(r.done);
-	cr_assert_eq(r.consumed, 16);
-	cr_assert_eq(r.total, 5);
+/* chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), ext-val = token / quoted-string */
+Test(chunked, extension_syntax)
+{
+	cr_assert(FEED("5;a\r\nhello\r\n0\r\n\r\n").done);
+	cr_assert(FEED("5 ; a = b ;c;d=\"x y\\\"z\"\r\nhello\r\n0;e=1\r\n\r\n").done);
+	cr_assert(FEED("5;q=\"caf\xe9\";r=\"\"\r\nhello\r\n0\r\n\r\n").done);
+	cr_assert(FEED("5;a=\"b\" ;c\r\nhello\r\n0\r\n\r\n").done);
+	cr_assert_eq(FEED("5;\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;=b\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a b\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=b c\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=b \r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a \r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a;\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=b=c\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=\"b\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=\"b\"c\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a\xe9\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=\"\\\x01\"\r\nhello\r\n0\r\n\r\n").consumed, -400);
+	cr_assert_eq(FEED("5;a=(b)\r\nhello\r\n0\r\n\r\n").consumed, -400);
+}
+
+/* what the proxy writes in place of the source's framing */
+Test(chunked, chunk_head_and_take)
+{
+	static const struct { uint64_t size; const char *line; } t[] = {
+		{ 1, "1\r\n" }, { 10, "a\r\n" }, { 16, "10\r\n" }, { 0xffff, "ffff\r\n" }, { 65536, "10000\r\n" },
+		{ UINT64_C(1) << 62, "4000000000000000\r\n" }, { UINT64_MAX, "ffffffffffffffff\r\n" },
+	};
+	struct h1_chunked st = { 0 };
+	uint8_t line[H1_CHUNK_HEAD_MAX];
+	bool done = false;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n = h1_chunk_head(t[i].size, line);
+
+		cr_assert_eq(n, strlen(t[i].line));
+		cr_assert(memcmp(line, t[i].line, n) == 0, "%.*s", (int)n, line);
+	}
+	cr_assert_eq(h1_chunked_take(&st, 5), 0);
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"A;x=1\r\n", 7, &done), 7);
+	cr_assert_eq(h1_chunked_take(&st, 4), 4);
+	cr_assert_eq(h1_chunked_take(&st, 100), 6);
+	cr_assert_eq(h1_chunked_take(&st, 1), 0);
+	cr_assert_eq(st.total, 10);
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"\r\n0\r\n\r\n", 7, &done), 7);
+	cr_assert(done);
+}
+
+/* a decoder state an earlier binary left in shared memory that this one no longer enters: an error */
+Test(chunked, unknown_state_is_an_error)
+{
+	struct h1_chunked st = { .state = 3 };
+	bool done;
+
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"a\r\n", 3, &done), -400);
+	st = (struct h1_chunked){ .state = 200 };
+	cr_assert_eq(h1_chunked_feed(&st, (const uint8_t *)"a\r\n", 3, &done), -400);
 }
 
 Test(chunked, bad_framing)
@@ -1237,8 +1304,9 @@ Test(write, request_reparses)
 	cr_assert_eq(h1_parse_request(out, (size_t)n, &lim, &w), 0);
 	cr_assert_eq(w.head_len, (uint32_t)n);
 	cr_assert_eq(w.method, H1_M_PUT);
-	assert_span((const char *)out, w.target, "http://h.example:81/x?y");
+	assert_span((const char *)out, w.target, "/x?y");
 	assert_span((const char *)out, w.host, "h.example");
+	cr_assert_not(w.flags & H1F_ABSOLUTE);
 	cr_assert_eq(w.body, H1_BODY_LENGTH);
 	cr_assert_eq(w.content_length, 3);
 	cr_assert(w.flags & H1F_KEEP_ALIVE);
@@ -1405,4 +1473,175 @@ Test(error_response, reasons)
 	cr_assert_str_eq(h1_reason(431), "Request Header Fields Too Large");
 	cr_assert_str_eq(h1_reason(505), "HTTP Version Not Supported");
 	cr_assert_str_eq(h1_reason(799), "Unknown");
+}
+
+/* ---- what the proxy forwards is its own framing (RFC 9110 §7.8, §8.6; RFC 9112 §3.2, §6, §7.1) ---- */
+
+#define FWD_TAIL "Via: 1.1 porter\r\nX-Forwarded-For: 192.0.2.10\r\nX-Forwarded-Proto: http\r\n"
+
+/* RFC 9110 §8.6: one Content-Length goes on, with the value */
+Test(forward, request_one_content_length)
+{
+	static const char *const in[] = {
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX: 1\r\ncontent-length: 5\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\nX: 1\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 005\r\nX: 1\r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5,5 , 5\r\nX: 1\r\nContent-Length: 5\r\n\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		assert_out(write_req(in[i], &fwd),
+			   "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX: 1\r\n" FWD_TAIL
+			   "Connection: keep-alive\r\n\r\n");
+}
+
+/* one Transfer-Encoding field of lower-case codings, chunked last */
+Test(forward, request_transfer_encoding_regenerated)
+{
+	assert_out(write_req("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , ChUnKeD ,\r\n\r\n", &fwd),
+		   "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: GZIP\r\nX: 1\r\n"
+			     "transfer-encoding: chunked\r\n\r\n", &fwd),
+		   "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\nX: 1\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+}
+
+/* RFC 9110 §8.6, RFC 9112 §6.1, §6.3: Content-Length and Transfer-Encoding of responses */
+Test(forward, response_framing_fields)
+{
+	/* none in 1xx and 204 */
+	assert_out(write_resp("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n"
+			      "X: 1\r\n\r\n", H1_M_GET, NULL, true, 1),
+		   "HTTP/1.1 204 No Content\r\nX: 1\r\n\r\n");
+	assert_out(write_resp("HTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\nLink: <a>\r\n\r\n",
+			      H1_M_GET, NULL, true, 1),
+		   "HTTP/1.1 103 Early Hints\r\nLink: <a>\r\n\r\n");
+	/* one Content-Length */
+	assert_out(write_resp("HTTP/1.1 200 OK\r\nContent-Length: 7, 7\r\nX: 1\r\ncontent-length: 7\r\n\r\n",
+			      H1_M_GET, NULL, true, 1),
+		   "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nX: 1\r\n\r\n");
+	assert_out(write_resp("HTTP/1.1 200 OK\r\nContent-Length: 0100\r\nContent-Length: 100\r\n\r\n",
+			      H1_M_HEAD, NULL, true, 1),
+		   "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+	assert_out(write_resp("HTTP/1.1 304 Not Modified\r\nContent-Length: 9, 9\r\n\r\n", H1_M_GET, NULL, true, 1),
+		   "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n");
+	/* Transfer-Encoding wins over Content-Length, also for a close-delimited body */
+	assert_out(write_resp("HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: GZIP\r\n\r\n",
+			      H1_M_GET, NULL, false, 1),
+		   "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n");
+	assert_out(write_resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n", H1_M_GET, NULL, true, 1),
+		   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+}
+
+/* a server that frames a 204 is not trusted with the next request on that connection */
+Test(response, forbidden_framing_not_reused)
+{
+	expect_resp("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", H1_M_GET, 0);
+	cr_assert_not(m.flags & H1F_KEEP_ALIVE);
+	expect_resp("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n", H1_M_GET, 0);
+	cr_assert_not(m.flags & H1F_KEEP_ALIVE);
+	expect_resp("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", H1_M_GET, 0);
+	cr_assert(m.flags & H1F_KEEP_ALIVE);
+	expect_resp("HTTP/1.1 204 No Content\r\n\r\n", H1_M_GET, 0);
+	cr_assert(m.flags & H1F_KEEP_ALIVE);
+}
+
+/* RFC 9112 §3.2.2: the target's authority is the Host; the target goes in origin-form */
+Test(forward, request_absolute_form)
+{
+	assert_out(write_req("GET http://Example.COM:8080/p/q?x HTTP/1.1\r\nHost: other.example\r\nX: 1\r\n\r\n",
+			     &fwd),
+		   "GET /p/q?x HTTP/1.1\r\nHost: Example.COM:8080\r\nX: 1\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("GET http://h.example?q=1 HTTP/1.1\r\nX: 1\r\nHost: h.example\r\n\r\n", &fwd),
+		   "GET /?q=1 HTTP/1.1\r\nHost: h.example\r\nX: 1\r\n" FWD_TAIL "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("GET HTTPS://h.example HTTP/1.1\r\nHost: x\r\n\r\n", &fwd),
+		   "GET / HTTP/1.1\r\nHost: h.example\r\n" FWD_TAIL "Connection: keep-alive\r\n\r\n");
+	/* RFC 9112 §3.2.4: OPTIONS to an empty path is OPTIONS * at the origin */
+	assert_out(write_req("OPTIONS http://h.example:81 HTTP/1.1\r\nHost: h.example:81\r\n\r\n", &fwd),
+		   "OPTIONS * HTTP/1.1\r\nHost: h.example:81\r\n" FWD_TAIL "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("OPTIONS http://h.example:81/ HTTP/1.1\r\nHost: h.example:81\r\n\r\n", &fwd),
+		   "OPTIONS / HTTP/1.1\r\nHost: h.example:81\r\n" FWD_TAIL "Connection: keep-alive\r\n\r\n");
+	/* HTTP/1.0 without Host: the authority is sent as Host */
+	assert_out(write_req("GET http://[2001:db8::1]:80/a HTTP/1.0\r\nX: 1\r\n\r\n", &fwd),
+		   "GET /a HTTP/1.0\r\nHost: [2001:db8::1]:80\r\nX: 1\r\n"
+		   "Via: 1.0 porter\r\nX-Forwarded-For: 192.0.2.10\r\nX-Forwarded-Proto: http\r\n"
+		   "Connection: keep-alive\r\n\r\n");
+}
+
+/* RFC 9112 §3.2: a request-target has no fragment */
+Test(request, fragment_rejected)
+{
+	expect_req("GET /a#frag HTTP/1.1\r\n" HOST "\r\n", -400);
+	expect_req("GET /a?b#frag HTTP/1.1\r\n" HOST "\r\n", -400);
+	expect_req("GET http://h.example/a#f HTTP/1.1\r\n" HOST "\r\n", -400);
+	expect_req("GET http://h.example#f HTTP/1.1\r\n" HOST "\r\n", -400);
+}
+
+/* RFC 9110 §7.8: an upgrade goes on only from HTTP/1.1, and porter offers none for a request with a body */
+Test(forward, request_upgrade_only_when_offered)
+{
+	assert_out(write_req("GET /ws HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", &fwd),
+		   "GET /ws HTTP/1.0\r\n"
+		   "Via: 1.0 porter\r\nX-Forwarded-For: 192.0.2.10\r\nX-Forwarded-Proto: http\r\n"
+		   "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("POST /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"
+			     "Content-Length: 1\r\n\r\n", &fwd),
+		   "POST /ws HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+}
+
+/* RFC 9110 §7.8: who may upgrade, and to what */
+Test(connection, upgrade_offer)
+{
+	expect_req("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", 0);
+	cr_assert(m.flags & H1F_UPGRADE_OFFER);
+	expect_req("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+	expect_req("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+	expect_req("GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+	expect_req("POST /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 0\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+}
+
+static bool upgrade_ok(const char *q, const char *r)
+{
+	static struct h1_msg qm, rm;
+
+	cr_assert_eq(h1_parse_request((const uint8_t *)q, strlen(q), &lim, &qm), 0, "%s", q);
+	cr_assert_eq(h1_parse_response((const uint8_t *)r, strlen(r), &lim, H1_M_GET, &rm), 0, "%s", r);
+	return h1_upgrade_accepted(&qm, (const uint8_t *)q, &rm, (const uint8_t *)r);
+}
+
+#define UPQ(up) "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\n" up "\r\n"
+#define UPR(up) "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n" up "\r\n"
+
+Test(connection, upgrade_accepted)
+{
+	cr_assert(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket\r\n")));
+	cr_assert(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: WebSocket\r\n")));
+	cr_assert(upgrade_ok(UPQ("Upgrade: h2c, websocket/13\r\n"), UPR("Upgrade: websocket\r\n")));
+	cr_assert(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket/13\r\n")));
+	cr_assert(upgrade_ok(UPQ("Upgrade: a/1\r\nUpgrade: b\r\n"), UPR("Upgrade: a/1, b\r\n")));
+	cr_assert(upgrade_ok(UPQ("Upgrade: HTTP/2.0, SHTTP/1.3, IRC/6.9, RTA/x11\r\n"), UPR("Upgrade: irc/6.9\r\n")));
+	/* not offered, not named, malformed, or not a 101 */
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: h2c\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket, h2c\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket/13\r\n"), UPR("Upgrade: websocket/8\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade:\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket/\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: web socket\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket/1/2\r\n")));
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: websocket\r\n"), "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\n"
+								 "Content-Length: 0\r\n\r\n"));
+	/* the request did not ask */
+	cr_assert_not(upgrade_ok("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n",
+				 UPR("Upgrade: websocket\r\n")));
+	cr_assert_not(upgrade_ok("GET /ws HTTP/1.1\r\nHost: h\r\n\r\n", UPR("Upgrade: websocket\r\n")));
+	cr_assert_not(upgrade_ok("GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
+				 UPR("Upgrade: websocket\r\n")));
 }
