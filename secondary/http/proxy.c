@@ -1111,6 +1111,7 @@ static int send_step(struct proxy *p, const struct http_dir *dir, uint32_t src, 
 		if (w <= 0)
 			return 0;
 		sent += (uint32_t)w;
+		CRASH_POINT("proxy.chunk_step_part");
 	}
 	return 1;
 }
@@ -1151,6 +1152,7 @@ static int relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t s
 
 				if (rc <= 0)
 					return rc;
+				CRASH_POINT("proxy.chunk_sent");
 			}
 			consume_to(p, src, dir->rbase + dir->dec);
 		}

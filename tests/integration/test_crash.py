@@ -98,7 +98,12 @@ def post(i):
     try:
         while not stop.is_set():
             body = os.urandom(1 + (k * 7919 + i * 104729) % 150000)
-            c.request("POST", "/echo", body=body, headers={"Content-Type": "application/octet-stream"})
+            if k % 3 == 2:   # chunked upload: porter re-frames it
+                parts = [body[j:j + 7000] for j in range(0, len(body), 7000)]
+                c.request("POST", "/echo", body=iter(parts), encode_chunked=True,
+                          headers={"Content-Type": "application/octet-stream", "Transfer-Encoding": "chunked"})
+            else:
+                c.request("POST", "/echo", body=body, headers={"Content-Type": "application/octet-stream"})
             r = c.getresponse()
             got = json.loads(r.read())
             if r.status != 200 or got["length"] != len(body) or got["sha256"] != hashlib.sha256(body).hexdigest():
@@ -116,7 +121,7 @@ def download():
     try:
         while not stop.is_set():
             n = 1 << 20 if k % 2 else 3 << 20
-            c.request("GET", "/size/%d" % n)
+            c.request("GET", ("/chunked/%d" if k % 3 == 1 else "/size/%d") % n)
             r = c.getresponse()
             h = hashlib.sha256(); got = 0
             while True:
