@@ -490,8 +490,34 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 
 /* --- the receive side ----------------------------------------------------------- */
 
-static void rcvq_append(struct tcp_tcb *t, struct rte_mbuf *m)
+/*
+ * Append in-order segment M to the receive queue. A small segment is copied
+ * into the tail's free room instead (and M freed): queued data costs about
+ * one buffer per 2 KiB however it was cut, so a peer dripping one byte per
+ * segment cannot hold a buffer per byte (the pool is the whole shard's).
+ */
+#define TCP_RCV_COALESCE 512
+
+static void rcvq_append(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
 {
+	struct rte_mbuf *tail = t->rcv_tail;
+	uint32_t len = seg_len(m);
+
+	if (tail && len <= TCP_RCV_COALESCE && len <= rte_pktmbuf_tailroom(tail)) {
+		/* bytes first, length after; RCV.NXT last (recovery moves it up to the tail's end) */
+		memcpy(rte_pktmbuf_mtod_offset(tail, uint8_t *, tail->data_len),
+		       rte_pktmbuf_mtod(m, const uint8_t *), len);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		tail->data_len = (uint16_t)(tail->data_len + len);
+		tail->pkt_len = tail->data_len;
+		CRASH_POINT("tcp_input.rcv_coalesced");
+		t->rcv_bytes += len;
+		t->rcv_nxt += len;
+		t->bytes_in += len;
+		m->next = NULL;
+		tcp_env_free(c, m);
+		return;
+	}
 	m->next = NULL;
 	if (t->rcv_tail)
 		t->rcv_tail->next = m;
@@ -638,7 +664,7 @@ uint32_t tcp_ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t)
 			seg_set_seq(m, t->rcv_nxt);
 		}
 		if (seg_len(m)) {
-			rcvq_append(t, m);
+			rcvq_append(c, t, m);
 		} else {
 			tcp_env_free(c, m);
 		}
@@ -695,7 +721,7 @@ static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *s
 		bool drained = false;
 
 		if (len) {
-			rcvq_append(t, m);
+			rcvq_append(c, t, m);
 			*ev |= TEV_APP_READABLE;
 		} else {
 			tcp_env_free(c, m);

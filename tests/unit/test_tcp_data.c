@@ -77,6 +77,29 @@ HTEST(tcp_data, in_order)
 }
 
 /* Out of order: immediate ACK with SACK blocks, the most recent block first (RFC 2018 §4). */
+/* A peer dripping one byte per segment: the queue holds about a buffer per 2 KiB, not one per byte. */
+HTEST(tcp_data, tiny_segments_share_buffers)
+{
+	struct h_peer p;
+	uint32_t s = open_default(&p, &H_OPT_MSS, 1000);
+	long before = H.live_mbufs;
+
+	h_pattern(data, 6000, 0);
+	for (uint32_t i = 0; i < 6000; i++) {
+		h_peer_data(&p, data + i, 1);
+		h_drain();
+		h_clear_events();
+	}
+	HEQ(tcp_recv_avail(CTX, s), 6000);
+	HEQ(TCB(s)->rcv_nxt, 7001);
+	/* the first frame's room, then about 2 KiB per buffer */
+	HTRUE(H.live_mbufs - before <= 5);
+	HEQ(tcp_recv(CTX, s, got, 6000), 6000);
+	HTRUE(memcmp(got, data, 6000) == 0);
+	HEQ(H.live_mbufs, before);
+	h_drain();
+}
+
 HTEST(tcp_data, ooo_sack)
 {
 	struct h_peer p;
