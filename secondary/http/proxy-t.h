@@ -147,6 +147,8 @@ enum http_count {
 	HC_UP_BAD_CHUNKED,                /* malformed chunked framing in a response body (exchange cut) */
 	HC_UP_BAD_UPGRADE,                /* 502: a 101 the client did not ask for, or to a protocol it
 	                                     did not offer */
+	HC_HEAD_BYTES,                    /* bytes of request and response heads scanned or parsed:
+	                                     linear in the heads' size, however they are cut */
 	HC__COUNT
 };
 

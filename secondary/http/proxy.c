@@ -157,6 +157,54 @@ static struct h1_limits limits(const struct proxy *p)
 	return l;
 }
 
+/*
+ * Is it worth parsing the head waiting on stream S of session X yet? Only the
+ * bytes not looked at before are scanned, for the end of the first line
+ * (a bad request line is refused at once) and for the empty line that ends
+ * a head (LF LF or LF CR LF); so a head dripped in small segments costs work
+ * linear in its size, and it is copied and parsed when it can be complete,
+ * too long (MAX bytes), or cut by the peer's FIN.
+ */
+static bool head_ready(struct proxy *p, struct http_sess *x, uint32_t s, uint32_t max)
+{
+	struct proxy_scan *h = &p->scan[sess_idx(p, x)];
+	uint32_t avail = tcb(p, s)->rcv_bytes, pos = tcp_read_pos(p->tcp, s);
+	uint8_t buf[512];
+
+	if (h->stream != s || h->pos != pos || h->done > avail) {
+		h->stream = s;
+		h->pos = pos;
+		h->done = 0;
+		h->line = 0;
+		h->prev = 0;
+	}
+	if (avail >= max || tcp_peer_closed(p->tcp, s))
+		return true;
+	while (h->done < avail) {
+		uint32_t want = avail - h->done < sizeof(buf) ? avail - h->done : (uint32_t)sizeof(buf);
+		uint32_t n = tcp_peek(p->tcp, s, h->done, buf, want);
+
+		if (n == 0)
+			break;
+		p->a->counts[HC_HEAD_BYTES] += n;
+		for (uint32_t i = 0; i < n; i++) {
+			/* prev: the last two bytes seen, newest in the low byte */
+			uint16_t was = h->prev;
+
+			h->prev = (uint16_t)(was << 8 | buf[i]);
+			if (buf[i] != '\n')
+				continue;
+			if (!h->line || (was & 0xff) == '\n' || was == ('\n' << 8 | '\r')) {
+				h->line = 1;
+				h->done += i + 1;
+				return true;
+			}
+		}
+		h->done += n;
+	}
+	return false;
+}
+
 /* Parse the head of S (LEN bytes at B) into p->msg, unless p->msg already holds exactly it. */
 static int parse_head(struct proxy *p, struct http_sess *x, uint32_t s, const uint8_t *b, uint32_t len,
 		      bool request, unsigned int method)
@@ -381,6 +429,17 @@ void proxy_close(struct proxy *p)
 		pthread_join(p->log_thread, NULL);
 		p->log_thread_on = false;
 	}
+	free(p->log_ring);
+	free(p->head);
+	free(p->out);
+	free(p->copy);
+	free(p->scan);
+	p->log_ring = NULL;
+	p->head = p->out = p->copy = NULL;
+	p->scan = NULL;
+	if (p->log_fd >= 0)
+		close(p->log_fd);
+	p->log_fd = -1;
 }
 
 /* --- servers -------------------------------------------------------------------- */
@@ -827,8 +886,14 @@ static int read_head(struct proxy *p, struct http_sess *x)
 {
 	uint32_t c = x->cl, len;
 	struct h1_limits lim = limits(p);
-	const uint8_t *b = head_bytes(p, c, lim.max_head + 1, &len);
-	int rc = h1_parse_request(b, len, &lim, &p->msg), route;
+	const uint8_t *b;
+	int rc, route;
+
+	if (!head_ready(p, x, c, lim.max_head + 1))
+		return 0;
+	b = head_bytes(p, c, lim.max_head + 1, &len);
+	p->a->counts[HC_HEAD_BYTES] += len;
+	rc = h1_parse_request(b, len, &lim, &p->msg);
 
 	p->msg_ok = rc == 0;
 	p->msg_sess = sess_idx(p, x);
@@ -1282,7 +1347,10 @@ static int read_response(struct proxy *p, struct http_sess *x)
 		}
 		return 0;
 	}
+	if (!head_ready(p, x, u, lim.max_head + 1))
+		return 0;
 	b = head_bytes(p, u, lim.max_head + 1, &len);
+	p->a->counts[HC_HEAD_BYTES] += len;
 	rc = h1_parse_response(b, len, &lim, sn->method, &p->msg);
 	p->msg_ok = rc == 0;
 	p->msg_sess = sess_idx(p, x);
@@ -2149,15 +2217,21 @@ int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t byte
 	p->pc = pc;
 	p->shard = shard;
 	p->log_fd = -1;
+	if (bytes < off + 64 + sizeof(struct http_sess))
+		return -1;
+	if (a->magic == HTTP_AREA_MAGIC && (a->sess_size != sizeof(struct http_sess) || a->sess_off != off ||
+					    a->max_sessions > max))
+		return -1;
 	pthread_mutex_init(&p->log_mu, NULL);
 	p->log_ring = malloc(PROXY_LOG_RING);
 	p->head = malloc(PROXY_HEAD_MAX + 1);
 	p->out = malloc(PROXY_HEAD_MAX + 4096);
 	p->copy = malloc(COPY_CHUNK);
-	if (!p->head || !p->out || !p->copy || !p->log_ring || bytes < off + 64 + sizeof(struct http_sess))
+	p->scan = calloc(max, sizeof(*p->scan));
+	if (!p->head || !p->out || !p->copy || !p->log_ring || !p->scan) {
+		proxy_close(p);   /* frees what was allocated */
 		return -1;
-	if (a->magic == HTTP_AREA_MAGIC && (a->sess_size != sizeof(struct http_sess) || a->sess_off != off))
-		return -1;
+	}
 	p->sess = (struct http_sess *)((char *)a + off);
 	tcp->app = p;
 	tcp_ctx_clock(tcp);

@@ -46,6 +46,13 @@ struct proxy {
 	 * again when it is forwarded; the second time is skipped when it matches) */
 	uint32_t msg_sess, msg_stream, msg_pos;
 	bool msg_ok;
+	/* per session: how far the head waiting on a stream was scanned (head_ready) */
+	struct proxy_scan {
+		uint32_t stream, pos;     /* the stream and its read position the scan is for */
+		uint32_t done;            /* bytes scanned without finding the end of the head */
+		uint16_t line;            /* 1: the first line ended (it was parsed once) */
+		uint16_t prev;            /* the last two bytes scanned */
+	} *scan;
 };
 
 #define PROXY_HEAD_MAX (1u << 20)

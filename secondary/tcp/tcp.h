@@ -88,6 +88,9 @@ int tcp_ctx_attach(struct tcp_ctx *ctx, void *area, uint64_t bytes, const struct
  */
 void tcp_rebuild(struct tcp_ctx *ctx);
 
+/* Free CTX's private memory (the shared area is untouched); CTX must be attached again to be used. */
+void tcp_ctx_release(struct tcp_ctx *ctx);
+
 /* After the rebuild, once the environment can send: give every stream's application a
  * level-triggered look at its stream and send what can be sent. */
 void tcp_resume(struct tcp_ctx *ctx);

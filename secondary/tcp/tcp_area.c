@@ -96,29 +96,43 @@ int tcp_ctx_attach(struct tcp_ctx *c, void *mem, uint64_t bytes, const struct po
 	c->shard = shard;
 	c->env = env;
 	c->in_event = TCP_NIL;
+	if (c->now_ms == 0)
+		tcp_ctx_clock(c);
+	if (bytes < tcp_area_bytes(max))
+		return -ENOSPC;
+	if (__atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) == TCP_AREA_MAGIC &&
+	    (a->tcb_size != sizeof(struct tcp_tcb) || a->max_streams != max))
+		return -EPROTO;
 	c->touched = calloc(max ? max : 1, sizeof(*c->touched));
 	c->touch_mark = calloc(max ? max : 1, 1);
 	if (c->touched == NULL || c->touch_mark == NULL) {
 		free(c->touched);
 		free(c->touch_mark);
+		c->touched = NULL;
+		c->touch_mark = NULL;
 		return -ENOMEM;
 	}
-	if (c->now_ms == 0)
-		tcp_ctx_clock(c);
-	if (bytes < tcp_area_bytes(max))
-		return -ENOSPC;
 	if (__atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) != TCP_AREA_MAGIC) {
 		area_init(c, max);
 		return 0;
 	}
-	if (a->tcb_size != sizeof(struct tcp_tcb) || a->max_streams != max)
-		return -EPROTO;
 	c->tcbs = (struct tcp_tcb *)((char *)a + a->tcb_off);
 	c->lookup = (uint32_t *)((char *)a + a->lookup_off);
 	c->wheel = (uint32_t *)((char *)a + a->wheel_off);
 	/* a previous worker ran here: trust only the TCB array */
 	tcp_rebuild(c);
 	return 0;
+}
+
+void tcp_ctx_release(struct tcp_ctx *c)
+{
+	free(c->touched);
+	free(c->touch_mark);
+	free(c->pend);
+	free(c->pend_mark);
+	c->touched = c->pend = NULL;
+	c->touch_mark = c->pend_mark = NULL;
+	c->ntouched = c->npend = 0;
 }
 
 void tcp_quiesce(struct tcp_ctx *c)

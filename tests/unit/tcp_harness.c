@@ -354,6 +354,7 @@ void h_teardown(void)
 		free(f->buf);
 		free(f);
 	}
+	tcp_ctx_release(&H.ctx);
 	free(H.area_mem);
 	free(H.g);
 }
@@ -363,6 +364,7 @@ void h_reattach(void)
 	uint32_t now = H.ctx.now_ms;
 	uint64_t now_us = H.ctx.now_us;
 
+	tcp_ctx_release(&H.ctx);
 	cr_assert(tcp_ctx_attach(&H.ctx, H.area_mem, H.area_bytes, H.g, 0, &H) == 0, "re-attach");
 	H.ctx.now_ms = now;
 	H.ctx.now_us = now_us;
