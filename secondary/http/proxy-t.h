@@ -149,6 +149,7 @@ enum http_count {
 	                                     did not offer */
 	HC_HEAD_BYTES,                    /* bytes of request and response heads scanned or parsed:
 	                                     linear in the heads' size, however they are cut */
+	HC_NOMBUF_WAITS,                  /* relays that found the buffer pool empty and retry on a timer */
 	HC__COUNT
 };
 

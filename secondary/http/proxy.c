@@ -59,6 +59,22 @@ static uint32_t sess_idx(const struct proxy *p, const struct http_sess *x)
 
 static void count(struct proxy *p, enum http_count c) { p->a->counts[c]++; }
 
+#define NOMBUF_RETRY_MS 5
+
+/* The relay of X found the buffer pool empty: step it again shortly (proxy_poll). */
+static void nombuf_wait(struct proxy *p, const struct http_sess *x)
+{
+	uint32_t i = (uint32_t)(x - p->sess);
+
+	count(p, HC_NOMBUF_WAITS);
+	if (p->retry_mark[i])
+		return;
+	if (p->nretry == 0)
+		p->retry_at_ms = p->tcp->now_ms + NOMBUF_RETRY_MS;
+	p->retry_mark[i] = 1;
+	p->retry[p->nretry++] = i;
+}
+
 static const struct porter_cfg_upstream *upstream_of(const struct proxy *p, uint32_t slot)
 {
 	return &p->conf->upstreams[slot / PORTER_CFG_MAX_SERVERS];
@@ -434,6 +450,11 @@ void proxy_close(struct proxy *p)
 	free(p->out);
 	free(p->copy);
 	free(p->scan);
+	free(p->retry);
+	free(p->retry_mark);
+	p->retry = NULL;
+	p->retry_mark = NULL;
+	p->nretry = 0;
 	p->log_ring = NULL;
 	p->head = p->out = p->copy = NULL;
 	p->scan = NULL;
@@ -682,6 +703,8 @@ static int send_planned(struct proxy *p, struct http_sess *x, int d, uint32_t s,
 		if (k == 0)
 			return 0;   /* WRITABLE comes */
 		w = tcp_send(p->tcp, s, out + sent, k);
+		if (w == -ENOMEM)
+			nombuf_wait(p, x);
 		if (w == -ENOMEM || w == 0)
 			return 0;
 		if (w < 0)
@@ -1084,6 +1107,8 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 		}
 		if (w == -EPIPE || w == -ENOTCONN)
 			return -2;
+		if (w == -ENOMEM)
+			nombuf_wait(p, x);
 		if (w <= 0)
 			return 0;
 		CRASH_POINT("proxy.relay_sent");
@@ -1112,7 +1137,8 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
  * sends exactly the rest. Returns 1 when all is sent, 0 to wait for room,
  * -2 when the sink is gone.
  */
-static int send_step(struct proxy *p, const struct http_dir *dir, uint32_t src, uint32_t dst, bool rechunk)
+static int send_step(struct proxy *p, const struct http_sess *x, const struct http_dir *dir, uint32_t src,
+		     uint32_t dst, bool rechunk)
 {
 	uint8_t head[H1_CHUNK_HEAD_MAX];
 	const uint8_t *tail = NULL;
@@ -1173,6 +1199,8 @@ static int send_step(struct proxy *p, const struct http_dir *dir, uint32_t src, 
 		w = tcp_send(p->tcp, dst, b, n);
 		if (w == -EPIPE || w == -ENOTCONN)
 			return -2;
+		if (w == -ENOMEM)
+			nombuf_wait(p, x);
 		if (w <= 0)
 			return 0;
 		sent += (uint32_t)w;
@@ -1213,7 +1241,7 @@ static int relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t s
 		if (dir->dec) {
 			/* the planned step: send what it owes, then consume its source bytes */
 			if (tcp_read_pos(p->tcp, src) == dir->rbase) {
-				int rc = send_step(p, dir, src, dst, rechunk);
+				int rc = send_step(p, x, dir, src, dst, rechunk);
 
 				if (rc <= 0)
 					return rc;
@@ -2228,7 +2256,9 @@ int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t byte
 	p->out = malloc(PROXY_HEAD_MAX + 4096);
 	p->copy = malloc(COPY_CHUNK);
 	p->scan = calloc(max, sizeof(*p->scan));
-	if (!p->head || !p->out || !p->copy || !p->log_ring || !p->scan) {
+	p->retry = calloc(max, sizeof(*p->retry));
+	p->retry_mark = calloc(max, 1);
+	if (!p->head || !p->out || !p->copy || !p->log_ring || !p->scan || !p->retry || !p->retry_mark) {
 		proxy_close(p);   /* frees what was allocated */
 		return -1;
 	}
@@ -2262,10 +2292,30 @@ int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t byte
 	return 0;
 }
 
+/* Step again the sessions that waited for buffers (nombuf_wait). */
+static void retry_nombuf(struct proxy *p)
+{
+	uint32_t n = p->nretry;
+
+	if (n == 0 || (int32_t)(now(p) - p->retry_at_ms) < 0)
+		return;
+	p->nretry = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = p->retry[k];
+		struct http_sess *x = &p->sess[i];
+
+		p->retry_mark[i] = 0;
+		if (x->kind == HS_FREE || x->cl == TCP_NIL || sess_of(p, x->cl) != x)
+			continue;
+		advance(p, x);
+	}
+}
+
 void proxy_poll(struct proxy *p)
 {
 	tcp_ctx_clock(p->tcp);
 	sync_conf(p);
+	retry_nombuf(p);
 	if ((int32_t)(now(p) - p->hc_scan_ms) >= 0) {
 		p->hc_scan_ms = after(p, HC_SCAN_MS);
 		health_scan(p);
@@ -2275,11 +2325,22 @@ void proxy_poll(struct proxy *p)
 
 int proxy_next_ms(const struct proxy *p)
 {
+	int next = -1;
+
 	for (uint32_t u = 0; u < p->conf->upstream_count; u++)
 		if (p->conf->upstreams[u].health_enabled) {
 			int32_t d = (int32_t)(p->hc_scan_ms - p->tcp->now_ms);
 
-			return d < 1 ? 1 : d;
+			next = d < 1 ? 1 : d;
+			break;
 		}
-	return -1;
+	if (p->nretry) {
+		int32_t d = (int32_t)(p->retry_at_ms - p->tcp->now_ms);
+
+		if (d < 1)
+			d = 1;
+		if (next < 0 || d < next)
+			next = d;
+	}
+	return next;
 }

@@ -53,6 +53,12 @@ struct proxy {
 		uint16_t line;            /* 1: the first line ended (it was parsed once) */
 		uint16_t prev;            /* the last two bytes scanned */
 	} *scan;
+	/* sessions whose relay found no buffer to send with: stepped again after RETRY_MS
+	 * (a tunnel whose both sides wait has no event that would wake it) */
+	uint32_t *retry;                          /* session indices */
+	uint32_t nretry;
+	uint8_t *retry_mark;                      /* per session: 1 = in retry[] */
+	uint32_t retry_at_ms;
 };
 
 #define PROXY_HEAD_MAX (1u << 20)

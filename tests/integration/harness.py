@@ -163,7 +163,8 @@ class Gateway:
     BACK_GATEWAY are the ports' `gateway` settings (None: none)."""
 
     def __init__(self, workers=2, extra="", worker_binary="porter-worker", name=None,
-                 back=False, front_gateway=PEER_IP, back_gateway=None, back_addrs=(), port_opts=""):
+                 back=False, front_gateway=PEER_IP, back_gateway=None, back_addrs=(), port_opts="",
+                 dataplane="mbufs = 8191;"):
         _counter[0] += 1
         tag = "%d%d" % (os.getpid() % 100000, _counter[0])
         self.name = name or ("pt" + tag)
@@ -195,10 +196,10 @@ class Gateway:
 ports = ( %s );
 workers: { count = %d; binary = "%s"; ready_timeout_ms = 5000; restart_backoff_ms = 50;
            heartbeat_timeout_ms = 1500; };
-dataplane: { mbufs = 8191; arp_retry_ms = 200; arp_retries = 3; };
+dataplane: { %s arp_retry_ms = 200; arp_retries = 3; };
 control: { socket = "%s"; };
 %s
-""" % (self.prefix, ports, workers, worker_binary, self.sock, extra))
+""" % (self.prefix, ports, workers, worker_binary, dataplane, self.sock, extra))
 
     # lifecycle
     def start(self, wait_ready=True):
