@@ -119,7 +119,7 @@ enum {
 };
 #define TF(name) (1u << TF_##name##_BIT)
 
-/* Per-shard TCP drop reasons and events (tcp_area.drops). */
+/* Per-shard TCP drop reasons (tcp_area.drops, then tcp_area.drops_ext: read with tcp_area_drop()). */
 enum tcp_drop {
 	TDROP_NONE = 0,
 	TDROP_MALFORMED,        /* header or options do not parse */
@@ -139,8 +139,12 @@ enum tcp_drop {
 	TDROP_SYN_IN_STATE,     /* SYN in a synchronized state (challenge ACK sent) */
 	TDROP_RST_IN_WINDOW,    /* in-window RST not exactly at RCV.NXT (challenge ACK sent) */
 	TDROP_ICMP_UNMATCHED,   /* ICMP error for no stream */
+	TDROP__COUNT_2_0,       /* reasons of layout 2.0, kept in tcp_area.drops; later ones in drops_ext */
+	TDROP_ICMP_OUT_OF_WINDOW = TDROP__COUNT_2_0,  /* ICMP error quoting no byte in flight (RFC 5927 §4.2) */
 	TDROP__COUNT
 };
+#define TDROP_EXT_MAX 4         /* tcp_area.drops_ext entries (carved from tcp_area.reserved) */
+_Static_assert(TDROP__COUNT - TDROP__COUNT_2_0 <= TDROP_EXT_MAX, "tcp_area.drops_ext is full");
 
 /* Events counted per shard (tcp_area.events). */
 enum tcp_event {
@@ -306,13 +310,16 @@ struct tcp_area {
 	volatile uint32_t op_stream;      /* TCB being mutated by the worker, TCP_NIL when none (recovery) */
 	uint8_t isn_key[16];              /* RFC 6528 secret */
 	uint8_t cookie_key[16];           /* RFC 4987 secret */
-	uint64_t drops[TDROP__COUNT];
+	uint64_t drops[TDROP__COUNT_2_0];   /* reasons added later: drops_ext (tcp_area_drop()) */
 	uint64_t events[TEV__COUNT];
 	uint64_t repaired;                /* streams checked and repaired after a worker died mid-change */
 	uint64_t reset_on_recovery;       /* streams that could not be trusted and were reset */
 	uint64_t tw_reclaimed;            /* TIME-WAIT streams freed early because the slab was full */
-	uint64_t reserved[13];
+	uint64_t drops_ext[TDROP_EXT_MAX];  /* drop reasons TDROP__COUNT_2_0.. (layout 2.1, from reserved) */
+	uint64_t reserved[9];
 };
+
+_Static_assert(sizeof(struct tcp_area) == 592, "tcp_area: add fields from reserved only");
 
 /* Bytes of TCP area for MAX streams (the primary sizes the shard memzone). */
 static inline uint64_t tcp_area_bytes(uint32_t max)

@@ -74,7 +74,14 @@ static inline uint32_t tcb_idx(const struct tcp_ctx *c, const struct tcp_tcb *t)
 	return (uint32_t)(t - c->tcbs);
 }
 
-static inline void tcp_count_drop(struct tcp_ctx *c, enum tcp_drop r) { c->area->drops[r]++; }
+static inline void tcp_count_drop(struct tcp_ctx *c, enum tcp_drop r)
+{
+	/* reasons added after layout 2.0 live in drops_ext, so every older counter keeps its offset */
+	if (r < TDROP__COUNT_2_0)
+		c->area->drops[r]++;
+	else
+		c->area->drops_ext[r - TDROP__COUNT_2_0]++;
+}
 static inline void tcp_count(struct tcp_ctx *c, enum tcp_event e) { c->area->events[e]++; }
 
 /* The op marker names the stream being changed, for recovery (tcp_recover.c). */
