@@ -140,7 +140,7 @@ enum tcp_drop {
 	TDROP_RST_IN_WINDOW,    /* in-window RST not exactly at RCV.NXT (challenge ACK sent) */
 	TDROP_ICMP_UNMATCHED,   /* ICMP error for no stream */
 	TDROP__COUNT_2_0,       /* reasons of layout 2.0, kept in tcp_area.drops; later ones in drops_ext */
-	TDROP_ICMP_OUT_OF_WINDOW = TDROP__COUNT_2_0,  /* ICMP error quoting no byte in flight (RFC 5927 §4.2) */
+	TDROP_ICMP_OUT_OF_WINDOW = TDROP__COUNT_2_0,  /* ICMP error quoting no byte in flight (RFC 5927 §4.1) */
 	TDROP__COUNT
 };
 #define TDROP_EXT_MAX 4         /* tcp_area.drops_ext entries (carved from tcp_area.reserved) */

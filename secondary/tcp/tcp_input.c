@@ -1387,9 +1387,13 @@ void tcp_input_icmp(struct tcp_ctx *c, struct rte_mbuf *m)
 	tcp_env_free(c, m);
 }
 
+/*
+ * RFC 1191 with the checks of RFC 5927: Q is the quoted IPv4 header and at
+ * least 8 bytes of TCP (ports, sequence number), MTU the next-hop MTU.
+ */
 void tcp_icmp_frag_needed(struct tcp_ctx *c, const uint8_t *q, unsigned int len, uint16_t mtu)
 {
-	uint32_t src, dst;
+	uint32_t src, dst, seq, mss;
 	uint16_t sport, dport;
 	unsigned int ihl;
 	struct tcp_tcb *t;
@@ -1402,18 +1406,39 @@ void tcp_icmp_frag_needed(struct tcp_ctx *c, const uint8_t *q, unsigned int len,
 	memcpy(&dst, q + 16, 4);
 	memcpy(&sport, q + ihl, 2);
 	memcpy(&dport, q + ihl + 2, 2);
+	memcpy(&seq, q + ihl + 4, 4);
+	seq = rte_be_to_cpu_32(seq);
 	/* the quoted packet is one we sent: source = us */
 	t = tcb_lookup(c, rte_be_to_cpu_32(src), rte_be_to_cpu_16(sport), rte_be_to_cpu_32(dst),
 		       rte_be_to_cpu_16(dport));
-	if (t == NULL || mtu < 68) {
+	if (t == NULL) {
 		tcp_count_drop(c, TDROP_ICMP_UNMATCHED);
 		return;
 	}
-	uint32_t mss = mtu - IP_HDR_LEN - TCP_HDR_LEN - ((t->flags & TF(TS_OK)) ? 12 : 0);
-
-	if (mss < TCP_MIN_MSS)
-		mss = TCP_MIN_MSS;
+	/*
+	 * RFC 5927 §4.1, TCP sequence number checking (Linux does it too): the
+	 * quote must be of a segment in flight, SND.UNA =< SEG.SEQ < SND.NXT
+	 * (SND.MAX here, as SND.NXT may be wound back for a retransmission).
+	 * Else it is stale, or forged by someone who does not see the stream:
+	 * ignored. With nothing in flight the range is empty.
+	 */
+	if (!seq_in(seq, t->snd_una, t->snd_max)) {
+		tcp_count_drop(c, TDROP_ICMP_OUT_OF_WINDOW);
+		return;
+	}
+	/*
+	 * A floor under the reported MTU: RFC 791 lets a link go down to 68
+	 * bytes, but no path of today does, and a forged message that passed
+	 * the check above must not cut segments to a few bytes each (RFC 5927
+	 * §7, the PMTUD attack). Below TCP_MIN_PMTU (Linux's min_pmtu) the MTU
+	 * counts as TCP_MIN_PMTU; so does 0, which a router older than RFC 1191
+	 * sends. Segments keep DF: a real path narrower than that is not served.
+	 */
+	if (mtu < TCP_MIN_PMTU)
+		mtu = TCP_MIN_PMTU;
+	mss = mtu - IP_HDR_LEN - TCP_HDR_LEN - ((t->flags & TF(TS_OK)) ? 12 : 0);
 	if (mss < t->mss) {
+		tcp_mark_op(c, tcb_idx(c, t));   /* tcp_input() clears it */
 		t->mss = (uint16_t)mss;
 		tcp_count(c, TEV_PMTU_LOWERED);
 		/* resend what was in flight at the new size (RFC 1191 §6.5) */
