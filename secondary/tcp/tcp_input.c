@@ -271,6 +271,8 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	t->rcv_adv = t->rcv_nxt;
 	/* RFC 6528 ISN */
 	t->iss = tcp_isn(a->isn_key, t->laddr, t->lport, t->raddr, t->rport, c->now_us);
+	if (sg->tw_reuse && seq_lt(t->iss, sg->tw_snd_max))
+		t->iss = sg->tw_snd_max;   /* RFC 1122 §4.2.2.13 (1): above the old incarnation */
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->recover = t->iss;    /* RFC 6582 §3.2: recover starts at the ISS */
 	t->snd_wnd = sg->wnd;   /* never scaled in a SYN (RFC 7323 §2.2) */
@@ -808,12 +810,30 @@ static bool acceptable(const struct tcp_tcb *t, const struct tcp_seg *sg)
 	       seq_in(seq + len - 1, t->rcv_nxt, t->rcv_nxt + wnd);
 }
 
-/* RFC 6191: a SYN may reopen a TIME-WAIT tuple if it is clearly newer. */
-static bool time_wait_reusable(const struct tcp_tcb *t, const struct tcp_seg *sg)
+/*
+ * RFC 6191 §2: may a SYN (no ACK, no RST) end TIME-WAIT and open a new
+ * incarnation of the tuple? Only where a listener takes it, and only if it
+ * is newer than everything of the old incarnation:
+ *  - the old one used timestamps: a SYN with a greater TSval, or the same
+ *    TSval and a greater sequence number; a SYN without timestamps (the new
+ *    incarnation would have none) by its sequence number alone;
+ *  - the old one did not: any SYN with timestamps, if we use them (PAWS
+ *    guards the new incarnation), else by its sequence number.
+ * "Greater than the last sequence number seen" on the old incarnation: its
+ * FIN, RCV.NXT - 1. (A SYN with an older TSval never gets here: PAWS.)
+ */
+static bool time_wait_reusable(struct tcp_ctx *c, const struct tcp_tcb *t, const struct tcp_seg *sg)
 {
-	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts)
-		return seq_gt(sg->opt.ts_val, t->ts_recent);
-	return seq_gt(sg->seq, t->rcv_nxt);
+	bool newer_seq = seq_gt(sg->seq, t->rcv_nxt - 1);
+	bool ts_new = sg->opt.has_ts && c->prm->timestamps;
+
+	if (tcp_listener(c, t->lport) == NULL)
+		return false;   /* a stream we opened: nothing would take the SYN */
+	if (!(t->flags & TF(TS_OK)))
+		return ts_new || newer_seq;
+	if (!ts_new)
+		return newer_seq;
+	return seq_gt(sg->opt.ts_val, t->ts_recent) || (sg->opt.ts_val == t->ts_recent && newer_seq);
 }
 
 static void syn_sent_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg)
@@ -887,6 +907,23 @@ static void syn_sent_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg 
 		tcp_output_later(c, t);   /* the ACK rides on the request the app queued */
 }
 
+/*
+ * RFC 5961 §4.2 (RFC 9293 §3.10.7.4 fourth): a SYN in a synchronized state,
+ * or in SYN-RECEIVED other than the peer's own SYN again, is no reason to
+ * reset: in the window, below it, beyond it or too old for PAWS, it gets a
+ * challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (rate-limited, RFC 5961
+ * §7) and is dropped. A peer that really restarted answers the challenge
+ * with a RST at RCV.NXT, which ends this incarnation; a blind attacker
+ * learns nothing. (RFC 9293 would return a passive SYN-RECEIVED to LISTEN;
+ * a challenge keeps a forged SYN from killing the half-open stream, and the
+ * restarted peer's RST still frees it.)
+ */
+static void syn_challenge(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg)
+{
+	drop(c, sg, TDROP_SYN_IN_STATE);
+	tcp_challenge_ack(c, t);
+}
+
 /* §3.10.7.4 for the synchronized states (and SYN-RECEIVED). */
 /*
  * A pure duplicate ACK, changing neither the window nor anything else, that
@@ -910,6 +947,10 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && !(sg->flags & TH_RST) &&
 	    seq_lt(sg->opt.ts_val, t->ts_recent) &&
 	    c->now_ms - t->ts_recent_ms < TCP_PAWS_IDLE_MS && !disordered_ack(t, sg)) {
+		if (sg->flags & TH_SYN) {
+			syn_challenge(c, t, sg);   /* RFC 5961 §4.2, whatever else is wrong with it */
+			return;
+		}
 		/* an old copy of data we have: say so (RFC 2883), so the sender can undo */
 		if (sg->len && seq_leq(sg->seq + sg->len, t->rcv_nxt))
 			dsack_note(t, sg->seq, sg->seq + sg->len);
@@ -942,17 +983,30 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	 * RFC 6191 (and RFC 1122 §4.2.2.13): a new SYN may reopen a TIME-WAIT
 	 * tuple whatever its place relative to the old receive window (a new
 	 * ISN is usually just above the old RCV.NXT, i.e. in the window): the
-	 * old incarnation ends, the SYN goes to the listener.
+	 * old incarnation ends, the SYN goes to the listener, and our new ISN
+	 * starts above every sequence number the old incarnation used (RFC 1122
+	 * §4.2.2.13 (1)), so none of its late segments fits the new window.
+	 * Any other SYN is challenged below, as in every synchronized state.
 	 */
 	if (t->state == TCP_TIME_WAIT && (sg->flags & TH_SYN) && !(sg->flags & (TH_ACK | TH_RST)) &&
-	    time_wait_reusable(t, sg)) {
+	    time_wait_reusable(c, t, sg)) {
+		const struct porter_listener *l = tcp_listener(c, t->lport);
+
 		tcp_count(c, TEV_TIME_WAIT_REUSE);
+		sg->tw_reuse = true;
+		sg->tw_snd_max = t->snd_max;
 		tcb_free(c, t);
-		tcp_input(c, sg->m);
+		listen_syn(c, sg, l);
 		return;
 	}
 	/* first: sequence number */
 	if (!acceptable(t, sg)) {
+		if ((sg->flags & (TH_SYN | TH_RST)) == TH_SYN) {
+			/* RFC 5961 §4.2: "irrespective of the sequence number", a challenge
+			 * ACK (rate-limited and counted), not the plain ACK below */
+			syn_challenge(c, t, sg);
+			return;
+		}
 		if (!(sg->flags & TH_RST))
 			t->flags |= TF(ACK_NOW);
 		if (sg->len && seq_lt(sg->seq, t->rcv_nxt) && !(sg->flags & (TH_RST | TH_SYN)))
@@ -984,8 +1038,7 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	}
 	/* fourth: SYN (RFC 5961 §4.2: challenge ACK in any synchronized state) */
 	if (sg->flags & TH_SYN) {
-		drop(c, sg, TDROP_SYN_IN_STATE);
-		tcp_challenge_ack(c, t);
+		syn_challenge(c, t, sg);
 		return;
 	}
 	/* fifth: ACK */

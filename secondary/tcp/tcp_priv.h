@@ -65,6 +65,8 @@ struct tcp_seg {
 	uint8_t flags;
 	uint8_t port;             /* input port index */
 	bool ack_at_once;         /* out of order: the (duplicate) ACK may not wait for the batch */
+	bool tw_reuse;            /* a SYN that ended a TIME-WAIT: the new ISS must be >= tw_snd_max */
+	uint32_t tw_snd_max;      /* SND.MAX of the TIME-WAIT incarnation it ended */
 	struct tcp_opts opt;
 };
 

@@ -160,3 +160,318 @@ HTEST(tcp_icmp, mtu_floor)
 	HEQ(TCB(s)->mss, 536);
 	h_drain();
 }
+
+/* ==== a SYN in a synchronized state (RFC 5961 §4, RFC 9293 §3.10.7.4) ========= */
+
+HSUITE(tcp_syn_challenge);
+
+/*
+ * The peer of P sends FLAGS (with SYN) at SEQ with timestamp TSVAL: exactly
+ * one challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> comes back, counted
+ * as a challenge ACK and as syn_in_window, and the stream is as it was.
+ */
+static void expect_challenge(struct h_peer *p, uint32_t s, uint8_t flags, uint32_t seq, uint32_t tsval)
+{
+	uint64_t ch = AREA->events[TEV_CHALLENGE_ACKS], syn = AREA->drops[TDROP_SYN_IN_STATE];
+	uint32_t snd = TCB(s)->snd_max, rcv = TCB(s)->rcv_nxt, ts0 = p->tsval;
+	enum tcp_state st = (enum tcp_state)TCB(s)->state;
+	struct h_out o;
+
+	p->tsval = tsval;
+	h_peer_send(p, flags, seq, (flags & TH_ACK) ? p->rcv_nxt : 0, NULL, 0);
+	p->tsval = ts0;
+	h_peer_next(p, &o);
+	cr_assert(o.flags == TH_ACK, "flags %#x answered flags %#x (seq RCV.NXT%+d) in %s", flags,
+		  o.flags, (int32_t)(seq - rcv), tcp_state_name(st));
+	HEQ(o.seq, snd);
+	HEQ(o.ack, rcv);
+	HEQ(o.len, 0);
+	h_none();
+	cr_assert(AREA->events[TEV_CHALLENGE_ACKS] == ch + 1,
+		  "flags %#x (seq RCV.NXT%+d) in %s: an ACK, but not a counted challenge ACK", flags,
+		  (int32_t)(seq - rcv), tcp_state_name(st));
+	HEQ(AREA->drops[TDROP_SYN_IN_STATE], syn + 1);
+	HEQ(TCB(s)->state, st);
+	HEQ(TCB(s)->rcv_nxt, rcv);
+	HEQ(TCB(s)->snd_max, snd);
+	HEQ(h_events(s), 0);
+}
+
+/*
+ * Whatever its sequence number (in the window, below it, far beyond it),
+ * with or without ACK, and when PAWS finds its timestamp old, a SYN draws a
+ * challenge ACK; once the stream's budget for the second is spent, nothing
+ * (counted); a second later, a challenge ACK again.
+ */
+static void syn_in_state(enum tcp_state st, uint16_t rport)
+{
+	struct h_peer p;
+	uint32_t s, rcv, sent;
+
+	h_peer_init(&p, H_TEST_PORT, rport, 0x30000000u + rport);
+	s = h_goto(&p, st, &H_OPT_ALL);
+	HEQ(TCB(s)->state, st);
+	h_clear_events();
+	rcv = TCB(s)->rcv_nxt;
+	if (st != TCP_TIME_WAIT) {
+		/* (in TIME-WAIT these two reopen the tuple: RFC 6191, suite tcp_timewait_syn) */
+		expect_challenge(&p, s, TH_SYN, rcv + 100, p.tsval);
+		expect_challenge(&p, s, TH_SYN, rcv + 0x40000000u, p.tsval);
+	}
+	expect_challenge(&p, s, TH_SYN, rcv - 1000, p.tsval);
+	expect_challenge(&p, s, TH_SYN, rcv - 2, p.tsval);         /* (RCV.NXT - 1 in SYN-RECEIVED: the peer's own SYN) */
+	expect_challenge(&p, s, TH_SYN | TH_ACK, rcv + 100, p.tsval);
+	expect_challenge(&p, s, TH_SYN | TH_ACK, rcv - 1000, p.tsval);
+	expect_challenge(&p, s, TH_SYN, rcv, p.tsval - 1);        /* PAWS: an old timestamp */
+	expect_challenge(&p, s, TH_SYN | TH_FIN, rcv - 1000, p.tsval);
+
+	/* RFC 5961 §7: this stream's challenge ACKs for this second are spent */
+	sent = (uint32_t)AREA->events[TEV_CHALLENGE_ACKS];
+	PRM->challenge_ack_limit = sent;
+	h_peer_send(&p, TH_SYN, rcv - 1000, 0, NULL, 0);
+	h_peer_send(&p, TH_SYN | TH_ACK, rcv + 100, p.rcv_nxt, NULL, 0);
+	h_none();
+	HEQ(AREA->events[TEV_CHALLENGE_ACKS], sent);
+	HEQ(AREA->drops[TDROP_CHALLENGE_LIMIT], 2);
+	HEQ(AREA->drops[TDROP_SYN_IN_STATE], sent + 2);
+	HEQ(TCB(s)->state, st);
+	HEQ(h_events(s), 0);
+
+	/* the next second has a budget again (what the timers resend meanwhile is not looked at) */
+	h_advance(1000);
+	h_drain();
+	HEQ(TCB(s)->state, st);
+	expect_challenge(&p, s, TH_SYN, rcv - 1000, p.tsval);
+}
+
+HTEST(tcp_syn_challenge, syn_received)
+{
+	syn_in_state(TCP_SYN_RECEIVED, 4001);
+}
+
+HTEST(tcp_syn_challenge, established)
+{
+	syn_in_state(TCP_ESTABLISHED, 4002);
+}
+
+HTEST(tcp_syn_challenge, fin_wait_1)
+{
+	syn_in_state(TCP_FIN_WAIT_1, 4003);
+}
+
+HTEST(tcp_syn_challenge, fin_wait_2)
+{
+	syn_in_state(TCP_FIN_WAIT_2, 4004);
+}
+
+HTEST(tcp_syn_challenge, close_wait)
+{
+	syn_in_state(TCP_CLOSE_WAIT, 4005);
+}
+
+HTEST(tcp_syn_challenge, closing)
+{
+	syn_in_state(TCP_CLOSING, 4006);
+}
+
+HTEST(tcp_syn_challenge, last_ack)
+{
+	syn_in_state(TCP_LAST_ACK, 4007);
+}
+
+HTEST(tcp_syn_challenge, time_wait)
+{
+	syn_in_state(TCP_TIME_WAIT, 4008);
+}
+
+/* SYN-RECEIVED: the peer's own SYN again (our SYN,ACK was lost) is no attack: the SYN,ACK goes again. */
+HTEST(tcp_syn_challenge, syn_received_retransmitted_syn)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s;
+
+	h_peer_init(&p, H_TEST_PORT, 4010, 0x1234);
+	s = h_goto(&p, TCP_SYN_RECEIVED, &H_OPT_ALL);
+	h_peer_send(&p, TH_SYN, p.isn, 0, NULL, 0);
+	h_peer_next(&p, &o);
+	HEQ(o.flags, TH_SYN | TH_ACK);
+	HEQ(o.seq, p.iss);
+	HEQ(o.ack, p.isn + 1);
+	h_none();
+	HEQ(AREA->events[TEV_CHALLENGE_ACKS], 0);
+	h_peer_ack(&p, p.iss + 1);
+	HEQ(TCB(s)->state, TCP_ESTABLISHED);
+}
+
+/* ==== TIME-WAIT: a new incarnation (RFC 6191, RFC 1122 §4.2.2.13) ============= */
+
+HSUITE(tcp_timewait_syn);
+
+/*
+ * A stream of P (options SO) that we closed first, after sending OURS bytes,
+ * and that is now in TIME-WAIT; the peer's last TSval was 1010.
+ */
+static uint32_t time_wait_after(struct h_peer *p, const struct h_synopt *so, uint32_t ours)
+{
+	struct h_out o;
+	uint32_t s, got = 0;
+
+	h_peer_init(p, H_TEST_PORT, H_PEER_PORT, 0x5000);
+	p->tsval = 1000;
+	s = h_open_passive(p, so);
+	h_pattern(data, ours, 0);
+	if (ours)
+		HEQ(tcp_send(CTX, s, data, ours), (int)ours);
+	while (got < ours) {
+		HTRUE(h_pending());
+		while (h_pending()) {
+			h_peer_next(p, &o);
+			HEQ(o.seq, p->iss + 1 + got);
+			got += o.len;
+		}
+		p->rcv_nxt = p->iss + 1 + got;
+		h_peer_ack(p, p->rcv_nxt);   /* (the window opens as the data is acknowledged) */
+	}
+	HEQ(tcp_shutdown(CTX, s), 0);
+	h_peer_next(p, &o);
+	HEQ(o.flags, TH_FIN | TH_ACK);
+	p->tsval = 1010;
+	p->rcv_nxt++;
+	h_peer_send(p, TH_FIN | TH_ACK, p->snd_nxt, p->rcv_nxt, NULL, 0);
+	p->snd_nxt++;
+	h_peer_next(p, &o);
+	HEQ(o.flags, TH_ACK);
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+	h_clear_events();
+	return s;
+}
+
+/* A SYN from a new incarnation of P's peer: ISN, TSVAL, timestamps offered or not. */
+static void new_syn(struct h_peer *q, uint32_t isn, uint32_t tsval, bool ts)
+{
+	h_peer_init(q, H_TEST_PORT, H_PEER_PORT, isn);
+	q->so = ts ? H_OPT_ALL : H_OPT_MSS;
+	q->tsval = tsval;
+	h_peer_send(q, TH_SYN, isn, 0, NULL, 0);
+}
+
+/* RFC 6191: the same TSval as the last one seen, and a higher sequence number: reopened. */
+HTEST(tcp_timewait_syn, equal_tsval_higher_seq_reopens)
+{
+	struct h_peer p, q;
+	struct h_out o;
+	uint32_t s = time_wait_after(&p, &H_OPT_ALL, 0), rcv = TCB(s)->rcv_nxt;
+
+	new_syn(&q, rcv + 1000, 1010, true);
+	h_peer_next(&q, &o);
+	HEQ(o.flags, TH_SYN | TH_ACK);
+	HEQ(o.ack, rcv + 1001);
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 1);
+	HEQ(AREA->events[TEV_CHALLENGE_ACKS], 0);
+	HEQ(TCB(h_lookup(H_LOCAL_IP, H_TEST_PORT, H_PEER_IP, H_PEER_PORT))->state, TCP_SYN_RECEIVED);
+}
+
+/* ... but the same TSval and a sequence number below the old one: a challenge ACK, still TIME-WAIT. */
+HTEST(tcp_timewait_syn, equal_tsval_lower_seq_challenged)
+{
+	struct h_peer p, q;
+	struct h_out o;
+	uint32_t s = time_wait_after(&p, &H_OPT_ALL, 0), rcv = TCB(s)->rcv_nxt;
+
+	new_syn(&q, rcv - 100, 1010, true);
+	h_peer_next(&q, &o);
+	HEQ(o.flags, TH_ACK);
+	HEQ(o.ack, rcv);
+	HEQ(AREA->events[TEV_CHALLENGE_ACKS], 1);
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 0);
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+}
+
+/*
+ * RFC 6191: the old incarnation had no timestamps, the new SYN offers them
+ * (and we use them): PAWS will protect the new incarnation, whatever the SYN's
+ * sequence number.
+ */
+HTEST(tcp_timewait_syn, timestamps_now_reopen_any_seq)
+{
+	struct h_peer p, q;
+	struct h_out o;
+	uint32_t s = time_wait_after(&p, &H_OPT_MSS, 0), rcv = TCB(s)->rcv_nxt;
+
+	new_syn(&q, rcv - 5000, 7, true);
+	h_peer_next(&q, &o);
+	HEQ(o.flags, TH_SYN | TH_ACK);
+	HEQ(o.ack, rcv - 4999);
+	HTRUE(o.opt.has_ts);
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 1);
+	/* without timestamps on our side that SYN is just an old one */
+	h_check_clean();
+	PRM->timestamps = 0;
+	s = time_wait_after(&p, &H_OPT_MSS, 0);
+	rcv = TCB(s)->rcv_nxt;
+	new_syn(&q, rcv - 5000, 7, true);
+	h_peer_next(&q, &o);
+	HEQ(o.flags, TH_ACK);
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 1);
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+}
+
+/*
+ * RFC 1122 §4.2.2.13 (1): the new incarnation's ISN is above every sequence
+ * number the old one used, so none of its late segments can land in the new
+ * window (a fresh RFC 6528 ISN moves 250,000 per second; the old stream sent
+ * more than that since).
+ */
+HTEST(tcp_timewait_syn, new_iss_above_old_sequence_space)
+{
+	struct h_peer p, q;
+	struct h_out o;
+	uint32_t s = time_wait_after(&p, &H_OPT_MSS, 20000), old_max = TCB(s)->snd_max;
+
+	HEQ(old_max, p.iss + 1 + 20000 + 1);
+	new_syn(&q, TCB(s)->rcv_nxt + 1000, 0, false);
+	h_peer_next(&q, &o);
+	HEQ(o.flags, TH_SYN | TH_ACK);
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 1);
+	cr_assert(seq_geq(o.seq, old_max), "new ISS %#x below the old SND.NXT %#x", o.seq, old_max);
+	/* and the new incarnation works */
+	q.iss = o.seq;
+	q.rcv_nxt = o.seq + 1;
+	q.snd_nxt = q.isn + 1;
+	h_peer_ack(&q, q.rcv_nxt);
+	s = h_lookup(H_LOCAL_IP, H_TEST_PORT, H_PEER_IP, H_PEER_PORT);
+	HEQ(TCB(s)->state, TCP_ESTABLISHED);
+	h_peer_data(&q, "new", 3);
+	HEQ(tcp_recv_avail(CTX, s), 3);
+}
+
+/*
+ * A stream we opened (nothing listens on its port) in TIME-WAIT: a SYN that
+ * would reopen a listener's tuple has no listener to go to; it is challenged
+ * and the TIME-WAIT stays (no RST, nothing freed).
+ */
+HTEST(tcp_timewait_syn, no_listener_challenged)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s, rcv;
+
+	h_peer_init(&p, 0, 8080, 0x7000);
+	p.tsval = 1000;
+	s = h_open_active(&p, &H_OPT_ALL);
+	HEQ(tcp_shutdown(CTX, s), 0);
+	h_peer_next(&p, &o);
+	HEQ(o.flags, TH_FIN | TH_ACK);
+	p.rcv_nxt++;
+	h_peer_send(&p, TH_FIN | TH_ACK, p.snd_nxt, p.rcv_nxt, NULL, 0);
+	p.snd_nxt++;
+	h_peer_next(&p, &o);
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+	h_clear_events();
+	rcv = TCB(s)->rcv_nxt;
+	expect_challenge(&p, s, TH_SYN, rcv + 1000, 5000);
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 0);
+	HEQ(AREA->events[TEV_RESETS_SENT], 0);
+	HEQ(AREA->live, 1);
+}
