@@ -33,7 +33,9 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     1             /* 1: tcp_area.drops_ext (drop reasons added after 2.0)
+#define PORTER_LAYOUT_MINOR     1             /* 1: tcp_area.drops_ext (drop reasons added after 2.0),
+                                                 tcb.challenge_ms/count (per-stream challenge ACK limit),
+                                                 tcp_area.challenge_left (a budget counting down)
                                                  (major 1 had minors 1: static routes, port_pmd;
                                                  2: tx_csum/rx_csum, tx_requeued, tw_reclaimed) */
 

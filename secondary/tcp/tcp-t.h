@@ -286,7 +286,11 @@ struct tcp_tcb {
 	struct { uint32_t left, right; } sack[4];  /* sack[0] holds the latest arrival; left == right: unused */
 	uint32_t dsack_left, dsack_right; /* duplicate data to report in the next ACK; equal = none */
 	uint16_t ooo_segs;                /* segments in the out-of-order queue */
-	uint8_t reserved_b[18];
+	/* RFC 5961 §7: the stream's own challenge ACK budget (layout 2.1, from reserved_b) (10) */
+	uint16_t reserved_h;
+	uint32_t challenge_ms;            /* start of the stream's current one-second window (ms clock) */
+	uint32_t challenge_count;         /* challenge ACKs sent in that window */
+	uint8_t reserved_b[8];
 };
 
 _Static_assert(sizeof(struct tcp_tcb) == 384, "an idle stream costs exactly its 384-byte TCB");
@@ -305,8 +309,9 @@ struct tcp_area {
 	uint32_t half_open;               /* SYN_RECEIVED from a listener (backlog) */
 	uint32_t wheel_tick;              /* last processed tick (ms / TCP_TICK_MS) */
 	uint32_t ephemeral_next;          /* next port to try for active opens */
-	uint32_t challenge_sec;           /* RFC 5961 §7 rate limit window (seconds) */
-	uint32_t challenge_count;
+	uint32_t challenge_sec;           /* RFC 5961 §7 shard-wide safety net: the second challenge_left is for */
+	uint32_t challenge_left;          /* challenge ACKs all streams may still send in it (layout 2.1: a random
+	                                     budget, counting down; 2.0 counted up from 0) */
 	volatile uint32_t op_stream;      /* TCB being mutated by the worker, TCP_NIL when none (recovery) */
 	uint8_t isn_key[16];              /* RFC 6528 secret */
 	uint8_t cookie_key[16];           /* RFC 4987 secret */

@@ -22,6 +22,8 @@
 #define TCP_OOO_BUF_PER_SEG 512    /* or one per this many bytes of tcp.rcv_buf if more */
 #define TCP_TLP_DELACK_MS 200      /* RFC 8985 §7.2 WCDelAckT: a lone segment's ACK may be delayed */
 #define TCP_TLP_MIN_MS   2         /* added to 2 SRTT: a LAN's SRTT is far below the peer's scheduling noise */
+#define TCP_CHALLENGE_SHARD_MIN 10000  /* RFC 5961 §7 shard net: mean challenge ACKs per second, at least this, */
+#define TCP_CHALLENGE_SHARD_MULT 100   /* or this many times the per-stream limit if more */
 
 /* TCP header flags */
 #define TH_FIN 0x01
@@ -129,7 +131,8 @@ void tcp_send_window_probe(struct tcp_ctx *c, struct tcp_tcb *t);
 uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t);
 uint32_t tcp_snd_end(const struct tcp_tcb *t);
 uint16_t tcp_our_mss(const struct tcp_ctx *c, unsigned int port);
-void tcp_challenge_ack(struct tcp_ctx *c, struct tcp_tcb *t);
+void tcp_challenge_ack(struct tcp_ctx *c, struct tcp_tcb *t);  /* RFC 5961 challenge ACK, if the limits allow */
+uint32_t tcp_challenge_shard_budget(const struct tcp_ctx *c, uint32_t sec);
 
 /* tcp_loss.c: SACK loss recovery (RACK-TLP, PRR, NextSeg, D-SACK) */
 struct tcp_ack_info {

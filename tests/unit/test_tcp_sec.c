@@ -475,3 +475,182 @@ HTEST(tcp_timewait_syn, no_listener_challenged)
 	HEQ(AREA->events[TEV_RESETS_SENT], 0);
 	HEQ(AREA->live, 1);
 }
+
+/* ==== challenge ACK limits (RFC 5961 §7, CVE-2016-5696) ======================== */
+
+HSUITE(tcp_challenge_limit);
+
+/* RFC 5961 §3.2: a RST in the window, not at RCV.NXT (OFF > 0 bytes above it): challenged. */
+static void blind_rst(struct h_peer *p, uint32_t off)
+{
+	h_peer_send(p, TH_RST, p->snd_nxt + off, 0, NULL, 0);
+}
+
+/* Pop everything sent; returns the ACKs (no SYN/FIN/RST, no data) to P's peer port. */
+static unsigned int acks_to(const struct h_peer *p)
+{
+	struct h_out o;
+	unsigned int n = 0;
+
+	while (h_pending()) {
+		h_next(&o);
+		if (o.dport == p->rport && o.flags == TH_ACK && o.len == 0)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * The side channel of CVE-2016-5696: with one budget for the whole shard, a
+ * flood of in-window RSTs on one stream (the attacker's own) used it up and
+ * silenced the challenge ACKs of every other stream, and counting them told
+ * an off-path attacker whether his guess hit someone else's stream. Now a
+ * stream spends only its own budget.
+ */
+HTEST(tcp_challenge_limit, flood_on_one_stream_spares_the_others)
+{
+	const unsigned int flood = 3000;
+	struct h_peer a, b;
+	struct h_out o;
+	uint32_t sa = open_peer(&a, &H_OPT_ALL, 5001), sb = open_peer(&b, &H_OPT_ALL, 5002);
+	uint64_t limited;
+
+	for (unsigned int i = 0; i < flood; i++)
+		blind_rst(&a, 1 + i % 1000);
+	HEQ(acks_to(&a), PRM->challenge_ack_limit);
+	limited = AREA->drops[TDROP_CHALLENGE_LIMIT];
+	HEQ(limited, flood - PRM->challenge_ack_limit);
+	HEQ(AREA->drops[TDROP_RST_IN_WINDOW], flood);
+	HEQ(TCB(sa)->state, TCP_ESTABLISHED);
+
+	/* the other stream, the same second: its RST and its SYN are each challenged */
+	blind_rst(&b, 10);
+	h_peer_next(&b, &o);
+	HEQ(o.flags, TH_ACK);
+	HEQ(o.seq, b.iss + 1);
+	HEQ(o.ack, b.snd_nxt);
+	h_none();
+	h_peer_send(&b, TH_SYN, b.snd_nxt + 5, 0, NULL, 0);
+	h_peer_next(&b, &o);
+	HEQ(o.flags, TH_ACK);
+	HEQ(o.ack, b.snd_nxt);
+	h_none();
+	HEQ(AREA->drops[TDROP_CHALLENGE_LIMIT], limited);
+	HEQ(AREA->events[TEV_CHALLENGE_ACKS], PRM->challenge_ack_limit + 2);
+	HEQ(TCB(sb)->state, TCP_ESTABLISHED);
+	/* and the flooded stream is still limited for the rest of its second */
+	blind_rst(&a, 7);
+	h_none();
+}
+
+/* The same at the configured default (5 per stream), with a hundred streams besides. */
+HTEST(tcp_challenge_limit, default_limit_many_streams)
+{
+	enum { N = 100 };
+	static struct h_peer v[N];
+	struct h_peer a;
+	uint32_t sa;
+
+	PRM->challenge_ack_limit = 5;
+	sa = open_peer(&a, &H_OPT_ALL, 5100);
+	for (unsigned int i = 0; i < N; i++)
+		open_peer(&v[i], &H_OPT_ALL, (uint16_t)(5200 + i));
+	for (unsigned int i = 0; i < 2000; i++)
+		blind_rst(&a, 1 + i);
+	HEQ(acks_to(&a), 5);
+	for (unsigned int i = 0; i < N; i++) {
+		blind_rst(&v[i], 100);
+		cr_assert(acks_to(&v[i]) == 1, "stream %u of %u got no challenge ACK after the flood", i, N);
+	}
+	HEQ(AREA->events[TEV_CHALLENGE_ACKS], 5 + N);
+	HEQ(TCB(sa)->state, TCP_ESTABLISHED);
+}
+
+/*
+ * One stream: at most challenge_ack_limit challenge ACKs in a second, whatever
+ * draws them (in-window RST, SYN, an ACK of data never sent: RFC 5961 §3.2,
+ * §4.2, §5.2); the excess is counted; the next second brings a new budget.
+ */
+HTEST(tcp_challenge_limit, one_stream_per_second)
+{
+	struct h_peer p;
+	uint32_t s = open_peer(&p, &H_OPT_ALL, 5003);
+
+	PRM->challenge_ack_limit = 3;
+	for (unsigned int i = 0; i < 3; i++) {
+		blind_rst(&p, 10 + i);
+		h_peer_send(&p, TH_SYN, p.snd_nxt + 100, 0, NULL, 0);
+		h_peer_send(&p, TH_ACK, p.snd_nxt, p.iss + 5000, NULL, 0);
+	}
+	HEQ(acks_to(&p), 3);
+	HEQ(AREA->events[TEV_CHALLENGE_ACKS], 3);
+	HEQ(AREA->drops[TDROP_CHALLENGE_LIMIT], 6);
+	h_advance(999);
+	blind_rst(&p, 10);
+	HEQ(acks_to(&p), 0);
+	HEQ(AREA->drops[TDROP_CHALLENGE_LIMIT], 7);
+	h_advance(1);
+	for (unsigned int i = 0; i < 5; i++)
+		blind_rst(&p, 10 + i);
+	HEQ(acks_to(&p), 3);
+	HEQ(AREA->events[TEV_CHALLENGE_ACKS], 6);
+	HEQ(TCB(s)->state, TCP_ESTABLISHED);
+	/* the exact RST still resets, budget or not */
+	h_peer_send(&p, TH_RST, p.snd_nxt, 0, NULL, 0);
+	HEQ(TCB(s)->state, TCP_CLOSED);
+}
+
+/*
+ * The shard's safety net: a budget for all streams together, drawn each
+ * second at random between 1/2 and 3/2 of max(10000, 100 x the per-stream
+ * limit), so that a prober who could exhaust it still could not count it.
+ */
+HTEST(tcp_challenge_limit, shard_budget_random_and_generous)
+{
+	uint32_t lo = UINT32_MAX, hi = 0, first = 0;
+	bool varies = false;
+
+	PRM->challenge_ack_limit = 5;
+	for (uint32_t sec = 0; sec < 2000; sec++) {
+		uint32_t b = tcp_challenge_shard_budget(CTX, sec);
+
+		cr_assert(b >= 5000 && b < 15000, "budget %u of second %u", b, sec);
+		lo = b < lo ? b : lo;
+		hi = b > hi ? b : hi;
+		if (sec == 0)
+			first = b;
+		else if (b != first)
+			varies = true;
+		HEQ(tcp_challenge_shard_budget(CTX, sec), b);   /* one draw per second */
+	}
+	HTRUE(varies);
+	cr_assert(lo < 6000 && hi >= 14000, "budgets spread over [%u, %u] only", lo, hi);
+	PRM->challenge_ack_limit = 1000;
+	for (uint32_t sec = 0; sec < 100; sec++) {
+		uint32_t b = tcp_challenge_shard_budget(CTX, sec);
+
+		cr_assert(b >= 50000 && b < 150000, "budget %u with 1000 per stream", b);
+	}
+}
+
+/* When the shard's budget is spent, no stream gets a challenge ACK until the next second. */
+HTEST(tcp_challenge_limit, shard_budget_enforced)
+{
+	struct h_peer p[3];
+	uint32_t s[3];
+
+	for (unsigned int i = 0; i < 3; i++)
+		s[i] = open_peer(&p[i], &H_OPT_ALL, (uint16_t)(5300 + i));
+	AREA->challenge_sec = h_now() / 1000;
+	AREA->challenge_left = 2;
+	for (unsigned int i = 0; i < 3; i++) {
+		blind_rst(&p[i], 10);
+		HEQ(acks_to(&p[i]), i < 2);
+	}
+	HEQ(AREA->drops[TDROP_CHALLENGE_LIMIT], 1);
+	h_advance(1000);
+	blind_rst(&p[2], 10);
+	HEQ(acks_to(&p[2]), 1);
+	for (unsigned int i = 0; i < 3; i++)
+		HEQ(TCB(s[i])->state, TCP_ESTABLISHED);
+}
