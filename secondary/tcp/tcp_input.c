@@ -154,8 +154,15 @@ static void syn_options(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_o
 		t->ts_recent = o->ts_val;
 		t->ts_recent_ms = c->now_ms;
 		/* RFC 7323 §3.2 / RFC 6691: the options of every segment come out of the MSS */
-		t->mss -= 12;
+		t->mss = t->mss > 12 ? (uint16_t)(t->mss - 12) : 0;
 	}
+	/*
+	 * A floor under what the peer may ask for (Linux's tcp_min_snd_mss): an
+	 * MSS of 0 would have tcp_send() queue empty buffers until the pool runs
+	 * out, and a few bytes per segment is a way to make us work hard.
+	 */
+	if (t->mss < TCP_MIN_SND_MSS)
+		t->mss = TCP_MIN_SND_MSS;
 	tcp_cc_init(&t->cc, (enum tcp_cc_algo)c->prm->cc, t->mss);
 }
 

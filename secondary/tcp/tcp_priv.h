@@ -16,6 +16,7 @@
 #define ETH_HDR_LEN      14
 #define TCP_DEFAULT_MSS  536       /* RFC 9293 §3.7.1 when the peer sends none */
 #define TCP_MIN_PMTU     552       /* floor under a path MTU an ICMP message reports (Linux's min_pmtu) */
+#define TCP_MIN_SND_MSS  48        /* floor under the send MSS a peer's SYN may ask for (Linux's tcp_min_snd_mss) */
 #define TCP_DUPTHRESH    3         /* RFC 5681 §3.2, RFC 6675 §2 */
 #define TCP_PAWS_IDLE_MS (24u * 24 * 3600 * 1000)   /* RFC 7323 §5.5: 24 days */
 #define TCP_OOO_MIN_SEGS 256       /* out-of-order segments kept per stream: at least this, */

@@ -654,3 +654,48 @@ HTEST(tcp_challenge_limit, shard_budget_enforced)
 	for (unsigned int i = 0; i < 3; i++)
 		HEQ(TCB(s[i])->state, TCP_ESTABLISHED);
 }
+
+/* ==== the peer's MSS option (RFC 9293 §3.7.1, RFC 6691) ======================== */
+
+HSUITE(tcp_mss_floor);
+
+/*
+ * A SYN announcing an MSS of a few bytes, or 0, or less than the timestamp
+ * option beside it: the stream sends segments of at least 48 bytes (Linux's
+ * tcp_min_snd_mss), never empty ones (tcp_send() would queue empty buffers
+ * until the pool ran out) nor, by an unsigned wrap, 64 KiB ones.
+ */
+HTEST(tcp_mss_floor, tiny_peer_mss)
+{
+	static const struct { uint16_t mss; bool ts; uint16_t want; } cases[] = {
+		{ 0, false, 48 }, { 1, false, 48 }, { 47, false, 48 }, { 48, false, 48 },
+		{ 100, false, 100 }, { 0, true, 48 }, { 5, true, 48 }, { 12, true, 48 },
+		{ 59, true, 48 }, { 61, true, 49 },
+	};
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct h_synopt so = cases[i].ts ? H_OPT_ALL : H_OPT_MSS;
+		struct h_peer p;
+		struct h_out o;
+		uint32_t s, got = 0;
+
+		so.mss_val = cases[i].mss;
+		h_peer_init(&p, H_TEST_PORT, (uint16_t)(6000 + i), 0x100);
+		s = h_open_passive(&p, &so);
+		cr_assert(TCB(s)->mss == cases[i].want, "peer MSS %u%s: send MSS %u, expected %u",
+			  cases[i].mss, cases[i].ts ? " with timestamps" : "", TCB(s)->mss, cases[i].want);
+		H.fail_skip = 200;       /* should the queue still fill with empty buffers: stop it */
+		H.fail_allocs = 1000000;
+		h_pattern(data, 1000, 0);
+		HEQ(tcp_send(CTX, s, data, 1000), 1000);
+		H.fail_skip = H.fail_allocs = 0;
+		while (h_pending()) {
+			h_peer_next(&p, &o);
+			HEQ(o.seq, p.iss + 1 + got);
+			cr_assert(o.len > 0 && o.len <= cases[i].want, "segment of %u bytes", o.len);
+			got += o.len;
+		}
+		HTRUE(got > 0);
+		h_check_clean();
+	}
+}
