@@ -819,8 +819,10 @@ static bool acceptable(const struct tcp_tcb *t, const struct tcp_seg *sg)
 
 /*
  * RFC 6191 §2: may a SYN (no ACK, no RST) end TIME-WAIT and open a new
- * incarnation of the tuple? Only where a listener takes it, and only if it
- * is newer than everything of the old incarnation:
+ * incarnation of the tuple? Only where a listener takes it, only when the
+ * application has let go of the old one (as tcp_reclaim_time_wait() asks:
+ * a half-closed tunnel may still be reading it), and only if it is newer
+ * than everything of the old incarnation:
  *  - the old one used timestamps: a SYN with a greater TSval, or the same
  *    TSval and a greater sequence number; a SYN without timestamps (the new
  *    incarnation would have none) by its sequence number alone;
@@ -836,6 +838,8 @@ static bool time_wait_reusable(struct tcp_ctx *c, const struct tcp_tcb *t, const
 
 	if (tcp_listener(c, t->lport) == NULL)
 		return false;   /* a stream we opened: nothing would take the SYN */
+	if (t->app != TAPP_NONE || t->rcv_bytes)
+		return false;   /* still the application's: freeing it would pull it away */
 	if (!(t->flags & TF(TS_OK)))
 		return ts_new || newer_seq;
 	if (!ts_new)

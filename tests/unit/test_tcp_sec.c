@@ -476,6 +476,51 @@ HTEST(tcp_timewait_syn, no_listener_challenged)
 	HEQ(AREA->live, 1);
 }
 
+/*
+ * A TIME-WAIT stream whose application still holds it (a half-closed tunnel
+ * that has not read the peer's last bytes yet, test_tcp.c
+ * time_wait_keeps_unread_data) is no bare TIME-WAIT: a SYN that would reopen
+ * the tuple is challenged, the stream and its bytes stay the application's.
+ */
+HTEST(tcp_timewait_syn, held_by_the_app_challenged)
+{
+	struct h_peer p, q;
+	struct h_out o;
+	uint32_t s, rcv;
+	char buf[8];
+
+	h_peer_init(&p, H_TEST_PORT, H_PEER_PORT, 0x9000);
+	p.tsval = 1000;
+	s = h_open_passive(&p, &H_OPT_ALL);
+	HEQ(tcp_shutdown(CTX, s), 0);
+	h_peer_next(&p, &o);
+	h_peer_ack(&p, p.iss + 2);
+	h_peer_data(&p, "tail", 4);
+	h_peer_fin(&p);
+	h_drain();
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+	HEQ(TCB(s)->app, TAPP_TEST);
+	h_clear_events();
+	rcv = TCB(s)->rcv_nxt;
+	new_syn(&q, rcv + 1000, 5000, true);
+	h_next(&o);
+	HEQ(o.flags, TH_ACK);
+	HEQ(o.ack, rcv);
+	h_none();
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 0);
+	HEQ(AREA->events[TEV_CHALLENGE_ACKS], 1);
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+	HEQ(h_events(s), 0);
+	HEQ(tcp_recv(CTX, s, buf, sizeof(buf)), 4);
+	HEQ(memcmp(buf, "tail", 4), 0);
+	/* once it lets go, the tuple may be reopened */
+	tcp_close(CTX, s);
+	new_syn(&q, rcv + 2000, 5001, true);
+	h_next(&o);
+	HEQ(o.flags, TH_SYN | TH_ACK);
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 1);
+}
+
 /* ==== challenge ACK limits (RFC 5961 §7, CVE-2016-5696) ======================== */
 
 HSUITE(tcp_challenge_limit);
