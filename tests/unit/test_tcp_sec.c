@@ -6,7 +6,8 @@
  * synchronized state draws a counted, rate-limited challenge ACK (RFC 5961
  * §4, RFC 9293 §3.10.7.4) while a legitimate TIME-WAIT reuse (RFC 6191,
  * RFC 1122 §4.2.2.13) still opens; challenge ACKs limited per stream, so a
- * flood on one stream silences no other (RFC 5961 §7, CVE-2016-5696).
+ * flood on one stream silences no other (RFC 5961 §7, CVE-2016-5696); a
+ * floor under the send MSS a peer's SYN may ask for.
  */
 #include "tests/unit/tcp_harness.h"
 
