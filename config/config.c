@@ -1863,7 +1863,7 @@ static void set_defaults(struct porter_config *cfg)
 	cfg->tcp.keepalive_idle_s = 7200;
 	cfg->tcp.keepalive_interval_s = 75;
 	cfg->tcp.keepalive_count = 9;
-	cfg->tcp.challenge_ack_limit = 1000;
+	cfg->tcp.challenge_ack_limit = 5;
 	cfg->tcp.ephemeral_lo = 32768;
 	cfg->tcp.ephemeral_hi = 60999;
 	/* listeners, upstreams, routes: none (counts 0, from the memset) */

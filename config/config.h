@@ -119,7 +119,7 @@ struct porter_cfg_tcp {
 	uint32_t keepalive_idle_s;        /* tcp.keepalive.idle_s, default 7200 (RFC 1122 §4.2.3.6), 1..86400 */
 	uint32_t keepalive_interval_s;    /* tcp.keepalive.interval_s, default 75, 1..3600 */
 	uint32_t keepalive_count;         /* tcp.keepalive.count, default 9, 1..100 */
-	uint32_t challenge_ack_limit;     /* tcp.challenge_ack_per_s, default 1000, 1..1000000 (RFC 5961 §7), per shard */
+	uint32_t challenge_ack_limit;     /* tcp.challenge_ack_per_s, default 5, 1..1000000 (RFC 5961 §7), per stream */
 	uint16_t ephemeral_lo;            /* tcp.ephemeral_ports = [lo, hi], default [32768, 60999]; active opens pick */
 	uint16_t ephemeral_hi;            /*   a port in range whose flow hash steers back to the opening shard */
 };

@@ -141,7 +141,7 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 		  PRIu64 ",\"inconsistent\":%" PRIu64 ",\"drops\":{", a->live, a->max_streams, a->half_open,
 		  a->tcb_size, a->tw_reclaimed, a->repaired, a->reset_on_recovery, a->inconsistent);
 	for (unsigned int r = 1; r < TDROP__COUNT; r++)
-		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(r == 1), tcp_drop_name(r), a->drops[r]);
+		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(r == 1), tcp_drop_name(r), tcp_area_drop(a, r));
 	sb_printf(b, "},\"events\":{");
 	for (unsigned int e = 0; e < TEV__COUNT; e++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(e == 0), tcp_event_name(e), a->events[e]);
@@ -401,8 +401,8 @@ static void status_text(struct primary *p, struct sbuf *b)
 		sb_printf(b, "\n  tcp drops:");
 		bool any = false;
 		for (unsigned int r = 1; r < TDROP__COUNT; r++)
-			if (a->drops[r]) {
-				sb_printf(b, " %s=%" PRIu64, tcp_drop_name(r), a->drops[r]);
+			if (tcp_area_drop(a, r)) {
+				sb_printf(b, " %s=%" PRIu64, tcp_drop_name(r), tcp_area_drop(a, r));
 				any = true;
 			}
 		sb_printf(b, "%s\n", any ? "" : " none");

@@ -33,8 +33,12 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     1             /* 1: TF_TOUCHED replaces tcp_area.op_stream (still
-                                                 read), journal in_hand / free_cur / pending_free.
+#define PORTER_LAYOUT_MINOR     2             /* 2: TF_TOUCHED replaces tcp_area.op_stream (still
+                                                 read), journal in_hand / free_cur / pending_free /
+                                                 trim_*, tcp_area.inconsistent.
+                                                 1: tcp_area.drops_ext (drop reasons added after 2.0),
+                                                 tcb.challenge_ms/count (per-stream challenge ACK limit),
+                                                 tcp_area.challenge_left (a budget counting down)
                                                  (major 1 had minors 1: static routes, port_pmd;
                                                  2: tx_csum/rx_csum, tx_requeued, tw_reclaimed) */
 

@@ -120,7 +120,7 @@ enum {
 };
 #define TF(name) (1u << TF_##name##_BIT)
 
-/* Per-shard TCP drop reasons and events (tcp_area.drops). */
+/* Per-shard TCP drop reasons (tcp_area.drops, then tcp_area.drops_ext: read with tcp_area_drop()). */
 enum tcp_drop {
 	TDROP_NONE = 0,
 	TDROP_MALFORMED,        /* header or options do not parse */
@@ -140,8 +140,12 @@ enum tcp_drop {
 	TDROP_SYN_IN_STATE,     /* SYN in a synchronized state (challenge ACK sent) */
 	TDROP_RST_IN_WINDOW,    /* in-window RST not exactly at RCV.NXT (challenge ACK sent) */
 	TDROP_ICMP_UNMATCHED,   /* ICMP error for no stream */
+	TDROP__COUNT_2_0,       /* reasons of layout 2.0, kept in tcp_area.drops; later ones in drops_ext */
+	TDROP_ICMP_OUT_OF_WINDOW = TDROP__COUNT_2_0,  /* ICMP error quoting no byte in flight (RFC 5927 §4.1) */
 	TDROP__COUNT
 };
+#define TDROP_EXT_MAX 4         /* tcp_area.drops_ext entries (carved from tcp_area.reserved) */
+_Static_assert(TDROP__COUNT - TDROP__COUNT_2_0 <= TDROP_EXT_MAX, "tcp_area.drops_ext is full");
 
 /* Events counted per shard (tcp_area.events). */
 enum tcp_event {
@@ -283,7 +287,11 @@ struct tcp_tcb {
 	struct { uint32_t left, right; } sack[4];  /* sack[0] holds the latest arrival; left == right: unused */
 	uint32_t dsack_left, dsack_right; /* duplicate data to report in the next ACK; equal = none */
 	uint16_t ooo_segs;                /* segments in the out-of-order queue */
-	uint8_t reserved_b[18];
+	/* RFC 5961 §7: the stream's own challenge ACK budget (layout 2.1, from reserved_b) (10) */
+	uint16_t reserved_h;
+	uint32_t challenge_ms;            /* start of the stream's current one-second window (ms clock) */
+	uint32_t challenge_count;         /* challenge ACKs sent in that window */
+	uint8_t reserved_b[8];
 };
 
 _Static_assert(sizeof(struct tcp_tcb) == 384, "an idle stream costs exactly its 384-byte TCB");
@@ -302,19 +310,23 @@ struct tcp_area {
 	uint32_t half_open;               /* SYN_RECEIVED from a listener (backlog) */
 	uint32_t wheel_tick;              /* last processed tick (ms / TCP_TICK_MS) */
 	uint32_t ephemeral_next;          /* next port to try for active opens */
-	uint32_t challenge_sec;           /* RFC 5961 §7 rate limit window (seconds) */
-	uint32_t challenge_count;
+	uint32_t challenge_sec;           /* RFC 5961 §7 shard-wide safety net: the second challenge_left is for */
+	uint32_t challenge_left;          /* challenge ACKs all streams may still send in it (layout 2.1: a random
+	                                     budget, counting down; 2.0 counted up from 0) */
 	volatile uint32_t op_stream;      /* layout 2.0 workers: TCB being mutated, TCP_NIL when none (recovery reads it) */
 	uint8_t isn_key[16];              /* RFC 6528 secret */
 	uint8_t cookie_key[16];           /* RFC 4987 secret */
-	uint64_t drops[TDROP__COUNT];
+	uint64_t drops[TDROP__COUNT_2_0];   /* reasons added later: drops_ext (tcp_area_drop()) */
 	uint64_t events[TEV__COUNT];
 	uint64_t repaired;                /* streams checked and repaired after a worker died mid-change */
 	uint64_t reset_on_recovery;       /* streams that could not be trusted and were reset */
 	uint64_t tw_reclaimed;            /* TIME-WAIT streams freed early because the slab was full */
-	uint64_t inconsistent;            /* tcp_check findings (test builds check after recovery) */
-	uint64_t reserved[12];
+	uint64_t drops_ext[TDROP_EXT_MAX];  /* drop reasons TDROP__COUNT_2_0.. (layout 2.1, from reserved) */
+	uint64_t inconsistent;            /* tcp_check findings (layout 2.2; test builds check after recovery) */
+	uint64_t reserved[8];
 };
+
+_Static_assert(sizeof(struct tcp_area) == 592, "tcp_area: add fields from reserved only");
 
 /* Bytes of TCP area for MAX streams (the primary sizes the shard memzone). */
 static inline uint64_t tcp_area_bytes(uint32_t max)

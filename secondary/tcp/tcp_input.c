@@ -154,8 +154,15 @@ static void syn_options(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_o
 		t->ts_recent = o->ts_val;
 		t->ts_recent_ms = c->now_ms;
 		/* RFC 7323 §3.2 / RFC 6691: the options of every segment come out of the MSS */
-		t->mss -= 12;
+		t->mss = t->mss > 12 ? (uint16_t)(t->mss - 12) : 0;
 	}
+	/*
+	 * A floor under what the peer may ask for (Linux's tcp_min_snd_mss): an
+	 * MSS of 0 would have tcp_send() queue empty buffers until the pool runs
+	 * out, and a few bytes per segment is a way to make us work hard.
+	 */
+	if (t->mss < TCP_MIN_SND_MSS)
+		t->mss = TCP_MIN_SND_MSS;
 	tcp_cc_init(&t->cc, (enum tcp_cc_algo)c->prm->cc, t->mss);
 }
 
@@ -271,6 +278,8 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	t->rcv_adv = t->rcv_nxt;
 	/* RFC 6528 ISN */
 	t->iss = tcp_isn(a->isn_key, t->laddr, t->lport, t->raddr, t->rport, c->now_us);
+	if (sg->tw_reuse && seq_lt(t->iss, sg->tw_snd_max))
+		t->iss = sg->tw_snd_max;   /* RFC 1122 §4.2.2.13 (1): above the old incarnation */
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->recover = t->iss;    /* RFC 6582 §3.2: recover starts at the ISS */
 	t->snd_wnd = sg->wnd;   /* never scaled in a SYN (RFC 7323 §2.2) */
@@ -831,12 +840,34 @@ static bool acceptable(const struct tcp_tcb *t, const struct tcp_seg *sg)
 	       seq_in(seq + len - 1, t->rcv_nxt, t->rcv_nxt + wnd);
 }
 
-/* RFC 6191: a SYN may reopen a TIME-WAIT tuple if it is clearly newer. */
-static bool time_wait_reusable(const struct tcp_tcb *t, const struct tcp_seg *sg)
+/*
+ * RFC 6191 §2: may a SYN (no ACK, no RST) end TIME-WAIT and open a new
+ * incarnation of the tuple? Only where a listener takes it, only when the
+ * application has let go of the old one (as tcp_reclaim_time_wait() asks:
+ * a half-closed tunnel may still be reading it), and only if it is newer
+ * than everything of the old incarnation:
+ *  - the old one used timestamps: a SYN with a greater TSval, or the same
+ *    TSval and a greater sequence number; a SYN without timestamps (the new
+ *    incarnation would have none) by its sequence number alone;
+ *  - the old one did not: any SYN with timestamps, if we use them (PAWS
+ *    guards the new incarnation), else by its sequence number.
+ * "Greater than the last sequence number seen" on the old incarnation: its
+ * FIN, RCV.NXT - 1. (A SYN with an older TSval never gets here: PAWS.)
+ */
+static bool time_wait_reusable(struct tcp_ctx *c, const struct tcp_tcb *t, const struct tcp_seg *sg)
 {
-	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts)
-		return seq_gt(sg->opt.ts_val, t->ts_recent);
-	return seq_gt(sg->seq, t->rcv_nxt);
+	bool newer_seq = seq_gt(sg->seq, t->rcv_nxt - 1);
+	bool ts_new = sg->opt.has_ts && c->prm->timestamps;
+
+	if (tcp_listener(c, t->lport) == NULL)
+		return false;   /* a stream we opened: nothing would take the SYN */
+	if (t->app != TAPP_NONE || t->rcv_bytes)
+		return false;   /* still the application's: freeing it would pull it away */
+	if (!(t->flags & TF(TS_OK)))
+		return ts_new || newer_seq;
+	if (!ts_new)
+		return newer_seq;
+	return seq_gt(sg->opt.ts_val, t->ts_recent) || (sg->opt.ts_val == t->ts_recent && newer_seq);
 }
 
 static void syn_sent_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg)
@@ -910,6 +941,23 @@ static void syn_sent_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg 
 		tcp_output_later(c, t);   /* the ACK rides on the request the app queued */
 }
 
+/*
+ * RFC 5961 §4.2 (RFC 9293 §3.10.7.4 fourth): a SYN in a synchronized state,
+ * or in SYN-RECEIVED other than the peer's own SYN again, is no reason to
+ * reset: in the window, below it, beyond it or too old for PAWS, it gets a
+ * challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (rate-limited, RFC 5961
+ * §7) and is dropped. A peer that really restarted answers the challenge
+ * with a RST at RCV.NXT, which ends this incarnation; a blind attacker
+ * learns nothing. (RFC 9293 would return a passive SYN-RECEIVED to LISTEN;
+ * a challenge keeps a forged SYN from killing the half-open stream, and the
+ * restarted peer's RST still frees it.)
+ */
+static void syn_challenge(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg)
+{
+	drop(c, sg, TDROP_SYN_IN_STATE);
+	tcp_challenge_ack(c, t);
+}
+
 /* §3.10.7.4 for the synchronized states (and SYN-RECEIVED). */
 /*
  * A pure duplicate ACK, changing neither the window nor anything else, that
@@ -933,6 +981,10 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && !(sg->flags & TH_RST) &&
 	    seq_lt(sg->opt.ts_val, t->ts_recent) &&
 	    c->now_ms - t->ts_recent_ms < TCP_PAWS_IDLE_MS && !disordered_ack(t, sg)) {
+		if (sg->flags & TH_SYN) {
+			syn_challenge(c, t, sg);   /* RFC 5961 §4.2, whatever else is wrong with it */
+			return;
+		}
 		/* an old copy of data we have: say so (RFC 2883), so the sender can undo */
 		if (sg->len && seq_leq(sg->seq + sg->len, t->rcv_nxt))
 			dsack_note(t, sg->seq, sg->seq + sg->len);
@@ -965,17 +1017,30 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	 * RFC 6191 (and RFC 1122 §4.2.2.13): a new SYN may reopen a TIME-WAIT
 	 * tuple whatever its place relative to the old receive window (a new
 	 * ISN is usually just above the old RCV.NXT, i.e. in the window): the
-	 * old incarnation ends, the SYN goes to the listener.
+	 * old incarnation ends, the SYN goes to the listener, and our new ISN
+	 * starts above every sequence number the old incarnation used (RFC 1122
+	 * §4.2.2.13 (1)), so none of its late segments fits the new window.
+	 * Any other SYN is challenged below, as in every synchronized state.
 	 */
 	if (t->state == TCP_TIME_WAIT && (sg->flags & TH_SYN) && !(sg->flags & (TH_ACK | TH_RST)) &&
-	    time_wait_reusable(t, sg)) {
+	    time_wait_reusable(c, t, sg)) {
+		const struct porter_listener *l = tcp_listener(c, t->lport);
+
 		tcp_count(c, TEV_TIME_WAIT_REUSE);
+		sg->tw_reuse = true;
+		sg->tw_snd_max = t->snd_max;
 		tcb_free(c, t);
-		tcp_input(c, sg->m);
+		listen_syn(c, sg, l);
 		return;
 	}
 	/* first: sequence number */
 	if (!acceptable(t, sg)) {
+		if ((sg->flags & (TH_SYN | TH_RST)) == TH_SYN) {
+			/* RFC 5961 §4.2: "irrespective of the sequence number", a challenge
+			 * ACK (rate-limited and counted), not the plain ACK below */
+			syn_challenge(c, t, sg);
+			return;
+		}
 		if (!(sg->flags & TH_RST))
 			t->flags |= TF(ACK_NOW);
 		if (sg->len && seq_lt(sg->seq, t->rcv_nxt) && !(sg->flags & (TH_RST | TH_SYN)))
@@ -1007,8 +1072,7 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	}
 	/* fourth: SYN (RFC 5961 §4.2: challenge ACK in any synchronized state) */
 	if (sg->flags & TH_SYN) {
-		drop(c, sg, TDROP_SYN_IN_STATE);
-		tcp_challenge_ack(c, t);
+		syn_challenge(c, t, sg);
 		return;
 	}
 	/* fifth: ACK */
@@ -1409,9 +1473,13 @@ void tcp_input_icmp(struct tcp_ctx *c, struct rte_mbuf *m)
 	tcp_env_free(c, m);
 }
 
+/*
+ * RFC 1191 with the checks of RFC 5927: Q is the quoted IPv4 header and at
+ * least 8 bytes of TCP (ports, sequence number), MTU the next-hop MTU.
+ */
 void tcp_icmp_frag_needed(struct tcp_ctx *c, const uint8_t *q, unsigned int len, uint16_t mtu)
 {
-	uint32_t src, dst;
+	uint32_t src, dst, seq, mss;
 	uint16_t sport, dport;
 	unsigned int ihl;
 	struct tcp_tcb *t;
@@ -1424,18 +1492,39 @@ void tcp_icmp_frag_needed(struct tcp_ctx *c, const uint8_t *q, unsigned int len,
 	memcpy(&dst, q + 16, 4);
 	memcpy(&sport, q + ihl, 2);
 	memcpy(&dport, q + ihl + 2, 2);
+	memcpy(&seq, q + ihl + 4, 4);
+	seq = rte_be_to_cpu_32(seq);
 	/* the quoted packet is one we sent: source = us */
 	t = tcb_lookup(c, rte_be_to_cpu_32(src), rte_be_to_cpu_16(sport), rte_be_to_cpu_32(dst),
 		       rte_be_to_cpu_16(dport));
-	if (t == NULL || mtu < 68) {
+	if (t == NULL) {
 		tcp_count_drop(c, TDROP_ICMP_UNMATCHED);
 		return;
 	}
-	uint32_t mss = mtu - IP_HDR_LEN - TCP_HDR_LEN - ((t->flags & TF(TS_OK)) ? 12 : 0);
-
-	if (mss < TCP_MIN_MSS)
-		mss = TCP_MIN_MSS;
+	/*
+	 * RFC 5927 §4.1, TCP sequence number checking (Linux does it too): the
+	 * quote must be of a segment in flight, SND.UNA =< SEG.SEQ < SND.NXT
+	 * (SND.MAX here, as SND.NXT may be wound back for a retransmission).
+	 * Else it is stale, or forged by someone who does not see the stream:
+	 * ignored. With nothing in flight the range is empty.
+	 */
+	if (!seq_in(seq, t->snd_una, t->snd_max)) {
+		tcp_count_drop(c, TDROP_ICMP_OUT_OF_WINDOW);
+		return;
+	}
+	/*
+	 * A floor under the reported MTU: RFC 791 lets a link go down to 68
+	 * bytes, but no path of today does, and a forged message that passed
+	 * the check above must not cut segments to a few bytes each (RFC 5927
+	 * §7, the PMTUD attack). Below TCP_MIN_PMTU (Linux's min_pmtu) the MTU
+	 * counts as TCP_MIN_PMTU; so does 0, which a router older than RFC 1191
+	 * sends. Segments keep DF: a real path narrower than that is not served.
+	 */
+	if (mtu < TCP_MIN_PMTU)
+		mtu = TCP_MIN_PMTU;
+	mss = mtu - IP_HDR_LEN - TCP_HDR_LEN - ((t->flags & TF(TS_OK)) ? 12 : 0);
 	if (mss < t->mss) {
+		tcp_touch(c, t);
 		t->mss = (uint16_t)mss;
 		tcp_count(c, TEV_PMTU_LOWERED);
 		/* resend what was in flight at the new size (RFC 1191 §6.5) */

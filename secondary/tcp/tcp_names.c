@@ -16,7 +16,7 @@ static const char *const drop_names[TDROP__COUNT] = {
 	[TDROP_BACKLOG_FULL] = "backlog_full", [TDROP_NOMBUF] = "nombuf",
 	[TDROP_RCV_BUF_FULL] = "rcv_buf_full", [TDROP_OOO_FULL] = "ooo_full",
 	[TDROP_SYN_IN_STATE] = "syn_in_window", [TDROP_RST_IN_WINDOW] = "rst_in_window",
-	[TDROP_ICMP_UNMATCHED] = "icmp_unmatched",
+	[TDROP_ICMP_UNMATCHED] = "icmp_unmatched", [TDROP_ICMP_OUT_OF_WINDOW] = "icmp_out_of_window",
 };
 
 static const char *const event_names[TEV__COUNT] = {
@@ -39,3 +39,10 @@ static const char *const event_names[TEV__COUNT] = {
 const char *tcp_state_name(unsigned int st) { return st < TCP_STATE__COUNT ? state_names[st] : "?"; }
 const char *tcp_drop_name(unsigned int r) { return r < TDROP__COUNT && drop_names[r] ? drop_names[r] : "?"; }
 const char *tcp_event_name(unsigned int e) { return e < TEV__COUNT && event_names[e] ? event_names[e] : "?"; }
+
+uint64_t tcp_area_drop(const struct tcp_area *a, unsigned int r)
+{
+	if (r < TDROP__COUNT_2_0)
+		return a->drops[r];
+	return r < TDROP__COUNT ? a->drops_ext[r - TDROP__COUNT_2_0] : 0;
+}

@@ -247,21 +247,58 @@ void tcp_send_ack(struct tcp_ctx *c, struct tcp_tcb *t)
 	tcp_timer_update(c, t);
 }
 
-/* RFC 5961 §7: challenge ACKs are limited per shard per second. */
+/*
+ * The shard's challenge ACK budget for second SEC (the safety net of
+ * tcp_challenge_ack): uniform in [B/2, 3B/2), B = max(TCP_CHALLENGE_SHARD_MIN,
+ * TCP_CHALLENGE_SHARD_MULT x the per-stream limit). The draw is SipHash of
+ * the second under the shard's secret: unpredictable from outside, the same
+ * for a worker that takes over in the middle of the second.
+ */
+uint32_t tcp_challenge_shard_budget(const struct tcp_ctx *c, uint32_t sec)
+{
+	uint64_t base = (uint64_t)c->prm->challenge_ack_limit * TCP_CHALLENGE_SHARD_MULT;
+	uint8_t in[12] = { 'c', 'h', 'a', 'l', 'l', 'e', 'n', 'g' };
+
+	if (base < TCP_CHALLENGE_SHARD_MIN)
+		base = TCP_CHALLENGE_SHARD_MIN;
+	memcpy(in + 8, &sec, sizeof(sec));
+	return (uint32_t)(base / 2 + tcp_siphash(c->area->isn_key, in, sizeof(in)) % base);
+}
+
+/*
+ * RFC 5961 §7: challenge ACKs are throttled. First the stream's own limit:
+ * tcp.challenge_ack_per_s in a second from its first challenge ACK (as
+ * Linux and FreeBSD limit each socket). A limit shared by all streams is
+ * a side channel (CVE-2016-5696): a flood on the attacker's own stream
+ * would spend it, and then the challenge ACKs he counts tell him whether
+ * a forged segment hit another stream's window. So the shard's own limit
+ * is only a safety net against floods over many streams at once: a random
+ * budget per second (as Linux randomised its global one in 2016) far above
+ * what one stream may spend, and no one can count it.
+ */
 void tcp_challenge_ack(struct tcp_ctx *c, struct tcp_tcb *t)
 {
 	struct tcp_area *a = c->area;
 	uint32_t sec = c->now_ms / 1000;
 
-	if (sec != a->challenge_sec) {
-		a->challenge_sec = sec;
-		a->challenge_count = 0;
+	if (c->now_ms - t->challenge_ms >= 1000) {
+		t->challenge_ms = c->now_ms;
+		t->challenge_count = 0;
 	}
-	if (a->challenge_count >= c->prm->challenge_ack_limit) {
+	if (t->challenge_count >= c->prm->challenge_ack_limit) {
 		tcp_count_drop(c, TDROP_CHALLENGE_LIMIT);
 		return;
 	}
-	a->challenge_count++;
+	if (sec != a->challenge_sec) {
+		a->challenge_sec = sec;
+		a->challenge_left = tcp_challenge_shard_budget(c, sec);
+	}
+	if (a->challenge_left == 0) {
+		tcp_count_drop(c, TDROP_CHALLENGE_LIMIT);
+		return;
+	}
+	a->challenge_left--;
+	t->challenge_count++;
 	tcp_count(c, TEV_CHALLENGE_ACKS);
 	tcp_send_ack(c, t);
 }

@@ -16,13 +16,16 @@
 #define IP_HDR_LEN       20
 #define ETH_HDR_LEN      14
 #define TCP_DEFAULT_MSS  536       /* RFC 9293 §3.7.1 when the peer sends none */
-#define TCP_MIN_MSS      216       /* floor for PMTU reductions (68-byte IPv4 minimum MTU, generous) */
+#define TCP_MIN_PMTU     552       /* floor under a path MTU an ICMP message reports (Linux's min_pmtu) */
+#define TCP_MIN_SND_MSS  48        /* floor under the send MSS a peer's SYN may ask for (Linux's tcp_min_snd_mss) */
 #define TCP_DUPTHRESH    3         /* RFC 5681 §3.2, RFC 6675 §2 */
 #define TCP_PAWS_IDLE_MS (24u * 24 * 3600 * 1000)   /* RFC 7323 §5.5: 24 days */
 #define TCP_OOO_MIN_SEGS 256       /* out-of-order segments kept per stream: at least this, */
 #define TCP_OOO_BUF_PER_SEG 512    /* or one per this many bytes of tcp.rcv_buf if more */
 #define TCP_TLP_DELACK_MS 200      /* RFC 8985 §7.2 WCDelAckT: a lone segment's ACK may be delayed */
 #define TCP_TLP_MIN_MS   2         /* added to 2 SRTT: a LAN's SRTT is far below the peer's scheduling noise */
+#define TCP_CHALLENGE_SHARD_MIN 10000  /* RFC 5961 §7 shard net: mean challenge ACKs per second, at least this, */
+#define TCP_CHALLENGE_SHARD_MULT 100   /* or this many times the per-stream limit if more */
 
 /* TCP header flags */
 #define TH_FIN 0x01
@@ -66,6 +69,8 @@ struct tcp_seg {
 	uint8_t flags;
 	uint8_t port;             /* input port index */
 	bool ack_at_once;         /* out of order: the (duplicate) ACK may not wait for the batch */
+	bool tw_reuse;            /* a SYN that ended a TIME-WAIT: the new ISS must be >= tw_snd_max */
+	uint32_t tw_snd_max;      /* SND.MAX of the TIME-WAIT incarnation it ended */
 	struct tcp_opts opt;
 };
 
@@ -75,7 +80,14 @@ static inline uint32_t tcb_idx(const struct tcp_ctx *c, const struct tcp_tcb *t)
 	return (uint32_t)(t - c->tcbs);
 }
 
-static inline void tcp_count_drop(struct tcp_ctx *c, enum tcp_drop r) { c->area->drops[r]++; }
+static inline void tcp_count_drop(struct tcp_ctx *c, enum tcp_drop r)
+{
+	/* reasons added after layout 2.0 live in drops_ext, so every older counter keeps its offset */
+	if (r < TDROP__COUNT_2_0)
+		c->area->drops[r]++;
+	else
+		c->area->drops_ext[r - TDROP__COUNT_2_0]++;
+}
 static inline void tcp_count(struct tcp_ctx *c, enum tcp_event e) { c->area->events[e]++; }
 
 /*
@@ -163,7 +175,8 @@ void tcp_send_window_probe(struct tcp_ctx *c, struct tcp_tcb *t);
 uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t);
 uint32_t tcp_snd_end(const struct tcp_tcb *t);
 uint16_t tcp_our_mss(const struct tcp_ctx *c, unsigned int port);
-void tcp_challenge_ack(struct tcp_ctx *c, struct tcp_tcb *t);
+void tcp_challenge_ack(struct tcp_ctx *c, struct tcp_tcb *t);  /* RFC 5961 challenge ACK, if the limits allow */
+uint32_t tcp_challenge_shard_budget(const struct tcp_ctx *c, uint32_t sec);
 
 /* tcp_loss.c: SACK loss recovery (RACK-TLP, PRR, NextSeg, D-SACK) */
 struct tcp_ack_info {

@@ -283,7 +283,7 @@ void h_setup(void)
 	p->keepalive_idle_s = 7200;
 	p->keepalive_interval_s = 75;
 	p->keepalive_count = 9;
-	p->challenge_ack_limit = 1000;
+	p->challenge_ack_limit = 1000;   /* per stream; the config's 5 would silence a test's many crafted segments */
 	p->ephemeral_lo = 32768;
 	p->ephemeral_hi = 60999;
 
@@ -633,6 +633,40 @@ void h_peer_next(struct h_peer *p, struct h_out *o)
 	HEQ(o->dport, p->rport);
 	if (o->opt.has_ts)
 		p->ts_ecr = o->opt.ts_val;
+}
+
+void h_icmp_frag_needed(const struct h_peer *p, uint32_t seq, uint16_t mtu)
+{
+	struct rte_mbuf *m = h_mbuf_alloc();
+	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, 14 + 20 + 8 + 20 + 8);
+	uint8_t *ip = f + 14, *icmp = ip + 20, *q = icmp + 8;
+
+	cr_assert(f != NULL);
+	memset(f, 0, 14 + 20 + 8 + 20 + 8);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	put16(ip + 2, 20 + 8 + 28);
+	ip[8] = 64;
+	ip[9] = 1;
+	put32(ip + 12, 0x0a0000feu);      /* the gateway of port 0 */
+	put32(ip + 16, p->laddr);
+	put16(ip + 10, h_cksum(ip, 20, 0));
+	icmp[0] = 3;
+	icmp[1] = 4;
+	put16(icmp + 6, mtu);
+	q[0] = 0x45;
+	put16(q + 2, 1500);
+	put16(q + 6, 0x4000);             /* DF: it was one of ours */
+	q[8] = 64;
+	q[9] = 6;
+	put32(q + 12, p->laddr);
+	put32(q + 16, p->raddr);
+	put16(q + 10, h_cksum(q, 20, 0));
+	put16(q + 20, p->lport);
+	put16(q + 22, p->rport);
+	put32(q + 24, seq);
+	put16(icmp + 2, h_cksum(icmp, 36, 0));
+	tcp_input(&H.ctx, m);
 }
 
 uint32_t h_lookup(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)

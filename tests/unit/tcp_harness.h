@@ -252,6 +252,14 @@ void h_peer_fin(struct h_peer *p);
 /* Pop the next frame, assert it is from the stream to this peer, note its TSval. */
 void h_peer_next(struct h_peer *p, struct h_out *o);
 
+/*
+ * An ICMP destination unreachable, fragmentation needed (type 3 code 4, RFC 1191
+ * §4: next-hop MTU MTU) from a router, quoting the IPv4 header and the first 8
+ * bytes (ports, sequence number SEQ) of a segment the stack sent on P's stream.
+ * Fed to tcp_input() as the primary steers it.
+ */
+void h_icmp_frag_needed(const struct h_peer *p, uint32_t seq, uint16_t mtu);
+
 /* Passive open to listener p->lport with the options SO: SYN, SYN-ACK (checked), ACK. */
 uint32_t h_open_passive(struct h_peer *p, const struct h_synopt *so);
 /* Only the SYN; returns after checking the SYN-ACK (state SYN_RECEIVED). */

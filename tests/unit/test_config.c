@@ -123,7 +123,7 @@ static void check_tcp_defaults(void)
 	cr_assert_eq(t->keepalive_idle_s, 7200);
 	cr_assert_eq(t->keepalive_interval_s, 75);
 	cr_assert_eq(t->keepalive_count, 9);
-	cr_assert_eq(t->challenge_ack_limit, 1000);
+	cr_assert_eq(t->challenge_ack_limit, 5);
 	cr_assert_eq(t->ephemeral_lo, 32768);
 	cr_assert_eq(t->ephemeral_hi, 60999);
 }

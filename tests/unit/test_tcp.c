@@ -555,7 +555,7 @@ HTEST(tcp_rst, syn_in_established)
 	HEQ(tcp_recv_avail(CTX, s), 3);
 }
 
-/* §7: at most challenge_ack_limit challenge ACKs per second (per shard). */
+/* §7: at most challenge_ack_limit challenge ACKs per second (per stream: test_tcp_sec.c, tcp_challenge_limit). */
 HTEST(tcp_rst, challenge_rate_limit)
 {
 	struct h_peer p;

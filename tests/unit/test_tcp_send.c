@@ -695,49 +695,6 @@ HTEST(tcp_keepalive, off)
 
 /* ==== ICMP frag-needed (RFC 1191) =========================================== */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-/* An ICMP type 3 code 4 frame quoting a segment of P's stream. */
-static void icmp_frag_needed(const struct h_peer *p, uint32_t seq, uint16_t mtu)
-{
-	struct rte_mbuf *m = h_mbuf_alloc();
-	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, 14 + 20 + 8 + 20 + 8);
-	uint8_t *ip = f + 14, *icmp = ip + 20, *q = icmp + 8;
-
-	memset(f, 0, 14 + 20 + 8 + 20 + 8);
-	ip[0] = 0x45;
-	put16(ip + 2, 20 + 8 + 28);
-	ip[8] = 64;
-	ip[9] = 1;
-	put32(ip + 12, 0x0a0000feu);
-	put32(ip + 16, H_LOCAL_IP);
-	put16(ip + 10, h_cksum(ip, 20, 0));
-	icmp[0] = 3;
-	icmp[1] = 4;
-	put16(icmp + 6, mtu);
-	q[0] = 0x45;
-	put16(q + 2, 1500);
-	q[8] = 64;
-	q[9] = 6;
-	put32(q + 12, p->laddr);
-	put32(q + 16, p->raddr);
-	put16(q + 20, p->lport);
-	put16(q + 22, p->rport);
-	put32(q + 24, seq);
-	put16(icmp + 2, h_cksum(icmp, 36, 0));
-	tcp_input(CTX, m);
-}
-
 /* The MSS drops and what is in flight is sent again in smaller segments, data intact. */
 HTEST(tcp_pmtu, resend_smaller)
 {
@@ -746,7 +703,7 @@ HTEST(tcp_pmtu, resend_smaller)
 	uint32_t s = open_peer(&p, &H_OPT_MSS), una = p.iss + 1, total = 0;
 
 	send_segs(&p, s, 4, 1460);
-	icmp_frag_needed(&p, una, 1000);
+	h_icmp_frag_needed(&p, una, 1000);
 	HEQ(TCB(s)->mss, 960);
 	HEQ(AREA->events[TEV_PMTU_LOWERED], 1);
 	while (h_pending()) {
@@ -769,7 +726,8 @@ HTEST(tcp_pmtu, resend_smaller)
 	expect_data(&p, una + total + 1920, 80, 1920);
 }
 
-/* Frag-needed for no stream, or an MTU below 68: counted, nothing else. */
+/* Frag-needed for no stream, or quoting nothing in flight: counted, nothing else
+ * (more in test_tcp_sec.c, suite tcp_icmp). */
 HTEST(tcp_pmtu, unmatched)
 {
 	struct h_peer p;
@@ -777,9 +735,10 @@ HTEST(tcp_pmtu, unmatched)
 	struct h_peer other = p;
 
 	other.rport = 1;
-	icmp_frag_needed(&other, 0, 1000);
-	icmp_frag_needed(&p, 0, 60);
-	HEQ(AREA->drops[TDROP_ICMP_UNMATCHED], 2);
+	h_icmp_frag_needed(&other, 0, 1000);
+	HEQ(AREA->drops[TDROP_ICMP_UNMATCHED], 1);
+	h_icmp_frag_needed(&p, p.iss + 1, 60);
+	HEQ(tcp_area_drop(AREA, TDROP_ICMP_OUT_OF_WINDOW), 1);
 	HEQ(TCB(s)->mss, 1460);
 	h_none();
 }

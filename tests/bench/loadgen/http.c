@@ -535,7 +535,8 @@ void lg_counts_sync(struct lg *lg)
 
 	lg->n.tcp_retransmits = a->events[TEV_RETRANSMITS];
 	lg->n.tcp_rto = a->events[TEV_RTO];
-	memcpy(lg->n.tcp_drops, a->drops, sizeof(lg->n.tcp_drops));
+	for (unsigned int r = 0; r < TDROP__COUNT; r++)
+		lg->n.tcp_drops[r] = tcp_area_drop(a, r);
 }
 
 /* --- the run --------------------------------------------------------------------- */
