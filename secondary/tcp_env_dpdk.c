@@ -23,6 +23,45 @@ struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
 	return m;
 }
 
+/*
+ * The pool's reserve is an eighth of it. Below the reserve received payload
+ * is not queued (tcp_env_pool_low: the peer sends it again), so what comes in
+ * stops first; data the applications queue may go on down to half the
+ * reserve, so a relay can still turn received buffers into sent ones (each
+ * copy frees the buffer it came from) and the queues drain as ACKs arrive.
+ * The rest stays for the primary's receive descriptors and the frames in
+ * flight, which carry those ACKs. The free count costs a pass over every
+ * lcore's cache: read once per ms, counted down in between.
+ */
+static void pool_refresh(struct tcp_ctx *ctx, struct worker *w)
+{
+	if (w->pool_avail_ms != ctx->now_ms) {
+		w->pool_avail_ms = ctx->now_ms;
+		w->pool_avail = rte_mempool_avail_count(w->pool);
+		w->pool_reserve = w->pool->size / 8;
+	}
+}
+
+struct rte_mbuf *tcp_env_alloc_queued(struct tcp_ctx *ctx)
+{
+	struct worker *w = ctx->env;
+
+	pool_refresh(ctx, w);
+	if (w->pool_avail <= w->pool_reserve / 2)
+		return NULL;
+	w->pool_avail--;
+	return tcp_env_alloc(ctx);
+}
+
+/* Received payload is dropped below the reserve (tcp_env.h). */
+bool tcp_env_pool_low(struct tcp_ctx *ctx)
+{
+	struct worker *w = ctx->env;
+
+	pool_refresh(ctx, w);
+	return w->pool_avail <= w->pool_reserve;
+}
+
 void tcp_env_trim(struct tcp_ctx *ctx, struct rte_mbuf *m, uint32_t n)
 {
 	struct worker *w = ctx->env;

@@ -30,6 +30,10 @@ struct worker {
 	unsigned int stage_max;         /* flush the journal's stage at this many frames */
 	bool seen_frames;               /* set at the first burst with frames */
 	struct rte_mbuf *rx_current;    /* the frame in the TCP pass (journal.rx_consumed) */
+	/* the pool's reserve for receiving (tcp_env_alloc_queued): its free count, read once per ms */
+	unsigned int pool_reserve;
+	unsigned int pool_avail;
+	uint32_t pool_avail_ms;
 };
 
 /* Enqueue the staged frames to the TX ring (waits for room; the primary drains it). */

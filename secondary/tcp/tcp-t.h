@@ -142,6 +142,7 @@ enum tcp_drop {
 	TDROP_ICMP_UNMATCHED,   /* ICMP error for no stream */
 	TDROP__COUNT_2_0,       /* reasons of layout 2.0, kept in tcp_area.drops; later ones in drops_ext */
 	TDROP_ICMP_OUT_OF_WINDOW = TDROP__COUNT_2_0,  /* ICMP error quoting no byte in flight (RFC 5927 §4.1) */
+	TDROP_POOL_LOW,         /* payload not queued: the shared buffer pool is nearly empty (layout 2.2) */
 	TDROP__COUNT
 };
 #define TDROP_EXT_MAX 4         /* tcp_area.drops_ext entries (carved from tcp_area.reserved) */

@@ -123,7 +123,7 @@ int tcp_send(struct tcp_ctx *c, uint32_t s, const void *data, uint32_t len)
 				room = rte_pktmbuf_tailroom(m);
 		}
 		if (room == 0) {
-			m = tcp_env_alloc(c);
+			m = tcp_env_alloc_queued(c);
 			if (m == NULL) {
 				tcp_count_drop(c, TDROP_NOMBUF);
 				break;

@@ -15,6 +15,22 @@ struct rte_mbuf;
 struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx);
 
 /*
+ * A buffer for data the application queues (tcp_send): as tcp_env_alloc, but
+ * the environment may refuse it to keep part of the shared pool for receiving.
+ * Frames carry the ACKs that free queued data; a pool filled by send queues
+ * could never drain.
+ */
+struct rte_mbuf *tcp_env_alloc_queued(struct tcp_ctx *ctx);
+
+/*
+ * Is the shared pool so low that received payload should not be queued (the
+ * segment is dropped unacknowledged; the peer sends it again)? This starts
+ * above the floor of tcp_env_alloc_queued, so what comes in stops before what
+ * goes out, and ACKs keep arriving to drain the queues.
+ */
+bool tcp_env_pool_low(struct tcp_ctx *ctx);
+
+/*
  * M (one buffer) is outside every queue and about to be linked into one: the
  * environment notes it, so a worker killed before the link neither loses nor
  * frees twice (tcp_env_alloc notes what it returns the same way). Freeing or

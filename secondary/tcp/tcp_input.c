@@ -721,6 +721,13 @@ static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *s
 			fin = false;
 		}
 	}
+	if (len && tcp_env_pool_low(c)) {
+		/* the shard's pool is nearly empty: not queued, not acknowledged; the
+		 * peer sends it again once queues have drained (ACKs still get in) */
+		tcp_count_drop(c, TDROP_POOL_LOW);
+		len = 0;
+		fin = false;
+	}
 	m->pkt_len = len;
 	m->nb_segs = 1;
 	seg_set_seq(m, seq);

@@ -17,6 +17,7 @@ static const char *const drop_names[TDROP__COUNT] = {
 	[TDROP_RCV_BUF_FULL] = "rcv_buf_full", [TDROP_OOO_FULL] = "ooo_full",
 	[TDROP_SYN_IN_STATE] = "syn_in_window", [TDROP_RST_IN_WINDOW] = "rst_in_window",
 	[TDROP_ICMP_UNMATCHED] = "icmp_unmatched", [TDROP_ICMP_OUT_OF_WINDOW] = "icmp_out_of_window",
+	[TDROP_POOL_LOW] = "pool_low",
 };
 
 static const char *const event_names[TEV__COUNT] = {

@@ -132,6 +132,17 @@ void tcp_env_hold(struct tcp_ctx *ctx, struct rte_mbuf *m)
 	H.in_hand = m;
 }
 
+struct rte_mbuf *tcp_env_alloc_queued(struct tcp_ctx *ctx)
+{
+	return tcp_env_alloc(ctx);
+}
+
+bool tcp_env_pool_low(struct tcp_ctx *ctx)
+{
+	(void)ctx;
+	return H.pool_low;
+}
+
 void tcp_env_free(struct tcp_ctx *ctx, struct rte_mbuf *m)
 {
 	(void)ctx;

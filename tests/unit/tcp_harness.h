@@ -71,6 +71,7 @@ struct harness {
 	unsigned int fail_allocs;        /* the next N allocations fail */
 	/* the worker's journal, as far as the crash tests need it (h_crash_recover) */
 	struct rte_mbuf *in_hand;        /* tcp_env_alloc / tcp_env_hold: outside every queue */
+	bool pool_low;                   /* what tcp_env_pool_low() answers */
 	struct rte_mbuf *rx_current;     /* the frame h_inject() is feeding */
 	bool rx_consumed;                /* ... was freed or sent */
 	/* captured transmit (FIFO) */

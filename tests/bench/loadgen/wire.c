@@ -62,7 +62,18 @@ struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
 }
 
 /* The stack links queued segments through m->next: free them one by one. */
-/* The load generator's state dies with it: nothing to journal. */
+/* The load generator's state dies with it: nothing to journal, no reserve. */
+struct rte_mbuf *tcp_env_alloc_queued(struct tcp_ctx *ctx)
+{
+	return tcp_env_alloc(ctx);
+}
+
+bool tcp_env_pool_low(struct tcp_ctx *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
 void tcp_env_trim(struct tcp_ctx *ctx, struct rte_mbuf *m, uint32_t n)
 {
 	(void)ctx;
