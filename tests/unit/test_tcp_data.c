@@ -100,6 +100,34 @@ HTEST(tcp_data, tiny_segments_share_buffers)
 	h_drain();
 }
 
+/* With the shared pool at its reserve, payload is not queued nor acknowledged; the peer's resend is. */
+HTEST(tcp_data, payload_dropped_while_pool_low)
+{
+	struct h_peer p;
+	uint32_t s = open_default(&p, &H_OPT_MSS, 1000);
+
+	h_pattern(data, 500, 0);
+	H.pool_low = true;
+	h_peer_data(&p, data, 500);
+	HEQ(tcp_recv_avail(CTX, s), 0);
+	HEQ(TCB(s)->rcv_nxt, 1001);
+	HEQ(tcp_area_drop(AREA, TDROP_POOL_LOW), 1);
+	h_advance(300);
+	while (h_pending()) {
+		struct h_out o;
+
+		h_peer_next(&p, &o);
+		HEQ(o.ack, 1001);        /* nothing of it acknowledged */
+	}
+	H.pool_low = false;
+	h_peer_send(&p, TH_ACK | TH_PSH, 1001, p.rcv_nxt, data, 500);
+	HEQ(tcp_recv_avail(CTX, s), 500);
+	HEQ(TCB(s)->rcv_nxt, 1501);
+	HEQ(tcp_recv(CTX, s, got, 500), 500);
+	HTRUE(memcmp(got, data, 500) == 0);
+	h_drain();
+}
+
 HTEST(tcp_data, ooo_sack)
 {
 	struct h_peer p;
