@@ -9,7 +9,8 @@
  * parse_ports/parse_port, parse_static_routes/parse_static_route,
  * parse_workers, parse_dataplane, parse_tcp,
  * parse_upstreams/parse_upstream, parse_listeners/parse_listener,
- * parse_routes/parse_route, parse_http, parse_control) checks for unknown
+ * parse_routes/parse_route, parse_http, parse_client_limits, parse_control)
+ * checks for unknown
  * settings, reads and range-checks every value and runs the cross checks of
  * its group. The first problem found stops the parse and is reported as one
  * line "FILE:LINE: SETTING: MESSAGE".
@@ -1691,6 +1692,64 @@ static int parse_http(const struct ctx *c, const config_setting_t *root, struct 
 }
 
 /* ------------------------------------------------------------------------ */
+/* client_limits                                                            */
+/* ------------------------------------------------------------------------ */
+
+#define CLIENT_RATE_MAX    1000000      /* connections or requests per second */
+#define CLIENT_CONNS_MAX   4194304      /* the largest tcp.max_streams_per_shard */
+#define CLIENT_TABLE_MIN   1024
+#define CLIENT_TABLE_MAX   4194304      /* entries of 24 bytes: 96 MiB per shard */
+
+/*
+ * client_limits: { max_conns; conn_rate; conn_burst; http_req_rate;
+ * http_req_burst; table_size; }. A burst defaults to its rate (one second's
+ * worth); every limit needs a table to count in.
+ */
+static int parse_client_limits(const struct ctx *c, const config_setting_t *root,
+			       struct porter_cfg_client_limits *l)
+{
+	static const char *const known[] = { "max_conns", "conn_rate", "conn_burst", "http_req_rate",
+					     "http_req_burst", "table_size", NULL };
+	static const char pre[] = "client_limits";
+	const config_setting_t *g, *cb, *rb, *ts, *lim[3];
+
+	if (get_group(c, root, "", pre, &g) != 0)
+		return -1;
+	if (g == NULL)
+		return 0;
+	if (check_known(c, g, pre, known) != 0 ||
+	    get_u32(c, g, pre, "max_conns", 0, CLIENT_CONNS_MAX, &l->max_conns, &lim[0]) != 0 ||
+	    get_u32(c, g, pre, "conn_rate", 0, CLIENT_RATE_MAX, &l->conn_rate, &lim[1]) != 0 ||
+	    get_u32(c, g, pre, "conn_burst", 1, CLIENT_RATE_MAX, &l->conn_burst, &cb) != 0 ||
+	    get_u32(c, g, pre, "http_req_rate", 0, CLIENT_RATE_MAX, &l->http_req_rate, &lim[2]) != 0 ||
+	    get_u32(c, g, pre, "http_req_burst", 1, CLIENT_RATE_MAX, &l->http_req_burst, &rb) != 0 ||
+	    get_u32(c, g, pre, "table_size", 0, CLIENT_TABLE_MAX, &l->table_size, &ts) != 0)
+		return -1;
+	if (l->table_size != 0 && (l->table_size < CLIENT_TABLE_MIN || (l->table_size & (l->table_size - 1))))
+		return fail(c, ts, "client_limits.table_size",
+			    "must be 0 or a power of two in %d..%d, got %" PRIu32, CLIENT_TABLE_MIN,
+			    CLIENT_TABLE_MAX, l->table_size);
+	if (cb == NULL)
+		l->conn_burst = l->conn_rate;
+	if (rb == NULL)
+		l->http_req_burst = l->http_req_rate;
+	/* a limit with nothing to count in would silently not apply */
+	if (l->table_size == 0) {
+		static const char *const names[3] = { "max_conns", "conn_rate", "http_req_rate" };
+		const uint32_t vals[3] = { l->max_conns, l->conn_rate, l->http_req_rate };
+
+		for (int i = 0; i < 3; i++)
+			if (vals[i] != 0) {
+				char path[SETTING_PATH_LEN];
+
+				join(path, pre, names[i]);
+				return fail(c, lim[i], path, "needs client_limits.table_size > 0 (it is 0: no table)");
+			}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* control                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -1878,6 +1937,9 @@ static void set_defaults(struct porter_config *cfg)
 	snprintf(cfg->http.via, sizeof(cfg->http.via), "porter");
 	/* http.access_log: "" (off) */
 
+	/* client_limits: every limit off; the table is there so a reload can turn them on */
+	cfg->client_limits.table_size = 65536;
+
 	snprintf(cfg->control.socket, sizeof(cfg->control.socket), "/run/porter/porter.sock");
 }
 
@@ -1929,7 +1991,8 @@ static int check_cross(const struct ctx *c, const config_setting_t *root,
 static int parse_text(const struct ctx *c, const char *text, struct porter_config *out)
 {
 	static const char *const known[] = { "eal", "ports", "static_routes", "workers", "dataplane", "tcp",
-					     "listeners", "upstreams", "routes", "http", "control", NULL };
+					     "listeners", "upstreams", "routes", "http", "client_limits",
+					     "control", NULL };
 	config_t cfg;
 	int rc = -1;
 
@@ -1954,6 +2017,7 @@ static int parse_text(const struct ctx *c, const char *text, struct porter_confi
 	    parse_listeners(c, root, out) != 0 ||
 	    parse_routes(c, root, out) != 0 ||
 	    parse_http(c, root, &out->http) != 0 ||
+	    parse_client_limits(c, root, &out->client_limits) != 0 ||
 	    parse_control(c, root, &out->control) != 0 ||
 	    check_cross(c, root, out) != 0)
 		goto out;
@@ -2097,6 +2161,7 @@ static const struct reload_field reload_fields[] = {
 	RF_NUM(tcp.challenge_ack_limit, "tcp.challenge_ack_per_s"),
 	RF_NUM(tcp.ephemeral_lo, "tcp.ephemeral_ports"),
 	RF_NUM(tcp.ephemeral_hi, "tcp.ephemeral_ports"),
+	RF_NUM(client_limits.table_size, "client_limits.table_size"),
 	RF_STR(control.socket, "control.socket"),
 };
 
@@ -2182,7 +2247,7 @@ int porter_config_check_reload(const struct porter_config *old, const struct por
 			if (sr)
 				return refuse(next, err, errlen, "static_routes: %s", restart);
 		}
-		if (strcmp(f->name, "control.socket") == 0) {
+		if (strcmp(f->name, "client_limits.table_size") == 0) {
 			bool ls = old->listener_count != next->listener_count;
 			for (uint32_t l = 0; l < old->listener_count && !ls; l++)
 				ls = listener_differs(old, &old->listeners[l], next, &next->listeners[l]);

@@ -231,6 +231,28 @@ struct porter_cfg_http {
 	char access_log[PORTER_CFG_PATH_LEN]; /* http.access_log, default "" = off; JSON lines, one per request */
 };
 
+/*
+ * client_limits: what one client address (the IPv4 source of a connection to a
+ * listener) may take of a shard. Every limit is per shard: a client's flows
+ * spread over the shards by the flow hash, so what it gets from the gateway as
+ * a whole is up to about the value times workers.count. 0 = no limit.
+ * Reloadable but table_size (docs/CONFIG.md).
+ */
+struct porter_cfg_client_limits {
+	uint32_t max_conns;               /* client_limits.max_conns, default 0, 0..4194304: streams one address
+	                                     holds at once (TIME-WAIT not counted); a SYN beyond gets a RST */
+	uint32_t conn_rate;               /* client_limits.conn_rate, default 0, 0..1000000: new connections per
+	                                     second per address (token bucket); a SYN beyond gets a RST */
+	uint32_t conn_burst;              /* client_limits.conn_burst, 1..1000000, default conn_rate: the bucket's
+	                                     size (connections back to back after a quiet spell) */
+	uint32_t http_req_rate;           /* client_limits.http_req_rate, default 0, 0..1000000: HTTP requests per
+	                                     second per address; a request beyond gets 429 */
+	uint32_t http_req_burst;          /* client_limits.http_req_burst, 1..1000000, default http_req_rate */
+	uint32_t table_size;              /* client_limits.table_size, default 65536: addresses tracked per shard,
+	                                     0 (no table: no limit may be set) or a power of two 1024..4194304;
+	                                     needs a restart */
+	uint32_t reserved[2];
+};
 
 struct porter_cfg_control {
 	char socket[PORTER_CFG_PATH_LEN]; /* control.socket, default "/run/porter/porter.sock" */
@@ -253,6 +275,7 @@ struct porter_config {
 	uint32_t route_count;
 	struct porter_cfg_route routes[PORTER_CFG_MAX_ROUTES];
 	struct porter_cfg_http http;
+	struct porter_cfg_client_limits client_limits;
 	struct porter_cfg_control control;
 };
 
@@ -270,8 +293,8 @@ int porter_config_parse_string(const char *text, const char *name, struct porter
 			       char *err, size_t errlen);
 
 /*
- * Reload (porterctl reload, SIGHUP) may change routes, upstreams and http only
- * (static_routes and ports need a restart).
+ * Reload (porterctl reload, SIGHUP) may change routes, upstreams, http and
+ * client_limits but its table_size (static_routes and ports need a restart).
  * Returns 0 when NEW differs from OLD in nothing else; else -1 with
  * "FILE: SETTING: changed; needs a restart" naming the first such setting.
  */

@@ -96,6 +96,8 @@ static const char FULL[] =
 	"              { port = 19; service = \"source\"; bytes = 1048576; },\n"
 	"              { port = 65535; service = \"source\"; bytes = 4611686018427387904L; },\n"
 	"              { service = \"source\"; port = 1; } );\n"
+	"client_limits: { max_conns = 64; conn_rate = 20; conn_burst = 40; http_req_rate = 100;\n"
+	"  http_req_burst = 1; table_size = 262144; };\n"
 	"control: { socket = \"/run/porter/test.sock\"; };\n";
 
 static void check_tcp_defaults(void)
@@ -142,6 +144,17 @@ static void check_http_defaults(void)
 	cr_assert_str_eq(h->access_log, "");
 }
 
+static void check_client_limits_defaults(void)
+{
+	const struct porter_cfg_client_limits *l = &cfg.client_limits;
+	cr_assert_eq(l->max_conns, 0);
+	cr_assert_eq(l->conn_rate, 0);
+	cr_assert_eq(l->conn_burst, 0);
+	cr_assert_eq(l->http_req_rate, 0);
+	cr_assert_eq(l->http_req_burst, 0);
+	cr_assert_eq(l->table_size, 65536);
+}
+
 static void check_defaults(void)
 {
 	cr_assert_str_eq(cfg.eal.file_prefix, "porter");
@@ -168,6 +181,7 @@ static void check_defaults(void)
 	cr_assert_str_eq(cfg.control.socket, "/run/porter/porter.sock");
 	check_tcp_defaults();
 	check_http_defaults();
+	check_client_limits_defaults();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -201,7 +215,7 @@ Test(config, empty_groups_give_defaults)
 {
 	expect_ok("eal: {};\n" PORT_FRONT "workers: {};\ndataplane: {};\ncontrol: {};\n"
 		  "tcp: { keepalive: {}; };\nlisteners = ();\nupstreams = ();\nroutes = ();\nhttp: {};\n"
-		  "static_routes = ();\n");
+		  "static_routes = ();\nclient_limits: {};\n");
 	check_defaults();
 	cr_assert_eq(cfg.static_route_count, 0);
 	cr_assert_eq(cfg.listener_count, 0);
@@ -311,6 +325,14 @@ Test(config, full_file_gives_every_value)
 	cr_assert_eq(l[4].bytes, 0);
 	for (int i = 0; i < 5; i++)
 		cr_assert_eq(l[i].upstream, -1);
+
+	const struct porter_cfg_client_limits *cl = &cfg.client_limits;
+	cr_assert_eq(cl->max_conns, 64);
+	cr_assert_eq(cl->conn_rate, 20);
+	cr_assert_eq(cl->conn_burst, 40);
+	cr_assert_eq(cl->http_req_rate, 100);
+	cr_assert_eq(cl->http_req_burst, 1);
+	cr_assert_eq(cl->table_size, 262144);
 
 	cr_assert_str_eq(cfg.control.socket, "/run/porter/test.sock");
 }
@@ -2048,6 +2070,70 @@ Test(config, static_route_bad_via)
 }
 
 /* ------------------------------------------------------------------------ */
+/* client_limits                                                            */
+/* ------------------------------------------------------------------------ */
+
+Test(config, client_limits_bursts_default_to_their_rates)
+{
+	expect_ok(PORT_FRONT "client_limits: { conn_rate = 7; http_req_rate = 300; };\n");
+	cr_assert_eq(cfg.client_limits.conn_rate, 7);
+	cr_assert_eq(cfg.client_limits.conn_burst, 7);
+	cr_assert_eq(cfg.client_limits.http_req_rate, 300);
+	cr_assert_eq(cfg.client_limits.http_req_burst, 300);
+	cr_assert_eq(cfg.client_limits.max_conns, 0);
+	/* a burst may be smaller or larger than its rate */
+	expect_ok(PORT_FRONT "client_limits: { conn_rate = 100; conn_burst = 1; http_req_rate = 1;\n"
+		  "  http_req_burst = 1000000; };\n");
+	cr_assert_eq(cfg.client_limits.conn_burst, 1);
+	cr_assert_eq(cfg.client_limits.http_req_burst, 1000000);
+}
+
+Test(config, client_limits_accepted_edge_values)
+{
+	expect_ok(PORT_FRONT "client_limits: { max_conns = 4194304; conn_rate = 1000000; conn_burst = 1;\n"
+		  "  http_req_rate = 1000000; http_req_burst = 1; table_size = 4194304; };\n");
+	cr_assert_eq(cfg.client_limits.max_conns, 4194304);
+	cr_assert_eq(cfg.client_limits.table_size, 4194304);
+	expect_ok(PORT_FRONT "client_limits: { table_size = 1024; max_conns = 1; };\n");
+	cr_assert_eq(cfg.client_limits.table_size, 1024);
+	/* no table is fine as long as no limit needs one */
+	expect_ok(PORT_FRONT "client_limits: { table_size = 0; max_conns = 0; conn_burst = 5; };\n");
+	cr_assert_eq(cfg.client_limits.table_size, 0);
+}
+
+Test(config, client_limits_errors)
+{
+	expect_err(PORT_FRONT "client_limits: {\n max_conns = 4194305; };\n",
+		   "t.conf:3: client_limits.max_conns: must be in 0..4194304, got 4194305");
+	expect_err(PORT_FRONT "client_limits: {\n conn_rate = -1; };\n",
+		   "t.conf:3: client_limits.conn_rate: must be in 0..1000000, got -1");
+	expect_err(PORT_FRONT "client_limits: {\n conn_burst = 0; };\n",
+		   "t.conf:3: client_limits.conn_burst: must be in 1..1000000, got 0");
+	expect_err(PORT_FRONT "client_limits: {\n http_req_rate = 1000001; };\n",
+		   "t.conf:3: client_limits.http_req_rate: must be in 0..1000000, got 1000001");
+	expect_err(PORT_FRONT "client_limits: {\n http_req_burst = 0; };\n",
+		   "t.conf:3: client_limits.http_req_burst: must be in 1..1000000, got 0");
+	expect_err(PORT_FRONT "client_limits: {\n http_req_rate = 1.5; };\n",
+		   "t.conf:3: client_limits.http_req_rate: expected an integer, got a float");
+	expect_err(PORT_FRONT "client_limits: {\n table_size = 1000; };\n",
+		   "t.conf:3: client_limits.table_size: must be 0 or a power of two in 1024..4194304, got 1000");
+	expect_err(PORT_FRONT "client_limits: {\n table_size = 512; };\n",
+		   "t.conf:3: client_limits.table_size: must be 0 or a power of two in 1024..4194304, got 512");
+	expect_err(PORT_FRONT "client_limits: {\n table_size = 8388608; };\n",
+		   "t.conf:3: client_limits.table_size: must be in 0..4194304, got 8388608");
+	expect_err(PORT_FRONT "client_limits: { table_size = 0;\n conn_rate = 5; };\n",
+		   "t.conf:3: client_limits.conn_rate: needs client_limits.table_size > 0 (it is 0: no table)");
+	expect_err(PORT_FRONT "client_limits: {\n max_conns = 5;\n table_size = 0; };\n",
+		   "t.conf:3: client_limits.max_conns: needs client_limits.table_size > 0 (it is 0: no table)");
+	expect_err(PORT_FRONT "client_limits: { table_size = 0;\n\n http_req_rate = 5; };\n",
+		   "t.conf:4: client_limits.http_req_rate: needs client_limits.table_size > 0 (it is 0: no table)");
+	expect_err(PORT_FRONT "client_limits: {\n max_con = 5; };\n",
+		   "t.conf:3: client_limits.max_con: unknown setting");
+	expect_err(PORT_FRONT "client_limits = (\n );\n",
+		   "t.conf:2: client_limits: expected a group { ... }, got a list");
+}
+
+/* ------------------------------------------------------------------------ */
 /* porter_config_check_reload                                               */
 /* ------------------------------------------------------------------------ */
 
@@ -2168,6 +2254,25 @@ Test(config, reload_refuses_other_settings)
 	expect_reload_refused(FULL, PORT_FRONT, "eal.file_prefix");
 	expect_reload_refused(PORT_FRONT "workers: { spin_us = 1; };\n", PORT_FRONT "tcp: { sack = false; };\n",
 			      "workers.spin_us");
+}
+
+Test(config, reload_client_limits)
+{
+	/* the limits are applied by the next reload, on and off ... */
+	expect_reload_ok(PORT_FRONT, PORT_FRONT "client_limits: { max_conns = 10; conn_rate = 5; conn_burst = 9;\n"
+			 "  http_req_rate = 50; http_req_burst = 100; };\n");
+	expect_reload_ok(PORT_FRONT "client_limits: { max_conns = 10; http_req_rate = 50; };\n", PORT_FRONT);
+	expect_reload_ok(PORT_FRONT "client_limits: { table_size = 65536; };\n", PORT_FRONT);
+	/* ... the table's size sizes memory: a restart */
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "client_limits: { table_size = 1024; };\n",
+			      "client_limits.table_size");
+	expect_reload_refused(PORT_FRONT "client_limits: { table_size = 0; };\n", PORT_FRONT,
+			      "client_limits.table_size");
+	/* in file order: listeners before client_limits, client_limits before control */
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "listeners = ( { port = 7; service = \"echo\"; } );\n"
+			      "client_limits: { table_size = 1024; };\n", "listeners");
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "control: { socket = \"/run/x.sock\"; };\n"
+			      "client_limits: { table_size = 1024; };\n", "client_limits.table_size");
 }
 
 Test(config, reload_error_buffer)
