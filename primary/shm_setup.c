@@ -70,6 +70,7 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 	t->challenge_ack_limit = c->challenge_ack_limit;
 	t->ephemeral_lo = c->ephemeral_lo;
 	t->ephemeral_hi = c->ephemeral_hi;
+	t->client_table = cfg->client_limits.table_size;   /* the limits themselves: the proxy conf (reloadable) */
 	for (unsigned int i = 0; i < cfg->listener_count && i < PORTER_MAX_LISTENERS; i++) {
 		const struct porter_cfg_listener *l = &cfg->listeners[i];
 
@@ -190,6 +191,7 @@ void proxy_conf_fill(struct porter_proxy_conf *c, const struct porter_config *cf
 	c->http = cfg->http;
 	memcpy(c->upstreams, cfg->upstreams, sizeof(c->upstreams));
 	memcpy(c->routes, cfg->routes, sizeof(c->routes));
+	c->client_limits = cfg->client_limits;
 	c->generation = generation;
 }
 

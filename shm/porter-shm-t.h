@@ -33,7 +33,11 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     2             /* 2: TF_TOUCHED replaces tcp_area.op_stream (still
+#define PORTER_LAYOUT_MINOR     3             /* 3: client_limits: porter_tcp_params.client_table,
+                                                 TF_CLIMIT, drops client_conn_limit / client_conn_rate,
+                                                 tcp_area.client_*, the proxy conf's client_limits,
+                                                 the proxy counter err_429.
+                                                 2: TF_TOUCHED replaces tcp_area.op_stream (still
                                                  read), journal in_hand / free_cur / pending_free /
                                                  trim_*, tcp_area.inconsistent.
                                                  1: tcp_area.drops_ext (drop reasons added after 2.0),
@@ -298,7 +302,9 @@ struct porter_tcp_params {
 	uint32_t challenge_ack_limit;
 	uint16_t ephemeral_lo, ephemeral_hi;
 	uint32_t delack_short_ms;        /* ACK delay for segments shorter than the MSS (0 = at once) */
-	uint32_t reserved[7];
+	uint32_t client_table;           /* client_limits.table_size: entries of the client table (0 = none;
+	                                    layout 2.3) */
+	uint32_t reserved[6];
 };
 
 #define PORTER_MAX_LISTENERS 32

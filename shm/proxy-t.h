@@ -4,7 +4,7 @@
  *
  * The primary creates it at start-up and writes it; workers only read it.
  * It holds two copies of the reloadable part of the configuration (routes,
- * upstreams, http): a reload writes the copy that is not active, then
+ * upstreams, http, client_limits): a reload writes the copy that is not active, then
  * publishes it by storing its index in `active` and bumping `generation`
  * (release order). A worker reads `active` (acquire) when it routes a request
  * and keeps the generation in the request's session: a request finishes on
@@ -32,7 +32,8 @@ struct porter_proxy_conf {
 	struct porter_cfg_http http;
 	struct porter_cfg_upstream upstreams[PORTER_CFG_MAX_UPSTREAMS];
 	struct porter_cfg_route routes[PORTER_CFG_MAX_ROUTES];
-	uint8_t reserved[1024];
+	struct porter_cfg_client_limits client_limits;   /* layout 2.3 (zero from an older primary: no limits) */
+	uint8_t reserved[1024 - sizeof(struct porter_cfg_client_limits)];
 } PORTER_ALIGNED;
 
 struct porter_proxy {
@@ -50,5 +51,9 @@ _Static_assert(sizeof(struct porter_cfg_server) == 12, "config server struct is 
 _Static_assert(sizeof(struct porter_cfg_upstream) == 604, "config upstream struct is part of the shm layout");
 _Static_assert(sizeof(struct porter_cfg_http) == 360, "config http struct is part of the shm layout");
 _Static_assert(sizeof(struct porter_cfg_route) == 284, "config route struct is part of the shm layout");
+_Static_assert(sizeof(struct porter_cfg_client_limits) == 32, "config client_limits struct is part of the shm layout");
+_Static_assert(__builtin_offsetof(struct porter_proxy_conf, client_limits) ==
+	       __builtin_offsetof(struct porter_proxy_conf, routes) + sizeof(struct porter_cfg_route) * PORTER_CFG_MAX_ROUTES,
+	       "client_limits takes the start of the old reserved bytes");
 
 #endif

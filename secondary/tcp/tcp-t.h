@@ -117,6 +117,8 @@ enum {
 	TF_REORDER_SEEN_BIT,    /* RACK saw the peer deliver out of order (RFC 8985 §6.2 step 3) */
 	TF_RESCUE_BIT,          /* the rescue retransmission of this recovery went (RFC 6675 §4 rule 4) */
 	TF_TOUCHED_BIT,         /* changed since the worker's last quiescent point: recovery repairs it */
+	TF_CLIMIT_BIT,          /* one of its client address's streams in the shard's client table
+	                           (client_limits, climit.h) until it is freed or enters TIME-WAIT (layout 2.3) */
 };
 #define TF(name) (1u << TF_##name##_BIT)
 
@@ -143,6 +145,10 @@ enum tcp_drop {
 	TDROP__COUNT_2_0,       /* reasons of layout 2.0, kept in tcp_area.drops; later ones in drops_ext */
 	TDROP_ICMP_OUT_OF_WINDOW = TDROP__COUNT_2_0,  /* ICMP error quoting no byte in flight (RFC 5927 §4.1) */
 	TDROP_POOL_LOW,         /* payload not queued: the shared buffer pool is nearly empty (layout 2.2) */
+	TDROP_CLIENT_CONNS,     /* SYN (or cookie ACK) refused with RST: its address holds client_limits.max_conns
+	                           streams (layout 2.3) */
+	TDROP_CLIENT_RATE,      /* SYN refused with RST: its address opened client_limits.conn_rate connections
+	                           a second (its bucket is empty) (layout 2.3) */
 	TDROP__COUNT
 };
 #define TDROP_EXT_MAX 4         /* tcp_area.drops_ext entries (carved from tcp_area.reserved) */
@@ -324,7 +330,12 @@ struct tcp_area {
 	uint64_t tw_reclaimed;            /* TIME-WAIT streams freed early because the slab was full */
 	uint64_t drops_ext[TDROP_EXT_MAX];  /* drop reasons TDROP__COUNT_2_0.. (layout 2.1, from reserved) */
 	uint64_t inconsistent;            /* tcp_check findings (layout 2.2; test builds check after recovery) */
-	uint64_t reserved[8];
+	/* the client table (client_limits, climit.h; the table itself is the worker's private memory) (layout 2.3) */
+	uint64_t client_evictions;        /* addresses with a running bucket evicted to make room for a new one */
+	uint64_t client_untracked;        /* streams opened by an address the table had no room for (not limited) */
+	uint32_t client_table_size;       /* entries, 0 = no table */
+	uint32_t client_table_used;       /* entries holding an address */
+	uint64_t reserved[5];
 };
 
 _Static_assert(sizeof(struct tcp_area) == 592, "tcp_area: add fields from reserved only");

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "secondary/tcp/climit.h"
 #include "secondary/tcp/tcp-t.h"
 #include "shm/porter-shm-t.h"
 
@@ -60,6 +61,8 @@ struct tcp_ctx {
 	uint32_t ntouched;
 	uint32_t *touched;
 	uint8_t *touch_mark;            /* per stream: 1 = in touched[] */
+	/* client_limits: the shard's table of client addresses (climit.h), private memory; NULL = none */
+	struct climit *climit;
 };
 
 /* Application events (bit mask). */
@@ -217,6 +220,26 @@ uint32_t tcp_peek(const struct tcp_ctx *ctx, uint32_t s, uint32_t off, void *buf
 
 /* The first readable bytes in place (zero copy): pointer and *LEN contiguous bytes; NULL if none. */
 const uint8_t *tcp_peek_contig(const struct tcp_ctx *ctx, uint32_t s, uint32_t *len);
+
+/* --- client_limits (tcp_climit.c) ---------------------------------------- */
+
+/*
+ * The limits of the shard's client table (from the proxy configuration, so a
+ * reload changes them). A context attached without a table
+ * (porter_tcp_params.client_table 0) ignores them.
+ */
+void tcp_climit_set(struct tcp_ctx *ctx, const struct climit_params *p);
+
+/*
+ * An HTTP request from client address ADDR: true when its request bucket had
+ * a token (or there is no request limit, or no room to track ADDR); false when
+ * it must be refused, with *RETRY_S (if not NULL) the whole seconds until it
+ * has one (at least 1).
+ */
+bool tcp_climit_request(struct tcp_ctx *ctx, uint32_t addr, uint32_t *retry_s);
+
+/* Count every address's streams again from the TCBs (tcp_rebuild does). */
+void tcp_climit_recount(struct tcp_ctx *ctx);
 
 /* Set (AT_MS != 0) or clear the application deadline of a stream of a proxy app kind. */
 void tcp_app_deadline(struct tcp_ctx *ctx, uint32_t s, uint32_t at_ms);

@@ -105,21 +105,19 @@ int tcp_ctx_attach(struct tcp_ctx *c, void *mem, uint64_t bytes, const struct po
 		return -EPROTO;
 	c->touched = calloc(max ? max : 1, sizeof(*c->touched));
 	c->touch_mark = calloc(max ? max : 1, 1);
-	if (c->touched == NULL || c->touch_mark == NULL) {
-		free(c->touched);
-		free(c->touch_mark);
-		c->touched = NULL;
-		c->touch_mark = NULL;
+	if (c->touched == NULL || c->touch_mark == NULL || tcp_climit_init(c, g->tcp.client_table) < 0) {
+		tcp_ctx_release(c);
 		return -ENOMEM;
 	}
 	if (__atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) != TCP_AREA_MAGIC) {
 		area_init(c, max);
+		tcp_climit_recount(c);   /* no stream yet: publishes the table's size */
 		return 0;
 	}
 	c->tcbs = (struct tcp_tcb *)((char *)a + a->tcb_off);
 	c->lookup = (uint32_t *)((char *)a + a->lookup_off);
 	c->wheel = (uint32_t *)((char *)a + a->wheel_off);
-	/* a previous worker ran here: trust only the TCB array */
+	/* a previous worker ran here: trust only the TCB array (the client counts included) */
 	tcp_rebuild(c);
 	return 0;
 }
@@ -130,6 +128,7 @@ void tcp_ctx_release(struct tcp_ctx *c)
 	free(c->touch_mark);
 	free(c->pend);
 	free(c->pend_mark);
+	tcp_climit_release(c);
 	c->touched = c->pend = NULL;
 	c->touch_mark = c->pend_mark = NULL;
 	c->ntouched = c->npend = 0;
@@ -205,6 +204,8 @@ void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t)
 	tcp_drop_queues(c, t);
 	if (t->state == TCP_SYN_RECEIVED && (t->flags & TF(PASSIVE)) && a->half_open)
 		a->half_open--;
+	if (tcp_climit_counted(t))
+		tcp_climit_closed(c, t);
 	hash_remove(c, t);
 	/* CLOSED first: a worker killed inside the memset leaves a free entry */
 	__atomic_store_n(&t->state, TCP_CLOSED, __ATOMIC_RELEASE);
@@ -260,6 +261,8 @@ void tcp_set_state(struct tcp_ctx *c, struct tcp_tcb *t, enum tcp_state st)
 		c->area->half_open--;
 	if (st == TCP_ESTABLISHED)
 		tcp_count(c, TEV_ESTABLISHED);
+	if (st == TCP_TIME_WAIT && tcp_climit_counted(t))
+		tcp_climit_closed(c, t);   /* TIME-WAIT takes nothing a client limit protects */
 	t->state = st;
 }
 

@@ -174,9 +174,13 @@ static void set_app_from_listener(struct tcp_tcb *t, const struct porter_listene
 		t->app_arg_lo = TCP_NIL;         /* proxy: no session yet; no deadline */
 }
 
-/* Create an established stream from a valid SYN cookie (RFC 4987 §3.6). */
+/*
+ * Create an established stream from a valid SYN cookie (RFC 4987 §3.6).
+ * NULL for no valid cookie, or (*WHY set) when client_limits refuses it: its
+ * address reached max_conns since the SYN, which the limits let through.
+ */
 static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
-				   const struct porter_listener *l)
+				   const struct porter_listener *l, enum tcp_drop *why)
 {
 	struct tcp_cookie_opts co;
 	uint32_t counter = c->now_ms / 64000;
@@ -186,6 +190,9 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	if (!c->prm->syncookies ||
 	    !tcp_cookie_check(c->area->cookie_key, sg->daddr, sg->dport, sg->saddr, sg->sport,
 			      sg->seq - 1, sg->ack - 1, counter, &co))
+		return NULL;
+	*why = tcp_climit_cookie(c, sg->saddr);
+	if (*why != TDROP_NONE)
 		return NULL;
 	t = tcb_alloc(c);
 	if (t == NULL)
@@ -230,15 +237,30 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	tcp_count(c, TEV_COOKIES_OK);
 	tcp_count(c, TEV_PASSIVE_OPENS);
 	tcb_hash_insert(c, t);
+	tcp_climit_opened(c, t);
 	return t;
+}
+
+/* client_limits refused SG (a SYN, or a cookie's ACK) for reason WHY: RST, as a closed port would. */
+static void climit_refuse(struct tcp_ctx *c, struct tcp_seg *sg, enum tcp_drop why)
+{
+	tcp_count_drop(c, why);
+	tcp_send_rst_reply(c, sg);
 }
 
 /* RFC 9293 §3.10.7.2: SYN to a listener. */
 static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porter_listener *l)
 {
 	struct tcp_area *a = c->area;
+	enum tcp_drop why;
 	struct tcp_tcb *t;
 
+	/* client_limits first: a refused SYN gets neither a TCB nor a cookie, and ends no TIME-WAIT */
+	why = tcp_climit_syn(c, sg->saddr);
+	if (why != TDROP_NONE) {
+		climit_refuse(c, sg, why);
+		return;
+	}
 	if (a->free_head == TCP_NIL)
 		tcp_reclaim_time_wait(c);   /* a new connection before the tail of an old one's 2MSL */
 	if (a->half_open >= c->prm->syn_backlog || a->free_head == TCP_NIL) {
@@ -293,6 +315,7 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	a->half_open++;
 	tcp_count(c, TEV_PASSIVE_OPENS);
 	tcb_hash_insert(c, t);
+	tcp_climit_opened(c, t);
 	drop(c, sg, TDROP_NONE);   /* a SYN's data is not kept (we never offer TFO) */
 	tcp_output(c, t);
 }
@@ -1303,7 +1326,13 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 		}
 		/* RFC 9293 §3.10.7.2 LISTEN: ACK -> RST (unless a SYN cookie), SYN -> open */
 		if (sg.flags & TH_ACK) {
-			t = (sg.flags & TH_SYN) ? NULL : cookie_open(c, &sg, l);
+			enum tcp_drop why = TDROP_NONE;
+
+			t = (sg.flags & TH_SYN) ? NULL : cookie_open(c, &sg, l, &why);
+			if (t == NULL && why != TDROP_NONE) {
+				climit_refuse(c, &sg, why);
+				return;
+			}
 			if (t == NULL) {
 				tcp_count_drop(c, TDROP_BAD_COOKIE);
 				tcp_send_rst_reply(c, &sg);

@@ -17,7 +17,8 @@ static const char *const drop_names[TDROP__COUNT] = {
 	[TDROP_RCV_BUF_FULL] = "rcv_buf_full", [TDROP_OOO_FULL] = "ooo_full",
 	[TDROP_SYN_IN_STATE] = "syn_in_window", [TDROP_RST_IN_WINDOW] = "rst_in_window",
 	[TDROP_ICMP_UNMATCHED] = "icmp_unmatched", [TDROP_ICMP_OUT_OF_WINDOW] = "icmp_out_of_window",
-	[TDROP_POOL_LOW] = "pool_low",
+	[TDROP_POOL_LOW] = "pool_low", [TDROP_CLIENT_CONNS] = "client_conn_limit",
+	[TDROP_CLIENT_RATE] = "client_conn_rate",
 };
 
 static const char *const event_names[TEV__COUNT] = {

@@ -207,6 +207,20 @@ static inline bool tcp_sack_recovering(const struct tcp_tcb *t)
 /* tcp_input.c */
 void tcp_update_rtt(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t rtt_us);
 
+/* tcp_climit.c: client_limits (no table: every call is a no-op) */
+int tcp_climit_init(struct tcp_ctx *c, uint32_t entries);     /* 0, or -ENOMEM / -EINVAL */
+void tcp_climit_release(struct tcp_ctx *c);
+enum tcp_drop tcp_climit_syn(struct tcp_ctx *c, uint32_t addr);     /* a SYN to a listener: NONE or the refusal */
+enum tcp_drop tcp_climit_cookie(struct tcp_ctx *c, uint32_t addr);  /* a valid cookie ACK: NONE or the refusal */
+void tcp_climit_opened(struct tcp_ctx *c, struct tcp_tcb *t);       /* a listener made T: count it */
+void tcp_climit_closed(struct tcp_ctx *c, struct tcp_tcb *t);       /* T stops counting (only if counted) */
+unsigned int tcp_climit_check(const struct tcp_ctx *c, FILE *log);  /* the counts against the TCBs */
+/* Is T one of its address's counted streams? (tcp_climit.c has the rule) */
+static inline bool tcp_climit_counted(const struct tcp_tcb *t)
+{
+	return (t->flags & TF(CLIMIT)) && t->state != TCP_CLOSED && t->state != TCP_TIME_WAIT;
+}
+
 /* tcp_api.c: the stream is finished (CLOSED): tell the app, free it */
 void tcp_stream_done(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t events);
 void tcp_notify(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t events);

@@ -146,7 +146,12 @@ static void repair(struct tcp_ctx *c, struct tcp_tcb *t)
 void tcp_rebuild(struct tcp_ctx *c)
 {
 	struct tcp_area *a = c->area;
+	struct climit *cl = c->climit;
 	uint32_t live = 0, half_open = 0;
+
+	/* the client counts are derived too: recounted at the end, so repair's resets
+	 * must not count down a table that does not hold them yet */
+	c->climit = NULL;
 
 	for (uint32_t i = 0; i < a->lookup_size; i++)
 		c->lookup[i] = TCP_NIL;
@@ -189,6 +194,8 @@ void tcp_rebuild(struct tcp_ctx *c)
 		t->flags &= ~TF(TOUCHED);
 	}
 	__atomic_store_n(&a->op_stream, TCP_NIL, __ATOMIC_RELEASE);
+	c->climit = cl;
+	tcp_climit_recount(c);
 }
 
 /*
@@ -342,5 +349,5 @@ unsigned int tcp_check(const struct tcp_ctx *c, FILE *log)
 		free_n++;
 	}
 	CHECK(free_n + live == a->max_streams, "free %u + live %u != %u", free_n, live, a->max_streams);
-	return bad;
+	return bad + tcp_climit_check(c, log);
 }

@@ -344,6 +344,9 @@ void h_check_clean(void)
 	cr_assert(H.live_mbufs == 0, "teardown: %ld fake mbufs leaked (%lu allocated, %lu freed)",
 		  H.live_mbufs, H.allocs, H.frees);
 	cr_assert(a->live == 0, "teardown: area->live = %u", a->live);
+	for (uint64_t i = 0; H.ctx.climit && i < (uint64_t)H.ctx.climit->sets * CLIMIT_WAYS; i++)
+		cr_assert(H.ctx.climit->e[i].conns == 0, "teardown: client %#x still counts %u streams",
+			  H.ctx.climit->e[i].addr, H.ctx.climit->e[i].conns);
 	cr_assert(a->half_open == 0, "teardown: area->half_open = %u", a->half_open);
 	for (uint32_t i = a->free_head; i != TCP_NIL && nfree <= a->max_streams; i = H.ctx.tcbs[i].h_next)
 		nfree++;
@@ -374,12 +377,15 @@ void h_reattach(void)
 {
 	uint32_t now = H.ctx.now_ms;
 	uint64_t now_us = H.ctx.now_us;
+	/* a new worker reads the same configuration (the client table itself is new) */
+	struct climit_params lim = H.ctx.climit ? H.ctx.climit->prm : (struct climit_params){ 0 };
 
 	tcp_ctx_release(&H.ctx);
 	cr_assert(tcp_ctx_attach(&H.ctx, H.area_mem, H.area_bytes, H.g, 0, &H) == 0, "re-attach");
 	H.ctx.now_ms = now;
 	H.ctx.now_us = now_us;
 	tcp_rebuild(&H.ctx);
+	tcp_climit_set(&H.ctx, &lim);
 	cr_assert(tcp_check(&H.ctx, stderr) == 0, "re-attach: the TCP area is inconsistent (see stderr)");
 }
 
