@@ -31,6 +31,7 @@
 #include "config/config.h"
 #include "primary/primary.h"
 #include "secondary/http/proxy-t.h"
+#include "secondary/tcp/climit.h"     /* the size of a client table entry (the table is the worker's) */
 #include "secondary/tcp/tcp-t.h"      /* the shard TCP area's counters (types only) */
 #include "secondary/tcp/tcp_names.h"
 #include "shm/names.h"
@@ -138,8 +139,11 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 	}
 	sb_printf(b, "\"tcp\":{\"streams\":%u,\"max_streams\":%u,\"half_open\":%u,\"tcb_bytes\":%u,"
 		  "\"time_wait_reclaimed\":%" PRIu64 ",\"repaired\":%" PRIu64 ",\"reset_on_recovery\":%"
-		  PRIu64 ",\"inconsistent\":%" PRIu64 ",\"drops\":{", a->live, a->max_streams, a->half_open,
+		  PRIu64 ",\"inconsistent\":%" PRIu64 ",", a->live, a->max_streams, a->half_open,
 		  a->tcb_size, a->tw_reclaimed, a->repaired, a->reset_on_recovery, a->inconsistent);
+	sb_printf(b, "\"client_table\":{\"size\":%u,\"used\":%u,\"bytes\":%" PRIu64 ",\"evictions\":%" PRIu64
+		  ",\"untracked\":%" PRIu64 "},\"drops\":{", a->client_table_size, a->client_table_used,
+		  (uint64_t)a->client_table_size * sizeof(struct climit_entry), a->client_evictions, a->client_untracked);
 	for (unsigned int r = 1; r < TDROP__COUNT; r++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(r == 1), tcp_drop_name(r), tcp_area_drop(a, r));
 	sb_printf(b, "},\"events\":{");
@@ -154,7 +158,7 @@ static const char *const http_count_names[] = {
 	"upstream_connect_failures", "retries", "client_aborts", "upstream_aborts", "tunnels",
 	"health_ok", "health_fail", "no_session", "log_dropped", "recovered_sessions", "upstream_no_route",
 	"req_bad_chunked", "upstream_bad_chunked", "upstream_bad_upgrade", "head_bytes_examined",
-	"nombuf_waits",
+	"nombuf_waits", "err_429",
 };
 _Static_assert(sizeof(http_count_names) / sizeof(http_count_names[0]) == HC__COUNT,
 	       "a name for every proxy counter (enum http_count)");
@@ -392,6 +396,9 @@ static void status_text(struct primary *p, struct sbuf *b)
 			  a->half_open);
 		if (a->tw_reclaimed)
 			sb_printf(b, " time_wait_reclaimed=%" PRIu64, a->tw_reclaimed);
+		if (a->client_table_size)
+			sb_printf(b, " client_table=%u/%u client_evictions=%" PRIu64 " client_untracked=%" PRIu64,
+				  a->client_table_used, a->client_table_size, a->client_evictions, a->client_untracked);
 		if (a->repaired || a->reset_on_recovery || a->inconsistent)
 			sb_printf(b, " repaired=%" PRIu64 " reset_on_recovery=%" PRIu64 " inconsistent=%" PRIu64,
 				  a->repaired, a->reset_on_recovery, a->inconsistent);

@@ -1603,6 +1603,26 @@ int h1_error_response(unsigned int status, uint8_t *out, size_t outlen)
 	return wdone(&w);
 }
 
+int h1_too_many_requests(uint32_t retry_s, bool keep_alive, unsigned int minor, bool head, uint8_t *out,
+			 size_t outlen)
+{
+	static const char body[] = "429 Too Many Requests\n";
+	struct wbuf w = { .p = out, .cap = outlen };
+
+	puts_(&w, "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: ");
+	put_uint(&w, sizeof(body) - 1);
+	puts_(&w, "\r\nRetry-After: ");
+	put_uint(&w, retry_s);
+	if (!keep_alive)
+		puts_(&w, "\r\nConnection: close");
+	else if (minor == 0)
+		puts_(&w, "\r\nConnection: keep-alive");
+	puts_(&w, "\r\n\r\n");
+	if (!head)
+		puts_(&w, body);
+	return wdone(&w);
+}
+
 const char *h1_reason(unsigned int status)
 {
 	switch (status) {

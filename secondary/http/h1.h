@@ -258,6 +258,17 @@ int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *vi
  */
 int h1_error_response(unsigned int status, uint8_t *out, size_t outlen);
 
+/*
+ * 429 Too Many Requests (RFC 6585 §4) with Retry-After: RETRY_S (RFC 9110
+ * §10.2.3) and the body of h1_error_response(). KEEP_ALIVE: the connection
+ * stays open (no Connection: close; "Connection: keep-alive" to an HTTP/1.0
+ * client, MINOR 0); else Connection: close. HEAD: the body is left out
+ * (Content-Length still says its size, RFC 9110 §9.3.2). Returns the length
+ * or -1.
+ */
+int h1_too_many_requests(uint32_t retry_s, bool keep_alive, unsigned int minor, bool head, uint8_t *out,
+			 size_t outlen);
+
 /* The reason phrase of STATUS ("Bad Request"), "Unknown" when not known. */
 const char *h1_reason(unsigned int status);
 

@@ -150,6 +150,8 @@ enum http_count {
 	HC_HEAD_BYTES,                    /* bytes of request and response heads scanned or parsed:
 	                                     linear in the heads' size, however they are cut */
 	HC_NOMBUF_WAITS,                  /* relays that found the buffer pool empty and retry on a timer */
+	HC_ERR_429,                       /* 429: the client address's request bucket was empty
+	                                     (client_limits.http_req_rate; layout 2.3) */
 	HC__COUNT
 };
 

@@ -645,6 +645,7 @@ static enum http_count err_counter(unsigned int status)
 	case 408: return HC_ERR_408;
 	case 413: return HC_ERR_413;
 	case 414: return HC_ERR_414;
+	case 429: return HC_ERR_429;
 	case 431: return HC_ERR_431;
 	case 501: return HC_ERR_501;
 	case 503: return HC_ERR_503;
@@ -722,13 +723,22 @@ static bool head_sent(struct proxy *p, struct http_sess *x, int d, uint32_t s)
 	return dir->hout && tcp_write_pos(p->tcp, s) - dir->wbase >= dir->hout;
 }
 
+/*
+ * RQ_ERROR: send the error response planned in the snapshot, then close the
+ * client; but a 429 planned with KA_PROMISED (a request that ended with its
+ * head, on a connection that may persist: refuse_rate) consumes the request's
+ * head instead and leaves the connection to the next request.
+ */
 static void error_step(struct proxy *p, struct http_sess *x)
 {
 	const struct http_snap *sn = cur(x);
 	uint32_t c = x->cl;
+	bool keep = sn->status == 429 && (sn->sflags & KA_PROMISED);
 
 	if (!head_sent(p, x, 1, c)) {
-		int len = h1_error_response(sn->status, p->out, 512);
+		int len = sn->status == 429 ? h1_too_many_requests((uint32_t)sn->r.len, keep, sn->minor,
+								    sn->method == H1_M_HEAD, p->out, 512)
+					    : h1_error_response(sn->status, p->out, 512);
 		int rc = len < 0 ? -1 : send_planned(p, x, 1, c, p->out, (uint32_t)len);
 
 		if (rc == 0) {
@@ -737,6 +747,12 @@ static void error_step(struct proxy *p, struct http_sess *x)
 		}
 	}
 	access_log(p, x, sn->status);
+	if (keep) {
+		/* by position, so a successor that finds it done does nothing */
+		consume_to(p, c, sn->q.rbase + sn->q.hlen);
+		sess_free(p, x);
+		return;
+	}
 	close_client(p, c);   /* first: a successor must not read the rest as a new request */
 	sess_free(p, x);
 }
@@ -761,6 +777,29 @@ static void respond_error(struct proxy *p, struct http_sess *x, unsigned int sta
 	n.status = (uint16_t)status;
 	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
 	n.r.hout = 0;
+	commit(x, &n);
+	error_step(p, x);
+}
+
+/*
+ * The client's address has no request token left (client_limits.http_req_rate):
+ * 429 with Retry-After. A request without a body on a connection that may
+ * persist leaves the connection usable (the head is consumed, the next request
+ * is read); with a body, porter does not read what it would not forward, so
+ * the connection closes after the answer as for the other errors.
+ */
+static void refuse_rate(struct proxy *p, struct http_sess *x, uint32_t retry_s)
+{
+	struct http_snap n = *cur(x);
+
+	count(p, HC_ERR_429);
+	n.req = RQ_ERROR;
+	n.status = 429;
+	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
+	n.r.hout = 0;
+	n.r.len = retry_s;    /* the answer is planned whole: a successor writes the same bytes */
+	if (n.q.kind == H1_BODY_NONE && (n.rflags & H1F_KEEP_ALIVE) && !tcp_peer_closed(p->tcp, x->cl))
+		n.sflags |= KA_PROMISED;
 	commit(x, &n);
 	error_step(p, x);
 }
@@ -956,6 +995,14 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	commit(x, &n);
 	tcp_app_deadline(p->tcp, c, 0);
 	count(p, HC_REQUESTS);
+	{
+		uint32_t retry_s;
+
+		if (!tcp_climit_request(p->tcp, tcb(p, c)->raddr, &retry_s)) {
+			refuse_rate(p, x, retry_s);
+			return -1;
+		}
+	}
 	if (m->method == H1_M_CONNECT) {
 		/* a reverse proxy: no tunnel to wherever the client names (RFC 9110 §9.3.6) */
 		respond_error(p, x, 501);
@@ -2084,11 +2131,26 @@ static void health_scan(struct proxy *p)
 
 /* --- configuration generations -------------------------------------------------------------- */
 
+/* client_limits of the configuration copy in use, into the TCP stack's client table. */
+static void sync_client_limits(struct proxy *p)
+{
+	const struct porter_cfg_client_limits *l = &p->conf->client_limits;
+	struct climit_params cp = {
+		.max_conns = l->max_conns, .conn_rate = l->conn_rate, .conn_burst = l->conn_burst,
+		.req_rate = l->http_req_rate, .req_burst = l->http_req_burst,
+	};
+
+	tcp_climit_set(p->tcp, &cp);
+	p->climit_gen = p->conf->generation;
+}
+
 static void sync_conf(struct proxy *p)
 {
 	uint32_t idx = __atomic_load_n(&p->pc->active, __ATOMIC_ACQUIRE) & 1;
 
 	p->conf = &p->pc->conf[idx];
+	if (p->conf->generation != p->climit_gen)
+		sync_client_limits(p);   /* also at attach: the table is new */
 	if (p->conf->generation == p->a->gen)
 		return;
 	/* a new routing table: drop pooled connections and per-server state of the old one */

@@ -59,6 +59,7 @@ struct proxy {
 	uint32_t nretry;
 	uint8_t *retry_mark;                      /* per session: 1 = in retry[] */
 	uint32_t retry_at_ms;
+	uint64_t climit_gen;                      /* config generation whose client_limits the TCP table has */
 };
 
 #define PROXY_HEAD_MAX (1u << 20)

@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,8 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from harness import BUILD, PEER_IP, PORTER_IP, Backend, Gateway, connect, parse_wrk, wait_for  # noqa: E402
+from harness import (BUILD, PEER_IP, PORTER_IP, Backend, Gateway, connect, flow_shard, in_netns,  # noqa: E402
+                     parse_wrk, wait_for)
 import backends  # noqa: E402
 
 OTHER = os.path.join(BUILD, "secondary", "porter-worker-other")
@@ -1433,6 +1435,340 @@ def tunnels_recover_from_an_empty_pool(env):
     finally:
         for s in conns:
             s.close()
+
+
+# --- client_limits: what one client address may take of a shard -------------------------
+
+SECOND_IP = "10.99.0.3"   # a second client address on the tap's kernel side
+LIMITS_LINE = "client_limits: { max_conns = 4; };"
+LIMITS_CONF = """
+tcp: { max_streams_per_shard = 4096; time_wait_ms = 1000; };
+listeners = ( { port = 80; protocol = "http"; } );
+upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } );
+                keepalive = { max_idle = 32; idle_timeout_ms = 60000; }; %(t)s } );
+routes = ( { upstream = "app"; } );
+http = { header_timeout_ms = 5000; idle_timeout_ms = 60000; };
+%(l)s
+""" % {"t": UP_TIMEOUTS, "l": LIMITS_LINE}
+
+
+def setup_limits():
+    env = Env(LIMITS_CONF, workers=2)
+    try:
+        env.gw.ns(["ip", "addr", "add", SECOND_IP + "/24", "dev", env.gw.iface])
+        env.http_backend(8081, "app")
+        env.base_conf = open(env.gw.conf).read()
+        env.reta = env.gw.status()["reta"]
+        env.next_port = [10000]
+    except BaseException:
+        env.close(True)
+        raise
+    return env
+
+
+GROUPS["limits"] = setup_limits
+
+
+def set_limits(env, line):
+    """Reload the gateway with LINE in place of the client_limits group ("" = the start-up one)."""
+    gw = env.gw
+    tmp = gw.conf + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(env.base_conf.replace(LIMITS_LINE, line or LIMITS_LINE))
+    os.rename(tmp, gw.conf)
+    out = gw.ctl("reload", check=False)
+    assert out.returncode == 0, "reload: %s %s" % (out.stdout, out.stderr)
+    gen = gw.status()["proxy"]["generation"]
+    wait_for(lambda: all((sh.get("http") or {}).get("config_generation") == gen for sh in gw.status()["shards"]),
+             5, "every worker on generation %d" % gen)
+
+
+def ports_to(env, src, shard, n):
+    """N unused source ports whose flow from SRC to porter:80 the hash steers to SHARD."""
+    out = []
+    while len(out) < n:
+        p = env.next_port[0]
+        env.next_port[0] = p + 1 if p < 60000 else 10000
+        if flow_shard(env.reta, src, PORTER_IP, p, 80) == shard:
+            out.append(p)
+    return out
+
+
+def connect_from(gw, src, sport, timeout=5.0):
+    """A connection to porter:80 from SRC:SPORT (ConnectionRefusedError when refused)."""
+    with in_netns(gw.netns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.settimeout(timeout)
+    try:
+        s.bind((src, sport))
+        s.connect((PORTER_IP, 80))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def refused_from(gw, src, sport):
+    """True when the connect is refused (a RST for the SYN), False when it is accepted."""
+    try:
+        s = connect_from(gw, src, sport)
+    except ConnectionRefusedError:
+        return True
+    s.close()
+    return False
+
+
+def abort(s):
+    """Close with a RST (SO_LINGER 0): the stream ends at porter at once, no TIME-WAIT here."""
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+def get_on(s, path="/name", host="test"):
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, host)).encode())
+
+
+def tcp_drops(gw, name):
+    return [sh["tcp"]["drops"][name] for sh in gw.status()["shards"]]
+
+
+def sock_conn(s):
+    c = Conn.__new__(Conn)
+    c.s, c.buf = s, bytearray()
+    return c
+
+
+@test("limits")
+def client_max_conns_per_address_and_shard(env):
+    """client_limits.max_conns = 4 on 2 shards: address A holds 4 streams on each shard,
+    its next SYN to either shard is refused with a RST (connect() fails at once with
+    ECONNREFUSED), counted as client_conn_limit on that shard, exactly; a second address
+    B on the same shards is not affected; A's held connections still serve requests;
+    one of A's connections closing makes room for exactly one; after kill -9 of a worker
+    the successor counts A's streams again from the TCBs and still refuses the fifth."""
+    gw = env.gw
+    held = {0: [], 1: []}
+    others = []
+    d0 = tcp_drops(gw, "client_conn_limit")
+    try:
+        for sh in (0, 1):
+            for p in ports_to(env, PEER_IP, sh, 4):
+                held[sh].append(connect_from(gw, PEER_IP, p))
+        t0 = time.monotonic()
+        for sh in (0, 1):
+            for p in ports_to(env, PEER_IP, sh, 3):
+                assert refused_from(gw, PEER_IP, p), "A's 5th connection on shard %d accepted" % sh
+        refuse_s = (time.monotonic() - t0) / 6
+        d1 = tcp_drops(gw, "client_conn_limit")
+        assert [b - a for a, b in zip(d0, d1)] == [3, 3], "client_conn_limit %s -> %s" % (d0, d1)
+        assert all(x == 0 for x in tcp_drops(gw, "client_conn_rate"))
+        # B: its own 4 per shard, and they work
+        for sh in (0, 1):
+            for p in ports_to(env, SECOND_IP, sh, 4):
+                others.append(connect_from(gw, SECOND_IP, p))
+        for s in others[::4]:
+            c = sock_conn(s)
+            get_on(s)
+            r = c.response()
+            assert r.status == 200 and r.body == b"app", r
+        # A's held connections serve requests
+        for sh in (0, 1):
+            c = sock_conn(held[sh][0])
+            get_on(held[sh][0])
+            r = c.response()
+            assert r.status == 200 and r.body == b"app", r
+        # one of A's on shard 0 ends (FIN): room for exactly one more
+        held[0].pop().close()
+        s = wait_for(lambda: _try_connect(gw, PEER_IP, ports_to(env, PEER_IP, 0, 1)[0]), 5,
+                     "room for A on shard 0 after one of its connections closed")
+        held[0].append(s)
+        assert refused_from(gw, PEER_IP, ports_to(env, PEER_IP, 0, 1)[0])
+        # kill -9 the worker of shard 0: its successor counts A's 4 streams from the TCBs
+        st = gw.status()
+        pid = st["shards"][0]["pid"]
+        os.kill(pid, signal.SIGKILL)
+        st = gw.wait_all_ready(exclude_pids=(pid,))
+        assert st["shards"][0]["pid"] != pid and st["shards"][0]["recoveries"] >= 1, st["shards"][0]
+        assert refused_from(gw, PEER_IP, ports_to(env, PEER_IP, 0, 1)[0]), \
+            "A's 5th connection on shard 0 accepted by the restarted worker"
+        for s in held[0]:   # the survivors still serve
+            c = sock_conn(s)
+            get_on(s)
+            r = c.response()
+            assert r.status == 200, r
+        tcp0 = gw.status()["shards"][0]["tcp"]
+        FIGURES["client_max_conns"] = {"refused_connect_ms": round(refuse_s * 1e3, 2),
+                                       "client_table": tcp0["client_table"]}
+    finally:
+        for s in held[0] + held[1] + others:
+            abort(s)
+
+
+def _try_connect(gw, src, port):
+    try:
+        return connect_from(gw, src, port)
+    except ConnectionRefusedError:
+        return None
+
+
+@test("limits")
+def client_request_rate_answers_429(env):
+    """client_limits.http_req_rate = 1, http_req_burst = 5: of 20 requests pipelined on one
+    keep-alive connection from address A, the first 5 are served and the others answered
+    429 with Retry-After: 1 on the same connection (at most one more 200 per second the
+    exchange took); the connection stays usable (a request is served on it again once a
+    token is back); B is served meanwhile; a refused request with a body gets 429 and the
+    connection closes; a HEAD gets a 429 head without a body; err_429 counts each 429."""
+    gw = env.gw
+    set_limits(env, "client_limits: { http_req_rate = 1; http_req_burst = 5; };")
+    c = b = None
+    try:
+        e0 = http_counter(gw, "err_429")
+        q0 = http_counter(gw, "requests")
+        c = Conn(gw)
+        t0 = time.monotonic()
+        c.send(b"".join(b"GET /m/%d/name HTTP/1.1\r\nHost: test\r\n\r\n" % i for i in range(20)))
+        rs = [c.response() for _ in range(20)]
+        took = time.monotonic() - t0
+        codes = [r.status for r in rs]
+        ok = codes.count(200)
+        assert codes[:5] == [200] * 5, codes
+        assert 5 <= ok <= 5 + int(took) + 1, "%d served in %.2f s: %s" % (ok, took, codes)
+        assert set(codes) == {200, 429}, codes
+        for r in rs:
+            if r.status == 429:
+                assert r.get("retry-after") == "1", r
+                assert "close" not in r.tokens("connection"), r
+                assert r.body == b"429 Too Many Requests\n", r
+        # B is not limited by A's empty bucket
+        bs = connect_from(gw, SECOND_IP, ports_to(env, SECOND_IP, 0, 1)[0])
+        b = sock_conn(bs)
+        get_on(bs)
+        r = b.response()
+        assert r.status == 200 and r.body == b"app", r
+        # the same connection of A is served again once a token is back
+        n429 = codes.count(429)
+
+        def served():
+            nonlocal n429
+            get_on(c.s)
+            r = c.response()
+            if r.status == 429:
+                n429 += 1
+                return None
+            return r
+        r = wait_for(served, 5, "a request served again on A's connection", interval=0.2)
+        assert r.status == 200 and r.body == b"app", r
+        # a HEAD refused: the head only, the connection goes on
+        while True:
+            c.send(b"HEAD /name HTTP/1.1\r\nHost: test\r\n\r\n")
+            r = c.response("HEAD")
+            if r.status == 429:
+                n429 += 1
+                break
+        assert r.get("content-length") == "22" and r.body == b"", r
+        # a refused request with a body: 429, Connection: close, closed
+        while True:
+            c.send(b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello")
+            r = c.response()
+            if r.status == 429:
+                n429 += 1
+                break
+        assert "close" in r.tokens("connection"), r
+        assert c.closed_by_peer(5), "connection still open after a 429 to a request with a body"
+        wait_for(lambda: http_counter(gw, "err_429") - e0 == n429, 5,
+                 "err_429 to count the %d answers" % n429)
+        assert http_counter(gw, "requests") - q0 >= len(codes)
+        FIGURES["client_req_rate_pipelined"] = {"requests": 20, "served": ok, "http_429": codes.count(429),
+                                                "seconds": round(took, 3)}
+    finally:
+        for x in (c, b):
+            if x is not None:
+                x.close()
+        set_limits(env, "")
+
+
+@test("limits")
+def client_request_rate_over_a_window(env):
+    """client_limits.http_req_rate = 50, burst 1: requests one after the other on one
+    keep-alive connection for about 2 s are served at 50 per second (counted: served ones
+    within 10 % + 3 of 50 x the time taken); a second address is served throughout."""
+    gw = env.gw
+    set_limits(env, "client_limits: { http_req_rate = 50; http_req_burst = 1; };")
+    c = b = None
+    try:
+        c = Conn(gw)
+        b = sock_conn(connect_from(gw, SECOND_IP, ports_to(env, SECOND_IP, 0, 1)[0]))
+        ok = refused = b_ok = 0
+        t0 = time.monotonic()
+        next_b = t0
+        while time.monotonic() - t0 < 2.0:
+            get_on(c.s)
+            r = c.response()
+            if r.status == 200:
+                ok += 1
+            else:
+                assert r.status == 429, r
+                refused += 1
+            if time.monotonic() >= next_b:   # B: 10 a second, within its own 50
+                next_b += 0.1
+                get_on(b.s)
+                rb = b.response()
+                assert rb.status == 200, rb
+                b_ok += 1
+        took = time.monotonic() - t0
+        want = 1 + 50 * took
+        FIGURES["client_req_rate_window"] = {"rate": 50, "seconds": round(took, 3), "served": ok,
+                                             "http_429": refused, "expected": round(want, 1),
+                                             "second_address_served": b_ok}
+        assert refused > ok, "the limit never bit: %d served, %d refused" % (ok, refused)
+        assert abs(ok - want) <= 0.1 * want + 3, "%d served in %.3f s, expected %.1f" % (ok, took, want)
+    finally:
+        for x in (c, b):
+            if x is not None:
+                x.close()
+        set_limits(env, "")
+
+
+@test("limits")
+def client_conn_rate_refuses_syns(env):
+    """client_limits.conn_rate = 20, conn_burst = 5: address A opening connections to one
+    shard as fast as it can for about 2 s gets 5 + 20 per second of them (within 10 % + 3),
+    the rest refused at the SYN with a RST and counted as client_conn_rate (exactly);
+    address B connects to the same shard meanwhile."""
+    gw = env.gw
+    set_limits(env, "client_limits: { conn_rate = 20; conn_burst = 5; };")
+    try:
+        d0 = tcp_drops(gw, "client_conn_rate")
+        ok = refused = b_ok = 0
+        t0 = time.monotonic()
+        next_b = t0
+        while time.monotonic() - t0 < 2.0:
+            p = ports_to(env, PEER_IP, 0, 1)[0]
+            s = _try_connect(gw, PEER_IP, p)
+            if s is None:
+                refused += 1
+            else:
+                ok += 1
+                abort(s)
+            if time.monotonic() >= next_b:   # B: 4 a second, within its own 20
+                next_b += 0.25
+                s = connect_from(gw, SECOND_IP, ports_to(env, SECOND_IP, 0, 1)[0])
+                abort(s)
+                b_ok += 1
+        took = time.monotonic() - t0
+        want = 5 + 20 * took
+        d1 = tcp_drops(gw, "client_conn_rate")
+        FIGURES["client_conn_rate"] = {"rate": 20, "burst": 5, "seconds": round(took, 3), "accepted": ok,
+                                       "refused": refused, "expected": round(want, 1),
+                                       "second_address_accepted": b_ok}
+        assert d1[0] - d0[0] == refused and d1[1] == d0[1], "client_conn_rate %s -> %s, %d refused" % (
+            d0, d1, refused)
+        assert refused > ok, "the limit never bit: %d accepted, %d refused" % (ok, refused)
+        assert abs(ok - want) <= 0.1 * want + 3, "%d accepted in %.3f s, expected %.1f" % (ok, took, want)
+    finally:
+        set_limits(env, "")
 
 
 @test("drip")

@@ -1466,6 +1466,46 @@ Test(error_response, too_small)
 	cr_assert_eq(h1_error_response(431, small, (size_t)n), n);
 }
 
+Test(error_response, too_many_requests)
+{
+	struct h1_msg r;
+	int n;
+
+	/* keep-alive, HTTP/1.1: no Connection field at all */
+	assert_out(h1_too_many_requests(1, true, 1, false, out, sizeof(out)),
+		   "HTTP/1.1 429 Too Many Requests\r\n"
+		   "Content-Type: text/plain\r\n"
+		   "Content-Length: 22\r\n"
+		   "Retry-After: 1\r\n\r\n"
+		   "429 Too Many Requests\n");
+	/* keep-alive to an HTTP/1.0 client says so */
+	assert_out(h1_too_many_requests(3, true, 0, false, out, sizeof(out)),
+		   "HTTP/1.1 429 Too Many Requests\r\n"
+		   "Content-Type: text/plain\r\n"
+		   "Content-Length: 22\r\n"
+		   "Retry-After: 3\r\n"
+		   "Connection: keep-alive\r\n\r\n"
+		   "429 Too Many Requests\n");
+	/* closing; HEAD: no body, the length it would have */
+	assert_out(h1_too_many_requests(1, false, 1, true, out, sizeof(out)),
+		   "HTTP/1.1 429 Too Many Requests\r\n"
+		   "Content-Type: text/plain\r\n"
+		   "Content-Length: 22\r\n"
+		   "Retry-After: 1\r\n"
+		   "Connection: close\r\n\r\n");
+	/* what a client reads back */
+	n = h1_too_many_requests(1, true, 1, false, out, sizeof(out));
+	cr_assert_eq(h1_parse_response(out, (size_t)n, &lim, H1_M_GET, &r), 0);
+	cr_assert_eq(r.status, 429);
+	cr_assert(r.flags & H1F_KEEP_ALIVE);
+	cr_assert_eq(r.head_len + r.content_length, (uint64_t)n);
+	n = h1_too_many_requests(1, false, 1, false, out, sizeof(out));
+	cr_assert_eq(h1_parse_response(out, (size_t)n, &lim, H1_M_GET, &r), 0);
+	cr_assert_not(r.flags & H1F_KEEP_ALIVE);
+	for (int k = 0; k < n; k++)
+		cr_assert_eq(h1_too_many_requests(1, false, 1, false, out, (size_t)k), -1);
+}
+
 Test(error_response, reasons)
 {
 	cr_assert_str_eq(h1_reason(400), "Bad Request");
