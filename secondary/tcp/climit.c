@@ -61,9 +61,10 @@ void climit_set(struct climit *t, const struct climit_params *p)
 	/* a debt counted at another rate means nothing at this one: start full */
 	if (conn || req)
 		for (uint64_t i = 0; i < (uint64_t)t->sets * CLIMIT_WAYS; i++) {
-			if (conn)
+			/* stores only where there is something: pages no address touched stay unallocated */
+			if (conn && t->e[i].conn_tat)
 				t->e[i].conn_tat = 0;
-			if (req)
+			if (req && t->e[i].req_tat)
 				t->e[i].req_tat = 0;
 		}
 }
@@ -160,5 +161,6 @@ uint32_t climit_tokens(uint64_t tat, const struct climit_rate *r, uint32_t burst
 void climit_clear_conns(struct climit *t)
 {
 	for (uint64_t i = 0; i < (uint64_t)t->sets * CLIMIT_WAYS; i++)
-		t->e[i].conns = 0;
+		if (t->e[i].conns)
+			t->e[i].conns = 0;   /* (as in climit_set) */
 }
