@@ -1352,7 +1352,8 @@ static int parse_upstreams(const struct ctx *c, const config_setting_t *root, st
 static int parse_listener(const struct ctx *c, const config_setting_t *el, unsigned idx,
 			  const struct porter_config *cfg, struct porter_cfg_listener *l)
 {
-	static const char *const known[] = { "port", "service", "protocol", "upstream", "bytes", NULL };
+	static const char *const known[] = { "port", "service", "protocol", "upstream", "bytes", "client_limits",
+					     NULL };
 	static const struct {
 		const char *name;
 		uint32_t svc;
@@ -1370,6 +1371,7 @@ static int parse_listener(const struct ctx *c, const config_setting_t *el, unsig
 
 	snprintf(pre, sizeof(pre), "listeners[%u]", idx);
 	l->upstream = -1;
+	l->client_limits = true;
 	if (!config_setting_is_group(el))
 		return fail(c, el, pre, "expected a group { port = ...; ... }, got %s",
 			    type_name(config_setting_type(el)));
@@ -1438,7 +1440,7 @@ static int parse_listener(const struct ctx *c, const config_setting_t *el, unsig
 		join(path, pre, "bytes");
 		return fail(c, s, path, "only for service \"source\"");
 	}
-	return 0;
+	return get_bool(c, el, pre, "client_limits", &l->client_limits);
 }
 
 static int parse_listeners(const struct ctx *c, const config_setting_t *root, struct porter_config *cfg)
@@ -2201,6 +2203,7 @@ static bool listener_differs(const struct porter_config *a, const struct porter_
 			     const struct porter_config *b, const struct porter_cfg_listener *lb)
 {
 	return la->port != lb->port || la->service != lb->service || la->bytes != lb->bytes ||
+	       la->client_limits != lb->client_limits ||
 	       strcmp(listener_upstream(a, la), listener_upstream(b, lb)) != 0;
 }
 

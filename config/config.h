@@ -146,6 +146,8 @@ struct porter_cfg_listener {
 	uint64_t bytes;                   /* listeners[i].bytes, source only, default 0 = until closed */
 	int32_t upstream;                 /* listeners[i].upstream (name -> index into upstreams[]), mandatory for
 	                                     protocol "tcp", not allowed otherwise; -1 when unset */
+	bool client_limits;               /* listeners[i].client_limits, default true; false: the listener's
+	                                     connections and requests are neither counted nor limited */
 };
 
 #define PORTER_CFG_MAX_UPSTREAMS 32

@@ -75,6 +75,7 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 		const struct porter_cfg_listener *l = &cfg->listeners[i];
 
 		g->listeners[i].port = l->port;
+		g->listeners[i].no_climit = !l->client_limits;
 		switch (l->service) {
 		case PORTER_SVC_ECHO:
 			g->listeners[i].app = TAPP_ECHO;

@@ -36,7 +36,7 @@
 #define PORTER_LAYOUT_MINOR     3             /* 3: client_limits: porter_tcp_params.client_table,
                                                  TF_CLIMIT, drops client_conn_limit / client_conn_rate,
                                                  tcp_area.client_*, the proxy conf's client_limits,
-                                                 the proxy counter err_429.
+                                                 the proxy counter err_429, porter_listener.no_climit.
                                                  2: TF_TOUCHED replaces tcp_area.op_stream (still
                                                  read), journal in_hand / free_cur / pending_free /
                                                  trim_*, tcp_area.inconsistent.
@@ -313,7 +313,8 @@ struct porter_tcp_params {
 struct porter_listener {
 	uint16_t port;                   /* 0 = unused entry */
 	uint8_t app;                     /* enum tcp_app */
-	uint8_t reserved0;
+	uint8_t no_climit;               /* 1: client_limits do not apply to it (listeners[i].client_limits =
+	                                    false; layout 2.3, an older primary leaves 0: they apply) */
 	uint32_t reserved1;
 	uint64_t arg;                    /* source: bytes to send (0 = until closed);
 	                                    tcp pass-through: index of the upstream in the proxy config */

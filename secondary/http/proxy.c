@@ -996,9 +996,10 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	tcp_app_deadline(p->tcp, c, 0);
 	count(p, HC_REQUESTS);
 	{
+		const struct porter_listener *l = tcp_listener(p->tcp, tcb(p, c)->lport);
 		uint32_t retry_s;
 
-		if (!tcp_climit_request(p->tcp, tcb(p, c)->raddr, &retry_s)) {
+		if (!(l && l->no_climit) && !tcp_climit_request(p->tcp, tcb(p, c)->raddr, &retry_s)) {
 			refuse_rate(p, x, retry_s);
 			return -1;
 		}

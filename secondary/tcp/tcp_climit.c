@@ -4,8 +4,9 @@
  *
  * The table (climit.h) is the worker's private memory; what is shared is one
  * flag per TCB, TF_CLIMIT: "this stream is one of its address's counted
- * streams". A stream is counted from its creation by a listener (SYN-RECEIVED,
- * or ESTABLISHED from a SYN cookie) until it is freed, whatever frees it (FIN,
+ * streams". A stream is counted from its creation by a listener whose limits
+ * apply (porter_listener.no_climit 0) (SYN-RECEIVED, or ESTABLISHED from a SYN
+ * cookie) until it is freed, whatever frees it (FIN,
  * RST, a timeout, an abort, recovery's reset, a TIME-WAIT reclaim), or until
  * it enters TIME-WAIT: a TIME-WAIT stream holds no application state and is
  * ended early when the slab runs short, so it takes nothing a limit protects.

@@ -191,7 +191,7 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	    !tcp_cookie_check(c->area->cookie_key, sg->daddr, sg->dport, sg->saddr, sg->sport,
 			      sg->seq - 1, sg->ack - 1, counter, &co))
 		return NULL;
-	*why = tcp_climit_cookie(c, sg->saddr);
+	*why = l->no_climit ? TDROP_NONE : tcp_climit_cookie(c, sg->saddr);
 	if (*why != TDROP_NONE)
 		return NULL;
 	t = tcb_alloc(c);
@@ -237,7 +237,8 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	tcp_count(c, TEV_COOKIES_OK);
 	tcp_count(c, TEV_PASSIVE_OPENS);
 	tcb_hash_insert(c, t);
-	tcp_climit_opened(c, t);
+	if (!l->no_climit)
+		tcp_climit_opened(c, t);
 	return t;
 }
 
@@ -256,7 +257,7 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	struct tcp_tcb *t;
 
 	/* client_limits first: a refused SYN gets neither a TCB nor a cookie, and ends no TIME-WAIT */
-	why = tcp_climit_syn(c, sg->saddr);
+	why = l->no_climit ? TDROP_NONE : tcp_climit_syn(c, sg->saddr);
 	if (why != TDROP_NONE) {
 		climit_refuse(c, sg, why);
 		return;
@@ -315,7 +316,8 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	a->half_open++;
 	tcp_count(c, TEV_PASSIVE_OPENS);
 	tcb_hash_insert(c, t);
-	tcp_climit_opened(c, t);
+	if (!l->no_climit)
+		tcp_climit_opened(c, t);
 	drop(c, sg, TDROP_NONE);   /* a SYN's data is not kept (we never offer TFO) */
 	tcp_output(c, t);
 }

@@ -1443,7 +1443,7 @@ SECOND_IP = "10.99.0.3"   # a second client address on the tap's kernel side
 LIMITS_LINE = "client_limits: { max_conns = 4; };"
 LIMITS_CONF = """
 tcp: { max_streams_per_shard = 4096; time_wait_ms = 1000; };
-listeners = ( { port = 80; protocol = "http"; } );
+listeners = ( { port = 80; protocol = "http"; }, { port = 81; protocol = "http"; client_limits = false; } );
 upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } );
                 keepalive = { max_idle = 32; idle_timeout_ms = 60000; }; %(t)s } );
 routes = ( { upstream = "app"; } );
@@ -1494,15 +1494,15 @@ def ports_to(env, src, shard, n):
     return out
 
 
-def connect_from(gw, src, sport, timeout=5.0):
-    """A connection to porter:80 from SRC:SPORT (ConnectionRefusedError when refused)."""
+def connect_from(gw, src, sport, timeout=5.0, dport=80):
+    """A connection to porter:DPORT from SRC:SPORT (ConnectionRefusedError when refused)."""
     with in_netns(gw.netns):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.settimeout(timeout)
     try:
         s.bind((src, sport))
-        s.connect((PORTER_IP, 80))
+        s.connect((PORTER_IP, dport))
     except BaseException:
         s.close()
         raise
@@ -1543,13 +1543,14 @@ def sock_conn(s):
 def client_max_conns_per_address_and_shard(env):
     """client_limits.max_conns = 4 on 2 shards: address A holds 4 streams on each shard,
     its next SYN to either shard is refused with a RST (connect() fails at once with
-    ECONNREFUSED), counted as client_conn_limit on that shard, exactly; a second address
+    ECONNREFUSED), counted as client_conn_limit on that shard, exactly; a listener with
+    client_limits = false still takes A's connections; a second address
     B on the same shards is not affected; A's held connections still serve requests;
     one of A's connections closing makes room for exactly one; after kill -9 of a worker
     the successor counts A's streams again from the TCBs and still refuses the fifth."""
     gw = env.gw
     held = {0: [], 1: []}
-    others = []
+    others, exempt = [], []
     d0 = tcp_drops(gw, "client_conn_limit")
     try:
         for sh in (0, 1):
@@ -1563,6 +1564,13 @@ def client_max_conns_per_address_and_shard(env):
         d1 = tcp_drops(gw, "client_conn_limit")
         assert [b - a for a, b in zip(d0, d1)] == [3, 3], "client_conn_limit %s -> %s" % (d0, d1)
         assert all(x == 0 for x in tcp_drops(gw, "client_conn_rate"))
+        # the listener with client_limits = false takes A's connections beyond the limit
+        for i in range(6):
+            exempt.append(connect_from(gw, PEER_IP, 0, dport=81))
+        c = sock_conn(exempt[-1])
+        get_on(exempt[-1])
+        r = c.response()
+        assert r.status == 200 and r.body == b"app", r
         # B: its own 4 per shard, and they work
         for sh in (0, 1):
             for p in ports_to(env, SECOND_IP, sh, 4):
@@ -1601,7 +1609,7 @@ def client_max_conns_per_address_and_shard(env):
         FIGURES["client_max_conns"] = {"refused_connect_ms": round(refuse_s * 1e3, 2),
                                        "client_table": tcp0["client_table"]}
     finally:
-        for s in held[0] + held[1] + others:
+        for s in held[0] + held[1] + others + exempt:
             abort(s)
 
 
@@ -1711,8 +1719,8 @@ def client_request_rate_over_a_window(env):
             else:
                 assert r.status == 429, r
                 refused += 1
-            if time.monotonic() >= next_b:   # B: 10 a second, within its own 50
-                next_b += 0.1
+            if time.monotonic() >= next_b:   # B: at most 10 a second (no catching up), within its own 50
+                next_b = time.monotonic() + 0.1
                 get_on(b.s)
                 rb = b.response()
                 assert rb.status == 200, rb
@@ -1752,8 +1760,8 @@ def client_conn_rate_refuses_syns(env):
             else:
                 ok += 1
                 abort(s)
-            if time.monotonic() >= next_b:   # B: 4 a second, within its own 20
-                next_b += 0.25
+            if time.monotonic() >= next_b:   # B: at most 4 a second (no catching up), within its own 20
+                next_b = time.monotonic() + 0.25
                 s = connect_from(gw, SECOND_IP, ports_to(env, SECOND_IP, 0, 1)[0])
                 abort(s)
                 b_ok += 1

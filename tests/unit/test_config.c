@@ -2275,6 +2275,24 @@ Test(config, reload_client_limits)
 			      "client_limits: { table_size = 1024; };\n", "client_limits.table_size");
 }
 
+Test(config, listener_client_limits)
+{
+	expect_ok(PORT_FRONT "listeners = ( { port = 80; service = \"echo\"; },\n"
+		  "  { port = 81; service = \"echo\"; client_limits = false; },\n"
+		  "  { port = 82; service = \"echo\"; client_limits = true; } );\n");
+	cr_assert(cfg.listeners[0].client_limits);
+	cr_assert_not(cfg.listeners[1].client_limits);
+	cr_assert(cfg.listeners[2].client_limits);
+	expect_err(PORT_FRONT "listeners = ( { port = 80; service = \"echo\";\n client_limits = 0; } );\n",
+		   "t.conf:3: listeners[0].client_limits: expected a boolean (true or false), got an integer");
+	/* a listener's setting is a listener's: a restart */
+	expect_reload_refused(PORT_FRONT "listeners = ( { port = 80; service = \"echo\"; } );\n",
+			      PORT_FRONT "listeners = ( { port = 80; service = \"echo\"; client_limits = false; } );\n",
+			      "listeners");
+	expect_reload_ok(PORT_FRONT "listeners = ( { port = 80; service = \"echo\"; } );\n",
+			 PORT_FRONT "listeners = ( { port = 80; service = \"echo\"; client_limits = true; } );\n");
+}
+
 Test(config, reload_error_buffer)
 {
 	char e[PORTER_CFG_ERR_LEN];

@@ -421,6 +421,28 @@ HTEST(tcp_climit, counts_kept_while_no_limit_is_set)
 	check();
 }
 
+/* A listener with client_limits = false: its streams are neither counted nor limited. */
+HTEST(tcp_climit, listener_without_limits)
+{
+	struct h_peer p;
+
+	H.g->listeners[1].no_climit = 1;   /* the echo port */
+	limits(1, 1, 1);
+	peer(&p, ADDR_A, 40000, 1);
+	h_open_passive(&p, &H_OPT_ALL);   /* the test port: counted, its token taken */
+	HEQ(conns(ADDR_A), 1);
+	for (uint32_t i = 0; i < 3; i++) {
+		peer(&p, ADDR_A, (uint16_t)(41000 + i), 10 + i);
+		p.lport = H_ECHO_PORT;
+		h_open_passive(&p, &H_OPT_ALL);
+		HTRUE(!(TCB(p.s)->flags & TF(CLIMIT)));
+	}
+	HEQ(conns(ADDR_A), 1);
+	peer(&p, ADDR_A, 40001, 2);
+	refused(&p, TDROP_CLIENT_CONNS);
+	check();
+}
+
 /*
  * A set full of addresses that hold streams has no room for a new address:
  * its streams are not tracked (nor limited) and counted as untracked; the
