@@ -242,9 +242,11 @@ struct porter_cfg_http {
  */
 struct porter_cfg_client_limits {
 	uint32_t max_conns;               /* client_limits.max_conns, default 0, 0..4194304: streams one address
-	                                     holds at once (TIME-WAIT not counted); a SYN beyond gets a RST */
-	uint32_t conn_rate;               /* client_limits.conn_rate, default 0, 0..1000000: new connections per
-	                                     second per address (token bucket); a SYN beyond gets a RST */
+	                                     holds at once (from its handshake; TIME-WAIT not counted); a SYN
+	                                     beyond gets a RST */
+	uint32_t conn_rate;               /* client_limits.conn_rate, default 0, 0..1000000: connections (completed
+	                                     handshakes) per second per address, token bucket; a SYN beyond
+	                                     gets a RST */
 	uint32_t conn_burst;              /* client_limits.conn_burst, 1..1000000, default conn_rate: the bucket's
 	                                     size (connections back to back after a quiet spell) */
 	uint32_t http_req_rate;           /* client_limits.http_req_rate, default 0, 0..1000000: HTTP requests per

@@ -149,6 +149,11 @@ bool climit_take(uint64_t *tat, const struct climit_rate *r, uint64_t now_ns, ui
 	return true;
 }
 
+bool climit_ready(uint64_t tat, const struct climit_rate *r, uint64_t now_ns)
+{
+	return r->t == 0 || tat <= now_ns || tat - now_ns <= r->tau;
+}
+
 uint32_t climit_tokens(uint64_t tat, const struct climit_rate *r, uint32_t burst, uint64_t now_ns)
 {
 	uint64_t debt = tat > now_ns ? tat - now_ns : 0, room = (uint64_t)burst * r->t;

@@ -99,6 +99,9 @@ struct climit_entry *climit_get(struct climit *t, uint32_t addr, uint64_t now_ns
  */
 bool climit_take(uint64_t *tat, const struct climit_rate *r, uint64_t now_ns, uint64_t *wait_ns);
 
+/* Would climit_take() give a token now? (takes nothing) */
+bool climit_ready(uint64_t tat, const struct climit_rate *r, uint64_t now_ns);
+
 /* Tokens bucket *TAT holds at NOW_NS (for tests and figures). */
 uint32_t climit_tokens(uint64_t tat, const struct climit_rate *r, uint32_t burst, uint64_t now_ns);
 

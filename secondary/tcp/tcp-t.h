@@ -117,8 +117,9 @@ enum {
 	TF_REORDER_SEEN_BIT,    /* RACK saw the peer deliver out of order (RFC 8985 §6.2 step 3) */
 	TF_RESCUE_BIT,          /* the rescue retransmission of this recovery went (RFC 6675 §4 rule 4) */
 	TF_TOUCHED_BIT,         /* changed since the worker's last quiescent point: recovery repairs it */
-	TF_CLIMIT_BIT,          /* one of its client address's streams in the shard's client table
-	                           (client_limits, climit.h) until it is freed or enters TIME-WAIT (layout 2.3) */
+	TF_CLIMIT_BIT,          /* counted for its client address in the shard's client table (client_limits,
+	                           tcp_climit.c) from its handshake until it is freed or enters TIME-WAIT
+	                           (layout 2.3) */
 };
 #define TF(name) (1u << TF_##name##_BIT)
 
@@ -145,10 +146,10 @@ enum tcp_drop {
 	TDROP__COUNT_2_0,       /* reasons of layout 2.0, kept in tcp_area.drops; later ones in drops_ext */
 	TDROP_ICMP_OUT_OF_WINDOW = TDROP__COUNT_2_0,  /* ICMP error quoting no byte in flight (RFC 5927 §4.1) */
 	TDROP_POOL_LOW,         /* payload not queued: the shared buffer pool is nearly empty (layout 2.2) */
-	TDROP_CLIENT_CONNS,     /* SYN (or cookie ACK) refused with RST: its address holds client_limits.max_conns
-	                           streams (layout 2.3) */
-	TDROP_CLIENT_RATE,      /* SYN refused with RST: its address opened client_limits.conn_rate connections
-	                           a second (its bucket is empty) (layout 2.3) */
+	TDROP_CLIENT_CONNS,     /* SYN refused with RST: its address holds client_limits.max_conns streams; or
+	                           a handshake's ACK, completed past it (layout 2.3) */
+	TDROP_CLIENT_RATE,      /* the same for client_limits.conn_rate: the address's bucket (a token per
+	                           completed handshake) is empty (layout 2.3) */
 	TDROP__COUNT
 };
 #define TDROP_EXT_MAX 4         /* tcp_area.drops_ext entries (carved from tcp_area.reserved) */

@@ -2,28 +2,40 @@
 /*
  * client_limits in the stack: what one client address may open (docs/CONFIG.md).
  *
- * The table (climit.h) is the worker's private memory; what is shared is one
- * flag per TCB, TF_CLIMIT: "this stream is one of its address's counted
- * streams". A stream is counted from its creation by a listener whose limits
- * apply (porter_listener.no_climit 0) (SYN-RECEIVED, or ESTABLISHED from a SYN
- * cookie) until it is freed, whatever frees it (FIN,
- * RST, a timeout, an abort, recovery's reset, a TIME-WAIT reclaim), or until
- * it enters TIME-WAIT: a TIME-WAIT stream holds no application state and is
- * ended early when the slab runs short, so it takes nothing a limit protects.
- * So the counts are a function of the TCB array:
+ * Who counts. An address is only what a completed handshake proves: a SYN's
+ * source address may be anyone's. So a stream is counted when its handshake
+ * completes (SYN-RECEIVED -> ESTABLISHED, or a SYN cookie's ACK), and that is
+ * also when the address's connection bucket gives a token; a SYN only looks
+ * (tcp_climit_syn: finds, never makes an entry). A flood of SYNs spoofing
+ * address A therefore neither counts against A nor drains A's bucket nor
+ * churns the table: half-open streams are the SYN backlog's business
+ * (tcp.syn_backlog, then cookies).
+ *
+ * Where it refuses. At the SYN, before a TCB or a cookie exists, when the
+ * address already holds max_conns streams or its bucket is empty: the SYN is
+ * answered with a RST (RFC 9293 §3.10.7.1's reply to a segment for no
+ * connection), so the client's connect() fails at once with "connection
+ * refused" rather than retransmitting its SYN for seconds, and a client never
+ * holds a cookie the limits would refuse. Handshakes of one address that were
+ * in flight together all passed their SYN's look; the ones that complete past
+ * the limit get a RST for their ACK (<SEQ=SEG.ACK><CTL=RST>) and the stream
+ * goes before its application heard of it.
+ *
+ * The counts. The table (climit.h) is the worker's private memory; what is
+ * shared is one flag per TCB, TF_CLIMIT: "this stream is one of its address's
+ * counted streams", from its handshake (on a listener whose limits apply,
+ * porter_listener.no_climit 0) until it is freed, whatever frees it (FIN, RST,
+ * a timeout, an abort, recovery's reset, a TIME-WAIT reclaim), or until it
+ * enters TIME-WAIT: a TIME-WAIT stream holds no application state and is ended
+ * early when the slab runs short, so it takes nothing a limit protects. So the
+ * counts are a function of the TCB array:
  *
  *   conns(addr) = #{ t : t.raddr = addr, TF_CLIMIT, state not CLOSED nor TIME-WAIT }
  *
  * and a new worker rebuilds them from it (tcp_climit_recount, at the end of
- * tcp_rebuild); nothing about them needs crash care. Buckets are not in the
- * TCBs: a new worker starts every address's buckets full.
- *
- * Refusals happen at the SYN, before a TCB or a SYN cookie exists: the SYN is
- * answered with a RST (RFC 9293 §3.10.7.1's reply to a segment for no
- * connection), so the client's connect() fails at once with "connection
- * refused" rather than retransmitting its SYN for seconds, and a client never
- * holds a cookie the limit would refuse. An address whose count rose between
- * its cookie SYN,ACK and its ACK gets a RST for the ACK.
+ * tcp_rebuild); nothing about them needs crash care (a kill between a count
+ * and its flag loses the count with the table). Buckets are not in the TCBs:
+ * a new worker starts every address's buckets full.
  */
 #include <stdlib.h>
 
@@ -82,57 +94,57 @@ static struct climit_entry *entry(struct tcp_ctx *c, uint32_t addr)
 enum tcp_drop tcp_climit_syn(struct tcp_ctx *c, uint32_t addr)
 {
 	const struct climit *t = c->climit;
-	struct climit_entry *e;
+	const struct climit_entry *e;
 
 	if (t == NULL || (t->prm.max_conns == 0 && t->prm.conn_rate == 0))
 		return TDROP_NONE;
-	e = entry(c, addr);
+	/* looked up, never made: a SYN proves nothing about its source address */
+	e = climit_find(c->climit, addr);
 	if (e == NULL)
-		return TDROP_NONE;   /* no room: not limited (tcp_climit_opened counts it) */
+		return TDROP_NONE;
 	if (t->prm.max_conns && e->conns >= t->prm.max_conns)
 		return TDROP_CLIENT_CONNS;
-	if (!climit_take(&e->conn_tat, &t->conn, now_ns(c), NULL))
+	if (!climit_ready(e->conn_tat, &t->conn, now_ns(c)))
 		return TDROP_CLIENT_RATE;
 	return TDROP_NONE;
 }
 
-enum tcp_drop tcp_climit_cookie(struct tcp_ctx *c, uint32_t addr)
+enum tcp_drop tcp_climit_admit(struct tcp_ctx *c, uint32_t addr, uint16_t lport, bool *counted)
 {
-	const struct climit *t = c->climit;
-	const struct climit_entry *e;
-
-	if (t == NULL || t->prm.max_conns == 0)
-		return TDROP_NONE;
-	e = climit_find(c->climit, addr);
-	return e && e->conns >= t->prm.max_conns ? TDROP_CLIENT_CONNS : TDROP_NONE;
-}
-
-void tcp_climit_opened(struct tcp_ctx *c, struct tcp_tcb *t)
-{
+	const struct porter_listener *l;
+	struct climit *t = c->climit;
 	struct climit_entry *e;
 
-	if (c->climit == NULL)
-		return;
-	e = entry(c, t->raddr);
+	*counted = false;
+	if (t == NULL || ((l = tcp_listener(c, lport)) != NULL && l->no_climit))
+		return TDROP_NONE;
+	e = entry(c, addr);
 	if (e == NULL) {
-		c->area->client_untracked++;
-		return;
+		c->area->client_untracked++;   /* no room: not limited */
+		return TDROP_NONE;
 	}
+	if (t->prm.max_conns && e->conns >= t->prm.max_conns)
+		return TDROP_CLIENT_CONNS;
+	if (!climit_take(&e->conn_tat, &t->conn, now_ns(c), NULL))
+		return TDROP_CLIENT_RATE;
 	e->conns++;
-	t->flags |= TF(CLIMIT);
+	*counted = true;
+	return TDROP_NONE;
+}
+
+void tcp_climit_uncount(struct tcp_ctx *c, uint32_t addr)
+{
+	struct climit_entry *e = c->climit ? climit_find(c->climit, addr) : NULL;
+
+	if (e != NULL && e->conns > 0)
+		e->conns--;
+	/* else: a count that was never made (tcp_check finds such) */
 }
 
 void tcp_climit_closed(struct tcp_ctx *c, struct tcp_tcb *t)
 {
-	struct climit_entry *e;
-
 	t->flags &= ~TF(CLIMIT);
-	if (c->climit == NULL)
-		return;
-	e = climit_find(c->climit, t->raddr);
-	if (e != NULL && e->conns > 0)
-		e->conns--;
-	/* else: a count that was never made (tcp_check finds such) */
+	tcp_climit_uncount(c, t->raddr);
 }
 
 bool tcp_climit_request(struct tcp_ctx *c, uint32_t addr, uint32_t *retry_s)
@@ -165,8 +177,16 @@ void tcp_climit_recount(struct tcp_ctx *c)
 		if (!(t->flags & TF(CLIMIT)))
 			continue;
 		t->flags &= ~TF(CLIMIT);
-		if (t->state != TCP_CLOSED && t->state != TCP_TIME_WAIT)
-			tcp_climit_opened(c, t);   /* the flag again, or no room in the new table: untracked */
+		if (t->state != TCP_CLOSED && t->state != TCP_TIME_WAIT) {
+			struct climit_entry *e = entry(c, t->raddr);
+
+			if (e == NULL) {
+				c->area->client_untracked++;   /* no room in the new table (another key) */
+				continue;
+			}
+			e->conns++;
+			t->flags |= TF(CLIMIT);
+		}
 	}
 	c->area->client_table_size = c->climit->sets * CLIMIT_WAYS;
 	c->area->client_table_used = c->climit->used;

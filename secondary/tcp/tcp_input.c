@@ -176,8 +176,9 @@ static void set_app_from_listener(struct tcp_tcb *t, const struct porter_listene
 
 /*
  * Create an established stream from a valid SYN cookie (RFC 4987 §3.6).
- * NULL for no valid cookie, or (*WHY set) when client_limits refuses it: its
- * address reached max_conns since the SYN, which the limits let through.
+ * NULL for no valid cookie, or (*WHY set) when client_limits refuses it: the
+ * completed handshake is where an address is counted, and its address
+ * reached a limit since its SYN.
  */
 static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 				   const struct porter_listener *l, enum tcp_drop *why)
@@ -186,17 +187,21 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	uint32_t counter = c->now_ms / 64000;
 	struct tcp_tcb *t;
 	struct tcp_opts o = { 0 };
+	bool counted;
 
 	if (!c->prm->syncookies ||
 	    !tcp_cookie_check(c->area->cookie_key, sg->daddr, sg->dport, sg->saddr, sg->sport,
 			      sg->seq - 1, sg->ack - 1, counter, &co))
 		return NULL;
-	*why = l->no_climit ? TDROP_NONE : tcp_climit_cookie(c, sg->saddr);
+	*why = tcp_climit_admit(c, sg->saddr, sg->dport, &counted);
 	if (*why != TDROP_NONE)
 		return NULL;
 	t = tcb_alloc(c);
-	if (t == NULL)
+	if (t == NULL) {
+		if (counted)
+			tcp_climit_uncount(c, sg->saddr);
 		return NULL;
+	}
 	tcb_init_common(c, t);
 	t->laddr = sg->daddr;
 	t->raddr = sg->saddr;
@@ -237,8 +242,8 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	tcp_count(c, TEV_COOKIES_OK);
 	tcp_count(c, TEV_PASSIVE_OPENS);
 	tcb_hash_insert(c, t);
-	if (!l->no_climit)
-		tcp_climit_opened(c, t);
+	if (counted)
+		t->flags |= TF(CLIMIT);
 	return t;
 }
 
@@ -256,7 +261,8 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	enum tcp_drop why;
 	struct tcp_tcb *t;
 
-	/* client_limits first: a refused SYN gets neither a TCB nor a cookie, and ends no TIME-WAIT */
+	/* client_limits first: a refused SYN gets neither a TCB nor a cookie, and ends no TIME-WAIT
+	 * (the address is counted when its handshake completes: SYN-RECEIVED below, cookie_open) */
 	why = l->no_climit ? TDROP_NONE : tcp_climit_syn(c, sg->saddr);
 	if (why != TDROP_NONE) {
 		climit_refuse(c, sg, why);
@@ -316,8 +322,6 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	a->half_open++;
 	tcp_count(c, TEV_PASSIVE_OPENS);
 	tcb_hash_insert(c, t);
-	if (!l->no_climit)
-		tcp_climit_opened(c, t);
 	drop(c, sg, TDROP_NONE);   /* a SYN's data is not kept (we never offer TFO) */
 	tcp_output(c, t);
 }
@@ -1115,12 +1119,33 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	t->last_rcv_ms = c->now_ms;
 	t->ka_probes = 0;
 	if (t->state == TCP_SYN_RECEIVED) {
+		bool counted = false;
+
 		if (!seq_in(sg->ack, t->snd_una + 1, t->snd_max + 1)) {
 			tcp_count_drop(c, TDROP_BAD_ACK);
 			tcp_send_rst_reply(c, sg);
 			return;
 		}
+		/*
+		 * client_limits: the handshake proves the address, so it is counted
+		 * here (a spoofed SYN never counts against anyone). A SYN passed the
+		 * limits' check; one that came while others of its address were in
+		 * their handshake may find the limit reached now: RST
+		 * (<SEQ=SEG.ACK><CTL=RST>), the stream goes before its application
+		 * heard of it, as when its SYN,ACK times out.
+		 */
+		if (t->flags & TF(PASSIVE)) {
+			enum tcp_drop why = tcp_climit_admit(c, t->raddr, t->lport, &counted);
+
+			if (why != TDROP_NONE) {
+				climit_refuse(c, sg, why);
+				tcb_free(c, t);
+				return;
+			}
+		}
 		tcp_set_state(c, t, TCP_ESTABLISHED);
+		if (counted)
+			t->flags |= TF(CLIMIT);
 		if (t->rto_shift) {
 			/* RFC 6298 §5.7: the SYN(,ACK) timed out: 3 s once data flows */
 			if (t->rto_ms < 3000)

@@ -210,9 +210,12 @@ void tcp_update_rtt(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t rtt_us);
 /* tcp_climit.c: client_limits (no table: every call is a no-op) */
 int tcp_climit_init(struct tcp_ctx *c, uint32_t entries);     /* 0, or -ENOMEM / -EINVAL */
 void tcp_climit_release(struct tcp_ctx *c);
-enum tcp_drop tcp_climit_syn(struct tcp_ctx *c, uint32_t addr);     /* a SYN to a listener: NONE or the refusal */
-enum tcp_drop tcp_climit_cookie(struct tcp_ctx *c, uint32_t addr);  /* a valid cookie ACK: NONE or the refusal */
-void tcp_climit_opened(struct tcp_ctx *c, struct tcp_tcb *t);       /* a listener made T: count it */
+/* a SYN to a listener (whose limits apply): NONE, or the refusal; counts nothing, makes no entry */
+enum tcp_drop tcp_climit_syn(struct tcp_ctx *c, uint32_t addr);
+/* a handshake from ADDR to listener LPORT completed: NONE and *COUNTED (the stream must
+ * take TF_CLIMIT) or not (no limit applies, or no room), or the refusal */
+enum tcp_drop tcp_climit_admit(struct tcp_ctx *c, uint32_t addr, uint16_t lport, bool *counted);
+void tcp_climit_uncount(struct tcp_ctx *c, uint32_t addr);          /* undo a count no stream took */
 void tcp_climit_closed(struct tcp_ctx *c, struct tcp_tcb *t);       /* T stops counting (only if counted) */
 unsigned int tcp_climit_check(const struct tcp_ctx *c, FILE *log);  /* the counts against the TCBs */
 /* Is T one of its address's counted streams? (tcp_climit.c has the rule) */

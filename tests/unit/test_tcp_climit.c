@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * client_limits in the TCP stack (secondary/tcp/tcp_climit.c) on the unit
- * harness: refusals at the SYN (RST, no TCB, no cookie), per reason counters,
+ * harness: refusals at the SYN (RST, no TCB, no cookie) and, for a handshake
+ * that raced others of its address, at its ACK; per reason counters; counts
+ * made only by completed handshakes (a spoofed SYN counts against no one);
  * the count of each address's streams through every way a stream ends, a
  * TIME-WAIT reclaim, SYN cookies, a new worker (the counts rebuilt from the
  * TCBs), and a table with no room. tcp_check (run at the end of every test
@@ -110,28 +112,62 @@ HTEST(tcp_climit, max_conns_refuses_at_the_syn)
 	check();
 }
 
-/* A half-open stream counts (a SYN flood from one address is a connection flood). */
-HTEST(tcp_climit, half_open_streams_count)
+/*
+ * A SYN proves nothing about its source: half-open streams count against no
+ * one, and make no entry (a flood of SYNs spoofing A's address cannot lock A
+ * out, nor churn the table). The handshake's ACK counts.
+ */
+HTEST(tcp_climit, only_completed_handshakes_count)
 {
-	struct h_peer p;
+	struct h_peer p, h[2];
 
-	limits(2, 0, 0);
-	for (int i = 0; i < 2; i++) {
+	limits(2, 1, 1);
+	for (int i = 0; i < 5; i++) {
 		peer(&p, ADDR_A, (uint16_t)(40000 + i), 1u + (uint32_t)i);
 		h_passive_syn(&p, &H_OPT_ALL);
 		HEQ(TCB(p.s)->state, TCP_SYN_RECEIVED);
 	}
-	HEQ(conns(ADDR_A), 2);
-	peer(&p, ADDR_A, 40005, 5);
-	refused(&p, TDROP_CLIENT_CONNS);
-	/* the half-open ones time out (no ACK ever comes): freed, uncounted */
+	HEQ(climit_find(CTX->climit, ADDR_A), NULL);
+	HEQ(AREA->client_table_used, 0);
+	/* the half-open ones time out (no ACK ever comes) */
 	h_advance(200000);
 	h_drain();
 	HEQ(AREA->live, 0);
-	HEQ(conns(ADDR_A), 0);
+	/* A itself, with its handshake done, is counted and its token taken */
 	peer(&p, ADDR_A, 40006, 6);
-	h_passive_syn(&p, &H_OPT_ALL);
+	h_open_passive(&p, &H_OPT_ALL);
 	HEQ(conns(ADDR_A), 1);
+	HEQ(climit_tokens(climit_find(CTX->climit, ADDR_A)->conn_tat, &CTX->climit->conn, 1, CTX->now_us * 1000), 0);
+	check();
+	/* a second second: two SYNs of A both pass the check; their ACKs race for the last place */
+	tcp_abort(CTX, p.s);
+	h_drain();
+	h_advance(1000);
+	struct climit_params lim = { .max_conns = 2, .conn_rate = 10, .conn_burst = 10 };
+	tcp_climit_set(CTX, &lim);
+	peer(&p, ADDR_A, 40007, 7);
+	h_open_passive(&p, &H_OPT_ALL);
+	for (int i = 0; i < 2; i++) {
+		peer(&h[i], ADDR_A, (uint16_t)(40010 + i), 10u + (uint32_t)i);
+		h_passive_syn(&h[i], &H_OPT_ALL);
+	}
+	HEQ(conns(ADDR_A), 1);
+	h_peer_ack(&h[0], h[0].iss + 1);
+	HEQ(TCB(h[0].s)->state, TCP_ESTABLISHED);
+	HEQ(conns(ADDR_A), 2);
+	{
+		struct h_out o;
+		uint32_t half_open = AREA->half_open;
+
+		h_peer_ack(&h[1], h[1].iss + 1);   /* too late: RST for the ACK, the stream gone */
+		h_next(&o);
+		HEQ(o.flags & (TH_RST | TH_SYN | TH_FIN), TH_RST);
+		HEQ(o.seq, h[1].iss + 1);
+		HEQ(h_lookup(H_LOCAL_IP, H_TEST_PORT, ADDR_A, h[1].rport), TCP_NIL);
+		HEQ(AREA->half_open, half_open - 1);
+	}
+	HEQ(drops(TDROP_CLIENT_CONNS), 1);
+	HEQ(conns(ADDR_A), 2);
 	check();
 }
 
@@ -216,8 +252,7 @@ HTEST(tcp_climit, time_wait_neither_counts_nor_miscounts_on_reclaim)
 	}
 	HEQ(AREA->free_head, TCP_NIL);
 	peer(&p, ADDR_A, 999, 77);
-	h_passive_syn(&p, &H_OPT_ALL);
-	HTRUE(p.s != TCP_NIL);
+	h_open_passive(&p, &H_OPT_ALL);
 	HEQ(AREA->tw_reclaimed, 1);
 	HEQ(conns(ADDR_A), 1);
 	peer(&p, ADDR_A, 998, 78);
@@ -238,15 +273,18 @@ HTEST(tcp_climit, conn_rate_burst_then_rate)
 	limits(0, 10, 3);
 	for (int i = 0; i < 3; i++) {
 		peer(&p[i], ADDR_A, (uint16_t)(40000 + i), 100u * (uint32_t)i);
-		h_passive_syn(&p[i], &H_OPT_ALL);
-		HTRUE(p[i].s != TCP_NIL);
+		h_open_passive(&p[i], &H_OPT_ALL);   /* a token each, at the handshake's end */
 	}
 	peer(&x, ADDR_A, 40010, 5);
 	refused(&x, TDROP_CLIENT_RATE);
 	HEQ(drops(TDROP_CLIENT_CONNS), 0);
-	/* our SYN,ACK was lost: the peer's SYN again reaches its stream, not the limit */
-	h_peer_send(&p[0], TH_SYN, p[0].isn, 0, NULL, 0);
+	/* a half-open stream's SYN again (our SYN,ACK was lost) reaches its stream, not the limit */
+	peer(&x, ADDR_B, 40020, 9);
+	h_passive_syn(&x, &H_OPT_ALL);
+	h_peer_send(&x, TH_SYN, x.isn, 0, NULL, 0);
 	HEQ(h_pending(), 1);
+	h_drain();
+	tcp_abort(CTX, x.s);
 	h_drain();
 	/* another address has its own bucket */
 	peer(&x, ADDR_B, 40010, 6);
@@ -262,10 +300,10 @@ HTEST(tcp_climit, conn_rate_burst_then_rate)
 	refused(&x, TDROP_CLIENT_RATE);
 	h_advance(1);
 	peer(&x, ADDR_A, 40012, 8);
-	h_passive_syn(&x, &H_OPT_ALL);
+	h_passive_syn(&x, &H_OPT_ALL);     /* passes; the token is taken only by a completed handshake */
 	tcp_abort(CTX, x.s);
 	h_drain();
-	/* a SYN every 10 ms for 10 s: one in ten (10/s) gets a stream */
+	/* a connection every 10 ms for 10 s: one in ten (10/s) gets through */
 	for (uint32_t i = 0; i < 1000; i++) {
 		struct h_out o;
 
@@ -273,13 +311,17 @@ HTEST(tcp_climit, conn_rate_burst_then_rate)
 		h_peer_send(&x, TH_SYN, x.isn, 0, NULL, 0);
 		h_next(&o);
 		if (o.flags == (TH_SYN | TH_ACK)) {
+			h_peer_send(&x, TH_ACK, x.isn + 1, o.seq + 1, NULL, 0);
+			h_none();
+			x.s = h_lookup(H_LOCAL_IP, H_TEST_PORT, ADDR_A, x.rport);
+			HEQ(TCB(x.s)->state, TCP_ESTABLISHED);
 			ok++;
-			tcp_abort(CTX, h_lookup(H_LOCAL_IP, H_TEST_PORT, ADDR_A, x.rport));
+			tcp_abort(CTX, x.s);
 		}
 		h_drain();
 		h_advance(10);
 	}
-	HTRUE(ok >= 99 && ok <= 101);
+	cr_assert(ok >= 99 && ok <= 101, "%u connections in 10 s at 10/s", ok);
 	HEQ(drops(TDROP_CLIENT_RATE), 2 + 1000 - ok);
 	check();
 }
@@ -305,18 +347,20 @@ HTEST(tcp_climit, refusal_for_max_conns_spends_no_rate_token)
 
 /*
  * SYN cookies: a SYN within the limits gets its cookie; one beyond gets a RST,
- * not a cookie; a cookie's ACK from an address that reached max_conns since
- * its SYN gets a RST and no stream.
+ * not a cookie; a cookie's ACK is a completed handshake, counted, and one from
+ * an address that reached max_conns since its SYN gets a RST and no stream.
  */
 HTEST(tcp_climit, syn_cookies)
 {
-	struct h_peer a1, a2, a3, a4;
+	struct h_peer a0, a1, a2, a3, a4;
 	struct h_out o;
 
 	limits(2, 0, 0);
+	peer(&a0, ADDR_A, 40000, 500);
+	h_open_passive(&a0, &H_OPT_ALL);         /* one stream of A */
 	PRM->syn_backlog = 1;
 	peer(&a1, ADDR_A, 40001, 1000);
-	h_passive_syn(&a1, &H_OPT_ALL);          /* the backlog's one half-open stream */
+	h_passive_syn(&a1, &H_OPT_ALL);          /* the backlog's one half-open stream (not counted) */
 	HTRUE(a1.s != TCP_NIL);
 	peer(&a2, ADDR_A, 40002, 2000);
 	h_passive_syn(&a2, &H_OPT_ALL);          /* a cookie */
@@ -346,23 +390,32 @@ HTEST(tcp_climit, syn_cookies)
 	refused(&a4, TDROP_CLIENT_CONNS);
 	HEQ(AREA->events[TEV_COOKIES_SENT], 2);
 	HEQ(conns(ADDR_A), 2);
+	/* and the half-open one's ACK, too late as well */
+	h_peer_ack(&a1, a1.iss + 1);
+	h_next(&o);
+	HEQ(o.flags & (TH_RST | TH_SYN | TH_FIN), TH_RST);
+	HEQ(drops(TDROP_CLIENT_CONNS), 3);
+	HEQ(AREA->half_open, 0);
 	check();
 }
 
 /* A new worker counts every address's streams again from the TCBs (the table is private). */
 HTEST(tcp_climit, restart_rebuilds_the_counts)
 {
-	struct h_peer a[4], b, x;
+	struct h_peer a[5], b, x;
+	struct h_out o;
 
 	limits(3, 0, 0);
 	peer(&a[3], ADDR_A, 40003, 4);
 	h_goto(&a[3], TCP_TIME_WAIT, &H_OPT_ALL);   /* first: it counted while it was open */
+	peer(&a[4], ADDR_A, 40004, 40);
+	h_goto(&a[4], TCP_SYN_RECEIVED, &H_OPT_ALL); /* half-open: not counted */
 	peer(&a[0], ADDR_A, 40000, 1);
 	h_goto(&a[0], TCP_ESTABLISHED, &H_OPT_ALL);
 	peer(&a[1], ADDR_A, 40001, 2);
 	h_goto(&a[1], TCP_CLOSE_WAIT, &H_OPT_ALL);
 	peer(&a[2], ADDR_A, 40002, 3);
-	h_goto(&a[2], TCP_SYN_RECEIVED, &H_OPT_ALL);
+	h_goto(&a[2], TCP_FIN_WAIT_2, &H_OPT_ALL);
 	peer(&b, ADDR_B, 40000, 5);
 	h_goto(&b, TCP_ESTABLISHED, &H_OPT_ALL);
 	HEQ(conns(ADDR_A), 3);
@@ -373,6 +426,11 @@ HTEST(tcp_climit, restart_rebuilds_the_counts)
 	HEQ(CTX->climit->prm.max_conns, 3);
 	peer(&x, ADDR_A, 40010, 10);
 	refused(&x, TDROP_CLIENT_CONNS);
+	/* the half-open one's handshake ends now: over the limit */
+	h_peer_ack(&a[4], a[4].iss + 1);
+	h_next(&o);
+	HEQ(o.flags & (TH_RST | TH_SYN | TH_FIN), TH_RST);
+	HEQ(drops(TDROP_CLIENT_CONNS), 2);
 	/* and they keep going down as streams end */
 	h_peer_send(&a[0], TH_RST, a[0].snd_nxt, 0, NULL, 0);
 	HEQ(conns(ADDR_A), 2);
@@ -389,15 +447,14 @@ HTEST(tcp_climit, restart_refills_the_buckets)
 
 	limits(0, 1, 1);
 	peer(&x, ADDR_A, 40000, 1);
-	h_passive_syn(&x, &H_OPT_ALL);
+	h_open_passive(&x, &H_OPT_ALL);
 	tcp_abort(CTX, x.s);
 	h_drain();
 	peer(&x, ADDR_A, 40001, 2);
 	refused(&x, TDROP_CLIENT_RATE);
 	h_reattach();
 	peer(&x, ADDR_A, 40002, 3);
-	h_passive_syn(&x, &H_OPT_ALL);
-	HTRUE(x.s != TCP_NIL);
+	h_open_passive(&x, &H_OPT_ALL);
 	peer(&x, ADDR_A, 40003, 4);
 	refused(&x, TDROP_CLIENT_RATE);
 	check();
