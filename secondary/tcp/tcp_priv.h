@@ -51,6 +51,9 @@ static inline uint32_t seg_len(const struct rte_mbuf *m) { return m->data_len; }
  * queue's mbufs are never transmitted themselves, so packet_type is free to hold it). */
 static inline uint32_t seg_xmit_us(const struct rte_mbuf *m) { return m->packet_type; }
 static inline void seg_set_xmit_us(struct rte_mbuf *m, uint32_t us) { m->packet_type = us; }
+/* Send queue only: when it first went out (tx_offload is as unused there as packet_type). */
+static inline uint32_t seg_first_us(const struct rte_mbuf *m) { return (uint32_t)m->tx_offload; }
+static inline void seg_set_first_us(struct rte_mbuf *m, uint32_t us) { m->tx_offload = us; }
 static inline uint32_t seg_end(const struct rte_mbuf *m) { return seg_seq(m) + m->data_len; }
 
 /*
