@@ -1663,7 +1663,7 @@ static int parse_http(const struct ctx *c, const config_setting_t *root, struct 
 	if (check_known(c, g, "http", known) != 0 ||
 	    get_u32(c, g, "http", "max_request_line", 64, 1048576, &h->max_request_line, NULL) != 0 ||
 	    get_u32(c, g, "http", "max_header_bytes", 256, 1048576, &h->max_header_bytes, NULL) != 0 ||
-	    get_u32(c, g, "http", "max_headers", 1, 1000, &h->max_headers, NULL) != 0 ||
+	    get_u32(c, g, "http", "max_headers", 1, PORTER_CFG_MAX_HEADERS, &h->max_headers, NULL) != 0 ||
 	    get_u64(c, g, "http", "max_body_bytes", 0, HTTP_BODY_MAX, &h->max_body_bytes, NULL) != 0 ||
 	    get_u32(c, g, "http", "header_timeout_ms", 100, 3600000, &h->header_timeout_ms, NULL) != 0 ||
 	    get_u32(c, g, "http", "idle_timeout_ms", 100, 86400000, &h->idle_timeout_ms, NULL) != 0 ||

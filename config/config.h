@@ -149,6 +149,7 @@ struct porter_cfg_listener {
 };
 
 #define PORTER_CFG_MAX_UPSTREAMS 32
+#define PORTER_CFG_MAX_HEADERS   128   /* http.max_headers: the parser's fixed field table (h1.h) */
 #define PORTER_CFG_MAX_SERVERS   32       /* per upstream */
 #define PORTER_CFG_MAX_ROUTES    64
 #define PORTER_CFG_HOST_LEN      128

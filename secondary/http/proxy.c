@@ -59,6 +59,8 @@ static uint32_t sess_idx(const struct proxy *p, const struct http_sess *x)
 
 static void count(struct proxy *p, enum http_count c) { p->a->counts[c]++; }
 
+_Static_assert(H1_MAX_HEADERS >= PORTER_CFG_MAX_HEADERS, "http.max_headers may not exceed the field table");
+
 #define NOMBUF_RETRY_MS 5
 
 /* The relay of X found the buffer pool empty: step it again shortly (proxy_poll). */

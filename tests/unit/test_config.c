@@ -1427,7 +1427,7 @@ Test(config, proxy_accepted_edge_values)
 		 "  passive = { max_fails = 1000; fail_timeout_ms = 100; };\n"
 		 "} );\n"
 		 "routes = ( { method = \"PROPFINDXXXXXXX\"; path = \"/~a/b;c\"; upstream = \"A-z_0.9abcdefghijklmnopqrstuvw\"; } );\n"
-		 "http: { max_request_line = 64; max_header_bytes = 1048576; max_headers = 1000;\n"
+		 "http: { max_request_line = 64; max_header_bytes = 1048576; max_headers = 128;\n"
 		 "  max_body_bytes = 4611686018427387904L; header_timeout_ms = 3600000; idle_timeout_ms = 86400000;\n"
 		 "  max_sessions_per_shard = 16; via = \"!#$%%&'*+-.^_`|~09azAZ\"; access_log = \"\"; };\n");
 	expect_ok(text);
@@ -1869,8 +1869,8 @@ Test(config, http_out_of_range_integers)
 		   "t.conf:3: http.max_request_line: must be in 64..1048576, got 63");
 	expect_err(PORT_FRONT "http: { max_header_bytes = 255; };\n",
 		   "t.conf:2: http.max_header_bytes: must be in 256..1048576, got 255");
-	expect_err(PORT_FRONT "http: { max_headers = 1001; };\n",
-		   "t.conf:2: http.max_headers: must be in 1..1000, got 1001");
+	expect_err(PORT_FRONT "http: { max_headers = 129; };\n",
+		   "t.conf:2: http.max_headers: must be in 1..128, got 129");
 	expect_err(PORT_FRONT "http: { max_body_bytes = -1; };\n",
 		   "t.conf:2: http.max_body_bytes: must be in 0..4611686018427387904, got -1");
 	expect_err(PORT_FRONT "http: { max_body_bytes = 4294967296; };\n",
