@@ -340,8 +340,8 @@ int main(int argc, char **argv)
 									: PORTER_STAGE_MAX;
 	worker_recover(&w);
 	{
-		int rc = tcp_ctx_attach(&w.tcp, (char *)w.sh + w.sh->tcp_off, w.sh->tcp_bytes, w.g,
-					w.shard, &w);
+		int rc = tcp_ctx_attach_grant(&w.tcp, (char *)w.sh + w.sh->tcp_off, w.sh->tcp_bytes, w.g,
+					      w.shard, &w, w.epoch);
 
 		if (rc < 0) {
 			LOG(ERR, "shard %u: TCP area (%" PRIu64 " bytes): %s", w.shard, w.sh->tcp_bytes,
@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 			return EXIT_LAYOUT;
 		}
 		if (proxy_attach(&proxy, &w.tcp, (char *)w.sh + w.sh->http_off, w.sh->http_bytes, proxy_conf,
-				 w.shard) < 0) {
+				 w.shard, w.epoch) < 0) {
 			LOG(ERR, "shard %u: proxy area (%" PRIu64 " bytes) laid out by an incompatible worker",
 			    w.shard, w.sh->http_bytes);
 			return EXIT_LAYOUT;

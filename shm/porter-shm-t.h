@@ -33,7 +33,8 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     0             /* (major 1 had minors 1: static routes, port_pmd;
+#define PORTER_LAYOUT_MINOR     1             /* 1: TCP and proxy areas' high-water marks;
+                                                 (major 1 had minors 1: static routes, port_pmd;
                                                  2: tx_csum/rx_csum, tx_requeued, tw_reclaimed) */
 
 #define PORTER_MAX_SHARDS       16

@@ -311,7 +311,17 @@ struct tcp_area {
 	uint64_t repaired;                /* streams checked and repaired after a worker died mid-change */
 	uint64_t reset_on_recovery;       /* streams that could not be trusted and were reset */
 	uint64_t tw_reclaimed;            /* TIME-WAIT streams freed early because the slab was full */
-	uint64_t reserved[13];
+	/* layout minor 1: TCBs [hwm, max_streams) have never been handed out since
+	 * the area was laid out or last rebuilt (CLOSED, on no list); tcb_alloc()
+	 * takes them in order once the free list is empty and moves hwm first. A
+	 * recovery may stop its scan at hwm, but only if the previous holder of
+	 * the shard kept it: hwm_grant is the grant (epoch) of the worker that
+	 * keeps it, stored when it attached. Workers of minor 0 neither keep nor
+	 * read these; after one of them, the next scan is whole again. */
+	volatile uint32_t hwm;
+	uint32_t reserved_u32;
+	volatile uint64_t hwm_grant;
+	uint64_t reserved[11];
 };
 
 /* Bytes of TCP area for MAX streams (the primary sizes the shard memzone). */

@@ -79,8 +79,18 @@ int tcp_ctx_attach(struct tcp_ctx *ctx, void *area, uint64_t bytes, const struct
 		   unsigned int shard, void *env);
 
 /*
+ * The same for a worker holding grant GRANT (the slot's epoch) of the shard:
+ * when the previous grant (GRANT - 1) kept the area's high-water mark, the
+ * recovery scans only the TCBs below it (the cost follows the streams ever
+ * open at once, not max_streams); otherwise the whole slab. tcp_ctx_attach()
+ * is this with no grant: always the whole slab.
+ */
+int tcp_ctx_attach_grant(struct tcp_ctx *ctx, void *area, uint64_t bytes, const struct porter_global *g,
+			 unsigned int shard, void *env, uint64_t grant);
+
+/*
  * A new worker on a shard whose area was already in use: rebuild the free
- * list, lookup chains, timer wheel and counts from the TCB array.
+ * list, lookup chains, timer wheel and counts from the TCB array (all of it).
  */
 void tcp_rebuild(struct tcp_ctx *ctx);
 

@@ -121,6 +121,8 @@ void h_mbuf_free(struct rte_mbuf *m);   /* a whole chain */
  * rebuilt on the real one).
  */
 void h_reattach(void);
+/* The same for a worker holding grant GRANT (tcp_ctx_attach_grant(): the high-water mark). */
+void h_reattach_grant(uint64_t grant);
 
 /* ---- fake clock -------------------------------------------------------------- */
 
