@@ -24,6 +24,7 @@
 #ifndef PORTER_SHM_T_H
 #define PORTER_SHM_T_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +34,8 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     1             /* 1: TCP and proxy areas' high-water marks;
+#define PORTER_LAYOUT_MINOR     1             /* 1: porter_shard.owner (standbys), TCP and
+                                                 proxy areas' high-water marks;
                                                  (major 1 had minors 1: static routes, port_pmd;
                                                  2: tx_csum/rx_csum, tx_requeued, tw_reclaimed) */
 
@@ -272,7 +274,9 @@ struct porter_slot {
 	char version[PORTER_VERSION_LEN];               /* worker binary version string */
 	volatile uint64_t last_pkt_us;  /* CLOCK_MONOTONIC us of the last burst with frames */
 	volatile uint64_t swap_gap_us;  /* last predecessor's last frame -> this worker's first */
+	uint32_t reserved_w2[10];
 } PORTER_ALIGNED;
+_Static_assert(sizeof(struct porter_slot) == 192, "a slot is three cache lines");
 
 /*
  * TCP parameters, copied from the config by the primary at start-up (workers
@@ -444,7 +448,24 @@ struct porter_shard {
 		uint64_t wakeups_sent;
 		uint64_t tx_drained;
 	} pstats PORTER_ALIGNED;
-	uint8_t reserved_tail[4096];    /* growth: TCB arena header etc. */
+	/*
+	 * Layout minor 1, from reserved_tail. The shard's owner lock: a robust,
+	 * process-shared mutex (initialised by the primary) that a worker's main
+	 * thread -- the only thread that touches the shard -- locks when it is
+	 * granted the shard, before it touches anything, and unlocks only when it
+	 * stops on request, after its last touch. When that thread dies instead,
+	 * the kernel frees the lock at once (robust futex: FUTEX_OWNER_DIED and a
+	 * wake-up) while the rest of the process may take milliseconds to go. The
+	 * supervisor waits on it (primary/owner_watch.c): a free lock means the
+	 * shard can be handed on. Its glibc internals (the owner's TID in the
+	 * futex word, the robust list links, which only the owning thread and the
+	 * kernel follow) are the one process-private pointer in shared memory.
+	 * Workers of minor 0 never take it: the supervisor waits for their exit.
+	 */
+	pthread_mutex_t owner PORTER_ALIGNED;
+	uint8_t reserved_tail[4096 - PORTER_CACHE_LINE];   /* growth */
 } PORTER_ALIGNED;
+_Static_assert(sizeof(pthread_mutex_t) <= PORTER_CACHE_LINE, "the owner lock fits its line");
+_Static_assert(sizeof(struct porter_shard) == 9280, "porter_shard size is part of the layout");
 
 #endif
