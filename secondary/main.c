@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -501,6 +502,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	w.shard = (unsigned int)a.shard;
+	if (getenv("PORTER_PRIMARY_PID")) {
+		/* started by porter-primary: do not outlive it (it may be gone already) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != (pid_t)strtol(getenv("PORTER_PRIMARY_PID"), NULL, 10))
+			return 1;
+	}
 	/* a stop request during EAL init waits for its end (EAL's threads inherit the mask) */
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGTERM);
