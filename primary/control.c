@@ -292,6 +292,9 @@ static void status_json(struct primary *p, struct sbuf *b)
 		sb_printf(b, "},\"mbufs_allocated\":%" PRIu64 ",\"mbufs_freed\":%" PRIu64
 			  ",\"stranded\":%" PRIu64 ",", sh->wstats.mbufs_allocated, sh->wstats.mbufs_freed,
 			  sh->wstats.stranded);
+		sb_printf(b, "\"frame_gaps_over_ms\":{\"1\":%" PRIu64 ",\"5\":%" PRIu64 ",\"10\":%" PRIu64
+			  ",\"20\":%" PRIu64 "},", slot->frame_gaps[0], slot->frame_gaps[1], slot->frame_gaps[2],
+			  slot->frame_gaps[3]);
 		json_tcp(b, sh);
 		json_http(b, sh);
 		json_standby(b, p, s, now);

@@ -764,8 +764,13 @@ void supervisor_tick(struct primary *p)
 			if (worker_ready(slot, w->pid)) {
 				slot->ready_ms = now;
 				slot->failed_starts = 0;
-				if (w->death_us)
-					slot->last_restart_gap_us = now_us() - w->death_us;
+				if (w->death_us) {
+					/* to the successor's own clock when it reported ready (a worker of
+					 * layout minor 0 leaves ready_us behind: then when seen here) */
+					uint64_t r = slot->ready_us, n = now_us();
+
+					slot->last_restart_gap_us = (r > w->death_us && r <= n ? r : n) - w->death_us;
+				}
 				w->death_us = 0;
 				__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
 				LOG(NOTICE, "shard %u: worker %d ready (epoch %" PRIu64 ", %s)", s, w->pid,

@@ -563,6 +563,7 @@ int main(int argc, char **argv)
 	/* READY: publish who we are, then the epoch (the supervisor's signal) */
 	snprintf(w.slot->version, sizeof(w.slot->version), "%s", PORTER_WORKER_VERSION);
 	__atomic_store_n(&w.slot->heartbeat_ms, now_ms(), __ATOMIC_RELAXED);
+	w.slot->ready_us = now_us();
 	__atomic_store_n(&w.slot->worker_pid, getpid(), __ATOMIC_RELEASE);
 	__atomic_store_n(&w.slot->worker_epoch, w.epoch, __ATOMIC_RELEASE);
 	{

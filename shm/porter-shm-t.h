@@ -274,7 +274,11 @@ struct porter_slot {
 	char version[PORTER_VERSION_LEN];               /* worker binary version string */
 	volatile uint64_t last_pkt_us;  /* CLOCK_MONOTONIC us of the last burst with frames */
 	volatile uint64_t swap_gap_us;  /* last predecessor's last frame -> this worker's first */
-	uint32_t reserved_w2[10];
+	/* layout minor 1: gaps between two bursts with frames of one worker (not
+	 * across a swap), longer than 1, 5, 10 and 20 ms, summed over the slot's
+	 * workers: what the shard's frames do without any swap, next to swap_gap_us */
+	volatile uint64_t frame_gaps[4];
+	volatile uint64_t ready_us;     /* layout minor 1: CLOCK_MONOTONIC us when this worker reported ready */
 } PORTER_ALIGNED;
 _Static_assert(sizeof(struct porter_slot) == 192, "a slot is three cache lines");
 

@@ -33,6 +33,10 @@ worker has taken its first frame:
   restart gap   last_restart_gap_us: the supervisor's view, death seen (pidfd) to the
                 successor ready.
   takeover      how the successor came: "standby" or "cold" (fork/exec + EAL init).
+The same measure within one worker's life, the shard's frames with no swap at all
+(frame_gaps_over_ms, builds that have it): how many gaps over 1/5/10/20 ms the workers
+saw during the run -- what the box itself does to the load (two vCPUs shared with
+whatever else runs), the floor under the swap gaps.
 Percentiles are nearest-rank. Client-visible damage over the whole run: wrk's socket
 errors (connect, read, write, timeout) and non-2xx/3xx responses, resets counted by
 the namespace's kernel (Tcp EstabResets and OutRsts: wrk and nginx) and by porter
@@ -113,6 +117,8 @@ def kernel_tcp(gw):
 def porter_totals(st):
     c = {}
     for s in st["shards"]:
+        for k, v in s.get("frame_gaps_over_ms", {}).items():
+            c["frame_gaps_over_ms." + k] = c.get("frame_gaps_over_ms." + k, 0) + v
         for k in PORTER_TCP_EV:
             c["tcp." + k] = c.get("tcp." + k, 0) + (s["tcp"] or {}).get("events", {}).get(k, 0)
         for k in PORTER_HTTP:
@@ -288,6 +294,9 @@ def main():
                 print("%-9s %-8s %4d %10.2f %10.2f %10.2f" % (what.replace("_gap", ""), k, d["n"],
                                                           d["median_ms"], d["p90_ms"], d["max_ms"]))
     print("takeovers: %s" % result["takeovers"])
+    if "frame_gaps_over_ms.1" in pdelta:
+        print("no swap, same measure: gaps between two bursts of one worker over 1/5/10/20 ms: "
+              "%d/%d/%d/%d" % tuple(pdelta["frame_gaps_over_ms.%s" % k] for k in ("1", "5", "10", "20")))
     print("wrk: %d requests, %.0f req/s, socket errors %d (%s), non-2xx/3xx %d, rc %s" % (
         wres["requests"], wres["rps"], wres["socket_errors"], wres.get("socket_errors_detail", "none"),
         wres["non2xx3xx"], wres["rc"]))
