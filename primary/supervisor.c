@@ -503,6 +503,10 @@ void supervisor_on_sb_pidfd(struct primary *p, unsigned int s)
 	if (timed_out)
 		snprintf(why, sizeof(why), "%s was not ready within workers.ready_timeout_ms (%u ms)",
 			 sb->binary, wc->ready_timeout_ms);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+		/* also what a worker of layout 2.0, which has no --standby, says */
+		snprintf(why, sizeof(why), "%s exited with status 1 (its EAL init failed, or it is a "
+			 "binary of layout 2.0, which cannot be a standby; see the log)", sb->binary);
 	else
 		describe_exit(why, sizeof(why), sb->binary, status);
 	if (asked || p->stopping)
