@@ -15,7 +15,11 @@
  *    +-- report: gone = the TID it was armed for, primary wake eventfd <---+ returns (unlock or
  *                                                                            EOWNERDEAD)
  * The watcher lets go of the lock at once; the next worker takes it when it
- * is granted the shard. The main loop reads the report with owner_watch_take.
+ * is granted the shard. The main loop reads the report with owner_watch_take
+ * and asks the lock who holds it now (owner_watch_holder): a report means
+ * "whoever held it while I waited let go", which after a hand-over the
+ * supervisor made on a pidfd (the watcher not scheduled yet) can be the
+ * successor rather than the TID the watcher was armed for.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -120,6 +124,11 @@ bool owner_watch_arm(struct primary *p, unsigned int s, pid_t tid)
 	__atomic_store_n(&ow->armed_tid, tid, __ATOMIC_RELAXED);
 	__atomic_store_n(&ow->armed, 1, __ATOMIC_RELEASE);
 	return write(ow->arm_fd, &one, sizeof(one)) == sizeof(one);
+}
+
+pid_t owner_watch_holder(const struct primary *p, unsigned int s)
+{
+	return owner_tid(&p->shards[s]->owner);
 }
 
 bool owner_watch_armed(const struct primary *p, unsigned int s)

@@ -118,6 +118,7 @@ struct sup_worker {
 	uint64_t term_sent_ms;        /* SIGTERM sent at (0 = not yet) */
 	bool restart_requested;       /* porterctl restart: start again at once */
 	bool await_standby;           /* died while the standby was starting: it takes over once ready */
+	bool holds_lock;              /* held the shard's owner lock when it got ready (layout 2.1) */
 	enum takeover_kind takeover;  /* how the current worker came */
 	uint32_t cold_starts;         /* workers started by fork/exec after the first */
 	char binary[PORTER_CFG_PATH_LEN];   /* what the next start of this slot executes */
@@ -276,6 +277,7 @@ int owner_watch_init(struct primary *p);
 bool owner_watch_arm(struct primary *p, unsigned int shard, pid_t tid);
 bool owner_watch_armed(const struct primary *p, unsigned int shard);
 pid_t owner_watch_take(struct primary *p, unsigned int shard);   /* 0 = no report */
+pid_t owner_watch_holder(const struct primary *p, unsigned int shard);   /* the lock's owner TID, 0 = free */
 void owner_watch_stop(struct primary *p);
 
 /* control.c */

@@ -355,6 +355,7 @@ static int spawn(struct primary *p, unsigned int s)
 	w->kill_sent_ms = 0;
 	w->restart_requested = false;
 	w->await_standby = false;
+	w->holds_lock = false;
 	if (w->takeover != TAKEOVER_NONE)
 		w->cold_starts++;
 	w->takeover = TAKEOVER_COLD;
@@ -458,6 +459,7 @@ static void handover(struct primary *p, unsigned int s)
 	w->term_sent_ms = w->kill_sent_ms = 0;
 	w->restart_requested = false;
 	w->await_standby = false;
+	w->holds_lock = false;
 	w->takeover = TAKEOVER_STANDBY;
 	slot->started_ms = now_ms();
 	slot->swap_gap_us = 0;   /* measured again by the new worker at its first frame */
@@ -776,6 +778,8 @@ void supervisor_tick(struct primary *p)
 					slot->last_restart_gap_us = (r > w->death_us && r <= n ? r : n) - w->death_us;
 				}
 				w->death_us = 0;
+				/* layout 2.1 workers take the owner lock before they are ready */
+				w->holds_lock = owner_watch_holder(p, s) == w->pid;
 				__atomic_store_n(&slot->state, SLOT_READY, __ATOMIC_RELEASE);
 				LOG(NOTICE, "shard %u: worker %d ready (epoch %" PRIu64 ", %s)", s, w->pid,
 				    slot->epoch, w->takeover == TAKEOVER_STANDBY ? "standby took over" :
@@ -807,12 +811,20 @@ void supervisor_tick(struct primary *p)
 			   now - w->term_sent_ms > STOP_GRACE_MS) {
 			kill_worker(w, "did not stop within 2 s of SIGTERM", s);
 		}
-		if (standby_on(p) && !p->stopping) {
-			pid_t gone = owner_watch_take(p, s);
+		if (standby_on(p) && !p->stopping && w->pid && w->holds_lock) {
+			/*
+			 * A report says the lock was freed by whoever held it while the
+			 * watcher waited -- not always the pid it was armed for: when a
+			 * pidfd beat the report, the watcher may have blocked on the
+			 * successor's lock. So ask the lock: a worker that held it at
+			 * READY and holds it no more has let go.
+			 */
+			bool report = owner_watch_take(p, s) != 0;
+			pid_t holder = owner_watch_holder(p, s);
 
-			if (gone && gone == w->pid && (state == SLOT_READY || state == SLOT_STOPPING))
+			if (report && holder != w->pid && (state == SLOT_READY || state == SLOT_STOPPING))
 				worker_released(p, s);
-			else if (state == SLOT_READY && w->pid && !owner_watch_armed(p, s))
+			else if (state == SLOT_READY && holder == w->pid && !owner_watch_armed(p, s))
 				owner_watch_arm(p, s, w->pid);
 		}
 		if (standby_on(p) && !p->stopping) {
