@@ -59,7 +59,7 @@ struct neigh_pending {
  */
 enum sb_state {
 	SB_NONE = 0,        /* none (BACKOFF until next_start_ms if it failed) */
-	SB_STARTING,        /* forked, EAL init and attach under way */
+	SB_STARTING,        /* spawned, EAL init and attach under way */
 	SB_READY,           /* attached and blocked on the hand-over eventfd */
 	SB_STOPPING,        /* SIGTERM sent (replaced by another binary, or the gateway stops) */
 };
@@ -120,7 +120,7 @@ struct sup_worker {
 	bool await_standby;           /* died while the standby was starting: it takes over once ready */
 	bool holds_lock;              /* held the shard's owner lock when it got ready (layout 2.1) */
 	enum takeover_kind takeover;  /* how the current worker came */
-	uint32_t cold_starts;         /* workers started by fork/exec after the first */
+	uint32_t cold_starts;         /* workers started cold (spawn + EAL init) after the first */
 	char binary[PORTER_CFG_PATH_LEN];   /* what the next start of this slot executes */
 	char running[PORTER_CFG_PATH_LEN];  /* what the current worker executes */
 	struct sup_standby sb;

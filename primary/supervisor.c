@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The supervisor: one worker process per shard, started with fork/exec on the
+ * The supervisor: one worker process per shard, started (posix_spawn) on the
  * slot's fixed lcore id, watched with a pidfd, restarted with backoff; and,
  * with workers.standby, one standby per shard that takes the shard over when
  * its worker goes.
@@ -17,7 +17,7 @@
  *
  * Standby life cycle (sup_standby.state, private to the primary):
  *
- *   NONE --fork/exec --standby--> STARTING --standby handler (rte_mp)--> READY
+ *   NONE --spawn --standby--> STARTING --standby handler (rte_mp)--> READY
  *    ^  (slot READY, backoff over)   | ready_timeout_ms: SIGKILL         | worker died: HAND-OVER,
  *    |                               v                                   | the standby is the worker
  *    +------- (pidfd: death; a failure counts, backs off) <---- STOPPING (replaced, gateway stops)
@@ -281,7 +281,7 @@ static char **child_env(void)
  * behind a new worker. The child gets an empty signal mask and no fd above
  * 2; it sets PR_SET_PDEATHSIG itself (secondary/main.c). Returns the pid, or -1.
  */
-static pid_t fork_exec(struct primary *p, unsigned int s, const char *binary, bool standby,
+static pid_t start_child(struct primary *p, unsigned int s, const char *binary, bool standby,
 		       int *pidfd_out)
 {
 	const struct porter_config *cfg = p->cfg;
@@ -344,7 +344,7 @@ static int spawn(struct primary *p, unsigned int s)
 	struct porter_slot *slot = &p->g->slots[s];
 	struct sup_worker *w = &p->sup[s];
 	int pidfd;
-	pid_t pid = fork_exec(p, s, w->binary, false, &pidfd);
+	pid_t pid = start_child(p, s, w->binary, false, &pidfd);
 
 	if (pid < 0)
 		return -1;
@@ -389,7 +389,7 @@ static int sb_spawn(struct primary *p, unsigned int s, const char *binary)
 	}
 	snprintf(sb->binary, sizeof(sb->binary), "%s", binary);
 	sb->version[0] = '\0';
-	pid = fork_exec(p, s, binary, true, &pidfd);
+	pid = start_child(p, s, binary, true, &pidfd);
 	if (pid < 0) {
 		close(fd);
 		return -1;
