@@ -9,23 +9,28 @@
  * readiness by writing worker_epoch == epoch after its recovery):
  *
  *   BACKOFF --start--> STARTING --worker_epoch==epoch--> READY
- *      ^   ^              |  ready_timeout_ms: SIGKILL     |  heartbeat_timeout_ms: SIGKILL
- *      |   |              v                                v
- *      |   +---------- (pidfd: death) <------------------ STOPPING (restart, SIGTERM)
- *      |                  | a standby is ready: hand-over (below), STARTING at once
+ *      ^   ^              |  ready_timeout_ms: SIGTERM,    |  heartbeat_timeout_ms: SIGKILL
+ *      |   |              |  SIGKILL 2 s later             |  restart/upgrade: SIGTERM
+ *      |   |              v                                v  (STOPPING), SIGKILL 2 s later
+ *      |   +---- death seen: the owner lock freed (owner_watch.c) or the pidfd
+ *      |                  | a standby of the next binary is ready: hand-over (below),
+ *      |                  | STARTING at once; one still starting: waited for
  *      +------------------+ none: cold start (now, or after the backoff)
  *
  * Standby life cycle (sup_standby.state, private to the primary):
  *
  *   NONE --spawn --standby--> STARTING --standby handler (rte_mp)--> READY
- *    ^  (slot READY, backoff over)   | ready_timeout_ms: SIGKILL         | worker died: HAND-OVER,
- *    |                               v                                   | the standby is the worker
+ *    ^  (slot READY, backoff over)   | ready_timeout_ms: SIGTERM,        | worker gone: HAND-OVER,
+ *    |                               | SIGKILL 2 s later                 | the standby is the worker
+ *    |                               v                                   v
  *    +------- (pidfd: death; a failure counts, backs off) <---- STOPPING (replaced, gateway stops)
  *
- * The hand-over, only once the old worker is reaped (it can touch nothing any
- * more): the standby's pid goes into slot.pid, the epoch is bumped, then the
+ * The hand-over, only once the old worker can touch nothing any more (its
+ * main thread let go of the shard's owner lock, or the process is reaped):
+ * the standby's pid goes into slot.pid, the epoch is bumped, then the
  * standby's hand-over eventfd is written. The standby sees its pid, takes the
- * epoch and runs the recovery a freshly started worker runs.
+ * epoch and runs the recovery a freshly started worker runs. A process
+ * replaced before it was reaped is reaped later (p->departing).
  *
  * A worker that never gets ready max_failed_starts times in a row makes the
  * gateway exit with an error rather than loop for ever. Cold-started workers
