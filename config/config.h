@@ -77,6 +77,8 @@ struct porter_cfg_workers {
 	                                     became ready before the gateway gives up and exits */
 	uint32_t heartbeat_timeout_ms;    /* workers.heartbeat_timeout_ms, default 3000, 100..600000 */
 	uint32_t spin_us;                 /* workers.spin_us, default 0, 0..100000: busy-poll time before sleeping */
+	bool standby;                     /* workers.standby, default true: keep one attached, idle worker per shard
+	                                     that takes over at once when the serving one dies or is swapped */
 };
 
 struct porter_cfg_dataplane {

@@ -324,7 +324,17 @@ struct tcp_area {
 	uint64_t tw_reclaimed;            /* TIME-WAIT streams freed early because the slab was full */
 	uint64_t drops_ext[TDROP_EXT_MAX];  /* drop reasons TDROP__COUNT_2_0.. (layout 2.1, from reserved) */
 	uint64_t inconsistent;            /* tcp_check findings (layout 2.2; test builds check after recovery) */
-	uint64_t reserved[8];
+	/* layout minor 3: TCBs [hwm, max_streams) have never been handed out since
+	 * the area was laid out or last rebuilt (CLOSED, on no list); tcb_alloc()
+	 * takes them in order once the free list is empty and moves hwm first. A
+	 * recovery may stop its scan at hwm, but only if the previous holder of
+	 * the shard kept it: hwm_grant is the grant (epoch) of the worker that
+	 * keeps it, stored when it attached. Workers of older minors neither keep nor
+	 * read these; after one of them, the next scan is whole again. */
+	volatile uint32_t hwm;
+	uint32_t reserved_u32;
+	volatile uint64_t hwm_grant;
+	uint64_t reserved[6];
 };
 
 _Static_assert(sizeof(struct tcp_area) == 592, "tcp_area: add fields from reserved only");
