@@ -359,6 +359,14 @@ unsigned int tcp_check(const struct tcp_ctx *c, FILE *log)
 			break;
 		free_n++;
 	}
-	CHECK(free_n + live == a->max_streams, "free %u + live %u != %u", free_n, live, a->max_streams);
+	/* TCBs from the high-water mark up were never handed out: on no list, CLOSED */
+	CHECK(a->hwm <= a->max_streams && free_n + live == a->hwm, "free %u + live %u != high-water mark %u",
+	      free_n, live, a->hwm);
+	for (uint32_t k = a->hwm; k < a->max_streams; k++)
+		if (c->tcbs[k].state != TCP_CLOSED) {
+			i = k;
+			CHECK(false, "live above the high-water mark %u", a->hwm);
+			break;
+		}
 	return bad;
 }
