@@ -806,7 +806,7 @@ static int parse_workers(const struct ctx *c, const config_setting_t *root,
 {
 	static const char *const known[] = { "count", "binary", "ready_timeout_ms", "restart_backoff_ms",
 					     "max_restart_backoff_ms", "max_failed_starts",
-					     "heartbeat_timeout_ms", "spin_us", NULL };
+					     "heartbeat_timeout_ms", "spin_us", "standby", NULL };
 	const config_setting_t *g, *s, *rb, *mrb;
 
 	if (get_group(c, root, "", "workers", &g) != 0)
@@ -823,7 +823,8 @@ static int parse_workers(const struct ctx *c, const config_setting_t *root,
 	    get_u32(c, g, "workers", "max_failed_starts", 1, 1000, &w->max_failed_starts, NULL) != 0 ||
 	    get_u32(c, g, "workers", "heartbeat_timeout_ms", 100, 600000,
 		    &w->heartbeat_timeout_ms, NULL) != 0 ||
-	    get_u32(c, g, "workers", "spin_us", 0, 100000, &w->spin_us, NULL) != 0)
+	    get_u32(c, g, "workers", "spin_us", 0, 100000, &w->spin_us, NULL) != 0 ||
+	    get_bool(c, g, "workers", "standby", &w->standby) != 0)
 		return -1;
 
 	if (s != NULL && w->binary[0] == '\0')
@@ -1666,7 +1667,7 @@ static int parse_http(const struct ctx *c, const config_setting_t *root, struct 
 	if (check_known(c, g, "http", known) != 0 ||
 	    get_u32(c, g, "http", "max_request_line", 64, 1048576, &h->max_request_line, NULL) != 0 ||
 	    get_u32(c, g, "http", "max_header_bytes", 256, 1048576, &h->max_header_bytes, NULL) != 0 ||
-	    get_u32(c, g, "http", "max_headers", 1, 1000, &h->max_headers, NULL) != 0 ||
+	    get_u32(c, g, "http", "max_headers", 1, PORTER_CFG_MAX_HEADERS, &h->max_headers, NULL) != 0 ||
 	    get_u64(c, g, "http", "max_body_bytes", 0, HTTP_BODY_MAX, &h->max_body_bytes, NULL) != 0 ||
 	    get_u32(c, g, "http", "header_timeout_ms", 100, 3600000, &h->header_timeout_ms, NULL) != 0 ||
 	    get_u32(c, g, "http", "idle_timeout_ms", 100, 86400000, &h->idle_timeout_ms, NULL) != 0 ||
@@ -1890,6 +1891,7 @@ static void set_defaults(struct porter_config *cfg)
 	cfg->workers.max_failed_starts = 10;
 	cfg->workers.heartbeat_timeout_ms = 3000;
 	cfg->workers.spin_us = 0;
+	cfg->workers.standby = true;
 
 	cfg->dataplane.mbufs = 16383;
 	cfg->dataplane.mbuf_cache = 128;
@@ -2128,6 +2130,7 @@ static const struct reload_field reload_fields[] = {
 	RF_NUM(workers.max_failed_starts, "workers.max_failed_starts"),
 	RF_NUM(workers.heartbeat_timeout_ms, "workers.heartbeat_timeout_ms"),
 	RF_NUM(workers.spin_us, "workers.spin_us"),
+	RF_NUM(workers.standby, "workers.standby"),
 	RF_NUM(dataplane.mbufs, "dataplane.mbufs"),
 	RF_NUM(dataplane.mbuf_cache, "dataplane.mbuf_cache"),
 	RF_NUM(dataplane.ring_size, "dataplane.ring_size"),

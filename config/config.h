@@ -77,6 +77,8 @@ struct porter_cfg_workers {
 	                                     became ready before the gateway gives up and exits */
 	uint32_t heartbeat_timeout_ms;    /* workers.heartbeat_timeout_ms, default 3000, 100..600000 */
 	uint32_t spin_us;                 /* workers.spin_us, default 0, 0..100000: busy-poll time before sleeping */
+	bool standby;                     /* workers.standby, default true: keep one attached, idle worker per shard
+	                                     that takes over at once when the serving one dies or is swapped */
 };
 
 struct porter_cfg_dataplane {
@@ -151,6 +153,7 @@ struct porter_cfg_listener {
 };
 
 #define PORTER_CFG_MAX_UPSTREAMS 32
+#define PORTER_CFG_MAX_HEADERS   128   /* http.max_headers: the parser's fixed field table (h1.h) */
 #define PORTER_CFG_MAX_SERVERS   32       /* per upstream */
 #define PORTER_CFG_MAX_ROUTES    64
 #define PORTER_CFG_HOST_LEN      128

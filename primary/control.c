@@ -179,6 +179,39 @@ static void json_http(struct sbuf *b, const struct porter_shard *sh)
 	sb_printf(b, "}");
 }
 
+static const char *takeover_name(enum takeover_kind k)
+{
+	return k == TAKEOVER_STANDBY ? "standby" : k == TAKEOVER_COLD ? "cold" : "none";
+}
+
+static const char *swap_phase_name(enum swap_phase ph)
+{
+	return (const char *[]){ "none", "standby", "stop_old", "takeover" }[ph];
+}
+
+/* The shard's standby and its last swap (workers.standby). */
+static void json_standby(struct sbuf *b, const struct primary *p, unsigned int s, uint64_t now)
+{
+	const struct sup_worker *w = &p->sup[s];
+	const struct sup_standby *sb = &w->sb;
+
+	sb_printf(b, ",\"takeover\":\"%s\",\"cold_starts\":%u,\"standby\":{\"state\":\"%s\",\"pid\":%d,"
+		  "\"binary\":\"", takeover_name(w->takeover), w->cold_starts,
+		  supervisor_sb_state_name(sb->state), sb->pid);
+	sb_json_str(b, sb->pid ? sb->binary : "");
+	sb_printf(b, "\",\"version\":\"");
+	sb_json_str(b, sb->state == SB_READY ? sb->version : "");
+	sb_printf(b, "\",\"ready_for_ms\":%" PRIu64 ",\"starts\":%u,\"failures\":%u,\"failed_in_row\":%u,"
+		  "\"takeovers\":%u,\"last_error\":\"", sb->state == SB_READY ? now - sb->ready_ms : 0,
+		  sb->starts, sb->failures, sb->failed_in_row, sb->takeovers);
+	sb_json_str(b, sb->last_error);
+	sb_printf(b, "\"},\"swap\":{\"phase\":\"%s\",\"target\":\"", swap_phase_name(w->swap.phase));
+	sb_json_str(b, w->swap.phase != SWAP_NONE ? w->swap.target : "");
+	sb_printf(b, "\",\"last\":\"");
+	sb_json_str(b, w->swap_msg);
+	sb_printf(b, "\"}");
+}
+
 static void status_json(struct primary *p, struct sbuf *b)
 {
 	const struct porter_global *g = p->g;
@@ -186,9 +219,9 @@ static void status_json(struct primary *p, struct sbuf *b)
 	char ip[16], mac[18], gw[16];
 
 	sb_printf(b, "{\"ok\":true,\"pid\":%d,\"uptime_ms\":%" PRIu64 ",\"file_prefix\":\"%s\","
-		  "\"layout\":\"%u.%u\",\"shard_count\":%u,",
+		  "\"layout\":\"%u.%u\",\"shard_count\":%u,\"standby\":%s,",
 		  g->primary_pid, now - g->started_ms, p->cfg->eal.file_prefix, g->hdr.major,
-		  g->hdr.minor, p->nshards);
+		  g->hdr.minor, p->nshards, p->cfg->workers.standby ? "true" : "false");
 	sb_printf(b, "\"proxy\":{\"generation\":%" PRIu64 ",\"reloads\":%" PRIu64 ",\"reloads_refused\":%"
 		  PRIu64 "},", p->proxy->generation, p->proxy->reloads, p->proxy->reloads_refused);
 	sb_printf(b, "\"mempool\":{\"size\":%u,\"in_use\":%u,\"available\":%u,\"cache\":%u},",
@@ -268,8 +301,12 @@ static void status_json(struct primary *p, struct sbuf *b)
 		sb_printf(b, "},\"mbufs_allocated\":%" PRIu64 ",\"mbufs_freed\":%" PRIu64
 			  ",\"stranded\":%" PRIu64 ",", sh->wstats.mbufs_allocated, sh->wstats.mbufs_freed,
 			  sh->wstats.stranded);
+		sb_printf(b, "\"frame_gaps_over_ms\":{\"1\":%" PRIu64 ",\"5\":%" PRIu64 ",\"10\":%" PRIu64
+			  ",\"20\":%" PRIu64 "},", slot->frame_gaps[0], slot->frame_gaps[1], slot->frame_gaps[2],
+			  slot->frame_gaps[3]);
 		json_tcp(b, sh);
 		json_http(b, sh);
+		json_standby(b, p, s, now);
 		sb_printf(b, "}");
 	}
 	sb_printf(b, "],\"upgrade\":{\"state\":\"%s\",\"shard\":%d,\"started_ms\":%" PRIu64
@@ -380,14 +417,36 @@ static void status_text(struct primary *p, struct sbuf *b)
 		const struct porter_shard *sh = p->shards[s];
 		const struct porter_slot *slot = &g->slots[s];
 
-		sb_printf(b, "shard %u: version \"%.*s\" (%s), lcore %u, last restart gap %.1f ms, "
-			  "last swap gap %.3f ms, drops: ring_full=%" PRIu64, s, PORTER_VERSION_LEN,
-			  slot->state == SLOT_READY ? slot->version : "", p->sup[s].running,
+		const struct sup_worker *w = &p->sup[s];
+		const struct sup_standby *sb = &w->sb;
+
+		sb_printf(b, "shard %u: version \"%.*s\" (%s), lcore %u, last restart gap %.3f ms, "
+			  "last swap gap %.3f ms (%s), drops: ring_full=%" PRIu64, s, PORTER_VERSION_LEN,
+			  slot->state == SLOT_READY ? slot->version : "", w->running,
 			  slot->lcore_id, slot->last_restart_gap_us / 1000.0,
-			  slot->swap_gap_us / 1000.0, sh->pstats.ring_full);
+			  slot->swap_gap_us / 1000.0,
+			  w->takeover == TAKEOVER_STANDBY ? "standby took over" : "cold start",
+			  sh->pstats.ring_full);
 		for (unsigned int r = 1; r < WDROP__COUNT; r++)
 			sb_printf(b, " %s=%" PRIu64, porter_wdrop_name(r), sh->wstats.drops[r]);
 		sb_printf(b, "\n");
+		if (!p->cfg->workers.standby)
+			sb_printf(b, "  standby: off (workers.standby = false)\n");
+		else if (sb->pid)
+			sb_printf(b, "  standby: pid %d %s%s%.*s%s (%s); started %u, failed %u, took over %u\n",
+				  sb->pid, supervisor_sb_state_name(sb->state),
+				  sb->state == SB_READY ? ", \"" : "", PORTER_VERSION_LEN,
+				  sb->state == SB_READY ? sb->version : "", sb->state == SB_READY ? "\"" : "",
+				  sb->binary, sb->starts, sb->failures, sb->takeovers);
+		else
+			sb_printf(b, "  standby: none; started %u, failed %u, took over %u%s%s\n", sb->starts,
+				  sb->failures, sb->takeovers, sb->last_error[0] ? "; last failure: " : "",
+				  sb->last_error);
+		if (w->swap.phase != SWAP_NONE)
+			sb_printf(b, "  swap to %s under way (%s)\n", w->swap.target,
+				  swap_phase_name(w->swap.phase));
+		else if (w->swap_msg[0])
+			sb_printf(b, "  last swap: %s\n", w->swap_msg);
 		const struct tcp_area *a = tcp_area_of(sh);
 
 		if (a == NULL)

@@ -158,6 +158,12 @@ static void handle_events(struct primary *p, int timeout_ms, bool sleeping)
 		case EV_PIDFD:
 			supervisor_on_pidfd(p, idx);
 			break;
+		case EV_SB_PIDFD:
+			supervisor_on_sb_pidfd(p, idx);
+			break;
+		case EV_DEPART_PIDFD:
+			supervisor_on_departed(p, idx);
+			break;
 		case EV_CTL_LISTEN:
 			control_on_listen(p);
 			break;
@@ -229,6 +235,11 @@ static void run(struct primary *p)
 			proxy_reload(p, msg, sizeof(msg));   /* logs the outcome */
 		}
 		work = dataplane_poll(p);
+		if (__atomic_exchange_n(&p->owner_watch_pending, 0, __ATOMIC_ACQ_REL)) {
+			/* a worker let go of its shard: its standby takes over now */
+			service(p, 0, false);
+			last_service = now_ms();
+		}
 		if (woke) {
 			ports_pmd_after_poll(p);   /* did the drivers' sockets wake us for frames? */
 			woke = false;
@@ -373,7 +384,7 @@ int main(int argc, char **argv)
 	if (epoll_add(p->epfd, p->primary_wake_fd, EV_DATA(EV_PRIMARY_WAKE, 0)) < 0 ||
 	    ports_epoll_add(p) < 0)
 		goto fail;
-	if (control_init(p) < 0 || supervisor_init(p, argv[0]) < 0)
+	if (control_init(p) < 0 || owner_watch_init(p) < 0 || supervisor_init(p, argv[0]) < 0)
 		goto fail;
 	LOG(NOTICE, "porter-primary %s: %u port(s), %u shard(s), control socket %s", PORTER_VERSION,
 	    p->nports, p->nshards, cfg.control.socket);
@@ -385,6 +396,7 @@ fail:
 	p->exit_code = 1;
 out:
 	supervisor_stop_all(p);
+	owner_watch_stop(p);   /* after the workers: an armed watcher has returned by then */
 	control_close(p);
 	neigh_flush_all(p);
 	ports_stop(p);

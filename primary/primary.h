@@ -6,6 +6,7 @@
 #ifndef PORTER_PRIMARY_H
 #define PORTER_PRIMARY_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,6 +29,8 @@ enum ev_kind {
 	EV_RX_INTR,             /* port RX interrupt, index = port index */
 	EV_PMD_FD,              /* a PMD's own socket is readable, index = PMD_FD_IDX(port, k) */
 	EV_PIDFD,               /* worker death, index = shard */
+	EV_SB_PIDFD,            /* standby death, index = shard */
+	EV_DEPART_PIDFD,        /* a worker that released its shard has exited, index = p->departing[] */
 	EV_CTL_LISTEN,
 	EV_CTL_CLIENT,          /* index = client slot */
 };
@@ -47,17 +50,82 @@ struct neigh_pending {
 	struct rte_mbuf *m[NEIGH_PENDING_MAX];
 };
 
+/*
+ * A shard's standby (workers.standby): the worker binary started ahead of
+ * need with --standby, attached and idle until the supervisor hands it the
+ * shard. pid, handover_fd and attached are shared with the rte_mp standby
+ * handler (EAL's IPC thread): pid and attached are accessed atomically, the
+ * handler reads handover_fd and writes version only between the two.
+ */
+enum sb_state {
+	SB_NONE = 0,        /* none (BACKOFF until next_start_ms if it failed) */
+	SB_STARTING,        /* spawned, EAL init and attach under way */
+	SB_READY,           /* attached and blocked on the hand-over eventfd */
+	SB_STOPPING,        /* SIGTERM sent (replaced by another binary, or the gateway stops) */
+};
+
+struct sup_standby {
+	pid_t pid;                    /* 0 = none */
+	int pidfd;                    /* -1 = none */
+	int handover_fd;              /* eventfd it blocks on; -1 = none */
+	enum sb_state state;
+	uint32_t attached;            /* set by the standby handler: it said it is ready */
+	uint64_t started_ms, ready_ms, term_sent_ms, kill_sent_ms;
+	uint64_t grace_ms;            /* SIGTERM to SIGKILL when stopping it */
+	uint64_t next_start_ms;       /* after a failure: not before */
+	uint64_t backoff_ms;          /* doubles per failure, reset when one gets ready */
+	uint32_t starts;              /* standbys started on this shard */
+	uint32_t failures;            /* ... that died or timed out before taking over (not asked to) */
+	uint32_t failed_in_row;
+	uint32_t takeovers;           /* ... that took the shard over */
+	char binary[PORTER_CFG_PATH_LEN];
+	char version[PORTER_VERSION_LEN];   /* what it reported when it attached */
+	char last_error[PORTER_CFG_PATH_LEN + 96];   /* why the last one failed */
+};
+
+/*
+ * A swap of one shard's worker through its standby (porterctl restart, or
+ * one shard of an upgrade, with workers.standby):
+ *
+ *   STANDBY --standby of TARGET ready--> STOP_OLD (SIGTERM to the old worker)
+ *      |                                    | old worker gone: hand-over
+ *      | standby failed: old worker         v
+ *      | untouched, swap failed          TAKEOVER --successor ready--> done
+ *      v                                    | successor died first: PREV put back, failed
+ *    done (failed)                          v
+ *                                         done (failed)
+ */
+enum swap_phase { SWAP_NONE = 0, SWAP_STANDBY, SWAP_STOP_OLD, SWAP_TAKEOVER };
+
+struct sup_swap {
+	enum swap_phase phase;
+	bool upgrade;                 /* part of the rolling upgrade (p->up) */
+	uint64_t started_ms;
+	char target[PORTER_CFG_PATH_LEN];
+	char prev[PORTER_CFG_PATH_LEN];
+};
+
+/* How the current worker of a shard came to be. */
+enum takeover_kind { TAKEOVER_NONE = 0, TAKEOVER_COLD, TAKEOVER_STANDBY };
+
 struct sup_worker {
 	pid_t pid;                    /* 0 = none */
 	int pidfd;                    /* -1 = none */
 	uint64_t next_start_ms;       /* BACKOFF: when to start again */
 	uint64_t backoff_ms;          /* current backoff */
-	uint64_t death_ms;            /* when the last death was seen (restart gap) */
+	uint64_t death_us;            /* when the last death was seen (restart gap), 0 = none since */
 	uint64_t kill_sent_ms;        /* SIGKILL sent at (0 = not yet) */
 	uint64_t term_sent_ms;        /* SIGTERM sent at (0 = not yet) */
 	bool restart_requested;       /* porterctl restart: start again at once */
+	bool await_standby;           /* died while the standby was starting: it takes over once ready */
+	bool holds_lock;              /* held the shard's owner lock when it got ready (layout 2.1) */
+	enum takeover_kind takeover;  /* how the current worker came */
+	uint32_t cold_starts;         /* workers started cold (spawn + EAL init) after the first */
 	char binary[PORTER_CFG_PATH_LEN];   /* what the next start of this slot executes */
 	char running[PORTER_CFG_PATH_LEN];  /* what the current worker executes */
+	struct sup_standby sb;
+	struct sup_swap swap;
+	char swap_msg[3 * PORTER_CFG_PATH_LEN];  /* outcome of the last swap (restart/upgrade) */
 };
 
 /* A rolling upgrade (porterctl upgrade): one shard at a time. */
@@ -82,6 +150,17 @@ struct port_wake {
 	bool woke;                    /* an fd woke the sleeping primary; judged after the next poll */
 	unsigned int empty_run;       /* consecutive such wake-ups that received nothing */
 	uint64_t rx_mark;             /* port rx_frames when it woke us, or when it was muted */
+};
+
+/* A thread waiting on one shard's owner lock (owner_watch.c). */
+struct owner_watch {
+	pthread_t thread;
+	int arm_fd;                   /* eventfd: the main loop arms the watcher */
+	bool running;
+	uint32_t armed;               /* atomic: waiting on the lock held by armed_tid */
+	pid_t armed_tid;
+	pid_t gone;                   /* atomic: the watcher's report, the TID that let go */
+	uint32_t quit;
 };
 
 struct ctl_client {
@@ -127,6 +206,14 @@ struct primary {
 	/* supervisor */
 	char worker_path[PORTER_CFG_PATH_LEN];
 	struct sup_worker sup[PORTER_MAX_SHARDS];
+	struct owner_watch owner_watch[PORTER_MAX_SHARDS];   /* owner_watch.c */
+	uint32_t owner_watch_pending;         /* a watcher reported: run the supervisor now */
+	struct {                              /* workers that freed their shard's owner lock and were
+	                                         replaced before their process was gone */
+		pid_t pid;                    /* 0 = free */
+		int pidfd;
+		unsigned int shard;
+	} departing[2 * PORTER_MAX_SHARDS];
 	struct upgrade up;
 	bool stopping;
 	int exit_code;
@@ -177,10 +264,21 @@ bool ports_tx_backlog(const struct primary *p);   /* frames the devices have not
 int supervisor_init(struct primary *p, const char *argv0);
 void supervisor_tick(struct primary *p);
 void supervisor_on_pidfd(struct primary *p, unsigned int shard);
+void supervisor_on_sb_pidfd(struct primary *p, unsigned int shard);
+void supervisor_on_departed(struct primary *p, unsigned int idx);
+const char *supervisor_sb_state_name(enum sb_state st);
 int supervisor_restart(struct primary *p, unsigned int shard, char *err, size_t errlen);
 void supervisor_stop_all(struct primary *p);
 int supervisor_timeout_ms(const struct primary *p);
 int supervisor_upgrade(struct primary *p, const char *path, int shard, char *err, size_t errlen);
+
+/* owner_watch.c: early notice that a worker's main thread let go of its shard */
+int owner_watch_init(struct primary *p);
+bool owner_watch_arm(struct primary *p, unsigned int shard, pid_t tid);
+bool owner_watch_armed(const struct primary *p, unsigned int shard);
+pid_t owner_watch_take(struct primary *p, unsigned int shard);   /* 0 = no report */
+pid_t owner_watch_holder(const struct primary *p, unsigned int shard);   /* the lock's owner TID, 0 = free */
+void owner_watch_stop(struct primary *p);
 
 /* control.c */
 int control_init(struct primary *p);

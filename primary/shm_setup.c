@@ -140,6 +140,22 @@ static int create_global(struct primary *p)
 	return 0;
 }
 
+/* struct porter_shard.owner: robust (the kernel frees it when its holder dies) and process-shared. */
+static int owner_lock_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t at;
+	int rc = pthread_mutexattr_init(&at);
+
+	if (rc == 0)
+		rc = pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+	if (rc == 0)
+		rc = pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+	if (rc == 0)
+		rc = pthread_mutex_init(m, &at);
+	pthread_mutexattr_destroy(&at);
+	return rc;
+}
+
 static int create_shard(struct primary *p, unsigned int s)
 {
 	char name[PORTER_NAME_LEN];
@@ -161,6 +177,10 @@ static int create_shard(struct primary *p, unsigned int s)
 	sh->tcp_bytes = tcp_bytes;
 	sh->http_off = (uint32_t)http_off;
 	sh->http_bytes = http_bytes;
+	if (owner_lock_init(&sh->owner) != 0) {
+		LOG(ERR, "shard %u: owner lock: cannot initialise a robust process-shared mutex", s);
+		return -1;
+	}
 	porter_shm_hdr_init(&sh->hdr, PORTER_REGION_SHARD, sizeof(*sh));
 	p->shards[s] = sh;
 

@@ -113,6 +113,16 @@ unsigned int worker_burst(struct worker *w)
 		w->seen_frames = true;
 		if (last)
 			w->slot->swap_gap_us = w->tcp.now_us - last;
+	} else {
+		/* the same measure within one worker's life, for comparison */
+		uint64_t gap = w->tcp.now_us - w->slot->last_pkt_us;
+
+		if (gap > 1000) {
+			w->slot->frame_gaps[0]++;
+			w->slot->frame_gaps[1] += gap > 5000;
+			w->slot->frame_gaps[2] += gap > 10000;
+			w->slot->frame_gaps[3] += gap > 20000;
+		}
 	}
 	w->slot->last_pkt_us = w->tcp.now_us;
 	/* step 2, pass 1: stateless frames stay in held[0..k), stateful ones go to keep[] */

@@ -3,12 +3,30 @@
  * porter-worker: EAL secondary that runs one shard.
  *
  *   porter-worker --file-prefix P --shard N --lcore ID [--cpus SET] [--log-level L]
+ *                 [--spin-us US] [--standby]
  *
  * Started by the supervisor of porter-primary. Attaches by name, refuses an
  * incompatible layout, asks the primary for its grant (epoch + eventfds over
  * rte_mp), recovers whatever the previous worker left in hand, reports READY
  * and serves until SIGTERM (stops between bursts), until its epoch is
  * superseded (fencing), or until the primary dies (PDEATHSIG from the fork).
+ *
+ * --standby: the same binary started ahead of need, on the shard's own lcore
+ * id. It goes as far as it can without touching anything the shard's worker
+ * owns -- EAL init, lookups, layout checks, page tables -- tells the primary
+ * (rte_mp), then blocks on the hand-over eventfd. It takes no mbuf, writes
+ * nothing in the shard, its rings or its areas, and never uses the lcore's
+ * mempool cache until the primary has seen the old worker gone and put this
+ * pid in the slot; then it continues exactly as a freshly started worker does
+ * after its grant (recovery, READY, serve).
+ *
+ *   cold start:  EAL init -> lookup -> attach (grant) -> recover -> READY
+ *   standby:     EAL init -> lookup -> prefault -> standby-ready -> [blocked]
+ *                  -> hand-over (grant in the slot) -> recover -> READY
+ *
+ * SIGTERM and SIGINT are blocked until EAL init is over, so a stop request
+ * during it is taken afterwards: a process killed inside rte_eal_init can
+ * leave an EAL lock held (docs/PLATFORM.md).
  *
  * Exit codes: 0 stopped, 1 usage/EAL, 3 incompatible layout, 4 attach refused.
  */
@@ -17,10 +35,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +49,7 @@
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 #include <rte_memzone.h>
 #include <rte_ring.h>
 
@@ -78,6 +100,7 @@ struct args {
 	long shard;
 	long lcore;
 	long spin_us;
+	bool standby;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -89,6 +112,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "spin-us", required_argument, NULL, 'S' },
+		{ "standby", no_argument, NULL, 'B' },
 		{ "version", no_argument, NULL, 'V' },
 #ifdef PORTER_CRASH_POINTS
 		{ "crash-points", no_argument, NULL, 'C' },
@@ -103,6 +127,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->shard = -1;
 	a->lcore = -1;
 	a->spin_us = 200;
+	a->standby = false;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': a->prefix = optarg; break;
@@ -111,6 +136,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'c': a->cpus = optarg; break;
 		case 'L': a->log_level = optarg; break;
 		case 'S': a->spin_us = strtol(optarg, NULL, 10); break;
+		case 'B': a->standby = true; break;
 		case 'V':
 			printf("%s (layout %u.%u)\n", PORTER_WORKER_VERSION, PORTER_LAYOUT_MAJOR,
 			       PORTER_LAYOUT_MINOR);
@@ -251,6 +277,121 @@ static int lookup(struct worker *w)
 	return 0;
 }
 
+/*
+ * Before a standby waits: the shard's TCP and proxy areas, if laid out, are
+ * ones this binary can take over (what tcp_ctx_attach and proxy_attach would
+ * refuse after the hand-over, found while the old worker still serves).
+ * Read-only.
+ */
+static void standby_check_areas(const struct worker *w)
+{
+	const struct tcp_area *t = (const void *)((const char *)w->sh + w->sh->tcp_off);
+	const struct http_area *h = (const void *)((const char *)w->sh + w->sh->http_off);
+
+	if (__atomic_load_n(&t->magic, __ATOMIC_ACQUIRE) == TCP_AREA_MAGIC &&
+	    (t->tcb_size != sizeof(struct tcp_tcb) || t->max_streams != w->g->tcp.max_streams)) {
+		LOG(ERR, "shard %u: TCP area laid out for %u-byte TCBs x %u, this binary has %zu x %u; "
+		    "refusing to attach", w->shard, t->tcb_size, t->max_streams, sizeof(struct tcp_tcb),
+		    w->g->tcp.max_streams);
+		exit(EXIT_LAYOUT);
+	}
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == HTTP_AREA_MAGIC &&
+	    h->sess_size != sizeof(struct http_sess)) {
+		LOG(ERR, "shard %u: proxy area laid out for %u-byte sessions, this binary has %zu; "
+		    "refusing to attach", w->shard, h->sess_size, sizeof(struct http_sess));
+		exit(EXIT_LAYOUT);
+	}
+}
+
+/* rte_memseg_walk callback: map one segment into our page tables (a read; nothing written). */
+static int prefault_seg(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
+{
+	(void)msl;
+	*(uint64_t *)arg += ms->len;
+	for (size_t off = 0; off < ms->len; off += ms->hugepage_sz ? ms->hugepage_sz : 4096)
+		(void)*(volatile const char *)((const char *)ms->addr + off);
+	return 0;
+}
+
+/*
+ * The standby's wait. Everything before the hand-over is read-only on shared
+ * memory: the shard's worker is running. Returns 0 once the primary has put
+ * our pid in the slot (w->epoch set, eventfds in w), 1 if asked to stop
+ * first, -1 if the primary refused us. Called with SIGTERM and SIGINT
+ * blocked; ppoll lets them in only while we sleep, so a stop request cannot
+ * slip between the check and the sleep.
+ */
+static int standby_wait(struct worker *w, const sigset_t *sleep_mask)
+{
+	struct porter_standby_req req = {
+		.shard = w->shard, .pid = getpid(), .major = PORTER_LAYOUT_MAJOR,
+		.minor = PORTER_LAYOUT_MINOR,
+	};
+	struct porter_attach_rep rep = { .status = ATTACH_REFUSED };
+	struct rte_mp_msg msg = { 0 };
+	struct rte_mp_reply reply = { 0 };
+	struct timespec ts = { .tv_sec = 5 };
+	uint64_t mapped = 0;
+	int handover_fd = -1;
+
+	/* page tables for the whole shared memory now, not on the first frames after
+	 * the hand-over (EAL maps with MAP_POPULATE in 22.11 already: cheap insurance) */
+	rte_memseg_walk(prefault_seg, &mapped);
+	snprintf(req.version, sizeof(req.version), "%s", PORTER_WORKER_VERSION);
+	snprintf(msg.name, sizeof(msg.name), "%s", PORTER_MP_STANDBY);
+	msg.len_param = sizeof(req);
+	memcpy(msg.param, &req, sizeof(req));
+	for (int tries = 0; tries < 50 && !stop_flag; tries++) {
+		if (rte_mp_request_sync(&msg, &reply, &ts) < 0 || reply.nb_received != 1) {
+			LOG(ERR, "shard %u: standby: no answer from the primary", w->shard);
+			free(reply.msgs);
+			return -1;
+		}
+		memcpy(&rep, reply.msgs[0].param, sizeof(rep));
+		if (rep.status == ATTACH_OK && reply.msgs[0].num_fds == 3) {
+			handover_fd = reply.msgs[0].fds[0];
+			w->wake_fd = reply.msgs[0].fds[1];
+			w->primary_wake_fd = reply.msgs[0].fds[2];
+			free(reply.msgs);
+			break;
+		}
+		free(reply.msgs);
+		reply.msgs = NULL;
+		if (rep.status != ATTACH_RETRY)
+			break;
+		usleep(20000);   /* the supervisor records our pid right after fork */
+	}
+	if (handover_fd < 0) {
+		if (stop_flag)
+			return 1;
+		LOG(ERR, "shard %u: standby refused: %s", w->shard, rep.msg);
+		return -1;
+	}
+	LOG(NOTICE, "shard %u: standby ready (%" PRIu64 " MB of shared memory mapped), waiting for "
+	    "the hand-over", w->shard, mapped >> 20);
+	for (;;) {
+		struct pollfd pfd = { .fd = handover_fd, .events = POLLIN };
+		uint64_t v;
+		int rc = ppoll(&pfd, 1, NULL, sleep_mask);
+
+		if (stop_flag) {
+			LOG(NOTICE, "shard %u: standby stopping on request", w->shard);
+			close(handover_fd);
+			return 1;
+		}
+		if (rc <= 0)
+			continue;   /* EINTR */
+		(void)!read(handover_fd, &v, sizeof(v));
+		/* the primary stores the slot's pid, then bumps the epoch, then writes
+		 * the eventfd: seeing our pid, we see the epoch that goes with it */
+		if (__atomic_load_n(&w->slot->pid, __ATOMIC_ACQUIRE) == getpid())
+			break;
+	}
+	w->epoch = __atomic_load_n(&w->slot->epoch, __ATOMIC_ACQUIRE);
+	close(handover_fd);
+	return 0;
+}
+
 static bool fenced(const struct worker *w)
 {
 	return __atomic_load_n(&w->slot->epoch, __ATOMIC_ACQUIRE) != w->epoch;
@@ -301,6 +442,7 @@ static void serve_dump(struct worker *w)
 	__atomic_store_n(&w->sh->dump_done, req, __ATOMIC_RELEASE);
 }
 
+/* Returns 1 when stopped on request, 0 when fenced off. */
 static int serve(struct worker *w, long spin_us)
 {
 	uint64_t last_work = now_us();
@@ -327,7 +469,38 @@ static int serve(struct worker *w, long spin_us)
 			sleep_until_work(w);
 	}
 	LOG(NOTICE, "shard %u: stopping on request", w->shard);
-	return 0;
+	return 1;
+}
+
+/*
+ * Granted the shard: take its owner lock before touching anything
+ * (struct porter_shard.owner). It is free, or its last holder died holding
+ * it (EOWNERDEAD: the kernel released it; nothing it guarded needs mending
+ * beyond what recovery does anyway), or the supervisor holds it for a moment.
+ */
+static void take_owner_lock(struct worker *w)
+{
+	int rc = pthread_mutex_lock(&w->sh->owner);
+
+	if (rc == EOWNERDEAD)
+		rc = pthread_mutex_consistent(&w->sh->owner);
+	if (rc != 0)
+		LOG(WARNING, "shard %u: owner lock: %s (the supervisor will wait for this "
+		    "process's exit, not its main thread's)", w->shard, strerror(rc));
+}
+
+/*
+ * Stopped on request, between bursts, nothing in hand: free the owner lock --
+ * the supervisor hands the shard on at once, while this process may take
+ * milliseconds more to be torn down -- and leave without running anything
+ * else: no atexit handler or destructor may touch our lcore id's mempool
+ * cache, which the successor uses from now on.
+ */
+static void __attribute__((noreturn)) release(struct worker *w)
+{
+	fflush(NULL);
+	pthread_mutex_unlock(&w->sh->owner);
+	_exit(0);
 }
 
 int main(int argc, char **argv)
@@ -335,29 +508,57 @@ int main(int argc, char **argv)
 	struct worker w = { .stop = &stop_flag };
 	struct args a;
 	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t stops, before;
 
 	if (parse_args(argc, argv, &a) < 0) {
 		fprintf(stderr, "usage: porter-worker --file-prefix P --shard N --lcore ID "
-				"[--cpus SET] [--log-level L] [--spin-us US]\n"
+				"[--cpus SET] [--log-level L] [--spin-us US] [--standby]\n"
 				"       (started by porter-primary; see docs)\n");
 		return 1;
 	}
 	w.shard = (unsigned int)a.shard;
-	if (eal_attach(&a, argv[0]) < 0)
-		return 1;
+	if (getenv("PORTER_PRIMARY_PID")) {
+		/* started by porter-primary: do not outlive it (it may be gone already) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != (pid_t)strtol(getenv("PORTER_PRIMARY_PID"), NULL, 10))
+			return 1;
+	}
+	/* a stop request during EAL init waits for its end (EAL's threads inherit the mask) */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigprocmask(SIG_BLOCK, &stops, &before);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if (eal_attach(&a, argv[0]) < 0)
+		return 1;
 	if (lookup(&w) < 0)
 		return 1;
-	if (attach(&w) < 0)
-		return EXIT_REFUSED;
+	if (a.standby) {
+		int rc;
+
+		standby_check_areas(&w);
+		rc = standby_wait(&w, &before);
+
+		if (rc != 0)
+			return rc > 0 ? 0 : EXIT_REFUSED;
+		sigprocmask(SIG_SETMASK, &before, NULL);
+		LOG(NOTICE, "shard %u: standby taking over, epoch %" PRIu64, w.shard, w.epoch);
+	} else {
+		sigprocmask(SIG_SETMASK, &before, NULL);
+		if (stop_flag)
+			return 0;   /* asked to stop during EAL init: nothing touched yet */
+		if (attach(&w) < 0)
+			return EXIT_REFUSED;
+	}
+	take_owner_lock(&w);
 	crash_worker_start();   /* test builds: crash points, armed before recovery too */
 	w.stage_max = rte_ring_get_capacity(w.tx) < PORTER_STAGE_MAX ? rte_ring_get_capacity(w.tx)
 									: PORTER_STAGE_MAX;
 	worker_recover(&w);
 	{
-		int rc = tcp_ctx_attach(&w.tcp, (char *)w.sh + w.sh->tcp_off, w.sh->tcp_bytes, w.g,
-					w.shard, &w);
+		int rc = tcp_ctx_attach_grant(&w.tcp, (char *)w.sh + w.sh->tcp_off, w.sh->tcp_bytes, w.g,
+					      w.shard, &w, w.epoch);
 
 		if (rc < 0) {
 			LOG(ERR, "shard %u: TCP area (%" PRIu64 " bytes): %s", w.shard, w.sh->tcp_bytes,
@@ -365,7 +566,7 @@ int main(int argc, char **argv)
 			return EXIT_LAYOUT;
 		}
 		if (proxy_attach(&proxy, &w.tcp, (char *)w.sh + w.sh->http_off, w.sh->http_bytes, proxy_conf,
-				 w.shard) < 0) {
+				 w.shard, w.epoch) < 0) {
 			LOG(ERR, "shard %u: proxy area (%" PRIu64 " bytes) laid out by an incompatible worker",
 			    w.shard, w.sh->http_bytes);
 			return EXIT_LAYOUT;
@@ -383,6 +584,7 @@ int main(int argc, char **argv)
 	/* READY: publish who we are, then the epoch (the supervisor's signal) */
 	snprintf(w.slot->version, sizeof(w.slot->version), "%s", PORTER_WORKER_VERSION);
 	__atomic_store_n(&w.slot->heartbeat_ms, now_ms(), __ATOMIC_RELAXED);
+	w.slot->ready_us = now_us();
 	__atomic_store_n(&w.slot->worker_pid, getpid(), __ATOMIC_RELEASE);
 	__atomic_store_n(&w.slot->worker_epoch, w.epoch, __ATOMIC_RELEASE);
 	{
@@ -392,9 +594,11 @@ int main(int argc, char **argv)
 	}
 	LOG(NOTICE, "shard %u: ready, epoch %" PRIu64 ", lcore %ld", w.shard, w.epoch, a.lcore);
 	{
-		int rc = serve(&w, a.spin_us);
+		int asked = serve(&w, a.spin_us);
 
 		proxy_close(&proxy);   /* the access log lines still queued */
-		return rc;
+		if (asked)
+			release(&w);
+		return 0;
 	}
 }

@@ -103,9 +103,9 @@ static void recover_buffers(struct worker *w)
 	}
 	/* the processing frame and the buffer in hand: a stream's queue took
 	 * them, or nobody did (the queues' links are valid before the rebuild) */
-	if (rx && tcp_area_owns_mbuf(tcp_area, rx))
+	if (rx && tcp_area_owns_mbuf(tcp_area, rx, w->epoch))
 		rx = NULL;
-	if (hand && (hand == rx || tcp_area_owns_mbuf(tcp_area, hand)))
+	if (hand && (hand == rx || tcp_area_owns_mbuf(tcp_area, hand, w->epoch)))
 		hand = NULL;
 	if (rx) {
 		*link = rx;

@@ -15,6 +15,7 @@
 #define PORTER_MZ_GLOBAL   "porter_global"
 #define PORTER_POOL_MBUF   "porter_mbuf"
 #define PORTER_MP_ATTACH   "porter_attach"   /* rte_mp action: worker asks for its grant */
+#define PORTER_MP_STANDBY  "porter_standby"  /* rte_mp action: a standby says it is attached and waits */
 
 /* The file a worker writes its stream dump to, in the DPDK runtime dir of the prefix. */
 int porter_name_stream_dump(char *buf, size_t len, const char *runtime_dir, unsigned int shard);

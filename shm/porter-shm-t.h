@@ -24,6 +24,7 @@
 #ifndef PORTER_SHM_T_H
 #define PORTER_SHM_T_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,10 +34,12 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     3             /* 3: client_limits: porter_tcp_params.client_table,
+#define PORTER_LAYOUT_MINOR     4             /* 4: client_limits: porter_tcp_params.client_table,
                                                  TF_CLIMIT, drops client_conn_limit / client_conn_rate,
                                                  tcp_area.client_*, the proxy conf's client_limits,
                                                  the proxy counter err_429, porter_listener.no_climit.
+                                                 3: porter_shard.owner (standbys), TCP and
+                                                 proxy areas' high-water marks.
                                                  2: TF_TOUCHED replaces tcp_area.op_stream (still
                                                  read), journal in_hand / free_cur / pending_free /
                                                  trim_*, tcp_area.inconsistent.
@@ -281,7 +284,13 @@ struct porter_slot {
 	char version[PORTER_VERSION_LEN];               /* worker binary version string */
 	volatile uint64_t last_pkt_us;  /* CLOCK_MONOTONIC us of the last burst with frames */
 	volatile uint64_t swap_gap_us;  /* last predecessor's last frame -> this worker's first */
+	/* layout minor 1: gaps between two bursts with frames of one worker (not
+	 * across a swap), longer than 1, 5, 10 and 20 ms, summed over the slot's
+	 * workers: what the shard's frames do without any swap, next to swap_gap_us */
+	volatile uint64_t frame_gaps[4];
+	volatile uint64_t ready_us;     /* layout minor 1: CLOCK_MONOTONIC us when this worker reported ready */
 } PORTER_ALIGNED;
+_Static_assert(sizeof(struct porter_slot) == 192, "a slot is three cache lines");
 
 /*
  * TCP parameters, copied from the config by the primary at start-up (workers
@@ -303,7 +312,7 @@ struct porter_tcp_params {
 	uint16_t ephemeral_lo, ephemeral_hi;
 	uint32_t delack_short_ms;        /* ACK delay for segments shorter than the MSS (0 = at once) */
 	uint32_t client_table;           /* client_limits.table_size: entries of the client table (0 = none;
-	                                    layout 2.3) */
+	                                    layout 2.4) */
 	uint32_t reserved[6];
 };
 
@@ -314,7 +323,7 @@ struct porter_listener {
 	uint16_t port;                   /* 0 = unused entry */
 	uint8_t app;                     /* enum tcp_app */
 	uint8_t no_climit;               /* 1: client_limits do not apply to it (listeners[i].client_limits =
-	                                    false; layout 2.3, an older primary leaves 0: they apply) */
+	                                    false; layout 2.4, an older primary leaves 0: they apply) */
 	uint32_t reserved1;
 	uint64_t arg;                    /* source: bytes to send (0 = until closed);
 	                                    tcp pass-through: index of the upstream in the proxy config */
@@ -474,7 +483,24 @@ struct porter_shard {
 		uint64_t wakeups_sent;
 		uint64_t tx_drained;
 	} pstats PORTER_ALIGNED;
-	uint8_t reserved_tail[4096];    /* growth: TCB arena header etc. */
+	/*
+	 * Layout minor 1, from reserved_tail. The shard's owner lock: a robust,
+	 * process-shared mutex (initialised by the primary) that a worker's main
+	 * thread -- the only thread that touches the shard -- locks when it is
+	 * granted the shard, before it touches anything, and unlocks only when it
+	 * stops on request, after its last touch. When that thread dies instead,
+	 * the kernel frees the lock at once (robust futex: FUTEX_OWNER_DIED and a
+	 * wake-up) while the rest of the process may take milliseconds to go. The
+	 * supervisor waits on it (primary/owner_watch.c): a free lock means the
+	 * shard can be handed on. Its glibc internals (the owner's TID in the
+	 * futex word, the robust list links, which only the owning thread and the
+	 * kernel follow) are the one process-private pointer in shared memory.
+	 * Workers of minor 0 never take it: the supervisor waits for their exit.
+	 */
+	pthread_mutex_t owner PORTER_ALIGNED;
+	uint8_t reserved_tail[4096 - PORTER_CACHE_LINE];   /* growth */
 } PORTER_ALIGNED;
+_Static_assert(sizeof(pthread_mutex_t) <= PORTER_CACHE_LINE, "the owner lock fits its line");
+_Static_assert(sizeof(struct porter_shard) == 9280, "porter_shard size is part of the layout");
 
 #endif

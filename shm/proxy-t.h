@@ -32,7 +32,7 @@ struct porter_proxy_conf {
 	struct porter_cfg_http http;
 	struct porter_cfg_upstream upstreams[PORTER_CFG_MAX_UPSTREAMS];
 	struct porter_cfg_route routes[PORTER_CFG_MAX_ROUTES];
-	struct porter_cfg_client_limits client_limits;   /* layout 2.3 (zero from an older primary: no limits) */
+	struct porter_cfg_client_limits client_limits;   /* layout 2.4 (zero from an older primary: no limits) */
 	uint8_t reserved[1024 - sizeof(struct porter_cfg_client_limits)];
 } PORTER_ALIGNED;
 

@@ -151,7 +151,7 @@ enum http_count {
 	                                     linear in the heads' size, however they are cut */
 	HC_NOMBUF_WAITS,                  /* relays that found the buffer pool empty and retry on a timer */
 	HC_ERR_429,                       /* 429: the client address's request bucket was empty
-	                                     (client_limits.http_req_rate; layout 2.3) */
+	                                     (client_limits.http_req_rate; layout 2.4) */
 	HC__COUNT
 };
 
@@ -164,7 +164,13 @@ struct http_area {
 	uint32_t free_head;               /* derived */
 	uint32_t active;                  /* sessions in use (derived) */
 	uint64_t counts[HC__COUNT];
-	uint64_t reserved[41 - HC__COUNT];   /* new counters take these: srv[] keeps its offset */
+	uint64_t reserved[41 - HC__COUNT - 2];   /* new counters take these: srv[] keeps its offset */
+	/* layout minor 1 (as tcp_area.hwm): sessions [hwm, max_sessions) never
+	 * used since the area was laid out or rebuilt; hwm_grant: the grant that
+	 * keeps it. A recovery scans below hwm only after a grant that kept it. */
+	volatile uint32_t hwm;
+	uint32_t reserved_u32;
+	volatile uint64_t hwm_grant;
 	struct http_srv srv[HTTP_SLOTS];
 };
 _Static_assert(__builtin_offsetof(struct http_area, srv) == 32 + 41 * 8,

@@ -59,6 +59,8 @@ static uint32_t sess_idx(const struct proxy *p, const struct http_sess *x)
 
 static void count(struct proxy *p, enum http_count c) { p->a->counts[c]++; }
 
+_Static_assert(H1_MAX_HEADERS >= PORTER_CFG_MAX_HEADERS, "http.max_headers may not exceed the field table");
+
 #define NOMBUF_RETRY_MS 5
 
 /* The relay of X found the buffer pool empty: step it again shortly (proxy_poll). */
@@ -258,10 +260,17 @@ static struct http_sess *sess_new(struct proxy *p, uint32_t cl, enum http_sess_k
 	struct http_sess *x;
 	struct timespec ts;
 
-	if (i == TCP_NIL)
+	if (i == TCP_NIL && p->a->hwm < p->a->max_sessions) {
+		/* never used yet: the mark moves first (a recovery looks below it) */
+		i = p->a->hwm;
+		__atomic_store_n(&p->a->hwm, i + 1, __ATOMIC_RELEASE);
+		x = &p->sess[i];
+	} else if (i == TCP_NIL) {
 		return NULL;
-	x = &p->sess[i];
-	p->a->free_head = x->next;
+	} else {
+		x = &p->sess[i];
+		p->a->free_head = x->next;
+	}
 	p->a->active++;
 	memset(x, 0, sizeof(*x));
 	x->cl = cl;
@@ -2209,10 +2218,11 @@ void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 }
 
 /* Rebuild what is derived (free list, counts, pools) and settle leftovers of a dead worker. */
-static void rebuild(struct proxy *p)
+/* Sessions [0, END) may be in use; those above are free and on no list. */
+static void rebuild(struct proxy *p, uint32_t end)
 {
 	struct http_area *a = p->a;
-	uint32_t max_streams = p->tcp->area->max_streams;
+	uint32_t max_streams = p->tcp->area->max_streams, top = 0;
 
 	a->free_head = TCP_NIL;
 	a->active = 0;
@@ -2222,8 +2232,9 @@ static void rebuild(struct proxy *p)
 		a->srv[slot].pool_count = 0;
 		a->srv[slot].hc_stream = TCP_NIL;
 	}
-	/* sessions: keep those whose client stream points back at them */
-	for (uint32_t i = a->max_sessions; i-- > 0;) {
+	/* sessions: keep those whose client stream points back at them; free
+	 * ones above the highest kept go above the mark, the others on the list */
+	for (uint32_t i = end; i-- > 0;) {
 		struct http_sess *x = &p->sess[i];
 		const struct tcp_tcb *c = x->kind != HS_FREE && x->cl < max_streams ? tcb(p, x->cl) : NULL;
 
@@ -2244,14 +2255,19 @@ static void rebuild(struct proxy *p)
 			a->counts[HC_RECOVERED]++;
 			if (cur(x)->up != TCP_NIL && cur(x)->slot != NO_SLOT && gen_current(p, cur(x)))
 				a->srv[cur(x)->slot].active++;
+			if (top == 0)
+				top = i + 1;
 			continue;
 		}
 		x->kind = HS_FREE;
-		x->next = a->free_head;
-		a->free_head = i;
+		if (top) {
+			x->next = a->free_head;
+			a->free_head = i;
+		}
 	}
-	/* streams: unlink the ones no session owns, rebuild the pools */
-	for (uint32_t s = 0; s < max_streams; s++) {
+	__atomic_store_n(&a->hwm, top, __ATOMIC_RELEASE);
+	/* streams: unlink the ones no session owns, rebuild the pools (none open above the TCP area's mark) */
+	for (uint32_t s = 0; s < p->tcp->area->hwm; s++) {
 		struct tcp_tcb *t = tcb(p, s);
 		struct http_sess *x;
 
@@ -2296,7 +2312,7 @@ static void rebuild(struct proxy *p)
 }
 
 int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t bytes,
-		 const struct porter_proxy *pc, unsigned int shard)
+		 const struct porter_proxy *pc, unsigned int shard, uint64_t grant)
 {
 	struct http_area *a = area;
 	uint64_t off = (sizeof(*a) + 63) & ~63ull;
@@ -2340,16 +2356,16 @@ int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t byte
 			a->srv[slot].hc_stream = TCP_NIL;
 		}
 		a->free_head = TCP_NIL;
-		for (uint32_t i = max; i-- > 0;) {
+		a->hwm = 0;   /* sess_new() hands them out in order */
+		for (uint32_t i = max; i-- > 0;)
 			p->sess[i].kind = HS_FREE;
-			p->sess[i].next = a->free_head;
-			a->free_head = i;
-		}
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		a->magic = HTTP_AREA_MAGIC;
 	} else {
-		rebuild(p);
+		rebuild(p, grant > 1 && __atomic_load_n(&a->hwm_grant, __ATOMIC_ACQUIRE) == grant - 1 &&
+				   a->hwm <= a->max_sessions ? a->hwm : a->max_sessions);
 	}
+	__atomic_store_n(&a->hwm_grant, grant, __ATOMIC_RELEASE);   /* this grant keeps hwm */
 	sync_conf(p);
 	log_reopen(p);
 	return 0;

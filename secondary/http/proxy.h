@@ -69,10 +69,12 @@ struct proxy {
  * Bind P to the proxy area at AREA (BYTES) of shard SHARD, with TCP already
  * attached (and rebuilt). A fresh area is laid out; a used one is rebuilt
  * (free list, connection counts, pools) and its leftovers cleaned (upstream
- * streams no session owns are reset). Returns 0 or -1.
+ * streams no session owns are reset). GRANT is the worker's grant (epoch):
+ * as for tcp_ctx_attach_grant(), the rebuild looks only below the sessions'
+ * high-water mark when the previous grant kept it. Returns 0 or -1.
  */
 int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t bytes,
-		 const struct porter_proxy *pc, unsigned int shard);
+		 const struct porter_proxy *pc, unsigned int shard, uint64_t grant);
 
 /* Once per loop iteration: config changes, health checks, access log flush. */
 void proxy_poll(struct proxy *p);

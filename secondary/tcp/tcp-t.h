@@ -119,7 +119,7 @@ enum {
 	TF_TOUCHED_BIT,         /* changed since the worker's last quiescent point: recovery repairs it */
 	TF_CLIMIT_BIT,          /* counted for its client address in the shard's client table (client_limits,
 	                           tcp_climit.c) from its handshake until it is freed or enters TIME-WAIT
-	                           (layout 2.3) */
+	                           (layout 2.4) */
 };
 #define TF(name) (1u << TF_##name##_BIT)
 
@@ -147,9 +147,9 @@ enum tcp_drop {
 	TDROP_ICMP_OUT_OF_WINDOW = TDROP__COUNT_2_0,  /* ICMP error quoting no byte in flight (RFC 5927 §4.1) */
 	TDROP_POOL_LOW,         /* payload not queued: the shared buffer pool is nearly empty (layout 2.2) */
 	TDROP_CLIENT_CONNS,     /* SYN refused with RST: its address holds client_limits.max_conns streams; or
-	                           a handshake's ACK, completed past it (layout 2.3) */
+	                           a handshake's ACK, completed past it (layout 2.4) */
 	TDROP_CLIENT_RATE,      /* the same for client_limits.conn_rate: the address's bucket (a token per
-	                           completed handshake) is empty (layout 2.3) */
+	                           completed handshake) is empty (layout 2.4) */
 	TDROP__COUNT
 };
 #define TDROP_EXT_MAX 4         /* tcp_area.drops_ext entries (carved from tcp_area.reserved) */
@@ -331,12 +331,22 @@ struct tcp_area {
 	uint64_t tw_reclaimed;            /* TIME-WAIT streams freed early because the slab was full */
 	uint64_t drops_ext[TDROP_EXT_MAX];  /* drop reasons TDROP__COUNT_2_0.. (layout 2.1, from reserved) */
 	uint64_t inconsistent;            /* tcp_check findings (layout 2.2; test builds check after recovery) */
-	/* the client table (client_limits, climit.h; the table itself is the worker's private memory) (layout 2.3) */
+	/* layout minor 3: TCBs [hwm, max_streams) have never been handed out since
+	 * the area was laid out or last rebuilt (CLOSED, on no list); tcb_alloc()
+	 * takes them in order once the free list is empty and moves hwm first. A
+	 * recovery may stop its scan at hwm, but only if the previous holder of
+	 * the shard kept it: hwm_grant is the grant (epoch) of the worker that
+	 * keeps it, stored when it attached. Workers of older minors neither keep nor
+	 * read these; after one of them, the next scan is whole again. */
+	volatile uint32_t hwm;
+	uint32_t reserved_u32;
+	volatile uint64_t hwm_grant;
+	/* the client table (client_limits, climit.h; the table itself is the worker's private memory) (layout 2.4) */
 	uint64_t client_evictions;        /* addresses with a running bucket evicted to make room for a new one */
 	uint64_t client_untracked;        /* streams opened by an address the table had no room for (not limited) */
 	uint32_t client_table_size;       /* entries, 0 = no table */
 	uint32_t client_table_used;       /* entries holding an address */
-	uint64_t reserved[5];
+	uint64_t reserved[3];
 };
 
 _Static_assert(sizeof(struct tcp_area) == 592, "tcp_area: add fields from reserved only");

@@ -86,8 +86,18 @@ int tcp_ctx_attach(struct tcp_ctx *ctx, void *area, uint64_t bytes, const struct
 		   unsigned int shard, void *env);
 
 /*
+ * The same for a worker holding grant GRANT (the slot's epoch) of the shard:
+ * when the previous grant (GRANT - 1) kept the area's high-water mark, the
+ * recovery scans only the TCBs below it (the cost follows the streams ever
+ * open at once, not max_streams); otherwise the whole slab. tcp_ctx_attach()
+ * is this with no grant: always the whole slab.
+ */
+int tcp_ctx_attach_grant(struct tcp_ctx *ctx, void *area, uint64_t bytes, const struct porter_global *g,
+			 unsigned int shard, void *env, uint64_t grant);
+
+/*
  * A new worker on a shard whose area was already in use: rebuild the free
- * list, lookup chains, timer wheel and counts from the TCB array.
+ * list, lookup chains, timer wheel and counts from the TCB array (all of it).
  */
 void tcp_rebuild(struct tcp_ctx *ctx);
 
@@ -98,8 +108,14 @@ void tcp_ctx_release(struct tcp_ctx *ctx);
  * level-triggered look at its stream and send what can be sent. */
 void tcp_resume(struct tcp_ctx *ctx);
 
-/* Recovery: is M held in any stream's queue of the TCP area at AREA (attached or not)? */
-bool tcp_area_owns_mbuf(const void *area, const struct rte_mbuf *m);
+/*
+ * Recovery: is M held in any stream's queue of the TCP area at AREA (attached
+ * or not)? GRANT: the epoch of the worker asking (0: scan every TCB).
+ */
+bool tcp_area_owns_mbuf(const void *area, const struct rte_mbuf *m, uint64_t grant);
+
+/* How far recovery scans the TCB array: the high-water mark if GRANT's predecessor kept it. */
+uint32_t tcp_area_scan_end(const struct tcp_area *a, uint64_t grant);
 
 /*
  * Check the area's invariants (queues contiguous and counted, tails, RCV.NXT,

@@ -361,7 +361,7 @@ unsigned long tcp_dump_streams(const struct tcp_ctx *c, FILE *f, unsigned int sh
 {
 	unsigned long n = 0;
 
-	for (uint32_t i = 0; i < c->area->max_streams; i++) {
+	for (uint32_t i = 0; i < c->area->hwm; i++) {   /* none above is open */
 		const struct tcp_tcb *t = &c->tcbs[i];
 		char l[16], r[16];
 

@@ -43,16 +43,14 @@ static void area_init(struct tcp_ctx *c, uint32_t max)
 	c->tcbs = (struct tcp_tcb *)((char *)a + a->tcb_off);
 	c->lookup = (uint32_t *)((char *)a + a->lookup_off);
 	c->wheel = (uint32_t *)((char *)a + a->wheel_off);
+	/* every TCB CLOSED and above the high-water mark: tcb_alloc() hands them out in order */
 	memset(c->tcbs, 0, (size_t)max * sizeof(struct tcp_tcb));
-	for (uint32_t i = 0; i < max; i++) {
-		c->tcbs[i].h_next = i + 1 < max ? i + 1 : TCP_NIL;
-		c->tcbs[i].t_next = c->tcbs[i].t_prev = TCP_NIL;
-	}
 	for (uint32_t i = 0; i < a->lookup_size; i++)
 		c->lookup[i] = TCP_NIL;
 	for (uint32_t i = 0; i < TCP_WHEEL_SLOTS; i++)
 		c->wheel[i] = TCP_NIL;
-	a->free_head = 0;
+	a->free_head = TCP_NIL;
+	a->hwm = 0;
 	if (getrandom(a->isn_key, sizeof(a->isn_key), 0) != sizeof(a->isn_key) ||
 	    getrandom(a->cookie_key, sizeof(a->cookie_key), 0) != sizeof(a->cookie_key)) {
 		/* getrandom never fails for 16 bytes once the pool is ready; keep going with time */
@@ -80,6 +78,12 @@ void tcp_ctx_clock(struct tcp_ctx *c)
 
 int tcp_ctx_attach(struct tcp_ctx *c, void *mem, uint64_t bytes, const struct porter_global *g,
 		   unsigned int shard, void *env)
+{
+	return tcp_ctx_attach_grant(c, mem, bytes, g, shard, env, 0);
+}
+
+int tcp_ctx_attach_grant(struct tcp_ctx *c, void *mem, uint64_t bytes, const struct porter_global *g,
+			 unsigned int shard, void *env, uint64_t grant)
 {
 	struct tcp_area *a = mem;
 	uint32_t max = g->tcp.max_streams;
@@ -112,14 +116,24 @@ int tcp_ctx_attach(struct tcp_ctx *c, void *mem, uint64_t bytes, const struct po
 	if (__atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) != TCP_AREA_MAGIC) {
 		area_init(c, max);
 		tcp_climit_recount(c);   /* no stream yet: publishes the table's size */
+		__atomic_store_n(&a->hwm_grant, grant, __ATOMIC_RELEASE);
 		return 0;
 	}
 	c->tcbs = (struct tcp_tcb *)((char *)a + a->tcb_off);
 	c->lookup = (uint32_t *)((char *)a + a->lookup_off);
 	c->wheel = (uint32_t *)((char *)a + a->wheel_off);
-	/* a previous worker ran here: trust only the TCB array (the client counts included) */
-	tcp_rebuild(c);
+	/* a previous worker ran here: trust only the TCB array (the client counts included),
+	 * below the high-water mark if the previous grant kept it */
+	tcp_rebuild_below(c, tcp_area_scan_end(a, grant));
+	/* from here on this grant keeps hwm (tcb_alloc) */
+	__atomic_store_n(&a->hwm_grant, grant, __ATOMIC_RELEASE);
 	return 0;
+}
+
+uint32_t tcp_area_scan_end(const struct tcp_area *a, uint64_t grant)
+{
+	return grant > 1 && __atomic_load_n(&a->hwm_grant, __ATOMIC_ACQUIRE) == grant - 1 &&
+	       a->hwm <= a->max_streams ? a->hwm : a->max_streams;
 }
 
 void tcp_ctx_release(struct tcp_ctx *c)
@@ -150,12 +164,19 @@ struct tcp_tcb *tcb_alloc(struct tcp_ctx *c)
 	struct tcp_area *a = c->area;
 	struct tcp_tcb *t;
 
-	if (a->free_head == TCP_NIL && !tcp_reclaim_time_wait(c)) {
-		tcp_count_drop(c, TDROP_SLAB_FULL);
-		return NULL;
+	if (a->free_head == TCP_NIL && a->hwm < a->max_streams) {
+		/* a TCB never used yet: the mark moves before it is touched, so
+		 * every TCB a recovery must look at is below it */
+		t = &c->tcbs[a->hwm];
+		__atomic_store_n(&a->hwm, a->hwm + 1, __ATOMIC_RELEASE);
+	} else {
+		if (a->free_head == TCP_NIL && !tcp_reclaim_time_wait(c)) {
+			tcp_count_drop(c, TDROP_SLAB_FULL);
+			return NULL;
+		}
+		t = &c->tcbs[a->free_head];
+		a->free_head = t->h_next;
 	}
-	t = &c->tcbs[a->free_head];
-	a->free_head = t->h_next;
 	memset(t, 0, sizeof(*t));
 	t->h_next = t->t_next = t->t_prev = TCP_NIL;
 	a->live++;

@@ -170,8 +170,10 @@ void tcp_climit_recount(struct tcp_ctx *c)
 {
 	if (c->climit == NULL)
 		return;
-	climit_clear_conns(c->climit);
-	for (uint32_t i = 0; i < c->area->max_streams; i++) {
+	if (c->climit->used)   /* (a new table, at attach, holds nothing: not a page touched) */
+		climit_clear_conns(c->climit);
+	/* TCBs from the high-water mark up were never handed out since the rebuild */
+	for (uint32_t i = 0; i < c->area->hwm && i < c->area->max_streams; i++) {
 		struct tcp_tcb *t = &c->tcbs[i];
 
 		if (!(t->flags & TF(CLIMIT)))

@@ -268,9 +268,9 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 		climit_refuse(c, sg, why);
 		return;
 	}
-	if (a->free_head == TCP_NIL)
+	if (!tcb_available(a))
 		tcp_reclaim_time_wait(c);   /* a new connection before the tail of an old one's 2MSL */
-	if (a->half_open >= c->prm->syn_backlog || a->free_head == TCP_NIL) {
+	if (a->half_open >= c->prm->syn_backlog || !tcb_available(a)) {
 		if (c->prm->syncookies) {
 			/* RFC 4987 §3.6: answer without state */
 			struct tcp_cookie_opts co = {
@@ -287,7 +287,7 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 			drop(c, sg, TDROP_NONE);
 			return;
 		}
-		drop(c, sg, a->free_head == TCP_NIL ? TDROP_SLAB_FULL : TDROP_BACKLOG_FULL);
+		drop(c, sg, !tcb_available(a) ? TDROP_SLAB_FULL : TDROP_BACKLOG_FULL);
 		return;
 	}
 	t = tcb_alloc(c);

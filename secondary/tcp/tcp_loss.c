@@ -66,6 +66,8 @@ uint32_t tcp_sack_pipe(const struct tcp_tcb *t)
 void tcp_loss_on_sent(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg, uint32_t len, bool retrans)
 {
 	seg_set_xmit_us(seg, (uint32_t)c->now_us);
+	if (!retrans && !(seg_flags(seg) & SEG_EVER_RETRANS))
+		seg_set_first_us(seg, (uint32_t)c->now_us);
 	if (t->flags & TF(RECOVERY))
 		t->prr_out += len;
 	if (retrans && (t->flags & (TF(RECOVERY) | TF(LOSS))) && t->undo_retrans < UINT16_MAX)
@@ -97,8 +99,22 @@ void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_m
 		 * TS.Recent, which an out-of-order arrival does not update, so a
 		 * SACKed retransmission always looks older than it is.
 		 */
-		if (t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us / 2)
+		if (t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us / 2) {
+			/*
+			 * No RTT, but an order: some transmission of M was delivered, the
+			 * first one at the earliest, and whatever went before that first
+			 * one and is still missing is as overdue as RACK says (the tail
+			 * of two lost segments, the last one repaired by a probe).
+			 */
+			xmit = seg_first_us(m);
+			if (rack_valid(t) && sent_after(xmit, end, t->rack_xmit_us, t->rack_end_seq)) {
+				t->rack_xmit_us = xmit;
+				t->rack_end_seq = end;
+			}
+			if (!rack_valid(t) || seq_gt(end, t->rack_fack))
+				t->rack_fack = end;
 			return;
+		}
 	} else {
 		if (ai->fack0_ok && seq_lt(end, ai->fack0))
 			reorder_seen(c, t);   /* below what an earlier ACK had delivered */

@@ -469,6 +469,7 @@ static int seg_split(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, u
 	seg_set_seq(n, at);
 	seg_set_flags(n, seg_flags(m));   /* both halves keep SACKED: sacked_bytes stays true */
 	seg_set_xmit_us(n, seg_xmit_us(m));
+	seg_set_first_us(n, seg_first_us(m));
 	n->next = m->next;
 	/* linked before M shrinks: a worker killed in between leaves an overlap,
 	 * which recovery cuts from M's end (tcp_recover.c), never a gap */

@@ -51,6 +51,9 @@ static inline uint32_t seg_len(const struct rte_mbuf *m) { return m->data_len; }
  * queue's mbufs are never transmitted themselves, so packet_type is free to hold it). */
 static inline uint32_t seg_xmit_us(const struct rte_mbuf *m) { return m->packet_type; }
 static inline void seg_set_xmit_us(struct rte_mbuf *m, uint32_t us) { m->packet_type = us; }
+/* Send queue only: when it first went out (tx_offload is as unused there as packet_type). */
+static inline uint32_t seg_first_us(const struct rte_mbuf *m) { return (uint32_t)m->tx_offload; }
+static inline void seg_set_first_us(struct rte_mbuf *m, uint32_t us) { m->tx_offload = us; }
 static inline uint32_t seg_end(const struct rte_mbuf *m) { return seg_seq(m) + m->data_len; }
 
 /*
@@ -144,8 +147,15 @@ uint32_t tcp_ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t);
 
 /* tcp_area.c: slab, lookup */
 struct tcp_tcb *tcb_alloc(struct tcp_ctx *c);
+/* a TCB is free without reclaiming one (free list, or above the high-water mark) */
+static inline bool tcb_available(const struct tcp_area *a)
+{
+	return a->free_head != TCP_NIL || a->hwm < a->max_streams;
+}
 void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t);        /* drops queues, timer, lookup */
 void tcb_hash_insert(struct tcp_ctx *c, struct tcp_tcb *t);
+/* tcp_recover.c: rebuild from TCBs [0, end) (the others CLOSED and on no list) */
+void tcp_rebuild_below(struct tcp_ctx *c, uint32_t end);
 struct tcp_tcb *tcb_lookup(struct tcp_ctx *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			   uint16_t rport);
 int tcp_port_of_addr(const struct tcp_ctx *c, uint32_t addr);

@@ -246,6 +246,7 @@ class WireGateway(Gateway):
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.netns, PRIMARY, "-c", self.conf],
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         self.wait_all_ready(timeout=30)
+        self.wait_standbys_ready()   # no standby EAL init inside a measurement
         return self
 
     def cpu_ns(self):
@@ -305,6 +306,7 @@ class PorterTap(WireGateway):
         run(["ip", "-n", self.netns, "addr", "add", NET["tap"] + ".1/24", "dev", self.iface])
         run(["ip", "-n", self.netns, "link", "set", self.iface, "up"])
         self.wait_all_ready(timeout=30)
+        self.wait_standbys_ready()   # no standby EAL init inside a measurement
         return self
 
 

@@ -164,7 +164,7 @@ class Gateway:
 
     def __init__(self, workers=2, extra="", worker_binary="porter-worker", name=None,
                  back=False, front_gateway=PEER_IP, back_gateway=None, back_addrs=(), port_opts="",
-                 dataplane="mbufs = 8191;"):
+                 dataplane="mbufs = 8191;", standby=None):
         _counter[0] += 1
         tag = "%d%d" % (os.getpid() % 100000, _counter[0])
         self.name = name or ("pt" + tag)
@@ -195,11 +195,13 @@ class Gateway:
             f.write("""eal: { file_prefix = "%s"; lcore_base = 10; };
 ports = ( %s );
 workers: { count = %d; binary = "%s"; ready_timeout_ms = 5000; restart_backoff_ms = 50;
-           heartbeat_timeout_ms = 1500; };
+           heartbeat_timeout_ms = 1500;%s };
 dataplane: { %s arp_retry_ms = 200; arp_retries = 3; };
 control: { socket = "%s"; };
 %s
-""" % (self.prefix, ports, workers, worker_binary, dataplane, self.sock, extra))
+""" % (self.prefix, ports, workers, worker_binary,
+       "" if standby is None else " standby = %s;" % ("true" if standby else "false"),
+       dataplane, self.sock, extra))
 
     # lifecycle
     def start(self, wait_ready=True):
@@ -218,6 +220,7 @@ control: { socket = "%s"; };
         if self.back:
             self._start_back()
         self.wait_all_ready()
+        self.wait_standbys_ready()   # a settled gateway: no EAL init under way in the background
         return self
 
     def _status_or_none(self):
@@ -267,7 +270,7 @@ control: { socket = "%s"; };
         """Remove everything, whatever state the test left it in."""
         pids = []
         with contextlib.suppress(Exception):
-            pids = [w["pid"] for w in self.status(timeout=1)["shards"] if w["pid"]]
+            pids = self.child_pids(self.status(timeout=1))
         if self.proc and self.proc.poll() is None:
             self.stop(timeout=10)
         if self.proc and self.proc.poll() is None:
@@ -297,9 +300,17 @@ control: { socket = "%s"; };
             self.cleanup()
             raise
 
+    def keep_log(self):
+        """Copy the whole log next to the build's figures (a failure's tail is not always enough)."""
+        with contextlib.suppress(OSError):
+            dst = os.path.join(BUILD, "failed-%s.log" % self.name)
+            shutil.copy(self.log, dst)
+            print("--- whole primary log: %s ---" % dst)
+
     def __exit__(self, *exc):
         if exc[0] is not None and os.path.exists(self.log):
             print("--- primary log ---\n" + self.log_text()[-4000:])
+            self.keep_log()
         self.cleanup()
 
     # control
@@ -308,6 +319,27 @@ control: { socket = "%s"; };
 
     def status(self, timeout=10):
         return json.loads(self.ctl("--json", "status", timeout=timeout).stdout)
+
+    @staticmethod
+    def child_pids(st):
+        """Every worker and standby pid the status names (the primary's children)."""
+        pids = [s["pid"] for s in st["shards"] if s["pid"]]
+        pids += [s["standby"]["pid"] for s in st["shards"] if s.get("standby", {}).get("pid")]
+        return pids
+
+    def wait_standbys_ready(self, timeout=30):
+        """With workers.standby on, wait until every shard's standby is ready; else return."""
+        def ready():
+            if self._dead():
+                raise AssertionError("porter-primary died:\n" + self.log_text())
+            try:
+                st = self.status(timeout=2)
+            except Exception:
+                return None
+            if not st.get("standby"):
+                return st
+            return st if all(s["standby"]["state"] == "ready" for s in st["shards"]) else None
+        return wait_for(ready, timeout, "every shard's standby ready")
 
     def wait_all_ready(self, timeout=20, exclude_pids=()):
         def ready():
@@ -337,8 +369,9 @@ control: { socket = "%s"; };
         return subprocess.Popen(["ip", "netns", "exec", self.back_netns] + cmd, **kw)
 
     def process_pids(self):
+        """The primary, its workers and its standbys."""
         st = self.status()
-        return [st["pid"]] + [s["pid"] for s in st["shards"]]
+        return [st["pid"]] + self.child_pids(st)
 
 
 class AfPacketGateway(Gateway):
@@ -375,6 +408,7 @@ class AfPacketGateway(Gateway):
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         if wait_ready:
             self.wait_all_ready()
+            self.wait_standbys_ready()
         return self
 
     def link_stats(self, dev):
@@ -429,6 +463,7 @@ class _GatewayEnv:
     def close(self, failed):
         if failed and os.path.exists(self.gw.log):
             print("--- primary log ---\n" + self.gw.log_text()[-4000:])
+            self.gw.keep_log()
         self.gw.cleanup()
 
 

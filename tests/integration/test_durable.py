@@ -135,9 +135,13 @@ elif mode == "idle":          # open N streams, wait, then check every one still
 '''
 
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
+def test(fn=None, **gw_kwargs):
+    """@test, or @test(standby=False): the Gateway the test runs on gets GW_KWARGS."""
+    def add(f):
+        f.gw_kwargs = gw_kwargs
+        TESTS.append(f)
+        return f
+    return add(fn) if fn is not None else add
 
 
 class Client:
@@ -241,8 +245,10 @@ def rolling_upgrades_under_load(gw):
     FIGURES["swap_gap_ms_median_max"] = [round(gaps[len(gaps) // 2] / 1e3, 1), round(gaps[-1] / 1e3, 1)]
 
 
-@test
+@test(standby=False)
 def incompatible_upgrade_is_refused(gw):
+    """Without standbys: the old worker stops, the new binary refuses the
+    layout, the old binary is started again."""
     c = Client(gw, "rounds", 20, 6)
     c.go()
     out = gw.ctl("upgrade", "--binary", BAD, "--shard", "0", check=False, timeout=120)
@@ -296,13 +302,179 @@ def mbufs_and_tcbs_accounted_after_100_kills(gw):
     assert in_use == base, "mempool in use %d, baseline %d (stranded %d)" % (in_use, base, stranded)
 
 
+# --- standbys (workers.standby, on by default) -----------------------------------
+
+def standbys_ready(gw, shard=None, timeout=30):
+    """Poll until the shard's (or every shard's) worker and standby are ready; the status."""
+    def ok():
+        st = gw.status()
+        sh = st["shards"] if shard is None else [st["shards"][shard]]
+        return st if all(s["state"] == "ready" and s["standby"]["state"] == "ready" for s in sh) else None
+    return wait_for(ok, timeout, "standby ready" + ("" if shard is None else " on shard %d" % shard))
+
+
+def shard_where(gw, shard, pred, what, timeout=15):
+    return wait_for(lambda: (lambda st: st if pred(st["shards"][shard]) else None)(gw.status()),
+                    timeout, what)
+
+
+@test
+def upgrades_through_standbys_lose_no_stream(gw):
+    """porterctl upgrade with standbys: each shard's new binary starts as its standby, the
+    old worker is stopped once that is ready, and the standby takes over. 50 streams
+    echoing in rounds and 200 idle ones see nothing; every swap is a takeover by the
+    standby, one epoch on."""
+    idle = Client(gw, "idle", 200)
+    c = Client(gw, "rounds", 50, 20)
+    c.go()
+    gaps, restart_gaps = [], []
+    for i in range(6):
+        st0 = standbys_ready(gw)
+        out = gw.ctl("upgrade", "--binary", OTHER if i % 2 == 0 else CURRENT, check=False, timeout=120)
+        assert out.returncode == 0, out.stdout + out.stderr
+        st = wait_for(lambda: (lambda s: s if all(x["swap_gap_us"] and x["state"] == "ready"
+                                                  for x in s["shards"]) else None)(gw.status()),
+                      10, "traffic on every new worker")
+        want = "-other" if i % 2 == 0 else "0.1.0"
+        for a, b in zip(st0["shards"], st["shards"]):
+            assert b["takeover"] == "standby" and b["pid"] != a["pid"], b
+            assert b["epoch"] == a["epoch"] + 1, (a["epoch"], b["epoch"])
+            assert b["version"].endswith(want), b["version"]
+            assert "taken over from its standby" in b["swap"]["last"], b["swap"]
+        gaps += [x["swap_gap_us"] for x in st["shards"]]
+        restart_gaps += [x["last_restart_gap_us"] for x in st["shards"]]
+    res = c.result()
+    idle.go()
+    ri = idle.result()
+    gaps.sort()
+    restart_gaps.sort()
+    FIGURES["standby_upgrade_swap_gap_ms_median_max"] = [round(gaps[len(gaps) // 2] / 1e3, 2),
+                                                         round(gaps[-1] / 1e3, 2)]
+    FIGURES["standby_upgrade_restart_gap_ms_median_max"] = [round(restart_gaps[len(gaps) // 2] / 1e3, 2),
+                                                            round(restart_gaps[-1] / 1e3, 2)]
+    assert res["ok"] == 50 and not res["errors"], res["errors"][:5]
+    assert ri["ok"] == 200, ri
+
+
+@test
+def kill9_taken_over_by_standby_loses_no_stream(gw):
+    """kill -9 of a worker whose standby is ready: that standby (its pid) takes the shard
+    over, and a new standby starts behind it. Echo rounds and idle streams see nothing."""
+    idle = Client(gw, "idle", 200)
+    c = Client(gw, "rounds", 50, 15)
+    c.go()
+    gaps = []
+    for i in range(10):
+        st0 = standbys_ready(gw)
+        s = i % st0["shard_count"]
+        victim, sb = st0["shards"][s]["pid"], st0["shards"][s]["standby"]["pid"]
+        os.kill(victim, signal.SIGKILL)
+        st = shard_where(gw, s, lambda x: x["pid"] == sb and x["state"] == "ready",
+                         "standby %d taking shard %d over" % (sb, s))
+        x = st["shards"][s]
+        assert x["takeover"] == "standby" and x["epoch"] == st0["shards"][s]["epoch"] + 1, x
+        assert x["standby"]["takeovers"] == st0["shards"][s]["standby"]["takeovers"] + 1, x["standby"]
+        gaps.append(x["last_restart_gap_us"])
+    res = c.result()
+    idle.go()
+    ri = idle.result()
+    gaps.sort()
+    FIGURES["standby_kill_restart_gap_ms_median_max"] = [round(gaps[len(gaps) // 2] / 1e3, 2),
+                                                         round(gaps[-1] / 1e3, 2)]
+    assert res["ok"] == 50 and not res["errors"], res["errors"][:5]
+    assert ri["ok"] == 200, ri
+    st = standbys_ready(gw)
+    assert sum(x["cold_starts"] for x in st["shards"]) == 0, [x["cold_starts"] for x in st["shards"]]
+
+
+@test
+def standby_of_another_layout_is_refused_old_worker_untouched(gw):
+    """An upgrade to a binary of another layout major: its standby refuses to attach
+    (exit 3, both versions named) before anything happens to the old worker, which keeps
+    serving -- same pid, same epoch; the upgrade fails saying so, and a standby of the
+    running binary comes back."""
+    c = Client(gw, "rounds", 20, 8)
+    c.go()
+    old = standbys_ready(gw)["shards"][0]
+    out = gw.ctl("upgrade", "--binary", BAD, "--shard", "0", check=False, timeout=120)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "layout" in out.stdout and "untouched" in out.stdout, out.stdout
+    now = gw.status()["shards"][0]
+    assert (now["pid"], now["epoch"], now["restarts"], now["state"]) == \
+        (old["pid"], old["epoch"], old["restarts"], "ready"), (old, now)
+    assert now["standby"]["failures"] == old["standby"]["failures"] + 1, now["standby"]
+    assert "layout" in now["standby"]["last_error"], now["standby"]
+    assert "this binary speaks layout 99." in gw.log_text()
+    st = standbys_ready(gw, 0)
+    assert st["shards"][0]["standby"]["binary"] == os.path.realpath(CURRENT), st["shards"][0]["standby"]
+    assert st["shards"][0]["pid"] == old["pid"]
+    res = c.result()
+    assert res["ok"] == 20 and not res["errors"], res["errors"][:5]
+
+
+@test
+def status_shows_the_standby(gw):
+    """porterctl status (text and JSON) shows each shard's standby: pid, state, binary,
+    version; it runs the worker's binary on the worker's lcore id. A standby that dies is
+    counted and replaced; a restart is reported with how the successor came and its gap."""
+    st = standbys_ready(gw)
+    assert st["standby"] is True
+    text = gw.ctl("status").stdout
+    for s in st["shards"]:
+        sb = s["standby"]
+        assert sb["pid"] and sb["binary"] == os.path.realpath(CURRENT), sb
+        assert sb["version"] == s["version"] and sb["ready_for_ms"] >= 0, (sb, s["version"])
+        assert 'standby: pid %d ready, "%s" (%s)' % (sb["pid"], sb["version"], sb["binary"]) in text, text
+        with open("/proc/%d/cmdline" % sb["pid"]) as f:
+            cmd = f.read().split("\0")
+        assert "--standby" in cmd and cmd[cmd.index("--lcore") + 1] == str(s["lcore"]), cmd
+    # a standby that dies is counted and replaced, its worker untouched
+    s0 = st["shards"][0]
+    os.kill(s0["standby"]["pid"], signal.SIGKILL)
+    st2 = shard_where(gw, 0, lambda x: x["standby"]["state"] == "ready" and
+                      x["standby"]["pid"] != s0["standby"]["pid"], "a new standby on shard 0", 30)
+    sb2 = st2["shards"][0]["standby"]
+    assert sb2["failures"] == s0["standby"]["failures"] + 1, sb2
+    assert sb2["starts"] == s0["standby"]["starts"] + 1, sb2
+    assert "killed by signal 9" in sb2["last_error"], sb2
+    assert st2["shards"][0]["pid"] == s0["pid"]
+    # a restart: the ready standby takes over; the status says how and how long it took
+    s1 = st2["shards"][1]
+    gw.ctl("restart", "--shard", "1")
+    st3 = shard_where(gw, 1, lambda x: x["pid"] == s1["standby"]["pid"] and x["state"] == "ready"
+                      and x["swap"]["phase"] == "none", "shard 1's standby serving")
+    x = st3["shards"][1]
+    assert x["takeover"] == "standby" and 0 < x["last_restart_gap_us"] < 1e6, x
+    text = gw.ctl("status").stdout
+    assert "shard 1:" in text and "(standby took over)" in text and "last swap: shard 1" in text, text
+
+
+@test(standby=False)
+def upgrades_without_standby(gw):
+    """workers.standby = false: no standbys, upgrades start the new binary cold once the
+    old worker has stopped, as before; streams survive that too."""
+    c = Client(gw, "rounds", 30, 10)
+    c.go()
+    st = gw.status()
+    assert st["standby"] is False and all(x["standby"]["state"] == "none" for x in st["shards"])
+    assert "standby: off (workers.standby = false)" in gw.ctl("status").stdout
+    for binary, want in ((OTHER, "-other"), (CURRENT, "0.1.0")):
+        out = gw.ctl("upgrade", "--binary", binary, check=False, timeout=120)
+        assert out.returncode == 0, out.stdout + out.stderr
+        st = gw.wait_all_ready()
+        assert all(x["takeover"] == "cold" and x["version"].endswith(want) for x in st["shards"]), st["shards"]
+        assert all(x["standby"]["pid"] == 0 for x in st["shards"])
+    res = c.result()
+    assert res["ok"] == 30 and not res["errors"], res["errors"][:5]
+
+
 def main():
     only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
     passed = failed = 0
     for t in [t for t in TESTS if only is None or only in t.__name__]:
         t0 = time.monotonic()
         try:
-            with Gateway(extra=SERVICES) as gw:
+            with Gateway(extra=SERVICES, **t.gw_kwargs) as gw:
                 t(gw)
             passed += 1
             print("[PASS] %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)

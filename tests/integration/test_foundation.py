@@ -196,8 +196,15 @@ def stopped_worker_is_replaced_after_heartbeat_deadline(gw):
     st = gw.wait_all_ready(timeout=15, exclude_pids=(victim["pid"],))
     FIGURES["sigstop_replaced_after_s"] = round(time.monotonic() - t0, 3)
     assert st["shards"][0]["epoch"] > victim["epoch"]
-    assert not os.path.exists("/proc/%d" % victim["pid"]) or \
-        open("/proc/%d/stat" % victim["pid"]).read().split()[2] == "Z"
+
+    def gone():
+        # a standby may take over while the killed process is still being torn down
+        try:
+            with open("/proc/%d/stat" % victim["pid"]) as f:
+                return f.read().split()[2] in ("Z", "X")
+        except OSError:
+            return True
+    wait_for(gone, 10, "the stopped worker %d to be gone" % victim["pid"])
     assert client(gw, "connects", 20, 48000)["refused"] == 20
 
 
@@ -294,6 +301,7 @@ def leftovers(gw, pids):
 def sigterm_leaves_nothing_behind(_shared):
     with Gateway() as gw:
         pids = gw.process_pids()
+        assert len(pids) == 1 + 2 * 2, pids   # the primary, two workers, two standbys
         assert client(gw, "connects", 10, 21000)["refused"] == 10
         rc = gw.stop()
         assert rc == 0, "exit code %s\n%s" % (rc, gw.log_text()[-3000:])
@@ -342,11 +350,13 @@ def workers_die_with_the_primary(_shared):
     gw = Gateway()
     try:
         gw.start()
-        workers = [s["pid"] for s in gw.status()["shards"]]
+        st = gw.status()
+        workers = gw.child_pids(st)   # workers and their standbys
+        assert len(workers) == 2 * len(st["shards"]), st["shards"]
         gw.proc.kill()
         gw.proc.wait()
         wait_for(lambda: not any(os.path.exists("/proc/%d" % p) for p in workers), 10,
-                 "workers to exit after the primary died")
+                 "workers and standbys to exit after the primary died")
     finally:
         gw.cleanup()
 

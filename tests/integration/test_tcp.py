@@ -1211,12 +1211,22 @@ def scripted_source(gw, p2k, k2p=None, port=SRC_1M):
     return d, imp.stats
 
 
+# The two RACK-TLP tests below assert "no retransmission timeout": on their own
+# gateway with a 1 s RTO floor, so a loaded 2-CPU box that stalls the worker or
+# the impairer for a few hundred ms cannot fire the RTO first. The probe and
+# RACK's timers derive from the RTT, not from that floor; if they fail to repair
+# the loss, the RTO still fires (a second later) and the test fails.
+RACK_CONF = ("tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000; rto_min_ms = 1000;\n"
+             "       rto_initial_ms = 1000; };\n" + LISTENERS)
+
+
 @test
-def tail_loss_repaired_by_a_probe(gw):
+def tail_loss_repaired_by_a_probe(_shared):
     """RFC 8985 §7: the last two segments of a transfer are lost; a tail loss
     probe brings the SACK that repairs them: no retransmission timeout."""
     n = SRC_BYTES[SRC_1M]
-    d, st = scripted_source(gw, {"drop": [[n - 1, 1], [n - 1 - 1448, 1]]})
+    with Gateway(extra=RACK_CONF) as gw:
+        d, st = scripted_source(gw, {"drop": [[n - 1, 1], [n - 1 - 1448, 1]]})
     FIGURES["tail_loss"] = {"events": d, "impairer": st}
     print("    tail loss: %s" % json.dumps(d), flush=True)
     assert st is None or st["p2k"]["lost"] == 2, st
@@ -1225,10 +1235,11 @@ def tail_loss_repaired_by_a_probe(gw):
 
 
 @test
-def lost_retransmission_found_without_timeout(gw):
+def lost_retransmission_found_without_timeout(_shared):
     """RFC 8985 §6: a segment and its first retransmission are both lost in
     mid-transfer; RACK sees later segments delivered and sends it again, no RTO."""
-    d, st = scripted_source(gw, {"drop": [[300000, 2]]})
+    with Gateway(extra=RACK_CONF) as gw:
+        d, st = scripted_source(gw, {"drop": [[300000, 2]]})
     FIGURES["lost_retransmission"] = {"events": d, "impairer": st}
     print("    lost retransmission: %s" % json.dumps(d), flush=True)
     assert st is None or st["p2k"]["lost"] == 2, st

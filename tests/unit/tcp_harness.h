@@ -126,6 +126,8 @@ void h_mbuf_free(struct rte_mbuf *m);   /* a whole chain */
  * rebuilt on the real one).
  */
 void h_reattach(void);
+/* The same for a worker holding grant GRANT (tcp_ctx_attach_grant(): the high-water mark). */
+void h_reattach_grant(uint64_t grant);
 
 /*
  * What a worker does after a kill left the stack in the middle of a call

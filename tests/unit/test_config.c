@@ -80,7 +80,7 @@ static const char FULL[] =
 	"                  { to = \"0.0.0.0/0\"; via = \"10.99.0.254\"; } );\n"
 	"workers: { count = 4; binary = \"/usr/lib/porter/porter-worker\"; ready_timeout_ms = 7000;\n"
 	"  restart_backoff_ms = 50; max_restart_backoff_ms = 8000; max_failed_starts = 5;\n"
-	"  heartbeat_timeout_ms = 2500; spin_us = 0; };\n"
+	"  heartbeat_timeout_ms = 2500; spin_us = 0; standby = false; };\n"
 	"dataplane: { mbufs = 32767; mbuf_cache = 256; ring_size = 2048; rx_desc = 512; tx_desc = 2048;\n"
 	"  primary_spin_us = 100; arp_timeout_ms = 60000; arp_retry_ms = 500; arp_retries = 5; };\n"
 	"tcp: { max_streams_per_shard = 131072; syn_backlog = 512; congestion_control = \"newreno\";\n"
@@ -169,6 +169,7 @@ static void check_defaults(void)
 	cr_assert_eq(cfg.workers.max_failed_starts, 10);
 	cr_assert_eq(cfg.workers.heartbeat_timeout_ms, 3000);
 	cr_assert_eq(cfg.workers.spin_us, 0);
+	cr_assert(cfg.workers.standby);
 	cr_assert_eq(cfg.dataplane.mbufs, 16383);
 	cr_assert_eq(cfg.dataplane.mbuf_cache, 128);
 	cr_assert_eq(cfg.dataplane.ring_size, 1024);
@@ -268,6 +269,7 @@ Test(config, full_file_gives_every_value)
 	cr_assert_eq(cfg.workers.max_failed_starts, 5);
 	cr_assert_eq(cfg.workers.heartbeat_timeout_ms, 2500);
 	cr_assert_eq(cfg.workers.spin_us, 0);
+	cr_assert(!cfg.workers.standby);
 
 	cr_assert_eq(cfg.dataplane.mbufs, 32767);
 	cr_assert_eq(cfg.dataplane.mbuf_cache, 256);
@@ -936,6 +938,18 @@ Test(config, tcp_bad_boolean)
 		   "t.conf:3: tcp.keepalive.enabled: expected a boolean (true or false), got an integer");
 }
 
+Test(config, workers_standby)
+{
+	expect_ok(PORT_FRONT "workers: { standby = true; };\n");
+	cr_assert(cfg.workers.standby);
+	expect_ok(PORT_FRONT "workers: { standby = false; };\n");
+	cr_assert(!cfg.workers.standby);
+	expect_err(PORT_FRONT "workers: {\n  standby = 1;\n};\n",
+		   "t.conf:3: workers.standby: expected a boolean (true or false), got an integer");
+	expect_err(PORT_FRONT "workers: { standby = \"no\"; };\n",
+		   "t.conf:2: workers.standby: expected a boolean (true or false), got a string");
+}
+
 Test(config, tcp_unknown_congestion_control)
 {
 	expect_err(PORT_FRONT "tcp: {\n  congestion_control = \"reno\";\n};\n",
@@ -1449,7 +1463,7 @@ Test(config, proxy_accepted_edge_values)
 		 "  passive = { max_fails = 1000; fail_timeout_ms = 100; };\n"
 		 "} );\n"
 		 "routes = ( { method = \"PROPFINDXXXXXXX\"; path = \"/~a/b;c\"; upstream = \"A-z_0.9abcdefghijklmnopqrstuvw\"; } );\n"
-		 "http: { max_request_line = 64; max_header_bytes = 1048576; max_headers = 1000;\n"
+		 "http: { max_request_line = 64; max_header_bytes = 1048576; max_headers = 128;\n"
 		 "  max_body_bytes = 4611686018427387904L; header_timeout_ms = 3600000; idle_timeout_ms = 86400000;\n"
 		 "  max_sessions_per_shard = 16; via = \"!#$%%&'*+-.^_`|~09azAZ\"; access_log = \"\"; };\n");
 	expect_ok(text);
@@ -1891,8 +1905,8 @@ Test(config, http_out_of_range_integers)
 		   "t.conf:3: http.max_request_line: must be in 64..1048576, got 63");
 	expect_err(PORT_FRONT "http: { max_header_bytes = 255; };\n",
 		   "t.conf:2: http.max_header_bytes: must be in 256..1048576, got 255");
-	expect_err(PORT_FRONT "http: { max_headers = 1001; };\n",
-		   "t.conf:2: http.max_headers: must be in 1..1000, got 1001");
+	expect_err(PORT_FRONT "http: { max_headers = 129; };\n",
+		   "t.conf:2: http.max_headers: must be in 1..128, got 129");
 	expect_err(PORT_FRONT "http: { max_body_bytes = -1; };\n",
 		   "t.conf:2: http.max_body_bytes: must be in 0..4611686018427387904, got -1");
 	expect_err(PORT_FRONT "http: { max_body_bytes = 4294967296; };\n",
@@ -2221,6 +2235,7 @@ Test(config, reload_refuses_listener_changes)
 Test(config, reload_refuses_other_settings)
 {
 	expect_reload_refused(PORT_FRONT, PORT_FRONT "workers: { count = 3; };\n", "workers.count");
+	expect_reload_refused(PORT_FRONT, PORT_FRONT "workers: { standby = false; };\n", "workers.standby");
 	expect_reload_refused(PORT_FRONT, PORT_FRONT "tcp: { rcv_buf = 4096; };\n", "tcp.rcv_buf");
 	expect_reload_refused(PORT_FRONT, PORT_FRONT "tcp: { congestion_control = \"newreno\"; };\n",
 			      "tcp.congestion_control");

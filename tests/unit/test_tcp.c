@@ -981,6 +981,69 @@ HTEST(tcp_restart, rebuild)
 	HEQ(AREA->live, 3);
 }
 
+/*
+ * The high-water mark: TCBs are handed out in index order, freed ones first;
+ * a recovery after a grant that kept the mark looks only below it (what lies
+ * above is not even read), after any other grant at the whole slab, and
+ * either way moves the mark down to just above the highest live TCB.
+ */
+HTEST(tcp_restart, high_water_mark)
+{
+	struct h_peer p[6];
+	uint32_t s[6];
+
+	HEQ(AREA->hwm, 0);
+	for (unsigned int i = 0; i < 4; i++) {
+		h_peer_init(&p[i], H_TEST_PORT, (uint16_t)(1101 + i), 100 * (i + 1));
+		s[i] = h_open_passive(&p[i], &H_OPT_MSS);
+		HEQ(s[i], i);
+	}
+	HEQ(AREA->hwm, 4);
+	tcp_abort(CTX, s[1]);
+	h_drain();
+	h_peer_init(&p[4], H_TEST_PORT, 1105, 500);
+	s[4] = h_open_passive(&p[4], &H_OPT_MSS);
+	HEQ(s[4], 1);                     /* a freed TCB before a new one */
+	HEQ(AREA->hwm, 4);
+	h_peer_init(&p[5], H_TEST_PORT, 1106, 600);
+	s[5] = h_open_passive(&p[5], &H_OPT_MSS);
+	HEQ(s[5], 4);
+	HEQ(AREA->hwm, 5);
+	tcp_abort(CTX, s[3]);
+	tcp_abort(CTX, s[5]);
+	h_drain();
+	HEQ(AREA->live, 3);               /* 0, 1, 2 */
+
+	/* something a worker that did not keep the mark could have left above it */
+	memcpy(TCB(10), TCB(s[0]), sizeof(struct tcp_tcb));
+	TCB(10)->rport = 1199;
+	/* grant 7 after grant 6 kept the mark: only TCBs 0..4 are looked at */
+	AREA->hwm_grant = 6;
+	h_reattach_grant(7);
+	HEQ(AREA->hwm_grant, 7);
+	HEQ(AREA->live, 3);
+	HEQ(AREA->hwm, 3);                /* 3 and 4 were CLOSED: above the mark now */
+	HEQ(h_lookup(H_LOCAL_IP, H_TEST_PORT, H_PEER_IP, 1101), s[0]);
+	HEQ(h_lookup(H_LOCAL_IP, H_TEST_PORT, H_PEER_IP, 1105), s[4]);
+	HEQ(h_lookup(H_LOCAL_IP, H_TEST_PORT, H_PEER_IP, 1199), TCP_NIL);
+	HEQ(AREA->free_head, TCP_NIL);
+	/* grant 9: grant 8 (a worker of layout minor 0, say) did not keep it: the whole slab */
+	h_reattach_grant(9);
+	HEQ(AREA->live, 4);
+	HEQ(AREA->hwm, 11);
+	HEQ(h_lookup(H_LOCAL_IP, H_TEST_PORT, H_PEER_IP, 1199), 10);
+	/* CLOSED ones below the highest live TCB are on the free list, lowest first */
+	HEQ(AREA->free_head, 3);
+	HEQ(TCB(3)->h_next, 4);
+	/* no grant (tests, tools): the whole slab, every time */
+	h_reattach_grant(0);
+	HEQ(AREA->hwm_grant, 0);
+	h_reattach_grant(1);
+	HEQ(AREA->live, 4);
+	tcp_abort(CTX, 10);
+	h_drain();
+}
+
 /* Timers further than one lap of the wheel (65.5 s) fire on time. */
 HTEST(tcp_restart, long_timer)
 {

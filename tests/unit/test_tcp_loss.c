@@ -198,6 +198,37 @@ HTEST(tcp_tlp, tail_loss_repaired_by_a_probe)
 	HEQ(TCB(s)->snd_bytes, 0);
 }
 
+/*
+ * The same tail, but the probe's SACK comes back far sooner than the path's
+ * RTT (a probe on an idle path beats a queue the data waited in): too soon
+ * to be the probe's own RTT, so no RTT sample; but some transmission of the
+ * last segment arrived, the first one at the earliest, and the segment sent
+ * before it is lost all the same. Without that, the hole waited for the RTO.
+ */
+HTEST(tcp_tlp, probe_sacked_too_soon_for_an_rtt_still_orders)
+{
+	struct h_peer p;
+	uint32_t s = open_sack(&p), una;
+
+	warm_rtt(&p, s);
+	una = TCB(s)->snd_una;
+	queue_segs(&p, s, 10, 10);
+	h_advance(RTT);
+	h_peer_ack(&p, una + 8 * MSS);              /* 8 and 9 lost */
+	h_wait_out(1000);
+	expect_seg(&p, una + 9 * MSS, MSS);         /* the probe */
+	h_none();
+	HTRUE(TCB(s)->min_rtt_us >= 2000);          /* RTT is several ms; the SACK comes in under 1 */
+	sack1(&p, una + 8 * MSS, una, 9, 10);
+	h_wait_out(RTT);                            /* at once, or on RACK's reordering timer */
+	expect_seg(&p, una + 8 * MSS, MSS);
+	h_none();
+	h_advance(RTT);
+	h_peer_ack(&p, una + 10 * MSS);
+	HEQ(AREA->events[TEV_RTO], 0);
+	HEQ(TCB(s)->retransmits, 2);
+}
+
 /* With unsent data waiting for the congestion window, the probe is new data. */
 HTEST(tcp_tlp, probe_with_new_data)
 {
