@@ -939,10 +939,13 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	 * RFC 6191 (and RFC 1122 §4.2.2.13): a new SYN may reopen a TIME-WAIT
 	 * tuple whatever its place relative to the old receive window (a new
 	 * ISN is usually just above the old RCV.NXT, i.e. in the window): the
-	 * old incarnation ends, the SYN goes to the listener.
+	 * old incarnation ends, the SYN goes to the listener. Only once the
+	 * application has let go: a half-closed one that still reads
+	 * (enter_time_wait) keeps its stream, and the SYN is a SYN in a
+	 * synchronized state (as tcp_reclaim_time_wait() takes only those).
 	 */
 	if (t->state == TCP_TIME_WAIT && (sg->flags & TH_SYN) && !(sg->flags & (TH_ACK | TH_RST)) &&
-	    time_wait_reusable(t, sg)) {
+	    t->app == TAPP_NONE && time_wait_reusable(t, sg)) {
 		tcp_count(c, TEV_TIME_WAIT_REUSE);
 		tcb_free(c, t);
 		tcp_input(c, sg->m);
