@@ -226,15 +226,20 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	return t;
 }
 
-/* RFC 9293 §3.10.7.2: SYN to a listener. */
-static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porter_listener *l)
+/*
+ * RFC 9293 §3.10.7.2: SYN to a listener. ISS_ABOVE (NULL if none): the SYN
+ * reopens a TIME-WAIT connection whose sequence space ended there.
+ */
+static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porter_listener *l,
+		       const uint32_t *iss_above)
 {
 	struct tcp_area *a = c->area;
 	struct tcp_tcb *t;
 
 	if (a->free_head == TCP_NIL)
 		tcp_reclaim_time_wait(c);   /* a new connection before the tail of an old one's 2MSL */
-	if (a->half_open >= c->prm->syn_backlog || a->free_head == TCP_NIL) {
+	/* a reopened TIME-WAIT takes the TCB it freed (no cookie: its ISS is not ours to choose) */
+	if (iss_above == NULL && (a->half_open >= c->prm->syn_backlog || a->free_head == TCP_NIL)) {
 		if (c->prm->syncookies) {
 			/* RFC 4987 §3.6: answer without state */
 			struct tcp_cookie_opts co = {
@@ -271,6 +276,14 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	t->rcv_adv = t->rcv_nxt;
 	/* RFC 6528 ISN */
 	t->iss = tcp_isn(a->isn_key, t->laddr, t->lport, t->raddr, t->rport, c->now_us);
+	/*
+	 * RFC 9293 §3.6.1 (1): reopened from TIME-WAIT, the ISS lies above every
+	 * sequence number of the old incarnation; the RFC 6528 clock (4 us) need
+	 * not have moved past the data it sent. Then, as Linux, the old SND.MAX
+	 * plus a whole unscaled window.
+	 */
+	if (iss_above && !seq_gt(t->iss, *iss_above))
+		t->iss = *iss_above + 65535 + 2;
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->recover = t->iss;    /* RFC 6582 §3.2: recover starts at the ISS */
 	t->snd_wnd = sg->wnd;   /* never scaled in a SYN (RFC 7323 §2.2) */
@@ -939,16 +952,25 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	 * RFC 6191 (and RFC 1122 §4.2.2.13): a new SYN may reopen a TIME-WAIT
 	 * tuple whatever its place relative to the old receive window (a new
 	 * ISN is usually just above the old RCV.NXT, i.e. in the window): the
-	 * old incarnation ends, the SYN goes to the listener. Only once the
-	 * application has let go: a half-closed one that still reads
-	 * (enter_time_wait) keeps its stream, and the SYN is a SYN in a
-	 * synchronized state (as tcp_reclaim_time_wait() takes only those).
+	 * old incarnation ends, the SYN goes to the listener (or is answered as
+	 * for no connection), with an ISS above the old sequence space (RFC 9293
+	 * §3.6.1). Only once the application has let go: a half-closed one that
+	 * still reads (enter_time_wait) keeps its stream, and the SYN is a SYN in
+	 * a synchronized state (as tcp_reclaim_time_wait() takes only those).
 	 */
 	if (t->state == TCP_TIME_WAIT && (sg->flags & TH_SYN) && !(sg->flags & (TH_ACK | TH_RST)) &&
 	    t->app == TAPP_NONE && time_wait_reusable(t, sg)) {
+		const struct porter_listener *l = tcp_listener(c, sg->dport);
+		uint32_t old_max = t->snd_max;
+
 		tcp_count(c, TEV_TIME_WAIT_REUSE);
 		tcb_free(c, t);
-		tcp_input(c, sg->m);
+		if (l == NULL) {
+			tcp_count_drop(c, TDROP_NO_LISTENER);
+			tcp_send_rst_reply(c, sg);
+			return;
+		}
+		listen_syn(c, sg, l, &old_max);
 		return;
 	}
 	/* first: sequence number */
@@ -1227,7 +1249,7 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 			return;
 		}
 		if (sg.flags & TH_SYN) {
-			listen_syn(c, &sg, l);
+			listen_syn(c, &sg, l, NULL);
 			return;
 		}
 		drop(c, &sg, TDROP_NONE);

@@ -652,6 +652,42 @@ HTEST(tcp_timewait, no_ts_by_sequence)
 }
 
 /*
+ * RFC 9293 §3.6.1 (1): a connection reopened from TIME-WAIT gets an initial
+ * sequence number above every one the old incarnation used, even when the
+ * RFC 6528 clock has not moved past the old connection's data (here: 10,000
+ * bytes sent and the SYN arriving within the same microsecond). Found by
+ * tests/fuzz/fuzz_tcp.c.
+ */
+HTEST(tcp_timewait, reuse_iss_above_old_incarnation)
+{
+	static const uint8_t data[10000];
+	struct h_peer p, q;
+	uint32_t s, old_max, rcv_nxt;
+
+	h_peer_init(&p, H_TEST_PORT, H_PEER_PORT, 100);
+	s = h_open_passive(&p, &H_OPT_MSS);
+	HEQ(tcp_send(CTX, s, data, sizeof(data)), sizeof(data));
+	HEQ(tcp_shutdown(CTX, s), 0);
+	h_drain();
+	h_peer_ack(&p, TCB(s)->snd_max);
+	HEQ(TCB(s)->state, TCP_FIN_WAIT_2);
+	h_peer_fin(&p);
+	h_drain();
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+	old_max = TCB(s)->snd_max;
+	HEQ(old_max, p.iss + 1 + sizeof(data) + 1);
+	rcv_nxt = TCB(s)->rcv_nxt;
+	h_peer_init(&q, H_TEST_PORT, H_PEER_PORT, rcv_nxt + 500);
+	h_passive_syn(&q, &H_OPT_MSS);
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 1);
+	cr_assert(q.s != TCP_NIL);
+	HTRUE(seq_gt(q.iss, old_max));
+	HEQ(TCB(q.s)->iss, q.iss);
+	h_peer_ack(&q, q.rcv_nxt);
+	HEQ(TCB(q.s)->state, TCP_ESTABLISHED);
+}
+
+/*
  * A TIME-WAIT stream whose application still holds it (a half-closed tunnel
  * that has not read the peer's last bytes: tcp_states.time_wait_keeps_unread_data)
  * is not reopened by a new SYN: the stream index stays the application's, with
