@@ -137,6 +137,13 @@ static void syn_options(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_o
 	uint16_t ours = tcp_our_mss(c, t->port);
 
 	t->peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
+	/*
+	 * Floored as the PMTU is (as FreeBSD's net.inet.tcp.minmss; Linux: 48 since
+	 * CVE-2019-11479): an MSS of 0 left no room in any segment (tcp_send queued
+	 * empty buffers without end), one under the timestamps' 12 bytes wrapped.
+	 */
+	if (t->peer_mss < TCP_MIN_MSS)
+		t->peer_mss = TCP_MIN_MSS;
 	t->mss = t->peer_mss < ours ? t->peer_mss : ours;
 	if (o->has_wscale && c->prm->window_scaling) {
 		t->flags |= TF(WS_OK);

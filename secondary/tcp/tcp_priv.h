@@ -16,7 +16,7 @@
 #define IP_HDR_LEN       20
 #define ETH_HDR_LEN      14
 #define TCP_DEFAULT_MSS  536       /* RFC 9293 §3.7.1 when the peer sends none */
-#define TCP_MIN_MSS      216       /* floor for PMTU reductions (68-byte IPv4 minimum MTU, generous) */
+#define TCP_MIN_MSS      216       /* floor for PMTU reductions and the peer's MSS option (FreeBSD's minmss) */
 #define TCP_DUPTHRESH    3         /* RFC 5681 §3.2, RFC 6675 §2 */
 #define TCP_PAWS_IDLE_MS (24u * 24 * 3600 * 1000)   /* RFC 7323 §5.5: 24 days */
 #define TCP_OOO_MIN_SEGS 256       /* out-of-order segments kept per stream: at least this, */

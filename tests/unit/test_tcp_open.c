@@ -217,6 +217,30 @@ HTEST(tcp_mss, capped_by_ours)
 	mss_case(&so, 4380, 1460, 3);
 }
 
+/*
+ * A peer MSS below TCP_MIN_MSS (216) counts as 216, as FreeBSD's
+ * net.inet.tcp.minmss floors it (Linux: 48, CVE-2019-11479). Before, an MSS
+ * of 0 made tcp_send() queue empty buffers without end (the whole pool; here
+ * the fake pool fails after 1,000 and tcp_send returns -ENOMEM), and one
+ * below the 12 bytes of timestamps wrapped the 16-bit MSS to 65,529, too big
+ * for any buffer: nothing was ever sent. Found by tests/fuzz/fuzz_tcp.c.
+ */
+HTEST(tcp_mss, floor_zero)
+{
+	struct h_synopt so = { .mss = true, .mss_val = 0 };
+
+	H.fail_skip = 1000;
+	H.fail_allocs = 1;
+	mss_case(&so, 1000, TCP_MIN_MSS, 5);   /* 4 x 216 + 136 */
+}
+
+HTEST(tcp_mss, floor_below_timestamps)
+{
+	struct h_synopt so = { .mss = true, .mss_val = 5, .ts = true };
+
+	mss_case(&so, 1000, TCP_MIN_MSS - 12, 5);   /* 4 x 204 + 184 */
+}
+
 /* Active open: the SYN,ACK's MSS. */
 HTEST(tcp_mss, active)
 {
