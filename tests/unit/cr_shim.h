@@ -27,8 +27,7 @@ cr_shim_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 	va_list ap;
 
 	fprintf(stderr, "%s:%d: assertion failed: %s", file, line, cond);
-	if (fmt[0]) {
-		fputs(": ", stderr);
+	if (fmt[2]) {   /* ": " and a message */
 		va_start(ap, fmt);
 		vfprintf(stderr, fmt, ap);
 		va_end(ap);
@@ -37,13 +36,13 @@ cr_shim_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 	abort();
 }
 
-/* "" __VA_ARGS__: no message gives "", a message literal is joined to it. */
+/* ": " __VA_ARGS__: no message gives ": ", a message literal is joined to it. */
 #define cr_assert(cond, ...)                                                          \
 	do {                                                                          \
 		if (!(cond))                                                          \
-			cr_shim_fail(__FILE__, __LINE__, #cond, "" __VA_ARGS__);      \
+			cr_shim_fail(__FILE__, __LINE__, #cond, ": " __VA_ARGS__);    \
 	} while (0)
 
-#define cr_assert_fail(...) cr_shim_fail(__FILE__, __LINE__, "cr_assert_fail", "" __VA_ARGS__)
+#define cr_assert_fail(...) cr_shim_fail(__FILE__, __LINE__, "cr_assert_fail", ": " __VA_ARGS__)
 
 #endif
