@@ -137,6 +137,9 @@ static void syn_options(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_o
 	uint16_t ours = tcp_our_mss(c, t->port);
 
 	t->peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
+	/* floored like the send MSS below (TCP_MIN_SND_MSS, Linux's since CVE-2019-11479) */
+	if (t->peer_mss < TCP_MIN_SND_MSS)
+		t->peer_mss = TCP_MIN_SND_MSS;
 	t->mss = t->peer_mss < ours ? t->peer_mss : ours;
 	if (o->has_wscale && c->prm->window_scaling) {
 		t->flags |= TF(WS_OK);
@@ -680,7 +683,25 @@ static void ooo_insert(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
 	sack_add(t, seg_seq(m), seg_end(m));
 }
 
-/* Move now-in-order segments from the out-of-order queue. Returns OOO_FIN if a FIN became in order. */
+/*
+ * The FIN is in order: nothing follows it (RFC 9293 §3.10.7.4 eighth), so
+ * what is still queued out of order is not the peer's stream (a peer that
+ * sent data past its FIN; Linux's tcp_fin() drops it too). Unlinked first,
+ * freed after (tcp_drop_queues); no SACK block names it any more.
+ */
+static void ooo_drop(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	t->ooo_tail = NULL;
+	t->ooo_segs = 0;
+	tcp_q_free(c, &t->ooo_head);
+	for (unsigned int i = 0; i < 4; i++)
+		t->sack[i].left = t->sack[i].right = 0;
+}
+
+/*
+ * Move now-in-order segments from the out-of-order queue. Returns OOO_FIN if
+ * a FIN became in order (and then the rest of the queue is dropped).
+ */
 uint32_t tcp_ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t)
 {
 	while (t->ooo_head && seq_leq(seg_seq(t->ooo_head), t->rcv_nxt)) {
@@ -706,8 +727,10 @@ uint32_t tcp_ooo_drain(struct tcp_ctx *c, struct tcp_tcb *t)
 		} else {
 			tcp_env_free(c, m);
 		}
-		if (f & OOO_FIN)
+		if (f & OOO_FIN) {
+			ooo_drop(c, t);
 			return OOO_FIN;
+		}
 	}
 	return 0;
 }
@@ -772,8 +795,10 @@ static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *s
 			tcp_env_free(c, m);
 		}
 		if (t->ooo_head) {
-			/* a hole was filled: ACK at once (RFC 5681 §4.2) */
-			if (tcp_ooo_drain(c, t) & OOO_FIN)
+			/* a hole was filled: ACK at once (RFC 5681 §4.2); up to the FIN, if this is it */
+			if (fin)
+				ooo_drop(c, t);
+			else if (tcp_ooo_drain(c, t) & OOO_FIN)
 				fin = true;
 			sack_prune(t);
 			t->flags |= TF(ACK_NOW);

@@ -520,7 +520,10 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 				tcp_rto_arm(c, t);
 			return;
 		}
-		if (t->flags & TF(ACK_NOW))
+		/* SYN-SENT knows no RCV.NXT to acknowledge (RFC 9293 §3.1, §3.10.7.3) */
+		if (t->state == TCP_SYN_SENT)
+			t->flags &= ~TF(ACK_NOW);
+		else if (t->flags & TF(ACK_NOW))
 			tcp_send_ack(c, t);
 		return;
 	}

@@ -141,8 +141,10 @@ static void repair(struct tcp_ctx *c, struct tcp_tcb *t)
 			t->sack[i].right = r;
 	}
 	t->dsack_left = t->dsack_right = 0;
-	/* tell the peer where we are; it answers with its own view */
-	t->flags |= TF(ACK_NOW);
+	/* tell the peer where we are; it answers with its own view (SYN-SENT has nothing
+	 * to acknowledge: its SYN goes again by the timer) */
+	if (t->state != TCP_SYN_SENT)
+		t->flags |= TF(ACK_NOW);
 	c->area->repaired++;
 }
 

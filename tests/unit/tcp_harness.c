@@ -201,6 +201,8 @@ void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 	cr_assert(c->data != NULL);
 	memcpy(c->data, rte_pktmbuf_mtod(m, const uint8_t *), c->len);
 	H.xmits++;
+	if (H.on_xmit)
+		H.on_xmit(c->data, c->len, c->port);
 	h_mbuf_free(m);
 }
 
@@ -379,6 +381,7 @@ void h_reattach_grant(uint64_t grant)
 	uint32_t now = H.ctx.now_ms;
 	uint64_t now_us = H.ctx.now_us;
 
+	tcp_ctx_release(&H.ctx);   /* the old worker's private memory dies with it */
 	cr_assert(tcp_ctx_attach_grant(&H.ctx, H.area_mem, H.area_bytes, H.g, 0, &H, grant) == 0,
 		  "re-attach, grant %lu", (unsigned long)grant);
 	H.ctx.now_ms = now;
@@ -393,7 +396,7 @@ void h_reattach(void)
 	/* a new worker reads the same configuration (the client table itself is new) */
 	struct climit_params lim = H.ctx.climit ? H.ctx.climit->prm : (struct climit_params){ 0 };
 
-	tcp_ctx_release(&H.ctx);
+	tcp_ctx_release(&H.ctx);   /* the old worker's private memory dies with it */
 	cr_assert(tcp_ctx_attach(&H.ctx, H.area_mem, H.area_bytes, H.g, 0, &H) == 0, "re-attach");
 	H.ctx.now_ms = now;
 	H.ctx.now_us = now_us;
@@ -518,34 +521,28 @@ unsigned int h_pending(void)
 	return H.cap_tail - H.cap_head;
 }
 
-bool h_pop(struct h_out *o)
+void h_decode(const uint8_t *frame, uint32_t len, uint16_t port, struct h_out *o)
 {
-	struct h_cap *c;
 	const uint8_t *ip, *th;
 	uint32_t ihl, ip_len, thl;
 
-	if (H.cap_head == H.cap_tail)
-		return false;
-	c = &H.caps[H.cap_head++ % H_MAX_CAPS];
 	memset(o, 0, sizeof(*o));
-	cr_assert(c->len <= sizeof(o->frame));
-	memcpy(o->frame, c->data, c->len);
-	o->flen = c->len;
-	o->port = c->port;
-	free(c->data);
-	c->data = NULL;
+	cr_assert(len <= sizeof(o->frame));
+	memcpy(o->frame, frame, len);
+	o->flen = len;
+	o->port = port;
 
 	if (o->flen < 14 + 20 + 20)
-		return true;
+		return;
 	ip = o->frame + 14;
 	ihl = (ip[0] & 0xfu) * 4;
 	ip_len = get16(ip + 2);
 	if ((ip[0] >> 4) != 4 || ihl < 20 || ip_len < ihl + 20 || 14 + ip_len != o->flen || ip[9] != 6)
-		return true;
+		return;
 	th = ip + ihl;
 	thl = (th[12] >> 4) * 4u;
 	if (thl < 20 || ihl + thl > ip_len)
-		return true;
+		return;
 	o->ip_ok = true;
 	o->saddr = get32(ip + 12);
 	o->daddr = get32(ip + 16);
@@ -563,6 +560,18 @@ bool h_pop(struct h_out *o)
 	o->opt_rc = tcp_opts_parse(th + 20, thl - 20, &o->opt);
 	o->payload = th + thl;
 	o->len = ip_len - ihl - thl;
+}
+
+bool h_pop(struct h_out *o)
+{
+	struct h_cap *c;
+
+	if (H.cap_head == H.cap_tail)
+		return false;
+	c = &H.caps[H.cap_head++ % H_MAX_CAPS];
+	h_decode(c->data, c->len, c->port, o);
+	free(c->data);
+	c->data = NULL;
 	return true;
 }
 

@@ -10,11 +10,19 @@
  * teardown aborts every live stream, drains the captures and asserts that no
  * fake mbuf and no TCB is left, and that the timer wheel and the lookup table
  * are empty.
+ *
+ * Built with H_NO_CRITERION defined (the fuzz target tests/fuzz/fuzz_tcp.c),
+ * the harness uses tests/unit/cr_shim.h instead of Criterion: a failed
+ * assertion prints and abort()s. The unit suites build as before.
  */
 #ifndef PORTER_TESTS_TCP_HARNESS_H
 #define PORTER_TESTS_TCP_HARNESS_H
 
+#ifdef H_NO_CRITERION
+#include "tests/unit/cr_shim.h"
+#else
 #include <criterion/criterion.h>
+#endif
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,6 +91,10 @@ struct harness {
 	unsigned int nev;
 	/* optional reaction of the test application (called after recording) */
 	void (*on_event)(uint32_t s, uint32_t ev);
+	/* optional observer of every frame the stack sends, called by tcp_env_xmit()
+	 * with the frame as it leaves (checksums final) while the sender's TCB is
+	 * still as it was when the frame was built (the fuzz target checks there) */
+	void (*on_xmit)(const uint8_t *frame, uint32_t len, uint16_t port);
 };
 
 extern struct harness H;
@@ -189,6 +201,8 @@ struct h_out {
 };
 
 unsigned int h_pending(void);
+/* Decode frame FRAME (LEN bytes, sent on PORT) into *O, as h_pop() does. */
+void h_decode(const uint8_t *frame, uint32_t len, uint16_t port, struct h_out *o);
 /* Pop the next captured frame into *O (false when none). Decodes, does not assert. */
 bool h_pop(struct h_out *o);
 /* Pop the next frame, asserting there is one, well formed with both checksums right. */

@@ -1044,6 +1044,39 @@ HTEST(tcp_restart, high_water_mark)
 	h_drain();
 }
 
+/*
+ * A worker killed after tcp_connect() (the stream flagged, never quiesced):
+ * its successor's repair and tcp_resume() send nothing from SYN-SENT but
+ * the SYN. An ACK there has no RCV.NXT to carry (RFC 9293 §3.1, §3.10.7.3);
+ * before, repair's "tell the peer where we are" sent one with ACK 0. Found
+ * by tests/fuzz/fuzz_tcp.c.
+ */
+HTEST(tcp_restart, syn_sent_sends_no_ack)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s;
+
+	h_peer_init(&p, H_TEST_PORT, H_PEER_PORT, 5000);
+	s = h_goto(&p, TCP_SYN_SENT, &H_OPT_ALL);
+	h_reattach();
+	tcp_resume(CTX);
+	h_none();
+	HEQ(TCB(s)->state, TCP_SYN_SENT);
+	HTRUE(!(TCB(s)->flags & TF(ACK_NOW)));
+	/* the SYN still goes again on time, and the handshake completes */
+	HEQ(h_wait_out(PRM->rto_initial_ms + 1), PRM->rto_initial_ms);
+	h_peer_next(&p, &o);
+	HEQ(o.flags, TH_SYN);
+	HEQ(o.seq, p.iss);
+	p.ts = true;
+	h_peer_send(&p, TH_SYN | TH_ACK, p.isn, p.iss + 1, NULL, 0);
+	h_peer_next(&p, &o);
+	HEQ(o.flags, TH_ACK);
+	HEQ(o.ack, p.isn + 1);
+	HEQ(TCB(s)->state, TCP_ESTABLISHED);
+}
+
 /* Timers further than one lap of the wheel (65.5 s) fire on time. */
 HTEST(tcp_restart, long_timer)
 {

@@ -243,6 +243,62 @@ HTEST(tcp_data, ooo_fin)
 	HTRUE(memcmp(got, data, 300) == 0);
 }
 
+/*
+ * Nothing follows a FIN (RFC 9293 §3.10.7.4 eighth: RCV.NXT advances over the
+ * FIN, at SEG.SEQ + SEG.LEN). A peer that sent data beyond its FIN out of
+ * order: the FIN stays where it was sent, the bytes after it are not the
+ * stream's and the ACK covers no sequence number the peer did not use (as
+ * Linux's tcp_fin() drops its out-of-order queue). Before, the queue was
+ * drained past the FIN, its bytes delivered and the FIN acknowledged at the
+ * queue's end. Found by tests/fuzz/fuzz_tcp.c.
+ */
+HTEST(tcp_data, in_order_fin_ends_the_out_of_order_queue)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s = open_default(&p, &H_OPT_SACK, 100);
+
+	h_pattern(data, 400, 0);
+	h_peer_send(&p, TH_ACK, 201, p.rcv_nxt, data + 100, 300);   /* [100, 400) */
+	h_peer_next(&p, &o);
+	HEQ(o.ack, 101);
+	HEQ(o.opt.nsack, 1);
+	h_peer_send(&p, TH_ACK | TH_FIN, 101, p.rcv_nxt, data, 150); /* [0, 150), FIN at 150 */
+	h_peer_next(&p, &o);
+	HEQ(o.ack, 101 + 150 + 1);
+	HEQ(o.opt.nsack, 0);
+	HEQ(TCB(s)->state, TCP_CLOSE_WAIT);
+	HEQ(TCB(s)->rcv_nxt, 101 + 150 + 1);
+	HTRUE(TCB(s)->ooo_head == NULL);
+	HEQ(TCB(s)->ooo_segs, 0);
+	HEQ(tcp_recv_avail(CTX, s), 150);
+	HEQ(tcp_recv(CTX, s, got, 1000), 150);
+	HTRUE(memcmp(got, data, 150) == 0);
+}
+
+/* The same with the FIN out of order too: a segment queued beyond it goes when the FIN comes in order. */
+HTEST(tcp_data, ooo_fin_ends_the_out_of_order_queue)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s = open_default(&p, &H_OPT_SACK, 100);
+
+	h_pattern(data, 400, 0);
+	h_peer_send(&p, TH_ACK | TH_FIN, 201, p.rcv_nxt, data + 100, 100); /* [100, 200), FIN at 200 */
+	h_peer_next(&p, &o);
+	h_peer_send(&p, TH_ACK, 302, p.rcv_nxt, data + 201, 99);          /* [201, 300): past the FIN */
+	h_peer_next(&p, &o);
+	h_peer_data(&p, data, 100);                                       /* [0, 100) */
+	h_peer_next(&p, &o);
+	HEQ(o.ack, 101 + 200 + 1);
+	HEQ(o.opt.nsack, 0);
+	HEQ(TCB(s)->state, TCP_CLOSE_WAIT);
+	HTRUE(TCB(s)->ooo_head == NULL);
+	HEQ(TCB(s)->ooo_segs, 0);
+	HEQ(tcp_recv(CTX, s, got, 1000), 200);
+	HTRUE(memcmp(got, data, 200) == 0);
+}
+
 /* Data past the advertised window is cut to the window (RFC 9293 §3.10.7.4 seventh). */
 HTEST(tcp_data, beyond_window)
 {

@@ -651,6 +651,89 @@ HTEST(tcp_timewait, no_ts_by_sequence)
 	HEQ(TCB(q.s)->irs, rcv_nxt + 500);
 }
 
+/*
+ * RFC 9293 §3.6.1 (1): a connection reopened from TIME-WAIT gets an initial
+ * sequence number above every one the old incarnation used, even when the
+ * RFC 6528 clock has not moved past the old connection's data (here: 10,000
+ * bytes sent and the SYN arriving within the same microsecond). Found by
+ * tests/fuzz/fuzz_tcp.c.
+ */
+HTEST(tcp_timewait, reuse_iss_above_old_incarnation)
+{
+	static const uint8_t data[10000];
+	struct h_peer p, q;
+	uint32_t s, old_max, rcv_nxt;
+
+	h_peer_init(&p, H_TEST_PORT, H_PEER_PORT, 100);
+	s = h_open_passive(&p, &H_OPT_MSS);
+	HEQ(tcp_send(CTX, s, data, sizeof(data)), sizeof(data));
+	HEQ(tcp_shutdown(CTX, s), 0);
+	h_drain();
+	h_peer_ack(&p, TCB(s)->snd_max);
+	HEQ(TCB(s)->state, TCP_FIN_WAIT_2);
+	h_peer_fin(&p);
+	h_drain();
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+	old_max = TCB(s)->snd_max;
+	HEQ(old_max, p.iss + 1 + sizeof(data) + 1);
+	rcv_nxt = TCB(s)->rcv_nxt;
+	h_peer_init(&q, H_TEST_PORT, H_PEER_PORT, rcv_nxt + 500);
+	h_passive_syn(&q, &H_OPT_MSS);
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 1);
+	cr_assert(q.s != TCP_NIL);
+	HTRUE(seq_geq(q.iss, old_max));   /* above every sequence number it used */
+	HEQ(TCB(q.s)->iss, q.iss);
+	h_peer_ack(&q, q.rcv_nxt);
+	HEQ(TCB(q.s)->state, TCP_ESTABLISHED);
+}
+
+/*
+ * A TIME-WAIT stream whose application still holds it (a half-closed tunnel
+ * that has not read the peer's last bytes: tcp_states.time_wait_keeps_unread_data)
+ * is not reopened by a new SYN: the stream index stays the application's, with
+ * its data, until it lets go (as tcp_reclaim_time_wait() only takes streams the
+ * application let go of). Before, the SYN freed it silently and the new
+ * connection took the same index. Found by tests/fuzz/fuzz_tcp.c.
+ */
+HTEST(tcp_timewait, no_reuse_while_the_application_holds_it)
+{
+	struct h_peer p, q;
+	struct h_out o;
+	uint32_t s;
+	char buf[8];
+
+	h_peer_init(&p, H_TEST_PORT, H_PEER_PORT, 1000);
+	s = h_open_passive(&p, &H_OPT_ALL);
+	HEQ(tcp_shutdown(CTX, s), 0);
+	h_peer_next(&p, &o);
+	h_peer_ack(&p, p.iss + 2);
+	h_peer_data(&p, "tail", 4);
+	h_peer_fin(&p);
+	h_drain();
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+	HEQ(TCB(s)->app, TAPP_TEST);
+	h_clear_events();
+	/* a new SYN, newer by timestamp and by sequence number */
+	h_peer_init(&q, H_TEST_PORT, H_PEER_PORT, p.snd_nxt + 100000);
+	q.so = H_OPT_ALL;
+	q.tsval = p.tsval + 1000;
+	h_peer_send(&q, TH_SYN, q.isn, 0, NULL, 0);
+	while (h_pop(&o))
+		HTRUE(!(o.flags & TH_SYN));   /* at most a challenge ACK of the old connection */
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 0);
+	HEQ(TCB(s)->state, TCP_TIME_WAIT);
+	HEQ(TCB(s)->app, TAPP_TEST);
+	HEQ(h_events(s), 0);
+	HEQ(tcp_recv(CTX, s, buf, sizeof(buf)), 4);
+	HEQ(memcmp(buf, "tail", 4), 0);
+	/* once the application let go, the same SYN reopens the tuple */
+	tcp_close(CTX, s);
+	h_passive_syn(&q, &H_OPT_ALL);
+	HEQ(AREA->events[TEV_TIME_WAIT_REUSE], 1);
+	cr_assert(q.s != TCP_NIL);
+	HEQ(TCB(q.s)->state, TCP_SYN_RECEIVED);
+}
+
 /* A slab full of TIME-WAIT streams: a new connection ends the one closest to its end of
  * 2MSL (the oldest) instead of being refused; a slab full of live streams still refuses. */
 HTEST(tcp_timewait, reclaimed_when_the_slab_is_full)
