@@ -1432,6 +1432,28 @@ static void put_transfer_encoding(struct wbuf *w, const struct h1_msg *m, const 
 	put(w, "\r\n", 2);
 }
 
+/*
+ * Field I is a framing field (Content-Length, Transfer-Encoding): in its
+ * place, once, porter's own value instead of the sender's. True if it was one.
+ */
+static bool put_framing(struct wbuf *w, const struct h1_msg *m, const uint8_t *buf, const uint8_t *kind,
+			uint32_t n, uint32_t i, bool *cl_done, bool *te_done)
+{
+	if (kind[i] == F_CL) {
+		if (!*cl_done)
+			put_content_length(w, m->content_length);
+		*cl_done = true;
+		return true;
+	}
+	if (kind[i] == F_TE) {
+		if (!*te_done)
+			put_transfer_encoding(w, m, buf, kind, n);
+		*te_done = true;
+		return true;
+	}
+	return false;
+}
+
 /* "Via: <received>, 1.x PSEUDONYM" */
 static void put_via(struct wbuf *w, const struct h1_msg *m, const uint8_t *b, const uint8_t *kind, uint32_t n,
 		    const char *via)
@@ -1486,19 +1508,8 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
 		if (kind[i] == F_HOP || kind[i] == F_XFF || kind[i] == F_XFP || (kind[i] == F_VIA && via) ||
 		    (kind[i] == F_HOST && absolute))
 			continue;
-		/* the framing fields: one of each, ours, where the first came */
-		if (kind[i] == F_CL) {
-			if (!cl_done)
-				put_content_length(&w, m->content_length);
-			cl_done = true;
+		if (put_framing(&w, m, buf, kind, n, i, &cl_done, &te_done))
 			continue;
-		}
-		if (kind[i] == F_TE) {
-			if (!te_done)
-				put_transfer_encoding(&w, m, buf, kind, n);
-			te_done = true;
-			continue;
-		}
 		put_field(&w, buf, &m->h[i]);
 	}
 	if (via)
@@ -1553,18 +1564,8 @@ int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *vi
 	for (uint32_t i = 0; i < n; i++) {
 		if (kind[i] == F_HOP || (kind[i] == F_VIA && add_via))
 			continue;
-		if (kind[i] == F_CL) {
-			if (!cl_done)
-				put_content_length(&w, m->content_length);
-			cl_done = true;
+		if (put_framing(&w, m, buf, kind, n, i, &cl_done, &te_done))
 			continue;
-		}
-		if (kind[i] == F_TE) {
-			if (!te_done)
-				put_transfer_encoding(&w, m, buf, kind, n);
-			te_done = true;
-			continue;
-		}
 		put_field(&w, buf, &m->h[i]);
 	}
 	if (add_via)
