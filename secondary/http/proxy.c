@@ -1086,6 +1086,22 @@ static int send_head(struct proxy *p, struct http_sess *x)
 }
 
 /*
+ * A relay's send of N bytes at B into sink DST of session X: the bytes taken,
+ * 0 to wait (for send space, or for buffers: nombuf_wait), -2 when the sink
+ * can take no more (closed or not yet open).
+ */
+static int sink_send(struct proxy *p, const struct http_sess *x, uint32_t dst, const uint8_t *b, uint32_t n)
+{
+	int w = tcp_send(p->tcp, dst, b, n);
+
+	if (w == -EPIPE || w == -ENOTCONN)
+		return -2;
+	if (w == -ENOMEM)
+		nombuf_wait(p, x);
+	return w < 0 ? 0 : w;
+}
+
+/*
  * Relay the body of direction D (0: client -> upstream, 1: upstream -> client)
  * from stream SRC to DST as it comes: Content-Length and close-delimited
  * bodies, tunnels, and a chunked body an older worker began relaying this way
@@ -1160,14 +1176,10 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 
 			if (n > k)
 				n = k;
-			w = tcp_send(p->tcp, dst, b, n);
+			w = sink_send(p, x, dst, b, n);
 		}
-		if (w == -EPIPE || w == -ENOTCONN)
-			return -2;
-		if (w == -ENOMEM)
-			nombuf_wait(p, x);
 		if (w <= 0)
-			return 0;
+			return w;
 		CRASH_POINT("proxy.relay_sent");
 		tcp_recv(p->tcp, src, NULL, (uint32_t)w);
 		if (sent + (uint32_t)w > (1u << 30)) {
@@ -1253,13 +1265,9 @@ static int send_step(struct proxy *p, const struct http_sess *x, const struct ht
 		}
 		if (n > room)
 			n = room;
-		w = tcp_send(p->tcp, dst, b, n);
-		if (w == -EPIPE || w == -ENOTCONN)
-			return -2;
-		if (w == -ENOMEM)
-			nombuf_wait(p, x);
+		w = sink_send(p, x, dst, b, n);
 		if (w <= 0)
-			return 0;
+			return w;
 		sent += (uint32_t)w;
 		CRASH_POINT("proxy.chunk_step_part");
 	}
