@@ -156,6 +156,7 @@ struct pctx {
 	uint32_t te_n, te_chunked;
 	bool te_last_chunked, te_unknown;
 	uint32_t nhost;
+	bool upgrade_other;     /* an Upgrade protocol other than h2c was offered */
 };
 
 static int out_of_bytes(const struct pctx *c)
@@ -411,6 +412,34 @@ static void field_expect(struct h1_msg *m, const uint8_t *b, size_t s, size_t e)
 			m->flags |= H1F_EXPECT_CONTINUE;
 }
 
+/*
+ * h2c, HTTP/2 over cleartext by Upgrade (RFC 7540 §3.2), is never passed on:
+ * RFC 9113 §3.1 deprecates it, its HTTP2-Settings field is hop-by-hop, and a
+ * backend that switched would speak HTTP/2 through a tunnel past the proxy's
+ * parsing and routing (request smuggling by h2c upgrade). The element's
+ * protocol name is compared, with or without a version.
+ */
+static bool is_h2c(const uint8_t *b, uint32_t off, uint32_t len)
+{
+	uint32_t n = 0;
+
+	while (n < len && b[off + n] != '/')
+		n++;
+	return CI_EQ(b, off, n, "h2c");
+}
+
+/* Does the Upgrade value at B[s..e) offer a protocol other than h2c? */
+static bool upgrade_other_than_h2c(const uint8_t *b, size_t s, size_t e)
+{
+	struct list_it it = { s, e };
+	uint32_t off, len;
+
+	while (next_element(b, &it, &off, &len))
+		if (!is_h2c(b, off, len))
+			return true;
+	return false;
+}
+
 /* The semantics of one field line, as soon as it is complete. */
 static int field(struct pctx *c, struct h1_msg *m, const struct h1_header *h)
 {
@@ -435,8 +464,11 @@ static int field(struct pctx *c, struct h1_msg *m, const struct h1_header *h)
 			field_expect(m, b, s, e);
 		break;
 	case 7:
-		if (CI_EQ(b, h->name.off, 7, "upgrade"))
+		if (CI_EQ(b, h->name.off, 7, "upgrade")) {
 			m->flags |= H1F_UPGRADE;
+			if (c->req)
+				c->upgrade_other |= upgrade_other_than_h2c(b, s, e);
+		}
 		break;
 	case 10:
 		if (CI_EQ(b, h->name.off, 10, "connection"))
@@ -699,7 +731,7 @@ static int finish_request(struct pctx *c, struct h1_msg *m)
 	 * upgrade of a request with a body (the server would switch after it, and
 	 * the proxy checks the server's 101 against the request head it holds) */
 	if ((m->flags & (H1F_CONN_UPGRADE | H1F_UPGRADE)) == (H1F_CONN_UPGRADE | H1F_UPGRADE) &&
-	    m->version_minor == 1 && m->body == H1_BODY_NONE)
+	    c->upgrade_other && m->version_minor == 1 && m->body == H1_BODY_NONE)
 		m->flags |= H1F_UPGRADE_OFFER;
 	return 0;
 }
@@ -1207,7 +1239,7 @@ static bool protocol_offered(const struct h1_msg *req, const uint8_t *qb, const 
 		if (!CI_EQ(qb, req->h[i].name.off, req->h[i].name.len, "upgrade"))
 			continue;
 		while (next_element(qb, &it, &off, &len))
-			if (protocol_of(qb, off, len, &on, &ov) && ci_same(qb, on, rb, name) &&
+			if (!is_h2c(qb, off, len) && protocol_of(qb, off, len, &on, &ov) && ci_same(qb, on, rb, name) &&
 			    (ov.len == 0 || ver.len == 0 || ci_same(qb, ov, rb, ver)))
 				return true;
 	}
@@ -1455,6 +1487,27 @@ static bool put_framing(struct wbuf *w, const struct h1_msg *m, const uint8_t *b
 }
 
 /* "Via: <received>, 1.x PSEUDONYM" */
+/* An Upgrade field of a request passed on: its elements but h2c (is_h2c); none left, no field. */
+static void put_upgrade(struct wbuf *w, const uint8_t *b, const struct h1_header *h)
+{
+	struct list_it it = { h->value.off, (size_t)h->value.off + h->value.len };
+	uint32_t off, len, k = 0;
+
+	while (next_element(b, &it, &off, &len)) {
+		if (is_h2c(b, off, len))
+			continue;
+		if (k++ == 0) {
+			put_span(w, b, h->name);
+			put(w, ": ", 2);
+		} else {
+			put(w, ", ", 2);
+		}
+		put(w, b + off, len);
+	}
+	if (k != 0)
+		put(w, "\r\n", 2);
+}
+
 static void put_via(struct wbuf *w, const struct h1_msg *m, const uint8_t *b, const uint8_t *kind, uint32_t n,
 		    const char *via)
 {
@@ -1510,7 +1563,10 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
 			continue;
 		if (put_framing(&w, m, buf, kind, n, i, &cl_done, &te_done))
 			continue;
-		put_field(&w, buf, &m->h[i]);
+		if (kind[i] == F_UPGRADE)
+			put_upgrade(&w, buf, &m->h[i]);
+		else
+			put_field(&w, buf, &m->h[i]);
 	}
 	if (via)
 		put_via(&w, m, buf, kind, n, f->via);

@@ -60,8 +60,9 @@ enum {
 	H1F_CONTENT_LENGTH  = 1u << 7,  /* a Content-Length field (its value: content_length) */
 	H1F_TRANSFER_ENCODING = 1u << 8, /* a Transfer-Encoding field */
 	H1F_ABSOLUTE        = 1u << 9,  /* absolute-form request-target (authority set) */
-	H1F_UPGRADE_OFFER   = 1u << 10, /* request: an upgrade the proxy passes on (HTTP/1.1, Upgrade,
-	                                   the "upgrade" connection option, no body) */
+	H1F_UPGRADE_OFFER   = 1u << 10, /* request: an upgrade the proxy passes on (HTTP/1.1, Upgrade
+	                                   naming a protocol other than h2c, the "upgrade" connection
+	                                   option, no body) */
 	H1F_TE_CODED        = 1u << 11, /* Transfer-Encoding names a coding other than chunked */
 };
 
@@ -147,7 +148,7 @@ int h1_parse_response(const uint8_t *buf, size_t len, const struct h1_limits *li
  * least one protocol in its Upgrade fields, and every one of them, as
  * name ["/" version], is in REQ's Upgrade fields (names compared
  * case-insensitively; a version on either side only has to match one on
- * the other). False for anything else, a malformed protocol included.
+ * the other) and is not h2c (never passed on). False for anything else, a malformed protocol included.
  */
 bool h1_upgrade_accepted(const struct h1_msg *req, const uint8_t *qb, const struct h1_msg *resp, const uint8_t *rb);
 
@@ -222,7 +223,8 @@ struct h1_fwd {
  * client's version kept (a 1.0 client's request goes
  * up as HTTP/1.0 so that the server does not answer with chunked framing the
  * client cannot read), the fields minus hop-by-hop ones (RFC 9110 §7.6.1: Connection,
- * Keep-Alive, Proxy-Connection, TE, Upgrade unless H1F_UPGRADE_OFFER,
+ * Keep-Alive, Proxy-Connection, TE, Upgrade unless H1F_UPGRADE_OFFER (then
+ * without its h2c elements),
  * and any field named in Connection; Expect is kept), the framing fields
  * written anew where the first of their kind was: exactly one Content-Length
  * with the value when the body has a length (RFC 9110 §8.6: repeats and

@@ -2276,6 +2276,46 @@ def unsolicited_101_is_502(env):
 @test("shared")
 
 
+def h2c_upgrade_never_passed_on(env):
+    """RFC 9113 §3.1 (h2c deprecated) and h2c smuggling: an Upgrade: h2c goes upstream as a
+    plain request (no Upgrade, no HTTP2-Settings, Connection not upgrade), and a server that
+    switches to h2c anyway gets a 502, not a tunnel past porter's parsing."""
+    m = marker("h2c")
+    c = Conn(env.gw)
+    try:
+        c.send(b"GET /m/%s/headers HTTP/1.1\r\nHost: strict.test\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+               b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n" % m.encode())
+        r = c.response()
+    finally:
+        c.close()
+    assert r.status == 200, r
+    j = json.loads(r.body)
+    names = [k.lower() for k, _ in j["headers"]]
+    conn = [v.lower() for k, v in j["headers"] if k.lower() == "connection"]
+    assert "upgrade" not in names and "http2-settings" not in names and conn == ["keep-alive"], \
+        "the backend saw %r" % j["headers"]
+    before = http_counter(env.gw, "upstream_bad_upgrade")
+    m = marker("h2c101")
+    c = Conn(env.gw)
+    try:
+        c.send(b"GET /m/%s/upgrade-always?proto=h2c HTTP/1.1\r\nHost: strict.test\r\n"
+               b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+               b"HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n" % m.encode())
+        r = c.response()
+        if r.status == 101:
+            raise AssertionError("porter tunnelled an h2c switch: %r" % r)
+        assert r.status == 502, r
+    finally:
+        c.close()
+    assert http_counter(env.gw, "upstream_bad_upgrade") == before + 1
+    wait_for(lambda: any(m in x and x.startswith("TUNNEL-END") for x in env.req_log(8087)), 5,
+             "porter to close its connection to the server")
+    strict_barrier(env)
+
+
+@test("shared")
+
+
 def interim_responses_not_to_http10(env):
     """RFC 9110 §15.2: no 1xx response to an HTTP/1.0 client (an HTTP/1.1 one gets the 103)."""
     c = Conn(env.gw)

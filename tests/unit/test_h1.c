@@ -1645,6 +1645,26 @@ Test(connection, upgrade_offer)
 	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
 	expect_req("POST /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 0\r\n\r\n", 0);
 	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+	/* h2c is never passed on (RFC 9113 §3.1; h2c smuggling): alone it is no upgrade */
+	expect_req("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+		   "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+	expect_req("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: H2C/1, h2c\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_UPGRADE_OFFER);
+	expect_req("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nUpgrade: websocket\r\n\r\n", 0);
+	cr_assert(m.flags & H1F_UPGRADE_OFFER);
+}
+
+/* An h2c upgrade goes upstream as a plain request; h2c is cut from a list that offers more */
+Test(forward, request_upgrade_without_h2c)
+{
+	assert_out(write_req("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+			     "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", &fwd),
+		   "GET / HTTP/1.1\r\nHost: h\r\n" FWD_TAIL "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: h2c, websocket/13 ,H2C\r\n"
+			     "Upgrade: h2c\r\n\r\n", &fwd),
+		   "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket/13\r\n" FWD_TAIL
+		   "Connection: upgrade\r\n\r\n");
 }
 
 static bool upgrade_ok(const char *q, const char *r)
@@ -1664,6 +1684,8 @@ Test(connection, upgrade_accepted)
 	cr_assert(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket\r\n")));
 	cr_assert(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: WebSocket\r\n")));
 	cr_assert(upgrade_ok(UPQ("Upgrade: h2c, websocket/13\r\n"), UPR("Upgrade: websocket\r\n")));
+	/* h2c was offered beside another protocol, but never passed on: a switch to it is refused */
+	cr_assert_not(upgrade_ok(UPQ("Upgrade: h2c, websocket\r\n"), UPR("Upgrade: h2c\r\n")));
 	cr_assert(upgrade_ok(UPQ("Upgrade: websocket\r\n"), UPR("Upgrade: websocket/13\r\n")));
 	cr_assert(upgrade_ok(UPQ("Upgrade: a/1\r\nUpgrade: b\r\n"), UPR("Upgrade: a/1, b\r\n")));
 	cr_assert(upgrade_ok(UPQ("Upgrade: HTTP/2.0, SHTTP/1.3, IRC/6.9, RTA/x11\r\n"), UPR("Upgrade: irc/6.9\r\n")));
