@@ -158,7 +158,7 @@ static const char *const http_count_names[] = {
 	"upstream_connect_failures", "retries", "client_aborts", "upstream_aborts", "tunnels",
 	"health_ok", "health_fail", "no_session", "log_dropped", "recovered_sessions", "upstream_no_route",
 	"req_bad_chunked", "upstream_bad_chunked", "upstream_bad_upgrade", "head_bytes_examined",
-	"nombuf_waits", "err_429",
+	"nombuf_waits", "err_429", "max_forwards_0",
 };
 _Static_assert(sizeof(http_count_names) / sizeof(http_count_names[0]) == HC__COUNT,
 	       "a name for every proxy counter (enum http_count)");

@@ -34,7 +34,8 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     4             /* 4: client_limits: porter_tcp_params.client_table,
+#define PORTER_LAYOUT_MINOR     5             /* 5: the proxy counter max_forwards_0.
+                                                 4: client_limits: porter_tcp_params.client_table,
                                                  TF_CLIMIT, drops client_conn_limit / client_conn_rate,
                                                  tcp_area.client_*, the proxy conf's client_limits,
                                                  the proxy counter err_429, porter_listener.no_climit.

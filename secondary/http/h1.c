@@ -412,6 +412,24 @@ static void field_expect(struct h1_msg *m, const uint8_t *b, size_t s, size_t e)
 			m->flags |= H1F_EXPECT_CONTINUE;
 }
 
+/* Max-Forwards = 1*DIGIT (RFC 9110 §7.6.2); anything else is not one (forwarded as it came). */
+static void field_max_forwards(struct h1_msg *m, const uint8_t *b, size_t s, size_t e)
+{
+	uint64_t v = 0;
+
+	if (s == e)
+		return;
+	for (size_t i = s; i < e; i++) {
+		if (b[i] < '0' || b[i] > '9')
+			return;
+		v = v * 10 + (b[i] - '0');
+		if (v > UINT32_MAX)
+			v = UINT32_MAX;
+	}
+	m->max_forwards = (uint32_t)v;
+	m->flags |= H1F_MAX_FORWARDS;
+}
+
 /*
  * h2c, HTTP/2 over cleartext by Upgrade (RFC 7540 §3.2), is never passed on:
  * RFC 9113 §3.1 deprecates it, its HTTP2-Settings field is hop-by-hop, and a
@@ -473,6 +491,10 @@ static int field(struct pctx *c, struct h1_msg *m, const struct h1_header *h)
 	case 10:
 		if (CI_EQ(b, h->name.off, 10, "connection"))
 			field_connection(m, b, s, e);
+		break;
+	case 12:
+		if (c->req && !(m->flags & H1F_MAX_FORWARDS) && CI_EQ(b, h->name.off, 12, "max-forwards"))
+			field_max_forwards(m, b, s, e);
 		break;
 	case 14:
 		if (CI_EQ(b, h->name.off, 14, "content-length")) {
@@ -782,6 +804,7 @@ static int parse_head(const uint8_t *buf, size_t len, const struct h1_limits *li
 	m->flags = 0;
 	m->body = H1_BODY_NONE;
 	m->content_length = 0;
+	m->max_forwards = 0;
 	m->method_s = m->target = m->path = m->host = m->authority = m->reason = (struct h1_span){ 0, 0 };
 	m->nheaders = 0;
 
@@ -1333,7 +1356,7 @@ static void put_field(struct wbuf *w, const uint8_t *b, const struct h1_header *
 	put(w, "\r\n", 2);
 }
 
-enum fkind { F_OTHER = 0, F_HOP, F_UPGRADE, F_HOST, F_TE, F_VIA, F_XFF, F_XFP, F_CL };
+enum fkind { F_OTHER = 0, F_HOP, F_UPGRADE, F_HOST, F_TE, F_VIA, F_XFF, F_XFP, F_CL, F_MF };
 
 static enum fkind kind_of(const uint8_t *b, struct h1_span n)
 {
@@ -1348,6 +1371,8 @@ static enum fkind kind_of(const uint8_t *b, struct h1_span n)
 		return CI_EQ(b, n.off, 7, "upgrade") ? F_UPGRADE : F_OTHER;
 	case 10:
 		return (CI_EQ(b, n.off, 10, "connection") || CI_EQ(b, n.off, 10, "keep-alive")) ? F_HOP : F_OTHER;
+	case 12:
+		return CI_EQ(b, n.off, 12, "max-forwards") ? F_MF : F_OTHER;
 	case 14:
 		return CI_EQ(b, n.off, 14, "content-length") ? F_CL : F_OTHER;
 	case 15:
@@ -1535,6 +1560,8 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
 
 	bool cl_done = m->body != H1_BODY_LENGTH, te_done = m->body != H1_BODY_CHUNKED;
 	bool absolute = m->flags & H1F_ABSOLUTE;
+	bool mf = (m->flags & H1F_MAX_FORWARDS) && (m->method == H1_M_TRACE || m->method == H1_M_OPTIONS);
+	bool mf_done = false;
 
 	put_span(&w, buf, m->method_s);
 	put(&w, " ", 1);
@@ -1563,10 +1590,19 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
 			continue;
 		if (put_framing(&w, m, buf, kind, n, i, &cl_done, &te_done))
 			continue;
-		if (kind[i] == F_UPGRADE)
+		if (kind[i] == F_UPGRADE) {
 			put_upgrade(&w, buf, &m->h[i]);
-		else
+		} else if (kind[i] == F_MF && mf) {
+			/* RFC 9110 §7.6.2: one field, one less (a value of 0 porter answers itself) */
+			if (mf_done)
+				continue;
+			puts_(&w, "Max-Forwards: ");
+			put_uint(&w, m->max_forwards ? m->max_forwards - 1 : 0);
+			put(&w, "\r\n", 2);
+			mf_done = true;
+		} else {
 			put_field(&w, buf, &m->h[i]);
+		}
 	}
 	if (via)
 		put_via(&w, m, buf, kind, n, f->via);
@@ -1660,23 +1696,42 @@ int h1_error_response(unsigned int status, uint8_t *out, size_t outlen)
 	return wdone(&w);
 }
 
-int h1_too_many_requests(uint32_t retry_s, bool keep_alive, unsigned int minor, bool head, uint8_t *out,
-			 size_t outlen)
+int h1_local_answer(unsigned int status, uint32_t retry_s, bool keep_alive, unsigned int minor, bool head,
+		    uint8_t *out, size_t outlen)
 {
-	static const char body[] = "429 Too Many Requests\n";
 	struct wbuf w = { .p = out, .cap = outlen };
+	const char *reason = h1_reason(status);
+	size_t body = 3 + 1 + strlen(reason) + 1;      /* as h1_error_response: "429 Too Many Requests\n" */
 
-	puts_(&w, "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: ");
-	put_uint(&w, sizeof(body) - 1);
-	puts_(&w, "\r\nRetry-After: ");
-	put_uint(&w, retry_s);
+	if (status != 429 && status != 200 && status != 405)
+		return -1;
+	if (status == 200)
+		body = 0;
+	puts_(&w, "HTTP/1.1 ");
+	put_uint(&w, status);
+	put(&w, " ", 1);
+	puts_(&w, reason);
+	if (body != 0)
+		puts_(&w, "\r\nContent-Type: text/plain");
+	puts_(&w, "\r\nContent-Length: ");
+	put_uint(&w, body);
+	if (status == 429) {
+		puts_(&w, "\r\nRetry-After: ");
+		put_uint(&w, retry_s);
+	} else {
+		puts_(&w, "\r\nAllow: " H1_ALLOW);
+	}
 	if (!keep_alive)
 		puts_(&w, "\r\nConnection: close");
 	else if (minor == 0)
 		puts_(&w, "\r\nConnection: keep-alive");
 	puts_(&w, "\r\n\r\n");
-	if (!head)
-		puts_(&w, body);
+	if (!head && body != 0) {
+		put_uint(&w, status);
+		put(&w, " ", 1);
+		puts_(&w, reason);
+		put(&w, "\n", 1);
+	}
 	return wdone(&w);
 }
 

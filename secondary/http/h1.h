@@ -64,6 +64,8 @@ enum {
 	                                   naming a protocol other than h2c, the "upgrade" connection
 	                                   option, no body) */
 	H1F_TE_CODED        = 1u << 11, /* Transfer-Encoding names a coding other than chunked */
+	H1F_MAX_FORWARDS    = 1u << 12, /* request: a valid Max-Forwards (1*DIGIT; the first field's
+	                                   value in max_forwards) */
 };
 
 /*
@@ -87,6 +89,7 @@ struct h1_msg {
 	uint8_t body;               /* enum h1_body */
 	uint64_t content_length;    /* the Content-Length value when H1F_CONTENT_LENGTH, else 0 (the
 	                               body's length when body == H1_BODY_LENGTH) */
+	uint32_t max_forwards;      /* when H1F_MAX_FORWARDS (values above 2^32 - 1 saturate) */
 	/* request line */
 	struct h1_span method_s;    /* method token */
 	struct h1_span target;      /* request-target as sent */
@@ -261,15 +264,24 @@ int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *vi
 int h1_error_response(unsigned int status, uint8_t *out, size_t outlen);
 
 /*
- * 429 Too Many Requests (RFC 6585 §4) with Retry-After: RETRY_S (RFC 9110
- * §10.2.3) and the body of h1_error_response(). KEEP_ALIVE: the connection
- * stays open (no Connection: close; "Connection: keep-alive" to an HTTP/1.0
- * client, MINOR 0); else Connection: close. HEAD: the body is left out
- * (Content-Length still says its size, RFC 9110 §9.3.2). Returns the length
- * or -1.
+ * An answer porter gives itself to a request it read whole, on a connection
+ * that may stay open:
+ *   429 Too Many Requests (RFC 6585 §4) with Retry-After: RETRY_S (RFC 9110
+ *       §10.2.3) and the body of h1_error_response();
+ *   200 OK to OPTIONS with Max-Forwards: 0 (RFC 9110 §7.6.2, §9.3.7: porter is
+ *       the final recipient): Allow (H1_ALLOW) and no content;
+ *   405 Method Not Allowed to TRACE with Max-Forwards: 0 (porter does not
+ *       reflect requests): Allow and the body of h1_error_response().
+ * KEEP_ALIVE: the connection stays open (no Connection: close; "Connection:
+ * keep-alive" to an HTTP/1.0 client, MINOR 0); else Connection: close. HEAD:
+ * the body is left out (Content-Length still says its size, RFC 9110
+ * §9.3.2). Returns the length, or -1 (no room, or another STATUS).
  */
-int h1_too_many_requests(uint32_t retry_s, bool keep_alive, unsigned int minor, bool head, uint8_t *out,
-			 size_t outlen);
+int h1_local_answer(unsigned int status, uint32_t retry_s, bool keep_alive, unsigned int minor, bool head,
+		    uint8_t *out, size_t outlen);
+
+/* Allow in porter's own answers: the methods it passes on, but TRACE, which it does not answer itself. */
+#define H1_ALLOW "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH"
 
 /* The reason phrase of STATUS ("Bad Request"), "Unknown" when not known. */
 const char *h1_reason(unsigned int status);

@@ -152,6 +152,8 @@ enum http_count {
 	HC_NOMBUF_WAITS,                  /* relays that found the buffer pool empty and retry on a timer */
 	HC_ERR_429,                       /* 429: the client address's request bucket was empty
 	                                     (client_limits.http_req_rate; layout 2.4) */
+	HC_MAX_FORWARDS_0,                /* OPTIONS (200) and TRACE (405) with Max-Forwards: 0 answered
+	                                     by porter itself (RFC 9110 §7.6.2; layout 2.5) */
 	HC__COUNT
 };
 

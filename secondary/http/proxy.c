@@ -732,22 +732,29 @@ static bool head_sent(struct proxy *p, struct http_sess *x, int d, uint32_t s)
 	return dir->hout && tcp_write_pos(p->tcp, s) - dir->wbase >= dir->hout;
 }
 
+/* Answers planned by answer_here(): the connection may stay open after them. */
+static bool local_answer(unsigned int status)
+{
+	return status == 429 || status == 200 || status == 405;
+}
+
 /*
  * RQ_ERROR: send the error response planned in the snapshot, then close the
- * client; but a 429 planned with KA_PROMISED (a request that ended with its
- * head, on a connection that may persist: refuse_rate) consumes the request's
- * head instead and leaves the connection to the next request.
+ * client; but an answer planned by answer_here() with KA_PROMISED (a request
+ * that ended with its head, on a connection that may persist) consumes the
+ * request's head instead and leaves the connection to the next request.
  */
 static void error_step(struct proxy *p, struct http_sess *x)
 {
 	const struct http_snap *sn = cur(x);
 	uint32_t c = x->cl;
-	bool keep = sn->status == 429 && (sn->sflags & KA_PROMISED);
+	bool keep = local_answer(sn->status) && (sn->sflags & KA_PROMISED);
 
 	if (!head_sent(p, x, 1, c)) {
-		int len = sn->status == 429 ? h1_too_many_requests((uint32_t)sn->r.len, keep, sn->minor,
-								    sn->method == H1_M_HEAD, p->out, 512)
-					    : h1_error_response(sn->status, p->out, 512);
+		int len = local_answer(sn->status)
+				  ? h1_local_answer(sn->status, (uint32_t)sn->r.len, keep, sn->minor,
+						    sn->method == H1_M_HEAD, p->out, 512)
+				  : h1_error_response(sn->status, p->out, 512);
 		int rc = len < 0 ? -1 : send_planned(p, x, 1, c, p->out, (uint32_t)len);
 
 		if (rc == 0) {
@@ -791,22 +798,24 @@ static void respond_error(struct proxy *p, struct http_sess *x, unsigned int sta
 }
 
 /*
- * The client's address has no request token left (client_limits.http_req_rate):
- * 429 with Retry-After. A request without a body on a connection that may
- * persist leaves the connection usable (the head is consumed, the next request
- * is read); with a body, porter does not read what it would not forward, so
- * the connection closes after the answer as for the other errors.
+ * porter answers the request itself (STATUS, see h1_local_answer()): 429 with
+ * Retry-After: ARG when the client's address has no request token left
+ * (client_limits.http_req_rate); 200 to OPTIONS and 405 to TRACE with
+ * Max-Forwards: 0. A request without a body on a connection that may persist
+ * leaves the connection usable (the head is consumed, the next request is
+ * read); with a body, porter does not read what it would not forward, so the
+ * connection closes after the answer as for the errors.
  */
-static void refuse_rate(struct proxy *p, struct http_sess *x, uint32_t retry_s)
+static void answer_here(struct proxy *p, struct http_sess *x, unsigned int status, uint32_t arg)
 {
 	struct http_snap n = *cur(x);
 
-	count(p, HC_ERR_429);
+	count(p, status == 429 ? HC_ERR_429 : HC_MAX_FORWARDS_0);
 	n.req = RQ_ERROR;
-	n.status = 429;
+	n.status = (uint16_t)status;
 	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
 	n.r.hout = 0;
-	n.r.len = retry_s;    /* the answer is planned whole: a successor writes the same bytes */
+	n.r.len = arg;    /* the answer is planned whole: a successor writes the same bytes */
 	if (n.q.kind == H1_BODY_NONE && (n.rflags & H1F_KEEP_ALIVE) && !tcp_peer_closed(p->tcp, x->cl))
 		n.sflags |= KA_PROMISED;
 	commit(x, &n);
@@ -1009,9 +1018,15 @@ static int read_head(struct proxy *p, struct http_sess *x)
 		uint32_t retry_s;
 
 		if (!(l && l->no_climit) && !tcp_climit_request(p->tcp, tcb(p, c)->raddr, &retry_s)) {
-			refuse_rate(p, x, retry_s);
+			answer_here(p, x, 429, retry_s);
 			return -1;
 		}
+	}
+	if ((m->method == H1_M_OPTIONS || m->method == H1_M_TRACE) && (m->flags & H1F_MAX_FORWARDS) &&
+	    m->max_forwards == 0) {
+		/* RFC 9110 §7.6.2: porter is the final recipient */
+		answer_here(p, x, m->method == H1_M_OPTIONS ? 200 : 405, 0);
+		return -1;
 	}
 	if (m->method == H1_M_CONNECT) {
 		/* a reverse proxy: no tunnel to wherever the client names (RFC 9110 §9.3.6) */

@@ -2316,6 +2316,38 @@ def h2c_upgrade_never_passed_on(env):
 @test("shared")
 
 
+def max_forwards_zero_answered_by_porter(env):
+    """RFC 9110 §7.6.2: OPTIONS and TRACE carrying Max-Forwards are forwarded with the value
+    one less, and at 0 porter is the final recipient: 200 with Allow to OPTIONS, 405 to TRACE
+    (porter does not reflect requests). Nothing reaches the backend then, the connection
+    stays usable, and max_forwards_0 counts the answers."""
+    gw = env.gw
+    before = http_counter(gw, "max_forwards_0")
+    m = marker("mf0")
+    c = Conn(gw)
+    try:
+        c.send(b"OPTIONS /m/%s/headers HTTP/1.1\r\nHost: strict.test\r\nMax-Forwards: 0\r\n\r\n" % m.encode())
+        r = c.response("OPTIONS")
+        assert r.status == 200 and r.body == b"" and "GET" in (r.get("allow") or ""), r
+        c.send(b"TRACE /m/%s/headers HTTP/1.1\r\nHost: strict.test\r\nMax-Forwards: 0\r\n\r\n" % m.encode())
+        r = c.response("TRACE")
+        assert r.status == 405 and "GET" in (r.get("allow") or "") and "TRACE" not in r.get("allow"), r
+        c.send(b"OPTIONS /m/%s/headers HTTP/1.1\r\nHost: strict.test\r\nMax-Forwards: 5\r\n\r\n" % m.encode())
+        r = c.response("OPTIONS")
+        assert r.status == 200, r
+        mf = [v for k, v in json.loads(r.body)["headers"] if k.lower() == "max-forwards"]
+        assert mf == ["4"], "the backend got Max-Forwards %r, want ['4']" % mf
+    finally:
+        c.close()
+    seen = [x for x in env.req_log(8087) if m in x]
+    assert len(seen) == 1 and seen[0].startswith("OPTIONS"), \
+        "the backend saw %r: only the OPTIONS with Max-Forwards 5 should reach it" % seen
+    assert http_counter(gw, "max_forwards_0") == before + 2
+
+
+@test("shared")
+
+
 def interim_responses_not_to_http10(env):
     """RFC 9110 §15.2: no 1xx response to an HTTP/1.0 client (an HTTP/1.1 one gets the 103)."""
     c = Conn(env.gw)

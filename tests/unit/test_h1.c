@@ -1472,14 +1472,14 @@ Test(error_response, too_many_requests)
 	int n;
 
 	/* keep-alive, HTTP/1.1: no Connection field at all */
-	assert_out(h1_too_many_requests(1, true, 1, false, out, sizeof(out)),
+	assert_out(h1_local_answer(429, 1, true, 1, false, out, sizeof(out)),
 		   "HTTP/1.1 429 Too Many Requests\r\n"
 		   "Content-Type: text/plain\r\n"
 		   "Content-Length: 22\r\n"
 		   "Retry-After: 1\r\n\r\n"
 		   "429 Too Many Requests\n");
 	/* keep-alive to an HTTP/1.0 client says so */
-	assert_out(h1_too_many_requests(3, true, 0, false, out, sizeof(out)),
+	assert_out(h1_local_answer(429, 3, true, 0, false, out, sizeof(out)),
 		   "HTTP/1.1 429 Too Many Requests\r\n"
 		   "Content-Type: text/plain\r\n"
 		   "Content-Length: 22\r\n"
@@ -1487,23 +1487,41 @@ Test(error_response, too_many_requests)
 		   "Connection: keep-alive\r\n\r\n"
 		   "429 Too Many Requests\n");
 	/* closing; HEAD: no body, the length it would have */
-	assert_out(h1_too_many_requests(1, false, 1, true, out, sizeof(out)),
+	assert_out(h1_local_answer(429, 1, false, 1, true, out, sizeof(out)),
 		   "HTTP/1.1 429 Too Many Requests\r\n"
 		   "Content-Type: text/plain\r\n"
 		   "Content-Length: 22\r\n"
 		   "Retry-After: 1\r\n"
 		   "Connection: close\r\n\r\n");
 	/* what a client reads back */
-	n = h1_too_many_requests(1, true, 1, false, out, sizeof(out));
+	n = h1_local_answer(429, 1, true, 1, false, out, sizeof(out));
 	cr_assert_eq(h1_parse_response(out, (size_t)n, &lim, H1_M_GET, &r), 0);
 	cr_assert_eq(r.status, 429);
 	cr_assert(r.flags & H1F_KEEP_ALIVE);
 	cr_assert_eq(r.head_len + r.content_length, (uint64_t)n);
-	n = h1_too_many_requests(1, false, 1, false, out, sizeof(out));
+	n = h1_local_answer(429, 1, false, 1, false, out, sizeof(out));
 	cr_assert_eq(h1_parse_response(out, (size_t)n, &lim, H1_M_GET, &r), 0);
 	cr_assert_not(r.flags & H1F_KEEP_ALIVE);
 	for (int k = 0; k < n; k++)
-		cr_assert_eq(h1_too_many_requests(1, false, 1, false, out, (size_t)k), -1);
+		cr_assert_eq(h1_local_answer(429, 1, false, 1, false, out, (size_t)k), -1);
+}
+
+/* RFC 9110 §7.6.2: OPTIONS and TRACE with Max-Forwards: 0 are answered by porter */
+Test(error_response, max_forwards_answers)
+{
+	struct h1_msg r;
+	int n;
+
+	assert_out(h1_local_answer(200, 0, true, 1, false, out, sizeof(out)),
+		   "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nAllow: " H1_ALLOW "\r\n\r\n");
+	assert_out(h1_local_answer(405, 0, false, 1, false, out, sizeof(out)),
+		   "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 23\r\n"
+		   "Allow: " H1_ALLOW "\r\nConnection: close\r\n\r\n405 Method Not Allowed\n");
+	n = h1_local_answer(405, 0, true, 0, false, out, sizeof(out));
+	cr_assert_eq(h1_parse_response(out, (size_t)n, &lim, H1_M_TRACE, &r), 0);
+	cr_assert_eq(r.status, 405);
+	cr_assert_eq(r.head_len + r.content_length, (uint64_t)n);
+	cr_assert_eq(h1_local_answer(404, 0, true, 1, false, out, sizeof(out)), -1);
 }
 
 Test(error_response, reasons)
@@ -1706,4 +1724,33 @@ Test(connection, upgrade_accepted)
 	cr_assert_not(upgrade_ok("GET /ws HTTP/1.1\r\nHost: h\r\n\r\n", UPR("Upgrade: websocket\r\n")));
 	cr_assert_not(upgrade_ok("GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
 				 UPR("Upgrade: websocket\r\n")));
+}
+
+/* Max-Forwards: parsed in requests (first valid field), decremented on OPTIONS and TRACE only */
+Test(forward, max_forwards)
+{
+	expect_req("OPTIONS * HTTP/1.1\r\nHost: h\r\nMax-Forwards: 0\r\n\r\n", 0);
+	cr_assert(m.flags & H1F_MAX_FORWARDS);
+	cr_assert_eq(m.max_forwards, 0);
+	expect_req("TRACE / HTTP/1.1\r\nHost: h\r\nmax-forwards: 99999999999\r\n\r\n", 0);
+	cr_assert_eq(m.max_forwards, UINT32_MAX);
+	expect_req("TRACE / HTTP/1.1\r\nHost: h\r\nMax-Forwards: 1x\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_MAX_FORWARDS);
+	expect_req("TRACE / HTTP/1.1\r\nHost: h\r\nMax-Forwards:\r\n\r\n", 0);
+	cr_assert_not(m.flags & H1F_MAX_FORWARDS);
+	assert_out(write_req("OPTIONS /a HTTP/1.1\r\nHost: h\r\nMax-Forwards: 3\r\nX: y\r\nMax-Forwards: 7\r\n\r\n",
+			     &fwd),
+		   "OPTIONS /a HTTP/1.1\r\nHost: h\r\nMax-Forwards: 2\r\nX: y\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+	assert_out(write_req("TRACE /a HTTP/1.1\r\nHost: h\r\nMax-Forwards: 1\r\n\r\n", &fwd),
+		   "TRACE /a HTTP/1.1\r\nHost: h\r\nMax-Forwards: 0\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+	/* other methods: as it came (the field means nothing to them) */
+	assert_out(write_req("GET /a HTTP/1.1\r\nHost: h\r\nMax-Forwards: 0\r\n\r\n", &fwd),
+		   "GET /a HTTP/1.1\r\nHost: h\r\nMax-Forwards: 0\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
+	/* not a valid value: as it came */
+	assert_out(write_req("TRACE /a HTTP/1.1\r\nHost: h\r\nMax-Forwards: -1\r\n\r\n", &fwd),
+		   "TRACE /a HTTP/1.1\r\nHost: h\r\nMax-Forwards: -1\r\n" FWD_TAIL
+		   "Connection: keep-alive\r\n\r\n");
 }
