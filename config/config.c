@@ -806,7 +806,7 @@ static int parse_workers(const struct ctx *c, const config_setting_t *root,
 {
 	static const char *const known[] = { "count", "binary", "ready_timeout_ms", "restart_backoff_ms",
 					     "max_restart_backoff_ms", "max_failed_starts",
-					     "heartbeat_timeout_ms", "spin_us", "standby", NULL };
+					     "heartbeat_timeout_ms", "spin_us", "standby", "drain_timeout_ms", NULL };
 	const config_setting_t *g, *s, *rb, *mrb;
 
 	if (get_group(c, root, "", "workers", &g) != 0)
@@ -824,7 +824,8 @@ static int parse_workers(const struct ctx *c, const config_setting_t *root,
 	    get_u32(c, g, "workers", "heartbeat_timeout_ms", 100, 600000,
 		    &w->heartbeat_timeout_ms, NULL) != 0 ||
 	    get_u32(c, g, "workers", "spin_us", 0, 100000, &w->spin_us, NULL) != 0 ||
-	    get_bool(c, g, "workers", "standby", &w->standby) != 0)
+	    get_bool(c, g, "workers", "standby", &w->standby) != 0 ||
+	    get_u32(c, g, "workers", "drain_timeout_ms", 0, 3600000, &w->drain_timeout_ms, NULL) != 0)
 		return -1;
 
 	if (s != NULL && w->binary[0] == '\0')
@@ -1892,6 +1893,7 @@ static void set_defaults(struct porter_config *cfg)
 	cfg->workers.heartbeat_timeout_ms = 3000;
 	cfg->workers.spin_us = 0;
 	cfg->workers.standby = true;
+	cfg->workers.drain_timeout_ms = 30000;
 
 	cfg->dataplane.mbufs = 16383;
 	cfg->dataplane.mbuf_cache = 128;
@@ -2131,6 +2133,7 @@ static const struct reload_field reload_fields[] = {
 	RF_NUM(workers.heartbeat_timeout_ms, "workers.heartbeat_timeout_ms"),
 	RF_NUM(workers.spin_us, "workers.spin_us"),
 	RF_NUM(workers.standby, "workers.standby"),
+	RF_NUM(workers.drain_timeout_ms, "workers.drain_timeout_ms"),
 	RF_NUM(dataplane.mbufs, "dataplane.mbufs"),
 	RF_NUM(dataplane.mbuf_cache, "dataplane.mbuf_cache"),
 	RF_NUM(dataplane.ring_size, "dataplane.ring_size"),

@@ -79,6 +79,8 @@ struct porter_cfg_workers {
 	uint32_t spin_us;                 /* workers.spin_us, default 0, 0..100000: busy-poll time before sleeping */
 	bool standby;                     /* workers.standby, default true: keep one attached, idle worker per shard
 	                                     that takes over at once when the serving one dies or is swapped */
+	uint32_t drain_timeout_ms;        /* workers.drain_timeout_ms, default 30000, 0..3600000: a graceful stop
+	                                     (SIGQUIT, porterctl drain) waits this long for exchanges in flight */
 };
 
 struct porter_cfg_dataplane {

@@ -652,8 +652,20 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 			reply_error(b, json, "usage: streams [SHARD] (an existing shard)");
 		else
 			streams(p, b, json, (int)s);
+	} else if (strcmp(argv[0], "drain") == 0 || strcmp(argv[0], "stop") == 0) {
+		bool graceful = argv[0][0] == 'd';
+
+		if (argc != 1) {
+			reply_error(b, json, graceful ? "usage: drain" : "usage: stop");
+		} else {
+			primary_request_stop(p, graceful);
+			if (json)
+				sb_printf(b, "{\"ok\":true,\"stopping\":\"%s\"}\n", graceful ? "graceful" : "fast");
+			else
+				sb_printf(b, "ok\n%s\n", graceful ? "stopping gracefully (drain)" : "stopping");
+		}
 	} else {
-		reply_error(b, json, "unknown command (status, streams, restart, upgrade)");
+		reply_error(b, json, "unknown command (status, streams, restart, upgrade, reload, drain, stop)");
 	}
 }
 

@@ -14,9 +14,9 @@
  * "primary wake" eventfd the workers write, the workers' pidfds and the
  * control socket. Signals only set a flag (STYLE 16).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,25 +34,90 @@
 
 #include "primary/devargs.h"
 #include "primary/primary.h"
+#include "primary/reaper.h"
+#include "secondary/tcp/tcp-t.h"   /* tcp_area: the shards' answers to a stop */
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
 #define DEFAULT_CONFIG "/etc/porter/porter.conf"
 #define SERVICE_EVERY_MS 1    /* while busy, look at control/pidfd/timers this often */
 #define MAX_BACKOFF_MS 5      /* ports with nothing to sleep on: longest idle sleep */
 
-static volatile sig_atomic_t stop_flag;
+/*
+ * Signals (docs/OPERATIONS.md, "Signals"), as nginx's master takes them:
+ * TERM and INT stop fast (every stream reset), QUIT stops gracefully (the
+ * drain below), HUP reloads, USR1 has the workers reopen their access logs.
+ * Every other signal whose default would end or stop the process is
+ * caught and logged as ignored; crash signals keep their default, and the
+ * reaper (reaper.c) cleans up after them.
+ */
+static volatile sig_atomic_t stop_flag;     /* leave the main loop now */
+static volatile sig_atomic_t fast_flag;     /* TERM, INT, porterctl stop */
+static volatile sig_atomic_t quit_flag;     /* QUIT, porterctl drain */
 static volatile sig_atomic_t hup_flag;
+static volatile sig_atomic_t usr1_flag;
+static volatile sig_atomic_t ignored_sig;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		fast_flag = 1;
+		break;
+	case SIGQUIT:
+		quit_flag = 1;
+		break;
+	case SIGHUP:
+		hup_flag = 1;
+		break;
+	case SIGUSR1:
+		usr1_flag = 1;
+		break;
+	default:
+		ignored_sig = sig;
+		break;
+	}
 }
 
-static void on_hup(int sig)
+static void install_signals(void)
 {
-	(void)sig;
-	hup_flag = 1;
+	static const int handled[] = {
+		SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
+		/* ignored (logged): their default would end or stop the gateway */
+		SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGPOLL, SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU,
+		SIGXCPU, SIGXFSZ, SIGPWR, SIGSTKFLT,
+	};
+	/* a handler, not SIG_IGN: workers spawned from here must not inherit an ignored signal */
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaction(handled[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);   /* write errors are handled where they happen */
+}
+
+/*
+ * The real-time signals still at their default (which would end the
+ * gateway), once the ports exist: the tap driver takes a free one (one
+ * whose handler is SIG_DFL) for its RX trigger while it probes, in EAL init.
+ */
+static void install_rt_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, old;
+
+	sigemptyset(&sa.sa_mask);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
+			sigaction(sig, &sa, NULL);
+}
+
+void primary_request_stop(struct primary *p, bool graceful)
+{
+	(void)p;
+	if (graceful)
+		quit_flag = 1;
+	else
+		fast_flag = 1;
 }
 
 uint64_t now_ms(void)
@@ -174,11 +239,109 @@ static void handle_events(struct primary *p, int timeout_ms, bool sleeping)
 	}
 }
 
+/* ---- stopping (enum porter_drain; docs/OPERATIONS.md "Stopping") ---- */
+
+#define DRAIN_FIN_MS   1000   /* after the FINs of DRAIN_FIN, until the last resets */
+#define DRAIN_RESET_MS 300    /* after the resets, until the gateway exits anyway */
+#define DRAIN_FLUSH_MS 50     /* every stream closed: the data path runs this long still */
+
+static struct {
+	uint32_t phase;          /* the phase published in porter_global.drain_phase */
+	uint64_t until_ms;       /* when it gives way to the next */
+	uint64_t start_ms;
+	uint64_t done_ms;        /* when every shard first said it had no stream open */
+} drain;
+
+static const struct tcp_area *tcp_area_of_shard(const struct primary *p, unsigned int s)
+{
+	return (const struct tcp_area *)((const char *)p->shards[s] + p->shards[s]->tcp_off);
+}
+
+static void drain_to(struct primary *p, uint32_t phase, uint64_t until_ms)
+{
+	static const char *const what[] = {
+		[PORTER_DRAIN] = "stopping gracefully: new connections refused, idle keep-alive clients "
+				 "closed; waiting for exchanges in flight",
+		[PORTER_DRAIN_FIN] = "drain timeout: exchanges still in flight reset, FIN to every other stream",
+		[PORTER_DRAIN_RESET] = "resetting every stream still open",
+	};
+
+	if (drain.phase == PORTER_RUN)
+		drain.start_ms = now_ms();
+	drain.phase = phase;
+	drain.done_ms = 0;
+	drain.until_ms = until_ms;
+	__atomic_store_n(&p->g->drain_phase, phase, __ATOMIC_RELEASE);
+	for (unsigned int s = 0; s < p->nshards; s++)
+		wake_shard(p, s);
+	LOG(NOTICE, "%s", what[phase]);
+}
+
+/* Signals and porterctl's stop requests, then the stop's phases; sets stop_flag at the end. */
+static void drain_tick(struct primary *p)
+{
+	uint64_t now = now_ms();
+	uint32_t left = 0;
+	bool acked = true;
+
+	if (usr1_flag) {
+		usr1_flag = 0;
+		__atomic_fetch_add(&p->g->log_gen, 1, __ATOMIC_RELEASE);
+		for (unsigned int s = 0; s < p->nshards; s++)
+			wake_shard(p, s);
+		LOG(NOTICE, "SIGUSR1: workers reopen their access logs");
+	}
+	if (ignored_sig) {
+		int sig = ignored_sig;
+
+		ignored_sig = 0;
+		LOG(NOTICE, "signal %d (%s) ignored", sig, strsignal(sig));
+	}
+	if (fast_flag && drain.phase != PORTER_DRAIN_RESET) {
+		fast_flag = 0;
+		drain_to(p, PORTER_DRAIN_RESET, now + DRAIN_RESET_MS);
+	}
+	if (quit_flag) {
+		quit_flag = 0;
+		if (drain.phase == PORTER_RUN)
+			drain_to(p, PORTER_DRAIN, now + p->cfg->workers.drain_timeout_ms);
+	}
+	if (drain.phase == PORTER_RUN)
+		return;
+	for (unsigned int s = 0; s < p->nshards; s++) {
+		const struct tcp_area *a = tcp_area_of_shard(p, s);
+
+		if (__atomic_load_n(&a->drain_ack, __ATOMIC_ACQUIRE) != drain.phase)
+			acked = false;
+		left += __atomic_load_n(&a->drain_left, __ATOMIC_RELAXED);
+	}
+	if (acked && left == 0) {
+		/* the last FINs and resets are in the TX rings: a few more milliseconds of data path */
+		if (drain.done_ms == 0) {
+			drain.done_ms = now;
+			LOG(NOTICE, "every stream closed %" PRIu64 " ms after the stop began", now - drain.start_ms);
+		} else if (now - drain.done_ms >= DRAIN_FLUSH_MS) {
+			stop_flag = 1;
+		}
+	} else if (now >= drain.until_ms) {
+		if (drain.phase == PORTER_DRAIN)
+			drain_to(p, PORTER_DRAIN_FIN, now + DRAIN_FIN_MS);
+		else if (drain.phase == PORTER_DRAIN_FIN)
+			drain_to(p, PORTER_DRAIN_RESET, now + DRAIN_RESET_MS);
+		else if (now >= drain.until_ms + DRAIN_FLUSH_MS) {
+			LOG(WARNING, "stopping with %u stream(s) still counted open%s", left,
+			    acked ? "" : " (a shard did not answer)");
+			stop_flag = 1;
+		}
+	}
+}
+
 static void service(struct primary *p, int timeout_ms, bool sleeping)
 {
 	static uint64_t next_link_ms;
 
 	handle_events(p, timeout_ms, sleeping);
+	drain_tick(p);
 	supervisor_tick(p);
 	neigh_tick(p);
 	if (now_ms() >= next_link_ms) {
@@ -195,6 +358,8 @@ static void idle_sleep(struct primary *p, unsigned int *backoff_ms)
 
 	if (nt >= 0 && nt < t)
 		t = nt;
+	if (drain.phase != PORTER_RUN && (t < 0 || t > 10))
+		t = 10;   /* stopping: look at the shards' counts (drain_tick) */
 	if (p->any_port_backoff) {
 		/* adaptive backoff for ports with nothing to sleep on */
 		*backoff_ms = *backoff_ms ? *backoff_ms * 2 : 1;
@@ -260,52 +425,6 @@ static void run(struct primary *p)
 	}
 }
 
-/* DPDK leaves its runtime dir and hugepage files behind; remove ours. */
-static void remove_leftovers(const char *prefix, const char *runtime_dir)
-{
-	FILE *mounts = fopen("/proc/mounts", "r");
-	char line[1024];
-	size_t plen = strlen(prefix);
-
-	while (mounts && fgets(line, sizeof(line), mounts)) {
-		char dev[256], dir[PATH_MAX], type[64];
-		DIR *d;
-		struct dirent *e;
-
-		if (sscanf(line, "%255s %4095s %63s", dev, dir, type) != 3 || strcmp(type, "hugetlbfs"))
-			continue;
-		d = opendir(dir);
-		while (d && (e = readdir(d))) {
-			if (strncmp(e->d_name, prefix, plen) == 0 &&
-			    (strncmp(e->d_name + plen, "map_", 4) == 0 || e->d_name[plen] == '\0')) {
-				char path[PATH_MAX + 256];
-
-				snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-				unlink(path);
-			}
-		}
-		if (d)
-			closedir(d);
-	}
-	if (mounts)
-		fclose(mounts);
-	DIR *d = runtime_dir[0] ? opendir(runtime_dir) : NULL;
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char path[PATH_MAX + 256];
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", runtime_dir, e->d_name);
-		unlink(path);
-	}
-	if (d) {
-		closedir(d);
-		rmdir(runtime_dir);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -321,7 +440,7 @@ int main(int argc, char **argv)
 	const char *path = DEFAULT_CONFIG;
 	char err[PORTER_CFG_ERR_LEN], runtime_dir[PATH_MAX] = "";
 	bool check_only = false;
-	int c;
+	int c, reaper_fd;
 
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -357,16 +476,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	{
-		struct sigaction sh = { .sa_handler = on_hup };
-
-		sigaction(SIGHUP, &sh, NULL);   /* reload routes, upstreams, http */
-	}
+	install_signals();
 
 	memset(p, 0, sizeof(*p));
 	p->cfg = &cfg;
@@ -375,15 +485,20 @@ int main(int argc, char **argv)
 	p->ctl_fd = -1;
 	p->primary_wake_fd = -1;
 
+	reaper_fd = reaper_start(cfg.eal.file_prefix);
+	if (reaper_fd < 0)
+		LOG(WARNING, "no reaper (%s): files are removed on a clean exit only", strerror(errno));
 	if (eal_start(&cfg, argv[0]) < 0)
 		return 1;
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	reaper_arm(reaper_fd, runtime_dir);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (p->epfd < 0 || shm_create(p) < 0 || ports_init(p) < 0)
 		goto fail;
 	if (epoll_add(p->epfd, p->primary_wake_fd, EV_DATA(EV_PRIMARY_WAKE, 0)) < 0 ||
 	    ports_epoll_add(p) < 0)
 		goto fail;
+	install_rt_signals();
 	if (control_init(p) < 0 || owner_watch_init(p) < 0 || supervisor_init(p, argv[0]) < 0)
 		goto fail;
 	LOG(NOTICE, "porter-primary %s: %u port(s), %u shard(s), control socket %s", PORTER_VERSION,
@@ -401,6 +516,6 @@ out:
 	neigh_flush_all(p);
 	ports_stop(p);
 	rte_eal_cleanup();
-	remove_leftovers(cfg.eal.file_prefix, runtime_dir);
+	leftovers_remove(cfg.eal.file_prefix, runtime_dir, false);
 	return p->exit_code;
 }

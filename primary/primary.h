@@ -241,6 +241,9 @@ int ports_epoll_add(struct primary *p);
 void ports_pmd_woke(struct primary *p, unsigned int idx, uint32_t events);
 void ports_pmd_after_poll(struct primary *p);
 void ports_pmd_stats(struct primary *p);
+/* porterctl stop (fast, as SIGTERM) and drain (graceful, as SIGQUIT): main.c stops the gateway. */
+void primary_request_stop(struct primary *p, bool graceful);
+
 void ports_stop(struct primary *p);
 void ports_link_refresh(struct primary *p);
 int port_index_of(const struct primary *p, uint16_t port_id);

@@ -408,6 +408,8 @@ static void sleep_until_work(struct worker *w)
 		timeout = pt;
 	if (timeout < 0 || timeout > SLEEP_MS)
 		timeout = SLEEP_MS;
+	if (w->drain_phase != PORTER_RUN && timeout > 10)
+		timeout = 10;   /* the gateway stops: count the open streams (follow_drain) */
 
 	__atomic_store_n(&w->sh->sleeping, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -442,6 +444,55 @@ static void serve_dump(struct worker *w)
 	__atomic_store_n(&w->sh->dump_done, req, __ATOMIC_RELEASE);
 }
 
+/*
+ * The gateway stops (porter_global.drain_phase, enum porter_drain): act on
+ * each new phase once -- a successor that attaches mid-stop starts from
+ * RUN and so acts on the current one -- and, while stopping, tell the
+ * primary how many streams are still open (every 10 ms), after saying
+ * which phase the count is for.
+ */
+/* SIGUSR1 to the primary: it bumped porter_global.log_gen; open the access log again. */
+static void follow_logs(struct worker *w)
+{
+	uint32_t gen = __atomic_load_n(&w->g->log_gen, __ATOMIC_ACQUIRE);
+
+	if (gen != w->log_gen) {
+		w->log_gen = gen;
+		proxy_reopen_log(&proxy);
+	}
+}
+
+static void follow_drain(struct worker *w)
+{
+	uint32_t phase = __atomic_load_n(&w->g->drain_phase, __ATOMIC_ACQUIRE);
+	uint32_t now = (uint32_t)now_ms();
+
+	if (phase == PORTER_RUN)
+		return;
+	if (phase != w->drain_phase) {
+		uint32_t cut;
+
+		w->tcp.draining = true;
+		cut = proxy_drain(&proxy, phase);
+		if (phase >= PORTER_DRAIN_FIN)
+			tcp_drain(&w->tcp, phase == PORTER_DRAIN_RESET);
+		if (phase == PORTER_DRAIN)
+			LOG(NOTICE, "shard %u: stopping gracefully: new connections refused, idle clients "
+			    "closed, %u stream(s) open", w->shard, tcp_open_streams(&w->tcp));
+		else
+			LOG(NOTICE, "shard %u: %s: %u exchange(s) in flight reset", w->shard,
+			    phase == PORTER_DRAIN_FIN ? "drain timeout, FIN to every stream"
+						      : "every stream still open reset", cut);
+		w->drain_phase = phase;
+		w->drain_count_ms = now;
+	}
+	if ((int32_t)(now - w->drain_count_ms) >= 0) {
+		__atomic_store_n(&w->tcp.area->drain_left, tcp_open_streams(&w->tcp), __ATOMIC_RELAXED);
+		__atomic_store_n(&w->tcp.area->drain_ack, phase, __ATOMIC_RELEASE);
+		w->drain_count_ms = now + 10;
+	}
+}
+
 /* Returns 1 when stopped on request, 0 when fenced off. */
 static int serve(struct worker *w, long spin_us)
 {
@@ -460,6 +511,8 @@ static int serve(struct worker *w, long spin_us)
 		serve_dump(w);
 		crash_worker_poll();
 		proxy_poll(&proxy);
+		follow_drain(w);
+		follow_logs(w);
 		worked = worker_burst(w) != 0;
 		/* every change of this iteration is complete (docs/RECOVERY.md) */
 		tcp_quiesce(&w->tcp);

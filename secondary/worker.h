@@ -34,6 +34,9 @@ struct worker {
 	unsigned int pool_reserve;
 	unsigned int pool_avail;
 	uint32_t pool_avail_ms;
+	uint32_t drain_phase;           /* the gateway's stop phase acted on (enum porter_drain) */
+	uint32_t drain_count_ms;        /* next count of the open streams while stopping */
+	uint32_t log_gen;               /* porter_global.log_gen acted on (SIGUSR1: reopen logs) */
 };
 
 /* Enqueue the staged frames to the TX ring (waits for room; the primary drains it). */

@@ -34,7 +34,9 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     5             /* 5: the proxy counter max_forwards_0.
+#define PORTER_LAYOUT_MINOR     5             /* 5: the proxy counter max_forwards_0; the stop
+                                                 (porter_global.drain_phase, log_gen,
+                                                 tcp_area.drain_ack / drain_left).
                                                  4: client_limits: porter_tcp_params.client_table,
                                                  TF_CLIMIT, drops client_conn_limit / client_conn_rate,
                                                  tcp_area.client_*, the proxy conf's client_limits,
@@ -331,6 +333,19 @@ struct porter_listener {
 };
 
 /* The single global region: memzone porter_global. */
+/*
+ * How the gateway stops (porter_global.drain_phase, written by the primary,
+ * each phase after the one before; docs/OPERATIONS.md "Stopping"):
+ */
+enum porter_drain {
+	PORTER_RUN = 0,
+	PORTER_DRAIN,        /* graceful stop: listeners refuse new connections (RST), idle keep-alive
+	                        clients are closed, requests in flight finish with Connection: close */
+	PORTER_DRAIN_FIN,    /* the drain timeout passed: exchanges still in flight are reset, every
+	                        other stream (tunnels, services) gets a FIN */
+	PORTER_DRAIN_RESET,  /* last: every stream still open is reset (also a fast stop's only phase) */
+};
+
 struct porter_global {
 	struct porter_shm_hdr hdr;
 	/* written once by the primary at start-up, then read-only */
@@ -349,7 +364,10 @@ struct porter_global {
 	struct porter_port_info ports[PORTER_MAX_PORTS];
 	/* written by the primary at run time */
 	volatile uint32_t primary_sleeping PORTER_ALIGNED; /* 1: primary waits in epoll; wake it */
-	uint32_t reserved2[15];
+	/* layout minor 5: the gateway's stop (enum porter_drain; workers answer in tcp_area.drain_ack) */
+	volatile uint32_t drain_phase;
+	volatile uint32_t log_gen;                      /* bumped by SIGUSR1: workers reopen their logs */
+	uint32_t reserved2[13];
 	struct porter_port_stats port_stats[PORTER_MAX_PORTS];
 	struct porter_neigh neigh[PORTER_NEIGH_SIZE];
 	struct porter_slot slots[PORTER_MAX_SHARDS];

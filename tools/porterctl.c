@@ -5,6 +5,7 @@
  *
  *   porterctl [--socket PATH] [--json] status
  *   porterctl [--socket PATH] [--json] restart --shard N
+ *   porterctl [--socket PATH] [--json] reload | drain | stop
  *
  * Exit status: 0 ok, 1 the gateway answered with an error, 2 usage,
  * 3 cannot reach the gateway.
@@ -38,6 +39,10 @@ static void usage(FILE *f)
 		"  reload               read the config file again: routes, upstreams and http apply\n"
 		"                       without restarts; a bad file is refused (file:line) and the\n"
 		"                       running configuration stays (SIGHUP to the primary does the same)\n"
+		"  drain                stop gracefully, as SIGQUIT: new connections refused, idle\n"
+		"                       keep-alive clients closed, exchanges in flight finished (up to\n"
+		"                       workers.drain_timeout_ms), then the gateway exits\n"
+		"  stop                 stop now, as SIGTERM: every stream reset, then the gateway exits\n"
 		"options:\n"
 		"  --socket PATH        control socket (default $PORTER_SOCKET or %s)\n"
 		"  --json               machine-readable output\n", DEFAULT_SOCKET);
@@ -217,8 +222,8 @@ int main(int argc, char **argv)
 		}
 		free(reply);
 		return nowait ? 0 : wait_upgrade(sock, json);
-	} else if (strcmp(cmd, "reload") == 0) {
-		snprintf(line, sizeof(line), "reload%s\n", json ? " --json" : "");
+	} else if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "drain") == 0 || strcmp(cmd, "stop") == 0) {
+		snprintf(line, sizeof(line), "%s%s\n", cmd, json ? " --json" : "");
 	} else if (strcmp(cmd, "restart") == 0) {
 		char *end;
 

@@ -340,8 +340,11 @@ static void access_log(struct proxy *p, struct http_sess *x, unsigned int status
 	struct tm tm;
 	const char *m = h1_method_name(sn->method);
 
-	if (p->log_fd < 0)
+	if (p->log_fd < 0) {
+		if (p->log_path[0])   /* configured, but it would not open (log_reopen) */
+			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);
 		return;
+	}
 	if (sn->slot != NO_SLOT && gen_current(p, sn)) {
 		const struct porter_cfg_server *s = server_of(p, sn->slot);
 
@@ -426,17 +429,27 @@ static void *log_thread_main(void *arg)
 	}
 }
 
-/* The configured access log changed (start, reload): the thread writes to the new file. */
-static void log_reopen(struct proxy *p)
+/*
+ * Open the configured access log: at start, and again at every reload and
+ * SIGUSR1 (FORCE), so that a log moved away by a rotation is written anew
+ * under its name. The thread writes to the new file; what the ring held goes
+ * to the old one. A file that does not open is said on stderr, and its lines
+ * are counted in log_dropped.
+ */
+static void log_reopen(struct proxy *p, bool force)
 {
 	const char *path = p->conf->http.access_log;
 	int fd = -1;
 
-	if (strcmp(path, p->log_path) == 0)
+	if (!force && strcmp(path, p->log_path) == 0)
 		return;
 	snprintf(p->log_path, sizeof(p->log_path), "%s", path);
-	if (path[0])
+	if (path[0]) {
 		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			fprintf(stderr, "porter-worker: shard %u: access log %s: %s (its lines are dropped, "
+				"counted in log_dropped)\n", p->shard, path, strerror(errno));
+	}
 	pthread_mutex_lock(&p->log_mu);
 	log_drain(p);   /* lines of the previous file go to it */
 	if (p->log_fd >= 0)
@@ -445,6 +458,11 @@ static void log_reopen(struct proxy *p)
 	pthread_mutex_unlock(&p->log_mu);
 	if (fd >= 0 && !p->log_thread_on)
 		p->log_thread_on = pthread_create(&p->log_thread, NULL, log_thread_main, p) == 0;
+}
+
+void proxy_reopen_log(struct proxy *p)
+{
+	log_reopen(p, true);
 }
 
 void proxy_close(struct proxy *p)
@@ -625,6 +643,21 @@ static void pool_push(struct proxy *p, uint32_t s, uint32_t slot)
 	v->pool_head = s;
 	v->pool_count++;
 	tcp_app_deadline(p->tcp, s, after(p, upstream_of(p, slot)->keepalive_idle_timeout_ms));
+}
+
+/* Close every idle stream of SLOT's pool (a new routing table, the gateway stopping). */
+static void pool_drop_all(struct proxy *p, uint32_t slot)
+{
+	struct http_srv *v = &p->a->srv[slot];
+
+	while (v->pool_head != TCP_NIL) {
+		uint32_t s = v->pool_head;
+
+		v->pool_head = tcb(p, s)->app_arg_lo;
+		v->pool_count--;
+		tcb(p, s)->app = TAPP_HTTP_UP;
+		drop_upstream(p, s);
+	}
 }
 
 /* An idle pooled stream had an event: bytes, a FIN, a reset or its idle timeout end it. */
@@ -816,7 +849,8 @@ static void answer_here(struct proxy *p, struct http_sess *x, unsigned int statu
 	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
 	n.r.hout = 0;
 	n.r.len = arg;    /* the answer is planned whole: a successor writes the same bytes */
-	if (n.q.kind == H1_BODY_NONE && (n.rflags & H1F_KEEP_ALIVE) && !tcp_peer_closed(p->tcp, x->cl))
+	if (n.q.kind == H1_BODY_NONE && (n.rflags & H1F_KEEP_ALIVE) && !tcp_peer_closed(p->tcp, x->cl) &&
+	    !p->tcp->draining)
 		n.sflags |= KA_PROMISED;
 	commit(x, &n);
 	error_step(p, x);
@@ -1509,8 +1543,9 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	/* the client keeps its connection when both sides allow it and the request was read whole */
 	if (n.minor == 0 && n.r.kind == H1_BODY_CHUNKED)
 		n.sflags |= DECHUNK;   /* the client cannot read chunked framing; closed after */
-	else if ((n.rflags & H1F_KEEP_ALIVE) && p->msg.status != 101 && n.r.kind != H1_BODY_CLOSE)
-		n.sflags |= KA_PROMISED;
+	else if ((n.rflags & H1F_KEEP_ALIVE) && p->msg.status != 101 && n.r.kind != H1_BODY_CLOSE &&
+		 !p->tcp->draining)
+		n.sflags |= KA_PROMISED;   /* a stopping gateway answers with Connection: close */
 	commit(x, &n);
 	return 1;
 }
@@ -1655,6 +1690,7 @@ static void end_session(struct proxy *p, struct http_sess *x)
 		const struct tcp_tcb *t = tcb(p, u);
 		bool reuse = (n.sflags & H1F_KEEP_ALIVE) && n.r.kind != H1_BODY_CLOSE && n.req == RQ_DONE &&
 			     t->state == TCP_ESTABLISHED && t->rcv_bytes == 0 && !(t->flags & TF(RCVD_FIN)) &&
+			     !p->tcp->draining &&
 			     gen_current(p, &n) && n.slot != NO_SLOT &&
 			     p->a->srv[n.slot].pool_count < upstream_of(p, n.slot)->keepalive_max_idle;
 
@@ -1876,8 +1912,8 @@ static void client_step(struct proxy *p, uint32_t c)
 			return;
 		if (x == NULL) {
 			if (t->rcv_bytes == 0) {
-				if (tcp_peer_closed(p->tcp, c))
-					close_client(p, c);
+				if (tcp_peer_closed(p->tcp, c) || p->tcp->draining)
+					close_client(p, c);   /* gone, or idle while the gateway stops */
 				else
 					tcp_app_deadline(p->tcp, c, after(p, p->conf->http.idle_timeout_ms));
 				return;
@@ -2190,13 +2226,7 @@ static void sync_conf(struct proxy *p)
 	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++) {
 		struct http_srv *v = &p->a->srv[slot];
 
-		while (v->pool_head != TCP_NIL) {
-			uint32_t s = v->pool_head;
-
-			v->pool_head = tcb(p, s)->app_arg_lo;
-			tcb(p, s)->app = TAPP_HTTP_UP;
-			drop_upstream(p, s);
-		}
+		pool_drop_all(p, slot);
 		if (v->hc_stream != TCP_NIL && tcb(p, v->hc_stream)->app == TAPP_HEALTH)
 			tcp_abort(p->tcp, v->hc_stream);
 		memset(v, 0, sizeof(*v));
@@ -2204,7 +2234,7 @@ static void sync_conf(struct proxy *p)
 		v->hc_stream = TCP_NIL;
 	}
 	p->a->gen = p->conf->generation;
-	log_reopen(p);
+	log_reopen(p, true);
 }
 
 /* --- attach, poll ---------------------------------------------------------------------------- */
@@ -2390,7 +2420,7 @@ int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t byte
 	}
 	__atomic_store_n(&a->hwm_grant, grant, __ATOMIC_RELEASE);   /* this grant keeps hwm */
 	sync_conf(p);
-	log_reopen(p);
+	log_reopen(p, false);
 	return 0;
 }
 
@@ -2411,6 +2441,53 @@ static void retry_nombuf(struct proxy *p)
 			continue;
 		advance(p, x);
 	}
+}
+
+/*
+ * The gateway stops (enum porter_drain), phase PHASE reached: DRAIN closes
+ * the idle keep-alive clients and the pooled upstream connections (the
+ * listeners already refuse, tcp_ctx.draining; exchanges in flight end with
+ * Connection: close); DRAIN_FIN resets the HTTP exchanges still in flight
+ * and sends a FIN on both sides of every tunnel; DRAIN_RESET resets every
+ * session's streams. tcp_drain() then takes the streams of no session.
+ * Returns the sessions reset (logged with their status, 499 when none).
+ */
+uint32_t proxy_drain(struct proxy *p, unsigned int phase)
+{
+	uint32_t cut = 0, end = p->tcp->area->hwm < p->tcp->area->max_streams ? p->tcp->area->hwm
+								    : p->tcp->area->max_streams;
+
+	if (phase == PORTER_RUN)
+		return 0;
+	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++)
+		pool_drop_all(p, slot);
+	for (uint32_t i = 0; i < p->a->hwm && i < p->a->max_sessions; i++) {
+		struct http_sess *x = &p->sess[i];
+		const struct http_snap *sn = cur(x);
+
+		if (x->kind == HS_FREE || phase == PORTER_DRAIN)
+			continue;
+		if (phase == PORTER_DRAIN_FIN && (x->kind == HS_TUNNEL || (sn->sflags & TUNNEL))) {
+			tcp_shutdown(p->tcp, x->cl);
+			if (sn->up != TCP_NIL)
+				tcp_shutdown(p->tcp, sn->up);
+			continue;
+		}
+		abort_session(p, x, true);
+		cut++;
+	}
+	for (uint32_t s = 0; s < end; s++) {
+		const struct tcp_tcb *t = tcb(p, s);
+
+		if (t->state == TCP_CLOSED || t->state == TCP_TIME_WAIT)
+			continue;
+		if (t->app == TAPP_HTTP && sess_of(p, s) == NULL && t->rcv_bytes == 0 &&
+		    phase != PORTER_DRAIN_RESET)
+			close_client(p, s);   /* idle keep-alive client (a fast stop resets it: tcp_drain) */
+		else if (t->app == TAPP_HEALTH && phase != PORTER_DRAIN)
+			tcp_abort(p->tcp, s);
+	}
+	return cut;
 }
 
 void proxy_poll(struct proxy *p)

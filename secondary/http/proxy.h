@@ -79,6 +79,12 @@ int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t byte
 /* Once per loop iteration: config changes, health checks, access log flush. */
 void proxy_poll(struct proxy *p);
 
+/* SIGUSR1 to the primary (porter_global.log_gen moved): open the access log again by its name. */
+void proxy_reopen_log(struct proxy *p);
+
+/* The gateway stops: act on phase PHASE (enum porter_drain) reached; idempotent. Returns the sessions reset. */
+uint32_t proxy_drain(struct proxy *p, unsigned int phase);
+
 /* ms until proxy_poll has timed work (health checks), -1 = none. */
 int proxy_next_ms(const struct proxy *p);
 

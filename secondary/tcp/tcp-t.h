@@ -346,7 +346,11 @@ struct tcp_area {
 	uint64_t client_untracked;        /* streams opened by an address the table had no room for (not limited) */
 	uint32_t client_table_size;       /* entries, 0 = no table */
 	uint32_t client_table_used;       /* entries holding an address */
-	uint64_t reserved[3];
+	/* layout 2.5: the gateway's stop (porter_global.drain_phase): the phase this shard's worker
+	 * has acted on, and its streams still open then (neither CLOSED, LISTEN nor TIME-WAIT) */
+	volatile uint32_t drain_ack;
+	volatile uint32_t drain_left;
+	uint64_t reserved[2];
 };
 
 _Static_assert(sizeof(struct tcp_area) == 592, "tcp_area: add fields from reserved only");

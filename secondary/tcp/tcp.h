@@ -63,6 +63,8 @@ struct tcp_ctx {
 	uint8_t *touch_mark;            /* per stream: 1 = in touched[] */
 	/* client_limits: the shard's table of client addresses (climit.h), private memory; NULL = none */
 	struct climit *climit;
+	/* the gateway stops (porter_global.drain_phase): listeners answer new connections with RST */
+	bool draining;
 };
 
 /* Application events (bit mask). */
@@ -221,6 +223,19 @@ void tcp_close(struct tcp_ctx *ctx, uint32_t s);
 
 /* Abort: RST now, stream gone (RFC 9293 §3.10.5). */
 void tcp_abort(struct tcp_ctx *ctx, uint32_t s);
+
+/*
+ * The gateway's stop (enum porter_drain). Streams neither CLOSED nor in
+ * TIME-WAIT: what a stop still waits for.
+ */
+uint32_t tcp_open_streams(const struct tcp_ctx *ctx);
+/*
+ * The stop's last phases, after the proxy has closed its own streams: FIN
+ * (tcp_shutdown) on every stream of a built-in service in ESTABLISHED or
+ * CLOSE-WAIT, or, with RESET, RST on every stream still open, whatever its
+ * application (tcp_abort; no event is delivered).
+ */
+void tcp_drain(struct tcp_ctx *ctx, bool reset);
 
 /*
  * Stream positions for applications that must resume exactly after a crash:

@@ -283,6 +283,40 @@ void tcp_abort(struct tcp_ctx *c, uint32_t s)
 	tcb_free(c, t);
 }
 
+/* None above the high-water mark is open (this worker keeps it: tcb_alloc). */
+static uint32_t scan_end(const struct tcp_ctx *c)
+{
+	uint32_t hwm = c->area->hwm;
+
+	return hwm <= c->area->max_streams ? hwm : c->area->max_streams;
+}
+
+uint32_t tcp_open_streams(const struct tcp_ctx *c)
+{
+	uint32_t n = 0, end = scan_end(c);
+
+	for (uint32_t s = 0; s < end; s++)
+		n += c->tcbs[s].state != TCP_CLOSED && c->tcbs[s].state != TCP_TIME_WAIT;
+	return n;
+}
+
+void tcp_drain(struct tcp_ctx *c, bool reset)
+{
+	uint32_t end = scan_end(c);
+
+	for (uint32_t s = 0; s < end; s++) {
+		const struct tcp_tcb *t = &c->tcbs[s];
+
+		if (t->state == TCP_CLOSED || t->state == TCP_TIME_WAIT)
+			continue;
+		if (reset)
+			tcp_abort(c, s);
+		else if (t->app < TAPP_DEADLINE_FIRST && t->app != TAPP_TEST &&
+			 (t->state == TCP_ESTABLISHED || t->state == TCP_CLOSE_WAIT))
+			tcp_shutdown(c, s);
+	}
+}
+
 uint32_t tcp_read_pos(const struct tcp_ctx *c, uint32_t s)
 {
 	const struct tcp_tcb *t = &c->tcbs[s];

@@ -250,6 +250,17 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	return t;
 }
 
+/*
+ * The listener that takes new connections on PORT: none while the gateway
+ * stops (tcp_ctx.draining), so that a SYN, or the ACK of a SYN cookie, is
+ * answered as a closed port would (RST, counted in no_listener), as nginx's
+ * closed listening sockets are.
+ */
+static const struct porter_listener *accepting(const struct tcp_ctx *c, uint16_t port)
+{
+	return c->draining ? NULL : tcp_listener(c, port);
+}
+
 /* client_limits refused SG (a SYN, or a cookie's ACK) for reason WHY: RST, as a closed port would. */
 static void climit_refuse(struct tcp_ctx *c, struct tcp_seg *sg, enum tcp_drop why)
 {
@@ -1300,7 +1311,7 @@ enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *c, struct rte_mbuf *m)
 	m->hash.fdir.hi = t ? tcb_idx(c, t) + 1 : 0;   /* a hint for tcp_input() (lookup_seg) */
 	if (t)
 		return TCP_SL_STATEFUL;
-	if (tcp_listener(c, sg.dport))
+	if (accepting(c, sg.dport))
 		return TCP_SL_STATEFUL;
 	tcp_count(c, TEV_SEGS_IN);
 	if (sg.flags & TH_RST) {
@@ -1365,7 +1376,7 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 	if (t)
 		tcp_touch(c, t);
 	if (t == NULL) {
-		const struct porter_listener *l = tcp_listener(c, sg.dport);
+		const struct porter_listener *l = accepting(c, sg.dport);
 
 		if (sg.flags & TH_RST) {
 			drop(c, &sg, TDROP_RST_NO_TCB);

@@ -357,6 +357,11 @@ def workers_die_with_the_primary(_shared):
         gw.proc.wait()
         wait_for(lambda: not any(os.path.exists("/proc/%d" % p) for p in workers), 10,
                  "workers and standbys to exit after the primary died")
+        # the primary's reaper (primary/reaper.c) removes what DPDK left, even after a SIGKILL
+        wait_for(lambda: not [x for x in leftovers(gw, []) if not x.startswith(("tap ", gw.sock))], 15,
+                 "the hugepage files and the runtime dir of a killed primary to be removed: %s"
+                 % leftovers(gw, []))
+        assert "rt-signals are in use" not in gw.log_text(), "the tap driver found no free RT signal"
     finally:
         gw.cleanup()
 

@@ -13,6 +13,7 @@ group make their own gateway.
 """
 import base64
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -309,13 +310,13 @@ def marker(tag):
 class Env:
     """A gateway, its backends, a temp dir; closed in reverse order."""
 
-    def __init__(self, extra_fmt, workers=2, port_opts="", dataplane="mbufs = 8191;"):
+    def __init__(self, extra_fmt, workers=2, port_opts="", dataplane="mbufs = 8191;", workers_extra=""):
         self.dir = tempfile.mkdtemp(prefix="porter-proxy-it-")
         os.chmod(self.dir, 0o755)
         self.access_log = os.path.join(self.dir, "access.log")
         self.procs = []
         self.gw = Gateway(workers=workers, extra=extra_fmt.replace("@DIR@", self.dir),
-                          port_opts=port_opts, dataplane=dataplane)
+                          port_opts=port_opts, dataplane=dataplane, workers_extra=workers_extra)
         self.gw.__enter__()
 
     def path(self, name):
@@ -2363,6 +2364,194 @@ def interim_responses_not_to_http10(env):
     finally:
         c.close()
     assert r.status == 200 and [x.status for x in r.interim] == [103], (r, r.interim)
+
+
+# === stopping and signals (docs/OPERATIONS.md "Signals", "Stopping") =======================
+
+STOP_CONF = """
+tcp: { max_streams_per_shard = 1024; time_wait_ms = 1000; };
+listeners = ( { port = 80; protocol = "http"; },
+              { port = 9000; protocol = "tcp"; upstream = "rawsha"; } );
+upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } );
+                keepalive = { max_idle = 32; idle_timeout_ms = 60000; };
+                timeouts = { connect_ms = 1000; read_ms = 10000; write_ms = 5000; }; },
+              { name = "rawsha"; servers = ( { address = "10.99.0.1:9001"; } ); } );
+routes = ( { upstream = "app"; } );
+http = { header_timeout_ms = 5000; idle_timeout_ms = 60000; access_log = "@DIR@/access.log"; };
+"""
+
+
+def stop_env(drain_ms):
+    env = Env(STOP_CONF, workers_extra="drain_timeout_ms = %d;" % drain_ms)
+    try:
+        env.http_backend(8081, "app")
+        env.backend("tcpsha", 9001)
+    except BaseException:
+        env.close(True)
+        raise
+    return env
+
+
+def hugepage_leftovers(gw):
+    found = glob.glob("/dev/hugepages/%s*" % gw.prefix)
+    if os.path.exists("/var/run/dpdk/%s" % gw.prefix):
+        found.append("/var/run/dpdk/%s" % gw.prefix)
+    return found
+
+
+def log_says(gw, text, timeout=5):
+    wait_for(lambda: text in gw.log_text(), timeout, "%r in the primary's log" % text)
+
+
+@test()
+def sigquit_stops_gracefully(_none):
+    """SIGQUIT, nginx's graceful stop: new connections are refused at once (RST), an idle
+    keep-alive client is closed, a pass-through tunnel and a request in flight go on; the
+    response says Connection: close and its connection closes after it; once every stream
+    is closed (the tunnel's client ends it) the gateway exits 0, long before the drain
+    timeout, and leaves nothing behind."""
+    env = stop_env(20000)
+    failed = True
+    try:
+        gw = env.gw
+        busy, idle = Conn(gw), Conn(gw)
+        r = idle.request("GET", "/name")
+        assert r.status == 200 and r.body == b"app", r
+        tun = connect(gw, 9000)
+        tun.sendall(b"x" * 1000)
+        busy.send(b"GET /slow/1500 HTTP/1.1\r\nHost: test\r\n\r\n")
+        wait_for(lambda: any("/slow/1500" in x for x in env.req_log(8081)), 5, "the slow request upstream")
+        t0 = time.monotonic()
+        gw.proc.send_signal(signal.SIGQUIT)
+        log_says(gw, "stopping gracefully")
+        assert idle.closed_by_peer(5), "the idle keep-alive client was not closed"
+        idle.close()   # as a browser does on a FIN: porter's side then leaves FIN-WAIT-2
+        try:
+            connect(gw, 80, 2).close()
+            raise AssertionError("a new connection was accepted while stopping")
+        except ConnectionRefusedError:
+            pass
+        r = busy.response()
+        assert r.status == 200 and r.body == b"slept 1500", r
+        assert "close" in r.tokens("connection"), "no Connection: close in %r" % r
+        assert busy.closed_by_peer(5), "the client of the finished exchange was not closed"
+        busy.close()
+        assert gw.proc.poll() is None, "the gateway left while a tunnel was open"
+        tun.sendall(b"y" * 1000)           # the tunnel still relays
+        tun.shutdown(socket.SHUT_WR)
+        got = b""
+        tun.settimeout(5)
+        while True:
+            b = tun.recv(65536)
+            if not b:
+                break
+            got += b
+        tun.close()
+        want = hashlib.sha256(b"x" * 1000 + b"y" * 1000).hexdigest().encode()
+        assert want in got, "tunnel answer %r, want the sha256 of the 2000 bytes" % got
+        rc = gw.proc.wait(timeout=10)
+        took = time.monotonic() - t0
+        FIGURES["graceful_stop_s"] = round(took, 2)
+        assert rc == 0, "exit code %s\n%s" % (rc, log_tail(gw))
+        assert took < 15, "the stop took %.1f s: it waited for the drain timeout" % took
+        assert not hugepage_leftovers(gw), hugepage_leftovers(gw)
+        failed = False
+    finally:
+        env.close(failed)
+
+
+@test()
+def drain_timeout_ends_what_is_left(_none):
+    """porterctl drain with workers.drain_timeout_ms = 500: a request still in flight then is
+    reset (the client sees a reset, not a truncated 200), a pass-through tunnel gets a FIN,
+    and the gateway exits 0 about a second later."""
+    env = stop_env(500)
+    failed = True
+    try:
+        gw = env.gw
+        busy = Conn(gw)
+        busy.send(b"GET /slow/8000 HTTP/1.1\r\nHost: test\r\n\r\n")
+        wait_for(lambda: any("/slow/8000" in x for x in env.req_log(8081)), 5, "the slow request upstream")
+        tun = connect(gw, 9000)
+        tun.sendall(b"z" * 100)
+        t0 = time.monotonic()
+        out = gw.ctl("--json", "drain").stdout
+        assert '"ok":true' in out, out
+        busy.s.settimeout(5)
+        try:
+            b = busy.s.recv(65536)
+            raise AssertionError("the exchange cut by the drain timeout got %r, not a reset" % b[:200])
+        except ConnectionResetError:
+            pass
+        tun.settimeout(5)
+        assert tun.recv(65536) == b"", "the tunnel got no FIN"
+        tun.close()
+        rc = gw.proc.wait(timeout=10)
+        took = time.monotonic() - t0
+        FIGURES["drain_timeout_stop_s"] = round(took, 2)
+        assert rc == 0, "exit code %s\n%s" % (rc, log_tail(gw))
+        assert 0.4 < took < 5, "stopped after %.2f s (drain timeout 0.5 s, then 1 s for the FINs)" % took
+        assert "drain timeout" in gw.log_text(), log_tail(gw)
+        failed = False
+    finally:
+        env.close(failed)
+
+
+@test()
+def sigterm_resets_every_stream(_none):
+    """SIGTERM (and porterctl stop), the fast stop: every open stream is reset before the
+    gateway exits (a client is not left waiting on a dead peer), exit code 0."""
+    env = stop_env(20000)
+    failed = True
+    try:
+        gw = env.gw
+        busy, idle = Conn(gw), Conn(gw)
+        assert idle.request("GET", "/name").status == 200
+        busy.send(b"GET /slow/8000 HTTP/1.1\r\nHost: test\r\n\r\n")
+        wait_for(lambda: any("/slow/8000" in x for x in env.req_log(8081)), 5, "the slow request upstream")
+        gw.proc.send_signal(signal.SIGTERM)
+        for name, c in (("in flight", busy), ("idle", idle)):
+            c.s.settimeout(5)
+            try:
+                b = c.s.recv(65536)
+                raise AssertionError("%s client: %r instead of a reset" % (name, b[:200]))
+            except ConnectionResetError:
+                pass
+        assert gw.proc.wait(timeout=10) == 0, log_tail(gw)
+        failed = False
+    finally:
+        env.close(failed)
+
+
+@test()
+def usr1_reopens_access_logs_and_other_signals_are_ignored(_none):
+    """SIGUSR1 (a log rotation): after mv access.log access.log.1 the workers open
+    access.log again and write new lines there. USR2, WINCH, ALRM, TSTP and a real-time
+    signal are logged as ignored and the gateway goes on serving."""
+    env = stop_env(20000)
+    failed = True
+    try:
+        gw = env.gw
+        m1, m2 = marker("rot1"), marker("rot2")
+        assert one_request(gw, "GET", "/m/%s/name" % m1).status == 200
+        wait_for(lambda: any(m1 in x for x in read_lines(env.access_log)), 5, "the first line")
+        os.rename(env.access_log, env.access_log + ".1")
+        gw.proc.send_signal(signal.SIGUSR1)
+        log_says(gw, "SIGUSR1")
+        wait_for(lambda: os.path.exists(env.access_log), 5, "access.log to be opened again")
+        assert one_request(gw, "GET", "/m/%s/name" % m2).status == 200
+        wait_for(lambda: any(m2 in x for x in read_lines(env.access_log)), 5, "the new line in access.log")
+        assert not any(m2 in x for x in read_lines(env.access_log + ".1")), "a line went to the moved file"
+        for sig in (signal.SIGUSR2, signal.SIGWINCH, signal.SIGALRM, signal.SIGTSTP, signal.SIGRTMIN + 3):
+            gw.proc.send_signal(sig)
+            log_says(gw, "signal %d (" % sig)
+            assert gw.proc.poll() is None, "signal %d ended the gateway" % sig
+            assert one_request(gw, "GET", "/name").status == 200
+        st = gw.status()
+        assert all(sh["state"] == "ready" for sh in st["shards"]), st["shards"]
+        failed = False
+    finally:
+        env.close(failed)
 
 
 def main():

@@ -950,6 +950,18 @@ Test(config, workers_standby)
 		   "t.conf:2: workers.standby: expected a boolean (true or false), got a string");
 }
 
+Test(config, workers_drain_timeout)
+{
+	expect_ok(PORT_FRONT "");
+	cr_assert_eq(cfg.workers.drain_timeout_ms, 30000);
+	expect_ok(PORT_FRONT "workers: { drain_timeout_ms = 0; };\n");
+	cr_assert_eq(cfg.workers.drain_timeout_ms, 0);
+	expect_ok(PORT_FRONT "workers: { drain_timeout_ms = 5000; };\n");
+	cr_assert_eq(cfg.workers.drain_timeout_ms, 5000);
+	expect_err(PORT_FRONT "workers: {\n  drain_timeout_ms = 3600001;\n};\n",
+		   "t.conf:3: workers.drain_timeout_ms: must be in 0..3600000, got 3600001");
+}
+
 Test(config, tcp_unknown_congestion_control)
 {
 	expect_err(PORT_FRONT "tcp: {\n  congestion_control = \"reno\";\n};\n",

@@ -1164,3 +1164,47 @@ HTEST(tcp_goto, rst_in_every_state)
 		h_check_clean();
 	}
 }
+
+/*
+ * The gateway stops (tcp_ctx.draining): a SYN to a listener is answered as a
+ * closed port would be, the streams already open go on; tcp_drain() sends a
+ * FIN on a built-in service's stream, then with RESET a RST; tcp_open_streams()
+ * counts what a stop waits for.
+ */
+HTEST(tcp_nolisten, draining_refuses_new_connections_only)
+{
+	struct h_peer p, q;
+	struct h_out o;
+	uint32_t s, una;
+	bool fin = false, rst = false;
+
+	h_peer_init(&p, H_ECHO_PORT, 40001, 1000);
+	s = h_open_passive(&p, &H_OPT_ALL);
+	HEQ(tcp_open_streams(CTX), 1);
+	CTX->draining = true;
+	h_peer_init(&q, H_ECHO_PORT, 40002, 5000);
+	h_peer_send(&q, TH_SYN, q.isn, 0, NULL, 0);
+	h_next(&o);
+	HEQ(o.flags, TH_RST | TH_ACK);
+	HEQ(o.dport, 40002);
+	HEQ(AREA->drops[TDROP_NO_LISTENER], 1);
+	HEQ(AREA->live, 1);
+	/* the open stream still echoes */
+	una = TCB(s)->snd_max;
+	h_peer_data(&p, "abc", 3);
+	HEQ(TCB(s)->snd_max - una, 3);
+	h_drain();
+	tcp_drain(CTX, false);
+	HEQ(TCB(s)->state, TCP_FIN_WAIT_1);
+	while (h_pop(&o))
+		fin |= o.dport == 40001 && (o.flags & TH_FIN);
+	HTRUE(fin);
+	HEQ(tcp_open_streams(CTX), 1);
+	tcp_drain(CTX, true);
+	while (h_pop(&o))
+		rst |= o.dport == 40001 && (o.flags & TH_RST);
+	HTRUE(rst);
+	HEQ(tcp_open_streams(CTX), 0);
+	HEQ(AREA->live, 0);
+	CTX->draining = false;
+}
