@@ -30,6 +30,7 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 #include <rte_ring.h>
 
 #include "primary/devargs.h"
@@ -499,6 +500,10 @@ int main(int argc, char **argv)
 	    ports_epoll_add(p) < 0)
 		goto fail;
 	install_rt_signals();
+	/* packet capture (dpdk-pdump, dpdk-dumpcap) against the running gateway: this registers
+	 * the multi-process action they call; until one does, the ports' bursts carry no callback */
+	if (rte_pdump_init() < 0)
+		LOG(WARNING, "packet capture unavailable: rte_pdump_init: %s", rte_strerror(rte_errno));
 	if (control_init(p) < 0 || owner_watch_init(p) < 0 || supervisor_init(p, argv[0]) < 0)
 		goto fail;
 	LOG(NOTICE, "porter-primary %s: %u port(s), %u shard(s), control socket %s", PORTER_VERSION,
@@ -515,6 +520,7 @@ out:
 	control_close(p);
 	neigh_flush_all(p);
 	ports_stop(p);
+	rte_pdump_uninit();
 	rte_eal_cleanup();
 	leftovers_remove(cfg.eal.file_prefix, runtime_dir, false);
 	return p->exit_code;

@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+import shutil
+import tempfile
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -169,6 +171,46 @@ def proc_info_works_and_disturbs_nothing(gw):
     assert [s["restarts"] for s in st1["shards"]] == [s["restarts"] for s in st0["shards"]]
     assert client(gw, "connects", 20, 46000)["refused"] == 20
     assert gw.ns(["ping", "-c", "2", "-i", "0.2", PORTER_IP], check=False).returncode == 0
+
+
+@test
+def pdump_captures_the_ports_traffic(gw):
+    """dpdk-pdump against the running gateway (the primary registers the capture action,
+    rte_pdump_init): pings to porter show up in the RX capture, porter's replies in the
+    TX capture, both read back by tshark. A bounded run: pdump stops on SIGINT (its pid)."""
+    tool = "/usr/bin/dpdk-pdump"
+    assert os.path.exists(tool), "dpdk-pdump missing (package dpdk)"
+    d = tempfile.mkdtemp(prefix="porter-pdump-")
+    rx, tx = os.path.join(d, "rx.pcap"), os.path.join(d, "tx.pcap")
+    # line-buffered, so the line saying the capture runs arrives when it is printed
+    p = gw.ns_popen(["stdbuf", "-oL", tool, "--file-prefix", gw.prefix, "--no-pci", "--log-level", "error",
+                     "--", "--pdump", "port=0,queue=*,rx-dev=%s,tx-dev=%s" % (rx, tx)],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        seen = []
+        for line in p.stdout:
+            seen.append(line)
+            if "capture for" in line:
+                break
+        assert any("capture for" in x for x in seen), "dpdk-pdump did not start capturing: %s" % "".join(seen)
+        assert gw.ns(["ping", "-c", "3", "-i", "0.2", PORTER_IP], check=False).returncode == 0
+        p.send_signal(signal.SIGINT)
+        rest = p.communicate(timeout=30)[0]
+        assert p.returncode == 0, "dpdk-pdump exit %s: %s" % (p.returncode, "".join(seen) + rest)
+
+        def icmp(path, kind):
+            out = subprocess.run(["tshark", "-r", path, "-Y", "icmp.type == %d" % kind],
+                                 capture_output=True, text=True, timeout=60)
+            assert out.returncode == 0, out.stderr
+            return len([x for x in out.stdout.splitlines() if x.strip()])
+        assert icmp(rx, 8) >= 3, "echo requests in the RX capture: %d" % icmp(rx, 8)
+        assert icmp(tx, 0) >= 3, "echo replies in the TX capture: %d" % icmp(tx, 0)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        shutil.rmtree(d, ignore_errors=True)
+    assert client(gw, "connects", 10, 47000)["refused"] == 10   # the data path is unharmed
 
 
 @test
