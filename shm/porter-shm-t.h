@@ -34,7 +34,10 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     4             /* 4: client_limits: porter_tcp_params.client_table,
+#define PORTER_LAYOUT_MINOR     5             /* 5: http.body_timeout_ms / body_min_rate in the
+                                                 padding of porter_cfg_http (zero = off from an
+                                                 older primary).
+                                                 4: client_limits: porter_tcp_params.client_table,
                                                  TF_CLIMIT, drops client_conn_limit / client_conn_rate,
                                                  tcp_area.client_*, the proxy conf's client_limits,
                                                  the proxy counter err_429, porter_listener.no_climit.
