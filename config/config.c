@@ -1657,7 +1657,8 @@ static int parse_http(const struct ctx *c, const config_setting_t *root, struct 
 {
 	static const char *const known[] = { "max_request_line", "max_header_bytes", "max_headers",
 					     "max_body_bytes", "header_timeout_ms", "idle_timeout_ms",
-					     "max_sessions_per_shard", "via", "access_log", NULL };
+					     "max_sessions_per_shard", "via", "access_log",
+					     "body_timeout_ms", "body_min_rate", NULL };
 	const config_setting_t *g, *s;
 	char q[QUOTE_LEN + 4];
 
@@ -1672,6 +1673,8 @@ static int parse_http(const struct ctx *c, const config_setting_t *root, struct 
 	    get_u64(c, g, "http", "max_body_bytes", 0, HTTP_BODY_MAX, &h->max_body_bytes, NULL) != 0 ||
 	    get_u32(c, g, "http", "header_timeout_ms", 100, 3600000, &h->header_timeout_ms, NULL) != 0 ||
 	    get_u32(c, g, "http", "idle_timeout_ms", 100, 86400000, &h->idle_timeout_ms, NULL) != 0 ||
+	    get_u32(c, g, "http", "body_timeout_ms", 0, 3600000, &h->body_timeout_ms, NULL) != 0 ||
+	    get_u32(c, g, "http", "body_min_rate", 0, 1073741824, &h->body_min_rate, NULL) != 0 ||
 	    get_u32(c, g, "http", "max_sessions_per_shard", 16, 1048576, &h->max_sessions, NULL) != 0 ||
 	    get_str(c, g, "http", "via", false, h->via, sizeof(h->via), &s) != 0)
 		return -1;

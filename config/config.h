@@ -228,6 +228,9 @@ struct porter_cfg_http {
 	uint32_t max_request_line;        /* http.max_request_line, default 8192, 64..1048576 -> 414 */
 	uint32_t max_header_bytes;        /* http.max_header_bytes, default 16384, 256..1048576 (whole head) -> 431 */
 	uint32_t max_headers;             /* http.max_headers, default 100, 1..1000 -> 431 */
+	uint32_t body_timeout_ms;         /* http.body_timeout_ms, default 0 = off, 0..3600000: a request body must
+	                                     be whole this long after the request's first byte (plus body_min_rate's
+	                                     allowance) -> 408. Layout 2.5: was padding (zero from an older primary) */
 	uint64_t max_body_bytes;          /* http.max_body_bytes, default 0 = unlimited -> 413 */
 	uint32_t header_timeout_ms;       /* http.header_timeout_ms, default 10000, 100..3600000 -> 408 */
 	uint32_t idle_timeout_ms;         /* http.idle_timeout_ms, default 60000, 100..86400000: keep-alive client
@@ -236,6 +239,9 @@ struct porter_cfg_http {
 	                                     tunnels in flight per shard (beyond: 503) */
 	char via[64];                     /* http.via, default "porter": pseudonym in the Via header ("" = no Via) */
 	char access_log[PORTER_CFG_PATH_LEN]; /* http.access_log, default "" = off; JSON lines, one per request */
+	uint32_t body_min_rate;           /* http.body_min_rate, default 0, 0..1073741824 bytes/s: each byte of the
+	                                     request received adds 1/body_min_rate s to body_timeout_ms. Layout 2.5:
+	                                     was padding */
 };
 
 /*

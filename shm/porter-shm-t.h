@@ -36,7 +36,10 @@
 #endif
 #define PORTER_LAYOUT_MINOR     5             /* 5: the proxy counter max_forwards_0; the stop
                                                  (porter_global.drain_phase, log_gen,
-                                                 tcp_area.drain_ack / drain_left).
+                                                 tcp_area.drain_ack / drain_left);
+                                                 http.body_timeout_ms / body_min_rate in the
+                                                 padding of porter_cfg_http (zero = off from an
+                                                 older primary).
                                                  4: client_limits: porter_tcp_params.client_table,
                                                  TF_CLIMIT, drops client_conn_limit / client_conn_rate,
                                                  tcp_area.client_*, the proxy conf's client_limits,

@@ -50,6 +50,10 @@ struct porter_proxy {
 _Static_assert(sizeof(struct porter_cfg_server) == 12, "config server struct is part of the shm layout");
 _Static_assert(sizeof(struct porter_cfg_upstream) == 604, "config upstream struct is part of the shm layout");
 _Static_assert(sizeof(struct porter_cfg_http) == 360, "config http struct is part of the shm layout");
+_Static_assert(__builtin_offsetof(struct porter_cfg_http, body_timeout_ms) == 12 &&
+	       __builtin_offsetof(struct porter_cfg_http, max_body_bytes) == 16 &&
+	       __builtin_offsetof(struct porter_cfg_http, body_min_rate) == 356,
+	       "layout 2.5: the http body timeout takes the struct's two padding holes");
 _Static_assert(sizeof(struct porter_cfg_route) == 284, "config route struct is part of the shm layout");
 _Static_assert(sizeof(struct porter_cfg_client_limits) == 32, "config client_limits struct is part of the shm layout");
 _Static_assert(__builtin_offsetof(struct porter_proxy_conf, client_limits) ==

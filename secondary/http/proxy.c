@@ -1783,6 +1783,29 @@ static int check_upstream(struct proxy *p, struct http_sess *x)
 	return 1;
 }
 
+/*
+ * The request body's deadline (http.body_timeout_ms from the request's first byte, plus
+ * 1/body_min_rate s for every byte of the request read so far), 0 when off. A slow-body
+ * client (one byte every few seconds) never trips the inactivity limit (the upstream's
+ * write_ms); this one it does.
+ */
+static uint32_t body_deadline(const struct proxy *p, const struct http_sess *x)
+{
+	const struct porter_cfg_http *h = &p->conf->http;
+	uint64_t ms;
+	uint32_t v;
+
+	if (h->body_timeout_ms == 0)
+		return 0;
+	ms = h->body_timeout_ms;
+	if (h->body_min_rate)
+		ms += (uint64_t)(uint32_t)(tcp_read_pos(p->tcp, x->cl) - x->c_r0) * 1000 / h->body_min_rate;
+	if (ms > 0x7fffffff)
+		ms = 0x7fffffff;
+	v = x->t0_ms + (uint32_t)ms;
+	return v ? v : 1;
+}
+
 /* Step a session until nothing moves. Returns false when it ended (or is gone). */
 static bool advance(struct proxy *p, struct http_sess *x)
 {
@@ -1822,7 +1845,18 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				rc = 1;
 			} else if (r == 0) {
 				/* waiting for the client's bytes or the server's window */
-				tcp_app_deadline(p->tcp, sn->up, after(p, sn->write_ms));
+				uint32_t dl = after(p, sn->write_ms), bd = 0;
+
+				if (tcp_send_space(p->tcp, sn->up) > 0)
+					bd = body_deadline(p, x);   /* the client's turn: its body deadline too */
+				if (bd != 0 && (int32_t)(bd - now(p)) <= 0) {
+					respond_error(p, x, 408);
+					rc = -1;
+					break;
+				}
+				if (bd != 0 && (int32_t)(bd - dl) < 0)
+					dl = bd;
+				tcp_app_deadline(p->tcp, sn->up, dl);
 			} else if (r == -4) {
 				count(p, HC_CLIENT_ABORTS);   /* the client closed mid-body */
 				abort_session(p, x, true);

@@ -181,7 +181,8 @@ static void set_app_from_listener(struct tcp_tcb *t, const struct porter_listene
  * Create an established stream from a valid SYN cookie (RFC 4987 §3.6).
  * NULL for no valid cookie, or (*WHY set) when client_limits refuses it: the
  * completed handshake is where an address is counted, and its address
- * reached a limit since its SYN.
+ * reached a limit since its SYN; or (*WHY = TDROP_SLAB_FULL, already counted)
+ * when the cookie is good but the slab has no TCB for it.
  */
 static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 				   const struct porter_listener *l, enum tcp_drop *why)
@@ -203,6 +204,7 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	if (t == NULL) {
 		if (counted)
 			tcp_climit_uncount(c, sg->saddr);
+		*why = TDROP_SLAB_FULL;   /* a good cookie, but no TCB: tcb_alloc counted it */
 		return NULL;
 	}
 	tcb_init_common(c, t);
@@ -1392,6 +1394,10 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 			enum tcp_drop why = TDROP_NONE;
 
 			t = (sg.flags & TH_SYN) ? NULL : cookie_open(c, &sg, l, &why);
+			if (t == NULL && why == TDROP_SLAB_FULL) {
+				tcp_send_rst_reply(c, &sg);   /* counted once, as no_tcb */
+				return;
+			}
 			if (t == NULL && why != TDROP_NONE) {
 				climit_refuse(c, &sg, why);
 				return;

@@ -417,7 +417,26 @@ def setup_bad():
     return env
 
 
-GROUPS = {"shared": setup_shared, "bad": setup_bad}
+SLOWBODY_CONF = """
+listeners = ( { port = 80; protocol = "http"; } );
+upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } );
+                timeouts = { connect_ms = 1000; read_ms = 30000; write_ms = 30000; }; } );
+routes = ( { upstream = "app"; } );
+http = { header_timeout_ms = 10000; body_timeout_ms = 1500; body_min_rate = 100; };
+"""
+
+
+def setup_slowbody():
+    env = Env(SLOWBODY_CONF)
+    try:
+        env.http_backend(8081, "app")
+    except BaseException:
+        env.close(True)
+        raise
+    return env
+
+
+GROUPS = {"shared": setup_shared, "bad": setup_bad, "slowbody": setup_slowbody}
 
 
 # === 1. basics =======================================================================
@@ -2608,6 +2627,84 @@ def main():
         json.dump(FIGURES, f, indent=1)
     print("%d passed, %d failed" % (counts["passed"], counts["failed"]))
     return 1 if counts["failed"] else 0
+
+
+# === slow request bodies (http.body_timeout_ms, body_min_rate) ===========================
+
+def _read_all(s, deadline):
+    out = b""
+    while time.monotonic() < deadline:
+        s.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            break
+        if not b:
+            break
+        out += b
+    return out
+
+
+@test("slowbody")
+def body_drip_ends_at_body_timeout(env):
+    """A body dripped a byte every 0.2 s (5 B/s, never idle as long as the upstream's
+    write_ms of 30 s) is answered 408 and closed once body_timeout_ms (1.5 s) plus one
+    second per body_min_rate (100) bytes received has gone by: about 2.2 s here, not
+    never. Before http.body_timeout_ms such a client held its connection and an upstream
+    connection for as long as it kept dripping."""
+    gw = env.gw
+    s = connect(gw)
+    try:
+        head = b"POST /echo HTTP/1.1\r\nHost: good.test\r\nContent-Length: 1000\r\n\r\n"
+        t0 = time.monotonic()
+        s.sendall(head)
+        got = b""
+        while time.monotonic() - t0 < 8 and not got:
+            time.sleep(0.2)
+            try:
+                s.send(b"x")
+            except OSError:
+                break
+            s.setblocking(False)
+            try:
+                got = s.recv(65536)
+            except BlockingIOError:
+                pass
+            except ConnectionResetError:
+                break
+            s.setblocking(True)
+        s.setblocking(True)
+        got += _read_all(s, time.monotonic() + 3)
+        took = time.monotonic() - t0
+        assert got.startswith(b"HTTP/1.1 408"), "after %.1fs: %r" % (took, got[:200])
+        assert 1.4 <= took <= 5.0, "408 after %.2fs, want about 2.2s" % took
+    finally:
+        s.close()
+
+
+@test("slowbody")
+def body_at_min_rate_is_not_cut(env):
+    """A 3000-byte body sent at 600 B/s (above body_min_rate = 100) takes 5 s, longer than
+    body_timeout_ms (1.5 s): each byte received extends the deadline, so it goes through."""
+    gw = env.gw
+    s = connect(gw)
+    try:
+        body = backends.pattern(0, 3000)
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: good.test\r\nConnection: close\r\n"
+                  b"Content-Length: 3000\r\n\r\n")
+        t0 = time.monotonic()
+        for i in range(0, 3000, 60):
+            s.sendall(body[i:i + 60])
+            time.sleep(0.1)
+        got = _read_all(s, time.monotonic() + 5)
+        took = time.monotonic() - t0
+        assert took > 4.5, took
+        assert got.startswith(b"HTTP/1.1 200"), got[:300]
+        assert hashlib.sha256(body).hexdigest().encode() in got, got[-300:]
+    finally:
+        s.close()
 
 
 if __name__ == "__main__":

@@ -140,6 +140,8 @@ static void check_http_defaults(void)
 	cr_assert_eq(h->header_timeout_ms, 10000);
 	cr_assert_eq(h->idle_timeout_ms, 60000);
 	cr_assert_eq(h->max_sessions, 16384);
+	cr_assert_eq(h->body_timeout_ms, 0);
+	cr_assert_eq(h->body_min_rate, 0);
 	cr_assert_str_eq(h->via, "porter");
 	cr_assert_str_eq(h->access_log, "");
 }
@@ -1272,6 +1274,7 @@ static const char PROXY[] =
 	"http = { max_request_line = 4096; max_header_bytes = 32768; max_headers = 50;\n"
 	"         max_body_bytes = 10485760; header_timeout_ms = 5000; idle_timeout_ms = 120000;\n"
 	"         max_sessions_per_shard = 4096; via = \"edge-1\";\n"
+	"         body_timeout_ms = 20000; body_min_rate = 500;\n"
 	"         access_log = \"/var/log/porter/access.log\"; };\n";
 
 Test(config, proxy_example_gives_every_value)
@@ -1353,6 +1356,8 @@ Test(config, proxy_example_gives_every_value)
 	cr_assert_eq(h->header_timeout_ms, 5000);
 	cr_assert_eq(h->idle_timeout_ms, 120000);
 	cr_assert_eq(h->max_sessions, 4096);
+	cr_assert_eq(h->body_timeout_ms, 20000);
+	cr_assert_eq(h->body_min_rate, 500);
 	cr_assert_str_eq(h->via, "edge-1");
 	cr_assert_str_eq(h->access_log, "/var/log/porter/access.log");
 	/* The rest is untouched. */
@@ -1925,6 +1930,10 @@ Test(config, http_out_of_range_integers)
 		   "t.conf:2: syntax: integer 4294967296 does not fit in 32 bits");
 	expect_err(PORT_FRONT "http: { header_timeout_ms = 3600001; };\n",
 		   "t.conf:2: http.header_timeout_ms: must be in 100..3600000, got 3600001");
+	expect_err(PORT_FRONT "http: { body_timeout_ms = 3600001; };\n",
+		   "t.conf:2: http.body_timeout_ms: must be in 0..3600000, got 3600001");
+	expect_err(PORT_FRONT "http: { body_min_rate = 1073741825; };\n",
+		   "t.conf:2: http.body_min_rate: must be in 0..1073741824, got 1073741825");
 	expect_err(PORT_FRONT "http: { idle_timeout_ms = 99; };\n",
 		   "t.conf:2: http.idle_timeout_ms: must be in 100..86400000, got 99");
 	expect_err(PORT_FRONT "http: { max_sessions_per_shard = 15; };\n",

@@ -468,6 +468,39 @@ HTEST(tcp_cookie, no_options)
 	HEQ(TCB(s)->snd_wnd, 5000);
 }
 
+/* A good cookie whose ACK finds the slab full (a connection flood holds every TCB): the ACK
+ * is reset and counted once, as no_tcb (TDROP_SLAB_FULL), not as a bad cookie. */
+HTEST(tcp_cookie, good_cookie_slab_full)
+{
+	struct h_peer p, q;
+	struct h_out o;
+	uint32_t cookie;
+
+	PRM->syncookies = 0;
+	for (uint32_t i = 0; i < H_MAX_STREAMS; i++) {
+		h_peer_init(&q, H_TEST_PORT, (uint16_t)(1000 + i), i);
+		q.so = H_OPT_MSS;
+		h_peer_send(&q, TH_SYN, i, 0, NULL, 0);
+	}
+	h_drain();
+	HEQ(AREA->live, H_MAX_STREAMS);
+	PRM->syncookies = 1;
+	h_peer_init(&p, H_TEST_PORT, 999, 0x5000);
+	h_passive_syn(&p, &H_OPT_ALL);        /* answered with a cookie, no TCB */
+	cookie = p.iss;
+	HEQ(p.s, TCP_NIL);
+	HEQ(AREA->events[TEV_COOKIES_SENT], 1);
+	h_peer_ack(&p, cookie + 1);
+	h_next(&o);
+	HEQ(o.flags, TH_RST);
+	HEQ(o.seq, cookie + 1);
+	HEQ(AREA->drops[TDROP_SLAB_FULL], 1);
+	HEQ(AREA->drops[TDROP_BAD_COOKIE], 0);
+	HEQ(AREA->events[TEV_COOKIES_OK], 0);
+	HEQ(AREA->live, H_MAX_STREAMS);
+	h_drain();
+}
+
 /* A forged or altered cookie: RST <SEQ=SEG.ACK>, no stream. */
 HTEST(tcp_cookie, forged)
 {
