@@ -747,6 +747,7 @@ static void error_step(struct proxy *p, struct http_sess *x)
 	if (!head_sent(p, x, 1, c)) {
 		int len = sn->status == 429 ? h1_too_many_requests((uint32_t)sn->r.len, keep, sn->minor,
 								    sn->method == H1_M_HEAD, p->out, 512)
+					    : sn->method == H1_M_HEAD ? h1_error_response_head(sn->status, p->out, 512)
 					    : h1_error_response(sn->status, p->out, 512);
 		int rc = len < 0 ? -1 : send_planned(p, x, 1, c, p->out, (uint32_t)len);
 

@@ -317,3 +317,17 @@ PTEST(proxy, every_split_of_a_request)
 	HEQ(count(HC_RESPONSES), sizeof(req) - 2);
 	HEQ(count(HC_ERR_400), 0);
 }
+
+/* RFC 9110 §9.3.2: porter's own error answer to a HEAD request has no content either */
+PTEST(proxy, head_error_without_body)
+{
+	struct ph_peer *c = ph_client(PH_HTTP_PORT, NULL), *u;
+
+	ph_send_str(c, "HEAD /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	u = ph_last_upstream();
+	HTRUE(u != NULL);
+	ph_send_str(u, "SSH-2.0-OpenSSH_9.0\r\n");
+	PH_EXPECT(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 16\r\n"
+		  "Connection: close\r\n\r\n");
+	HTRUE(c->fin_in);
+}
