@@ -377,6 +377,7 @@ void ph_pump(void)
 static void step_done(void)
 {
 	ph_pump();
+	cr_assert(ph_check() == 0, "after a step: the proxy or TCP area is inconsistent (see stderr)");
 	if (PH.reattach_each)
 		ph_reattach();
 }
