@@ -528,8 +528,12 @@ void ph_advance(uint32_t ms)
 		H.ctx.now_us += (uint64_t)step * 1000;
 		tcp_timers(&H.ctx);
 		proxy_poll(&PH.px);
-		step_done();
+		ph_pump();
+		if (PH.reattach_each)
+			ph_reattach();
 	}
+	/* the full check once the clock stands (not at every timer: it would cost more than the run) */
+	cr_assert(ph_check() == 0, "after a clock advance: the proxy or TCP area is inconsistent (see stderr)");
 }
 
 void ph_reattach(void)

@@ -24,7 +24,8 @@
  * tcp_ctx_clock, tests/meson.build) with one that leaves the fake clock be,
  * so the proxy itself is the production code unchanged.
  *
- * After every step (a segment sent, a clock advance) ph_check() must hold.
+ * After every step (a segment sent, a clock advance) ph_check() must hold
+ * (checked after each segment, and at the end of each ph_advance()).
  *
  * ph_reattach() is a worker replacement: the proxy's and the stack's private
  * memory dropped, both attached again to the same shared areas (rebuild),
