@@ -75,7 +75,8 @@
  *            /tmp/fuzz-proxy-new tests/fuzz/corpus/proxy
  *      /tmp/fuzz_proxy -merge=1 tests/fuzz/corpus/proxy /tmp/fuzz-proxy-new
  *
- *  - tests/fuzz/make_proxy_corpus.py writes the hand-made seeds (seed-*).
+ *  - tests/fuzz/make_proxy_corpus.py writes the hand-made seeds (seed-*);
+ *    regress-* are inputs that once failed; 40-hex names came from -merge=1.
  *  - FUZZ_PROXY_TRACE=1 prints the steps and what each peer received.
  */
 #include <stdarg.h>
@@ -299,6 +300,7 @@ struct creq {
 	uint32_t body_off;               /* LENGTH: raw body from here in the client's stream */
 	uint32_t data_off, data_len;     /* CHUNKED: decoded data in cdata[] */
 	bool body_done;                  /* CHUNKED: the body ended well */
+	bool forwarded;                  /* a server received its head: porter parsed it */
 	uint8_t w[4096 + 512];           /* the head porter must write for it */
 	int wlen;
 	unsigned int method;
@@ -415,6 +417,7 @@ static void check_upstream_bytes(const struct ph_peer *u)
 			return;
 		}
 		last = k;
+		reqs[k].forwarded = true;
 		off += msg.head_len;
 		if (reqs[k].kind == H1_BODY_LENGTH) {
 			uint64_t want = reqs[k].clen;
@@ -468,6 +471,8 @@ static void check_client_bytes(const struct ph_peer *c)
 		off += msg.head_len;
 		if (msg.status == 101 || msg.body == H1_BODY_CLOSE)
 			return;
+		if (method == H1_M_HEAD && !reqs[k].forwarded && !(msg.flags & H1F_KEEP_ALIVE))
+			return;   /* answered (408) before porter had the head: it could not know the method */
 		if (msg.status < 200)
 			continue;
 		k++;
