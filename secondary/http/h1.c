@@ -1672,7 +1672,7 @@ int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *vi
 	return wdone(&w);
 }
 
-int h1_error_response(unsigned int status, uint8_t *out, size_t outlen)
+static int error_response(unsigned int status, bool head, uint8_t *out, size_t outlen)
 {
 	struct wbuf w = { .p = out, .cap = outlen };
 	const char *reason;
@@ -1689,11 +1689,23 @@ int h1_error_response(unsigned int status, uint8_t *out, size_t outlen)
 	puts_(&w, "\r\nContent-Type: text/plain\r\nContent-Length: ");
 	put_uint(&w, body);
 	puts_(&w, "\r\nConnection: close\r\n\r\n");
-	put_uint(&w, status);
-	put(&w, " ", 1);
-	puts_(&w, reason);
-	put(&w, "\n", 1);
+	if (!head) {
+		put_uint(&w, status);
+		put(&w, " ", 1);
+		puts_(&w, reason);
+		put(&w, "\n", 1);
+	}
 	return wdone(&w);
+}
+
+int h1_error_response(unsigned int status, uint8_t *out, size_t outlen)
+{
+	return error_response(status, false, out, outlen);
+}
+
+int h1_error_response_head(unsigned int status, uint8_t *out, size_t outlen)
+{
+	return error_response(status, true, out, outlen);
 }
 
 int h1_local_answer(unsigned int status, uint32_t retry_s, bool keep_alive, unsigned int minor, bool head,

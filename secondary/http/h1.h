@@ -264,6 +264,12 @@ int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *vi
 int h1_error_response(unsigned int status, uint8_t *out, size_t outlen);
 
 /*
+ * The same answer to a HEAD request: the head alone (RFC 9110 §9.3.2: no
+ * content; Content-Length still the size the body would have).
+ */
+int h1_error_response_head(unsigned int status, uint8_t *out, size_t outlen);
+
+/*
  * An answer porter gives itself to a request it read whole, on a connection
  * that may stay open:
  *   429 Too Many Requests (RFC 6585 §4) with Retry-After: RETRY_S (RFC 9110

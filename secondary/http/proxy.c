@@ -787,7 +787,8 @@ static void error_step(struct proxy *p, struct http_sess *x)
 		int len = local_answer(sn->status)
 				  ? h1_local_answer(sn->status, (uint32_t)sn->r.len, keep, sn->minor,
 						    sn->method == H1_M_HEAD, p->out, 512)
-				  : h1_error_response(sn->status, p->out, 512);
+			  : sn->method == H1_M_HEAD ? h1_error_response_head(sn->status, p->out, 512)
+			  : h1_error_response(sn->status, p->out, 512);
 		int rc = len < 0 ? -1 : send_planned(p, x, 1, c, p->out, (uint32_t)len);
 
 		if (rc == 0) {

@@ -1434,6 +1434,16 @@ Test(error_response, exact_502)
 		   "502 Bad Gateway\n");
 }
 
+/* RFC 9110 §9.3.2: no content in an answer to HEAD, the length it would have */
+Test(error_response, head_has_no_body)
+{
+	assert_out(h1_error_response_head(502, out, sizeof(out)),
+		   "HTTP/1.1 502 Bad Gateway\r\n"
+		   "Content-Type: text/plain\r\n"
+		   "Content-Length: 16\r\n"
+		   "Connection: close\r\n\r\n");
+}
+
 Test(error_response, parse_back)
 {
 	static const unsigned int st[] = { 400, 404, 408, 413, 414, 431, 501, 502, 503, 504, 505, 418 };
