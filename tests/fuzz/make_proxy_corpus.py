@@ -73,6 +73,12 @@ REQUESTS = {
                         "GET /b HTTP/1.1\r\n" + H + "\r\n",
     "upgrade": "GET /ws HTTP/1.1\r\n" + H + "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x02hi",
     "connect": "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+    # h2c is never passed on; Max-Forwards 0 is answered by porter, other values go on one less
+    "upgrade-h2c": "GET / HTTP/1.1\r\n" + H + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                   "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\nPRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+    "upgrade-h2c-ws": "GET /ws HTTP/1.1\r\n" + H + "Upgrade: h2c, websocket\r\nConnection: Upgrade\r\n\r\n\x81\x02hi",
+    "options-mf0": "OPTIONS * HTTP/1.1\r\n" + H + "Max-Forwards: 0\r\n\r\nGET /b HTTP/1.1\r\n" + H + "\r\n",
+    "trace-mf1": "TRACE /a HTTP/1.1\r\n" + H + "Max-Forwards: 1\r\nMax-Forwards: 9\r\n\r\n",
     # smuggling shapes
     "cl-te": "POST /a HTTP/1.1\r\n" + H + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
              "0\r\n\r\nGET /admin HTTP/1.1\r\n" + H + "\r\n",
@@ -160,7 +166,7 @@ def main():
             seeds["%s-ok-reattach" % rn] = seed(REATTACH, rq, RESPONSES["ok"], bytewise(rq, ""))
         seeds["%s-ok-small" % rn] = seed(CONF_B, rq, RESPONSES["ok"], client(24) * 16)
     for sn, rs in RESPONSES.items():
-        for rn in ("get", "post-chunked", "pipeline", "upgrade", "get-1.0", "head"):
+        for rn in ("get", "post-chunked", "pipeline", "upgrade", "get-1.0", "head", "upgrade-h2c-ws"):
             rq = REQUESTS[rn]
             seeds["%s-%s" % (rn, sn)] = seed(0, rq, rs)
             seeds["%s-%s-interleaved" % (rn, sn)] = seed(0, rq, rs, interleaved(rq, rs))
