@@ -255,8 +255,11 @@ void h_setup(void)
 
 	memset(&H, 0, sizeof(H));
 	all_fakes = NULL;
-	g = calloc(1, sizeof(*g));
+	/* aligned as the type says (PORTER_ALIGNED): calloc() gives 16 bytes only */
+	g = aligned_alloc(_Alignof(struct porter_global),
+			  (sizeof(*g) + _Alignof(struct porter_global) - 1) & ~(_Alignof(struct porter_global) - 1));
 	cr_assert(g != NULL);
+	memset(g, 0, sizeof(*g));
 	H.g = g;
 	g->shard_count = 1;
 	g->port_count = 1;
