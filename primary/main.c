@@ -36,6 +36,7 @@
 #include "primary/devargs.h"
 #include "primary/primary.h"
 #include "primary/reaper.h"
+#include "shm/log.h"
 #include "secondary/tcp/tcp-t.h"   /* tcp_area: the shards' answers to a stop */
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
@@ -144,6 +145,15 @@ static void usage(FILE *f)
 		   "       porter-primary --version\n", DEFAULT_CONFIG);
 }
 
+/* From here on every log line carries its time and level (shm/log.h). */
+static void log_stream(void)
+{
+	FILE *f = porter_log_open(rte_log_cur_msg_loglevel);
+
+	if (f != NULL)
+		rte_openlog_stream(f);
+}
+
 static int eal_start(const struct porter_config *cfg, const char *argv0)
 {
 	static char devices[PORTER_CFG_MAX_PORTS][PORTER_CFG_PATH_LEN + 64];
@@ -167,10 +177,8 @@ static int eal_start(const struct porter_config *cfg, const char *argv0)
 	argv[argc++] = lcores;
 	argv[argc++] = "--main-lcore";
 	argv[argc++] = main_lcore;
-	argv[argc++] = "--log-level";
+	argv[argc++] = "--log-level";          /* porter's own messages (USER1) included */
 	argv[argc++] = (char *)cfg->eal.log_level;
-	argv[argc++] = "--log-level";
-	argv[argc++] = "user1,info";
 	for (unsigned int i = 0; i < cfg->port_count; i++) {
 		/* the device string, with porter's defaults for what it leaves out */
 		devargs_with_defaults(cfg->ports[i].device, devices[i], sizeof(devices[i]));
@@ -182,6 +190,7 @@ static int eal_start(const struct porter_config *cfg, const char *argv0)
 		fprintf(stderr, "porter-primary: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
+	log_stream();
 	return 0;
 }
 

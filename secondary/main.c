@@ -58,6 +58,7 @@
 #include "secondary/http/proxy.h"
 #include "secondary/worker.h"
 #include "shm/attach-t.h"
+#include "shm/log.h"
 #include "shm/names.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter-worker: " fmt "\n", ##__VA_ARGS__)
@@ -173,15 +174,20 @@ static int eal_attach(const struct args *a, const char *argv0)
 	argv[argc++] = lcores;
 	argv[argc++] = "--main-lcore";
 	argv[argc++] = main_lcore;
-	argv[argc++] = "--log-level";
+	argv[argc++] = "--log-level";          /* eal.log_level: porter's own messages (USER1) included */
 	argv[argc++] = (char *)a->log_level;
-	argv[argc++] = "--log-level";
-	argv[argc++] = "user1,info";
 	argv[argc] = NULL;
 	if (rte_eal_init(argc, argv) < 0) {
 		fprintf(stderr, "porter-worker: EAL init (secondary, prefix %s) failed: %s\n",
 			a->prefix, rte_strerror(rte_errno));
 		return -1;
+	}
+	{
+		/* every log line with its time and level (shm/log.h) */
+		FILE *f = porter_log_open(rte_log_cur_msg_loglevel);
+
+		if (f != NULL)
+			rte_openlog_stream(f);
 	}
 	return 0;
 }

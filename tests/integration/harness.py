@@ -164,7 +164,7 @@ class Gateway:
 
     def __init__(self, workers=2, extra="", worker_binary="porter-worker", name=None,
                  back=False, front_gateway=PEER_IP, back_gateway=None, back_addrs=(), port_opts="",
-                 dataplane="mbufs = 8191;", standby=None, workers_extra=""):
+                 dataplane="mbufs = 8191;", standby=None, workers_extra="", eal_extra=""):
         _counter[0] += 1
         tag = "%d%d" % (os.getpid() % 100000, _counter[0])
         self.name = name or ("pt" + tag)
@@ -192,14 +192,14 @@ class Gateway:
             ipv4 = "%s/24"; %s}""" % (self.back_iface, BACK_PORTER_MAC, BACK_PORTER_IP,
                                    'gateway = "%s"; ' % back_gateway if back_gateway else "")
         with open(self.conf, "w") as f:
-            f.write("""eal: { file_prefix = "%s"; lcore_base = 10; };
+            f.write("""eal: { file_prefix = "%s"; lcore_base = 10;%s };
 ports = ( %s );
 workers: { count = %d; binary = "%s"; ready_timeout_ms = 5000; restart_backoff_ms = 50;
            heartbeat_timeout_ms = 1500;%s%s };
 dataplane: { %s arp_retry_ms = 200; arp_retries = 3; };
 control: { socket = "%s"; };
 %s
-""" % (self.prefix, ports, workers, worker_binary,
+""" % (self.prefix, eal_extra and " " + eal_extra, ports, workers, worker_binary,
        "" if standby is None else " standby = %s;" % ("true" if standby else "false"),
        workers_extra and " " + workers_extra, dataplane, self.sock, extra))
 

@@ -8,6 +8,7 @@ restart time, wake-up latency, mempool counts) are printed and written to
 $PORTER_BUILD/integration-figures.json.
 """
 import json
+import re
 import os
 import signal
 import subprocess
@@ -349,6 +350,32 @@ def sigterm_leaves_nothing_behind(_shared):
         assert rc == 0, "exit code %s\n%s" % (rc, gw.log_text()[-3000:])
         left = leftovers(gw, pids)
         assert not left, "left behind: %s" % left
+
+
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (emerg|alert|crit|error|warning|notice|info|debug) ")
+
+
+@test
+def log_lines_carry_time_and_level(_shared):
+    """Every line porter's log writes (primary and workers, through DPDK's log) starts with
+    its UTC time in ms and its level; eal.log_level applies to porter's own messages too
+    (at "error" the notices of a normal start are gone, a warning from SIGUSR2 is not shown
+    either, and the gateway still works)."""
+    with Gateway() as gw:
+        gw.proc.send_signal(signal.SIGUSR2)
+        wait_for(lambda: "ignored" in gw.log_text(), 5, "the ignored signal in the log")
+        lines = [x for x in gw.log_text().splitlines() if "USER1:" in x]
+        assert len(lines) >= 8, lines
+        bad = [x for x in lines if not STAMP.match(x)]
+        assert not bad, "lines without a time and level: %s" % bad[:5]
+        assert any(" notice USER1: porter-worker: shard 0: ready" in x for x in lines), lines
+        assert any(" notice USER1: porter: signal %d (" % signal.SIGUSR2 in x for x in lines), lines
+    with Gateway(eal_extra='log_level = "error";') as gw:
+        assert client(gw, "connects", 5, 48000)["refused"] == 5
+        gw.proc.send_signal(signal.SIGUSR2)
+        gw.ctl("status")
+        text = gw.log_text()
+        assert "USER1: porter" not in text, "notices at log_level error:\n" + text[-2000:]
 
 
 @test
