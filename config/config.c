@@ -54,6 +54,9 @@ struct ctx {
 	const char *name;
 	char *err;
 	size_t errlen;
+	/* porter_config_check: every error, one per line, appended to err (else the first only) */
+	bool all;
+	unsigned int *nerr;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -63,13 +66,30 @@ struct ctx {
 static int vfail_at(const struct ctx *c, const char *file, unsigned line, const char *setting,
 		    const char *fmt, va_list ap)
 {
+	char *e;
+	size_t cap;
+
+	if (c->nerr != NULL)
+		(*c->nerr)++;
 	if (c->err == NULL || c->errlen == 0)
 		return -1;
-	int n = snprintf(c->err, c->errlen, "%s:%u: %s: ", file, line, setting);
-	if (n >= 0 && (size_t)n < c->errlen)
-		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	e = c->err;
+	cap = c->errlen;
+	if (c->all && e[0] != '\0') {
+		/* the next line of the list (one that does not fit is left out) */
+		size_t used = strlen(e);
+
+		if (used + 2 >= cap)
+			return -1;
+		e[used] = '\n';
+		e += used + 1;
+		cap -= used + 1;
+	}
+	int n = snprintf(e, cap, "%s:%u: %s: ", file, line, setting);
+	if (n >= 0 && (size_t)n < cap)
+		vsnprintf(e + n, cap - (size_t)n, fmt, ap);
 	/* One line, whatever the user put in strings or file names. */
-	for (char *p = c->err; *p != '\0'; p++)
+	for (char *p = e; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	return -1;
@@ -2014,6 +2034,28 @@ static int parse_text(const struct ctx *c, const char *text, struct porter_confi
 		goto out;
 	}
 	const config_setting_t *root = config_root_setting(&cfg);
+	if (c->all) {
+		/* every group, each to its first error; the checks across groups only when they all
+		 * passed (they would repeat what a broken group already said) */
+		int bad = (check_int_literals(c, text) != 0) + (check_known(c, root, "", known) != 0) +
+			  (parse_eal(c, root, &out->eal) != 0) + (parse_ports(c, root, out) != 0) +
+			  (parse_static_routes(c, root, out) != 0) + (parse_workers(c, root, &out->workers) != 0) +
+			  (parse_dataplane(c, root, &out->dataplane) != 0) + (parse_tcp(c, root, &out->tcp) != 0);
+		int up_bad = parse_upstreams(c, root, out) != 0;
+
+		/* listeners and routes name upstreams: after a broken upstreams group they would only
+		 * report the names it did not get to */
+		bad += up_bad;
+		if (!up_bad)
+			bad += (parse_listeners(c, root, out) != 0) + (parse_routes(c, root, out) != 0);
+		bad += (parse_http(c, root, &out->http) != 0) +
+		       (parse_client_limits(c, root, &out->client_limits) != 0) +
+		       (parse_control(c, root, &out->control) != 0);
+		if (bad == 0 && check_cross(c, root, out) != 0)
+			bad++;
+		rc = bad ? -1 : 0;
+		goto out;
+	}
 	if (check_int_literals(c, text) != 0 ||
 	    check_known(c, root, "", known) != 0 ||
 	    parse_eal(c, root, &out->eal) != 0 ||
@@ -2063,9 +2105,11 @@ int porter_config_parse_string(const char *text, const char *name, struct porter
 	return parse_text(&c, text, out);
 }
 
-int porter_config_load(const char *path, struct porter_config *out, char *err, size_t errlen)
+static int load(const char *path, struct porter_config *out, char *err, size_t errlen, bool all,
+		unsigned int *nerr)
 {
-	struct ctx c = { .name = path != NULL ? path : "(null)", .err = err, .errlen = errlen };
+	struct ctx c = { .name = path != NULL ? path : "(null)", .err = err, .errlen = errlen, .all = all,
+			 .nerr = nerr };
 	char *text = NULL;
 	size_t len = 0;
 	int rc = -1;
@@ -2103,6 +2147,18 @@ out:
 	free(text);
 	fclose(f);
 	return rc;
+}
+
+int porter_config_load(const char *path, struct porter_config *out, char *err, size_t errlen)
+{
+	return load(path, out, err, errlen, false, NULL);
+}
+
+int porter_config_check(const char *path, struct porter_config *out, char *err, size_t errlen,
+			unsigned int *nerr)
+{
+	*nerr = 0;
+	return load(path, out, err, errlen, true, nerr);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -303,6 +303,17 @@ struct porter_config {
  */
 int porter_config_load(const char *path, struct porter_config *out, char *err, size_t errlen);
 
+/*
+ * The same for --check-config: every group is checked to its first error
+ * (those about groups that name others, listeners and routes, only when
+ * upstreams parsed; the checks across groups only when nothing failed),
+ * and every error found goes into err[errlen], one line each, in file
+ * order of the groups; *nerr says how many (lines that do not fit in
+ * errlen are counted, not written). Returns 0 or -1.
+ */
+int porter_config_check(const char *path, struct porter_config *out, char *err, size_t errlen,
+			unsigned int *nerr);
+
 /* Same, from a string; NAME stands in for the file name in messages. */
 int porter_config_parse_string(const char *text, const char *name, struct porter_config *out,
 			       char *err, size_t errlen);

@@ -435,6 +435,78 @@ static void run(struct primary *p)
 	}
 }
 
+/* May this process create or write FILE (its directory exists and is writable; the file, if there, too)? */
+static const char *unwritable(const char *file)
+{
+	char dir[PORTER_CFG_PATH_LEN];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", file);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (access(dir, F_OK) != 0)
+		return "its directory does not exist";
+	if (access(dir, W_OK | X_OK) != 0 && access(file, F_OK) != 0)
+		return "its directory is not writable";
+	if (access(file, F_OK) == 0 && access(file, W_OK) != 0)
+		return "it is not writable";
+	return NULL;
+}
+
+/*
+ * --check-config, as nginx -t: every error of the file in one run, then what
+ * needs the file system -- the worker binary, the access log, the control
+ * socket's directory -- as the gateway would find them at start.
+ */
+static int check_config(const char *path, struct porter_config *cfg)
+{
+	static char errs[16384];
+	char bin[PATH_MAX];
+	unsigned int n = 0;
+	const char *why;
+
+	if (porter_config_check(path, cfg, errs, sizeof(errs), &n) < 0) {
+		fprintf(stderr, "%s\n%s: %u error%s\n", errs, path, n, n == 1 ? "" : "s");
+		return 1;
+	}
+	if (supervisor_find_worker(cfg->workers.binary, bin, sizeof(bin)) != 0) {
+		fprintf(stderr, "%s: workers.binary: cannot find an executable \"%s\" (looked next to porter-primary, "
+			"in ../secondary/ and in PATH)\n", path, cfg->workers.binary);
+		n++;
+	}
+	if (cfg->http.access_log[0] && (why = unwritable(cfg->http.access_log)) != NULL) {
+		fprintf(stderr, "%s: http.access_log: cannot write %s: %s\n", path, cfg->http.access_log, why);
+		n++;
+	}
+	{
+		/* the gateway creates the socket's directory (one level) if it is missing */
+		char dir[PORTER_CFG_PATH_LEN];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", cfg->control.socket);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (access(dir, F_OK) == 0 ? access(dir, W_OK | X_OK) != 0 : (why = unwritable(dir)) != NULL) {
+				fprintf(stderr, "%s: control.socket: cannot create %s: the directory %s cannot be "
+					"written or created\n", path, cfg->control.socket, dir);
+				n++;
+			}
+		}
+	}
+	if (n) {
+		fprintf(stderr, "%s: %u error%s\n", path, n, n == 1 ? "" : "s");
+		return 1;
+	}
+	printf("%s: configuration ok\n", path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -477,13 +549,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (check_only)
+		return check_config(path, &cfg);
 	if (porter_config_load(path, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
-	}
-	if (check_only) {
-		printf("%s: configuration ok\n", path);
-		return 0;
 	}
 
 	install_signals();

@@ -241,6 +241,9 @@ int ports_epoll_add(struct primary *p);
 void ports_pmd_woke(struct primary *p, unsigned int idx, uint32_t events);
 void ports_pmd_after_poll(struct primary *p);
 void ports_pmd_stats(struct primary *p);
+/* The worker binary BIN as the supervisor finds it: a path, next to porter-primary, in ../secondary/, in PATH. 0 or -1. */
+int supervisor_find_worker(const char *bin, char *out, size_t len);
+
 /* porterctl stop (fast, as SIGTERM) and drain (graceful, as SIGQUIT): main.c stops the gateway. */
 void primary_request_stop(struct primary *p, bool graceful);
 

@@ -102,7 +102,7 @@ static int sys_pidfd_open(pid_t pid, unsigned int flags)
 	return (int)syscall(SYS_pidfd_open, pid, flags);
 }
 
-static int find_worker(const char *bin, const char *argv0, char *out, size_t len)
+int supervisor_find_worker(const char *bin, char *out, size_t len)
 {
 	char exe[PATH_MAX], dir[PATH_MAX];
 	ssize_t n;
@@ -125,7 +125,6 @@ static int find_worker(const char *bin, const char *argv0, char *out, size_t len
 		    access(out, X_OK) == 0)
 			return 0;
 	}
-	(void)argv0;
 	path = getenv("PATH");
 	while (path && *path) {
 		size_t l = strcspn(path, ":");
@@ -711,7 +710,8 @@ int supervisor_init(struct primary *p, const char *argv0)
 {
 	char real[PATH_MAX];
 
-	if (find_worker(p->cfg->workers.binary, argv0, p->worker_path, sizeof(p->worker_path)) == 0 &&
+	(void)argv0;
+	if (supervisor_find_worker(p->cfg->workers.binary, p->worker_path, sizeof(p->worker_path)) == 0 &&
 	    realpath(p->worker_path, real) && strlen(real) < sizeof(p->worker_path))
 		memcpy(p->worker_path, real, strlen(real) + 1);   /* status shows a clean path */
 	if (access(p->worker_path, X_OK) != 0) {

@@ -518,6 +518,20 @@ def check_config(_shared):
         lines = open(gw.conf).read().splitlines()
         assert bad.stderr.startswith("%s:%d:" % (gw.conf, len(lines))), bad.stderr
         assert "workers2" in bad.stderr, bad.stderr
+        # as nginx -t: every error in one run, then what needs the file system
+        text = "\n".join(lines[:-1]) + "\n"   # the good file again
+        with open(gw.conf, "w") as f:
+            f.write(text + 'tcp: { max_streams_per_shard = 5; };\nhttp = { max_headers = 500; };\n')
+        bad = run([PRIMARY, "--check-config", gw.conf], check=False)
+        assert bad.returncode == 1 and "2 errors" in bad.stderr, bad.stderr
+        assert "tcp.max_streams_per_shard" in bad.stderr and "http.max_headers" in bad.stderr, bad.stderr
+        with open(gw.conf, "w") as f:
+            f.write(text.replace('binary = "porter-worker"', 'binary = "no-such-worker"') +
+                    'http = { access_log = "/nonexistent-porter-dir/access.log"; };\n')
+        bad = run([PRIMARY, "--check-config", gw.conf], check=False)
+        assert bad.returncode == 1, bad.stderr
+        assert 'workers.binary: cannot find an executable "no-such-worker"' in bad.stderr, bad.stderr
+        assert "http.access_log: cannot write /nonexistent-porter-dir/access.log" in bad.stderr, bad.stderr
     finally:
         gw.cleanup()
 

@@ -496,6 +496,41 @@ Test(config, load_file_same_as_string)
 	cr_assert_eq(memcmp(&cfg, &from_string, sizeof(cfg)), 0);
 }
 
+/* --check-config: every group's first error in one run, in file order; a valid file passes as with load */
+Test(config, check_lists_every_error)
+{
+	char path[64], many[4096];
+	unsigned int n = 99;
+	char want[1024];
+
+	write_temp(path, "eal: { lcore_base = 500; };\n" PORT_FRONT
+		   "workers: {\n  count = 0;\n};\ntcp: { max_streams_per_shard = 5; };\n"
+		   "http = { max_headers = 500; };\n");
+	int rc = porter_config_check(path, &cfg, many, sizeof(many), &n);
+	cr_assert_eq(rc, -1);
+	cr_assert_eq(n, 4, "%u errors:\n%s", n, many);
+	snprintf(want, sizeof(want),
+		 "%s:1: eal.lcore_base: must be in 0..127, got 500\n"
+		 "%s:4: workers.count: must be in 1..16, got 0\n"
+		 "%s:6: tcp.max_streams_per_shard: must be in 64..4194304, got 5\n"
+		 "%s:7: http.max_headers: must be in 1..128, got 500", path, path, path, path);
+	cr_assert_str_eq(many, want);
+	/* load stops at the first */
+	cr_assert_eq(porter_config_load(path, &cfg, err, sizeof(err)), -1);
+	cr_assert(strchr(err, '\n') == NULL, "%s", err);
+	unlink(path);
+	/* routes naming an upstream group that failed are not reported again */
+	write_temp(path, PORT_FRONT "upstreams = ( { name = \"a\"; servers = ( { address = \"x\"; } ); } );\n"
+		   "routes = ( { upstream = \"a\"; } );\n");
+	cr_assert_eq(porter_config_check(path, &cfg, many, sizeof(many), &n), -1);
+	cr_assert_eq(n, 1, "%s", many);
+	unlink(path);
+	write_temp(path, FULL);
+	cr_assert_eq(porter_config_check(path, &cfg, many, sizeof(many), &n), 0, "%s", many);
+	cr_assert_eq(n, 0);
+	unlink(path);
+}
+
 Test(config, load_file_error_names_the_path)
 {
 	char path[64], want[PORTER_CFG_ERR_LEN];
