@@ -1780,6 +1780,27 @@ static int parse_client_limits(const struct ctx *c, const config_setting_t *root
 /* control                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* metrics.listen: "a.b.c.d:port" (a kernel socket of the primary), "" = off. */
+static int parse_metrics(const struct ctx *c, const config_setting_t *root, struct porter_cfg_metrics *m)
+{
+	static const char *const known[] = { "listen", NULL };
+	const config_setting_t *g, *s;
+	char q[QUOTE_LEN + 4];
+
+	if (get_group(c, root, "", "metrics", &g) != 0)
+		return -1;
+	if (g == NULL)
+		return 0;
+	if (check_known(c, g, "metrics", known) != 0 ||
+	    get_str(c, g, "metrics", "listen", false, m->listen, sizeof(m->listen), &s) != 0)
+		return -1;
+	if (s != NULL && m->listen[0] != '\0' && parse_hostport(m->listen, &m->ipv4, &m->port) != 0)
+		return fail(c, s, "metrics.listen",
+			    "bad address \"%s\" (expected a.b.c.d:port, each part 0..255, port 1..65535, or \"\" for none)",
+			    quote(q, m->listen));
+	return 0;
+}
+
 static int parse_control(const struct ctx *c, const config_setting_t *root,
 			 struct porter_cfg_control *ctl)
 {
@@ -2021,7 +2042,7 @@ static int parse_text(const struct ctx *c, const char *text, struct porter_confi
 {
 	static const char *const known[] = { "eal", "ports", "static_routes", "workers", "dataplane", "tcp",
 					     "listeners", "upstreams", "routes", "http", "client_limits",
-					     "control", NULL };
+					     "control", "metrics", NULL };
 	config_t cfg;
 	int rc = -1;
 
@@ -2050,7 +2071,8 @@ static int parse_text(const struct ctx *c, const char *text, struct porter_confi
 			bad += (parse_listeners(c, root, out) != 0) + (parse_routes(c, root, out) != 0);
 		bad += (parse_http(c, root, &out->http) != 0) +
 		       (parse_client_limits(c, root, &out->client_limits) != 0) +
-		       (parse_control(c, root, &out->control) != 0);
+		       (parse_control(c, root, &out->control) != 0) +
+		       (parse_metrics(c, root, &out->metrics) != 0);
 		if (bad == 0 && check_cross(c, root, out) != 0)
 			bad++;
 		rc = bad ? -1 : 0;
@@ -2070,6 +2092,7 @@ static int parse_text(const struct ctx *c, const char *text, struct porter_confi
 	    parse_http(c, root, &out->http) != 0 ||
 	    parse_client_limits(c, root, &out->client_limits) != 0 ||
 	    parse_control(c, root, &out->control) != 0 ||
+	    parse_metrics(c, root, &out->metrics) != 0 ||
 	    check_cross(c, root, out) != 0)
 		goto out;
 	rc = 0;
@@ -2230,6 +2253,7 @@ static const struct reload_field reload_fields[] = {
 	RF_NUM(tcp.ephemeral_hi, "tcp.ephemeral_ports"),
 	RF_NUM(client_limits.table_size, "client_limits.table_size"),
 	RF_STR(control.socket, "control.socket"),
+	RF_STR(metrics.listen, "metrics.listen"),
 };
 
 static bool field_differs(const struct porter_config *a, const struct porter_config *b,

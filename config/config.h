@@ -273,6 +273,13 @@ struct porter_cfg_control {
 	char socket[PORTER_CFG_PATH_LEN]; /* control.socket, default "/run/porter/porter.sock" */
 };
 
+struct porter_cfg_metrics {
+	char listen[PORTER_CFG_PATH_LEN]; /* metrics.listen, default "" = off: "a.b.c.d:port" of the primary's
+	                                     HTTP endpoint (/metrics, /status, /status.json) */
+	uint32_t ipv4;                    /* parsed, host order */
+	uint16_t port;
+};
+
 struct porter_config {
 	char path[PORTER_CFG_PATH_LEN];   /* the file it came from */
 	struct porter_cfg_eal eal;
@@ -292,6 +299,7 @@ struct porter_config {
 	struct porter_cfg_http http;
 	struct porter_cfg_client_limits client_limits;
 	struct porter_cfg_control control;
+	struct porter_cfg_metrics metrics;
 };
 
 /*

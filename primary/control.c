@@ -30,7 +30,9 @@
 
 #include "config/config.h"
 #include "primary/primary.h"
+#include "primary/sbuf.h"
 #include "secondary/http/proxy-t.h"
+#include "secondary/http/proxy_names.h"
 #include "secondary/tcp/climit.h"     /* the size of a client table entry (the table is the worker's) */
 #include "secondary/tcp/tcp-t.h"      /* the shard TCP area's counters (types only) */
 #include "secondary/tcp/tcp_names.h"
@@ -38,59 +40,6 @@
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0 || b->oom)
-			return;
-		if ((size_t)n < room) {
-			b->len += n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap * 2 : 8192) + n;
-		char *np = realloc(b->p, cap);
-
-		if (np == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-}
-
-/* S as JSON string contents: quotes, backslashes and control characters escaped. */
-static void sb_json_str(struct sbuf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			sb_printf(b, "\\%c", ch);
-		else if (ch < 0x20)
-			sb_printf(b, "\\u%04x", ch);
-		else
-			sb_printf(b, "%c", ch);
-	}
-}
-
-/* Commas between JSON members: the caller tracks first/not-first. */
-#define SEP(first) ((first) ? "" : ",")
 
 static void json_drops_port(struct sbuf *b, const struct porter_port_stats *st)
 {
@@ -152,16 +101,6 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 	sb_printf(b, "}}");
 }
 
-static const char *const http_count_names[] = {
-	"requests", "responses", "err_400", "err_404", "err_408", "err_413", "err_414", "err_431",
-	"err_501", "err_502", "err_503", "err_504", "err_505", "upstream_connects", "upstream_reused",
-	"upstream_connect_failures", "retries", "client_aborts", "upstream_aborts", "tunnels",
-	"health_ok", "health_fail", "no_session", "log_dropped", "recovered_sessions", "upstream_no_route",
-	"req_bad_chunked", "upstream_bad_chunked", "upstream_bad_upgrade", "head_bytes_examined",
-	"nombuf_waits", "err_429", "max_forwards_0",
-};
-_Static_assert(sizeof(http_count_names) / sizeof(http_count_names[0]) == HC__COUNT,
-	       "a name for every proxy counter (enum http_count)");
 
 /* The shard's proxy counters (written by its worker; read here). */
 static void json_http(struct sbuf *b, const struct porter_shard *sh)
@@ -175,7 +114,7 @@ static void json_http(struct sbuf *b, const struct porter_shard *sh)
 	sb_printf(b, ",\"http\":{\"sessions\":%u,\"max_sessions\":%u,\"config_generation\":%" PRIu64,
 		  a->active, a->max_sessions, a->gen);
 	for (unsigned int i = 0; i < HC__COUNT; i++)
-		sb_printf(b, ",\"%s\":%" PRIu64, http_count_names[i], a->counts[i]);
+		sb_printf(b, ",\"%s\":%" PRIu64, proxy_count_name(i), a->counts[i]);
 	sb_printf(b, "}");
 }
 
@@ -212,7 +151,7 @@ static void json_standby(struct sbuf *b, const struct primary *p, unsigned int s
 	sb_printf(b, "\"}");
 }
 
-static void status_json(struct primary *p, struct sbuf *b)
+void control_status_json(struct primary *p, struct sbuf *b)
 {
 	const struct porter_global *g = p->g;
 	uint64_t now = now_ms();
@@ -309,7 +248,9 @@ static void status_json(struct primary *p, struct sbuf *b)
 		json_standby(b, p, s, now);
 		sb_printf(b, "}");
 	}
-	sb_printf(b, "],\"upgrade\":{\"state\":\"%s\",\"shard\":%d,\"started_ms\":%" PRIu64
+	sb_printf(b, "],");
+	metrics_servers_json(p, b);
+	sb_printf(b, ",\"upgrade\":{\"state\":\"%s\",\"shard\":%d,\"started_ms\":%" PRIu64
 		  ",\"finished_ms\":%" PRIu64 ",\"binary\":\"",
 		  (const char *[]){ "idle", "running", "done", "failed" }[p->up.state], p->up.cur,
 		  p->up.started_ms, p->up.finished_ms);
@@ -480,7 +421,7 @@ static void status_text(struct primary *p, struct sbuf *b)
 			  h->max_sessions, h->gen);
 		for (unsigned int i = 0; i < HC__COUNT; i++)
 			if (h->counts[i])
-				sb_printf(b, " %s=%" PRIu64, http_count_names[i], h->counts[i]);
+				sb_printf(b, " %s=%" PRIu64, proxy_count_name(i), h->counts[i]);
 		sb_printf(b, "\n");
 	}
 }
@@ -596,7 +537,7 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 		reply_error(b, json, "empty command");
 	} else if (strcmp(argv[0], "status") == 0) {
 		if (json)
-			status_json(p, b);
+			control_status_json(p, b);
 		else
 			status_text(p, b);
 	} else if (strcmp(argv[0], "reload") == 0) {

@@ -245,6 +245,12 @@ static void handle_events(struct primary *p, int timeout_ms, bool sleeping)
 		case EV_CTL_CLIENT:
 			control_on_client(p, idx);
 			break;
+		case EV_METRICS_LISTEN:
+			metrics_on_listen(p);
+			break;
+		case EV_METRICS_CLIENT:
+			metrics_on_client(p, idx);
+			break;
 		}
 	}
 }
@@ -352,6 +358,7 @@ static void service(struct primary *p, int timeout_ms, bool sleeping)
 
 	handle_events(p, timeout_ms, sleeping);
 	drain_tick(p);
+	metrics_tick(p);
 	supervisor_tick(p);
 	neigh_tick(p);
 	if (now_ms() >= next_link_ms) {
@@ -583,7 +590,8 @@ int main(int argc, char **argv)
 	 * the multi-process action they call; until one does, the ports' bursts carry no callback */
 	if (rte_pdump_init() < 0)
 		LOG(WARNING, "packet capture unavailable: rte_pdump_init: %s", rte_strerror(rte_errno));
-	if (control_init(p) < 0 || owner_watch_init(p) < 0 || supervisor_init(p, argv[0]) < 0)
+	if (control_init(p) < 0 || metrics_init(p) < 0 || owner_watch_init(p) < 0 ||
+	    supervisor_init(p, argv[0]) < 0)
 		goto fail;
 	LOG(NOTICE, "porter-primary %s: %u port(s), %u shard(s), control socket %s", PORTER_VERSION,
 	    p->nports, p->nshards, cfg.control.socket);
@@ -597,6 +605,7 @@ out:
 	supervisor_stop_all(p);
 	owner_watch_stop(p);   /* after the workers: an armed watcher has returned by then */
 	control_close(p);
+	metrics_close(p);
 	neigh_flush_all(p);
 	ports_stop(p);
 	rte_pdump_uninit();

@@ -33,6 +33,8 @@ enum ev_kind {
 	EV_DEPART_PIDFD,        /* a worker that released its shard has exited, index = p->departing[] */
 	EV_CTL_LISTEN,
 	EV_CTL_CLIENT,          /* index = client slot */
+	EV_METRICS_LISTEN,      /* metrics.listen (primary/metrics.c) */
+	EV_METRICS_CLIENT,      /* index = client slot */
 };
 #define EV_DATA(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
@@ -243,6 +245,19 @@ void ports_pmd_after_poll(struct primary *p);
 void ports_pmd_stats(struct primary *p);
 /* The worker binary BIN as the supervisor finds it: a path, next to porter-primary, in ../secondary/, in PATH. 0 or -1. */
 int supervisor_find_worker(const char *bin, char *out, size_t len);
+
+struct sbuf;
+/* control.c: what `porterctl --json status` answers, appended to B. */
+void control_status_json(struct primary *p, struct sbuf *b);
+
+/* metrics.c: the HTTP endpoint of metrics.listen (/metrics, /status, /status.json). */
+int metrics_init(struct primary *p);              /* 0, or -1 (logged) when it cannot listen */
+void metrics_close(struct primary *p);
+void metrics_on_listen(struct primary *p);
+void metrics_on_client(struct primary *p, unsigned int idx);
+void metrics_tick(struct primary *p);             /* ends clients that took too long */
+void metrics_prometheus(struct primary *p, struct sbuf *b);   /* the Prometheus text */
+void metrics_servers_json(struct primary *p, struct sbuf *b); /* "servers":[...] for the status JSON */
 
 /* porterctl stop (fast, as SIGTERM) and drain (graceful, as SIGQUIT): main.c stops the gateway. */
 void primary_request_stop(struct primary *p, bool graceful);

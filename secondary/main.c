@@ -630,6 +630,7 @@ int main(int argc, char **argv)
 			    w.shard, w.sh->http_bytes);
 			return EXIT_LAYOUT;
 		}
+		proxy.hstats = &w.sh->hstats;
 #ifdef PORTER_CRASH_POINTS
 		/* test build: what recovery left must satisfy every invariant */
 		w.tcp.area->inconsistent += tcp_check(&w.tcp, stderr);

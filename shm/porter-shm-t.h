@@ -467,6 +467,23 @@ struct porter_mbuf_journal {
 /* Frames a worker returns for freeing carry this port id (m->port). */
 #define PORTER_PORT_FREE 0xffffu
 
+/*
+ * The HTTP exchanges a shard's proxy finished (layout minor 5), by the
+ * status its client got and by how long the exchange took (first byte of
+ * the request to the end of the answer): counts per bucket, not cumulative;
+ * le_ms[i] is bucket i's upper bound, the last bucket is everything above.
+ */
+#define PORTER_LAT_BUCKETS 14
+#define PORTER_LAT_BOUNDS_MS { 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 }
+struct porter_http_stats {
+	uint64_t by_class[6];             /* [1] 1xx .. [5] 5xx; [0] anything else (499: client gone) */
+	uint64_t latency[PORTER_LAT_BUCKETS];
+	uint64_t latency_sum_us;
+	uint64_t latency_count;
+	uint64_t reserved[10];
+};
+_Static_assert(sizeof(struct porter_http_stats) == 256, "porter_http_stats is part of the layout");
+
 /* Per-shard region: memzone porter_shard_<N>. */
 struct porter_shard {
 	struct porter_shm_hdr hdr;
@@ -520,8 +537,14 @@ struct porter_shard {
 	 * Workers of minor 0 never take it: the supervisor waits for their exit.
 	 */
 	pthread_mutex_t owner PORTER_ALIGNED;
-	uint8_t reserved_tail[4096 - PORTER_CACHE_LINE];   /* growth */
+	/* layout minor 5, from reserved_tail; written by the worker: what its proxy answered
+	 * (the metrics endpoint, primary/metrics.c) */
+	struct porter_http_stats hstats PORTER_ALIGNED;
+	uint8_t reserved_tail[4096 - PORTER_CACHE_LINE - sizeof(struct porter_http_stats)];   /* growth */
 } PORTER_ALIGNED;
+_Static_assert(__builtin_offsetof(struct porter_shard, hstats) ==
+	       __builtin_offsetof(struct porter_shard, owner) + PORTER_CACHE_LINE,
+	       "hstats takes the start of the old reserved_tail");
 _Static_assert(sizeof(pthread_mutex_t) <= PORTER_CACHE_LINE, "the owner lock fits its line");
 _Static_assert(sizeof(struct porter_shard) == 9280, "porter_shard size is part of the layout");
 

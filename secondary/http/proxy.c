@@ -330,6 +330,27 @@ static void log_str(char *d, size_t *o, size_t cap, const char *s, size_t len)
 	}
 }
 
+/* The metrics of a finished exchange (porter_shard.hstats): its status class and, but for tunnels, its time. */
+static void count_exchange(struct proxy *p, const struct http_sess *x, unsigned int status)
+{
+	static const double bounds[] = PORTER_LAT_BOUNDS_MS;
+	struct porter_http_stats *h = p->hstats;
+	uint32_t ms;
+	unsigned int b = 0;
+
+	if (h == NULL)
+		return;
+	h->by_class[status >= 100 && status < 600 ? status / 100 : 0]++;
+	if (status == 101)
+		return;   /* a tunnel's time is its life, not a response time */
+	ms = now(p) - x->t0_ms;
+	while (b < PORTER_LAT_BUCKETS - 1 && (double)ms > bounds[b])
+		b++;
+	h->latency[b]++;
+	h->latency_sum_us += (uint64_t)ms * 1000;
+	h->latency_count++;
+}
+
 static void access_log(struct proxy *p, struct http_sess *x, unsigned int status)
 {
 	const struct http_snap *sn = cur(x);
@@ -340,6 +361,7 @@ static void access_log(struct proxy *p, struct http_sess *x, unsigned int status
 	struct tm tm;
 	const char *m = h1_method_name(sn->method);
 
+	count_exchange(p, x, status);
 	if (p->log_fd < 0) {
 		if (p->log_path[0])   /* configured, but it would not open (log_reopen) */
 			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);

@@ -60,6 +60,7 @@ struct proxy {
 	uint8_t *retry_mark;                      /* per session: 1 = in retry[] */
 	uint32_t retry_at_ms;
 	uint64_t climit_gen;                      /* config generation whose client_limits the TCP table has */
+	struct porter_http_stats *hstats;         /* the shard's exchange metrics (porter_shard.hstats), NULL = none */
 };
 
 #define PROXY_HEAD_MAX (1u << 20)

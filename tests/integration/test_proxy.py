@@ -377,6 +377,7 @@ routes = ( { host = "idle.test"; upstream = "idle"; },
            { upstream = "app"; } );
 http = { max_request_line = 8192; max_header_bytes = 16384; max_headers = 100; max_body_bytes = 0;
          header_timeout_ms = 2000; idle_timeout_ms = 60000; access_log = "@DIR@/access.log"; };
+metrics = { listen = "127.0.0.1:9180"; };
 """ % {"t": UP_TIMEOUTS}
 
 NGINX_FILES = {"index.html": b"<html>porter via nginx</html>\n", "blob.bin": backends.pattern(0, 100000),
@@ -2383,6 +2384,142 @@ def interim_responses_not_to_http10(env):
     finally:
         c.close()
     assert r.status == 200 and [x.status for x in r.interim] == [103], (r, r.interim)
+
+
+# === metrics and the status page (docs/OPERATIONS.md "Metrics") ===========================
+
+def http_get_local(gw, path, port=9180):
+    """GET PATH from the primary's metrics endpoint (127.0.0.1 in the gateway's namespace)."""
+    s = connect(gw, port, host="127.0.0.1")
+    try:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: porter\r\nConnection: close\r\n\r\n" % path).encode())
+        data = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, head.decode("latin-1"), body
+
+
+def prom_value(text, name, **labels):
+    """The sum of the samples of NAME whose labels include LABELS."""
+    total, seen = 0.0, False
+    for ln in text.splitlines():
+        if ln.startswith("#") or not ln.startswith(name):
+            continue
+        m = re.match(r"([a-z_]+)(\{(.*)\})? (\S+)$", ln)
+        if not m or m.group(1) != name:
+            continue
+        have = dict(re.findall(r'(\w+)="([^"]*)"', m.group(3) or ""))
+        if all(have.get(k) == v for k, v in labels.items()):
+            total += float(m.group(4))
+            seen = True
+    assert seen, "no sample %s%r in the metrics" % (name, labels)
+    return total
+
+
+@test("shared")
+def metrics_endpoint_passes_promtool_and_counts(env):
+    """GET /metrics (metrics.listen, served by the primary from shared memory): the text
+    passes `promtool check metrics`, and what a few requests did shows up: responses by
+    status class, the latency histogram, the upstream server's requests, TCP streams."""
+    gw = env.gw
+    st, head, body = http_get_local(gw, "/metrics")
+    assert st == 200 and "version=0.0.4" in head, head
+    before = body.decode()
+    m = marker("prom")
+    for path, want in (("/m/%s/name" % m, 200), ("/m/%s/nope" % m, 404), ("/m/%s/name" % m, 200)):
+        assert one_request(gw, "GET", path).status == want
+    c = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, timeout=60)
+    assert c.returncode == 0, "promtool: %s%s" % (c.stdout.decode(), c.stderr.decode())
+
+    def grew():
+        after = http_get_local(gw, "/metrics")[2].decode()
+        ok2 = prom_value(after, "porter_http_responses_total", **{"class": "2xx"}) - \
+            prom_value(before, "porter_http_responses_total", **{"class": "2xx"})
+        ok4 = prom_value(after, "porter_http_responses_total", **{"class": "4xx"}) - \
+            prom_value(before, "porter_http_responses_total", **{"class": "4xx"})
+        return after if ok2 >= 2 and ok4 >= 1 else None
+    after = wait_for(grew, 5, "the three exchanges in porter_http_responses_total")
+    n = prom_value(after, "porter_http_request_duration_seconds_count")
+    assert prom_value(after, "porter_http_request_duration_seconds_bucket", le="+Inf") == n >= 3
+    assert prom_value(after, "porter_upstream_server_requests_total", upstream="app") >= 3
+    assert prom_value(after, "porter_upstream_server_up", upstream="app", server="10.99.0.1:8081") == 1
+    assert prom_value(after, "porter_shard_up") == len(gw.status()["shards"])
+    assert prom_value(after, "porter_port_rx_frames_total", port="front") > 0
+    st, _, _ = http_get_local(gw, "/nothing")
+    assert st == 404
+
+
+@test("shared")
+def prometheus_scrapes_porter(env):
+    """Debian's prometheus, run in the test's namespace, scrapes the endpoint every second:
+    the target is up and porter's series are queryable through its API."""
+    gw = env.gw
+    d = env.path("prometheus")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "prometheus.yml"), "w") as f:
+        f.write("global: { scrape_interval: 1s, scrape_timeout: 1s }\n"
+                "scrape_configs:\n  - job_name: porter\n    static_configs: [ { targets: ['127.0.0.1:9180'] } ]\n")
+    log = open(os.path.join(d, "log"), "w")
+    prom = gw.ns_popen(["prometheus", "--config.file=" + os.path.join(d, "prometheus.yml"),
+                        "--storage.tsdb.path=" + os.path.join(d, "data"), "--web.listen-address=127.0.0.1:9190"],
+                       stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def query(q):
+            try:
+                st, _, body = http_get_local(gw, "/api/v1/query?query=" + q, port=9190)
+            except OSError:
+                return None
+            if st != 200:
+                return None
+            res = json.loads(body)["data"]["result"]
+            return res or None
+        up = wait_for(lambda: query("up%7Bjob%3D%22porter%22%7D"), 30, "prometheus to scrape porter")
+        assert up[0]["value"][1] == "1", up
+        series = wait_for(lambda: query("porter_http_responses_total"), 15, "porter's series in prometheus")
+        assert len(series) >= 6, series
+    finally:
+        prom.terminate()
+        try:
+            prom.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            prom.kill()
+            prom.wait()
+        log.close()
+
+
+@test("shared")
+def status_page_renders_in_chromium(env):
+    """GET /status in headless Chromium (the page fills its tables from /status.json): the
+    shards show ready, the port is there, the upstream servers are listed; a screenshot is
+    taken (kept in the build directory)."""
+    gw = env.gw
+    assert one_request(gw, "GET", "/name").status == 200
+    ud = env.path("chromium")
+    shot = os.path.join(BUILD, "status-page.png")
+    base = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + ud,
+            "--virtual-time-budget=5000", "--window-size=1200,1000"]
+    r = gw.ns(base + ["--dump-dom", "http://127.0.0.1:9180/status"], check=False, timeout=180)
+    assert r.returncode == 0, r.stderr[-2000:]
+    dom = r.stdout
+
+    def rows(table):
+        m = re.search(r'<table id="%s">.*?<tbody>(.*?)</tbody>' % table, dom, re.S)
+        return re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S) if m else []
+    shards, ports, servers = rows("shards"), rows("ports"), rows("servers")
+    assert len(shards) == len(gw.status()["shards"]) and all(">ready<" in x for x in shards), shards
+    assert len(ports) == 1 and ">front<" in ports[0], ports
+    assert any(">app<" in x and ">10.99.0.1:8081<" in x and ">up<" in x for x in servers), servers
+    r = gw.ns(base + ["--screenshot=" + shot, "http://127.0.0.1:9180/status"], check=False, timeout=180)
+    assert r.returncode == 0 and os.path.getsize(shot) > 10000, r.stderr[-2000:]
+    with open(shot, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
 # === stopping and signals (docs/OPERATIONS.md "Signals", "Stopping") =======================
