@@ -1673,12 +1673,13 @@ static bool is_tchar(char ch)
 	       (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
-static int parse_http(const struct ctx *c, const config_setting_t *root, struct porter_cfg_http *h)
+static int parse_http(const struct ctx *c, const config_setting_t *root, struct porter_cfg_http *h,
+		      bool *request_id)
 {
 	static const char *const known[] = { "max_request_line", "max_header_bytes", "max_headers",
 					     "max_body_bytes", "header_timeout_ms", "idle_timeout_ms",
 					     "max_sessions_per_shard", "via", "access_log",
-					     "body_timeout_ms", "body_min_rate", NULL };
+					     "body_timeout_ms", "body_min_rate", "request_id", NULL };
 	const config_setting_t *g, *s;
 	char q[QUOTE_LEN + 4];
 
@@ -1696,6 +1697,7 @@ static int parse_http(const struct ctx *c, const config_setting_t *root, struct 
 	    get_u32(c, g, "http", "body_timeout_ms", 0, 3600000, &h->body_timeout_ms, NULL) != 0 ||
 	    get_u32(c, g, "http", "body_min_rate", 0, 1073741824, &h->body_min_rate, NULL) != 0 ||
 	    get_u32(c, g, "http", "max_sessions_per_shard", 16, 1048576, &h->max_sessions, NULL) != 0 ||
+	    get_bool(c, g, "http", "request_id", request_id) != 0 ||
 	    get_str(c, g, "http", "via", false, h->via, sizeof(h->via), &s) != 0)
 		return -1;
 	if (s != NULL)
@@ -1938,6 +1940,7 @@ static void set_defaults(struct porter_config *cfg)
 	cfg->workers.spin_us = 0;
 	cfg->workers.standby = true;
 	cfg->workers.drain_timeout_ms = 30000;
+	cfg->http_request_id = true;
 
 	cfg->dataplane.mbufs = 16383;
 	cfg->dataplane.mbuf_cache = 128;
@@ -2069,7 +2072,7 @@ static int parse_text(const struct ctx *c, const char *text, struct porter_confi
 		bad += up_bad;
 		if (!up_bad)
 			bad += (parse_listeners(c, root, out) != 0) + (parse_routes(c, root, out) != 0);
-		bad += (parse_http(c, root, &out->http) != 0) +
+		bad += (parse_http(c, root, &out->http, &out->http_request_id) != 0) +
 		       (parse_client_limits(c, root, &out->client_limits) != 0) +
 		       (parse_control(c, root, &out->control) != 0) +
 		       (parse_metrics(c, root, &out->metrics) != 0);
@@ -2089,7 +2092,7 @@ static int parse_text(const struct ctx *c, const char *text, struct porter_confi
 	    parse_upstreams(c, root, out) != 0 ||
 	    parse_listeners(c, root, out) != 0 ||
 	    parse_routes(c, root, out) != 0 ||
-	    parse_http(c, root, &out->http) != 0 ||
+	    parse_http(c, root, &out->http, &out->http_request_id) != 0 ||
 	    parse_client_limits(c, root, &out->client_limits) != 0 ||
 	    parse_control(c, root, &out->control) != 0 ||
 	    parse_metrics(c, root, &out->metrics) != 0 ||

@@ -300,6 +300,8 @@ struct porter_config {
 	struct porter_cfg_client_limits client_limits;
 	struct porter_cfg_control control;
 	struct porter_cfg_metrics metrics;
+	bool http_request_id;             /* http.request_id, default true: add X-Request-Id to requests without
+	                                     one (published as porter_proxy_conf.no_request_id) */
 };
 
 /*

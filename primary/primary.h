@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "shm/porter-shm-t.h"
 #include "shm/proxy-t.h"
+#include "shm/proxy_conf.h"
 #include "primary/pkt.h"
 #include "shm/hash.h"
 
@@ -231,7 +232,6 @@ uint64_t now_us(void);
 /* shm_setup.c */
 int shm_create(struct primary *p);
 struct porter_proxy_conf;
-void proxy_conf_fill(struct porter_proxy_conf *c, const struct porter_config *cfg, uint64_t generation);
 
 /* reload.c: porterctl reload / SIGHUP. Returns 0 (MSG says what changed) or -1 (MSG says why not). */
 int proxy_reload(struct primary *p, char *msg, size_t len);

@@ -16,6 +16,7 @@
 #include <rte_ring.h>
 
 #include "primary/primary.h"
+#include "shm/proxy_conf.h"
 #include "secondary/http/proxy-t.h"  /* size of the proxy area the primary reserves (types only) */
 #include "secondary/tcp/tcp-t.h"     /* sizes of the TCP area the primary reserves (types only) */
 #include "shm/proxy-t.h"
@@ -201,19 +202,6 @@ static int create_shard(struct primary *p, unsigned int s)
 		return -1;
 	}
 	return 0;
-}
-
-/* The reloadable part of CFG into copy C of the proxy region. */
-void proxy_conf_fill(struct porter_proxy_conf *c, const struct porter_config *cfg, uint64_t generation)
-{
-	memset(c, 0, sizeof(*c));
-	c->upstream_count = cfg->upstream_count;
-	c->route_count = cfg->route_count;
-	c->http = cfg->http;
-	memcpy(c->upstreams, cfg->upstreams, sizeof(c->upstreams));
-	memcpy(c->routes, cfg->routes, sizeof(c->routes));
-	c->client_limits = cfg->client_limits;
-	c->generation = generation;
 }
 
 static int create_proxy(struct primary *p)

@@ -33,7 +33,9 @@ struct porter_proxy_conf {
 	struct porter_cfg_upstream upstreams[PORTER_CFG_MAX_UPSTREAMS];
 	struct porter_cfg_route routes[PORTER_CFG_MAX_ROUTES];
 	struct porter_cfg_client_limits client_limits;   /* layout 2.4 (zero from an older primary: no limits) */
-	uint8_t reserved[1024 - sizeof(struct porter_cfg_client_limits)];
+	uint8_t no_request_id;            /* layout 2.5: 1 = http.request_id false (zero from an older primary:
+	                                     X-Request-Id added) */
+	uint8_t reserved[1024 - sizeof(struct porter_cfg_client_limits) - 1];
 } PORTER_ALIGNED;
 
 struct porter_proxy {

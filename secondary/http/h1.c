@@ -1624,6 +1624,11 @@ int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1
 		puts_(&w, f->proto);
 		put(&w, "\r\n", 2);
 	}
+	if (f->request_id != NULL && f->request_id[0] != '\0') {
+		puts_(&w, "X-Request-Id: ");
+		puts_(&w, f->request_id);
+		put(&w, "\r\n", 2);
+	}
 	puts_(&w, upgrade ? "Connection: upgrade\r\n" :
 		  f->upstream_keepalive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
 	put(&w, "\r\n", 2);

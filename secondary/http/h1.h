@@ -217,6 +217,7 @@ struct h1_fwd {
 	const char *proto;          /* X-Forwarded-Proto value ("http") */
 	const char *via;            /* pseudonym for Via ("porter", sent as "1.x porter"); NULL or "" = no Via */
 	bool upstream_keepalive;    /* send Connection: keep-alive (pooled) or close */
+	const char *request_id;     /* NULL, or an X-Request-Id field to add (the client sent none) */
 };
 
 /*

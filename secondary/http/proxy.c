@@ -355,7 +355,8 @@ static void access_log(struct proxy *p, struct http_sess *x, unsigned int status
 {
 	const struct http_snap *sn = cur(x);
 	const struct tcp_tcb *c = tcb(p, x->cl);
-	char line[1024], up[64] = "-", srv[32] = "-";
+	char line[2048], up[64] = "-", srv[32] = "-";
+	const struct proxy_logf *l = p->logf ? &p->logf[sess_idx(p, x)] : NULL;
 	size_t o = 0;
 	time_t secs = (time_t)(x->t0_wall_ms / 1000);
 	struct tm tm;
@@ -388,11 +389,28 @@ static void access_log(struct proxy *p, struct http_sess *x, unsigned int status
 	o += (size_t)snprintf(line + o, sizeof(line) - o,
 			      "\",\"version\":\"1.%u\",\"status\":%u,\"bytes_in\":%u,\"bytes_out\":%u,"
 			      "\"upstream\":\"%s\",\"server\":\"%s\",\"connect_ms\":%d,\"response_ms\":%d,"
-			      "\"total_ms\":%u}\n",
+			      "\"total_ms\":%u",
 			      sn->minor, status, tcp_read_pos(p->tcp, x->cl) - x->c_r0,
 			      tcp_write_pos(p->tcp, x->cl) - x->c_w0, up, srv,
 			      x->t_conn_ms ? (int)(x->t_conn_ms - x->t0_ms) : -1,
 			      x->t_resp_ms ? (int)(x->t_resp_ms - x->t0_ms) : -1, now(p) - x->t0_ms);
+	{
+		/* what the head said (note_head): "-" when this worker did not parse it */
+		static const char *const keys[] = { "host", "query", "user_agent", "referer", "request_id" };
+		const char *vals[] = { l && l->valid ? l->host : "-", l && l->valid ? l->query : "-",
+				       l && l->valid ? l->ua : "-", l && l->valid ? l->referer : "-",
+				       l && l->valid ? l->rid : "-" };
+
+		for (unsigned int k = 0; k < 5 && o < sizeof(line) - 16; k++) {
+			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\":\"", keys[k]);
+			log_str(line, &o, sizeof(line) - 16, vals[k], strlen(vals[k]));
+			line[o++] = '"';
+		}
+		if (o < sizeof(line) - 2) {
+			line[o++] = '}';
+			line[o++] = '\n';
+		}
+	}
 	if (o >= sizeof(line))
 		o = sizeof(line) - 1;
 	{
@@ -499,6 +517,8 @@ void proxy_close(struct proxy *p)
 	free(p->out);
 	free(p->copy);
 	free(p->scan);
+	free(p->logf);
+	p->logf = NULL;
 	free(p->retry);
 	free(p->retry_mark);
 	p->retry = NULL;
@@ -1019,6 +1039,68 @@ static int find_route(const struct proxy *p, const struct h1_msg *m, const uint8
 }
 
 /* RQ_HEAD: parse what the client sent; route; get an upstream. 1 = progress, 0 = wait, -1 = gone. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/*
+ * The X-Request-Id porter gives a request that came without one: 32 hex
+ * digits from what identifies the request for as long as its connection
+ * lives -- the connection's two initial sequence numbers (ours from a
+ * keyed hash, the client's its own choice), the client's address and port,
+ * the shard and where the head starts in the client's stream. A worker that
+ * takes the session over computes the same, so a head cut by a crash is
+ * finished with the same bytes (send_planned).
+ */
+static void request_id(const struct proxy *p, uint32_t c, uint32_t rbase, char out[33])
+{
+	const struct tcp_tcb *t = tcb(p, c);
+	uint64_t a = mix64((uint64_t)t->iss << 32 | t->irs);
+	uint64_t h1 = mix64(a ^ mix64((uint64_t)t->raddr << 32 | (uint64_t)t->rport << 16 | p->shard));
+	uint64_t h2 = mix64(h1 ^ mix64((uint64_t)rbase << 1 | 1));
+
+	snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, h1, h2);
+}
+
+/* Copy field NAME's value (or "") of the head M at B into OUT. */
+static void note_field(const struct h1_msg *m, const uint8_t *b, const char *name, char *out, size_t cap)
+{
+	int i = h1_find(m, b, name);
+	size_t n = 0;
+
+	if (i >= 0) {
+		n = m->h[i].value.len < cap - 1 ? m->h[i].value.len : cap - 1;
+		memcpy(out, b + m->h[i].value.off, n);
+	}
+	out[n] = '\0';
+}
+
+/* The request head M (bytes B) of session X parsed: note what its access log line shows. */
+static void note_head(struct proxy *p, struct http_sess *x, const struct h1_msg *m, const uint8_t *b)
+{
+	struct proxy_logf *l = &p->logf[sess_idx(p, x)];
+	uint32_t qs = m->path.off + m->path.len, qe = m->target.off + m->target.len, n;
+
+	n = m->host.len < sizeof(l->host) - 1 ? m->host.len : sizeof(l->host) - 1;
+	memcpy(l->host, b + m->host.off, n);
+	l->host[n] = '\0';
+	n = 0;
+	if (qs < qe && b[qs] == '?') {
+		n = qe - qs - 1 < sizeof(l->query) - 1 ? qe - qs - 1 : sizeof(l->query) - 1;
+		memcpy(l->query, b + qs + 1, n);
+	}
+	l->query[n] = '\0';
+	note_field(m, b, "user-agent", l->ua, sizeof(l->ua));
+	note_field(m, b, "referer", l->referer, sizeof(l->referer));
+	note_field(m, b, "x-request-id", l->rid, 65);
+	if (l->rid[0] == '\0' && h1_find(m, b, "x-request-id") < 0)
+		request_id(p, x->cl, tcp_read_pos(p->tcp, x->cl), l->rid);
+	l->valid = true;
+}
+
 static int read_head(struct proxy *p, struct http_sess *x)
 {
 	uint32_t c = x->cl, len;
@@ -1031,6 +1113,9 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	b = head_bytes(p, c, lim.max_head + 1, &len);
 	p->a->counts[HC_HEAD_BYTES] += len;
 	rc = h1_parse_request(b, len, &lim, &p->msg);
+	p->logf[sess_idx(p, x)].valid = false;
+	if (rc == 0)
+		note_head(p, x, &p->msg, b);
 
 	p->msg_ok = rc == 0;
 	p->msg_sess = sess_idx(p, x);
@@ -1118,11 +1203,16 @@ static int send_head(struct proxy *p, struct http_sess *x)
 			.client_ip = tcb(p, c)->raddr, .proto = "http", .via = p->conf->http.via,
 			.upstream_keepalive = x->kind == HS_HTTP && sn->up_keepalive,
 		};
+		char rid[33];
 		int out, rc;
 
 		if (len < sn->q.hlen || parse_head(p, x, c, b, sn->q.hlen, true, 0) != 0) {
 			respond_error(p, x, 400);   /* cannot happen: the head parsed before */
 			return -1;
+		}
+		if (!p->conf->no_request_id && h1_find(&p->msg, b, "x-request-id") < 0) {
+			request_id(p, c, sn->q.rbase, rid);   /* as note_head: the same bytes after a takeover */
+			f.request_id = rid;
 		}
 		out = h1_write_request(&p->msg, b, &f, p->out, PROXY_HEAD_MAX + 4096);
 		rc = out < 0 ? -1 : send_planned(p, x, 0, u, p->out, (uint32_t)out);
@@ -2445,9 +2535,11 @@ int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t byte
 	p->out = malloc(PROXY_HEAD_MAX + 4096);
 	p->copy = malloc(COPY_CHUNK);
 	p->scan = calloc(max, sizeof(*p->scan));
+	p->logf = calloc(max, sizeof(*p->logf));
 	p->retry = calloc(max, sizeof(*p->retry));
 	p->retry_mark = calloc(max, 1);
-	if (!p->head || !p->out || !p->copy || !p->log_ring || !p->scan || !p->retry || !p->retry_mark) {
+	if (!p->head || !p->out || !p->copy || !p->log_ring || !p->scan || !p->logf || !p->retry ||
+	    !p->retry_mark) {
 		proxy_close(p);   /* frees what was allocated */
 		return -1;
 	}

@@ -109,7 +109,8 @@ static const char CONF_A[] =
 	"              { name = \"raw\"; servers = ( { address = \"10.0.0.2:9000\"; } );\n"
 	"                timeouts = { connect_ms = 200; }; } );\n"
 	"routes = ( { upstream = \"app\"; } );\n"
-	"http = { max_sessions_per_shard = 16; header_timeout_ms = 1000; idle_timeout_ms = 3000; };\n";
+	"http = { max_sessions_per_shard = 16; header_timeout_ms = 1000; idle_timeout_ms = 3000;\n"
+	"         request_id = false; };\n";
 
 static const char CONF_B[] =
 	"ports = ( { name = \"p0\"; device = \"net_null0\"; mac = \"02:00:00:00:00:01\";\n"
@@ -122,7 +123,7 @@ static const char CONF_B[] =
 	"                retries = 0; },\n"
 	"              { name = \"raw\"; servers = ( { address = \"10.0.0.2:9000\"; } ); } );\n"
 	"routes = ( { upstream = \"app\"; path = \"/a\"; }, { upstream = \"app\"; method = \"POST\"; } );\n"
-	"http = { max_sessions_per_shard = 16; max_request_line = 64; max_header_bytes = 256;\n"
+	"http = { max_sessions_per_shard = 16; max_request_line = 64; max_header_bytes = 256; request_id = false;\n"
 	"         max_headers = 4; max_body_bytes = 100; header_timeout_ms = 200; idle_timeout_ms = 300;\n"
 	"         via = \"\"; };\n";
 

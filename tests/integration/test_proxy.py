@@ -1168,6 +1168,35 @@ def access_log(env):
     assert not problems, "; ".join(problems) + "\n" + "\n".join(lines)
 
 
+@test("shared")
+def access_log_fields_and_request_ids(env):
+    """The access log shows host, query string, user agent, referer and a request id. A
+    request without X-Request-Id gets one (32 hex digits) that the backend receives too;
+    one that came with it keeps it, and it is neither replaced nor doubled upstream."""
+    gw = env.gw
+    m1, m2 = marker("rid1"), marker("rid2")
+    r1 = one_request(gw, "GET", "/m/%s/headers?a=1&b=%%22x" % m1, host="api.example.com",
+                     headers=[("User-Agent", "probe/1.0 \"q\""), ("Referer", "http://ref.test/p")])
+    r2 = one_request(gw, "GET", "/m/%s/headers" % m2, headers=[("X-Request-Id", "client-id-42")])
+    assert r1.status == 200 and r2.status == 200, (r1, r2)
+    h1 = [v for k, v in json.loads(r1.body)["headers"] if k.lower() == "x-request-id"]
+    h2 = [v for k, v in json.loads(r2.body)["headers"] if k.lower() == "x-request-id"]
+    assert len(h1) == 1 and re.fullmatch(r"[0-9a-f]{32}", h1[0]), h1
+    assert h2 == ["client-id-42"], h2
+    lines = wait_for(lambda: (lambda ls: ls if len(ls) == 2 else None)(
+        [json.loads(x) for x in read_lines(env.access_log) if m1 in x or m2 in x]), 5, "2 access log lines")
+    j1 = [j for j in lines if m1 in j["path"]][0]
+    j2 = [j for j in lines if m2 in j["path"]][0]
+    want1 = {"host": "api.example.com", "query": "a=1&b=%22x", "user_agent": 'probe/1.0 "q"',
+             "referer": "http://ref.test/p", "request_id": h1[0]}
+    assert {k: j1.get(k) for k in want1} == want1, j1
+    assert j2["request_id"] == "client-id-42" and j2["user_agent"] == "" and j2["query"] == "", j2
+    # another request on a new connection gets another id
+    r3 = one_request(gw, "GET", "/m/%s/headers" % m1)
+    h3 = [v for k, v in json.loads(r3.body)["headers"] if k.lower() == "x-request-id"]
+    assert h3 and h3 != h1, (h1, h3)
+
+
 def _is_json(s):
     try:
         json.loads(s)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "shm/proxy_conf.h"
 
 struct proxy_harness PH;
 
@@ -20,7 +21,7 @@ const char PH_CONF[] =
 	"upstreams = ( { name = \"app\"; servers = ( { address = \"10.0.0.2:8080\"; } ); },\n"
 	"              { name = \"raw\"; servers = ( { address = \"10.0.0.2:9000\"; } ); } );\n"
 	"routes = ( { upstream = \"app\"; } );\n"
-	"http = { max_sessions_per_shard = 64; };\n";
+	"http = { max_sessions_per_shard = 64; request_id = false; };\n";
 
 /*
  * The proxy reads CLOCK_MONOTONIC through tcp_ctx_clock(); the harness's
@@ -57,19 +58,11 @@ static void fill_listeners(const struct porter_config *cfg)
 	}
 }
 
-/* What the primary publishes as copy 0 of porter_proxy (primary/shm_setup.c proxy_conf_fill). */
+/* What the primary publishes as copy 0 of porter_proxy. */
 static void fill_proxy_conf(const struct porter_config *cfg)
 {
-	struct porter_proxy_conf *c = &PH.pc->conf[0];
-
 	memset(PH.pc, 0, sizeof(*PH.pc));
-	c->upstream_count = cfg->upstream_count;
-	c->route_count = cfg->route_count;
-	c->http = cfg->http;
-	memcpy(c->upstreams, cfg->upstreams, sizeof(c->upstreams));
-	memcpy(c->routes, cfg->routes, sizeof(c->routes));
-	c->client_limits = cfg->client_limits;
-	c->generation = 1;
+	proxy_conf_fill(&PH.pc->conf[0], cfg, 1);
 	PH.pc->active = 0;
 	PH.pc->generation = 1;
 }

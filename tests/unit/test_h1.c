@@ -1764,3 +1764,14 @@ Test(forward, max_forwards)
 		   "TRACE /a HTTP/1.1\r\nHost: h\r\nMax-Forwards: -1\r\n" FWD_TAIL
 		   "Connection: keep-alive\r\n\r\n");
 }
+
+/* X-Request-Id: added after X-Forwarded-Proto when the proxy gives one (the client sent none) */
+Test(forward, request_id_added)
+{
+	struct h1_fwd f = fwd;
+
+	f.request_id = "0123456789abcdef0123456789abcdef";
+	assert_out(write_req("GET /a HTTP/1.1\r\nHost: h\r\n\r\n", &f),
+		   "GET /a HTTP/1.1\r\nHost: h\r\n" FWD_TAIL
+		   "X-Request-Id: 0123456789abcdef0123456789abcdef\r\nConnection: keep-alive\r\n\r\n");
+}

@@ -331,3 +331,48 @@ PTEST(proxy, head_error_without_body)
 		  "Connection: close\r\n\r\n");
 	HTRUE(c->fin_in);
 }
+
+/* The request id a request without X-Request-Id gets (http.request_id) in the head at offset OFF of U's bytes. */
+static void request_id_at(const struct ph_peer *u, uint32_t off, char id[33])
+{
+	const char *h = (const char *)u->rx + off, *k = strstr(h, "X-Request-Id: ");
+
+	cr_assert(k != NULL && k < strstr(h, "\r\n\r\n"), "no X-Request-Id in %.*s", (int)(u->rx_len - off), h);
+	memcpy(id, k + 14, 32);
+	id[32] = '\0';
+	for (int i = 0; i < 32; i++)
+		HTRUE((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'));
+	HTRUE(k[46] == '\r' && strstr(k + 1, "X-Request-Id: ") == NULL);
+}
+
+/*
+ * http.request_id: a request without X-Request-Id goes up with one, each
+ * request of a connection its own; a worker replaced after every step
+ * writes the same one (the id comes from the connection and the request's
+ * place in it, not from the worker).
+ */
+PTEST(proxy, request_id_added_and_stable_across_workers)
+{
+	struct ph_peer *c, *u;
+	char id1[33], id2[33];
+	uint32_t first;
+
+	PH.pc->conf[0].no_request_id = 0;
+	PH.reattach_each = true;
+	c = ph_client(PH_HTTP_PORT, NULL);
+	ph_send_str(c, GET_A);
+	u = ph_last_upstream();
+	HTRUE(u != NULL);
+	request_id_at(u, 0, id1);
+	first = u->rx_len;
+	ph_send_str(u, OK_HELLO);
+	PH_EXPECT(c, OK_HELLO_CL);
+	ph_send_str(c, GET_A);
+	request_id_at(u, first, id2);
+	HTRUE(strcmp(id1, id2) != 0);
+	ph_send_str(u, OK_HELLO);
+	/* one the client sent is kept, not doubled */
+	ph_send_str(c, "GET /b HTTP/1.1\r\nHost: h\r\nX-Request-Id: mine\r\n\r\n");
+	HTRUE(strstr((const char *)u->rx + first, "X-Request-Id: mine\r\n") != NULL);
+	PH.pc->conf[0].no_request_id = 1;
+}
