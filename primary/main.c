@@ -282,8 +282,10 @@ static void drain_to(struct primary *p, uint32_t phase, uint64_t until_ms)
 		[PORTER_DRAIN_RESET] = "resetting every stream still open",
 	};
 
-	if (drain.phase == PORTER_RUN)
+	if (drain.phase == PORTER_RUN) {
 		drain.start_ms = now_ms();
+		notify_systemd("STOPPING=1");
+	}
 	drain.phase = phase;
 	drain.done_ms = 0;
 	drain.until_ms = until_ms;
@@ -400,12 +402,22 @@ static void idle_sleep(struct primary *p, unsigned int *backoff_ms)
 	__atomic_store_n(&p->g->primary_sleeping, 0, __ATOMIC_RELAXED);
 }
 
+static bool all_shards_ready(const struct primary *p)
+{
+	for (unsigned int s = 0; s < p->nshards; s++)
+		if (p->g->slots[s].state != SLOT_READY)
+			return false;
+	return true;
+}
+
 static void run(struct primary *p)
 {
 	const uint64_t spin_us = p->cfg->dataplane.primary_spin_us;
 	uint64_t last_work = now_us(), last_service = now_ms();
 	unsigned int backoff_ms = 0;
 	bool woke = false;
+
+	bool ready = false;
 
 	while (!*p->stop) {
 		unsigned int work;
@@ -414,7 +426,14 @@ static void run(struct primary *p)
 			char msg[PORTER_CFG_ERR_LEN + 128];
 
 			hup_flag = 0;
+			notify_systemd("RELOADING=1");
 			proxy_reload(p, msg, sizeof(msg));   /* logs the outcome */
+			notify_systemd("READY=1");
+		}
+		if (!ready && all_shards_ready(p)) {
+			/* systemd (Type=notify): the gateway serves once every shard has its worker */
+			ready = true;
+			notify_systemd("READY=1\nSTATUS=serving");
 		}
 		work = dataplane_poll(p);
 		if (__atomic_exchange_n(&p->owner_watch_pending, 0, __ATOMIC_ACQ_REL)) {

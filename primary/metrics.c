@@ -252,6 +252,26 @@ static void prom_http(struct sbuf *b, const struct primary *p)
 	}
 }
 
+static void prom_listeners(struct sbuf *b, const struct primary *p)
+{
+	static const char *const app[] = { [TAPP_ECHO] = "echo", [TAPP_DISCARD] = "discard", [TAPP_SOURCE] = "source",
+					   [TAPP_HTTP] = "http", [TAPP_SPLICE] = "tcp" };
+
+	help(b, "porter_listener_requests_total", "counter",
+	     "Requests on an http listener, connections on a tcp pass-through listener (all shards).");
+	for (unsigned int i = 0; i < PORTER_MAX_LISTENERS; i++) {
+		const struct porter_listener *l = &p->g->listeners[i];
+		uint64_t n = 0;
+
+		if (l->port == 0 || (l->app != TAPP_HTTP && l->app != TAPP_SPLICE))
+			continue;
+		for (unsigned int s = 0; s < p->nshards; s++)
+			n += p->shards[s]->listener_uses[i];
+		sb_printf(b, "porter_listener_requests_total{listener=\"%u\",protocol=\"%s\"} %" PRIu64 "\n", l->port,
+			  app[l->app], n);
+	}
+}
+
 static void prom_servers(struct sbuf *b, const struct primary *p)
 {
 	const struct porter_proxy_conf *cf = conf_of(p);
@@ -309,6 +329,7 @@ void metrics_prometheus(struct primary *p, struct sbuf *b)
 	prom_shards(b, p);
 	prom_tcp(b, p);
 	prom_http(b, p);
+	prom_listeners(b, p);
 	prom_servers(b, p);
 }
 

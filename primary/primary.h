@@ -246,6 +246,9 @@ void ports_pmd_stats(struct primary *p);
 /* The worker binary BIN as the supervisor finds it: a path, next to porter-primary, in ../secondary/, in PATH. 0 or -1. */
 int supervisor_find_worker(const char *bin, char *out, size_t len);
 
+/* notify.c: systemd's readiness protocol ("READY=1", "RELOADING=1", "STOPPING=1"); nothing without $NOTIFY_SOCKET. */
+void notify_systemd(const char *state);
+
 struct sbuf;
 /* control.c: what `porterctl --json status` answers, appended to B. */
 void control_status_json(struct primary *p, struct sbuf *b);

@@ -589,6 +589,14 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &stops, &before);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* the primary speaks to workers through shared memory and SIGTERM only: what a terminal or a
+	 * service manager sends the whole group (hangup, ^\, job control) must not end a worker */
+	{
+		static const int ignored[] = { SIGHUP, SIGQUIT, SIGUSR1, SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE };
+
+		for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+			signal(ignored[i], SIG_IGN);
+	}
 	if (eal_attach(&a, argv[0]) < 0)
 		return 1;
 	if (lookup(&w) < 0)
@@ -631,6 +639,7 @@ int main(int argc, char **argv)
 			return EXIT_LAYOUT;
 		}
 		proxy.hstats = &w.sh->hstats;
+		proxy.listener_uses = w.sh->listener_uses;
 #ifdef PORTER_CRASH_POINTS
 		/* test build: what recovery left must satisfy every invariant */
 		w.tcp.area->inconsistent += tcp_check(&w.tcp, stderr);

@@ -540,7 +540,10 @@ struct porter_shard {
 	/* layout minor 5, from reserved_tail; written by the worker: what its proxy answered
 	 * (the metrics endpoint, primary/metrics.c) */
 	struct porter_http_stats hstats PORTER_ALIGNED;
-	uint8_t reserved_tail[4096 - PORTER_CACHE_LINE - sizeof(struct porter_http_stats)];   /* growth */
+	uint64_t listener_uses[PORTER_MAX_LISTENERS];  /* layout 2.5, by the worker: per porter_global.listeners
+	                                                  entry, requests (http) or connections (tcp pass-through) */
+	uint8_t reserved_tail[4096 - PORTER_CACHE_LINE - sizeof(struct porter_http_stats) -
+			      PORTER_MAX_LISTENERS * sizeof(uint64_t)];   /* growth */
 } PORTER_ALIGNED;
 _Static_assert(__builtin_offsetof(struct porter_shard, hstats) ==
 	       __builtin_offsetof(struct porter_shard, owner) + PORTER_CACHE_LINE,

@@ -45,7 +45,8 @@ static void usage(FILE *f)
 		"  stop                 stop now, as SIGTERM: every stream reset, then the gateway exits\n"
 		"options:\n"
 		"  --socket PATH        control socket (default $PORTER_SOCKET or %s)\n"
-		"  --json               machine-readable output\n", DEFAULT_SOCKET);
+		"  --json               machine-readable output\n"
+		"  --version            print porterctl's version\n", DEFAULT_SOCKET);
 }
 
 static int request(const char *path, const char *line, char **out, size_t *outlen)
@@ -124,7 +125,7 @@ static int wait_upgrade(const char *sock, bool json)
 			if (json) {
 				char *end = strstr(st, "\"}");
 
-				printf("{%.*s}\n", end ? (int)(end - st + 2) : 0, st);
+				printf("{\"ok\":%s,%.*s}\n", ok ? "true" : "false", end ? (int)(end - st + 2) : 0, st);
 			} else if (msg) {
 				char *end = strchr(msg + 11, '"');
 
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
 		{ "binary", required_argument, NULL, 'b' },
 		{ "no-wait", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = getenv("PORTER_SOCKET") ? getenv("PORTER_SOCKET") : DEFAULT_SOCKET;
@@ -168,6 +170,7 @@ int main(int argc, char **argv)
 		case 'b': binary = optarg; break;
 		case 'W': nowait = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("porterctl %s\n", PORTER_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -330,6 +330,15 @@ static void log_str(char *d, size_t *o, size_t cap, const char *s, size_t len)
 	}
 }
 
+/* A request (http) or a connection (tcp pass-through) on client stream C's listener: porter_shard.listener_uses. */
+static void count_listener(struct proxy *p, uint32_t c)
+{
+	const struct porter_listener *l = tcp_listener(p->tcp, tcb(p, c)->lport);
+
+	if (p->listener_uses && l)
+		p->listener_uses[l - p->tcp->listeners]++;
+}
+
 /* The metrics of a finished exchange (porter_shard.hstats): its status class and, but for tunnels, its time. */
 static void count_exchange(struct proxy *p, const struct http_sess *x, unsigned int status)
 {
@@ -1155,6 +1164,7 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	commit(x, &n);
 	tcp_app_deadline(p->tcp, c, 0);
 	count(p, HC_REQUESTS);
+	count_listener(p, c);
 	{
 		const struct porter_listener *l = tcp_listener(p->tcp, tcb(p, c)->lport);
 		uint32_t retry_s;
@@ -2135,6 +2145,7 @@ static void splice_event(struct proxy *p, uint32_t c, uint32_t ev)
 			return;
 		}
 		count(p, HC_TUNNELS);
+		count_listener(p, c);
 		snprintf(x->path, sizeof(x->path), ":%u", tcb(p, c)->lport);
 	}
 	advance(p, x);   /* connects first (check_upstream) */

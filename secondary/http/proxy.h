@@ -61,6 +61,7 @@ struct proxy {
 	uint32_t retry_at_ms;
 	uint64_t climit_gen;                      /* config generation whose client_limits the TCP table has */
 	struct porter_http_stats *hstats;         /* the shard's exchange metrics (porter_shard.hstats), NULL = none */
+	uint64_t *listener_uses;                  /* porter_shard.listener_uses, NULL = none */
 	/* per session: what the access log shows of the request head, noted when it is parsed
 	 * (private: a worker that takes a session over logs "-" for what it did not see) */
 	struct proxy_logf {

@@ -17,7 +17,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, Gateway, wait_for  # noqa: E402
+from harness import BUILD, PRIMARY, Gateway, wait_for  # noqa: E402
 
 FIGURES = {}
 TESTS = []
@@ -231,8 +231,12 @@ def rolling_upgrades_under_load(gw):
     c.go()
     gaps = []
     for i in range(10):
-        out = gw.ctl("upgrade", "--binary", OTHER if i % 2 == 0 else CURRENT, check=False, timeout=120)
+        args = ("--json",) if i == 1 else ()
+        out = gw.ctl("upgrade", "--binary", OTHER if i % 2 == 0 else CURRENT, *args, check=False, timeout=120)
         assert out.returncode == 0, out.stdout + out.stderr
+        if args:   # the JSON outcome says ok like every other JSON answer
+            j = json.loads(out.stdout)
+            assert j["ok"] is True and j["upgrade"]["state"] == "done", j
         # the successor's first frame sets the gap: wait for traffic to reach every shard
         st = wait_for(lambda: (lambda s: s if all(x["swap_gap_us"] for x in s["shards"]) else None)(
             gw.status()), 10, "traffic on every new worker")
@@ -255,6 +259,9 @@ def incompatible_upgrade_is_refused(gw):
     assert out.returncode == 1, out.stdout + out.stderr
     assert "layout" in out.stdout and "serves again" in out.stdout, out.stdout
     gw.wait_all_ready(timeout=10)
+    v = gw.ctl("--version")
+    pv = subprocess.run([PRIMARY, "--version"], capture_output=True, text=True, check=True).stdout
+    assert v.stdout.startswith("porterctl ") and v.stdout.split()[1] == pv.split()[1], (v.stdout, pv)
     res = c.result()
     assert res["ok"] == 20 and not res["errors"], res["errors"][:5]
 

@@ -352,6 +352,74 @@ def sigterm_leaves_nothing_behind(_shared):
         assert not left, "left behind: %s" % left
 
 
+@test
+def install_puts_everything_in_place(_shared):
+    """meson install (into a scratch DESTDIR): the three binaries, the example configuration
+    (which --check-config accepts), the docs, man pages that man renders, and a systemd unit
+    that systemd-analyze verify accepts with its paths pointing into DESTDIR."""
+    d = tempfile.mkdtemp(prefix="porter-install-")
+    try:
+        out = run(["meson", "install", "-C", BUILD, "--destdir", d, "--no-rebuild"], check=False, timeout=300)
+        assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+        found = {os.path.relpath(os.path.join(r, f), d) for r, _, fs in os.walk(d) for f in fs}
+        prefix = next(x for x in found if x.endswith("bin/porter-primary")).rsplit("/bin/", 1)[0]
+        want = ["bin/porter-primary", "bin/porter-worker", "bin/porterctl", "etc/porter/porter.conf.example",
+                "share/doc/porter/OPERATIONS.md", "share/doc/porter/CONFIG.md", "share/man/man8/porter-primary.8",
+                "share/man/man8/porterctl.8", "share/man/man5/porter.conf.5", "lib/systemd/system/porter.service"]
+        missing = [w for w in want if prefix + "/" + w not in found]
+        assert not missing, "not installed: %s (installed: %s)" % (missing, sorted(found))
+        root = os.path.join(d, prefix)
+        for page in ("man8/porter-primary.8", "man8/porterctl.8", "man5/porter.conf.5"):
+            m = run(["man", "-l", os.path.join(root, "share/man", page)], check=False, timeout=60)
+            assert m.returncode == 0 and "NAME" in m.stdout and "SEE ALSO" in m.stdout, page + m.stderr
+        ok = run([os.path.join(root, "bin/porter-primary"), "--check-config",
+                  os.path.join(root, "etc/porter/porter.conf.example")], check=False)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        with open(os.path.join(root, "lib/systemd/system/porter.service")) as f:
+            unit = f.read()
+        assert "Type=notify" in unit and "KillSignal=SIGQUIT" in unit and "ExecReload=" in unit, unit
+        local = os.path.join(d, "porter.service")
+        with open(local, "w") as f:
+            f.write(unit.replace("/" + prefix + "/", root + "/"))
+        v = run(["systemd-analyze", "verify", "--man=no", local], check=False, timeout=60)
+        assert v.returncode == 0 and not v.stderr.strip(), v.stdout + v.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@test
+def systemd_readiness_protocol(_shared):
+    """With $NOTIFY_SOCKET (as systemd's Type=notify sets it) the primary says READY=1 once
+    every shard has its worker, RELOADING=1 and READY=1 around a SIGHUP reload, and
+    STOPPING=1 when it stops."""
+    import socket as so
+    path = tempfile.mktemp(prefix="porter-notify-")
+    s = so.socket(so.AF_UNIX, so.SOCK_DGRAM)
+    s.bind(path)
+    s.settimeout(20)
+    old = os.environ.get("NOTIFY_SOCKET")
+    os.environ["NOTIFY_SOCKET"] = path
+    try:
+        with Gateway() as gw:
+            msg = s.recv(4096).decode()
+            assert msg.startswith("READY=1"), msg
+            st = gw.status()
+            assert all(x["state"] == "ready" for x in st["shards"]), st["shards"]
+            gw.proc.send_signal(signal.SIGHUP)
+            assert s.recv(4096).decode() == "RELOADING=1"
+            assert s.recv(4096).decode() == "READY=1"
+            gw.proc.send_signal(signal.SIGTERM)
+            assert s.recv(4096).decode() == "STOPPING=1"
+            assert gw.proc.wait(timeout=20) == 0
+    finally:
+        if old is None:
+            del os.environ["NOTIFY_SOCKET"]
+        else:
+            os.environ["NOTIFY_SOCKET"] = old
+        s.close()
+        os.unlink(path)
+
+
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (emerg|alert|crit|error|warning|notice|info|debug) ")
 
 

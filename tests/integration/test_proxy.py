@@ -2481,6 +2481,8 @@ def metrics_endpoint_passes_promtool_and_counts(env):
     assert prom_value(after, "porter_upstream_server_up", upstream="app", server="10.99.0.1:8081") == 1
     assert prom_value(after, "porter_shard_up") == len(gw.status()["shards"])
     assert prom_value(after, "porter_port_rx_frames_total", port="front") > 0
+    assert prom_value(after, "porter_listener_requests_total", listener="80", protocol="http") - \
+        prom_value(before, "porter_listener_requests_total", listener="80", protocol="http") >= 3
     st, _, _ = http_get_local(gw, "/nothing")
     assert st == 404
 
