@@ -593,6 +593,26 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 			reply_error(b, json, "usage: streams [SHARD] (an existing shard)");
 		else
 			streams(p, b, json, (int)s);
+	} else if (strcmp(argv[0], "servers") == 0) {
+		if (json) {
+			sb_printf(b, "{\"ok\":true,");
+			metrics_servers_json(p, b);
+			sb_printf(b, "}\n");
+		} else {
+			sb_printf(b, "ok\n");
+			servers_text(p, b);
+		}
+	} else if (strcmp(argv[0], "server") == 0) {
+		char err[256];
+
+		if (argc != 3)
+			reply_error(b, json, "usage: server enable|disable|drain UPSTREAM/ADDRESS:PORT");
+		else if (servers_set_admin(p, argv[2], argv[1], err, sizeof(err)) < 0)
+			reply_error(b, json, err);
+		else if (json)
+			sb_printf(b, "{\"ok\":true}\n");
+		else
+			sb_printf(b, "ok\nserver %s: %s\n", argv[2], argv[1]);
 	} else if (strcmp(argv[0], "drain") == 0 || strcmp(argv[0], "stop") == 0) {
 		bool graceful = argv[0][0] == 'd';
 
@@ -606,7 +626,7 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 				sb_printf(b, "ok\n%s\n", graceful ? "stopping gracefully (drain)" : "stopping");
 		}
 	} else {
-		reply_error(b, json, "unknown command (status, streams, restart, upgrade, reload, drain, stop)");
+		reply_error(b, json, "unknown command (status, streams, servers, server, restart, upgrade, reload, drain, stop)");
 	}
 }
 

@@ -261,6 +261,11 @@ void metrics_on_client(struct primary *p, unsigned int idx);
 void metrics_tick(struct primary *p);             /* ends clients that took too long */
 void metrics_prometheus(struct primary *p, struct sbuf *b);   /* the Prometheus text */
 void metrics_servers_json(struct primary *p, struct sbuf *b); /* "servers":[...] for the status JSON */
+void servers_text(struct primary *p, struct sbuf *b);         /* porterctl servers */
+/* porterctl server enable|disable|drain UPSTREAM/ADDRESS:PORT (porter_global.srv_admin). 0, or -1 and ERR. */
+int servers_set_admin(struct primary *p, const char *target, const char *state, char *err, size_t len);
+/* A reload: each server keeps its state by upstream name and address (new ones enabled). */
+void servers_remap(struct primary *p, const struct porter_proxy_conf *from, const struct porter_proxy_conf *to);
 
 /* porterctl stop (fast, as SIGTERM) and drain (graceful, as SIGQUIT): main.c stops the gateway. */
 void primary_request_stop(struct primary *p, bool graceful);

@@ -44,6 +44,9 @@ int proxy_reload(struct primary *p, char *msg, size_t len)
 		if (nc->listeners[i].service == PORTER_SVC_TCP)
 			__atomic_store_n(&p->g->listeners[i].arg, (uint64_t)nc->listeners[i].upstream,
 					 __ATOMIC_RELEASE);
+	/* the operator's server states follow the servers (by upstream and address), and change
+	 * before the new table is published: no request is routed by a stale state */
+	servers_remap(p, &x->conf[!next], &x->conf[next]);
 	__atomic_store_n(&x->active, next, __ATOMIC_RELEASE);
 	__atomic_store_n(&x->generation, gen, __ATOMIC_RELEASE);
 	x->reloads++;

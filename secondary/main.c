@@ -457,6 +457,29 @@ static void serve_dump(struct worker *w)
  * primary how many streams are still open (every 10 ms), after saying
  * which phase the count is for.
  */
+/*
+ * Upstream servers are the gateway's: the operator's state of each
+ * (porter_global.srv_admin), and every shard's proxy area, read for the
+ * health checks another shard runs (proxy.c health_owner). Read only.
+ */
+static void proxy_peers(struct worker *w)
+{
+	proxy.srv_admin = w->g->srv_admin;
+	proxy.nshards = w->g->shard_count;
+	for (unsigned int s = 0; s < w->g->shard_count && s < PORTER_MAX_SHARDS; s++) {
+		char name[64];
+		const struct rte_memzone *mz;
+
+		porter_name_shard_mz(name, sizeof(name), s);
+		mz = rte_memzone_lookup(name);
+		if (mz != NULL) {
+			const struct porter_shard *sh = mz->addr;
+
+			proxy.peer[s] = (const struct http_area *)((const char *)sh + sh->http_off);
+		}
+	}
+}
+
 /* SIGUSR1 to the primary: it bumped porter_global.log_gen; open the access log again. */
 static void follow_logs(struct worker *w)
 {
@@ -640,6 +663,7 @@ int main(int argc, char **argv)
 		}
 		proxy.hstats = &w.sh->hstats;
 		proxy.listener_uses = w.sh->listener_uses;
+		proxy_peers(&w);
 #ifdef PORTER_CRASH_POINTS
 		/* test build: what recovery left must satisfy every invariant */
 		w.tcp.area->inconsistent += tcp_check(&w.tcp, stderr);

@@ -349,6 +349,14 @@ enum porter_drain {
 	PORTER_DRAIN_RESET,  /* last: every stream still open is reset (also a fast stop's only phase) */
 };
 
+/* An upstream server's state set by the operator (porterctl server ...; porter_global.srv_admin). */
+#define PORTER_SRV_SLOTS 1024   /* PORTER_CFG_MAX_UPSTREAMS * PORTER_CFG_MAX_SERVERS (HTTP_SLOTS) */
+enum porter_srv_admin {
+	PORTER_SRV_ENABLED = 0,
+	PORTER_SRV_DRAIN,       /* no new request or connection; exchanges in progress finish; checks go on */
+	PORTER_SRV_DISABLED,    /* the same, and no health checks (maintenance) */
+};
+
 struct porter_global {
 	struct porter_shm_hdr hdr;
 	/* written once by the primary at start-up, then read-only */
@@ -378,8 +386,11 @@ struct porter_global {
 	struct porter_route_table routes;
 	/* layout minor 1, taken from reserved_tail; written by the primary at run time */
 	struct porter_port_pmd port_pmd[PORTER_MAX_PORTS];
+	/* layout minor 5, from reserved_tail; written by the primary (porterctl server): the operator's
+	 * state of each upstream server, by proxy slot (upstream * 32 + server), enum porter_srv_admin */
+	volatile uint8_t srv_admin[PORTER_SRV_SLOTS];
 	uint8_t reserved_tail[4096 - sizeof(struct porter_route_table) -
-			      PORTER_MAX_PORTS * sizeof(struct porter_port_pmd)];
+			      PORTER_MAX_PORTS * sizeof(struct porter_port_pmd) - PORTER_SRV_SLOTS];
 } PORTER_ALIGNED;
 /* Growth takes bytes from the reserved areas: the region keeps its size and
  * what layout minor 0 had keeps its offset. */

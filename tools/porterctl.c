@@ -39,6 +39,12 @@ static void usage(FILE *f)
 		"  reload               read the config file again: routes, upstreams and http apply\n"
 		"                       without restarts; a bad file is refused (file:line) and the\n"
 		"                       running configuration stays (SIGHUP to the primary does the same)\n"
+		"  servers              every upstream server: the operator's state, health (one\n"
+		"                       shard checks each server for the gateway), last check,\n"
+		"                       active and idle connections, requests, failures\n"
+		"  server enable|disable|drain UPSTREAM/ADDRESS:PORT\n"
+		"                       drain: no new requests, checks go on; disable: the same and\n"
+		"                       no checks (maintenance); enable: back in rotation\n"
 		"  drain                stop gracefully, as SIGQUIT: new connections refused, idle\n"
 		"                       keep-alive clients closed, exchanges in flight finished (up to\n"
 		"                       workers.drain_timeout_ms), then the gateway exits\n"
@@ -191,11 +197,22 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (strcmp(cmd, "server") == 0) {
+		/* porterctl server enable|disable|drain UPSTREAM/ADDRESS:PORT */
+		if (optind + 2 != argc || strpbrk(argv[optind + 1], " \t\n") || strlen(argv[optind + 1]) > 200) {
+			fprintf(stderr, "porterctl: usage: server enable|disable|drain UPSTREAM/ADDRESS:PORT\n");
+			return 2;
+		}
+		snprintf(line, sizeof(line), "server %s %s%s\n", argv[optind], argv[optind + 1], json ? " --json" : "");
+		optind = argc;
+	}
 	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(cmd, "status") == 0) {
+	if (strcmp(cmd, "server") == 0) {
+		/* the line is made */
+	} else if (strcmp(cmd, "status") == 0) {
 		snprintf(line, sizeof(line), "status%s\n", json ? " --json" : "");
 	} else if (strcmp(cmd, "streams") == 0) {
 		snprintf(line, sizeof(line), "streams%s%s%s\n", shard ? " " : "", shard ? shard : "",
@@ -225,7 +242,8 @@ int main(int argc, char **argv)
 		}
 		free(reply);
 		return nowait ? 0 : wait_upgrade(sock, json);
-	} else if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "drain") == 0 || strcmp(cmd, "stop") == 0) {
+	} else if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "drain") == 0 || strcmp(cmd, "stop") == 0 ||
+		   strcmp(cmd, "servers") == 0) {
 		snprintf(line, sizeof(line), "%s%s\n", cmd, json ? " --json" : "");
 	} else if (strcmp(cmd, "restart") == 0) {
 		char *end;

@@ -26,9 +26,11 @@
 
 #include "config/config.h"
 #include "secondary/http/h1.h"
+#include "shm/porter-shm-t.h"   /* PORTER_SRV_SLOTS */
 
 #define HTTP_AREA_MAGIC 0x48545041u       /* "HTPA" */
 #define HTTP_SLOTS      (PORTER_CFG_MAX_UPSTREAMS * PORTER_CFG_MAX_SERVERS)
+_Static_assert(HTTP_SLOTS == PORTER_SRV_SLOTS, "porter_global.srv_admin has a byte per proxy slot");
 #define HTTP_PATH_LOG   120               /* bytes of the request path kept for the access log */
 
 enum http_sess_kind {
@@ -108,6 +110,16 @@ struct http_sess {
 };
 
 /* Per shard, per server slot. */
+/* How an active health check ended (http_srv.hc_last). */
+enum http_hc_result {
+	HC_R_NONE = 0,          /* none yet */
+	HC_R_OK,                /* 2xx or 3xx */
+	HC_R_STATUS,            /* another status, or no HTTP answer */
+	HC_R_CLOSED,            /* refused, reset or closed before an answer */
+	HC_R_TIMEOUT,           /* no answer within health_check.timeout_ms */
+	HC_R_NO_ROUTE,          /* no port, static route or gateway reaches the server */
+};
+
 struct http_srv {
 	uint32_t active;                  /* sessions using it (derived) */
 	uint32_t pool_head;               /* idle pooled streams (derived), TCP_NIL-terminated via app_arg_lo */
@@ -118,9 +130,9 @@ struct http_srv {
 	uint32_t hc_stream;               /* running check, TCP_NIL when none */
 	uint8_t hc_down;                  /* active checks marked it down */
 	uint8_t hc_ok, hc_bad;            /* consecutive results */
-	uint8_t reserved;
+	uint8_t hc_last;                  /* layout 2.5: the last check's outcome, enum http_hc_result */
 	int32_t rr_weight;                /* smooth weighted round robin: current weight */
-	uint32_t reserved2;
+	uint32_t hc_last_ms;              /* layout 2.5: when it ended (the worker's ms clock, CLOCK_MONOTONIC) */
 	uint64_t requests;
 	uint64_t failures;
 };

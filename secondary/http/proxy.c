@@ -543,12 +543,39 @@ void proxy_close(struct proxy *p)
 
 /* --- servers -------------------------------------------------------------------- */
 
+/* The operator's state of SLOT (porterctl server): enum porter_srv_admin. */
+static unsigned int srv_admin(const struct proxy *p, uint32_t slot)
+{
+	return p->srv_admin ? p->srv_admin[slot] : PORTER_SRV_ENABLED;
+}
+
+/*
+ * One shard checks each server actively for the whole gateway (slot modulo
+ * the shard count); the others read its result. Without the other areas
+ * (unit harness) or a single shard, every shard checks for itself.
+ */
+static unsigned int health_owner(const struct proxy *p, uint32_t slot)
+{
+	return p->nshards > 1 && p->peer[slot % p->nshards] ? slot % p->nshards : p->shard;
+}
+
+/* Did the active checks mark SLOT down (in its checking shard, on the same configuration)? */
+static bool hc_down(const struct proxy *p, uint32_t slot)
+{
+	unsigned int o = health_owner(p, slot);
+	const struct http_area *a = o == p->shard ? p->a : p->peer[o];
+
+	if (a != p->a && (__atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) != HTTP_AREA_MAGIC || a->gen != p->a->gen))
+		return false;   /* that shard is not on this configuration (yet): no verdict */
+	return __atomic_load_n(&a->srv[slot].hc_down, __ATOMIC_RELAXED) != 0;
+}
+
 static bool server_usable(struct proxy *p, uint32_t slot)
 {
 	struct http_srv *v = &p->a->srv[slot];
 	const struct porter_cfg_server *s = server_of(p, slot);
 
-	if (v->hc_down)
+	if (srv_admin(p, slot) != PORTER_SRV_ENABLED || hc_down(p, slot))
 		return false;
 	if (v->down_until_ms) {
 		if ((int32_t)(now(p) - v->down_until_ms) < 0)
@@ -1813,7 +1840,7 @@ static void end_session(struct proxy *p, struct http_sess *x)
 		const struct tcp_tcb *t = tcb(p, u);
 		bool reuse = (n.sflags & H1F_KEEP_ALIVE) && n.r.kind != H1_BODY_CLOSE && n.req == RQ_DONE &&
 			     t->state == TCP_ESTABLISHED && t->rcv_bytes == 0 && !(t->flags & TF(RCVD_FIN)) &&
-			     !p->tcp->draining &&
+			     !p->tcp->draining && srv_admin(p, n.slot) == PORTER_SRV_ENABLED &&
 			     gen_current(p, &n) && n.slot != NO_SLOT &&
 			     p->a->srv[n.slot].pool_count < upstream_of(p, n.slot)->keepalive_max_idle;
 
@@ -2244,12 +2271,15 @@ static void linger_event(struct proxy *p, uint32_t s, uint32_t ev)
 
 /* --- health checks ------------------------------------------------------------------------- */
 
-static void health_result(struct proxy *p, uint32_t slot, bool ok)
+static void health_result(struct proxy *p, uint32_t slot, enum http_hc_result r)
 {
 	const struct porter_cfg_upstream *up = upstream_of(p, slot);
 	struct http_srv *v = &p->a->srv[slot];
+	bool ok = r == HC_R_OK;
 
 	v->hc_stream = TCP_NIL;
+	v->hc_last = (uint8_t)r;
+	v->hc_last_ms = now(p);
 	count(p, ok ? HC_HEALTH_OK : HC_HEALTH_FAIL);
 	if (ok) {
 		v->hc_bad = 0;
@@ -2290,11 +2320,11 @@ static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
 		return;
 	}
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
-		health_result(p, slot, false);
+		health_result(p, slot, HC_R_CLOSED);
 		return;
 	}
 	if (ev & TEV_APP_TIMEOUT) {
-		health_result(p, slot, false);
+		health_result(p, slot, HC_R_TIMEOUT);
 		tcp_abort(p->tcp, s);
 		return;
 	}
@@ -2313,12 +2343,12 @@ static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
 		uint32_t n = tcp_peek(p->tcp, s, 0, b, 12);
 		bool ok = n == 12 && memcmp(b, "HTTP/1.", 7) == 0 && b[8] == ' ' && (b[9] == '2' || b[9] == '3');
 
-		health_result(p, slot, ok);
+		health_result(p, slot, ok ? HC_R_OK : HC_R_STATUS);
 		health_close(p, s);
 		return;
 	}
 	if (tcp_peer_closed(p->tcp, s)) {
-		health_result(p, slot, false);
+		health_result(p, slot, HC_R_CLOSED);
 		health_close(p, s);
 	}
 }
@@ -2335,8 +2365,9 @@ static void health_scan(struct proxy *p)
 			struct http_srv *v = &p->a->srv[slot];
 			int err;
 
-			if (v->hc_stream != TCP_NIL || (v->hc_next_ms && (int32_t)(now(p) - v->hc_next_ms) < 0))
-				continue;
+			if (v->hc_stream != TCP_NIL || (v->hc_next_ms && (int32_t)(now(p) - v->hc_next_ms) < 0) ||
+			    health_owner(p, slot) != p->shard || srv_admin(p, slot) == PORTER_SRV_DISABLED)
+				continue;   /* another shard checks it, or it is in maintenance */
 			/* spread the shards' checks over the interval */
 			v->hc_next_ms = after(p, up->health_interval_ms);
 			if (p->tcp->ports == NULL || p->tcp->nports == 0)
@@ -2345,7 +2376,7 @@ static void health_scan(struct proxy *p)
 			if (s == TCP_NIL) {
 				if (err == -ENETUNREACH)
 					count(p, HC_UP_NO_ROUTE);
-				health_result(p, slot, false);
+				health_result(p, slot, err == -ENETUNREACH ? HC_R_NO_ROUTE : HC_R_CLOSED);
 				continue;
 			}
 			v->hc_stream = s;

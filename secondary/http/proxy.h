@@ -62,6 +62,12 @@ struct proxy {
 	uint64_t climit_gen;                      /* config generation whose client_limits the TCP table has */
 	struct porter_http_stats *hstats;         /* the shard's exchange metrics (porter_shard.hstats), NULL = none */
 	uint64_t *listener_uses;                  /* porter_shard.listener_uses, NULL = none */
+	/* upstream servers as the gateway's objects (NULL in the unit harness: each shard alone):
+	 * the operator's state of each (porter_global.srv_admin), and every shard's proxy area,
+	 * for the active health checks of the servers another shard checks (health_owner) */
+	const volatile uint8_t *srv_admin;
+	const struct http_area *peer[PORTER_MAX_SHARDS];
+	unsigned int nshards;
 	/* per session: what the access log shows of the request head, noted when it is parsed
 	 * (private: a worker that takes a session over logs "-" for what it did not see) */
 	struct proxy_logf {

@@ -2415,6 +2415,104 @@ def interim_responses_not_to_http10(env):
     assert r.status == 200 and [x.status for x in r.interim] == [103], (r, r.interim)
 
 
+# === upstream servers as the gateway's objects (porterctl servers / server) =================
+
+SERVERS_CONF = """
+listeners = ( { port = 80; protocol = "http"; } );
+upstreams = (
+  { name = "solo"; servers = ( { address = "10.99.0.1:8081"; } ); %(t)s
+    health_check = { path = "/health"; interval_ms = 150; timeout_ms = 100; rise = 1; fall = 1; }; },
+  { name = "pair"; balance = "round_robin";
+    servers = ( { address = "10.99.0.1:8081"; }, { address = "10.99.0.1:8082"; }, { address = "10.99.0.1:8099"; } );
+    %(t)s keepalive = { max_idle = 8; idle_timeout_ms = 60000; };
+    health_check = { path = "/health"; interval_ms = 150; timeout_ms = 100; rise = 1; fall = 1; }; } );
+routes = ( { host = "solo.test"; upstream = "solo"; }, { upstream = "pair"; } );
+""" % {"t": UP_TIMEOUTS}
+
+
+def servers_of(gw):
+    out = gw.ctl("--json", "servers").stdout
+    j = json.loads(out)
+    assert j["ok"] is True, j
+    return {"%s/%s" % (x["upstream"], x["server"]): x for x in j["servers"]}
+
+
+def names_served(gw, n, host="test"):
+    got = {}
+    for _ in range(n):
+        r = one_request(gw, "GET", "/name", host=host)
+        key = r.body.decode() if r.status == 200 else r.status
+        got[key] = got.get(key, 0) + 1
+    return got
+
+
+@test()
+def servers_one_checker_each_and_operator_states(_):
+    """Active health checks: one shard checks each server for the whole gateway (the other
+    shard sends it none) and every shard honours its verdict (the dead :8099 gets no
+    request from either). porterctl servers shows each server; porterctl server
+    drain/disable/enable takes one out of and back into rotation, disable also stops its
+    checks, and the state survives a reload."""
+    env = Env(SERVERS_CONF)
+    failed = True
+    try:
+        gw = env.gw
+        env.http_backend(8081, "a")
+        env.http_backend(8082, "b")
+        wait_for(lambda: (lambda v: v if v["pair/10.99.0.1:8099"]["check_down"] and
+                          v["pair/10.99.0.1:8081"]["last_check"] == "ok" else None)(servers_of(gw)),
+                 10, "the checks to find :8099 down and :8081 up")
+        # each server is checked by exactly one shard: solo/:8081 is slot 0 (shard 0), so shard 1 ran no
+        # check of it; pair's three servers are slots 32, 33, 34 (shards 0, 1, 0)
+        v = servers_of(gw)
+        assert [v[k]["checked_by_shard"] for k in ("solo/10.99.0.1:8081", "pair/10.99.0.1:8081",
+                                                   "pair/10.99.0.1:8082", "pair/10.99.0.1:8099")] == [0, 0, 1, 0], v
+        # shard 1 checks :8082 only, shard 0 the other three at the same interval: about 3:1 (were
+        # every shard checking every server, as before, it would be 1:1)
+        def ratio():
+            st = gw.status()
+            c = [sh["http"]["health_ok"] + sh["http"]["health_fail"] for sh in st["shards"]]
+            return c if c[1] >= 10 else None
+        checks = wait_for(ratio, 10, "ten checks in shard 1")
+        assert checks[0] >= 2 * checks[1] - 2, "checks per shard %r, want about 3:1" % checks
+        got = names_served(gw, 20)
+        assert set(got) == {"a", "b"}, "requests went to %r (never to the dead :8099)" % got
+        text = gw.ctl("servers").stdout
+        assert "pair" in text and "10.99.0.1:8099" in text and "closed or refused" in text, text
+        # drain :8081 in pair: no new request goes there, its checks go on
+        out = gw.ctl("server", "drain", "pair/10.99.0.1:8081").stdout
+        assert "drain" in out, out
+        assert names_served(gw, 12) == {"b": 12}
+        age0 = servers_of(gw)["pair/10.99.0.1:8081"]["last_check_age_ms"]
+        assert 0 <= age0 < 2000, age0
+        # disable: no checks either (its last check ages), still no traffic; solo's :8081 is another server
+        gw.ctl("server", "disable", "pair/10.99.0.1:8081")
+        wait_for(lambda: servers_of(gw)["pair/10.99.0.1:8081"]["last_check_age_ms"] > 1000, 5,
+                 "the disabled server's checks to stop")
+        assert names_served(gw, 6) == {"b": 6}
+        assert names_served(gw, 3, host="solo.test") == {"a": 3}
+        v = servers_of(gw)
+        assert v["pair/10.99.0.1:8081"]["admin"] == "disabled" and v["solo/10.99.0.1:8081"]["admin"] == "enabled", v
+        # a reload keeps the state (by upstream and address)
+        gw.ctl("reload")
+        assert servers_of(gw)["pair/10.99.0.1:8081"]["admin"] == "disabled"
+        assert names_served(gw, 6) == {"b": 6}
+        # both out (and :8099 down again: a reload starts the servers' health afresh): 503
+        wait_for(lambda: servers_of(gw)["pair/10.99.0.1:8099"]["check_down"], 5, ":8099 checked down again")
+        gw.ctl("server", "disable", "pair/10.99.0.1:8082")
+        assert names_served(gw, 2) == {503: 2}
+        gw.ctl("server", "enable", "pair/10.99.0.1:8081")
+        gw.ctl("server", "enable", "pair/10.99.0.1:8082")
+        wait_for(lambda: set(names_served(gw, 10)) == {"a", "b"}, 5, "both servers back in rotation")
+        bad = gw.ctl("server", "disable", "pair/10.99.0.1:9999", check=False)
+        assert bad.returncode == 1 and "no server" in bad.stderr, bad.stderr
+        bad = gw.ctl("server", "pause", "pair/10.99.0.1:8081", check=False)
+        assert bad.returncode == 1 and "usage" in bad.stderr, bad.stderr
+        failed = False
+    finally:
+        env.close(failed)
+
+
 # === metrics and the status page (docs/OPERATIONS.md "Metrics") ===========================
 
 def http_get_local(gw, path, port=9180):
