@@ -2834,6 +2834,24 @@ def usr1_reopens_access_logs_and_other_signals_are_ignored(_none):
             assert one_request(gw, "GET", "/name").status == 200
         st = gw.status()
         assert all(sh["state"] == "ready" for sh in st["shards"]), st["shards"]
+        # a reload opens the log again too (mv + reload, the path unchanged)
+        m3 = marker("rot3")
+        os.rename(env.access_log, env.access_log + ".2")
+        gw.ctl("reload")
+        assert one_request(gw, "GET", "/m/%s/name" % m3).status == 200
+        wait_for(lambda: any(m3 in x for x in read_lines(env.access_log)), 5, "the line after mv + reload")
+        # the control socket names every command it knows when it gets one it does not
+        import socket as so
+        c = so.socket(so.AF_UNIX, so.SOCK_STREAM)
+        c.settimeout(5)
+        c.connect(gw.sock)
+        c.sendall(b"bogus\n")
+        reply = c.recv(4096).decode()
+        c.close()
+        assert "unknown command" in reply and all(w in reply for w in ("reload", "drain", "stop", "servers")), reply
+        # porterctl stop: the fast stop, exit 0
+        assert "stopping" in gw.ctl("stop").stdout
+        assert gw.proc.wait(timeout=10) == 0, log_tail(gw)
         failed = False
     finally:
         env.close(failed)
