@@ -426,90 +426,6 @@ static void status_text(struct primary *p, struct sbuf *b)
 	}
 }
 
-/*
- * porterctl streams: ask each (or one) shard's worker for a dump of its
- * streams and wait briefly for it. The worker writes the file from its own
- * loop; the primary never reads TCBs itself (DESIGN §1).
- */
-static void streams(struct primary *p, struct sbuf *b, bool json, int only)
-{
-	uint32_t want[PORTER_MAX_SHARDS] = { 0 };
-	uint64_t deadline = now_ms() + 1000;
-	bool first = true;
-
-	for (unsigned int s = 0; s < p->nshards; s++) {
-		if (only >= 0 && (unsigned int)only != s)
-			continue;
-		if (p->g->slots[s].state != SLOT_READY)
-			continue;
-		want[s] = __atomic_add_fetch(&p->shards[s]->dump_req, 1, __ATOMIC_ACQ_REL);
-		wake_shard(p, s);
-	}
-	sb_printf(b, json ? "{\"ok\":true,\"streams\":[" : "ok\n%-5s %-21s %-21s %-12s %-7s %8s %7s %9s %6s %12s %12s\n",
-		  "shard", "local", "remote", "state", "app", "srtt_us", "rto_ms", "cwnd", "rexmit",
-		  "bytes_in", "bytes_out");
-	for (unsigned int s = 0; s < p->nshards; s++) {
-		char path[PATH_MAX];
-		FILE *f;
-
-		if (want[s] == 0)
-			continue;
-		while (__atomic_load_n(&p->shards[s]->dump_done, __ATOMIC_ACQUIRE) != want[s] &&
-		       now_ms() < deadline)
-			usleep(200);
-		if (p->shards[s]->dump_done != want[s])
-			continue;   /* busy or dead worker: its streams are left out */
-		porter_name_stream_dump(path, sizeof(path), rte_eal_get_runtime_dir(), s);
-		f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		if (json) {
-			char buf[65536];
-			size_t n;
-			bool any = false;
-
-			while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-				if (!any && !first)
-					sb_printf(b, ",");
-				sb_printf(b, "%.*s", (int)n, buf);
-				any = true;
-			}
-			first = first && !any;
-		} else {
-			/* one object per line: pick the fields for the table */
-			char line[1024];
-
-			while (fgets(line, sizeof(line), f)) {
-				char local[32] = "", remote[32] = "", state[16] = "", app[16] = "";
-				unsigned int shard = 0, id = 0, srtt = 0, rttvar = 0, rto = 0, cwnd = 0, rex = 0;
-				unsigned long in = 0, out = 0;
-
-				if (sscanf(line, "{\"shard\":%u,\"id\":%u,\"local\":\"%31[^\"]\","
-					   "\"remote\":\"%31[^\"]\",\"state\":\"%15[^\"]\",\"app\":\"%15[^\"]\","
-					   "\"srtt_us\":%u,\"rttvar_us\":%u,\"rto_ms\":%u,\"cwnd\":%u",
-					   &shard, &id, local, remote, state, app, &srtt, &rttvar, &rto, &cwnd) < 10)
-					continue;
-				const char *r = strstr(line, "\"retransmits\":");
-				const char *bi = strstr(line, "\"bytes_in\":");
-				const char *bo = strstr(line, "\"bytes_out\":");
-
-				if (r)
-					rex = (unsigned int)strtoul(r + 14, NULL, 10);
-				if (bi)
-					in = strtoul(bi + 11, NULL, 10);
-				if (bo)
-					out = strtoul(bo + 12, NULL, 10);
-				sb_printf(b, "%-5u %-21s %-21s %-12s %-7s %8u %7u %9u %6u %12lu %12lu\n", shard,
-					  local, remote, state, app, srtt, rto, cwnd, rex, in, out);
-			}
-		}
-		fclose(f);
-		unlink(path);
-	}
-	if (json)
-		sb_printf(b, "]}\n");
-}
-
 static void reply_error(struct sbuf *b, bool json, const char *msg)
 {
 	if (json) {
@@ -586,13 +502,10 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 		else
 			sb_printf(b, "ok\nupgrade to %s started\n", p->up.path);
 	} else if (strcmp(argv[0], "streams") == 0) {
-		char *end = NULL;
-		long s = argc == 2 ? strtol(argv[1], &end, 10) : -1;
+		char err[256];
 
-		if (argc > 2 || (argc == 2 && (*end || s < 0 || s >= (long)p->nshards)))
-			reply_error(b, json, "usage: streams [SHARD] (an existing shard)");
-		else
-			streams(p, b, json, (int)s);
+		if (streams_list(p, b, json, argc - 1, argv + 1, err, sizeof(err)) < 0)
+			reply_error(b, json, err);
 	} else if (strcmp(argv[0], "servers") == 0) {
 		if (json) {
 			sb_printf(b, "{\"ok\":true,");

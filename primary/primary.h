@@ -262,6 +262,8 @@ void metrics_tick(struct primary *p);             /* ends clients that took too 
 void metrics_prometheus(struct primary *p, struct sbuf *b);   /* the Prometheus text */
 void metrics_servers_json(struct primary *p, struct sbuf *b); /* "servers":[...] for the status JSON */
 void servers_text(struct primary *p, struct sbuf *b);         /* porterctl servers */
+/* streams.c: porterctl streams [SHARD] [state=] [peer=] [sort=] [flagged] [limit=]; 0, or -1 and ERR. */
+int streams_list(struct primary *p, struct sbuf *b, bool json, int argc, char **argv, char *err, size_t errlen);
 /* porterctl server enable|disable|drain UPSTREAM/ADDRESS:PORT (porter_global.srv_admin). 0, or -1 and ERR. */
 int servers_set_admin(struct primary *p, const char *target, const char *state, char *err, size_t len);
 /* A reload: each server keeps its state by upstream name and address (new ones enabled). */

@@ -442,6 +442,7 @@ static void serve_dump(struct worker *w)
 		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 		f = fopen(tmp, "w");
 		if (f) {
+			tcp_ctx_clock(&w->tcp);   /* ages and zero-window times against now */
 			tcp_dump_streams(&w->tcp, f, w->shard);
 			if (fclose(f) == 0)
 				rename(tmp, path);
@@ -661,6 +662,7 @@ int main(int argc, char **argv)
 			    w.shard, w.sh->http_bytes);
 			return EXIT_LAYOUT;
 		}
+		w.tcp.anomalies = w.sh->tcp_anomalies;
 		proxy.hstats = &w.sh->hstats;
 		proxy.listener_uses = w.sh->listener_uses;
 		proxy_peers(&w);

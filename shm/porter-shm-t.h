@@ -553,8 +553,9 @@ struct porter_shard {
 	struct porter_http_stats hstats PORTER_ALIGNED;
 	uint64_t listener_uses[PORTER_MAX_LISTENERS];  /* layout 2.5, by the worker: per porter_global.listeners
 	                                                  entry, requests (http) or connections (tcp pass-through) */
+	uint64_t tcp_anomalies[8];      /* layout 2.5, by the worker: enum tcp_anomaly (secondary/tcp/tcp-t.h) */
 	uint8_t reserved_tail[4096 - PORTER_CACHE_LINE - sizeof(struct porter_http_stats) -
-			      PORTER_MAX_LISTENERS * sizeof(uint64_t)];   /* growth */
+			      PORTER_MAX_LISTENERS * sizeof(uint64_t) - 8 * sizeof(uint64_t)];   /* growth */
 } PORTER_ALIGNED;
 _Static_assert(__builtin_offsetof(struct porter_shard, hstats) ==
 	       __builtin_offsetof(struct porter_shard, owner) + PORTER_CACHE_LINE,

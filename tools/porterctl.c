@@ -29,7 +29,11 @@ static void usage(FILE *f)
 		"usage: porterctl [--socket PATH] [--json] COMMAND\n"
 		"commands:\n"
 		"  status               ports, counters, shards, workers and their standbys, mempool\n"
-		"  streams [--shard N]  every stream: state, RTT, cwnd, retransmits, bytes\n"
+		"  streams [--shard N] [--state S] [--peer ADDR] [--sort KEY] [--flagged] [--limit N]\n"
+		"                       every stream: state, RTT, cwnd, retransmits, bytes, age,\n"
+		"                       zero-window time, flags (zero_window, tiny_mss, retransmits,\n"
+		"                       many_streams); KEY: rtt, retransmits, zero_window, bytes_in,\n"
+		"                       bytes_out, age (largest first)\n"
 		"  restart --shard N    restart shard N's worker with the current binary (its ready\n"
 		"                       standby takes over; status shows the outcome)\n"
 		"  upgrade --binary PATH [--shard N] [--no-wait]\n"
@@ -158,10 +162,16 @@ int main(int argc, char **argv)
 		{ "no-wait", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "peer", required_argument, NULL, 'P' },
+		{ "sort", required_argument, NULL, 'O' },
+		{ "flagged", no_argument, NULL, 'F' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = getenv("PORTER_SOCKET") ? getenv("PORTER_SOCKET") : DEFAULT_SOCKET;
 	const char *shard = NULL, *binary = NULL;
+	char filt[192] = "";   /* porterctl streams: state= peer= sort= flagged limit= */
 	bool json = false, nowait = false;
 	char line[256];
 	char *reply;
@@ -188,12 +198,23 @@ int main(int argc, char **argv)
 
 	/* options may also follow the command: porterctl restart --shard 1 --json */
 	while ((c = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+		size_t fl = strlen(filt);
+
 		switch (c) {
 		case 's': sock = optarg; break;
 		case 'j': json = true; break;
 		case 'n': shard = optarg; break;
 		case 'b': binary = optarg; break;
 		case 'W': nowait = true; break;
+		case 'S': case 'P': case 'O': case 'L':
+			if (strpbrk(optarg, " \t\n") || strlen(optarg) > 40) {
+				fprintf(stderr, "porterctl: bad value \"%s\"\n", optarg);
+				return 2;
+			}
+			snprintf(filt + fl, sizeof(filt) - fl, " %s=%s",
+				 c == 'S' ? "state" : c == 'P' ? "peer" : c == 'O' ? "sort" : "limit", optarg);
+			break;
+		case 'F': snprintf(filt + fl, sizeof(filt) - fl, " flagged"); break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -215,7 +236,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "status") == 0) {
 		snprintf(line, sizeof(line), "status%s\n", json ? " --json" : "");
 	} else if (strcmp(cmd, "streams") == 0) {
-		snprintf(line, sizeof(line), "streams%s%s%s\n", shard ? " " : "", shard ? shard : "",
+		snprintf(line, sizeof(line), "streams%s%s%s%s\n", shard ? " " : "", shard ? shard : "", filt,
 			 json ? " --json" : "");
 	} else if (strcmp(cmd, "upgrade") == 0) {
 		char real[4096];

@@ -120,6 +120,7 @@ enum {
 	TF_CLIMIT_BIT,          /* counted for its client address in the shard's client table (client_limits,
 	                           tcp_climit.c) from its handshake until it is freed or enters TIME-WAIT
 	                           (layout 2.4) */
+	TF_ZWND_LONG_BIT,       /* the peer's zero window was counted as held long (tcp_anomaly; layout 2.5) */
 };
 #define TF(name) (1u << TF_##name##_BIT)
 
@@ -299,10 +300,28 @@ struct tcp_tcb {
 	uint16_t reserved_h;
 	uint32_t challenge_ms;            /* start of the stream's current one-second window (ms clock) */
 	uint32_t challenge_count;         /* challenge ACKs sent in that window */
-	uint8_t reserved_b[8];
+	/* per-stream security metrics (layout 2.5, from reserved_b) (8) */
+	uint32_t born_ms;                 /* created (ms clock): the stream's age */
+	uint32_t zwnd_since_ms;           /* the peer's window has been zero since then (ms clock | 1), 0 = open */
 };
 
 _Static_assert(sizeof(struct tcp_tcb) == 384, "an idle stream costs exactly its 384-byte TCB");
+
+/*
+ * Peers that behave like an attack (per-stream security metrics): counted per
+ * shard (porter_shard.tcp_anomalies, through tcp_ctx.anomalies) and flagged
+ * per stream in porterctl streams.
+ */
+enum tcp_anomaly {
+	TAN_ZERO_WINDOW_LONG = 0,   /* a peer held a zero window for TCP_ANOMALY_ZWND_MS with data waiting */
+	TAN_TINY_MSS,               /* a peer announced an MSS below TCP_ANOMALY_MSS (RFC 9293's default 536) */
+	TAN_RETRANSMITS,            /* a stream reached TCP_ANOMALY_REXMIT retransmissions */
+	TAN__COUNT
+};
+_Static_assert(TAN__COUNT <= 8, "porter_shard.tcp_anomalies has 8 counters");
+#define TCP_ANOMALY_ZWND_MS  10000u
+#define TCP_ANOMALY_MSS      536u
+#define TCP_ANOMALY_REXMIT   64u
 
 /* Counters and keys of one shard's TCP. Written by the shard's worker only. */
 struct tcp_area {

@@ -65,6 +65,8 @@ struct tcp_ctx {
 	struct climit *climit;
 	/* the gateway stops (porter_global.drain_phase): listeners answer new connections with RST */
 	bool draining;
+	/* per-shard counters of enum tcp_anomaly (the worker points it at porter_shard.tcp_anomalies), NULL = none */
+	uint64_t *anomalies;
 };
 
 /* Application events (bit mask). */

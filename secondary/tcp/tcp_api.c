@@ -391,6 +391,14 @@ static const char *const app_names[TAPP__COUNT] = {
 };
 
 /* One JSON object per live stream, comma-separated, for porterctl streams. */
+/* Milliseconds from AT to the context's clock (0 if AT is ahead of a clock read earlier). */
+static uint32_t ms_since(const struct tcp_ctx *c, uint32_t at)
+{
+	int32_t d = (int32_t)(c->now_ms - at);
+
+	return d > 0 ? (uint32_t)d : 0;
+}
+
 unsigned long tcp_dump_streams(const struct tcp_ctx *c, FILE *f, unsigned int shard)
 {
 	unsigned long n = 0;
@@ -408,14 +416,16 @@ unsigned long tcp_dump_streams(const struct tcp_ctx *c, FILE *f, unsigned int sh
 			"\"cwnd\":%u,\"ssthresh\":%u,\"mss\":%u,\"snd_wnd\":%u,\"in_flight\":%u,"
 			"\"retransmits\":%u,\"bytes_in\":%lu,\"bytes_out\":%lu,\"snd_queued\":%u,"
 			"\"rcv_queued\":%u,\"sack\":%s,\"timestamps\":%s,\"wscale\":[%u,%u],"
-			"\"snd_una\":%u,\"snd_nxt\":%u,\"rcv_nxt\":%u,\"rcv_wnd\":%u}",
+			"\"snd_una\":%u,\"snd_nxt\":%u,\"rcv_nxt\":%u,\"rcv_wnd\":%u,\"age_ms\":%u,"
+			"\"zero_window_ms\":%u,\"peer_mss\":%u,\"min_rtt_us\":%u}",
 			n ? ",\n" : "", shard, i, l, t->lport, r, t->rport, tcp_state_name(t->state),
 			t->app < TAPP__COUNT ? app_names[t->app] : "?", t->srtt_us, t->rttvar_us, t->rto_ms,
 			t->cc.cwnd, t->cc.ssthresh, t->mss, t->snd_wnd, t->snd_max - t->snd_una,
 			t->retransmits, (unsigned long)t->bytes_in, (unsigned long)t->bytes_out,
 			t->snd_bytes, t->rcv_bytes, (t->flags & TF(SACK_OK)) ? "true" : "false",
 			(t->flags & TF(TS_OK)) ? "true" : "false", t->snd_wscale, t->rcv_wscale,
-			t->snd_una, t->snd_nxt, t->rcv_nxt, t->rcv_adv - t->rcv_nxt);
+			t->snd_una, t->snd_nxt, t->rcv_nxt, t->rcv_adv - t->rcv_nxt, ms_since(c, t->born_ms),
+			t->zwnd_since_ms ? ms_since(c, t->zwnd_since_ms) : 0, t->peer_mss, t->min_rtt_us);
 		n++;
 	}
 	return n;

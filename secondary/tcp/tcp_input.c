@@ -127,6 +127,7 @@ void tcb_init_common(struct tcp_ctx *c, struct tcp_tcb *t)
 	t->rto_ms = c->prm->rto_initial_ms;    /* RFC 6298 §2.1 */
 	t->t_next = t->t_prev = TCP_NIL;
 	t->last_rcv_ms = c->now_ms;
+	t->born_ms = c->now_ms;
 	if (c->prm->nodelay)
 		t->flags |= TF(NODELAY);
 }
@@ -137,6 +138,8 @@ static void syn_options(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_o
 	uint16_t ours = tcp_our_mss(c, t->port);
 
 	t->peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
+	if (o->has_mss && o->mss < TCP_ANOMALY_MSS)
+		tcp_anomaly(c, TAN_TINY_MSS);   /* the MSS of CVE-2019-11479 and its kind */
 	/* floored like the send MSS below (TCP_MIN_SND_MSS, Linux's since CVE-2019-11479) */
 	if (t->peer_mss < TCP_MIN_SND_MSS)
 		t->peer_mss = TCP_MIN_SND_MSS;
@@ -531,6 +534,12 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 			*ev |= TEV_APP_WRITABLE;
 		if (wnd && t->snd_wnd == 0 && t->snd_nxt == t->snd_una)
 			t->rto_shift = 0;   /* the zero window opened: the persist backoff ends */
+		if (wnd == 0 && t->zwnd_since_ms == 0)
+			t->zwnd_since_ms = c->now_ms | 1;
+		else if (wnd != 0) {
+			t->zwnd_since_ms = 0;
+			t->flags &= ~TF(ZWND_LONG);
+		}
 		t->snd_wnd = wnd;
 		if (wnd > t->max_snd_wnd)
 			t->max_snd_wnd = wnd;
@@ -1451,8 +1460,7 @@ static void rto_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 		t->rto_shift++;
 		t->flags &= ~TF(RTT_TIMING);
 		t->snd_nxt = t->iss;
-		t->retransmits++;
-		tcp_count(c, TEV_RETRANSMITS);
+		tcp_count_rexmit(c, t);
 		tcp_output(c, t);
 		tcp_rto_arm(c, t);
 		return;

@@ -404,8 +404,7 @@ int tcp_retransmit_seg(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *se
 	}
 	seg_set_flags(seg, seg_flags(seg) | SEG_RETRANS | SEG_EVER_RETRANS | SEG_SENT);
 	tcp_loss_on_sent(c, t, seg, len, true);
-	t->retransmits++;
-	tcp_count(c, TEV_RETRANSMITS);
+	tcp_count_rexmit(c, t);
 	/* Karn's rule (RFC 6298 §3): no RTT sample from a retransmitted segment */
 	t->flags &= ~TF(RTT_TIMING);
 	return 0;
@@ -425,6 +424,10 @@ void tcp_send_window_probe(struct tcp_ctx *c, struct tcp_tcb *t)
 	uint32_t off;
 
 	tcp_count(c, TEV_ZERO_WINDOW_PROBES);
+	if (t->zwnd_since_ms && !(t->flags & TF(ZWND_LONG)) && c->now_ms - t->zwnd_since_ms >= TCP_ANOMALY_ZWND_MS) {
+		t->flags |= TF(ZWND_LONG);   /* once per episode (cleared when the window opens) */
+		tcp_anomaly(c, TAN_ZERO_WINDOW_LONG);
+	}
 	while (seg && seq_geq(t->snd_una, seg_end(seg)))
 		seg = seg->next;
 	if (seg == NULL) {
@@ -613,8 +616,7 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		tcp_loss_on_sent(c, t, seg, len, seq_lt(t->snd_nxt, t->snd_max));
 		if (seq_lt(t->snd_nxt, t->snd_max)) {
 			/* going back over sent data after an RTO */
-			t->retransmits++;
-			tcp_count(c, TEV_RETRANSMITS);
+			tcp_count_rexmit(c, t);
 		} else if (!(t->flags & (TF(RTT_TIMING) | TF(TS_OK)))) {
 			t->flags |= TF(RTT_TIMING);
 			t->rtt_seq = t->snd_nxt;

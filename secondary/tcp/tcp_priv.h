@@ -238,4 +238,19 @@ static inline bool tcp_climit_counted(const struct tcp_tcb *t)
 void tcp_stream_done(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t events);
 void tcp_notify(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t events);
 
+/* Count anomaly A of the shard (enum tcp_anomaly). */
+static inline void tcp_anomaly(struct tcp_ctx *c, unsigned int a)
+{
+	if (c->anomalies && a < TAN__COUNT)
+		c->anomalies[a]++;
+}
+
+/* A retransmission of T: counted for the stream, the shard and, at TCP_ANOMALY_REXMIT, as an anomaly. */
+static inline void tcp_count_rexmit(struct tcp_ctx *c, struct tcp_tcb *t)
+{
+	if (++t->retransmits == TCP_ANOMALY_REXMIT)
+		tcp_anomaly(c, TAN_RETRANSMITS);
+	tcp_count(c, TEV_RETRANSMITS);
+}
+
 #endif

@@ -1465,6 +1465,49 @@ def _retransmission_covering_out_of_order_data(gw):
                                                                                    echoed == sent))
 
 
+@test
+def streams_flagged_for_a_tiny_mss_and_a_held_zero_window(gw):
+    """Per-stream security metrics: a client that announces MSS 100 and stops reading the
+    source service (its window closes and stays closed) is flagged tiny_mss at once and
+    zero_window once the window has been zero for 10 s; porterctl streams filters
+    (--peer, --state, --flagged) and sorts (--sort zero_window); /metrics counts both.
+    A well-behaved stream beside it is not flagged."""
+    with in_netns(gw.netns):
+        bad = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        good = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        bad.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 100)
+        bad.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        bad.settimeout(10)
+        bad.connect((PORTER_IP, SRC_INF))   # a source that never ends; this client never reads
+        good.settimeout(10)
+        good.connect((PORTER_IP, ECHO))
+        good.sendall(b"x")
+        assert good.recv(1) == b"x"
+        bport = bad.getsockname()[1]
+
+        def mine(flagged_only=False, *extra):
+            args = ["--json", "streams", "--peer", PEER_IP] + (["--flagged"] if flagged_only else []) + list(extra)
+            return [x for x in json.loads(gw.ctl(*args).stdout)["streams"]]
+        got = wait_for(lambda: [x for x in mine(True) if x["remote"].endswith(":%d" % bport)], 5,
+                       "the tiny-MSS stream among the flagged ones")
+        assert got[0]["peer_mss"] == 100 and "tiny_mss" in got[0]["flags"], got
+        assert not any(x["remote"].endswith(":%d" % good.getsockname()[1]) for x in mine(True)), mine(True)
+        # the window closes (4 KiB receive buffer, never read) and stays closed
+        got = wait_for(lambda: [x for x in mine(True, "--sort", "zero_window", "--limit", "1")
+                                if "zero_window" in x["flags"]], 20, "the zero window held 10 s to be flagged")
+        assert got[0]["remote"].endswith(":%d" % bport) and got[0]["zero_window_ms"] >= 10000, got
+        est = mine(False, "--state", "ESTABLISHED")
+        assert len(est) >= 2 and all(x["state"] == "ESTABLISHED" for x in est), est
+        text = gw.ctl("streams", "--flagged").stdout
+        assert "tiny_mss" in text and "zero_window" in text, text
+        bad_sort = gw.ctl("streams", "--sort", "colour", check=False)
+        assert bad_sort.returncode == 1 and "sort by" in bad_sort.stderr, bad_sort.stderr
+    finally:
+        bad.close()
+        good.close()
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--impairer":
         impairer_main(*sys.argv[2:])

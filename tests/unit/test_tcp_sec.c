@@ -745,3 +745,51 @@ HTEST(tcp_mss_floor, tiny_peer_mss)
 		h_check_clean();
 	}
 }
+
+HSUITE(tcp_sec_metrics);
+
+/*
+ * Per-stream security metrics: a tiny announced MSS is counted at the
+ * handshake, a zero window held TCP_ANOMALY_ZWND_MS with data waiting once
+ * per episode (at a persist probe), and the stream's birth and zero-window
+ * start are kept in the TCB for porterctl streams.
+ */
+HTEST(tcp_sec_metrics, tiny_mss_and_long_zero_window_counted)
+{
+	uint64_t an[8] = { 0 };
+	struct h_synopt so = H_OPT_MSS;
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s, born;
+	static const uint8_t data[300];
+
+	CTX->anomalies = an;
+	so.mss_val = 100;
+	h_peer_init(&p, H_TEST_PORT, 40100, 7000);
+	born = h_now();
+	s = h_open_passive(&p, &so);
+	HEQ(an[TAN_TINY_MSS], 1);
+	HEQ(TCB(s)->born_ms, born);
+	HEQ(TCB(s)->zwnd_since_ms, 0);
+	/* the peer closes its window with data waiting: persist */
+	p.wnd = 0;
+	h_peer_ack(&p, p.rcv_nxt);
+	HTRUE(TCB(s)->zwnd_since_ms != 0);
+	HEQ(tcp_send(CTX, s, data, sizeof(data)), sizeof(data));
+	h_drain();
+	h_advance(TCP_ANOMALY_ZWND_MS - 1000);
+	HEQ(an[TAN_ZERO_WINDOW_LONG], 0);
+	h_advance(30000);   /* persist probes past 10 s: counted once for the episode */
+	HEQ(an[TAN_ZERO_WINDOW_LONG], 1);
+	HTRUE(TCB(s)->flags & TF(ZWND_LONG));
+	h_drain();
+	/* the window opens: the episode ends */
+	p.wnd = 65535;
+	h_peer_ack(&p, p.rcv_nxt);
+	HEQ(TCB(s)->zwnd_since_ms, 0);
+	HTRUE(!(TCB(s)->flags & TF(ZWND_LONG)));
+	while (h_pop(&o))
+		;
+	HEQ(an[TAN_RETRANSMITS], 0);
+	CTX->anomalies = NULL;
+}
