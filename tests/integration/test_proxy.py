@@ -384,19 +384,25 @@ NGINX_FILES = {"index.html": b"<html>porter via nginx</html>\n", "blob.bin": bac
                "small.txt": b"x" * 1000}
 
 
-def setup_shared():
-    env = Env(SHARED_CONF)
+def app_env(starts, *env_args, **env_kw):
+    """Env(*ENV_ARGS, **ENV_KW) with the backends STARTS (callables of the env) running; closed
+    if one fails to start."""
+    env = Env(*env_args, **env_kw)
     try:
-        env.http_backend(8081, "app")
-        env.http_backend(8083, "idle", "--idle-close-ms", 100)
-        env.http_backend(8087, "strict", "--crlf-only", "--raw", env.path("raw-8087"))
-        env.backend("tcpsha", 9001)
-        env.backend("tcpsource", 9003)
-        env.nginx(8085, NGINX_FILES)
+        for start in starts:
+            start(env)
     except BaseException:
         env.close(True)
         raise
     return env
+
+
+def setup_shared():
+    return app_env([lambda e: e.http_backend(8081, "app"),
+                    lambda e: e.http_backend(8083, "idle", "--idle-close-ms", 100),
+                    lambda e: e.http_backend(8087, "strict", "--crlf-only", "--raw", e.path("raw-8087")),
+                    lambda e: e.backend("tcpsha", 9001), lambda e: e.backend("tcpsource", 9003),
+                    lambda e: e.nginx(8085, NGINX_FILES)], SHARED_CONF)
 
 
 BAD_CONF = """
@@ -409,13 +415,7 @@ http = { max_request_line = 1024; max_header_bytes = 4096; max_headers = 50; max
 
 
 def setup_bad():
-    env = Env(BAD_CONF)
-    try:
-        env.http_backend(8081, "app")
-    except BaseException:
-        env.close(True)
-        raise
-    return env
+    return app_env([lambda e: e.http_backend(8081, "app")], BAD_CONF)
 
 
 SLOWBODY_CONF = """
@@ -428,13 +428,7 @@ http = { header_timeout_ms = 10000; body_timeout_ms = 1500; body_min_rate = 100;
 
 
 def setup_slowbody():
-    env = Env(SLOWBODY_CONF)
-    try:
-        env.http_backend(8081, "app")
-    except BaseException:
-        env.close(True)
-        raise
-    return env
+    return app_env([lambda e: e.http_backend(8081, "app")], SLOWBODY_CONF)
 
 
 GROUPS = {"shared": setup_shared, "bad": setup_bad, "slowbody": setup_slowbody}
@@ -1366,15 +1360,8 @@ routes = ( { host = "py.test"; upstream = "py"; }, { upstream = "ngx"; } );
 
 
 def setup_durable():
-    env = Env(DURABLE_CONF)
-    try:
-        env.http_backend(8081, "py")
-        env.nginx(8085, NGINX_FILES)
-        env.backend("tcpsha", 9001)
-    except BaseException:
-        env.close(True)
-        raise
-    return env
+    return app_env([lambda e: e.http_backend(8081, "py"), lambda e: e.nginx(8085, NGINX_FILES),
+                    lambda e: e.backend("tcpsha", 9001)], DURABLE_CONF)
 
 
 GROUPS["durable"] = setup_durable
@@ -1392,13 +1379,7 @@ http = { max_request_line = 8192; max_header_bytes = 65536; max_headers = 120;
 
 
 def setup_drip():
-    env = Env(DRIP_CONF, workers=1)
-    try:
-        env.http_backend(8081, "app")
-    except BaseException:
-        env.close(True)
-        raise
-    return env
+    return app_env([lambda e: e.http_backend(8081, "app")], DRIP_CONF, workers=1)
 
 
 GROUPS["drip"] = setup_drip
@@ -1418,13 +1399,8 @@ upstreams = ( { name = "rawsrc"; servers = ( { address = "10.99.0.1:9003"; } ); 
 
 
 def setup_tiny():
-    env = Env(TINY_CONF, workers=1, dataplane="mbufs = 2047; rx_desc = 256; tx_desc = 256;")
-    try:
-        env.backend("tcpsource", 9003)
-    except BaseException:
-        env.close(True)
-        raise
-    return env
+    return app_env([lambda e: e.backend("tcpsource", 9003)], TINY_CONF, workers=1,
+                   dataplane="mbufs = 2047; rx_desc = 256; tx_desc = 256;")
 
 
 GROUPS["tiny"] = setup_tiny
@@ -1502,18 +1478,17 @@ http = { header_timeout_ms = 5000; idle_timeout_ms = 60000; };
 """ % {"t": UP_TIMEOUTS, "l": LIMITS_LINE}
 
 
+def limits_start(env):
+    env.gw.ns(["ip", "addr", "add", SECOND_IP + "/24", "dev", env.gw.iface])
+    env.http_backend(8081, "app")
+    with open(env.gw.conf) as f:
+        env.base_conf = f.read()
+    env.reta = env.gw.status()["reta"]
+    env.next_port = [10000]
+
+
 def setup_limits():
-    env = Env(LIMITS_CONF, workers=2)
-    try:
-        env.gw.ns(["ip", "addr", "add", SECOND_IP + "/24", "dev", env.gw.iface])
-        env.http_backend(8081, "app")
-        env.base_conf = open(env.gw.conf).read()
-        env.reta = env.gw.status()["reta"]
-        env.next_port = [10000]
-    except BaseException:
-        env.close(True)
-        raise
-    return env
+    return app_env([limits_start], LIMITS_CONF, workers=2)
 
 
 GROUPS["limits"] = setup_limits
@@ -2667,14 +2642,8 @@ http = { header_timeout_ms = 5000; idle_timeout_ms = 60000; access_log = "@DIR@/
 
 
 def stop_env(drain_ms):
-    env = Env(STOP_CONF, workers_extra="drain_timeout_ms = %d;" % drain_ms)
-    try:
-        env.http_backend(8081, "app")
-        env.backend("tcpsha", 9001)
-    except BaseException:
-        env.close(True)
-        raise
-    return env
+    return app_env([lambda e: e.http_backend(8081, "app"), lambda e: e.backend("tcpsha", 9001)], STOP_CONF,
+                   workers_extra="drain_timeout_ms = %d;" % drain_ms)
 
 
 def hugepage_leftovers(gw):
