@@ -1985,6 +1985,8 @@ static void set_defaults(struct porter_config *cfg)
 	cfg->http.max_headers = 100;
 	cfg->http.max_body_bytes = 0;
 	cfg->http.header_timeout_ms = 10000;
+	cfg->http.body_timeout_ms = 20000;       /* Apache's RequestReadTimeout body=20,MinRate=500 */
+	cfg->http.body_min_rate = 500;
 	cfg->http.idle_timeout_ms = 60000;
 	cfg->http.max_sessions = 16384;
 	snprintf(cfg->http.via, sizeof(cfg->http.via), "porter");

@@ -140,8 +140,8 @@ static void check_http_defaults(void)
 	cr_assert_eq(h->header_timeout_ms, 10000);
 	cr_assert_eq(h->idle_timeout_ms, 60000);
 	cr_assert_eq(h->max_sessions, 16384);
-	cr_assert_eq(h->body_timeout_ms, 0);
-	cr_assert_eq(h->body_min_rate, 0);
+	cr_assert_eq(h->body_timeout_ms, 20000);
+	cr_assert_eq(h->body_min_rate, 500);
 	cr_assert_str_eq(h->via, "porter");
 	cr_assert_str_eq(h->access_log, "");
 }
