@@ -818,7 +818,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct h1_msg mreq, mresp;
 	const struct h1_limits *lim;
-	struct h1_fwd fwd;
+	struct h1_fwd fwd = { 0 };   /* every field the fuzzer does not set stays off */
 	unsigned int meth;
 	uint8_t flags, *buf;
 	size_t len;

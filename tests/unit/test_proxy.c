@@ -335,14 +335,18 @@ PTEST(proxy, head_error_without_body)
 /* The request id a request without X-Request-Id gets (http.request_id) in the head at offset OFF of U's bytes. */
 static void request_id_at(const struct ph_peer *u, uint32_t off, char id[33])
 {
-	const char *h = (const char *)u->rx + off, *k = strstr(h, "X-Request-Id: ");
+	/* the peer's bytes are not a C string: search within them */
+	const char *h = (const char *)u->rx + off, *end = (const char *)u->rx + u->rx_len;
+	const char *eoh = memmem(h, (size_t)(end - h), "\r\n\r\n", 4);
+	const char *k = memmem(h, (size_t)(end - h), "X-Request-Id: ", 14);
 
-	cr_assert(k != NULL && k < strstr(h, "\r\n\r\n"), "no X-Request-Id in %.*s", (int)(u->rx_len - off), h);
+	cr_assert(k != NULL && eoh != NULL && k < eoh, "no X-Request-Id in %.*s", (int)(end - h), h);
+	HTRUE(k + 47 <= eoh + 2);
 	memcpy(id, k + 14, 32);
 	id[32] = '\0';
 	for (int i = 0; i < 32; i++)
 		HTRUE((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'));
-	HTRUE(k[46] == '\r' && strstr(k + 1, "X-Request-Id: ") == NULL);
+	HTRUE(k[46] == '\r' && memmem(k + 1, (size_t)(eoh - (k + 1)), "X-Request-Id: ", 14) == NULL);
 }
 
 /*
@@ -373,6 +377,6 @@ PTEST(proxy, request_id_added_and_stable_across_workers)
 	ph_send_str(u, OK_HELLO);
 	/* one the client sent is kept, not doubled */
 	ph_send_str(c, "GET /b HTTP/1.1\r\nHost: h\r\nX-Request-Id: mine\r\n\r\n");
-	HTRUE(strstr((const char *)u->rx + first, "X-Request-Id: mine\r\n") != NULL);
+	HTRUE(memmem(u->rx + first, u->rx_len - first, "X-Request-Id: mine\r\n", 20) != NULL);
 	PH.pc->conf[0].no_request_id = 1;
 }
