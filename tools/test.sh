@@ -66,7 +66,8 @@ read -r cp cf < <(awk -F'|' '/Synthesis: Tested:/ {
 			if ($i ~ /Failing:/) { split($i, a, ":"); f += a[2] }
 		}
 	} END { print p + 0, f + 0 }' "$log")
-read -r fp ff < <(awk '/^ *[0-9]+\/[0-9]+ .*fuzz/ { if ($0 ~ / OK /) p++; else if ($0 ~ /FAIL|TIMEOUT/) f++ }
+# (meson lists a failing test again in its summary: each line counts once)
+read -r fp ff < <(awk '/^ *[0-9]+\/[0-9]+ .*fuzz/ && !seen[$0]++ { if ($0 ~ / OK /) p++; else if ($0 ~ /FAIL|TIMEOUT/) f++ }
 	END { print p + 0, f + 0 }' "$log")
 read -r ip if < <(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 } END { print p + 0, f + 0 }' "$log")
 lk=$(grep -c 'ERROR: LeakSanitizer' "$asan_log")
