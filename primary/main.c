@@ -122,22 +122,6 @@ void primary_request_stop(struct primary *p, bool graceful)
 		fast_flag = 1;
 }
 
-uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: porter-primary [-c FILE]          run the gateway (default %s)\n"

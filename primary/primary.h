@@ -18,6 +18,7 @@
 #include "shm/proxy-t.h"
 #include "shm/proxy_conf.h"
 #include "primary/pkt.h"
+#include "shm/clock.h"
 #include "shm/hash.h"
 
 struct rte_mbuf;
@@ -226,8 +227,6 @@ struct primary {
 	struct ctl_client clients[CTL_MAX_CLIENTS];
 };
 
-uint64_t now_ms(void);
-uint64_t now_us(void);
 
 /* shm_setup.c */
 int shm_create(struct primary *p);

@@ -58,6 +58,7 @@
 #include "secondary/http/proxy.h"
 #include "secondary/worker.h"
 #include "shm/attach-t.h"
+#include "shm/clock.h"
 #include "shm/log.h"
 #include "shm/names.h"
 
@@ -76,22 +77,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 struct args {
