@@ -70,55 +70,6 @@ static struct neigh_pending *pending_of(struct primary *p, const struct porter_n
 	return &p->pending[n - p->g->neigh];
 }
 
-/*
- * Transmit. Frames collect per port and go to the device once per poll round
- * (one tx_burst, one system call on af_packet/af_xdp). A device whose TX queue
- * is full takes part of them; the rest wait, in order, for the next round
- * rather than being dropped: a full queue is usually a peer or a NIC a few
- * microseconds behind (memif's peer, a burst into a NIC), and a dropped
- * segment costs its stream a retransmission timeout. Only when PORT_TXQ frames
- * are already waiting is a frame dropped (counted as tx_full).
- */
-void port_xmit(struct primary *p, unsigned int port, struct rte_mbuf *m)
-{
-	if (p->txn[port] == PORT_TXQ)
-		ports_flush_tx(p);
-	if (p->txn[port] == PORT_TXQ) {
-		p->g->port_stats[port].drops[PDROP_TX_FULL]++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	p->txbuf[port][p->txn[port]++] = m;
-}
-
-void ports_flush_tx(struct primary *p)
-{
-	for (unsigned int i = 0; i < p->nports; i++) {
-		struct porter_port_stats *st = &p->g->port_stats[i];
-		unsigned int n = p->txn[i], sent;
-
-		if (n == 0)
-			continue;
-		sent = rte_eth_tx_burst(p->port_id[i], 0, p->txbuf[i], (uint16_t)n);
-		for (unsigned int k = 0; k < sent; k++)
-			st->tx_bytes += rte_pktmbuf_pkt_len(p->txbuf[i][k]);
-		st->tx_frames += sent;
-		if (sent < n) {
-			st->tx_requeued += n - sent;
-			memmove(p->txbuf[i], p->txbuf[i] + sent, (n - sent) * sizeof(p->txbuf[i][0]));
-		}
-		p->txn[i] = n - sent;
-	}
-}
-
-bool ports_tx_backlog(const struct primary *p)
-{
-	for (unsigned int i = 0; i < p->nports; i++)
-		if (p->txn[i])
-			return true;
-	return false;
-}
-
 static void send_arp_request(struct primary *p, unsigned int port, uint32_t ip)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(p->pool);
