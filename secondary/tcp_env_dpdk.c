@@ -8,6 +8,7 @@
 #include <rte_mempool.h>
 
 #include "secondary/crash.h"
+#include "secondary/http/proxy.h"
 #include "secondary/tcp/tcp_priv.h"
 #include "secondary/worker.h"
 
@@ -152,4 +153,11 @@ void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 	if (m == j->in_hand)
 		__atomic_store_n(&j->in_hand, NULL, __ATOMIC_RELEASE);
 	w->sh->wstats.tx_segments++;
+}
+
+/* The worker's applications beyond the stack's built-in services: the proxy's kinds. */
+void tcp_env_app_event(struct tcp_ctx *ctx, uint32_t s, uint32_t ev)
+{
+	if (ctx->tcbs[s].app >= TAPP_DEADLINE_FIRST)
+		proxy_app_event(ctx, s, ev);
 }

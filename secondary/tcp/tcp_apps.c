@@ -126,49 +126,31 @@ static void source_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 		tcp_shutdown(c, s);
 }
 
-/* The proxy (secondary/http/proxy.c) handles its kinds; absent in the unit tests. */
-void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev) __attribute__((weak));
-void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
-{
-	(void)c;
-	(void)s;
-	(void)ev;
-}
-
-/* Unit tests drive their streams themselves; events are recorded by the harness. */
-void tcp_test_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev) __attribute__((weak));
-void tcp_test_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
-{
-	(void)c;
-	(void)s;
-	(void)ev;
-}
-
+/*
+ * An event for stream S: the built-in services are served here; every other
+ * kind (the proxy's, a test's) goes to the environment (tcp_env.h
+ * tcp_env_app_event): the worker's dispatch, the unit harness, the load
+ * generator. No weak symbol, no test branch in the stack.
+ */
 void tcp_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 {
-	if (c->tcbs[s].app >= TAPP_DEADLINE_FIRST) {
-		proxy_app_event(c, s, ev);
-		return;
-	}
-	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
-		if (c->tcbs[s].app == TAPP_TEST)
-			tcp_test_app_event(c, s, ev);
-		return;   /* the built-in services keep no state beyond the TCB */
-	}
 	switch ((enum tcp_app)c->tcbs[s].app) {
 	case TAPP_ECHO:
-		echo_event(c, s, ev);
-		break;
 	case TAPP_DISCARD:
-		discard_event(c, s, ev);
-		break;
 	case TAPP_SOURCE:
-		source_event(c, s, ev);
-		break;
-	case TAPP_TEST:
-		tcp_test_app_event(c, s, ev);
-		break;
+		if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
+			return;   /* the built-in services keep no state beyond the TCB */
+		if (c->tcbs[s].app == TAPP_ECHO)
+			echo_event(c, s, ev);
+		else if (c->tcbs[s].app == TAPP_DISCARD)
+			discard_event(c, s, ev);
+		else
+			source_event(c, s, ev);
+		return;
+	case TAPP_NONE:
+		return;
 	default:
-		break;
+		tcp_env_app_event(c, s, ev);
+		return;
 	}
 }

@@ -56,4 +56,14 @@ void tcp_env_free(struct tcp_ctx *ctx, struct rte_mbuf *m);
  */
 void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m);
 
+/*
+ * Event EV (TEV_APP_*) for stream S of an application the stack does not
+ * serve itself (tcp.h enum tcp_app: the proxy's kinds, TAPP_TEST): the
+ * environment dispatches on the TCB's app kind. The worker hands the proxy's
+ * kinds to the proxy (secondary/tcp_env_dpdk.c); the unit harness records
+ * them or hands them to the proxy it links; the load generator runs its
+ * clients and backends.
+ */
+void tcp_env_app_event(struct tcp_ctx *ctx, uint32_t s, uint32_t ev);
+
 #endif

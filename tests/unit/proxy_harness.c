@@ -72,6 +72,7 @@ void ph_setup_conf(const char *text)
 	char err[PORTER_CFG_ERR_LEN];
 
 	h_setup();
+	H.app_event = proxy_app_event;   /* the proxy's stream kinds go to the proxy */
 	memset(&PH, 0, sizeof(PH));
 	cr_assert(porter_config_parse_string(text, "proxy_harness", &PH.cfg, err, sizeof(err)) == 0,
 		  "harness config: %s", err);

@@ -2,7 +2,7 @@
 /*
  * The TCP unit-test harness (see tcp_harness.h). It implements the stack's
  * environment seam (tcp_env.h) with counted fake mbufs and a captured
- * transmit, overrides the weak tcp_test_app_event() to record events, and
+ * transmit, records application events (tcp_env_app_event), and
  * builds and decodes frames with its own byte-level code (no DPDK helpers),
  * so a checksum or layout bug in the stack cannot hide behind a shared one.
  */
@@ -208,9 +208,16 @@ void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 
 /* ---- events ------------------------------------------------------------------------- */
 
-void tcp_test_app_event(struct tcp_ctx *ctx, uint32_t s, uint32_t ev)
+/* The stack's seam for applications it does not serve itself: the proxy (when a harness links it), or TAPP_TEST. */
+void tcp_env_app_event(struct tcp_ctx *ctx, uint32_t s, uint32_t ev)
 {
-	(void)ctx;
+	if (ctx->tcbs[s].app >= TAPP_DEADLINE_FIRST) {
+		if (H.app_event)
+			H.app_event(ctx, s, ev);
+		return;
+	}
+	if (ctx->tcbs[s].app != TAPP_TEST)
+		return;
 	cr_assert(H.nev < H_MAX_EVENTS, "event log full");
 	H.ev[H.nev].s = s;
 	H.ev[H.nev].ev = ev;

@@ -95,6 +95,9 @@ struct harness {
 	 * with the frame as it leaves (checksums final) while the sender's TCB is
 	 * still as it was when the frame was built (the fuzz target checks there) */
 	void (*on_xmit)(const uint8_t *frame, uint32_t len, uint16_t port);
+	/* the events of the proxy's stream kinds (tcp_env_app_event): proxy_app_event when a harness
+	 * links the proxy (tests/unit/proxy_harness.c), NULL otherwise */
+	void (*app_event)(struct tcp_ctx *ctx, uint32_t s, uint32_t ev);
 };
 
 extern struct harness H;

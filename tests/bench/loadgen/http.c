@@ -3,7 +3,7 @@
  * The loadgen's two applications on porter's TCP stack, and the run.
  *
  * Both are streams of the stack's TAPP_TEST kind: tcp_apps.c hands their
- * events to the weak hook tcp_test_app_event(), which this binary defines
+ * events to the stack's environment seam tcp_env_app_event(), which this binary defines
  * (porter's own binaries keep the empty one). role[s] says which side a
  * stream is on.
  *
@@ -503,7 +503,7 @@ static void backend_event(struct lg *lg, uint32_t s, uint32_t ev)
 
 /* --- the stack's hook ---------------------------------------------------------- */
 
-void tcp_test_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
+void tcp_env_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 {
 	struct lg *lg = c->app;
 	const struct tcp_tcb *t = &c->tcbs[s];

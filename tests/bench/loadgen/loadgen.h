@@ -16,7 +16,7 @@
  *   wire.c   the stack's environment (tcp_env.h): mbufs from a private pool,
  *            transmit into the memif TX queue; RX dispatch, ARP
  *   http.c   the two applications (the stack's TAPP_TEST kind, through the
- *            tcp_test_app_event() hook) and the run's phases and counters
+ *            tcp_env_app_event() seam) and the run's phases and counters
  *   main.c   options, EAL, port and stack set-up, the command loop, JSON
  *
  * Single-threaded, one lcore, busy-polling while a run is active.
