@@ -70,17 +70,10 @@ static void json_pmd_port(struct sbuf *b, const struct primary *p, unsigned int 
 		  pm->wakeups, pm->empty_wakeups, pm->errors);
 }
 
-static const struct tcp_area *tcp_area_of(const struct porter_shard *sh)
-{
-	const struct tcp_area *a = (const struct tcp_area *)((const char *)sh + sh->tcp_off);
-
-	return __atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) == TCP_AREA_MAGIC ? a : NULL;
-}
-
 /* The shard's TCP counters (written by its worker; the primary only reads counters). */
 static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 {
-	const struct tcp_area *a = tcp_area_of(sh);
+	const struct tcp_area *a = shard_tcp_area(sh);
 
 	if (a == NULL) {
 		sb_printf(b, "\"tcp\":null");
@@ -105,9 +98,9 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 /* The shard's proxy counters (written by its worker; read here). */
 static void json_http(struct sbuf *b, const struct porter_shard *sh)
 {
-	const struct http_area *a = (const struct http_area *)((const char *)sh + sh->http_off);
+	const struct http_area *a = shard_http_area(sh);
 
-	if (__atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) != HTTP_AREA_MAGIC) {
+	if (a == NULL) {
 		sb_printf(b, ",\"http\":null");
 		return;
 	}
@@ -249,7 +242,7 @@ void control_status_json(struct primary *p, struct sbuf *b)
 		sb_printf(b, "}");
 	}
 	sb_printf(b, "],");
-	metrics_servers_json(p, b);
+	servers_json(p, b);
 	sb_printf(b, ",\"upgrade\":{\"state\":\"%s\",\"shard\":%d,\"started_ms\":%" PRIu64
 		  ",\"finished_ms\":%" PRIu64 ",\"binary\":\"",
 		  (const char *[]){ "idle", "running", "done", "failed" }[p->up.state], p->up.cur,
@@ -388,7 +381,7 @@ static void status_text(struct primary *p, struct sbuf *b)
 				  swap_phase_name(w->swap.phase));
 		else if (w->swap_msg[0])
 			sb_printf(b, "  last swap: %s\n", w->swap_msg);
-		const struct tcp_area *a = tcp_area_of(sh);
+		const struct tcp_area *a = shard_tcp_area(sh);
 
 		if (a == NULL)
 			continue;
@@ -509,7 +502,7 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 	} else if (strcmp(argv[0], "servers") == 0) {
 		if (json) {
 			sb_printf(b, "{\"ok\":true,");
-			metrics_servers_json(p, b);
+			servers_json(p, b);
 			sb_printf(b, "}\n");
 		} else {
 			sb_printf(b, "ok\n");
@@ -532,7 +525,7 @@ static void handle_line(struct primary *p, char *line, struct sbuf *b)
 		if (argc != 1) {
 			reply_error(b, json, graceful ? "usage: drain" : "usage: stop");
 		} else {
-			primary_request_stop(p, graceful);
+			p->stop_request = graceful ? STOP_GRACEFUL : STOP_FAST;
 			if (json)
 				sb_printf(b, "{\"ok\":true,\"stopping\":\"%s\"}\n", graceful ? "graceful" : "fast");
 			else

@@ -113,15 +113,6 @@ static void install_rt_signals(void)
 			sigaction(sig, &sa, NULL);
 }
 
-void primary_request_stop(struct primary *p, bool graceful)
-{
-	(void)p;
-	if (graceful)
-		quit_flag = 1;
-	else
-		fast_flag = 1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: porter-primary [-c FILE]          run the gateway (default %s)\n"
@@ -252,11 +243,6 @@ static struct {
 	uint64_t done_ms;        /* when every shard first said it had no stream open */
 } drain;
 
-static const struct tcp_area *tcp_area_of_shard(const struct primary *p, unsigned int s)
-{
-	return (const struct tcp_area *)((const char *)p->shards[s] + p->shards[s]->tcp_off);
-}
-
 static void drain_to(struct primary *p, uint32_t phase, uint64_t until_ms)
 {
 	static const char *const what[] = {
@@ -299,6 +285,12 @@ static void drain_tick(struct primary *p)
 		ignored_sig = 0;
 		LOG(NOTICE, "signal %d (%s) ignored", sig, strsignal(sig));
 	}
+	/* porterctl stop and drain (control.c) ask as the signals do */
+	if (p->stop_request == STOP_FAST)
+		fast_flag = 1;
+	else if (p->stop_request == STOP_GRACEFUL)
+		quit_flag = 1;
+	p->stop_request = STOP_NONE;
 	if (fast_flag && drain.phase != PORTER_DRAIN_RESET) {
 		fast_flag = 0;
 		drain_to(p, PORTER_DRAIN_RESET, now + DRAIN_RESET_MS);
@@ -311,11 +303,12 @@ static void drain_tick(struct primary *p)
 	if (drain.phase == PORTER_RUN)
 		return;
 	for (unsigned int s = 0; s < p->nshards; s++) {
-		const struct tcp_area *a = tcp_area_of_shard(p, s);
+		const struct tcp_area *a = shard_tcp_area(p->shards[s]);
 
-		if (__atomic_load_n(&a->drain_ack, __ATOMIC_ACQUIRE) != drain.phase)
+		if (a == NULL || __atomic_load_n(&a->drain_ack, __ATOMIC_ACQUIRE) != drain.phase)
 			acked = false;
-		left += __atomic_load_n(&a->drain_left, __ATOMIC_RELAXED);
+		else
+			left += __atomic_load_n(&a->drain_left, __ATOMIC_RELAXED);
 	}
 	if (acked && left == 0) {
 		/* the last FINs and resets are in the TX rings: a few more milliseconds of data path */

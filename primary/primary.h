@@ -18,6 +18,8 @@
 #include "shm/proxy-t.h"
 #include "shm/proxy_conf.h"
 #include "primary/pkt.h"
+#include "secondary/http/proxy-t.h"   /* http_area (types only) */
+#include "secondary/tcp/tcp-t.h"      /* tcp_area (types only) */
 #include "shm/clock.h"
 #include "shm/hash.h"
 
@@ -176,6 +178,8 @@ struct ctl_client {
 struct primary {
 	const struct porter_config *cfg;
 	volatile sig_atomic_t *stop;  /* set by the signal handler */
+	enum { STOP_NONE = 0, STOP_GRACEFUL, STOP_FAST } stop_request;   /* porterctl drain / stop (control.c);
+	                                                                     main.c's stop takes it as QUIT / TERM */
 
 	/* shared objects (created at start-up, never later) */
 	struct porter_global *g;
@@ -248,6 +252,27 @@ int supervisor_find_worker(const char *bin, char *out, size_t len);
 /* notify.c: systemd's readiness protocol ("READY=1", "RELOADING=1", "STOPPING=1"); nothing without $NOTIFY_SOCKET. */
 void notify_systemd(const char *state);
 
+/* The shard's TCP and proxy areas as the primary reads them (counters, states): NULL until laid out. */
+static inline const struct tcp_area *shard_tcp_area(const struct porter_shard *sh)
+{
+	const struct tcp_area *a = (const struct tcp_area *)((const char *)sh + sh->tcp_off);
+
+	return __atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) == TCP_AREA_MAGIC ? a : NULL;
+}
+
+static inline const struct http_area *shard_http_area(const struct porter_shard *sh)
+{
+	const struct http_area *a = (const struct http_area *)((const char *)sh + sh->http_off);
+
+	return __atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) == HTTP_AREA_MAGIC ? a : NULL;
+}
+
+/* The proxy configuration copy the workers read now. */
+static inline const struct porter_proxy_conf *proxy_conf_now(const struct primary *p)
+{
+	return &p->proxy->conf[__atomic_load_n(&p->proxy->active, __ATOMIC_ACQUIRE) & 1];
+}
+
 struct sbuf;
 /* control.c: what `porterctl --json status` answers, appended to B. */
 void control_status_json(struct primary *p, struct sbuf *b);
@@ -259,7 +284,24 @@ void metrics_on_listen(struct primary *p);
 void metrics_on_client(struct primary *p, unsigned int idx);
 void metrics_tick(struct primary *p);             /* ends clients that took too long */
 void metrics_prometheus(struct primary *p, struct sbuf *b);   /* the Prometheus text */
-void metrics_servers_json(struct primary *p, struct sbuf *b); /* "servers":[...] for the status JSON */
+
+/*
+ * servers.c: an upstream server as the shards see it -- SLOT (upstream * 32 +
+ * server) in every shard whose proxy runs configuration generation GEN.
+ */
+struct server_view {
+	unsigned int shards_up, shards;
+	uint64_t active, idle, requests, failures;
+	unsigned int admin;              /* enum porter_srv_admin */
+	bool checked;                    /* the checking shard runs this configuration */
+	bool hc_down;                    /* its active checks say down */
+	unsigned int hc_last;            /* enum http_hc_result */
+	int64_t hc_age_ms;               /* since the last check ended, -1 = none */
+	unsigned int passive_down;       /* shards that took it out for failures seen in traffic */
+};
+void servers_view(const struct primary *p, uint32_t slot, uint64_t gen, struct server_view *v);
+void servers_name(const struct porter_cfg_server *sv, char out[24]);   /* "a.b.c.d:port" */
+void servers_json(struct primary *p, struct sbuf *b);         /* "servers":[...] for the status JSON */
 void servers_text(struct primary *p, struct sbuf *b);         /* porterctl servers */
 /* streams.c: porterctl streams [SHARD] [state=] [peer=] [sort=] [flagged] [limit=]; 0, or -1 and ERR. */
 int streams_list(struct primary *p, struct sbuf *b, bool json, int argc, char **argv, char *err, size_t errlen);
@@ -267,9 +309,6 @@ int streams_list(struct primary *p, struct sbuf *b, bool json, int argc, char **
 int servers_set_admin(struct primary *p, const char *target, const char *state, char *err, size_t len);
 /* A reload: each server keeps its state by upstream name and address (new ones enabled). */
 void servers_remap(struct primary *p, const struct porter_proxy_conf *from, const struct porter_proxy_conf *to);
-
-/* porterctl stop (fast, as SIGTERM) and drain (graceful, as SIGQUIT): main.c stops the gateway. */
-void primary_request_stop(struct primary *p, bool graceful);
 
 void ports_stop(struct primary *p);
 void ports_link_refresh(struct primary *p);
