@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The shared-memory contract, checked at build time: the size and the key
+ * offsets of every region and of every type that lies in shared memory
+ * (DESIGN §3). Both processes are built with these headers; a change that
+ * moves a byte fails here until its author has (1) kept it to reserved
+ * bytes and bumped PORTER_LAYOUT_MINOR, or changed more and bumped
+ * PORTER_LAYOUT_MAJOR, and (2) written the new figures below, under the new
+ * version. Nothing here runs.
+ */
+#include <stddef.h>
+
+#include "secondary/http/proxy-t.h"
+#include "secondary/tcp/tcp-t.h"
+#include "shm/attach-t.h"
+#include "shm/porter-shm-t.h"
+#include "shm/proxy-t.h"
+
+#define OFF(type, member) offsetof(struct type, member)
+
+_Static_assert(PORTER_LAYOUT_MAJOR == 2 && PORTER_LAYOUT_MINOR == 5,
+	       "the figures below are those of layout 2.5: check them, then write the new version here");
+
+/* regions */
+_Static_assert(sizeof(struct porter_global) == 17024 && OFF(porter_global, drain_phase) == 2372 &&
+	       OFF(porter_global, slots) == 9856 && OFF(porter_global, routes) == 12928 &&
+	       OFF(porter_global, srv_admin) == 13760, "porter_global");
+_Static_assert(sizeof(struct porter_slot) == 192, "porter_slot");
+_Static_assert(sizeof(struct porter_shard) == 9280 && OFF(porter_shard, tcp_off) == 68 &&
+	       OFF(porter_shard, wstats) == 192 && OFF(porter_shard, journal) == 896 &&
+	       OFF(porter_shard, owner) == 5184 && OFF(porter_shard, hstats) == 5248, "porter_shard");
+_Static_assert(sizeof(struct porter_proxy) == 77952 && OFF(porter_proxy, conf) == 128 &&
+	       sizeof(struct porter_proxy_conf) == 38912, "porter_proxy and its configuration copies");
+
+/* the shard's TCP area (secondary/tcp/tcp-t.h) */
+_Static_assert(sizeof(struct tcp_tcb) == 384, "tcp_tcb");
+_Static_assert(sizeof(struct tcp_area) == 592 && OFF(tcp_area, events) == 240 && OFF(tcp_area, hwm) == 528 &&
+	       OFF(tcp_area, drain_ack) == 568, "tcp_area");
+
+/* the shard's proxy area (secondary/http/proxy-t.h) */
+_Static_assert(sizeof(struct http_sess) == 480 && OFF(http_sess, path) == 40, "http_sess");
+_Static_assert(sizeof(struct http_srv) == 56, "http_srv");
+_Static_assert(sizeof(struct http_area) == 57704 && OFF(http_area, counts) == 32 && OFF(http_area, hwm) == 344 &&
+	       OFF(http_area, srv) == 360, "http_area");
