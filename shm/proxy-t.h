@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#include "config/config.h"
+#include "config/config-t.h"
 #include "shm/porter-shm-t.h"
 
 #define PORTER_MZ_PROXY "porter_proxy"

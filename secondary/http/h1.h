@@ -20,30 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define H1_MAX_HEADERS 128          /* hard cap; the configured limit may be lower */
-
-/* A byte range of the head: buf[off .. off+len). */
-struct h1_span {
-	uint32_t off;
-	uint32_t len;
-};
+#include "secondary/http/h1-t.h"
 
 struct h1_header {
 	struct h1_span name;        /* field name as sent (case preserved) */
 	struct h1_span value;       /* value, leading and trailing OWS removed */
-};
-
-enum h1_method {
-	H1_M_OTHER = 0,             /* a valid token we do not know: forwarded as is */
-	H1_M_GET, H1_M_HEAD, H1_M_POST, H1_M_PUT, H1_M_DELETE, H1_M_CONNECT,
-	H1_M_OPTIONS, H1_M_TRACE, H1_M_PATCH,
-};
-
-enum h1_body {
-	H1_BODY_NONE = 0,           /* no body (request without CL/TE; HEAD/1xx/204/304 responses) */
-	H1_BODY_LENGTH,             /* content_length bytes */
-	H1_BODY_CHUNKED,            /* Transfer-Encoding: chunked (the final coding) */
-	H1_BODY_CLOSE,              /* response only: until the server closes (RFC 9112 §6.3 item 8) */
 };
 
 /* Connection header tokens and other flags (struct h1_msg.flags). */
@@ -164,14 +145,6 @@ int h1_find(const struct h1_msg *m, const uint8_t *buf, const char *name);
  * Incremental decoder state: plain old data, kept in shared memory by the
  * proxy. Zero-initialised = at the start of a chunked body.
  */
-struct h1_chunked {
-	uint8_t state;              /* internal */
-	uint8_t ndigits;            /* hex digits of the current size */
-	uint16_t ext_len;           /* bytes of chunk extensions seen (limited) */
-	uint32_t trailer_len;       /* bytes of trailer section seen (limited) */
-	uint64_t remaining;         /* data bytes left in the current chunk */
-	uint64_t total;             /* data bytes seen */
-};
 
 /*
  * Feed LEN bytes of a chunked body. Returns the number of bytes that belong

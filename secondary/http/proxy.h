@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "secondary/http/h1.h"
 #include "secondary/http/proxy-t.h"
 #include "secondary/tcp/tcp.h"
 #include "shm/proxy-t.h"

@@ -14,25 +14,9 @@
 
 #include <stdint.h>
 
-enum tcp_cc_algo {
-	TCP_CC_NEWRENO = 0,
-	TCP_CC_CUBIC = 1,
-};
+#include "secondary/tcp/tcp_cc-t.h"
 
-/* Lives inside the TCB (shared memory): plain data, 32 bytes. */
-struct tcp_cc {
-	uint32_t cwnd;
-	uint32_t ssthresh;
-	uint32_t acked_accum;    /* bytes acked in congestion avoidance not yet turned into cwnd (RFC 5681 §3.1 byte counting) */
-	/* CUBIC, RFC 9438 */
-	uint32_t w_max;          /* window before the last reduction, bytes */
-	uint32_t epoch_start;    /* ms when the current congestion-avoidance epoch began; 0 = none */
-	uint32_t k_ms;           /* K: time for W_cubic to reach w_max, ms */
-	uint32_t w_est;          /* Reno-friendly estimate W_est, bytes */
-	uint8_t algo;            /* enum tcp_cc_algo */
-	uint8_t in_recovery;
-	uint16_t reserved;
-};
+/* struct tcp_cc lives inside the TCB (shared memory): plain data, 32 bytes (tcp_cc-t.h). */
 
 /* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)); ssthresh "arbitrarily high". */
 void tcp_cc_init(struct tcp_cc *cc, enum tcp_cc_algo algo, uint32_t mss);

@@ -7,6 +7,7 @@
 
 #include "secondary/crash.h"
 #include "secondary/tcp/tcp.h"
+#include "secondary/tcp/tcp_cc.h"
 #include "secondary/tcp/tcp_env.h"
 #include "secondary/tcp/tcp_isn.h"
 #include "secondary/tcp/tcp_opt.h"
