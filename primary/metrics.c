@@ -145,15 +145,10 @@ static void prom_tcp(struct sbuf *b, const struct primary *p)
 	help(b, "porter_tcp_anomalies_total", "counter",
 	     "Peers that behave like an attack: a zero window held 10 s (zero_window_long), an MSS below 536 "
 	     "(tiny_mss), a stream at 64 retransmissions (retransmits).");
-	for (unsigned int s = 0; s < p->nshards; s++) {
-		static const char *const kinds[TAN__COUNT] = { [TAN_ZERO_WINDOW_LONG] = "zero_window_long",
-							       [TAN_TINY_MSS] = "tiny_mss",
-							       [TAN_RETRANSMITS] = "retransmits" };
-
+	for (unsigned int s = 0; s < p->nshards; s++)
 		for (unsigned int k = 0; k < TAN__COUNT; k++)
-			sb_printf(b, "porter_tcp_anomalies_total{shard=\"%u\",kind=\"%s\"} %" PRIu64 "\n", s, kinds[k],
-				  p->shards[s]->tcp_anomalies[k]);
-	}
+			sb_printf(b, "porter_tcp_anomalies_total{shard=\"%u\",kind=\"%s\"} %" PRIu64 "\n", s,
+				  tcp_anomaly_name(k), p->shards[s]->tcp_anomalies[k]);
 	help(b, "porter_tcp_drops_total", "counter", "Segments the shard's TCP dropped or refused, by reason.");
 	for (unsigned int s = 0; s < p->nshards; s++) {
 		const struct tcp_area *a = shard_tcp_area(p->shards[s]);

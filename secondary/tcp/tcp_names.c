@@ -3,8 +3,14 @@
 #include "secondary/tcp/tcp_names.h"
 
 static const char *const state_names[TCP_STATE__COUNT] = {
-	"CLOSED", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2",
-	"CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+	[TCP_CLOSED] = "CLOSED", [TCP_SYN_SENT] = "SYN_SENT", [TCP_SYN_RECEIVED] = "SYN_RECEIVED",
+	[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_FIN_WAIT_1] = "FIN_WAIT_1", [TCP_FIN_WAIT_2] = "FIN_WAIT_2",
+	[TCP_CLOSE_WAIT] = "CLOSE_WAIT", [TCP_CLOSING] = "CLOSING", [TCP_LAST_ACK] = "LAST_ACK",
+	[TCP_TIME_WAIT] = "TIME_WAIT",
+};
+
+static const char *const anomaly_names[TAN__COUNT] = {
+	[TAN_ZERO_WINDOW_LONG] = "zero_window_long", [TAN_TINY_MSS] = "tiny_mss", [TAN_RETRANSMITS] = "retransmits",
 };
 
 static const char *const drop_names[TDROP__COUNT] = {
@@ -41,6 +47,7 @@ static const char *const event_names[TEV__COUNT] = {
 const char *tcp_state_name(unsigned int st) { return st < TCP_STATE__COUNT ? state_names[st] : "?"; }
 const char *tcp_drop_name(unsigned int r) { return r < TDROP__COUNT && drop_names[r] ? drop_names[r] : "?"; }
 const char *tcp_event_name(unsigned int e) { return e < TEV__COUNT && event_names[e] ? event_names[e] : "?"; }
+const char *tcp_anomaly_name(unsigned int a) { return a < TAN__COUNT && anomaly_names[a] ? anomaly_names[a] : "?"; }
 
 uint64_t tcp_area_drop(const struct tcp_area *a, unsigned int r)
 {
