@@ -305,7 +305,9 @@ static void drain_tick(struct primary *p)
 	for (unsigned int s = 0; s < p->nshards; s++) {
 		const struct tcp_area *a = shard_tcp_area(p->shards[s]);
 
-		if (a == NULL || __atomic_load_n(&a->drain_ack, __ATOMIC_ACQUIRE) != drain.phase)
+		if (a == NULL || p->g->slots[s].state != SLOT_READY)
+			continue;   /* no worker to wait for (none yet, or one restarting): it cannot answer */
+		if (__atomic_load_n(&a->drain_ack, __ATOMIC_ACQUIRE) != drain.phase)
 			acked = false;
 		else
 			left += __atomic_load_n(&a->drain_left, __ATOMIC_RELAXED);
@@ -318,7 +320,10 @@ static void drain_tick(struct primary *p)
 		} else if (now - drain.done_ms >= DRAIN_FLUSH_MS) {
 			stop_flag = 1;
 		}
-	} else if (now >= drain.until_ms) {
+		return;
+	}
+	drain.done_ms = 0;   /* a stream opened again (a successor's count): the flush starts over */
+	if (now >= drain.until_ms) {
 		if (drain.phase == PORTER_DRAIN)
 			drain_to(p, PORTER_DRAIN_FIN, now + DRAIN_FIN_MS);
 		else if (drain.phase == PORTER_DRAIN_FIN)
@@ -403,11 +408,13 @@ static void run(struct primary *p)
 			char msg[PORTER_CFG_ERR_LEN + 128];
 
 			hup_flag = 0;
-			notify_systemd("RELOADING=1");
+			if (drain.phase == PORTER_RUN)
+				notify_systemd("RELOADING=1");
 			proxy_reload(p, msg, sizeof(msg));   /* logs the outcome */
-			notify_systemd("READY=1");
+			if (drain.phase == PORTER_RUN)
+				notify_systemd("READY=1");
 		}
-		if (!ready && all_shards_ready(p)) {
+		if (!ready && drain.phase == PORTER_RUN && all_shards_ready(p)) {
 			/* systemd (Type=notify): the gateway serves once every shard has its worker */
 			ready = true;
 			notify_systemd("READY=1\nSTATUS=serving");

@@ -18,7 +18,8 @@
  *   - the runtime directory only if a write lock on its "config" file is
  *     granted: a live primary holds one.
  * It tries again every 100 ms for up to 10 s while files remain in use (the
- * workers die of their parent-death signal within milliseconds).
+ * workers die of their parent-death signal within milliseconds), and stops
+ * at once when a new primary holds the prefix's runtime directory.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -155,7 +156,13 @@ static void __attribute__((noreturn)) reaper_main(int rfd, const char *prefix)
 	for (int i = 0; i < REAPER_TRIES; i++) {
 		struct timespec ts = { .tv_nsec = REAPER_PAUSE_MS * 1000000L };
 
-		if (leftovers_remove(prefix, dir, true) == 0)
+		/* a primary started since with the same prefix (a service manager's restart) holds the
+		 * runtime dir's config lock: it cleans what is stale itself, at its EAL init; stop here,
+		 * before touching a file it may be creating */
+		if (dir[0] && remove_runtime_dir(dir, true) != 0)
+			break;
+		dir[0] = '\0';   /* removed (or never made): not touched again */
+		if (remove_hugepages(prefix, true) == 0)
 			break;
 		nanosleep(&ts, NULL);
 	}

@@ -8,9 +8,10 @@
  * sort=KEY flagged limit=N.
  *
  * Flags, the signs of a peer that behaves like an attack (docs/OPERATIONS.md):
- *   zero_window   its window has been zero for TCP_ANOMALY_ZWND_MS or more
+ *   zero_window   its window has been zero for TCP_ANOMALY_ZWND_MS or more, with data waiting
  *   tiny_mss      it announced an MSS below TCP_ANOMALY_MSS
- *   retransmits   the stream needed TCP_ANOMALY_REXMIT retransmissions or more
+ *   retransmits   the stream needed TCP_ANOMALY_REXMIT retransmissions or more, over a tenth of
+ *                 the segments it sent
  *   many_streams  its address holds STREAMS_PER_PEER or more streams (all shards)
  */
 #include <arpa/inet.h>
@@ -37,7 +38,7 @@ static const char *const flag_names[] = { "zero_window", "tiny_mss", "retransmit
 
 struct srec {
 	char *line;                   /* the worker's object, as written */
-	unsigned int shard, srtt, rto, cwnd, rex, zw_ms, peer_mss;
+	unsigned int shard, srtt, rto, cwnd, rex, zw_ms, peer_mss, mss, snd_queued;
 	uint64_t in, out, age_ms;
 	char local[32], remote[32], state[16], app[16];
 	uint32_t raddr;
@@ -67,6 +68,8 @@ static bool parse(struct srec *r, char *line)
 	r->age_ms = num(line, "\"age_ms\":");
 	r->zw_ms = (unsigned int)num(line, "\"zero_window_ms\":");
 	r->peer_mss = (unsigned int)num(line, "\"peer_mss\":");
+	r->mss = (unsigned int)num(line, "\"mss\":");
+	r->snd_queued = (unsigned int)num(line, "\"snd_queued\":");
 	snprintf(ip, sizeof(ip), "%s", r->remote);
 	if (strchr(ip, ':'))
 		*strchr(ip, ':') = '\0';
@@ -106,16 +109,14 @@ static int by_key(const void *a, const void *b)
 	return x->shard != y->shard ? (x->shard < y->shard ? -1 : 1) : strcmp(x->remote, y->remote);
 }
 
-/* Ask every wanted shard for its dump; read them all into *RECS (lines kept in *BUFS). */
-static unsigned int collect(struct primary *p, int only, struct srec **recs, char ***bufs, unsigned int *nbufs)
+/* Ask every wanted shard for its dump; read the streams into *RECS (each owns its line). Returns their count. */
+static unsigned int collect(struct primary *p, int only, struct srec **recs)
 {
 	uint32_t want[PORTER_MAX_SHARDS] = { 0 };
 	uint64_t deadline = now_ms() + 1000;
 	unsigned int n = 0, cap = 0;
 
 	*recs = NULL;
-	*bufs = NULL;
-	*nbufs = 0;
 	for (unsigned int s = 0; s < p->nshards; s++) {
 		if ((only >= 0 && (unsigned int)only != s) || p->g->slots[s].state != SLOT_READY)
 			continue;
@@ -138,30 +139,28 @@ static unsigned int collect(struct primary *p, int only, struct srec **recs, cha
 		if (f == NULL)
 			continue;
 		while (getline(&line, &lcap, f) > 0 && n < STREAMS_MAX) {
-			char *keep;
 			size_t l = strlen(line);
+			char *keep;
 
 			while (l && (line[l - 1] == '\n' || line[l - 1] == ','))
 				line[--l] = '\0';
 			if (n == cap) {
-				struct srec *nr = realloc(*recs, (cap = cap ? cap * 2 : 256) * sizeof(**recs));
-				char **nb = realloc(*bufs, cap * sizeof(**bufs));
+				unsigned int ncap = cap ? cap * 2 : 256;
+				struct srec *nr = realloc(*recs, ncap * sizeof(**recs));
 
-				if (nr == NULL || nb == NULL) {
-					*recs = nr ? nr : *recs;
-					*bufs = nb ? nb : *bufs;
+				if (nr == NULL)
 					break;
-				}
 				*recs = nr;
-				*bufs = nb;
+				cap = ncap;
 			}
 			keep = strdup(line);
 			if (keep == NULL)
 				break;
-			(*bufs)[(*nbufs)++] = keep;
 			memset(&(*recs)[n], 0, sizeof(**recs));
 			if (parse(&(*recs)[n], keep))
 				n++;
+			else
+				free(keep);   /* a line of another worker version: left out */
 		}
 		free(line);
 		fclose(f);
@@ -177,8 +176,7 @@ int streams_list(struct primary *p, struct sbuf *b, bool json, int argc, char **
 	bool flagged = false;
 	int only = -1;
 	struct srec *r;
-	char **bufs;
-	unsigned int n, nbufs, shown = 0;
+	unsigned int n, shown = 0;
 
 	sort_key = "none";
 	for (int i = 0; i < argc; i++) {
@@ -207,16 +205,18 @@ int streams_list(struct primary *p, struct sbuf *b, bool json, int argc, char **
 			return -1;
 		}
 	}
-	n = collect(p, only, &r, &bufs, &nbufs);
+	n = collect(p, only, &r);
 	/* flags; many_streams counts an address over every shard asked */
 	qsort(r, n, sizeof(*r), by_raddr);
 	for (unsigned int i = 0, j; i < n; i = j) {
 		for (j = i; j < n && r[j].raddr == r[i].raddr; j++)
 			;
 		for (unsigned int k = i; k < j; k++) {
-			r[k].flags = (r[k].zw_ms >= TCP_ANOMALY_ZWND_MS ? FL_ZWND : 0) |
+			r[k].flags = (r[k].zw_ms >= TCP_ANOMALY_ZWND_MS && r[k].snd_queued ? FL_ZWND : 0) |
 				     (r[k].peer_mss && r[k].peer_mss < TCP_ANOMALY_MSS ? FL_MSS : 0) |
-				     (r[k].rex >= TCP_ANOMALY_REXMIT ? FL_REXMIT : 0) |
+				     /* many, and more than a tenth of what it sent: a bad path or a bad peer */
+				     (r[k].rex >= TCP_ANOMALY_REXMIT &&
+				      (uint64_t)r[k].rex * (r[k].mss ? r[k].mss : 536) * 10 > r[k].out ? FL_REXMIT : 0) |
 				     (j - i >= STREAMS_PER_PEER ? FL_MANY : 0);
 		}
 	}
@@ -251,9 +251,8 @@ int streams_list(struct primary *p, struct sbuf *b, bool json, int argc, char **
 	}
 	if (json)
 		sb_printf(b, "]}\n");
-	for (unsigned int i = 0; i < nbufs; i++)
-		free(bufs[i]);
-	free(bufs);
+	for (unsigned int i = 0; i < n; i++)
+		free(r[i].line);
 	free(r);
 	return 0;
 }

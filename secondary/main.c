@@ -24,7 +24,7 @@
  *   standby:     EAL init -> lookup -> prefault -> standby-ready -> [blocked]
  *                  -> hand-over (grant in the slot) -> recover -> READY
  *
- * SIGTERM and SIGINT are blocked until EAL init is over, so a stop request
+ * SIGTERM (and SIGINT, which a worker ignores) is blocked until EAL init is over, so a stop request
  * during it is taken afterwards: a process killed inside rte_eal_init can
  * leave an EAL lock held (docs/PLATFORM.md).
  *
@@ -597,11 +597,12 @@ int main(int argc, char **argv)
 	sigaddset(&stops, SIGINT);
 	sigprocmask(SIG_BLOCK, &stops, &before);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	/* the primary speaks to workers through shared memory and SIGTERM only: what a terminal or a
-	 * service manager sends the whole group (hangup, ^\, job control) must not end a worker */
+	 * service manager sends the whole group (^C, hangup, ^\, job control) must not end a worker --
+	 * the primary's stop resets every stream through the workers before it stops them */
 	{
-		static const int ignored[] = { SIGHUP, SIGQUIT, SIGUSR1, SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE };
+		static const int ignored[] = { SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU,
+					       SIGPIPE };
 
 		for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 			signal(ignored[i], SIG_IGN);

@@ -10,6 +10,7 @@
  * being written (rte_log_cur_msg_loglevel) and installs the stream
  * (rte_openlog_stream); see shm/log.h.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,8 @@ static void write_all(const char *p, size_t n)
 	while (n > 0) {
 		ssize_t w = write(STDERR_FILENO, p, n);
 
+		if (w < 0 && errno == EINTR)
+			continue;
 		if (w <= 0)
 			return;   /* nothing to tell a failing stderr */
 		p += w;
@@ -53,7 +56,12 @@ size_t porter_log_stamp(char *out, size_t cap, const struct timespec *ts, int le
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-/* fopencookie write: a stamp before every line start, the bytes as they come */
+/*
+ * fopencookie write: a stamp before every line start, the bytes as they come.
+ * A stamp and its line go out in one write() where they fit (the primary and
+ * the workers share stderr: two writes could interleave with another
+ * process's line).
+ */
 static ssize_t log_write(void *cookie, const char *buf, size_t len)
 {
 	size_t done = 0;
@@ -62,15 +70,22 @@ static ssize_t log_write(void *cookie, const char *buf, size_t len)
 	while (done < len) {
 		const char *nl = memchr(buf + done, '\n', len - done);
 		size_t n = nl ? (size_t)(nl - (buf + done)) + 1 : len - done;
+		char out[1024];
+		size_t o = 0;
 
 		if (at_line_start) {
-			char stamp[64];
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
-			write_all(stamp, porter_log_stamp(stamp, sizeof(stamp), &ts, cur_level ? cur_level() : 0));
+			o = porter_log_stamp(out, sizeof(out), &ts, cur_level ? cur_level() : 0);
 		}
-		write_all(buf + done, n);
+		if (o + n <= sizeof(out)) {
+			memcpy(out + o, buf + done, n);
+			write_all(out, o + n);
+		} else {
+			write_all(out, o);
+			write_all(buf + done, n);
+		}
 		at_line_start = nl != NULL;
 		done += n;
 	}

@@ -364,7 +364,7 @@ static void access_log(struct proxy *p, struct http_sess *x, unsigned int status
 {
 	const struct http_snap *sn = cur(x);
 	const struct tcp_tcb *c = tcb(p, x->cl);
-	char line[2048], up[64] = "-", srv[32] = "-";
+	char line[4096], up[64] = "-", srv[32] = "-";   /* room for every field escaped (6 bytes a byte at worst) */
 	const struct proxy_logf *l = p->logf ? &p->logf[sess_idx(p, x)] : NULL;
 	size_t o = 0;
 	time_t secs = (time_t)(x->t0_wall_ms / 1000);
@@ -2675,8 +2675,13 @@ uint32_t proxy_drain(struct proxy *p, unsigned int phase)
 		if (t->app == TAPP_HTTP && sess_of(p, s) == NULL && t->rcv_bytes == 0 &&
 		    phase != PORTER_DRAIN_RESET)
 			close_client(p, s);   /* idle keep-alive client (a fast stop resets it: tcp_drain) */
-		else if (t->app == TAPP_HEALTH && phase != PORTER_DRAIN)
+		else if (t->app == TAPP_HEALTH && phase != PORTER_DRAIN) {
+			struct http_srv *v = &p->a->srv[t->app_slot % HTTP_SLOTS];
+
+			if (v->hc_stream == s)
+				v->hc_stream = TCP_NIL;   /* tcp_abort delivers no event */
 			tcp_abort(p->tcp, s);
+		}
 	}
 	return cut;
 }
@@ -2686,9 +2691,9 @@ void proxy_poll(struct proxy *p)
 	tcp_ctx_clock(p->tcp);
 	sync_conf(p);
 	retry_nombuf(p);
-	if ((int32_t)(now(p) - p->hc_scan_ms) >= 0) {
+	if ((int32_t)(now(p) - p->hc_scan_ms) >= 0 && !p->tcp->draining) {
 		p->hc_scan_ms = after(p, HC_SCAN_MS);
-		health_scan(p);
+		health_scan(p);   /* not while the gateway stops: no new stream to wait for */
 	}
 
 }

@@ -366,7 +366,7 @@ struct tcp_area {
 	uint32_t client_table_size;       /* entries, 0 = no table */
 	uint32_t client_table_used;       /* entries holding an address */
 	/* layout 2.5: the gateway's stop (porter_global.drain_phase): the phase this shard's worker
-	 * has acted on, and its streams still open then (neither CLOSED, LISTEN nor TIME-WAIT) */
+	 * has acted on, and its streams still open then (tcp_open_streams) */
 	volatile uint32_t drain_ack;
 	volatile uint32_t drain_left;
 	uint64_t reserved[2];

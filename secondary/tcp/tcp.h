@@ -227,8 +227,9 @@ void tcp_close(struct tcp_ctx *ctx, uint32_t s);
 void tcp_abort(struct tcp_ctx *ctx, uint32_t s);
 
 /*
- * The gateway's stop (enum porter_drain). Streams neither CLOSED nor in
- * TIME-WAIT: what a stop still waits for.
+ * The gateway's stop (enum porter_drain). Streams neither CLOSED, in
+ * FIN-WAIT-2 (our FIN acknowledged) nor in TIME-WAIT: what a stop still
+ * waits for.
  */
 uint32_t tcp_open_streams(const struct tcp_ctx *ctx);
 /*

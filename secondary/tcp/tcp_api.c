@@ -295,8 +295,13 @@ uint32_t tcp_open_streams(const struct tcp_ctx *c)
 {
 	uint32_t n = 0, end = scan_end(c);
 
-	for (uint32_t s = 0; s < end; s++)
-		n += c->tcbs[s].state != TCP_CLOSED && c->tcbs[s].state != TCP_TIME_WAIT;
+	for (uint32_t s = 0; s < end; s++) {
+		uint8_t st = c->tcbs[s].state;
+
+		/* FIN-WAIT-2: our FIN is acknowledged, the peer has all; waiting for its FIN would let
+		 * one client that never closes hold a stop to its timeout */
+		n += st != TCP_CLOSED && st != TCP_TIME_WAIT && st != TCP_FIN_WAIT_2;
+	}
 	return n;
 }
 

@@ -292,6 +292,8 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	if (a->half_open >= c->prm->syn_backlog || !tcb_available(a)) {
 		if (c->prm->syncookies) {
 			/* RFC 4987 §3.6: answer without state */
+			if (sg->opt.has_mss && sg->opt.mss < TCP_ANOMALY_MSS)
+				tcp_anomaly(c, TAN_TINY_MSS);   /* syn_options() is not reached on this path */
 			struct tcp_cookie_opts co = {
 				.mss = sg->opt.has_mss ? sg->opt.mss : TCP_DEFAULT_MSS,
 				.wscale = sg->opt.wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : sg->opt.wscale,
@@ -942,8 +944,8 @@ static bool time_wait_reusable(struct tcp_ctx *c, const struct tcp_tcb *t, const
 	bool newer_seq = seq_gt(sg->seq, t->rcv_nxt - 1);
 	bool ts_new = sg->opt.has_ts && c->prm->timestamps;
 
-	if (tcp_listener(c, t->lport) == NULL)
-		return false;   /* a stream we opened: nothing would take the SYN */
+	if (accepting(c, t->lport) == NULL)
+		return false;   /* a stream we opened, or the gateway stops: nothing would take the SYN */
 	if (t->app != TAPP_NONE || t->rcv_bytes)
 		return false;   /* still the application's: freeing it would pull it away */
 	if (!(t->flags & TF(TS_OK)))
@@ -1107,7 +1109,7 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	 */
 	if (t->state == TCP_TIME_WAIT && (sg->flags & TH_SYN) && !(sg->flags & (TH_ACK | TH_RST)) &&
 	    time_wait_reusable(c, t, sg)) {
-		const struct porter_listener *l = tcp_listener(c, t->lport);
+		const struct porter_listener *l = accepting(c, t->lport);
 
 		tcp_count(c, TEV_TIME_WAIT_REUSE);
 		sg->tw_reuse = true;
