@@ -1101,38 +1101,36 @@ static void request_id(const struct proxy *p, uint32_t c, uint32_t rbase, char o
 	snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, h1, h2);
 }
 
-/* Copy field NAME's value (or "") of the head M at B into OUT. */
-static void note_field(const struct h1_msg *m, const uint8_t *b, const char *name, char *out, size_t cap)
+/* B[off .. off+len) into OUT as a C string, cut to CAP - 1 bytes. */
+static void copy_span(const uint8_t *b, uint32_t off, uint32_t len, char *out, size_t cap)
+{
+	size_t n = len < cap - 1 ? len : cap - 1;
+
+	memcpy(out, b + off, n);
+	out[n] = '\0';
+}
+
+/* Field NAME's value of the head M at B into OUT ("" when absent); whether it is there. */
+static bool note_field(const struct h1_msg *m, const uint8_t *b, const char *name, char *out, size_t cap)
 {
 	int i = h1_find(m, b, name);
-	size_t n = 0;
 
-	if (i >= 0) {
-		n = m->h[i].value.len < cap - 1 ? m->h[i].value.len : cap - 1;
-		memcpy(out, b + m->h[i].value.off, n);
-	}
-	out[n] = '\0';
+	copy_span(b, i >= 0 ? m->h[i].value.off : 0, i >= 0 ? m->h[i].value.len : 0, out, cap);
+	return i >= 0;
 }
 
 /* The request head M (bytes B) of session X parsed: note what its access log line shows. */
 static void note_head(struct proxy *p, struct http_sess *x, const struct h1_msg *m, const uint8_t *b)
 {
 	struct proxy_logf *l = &p->logf[sess_idx(p, x)];
-	uint32_t qs = m->path.off + m->path.len, qe = m->target.off + m->target.len, n;
+	uint32_t qs = m->path.off + m->path.len, qe = m->target.off + m->target.len;
+	bool query = qs < qe && b[qs] == '?';
 
-	n = m->host.len < sizeof(l->host) - 1 ? m->host.len : sizeof(l->host) - 1;
-	memcpy(l->host, b + m->host.off, n);
-	l->host[n] = '\0';
-	n = 0;
-	if (qs < qe && b[qs] == '?') {
-		n = qe - qs - 1 < sizeof(l->query) - 1 ? qe - qs - 1 : sizeof(l->query) - 1;
-		memcpy(l->query, b + qs + 1, n);
-	}
-	l->query[n] = '\0';
+	copy_span(b, m->host.off, m->host.len, l->host, sizeof(l->host));
+	copy_span(b, query ? qs + 1 : 0, query ? qe - qs - 1 : 0, l->query, sizeof(l->query));
 	note_field(m, b, "user-agent", l->ua, sizeof(l->ua));
 	note_field(m, b, "referer", l->referer, sizeof(l->referer));
-	note_field(m, b, "x-request-id", l->rid, 65);
-	if (l->rid[0] == '\0' && h1_find(m, b, "x-request-id") < 0)
+	if (!note_field(m, b, "x-request-id", l->rid, 65))
 		request_id(p, x->cl, tcp_read_pos(p->tcp, x->cl), l->rid);
 	l->valid = true;
 }
