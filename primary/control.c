@@ -213,7 +213,7 @@ void control_status_json(struct primary *p, struct sbuf *b)
 			  "\"enqueued\":%" PRIu64 ",\"ring_full\":%" PRIu64 ",\"wakeups_sent\":%" PRIu64
 			  ",\"rx_segments\":%" PRIu64 ",\"tx_segments\":%" PRIu64 ",\"rst_sent\":%" PRIu64
 			  ",\"wakeups\":%" PRIu64 ",\"recoveries\":%" PRIu64 ",\"recovered_mbufs\":%" PRIu64
-			  ",\"drops\":{",
+			  ",\"replayed_frames\":%" PRIu64 ",\"drops\":{",
 			  SEP(s == 0), s, slot->pid, slot->epoch, porter_slot_state_name(slot->state),
 			  slot->restarts,
 			  slot->state == SLOT_READY ? now - slot->ready_ms : 0, slot->lcore_id,
@@ -224,7 +224,7 @@ void control_status_json(struct primary *p, struct sbuf *b)
 			  rte_ring_count(p->tx[s]), rte_ring_get_capacity(p->tx[s]), sh->pstats.enqueued,
 			  sh->pstats.ring_full, sh->pstats.wakeups_sent, sh->wstats.rx_segments,
 			  sh->wstats.tx_segments, sh->wstats.rst_sent, sh->wstats.wakeups,
-			  sh->wstats.recoveries, sh->wstats.recovered_mbufs);
+			  sh->wstats.recoveries, sh->wstats.recovered_mbufs, sh->replayed_frames);
 		for (unsigned int r = 1; r < WDROP__COUNT; r++) {
 			sb_printf(b, "%s\"%s\":%" PRIu64, SEP(first), porter_wdrop_name(r),
 				  sh->wstats.drops[r]);

@@ -8,9 +8,10 @@
  *     point loses none of them and answers none twice.
  *  2. The remaining frames are dequeued for good and run through the TCP
  *     stack, which keeps, frees and allocates buffers; its output is staged and
- *     enqueued at the end of the burst. A kill in this pass can strand the
- *     frames in hand (recorded in the batch log): making that pass recoverable
- *     is the durable-shards work.
+ *     enqueued at the end of the burst. The batch log names the frames in
+ *     hand: after a kill in this pass the successor frees the one being
+ *     processed unless a queue took it (the peer resends it) and runs the
+ *     untouched rest (worker_replay).
  */
 #include <string.h>
 #include <unistd.h>
@@ -84,6 +85,31 @@ static enum tcp_sl_verdict classify(struct worker *w, struct rte_mbuf *m)
 	return v;
 }
 
+/*
+ * Pass 2 over keep[from..to): the TCP stack; held_first moves before each
+ * frame is touched. Output is batched: each stream's ACKs and data go once,
+ * after the burst.
+ */
+static void pass2(struct worker *w, uint32_t from, uint32_t to)
+{
+	struct porter_batch_log *b = &w->sh->batch;
+	struct rte_mbuf **keep = (struct rte_mbuf **)b->keep;
+
+	tcp_batch_begin(&w->tcp);
+	for (uint32_t i = from; i < to; i++) {
+		w->rx_current = keep[i];
+		__atomic_store_n(&w->sh->journal.rx_consumed, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&b->held_first, i + 1, __ATOMIC_RELEASE);
+		CRASH_POINT("datapath.frame_taken");
+		tcp_input(&w->tcp, keep[i]);
+		CRASH_POINT("datapath.frame_done");
+	}
+	w->rx_current = NULL;
+	__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);
+	tcp_batch_flush(&w->tcp);
+	worker_flush_stage(w);
+}
+
 unsigned int worker_burst(struct worker *w)
 {
 	struct porter_batch_log *b = &w->sh->batch;
@@ -111,8 +137,16 @@ unsigned int worker_burst(struct worker *w)
 		uint64_t last = w->slot->last_pkt_us;
 
 		w->seen_frames = true;
-		if (last)
+		if (last) {
 			w->slot->swap_gap_us = w->tcp.now_us - last;
+			/* what the hand-over looked like from here (docs/OPERATIONS.md "Standbys") */
+			RTE_LOG(INFO, USER1, "porter-worker: shard %u: first frames %" PRIu64 " us after "
+				"ready, swap gap %" PRIu64 " us: %u frames waiting at ready, %u in this "
+				"burst; %" PRIu64 " retransmission timeouts and %" PRIu64 " sleeps between\n",
+				w->shard, w->tcp.now_us - w->slot->ready_us, w->slot->swap_gap_us,
+				w->ring_at_ready, n, w->tcp.area->events[TEV_RTO] - w->rto_at_ready,
+				w->sleeps_before_first);
+		}
 	} else {
 		/* the same measure within one worker's life, for comparison */
 		uint64_t gap = w->tcp.now_us - w->slot->last_pkt_us;
@@ -152,20 +186,29 @@ unsigned int worker_burst(struct worker *w)
 	CRASH_POINT("datapath.rx_dequeued");
 	if (k)
 		wake_primary(w);
-	/* pass 2: the TCP stack; held_first moves before each frame is touched.
-	 * Output is batched: each stream's ACKs and data go once, after the burst */
-	tcp_batch_begin(&w->tcp);
-	for (unsigned int i = 0; i < nkeep; i++) {
-		w->rx_current = keep[i];
-		__atomic_store_n(&w->sh->journal.rx_consumed, 0, __ATOMIC_RELEASE);
-		__atomic_store_n(&b->held_first, i + 1, __ATOMIC_RELEASE);
-		CRASH_POINT("datapath.frame_taken");
-		tcp_input(&w->tcp, keep[i]);
-		CRASH_POINT("datapath.frame_done");
-	}
-	w->rx_current = NULL;
-	__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);
-	tcp_batch_flush(&w->tcp);
-	worker_flush_stage(w);
+	pass2(w, 0, nkeep);
 	return n;
+}
+
+/*
+ * Frames the dead predecessor had taken off the RX ring for its TCP pass and
+ * not touched yet: recovery left them in keep[held_first..held_end). They
+ * are older than anything still in the ring, so they go first, before the
+ * first burst.
+ */
+unsigned int worker_replay(struct worker *w)
+{
+	struct porter_batch_log *b = &w->sh->batch;
+	uint32_t first = b->held_first, end = b->held_end;
+
+	if (end > PORTER_BURST)
+		end = PORTER_BURST;
+	if (first >= end) {
+		b->held_first = b->held_end = 0;
+		return 0;
+	}
+	w->sh->replayed_frames += end - first;
+	tcp_ctx_clock(&w->tcp);
+	pass2(w, first, end);
+	return end - first;
 }

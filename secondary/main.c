@@ -404,6 +404,8 @@ static void sleep_until_work(struct worker *w)
 
 	__atomic_store_n(&w->sh->sleeping, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!w->seen_frames)
+		w->sleeps_before_first++;
 	if (rte_ring_empty(w->rx) && !stop_flag) {
 		/* one read resets a (non-semaphore) eventfd's counter whatever it was */
 		if (poll(&pfd, 1, timeout) > 0) {
@@ -656,6 +658,7 @@ int main(int argc, char **argv)
 		/* test build: what recovery left must satisfy every invariant */
 		w.tcp.area->inconsistent += tcp_check(&w.tcp, stderr);
 #endif
+		worker_replay(&w);
 		tcp_ctx_clock(&w.tcp);
 		tcp_resume(&w.tcp);
 		CRASH_POINT("recovery.resumed");
@@ -666,6 +669,8 @@ int main(int argc, char **argv)
 	snprintf(w.slot->version, sizeof(w.slot->version), "%s", PORTER_WORKER_VERSION);
 	__atomic_store_n(&w.slot->heartbeat_ms, now_ms(), __ATOMIC_RELAXED);
 	w.slot->ready_us = now_us();
+	w.ring_at_ready = rte_ring_count(w.rx);
+	w.rto_at_ready = w.tcp.area->events[TEV_RTO];
 	__atomic_store_n(&w.slot->worker_pid, getpid(), __ATOMIC_RELEASE);
 	__atomic_store_n(&w.slot->worker_epoch, w.epoch, __ATOMIC_RELEASE);
 	{

@@ -43,7 +43,10 @@ static bool in_chain(const struct rte_mbuf *chain, const struct rte_mbuf *m)
 /*
  * Buffers the dead worker held outside the streams' queues (struct
  * porter_mbuf_journal, struct porter_batch_log). Staged frames stay staged
- * (complete frames: the first flush sends them). Everything else nobody owns is
+ * (complete frames: the first flush sends them), and frames of the burst it
+ * had not touched yet stay in the batch log for worker_replay (they are
+ * intact: the peer would otherwise resend them only after its own
+ * retransmission timeout, 200 ms or more). Everything else nobody owns is
  * linked into one chain, the chain is logged (pending_free), the journal
  * places that listed its buffers are cleared, and the chain is freed through
  * the journal's cursor. Killed at any point, the next recovery frees each
@@ -71,8 +74,13 @@ static void recover_buffers(struct worker *w)
 	if (j->stage_committing && !handed)
 		tx->prod.head = tx->prod.tail;   /* started, not published: undo */
 	if (j->pending_free) {
-		/* a recovery before us logged its chain: it lists everything */
+		/* a recovery before us logged its chain: it lists everything (and a
+		 * recovery of layout 2.5 or older listed the untouched frames too:
+		 * then they are not ours to run) */
 		head = j->pending_free;
+		for (uint32_t i = first; i < end; i++)
+			if (in_chain(head, b->keep[i]))
+				first = end;
 		goto logged;
 	}
 	/* the put in progress: done (in our cache) or not */
@@ -81,13 +89,6 @@ static void recover_buffers(struct worker *w)
 	if (cur) {
 		*link = cur;
 		link = &cur->next;
-		count++;
-	}
-	for (uint32_t i = first; i < end; i++) {
-		struct rte_mbuf *m = b->keep[i];
-
-		*link = m;
-		link = &m->next;
 		count++;
 	}
 	if (rx && (rx == j->free_cur || in_chain(j->freeing, rx)))
@@ -135,7 +136,13 @@ logged:
 		LOG(NOTICE, "shard %u: recovery: %u frames staged but not handed over go out now",
 		    w->shard, n);
 	j->stage_committing = 0;
-	b->held_first = b->held_end = 0;
+	/* the frames after the one in processing were never touched: they stay
+	 * in keep[first..end) for worker_replay (the peer need not resend them) */
+	if (first < end)
+		LOG(NOTICE, "shard %u: recovery: %u frames taken but not yet processed are run now",
+		    w->shard, end - first);
+	b->held_first = first < end ? first : 0;
+	b->held_end = first < end ? end : 0;
 	j->in_hand = NULL;
 	j->rx_consumed = 0;
 	__atomic_store_n(&j->freeing, (void *)head, __ATOMIC_RELEASE);

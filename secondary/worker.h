@@ -29,6 +29,10 @@ struct worker {
 	struct tcp_ctx tcp;
 	unsigned int stage_max;         /* flush the journal's stage at this many frames */
 	bool seen_frames;               /* set at the first burst with frames */
+	/* the takeover, told in the log at the first burst: what the ring held when we
+	 * reported ready, the RTOs and sleeps between ready and the first frame */
+	unsigned int ring_at_ready;
+	uint64_t rto_at_ready, sleeps_before_first;
 	struct rte_mbuf *rx_current;    /* the frame in the TCP pass (journal.rx_consumed) */
 	/* the pool's reserve for receiving (tcp_env_alloc_queued): its free count, read once per ms */
 	unsigned int pool_reserve;
@@ -50,6 +54,9 @@ void worker_apply_trim(struct worker *w);
 
 /* recovery.c: make the shard consistent after whatever the last worker did. */
 void worker_recover(struct worker *w);
+/* datapath.c: the frames a killed predecessor took and did not touch (after recovery and TCP
+ * attach, before the first burst); returns how many. */
+unsigned int worker_replay(struct worker *w);
 /* datapath.c: one burst; returns the number of frames handled. */
 unsigned int worker_burst(struct worker *w);
 

@@ -34,7 +34,8 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     5             /* 5: the proxy counter max_forwards_0; the stop
+#define PORTER_LAYOUT_MINOR     6             /* 6: porter_shard.replayed_frames.
+                                                 5: the proxy counter max_forwards_0; the stop
                                                  (porter_global.drain_phase, log_gen,
                                                  tcp_area.drain_ack / drain_left);
                                                  http.body_timeout_ms / body_min_rate in the
@@ -509,7 +510,9 @@ struct porter_shard {
 	/* written by the worker */
 	volatile uint32_t sleeping PORTER_ALIGNED;      /* 1: worker blocks on its eventfd; wake it */
 	volatile uint32_t dump_done;    /* last stream-dump request served (file written) */
-	uint32_t reserved1[14];
+	uint64_t replayed_frames;       /* layout minor 6: frames a killed worker took and had not
+					   touched, run by its successor (secondary/datapath.c) */
+	uint32_t reserved1[12];
 	struct {
 		uint64_t rx_segments;           /* segments dequeued */
 		uint64_t tx_segments;           /* segments sent (RSTs for now) */

@@ -118,3 +118,49 @@ HTEST(datapath, frame_for_another_shard_is_dropped_unprocessed)
 	}
 	worker_down();
 }
+
+/*
+ * A worker killed in its TCP pass left keep[held_first..held_end) untouched
+ * (recovery.c keeps them there): its successor runs exactly those, in order,
+ * before its first burst, and the frame before held_first (the one being
+ * processed at the kill, recovery's to free) is not run again.
+ */
+HTEST(datapath, successor_runs_the_untouched_frames_of_a_killed_pass)
+{
+	struct porter_batch_log *b;
+	struct rte_mbuf *in_process;
+	unsigned long xmits = H.xmits;
+
+	worker_up();
+	b = &SH->batch;
+	in_process = syn(H_TEST_PORT, 41100, hash_for(0));
+	b->keep[0] = in_process;
+	for (unsigned int i = 1; i < 4; i++)
+		b->keep[i] = syn(H_TEST_PORT, (uint16_t)(41100 + i), hash_for(0));
+	b->held_first = 1;
+	b->held_end = 4;
+	HEQ(worker_replay(&W), 3);
+	HEQ(AREA->half_open, 3);          /* three SYNs opened streams, the one in process did not */
+	HEQ(SH->replayed_frames, 3);
+	HEQ(b->held_first, 4);
+	HEQ(b->held_end, 0);              /* nothing in hand any more */
+	HEQ(W.rx_current, NULL);
+	HEQ(H.xmits, xmits + 3);          /* a SYN-ACK to each */
+	HEQ(worker_replay(&W), 0);        /* once only */
+	h_mbuf_free(in_process);
+	worker_down();
+}
+
+/* No frames in hand (a clean stop, or a kill outside the TCP pass): nothing runs. */
+HTEST(datapath, successor_runs_nothing_when_no_frame_was_in_hand)
+{
+	worker_up();
+	SH->batch.held_first = 2;
+	SH->batch.held_end = 2;           /* the pass had reached its end */
+	HEQ(worker_replay(&W), 0);
+	HEQ(SH->batch.held_first, 0);
+	HEQ(SH->batch.held_end, 0);
+	HEQ(SH->replayed_frames, 0);
+	HEQ(AREA->live, 0);
+	worker_down();
+}
