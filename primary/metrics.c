@@ -141,6 +141,10 @@ static void prom_tcp(struct sbuf *b, const struct primary *p)
 		for (unsigned int e = 0; a && e < TEV__COUNT; e++)
 			sb_printf(b, "porter_tcp_events_total{shard=\"%u\",event=\"%s\"} %" PRIu64 "\n", s,
 				  tcp_event_name(e), a->events[e]);
+		if (a)   /* ECN (layout 2.7: named fields, not events) */
+			sb_printf(b, "porter_tcp_events_total{shard=\"%u\",event=\"ecn_ce_received\"} %" PRIu64 "\n"
+				  "porter_tcp_events_total{shard=\"%u\",event=\"ecn_window_reductions\"} %" PRIu64 "\n",
+				  s, a->ecn_ce_received, s, a->ecn_reductions);
 	}
 	help(b, "porter_tcp_anomalies_total", "counter",
 	     "Peers that behave like an attack: a zero window held 10 s (zero_window_long), an MSS below 536 "

@@ -159,8 +159,10 @@ unsigned int worker_burst(struct worker *w)
 		}
 	}
 	w->slot->last_pkt_us = w->tcp.now_us;
-	/* step 2, pass 1: stateless frames stay in held[0..k), stateful ones go to keep[] */
+	/* step 2, pass 1: stateless frames stay in held[0..k), stateful ones go to keep[]
+	 * (parsed once: pass 2 takes what pass 1 parsed, tcp_input_begin) */
 	__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);
+	tcp_input_begin(&w->tcp);
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = b->held[i];
 

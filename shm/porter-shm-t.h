@@ -34,7 +34,10 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     6             /* 6: porter_shard.replayed_frames.
+#define PORTER_LAYOUT_MINOR     7             /* 7: ECN: porter_tcp_params.ecn (was reserved_b),
+                                                 TF_ECN / TF_ECE / TF_CWR, tcp_area.ecn_ce_received /
+                                                 ecn_reductions (were reserved).
+                                                 6: porter_shard.replayed_frames.
                                                  5: the proxy counter max_forwards_0; the stop
                                                  (porter_global.drain_phase, log_gen,
                                                  tcp_area.drain_ack / drain_left);
@@ -303,12 +306,19 @@ _Static_assert(sizeof(struct porter_slot) == 192, "a slot is three cache lines")
  * TCP parameters, copied from the config by the primary at start-up (workers
  * do not read the config file). Numbers only.
  */
+/* tcp.ecn: Explicit Congestion Notification (RFC 3168). */
+enum porter_ecn {
+	PORTER_ECN_OFF = 0,      /* never negotiated */
+	PORTER_ECN_PASSIVE,      /* accepted when a client's SYN asks (Linux's tcp_ecn = 2) */
+	PORTER_ECN_ON,           /* also asked for on porter's own connections (upstreams) */
+};
+
 struct porter_tcp_params {
 	uint32_t max_streams;
 	uint32_t syn_backlog;
 	uint8_t cc;                      /* enum tcp_cc_algo */
 	uint8_t nodelay, sack, timestamps, window_scaling, syncookies, keepalive;
-	uint8_t reserved_b;
+	uint8_t ecn;                     /* enum porter_ecn (layout 2.7; an older primary leaves 0: off) */
 	uint32_t rcv_buf, snd_buf;
 	uint32_t delack_ms;
 	uint32_t rto_initial_ms, rto_min_ms, rto_max_ms;

@@ -121,6 +121,12 @@ enum {
 	                           tcp_climit.c) from its handshake until it is freed or enters TIME-WAIT
 	                           (layout 2.4) */
 	TF_ZWND_LONG_BIT,       /* the peer's zero window was counted as held long (tcp_anomaly; layout 2.5) */
+	/* ECN (RFC 3168; layout 2.7) */
+	TF_ECN_BIT,             /* ECN negotiated (SYN_SENT: asked for in our SYN) */
+	TF_ECE_BIT,             /* receiver: a CE mark arrived; ECE on every ACK until the peer's CWR (§6.1.3) */
+	TF_CWR_BIT,             /* sender: the window was reduced for an ECE; CWR on the next new data (§6.1.2) */
+	TF_ECN_HOLD_BIT,        /* sender: no other reduction for ECE until SND.UNA passes ecn_high (§6.1.2:
+	                           once per window of data) */
 };
 #define TF(name) (1u << TF_##name##_BIT)
 
@@ -284,7 +290,11 @@ struct tcp_tcb {
 	uint32_t dsack_round;             /* reo_mult grows at most once per round: SND.MAX when it last did, 0 = none */
 	uint32_t tlp_end_seq;             /* SND.MAX when the outstanding probe went, 0 = none */
 	uint32_t prr_delivered, prr_out;  /* RFC 6937 */
-	uint32_t recover_fs;              /* RFC 6937 RecoverFS */
+	union {
+		uint32_t recover_fs;      /* RFC 6937 RecoverFS, in a loss recovery episode (TF_RECOVERY) */
+		uint32_t ecn_high;        /* SND.MAX at the last ECE reduction, while TF_ECN_HOLD (never
+		                             both: an episode's start clears TF_ECN_HOLD; layout 2.7) */
+	};
 	uint32_t prior_cwnd, prior_ssthresh;  /* before the episode's reduction (undo), prior_cwnd 0 = nothing to undo */
 	uint32_t undo_marker;             /* SND.UNA when the episode began */
 	uint32_t sacked_bytes;            /* bytes of the send queue marked SACKED */
@@ -369,7 +379,8 @@ struct tcp_area {
 	 * has acted on, and its streams still open then (tcp_open_streams) */
 	volatile uint32_t drain_ack;
 	volatile uint32_t drain_left;
-	uint64_t reserved[2];
+	uint64_t ecn_ce_received;         /* CE-marked segments received on ECN streams (layout 2.7, from reserved) */
+	uint64_t ecn_reductions;          /* windows reduced for an ECE, without a retransmission (layout 2.7) */
 };
 
 _Static_assert(sizeof(struct tcp_area) == 592, "tcp_area: add fields from reserved only");

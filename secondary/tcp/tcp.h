@@ -29,6 +29,8 @@ struct rte_mbuf;
 
 #define TCP_TX_BATCH 64
 
+struct tcp_seg;
+
 struct tcp_ctx {
 	/* shared memory */
 	struct tcp_area *area;
@@ -67,6 +69,10 @@ struct tcp_ctx {
 	bool draining;
 	/* per-shard counters of enum tcp_anomaly (the worker points it at porter_shard.tcp_anomalies), NULL = none */
 	uint64_t *anomalies;
+	/* the burst's frames as the first pass parsed them (tcp_input_stateless), so tcp_input()
+	 * parses no frame twice; private memory, valid from tcp_input_begin() to tcp_batch_flush() */
+	struct tcp_seg *pre;
+	uint32_t npre, pre_next;
 };
 
 /* Application events (bit mask). */
@@ -159,6 +165,14 @@ enum tcp_sl_verdict {
 	TCP_SL_FREE,              /* drop M (counted) */
 };
 enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *ctx, struct rte_mbuf *m);
+/*
+ * A burst's first pass begins: the frames tcp_input_stateless() leaves to
+ * tcp_input() keep what it parsed (checksum, headers, options, the stream it
+ * found) until the end of the burst (tcp_batch_flush), so each is parsed
+ * once. Without it, or for a frame the first pass did not see (a
+ * predecessor's, run again after a kill), tcp_input() parses it itself.
+ */
+void tcp_input_begin(struct tcp_ctx *ctx);
 
 /*
  * ICMP destination unreachable, fragmentation needed (RFC 1191): QUOTED is the

@@ -83,6 +83,8 @@ uint32_t tcp_connect(struct tcp_ctx *c, uint32_t raddr, uint16_t rport, enum tcp
 	if (c->prm->window_scaling)
 		while (t->rcv_wscale < TCP_MAX_WSCALE && (c->prm->rcv_buf >> t->rcv_wscale) > 65535)
 			t->rcv_wscale++;
+	if (c->prm->ecn == PORTER_ECN_ON)
+		t->flags |= TF(ECN);   /* an ECN-setup SYN (RFC 3168 §6.1.1); the SYN-ACK confirms or clears */
 	t->state = TCP_SYN_SENT;
 	CRASH_POINT("tcp_api.connect_state");
 	tcb_hash_insert(c, t);

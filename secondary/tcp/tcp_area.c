@@ -142,6 +142,9 @@ void tcp_ctx_release(struct tcp_ctx *c)
 	free(c->touch_mark);
 	free(c->pend);
 	free(c->pend_mark);
+	free(c->pre);
+	c->pre = NULL;
+	c->npre = c->pre_next = 0;
 	tcp_climit_release(c);
 	c->touched = c->pend = NULL;
 	c->touch_mark = c->pend_mark = NULL;

@@ -73,6 +73,7 @@ static int parse(struct tcp_ctx *c, struct rte_mbuf *m, struct tcp_seg *sg)
 	sg->ack = rte_be_to_cpu_32(th->recv_ack);
 	sg->wnd = rte_be_to_cpu_16(th->rx_win);
 	sg->flags = th->tcp_flags;
+	sg->ecn = ip->type_of_service & IP_ECN_MASK;
 	sg->payload_off = (uint16_t)(ETH_HDR_LEN + ihl + thl);
 	sg->len = ip_len - ihl - thl;
 	sg->seg_len = sg->len + !!(sg->flags & TH_SYN) + !!(sg->flags & TH_FIN);
@@ -337,6 +338,9 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	t->snd_wl1 = sg->seq;
 	t->snd_wl2 = t->iss;
 	syn_options(c, t, &sg->opt);
+	/* RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR; our SYN-ACK then carries ECE */
+	if (c->prm->ecn != PORTER_ECN_OFF && (sg->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR))
+		t->flags |= TF(ECN);
 	t->flags |= TF(PASSIVE);
 	set_app_from_listener(t, l);
 	t->state = TCP_SYN_RECEIVED;
@@ -906,6 +910,36 @@ static void enter_time_wait(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t *ev)
 }
 
 /* Our FIN is acknowledged when SND.UNA passed it. */
+/*
+ * ECN on an acceptable segment of a stream that negotiated it (RFC 3168).
+ * Receiver (§6.1.3): a CE mark on data sets ECE on every ACK we send until
+ * the peer's CWR; the first one goes at once. Sender (§6.1.2): an ECE halves
+ * the window as a loss would, without a retransmission, once per window of
+ * data (TF_ECN_HOLD until SND.UNA passes what was sent then); the next new
+ * data segment carries CWR. A loss recovery in progress has reduced already.
+ */
+static void ecn_input(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_seg *sg)
+{
+	if (sg->flags & TH_CWR)
+		t->flags &= ~TF(ECE);
+	if (sg->ecn == IP_ECN_CE && sg->len) {
+		c->area->ecn_ce_received++;
+		if (!(t->flags & TF(ECE)))
+			t->flags |= TF(ECE) | TF(ACK_NOW);
+	}
+	if ((t->flags & TF(ECN_HOLD)) && seq_geq(t->snd_una, t->ecn_high))
+		t->flags &= ~TF(ECN_HOLD);
+	if (!(sg->flags & TH_ECE) || (t->flags & (TF(ECN_HOLD) | TF(RECOVERY) | TF(LOSS) | TF(REXMIT))))
+		return;
+	/* the window, not the flight: an ECE may come when all is acknowledged (RFC 3168 §6.1.2:
+	 * "the congestion window is halved"), as Linux's CWR state reduces from cwnd */
+	tcp_cc_on_loss(&t->cc, t->mss, t->cc.cwnd, 0);
+	tcp_cc_on_reduction_end(&t->cc, t->mss);
+	t->ecn_high = t->snd_max;
+	t->flags |= TF(ECN_HOLD) | TF(CWR);
+	c->area->ecn_reductions++;
+}
+
 static bool fin_acked(const struct tcp_tcb *t)
 {
 	return (t->flags & TF(FIN_SENT)) && t->snd_una == t->snd_max;
@@ -993,6 +1027,9 @@ static void syn_sent_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg 
 	t->rcv_nxt = sg->seq + 1;
 	t->rcv_adv = t->rcv_nxt;
 	syn_options(c, t, &sg->opt);
+	/* RFC 3168 §6.1.1: only an ECN-setup SYN-ACK (ECE without CWR) answers our ECN-setup SYN */
+	if ((sg->flags & (TH_ECE | TH_CWR)) != TH_ECE)
+		t->flags &= ~TF(ECN);
 	t->last_rcv_ms = c->now_ms;
 	if (ack_ok) {
 		/* Karn: the SYN's round trip counts only if it was not retransmitted */
@@ -1212,6 +1249,8 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 		drop(c, sg, TDROP_NONE);
 		return;
 	}
+	if (t->flags & TF(ECN))
+		ecn_input(c, t, sg);
 	switch (t->state) {
 	case TCP_FIN_WAIT_1:
 		if (fin_acked(t)) {
@@ -1321,11 +1360,14 @@ enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *c, struct rte_mbuf *m)
 		return TCP_SL_FREE;
 	}
 	t = tcb_lookup(c, sg.daddr, sg.dport, sg.saddr, sg.sport);
-	m->hash.fdir.hi = t ? tcb_idx(c, t) + 1 : 0;   /* a hint for tcp_input() (lookup_seg) */
-	if (t)
+	if (t || accepting(c, sg.dport)) {
+		/* kept for tcp_input(), with the stream found as a hint (lookup_seg) */
+		if (c->pre && c->npre < TCP_PRE_MAX) {
+			sg.hint = t ? tcb_idx(c, t) + 1 : 0;
+			c->pre[c->npre++] = sg;
+		}
 		return TCP_SL_STATEFUL;
-	if (accepting(c, sg.dport))
-		return TCP_SL_STATEFUL;
+	}
 	tcp_count(c, TEV_SEGS_IN);
 	if (sg.flags & TH_RST) {
 		tcp_count_drop(c, TDROP_RST_NO_TCB);
@@ -1336,18 +1378,39 @@ enum tcp_sl_verdict tcp_input_stateless(struct tcp_ctx *c, struct rte_mbuf *m)
 	return TCP_SL_SEND;
 }
 
+void tcp_input_begin(struct tcp_ctx *c)
+{
+	if (c->pre == NULL)
+		c->pre = calloc(TCP_PRE_MAX, sizeof(*c->pre));   /* without it: parsed twice */
+	c->npre = c->pre_next = 0;
+}
+
+/* M as the first pass of this burst parsed it, if it did: frames come in the same order. */
+static bool preparsed(struct tcp_ctx *c, const struct rte_mbuf *m, struct tcp_seg *sg)
+{
+	while (c->pre_next < c->npre) {
+		const struct tcp_seg *p = &c->pre[c->pre_next++];
+
+		if (p->m == m) {
+			*sg = *p;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m);
 
 /*
- * The stream of a segment. The first pass (tcp_input_stateless) leaves the
- * index it found in the frame (hash.fdir.hi, index + 1); it is only a hint:
+ * The stream of a segment. The first pass (tcp_input_stateless) keeps the
+ * index it found with the parsed segment (sg.hint, index + 1); it is only a hint:
  * streams may have closed or opened since, so it counts only if that TCB is
  * live and has the segment's 4-tuple, which makes it the one a lookup would
  * find (a live 4-tuple has exactly one TCB). Otherwise, the lookup.
  */
 static struct tcp_tcb *lookup_seg(struct tcp_ctx *c, const struct tcp_seg *sg)
 {
-	uint32_t hint = sg->m->hash.fdir.hi;
+	uint32_t hint = sg->hint;
 
 	if (hint && hint <= c->area->max_streams) {
 		struct tcp_tcb *t = &c->tcbs[hint - 1];
@@ -1377,12 +1440,13 @@ static void input_frame(struct tcp_ctx *c, struct rte_mbuf *m)
 		tcp_input_icmp(c, m);
 		return;
 	}
-	rc = parse(c, m, &sg);
-
-	if (rc < 0) {
-		tcp_count_drop(c, (enum tcp_drop)-rc);
-		tcp_env_free(c, m);
-		return;
+	if (!preparsed(c, m, &sg)) {
+		rc = parse(c, m, &sg);
+		if (rc < 0) {
+			tcp_count_drop(c, (enum tcp_drop)-rc);
+			tcp_env_free(c, m);
+			return;
+		}
 	}
 	tcp_count(c, TEV_SEGS_IN);
 	t = lookup_seg(c, &sg);
@@ -1461,6 +1525,9 @@ static void rto_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 		}
 		t->rto_shift++;
 		t->flags &= ~TF(RTT_TIMING);
+		/* RFC 3168 §6.1.1.1: a peer (or a middlebox) may drop ECN-setup SYNs: ask once only */
+		if (t->state == TCP_SYN_SENT)
+			t->flags &= ~TF(ECN);
 		t->snd_nxt = t->iss;
 		tcp_count_rexmit(c, t);
 		tcp_output(c, t);

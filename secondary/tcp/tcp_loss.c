@@ -226,6 +226,7 @@ static void enter_recovery(struct tcp_ctx *c, struct tcp_tcb *t)
 	uint32_t flight = t->snd_max - t->snd_una;
 
 	episode_start(t);
+	t->flags &= ~TF(ECN_HOLD);   /* recover_fs takes ecn_high's place; the loss reduces anyway */
 	t->flags |= TF(RECOVERY);
 	t->recover = t->snd_max;
 	tcp_cc_on_loss(&t->cc, t->mss, flight, 0);

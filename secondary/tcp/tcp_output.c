@@ -163,6 +163,24 @@ static int send_segment(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t seq, uint
 	th = (struct rte_tcp_hdr *)(ip + 1);
 	ip->version_ihl = 0x45;
 	ip->type_of_service = 0;
+	if (t->flags & TF(ECN)) {
+		/* RFC 3168: ECE and CWR in the SYN (SYN-ACK: ECE alone); ECT(0) on new data only
+		 * (§6.1.5: not on retransmissions, §6.1.4: not on pure ACKs or window probes), with
+		 * CWR once after a reduction; ECE on every ACK while we echo a CE mark */
+		if (flags & TH_SYN) {
+			flags |= t->state == TCP_SYN_SENT ? TH_ECE | TH_CWR : TH_ECE;
+		} else if (!(flags & TH_RST)) {
+			if (len0 && seq_geq(seq, t->snd_max) && t->snd_wnd) {   /* a zero window's probe: no */
+				ip->type_of_service = IP_ECN_ECT0;
+				if (t->flags & TF(CWR)) {
+					flags |= TH_CWR;
+					t->flags &= ~TF(CWR);
+				}
+			}
+			if ((t->flags & TF(ECE)) && (flags & TH_ACK))
+				flags |= TH_ECE;
+		}
+	}
 	ip->total_length = rte_cpu_to_be_16(IP_HDR_LEN + TCP_HDR_LEN + olen + len);
 	ip->packet_id = 0;
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
@@ -705,6 +723,7 @@ int tcp_batch_begin(struct tcp_ctx *c)
 void tcp_batch_flush(struct tcp_ctx *c)
 {
 	c->batching = false;
+	c->npre = c->pre_next = 0;   /* the burst's parsed frames are all used */
 	for (uint32_t i = 0; i < c->npend; i++) {
 		uint32_t s = c->pend[i];
 		struct tcp_tcb *t = &c->tcbs[s];

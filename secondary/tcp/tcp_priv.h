@@ -35,6 +35,13 @@
 #define TH_PSH 0x08
 #define TH_ACK 0x10
 #define TH_URG 0x20
+#define TH_ECE 0x40
+#define TH_CWR 0x80
+
+/* The IP header's ECN field (RFC 3168 §5). */
+#define IP_ECN_MASK 0x03
+#define IP_ECN_ECT0 0x02
+#define IP_ECN_CE   0x03
 
 /* Per-segment metadata of queued mbufs (send queue, out-of-order queue). */
 #define SEG_SACKED  0x1u
@@ -72,11 +79,15 @@ struct tcp_seg {
 	uint16_t payload_off;     /* from the start of the frame */
 	uint8_t flags;
 	uint8_t port;             /* input port index */
+	uint8_t ecn;              /* the IP header's ECN field (IP_ECN_*) */
 	bool ack_at_once;         /* out of order: the (duplicate) ACK may not wait for the batch */
 	bool tw_reuse;            /* a SYN that ended a TIME-WAIT: the new ISS must be >= tw_snd_max */
 	uint32_t tw_snd_max;      /* SND.MAX of the TIME-WAIT incarnation it ended */
+	uint32_t hint;            /* the first pass's lookup: TCB index + 1, 0 = none (lookup_seg) */
 	struct tcp_opts opt;
 };
+
+#define TCP_PRE_MAX 64            /* frames of one burst kept parsed (tcp_ctx.pre) */
 
 static inline struct tcp_tcb *tcb_of(const struct tcp_ctx *c, uint32_t s) { return &c->tcbs[s]; }
 static inline uint32_t tcb_idx(const struct tcp_ctx *c, const struct tcp_tcb *t)

@@ -1177,6 +1177,7 @@ static void op_segment(struct in *in)
 	step_name = "segment";
 	if (!build_segment(in, &so))
 		return;
+	tcp_input_begin(&H.ctx);   /* as the worker: pass 2 takes what pass 1 parsed */
 	if (first_pass(&so))
 		second_pass(&so);
 	call_done();
@@ -1193,6 +1194,7 @@ static void op_burst(struct in *in, uint8_t op)
 		if (build_segment(in, &so[k]))
 			k++;
 	/* the worker: pass 1 over the burst, then the stack in a batch, then the flush */
+	tcp_input_begin(&H.ctx);
 	for (unsigned int i = 0; i < k; i++)
 		if (!first_pass(&so[i]))
 			so[i].m = NULL;

@@ -487,6 +487,7 @@ struct rte_mbuf *h_build(const struct h_spec *sp)
 	ip = f + 14;
 	th = ip + 20;
 	ip[0] = 0x45;
+	ip[1] = sp->tos;
 	put16(ip + 2, (uint16_t)ip_len);
 	put16(ip + 6, 0x4000);      /* DF */
 	ip[8] = 64;
@@ -557,6 +558,7 @@ void h_decode(const uint8_t *frame, uint32_t len, uint16_t port, struct h_out *o
 	o->saddr = get32(ip + 12);
 	o->daddr = get32(ip + 16);
 	o->ttl = ip[8];
+	o->tos = ip[1];
 	o->df = !!(get16(ip + 6) & 0x4000);
 	o->ip_csum_ok = h_cksum(ip, ihl, 0) == 0;
 	o->tcp_csum_ok = h_cksum(th, ip_len - ihl, pseudo_sum(o->saddr, o->daddr, ip_len - ihl)) == 0;
@@ -633,10 +635,12 @@ void h_peer_send(struct h_peer *p, uint8_t flags, uint32_t seq, uint32_t ack, co
 	struct h_spec sp = {
 		.saddr = p->raddr, .daddr = p->laddr, .sport = p->rport, .dport = p->lport,
 		.seq = seq, .ack = ack, .flags = flags, .wnd = p->wnd,
-		.opts = &o, .payload = data, .len = len,
+		.opts = &o, .payload = data, .len = len, .tos = p->tos,
 	};
 
 	if (flags & TH_SYN) {
+		flags |= p->syn_flags;
+		sp.flags = flags;
 		o.mss = p->so.mss;
 		o.mss_val = p->so.mss_val;
 		o.wscale = p->so.ws;
@@ -745,7 +749,10 @@ void h_passive_syn(struct h_peer *p, const struct h_synopt *so)
 	h_peer_send(p, TH_SYN, p->isn, 0, NULL, 0);
 	p->snd_nxt = p->isn + 1;
 	h_peer_next(p, &o);
-	HEQ(o.flags, TH_SYN | TH_ACK);
+	/* RFC 3168 §6.1.1: ECE alone in the SYN-ACK answers an ECN-setup SYN, when ECN is on */
+	HEQ(o.flags, TH_SYN | TH_ACK |
+			     (PRM->ecn && (p->syn_flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR) ? TH_ECE : 0));
+	HEQ(o.tos & 3, 0);   /* §6.1.4: no ECT on a SYN-ACK */
 	HEQ(o.ack, p->isn + 1);
 	HEQ(o.len, 0);
 	/* RFC 7323 §2.2: the window of a SYN is never scaled */
@@ -800,7 +807,8 @@ uint32_t h_open_active(struct h_peer *p, const struct h_synopt *so)
 	p->lport = TCB(s)->lport;
 	HEQ(TCB(s)->state, TCP_SYN_SENT);
 	h_peer_next(p, &o);
-	HEQ(o.flags, TH_SYN);
+	HEQ(o.flags, TH_SYN | (PRM->ecn == PORTER_ECN_ON ? TH_ECE | TH_CWR : 0));   /* RFC 3168 §6.1.1 */
+	HEQ(o.tos & 3, 0);
 	HEQ(o.seq, TCB(s)->iss);
 	HEQ(o.len, 0);
 	HEQ(o.wnd, PRM->rcv_buf < 65535 ? PRM->rcv_buf : 65535);

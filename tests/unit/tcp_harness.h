@@ -174,6 +174,7 @@ struct h_spec {
 	const void *payload;
 	uint32_t len;
 	bool bad_tcp_csum, bad_ip_csum;
+	uint8_t tos;                      /* the IP header's TOS byte (ECN field in its low two bits) */
 };
 
 /* Ethernet (14 zero bytes) + IPv4 + TCP frame in a fake mbuf, checksums right unless asked. */
@@ -200,6 +201,7 @@ struct h_out {
 	struct tcp_opts opt;
 	const uint8_t *payload;         /* into frame */
 	uint32_t len;
+	uint8_t tos;                    /* the IP header's TOS byte (ECN: tos & 3) */
 	bool ip_ok, ip_csum_ok, tcp_csum_ok;
 };
 
@@ -255,6 +257,8 @@ struct h_peer {
 	uint32_t ts_ecr;            /* last TSval seen from the stack */
 	uint8_t nsack;              /* SACK blocks for the next segment (then cleared) */
 	struct tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
+	uint8_t syn_flags;          /* added to the peer's SYN or SYN-ACK (ECN setup: ECE|CWR, ECE) */
+	uint8_t tos;                /* IP TOS of every segment the peer sends (ECN codepoint) */
 };
 
 /* The default peer: 10.0.0.2:PEER_PORT -> 10.0.0.1:LPORT, ISN ISN, window 65535. */
