@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * HTTP/1.1 message heads and chunked framing: see h1.h for the contract.
+ * HTTP/1.1 message heads, the parser: see h1.h for the contract. The chunked
+ * decoder is h1_chunked.c, the writers and porter's own answers h1_write.c;
+ * h1_priv.h is what they share.
  *
  * The head parser is one left-to-right pass. Each byte is checked when it is
  * reached, so the first invalid byte decides the error, and a prefix of a
@@ -51,56 +53,27 @@
  *    IP-literal in brackets, then optionally ":" *DIGIT.
  *  - Connection, Expect: elements are compared whole, case-insensitive;
  *    elements that are not tokens are ignored.
- *  - Writers: a Connection option naming Host, Content-Length or
- *    Transfer-Encoding does not remove that field (they say how the
- *    message is framed and routed, and are written anew). One naming
- *    Via, X-Forwarded-For or X-Forwarded-Proto removes the received
- *    fields; the proxy's own values are still written.
- *  - Writers: Content-Length and Transfer-Encoding are never copied: one
- *    of each at most is written from what the parser understood, where
- *    the first received one stood (so a repeat, a list "5, 5", leading
- *    zeros, an odd spelling of chunked reach nobody). A response with
- *    both is written without its Content-Length (RFC 9112 §6.3 item 3);
- *    1xx and 204 responses get neither.
  *  - A 1xx or 204 response with a Transfer-Encoding or a non-zero
  *    Content-Length is not keep-alive: its server may well send the body
  *    it announced, which would be read as the next response.
- *  - Chunked framing is read strictly (RFC 9112 §7.1): CRLF line ends only
- *    (the §2.2 leave to take a bare LF for a line end covers the start line
- *    and header fields, which the proxy writes again anyway; in chunk
- *    framing a bare LF is what request smuggling between a LF-parser and a
- *    CRLF-parser is made of), chunk extensions by their grammar, trailer
- *    fields as header fields.
+ *  - Writers, chunked framing: see h1_write.c and h1_chunked.c.
  */
 #include "secondary/http/h1.h"
+#include "secondary/http/h1_priv.h"
 
-#include <limits.h>
 #include <string.h>
 
 #define CAP_LINE        (1u << 20)      /* hard caps: 0 in h1_limits */
 #define CAP_HEAD        (1u << 20)
-#define MAX_LENGTH      (UINT64_C(1) << 62)
-#define CHUNK_EXT_MAX   4096
-#define TRAILER_MAX     4096
-#define CHUNK_DIGITS    16
 
-/* ---- character classes ----------------------------------------------------- */
-
-enum {
-	C_T = 1,        /* tchar (RFC 9110 §5.6.2) */
-	C_V = 2,        /* field-value byte: VCHAR, obs-text, SP, HTAB */
-	C_G = 4,        /* request-target byte: 0x21..0x7e */
-	C_H = 8,        /* HEXDIG */
-	C_D = 16,       /* DIGIT */
-	C_R = 32,       /* reg-name byte: unreserved, sub-delims, '%' */
-};
+/* ---- character classes (C_T... in h1_priv.h) --------------------------------- */
 
 #define TVGR (C_T | C_V | C_G | C_R)
 #define TVG  (C_T | C_V | C_G)
 #define VG   (C_V | C_G)
 #define VGR  (C_V | C_G | C_R)
 
-static const uint8_t cls[256] = {
+const uint8_t h1_cls[256] = {   /* h1_priv.h */
 	['\t'] = C_V, [' '] = C_V,
 	['!'] = TVGR, ['"'] = VG, ['#'] = TVG, ['$'] = TVGR, ['%'] = TVGR, ['&'] = TVGR,
 	['\''] = TVGR, ['('] = VGR, [')'] = VGR, ['*'] = TVGR, ['+'] = TVGR, [','] = VGR,
@@ -113,29 +86,6 @@ static const uint8_t cls[256] = {
 	['{'] = VG, ['|'] = TVG, ['}'] = VG, ['~'] = TVGR,
 	[0x80 ... 0xff] = C_V,
 };
-
-static inline uint8_t lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
-
-static inline bool is_ows(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* Case-insensitive: B[off..off+len) equals the lower-case literal S of length N. */
-static bool ci_eq(const uint8_t *b, uint32_t off, uint32_t len, const char *s, size_t n)
-{
-	if (len != n)
-		return false;
-	for (uint32_t i = 0; i < len; i++)
-		if (lower(b[off + i]) != (uint8_t)s[i])
-			return false;
-	return true;
-}
-
-#define CI_EQ(b, off, len, lit) ci_eq((b), (off), (len), (lit), sizeof(lit) - 1)
 
 static struct h1_span span(size_t from, size_t to)
 {
@@ -177,13 +127,13 @@ static bool parse_authority(const uint8_t *b, size_t s, size_t e, bool need_host
 
 	if (p < e && b[p] == '[') {
 		p++;
-		while (p < e && ((cls[b[p]] & C_R) || b[p] == ':'))
+		while (p < e && ((h1_cls[b[p]] & C_R) || b[p] == ':'))
 			p++;
 		if (p == e || b[p] != ']' || p == s + 1)
 			return false;
 		p++;
 	} else {
-		while (p < e && (cls[b[p]] & C_R))
+		while (p < e && (h1_cls[b[p]] & C_R))
 			p++;
 	}
 	*host = span(s, p);
@@ -194,7 +144,7 @@ static bool parse_authority(const uint8_t *b, size_t s, size_t e, bool need_host
 	if (b[p] != ':')
 		return false;
 	ds = ++p;
-	while (p < e && (cls[b[p]] & C_D))
+	while (p < e && (h1_cls[b[p]] & C_D))
 		p++;
 	return p == e && (!need_port || p > ds);
 }
@@ -209,7 +159,7 @@ static int field_content_length(struct pctx *c, size_t s, size_t e)
 		uint64_t v = 0;
 		size_t ds = p;
 
-		while (p < e && (cls[b[p]] & C_D)) {
+		while (p < e && (h1_cls[b[p]] & C_D)) {
 			unsigned int d = b[p] - '0';
 
 			if (v > (MAX_LENGTH - d) / 10)
@@ -257,8 +207,8 @@ static size_t skip_quoted(const uint8_t *b, size_t p, size_t e)
  * outer OWS) and *PARAMS whether it has parameters; 0 at the end of the
  * value; -1 on a syntax error.
  */
-static int te_next(const uint8_t *b, size_t *pp, size_t e, struct h1_span *name, struct h1_span *elem,
-		   bool *params)
+int h1_te_next(const uint8_t *b, size_t *pp, size_t e, struct h1_span *name, struct h1_span *elem,
+	       bool *params)
 {
 	size_t p = *pp, ts;
 
@@ -274,7 +224,7 @@ static int te_next(const uint8_t *b, size_t *pp, size_t e, struct h1_span *name,
 	if (p == e)
 		return 0;
 	ts = p;
-	while (p < e && (cls[b[p]] & C_T))
+	while (p < e && (h1_cls[b[p]] & C_T))
 		p++;
 	if (p == ts)
 		return -1;
@@ -292,7 +242,7 @@ static int te_next(const uint8_t *b, size_t *pp, size_t e, struct h1_span *name,
 		while (q < e && is_ows(b[q]))
 			q++;
 		ns = q;
-		while (q < e && (cls[b[q]] & C_T))
+		while (q < e && (h1_cls[b[q]] & C_T))
 			q++;
 		if (q == ns)
 			return -1;
@@ -309,7 +259,7 @@ static int te_next(const uint8_t *b, size_t *pp, size_t e, struct h1_span *name,
 				return -1;
 		} else {
 			ns = q;
-			while (q < e && (cls[b[q]] & C_T))
+			while (q < e && (h1_cls[b[q]] & C_T))
 				q++;
 			if (q == ns)
 				return -1;
@@ -338,7 +288,7 @@ static int field_transfer_encoding(struct pctx *c, struct h1_msg *m, size_t s, s
 	m->flags |= H1F_TRANSFER_ENCODING;
 	if (m->version_minor == 0)
 		return -400;    /* RFC 9112 §6.1: faulty framing in HTTP/1.0 */
-	while ((rc = te_next(b, &p, e, &name, &elem, &params)) > 0) {
+	while ((rc = h1_te_next(b, &p, e, &name, &elem, &params)) > 0) {
 		bool chunked = CI_EQ(b, name.off, name.len, "chunked");
 
 		if (chunked) {
@@ -360,12 +310,7 @@ static int field_transfer_encoding(struct pctx *c, struct h1_msg *m, size_t s, s
 	return rc < 0 ? -400 : 0;
 }
 
-/* Iterator over the non-empty elements of a #list at B[p..e), OWS removed. */
-struct list_it {
-	size_t p, e;
-};
-
-static bool next_element(const uint8_t *b, struct list_it *it, uint32_t *off, uint32_t *len)
+bool h1_next_element(const uint8_t *b, struct list_it *it, uint32_t *off, uint32_t *len)
 {
 	while (it->p < it->e) {
 		size_t a, z;
@@ -392,7 +337,7 @@ static void field_connection(struct h1_msg *m, const uint8_t *b, size_t s, size_
 	struct list_it it = { s, e };
 	uint32_t off, len;
 
-	while (next_element(b, &it, &off, &len)) {
+	while (h1_next_element(b, &it, &off, &len)) {
 		if (CI_EQ(b, off, len, "close"))
 			m->flags |= H1F_CONN_CLOSE;
 		else if (CI_EQ(b, off, len, "keep-alive"))
@@ -407,7 +352,7 @@ static void field_expect(struct h1_msg *m, const uint8_t *b, size_t s, size_t e)
 	struct list_it it = { s, e };
 	uint32_t off, len;
 
-	while (next_element(b, &it, &off, &len))
+	while (h1_next_element(b, &it, &off, &len))
 		if (CI_EQ(b, off, len, "100-continue"))
 			m->flags |= H1F_EXPECT_CONTINUE;
 }
@@ -437,7 +382,7 @@ static void field_max_forwards(struct h1_msg *m, const uint8_t *b, size_t s, siz
  * parsing and routing (request smuggling by h2c upgrade). The element's
  * protocol name is compared, with or without a version.
  */
-static bool is_h2c(const uint8_t *b, uint32_t off, uint32_t len)
+bool h1_is_h2c(const uint8_t *b, uint32_t off, uint32_t len)
 {
 	uint32_t n = 0;
 
@@ -452,8 +397,8 @@ static bool upgrade_other_than_h2c(const uint8_t *b, size_t s, size_t e)
 	struct list_it it = { s, e };
 	uint32_t off, len;
 
-	while (next_element(b, &it, &off, &len))
-		if (!is_h2c(b, off, len))
+	while (h1_next_element(b, &it, &off, &len))
+		if (!h1_is_h2c(b, off, len))
 			return true;
 	return false;
 }
@@ -546,7 +491,7 @@ static int version_at(const uint8_t *b, size_t p, size_t e, unsigned int *ver)
 		if (p + k >= e)
 			return 1;
 		if (k == 5 || k == 7) {
-			if (!(cls[b[p + k]] & C_D))
+			if (!(h1_cls[b[p + k]] & C_D))
 				return -400;
 		} else if (b[p + k] != (uint8_t)pat[k]) {
 			return -400;
@@ -649,7 +594,7 @@ static int request_line(struct pctx *c, struct h1_msg *m, size_t *pos, uint32_t 
 	if (!line_full)
 		e = c->n;
 #define CUT_SHORT() return line_full ? -414 : out_of_bytes(c)
-	for (i = start; i < e && (cls[b[i]] & C_T); i++)
+	for (i = start; i < e && (h1_cls[b[i]] & C_T); i++)
 		;
 	if (i == e)
 		CUT_SHORT();
@@ -657,7 +602,7 @@ static int request_line(struct pctx *c, struct h1_msg *m, size_t *pos, uint32_t 
 		return -400;
 	m->method_s = span(start, i);
 	t = ++i;
-	while (i < e && (cls[b[i]] & C_G))
+	while (i < e && (h1_cls[b[i]] & C_G))
 		i++;
 	if (i == e)
 		CUT_SHORT();
@@ -702,7 +647,7 @@ static int status_line(struct pctx *c, struct h1_msg *m, size_t *pos)
 	for (size_t k = 0; k < 4; k++) {
 		if (p + k >= e)
 			return out_of_bytes(c);
-		if (k == 0 ? b[p] != ' ' : !(cls[b[p + k]] & C_D))
+		if (k == 0 ? b[p] != ' ' : !(h1_cls[b[p + k]] & C_D))
 			return -400;
 	}
 	m->status = (uint16_t)((b[p + 1] - '0') * 100 + (b[p + 2] - '0') * 10 + (b[p + 3] - '0'));
@@ -710,7 +655,7 @@ static int status_line(struct pctx *c, struct h1_msg *m, size_t *pos)
 	r = p;
 	if (p < e && b[p] == ' ') {
 		r = ++p;
-		while (p < e && (cls[b[p]] & C_V))
+		while (p < e && (h1_cls[b[p]] & C_V))
 			p++;
 	}
 	m->reason = span(r, p);
@@ -847,12 +792,12 @@ static int parse_head(const uint8_t *buf, size_t len, const struct h1_limits *li
 			break;
 		}
 		/* obs-fold, or whitespace before the first field (RFC 9112 §2.2, §5.2) */
-		if (!(cls[b[pos]] & C_T))
+		if (!(h1_cls[b[pos]] & C_T))
 			return -400;
 		if (m->nheaders >= max_fields)
 			return -431;
 		ns = pos;
-		while (pos < c.n && (cls[b[pos]] & C_T))
+		while (pos < c.n && (h1_cls[b[pos]] & C_T))
 			pos++;
 		if (pos >= c.n)
 			return out_of_bytes(&c);
@@ -864,7 +809,7 @@ static int parse_head(const uint8_t *buf, size_t len, const struct h1_limits *li
 		while (pos < c.n && is_ows(b[pos]))
 			pos++;
 		vs = pos;
-		while (pos < c.n && (cls[b[pos]] & C_V))
+		while (pos < c.n && (h1_cls[b[pos]] & C_V))
 			pos++;
 		ve = pos;
 		rc = line_end(b, &pos, c.n);
@@ -920,877 +865,6 @@ int h1_find(const struct h1_msg *m, const uint8_t *buf, const char *name)
 			return (int)i;
 	}
 	return -1;
-}
-
-/* ---- chunked framing ------------------------------------------------------------- */
-
-/*
- * The decoder's states. The state is kept in shared memory and a worker may
- * take over one a different binary wrote: values are never renumbered, new
- * states are added after CS_ERROR.
- */
-enum {
-	CS_SIZE0 = 0,   /* first hex digit of a chunk size */
-	CS_SIZE,        /* more hex digits, or the rest of the size line */
-	CS_SIZE_WS,     /* BWS after the size: only ";" may follow */
-	CS_EXT_OLD,     /* an earlier decoder's lenient extensions: no longer entered, an error */
-	CS_SIZE_LF,     /* CR of the size line seen */
-	CS_DATA,
-	CS_DATA_CR,     /* the CRLF after chunk data */
-	CS_DATA_LF,
-	CS_TRL_START,   /* start of a trailer field line or of the final empty line */
-	CS_TRL_NAME,
-	CS_TRL_VALUE,
-	CS_TRL_LF,      /* CR of a trailer field line seen */
-	CS_END_LF,      /* CR of the final empty line seen */
-	CS_DONE,
-	CS_ERROR,
-	/* chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ) */
-	CS_EXT_NAME0,   /* after ";" (and BWS): the first byte of a name */
-	CS_EXT_NAME,
-	CS_EXT_NAME_WS, /* BWS after a name: "=" or ";" */
-	CS_EXT_VAL0,    /* after "=" (and BWS): a token or a quoted-string */
-	CS_EXT_VAL,     /* in a token value */
-	CS_EXT_QUOTED,  /* in a quoted-string */
-	CS_EXT_QPAIR,   /* after a backslash in a quoted-string */
-	CS_EXT_VAL_END, /* after the closing quote */
-	CS_EXT_VAL_WS,  /* BWS after a value: only ";" */
-};
-
-/* qdtext (RFC 9110 §5.6.4): HTAB, SP, VCHAR but '"' and '\', obs-text */
-static bool is_qdtext(uint8_t c)
-{
-	return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) ||
-	       c >= 0x80;
-}
-
-/* the byte after '\' in a quoted-pair: HTAB, SP, VCHAR, obs-text */
-static bool is_qpair(uint8_t c)
-{
-	return c == '\t' || c == ' ' || (c >= 0x21 && c != 0x7f);
-}
-
-/*
- * One byte of a size line after the hex digits: BWS, chunk extensions
- * (RFC 9112 §7.1.1) or the CR that ends the line. False when it cannot
- * be there. Every byte but the CR counts against CHUNK_EXT_MAX.
- */
-static bool size_line_byte(struct h1_chunked *st, uint8_t ch)
-{
-	uint8_t s = st->state;
-
-	if (ch == '\r') {
-		if (s != CS_SIZE && s != CS_EXT_NAME && s != CS_EXT_VAL && s != CS_EXT_VAL_END)
-			return false;   /* "5 \r", "5;\r", "5;a=\r", an open quoted-string... */
-		st->state = CS_SIZE_LF;
-		return true;
-	}
-	if (++st->ext_len > CHUNK_EXT_MAX)
-		return false;
-	switch (s) {
-	case CS_SIZE:
-	case CS_EXT_NAME:
-	case CS_EXT_VAL:
-	case CS_EXT_VAL_END:
-		if (ch == ';')
-			st->state = CS_EXT_NAME0;
-		else if (is_ows(ch))
-			st->state = s == CS_SIZE ? CS_SIZE_WS : s == CS_EXT_NAME ? CS_EXT_NAME_WS : CS_EXT_VAL_WS;
-		else if (s == CS_EXT_NAME && ch == '=')
-			st->state = CS_EXT_VAL0;
-		else if (!((s == CS_EXT_NAME || s == CS_EXT_VAL) && (cls[ch] & C_T)))
-			return false;
-		return true;
-	case CS_SIZE_WS:
-	case CS_EXT_VAL_WS:
-	case CS_EXT_NAME_WS:
-		if (ch == ';')
-			st->state = CS_EXT_NAME0;
-		else if (s == CS_EXT_NAME_WS && ch == '=')
-			st->state = CS_EXT_VAL0;
-		else if (!is_ows(ch))
-			return false;
-		return true;
-	case CS_EXT_NAME0:
-	case CS_EXT_VAL0:
-		if (cls[ch] & C_T)
-			st->state = s == CS_EXT_NAME0 ? CS_EXT_NAME : CS_EXT_VAL;
-		else if (s == CS_EXT_VAL0 && ch == '"')
-			st->state = CS_EXT_QUOTED;
-		else if (!is_ows(ch))
-			return false;
-		return true;
-	case CS_EXT_QUOTED:
-		if (ch == '"')
-			st->state = CS_EXT_VAL_END;
-		else if (ch == '\\')
-			st->state = CS_EXT_QPAIR;
-		else if (!is_qdtext(ch))
-			return false;
-		return true;
-	case CS_EXT_QPAIR:
-		if (!is_qpair(ch))
-			return false;
-		st->state = CS_EXT_QUOTED;
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* The size line ended: data, or the trailer section after the last chunk. */
-static void size_line_done(struct h1_chunked *st)
-{
-	st->ext_len = 0;
-	if (st->remaining == 0) {
-		st->trailer_len = 0;
-		st->state = CS_TRL_START;
-	} else {
-		st->state = CS_DATA;
-	}
-}
-
-uint64_t h1_chunked_data_left(const struct h1_chunked *st)
-{
-	return st->state == CS_DATA ? st->remaining : 0;
-}
-
-uint64_t h1_chunked_take(struct h1_chunked *st, uint64_t n)
-{
-	if (st->state != CS_DATA)
-		return 0;
-	if (n > st->remaining)
-		n = st->remaining;
-	st->remaining -= n;
-	st->total += n;
-	if (st->remaining == 0)
-		st->state = CS_DATA_CR;
-	return n;
-}
-
-size_t h1_chunk_head(uint64_t size, uint8_t out[H1_CHUNK_HEAD_MAX])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
-	int shift = 60;
-
-	while (shift > 0 && (size >> shift) == 0)
-		shift -= 4;
-	for (; shift >= 0; shift -= 4)
-		out[n++] = (uint8_t)hex[(size >> shift) & 15];
-	out[n++] = '\r';
-	out[n++] = '\n';
-	return n;
-}
-
-long h1_chunked_feed(struct h1_chunked *st, const uint8_t *buf, size_t len, bool *done)
-{
-	size_t i = 0;
-
-	if (done != NULL)
-		*done = st->state == CS_DONE;
-	if (st->state == CS_DONE)
-		return 0;
-	if (len > LONG_MAX)
-		len = LONG_MAX;
-	while (i < len) {
-		uint8_t ch = buf[i];
-
-		switch (st->state) {
-		case CS_SIZE0:
-			if (!(cls[ch] & C_H))
-				goto bad;
-			st->remaining = 0;
-			st->ndigits = 0;
-			st->ext_len = 0;
-			st->state = CS_SIZE;
-			/* fall through */
-		case CS_SIZE:
-			if (cls[ch] & C_H) {   /* the size line leaves CS_SIZE at its first other byte */
-				unsigned int d = (cls[ch] & C_D) ? (unsigned int)(ch - '0') : (unsigned int)(lower(ch) - 'a' + 10);
-
-				if (st->ndigits >= CHUNK_DIGITS)
-					goto bad;
-				st->remaining = st->remaining * 16 + d;
-				if (st->remaining > MAX_LENGTH)
-					goto bad;
-				st->ndigits++;
-				i++;
-				break;
-			}
-			/* the rest of the size line */
-			/* fall through */
-		case CS_SIZE_WS:
-		case CS_EXT_NAME0:
-		case CS_EXT_NAME:
-		case CS_EXT_NAME_WS:
-		case CS_EXT_VAL0:
-		case CS_EXT_VAL:
-		case CS_EXT_QUOTED:
-		case CS_EXT_QPAIR:
-		case CS_EXT_VAL_END:
-		case CS_EXT_VAL_WS:
-			if (!size_line_byte(st, ch))
-				goto bad;
-			i++;
-			break;
-		case CS_SIZE_LF:
-			if (ch != '\n')
-				goto bad;
-			size_line_done(st);
-			i++;
-			break;
-		case CS_DATA: {
-			size_t take = len - i;
-
-			if (take > st->remaining)
-				take = (size_t)st->remaining;
-			i += take;
-			st->remaining -= take;
-			st->total += take;
-			if (st->remaining == 0)
-				st->state = CS_DATA_CR;
-			break;
-		}
-		case CS_DATA_CR:
-			if (ch != '\r')
-				goto bad;
-			st->state = CS_DATA_LF;
-			i++;
-			break;
-		case CS_DATA_LF:
-			if (ch != '\n')
-				goto bad;
-			st->state = CS_SIZE0;
-			i++;
-			break;
-		case CS_TRL_START:
-			if (ch == '\r') {
-				st->state = CS_END_LF;
-				i++;
-				break;
-			}
-			if (!(cls[ch] & C_T))
-				goto bad;       /* obs-fold, a bare LF, or not a field name */
-			st->state = CS_TRL_NAME;
-			goto count;
-		case CS_TRL_NAME:
-			if (ch == ':')
-				st->state = CS_TRL_VALUE;
-			else if (!(cls[ch] & C_T))
-				goto bad;
-			goto count;
-		case CS_TRL_VALUE:
-			if (ch == '\r')
-				st->state = CS_TRL_LF;
-			else if (!(cls[ch] & C_V))
-				goto bad;
-			goto count;
-		case CS_TRL_LF:
-			if (ch != '\n')
-				goto bad;
-			st->state = CS_TRL_START;
-			goto count;
-		case CS_END_LF:
-			if (ch != '\n')
-				goto bad;
-			i++;
-			goto finished;
-		default:
-			goto bad;       /* CS_ERROR (sticky), CS_EXT_OLD, or not a state */
-		}
-		continue;
-count:
-		if (++st->trailer_len > TRAILER_MAX)
-			goto bad;
-		i++;
-	}
-	return (long)i;
-finished:
-	st->state = CS_DONE;
-	if (done != NULL)
-		*done = true;
-	return (long)i;
-bad:
-	st->state = CS_ERROR;
-	return -400;
-}
-
-/* ---- upgrades ---------------------------------------------------------------------- */
-
-/* protocol = protocol-name [ "/" protocol-version ] (RFC 9110 §7.8), both tokens */
-static bool protocol_of(const uint8_t *b, uint32_t off, uint32_t len, struct h1_span *name, struct h1_span *ver)
-{
-	uint32_t i = 0, vs;
-
-	while (i < len && b[off + i] != '/' && (cls[b[off + i]] & C_T))
-		i++;
-	if (i == 0 || (i < len && b[off + i] != '/'))
-		return false;
-	*name = (struct h1_span){ off, i };
-	*ver = (struct h1_span){ off + len, 0 };
-	if (i == len)
-		return true;
-	vs = ++i;
-	while (i < len && (cls[b[off + i]] & C_T))
-		i++;
-	if (i != len || i == vs)
-		return false;
-	*ver = (struct h1_span){ off + vs, len - vs };
-	return true;
-}
-
-static bool ci_same(const uint8_t *a, struct h1_span sa, const uint8_t *b, struct h1_span sb)
-{
-	if (sa.len != sb.len)
-		return false;
-	for (uint32_t k = 0; k < sa.len; k++)
-		if (lower(a[sa.off + k]) != lower(b[sb.off + k]))
-			return false;
-	return true;
-}
-
-/* The request REQ (bytes QB) offered protocol NAME[/VER] (bytes RB): the same name, and versions that agree. */
-static bool protocol_offered(const struct h1_msg *req, const uint8_t *qb, const uint8_t *rb, struct h1_span name,
-			     struct h1_span ver)
-{
-	for (uint32_t i = 0; i < req->nheaders; i++) {
-		struct list_it it = { req->h[i].value.off, (size_t)req->h[i].value.off + req->h[i].value.len };
-		struct h1_span on, ov;
-		uint32_t off, len;
-
-		if (!CI_EQ(qb, req->h[i].name.off, req->h[i].name.len, "upgrade"))
-			continue;
-		while (next_element(qb, &it, &off, &len))
-			if (!is_h2c(qb, off, len) && protocol_of(qb, off, len, &on, &ov) && ci_same(qb, on, rb, name) &&
-			    (ov.len == 0 || ver.len == 0 || ci_same(qb, ov, rb, ver)))
-				return true;
-	}
-	return false;
-}
-
-bool h1_upgrade_accepted(const struct h1_msg *req, const uint8_t *qb, const struct h1_msg *resp, const uint8_t *rb)
-{
-	uint32_t named = 0;
-
-	if (!(req->flags & H1F_UPGRADE_OFFER) || resp->status != 101)
-		return false;
-	for (uint32_t i = 0; i < resp->nheaders; i++) {
-		struct list_it it = { resp->h[i].value.off, (size_t)resp->h[i].value.off + resp->h[i].value.len };
-		struct h1_span name, ver;
-		uint32_t off, len;
-
-		if (!CI_EQ(rb, resp->h[i].name.off, resp->h[i].name.len, "upgrade"))
-			continue;
-		while (next_element(rb, &it, &off, &len)) {
-			if (!protocol_of(rb, off, len, &name, &ver) || !protocol_offered(req, qb, rb, name, ver))
-				return false;
-			named++;
-		}
-	}
-	return named > 0;
-}
-
-/* ---- writing heads ----------------------------------------------------------------- */
-
-struct wbuf {
-	uint8_t *p;
-	size_t n, cap;
-	bool err;
-};
-
-static void put(struct wbuf *w, const void *s, size_t len)
-{
-	if (w->err || len > w->cap - w->n) {
-		w->err = true;
-		return;
-	}
-	if (len != 0)
-		memcpy(w->p + w->n, s, len);
-	w->n += len;
-}
-
-static void puts_(struct wbuf *w, const char *s)
-{
-	put(w, s, strlen(s));
-}
-
-static void put_span(struct wbuf *w, const uint8_t *b, struct h1_span s)
-{
-	put(w, b + s.off, s.len);
-}
-
-static void put_uint(struct wbuf *w, uint64_t v)
-{
-	char d[20];
-	size_t k = sizeof(d);
-
-	do {
-		d[--k] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	put(w, d + k, sizeof(d) - k);
-}
-
-static int wdone(const struct wbuf *w)
-{
-	return (w->err || w->n > INT_MAX) ? -1 : (int)w->n;
-}
-
-static void put_lower(struct wbuf *w, const uint8_t *b, struct h1_span s)
-{
-	if (w->err || s.len > w->cap - w->n) {
-		w->err = true;
-		return;
-	}
-	for (uint32_t i = 0; i < s.len; i++)
-		w->p[w->n + i] = lower(b[s.off + i]);
-	w->n += s.len;
-}
-
-static void put_field(struct wbuf *w, const uint8_t *b, const struct h1_header *h)
-{
-	put_span(w, b, h->name);
-	put(w, ": ", 2);
-	put_span(w, b, h->value);
-	put(w, "\r\n", 2);
-}
-
-enum fkind { F_OTHER = 0, F_HOP, F_UPGRADE, F_HOST, F_TE, F_VIA, F_XFF, F_XFP, F_CL, F_MF };
-
-static enum fkind kind_of(const uint8_t *b, struct h1_span n)
-{
-	switch (n.len) {
-	case 2:
-		return CI_EQ(b, n.off, 2, "te") ? F_HOP : F_OTHER;
-	case 3:
-		return CI_EQ(b, n.off, 3, "via") ? F_VIA : F_OTHER;
-	case 4:
-		return CI_EQ(b, n.off, 4, "host") ? F_HOST : F_OTHER;
-	case 7:
-		return CI_EQ(b, n.off, 7, "upgrade") ? F_UPGRADE : F_OTHER;
-	case 10:
-		return (CI_EQ(b, n.off, 10, "connection") || CI_EQ(b, n.off, 10, "keep-alive")) ? F_HOP : F_OTHER;
-	case 12:
-		return CI_EQ(b, n.off, 12, "max-forwards") ? F_MF : F_OTHER;
-	case 14:
-		return CI_EQ(b, n.off, 14, "content-length") ? F_CL : F_OTHER;
-	case 15:
-		return CI_EQ(b, n.off, 15, "x-forwarded-for") ? F_XFF : F_OTHER;
-	case 16:
-		return CI_EQ(b, n.off, 16, "proxy-connection") ? F_HOP : F_OTHER;
-	case 17:
-		if (CI_EQ(b, n.off, 17, "transfer-encoding"))
-			return F_TE;
-		return CI_EQ(b, n.off, 17, "x-forwarded-proto") ? F_XFP : F_OTHER;
-	default:
-		return F_OTHER;
-	}
-}
-
-static bool same_name(const uint8_t *b, struct h1_span a, uint32_t off, uint32_t len)
-{
-	if (a.len != len)
-		return false;
-	for (uint32_t k = 0; k < len; k++)
-		if (lower(b[a.off + k]) != lower(b[off + k]))
-			return false;
-	return true;
-}
-
-#define NAME_BUCKETS 256
-
-_Static_assert(H1_MAX_HEADERS < 0xff, "field indices are uint8_t with 0xff for none");
-
-static uint8_t name_hash(const uint8_t *b, uint32_t off, uint32_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (uint32_t k = 0; k < len; k++)
-		h = (h ^ lower(b[off + k])) * 16777619u;
-	return (uint8_t)(h ^ h >> 8 ^ h >> 16 ^ h >> 24);
-}
-
-/*
- * The kind of every field, F_HOP for those not forwarded: the hop-by-hop
- * fields (RFC 9110 §7.6.1), Upgrade unless KEEP_UPGRADE, and those named in
- * Connection (never Host, Content-Length, Transfer-Encoding). The names are
- * hashed once so that each Connection option costs one lookup: linear in
- * the head, however many options there are.
- */
-static uint32_t classify_fields(const struct h1_msg *m, const uint8_t *b, bool keep_upgrade,
-				uint8_t kind[H1_MAX_HEADERS])
-{
-	uint32_t n = m->nheaders < H1_MAX_HEADERS ? m->nheaders : H1_MAX_HEADERS;
-	uint8_t bucket[NAME_BUCKETS], next[H1_MAX_HEADERS];
-
-	memset(bucket, 0xff, sizeof(bucket));
-	for (uint32_t i = 0; i < n; i++) {
-		kind[i] = (uint8_t)kind_of(b, m->h[i].name);
-		if (kind[i] == F_UPGRADE && !keep_upgrade)
-			kind[i] = F_HOP;
-		if (kind[i] != F_HOP && kind[i] != F_HOST && kind[i] != F_TE && kind[i] != F_CL &&
-		    kind[i] != F_UPGRADE) {
-			uint8_t hh = name_hash(b, m->h[i].name.off, m->h[i].name.len);
-
-			next[i] = bucket[hh];
-			bucket[hh] = (uint8_t)i;
-		}
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct list_it it = { m->h[i].value.off, (size_t)m->h[i].value.off + m->h[i].value.len };
-		uint32_t off, len;
-
-		if (!CI_EQ(b, m->h[i].name.off, m->h[i].name.len, "connection"))
-			continue;
-		while (next_element(b, &it, &off, &len)) {
-			for (uint8_t j = bucket[name_hash(b, off, len)]; j != 0xff; j = next[j])
-				if (same_name(b, m->h[j].name, off, len))
-					kind[j] = F_HOP;
-		}
-	}
-	return n;
-}
-
-/* "Content-Length: N": the one Content-Length sent, whatever repeats or lists came (RFC 9110 §8.6) */
-static void put_content_length(struct wbuf *w, uint64_t v)
-{
-	puts_(w, "Content-Length: ");
-	put_uint(w, v);
-	put(w, "\r\n", 2);
-}
-
-/*
- * "Transfer-Encoding: a, b, chunked": the codings of every Transfer-Encoding
- * field in order, in one field, names in lower case, empty elements gone
- * (parameters, which only a response may have, as they came).
- */
-static void put_transfer_encoding(struct wbuf *w, const struct h1_msg *m, const uint8_t *b, const uint8_t *kind,
-				  uint32_t n)
-{
-	bool first = true;
-
-	puts_(w, "Transfer-Encoding: ");
-	for (uint32_t i = 0; i < n; i++) {
-		size_t p = m->h[i].value.off, e = p + m->h[i].value.len;
-		struct h1_span name, elem;
-		bool params;
-
-		if (kind[i] != F_TE)
-			continue;
-		while (te_next(b, &p, e, &name, &elem, &params) > 0) {
-			if (!first)
-				put(w, ", ", 2);
-			first = false;
-			put_lower(w, b, name);
-			put(w, b + name.off + name.len, elem.len - name.len);
-		}
-	}
-	put(w, "\r\n", 2);
-}
-
-/*
- * Field I is a framing field (Content-Length, Transfer-Encoding): in its
- * place, once, porter's own value instead of the sender's. True if it was one.
- */
-static bool put_framing(struct wbuf *w, const struct h1_msg *m, const uint8_t *buf, const uint8_t *kind,
-			uint32_t n, uint32_t i, bool *cl_done, bool *te_done)
-{
-	if (kind[i] == F_CL) {
-		if (!*cl_done)
-			put_content_length(w, m->content_length);
-		*cl_done = true;
-		return true;
-	}
-	if (kind[i] == F_TE) {
-		if (!*te_done)
-			put_transfer_encoding(w, m, buf, kind, n);
-		*te_done = true;
-		return true;
-	}
-	return false;
-}
-
-/* "Via: <received>, 1.x PSEUDONYM" */
-/* An Upgrade field of a request passed on: its elements but h2c (is_h2c); none left, no field. */
-static void put_upgrade(struct wbuf *w, const uint8_t *b, const struct h1_header *h)
-{
-	struct list_it it = { h->value.off, (size_t)h->value.off + h->value.len };
-	uint32_t off, len, k = 0;
-
-	while (next_element(b, &it, &off, &len)) {
-		if (is_h2c(b, off, len))
-			continue;
-		if (k++ == 0) {
-			put_span(w, b, h->name);
-			put(w, ": ", 2);
-		} else {
-			put(w, ", ", 2);
-		}
-		put(w, b + off, len);
-	}
-	if (k != 0)
-		put(w, "\r\n", 2);
-}
-
-static void put_via(struct wbuf *w, const struct h1_msg *m, const uint8_t *b, const uint8_t *kind, uint32_t n,
-		    const char *via)
-{
-	puts_(w, "Via: ");
-	for (uint32_t i = 0; i < n; i++) {
-		if (kind[i] != F_VIA || m->h[i].value.len == 0)
-			continue;
-		put_span(w, b, m->h[i].value);
-		put(w, ", ", 2);
-	}
-	puts_(w, m->version_minor == 0 ? "1.0 " : "1.1 ");
-	puts_(w, via);
-	put(w, "\r\n", 2);
-}
-
-int h1_write_request(const struct h1_msg *m, const uint8_t *buf, const struct h1_fwd *f, uint8_t *out,
-		     size_t outlen)
-{
-	struct wbuf w = { .p = out, .cap = outlen };
-	bool upgrade = m->flags & H1F_UPGRADE_OFFER;
-	bool via = f->via != NULL && f->via[0] != '\0';
-	uint8_t kind[H1_MAX_HEADERS];
-	uint32_t n = classify_fields(m, buf, upgrade, kind);
-	uint32_t ip = f->client_ip;
-
-	bool cl_done = m->body != H1_BODY_LENGTH, te_done = m->body != H1_BODY_CHUNKED;
-	bool absolute = m->flags & H1F_ABSOLUTE;
-	bool mf = (m->flags & H1F_MAX_FORWARDS) && (m->method == H1_M_TRACE || m->method == H1_M_OPTIONS);
-	bool mf_done = false;
-
-	put_span(&w, buf, m->method_s);
-	put(&w, " ", 1);
-	if (absolute) {
-		/* RFC 9112 §3.2.2: origin-form to the origin server, the authority as Host */
-		struct h1_span rest = { m->authority.off + m->authority.len, 0 };
-
-		rest.len = m->target.off + m->target.len - rest.off;
-		if (rest.len == 0 && m->method == H1_M_OPTIONS)
-			put(&w, "*", 1);                /* §3.2.4 */
-		else if (rest.len == 0 || buf[rest.off] != '/')
-			put(&w, "/", 1);
-		put_span(&w, buf, rest);
-	} else {
-		put_span(&w, buf, m->target);
-	}
-	puts_(&w, m->version_minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-	if (absolute) {
-		puts_(&w, "Host: ");
-		put_span(&w, buf, m->authority);
-		put(&w, "\r\n", 2);
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		if (kind[i] == F_HOP || kind[i] == F_XFF || kind[i] == F_XFP || (kind[i] == F_VIA && via) ||
-		    (kind[i] == F_HOST && absolute))
-			continue;
-		if (put_framing(&w, m, buf, kind, n, i, &cl_done, &te_done))
-			continue;
-		if (kind[i] == F_UPGRADE) {
-			put_upgrade(&w, buf, &m->h[i]);
-		} else if (kind[i] == F_MF && mf) {
-			/* RFC 9110 §7.6.2: one field, one less (a value of 0 porter answers itself) */
-			if (mf_done)
-				continue;
-			puts_(&w, "Max-Forwards: ");
-			put_uint(&w, m->max_forwards ? m->max_forwards - 1 : 0);
-			put(&w, "\r\n", 2);
-			mf_done = true;
-		} else {
-			put_field(&w, buf, &m->h[i]);
-		}
-	}
-	if (via)
-		put_via(&w, m, buf, kind, n, f->via);
-	puts_(&w, "X-Forwarded-For: ");
-	for (uint32_t i = 0; i < n; i++) {
-		if (kind[i] != F_XFF || m->h[i].value.len == 0)
-			continue;
-		put_span(&w, buf, m->h[i].value);
-		put(&w, ", ", 2);
-	}
-	for (int k = 24; k >= 0; k -= 8) {
-		put_uint(&w, (ip >> k) & 0xff);
-		if (k != 0)
-			put(&w, ".", 1);
-	}
-	put(&w, "\r\n", 2);
-	if (f->proto != NULL && f->proto[0] != '\0') {
-		puts_(&w, "X-Forwarded-Proto: ");
-		puts_(&w, f->proto);
-		put(&w, "\r\n", 2);
-	}
-	if (f->request_id != NULL && f->request_id[0] != '\0') {
-		puts_(&w, "X-Request-Id: ");
-		puts_(&w, f->request_id);
-		put(&w, "\r\n", 2);
-	}
-	puts_(&w, upgrade ? "Connection: upgrade\r\n" :
-		  f->upstream_keepalive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-	put(&w, "\r\n", 2);
-	return wdone(&w);
-}
-
-int h1_write_response(const struct h1_msg *m, const uint8_t *buf, const char *via, bool client_keepalive,
-		      unsigned int client_minor, uint8_t *out, size_t outlen)
-{
-	struct wbuf w = { .p = out, .cap = outlen };
-	bool upgrade = m->status == 101;
-	bool add_via = via != NULL && via[0] != '\0';
-	/* an HTTP/1.0 client cannot read chunked framing (RFC 9112 §6.1): the
-	 * proxy sends it the data only, delimited by closing the connection */
-	bool dechunk = client_minor == 0 && m->body == H1_BODY_CHUNKED;
-	/* no Content-Length nor Transfer-Encoding in a 1xx or 204 (RFC 9110 §8.6,
-	 * RFC 9112 §6.1); Transfer-Encoding wins over Content-Length (§6.3 item
-	 * 3); none for an HTTP/1.0 client (§6.1); one of each, ours */
-	bool bodiless = m->status < 200 || m->status == 204;
-	bool te_done = bodiless || dechunk || client_minor == 0 || !(m->flags & H1F_TRANSFER_ENCODING);
-	bool cl_done = bodiless || (m->flags & H1F_TRANSFER_ENCODING) || !(m->flags & H1F_CONTENT_LENGTH);
-	uint8_t kind[H1_MAX_HEADERS];
-	uint32_t n = classify_fields(m, buf, upgrade, kind);
-
-	puts_(&w, "HTTP/1.1 ");
-	put_uint(&w, m->status);
-	put(&w, " ", 1);
-	put_span(&w, buf, m->reason);
-	put(&w, "\r\n", 2);
-	for (uint32_t i = 0; i < n; i++) {
-		if (kind[i] == F_HOP || (kind[i] == F_VIA && add_via))
-			continue;
-		if (put_framing(&w, m, buf, kind, n, i, &cl_done, &te_done))
-			continue;
-		put_field(&w, buf, &m->h[i]);
-	}
-	if (add_via)
-		put_via(&w, m, buf, kind, n, via);
-	if (upgrade)
-		puts_(&w, "Connection: upgrade\r\n");
-	else if (!client_keepalive || dechunk)
-		puts_(&w, "Connection: close\r\n");
-	else if (client_minor == 0)
-		puts_(&w, "Connection: keep-alive\r\n");
-	put(&w, "\r\n", 2);
-	return wdone(&w);
-}
-
-static int error_response(unsigned int status, bool head, uint8_t *out, size_t outlen)
-{
-	struct wbuf w = { .p = out, .cap = outlen };
-	const char *reason;
-	size_t body;
-
-	if (status < 100 || status > 999)
-		status = 500;
-	reason = h1_reason(status);
-	body = 3 + 1 + strlen(reason) + 1;      /* "502 Bad Gateway\n" */
-	puts_(&w, "HTTP/1.1 ");
-	put_uint(&w, status);
-	put(&w, " ", 1);
-	puts_(&w, reason);
-	puts_(&w, "\r\nContent-Type: text/plain\r\nContent-Length: ");
-	put_uint(&w, body);
-	puts_(&w, "\r\nConnection: close\r\n\r\n");
-	if (!head) {
-		put_uint(&w, status);
-		put(&w, " ", 1);
-		puts_(&w, reason);
-		put(&w, "\n", 1);
-	}
-	return wdone(&w);
-}
-
-int h1_error_response(unsigned int status, uint8_t *out, size_t outlen)
-{
-	return error_response(status, false, out, outlen);
-}
-
-int h1_error_response_head(unsigned int status, uint8_t *out, size_t outlen)
-{
-	return error_response(status, true, out, outlen);
-}
-
-int h1_local_answer(unsigned int status, uint32_t retry_s, bool keep_alive, unsigned int minor, bool head,
-		    uint8_t *out, size_t outlen)
-{
-	struct wbuf w = { .p = out, .cap = outlen };
-	const char *reason = h1_reason(status);
-	size_t body = 3 + 1 + strlen(reason) + 1;      /* as h1_error_response: "429 Too Many Requests\n" */
-
-	if (status != 429 && status != 200 && status != 405)
-		return -1;
-	if (status == 200)
-		body = 0;
-	puts_(&w, "HTTP/1.1 ");
-	put_uint(&w, status);
-	put(&w, " ", 1);
-	puts_(&w, reason);
-	if (body != 0)
-		puts_(&w, "\r\nContent-Type: text/plain");
-	puts_(&w, "\r\nContent-Length: ");
-	put_uint(&w, body);
-	if (status == 429) {
-		puts_(&w, "\r\nRetry-After: ");
-		put_uint(&w, retry_s);
-	} else {
-		puts_(&w, "\r\nAllow: " H1_ALLOW);
-	}
-	if (!keep_alive)
-		puts_(&w, "\r\nConnection: close");
-	else if (minor == 0)
-		puts_(&w, "\r\nConnection: keep-alive");
-	puts_(&w, "\r\n\r\n");
-	if (!head && body != 0) {
-		put_uint(&w, status);
-		put(&w, " ", 1);
-		puts_(&w, reason);
-		put(&w, "\n", 1);
-	}
-	return wdone(&w);
-}
-
-const char *h1_reason(unsigned int status)
-{
-	switch (status) {
-	case 100: return "Continue";
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 417: return "Expectation Failed";
-	case 421: return "Misdirected Request";
-	case 426: return "Upgrade Required";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
-	}
 }
 
 const char *h1_method_name(unsigned int method)

@@ -12,6 +12,17 @@
  *    ├─ SYN-SENT           §3.10.7.3
  *    └─ synchronized       §3.10.7.4: PAWS, sequence check, RST, SYN, ACK,
  *                          text, FIN; then events to the app, then output
+ *
+ * One file, past the ~900 lines porter's other files keep to, on purpose:
+ * segment arrival is one sequence of steps, checked in the RFC's order and
+ * best read top to bottom beside §3.10.7, its steps sharing one per-segment
+ * context (struct tcp_seg) and the static helpers above them; cut into files,
+ * one segment's path would be followed across them. Linux's
+ * net/ipv4/tcp_input.c and BSD's sys/netinet/tcp_input.c keep it whole too.
+ * Only what runs the same steps' helpers stays beside it (timer expiries,
+ * ICMP input); the rest has files of its own: options (tcp_opt.c), loss
+ * recovery (tcp_loss.c), congestion control (tcp_cc.c), the timer wheel
+ * (tcp_timer.c), output (tcp_output.c).
  */
 #include <errno.h>
 #include <string.h>

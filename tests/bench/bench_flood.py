@@ -62,7 +62,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 sys.path.insert(0, HERE)
 from harness import (BUILD, PEER_IP, PORTER_IP, PORTER_MAC, AfPacketGateway, Backend,  # noqa: E402
                      Gateway, cpu_ns, in_netns, wait_for)
-from bench_limits import BODY, REQ, Nginx, read_response, reload, rst_close  # noqa: E402
+from bench_limits import BODY, REQ, read_response, reload, rst_close, start_nginx  # noqa: E402
 
 LEGIT_IP = "10.99.0.3"
 FLOOD_SRCS = ["10.99.0.1", "10.99.0.4", "10.99.0.5", "10.99.0.6", "10.99.0.7"]
@@ -245,7 +245,7 @@ class Env:
             os.chmod(gw.dir, 0o755)   # nginx's workers are not root
             d = os.path.join(gw.dir, "nginx")
             os.makedirs(d)
-            self.ngx = Nginx(gw, d)
+            self.ngx = start_nginx(gw, d)
             self.py = Backend(gw.ns_popen, "http", PY_PORT)
             # warm: ARP both ways, the upstream pool
             wait_for(lambda: new_conn_get(gw)[0], 10, "a first request through porter")

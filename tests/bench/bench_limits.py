@@ -43,7 +43,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-from harness import BUILD, PEER_IP, PORTER_IP, Gateway, in_netns, parse_wrk, wait_for  # noqa: E402
+from harness import BUILD, PEER_IP, PORTER_IP, Gateway, Nginx, in_netns, parse_wrk, wait_for  # noqa: E402
 
 LEGIT_IP = "10.99.0.3"
 LEGIT_RATE = 20          # the legitimate client's connections (churn) or requests (requests) per second
@@ -68,28 +68,9 @@ ON = {
 }
 
 
-class Nginx:
-    def __init__(self, gw, d):
-        self.gw, self.d = gw, d
-        www = os.path.join(d, "www")
-        os.makedirs(www, exist_ok=True)
-        with open(os.path.join(www, "100"), "wb") as f:
-            f.write(BODY)
-        conf = os.path.join(d, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write("""daemon off; worker_processes 1; pid %s/nginx.pid; error_log %s/error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 10.99.0.1:%d; root %s; location / { } } }
-""" % (d, d, NGINX_PORT, www))
-        self.p = gw.ns_popen(["nginx", "-c", conf], stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
-        wait_for(lambda: gw.ns(["bash", "-c", "exec 3<>/dev/tcp/10.99.0.1/%d" % NGINX_PORT], check=False).returncode == 0,
-                 10, "nginx")
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            self.p.wait(5)
+def start_nginx(gw, d):
+    """nginx serving BODY as /100 on NGINX_PORT (no access log), files in D."""
+    return Nginx(gw, NGINX_PORT, d, {"100": BODY}, access_log=False)
 
 
 def sock_from(gw, src, timeout=2.0):
@@ -326,7 +307,7 @@ def main():
         os.chmod(gw.dir, 0o755)   # nginx's workers are not root
         d = os.path.join(gw.dir, "nginx")
         os.makedirs(d)
-        ngx = Nginx(gw, d)
+        ngx = start_nginx(gw, d)
         try:
             base = open(gw.conf).read()
             for name, fn in (("hold", hold), ("churn", churn), ("requests", requests)):

@@ -59,7 +59,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from harness import BUILD, PEER_IP, PORTER_IP, Gateway, connect, parse_wrk, wait_for  # noqa: E402
+from harness import BUILD, PEER_IP, PORTER_IP, Gateway, Nginx, parse_wrk, wait_for  # noqa: E402
 
 OTHER = os.path.join(BUILD, "secondary", "porter-worker-other")
 CURRENT = os.path.join(BUILD, "secondary", "porter-worker")
@@ -70,27 +70,6 @@ listeners = ( { port = 80; protocol = "http"; } );
 upstreams = ( { name = "app"; servers = ( { address = "%s:%d"; } ); keepalive = { max_idle = 64; }; } );
 routes = ( { upstream = "app"; } );
 """ % (PEER_IP, BACKEND_PORT)
-
-NGINX_CONF = """user root;
-worker_processes 1;
-error_log %(d)s/error.log warn;
-pid %(d)s/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path %(d)s/body;
-    proxy_temp_path %(d)s/proxy;
-    fastcgi_temp_path %(d)s/fastcgi;
-    uwsgi_temp_path %(d)s/uwsgi;
-    scgi_temp_path %(d)s/scgi;
-    keepalive_requests 1000000;
-    keepalive_timeout 120s;
-    server {
-        listen %(ip)s:%(port)d;
-        root %(d)s/www;
-    }
-}
-"""
 
 PORTER_TCP_EV = ("resets_sent", "resets_received", "retransmits", "timeouts")
 PORTER_HTTP = ("requests", "responses", "err_502", "err_503", "err_504", "client_aborts",
@@ -141,40 +120,6 @@ def settled(gw, shard, want_standby):
     return st
 
 
-class Nginx:
-    def __init__(self, gw, dirname):
-        self.dir = dirname
-        www = os.path.join(dirname, "www")
-        os.makedirs(www, exist_ok=True)
-        with open(os.path.join(www, "small.txt"), "wb") as f:
-            f.write(b"x" * 1000)
-        conf = os.path.join(dirname, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(NGINX_CONF % {"d": dirname, "ip": PEER_IP, "port": BACKEND_PORT})
-        self.p = gw.ns_popen(["nginx", "-p", dirname, "-e", os.path.join(dirname, "error.log"),
-                              "-c", conf, "-g", "daemon off;"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def up():
-            if self.p.poll() is not None:
-                raise RuntimeError("nginx exited")
-            try:
-                connect(gw, BACKEND_PORT, 1.0, PEER_IP).close()
-                return True
-            except OSError:
-                return False
-        wait_for(up, 15, "nginx listening")
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--upgrades", type=int, default=50)
@@ -196,7 +141,7 @@ def main():
     events = []
     try:
         gw.__enter__()
-        ngx = Nginx(gw, os.path.join(tmp, "nginx"))
+        ngx = Nginx(gw, BACKEND_PORT, os.path.join(tmp, "nginx"), {"small.txt": b"x" * 1000}, access_log=False)
         r = gw.ns(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
                    "http://%s/small.txt" % PORTER_IP], check=False)
         assert r.stdout.strip() == "200", "no 200 through porter: %r %r" % (r.stdout, r.stderr)

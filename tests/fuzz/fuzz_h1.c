@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Fuzz target for secondary/http/h1.c: the request and response head
+ * Fuzz target for secondary/http/h1*.c: the request and response head
  * parsers, the chunked decoder and the head writers.
  *
  * Input layout:
@@ -52,7 +52,7 @@
  *
  *      clang -g -O1 -fsanitize=fuzzer,address,undefined \
  *            -fno-sanitize-recover=all -D_GNU_SOURCE -I. \
- *            tests/fuzz/fuzz_h1.c secondary/http/h1.c -o /tmp/fuzz_h1
+ *            tests/fuzz/fuzz_h1.c secondary/http/h1*.c -o /tmp/fuzz_h1
  *      mkdir -p /tmp/fuzz-h1-new
  *      /tmp/fuzz_h1 -max_total_time=300 -max_len=4096 /tmp/fuzz-h1-new tests/fuzz/corpus/h1
  *

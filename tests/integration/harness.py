@@ -453,6 +453,130 @@ class Backend:
                 self.p.wait()
 
 
+class Nginx:
+    """nginx serving FILES ({name: bytes}) from DIRNAME/www on PEER_IP:PORT, started by
+    GW.ns_popen; config, logs and pid in DIRNAME. ACCESS_LOG False: none (benches)."""
+
+    def __init__(self, gw, port, dirname, files, access_log=True):
+        self.dir = dirname
+        www = os.path.join(dirname, "www")
+        os.makedirs(www, exist_ok=True)
+        for name, data in files.items():
+            with open(os.path.join(www, name), "wb") as f:
+                f.write(data)
+        conf = os.path.join(dirname, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("""user root;
+worker_processes 1;
+error_log %(d)s/error.log warn;
+pid %(d)s/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log %(access_log)s;
+    client_body_temp_path %(d)s/body;
+    proxy_temp_path %(d)s/proxy;
+    fastcgi_temp_path %(d)s/fastcgi;
+    uwsgi_temp_path %(d)s/uwsgi;
+    scgi_temp_path %(d)s/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+    server {
+        listen %(addr)s:%(port)d;
+        root %(d)s/www;
+    }
+}
+""" % {"d": dirname, "addr": PEER_IP, "port": port,
+       "access_log": os.path.join(dirname, "access.log") if access_log else "off"})
+        self.p = gw.ns_popen(["nginx", "-p", dirname, "-e", os.path.join(dirname, "error.log"),
+                              "-c", conf, "-g", "daemon off;"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def up():
+            if self.p.poll() is not None:
+                raise AssertionError("nginx exited: %s" % self.p.stderr.read().decode()[-2000:])
+            try:
+                connect(gw, port, 1.0, PEER_IP).close()
+                return True
+            except OSError:
+                return False
+        wait_for(up, 15, "nginx listening on %d" % port)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()   # SIGTERM: nginx's fast shutdown, the master stops its worker
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+def read_lines(path):
+    """PATH's lines ([] if there is no such file)."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def log_tail(gw, n=40):
+    """The last N lines of GW's primary log (or why there are none)."""
+    try:
+        return "\n".join(gw.log_text().splitlines()[-n:])
+    except Exception as e:
+        return "(no primary log: %r)" % e
+
+
+class GatewayEnv:
+    """A gateway (Gateway(**GW_KW); "@DIR@" in its `extra` is the temp dir), the
+    processes started beside it (anything with stop(): backends, nginx) and a temp
+    dir named PREFIX...; close() stops them in reverse order, then the gateway,
+    printing the primary log's tail if the tests failed."""
+
+    def __init__(self, prefix, **gw_kw):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.dir, 0o755)
+        self.procs = []
+        gw_kw["extra"] = gw_kw.get("extra", "").replace("@DIR@", self.dir)
+        self.gw = Gateway(**gw_kw)
+        self.gw.__enter__()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def req_log_path(self, port):
+        return self.path("req-%d.log" % port)
+
+    def req_log(self, port):
+        """The lines the http backend on PORT logged (one per request)."""
+        return read_lines(self.req_log_path(port))
+
+    def backend(self, mode, port, *opts, popen=None):
+        """`backends.py MODE PORT OPTS...`, in the gateway's namespace unless POPEN says."""
+        b = Backend(popen or self.gw.ns_popen, mode, port, *opts)
+        self.procs.append(b)
+        return b
+
+    def http_backend(self, port, name, *opts, popen=None):
+        """An http backend answering /name with NAME, logging requests to req_log(PORT)."""
+        return self.backend("http", port, "--name", name, "--log", self.req_log_path(port), *opts, popen=popen)
+
+    def nginx(self, port, files):
+        n = Nginx(self.gw, port, self.path("nginx-%d" % port), files)
+        self.procs.append(n)
+        return n
+
+    def close(self, failed=False):
+        for p in reversed(self.procs):
+            with contextlib.suppress(Exception):
+                p.stop()
+        if failed:
+            print("--- primary log (tail) ---\n" + log_tail(self.gw, 60))
+        self.gw.cleanup()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class _GatewayEnv:
     """run_suite's default shared environment: one Gateway, closed with a log tail on failure."""
 

@@ -10,6 +10,9 @@ to $PORTER_BUILD/integration-figures-proxy.json.
 Tests belong to a group: the tests of one group share one gateway and its
 backends (set up once, when one of its tests is selected); tests without a
 group make their own gateway.
+
+The raw HTTP/1.1 client (Conn, Resp) is httpraw.py; nginx and the
+environment of a gateway with its backends (Env's base) are harness.py's.
 """
 import base64
 import contextlib
@@ -18,22 +21,21 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from harness import (BUILD, PEER_IP, PORTER_IP, Backend, Gateway, connect, flow_shard, in_netns,  # noqa: E402
-                     parse_wrk, wait_for)
+from harness import (BUILD, PEER_IP, PORTER_IP, GatewayEnv, connect, flow_shard, in_netns,  # noqa: E402
+                     log_tail, parse_wrk, read_lines, wait_for)
 import backends  # noqa: E402
+from httpraw import Conn, one_request  # noqa: E402
 
 OTHER = os.path.join(BUILD, "secondary", "porter-worker-other")
 FIGURES = {}
@@ -50,203 +52,7 @@ def test(group=None):
     return deco
 
 
-# --- a raw HTTP/1.1 client ---------------------------------------------------------
-
-class Resp:
-    def __init__(self, version, status, reason, headers, body, interim):
-        self.version, self.status, self.reason = version, status, reason
-        self.headers, self.body, self.interim = headers, body, interim
-
-    def get(self, name, default=None):
-        v = [x for k, x in self.headers if k.lower() == name.lower()]
-        return ", ".join(v) if v else default
-
-    def tokens(self, name):
-        return {t.strip().lower() for t in (self.get(name) or "").split(",") if t.strip()}
-
-    def __repr__(self):
-        return "<%s %d %s, headers %r, %d body bytes: %r>" % (
-            self.version, self.status, self.reason, self.headers, len(self.body), self.body[:200])
-
-
-class Conn:
-    """One client connection to porter with a byte buffer and an HTTP/1.1
-    response parser (Content-Length, chunked, close-delimited; no body for
-    HEAD, 1xx, 204, 304)."""
-
-    def __init__(self, gw, port=80, timeout=10.0):
-        self.s = connect(gw, port, timeout)
-        self.buf = bytearray()
-
-    def close(self):
-        self.s.close()
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def _fill(self):
-        b = self.s.recv(1 << 20)
-        if not b:
-            raise EOFError("connection closed by porter (%d bytes unparsed: %r)" % (len(self.buf),
-                                                                                    bytes(self.buf[:200])))
-        self.buf += b
-
-    def read_until(self, sep, limit=1 << 20):
-        while True:
-            i = self.buf.find(sep)
-            if i >= 0:
-                out = bytes(self.buf[:i + len(sep)])
-                del self.buf[:i + len(sep)]
-                return out
-            if len(self.buf) > limit:
-                raise AssertionError("no %r within %d bytes" % (sep, limit))
-            self._fill()
-
-    def read_n(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        out = bytes(self.buf[:n])
-        del self.buf[:n]
-        return out
-
-    def read_to_eof(self):
-        while True:
-            try:
-                self._fill()
-            except EOFError:
-                break
-        out = bytes(self.buf)
-        self.buf.clear()
-        return out
-
-    def response(self, method="GET"):
-        interim = []
-        while True:
-            head = self.read_until(b"\r\n\r\n").decode("latin-1")
-            lines = head.split("\r\n")
-            m = re.match(r"(HTTP/\d\.\d) (\d{3})(?: (.*))?$", lines[0])
-            assert m, "bad status line %r (head %r)" % (lines[0], head)
-            version, status, reason = m.group(1), int(m.group(2)), m.group(3) or ""
-            headers = []
-            for ln in lines[1:]:
-                if not ln:
-                    continue
-                k, _, v = ln.partition(":")
-                headers.append((k, v.strip()))
-            r = Resp(version, status, reason, headers, b"", interim)
-            if 100 <= status < 200 and status != 101:
-                interim.append(r)
-                continue
-            break
-        if method == "HEAD" or status in (101, 204, 304):
-            return r
-        if "chunked" in r.tokens("transfer-encoding"):
-            body = bytearray()
-            while True:
-                line = self.read_until(b"\r\n")
-                size = int(line.split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.read_until(b"\r\n") != b"\r\n":
-                        pass
-                    break
-                body += self.read_n(size)
-                assert self.read_n(2) == b"\r\n", "no CRLF after a chunk"
-            r.body = bytes(body)
-        elif r.get("content-length") is not None:
-            r.body = self.read_n(int(r.get("content-length")))
-        else:
-            r.body = self.read_to_eof()
-        return r
-
-    def request(self, method, path, host="test", headers=(), body=None, version="HTTP/1.1"):
-        h = ["%s %s %s" % (method, path, version), "Host: " + host] + ["%s: %s" % kv for kv in headers]
-        if body is not None:
-            h.append("Content-Length: %d" % len(body))
-        self.send(("\r\n".join(h) + "\r\n\r\n").encode("latin-1") + (body or b""))
-        return self.response(method)
-
-    def closed_by_peer(self, timeout=5.0):
-        """True if porter closes the connection (EOF or RST) within TIMEOUT with
-        no more bytes; raises if bytes arrive."""
-        if self.buf:
-            raise AssertionError("unexpected bytes after the response: %r" % bytes(self.buf[:200]))
-        self.s.settimeout(timeout)
-        try:
-            b = self.s.recv(65536)
-        except ConnectionResetError:
-            return True
-        except socket.timeout:
-            return False
-        if b:
-            raise AssertionError("unexpected bytes after the response: %r" % b[:200])
-        return True
-
-
-def one_request(gw, method, path, host="test", headers=(), body=None):
-    c = Conn(gw)
-    try:
-        return c.request(method, path, host, headers, body)
-    finally:
-        c.close()
-
-
 # --- processes in the namespace -----------------------------------------------------
-
-class Nginx:
-    """nginx serving DIR/www on ADDR:PORT, config, logs and pid in DIR."""
-
-    def __init__(self, gw, port, dirname, files):
-        self.dir = dirname
-        www = os.path.join(dirname, "www")
-        os.makedirs(www, exist_ok=True)
-        for name, data in files.items():
-            with open(os.path.join(www, name), "wb") as f:
-                f.write(data)
-        conf = os.path.join(dirname, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write("""user root;
-worker_processes 1;
-error_log %(d)s/error.log warn;
-pid %(d)s/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log %(d)s/access.log;
-    client_body_temp_path %(d)s/body;
-    proxy_temp_path %(d)s/proxy;
-    fastcgi_temp_path %(d)s/fastcgi;
-    uwsgi_temp_path %(d)s/uwsgi;
-    scgi_temp_path %(d)s/scgi;
-    keepalive_requests 1000000;
-    keepalive_timeout 120s;
-    server {
-        listen %(addr)s:%(port)d;
-        root %(d)s/www;
-    }
-}
-""" % {"d": dirname, "addr": PEER_IP, "port": port})
-        self.p = gw.ns_popen(["nginx", "-p", dirname, "-e", os.path.join(dirname, "error.log"),
-                              "-c", conf, "-g", "daemon off;"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-        def up():
-            if self.p.poll() is not None:
-                raise AssertionError("nginx exited: %s" % self.p.stderr.read().decode()[-2000:])
-            try:
-                connect(gw, port, 1.0, PEER_IP).close()
-                return True
-            except OSError:
-                return False
-        wait_for(up, 15, "nginx listening on %d" % port)
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()   # SIGTERM: nginx's fast shutdown, the master stops its worker
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-
 
 def curl(gw, args, timeout=120):
     return gw.ns(["curl", "-sS", "--max-time", str(timeout)] + list(args), check=False,
@@ -282,21 +88,6 @@ def wrk(gw, url, threads, conns, seconds, timeout_s=4, host=None):
     return res, out
 
 
-def read_lines(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read().splitlines()
-    except FileNotFoundError:
-        return []
-
-
-def log_tail(gw, n=40):
-    try:
-        return "\n".join(gw.log_text().splitlines()[-n:])
-    except Exception as e:
-        return "(no primary log: %r)" % e
-
-
 _mark = [0]
 
 
@@ -307,45 +98,13 @@ def marker(tag):
 
 # --- environments -------------------------------------------------------------------
 
-class Env:
-    """A gateway, its backends, a temp dir; closed in reverse order."""
+class Env(GatewayEnv):
+    """A gateway, its backends, a temp dir (harness.GatewayEnv); closed in reverse order."""
 
     def __init__(self, extra_fmt, workers=2, port_opts="", dataplane="mbufs = 8191;", workers_extra=""):
-        self.dir = tempfile.mkdtemp(prefix="porter-proxy-it-")
-        os.chmod(self.dir, 0o755)
-        self.access_log = os.path.join(self.dir, "access.log")
-        self.procs = []
-        self.gw = Gateway(workers=workers, extra=extra_fmt.replace("@DIR@", self.dir),
-                          port_opts=port_opts, dataplane=dataplane, workers_extra=workers_extra)
-        self.gw.__enter__()
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def backend(self, mode, port, *opts):
-        b = Backend(self.gw.ns_popen, mode, port, *opts)
-        self.procs.append(b)
-        return b
-
-    def http_backend(self, port, name, *opts):
-        return self.backend("http", port, "--name", name, "--log", self.path("req-%d.log" % port), *opts)
-
-    def req_log(self, port):
-        return read_lines(self.path("req-%d.log" % port))
-
-    def nginx(self, port, files):
-        n = Nginx(self.gw, port, self.path("nginx-%d" % port), files)
-        self.procs.append(n)
-        return n
-
-    def close(self, failed=False):
-        for p in reversed(self.procs):
-            with contextlib.suppress(Exception):
-                p.stop()
-        if failed:
-            print("--- primary log (tail) ---\n" + log_tail(self.gw, 60))
-        self.gw.cleanup()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        super().__init__("porter-proxy-it-", workers=workers, extra=extra_fmt, port_opts=port_opts,
+                         dataplane=dataplane, workers_extra=workers_extra)
+        self.access_log = self.path("access.log")
 
 
 UP_TIMEOUTS = "timeouts = { connect_ms = 1000; read_ms = 5000; write_ms = 5000; };"

@@ -14,15 +14,13 @@ Ends with "N passed, N failed".
 """
 import hashlib
 import os
-import shutil
 import socket
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from harness import BACK_PEER_IP, PEER_IP, PORTER_IP, Backend, Gateway, connect, in_netns, run_suite, wait_for  # noqa: E402
+from harness import BACK_PEER_IP, PEER_IP, PORTER_IP, GatewayEnv, connect, in_netns, run_suite, wait_for  # noqa: E402
 import backends  # noqa: E402
 
 FAR_IP = "10.97.0.1"       # behind 10.98.0.1, static route
@@ -127,49 +125,24 @@ routes = ( { host = "far.test"; upstream = "far"; },
 """ % {"back_peer": BACK_PEER_IP, "far": FAR_IP, "peer": PEER_IP, "nowhere": NOWHERE_IP}
 
 
-class Env:
-    """The two-armed gateway (port 0 without a gateway) and its backends."""
+class Env(GatewayEnv):
+    """The two-armed gateway (port 0 without a gateway) and its backends (harness.GatewayEnv)."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="porter-routing-it-")
-        os.chmod(self.dir, 0o755)
-        self.procs = []
-        self.gw = Gateway(extra=TWO_ARMED_CONF, back=True, front_gateway=None, back_addrs=(FAR_IP,))
-        self.gw.__enter__()
+        super().__init__("porter-routing-it-", extra=TWO_ARMED_CONF, back=True, front_gateway=None,
+                         back_addrs=(FAR_IP,))
         try:
             gw = self.gw
-            self.health_flag = os.path.join(self.dir, "back-health-fail")
-            self.procs.append(Backend(gw.back_popen, "http", 8081, "--bind", BACK_PEER_IP, "--name", "back",
-                                      "--log", self.log_path(8081), "--health-fail", self.health_flag))
-            self.procs.append(Backend(gw.back_popen, "http", 8082, "--bind", FAR_IP, "--name", "far",
-                                      "--log", self.log_path(8082)))
-            self.procs.append(Backend(gw.back_popen, "tcpsha", 9001, "--bind", BACK_PEER_IP))
-            self.procs.append(Backend(gw.ns_popen, "http", 8083, "--bind", PEER_IP, "--name", "front"))
+            self.health_flag = self.path("back-health-fail")
+            self.http_backend(8081, "back", "--bind", BACK_PEER_IP, "--health-fail", self.health_flag,
+                              popen=gw.back_popen)
+            self.http_backend(8082, "far", "--bind", FAR_IP, popen=gw.back_popen)
+            self.backend("tcpsha", 9001, "--bind", BACK_PEER_IP, popen=gw.back_popen)
+            self.backend("http", 8083, "--bind", PEER_IP, "--name", "front")
             wait_up(gw, "test", b"back")
         except BaseException:
             self.close(True)
             raise
-
-    def log_path(self, port):
-        return os.path.join(self.dir, "req-%d.log" % port)
-
-    def req_log(self, port):
-        try:
-            with open(self.log_path(port)) as f:
-                return f.read().splitlines()
-        except FileNotFoundError:
-            return []
-
-    def close(self, failed=False):
-        for p in reversed(self.procs):
-            try:
-                p.stop()
-            except Exception:
-                pass
-        if failed:
-            print("--- primary log (tail) ---\n" + "\n".join(self.gw.log_text().splitlines()[-60:]))
-        self.gw.cleanup()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @test
@@ -324,13 +297,12 @@ routes = ( { upstream = "dflt"; } );
 def default_route_through_port_1_gateway(_):
     """Port 0 has no gateway, port 1 has: a destination on no subnet and no static
     route leaves by port 1 to its gateway."""
-    gw = Gateway(extra=DEFAULT_CONF, back=True, front_gateway=None, back_gateway=BACK_PEER_IP,
-                 back_addrs=(DEFAULT_IP,))
-    gw.__enter__()
-    b = None
+    env = GatewayEnv("porter-routing-it-", extra=DEFAULT_CONF, back=True, front_gateway=None,
+                     back_gateway=BACK_PEER_IP, back_addrs=(DEFAULT_IP,))
+    gw = env.gw
     failed = True
     try:
-        b = Backend(gw.back_popen, "http", 8084, "--bind", DEFAULT_IP, "--name", "dflt")
+        env.backend("http", 8084, "--bind", DEFAULT_IP, "--name", "dflt", popen=gw.back_popen)
         assert unreachable_from_clients(gw, DEFAULT_IP, 8084), "the client namespace reaches the backend"
         wait_up(gw, "test", b"dflt")
         for i in range(10):
@@ -347,11 +319,7 @@ def default_route_through_port_1_gateway(_):
         assert http_sum(st, "upstream_no_route") == 0
         failed = False
     finally:
-        if b is not None:
-            b.stop()
-        if failed:
-            print("--- primary log (tail) ---\n" + "\n".join(gw.log_text().splitlines()[-60:]))
-        gw.cleanup()
+        env.close(failed)
 
 
 def main():

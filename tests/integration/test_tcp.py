@@ -11,41 +11,38 @@ counters) are printed and written to $PORTER_BUILD/integration-figures-tcp.json.
 Client sockets are created inside the gateway's namespace (setns around
 socket()), so all traffic stays in that namespace.
 
-Impairment: `tc ... netem` on the kernel side of the tap (and, for the
-porter->kernel direction, netem on an ifb device fed from the tap's ingress).
-When the kernel has no netem (sch_netem not built), an impairer process of
-this file does the same in user space on both directions: tc (clsact, u32,
-mirred) redirects the tap's IPv4 traffic both ways into a veth pair, the
-impairer drops/delays/reorders/duplicates it and hands it on (to porter by an
-AF_PACKET socket on the tap that bypasses the qdisc; to Linux through the
-veth, whose kernel end carries the tap's MAC).
+Impairment (impair.py): `tc ... netem` on both directions of the tap, or,
+when the kernel has no netem, a user-space impairer that does the same.
 
-A few tests talk to porter from a TCP peer written here (RawPeer, raw
+A few tests talk to porter from a TCP peer written in Python (rawpeer.py, raw
 frames on the tap from an address of the subnet Linux does not own), to send
-what Linux would not: data with a hole in it.
+what Linux would not: data with a hole in it. sniffer.py watches the tap;
+tcpframe.py builds and parses the frames; source_pattern.py is the source
+service's bytes.
 """
 import contextlib
 import hashlib
-import heapq
 import json
 import os
 import random
 import resource
-import select
 import selectors
-import signal
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (run_suite, BUILD, PEER_IP, PORTER_IP, PORTER_MAC, Gateway, _libc, connect,  # noqa: E402
+from harness import (run_suite, PEER_IP, PORTER_IP, PORTER_MAC, Gateway, connect,  # noqa: E402
                      in_netns, wait_for)
-from nsclient import csum, ip_hdr  # noqa: E402
+from impair import Impairment  # noqa: E402
+from rawpeer import RawPeer  # noqa: E402
+from sniffer import Sniffer  # noqa: E402
+from source_pattern import PatternCheck, pattern  # noqa: E402
+from tcpframe import (TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, mac_bytes, packet_socket,  # noqa: E402
+                      syn_options, tcp_packet)
 
 FIGURES = {}
 TESTS = []
@@ -70,8 +67,6 @@ KEEPALIVE_CONF = ("tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000;\n"
 FLOOD_CONF = ("tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000; syn_backlog = 16;\n"
               "  syn_retries = 2; };\n" + LISTENERS)
 
-TH_FIN, TH_SYN, TH_RST, TH_PSH, TH_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
-
 
 def test(fn):
     TESTS.append(fn)
@@ -79,16 +74,6 @@ def test(fn):
 
 
 # --- sockets inside the gateway's namespace ------------------------------------
-
-def packet_socket(gw, proto=0, rcvbuf=None):
-    """AF_PACKET socket on the tap; protocol 0 receives nothing (for sending)."""
-    with in_netns(gw.netns):
-        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
-    if rcvbuf:
-        s.setsockopt(socket.SOL_SOCKET, 33, rcvbuf)   # SO_RCVBUFFORCE
-    s.bind((gw.iface, proto))
-    return s
-
 
 def recv_exact_eof(s, deadline):
     """Read until EOF; return the bytes."""
@@ -101,48 +86,6 @@ def recv_exact_eof(s, deadline):
         out += b
         if time.monotonic() > deadline:
             raise AssertionError("no EOF before the deadline (%d bytes read)" % len(out))
-
-
-# --- the source pattern ----------------------------------------------------------
-# byte i = (i*7 + (i>>8)*13 + (i>>16)) & 0xff. For i = 65536*k + j this is
-# (P0[j] + k) & 0xff, with P0 the first 64 KiB: 256 distinct 64 KiB blocks.
-
-_P0 = bytes(((j * 7 + (j >> 8) * 13) & 0xff) for j in range(65536))
-_BLOCKS = {}
-
-
-def pattern_block(k):
-    k &= 0xff
-    b = _BLOCKS.get(k)
-    if b is None:
-        b = _BLOCKS[k] = _P0.translate(bytes((x + k) & 0xff for x in range(256)))
-    return b
-
-
-def pattern(off, n):
-    out = bytearray()
-    while n > 0:
-        k, j = divmod(off, 65536)
-        take = min(n, 65536 - j)
-        out += pattern_block(k)[j:j + take]
-        off += take
-        n -= take
-    return bytes(out)
-
-
-class PatternCheck:
-    """Running comparison of a received stream with the source pattern."""
-
-    def __init__(self):
-        self.off = 0
-        self.bad_at = None
-
-    def feed(self, data):
-        if self.bad_at is None and data != pattern(self.off, len(data)):
-            exp = pattern(self.off, len(data))
-            i = next(i for i in range(len(data)) if data[i] != exp[i])
-            self.bad_at = self.off + i
-        self.off += len(data)
 
 
 # --- porter's counters ---------------------------------------------------------
@@ -326,352 +269,6 @@ def parallel(jobs):
     if errs:
         raise AssertionError("\n".join(errs))
     return res
-
-
-# --- raw frames ----------------------------------------------------------------------
-
-def tcp_packet(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"", payload=b""):
-    while len(opts) % 4:
-        opts += b"\x00"
-    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff,
-                      ((20 + len(opts)) // 4) << 4, flags, win, 0, 0) + opts
-    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + \
-        struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
-    c = csum(pseudo + hdr + payload)
-    hdr = hdr[:16] + struct.pack("!H", c) + hdr[18:]
-    return ip_hdr(6, len(hdr) + len(payload), src=src, dst=dst) + hdr + payload
-
-
-def syn_options(tsval, mss=1460, wscale=7):
-    # Linux's order: MSS, SACK-permitted, timestamps, NOP, window scale
-    return (struct.pack("!BBH", 2, 4, mss) + b"\x04\x02" +
-            struct.pack("!BBII", 8, 10, tsval & 0xffffffff, 0) + b"\x01" + struct.pack("!BBB", 3, 3, wscale))
-
-
-def ts_option(tsval, tsecr):
-    return b"\x01\x01" + struct.pack("!BBII", 8, 10, tsval & 0xffffffff, tsecr & 0xffffffff)
-
-
-def mac_bytes(m):
-    return bytes.fromhex(m.replace(":", ""))
-
-
-def parse_tcp(frame):
-    """-> dict for an IPv4/TCP frame, else None."""
-    if len(frame) < 54 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
-        return None
-    ihl = (frame[14] & 0x0f) * 4
-    t = 14 + ihl
-    sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", frame[t:t + 16])
-    doff = (off >> 4) * 4
-    tot = struct.unpack("!H", frame[16:18])[0]
-    opts = frame[t + 20:t + doff]
-    tsval = tsecr = None
-    i = 0
-    while i < len(opts):
-        k = opts[i]
-        if k == 0:
-            break
-        if k == 1:
-            i += 1
-            continue
-        if i + 1 >= len(opts) or opts[i + 1] < 2:
-            break
-        if k == 8 and opts[i + 1] == 10:
-            tsval, tsecr = struct.unpack("!II", opts[i + 2:i + 10])
-        i += opts[i + 1]
-    return {"src": socket.inet_ntoa(frame[26:30]), "dst": socket.inet_ntoa(frame[30:34]),
-            "sport": sport, "dport": dport, "seq": seq, "ack": ack, "flags": flags, "win": win,
-            "len": tot - ihl - doff, "tsval": tsval, "tsecr": tsecr,
-            "from_porter": frame[6:12] == mac_bytes(PORTER_MAC)}
-
-
-class Sniffer:
-    """Every IPv4/TCP frame on the tap (both directions) while it is open."""
-
-    def __init__(self, gw):
-        self.s = packet_socket(gw, 0x0003, rcvbuf=32 << 20)   # ETH_P_ALL: outgoing too
-        self.s.setblocking(False)
-        self.frames = []
-
-    def drain(self):
-        while True:
-            try:
-                f, addr = self.s.recvfrom(65536)
-            except BlockingIOError:
-                return self.frames
-            p = parse_tcp(f)
-            if p is not None:
-                self.frames.append(p)
-
-    def close(self):
-        self.drain()
-        self.s.close()
-
-    def rsts(self, port=None):
-        return [f for f in self.drain() if f["flags"] & TH_RST and
-                (port is None or port in (f["sport"], f["dport"]))]
-
-
-# --- impairment ----------------------------------------------------------------------
-
-def _tc(gw, *args, check=True):
-    return gw.ns(["tc"] + list(args), check=check)
-
-
-def have_netem(gw):
-    ok = _tc(gw, "qdisc", "add", "dev", gw.iface, "root", "handle", "1:", "netem", "delay", "0ms",
-             check=False).returncode == 0
-    if ok:
-        _tc(gw, "qdisc", "del", "dev", gw.iface, "root")
-    return ok
-
-
-def netem_args(p):
-    a = []
-    if p.get("delay"):
-        a += ["delay", "%gms" % p["delay"]]
-    if p.get("loss"):
-        a += ["loss", "%g%%" % (p["loss"] * 100)]
-    if p.get("dup"):
-        a += ["duplicate", "%g%%" % (p["dup"] * 100)]
-    if p.get("reorder"):
-        a += ["reorder", "%g%%" % (p["reorder"] * 100)]
-    return a or ["delay", "0ms"]
-
-
-class Impairment:
-    """Impair the tap both ways: k2p (kernel -> porter) and p2k (porter ->
-    kernel), each a dict of loss, dup, reorder (fractions) and delay (ms),
-    netem semantics. `mode` says how: "netem+ifb", "netem egress only" or
-    "userspace"."""
-
-    def __init__(self, gw, k2p, p2k):
-        self.gw, self.k2p, self.p2k = gw, k2p, p2k
-        self.mode = None
-        self.proc = None
-        self.stats = None
-        self.ifb = gw.iface + "i"
-        self.va, self.vb = gw.iface + "a", gw.iface + "b"
-
-    def __enter__(self):
-        gw = self.gw
-        # real segments on the wire, so loss hits single segments, not 64 KiB bursts
-        gw.ns(["ethtool", "-K", gw.iface, "gso", "off", "tso", "off", "gro", "off"], check=False)
-        try:
-            scripted_fates = any(k in d for d in (self.k2p, self.p2k) for k in ("drop", "dup_at"))
-            if have_netem(gw) and not scripted_fates:
-                self._netem()
-            else:
-                self._userspace()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def _netem(self):
-        gw = self.gw
-        _tc(gw, "qdisc", "add", "dev", gw.iface, "root", "handle", "1:", "netem", *netem_args(self.k2p))
-        self.mode = "netem egress only"
-        if gw.ns(["ip", "link", "add", self.ifb, "type", "ifb"], check=False).returncode != 0:
-            print("    NOTE: no ifb device: porter->kernel NOT impaired (netem on the tap's egress only)",
-                  flush=True)
-            return
-        gw.ns(["ip", "link", "set", self.ifb, "up"])
-        _tc(gw, "qdisc", "add", "dev", self.ifb, "root", "netem", *netem_args(self.p2k))
-        _tc(gw, "qdisc", "add", "dev", gw.iface, "handle", "ffff:", "ingress")
-        r = _tc(gw, "filter", "add", "dev", gw.iface, "parent", "ffff:", "protocol", "ip", "u32",
-                "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", self.ifb,
-                check=False)
-        if r.returncode != 0:
-            print("    NOTE: cannot redirect the tap's ingress to ifb (%s): porter->kernel NOT impaired"
-                  % r.stderr.strip(), flush=True)
-            return
-        self.mode = "netem+ifb"
-
-    _noted = []
-
-    def _userspace(self):
-        gw = self.gw
-        if not self._noted:
-            self._noted.append(1)
-            print("    NOTE: this kernel has no netem (sch_netem): both directions are impaired by the "
-                  "user-space impairer (tc clsact/u32/mirred -> veth -> %s --impairer)"
-                  % os.path.basename(__file__), flush=True)
-        tapmac = gw.ns(["cat", "/sys/class/net/%s/address" % gw.iface]).stdout.strip()
-        gw.ns(["ip", "link", "add", self.va, "type", "veth", "peer", "name", self.vb])
-        for d in (self.va, self.vb):
-            gw.ns(["sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/%s/disable_ipv6" % d], check=False)
-            # tx off: the checksums Linux left to the device are filled in when the
-            # redirected frame leaves the veth, before the impairer reads it
-            gw.ns(["ethtool", "-K", d, "tx", "off", "gro", "off", "tso", "off", "gso", "off"], check=False)
-        gw.ns(["ip", "link", "set", self.va, "address", tapmac])
-        gw.ns(["sh", "-c", "echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; "
-               "echo 0 > /proc/sys/net/ipv4/conf/%s/rp_filter" % self.va])
-        gw.ns(["ip", "link", "set", self.va, "up"])
-        gw.ns(["ip", "link", "set", self.vb, "up"])
-        self.proc = gw.ns_popen([sys.executable, os.path.abspath(__file__), "--impairer", self.vb, gw.iface,
-                                 PORTER_MAC, json.dumps(self.k2p), json.dumps(self.p2k)] +
-                                ([os.environ["PORTER_IMPAIR_LOG"]] if os.environ.get("PORTER_IMPAIR_LOG") else []),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self._readline(10)
-        if line.strip() != "ready":
-            self.proc.kill()
-            _, err = self.proc.communicate(timeout=10)
-            raise AssertionError("impairer did not start: %r %s" % (line, err[-2000:]))
-        _tc(gw, "qdisc", "add", "dev", gw.iface, "clsact")
-        for hook in ("egress", "ingress"):
-            _tc(gw, "filter", "add", "dev", gw.iface, hook, "protocol", "ip", "u32", "match", "u32", "0", "0",
-                "action", "mirred", "egress", "redirect", "dev", self.va)
-        self.mode = "userspace"
-
-    def _readline(self, timeout):
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        return self.proc.stdout.readline() if r else ""
-
-    def __exit__(self, *exc):
-        gw = self.gw
-        _tc(gw, "qdisc", "del", "dev", gw.iface, "root", check=False)
-        _tc(gw, "qdisc", "del", "dev", gw.iface, "ingress", check=False)   # also removes clsact
-        _tc(gw, "qdisc", "del", "dev", gw.iface, "clsact", check=False)
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-            try:
-                out, _ = self.proc.communicate(timeout=10)
-                self.stats = json.loads(out.strip().splitlines()[-1])
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            except (ValueError, IndexError):
-                pass
-        gw.ns(["ip", "link", "del", self.ifb], check=False)
-        gw.ns(["ip", "link", "del", self.va], check=False)
-
-
-def scripted(frame, p, isns):
-    """Scripted fates for one direction: p["drop"] = [[offset, times], ...] drops
-    the first TIMES transmissions of the data segment holding stream byte OFFSET
-    (from the sender's ISN, learnt from its SYN); p["dup_at"] = [offset, ...]
-    sends the segment holding OFFSET twice, once. -> "drop", "dup" or None."""
-    t = parse_tcp(frame)
-    if t is None:
-        return None
-    key = (t["src"], t["sport"], t["dst"], t["dport"])
-    if t["flags"] & TH_SYN:
-        isns[key] = t["seq"]
-        return None
-    if key not in isns or t["len"] == 0:
-        return None
-    start = (t["seq"] - isns[key] - 1) & 0xffffffff
-    for rule in p.get("drop", []):
-        if start <= rule[0] < start + t["len"] and rule[1] > 0:
-            rule[1] -= 1
-            return "drop"
-    dups = p.get("dup_at", [])
-    for i, off in enumerate(dups):
-        if start <= off < start + t["len"]:
-            del dups[i]
-            return "dup"
-    return None
-
-
-def impairer_main(vb, tap, porter_mac, k2p, p2k, log=None):
-    """User-space netem: frames redirected to the veth VB are held, dropped,
-    duplicated or let through, then sent to porter (on TAP, past the qdisc) or
-    to Linux (back through VB). Prints "ready", and its counts at SIGTERM.
-    LOG (a path, for debugging): one line per frame and fate."""
-    logf = open(log, "w") if log else None
-    _libc.prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG: go with the test that started us
-    if os.getppid() == 1:
-        return
-    give_up = time.monotonic() + 900   # and never outlive a whole run
-    pmac = bytes.fromhex(porter_mac.replace(":", ""))
-    params = {"k2p": json.loads(k2p), "p2k": json.loads(p2k)}
-    rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-    rx.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)        # SO_RCVBUFFORCE
-    rx.setsockopt(socket.SOL_SOCKET, 32, 16 << 20)        # SO_SNDBUFFORCE
-    with contextlib.suppress(OSError):
-        rx.setsockopt(263, 23, 1)                         # PACKET_IGNORE_OUTGOING
-    rx.bind((vb, 0x0003))
-    rx.setblocking(False)
-    tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)   # protocol 0: receives nothing
-    tx.setsockopt(263, 20, 1)                             # PACKET_QDISC_BYPASS
-    tx.setsockopt(socket.SOL_SOCKET, 32, 16 << 20)
-    tx.bind((tap, 0))
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    cnt = {d: {"in": 0, "lost": 0, "dup": 0, "early": 0, "out": 0, "send_err": 0} for d in params}
-    isns = {d: {} for d in params}
-    heap = []
-    seq = 0
-    rnd = random.Random(12345)
-    poller = select.poll()
-    poller.register(rx, select.POLLIN)
-    print("ready", flush=True)
-    while not stop and time.monotonic() < give_up:
-        now = time.monotonic()
-        while heap and heap[0][0] <= now:
-            _, _, d, frame = heapq.heappop(heap)
-            try:
-                (tx if d == "k2p" else rx).send(frame)
-                cnt[d]["out"] += 1
-            except OSError:
-                cnt[d]["send_err"] += 1
-        wait = 50 if not heap else max(0, (heap[0][0] - now) * 1000)
-        try:
-            if not poller.poll(int(wait + 0.999)):
-                continue
-        except InterruptedError:
-            continue
-        for _ in range(512):
-            try:
-                frame, addr = rx.recvfrom(65536)
-            except (BlockingIOError, InterruptedError):
-                break
-            if addr[2] == socket.PACKET_OUTGOING or frame[12:14] != b"\x08\x00":
-                continue
-            d = "k2p" if frame[0:6] == pmac else "p2k" if frame[6:12] == pmac else None
-            if d is None:
-                continue
-            p, c = params[d], cnt[d]
-            c["in"] += 1
-            if p.get("drop") or p.get("dup_at"):
-                fate = scripted(frame, p, isns[d])
-                if fate == "drop":
-                    c["lost"] += 1
-                    if logf:
-                        t = parse_tcp(frame)
-                        logf.write("%.6f %s seq=%d len=%d DROPPED (scripted)\n" % (now, d, t["seq"], t["len"]))
-                    continue
-                if fate == "dup":
-                    c["dup"] += 1
-                    seq += 1
-                    heapq.heappush(heap, (now, seq, d, frame))
-            if logf:
-                t = parse_tcp(frame)
-                if t:
-                    logf.write("%.6f %s %d>%d seq=%d ack=%d fl=%#x len=%d win=%d" % (
-                        now, d, t["sport"], t["dport"], t["seq"], t["ack"], t["flags"], t["len"], t["win"]))
-            if rnd.random() < p.get("loss", 0):
-                c["lost"] += 1
-                if logf:
-                    logf.write(" LOST\n")
-                continue
-            if logf:
-                logf.write("\n")
-            delay = p.get("delay", 0) / 1000.0
-            if delay and rnd.random() < p.get("reorder", 0):
-                delay = 0.0          # netem: these go at once, the others wait
-                c["early"] += 1
-            copies = 2 if rnd.random() < p.get("dup", 0) else 1
-            c["dup"] += copies - 1
-            for _ in range(copies):
-                seq += 1
-                heapq.heappush(heap, (now + delay, seq, d, frame))
-    if logf:
-        logf.close()
-    print(json.dumps(cnt), flush=True)
 
 
 # --- tests on one shared gateway -------------------------------------------------------
@@ -936,78 +533,6 @@ def blind_rst_and_syn_draw_challenge_acks(gw):
         raw.close()
         sn.close()
     wait_streams_zero(gw, 5)
-
-
-class RawPeer:
-    """A TCP peer written here, on an address of the subnet Linux does not own
-    (it answers porter's ARP itself): it can send what Linux would not, e.g.
-    data with a hole in it."""
-
-    MAC = bytes.fromhex("020000000050")
-    IP = "10.99.0.50"
-
-    def __init__(self, gw):
-        self.gw = gw
-        self.s = packet_socket(gw, 0x0003, rcvbuf=16 << 20)
-        self.s.setblocking(False)
-        self.pmac = mac_bytes(PORTER_MAC)
-        self.sport = random.randint(20000, 30000)
-        self.iss = random.getrandbits(32)
-        self.snd_nxt = self.iss
-        self.rcv_nxt = None
-        self.ts_recent = 0
-        self.porter_frames = []   # (ip total length, parsed) of every frame porter sent us
-
-    def send(self, flags, seq=None, payload=b"", opts=None, win=65535):
-        tsv = int(time.monotonic() * 1000) & 0xffffffff
-        pkt = tcp_packet(self.IP, PORTER_IP, self.sport, self.dport, self.snd_nxt if seq is None else seq,
-                         self.rcv_nxt or 0, flags, win=win,
-                         opts=ts_option(tsv, self.ts_recent) if opts is None else opts, payload=payload)
-        self.s.send(self.pmac + self.MAC + b"\x08\x00" + pkt)
-
-    def poll(self, timeout):
-        """Frames porter sent us (answering its ARP on the way)."""
-        out = []
-        r, _, _ = select.select([self.s], [], [], timeout)
-        while r:
-            try:
-                f, addr = self.s.recvfrom(65536)
-            except BlockingIOError:
-                break
-            if addr[2] == socket.PACKET_OUTGOING or f[6:12] != self.pmac:
-                continue
-            if f[12:14] == b"\x08\x06" and f[20:22] == b"\x00\x01" and f[38:42] == socket.inet_aton(self.IP):
-                self.s.send(self.pmac + self.MAC + b"\x08\x06" + b"\x00\x01\x08\x00\x06\x04\x00\x02" +
-                            self.MAC + socket.inet_aton(self.IP) + f[22:28] + f[28:32])
-                continue
-            p = parse_tcp(f)
-            if p and p["dst"] == self.IP and p["dport"] == self.sport:
-                p["ip_len"] = struct.unpack("!H", f[16:18])[0]
-                p["payload"] = f[14 + (f[14] & 0xf) * 4 + ((f[14 + (f[14] & 0xf) * 4 + 12] >> 4) * 4):
-                                 14 + p["ip_len"]]
-                self.porter_frames.append(p)
-                out.append(p)
-        return out
-
-    def connect(self, dport, timeout=5):
-        self.dport = dport
-        deadline = time.monotonic() + timeout
-        self.send(TH_SYN, opts=syn_options(int(time.monotonic() * 1000)), win=65535)
-        self.snd_nxt += 1
-        while time.monotonic() < deadline:
-            for p in self.poll(0.2):
-                if p["flags"] & (TH_SYN | TH_ACK) == TH_SYN | TH_ACK:
-                    self.rcv_nxt = (p["seq"] + 1) & 0xffffffff
-                    self.ts_recent = p["tsval"] or 0
-                    self.send(TH_ACK, win=65535)
-                    return p
-        raise AssertionError("no SYN-ACK from porter to the raw peer")
-
-    def close(self):
-        with contextlib.suppress(OSError):
-            if self.rcv_nxt is not None:
-                self.send(TH_RST | TH_ACK)
-        self.s.close()
 
 
 @test
@@ -1509,9 +1034,6 @@ def streams_flagged_for_a_tiny_mss_and_a_held_zero_window(gw):
 
 
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "--impairer":
-        impairer_main(*sys.argv[2:])
-        return 0
     return run_suite(TESTS, FIGURES, "integration-figures-tcp.json", SHARED_CONF)
 
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * secondary/http/h1.c: request and response heads (RFC 9112 §2-§6), the
+ * secondary/http/h1*.c: request and response heads (RFC 9112 §2-§6), the
  * smuggling rules of h1.h, limits, the chunked decoder (§7.1) and the head
  * writers. Inputs are C strings; expected spans are compared as text.
  */
