@@ -80,7 +80,8 @@ class Impairment:
         # real segments on the wire, so loss hits single segments, not 64 KiB bursts
         gw.ns(["ethtool", "-K", gw.iface, "gso", "off", "tso", "off", "gro", "off"], check=False)
         try:
-            scripted_fates = any(k in d for d in (self.k2p, self.p2k) for k in ("drop", "dup_at"))
+            # scripted drops and CE marks: the user-space impairer only
+            scripted_fates = any(k in d for d in (self.k2p, self.p2k) for k in ("drop", "dup_at", "ce"))
             if have_netem(gw) and not scripted_fates:
                 self._netem()
             else:
@@ -197,9 +198,23 @@ def scripted(frame, p, isns):
     return None
 
 
+def mark_ce(frame):
+    """FRAME (Ethernet + IPv4) with its ECN field set to CE (RFC 3168 §5), header checksum redone."""
+    f = bytearray(frame)
+    ihl = (f[14] & 0xf) * 4
+    f[15] |= 3
+    f[24:26] = b"\0\0"
+    s = sum(int.from_bytes(f[14 + i:16 + i], "big") for i in range(0, ihl, 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    f[24:26] = (~s & 0xffff).to_bytes(2, "big")
+    return bytes(f)
+
+
 def impairer_main(vb, tap, porter_mac, k2p, p2k, log=None):
     """User-space netem: frames redirected to the veth VB are held, dropped,
-    duplicated or let through, then sent to porter (on TAP, past the qdisc) or
+    duplicated, CE-marked (p["ce"]: that fraction of the ECN-capable ones, as an
+    AQM would instead of dropping) or let through, then sent to porter (on TAP, past the qdisc) or
     to Linux (back through VB). Prints "ready", and its counts at SIGTERM.
     LOG (a path, for debugging): one line per frame and fate."""
     logf = open(log, "w") if log else None
@@ -222,7 +237,8 @@ def impairer_main(vb, tap, porter_mac, k2p, p2k, log=None):
     tx.bind((tap, 0))
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    cnt = {d: {"in": 0, "lost": 0, "dup": 0, "early": 0, "out": 0, "send_err": 0} for d in params}
+    cnt = {d: {"in": 0, "lost": 0, "dup": 0, "early": 0, "out": 0, "send_err": 0, "ect": 0, "ce": 0}
+           for d in params}
     isns = {d: {} for d in params}
     heap = []
     seq = 0
@@ -281,6 +297,11 @@ def impairer_main(vb, tap, porter_mac, k2p, p2k, log=None):
                 continue
             if logf:
                 logf.write("\n")
+            if (frame[15] & 3) in (1, 2):   # ECT(1) or ECT(0)
+                c["ect"] += 1
+                if p.get("ce") and rnd.random() < p["ce"]:
+                    frame = mark_ce(frame)
+                    c["ce"] += 1
             delay = p.get("delay", 0) / 1000.0
             if delay and rnd.random() < p.get("reorder", 0):
                 delay = 0.0          # netem: these go at once, the others wait

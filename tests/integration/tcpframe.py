@@ -75,5 +75,5 @@ def parse_tcp(frame):
         i += opts[i + 1]
     return {"src": socket.inet_ntoa(frame[26:30]), "dst": socket.inet_ntoa(frame[30:34]),
             "sport": sport, "dport": dport, "seq": seq, "ack": ack, "flags": flags, "win": win,
-            "len": tot - ihl - doff, "tsval": tsval, "tsecr": tsecr,
+            "len": tot - ihl - doff, "tsval": tsval, "tsecr": tsecr, "ecn": frame[15] & 3,
             "from_porter": frame[6:12] == mac_bytes(PORTER_MAC)}

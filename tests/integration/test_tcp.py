@@ -726,6 +726,69 @@ def impaired_delay50_loss1(gw):
     impaired(gw, "delay50_loss1")
 
 
+TH_ECE, TH_CWR = 0x40, 0x80
+ECN_CONF = ("tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000; ecn = \"passive\"; };\n"
+            + LISTENERS)
+
+
+@test
+def ecn_marks_slow_both_ways_without_loss(_shared):
+    """RFC 3168 against Linux (net.ipv4.tcp_ecn = 1, so its SYNs ask): the
+    impairer marks 2 % of the ECN-capable frames CE in each direction, as an
+    AQM would, and drops none. Linux -> porter (discard): porter echoes ECE
+    until Linux's CWR. porter -> Linux (source): Linux echoes ECE and porter
+    halves its window without retransmitting, then sends CWR. New data from
+    porter is ECT(0), its pure ACKs are not. Both transfers intact."""
+    with Gateway(extra=ECN_CONF) as gw:
+        gw.ns(["sysctl", "-qw", "net.ipv4.tcp_ecn=1"])
+        ev0, r0, p0 = events(gw), linux_retrans(gw), gw.status()["ports"][0]
+        sn = Sniffer(gw)
+        try:
+            with Impairment(gw, {"ce": 0.02}, {"ce": 0.02}) as imp:
+                parallel([lambda: discard_transfer(gw, 8 * MiB, 60),
+                          lambda: source_transfer(gw, SRC_4M, SRC_BYTES[SRC_4M], 60)])
+            frames = sn.drain()
+        finally:
+            sn.close()
+        wait_streams_zero(gw, 10)
+        d = delta(events(gw), ev0)
+        refused = gw.status()["ports"][0]["nic_oerrors"] - p0["nic_oerrors"]
+        lin = linux_retrans(gw) - r0
+    to_disc = [f for f in frames if f["dport"] == DISCARD and not f["from_porter"]]
+    from_disc = [f for f in frames if f["sport"] == DISCARD and f["from_porter"]]
+    src_data = [f for f in frames if f["sport"] == SRC_4M and f["from_porter"] and f["len"] > 0]
+    src_acks = [f for f in frames if f["sport"] == SRC_4M and f["from_porter"] and f["len"] == 0 and
+                not f["flags"] & (TH_SYN | TH_FIN | TH_RST)]
+    fig = {"impairer": imp.stats, "porter_events": {k: d.get(k, 0) for k in (
+               "ecn_ce_received", "ecn_window_reductions", "retransmits", "timeouts", "sack_recoveries",
+               "fast_recoveries")},
+           "linux_retrans_segs": lin, "frames_refused_by_device": refused,
+           "porter_acks_with_ece": sum(1 for f in from_disc if f["flags"] & TH_ECE),
+           "linux_segments_with_cwr": sum(1 for f in to_disc if f["flags"] & TH_CWR),
+           "porter_data_ect0": sum(1 for f in src_data if f["ecn"] == 2), "porter_data": len(src_data),
+           "porter_data_with_cwr": sum(1 for f in src_data if f["flags"] & TH_CWR)}
+    FIGURES["ecn"] = fig
+    print("    ecn: %s" % json.dumps(fig), flush=True)
+    st = imp.stats
+    assert st is not None and st["k2p"]["ce"] > 0 and st["p2k"]["ce"] > 0, "no CE marks made: %s" % st
+    assert st["k2p"]["lost"] == 0 and st["p2k"]["lost"] == 0, st
+    # both SYNs negotiated ECN: the frames say so
+    assert fig["porter_data_ect0"] > 0 and fig["porter_data_ect0"] >= fig["porter_data"] * 0.9, fig
+    assert all(f["ecn"] == 0 for f in src_acks + from_disc if f["len"] == 0), "a pure ACK from porter was ECT"
+    # receiver: CE seen, echoed, and Linux reacted with CWR
+    assert fig["porter_events"]["ecn_ce_received"] > 0, fig
+    assert fig["porter_acks_with_ece"] > 0, fig
+    if to_disc:   # the sniffer sees what the impairer hands porter on this kernel
+        assert fig["linux_segments_with_cwr"] > 0, fig
+    # sender: Linux's ECE reduced porter's window and porter said so with CWR
+    assert fig["porter_events"]["ecn_window_reductions"] > 0 and fig["porter_data_with_cwr"] > 0, fig
+    if refused == 0:
+        # nothing was lost anywhere: a congestion signal without a single retransmission
+        assert fig["porter_events"]["retransmits"] == 0 and fig["porter_events"]["timeouts"] == 0, fig
+    else:
+        print("    NOTE: the tap refused %d of porter's frames: retransmissions not checked" % refused, flush=True)
+
+
 def scripted_source(gw, p2k, k2p=None, port=SRC_1M):
     """A source transfer (porter sends) through scripted drops; -> porter's event deltas."""
     ev0 = events(gw)
