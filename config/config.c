@@ -749,7 +749,8 @@ static bool port_differs(const struct porter_cfg_port *a, const struct porter_cf
 {
 	return strcmp(a->name, b->name) != 0 || strcmp(a->device, b->device) != 0 ||
 	       memcmp(a->mac, b->mac, sizeof(a->mac)) != 0 || a->ipv4 != b->ipv4 ||
-	       a->prefix_len != b->prefix_len || a->gateway != b->gateway || a->mtu != b->mtu;
+	       a->prefix_len != b->prefix_len || a->gateway != b->gateway || a->mtu != b->mtu ||
+	       a->csum_offload != b->csum_offload;
 }
 
 static bool static_route_differs(const struct porter_cfg_static_route *a,

@@ -31,7 +31,10 @@
 #define L_TXT(p, fl, sz, ck) \
 	{ .path = p, .type = PORTER_CFG_STR, .flags = fl, .off = PORTER_CFG_NO_OFF, .size = sz, .check = ck }
 #define L_GROUP(p, pst) { .path = p, .type = PORTER_CFG_GROUP, .off = PORTER_CFG_NO_OFF, .post = pst }
+#define L_GROUP_R(p, pst) { .path = p, .type = PORTER_CFG_GROUP, .flags = RELOAD, .off = PORTER_CFG_NO_OFF, .post = pst }
 #define MANDATORY PORTER_CFG_F_MANDATORY
+/* upstreams (and their servers) and routes: a reload may change them (ports, static_routes, listeners: not) */
+#define RELOAD    PORTER_CFG_F_RELOAD
 
 /* A list element must be a group; SHAPE is how the message shows one. */
 static int check_element(const struct porter_cfg_ctx *c, const config_setting_t *el, const char *path,
@@ -385,9 +388,9 @@ static int check_server_address(const struct porter_cfg_ctx *c, const config_set
 
 #define S struct porter_cfg_server
 static const struct porter_cfg_row server_rows[] = {
-	L_TXT("address", MANDATORY, PORTER_CFG_PATH_LEN, check_server_address),
-	L_INT(S, "weight", 0, weight, 1, 256, 1),
-	L_INT(S, "max_connections", 0, max_conns, 0, SERVER_MAX_CONNS, 0),
+	L_TXT("address", RELOAD | MANDATORY, PORTER_CFG_PATH_LEN, check_server_address),
+	L_INT(S, "weight", RELOAD, weight, 1, 256, 1),
+	L_INT(S, "max_connections", RELOAD, max_conns, 0, SERVER_MAX_CONNS, 0),
 };
 #undef S
 const struct porter_cfg_table porter_cfg_server_table = {
@@ -457,30 +460,30 @@ static const char *const balance_names[] = { "round_robin", "least_conn", "hash"
 
 #define U struct porter_cfg_upstream
 static const struct porter_cfg_row upstream_rows[] = {
-	L_STR(U, "name", MANDATORY, name, NULL, check_upstream_name),
-	{ .path = "balance", .type = PORTER_CFG_ENUM, .off = offsetof(U, balance), .size = sizeof(uint32_t),
+	L_STR(U, "name", RELOAD | MANDATORY, name, NULL, check_upstream_name),
+	{ .path = "balance", .type = PORTER_CFG_ENUM, .flags = RELOAD, .off = offsetof(U, balance), .size = sizeof(uint32_t),
 	  .def = PORTER_LB_ROUND_ROBIN, .names = balance_names },
-	{ .path = "servers", .type = PORTER_CFG_LIST, .flags = MANDATORY, .off = PORTER_CFG_NO_OFF,
+	{ .path = "servers", .type = PORTER_CFG_LIST, .flags = RELOAD | MANDATORY, .off = PORTER_CFG_NO_OFF,
 	  .min = 1, .max = PORTER_CFG_MAX_SERVERS, .post = parse_servers },
-	L_GROUP("keepalive", NULL),
-	L_INT(U, "keepalive.max_idle", 0, keepalive_max_idle, 0, 4096, 32),
-	L_INT(U, "keepalive.idle_timeout_ms", 0, keepalive_idle_timeout_ms, 100, 3600000, 60000),
-	L_GROUP("timeouts", NULL),
-	L_INT(U, "timeouts.connect_ms", 0, connect_timeout_ms, 10, 600000, 3000),
-	L_INT(U, "timeouts.read_ms", 0, read_timeout_ms, 10, 3600000, 30000),
-	L_INT(U, "timeouts.write_ms", 0, write_timeout_ms, 10, 3600000, 30000),
-	L_INT(U, "retries", 0, retries, 0, 10, 1),
+	L_GROUP_R("keepalive", NULL),
+	L_INT(U, "keepalive.max_idle", RELOAD, keepalive_max_idle, 0, 4096, 32),
+	L_INT(U, "keepalive.idle_timeout_ms", RELOAD, keepalive_idle_timeout_ms, 100, 3600000, 60000),
+	L_GROUP_R("timeouts", NULL),
+	L_INT(U, "timeouts.connect_ms", RELOAD, connect_timeout_ms, 10, 600000, 3000),
+	L_INT(U, "timeouts.read_ms", RELOAD, read_timeout_ms, 10, 3600000, 30000),
+	L_INT(U, "timeouts.write_ms", RELOAD, write_timeout_ms, 10, 3600000, 30000),
+	L_INT(U, "retries", RELOAD, retries, 0, 10, 1),
 	/* present, even empty, it turns the checks on */
-	{ .path = "health_check", .type = PORTER_CFG_GROUP, .flags = PORTER_CFG_F_PRESENCE,
+	{ .path = "health_check", .type = PORTER_CFG_GROUP, .flags = RELOAD | PORTER_CFG_F_PRESENCE,
 	  .off = offsetof(U, health_enabled), .size = sizeof(bool), .post = post_health_check },
-	L_STR(U, "health_check.path", 0, health_path, "/", check_http_path),
-	L_INT(U, "health_check.interval_ms", 0, health_interval_ms, 100, 3600000, 2000),
-	L_INT(U, "health_check.timeout_ms", 0, health_timeout_ms, 10, 600000, 1000),
-	L_INT(U, "health_check.rise", 0, health_rise, 1, 100, 2),
-	L_INT(U, "health_check.fall", 0, health_fall, 1, 100, 3),
-	L_GROUP("passive", NULL),
-	L_INT(U, "passive.max_fails", 0, passive_max_fails, 0, 1000, 3),
-	L_INT(U, "passive.fail_timeout_ms", 0, passive_fail_timeout_ms, 100, 3600000, 10000),
+	L_STR(U, "health_check.path", RELOAD, health_path, "/", check_http_path),
+	L_INT(U, "health_check.interval_ms", RELOAD, health_interval_ms, 100, 3600000, 2000),
+	L_INT(U, "health_check.timeout_ms", RELOAD, health_timeout_ms, 10, 600000, 1000),
+	L_INT(U, "health_check.rise", RELOAD, health_rise, 1, 100, 2),
+	L_INT(U, "health_check.fall", RELOAD, health_fall, 1, 100, 3),
+	L_GROUP_R("passive", NULL),
+	L_INT(U, "passive.max_fails", RELOAD, passive_max_fails, 0, 1000, 3),
+	L_INT(U, "passive.fail_timeout_ms", RELOAD, passive_fail_timeout_ms, 100, 3600000, 10000),
 };
 #undef U
 const struct porter_cfg_table porter_cfg_upstream_table = {
@@ -759,11 +762,11 @@ static int check_route_listener(const struct porter_cfg_ctx *c, const config_set
 
 #define R struct porter_cfg_route
 static const struct porter_cfg_row route_rows[] = {
-	L_TXT("host", 0, PORTER_CFG_HOST_LEN, check_route_host),
-	L_STR(R, "path", 0, path_prefix, "/", check_http_path),
-	L_STR(R, "method", 0, method, "", check_method),
-	L_TXT("upstream", MANDATORY, PORTER_CFG_HOST_LEN, check_route_upstream),
-	{ .path = "listener", .type = PORTER_CFG_INT, .off = offsetof(R, listen_port), .size = sizeof(uint16_t),
+	L_TXT("host", RELOAD, PORTER_CFG_HOST_LEN, check_route_host),
+	L_STR(R, "path", RELOAD, path_prefix, "/", check_http_path),
+	L_STR(R, "method", RELOAD, method, "", check_method),
+	L_TXT("upstream", RELOAD | MANDATORY, PORTER_CFG_HOST_LEN, check_route_upstream),
+	{ .path = "listener", .type = PORTER_CFG_INT, .flags = RELOAD, .off = offsetof(R, listen_port), .size = sizeof(uint16_t),
 	  .min = 0, .max = 65535, .def = 0, .check = check_route_listener },
 };
 #undef R
