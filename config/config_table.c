@@ -605,8 +605,8 @@ static int post_client_limits(const struct porter_cfg_ctx *c, const config_setti
 
 static const struct porter_cfg_row fixed_rows[] = {
 	GROUP("eal", 0, NULL),
-	STR("eal.file_prefix", 0, eal.file_prefix, "porter", check_file_prefix),
 	INT("eal.lcore_base", 0, eal.lcore_base, 0, LCORE_MAX, 10),
+	STR("eal.file_prefix", 0, eal.file_prefix, "porter", check_file_prefix),
 	STR("eal.cpus", 0, eal.cpus, "", check_cpus),
 	STR("eal.log_level", 0, eal.log_level, "notice", check_log_level),
 
