@@ -10,7 +10,8 @@
  * The engine: rows_check_known() (unknown names are errors), row_read() (one
  * setting: type, range, store, the row's extra check), rows_parse() (a group:
  * known names, then every row in order, sub-groups recursively, then the
- * group's checks across its rows), porter_cfg_apply_defaults().
+ * group's checks across its rows), porter_cfg_apply_defaults(). Rows are
+ * read in table order, but F_EARLY ones first.
  * config.c reads the table for reload (rows without F_RELOAD).
  *
  * Adding a setting: a field in config-t.h, a row here, a line in
@@ -193,14 +194,15 @@ static int rows_walk(const struct porter_cfg_ctx *c, const config_setting_t *g, 
 {
 	if (rows_check_known(c, g, gpath, rows, n, skip) != 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const struct porter_cfg_row *r = &rows[i];
+	/* two passes: the F_EARLY rows, then the others */
+	for (size_t k = 0; k < 2 * n; k++) {
+		const struct porter_cfg_row *r = &rows[k % n];
 		int rc = 0;
 
-		if (strchr(r->path + skip, '.') != NULL)
-			continue;       /* inside a sub-group: read with it */
+		if (strchr(r->path + skip, '.') != NULL || (k < n) != !!(r->flags & PORTER_CFG_F_EARLY))
+			continue;       /* inside a sub-group (read with it), or not in this pass */
 		if (r->type == PORTER_CFG_GROUP)
-			rc = group_read(c, g, gpath, r, group_extent(rows, n, i), base);
+			rc = group_read(c, g, gpath, r, group_extent(rows, n, k % n), base);
 		else if (r->type == PORTER_CFG_PAIR)
 			rc = pair_read(c, g, gpath, r, base);
 		else if (r->type == PORTER_CFG_LIST)
@@ -604,9 +606,10 @@ static int post_client_limits(const struct porter_cfg_ctx *c, const config_setti
 	  .size = sizeof(((struct porter_config *)0)->m), .def_str = d, .check = ck }
 
 static const struct porter_cfg_row fixed_rows[] = {
+	/* lcore_base is read first: the order its errors have always been found in */
 	GROUP("eal", 0, NULL),
-	INT("eal.lcore_base", 0, eal.lcore_base, 0, LCORE_MAX, 10),
 	STR("eal.file_prefix", 0, eal.file_prefix, "porter", check_file_prefix),
+	INT("eal.lcore_base", PORTER_CFG_F_EARLY, eal.lcore_base, 0, LCORE_MAX, 10),
 	STR("eal.cpus", 0, eal.cpus, "", check_cpus),
 	STR("eal.log_level", 0, eal.log_level, "notice", check_log_level),
 

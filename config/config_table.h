@@ -14,9 +14,9 @@
  * routes[i]; row paths relative to the element: "keepalive.max_idle").
  *
  * A GROUP row is followed by the rows inside it (their paths start with the
- * group's path and a '.'). Rows are in the order they are read, which is the
- * order errors are found in, and (fixed groups) the order a refused reload
- * names the first changed setting in.
+ * group's path and a '.'). Rows are in the order they are read (F_EARLY ones
+ * first), which is the order errors are found in, and (fixed groups) the
+ * order a refused reload names the first changed setting in.
  */
 #ifndef PORTER_CONFIG_TABLE_H
 #define PORTER_CONFIG_TABLE_H
@@ -49,6 +49,8 @@ enum porter_cfg_type {
 #define PORTER_CFG_F_MANDATORY 0x02u  /* absent: "missing mandatory setting" */
 #define PORTER_CFG_F_DEF_FROM  0x04u  /* default: the value of the row named by def_str (same table) */
 #define PORTER_CFG_F_PRESENCE  0x08u  /* GROUP: the bool at off says whether the group was written */
+#define PORTER_CFG_F_EARLY     0x10u  /* read before the other rows of its group (the order errors are found in;
+                                         the table's order is the one a refused reload names them in) */
 
 #define PORTER_CFG_NO_OFF      UINT32_MAX
 
