@@ -3,6 +3,11 @@
  * The configuration's types: struct porter_config and the groups it holds.
  * Types only: shared-memory types (shm/proxy-t.h, the proxy's copies of the
  * reloadable groups) include this, not config.h. The parser: config.h.
+ *
+ * The comments name each field's setting; its type, range, default and
+ * whether a reload may change it are its row in the settings table
+ * (config/config_table.c, config/config_lists.c; docs/CONFIG.md is checked
+ * against it), not repeated here.
  */
 #ifndef PORTER_CONFIG_T_H
 #define PORTER_CONFIG_T_H
@@ -18,10 +23,10 @@
 #define PORTER_CFG_ERR_LEN      512
 
 struct porter_cfg_eal {
-	char file_prefix[64];      /* eal.file_prefix, default "porter" */
-	uint32_t lcore_base;       /* eal.lcore_base, default 10; primary uses it, shard s uses base+1+s */
-	char cpus[64];             /* eal.cpus, CPU set the lcores float on, default "" = all online CPUs */
-	char log_level[32];        /* eal.log_level, default "notice" (passed as --log-level) */
+	char file_prefix[64];      /* eal.file_prefix */
+	uint32_t lcore_base;       /* eal.lcore_base; primary uses it, shard s uses base+1+s */
+	char cpus[64];             /* eal.cpus, CPU set the lcores float on, "" = all online CPUs */
+	char log_level[32];        /* eal.log_level (passed as --log-level) */
 };
 
 struct porter_cfg_port {
@@ -31,8 +36,8 @@ struct porter_cfg_port {
 	uint32_t ipv4;                    /* ports[i].ipv4 "a.b.c.d/len", host byte order */
 	uint8_t prefix_len;               /*   the /len part, 1..32 */
 	uint32_t gateway;                 /* ports[i].gateway, optional, host order, 0 = none; must be inside the subnet */
-	uint16_t mtu;                     /* ports[i].mtu, default 1500, 576..9000 */
-	uint8_t csum_offload;             /* ports[i].checksum_offload: PORTER_CSUM_OFFLOAD_*, default AUTO */
+	uint16_t mtu;                     /* ports[i].mtu */
+	uint8_t csum_offload;             /* ports[i].checksum_offload: PORTER_CSUM_OFFLOAD_* */
 };
 
 /* ports[i].checksum_offload */
@@ -62,64 +67,64 @@ struct porter_cfg_static_route {
 };
 
 struct porter_cfg_workers {
-	uint32_t count;                   /* workers.count, default 2, 1..PORTER_CFG_MAX_WORKERS */
-	char binary[PORTER_CFG_PATH_LEN]; /* workers.binary, default "porter-worker"; relative names are looked up
+	uint32_t count;                   /* workers.count */
+	char binary[PORTER_CFG_PATH_LEN]; /* workers.binary; relative names are looked up
 	                                     next to porter-primary, then in PATH (by the supervisor, not here) */
-	uint32_t ready_timeout_ms;        /* workers.ready_timeout_ms, default 5000, 100..600000 */
-	uint32_t restart_backoff_ms;      /* workers.restart_backoff_ms, default 100, 0..60000; doubles per quick failure */
-	uint32_t max_restart_backoff_ms;  /* workers.max_restart_backoff_ms, default 5000, >= restart_backoff_ms */
-	uint32_t max_failed_starts;       /* workers.max_failed_starts, default 10, 1..1000: consecutive starts that never
+	uint32_t ready_timeout_ms;        /* workers.ready_timeout_ms */
+	uint32_t restart_backoff_ms;      /* workers.restart_backoff_ms; doubles per quick failure */
+	uint32_t max_restart_backoff_ms;  /* workers.max_restart_backoff_ms, >= restart_backoff_ms */
+	uint32_t max_failed_starts;       /* workers.max_failed_starts: consecutive starts that never
 	                                     became ready before the gateway gives up and exits */
-	uint32_t heartbeat_timeout_ms;    /* workers.heartbeat_timeout_ms, default 3000, 100..600000 */
-	uint32_t spin_us;                 /* workers.spin_us, default 0, 0..100000: busy-poll time before sleeping */
-	bool standby;                     /* workers.standby, default true: keep one attached, idle worker per shard
+	uint32_t heartbeat_timeout_ms;    /* workers.heartbeat_timeout_ms */
+	uint32_t spin_us;                 /* workers.spin_us: busy-poll time before sleeping */
+	bool standby;                     /* workers.standby: keep one attached, idle worker per shard
 	                                     that takes over at once when the serving one dies or is swapped */
-	uint32_t drain_timeout_ms;        /* workers.drain_timeout_ms, default 30000, 0..3600000: a graceful stop
+	uint32_t drain_timeout_ms;        /* workers.drain_timeout_ms: a graceful stop
 	                                     (SIGQUIT, porterctl drain) waits this long for exchanges in flight */
 };
 
 struct porter_cfg_dataplane {
-	uint32_t mbufs;                   /* dataplane.mbufs, default 16383, 1023..1048575 */
-	uint32_t mbuf_cache;              /* dataplane.mbuf_cache, default 128, 0..512 */
-	uint32_t ring_size;               /* dataplane.ring_size, default 1024, power of two 64..65536 (each shard RX and TX ring) */
-	uint32_t rx_desc;                 /* dataplane.rx_desc, default 1024 */
-	uint32_t tx_desc;                 /* dataplane.tx_desc, default 1024 */
-	uint32_t primary_spin_us;         /* dataplane.primary_spin_us, default 0, 0..100000 */
-	uint32_t arp_timeout_ms;          /* dataplane.arp_timeout_ms, default 300000: learnt neighbours expire */
-	uint32_t arp_retry_ms;            /* dataplane.arp_retry_ms, default 1000, between requests for one next hop */
-	uint32_t arp_retries;             /* dataplane.arp_retries, default 3, then the pending packets are dropped */
+	uint32_t mbufs;                   /* dataplane.mbufs */
+	uint32_t mbuf_cache;              /* dataplane.mbuf_cache */
+	uint32_t ring_size;               /* dataplane.ring_size (each shard RX and TX ring) */
+	uint32_t rx_desc;                 /* dataplane.rx_desc */
+	uint32_t tx_desc;                 /* dataplane.tx_desc */
+	uint32_t primary_spin_us;         /* dataplane.primary_spin_us */
+	uint32_t arp_timeout_ms;          /* dataplane.arp_timeout_ms: learnt neighbours expire */
+	uint32_t arp_retry_ms;            /* dataplane.arp_retry_ms, between requests for one next hop */
+	uint32_t arp_retries;             /* dataplane.arp_retries, then the pending packets are dropped */
 };
 
 /* tcp: the worker's TCP stack (secondary/tcp). */
 struct porter_cfg_tcp {
-	uint32_t max_streams_per_shard;   /* tcp.max_streams_per_shard, default 65536, 64..4194304: TCB slab size */
-	uint32_t syn_backlog;             /* tcp.syn_backlog, default 1024, 1..65536: half-open streams per shard
+	uint32_t max_streams_per_shard;   /* tcp.max_streams_per_shard: TCB slab size */
+	uint32_t syn_backlog;             /* tcp.syn_backlog: half-open streams per shard
 	                                     before SYN cookies are used */
-	char cc[16];                      /* tcp.congestion_control, "cubic" (default) or "newreno" */
-	bool nodelay;                     /* tcp.nodelay, default true: Nagle off */
-	bool sack;                        /* tcp.sack, default true */
-	bool timestamps;                  /* tcp.timestamps, default true */
-	bool window_scaling;              /* tcp.window_scaling, default true */
-	bool syncookies;                  /* tcp.syncookies, default true */
-	uint32_t rcv_buf;                 /* tcp.rcv_buf, default 262144, 4096..67108864: receive window per stream, bytes */
-	uint32_t snd_buf;                 /* tcp.snd_buf, default 262144, 4096..67108864: send queue limit per stream, bytes */
-	uint32_t delack_ms;               /* tcp.delayed_ack_ms, default 40, 0..500 (0 = ack every segment) */
-	uint32_t delack_short_ms;         /* tcp.delayed_ack_short_ms, default 4, 0..500: delay of the ACK of a
+	char cc[16];                      /* tcp.congestion_control, "cubic" or "newreno" */
+	bool nodelay;                     /* tcp.nodelay: Nagle off */
+	bool sack;                        /* tcp.sack */
+	bool timestamps;                  /* tcp.timestamps */
+	bool window_scaling;              /* tcp.window_scaling */
+	bool syncookies;                  /* tcp.syncookies */
+	uint32_t rcv_buf;                 /* tcp.rcv_buf: receive window per stream, bytes */
+	uint32_t snd_buf;                 /* tcp.snd_buf: send queue limit per stream, bytes */
+	uint32_t delack_ms;               /* tcp.delayed_ack_ms (0 = ack every segment) */
+	uint32_t delack_short_ms;         /* tcp.delayed_ack_short_ms: delay of the ACK of a
 	                                     segment shorter than the MSS (a request, a response), usually
 	                                     carried by the answer; 0 = acknowledge such segments at once */
-	uint32_t rto_initial_ms;          /* tcp.rto_initial_ms, default 1000 (RFC 6298 §2.1), 200..60000 */
-	uint32_t rto_min_ms;              /* tcp.rto_min_ms, default 200, 10..60000 */
-	uint32_t rto_max_ms;              /* tcp.rto_max_ms, default 60000, >= rto_min_ms, <= 600000 */
-	uint32_t max_retries;             /* tcp.max_retransmits, default 15, 1..100: RTOs before the stream is reset */
-	uint32_t syn_retries;             /* tcp.syn_retries, default 5, 1..20 (SYN and SYN-ACK retransmits) */
-	uint32_t time_wait_ms;            /* tcp.time_wait_ms, default 60000 (2*MSL), 0..240000 */
-	uint32_t fin_wait2_ms;            /* tcp.fin_wait2_timeout_ms, default 60000, 0..600000 (orphaned FIN-WAIT-2) */
-	bool keepalive;                   /* tcp.keepalive.enabled, default false */
-	uint32_t keepalive_idle_s;        /* tcp.keepalive.idle_s, default 7200 (RFC 1122 §4.2.3.6), 1..86400 */
-	uint32_t keepalive_interval_s;    /* tcp.keepalive.interval_s, default 75, 1..3600 */
-	uint32_t keepalive_count;         /* tcp.keepalive.count, default 9, 1..100 */
-	uint32_t challenge_ack_limit;     /* tcp.challenge_ack_per_s, default 5, 1..1000000 (RFC 5961 §7), per stream */
-	uint16_t ephemeral_lo;            /* tcp.ephemeral_ports = [lo, hi], default [32768, 60999]; active opens pick */
+	uint32_t rto_initial_ms;          /* tcp.rto_initial_ms (RFC 6298 §2.1) */
+	uint32_t rto_min_ms;              /* tcp.rto_min_ms */
+	uint32_t rto_max_ms;              /* tcp.rto_max_ms */
+	uint32_t max_retries;             /* tcp.max_retransmits: RTOs before the stream is reset */
+	uint32_t syn_retries;             /* tcp.syn_retries (SYN and SYN-ACK retransmits) */
+	uint32_t time_wait_ms;            /* tcp.time_wait_ms (2*MSL) */
+	uint32_t fin_wait2_ms;            /* tcp.fin_wait2_timeout_ms (orphaned FIN-WAIT-2) */
+	bool keepalive;                   /* tcp.keepalive.enabled */
+	uint32_t keepalive_idle_s;        /* tcp.keepalive.idle_s (RFC 1122 §4.2.3.6) */
+	uint32_t keepalive_interval_s;    /* tcp.keepalive.interval_s */
+	uint32_t keepalive_count;         /* tcp.keepalive.count */
+	uint32_t challenge_ack_limit;     /* tcp.challenge_ack_per_s (RFC 5961 §7), per stream */
+	uint16_t ephemeral_lo;            /* tcp.ephemeral_ports = [lo, hi]; active opens pick */
 	uint16_t ephemeral_hi;            /*   a port in range whose flow hash steers back to the opening shard */
 };
 
@@ -140,12 +145,12 @@ enum porter_service {
  * exactly one of `service` and `protocol` is given.
  */
 struct porter_cfg_listener {
-	uint16_t port;                    /* listeners[i].port, mandatory, 1..65535, unique */
+	uint16_t port;                    /* listeners[i].port, mandatory, unique */
 	uint32_t service;                 /* enum porter_service: from listeners[i].service or listeners[i].protocol */
-	uint64_t bytes;                   /* listeners[i].bytes, source only, default 0 = until closed */
+	uint64_t bytes;                   /* listeners[i].bytes, source only, 0 = until closed */
 	int32_t upstream;                 /* listeners[i].upstream (name -> index into upstreams[]), mandatory for
 	                                     protocol "tcp", not allowed otherwise; -1 when unset */
-	bool client_limits;               /* listeners[i].client_limits, default true; false: the listener's
+	bool client_limits;               /* listeners[i].client_limits; false: the listener's
 	                                     connections and requests are neither counted nor limited */
 };
 
@@ -158,7 +163,7 @@ struct porter_cfg_listener {
 #define PORTER_CFG_HCPATH_LEN    128
 
 enum porter_balance {
-	PORTER_LB_ROUND_ROBIN = 0,        /* "round_robin" (default), weighted */
+	PORTER_LB_ROUND_ROBIN = 0,        /* "round_robin", weighted */
 	PORTER_LB_LEAST_CONN,             /* "least_conn": fewest active connections / weight */
 	PORTER_LB_HASH,                   /* "hash": hash of the client address */
 };
@@ -167,8 +172,8 @@ enum porter_balance {
 struct porter_cfg_server {
 	uint32_t ipv4;                    /* servers[j].address "a.b.c.d:port", mandatory; host order */
 	uint16_t port;                    /*   the :port part, 1..65535 */
-	uint16_t weight;                  /* servers[j].weight, default 1, 1..256 */
-	uint32_t max_conns;               /* servers[j].max_connections, default 0 = unlimited, per shard */
+	uint16_t weight;                  /* servers[j].weight */
+	uint32_t max_conns;               /* servers[j].max_connections, 0 = unlimited, per shard */
 };
 
 /* upstreams[i] */
@@ -177,26 +182,26 @@ struct porter_cfg_upstream {
 	uint32_t balance;                 /* upstreams[i].balance, enum porter_balance */
 	uint32_t server_count;            /* 1..PORTER_CFG_MAX_SERVERS (upstreams[i].servers, mandatory, non-empty) */
 	struct porter_cfg_server servers[PORTER_CFG_MAX_SERVERS];
-	uint32_t keepalive_max_idle;      /* upstreams[i].keepalive.max_idle, default 32, 0..4096: idle pooled
+	uint32_t keepalive_max_idle;      /* upstreams[i].keepalive.max_idle: idle pooled
 	                                     connections per server per shard (0 = no pooling) */
-	uint32_t keepalive_idle_timeout_ms; /* upstreams[i].keepalive.idle_timeout_ms, default 60000, 100..3600000 */
-	uint32_t connect_timeout_ms;      /* upstreams[i].timeouts.connect_ms, default 3000, 10..600000 */
-	uint32_t read_timeout_ms;         /* upstreams[i].timeouts.read_ms, default 30000, 10..3600000: longest wait
+	uint32_t keepalive_idle_timeout_ms; /* upstreams[i].keepalive.idle_timeout_ms */
+	uint32_t connect_timeout_ms;      /* upstreams[i].timeouts.connect_ms */
+	uint32_t read_timeout_ms;         /* upstreams[i].timeouts.read_ms: longest wait
 	                                     for the next bytes of a response (head or body) -> 504 before the head */
-	uint32_t write_timeout_ms;        /* upstreams[i].timeouts.write_ms, default 30000, 10..3600000: longest wait
+	uint32_t write_timeout_ms;        /* upstreams[i].timeouts.write_ms: longest wait
 	                                     for send space towards the server */
-	uint32_t retries;                 /* upstreams[i].retries, default 1, 0..10: other servers tried when the
+	uint32_t retries;                 /* upstreams[i].retries: other servers tried when the
 	                                     connect fails (idempotent methods only) */
 	bool health_enabled;              /* true when upstreams[i].health_check is present */
-	char health_path[PORTER_CFG_HCPATH_LEN]; /* health_check.path, default "/", must start with '/' */
-	uint32_t health_interval_ms;      /* health_check.interval_ms, default 2000, 100..3600000 */
-	uint32_t health_timeout_ms;       /* health_check.timeout_ms, default 1000, 10..600000, < interval */
-	uint32_t health_rise;             /* health_check.rise, default 2, 1..100: successes to mark a server up */
-	uint32_t health_fall;             /* health_check.fall, default 3, 1..100: failures to mark it down */
-	uint32_t passive_max_fails;       /* upstreams[i].passive.max_fails, default 3, 0..1000 (0 = off):
+	char health_path[PORTER_CFG_HCPATH_LEN]; /* health_check.path, must start with '/' */
+	uint32_t health_interval_ms;      /* health_check.interval_ms */
+	uint32_t health_timeout_ms;       /* health_check.timeout_ms, < interval */
+	uint32_t health_rise;             /* health_check.rise: successes to mark a server up */
+	uint32_t health_fall;             /* health_check.fall: failures to mark it down */
+	uint32_t passive_max_fails;       /* upstreams[i].passive.max_fails (0 = off):
 	                                     consecutive failures (connect error/timeout, reset before a response)
 	                                     that mark a server down */
-	uint32_t passive_fail_timeout_ms; /* upstreams[i].passive.fail_timeout_ms, default 10000, 100..3600000: how
+	uint32_t passive_fail_timeout_ms; /* upstreams[i].passive.fail_timeout_ms: how
 	                                     long a passively marked server stays down */
 };
 
@@ -211,30 +216,30 @@ enum porter_host_match {
 struct porter_cfg_route {
 	uint32_t host_match;              /* enum porter_host_match, from routes[i].host */
 	char host[PORTER_CFG_HOST_LEN];   /* lower-case; "" for ANY */
-	char path_prefix[PORTER_CFG_PREFIX_LEN]; /* routes[i].path, default "/", must start with '/' */
-	char method[16];                  /* routes[i].method, default "" = any; upper-case token, e.g. "GET" */
-	uint16_t listen_port;             /* routes[i].listener, default 0 = every http listener; else the port of
+	char path_prefix[PORTER_CFG_PREFIX_LEN]; /* routes[i].path, must start with '/' */
+	char method[16];                  /* routes[i].method, "" = any; upper-case token, e.g. "GET" */
+	uint16_t listen_port;             /* routes[i].listener, 0 = every http listener; else the port of
 	                                     an http listener */
 	uint32_t upstream;                /* routes[i].upstream (name), mandatory -> index into upstreams[] */
 };
 
 /* http: the proxy's limits and timeouts (apply to every http listener). */
 struct porter_cfg_http {
-	uint32_t max_request_line;        /* http.max_request_line, default 8192, 64..1048576 -> 414 */
-	uint32_t max_header_bytes;        /* http.max_header_bytes, default 16384, 256..1048576 (whole head) -> 431 */
-	uint32_t max_headers;             /* http.max_headers, default 100, 1..1000 -> 431 */
-	uint32_t body_timeout_ms;         /* http.body_timeout_ms, default 0 = off, 0..3600000: a request body must
+	uint32_t max_request_line;        /* http.max_request_line -> 414 */
+	uint32_t max_header_bytes;        /* http.max_header_bytes (whole head) -> 431 */
+	uint32_t max_headers;             /* http.max_headers -> 431 */
+	uint32_t body_timeout_ms;         /* http.body_timeout_ms, 0 = off: a request body must
 	                                     be whole this long after the request's first byte (plus body_min_rate's
 	                                     allowance) -> 408. Layout 2.5: was padding (zero from an older primary) */
-	uint64_t max_body_bytes;          /* http.max_body_bytes, default 0 = unlimited -> 413 */
-	uint32_t header_timeout_ms;       /* http.header_timeout_ms, default 10000, 100..3600000 -> 408 */
-	uint32_t idle_timeout_ms;         /* http.idle_timeout_ms, default 60000, 100..86400000: keep-alive client
+	uint64_t max_body_bytes;          /* http.max_body_bytes, 0 = unlimited -> 413 */
+	uint32_t header_timeout_ms;       /* http.header_timeout_ms -> 408 */
+	uint32_t idle_timeout_ms;         /* http.idle_timeout_ms: keep-alive client
 	                                     connection closed after this long without a request */
-	uint32_t max_sessions;            /* http.max_sessions_per_shard, default 16384, 16..1048576: requests and
+	uint32_t max_sessions;            /* http.max_sessions_per_shard: requests and
 	                                     tunnels in flight per shard (beyond: 503) */
-	char via[64];                     /* http.via, default "porter": pseudonym in the Via header ("" = no Via) */
-	char access_log[PORTER_CFG_PATH_LEN]; /* http.access_log, default "" = off; JSON lines, one per request */
-	uint32_t body_min_rate;           /* http.body_min_rate, default 0, 0..1073741824 bytes/s: each byte of the
+	char via[64];                     /* http.via: pseudonym in the Via header ("" = no Via) */
+	char access_log[PORTER_CFG_PATH_LEN]; /* http.access_log, "" = off; JSON lines, one per request */
+	uint32_t body_min_rate;           /* http.body_min_rate, bytes/s: each byte of the
 	                                     request received adds 1/body_min_rate s to body_timeout_ms. Layout 2.5:
 	                                     was padding */
 };
@@ -247,29 +252,29 @@ struct porter_cfg_http {
  * Reloadable but table_size (docs/CONFIG.md).
  */
 struct porter_cfg_client_limits {
-	uint32_t max_conns;               /* client_limits.max_conns, default 0, 0..4194304: streams one address
+	uint32_t max_conns;               /* client_limits.max_conns: streams one address
 	                                     holds at once (from its handshake; TIME-WAIT not counted); a SYN
 	                                     beyond gets a RST */
-	uint32_t conn_rate;               /* client_limits.conn_rate, default 0, 0..1000000: connections (completed
+	uint32_t conn_rate;               /* client_limits.conn_rate: connections (completed
 	                                     handshakes) per second per address, token bucket; a SYN beyond
 	                                     gets a RST */
-	uint32_t conn_burst;              /* client_limits.conn_burst, 1..1000000, default conn_rate: the bucket's
+	uint32_t conn_burst;              /* client_limits.conn_burst, default conn_rate: the bucket's
 	                                     size (connections back to back after a quiet spell) */
-	uint32_t http_req_rate;           /* client_limits.http_req_rate, default 0, 0..1000000: HTTP requests per
+	uint32_t http_req_rate;           /* client_limits.http_req_rate: HTTP requests per
 	                                     second per address; a request beyond gets 429 */
-	uint32_t http_req_burst;          /* client_limits.http_req_burst, 1..1000000, default http_req_rate */
-	uint32_t table_size;              /* client_limits.table_size, default 65536: addresses tracked per shard,
-	                                     0 (no table: no limit may be set) or a power of two 1024..4194304;
+	uint32_t http_req_burst;          /* client_limits.http_req_burst, default http_req_rate */
+	uint32_t table_size;              /* client_limits.table_size: addresses tracked per shard,
+	                                     0 (no table: no limit may be set) or a power of two;
 	                                     needs a restart */
 	uint32_t reserved[2];
 };
 
 struct porter_cfg_control {
-	char socket[PORTER_CFG_PATH_LEN]; /* control.socket, default "/run/porter/porter.sock" */
+	char socket[PORTER_CFG_PATH_LEN]; /* control.socket */
 };
 
 struct porter_cfg_metrics {
-	char listen[PORTER_CFG_PATH_LEN]; /* metrics.listen, default "" = off: "a.b.c.d:port" of the primary's
+	char listen[PORTER_CFG_PATH_LEN]; /* metrics.listen, "" = off: "a.b.c.d:port" of the primary's
 	                                     HTTP endpoint (/metrics, /status, /status.json) */
 	uint32_t ipv4;                    /* parsed, host order */
 	uint16_t port;
@@ -295,7 +300,7 @@ struct porter_config {
 	struct porter_cfg_client_limits client_limits;
 	struct porter_cfg_control control;
 	struct porter_cfg_metrics metrics;
-	bool http_request_id;             /* http.request_id, default true: add X-Request-Id to requests without
+	bool http_request_id;             /* http.request_id: add X-Request-Id to requests without
 	                                     one (published as porter_proxy_conf.no_request_id) */
 };
 

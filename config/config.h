@@ -8,6 +8,9 @@
  *     FILE:LINE: SETTING: MESSAGE
  * (LINE is 0 when libconfig cannot tell, e.g. a missing mandatory setting whose
  * parent group has no line either; then the parent's line is used when known).
+ *
+ * Every setting is a row of the settings table (config_table.h): its type,
+ * range, default and whether a reload may change it.
  */
 #ifndef PORTER_CONFIG_H
 #define PORTER_CONFIG_H

@@ -2288,6 +2288,15 @@ Test(config, reload_refuses_listener_changes)
 			      "listeners");
 }
 
+/* A port's checksum_offload is set up when the port starts: a reload used to take a change silently. */
+Test(config, reload_refuses_checksum_offload)
+{
+	expect_reload_refused(PORT_FRONT,
+			      "ports = ( { name = \"front\"; device = \"net_tap0,iface=porter0\";"
+			      " mac = \"02:70:6f:72:74:01\"; ipv4 = \"10.99.0.2/24\"; checksum_offload = \"off\"; } );\n",
+			      "ports");
+}
+
 Test(config, reload_refuses_other_settings)
 {
 	expect_reload_refused(PORT_FRONT, PORT_FRONT "workers: { count = 3; };\n", "workers.count");
