@@ -106,6 +106,7 @@ struct porter_cfg_tcp {
 	bool timestamps;                  /* tcp.timestamps */
 	bool window_scaling;              /* tcp.window_scaling */
 	bool syncookies;                  /* tcp.syncookies */
+	uint32_t ecn;                     /* tcp.ecn: enum porter_ecn (shm/porter-shm-t.h) */
 	uint32_t rcv_buf;                 /* tcp.rcv_buf: receive window per stream, bytes */
 	uint32_t snd_buf;                 /* tcp.snd_buf: send queue limit per stream, bytes */
 	uint32_t delack_ms;               /* tcp.delayed_ack_ms (0 = ack every segment) */

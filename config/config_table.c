@@ -605,6 +605,9 @@ static int post_client_limits(const struct porter_cfg_ctx *c, const config_setti
 	{ .path = p, .type = PORTER_CFG_STR, .flags = fl, .off = offsetof(struct porter_config, m), \
 	  .size = sizeof(((struct porter_config *)0)->m), .def_str = d, .check = ck }
 
+/* tcp.ecn: the index is enum porter_ecn (shm/porter-shm-t.h: off, passive, on) */
+static const char *const ecn_names[] = { "off", "passive", "on", NULL };
+
 static const struct porter_cfg_row fixed_rows[] = {
 	/* lcore_base is read first: the order its errors have always been found in */
 	GROUP("eal", 0, NULL),
@@ -645,6 +648,8 @@ static const struct porter_cfg_row fixed_rows[] = {
 	BOOL("tcp.timestamps", 0, tcp.timestamps, true),
 	BOOL("tcp.window_scaling", 0, tcp.window_scaling, true),
 	BOOL("tcp.syncookies", 0, tcp.syncookies, true),
+	{ .path = "tcp.ecn", .type = PORTER_CFG_ENUM, .off = offsetof(struct porter_config, tcp.ecn),
+	  .size = sizeof(uint32_t), .def = 1, .names = ecn_names },
 	INT("tcp.rcv_buf", 0, tcp.rcv_buf, 4096, 67108864, 262144),
 	INT("tcp.snd_buf", 0, tcp.snd_buf, 4096, 67108864, 262144),
 	INT("tcp.delayed_ack_ms", 0, tcp.delack_ms, 0, 500, 40),

@@ -53,6 +53,7 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 	t->timestamps = c->timestamps;
 	t->window_scaling = c->window_scaling;
 	t->syncookies = c->syncookies;
+	t->ecn = (uint8_t)c->ecn;
 	t->keepalive = c->keepalive;
 	t->rcv_buf = c->rcv_buf;
 	t->snd_buf = c->snd_buf;
