@@ -31,7 +31,16 @@
 #define DECHUNK        (1u << 29)   /* sflags: chunked response to an HTTP/1.0 client: data only */
 #define NO_SLOT        UINT32_MAX
 
-static struct tcp_tcb *tcb(const struct proxy *p, uint32_t s) { return &p->tcp->tcbs[s]; }
+/* What a relay of a body or a tunnel direction came to (relay, relay_chunked, send_step). */
+enum relay_rc {
+	RELAY_DONE,            /* the body (or the planned step) is sent whole */
+	RELAY_WAIT,            /* wait: for the source's bytes, the sink's room, or buffers (nombuf_wait) */
+	RELAY_BAD_CHUNKED,     /* malformed chunked framing from the source */
+	RELAY_SINK_GONE,       /* the sink takes no more (closed, not yet open), or a planned step's bytes are gone */
+	RELAY_TOO_LARGE,       /* a chunked request body passed http.max_body_bytes */
+	RELAY_SRC_CLOSED,      /* the source closed before the end of a Content-Length or chunked body */
+};
+
 static uint32_t now(const struct proxy *p) { return p->tcp->now_ms; }
 static uint32_t after(const struct proxy *p, uint32_t ms)
 {
@@ -105,14 +114,12 @@ static void consume_to(struct proxy *p, uint32_t s, uint32_t target)
 /* Reset S now, or (inside its own event) a tick later from its own timer. */
 static void kill_stream(struct proxy *p, uint32_t s)
 {
-	struct tcp_tcb *t = tcb(p, s);
-
-	if (t->state == TCP_CLOSED)
+	if (tcp_state(p->tcp, s) == TCP_CLOSED)
 		return;
 	if (p->tcp->in_event == s) {
-		t->app = TAPP_HTTP_LINGER;
-		t->app_arg_lo = TCP_NIL;
-		t->app_slot = 1;          /* linger: reset at the deadline */
+		tcp_set_app(p->tcp, s, TAPP_HTTP_LINGER);
+		tcp_set_app_arg(p->tcp, s, TCP_NIL);
+		tcp_set_app_slot(p->tcp, s, 1);          /* linger: reset at the deadline */
 		tcp_app_deadline(p->tcp, s, after(p, 1));
 		return;
 	}
@@ -122,25 +129,22 @@ static void kill_stream(struct proxy *p, uint32_t s)
 /* Close S gracefully: FIN after what is queued; the peer's input is read and dropped. */
 static void close_client(struct proxy *p, uint32_t s)
 {
-	struct tcp_tcb *t = tcb(p, s);
-
-	tcp_recv(p->tcp, s, NULL, t->rcv_bytes);
-	t->app = TAPP_HTTP_LINGER;
-	t->app_arg_lo = TCP_NIL;
-	t->app_slot = 0;
+	tcp_recv(p->tcp, s, NULL, tcp_recv_avail(p->tcp, s));
+	tcp_set_app(p->tcp, s, TAPP_HTTP_LINGER);
+	tcp_set_app_arg(p->tcp, s, TCP_NIL);
+	tcp_set_app_slot(p->tcp, s, 0);
 	tcp_shutdown(p->tcp, s);
-	if (tcb(p, s)->state != TCP_CLOSED)
+	if (tcp_state(p->tcp, s) != TCP_CLOSED)
 		tcp_app_deadline(p->tcp, s, after(p, LINGER_MS));
 }
 
 /* Release an upstream stream that is no longer needed (not reusable). */
 static void drop_upstream(struct proxy *p, uint32_t s)
 {
-	struct tcp_tcb *t = tcb(p, s);
-
-	if (t->state == TCP_CLOSED)
+	if (tcp_state(p->tcp, s) == TCP_CLOSED)
 		return;
-	if (t->rcv_bytes || t->state == TCP_SYN_SENT || t->state == TCP_SYN_RECEIVED) {
+	if (tcp_recv_avail(p->tcp, s) || tcp_state(p->tcp, s) == TCP_SYN_SENT ||
+	    tcp_state(p->tcp, s) == TCP_SYN_RECEIVED) {
 		kill_stream(p, s);
 		return;
 	}
@@ -151,7 +155,7 @@ static void drop_upstream(struct proxy *p, uint32_t s)
 /* Bytes of the head at the start of S's receive queue, contiguous (in place when possible). */
 static const uint8_t *head_bytes(struct proxy *p, uint32_t s, uint32_t want, uint32_t *len)
 {
-	uint32_t avail = tcb(p, s)->rcv_bytes, n;
+	uint32_t avail = tcp_recv_avail(p->tcp, s), n;
 	const uint8_t *b = tcp_peek_contig(p->tcp, s, &n);
 
 	if (want > avail)
@@ -186,7 +190,7 @@ static struct h1_limits limits(const struct proxy *p)
 static bool head_ready(struct proxy *p, struct http_sess *x, uint32_t s, uint32_t max)
 {
 	struct proxy_scan *h = &p->scan[sess_idx(p, x)];
-	uint32_t avail = tcb(p, s)->rcv_bytes, pos = tcp_read_pos(p->tcp, s);
+	uint32_t avail = tcp_recv_avail(p->tcp, s), pos = tcp_read_pos(p->tcp, s);
 	uint8_t buf[512];
 
 	if (h->stream != s || h->pos != pos || h->done > avail) {
@@ -247,7 +251,7 @@ static int parse_head(struct proxy *p, struct http_sess *x, uint32_t s, const ui
 
 static struct http_sess *sess_of(struct proxy *p, uint32_t s)
 {
-	uint32_t i = tcb(p, s)->app_arg_lo;
+	uint32_t i = tcp_app_arg(p->tcp, s);
 
 	if (i >= p->a->max_sessions || p->sess[i].kind == HS_FREE || p->sess[i].cl != s)
 		return NULL;
@@ -288,7 +292,7 @@ static struct http_sess *sess_new(struct proxy *p, uint32_t cl, enum http_sess_k
 	CRASH_POINT("proxy.sess_init");
 	x->kind = (uint8_t)kind;
 	CRASH_POINT("proxy.sess_kind");
-	tcb(p, cl)->app_arg_lo = i;
+	tcp_set_app_arg(p->tcp, cl, i);
 	return x;
 }
 
@@ -298,8 +302,8 @@ static void sess_free(struct proxy *p, struct http_sess *x)
 
 	if (p->msg_sess == i)
 		p->msg_ok = false;
-	if (x->cl != TCP_NIL && tcb(p, x->cl)->app_arg_lo == i)
-		tcb(p, x->cl)->app_arg_lo = TCP_NIL;
+	if (x->cl != TCP_NIL && tcp_app_arg(p->tcp, x->cl) == i)
+		tcp_set_app_arg(p->tcp, x->cl, TCP_NIL);
 	CRASH_POINT("proxy.sess_unlinked");
 	x->kind = HS_FREE;
 	x->next = p->a->free_head;
@@ -333,7 +337,7 @@ static void log_str(char *d, size_t *o, size_t cap, const char *s, size_t len)
 /* A request (http) or a connection (tcp pass-through) on client stream C's listener: porter_shard.listener_uses. */
 static void count_listener(struct proxy *p, uint32_t c)
 {
-	const struct porter_listener *l = tcp_listener(p->tcp, tcb(p, c)->lport);
+	const struct porter_listener *l = tcp_listener(p->tcp, tcp_lport(p->tcp, c));
 
 	if (p->listener_uses && l)
 		p->listener_uses[l - p->tcp->listeners]++;
@@ -363,7 +367,7 @@ static void count_exchange(struct proxy *p, const struct http_sess *x, unsigned 
 static void access_log(struct proxy *p, struct http_sess *x, unsigned int status)
 {
 	const struct http_snap *sn = cur(x);
-	const struct tcp_tcb *c = tcb(p, x->cl);
+	uint32_t ca = tcp_raddr(p->tcp, x->cl);
 	char line[4096], up[64] = "-", srv[32] = "-";   /* room for every field escaped (6 bytes a byte at worst) */
 	const struct proxy_logf *l = p->logf ? &p->logf[sess_idx(p, x)] : NULL;
 	size_t o = 0;
@@ -391,8 +395,8 @@ static void access_log(struct proxy *p, struct http_sess *x, unsigned int status
 	o += strftime(line, sizeof(line), "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
 	o += (size_t)snprintf(line + o, sizeof(line) - o,
 			      ".%03uZ\",\"shard\":%u,\"client\":\"%u.%u.%u.%u:%u\",\"method\":\"%s\",\"path\":\"",
-			      (unsigned int)(x->t0_wall_ms % 1000), p->shard, c->raddr >> 24,
-			      (c->raddr >> 16) & 0xff, (c->raddr >> 8) & 0xff, c->raddr & 0xff, c->rport,
+			      (unsigned int)(x->t0_wall_ms % 1000), p->shard, ca >> 24, (ca >> 16) & 0xff,
+			      (ca >> 8) & 0xff, ca & 0xff, tcp_rport(p->tcp, x->cl),
 			      m ? m : (x->kind == HS_TUNNEL ? "TCP" : "OTHER"));
 	log_str(line, &o, sizeof(line) - 300, x->path, strnlen(x->path, sizeof(x->path)));
 	o += (size_t)snprintf(line + o, sizeof(line) - o,
@@ -683,14 +687,13 @@ static uint32_t pool_pop(struct proxy *p, uint32_t slot)
 
 	while (v->pool_head != TCP_NIL) {
 		uint32_t s = v->pool_head;
-		struct tcp_tcb *t = tcb(p, s);
 
-		v->pool_head = t->app_arg_lo;
+		v->pool_head = tcp_app_arg(p->tcp, s);
 		v->pool_count--;
-		if (t->app == TAPP_HTTP_POOL && t->state == TCP_ESTABLISHED && t->rcv_bytes == 0 &&
-		    !(t->flags & TF(RCVD_FIN)))
+		if (tcp_app(p->tcp, s) == TAPP_HTTP_POOL && tcp_state(p->tcp, s) == TCP_ESTABLISHED &&
+		    tcp_recv_avail(p->tcp, s) == 0 && !tcp_peer_closed(p->tcp, s))
 			return s;
-		if (t->app == TAPP_HTTP_POOL)
+		if (tcp_app(p->tcp, s) == TAPP_HTTP_POOL)
 			kill_stream(p, s);
 	}
 	return TCP_NIL;
@@ -698,13 +701,18 @@ static uint32_t pool_pop(struct proxy *p, uint32_t slot)
 
 static void pool_unlink(struct proxy *p, uint32_t s)
 {
-	struct http_srv *v = &p->a->srv[tcb(p, s)->app_slot % HTTP_SLOTS];
-	uint32_t *link = &v->pool_head;
+	struct http_srv *v = &p->a->srv[tcp_app_slot(p->tcp, s) % HTTP_SLOTS];
+	uint32_t prev = TCP_NIL, at = v->pool_head;
 
-	while (*link != TCP_NIL && *link != s)
-		link = &tcb(p, *link)->app_arg_lo;
-	if (*link == s) {
-		*link = tcb(p, s)->app_arg_lo;
+	while (at != TCP_NIL && at != s) {
+		prev = at;
+		at = tcp_app_arg(p->tcp, at);
+	}
+	if (at == s) {
+		if (prev == TCP_NIL)
+			v->pool_head = tcp_app_arg(p->tcp, s);
+		else
+			tcp_set_app_arg(p->tcp, prev, tcp_app_arg(p->tcp, s));
 		v->pool_count--;
 	}
 }
@@ -712,11 +720,10 @@ static void pool_unlink(struct proxy *p, uint32_t s)
 static void pool_push(struct proxy *p, uint32_t s, uint32_t slot)
 {
 	struct http_srv *v = &p->a->srv[slot];
-	struct tcp_tcb *t = tcb(p, s);
 
-	t->app_slot = (uint16_t)slot;
-	t->app_arg_lo = v->pool_head;
-	t->app = TAPP_HTTP_POOL;
+	tcp_set_app_slot(p->tcp, s, (uint16_t)slot);
+	tcp_set_app_arg(p->tcp, s, v->pool_head);
+	tcp_set_app(p->tcp, s, TAPP_HTTP_POOL);
 	CRASH_POINT("proxy.pool_pushing");
 	v->pool_head = s;
 	v->pool_count++;
@@ -731,9 +738,9 @@ static void pool_drop_all(struct proxy *p, uint32_t slot)
 	while (v->pool_head != TCP_NIL) {
 		uint32_t s = v->pool_head;
 
-		v->pool_head = tcb(p, s)->app_arg_lo;
+		v->pool_head = tcp_app_arg(p->tcp, s);
 		v->pool_count--;
-		tcb(p, s)->app = TAPP_HTTP_UP;
+		tcp_set_app(p->tcp, s, TAPP_HTTP_UP);
 		drop_upstream(p, s);
 	}
 }
@@ -741,15 +748,13 @@ static void pool_drop_all(struct proxy *p, uint32_t slot)
 /* An idle pooled stream had an event: bytes, a FIN, a reset or its idle timeout end it. */
 static void pool_event(struct proxy *p, uint32_t s, uint32_t ev)
 {
-	const struct tcp_tcb *t = tcb(p, s);
-
-	if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED | TEV_APP_TIMEOUT)) && t->rcv_bytes == 0 &&
-	    !(t->flags & TF(RCVD_FIN)) && t->state == TCP_ESTABLISHED)
+	if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED | TEV_APP_TIMEOUT)) && tcp_recv_avail(p->tcp, s) == 0 &&
+	    !tcp_peer_closed(p->tcp, s) && tcp_state(p->tcp, s) == TCP_ESTABLISHED)
 		return;   /* a window update, or a new worker's look at every stream */
 	pool_unlink(p, s);
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
 		return;
-	tcb(p, s)->app = TAPP_HTTP_UP;   /* so drop_upstream treats it as ours */
+	tcp_set_app(p->tcp, s, TAPP_HTTP_UP);   /* so drop_upstream treats it as ours */
 	drop_upstream(p, s);
 }
 
@@ -951,8 +956,7 @@ static bool idempotent(unsigned int m)
 static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 {
 	struct http_snap n = *cur(x);
-	const struct tcp_tcb *c = tcb(p, x->cl);
-	uint32_t slot = pick_server(p, u, n.tried, c->raddr), s;
+	uint32_t slot = pick_server(p, u, n.tried, tcp_raddr(p->tcp, x->cl)), s;
 	const struct porter_cfg_server *sv;
 	int err;
 
@@ -969,10 +973,8 @@ static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 	n.tries++;
 	p->a->srv[slot].requests++;
 	if (x->kind == HS_HTTP && (s = pool_pop(p, slot)) != TCP_NIL) {
-		struct tcp_tcb *t = tcb(p, s);
-
-		t->app = TAPP_HTTP_UP;
-		t->app_arg_lo = sess_idx(p, x);
+		tcp_set_app(p->tcp, s, TAPP_HTTP_UP);
+		tcp_set_app_arg(p->tcp, s, sess_idx(p, x));
 		CRASH_POINT("proxy.pool_claimed");
 		tcp_app_deadline(p->tcp, s, 0);
 		n.up = s;
@@ -994,8 +996,8 @@ static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 		respond_error(p, x, 503);
 		return -1;
 	}
-	tcb(p, s)->app_arg_lo = sess_idx(p, x);
-	tcb(p, s)->app_arg_hi = 0;
+	tcp_set_app_arg(p->tcp, s, sess_idx(p, x));
+	tcp_app_deadline(p->tcp, s, 0);   /* none yet (a new stream has none: a no-op, as the store it was) */
 	CRASH_POINT("proxy.connect_uncommitted");
 	tcp_app_deadline(p->tcp, s, after(p, upstream_of(p, slot)->connect_timeout_ms));
 	n.up = s;
@@ -1093,9 +1095,9 @@ static uint64_t mix64(uint64_t z)
  */
 static void request_id(const struct proxy *p, uint32_t c, uint32_t rbase, char out[33])
 {
-	const struct tcp_tcb *t = tcb(p, c);
-	uint64_t a = mix64((uint64_t)t->iss << 32 | t->irs);
-	uint64_t h1 = mix64(a ^ mix64((uint64_t)t->raddr << 32 | (uint64_t)t->rport << 16 | p->shard));
+	uint64_t a = mix64((uint64_t)tcp_iss(p->tcp, c) << 32 | tcp_irs(p->tcp, c));
+	uint64_t h1 = mix64(a ^ mix64((uint64_t)tcp_raddr(p->tcp, c) << 32 | (uint64_t)tcp_rport(p->tcp, c) << 16 |
+				      p->shard));
 	uint64_t h2 = mix64(h1 ^ mix64((uint64_t)rbase << 1 | 1));
 
 	snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, h1, h2);
@@ -1191,10 +1193,10 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	count(p, HC_REQUESTS);
 	count_listener(p, c);
 	{
-		const struct porter_listener *l = tcp_listener(p->tcp, tcb(p, c)->lport);
+		const struct porter_listener *l = tcp_listener(p->tcp, tcp_lport(p->tcp, c));
 		uint32_t retry_s;
 
-		if (!(l && l->no_climit) && !tcp_climit_request(p->tcp, tcb(p, c)->raddr, &retry_s)) {
+		if (!(l && l->no_climit) && !tcp_climit_request(p->tcp, tcp_raddr(p->tcp, c), &retry_s)) {
 			answer_here(p, x, 429, retry_s);
 			return -1;
 		}
@@ -1215,7 +1217,7 @@ static int read_head(struct proxy *p, struct http_sess *x)
 		respond_error(p, x, 413);
 		return -1;
 	}
-	route = find_route(p, m, b, tcb(p, c)->lport);
+	route = find_route(p, m, b, tcp_lport(p->tcp, c));
 	if (route < 0) {
 		respond_error(p, x, 404);
 		return -1;
@@ -1235,7 +1237,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 		uint32_t len;
 		const uint8_t *b = head_bytes(p, c, sn->q.hlen, &len);
 		struct h1_fwd f = {
-			.client_ip = tcb(p, c)->raddr, .proto = "http", .via = p->conf->http.via,
+			.client_ip = tcp_raddr(p->tcp, c), .proto = "http", .via = p->conf->http.via,
 			.upstream_keepalive = x->kind == HS_HTTP && sn->up_keepalive,
 		};
 		char rid[33];
@@ -1284,7 +1286,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 
 /*
  * A relay's send of N bytes at B into sink DST of session X: the bytes taken,
- * 0 to wait (for send space, or for buffers: nombuf_wait), -2 when the sink
+ * 0 to wait (for send space, or for buffers: nombuf_wait), -1 when the sink
  * can take no more (closed or not yet open).
  */
 static int sink_send(struct proxy *p, const struct http_sess *x, uint32_t dst, const uint8_t *b, uint32_t n)
@@ -1292,7 +1294,7 @@ static int sink_send(struct proxy *p, const struct http_sess *x, uint32_t dst, c
 	int w = tcp_send(p->tcp, dst, b, n);
 
 	if (w == -EPIPE || w == -ENOTCONN)
-		return -2;
+		return -1;
 	if (w == -ENOMEM)
 		nombuf_wait(p, x);
 	return w < 0 ? 0 : w;
@@ -1302,12 +1304,10 @@ static int sink_send(struct proxy *p, const struct http_sess *x, uint32_t dst, c
  * Relay the body of direction D (0: client -> upstream, 1: upstream -> client)
  * from stream SRC to DST as it comes: Content-Length and close-delimited
  * bodies, tunnels, and a chunked body an older worker began relaying this way
- * (new ones are re-framed: relay_chunked). Returns 1 when the body is complete, 0 to wait,
- * -1 on malformed chunked framing, -2 when the sink is gone, -3 when a
- * chunked request body passes http.max_body_bytes, -4 when the source closed
- * before the end of a Content-Length or chunked body.
+ * (new ones are re-framed: relay_chunked). Returns RELAY_DONE when the body
+ * is complete, or why it is not (enum relay_rc).
  */
-static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
+static enum relay_rc relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
 {
 	for (;;) {
 		const struct http_snap *sn = cur(x);
@@ -1322,7 +1322,7 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 			tcp_recv(p->tcp, src, NULL, sent - got);   /* a predecessor sent but did not consume */
 		switch (dir->kind) {
 		case H1_BODY_NONE:
-			return 1;
+			return RELAY_DONE;
 		case H1_BODY_LENGTH:
 			limit = dir->len;
 			break;
@@ -1333,7 +1333,7 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 			limit = UINT64_MAX;
 			break;
 		}
-		avail = tcb(p, src)->rcv_bytes;
+		avail = tcp_recv_avail(p->tcp, src);
 		if (sent >= limit) {
 			struct http_snap nn;
 			struct http_dir *nd;
@@ -1341,32 +1341,32 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 			long used;
 
 			if (dir->kind == H1_BODY_LENGTH || dir->done)
-				return 1;
+				return RELAY_DONE;
 			if (avail == 0)
-				return tcp_peer_closed(p->tcp, src) ? -4 : 0;
+				return tcp_peer_closed(p->tcp, src) ? RELAY_SRC_CLOSED : RELAY_WAIT;
 			/* decode ahead of what is forwarded; commit the decoder with its position */
 			k = tcp_peek(p->tcp, src, 0, p->copy, avail < COPY_CHUNK ? avail : COPY_CHUNK);
 			nn = *sn;
 			nd = d ? &nn.r : &nn.q;
 			used = h1_chunked_feed(&nd->ch, p->copy, k, &done);
 			if (used < 0)
-				return -1;
+				return RELAY_BAD_CHUNKED;
 			if (!d && p->conf->http.max_body_bytes && nd->ch.total > p->conf->http.max_body_bytes)
-				return -3;
+				return RELAY_TOO_LARGE;
 			nd->dec += (uint32_t)used;
 			nd->done = done;
 			commit(x, &nn);
 			continue;
 		}
 		if (avail == 0 && tcp_peer_closed(p->tcp, src))
-			return dir->kind == H1_BODY_CLOSE ? 1 : -4;   /* -4: the body can never end */
+			return dir->kind == H1_BODY_CLOSE ? RELAY_DONE : RELAY_SRC_CLOSED;   /* it can never end */
 		n = avail;
 		if (n > tcp_send_space(p->tcp, dst))
 			n = tcp_send_space(p->tcp, dst);
 		if (limit != UINT64_MAX && n > limit - sent)
 			n = (uint32_t)(limit - sent);
 		if (n == 0)
-			return 0;
+			return RELAY_WAIT;
 		{
 			/* straight from the source's first segment into the sink's queue */
 			const uint8_t *b = tcp_peek_contig(p->tcp, src, &k);
@@ -1376,7 +1376,7 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
 			w = sink_send(p, x, dst, b, n);
 		}
 		if (w <= 0)
-			return w;
+			return w < 0 ? RELAY_SINK_GONE : RELAY_WAIT;
 		CRASH_POINT("proxy.relay_sent");
 		tcp_recv(p->tcp, src, NULL, (uint32_t)w);
 		if (sent + (uint32_t)w > (1u << 30)) {
@@ -1400,10 +1400,10 @@ static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint
  * Send to DST what the planned step DIR of relay_chunked() still owes: the
  * bytes are a function of the plan (dec, len, done) and of the step's
  * source bytes, still unconsumed at SRC's read position, so a successor
- * sends exactly the rest. Returns 1 when all is sent, 0 to wait for room,
- * -2 when the sink is gone.
+ * sends exactly the rest. Returns RELAY_DONE when all is sent, RELAY_WAIT to
+ * wait for room, RELAY_SINK_GONE when the sink (or the step's bytes) is gone.
  */
-static int send_step(struct proxy *p, const struct http_sess *x, const struct http_dir *dir, uint32_t src,
+static enum relay_rc send_step(struct proxy *p, const struct http_sess *x, const struct http_dir *dir, uint32_t src,
 		     uint32_t dst, bool rechunk)
 {
 	uint8_t head[H1_CHUNK_HEAD_MAX];
@@ -1433,7 +1433,7 @@ static int send_step(struct proxy *p, const struct http_sess *x, const struct ht
 		int w;
 
 		if (room == 0)
-			return 0;   /* WRITABLE comes */
+			return RELAY_WAIT;   /* WRITABLE comes */
 		if (sent < hl) {
 			b = head + sent;
 			n = hl - sent;
@@ -1454,7 +1454,7 @@ static int send_step(struct proxy *p, const struct http_sess *x, const struct ht
 				n = tcp_peek(p->tcp, src, off, p->copy, n);
 				b = p->copy;
 				if (n == 0)
-					return -2;   /* the planned bytes are not there: cannot go on */
+					return RELAY_SINK_GONE;   /* the planned bytes are not there: cannot go on */
 			}
 		} else {
 			b = tail + (sent - hl - k);
@@ -1464,11 +1464,11 @@ static int send_step(struct proxy *p, const struct http_sess *x, const struct ht
 			n = room;
 		w = sink_send(p, x, dst, b, n);
 		if (w <= 0)
-			return w;
+			return w < 0 ? RELAY_SINK_GONE : RELAY_WAIT;
 		sent += (uint32_t)w;
 		CRASH_POINT("proxy.chunk_step_part");
 	}
-	return 1;
+	return RELAY_DONE;
 }
 
 /*
@@ -1490,7 +1490,7 @@ static int send_step(struct proxy *p, const struct http_sess *x, const struct ht
  * bytes are consumed only once all is sent, so a successor repeats exactly
  * the unfinished part (send_step). Returns as relay().
  */
-static int relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst, bool rechunk)
+static enum relay_rc relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst, bool rechunk)
 {
 	for (;;) {
 		const struct http_snap *sn = cur(x);
@@ -1503,19 +1503,19 @@ static int relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t s
 		if (dir->dec) {
 			/* the planned step: send what it owes, then consume its source bytes */
 			if (tcp_read_pos(p->tcp, src) == dir->rbase) {
-				int rc = send_step(p, x, dir, src, dst, rechunk);
+				enum relay_rc rc = send_step(p, x, dir, src, dst, rechunk);
 
-				if (rc <= 0)
+				if (rc != RELAY_DONE)
 					return rc;
 				CRASH_POINT("proxy.chunk_sent");
 			}
 			consume_to(p, src, dir->rbase + dir->dec);
 		}
 		if (dir->done)
-			return 1;
-		avail = tcb(p, src)->rcv_bytes;
+			return RELAY_DONE;
+		avail = tcp_recv_avail(p->tcp, src);
 		if (avail == 0)
-			return tcp_peer_closed(p->tcp, src) ? -4 : 0;
+			return tcp_peer_closed(p->tcp, src) ? RELAY_SRC_CLOSED : RELAY_WAIT;
 		nn = *sn;
 		nd = d ? &nn.r : &nn.q;
 		nd->rbase = tcp_read_pos(p->tcp, src);
@@ -1536,7 +1536,7 @@ static int relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t s
 			k = tcp_peek(p->tcp, src, 0, p->copy, avail < 4096 ? avail : 4096);
 			while (i < k && !done && !h1_chunked_data_left(&nd->ch)) {
 				if (h1_chunked_feed(&nd->ch, p->copy + i, 1, &done) < 0)
-					return -1;
+					return RELAY_BAD_CHUNKED;
 				i++;
 			}
 			nd->dec = i;
@@ -1544,7 +1544,7 @@ static int relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t s
 		}
 		nd->done = done;
 		if (!d && p->conf->http.max_body_bytes && nd->ch.total > p->conf->http.max_body_bytes)
-			return -3;
+			return RELAY_TOO_LARGE;
 		commit(x, &nn);
 	}
 }
@@ -1554,7 +1554,7 @@ static int relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t s
  * others relayed as they come (relay). A chunked body an older worker began
  * relaying as it came (reframe 0) goes on that way.
  */
-static int relay_body(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
+static enum relay_rc relay_body(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
 {
 	const struct http_snap *sn = cur(x);
 	const struct http_dir *dir = d ? &sn->r : &sn->q;
@@ -1625,7 +1625,7 @@ static int read_response(struct proxy *p, struct http_sess *x)
 
 	if (u == TCP_NIL || sn->req == RQ_CONNECT || sn->req == RQ_SEND_HEAD)
 		return 0;
-	if (tcb(p, u)->rcv_bytes == 0) {
+	if (tcp_recv_avail(p->tcp, u) == 0) {
 		if (tcp_peer_closed(p->tcp, u)) {
 			kill_stream(p, u);
 			n = *cur(x);
@@ -1773,25 +1773,25 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 static int tunnel_step(struct proxy *p, struct http_sess *x)
 {
 	uint32_t c = x->cl, u = cur(x)->up;
-	int rq, rs;
+	enum relay_rc rq, rs;
 	struct http_snap n;
 
 	if (u == TCP_NIL || cur(x)->req == RQ_CONNECT)
 		return 0;
 	rq = relay(p, x, 0, c, u);
 	rs = relay(p, x, 1, u, c);
-	if (rq == -2 || rs == -2) {
+	if (rq == RELAY_SINK_GONE || rs == RELAY_SINK_GONE) {
 		abort_session(p, x, true);
 		return -1;
 	}
 	n = *cur(x);
 	/* a FIN goes on once the sink's own unread bytes have been passed the other
 	 * way: closing it earlier could free them (LAST-ACK) before they are relayed */
-	if (rq == 1 && !n.q.shut && tcb(p, u)->rcv_bytes == 0) {
+	if (rq == RELAY_DONE && !n.q.shut && tcp_recv_avail(p->tcp, u) == 0) {
 		tcp_shutdown(p->tcp, u);
 		n.q.shut = 1;
 	}
-	if (rs == 1 && !n.r.shut && tcb(p, c)->rcv_bytes == 0) {
+	if (rs == RELAY_DONE && !n.r.shut && tcp_recv_avail(p->tcp, c) == 0) {
 		tcp_shutdown(p->tcp, c);
 		n.r.shut = 1;
 	}
@@ -1800,16 +1800,14 @@ static int tunnel_step(struct proxy *p, struct http_sess *x)
 		/* both FINs passed on: the streams finish their close on their own */
 		access_log(p, x, x->kind == HS_TUNNEL ? 200 : 101);
 		release_slot(p, &n);
-		tcb(p, u)->app = TAPP_NONE;
+		tcp_set_app(p->tcp, u, TAPP_NONE);
 		tcp_app_deadline(p->tcp, u, 0);
 		tcp_close(p->tcp, u);
 		sess_free(p, x);
-		tcb(p, c)->app = TAPP_NONE;
+		tcp_set_app(p->tcp, c, TAPP_NONE);
 		tcp_close(p->tcp, c);
 		return -1;
 	}
-	if (rs == 1 || rq == 1)
-		return 0;
 	return 0;
 }
 
@@ -1835,9 +1833,9 @@ static void end_session(struct proxy *p, struct http_sess *x)
 	count(p, HC_RESPONSES);
 	access_log(p, x, n.status);
 	if (u != TCP_NIL) {
-		const struct tcp_tcb *t = tcb(p, u);
 		bool reuse = (n.sflags & H1F_KEEP_ALIVE) && n.r.kind != H1_BODY_CLOSE && n.req == RQ_DONE &&
-			     t->state == TCP_ESTABLISHED && t->rcv_bytes == 0 && !(t->flags & TF(RCVD_FIN)) &&
+			     tcp_state(p->tcp, u) == TCP_ESTABLISHED && tcp_recv_avail(p->tcp, u) == 0 &&
+			     !tcp_peer_closed(p->tcp, u) &&
 			     !p->tcp->draining && srv_admin(p, n.slot) == PORTER_SRV_ENABLED &&
 			     gen_current(p, &n) && n.slot != NO_SLOT &&
 			     p->a->srv[n.slot].pool_count < upstream_of(p, n.slot)->keepalive_max_idle;
@@ -1883,7 +1881,7 @@ static void upstream_connected(struct proxy *p, struct http_sess *x, uint32_t u)
 /* The upstream of a tcp listener's client stream C (an index into the proxy config), or -1. */
 static int splice_upstream(const struct proxy *p, uint32_t c)
 {
-	const struct porter_listener *l = tcp_listener(p->tcp, tcb(p, c)->lport);
+	const struct porter_listener *l = tcp_listener(p->tcp, tcp_lport(p->tcp, c));
 
 	return l && l->arg < p->conf->upstream_count ? (int)l->arg : -1;
 }
@@ -1900,7 +1898,6 @@ static int check_upstream(struct proxy *p, struct http_sess *x)
 	bool tunnel = x->kind == HS_TUNNEL || (sn->sflags & TUNNEL);
 	bool need = sn->req == RQ_CONNECT || sn->req == RQ_SEND_HEAD || sn->req == RQ_BODY ||
 		    (sn->req == RQ_DONE && sn->resp != RS_DONE);
-	const struct tcp_tcb *t;
 
 	if (x->kind == HS_TUNNEL && sn->req == RQ_HEAD) {
 		int u = splice_upstream(p, x->cl);
@@ -1921,11 +1918,10 @@ static int check_upstream(struct proxy *p, struct http_sess *x)
 		abort_session(p, x, true);
 		return -1;
 	}
-	t = tcb(p, sn->up);
 	if (sn->req == RQ_CONNECT) {
-		if (t->state == TCP_ESTABLISHED)
+		if (tcp_state(p->tcp, sn->up) == TCP_ESTABLISHED)
 			upstream_connected(p, x, sn->up);
-		else if (t->app_arg_hi == 0 && gen_current(p, sn))
+		else if (tcp_app_deadline_at(p->tcp, sn->up) == 0 && gen_current(p, sn))
 			tcp_app_deadline(p->tcp, sn->up, after(p, upstream_of(p, sn->slot)->connect_timeout_ms));
 	}
 	return 1;
@@ -1981,9 +1977,9 @@ static bool advance(struct proxy *p, struct http_sess *x)
 			rc = send_head(p, x);
 			break;
 		case RQ_BODY: {
-			int r = relay_body(p, x, 0, x->cl, sn->up);
+			enum relay_rc r = relay_body(p, x, 0, x->cl, sn->up);
 
-			if (r == 1) {
+			if (r == RELAY_DONE) {
 				struct http_snap n = *cur(x);
 
 				n.req = RQ_DONE;
@@ -1991,7 +1987,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				if (n.resp != RS_DONE)
 					tcp_app_deadline(p->tcp, n.up, after(p, n.read_ms));
 				rc = 1;
-			} else if (r == 0) {
+			} else if (r == RELAY_WAIT) {
 				/* waiting for the client's bytes or the server's window */
 				uint32_t dl = after(p, sn->write_ms), bd = 0;
 
@@ -2005,18 +2001,18 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				if (bd != 0 && (int32_t)(bd - dl) < 0)
 					dl = bd;
 				tcp_app_deadline(p->tcp, sn->up, dl);
-			} else if (r == -4) {
+			} else if (r == RELAY_SRC_CLOSED) {
 				count(p, HC_CLIENT_ABORTS);   /* the client closed mid-body */
 				abort_session(p, x, true);
 				rc = -1;
-			} else if (r == -1) {
+			} else if (r == RELAY_BAD_CHUNKED) {
 				count(p, HC_REQ_BAD_CHUNKED);
 				respond_error(p, x, 400);
 				rc = -1;
-			} else if (r == -3) {
+			} else if (r == RELAY_TOO_LARGE) {
 				respond_error(p, x, 413);
 				rc = -1;
-			} else if (r == -2) {
+			} else if (r == RELAY_SINK_GONE) {
 				upstream_lost(p, x, true);
 				rc = -1;
 			}
@@ -2040,22 +2036,22 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				rc = send_response_head(p, x);
 				break;
 			case RS_BODY: {
-				int r = relay_body(p, x, 1, sn->up, x->cl);
+				enum relay_rc r = relay_body(p, x, 1, sn->up, x->cl);
 
-				if (r == 1) {
+				if (r == RELAY_DONE) {
 					struct http_snap n = *cur(x);
 
 					n.resp = RS_DONE;
 					commit(x, &n);
 					rc = 1;
-				} else if (r == -1) {
+				} else if (r == RELAY_BAD_CHUNKED) {
 					/* malformed framing from the server: the head is out, so cut the exchange */
 					count(p, HC_UP_BAD_CHUNKED);
 					passive_fail(p, cur(x));
 					abort_session(p, x, true);
 					rc = -1;
-				} else if (r < 0) {
-					count(p, r == -2 ? HC_CLIENT_ABORTS : HC_UPSTREAM_ABORTS);
+				} else if (r != RELAY_WAIT) {
+					count(p, r == RELAY_SINK_GONE ? HC_CLIENT_ABORTS : HC_UPSTREAM_ABORTS);
 					abort_session(p, x, true);
 					rc = -1;
 				} else if (sn->up != TCP_NIL) {
@@ -2088,12 +2084,11 @@ static void client_step(struct proxy *p, uint32_t c)
 {
 	for (int guard = 0; guard < 32; guard++) {
 		struct http_sess *x = sess_of(p, c);
-		struct tcp_tcb *t = tcb(p, c);
 
-		if (t->app != TAPP_HTTP || t->state == TCP_CLOSED)
+		if (tcp_app(p->tcp, c) != TAPP_HTTP || tcp_state(p->tcp, c) == TCP_CLOSED)
 			return;
 		if (x == NULL) {
-			if (t->rcv_bytes == 0) {
+			if (tcp_recv_avail(p->tcp, c) == 0) {
 				if (tcp_peer_closed(p->tcp, c) || p->tcp->draining)
 					close_client(p, c);   /* gone, or idle while the gateway stops */
 				else
@@ -2171,14 +2166,14 @@ static void splice_event(struct proxy *p, uint32_t c, uint32_t ev)
 		}
 		count(p, HC_TUNNELS);
 		count_listener(p, c);
-		snprintf(x->path, sizeof(x->path), ":%u", tcb(p, c)->lport);
+		snprintf(x->path, sizeof(x->path), ":%u", tcp_lport(p->tcp, c));
 	}
 	advance(p, x);   /* connects first (check_upstream) */
 }
 
 static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
 {
-	uint32_t i = tcb(p, u)->app_arg_lo;
+	uint32_t i = tcp_app_arg(p->tcp, u);
 	struct http_sess *x = i < p->a->max_sessions ? &p->sess[i] : NULL;
 	struct http_snap n;
 
@@ -2242,29 +2237,29 @@ static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
 	if (advance(p, x))
 		return;
 	/* the exchange ended inside the upstream's event: the client may have more queued */
-	if (tcb(p, x->cl)->app == TAPP_HTTP)
+	if (tcp_app(p->tcp, x->cl) == TAPP_HTTP)
 		client_step(p, x->cl);
 }
 
 static void linger_event(struct proxy *p, uint32_t s, uint32_t ev)
 {
-	struct tcp_tcb *t = tcb(p, s);
-
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
 		return;
 	if (ev & TEV_APP_TIMEOUT) {
-		if (t->app_slot == 0 && t->snd_una != t->snd_max && t->snd_una != t->app_arg_lo &&
-		    t->state != TCP_SYN_RECEIVED) {
+		uint32_t una = tcp_snd_una(p->tcp, s);
+
+		if (tcp_app_slot(p->tcp, s) == 0 && !tcp_all_acked(p->tcp, s) && una != tcp_app_arg(p->tcp, s) &&
+		    tcp_state(p->tcp, s) != TCP_SYN_RECEIVED) {
 			/* the peer is still taking the response in: give it more time
 			 * (TCP's own retransmission limit ends a dead peer) */
-			t->app_arg_lo = t->snd_una;
+			tcp_set_app_arg(p->tcp, s, una);
 			tcp_app_deadline(p->tcp, s, after(p, LINGER_MS));
 			return;
 		}
 		tcp_abort(p->tcp, s);   /* own timer event */
 		return;
 	}
-	tcp_recv(p->tcp, s, NULL, t->rcv_bytes);
+	tcp_recv(p->tcp, s, NULL, tcp_recv_avail(p->tcp, s));
 }
 
 /* --- health checks ------------------------------------------------------------------------- */
@@ -2300,15 +2295,14 @@ static void health_result(struct proxy *p, uint32_t slot, enum http_hc_result r)
 /* A finished check: read what is left and close with a FIN (no reset for a well-behaved server). */
 static void health_close(struct proxy *p, uint32_t s)
 {
-	tcp_recv(p->tcp, s, NULL, tcb(p, s)->rcv_bytes);
+	tcp_recv(p->tcp, s, NULL, tcp_recv_avail(p->tcp, s));
 	tcp_app_deadline(p->tcp, s, 0);
 	tcp_close(p->tcp, s);
 }
 
 static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
 {
-	struct tcp_tcb *t = tcb(p, s);
-	uint32_t slot = t->app_slot;
+	uint32_t slot = tcp_app_slot(p->tcp, s);
 	struct http_srv *v = &p->a->srv[slot % HTTP_SLOTS];
 	uint8_t b[16];
 
@@ -2337,7 +2331,7 @@ static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
 
 		tcp_send(p->tcp, s, req, (uint32_t)len);
 	}
-	if (t->rcv_bytes >= 12 || (t->rcv_bytes && tcp_peer_closed(p->tcp, s))) {
+	if (tcp_recv_avail(p->tcp, s) >= 12 || (tcp_recv_avail(p->tcp, s) && tcp_peer_closed(p->tcp, s))) {
 		uint32_t n = tcp_peek(p->tcp, s, 0, b, 12);
 		bool ok = n == 12 && memcmp(b, "HTTP/1.", 7) == 0 && b[8] == ' ' && (b[9] == '2' || b[9] == '3');
 
@@ -2378,8 +2372,8 @@ static void health_scan(struct proxy *p)
 				continue;
 			}
 			v->hc_stream = s;
-			tcb(p, s)->app_slot = (uint16_t)slot;
-			tcb(p, s)->app_arg_lo = TCP_NIL;
+			tcp_set_app_slot(p->tcp, s, (uint16_t)slot);
+			tcp_set_app_arg(p->tcp, s, TCP_NIL);
 			tcp_app_deadline(p->tcp, s, after(p, up->health_timeout_ms));
 		}
 	}
@@ -2414,7 +2408,7 @@ static void sync_conf(struct proxy *p)
 		struct http_srv *v = &p->a->srv[slot];
 
 		pool_drop_all(p, slot);
-		if (v->hc_stream != TCP_NIL && tcb(p, v->hc_stream)->app == TAPP_HEALTH)
+		if (v->hc_stream != TCP_NIL && tcp_app(p->tcp, v->hc_stream) == TAPP_HEALTH)
 			tcp_abort(p->tcp, v->hc_stream);
 		memset(v, 0, sizeof(*v));
 		v->pool_head = TCP_NIL;
@@ -2432,7 +2426,7 @@ void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 
 	if (p == NULL)
 		return;
-	switch (c->tcbs[s].app) {
+	switch (tcp_app(c, s)) {
 	case TAPP_HTTP:
 		client_event(p, s, ev);
 		break;
@@ -2462,7 +2456,7 @@ void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 static void rebuild(struct proxy *p, uint32_t end)
 {
 	struct http_area *a = p->a;
-	uint32_t max_streams = p->tcp->area->max_streams, top = 0;
+	uint32_t max_streams = tcp_max_streams(p->tcp), top = 0;
 
 	a->free_head = TCP_NIL;
 	a->active = 0;
@@ -2476,16 +2470,17 @@ static void rebuild(struct proxy *p, uint32_t end)
 	 * ones above the highest kept go above the mark, the others on the list */
 	for (uint32_t i = end; i-- > 0;) {
 		struct http_sess *x = &p->sess[i];
-		const struct tcp_tcb *c = x->kind != HS_FREE && x->cl < max_streams ? tcb(p, x->cl) : NULL;
+		bool c = x->kind != HS_FREE && x->cl < max_streams;
 
-		if (c && c->state != TCP_CLOSED && (c->app == TAPP_HTTP || c->app == TAPP_SPLICE) &&
-		    c->app_arg_lo == i) {
+		if (c && tcp_state(p->tcp, x->cl) != TCP_CLOSED &&
+		    (tcp_app(p->tcp, x->cl) == TAPP_HTTP || tcp_app(p->tcp, x->cl) == TAPP_SPLICE) &&
+		    tcp_app_arg(p->tcp, x->cl) == i) {
 			struct http_snap *sn = cur(x);
 
-			if (sn->up != TCP_NIL && (sn->up >= max_streams || tcb(p, sn->up)->state == TCP_CLOSED ||
-						  tcb(p, sn->up)->app_arg_lo != i ||
-						  (tcb(p, sn->up)->app != TAPP_HTTP_UP &&
-						   tcb(p, sn->up)->app != TAPP_SPLICE_UP))) {
+			if (sn->up != TCP_NIL && (sn->up >= max_streams || tcp_state(p->tcp, sn->up) == TCP_CLOSED ||
+						  tcp_app_arg(p->tcp, sn->up) != i ||
+						  (tcp_app(p->tcp, sn->up) != TAPP_HTTP_UP &&
+						   tcp_app(p->tcp, sn->up) != TAPP_SPLICE_UP))) {
 				struct http_snap n = *sn;
 
 				n.up = TCP_NIL;   /* its upstream stream is gone */
@@ -2507,24 +2502,25 @@ static void rebuild(struct proxy *p, uint32_t end)
 	}
 	__atomic_store_n(&a->hwm, top, __ATOMIC_RELEASE);
 	/* streams: unlink the ones no session owns, rebuild the pools (none open above the TCP area's mark) */
-	for (uint32_t s = 0; s < p->tcp->area->hwm; s++) {
-		struct tcp_tcb *t = tcb(p, s);
+	for (uint32_t s = 0; s < tcp_streams_hwm(p->tcp); s++) {
+		uint32_t arg = tcp_app_arg(p->tcp, s);
+		uint16_t slot = tcp_app_slot(p->tcp, s);
 		struct http_sess *x;
 
-		if (t->state == TCP_CLOSED || t->app < TAPP_DEADLINE_FIRST)
+		if (tcp_state(p->tcp, s) == TCP_CLOSED || tcp_app(p->tcp, s) < TAPP_DEADLINE_FIRST)
 			continue;
-		switch (t->app) {
+		switch (tcp_app(p->tcp, s)) {
 		case TAPP_HTTP:
 		case TAPP_SPLICE:
-			if (t->app_arg_lo != TCP_NIL && sess_of(p, s) == NULL) {
-				t->app_arg_lo = TCP_NIL;
-				if (t->app == TAPP_SPLICE)
+			if (arg != TCP_NIL && sess_of(p, s) == NULL) {
+				tcp_set_app_arg(p->tcp, s, TCP_NIL);
+				if (tcp_app(p->tcp, s) == TAPP_SPLICE)
 					kill_stream(p, s);
 			}
 			break;
 		case TAPP_HTTP_UP:
 		case TAPP_SPLICE_UP:
-			x = t->app_arg_lo < a->max_sessions ? &p->sess[t->app_arg_lo] : NULL;
+			x = arg < a->max_sessions ? &p->sess[arg] : NULL;
 			if (x == NULL || x->kind == HS_FREE || cur(x)->up != s) {
 				p->tcp->in_event = s;   /* doom it: reset from its own timer */
 				kill_stream(p, s);
@@ -2532,10 +2528,10 @@ static void rebuild(struct proxy *p, uint32_t end)
 			}
 			break;
 		case TAPP_HTTP_POOL:
-			if (t->app_slot < HTTP_SLOTS && a->srv[t->app_slot].pool_count < 4096) {
-				t->app_arg_lo = a->srv[t->app_slot].pool_head;
-				a->srv[t->app_slot].pool_head = s;
-				a->srv[t->app_slot].pool_count++;
+			if (slot < HTTP_SLOTS && a->srv[slot].pool_count < 4096) {
+				tcp_set_app_arg(p->tcp, s, a->srv[slot].pool_head);
+				a->srv[slot].pool_head = s;
+				a->srv[slot].pool_count++;
 			}
 			break;
 		case TAPP_HEALTH:
@@ -2544,7 +2540,7 @@ static void rebuild(struct proxy *p, uint32_t end)
 			p->tcp->in_event = TCP_NIL;
 			break;
 		default:
-			if (t->app_arg_hi == 0)
+			if (tcp_app_deadline_at(p->tcp, s) == 0)
 				tcp_app_deadline(p->tcp, s, after(p, 1));
 			break;
 		}
@@ -2643,8 +2639,8 @@ static void retry_nombuf(struct proxy *p)
  */
 uint32_t proxy_drain(struct proxy *p, unsigned int phase)
 {
-	uint32_t cut = 0, end = p->tcp->area->hwm < p->tcp->area->max_streams ? p->tcp->area->hwm
-								    : p->tcp->area->max_streams;
+	uint32_t cut = 0, end = tcp_streams_hwm(p->tcp) < tcp_max_streams(p->tcp) ? tcp_streams_hwm(p->tcp)
+										     : tcp_max_streams(p->tcp);
 
 	if (phase == PORTER_RUN)
 		return 0;
@@ -2666,15 +2662,16 @@ uint32_t proxy_drain(struct proxy *p, unsigned int phase)
 		cut++;
 	}
 	for (uint32_t s = 0; s < end; s++) {
-		const struct tcp_tcb *t = tcb(p, s);
+		enum tcp_state st = tcp_state(p->tcp, s);
+		enum tcp_app app = tcp_app(p->tcp, s);
 
-		if (t->state == TCP_CLOSED || t->state == TCP_TIME_WAIT)
+		if (st == TCP_CLOSED || st == TCP_TIME_WAIT)
 			continue;
-		if (t->app == TAPP_HTTP && sess_of(p, s) == NULL && t->rcv_bytes == 0 &&
+		if (app == TAPP_HTTP && sess_of(p, s) == NULL && tcp_recv_avail(p->tcp, s) == 0 &&
 		    phase != PORTER_DRAIN_RESET)
 			close_client(p, s);   /* idle keep-alive client (a fast stop resets it: tcp_drain) */
-		else if (t->app == TAPP_HEALTH && phase != PORTER_DRAIN) {
-			struct http_srv *v = &p->a->srv[t->app_slot % HTTP_SLOTS];
+		else if (app == TAPP_HEALTH && phase != PORTER_DRAIN) {
+			struct http_srv *v = &p->a->srv[tcp_app_slot(p->tcp, s) % HTTP_SLOTS];
 
 			if (v->hc_stream == s)
 				v->hc_stream = TCP_NIL;   /* tcp_abort delivers no event */
