@@ -19,61 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "secondary/crash.h"
-#include "secondary/http/proxy.h"
-
-#define COPY_CHUNK     16384
-#define STEP_MAX       65536     /* chunk data bytes per re-framing step */
-#define LINGER_MS      5000      /* a closing client's input is discarded this long at most */
-#define HC_SCAN_MS     50
-#define KA_PROMISED    (1u << 31)   /* sflags: the client was told keep-alive */
-#define TUNNEL         (1u << 30)   /* sflags: both directions relay until close */
-#define DECHUNK        (1u << 29)   /* sflags: chunked response to an HTTP/1.0 client: data only */
-#define NO_SLOT        UINT32_MAX
-
-/* What a relay of a body or a tunnel direction came to (relay, relay_chunked, send_step). */
-enum relay_rc {
-	RELAY_DONE,            /* the body (or the planned step) is sent whole */
-	RELAY_WAIT,            /* wait: for the source's bytes, the sink's room, or buffers (nombuf_wait) */
-	RELAY_BAD_CHUNKED,     /* malformed chunked framing from the source */
-	RELAY_SINK_GONE,       /* the sink takes no more (closed, not yet open), or a planned step's bytes are gone */
-	RELAY_TOO_LARGE,       /* a chunked request body passed http.max_body_bytes */
-	RELAY_SRC_CLOSED,      /* the source closed before the end of a Content-Length or chunked body */
-};
-
-static uint32_t now(const struct proxy *p) { return p->tcp->now_ms; }
-static uint32_t after(const struct proxy *p, uint32_t ms)
-{
-	uint32_t v = now(p) + ms;
-
-	return v ? v : 1;
-}
-
-static struct http_snap *cur(struct http_sess *x) { return &x->s[x->cur & 1]; }
-
-static void commit(struct http_sess *x, const struct http_snap *n)
-{
-	unsigned int next = !(x->cur & 1);
-
-	x->s[next] = *n;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	CRASH_POINT("proxy.commit_written");
-	x->cur = (uint8_t)next;
-}
-
-static uint32_t sess_idx(const struct proxy *p, const struct http_sess *x)
-{
-	return (uint32_t)(x - p->sess);
-}
-
-static void count(struct proxy *p, enum http_count c) { p->a->counts[c]++; }
-
-_Static_assert(H1_MAX_HEADERS >= PORTER_CFG_MAX_HEADERS, "http.max_headers may not exceed the field table");
+#include "secondary/http/proxy_priv.h"
 
 #define NOMBUF_RETRY_MS 5
 
 /* The relay of X found the buffer pool empty: step it again shortly (proxy_poll). */
-static void nombuf_wait(struct proxy *p, const struct http_sess *x)
+void proxy_nombuf_wait(struct proxy *p, const struct http_sess *x)
 {
 	uint32_t i = (uint32_t)(x - p->sess);
 
@@ -86,24 +37,9 @@ static void nombuf_wait(struct proxy *p, const struct http_sess *x)
 	p->retry[p->nretry++] = i;
 }
 
-static const struct porter_cfg_upstream *upstream_of(const struct proxy *p, uint32_t slot)
-{
-	return &p->conf->upstreams[slot / PORTER_CFG_MAX_SERVERS];
-}
-
-static const struct porter_cfg_server *server_of(const struct proxy *p, uint32_t slot)
-{
-	return &upstream_of(p, slot)->servers[slot % PORTER_CFG_MAX_SERVERS];
-}
-
-static bool gen_current(const struct proxy *p, const struct http_snap *sn)
-{
-	return sn->gen == (uint32_t)p->a->gen;
-}
-
 /* --- streams ---------------------------------------------------------------- */
 
-static void consume_to(struct proxy *p, uint32_t s, uint32_t target)
+void proxy_consume_to(struct proxy *p, uint32_t s, uint32_t target)
 {
 	uint32_t d = target - tcp_read_pos(p->tcp, s);
 
@@ -112,7 +48,7 @@ static void consume_to(struct proxy *p, uint32_t s, uint32_t target)
 }
 
 /* Reset S now, or (inside its own event) a tick later from its own timer. */
-static void kill_stream(struct proxy *p, uint32_t s)
+void proxy_kill_stream(struct proxy *p, uint32_t s)
 {
 	if (tcp_state(p->tcp, s) == TCP_CLOSED)
 		return;
@@ -127,7 +63,7 @@ static void kill_stream(struct proxy *p, uint32_t s)
 }
 
 /* Close S gracefully: FIN after what is queued; the peer's input is read and dropped. */
-static void close_client(struct proxy *p, uint32_t s)
+void proxy_close_client(struct proxy *p, uint32_t s)
 {
 	tcp_recv(p->tcp, s, NULL, tcp_recv_avail(p->tcp, s));
 	tcp_set_app(p->tcp, s, TAPP_HTTP_LINGER);
@@ -139,13 +75,13 @@ static void close_client(struct proxy *p, uint32_t s)
 }
 
 /* Release an upstream stream that is no longer needed (not reusable). */
-static void drop_upstream(struct proxy *p, uint32_t s)
+void proxy_drop_upstream(struct proxy *p, uint32_t s)
 {
 	if (tcp_state(p->tcp, s) == TCP_CLOSED)
 		return;
 	if (tcp_recv_avail(p->tcp, s) || tcp_state(p->tcp, s) == TCP_SYN_SENT ||
 	    tcp_state(p->tcp, s) == TCP_SYN_RECEIVED) {
-		kill_stream(p, s);
+		proxy_kill_stream(p, s);
 		return;
 	}
 	tcp_app_deadline(p->tcp, s, 0);
@@ -153,7 +89,7 @@ static void drop_upstream(struct proxy *p, uint32_t s)
 }
 
 /* Bytes of the head at the start of S's receive queue, contiguous (in place when possible). */
-static const uint8_t *head_bytes(struct proxy *p, uint32_t s, uint32_t want, uint32_t *len)
+const uint8_t *proxy_head_bytes(struct proxy *p, uint32_t s, uint32_t want, uint32_t *len)
 {
 	uint32_t avail = tcp_recv_avail(p->tcp, s), n;
 	const uint8_t *b = tcp_peek_contig(p->tcp, s, &n);
@@ -168,7 +104,7 @@ static const uint8_t *head_bytes(struct proxy *p, uint32_t s, uint32_t want, uin
 	return p->head;
 }
 
-static struct h1_limits limits(const struct proxy *p)
+struct h1_limits proxy_head_limits(const struct proxy *p)
 {
 	const struct porter_cfg_http *h = &p->conf->http;
 	struct h1_limits l = { .max_request_line = h->max_request_line, .max_head = h->max_header_bytes,
@@ -187,7 +123,7 @@ static struct h1_limits limits(const struct proxy *p)
  * linear in its size, and it is copied and parsed when it can be complete,
  * too long (MAX bytes), or cut by the peer's FIN.
  */
-static bool head_ready(struct proxy *p, struct http_sess *x, uint32_t s, uint32_t max)
+bool proxy_head_ready(struct proxy *p, struct http_sess *x, uint32_t s, uint32_t max)
 {
 	struct proxy_scan *h = &p->scan[sess_idx(p, x)];
 	uint32_t avail = tcp_recv_avail(p->tcp, s), pos = tcp_read_pos(p->tcp, s);
@@ -228,10 +164,10 @@ static bool head_ready(struct proxy *p, struct http_sess *x, uint32_t s, uint32_
 }
 
 /* Parse the head of S (LEN bytes at B) into p->msg, unless p->msg already holds exactly it. */
-static int parse_head(struct proxy *p, struct http_sess *x, uint32_t s, const uint8_t *b, uint32_t len,
+int proxy_parse_head(struct proxy *p, struct http_sess *x, uint32_t s, const uint8_t *b, uint32_t len,
 		      bool request, unsigned int method)
 {
-	struct h1_limits lim = limits(p);
+	struct h1_limits lim = proxy_head_limits(p);
 	uint32_t pos = tcp_read_pos(p->tcp, s), si = sess_idx(p, x);
 	int rc;
 
@@ -249,7 +185,7 @@ static int parse_head(struct proxy *p, struct http_sess *x, uint32_t s, const ui
 
 /* --- sessions ----------------------------------------------------------------- */
 
-static struct http_sess *sess_of(struct proxy *p, uint32_t s)
+struct http_sess *proxy_sess_of(struct proxy *p, uint32_t s)
 {
 	uint32_t i = tcp_app_arg(p->tcp, s);
 
@@ -258,7 +194,7 @@ static struct http_sess *sess_of(struct proxy *p, uint32_t s)
 	return &p->sess[i];
 }
 
-static struct http_sess *sess_new(struct proxy *p, uint32_t cl, enum http_sess_kind kind)
+struct http_sess *proxy_sess_new(struct proxy *p, uint32_t cl, enum http_sess_kind kind)
 {
 	uint32_t i = p->a->free_head;
 	struct http_sess *x;
@@ -296,7 +232,7 @@ static struct http_sess *sess_new(struct proxy *p, uint32_t cl, enum http_sess_k
 	return x;
 }
 
-static void sess_free(struct proxy *p, struct http_sess *x)
+void proxy_sess_free(struct proxy *p, struct http_sess *x)
 {
 	uint32_t i = sess_idx(p, x);
 
@@ -312,210 +248,10 @@ static void sess_free(struct proxy *p, struct http_sess *x)
 }
 
 /* The session stops using its server slot (connection count). */
-static void release_slot(struct proxy *p, struct http_snap *n)
+void proxy_release_slot(struct proxy *p, struct http_snap *n)
 {
 	if (n->slot != NO_SLOT && n->up != TCP_NIL && gen_current(p, n) && p->a->srv[n->slot].active)
 		p->a->srv[n->slot].active--;
-}
-
-/* --- access log --------------------------------------------------------------- */
-
-static void log_str(char *d, size_t *o, size_t cap, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len && *o + 8 < cap; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '"' || ch == '\\')
-			*o += (size_t)snprintf(d + *o, cap - *o, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			*o += (size_t)snprintf(d + *o, cap - *o, "\\u%04x", ch);
-		else
-			d[(*o)++] = (char)ch;
-	}
-}
-
-/* A request (http) or a connection (tcp pass-through) on client stream C's listener: porter_shard.listener_uses. */
-static void count_listener(struct proxy *p, uint32_t c)
-{
-	const struct porter_listener *l = tcp_listener(p->tcp, tcp_lport(p->tcp, c));
-
-	if (p->listener_uses && l)
-		p->listener_uses[l - p->tcp->listeners]++;
-}
-
-/* The metrics of a finished exchange (porter_shard.hstats): its status class and, but for tunnels, its time. */
-static void count_exchange(struct proxy *p, const struct http_sess *x, unsigned int status)
-{
-	static const double bounds[] = PORTER_LAT_BOUNDS_MS;
-	struct porter_http_stats *h = p->hstats;
-	uint32_t ms;
-	unsigned int b = 0;
-
-	if (h == NULL)
-		return;
-	h->by_class[status >= 100 && status < 600 ? status / 100 : 0]++;
-	if (status == 101)
-		return;   /* a tunnel's time is its life, not a response time */
-	ms = now(p) - x->t0_ms;
-	while (b < PORTER_LAT_BUCKETS - 1 && (double)ms > bounds[b])
-		b++;
-	h->latency[b]++;
-	h->latency_sum_us += (uint64_t)ms * 1000;
-	h->latency_count++;
-}
-
-static void access_log(struct proxy *p, struct http_sess *x, unsigned int status)
-{
-	const struct http_snap *sn = cur(x);
-	uint32_t ca = tcp_raddr(p->tcp, x->cl);
-	char line[4096], up[64] = "-", srv[32] = "-";   /* room for every field escaped (6 bytes a byte at worst) */
-	const struct proxy_logf *l = p->logf ? &p->logf[sess_idx(p, x)] : NULL;
-	size_t o = 0;
-	time_t secs = (time_t)(x->t0_wall_ms / 1000);
-	struct tm tm;
-	const char *m = h1_method_name(sn->method);
-
-	count_exchange(p, x, status);
-	if (p->log_fd < 0) {
-		if (p->log_path[0])   /* configured, but it would not open (log_reopen) */
-			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);
-		return;
-	}
-	if (sn->slot != NO_SLOT && gen_current(p, sn)) {
-		const struct porter_cfg_server *s = server_of(p, sn->slot);
-
-		snprintf(up, sizeof(up), "%s", upstream_of(p, sn->slot)->name);
-		snprintf(srv, sizeof(srv), "%u.%u.%u.%u:%u", s->ipv4 >> 24, (s->ipv4 >> 16) & 0xff,
-			 (s->ipv4 >> 8) & 0xff, s->ipv4 & 0xff, s->port);
-	} else if (x->route && gen_current(p, sn) && x->route <= p->conf->route_count) {
-		snprintf(up, sizeof(up), "%s",
-			 p->conf->upstreams[p->conf->routes[x->route - 1].upstream].name);
-	}
-	gmtime_r(&secs, &tm);
-	o += strftime(line, sizeof(line), "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
-	o += (size_t)snprintf(line + o, sizeof(line) - o,
-			      ".%03uZ\",\"shard\":%u,\"client\":\"%u.%u.%u.%u:%u\",\"method\":\"%s\",\"path\":\"",
-			      (unsigned int)(x->t0_wall_ms % 1000), p->shard, ca >> 24, (ca >> 16) & 0xff,
-			      (ca >> 8) & 0xff, ca & 0xff, tcp_rport(p->tcp, x->cl),
-			      m ? m : (x->kind == HS_TUNNEL ? "TCP" : "OTHER"));
-	log_str(line, &o, sizeof(line) - 300, x->path, strnlen(x->path, sizeof(x->path)));
-	o += (size_t)snprintf(line + o, sizeof(line) - o,
-			      "\",\"version\":\"1.%u\",\"status\":%u,\"bytes_in\":%u,\"bytes_out\":%u,"
-			      "\"upstream\":\"%s\",\"server\":\"%s\",\"connect_ms\":%d,\"response_ms\":%d,"
-			      "\"total_ms\":%u",
-			      sn->minor, status, tcp_read_pos(p->tcp, x->cl) - x->c_r0,
-			      tcp_write_pos(p->tcp, x->cl) - x->c_w0, up, srv,
-			      x->t_conn_ms ? (int)(x->t_conn_ms - x->t0_ms) : -1,
-			      x->t_resp_ms ? (int)(x->t_resp_ms - x->t0_ms) : -1, now(p) - x->t0_ms);
-	{
-		/* what the head said (note_head): "-" when this worker did not parse it */
-		static const char *const keys[] = { "host", "query", "user_agent", "referer", "request_id" };
-		const char *vals[] = { l && l->valid ? l->host : "-", l && l->valid ? l->query : "-",
-				       l && l->valid ? l->ua : "-", l && l->valid ? l->referer : "-",
-				       l && l->valid ? l->rid : "-" };
-
-		for (unsigned int k = 0; k < 5 && o < sizeof(line) - 16; k++) {
-			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\":\"", keys[k]);
-			log_str(line, &o, sizeof(line) - 16, vals[k], strlen(vals[k]));
-			line[o++] = '"';
-		}
-		if (o < sizeof(line) - 2) {
-			line[o++] = '}';
-			line[o++] = '\n';
-		}
-	}
-	if (o >= sizeof(line))
-		o = sizeof(line) - 1;
-	{
-		/* single producer: the worker; single consumer: the log thread */
-		uint64_t head = p->log_head, tail = __atomic_load_n(&p->log_tail, __ATOMIC_ACQUIRE);
-		uint32_t at = (uint32_t)(head & (PROXY_LOG_RING - 1)), first;
-
-		if (PROXY_LOG_RING - (head - tail) < o) {
-			/* the file does not keep up: drop, never wait */
-			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);
-			return;
-		}
-		first = PROXY_LOG_RING - at < o ? PROXY_LOG_RING - at : (uint32_t)o;
-		memcpy(p->log_ring + at, line, first);
-		memcpy(p->log_ring, line + first, o - first);
-		__atomic_store_n(&p->log_head, head + o, __ATOMIC_RELEASE);
-	}
-}
-
-/* Write out what the ring holds (log thread, under log_mu). */
-static void log_drain(struct proxy *p)
-{
-	uint64_t head = __atomic_load_n(&p->log_head, __ATOMIC_ACQUIRE), tail = p->log_tail;
-
-	while (tail < head) {
-		uint32_t at = (uint32_t)(tail & (PROXY_LOG_RING - 1));
-		uint64_t n = head - tail;
-		ssize_t w;
-
-		if (n > PROXY_LOG_RING - at)
-			n = PROXY_LOG_RING - at;
-		w = p->log_fd >= 0 ? write(p->log_fd, p->log_ring + at, n) : (ssize_t)n;
-		if (w <= 0) {
-			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);
-			w = (ssize_t)n;   /* the file refuses: drop, do not spin */
-		}
-		tail += (uint64_t)w;
-		__atomic_store_n(&p->log_tail, tail, __ATOMIC_RELEASE);
-	}
-}
-
-static void *log_thread_main(void *arg)
-{
-	struct proxy *p = arg;
-
-	for (;;) {
-		struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
-		int stop = p->log_stop;
-
-		pthread_mutex_lock(&p->log_mu);
-		log_drain(p);
-		pthread_mutex_unlock(&p->log_mu);
-		if (stop)
-			return NULL;
-		nanosleep(&ts, NULL);
-	}
-}
-
-/*
- * Open the configured access log: at start, and again at every reload and
- * SIGUSR1 (FORCE), so that a log moved away by a rotation is written anew
- * under its name. The thread writes to the new file; what the ring held goes
- * to the old one. A file that does not open is said on stderr, and its lines
- * are counted in log_dropped.
- */
-static void log_reopen(struct proxy *p, bool force)
-{
-	const char *path = p->conf->http.access_log;
-	int fd = -1;
-
-	if (!force && strcmp(path, p->log_path) == 0)
-		return;
-	snprintf(p->log_path, sizeof(p->log_path), "%s", path);
-	if (path[0]) {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0)
-			fprintf(stderr, "porter-worker: shard %u: access log %s: %s (its lines are dropped, "
-				"counted in log_dropped)\n", p->shard, path, strerror(errno));
-	}
-	pthread_mutex_lock(&p->log_mu);
-	log_drain(p);   /* lines of the previous file go to it */
-	if (p->log_fd >= 0)
-		close(p->log_fd);
-	p->log_fd = fd;
-	pthread_mutex_unlock(&p->log_mu);
-	if (fd >= 0 && !p->log_thread_on)
-		p->log_thread_on = pthread_create(&p->log_thread, NULL, log_thread_main, p) == 0;
-}
-
-void proxy_reopen_log(struct proxy *p)
-{
-	log_reopen(p, true);
 }
 
 void proxy_close(struct proxy *p)
@@ -547,12 +283,6 @@ void proxy_close(struct proxy *p)
 
 /* --- servers -------------------------------------------------------------------- */
 
-/* The operator's state of SLOT (porterctl server): enum porter_srv_admin. */
-static unsigned int srv_admin(const struct proxy *p, uint32_t slot)
-{
-	return p->srv_admin ? p->srv_admin[slot] : PORTER_SRV_ENABLED;
-}
-
 /*
  * One shard checks each server actively for the whole gateway (slot modulo
  * the shard count); the others read its result. Without the other areas
@@ -564,7 +294,7 @@ static unsigned int health_owner(const struct proxy *p, uint32_t slot)
 }
 
 /* Did the active checks mark SLOT down (in its checking shard, on the same configuration)? */
-static bool hc_down(const struct proxy *p, uint32_t slot)
+bool proxy_hc_down(const struct proxy *p, uint32_t slot)
 {
 	unsigned int o = health_owner(p, slot);
 	const struct http_area *a = o == p->shard ? p->a : p->peer[o];
@@ -579,7 +309,7 @@ static bool server_usable(struct proxy *p, uint32_t slot)
 	struct http_srv *v = &p->a->srv[slot];
 	const struct porter_cfg_server *s = server_of(p, slot);
 
-	if (srv_admin(p, slot) != PORTER_SRV_ENABLED || hc_down(p, slot))
+	if (srv_admin(p, slot) != PORTER_SRV_ENABLED || proxy_hc_down(p, slot))
 		return false;
 	if (v->down_until_ms) {
 		if ((int32_t)(now(p) - v->down_until_ms) < 0)
@@ -600,7 +330,7 @@ static uint32_t mix32(uint32_t h)
 }
 
 /* Choose a server of upstream U for a client at CADDR, skipping TRIED; NO_SLOT when none. */
-static uint32_t pick_server(struct proxy *p, uint32_t u, uint32_t tried, uint32_t caddr)
+uint32_t proxy_pick_server(struct proxy *p, uint32_t u, uint32_t tried, uint32_t caddr)
 {
 	const struct porter_cfg_upstream *up = &p->conf->upstreams[u];
 	uint32_t base = u * PORTER_CFG_MAX_SERVERS, best = NO_SLOT, total = 0;
@@ -662,7 +392,7 @@ static uint32_t pick_server(struct proxy *p, uint32_t u, uint32_t tried, uint32_
 	return best;
 }
 
-static void passive_fail(struct proxy *p, const struct http_snap *sn)
+void proxy_passive_fail(struct proxy *p, const struct http_snap *sn)
 {
 	const struct porter_cfg_upstream *up;
 	struct http_srv *v;
@@ -681,7 +411,7 @@ static void passive_fail(struct proxy *p, const struct http_snap *sn)
 
 /* --- keep-alive pool ------------------------------------------------------------ */
 
-static uint32_t pool_pop(struct proxy *p, uint32_t slot)
+uint32_t proxy_pool_pop(struct proxy *p, uint32_t slot)
 {
 	struct http_srv *v = &p->a->srv[slot];
 
@@ -694,7 +424,7 @@ static uint32_t pool_pop(struct proxy *p, uint32_t slot)
 		    tcp_recv_avail(p->tcp, s) == 0 && !tcp_peer_closed(p->tcp, s))
 			return s;
 		if (tcp_app(p->tcp, s) == TAPP_HTTP_POOL)
-			kill_stream(p, s);
+			proxy_kill_stream(p, s);
 	}
 	return TCP_NIL;
 }
@@ -717,7 +447,7 @@ static void pool_unlink(struct proxy *p, uint32_t s)
 	}
 }
 
-static void pool_push(struct proxy *p, uint32_t s, uint32_t slot)
+void proxy_pool_push(struct proxy *p, uint32_t s, uint32_t slot)
 {
 	struct http_srv *v = &p->a->srv[slot];
 
@@ -731,7 +461,7 @@ static void pool_push(struct proxy *p, uint32_t s, uint32_t slot)
 }
 
 /* Close every idle stream of SLOT's pool (a new routing table, the gateway stopping). */
-static void pool_drop_all(struct proxy *p, uint32_t slot)
+void proxy_pool_drop_all(struct proxy *p, uint32_t slot)
 {
 	struct http_srv *v = &p->a->srv[slot];
 
@@ -741,12 +471,12 @@ static void pool_drop_all(struct proxy *p, uint32_t slot)
 		v->pool_head = tcp_app_arg(p->tcp, s);
 		v->pool_count--;
 		tcp_set_app(p->tcp, s, TAPP_HTTP_UP);
-		drop_upstream(p, s);
+		proxy_drop_upstream(p, s);
 	}
 }
 
 /* An idle pooled stream had an event: bytes, a FIN, a reset or its idle timeout end it. */
-static void pool_event(struct proxy *p, uint32_t s, uint32_t ev)
+void proxy_pool_event(struct proxy *p, uint32_t s, uint32_t ev)
 {
 	if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED | TEV_APP_TIMEOUT)) && tcp_recv_avail(p->tcp, s) == 0 &&
 	    !tcp_peer_closed(p->tcp, s) && tcp_state(p->tcp, s) == TCP_ESTABLISHED)
@@ -755,7 +485,7 @@ static void pool_event(struct proxy *p, uint32_t s, uint32_t ev)
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
 		return;
 	tcp_set_app(p->tcp, s, TAPP_HTTP_UP);   /* so drop_upstream treats it as ours */
-	drop_upstream(p, s);
+	proxy_drop_upstream(p, s);
 }
 
 /* --- errors and the end of an exchange ------------------------------------------ */
@@ -781,20 +511,20 @@ static enum http_count err_counter(unsigned int status)
 }
 
 /* Abort the exchange: both streams reset (the client could not be answered cleanly). */
-static void abort_session(struct proxy *p, struct http_sess *x, bool client_too)
+void proxy_abort_session(struct proxy *p, struct http_sess *x, bool client_too)
 {
 	struct http_snap n = *cur(x);
 
 	if (n.up != TCP_NIL) {
-		release_slot(p, &n);
-		kill_stream(p, n.up);
+		proxy_release_slot(p, &n);
+		proxy_kill_stream(p, n.up);
 		n.up = TCP_NIL;
 		commit(x, &n);
 	}
-	access_log(p, x, n.status ? n.status : 499);
+	proxy_access_log(p, x, n.status ? n.status : 499);
 	if (client_too && x->cl != TCP_NIL)
-		kill_stream(p, x->cl);
-	sess_free(p, x);
+		proxy_kill_stream(p, x->cl);
+	proxy_sess_free(p, x);
 }
 
 /*
@@ -803,7 +533,7 @@ static void abort_session(struct proxy *p, struct http_sess *x, bool client_too)
  * that finds part of it sent sends the rest rather than taking it as whole.
  * Returns 1 when all is sent, 0 to wait for room, -1 when it cannot be sent.
  */
-static int send_planned(struct proxy *p, struct http_sess *x, int d, uint32_t s, const uint8_t *out,
+int proxy_send_planned(struct proxy *p, struct http_sess *x, int d, uint32_t s, const uint8_t *out,
 			uint32_t len)
 {
 	const struct http_dir *dir = d ? &cur(x)->r : &cur(x)->q;
@@ -830,7 +560,7 @@ static int send_planned(struct proxy *p, struct http_sess *x, int d, uint32_t s,
 			return 0;   /* WRITABLE comes */
 		w = tcp_send(p->tcp, s, out + sent, k);
 		if (w == -ENOMEM)
-			nombuf_wait(p, x);
+			proxy_nombuf_wait(p, x);
 		if (w == -ENOMEM || w == 0)
 			return 0;
 		if (w < 0)
@@ -841,14 +571,14 @@ static int send_planned(struct proxy *p, struct http_sess *x, int d, uint32_t s,
 }
 
 /* Has the head planned in direction D been sent whole on S? */
-static bool head_sent(struct proxy *p, struct http_sess *x, int d, uint32_t s)
+bool proxy_head_sent(struct proxy *p, struct http_sess *x, int d, uint32_t s)
 {
 	const struct http_dir *dir = d ? &cur(x)->r : &cur(x)->q;
 
 	return dir->hout && tcp_write_pos(p->tcp, s) - dir->wbase >= dir->hout;
 }
 
-/* Answers planned by answer_here(): the connection may stay open after them. */
+/* Answers planned by proxy_answer_here(): the connection may stay open after them. */
 static bool local_answer(unsigned int status)
 {
 	return status == 429 || status == 200 || status == 405;
@@ -856,54 +586,54 @@ static bool local_answer(unsigned int status)
 
 /*
  * RQ_ERROR: send the error response planned in the snapshot, then close the
- * client; but an answer planned by answer_here() with KA_PROMISED (a request
+ * client; but an answer planned by proxy_answer_here() with KA_PROMISED (a request
  * that ended with its head, on a connection that may persist) consumes the
  * request's head instead and leaves the connection to the next request.
  */
-static void error_step(struct proxy *p, struct http_sess *x)
+void proxy_error_step(struct proxy *p, struct http_sess *x)
 {
 	const struct http_snap *sn = cur(x);
 	uint32_t c = x->cl;
 	bool keep = local_answer(sn->status) && (sn->sflags & KA_PROMISED);
 
-	if (!head_sent(p, x, 1, c)) {
+	if (!proxy_head_sent(p, x, 1, c)) {
 		int len = local_answer(sn->status)
 				  ? h1_local_answer(sn->status, (uint32_t)sn->r.len, keep, sn->minor,
 						    sn->method == H1_M_HEAD, p->out, 512)
 			  : sn->method == H1_M_HEAD ? h1_error_response_head(sn->status, p->out, 512)
 			  : h1_error_response(sn->status, p->out, 512);
-		int rc = len < 0 ? -1 : send_planned(p, x, 1, c, p->out, (uint32_t)len);
+		int rc = len < 0 ? -1 : proxy_send_planned(p, x, 1, c, p->out, (uint32_t)len);
 
 		if (rc == 0) {
 			tcp_app_deadline(p->tcp, c, after(p, LINGER_MS));
 			return;   /* wait for room (WRITABLE) */
 		}
 	}
-	access_log(p, x, sn->status);
+	proxy_access_log(p, x, sn->status);
 	if (keep) {
 		/* by position, so a successor that finds it done does nothing */
-		consume_to(p, c, sn->q.rbase + sn->q.hlen);
-		sess_free(p, x);
+		proxy_consume_to(p, c, sn->q.rbase + sn->q.hlen);
+		proxy_sess_free(p, x);
 		return;
 	}
-	close_client(p, c);   /* first: a successor must not read the rest as a new request */
-	sess_free(p, x);
+	proxy_close_client(p, c);   /* first: a successor must not read the rest as a new request */
+	proxy_sess_free(p, x);
 }
 
 /* Answer STATUS and close the client (nothing was sent to it yet). */
-static void respond_error(struct proxy *p, struct http_sess *x, unsigned int status)
+void proxy_respond_error(struct proxy *p, struct http_sess *x, unsigned int status)
 {
 	struct http_snap n = *cur(x);
 
 	count(p, err_counter(status));
 	if (n.resp != RS_WAIT || x->kind == HS_TUNNEL) {
 		/* the client already has part of a response (or is a tunnel) */
-		abort_session(p, x, true);
+		proxy_abort_session(p, x, true);
 		return;
 	}
 	if (n.up != TCP_NIL) {
-		release_slot(p, &n);
-		kill_stream(p, n.up);
+		proxy_release_slot(p, &n);
+		proxy_kill_stream(p, n.up);
 		n.up = TCP_NIL;
 	}
 	n.req = RQ_ERROR;
@@ -911,7 +641,7 @@ static void respond_error(struct proxy *p, struct http_sess *x, unsigned int sta
 	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
 	n.r.hout = 0;
 	commit(x, &n);
-	error_step(p, x);
+	proxy_error_step(p, x);
 }
 
 /*
@@ -923,7 +653,7 @@ static void respond_error(struct proxy *p, struct http_sess *x, unsigned int sta
  * read); with a body, porter does not read what it would not forward, so the
  * connection closes after the answer as for the errors.
  */
-static void answer_here(struct proxy *p, struct http_sess *x, unsigned int status, uint32_t arg)
+void proxy_answer_here(struct proxy *p, struct http_sess *x, unsigned int status, uint32_t arg)
 {
 	struct http_snap n = *cur(x);
 
@@ -937,7 +667,7 @@ static void answer_here(struct proxy *p, struct http_sess *x, unsigned int statu
 	    !p->tcp->draining)
 		n.sflags |= KA_PROMISED;
 	commit(x, &n);
-	error_step(p, x);
+	proxy_error_step(p, x);
 }
 
 /* --- upstream selection ---------------------------------------------------------------- */
@@ -953,15 +683,15 @@ static bool idempotent(unsigned int m)
  * a new connection. Returns 1 when the head can be sent now, 0 when
  * connecting, -1 when X was answered with an error (and is gone).
  */
-static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
+int proxy_start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 {
 	struct http_snap n = *cur(x);
-	uint32_t slot = pick_server(p, u, n.tried, tcp_raddr(p->tcp, x->cl)), s;
+	uint32_t slot = proxy_pick_server(p, u, n.tried, tcp_raddr(p->tcp, x->cl)), s;
 	const struct porter_cfg_server *sv;
 	int err;
 
 	if (slot == NO_SLOT) {
-		respond_error(p, x, n.tries ? 502 : 503);
+		proxy_respond_error(p, x, n.tries ? 502 : 503);
 		return -1;
 	}
 	sv = server_of(p, slot);
@@ -972,7 +702,7 @@ static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 	n.tried |= 1u << (slot % PORTER_CFG_MAX_SERVERS);
 	n.tries++;
 	p->a->srv[slot].requests++;
-	if (x->kind == HS_HTTP && (s = pool_pop(p, slot)) != TCP_NIL) {
+	if (x->kind == HS_HTTP && (s = proxy_pool_pop(p, slot)) != TCP_NIL) {
 		tcp_set_app(p->tcp, s, TAPP_HTTP_UP);
 		tcp_set_app_arg(p->tcp, s, sess_idx(p, x));
 		CRASH_POINT("proxy.pool_claimed");
@@ -993,7 +723,7 @@ static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 	if (s == TCP_NIL) {
 		if (err == -ENETUNREACH)
 			count(p, HC_UP_NO_ROUTE);
-		respond_error(p, x, 503);
+		proxy_respond_error(p, x, 503);
 		return -1;
 	}
 	tcp_set_app_arg(p->tcp, s, sess_idx(p, x));
@@ -1010,14 +740,14 @@ static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 }
 
 /* The upstream stream failed before a response: try another server or answer STATUS. */
-static void retry_or_error(struct proxy *p, struct http_sess *x, unsigned int status, bool sent)
+void proxy_retry_or_error(struct proxy *p, struct http_sess *x, unsigned int status, bool sent)
 {
 	struct http_snap n = *cur(x);
 	uint32_t u = n.slot / PORTER_CFG_MAX_SERVERS;
 	bool may;
 
 	if (!gen_current(p, &n)) {
-		respond_error(p, x, status);
+		proxy_respond_error(p, x, status);
 		return;
 	}
 	if (sent) {
@@ -1030,7 +760,7 @@ static void retry_or_error(struct proxy *p, struct http_sess *x, unsigned int st
 		may = n.tries <= p->conf->upstreams[u].retries;
 	}
 	if (!may) {
-		respond_error(p, x, status);
+		proxy_respond_error(p, x, status);
 		return;
 	}
 	count(p, HC_RETRIES);
@@ -1038,7 +768,7 @@ static void retry_or_error(struct proxy *p, struct http_sess *x, unsigned int st
 	n.req = RQ_HEAD;   /* re-planned by start_upstream */
 	n.reused = 0;
 	commit(x, &n);
-	start_upstream(p, x, u);   /* a pooled stream: the caller's advance() sends the head */
+	proxy_start_upstream(p, x, u);   /* a pooled stream: the caller's proxy_advance() sends the head */
 }
 
 /* --- request side ------------------------------------------------------------------------ */
@@ -1057,7 +787,7 @@ static bool host_match(const struct porter_cfg_route *r, const uint8_t *h, uint3
 	}
 }
 
-static int find_route(const struct proxy *p, const struct h1_msg *m, const uint8_t *b, uint16_t lport)
+int proxy_find_route(const struct proxy *p, const struct h1_msg *m, const uint8_t *b, uint16_t lport)
 {
 	for (uint32_t i = 0; i < p->conf->route_count; i++) {
 		const struct porter_cfg_route *r = &p->conf->routes[i];
@@ -1077,81 +807,21 @@ static int find_route(const struct proxy *p, const struct h1_msg *m, const uint8
 }
 
 /* RQ_HEAD: parse what the client sent; route; get an upstream. 1 = progress, 0 = wait, -1 = gone. */
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/*
- * The X-Request-Id porter gives a request that came without one: 32 hex
- * digits from what identifies the request for as long as its connection
- * lives -- the connection's two initial sequence numbers (ours from a
- * keyed hash, the client's its own choice), the client's address and port,
- * the shard and where the head starts in the client's stream. A worker that
- * takes the session over computes the same, so a head cut by a crash is
- * finished with the same bytes (send_planned).
- */
-static void request_id(const struct proxy *p, uint32_t c, uint32_t rbase, char out[33])
-{
-	uint64_t a = mix64((uint64_t)tcp_iss(p->tcp, c) << 32 | tcp_irs(p->tcp, c));
-	uint64_t h1 = mix64(a ^ mix64((uint64_t)tcp_raddr(p->tcp, c) << 32 | (uint64_t)tcp_rport(p->tcp, c) << 16 |
-				      p->shard));
-	uint64_t h2 = mix64(h1 ^ mix64((uint64_t)rbase << 1 | 1));
-
-	snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, h1, h2);
-}
-
-/* B[off .. off+len) into OUT as a C string, cut to CAP - 1 bytes. */
-static void copy_span(const uint8_t *b, uint32_t off, uint32_t len, char *out, size_t cap)
-{
-	size_t n = len < cap - 1 ? len : cap - 1;
-
-	memcpy(out, b + off, n);
-	out[n] = '\0';
-}
-
-/* Field NAME's value of the head M at B into OUT ("" when absent); whether it is there. */
-static bool note_field(const struct h1_msg *m, const uint8_t *b, const char *name, char *out, size_t cap)
-{
-	int i = h1_find(m, b, name);
-
-	copy_span(b, i >= 0 ? m->h[i].value.off : 0, i >= 0 ? m->h[i].value.len : 0, out, cap);
-	return i >= 0;
-}
-
-/* The request head M (bytes B) of session X parsed: note what its access log line shows. */
-static void note_head(struct proxy *p, struct http_sess *x, const struct h1_msg *m, const uint8_t *b)
-{
-	struct proxy_logf *l = &p->logf[sess_idx(p, x)];
-	uint32_t qs = m->path.off + m->path.len, qe = m->target.off + m->target.len;
-	bool query = qs < qe && b[qs] == '?';
-
-	copy_span(b, m->host.off, m->host.len, l->host, sizeof(l->host));
-	copy_span(b, query ? qs + 1 : 0, query ? qe - qs - 1 : 0, l->query, sizeof(l->query));
-	note_field(m, b, "user-agent", l->ua, sizeof(l->ua));
-	note_field(m, b, "referer", l->referer, sizeof(l->referer));
-	if (!note_field(m, b, "x-request-id", l->rid, 65))
-		request_id(p, x->cl, tcp_read_pos(p->tcp, x->cl), l->rid);
-	l->valid = true;
-}
-
 static int read_head(struct proxy *p, struct http_sess *x)
 {
 	uint32_t c = x->cl, len;
-	struct h1_limits lim = limits(p);
+	struct h1_limits lim = proxy_head_limits(p);
 	const uint8_t *b;
 	int rc, route;
 
-	if (!head_ready(p, x, c, lim.max_head + 1))
+	if (!proxy_head_ready(p, x, c, lim.max_head + 1))
 		return 0;
-	b = head_bytes(p, c, lim.max_head + 1, &len);
+	b = proxy_head_bytes(p, c, lim.max_head + 1, &len);
 	p->a->counts[HC_HEAD_BYTES] += len;
 	rc = h1_parse_request(b, len, &lim, &p->msg);
 	p->logf[sess_idx(p, x)].valid = false;
 	if (rc == 0)
-		note_head(p, x, &p->msg, b);
+		proxy_note_head(p, x, &p->msg, b);
 
 	p->msg_ok = rc == 0;
 	p->msg_sess = sess_idx(p, x);
@@ -1163,14 +833,14 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	if (rc == H1_INCOMPLETE) {
 		if (tcp_peer_closed(p->tcp, c)) {
 			/* the client gave up mid-head: nothing to answer */
-			close_client(p, c);
-			sess_free(p, x);
+			proxy_close_client(p, c);
+			proxy_sess_free(p, x);
 			return -1;
 		}
 		return 0;
 	}
 	if (rc < 0) {
-		respond_error(p, x, (unsigned int)-rc);
+		proxy_respond_error(p, x, (unsigned int)-rc);
 		return -1;
 	}
 	n = *cur(x);
@@ -1191,39 +861,39 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	commit(x, &n);
 	tcp_app_deadline(p->tcp, c, 0);
 	count(p, HC_REQUESTS);
-	count_listener(p, c);
+	proxy_count_listener(p, c);
 	{
 		const struct porter_listener *l = tcp_listener(p->tcp, tcp_lport(p->tcp, c));
 		uint32_t retry_s;
 
 		if (!(l && l->no_climit) && !tcp_climit_request(p->tcp, tcp_raddr(p->tcp, c), &retry_s)) {
-			answer_here(p, x, 429, retry_s);
+			proxy_answer_here(p, x, 429, retry_s);
 			return -1;
 		}
 	}
 	if ((m->method == H1_M_OPTIONS || m->method == H1_M_TRACE) && (m->flags & H1F_MAX_FORWARDS) &&
 	    m->max_forwards == 0) {
 		/* RFC 9110 §7.6.2: porter is the final recipient */
-		answer_here(p, x, m->method == H1_M_OPTIONS ? 200 : 405, 0);
+		proxy_answer_here(p, x, m->method == H1_M_OPTIONS ? 200 : 405, 0);
 		return -1;
 	}
 	if (m->method == H1_M_CONNECT) {
 		/* a reverse proxy: no tunnel to wherever the client names (RFC 9110 §9.3.6) */
-		respond_error(p, x, 501);
+		proxy_respond_error(p, x, 501);
 		return -1;
 	}
 	if (p->conf->http.max_body_bytes && m->body == H1_BODY_LENGTH &&
 	    m->content_length > p->conf->http.max_body_bytes) {
-		respond_error(p, x, 413);
+		proxy_respond_error(p, x, 413);
 		return -1;
 	}
-	route = find_route(p, m, b, tcp_lport(p->tcp, c));
+	route = proxy_find_route(p, m, b, tcp_lport(p->tcp, c));
 	if (route < 0) {
-		respond_error(p, x, 404);
+		proxy_respond_error(p, x, 404);
 		return -1;
 	}
 	x->route = (uint16_t)(route + 1);
-	return start_upstream(p, x, p->conf->routes[route].upstream) < 0 ? -1 : 1;
+	return proxy_start_upstream(p, x, p->conf->routes[route].upstream) < 0 ? -1 : 1;
 }
 
 /* RQ_SEND_HEAD: forward the (rewritten) head once. */
@@ -1233,9 +903,9 @@ static int send_head(struct proxy *p, struct http_sess *x)
 	uint32_t c = x->cl, u = sn->up;
 	struct http_snap n;
 
-	if (!head_sent(p, x, 0, u)) {
+	if (!proxy_head_sent(p, x, 0, u)) {
 		uint32_t len;
-		const uint8_t *b = head_bytes(p, c, sn->q.hlen, &len);
+		const uint8_t *b = proxy_head_bytes(p, c, sn->q.hlen, &len);
 		struct h1_fwd f = {
 			.client_ip = tcp_raddr(p->tcp, c), .proto = "http", .via = p->conf->http.via,
 			.upstream_keepalive = x->kind == HS_HTTP && sn->up_keepalive,
@@ -1243,22 +913,22 @@ static int send_head(struct proxy *p, struct http_sess *x)
 		char rid[33];
 		int out, rc;
 
-		if (len < sn->q.hlen || parse_head(p, x, c, b, sn->q.hlen, true, 0) != 0) {
-			respond_error(p, x, 400);   /* cannot happen: the head parsed before */
+		if (len < sn->q.hlen || proxy_parse_head(p, x, c, b, sn->q.hlen, true, 0) != 0) {
+			proxy_respond_error(p, x, 400);   /* cannot happen: the head parsed before */
 			return -1;
 		}
 		if (!p->conf->no_request_id && h1_find(&p->msg, b, "x-request-id") < 0) {
-			request_id(p, c, sn->q.rbase, rid);   /* as note_head: the same bytes after a takeover */
+			proxy_request_id(p, c, sn->q.rbase, rid);   /* as note_head: the same bytes after a takeover */
 			f.request_id = rid;
 		}
 		out = h1_write_request(&p->msg, b, &f, p->out, PROXY_HEAD_MAX + 4096);
-		rc = out < 0 ? -1 : send_planned(p, x, 0, u, p->out, (uint32_t)out);
+		rc = out < 0 ? -1 : proxy_send_planned(p, x, 0, u, p->out, (uint32_t)out);
 		if (rc == 0) {
 			tcp_app_deadline(p->tcp, u, after(p, sn->write_ms));
 			return 0;   /* WRITABLE comes */
 		}
 		if (rc < 0) {
-			respond_error(p, x, tcp_write_pos(p->tcp, u) == cur(x)->q.wbase ? 431 : 502);
+			proxy_respond_error(p, x, tcp_write_pos(p->tcp, u) == cur(x)->q.wbase ? 431 : 502);
 			return -1;
 		}
 		sn = cur(x);
@@ -1269,7 +939,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 		 * request a closing keep-alive connection lost can be sent again */
 		n.req = RQ_DONE;
 	} else {
-		consume_to(p, c, n.q.rbase + n.q.hlen);
+		proxy_consume_to(p, c, n.q.rbase + n.q.hlen);
 		n.req = RQ_BODY;
 		n.q.rbase += n.q.hlen;
 		n.q.hlen = 0;
@@ -1296,7 +966,7 @@ static int sink_send(struct proxy *p, const struct http_sess *x, uint32_t dst, c
 	if (w == -EPIPE || w == -ENOTCONN)
 		return -1;
 	if (w == -ENOMEM)
-		nombuf_wait(p, x);
+		proxy_nombuf_wait(p, x);
 	return w < 0 ? 0 : w;
 }
 
@@ -1509,7 +1179,7 @@ static enum relay_rc relay_chunked(struct proxy *p, struct http_sess *x, int d, 
 					return rc;
 				CRASH_POINT("proxy.chunk_sent");
 			}
-			consume_to(p, src, dir->rbase + dir->dec);
+			proxy_consume_to(p, src, dir->rbase + dir->dec);
 		}
 		if (dir->done)
 			return RELAY_DONE;
@@ -1554,7 +1224,7 @@ static enum relay_rc relay_chunked(struct proxy *p, struct http_sess *x, int d, 
  * others relayed as they come (relay). A chunked body an older worker began
  * relaying as it came (reframe 0) goes on that way.
  */
-static enum relay_rc relay_body(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
+enum relay_rc proxy_relay_body(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
 {
 	const struct http_snap *sn = cur(x);
 	const struct http_dir *dir = d ? &sn->r : &sn->q;
@@ -1576,15 +1246,15 @@ static void upstream_lost(struct proxy *p, struct http_sess *x, bool reset)
 
 	if (x->t_resp_ms == 0 && sn->resp == RS_WAIT) {
 		if (!sent || !sn->reused)
-			passive_fail(p, sn);
+			proxy_passive_fail(p, sn);
 		if (!sent)
 			count(p, HC_UP_CONNECT_FAIL);
-		retry_or_error(p, x, 502, sent);
+		proxy_retry_or_error(p, x, 502, sent);
 		return;
 	}
 	(void)reset;
 	count(p, HC_UPSTREAM_ABORTS);
-	abort_session(p, x, true);
+	proxy_abort_session(p, x, true);
 }
 
 /*
@@ -1618,7 +1288,7 @@ static int read_response(struct proxy *p, struct http_sess *x)
 {
 	const struct http_snap *sn = cur(x);
 	uint32_t u = sn->up, len;
-	struct h1_limits lim = limits(p);
+	struct h1_limits lim = proxy_head_limits(p);
 	const uint8_t *b;
 	int rc;
 	struct http_snap n;
@@ -1627,9 +1297,9 @@ static int read_response(struct proxy *p, struct http_sess *x)
 		return 0;
 	if (tcp_recv_avail(p->tcp, u) == 0) {
 		if (tcp_peer_closed(p->tcp, u)) {
-			kill_stream(p, u);
+			proxy_kill_stream(p, u);
 			n = *cur(x);
-			release_slot(p, &n);
+			proxy_release_slot(p, &n);
 			n.up = TCP_NIL;
 			commit(x, &n);
 			upstream_lost(p, x, false);
@@ -1637,9 +1307,9 @@ static int read_response(struct proxy *p, struct http_sess *x)
 		}
 		return 0;
 	}
-	if (!head_ready(p, x, u, lim.max_head + 1))
+	if (!proxy_head_ready(p, x, u, lim.max_head + 1))
 		return 0;
-	b = head_bytes(p, u, lim.max_head + 1, &len);
+	b = proxy_head_bytes(p, u, lim.max_head + 1, &len);
 	p->a->counts[HC_HEAD_BYTES] += len;
 	rc = h1_parse_response(b, len, &lim, sn->method, &p->msg);
 	p->msg_ok = rc == 0;
@@ -1649,8 +1319,8 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	if (rc == H1_INCOMPLETE && !tcp_peer_closed(p->tcp, u))
 		return 0;
 	if (rc != 0) {
-		passive_fail(p, sn);
-		respond_error(p, x, 502);
+		proxy_passive_fail(p, sn);
+		proxy_respond_error(p, x, 502);
 		return -1;
 	}
 	if (x->t_resp_ms == 0)
@@ -1659,14 +1329,14 @@ static int read_response(struct proxy *p, struct http_sess *x)
 		/* a switch the client did not ask for: relaying its next bytes raw would
 		 * hand the server requests porter never parsed */
 		count(p, HC_UP_BAD_UPGRADE);
-		passive_fail(p, sn);
-		respond_error(p, x, 502);   /* the server's connection is reset */
+		proxy_passive_fail(p, sn);
+		proxy_respond_error(p, x, 502);   /* the server's connection is reset */
 		return -1;
 	}
 	if (sn->minor == 0 && (p->msg.flags & H1F_TE_CODED) && p->msg.body != H1_BODY_NONE) {
 		/* a transfer coding porter cannot remove, for a client that cannot be told (RFC 9112 §6.1) */
-		passive_fail(p, sn);
-		respond_error(p, x, 502);
+		proxy_passive_fail(p, sn);
+		proxy_respond_error(p, x, 502);
 		return -1;
 	}
 	if (sn->slot != NO_SLOT && gen_current(p, sn))
@@ -1674,7 +1344,7 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	if (sn->minor == 0 && p->msg.status < 200) {
 		/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client. Dropped where it stands: the
 		 * phase stays RS_WAIT, so a successor reads the next head or drops this again */
-		consume_to(p, u, tcp_read_pos(p->tcp, u) + p->msg.head_len);
+		proxy_consume_to(p, u, tcp_read_pos(p->tcp, u) + p->msg.head_len);
 		p->msg_ok = false;
 		return 1;
 	}
@@ -1708,31 +1378,31 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 	if (u == TCP_NIL)
 		return 0;
 	if (sn->req == RQ_DONE && sn->q.kind == H1_BODY_NONE && sn->q.hlen)
-		consume_to(p, c, sn->q.rbase + sn->q.hlen);   /* the held request head */
-	if (!head_sent(p, x, 1, c)) {
+		proxy_consume_to(p, c, sn->q.rbase + sn->q.hlen);   /* the held request head */
+	if (!proxy_head_sent(p, x, 1, c)) {
 		uint32_t len;
-		const uint8_t *b = head_bytes(p, u, sn->r.hlen, &len);
+		const uint8_t *b = proxy_head_bytes(p, u, sn->r.hlen, &len);
 		int out, rc;
 
-		if (len < sn->r.hlen || parse_head(p, x, u, b, sn->r.hlen, false, sn->method) != 0) {
-			respond_error(p, x, 502);
+		if (len < sn->r.hlen || proxy_parse_head(p, x, u, b, sn->r.hlen, false, sn->method) != 0) {
+			proxy_respond_error(p, x, 502);
 			return -1;
 		}
 		out = h1_write_response(&p->msg, b, p->conf->http.via, (sn->sflags & KA_PROMISED) != 0,
 					sn->minor, p->out, PROXY_HEAD_MAX + 4096);
-		rc = out < 0 ? -1 : send_planned(p, x, 1, c, p->out, (uint32_t)out);
+		rc = out < 0 ? -1 : proxy_send_planned(p, x, 1, c, p->out, (uint32_t)out);
 		if (rc == 0)
 			return 0;   /* WRITABLE comes */
 		if (rc < 0) {
 			if (tcp_write_pos(p->tcp, c) == cur(x)->r.wbase)
-				respond_error(p, x, 502);
+				proxy_respond_error(p, x, 502);
 			else
-				abort_session(p, x, true);
+				proxy_abort_session(p, x, true);
 			return -1;
 		}
 		sn = cur(x);
 	}
-	consume_to(p, u, sn->r.rbase + sn->r.hlen);
+	proxy_consume_to(p, u, sn->r.rbase + sn->r.hlen);
 	n = *sn;
 	if (n.req == RQ_DONE && n.q.kind == H1_BODY_NONE) {
 		n.q.rbase += n.q.hlen;
@@ -1770,7 +1440,7 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 }
 
 /* Both directions of a tunnel: relay, pass each FIN on, end when both are shut. */
-static int tunnel_step(struct proxy *p, struct http_sess *x)
+int proxy_tunnel_step(struct proxy *p, struct http_sess *x)
 {
 	uint32_t c = x->cl, u = cur(x)->up;
 	enum relay_rc rq, rs;
@@ -1781,7 +1451,7 @@ static int tunnel_step(struct proxy *p, struct http_sess *x)
 	rq = relay(p, x, 0, c, u);
 	rs = relay(p, x, 1, u, c);
 	if (rq == RELAY_SINK_GONE || rs == RELAY_SINK_GONE) {
-		abort_session(p, x, true);
+		proxy_abort_session(p, x, true);
 		return -1;
 	}
 	n = *cur(x);
@@ -1798,12 +1468,12 @@ static int tunnel_step(struct proxy *p, struct http_sess *x)
 	commit(x, &n);
 	if (n.q.shut && n.r.shut) {
 		/* both FINs passed on: the streams finish their close on their own */
-		access_log(p, x, x->kind == HS_TUNNEL ? 200 : 101);
-		release_slot(p, &n);
+		proxy_access_log(p, x, x->kind == HS_TUNNEL ? 200 : 101);
+		proxy_release_slot(p, &n);
 		tcp_set_app(p->tcp, u, TAPP_NONE);
 		tcp_app_deadline(p->tcp, u, 0);
 		tcp_close(p->tcp, u);
-		sess_free(p, x);
+		proxy_sess_free(p, x);
 		tcp_set_app(p->tcp, c, TAPP_NONE);
 		tcp_close(p->tcp, c);
 		return -1;
@@ -1816,11 +1486,11 @@ static int tunnel_step(struct proxy *p, struct http_sess *x)
  * on what is left and end the tunnel. False when the tunnel cannot end
  * cleanly (the caller aborts it).
  */
-static bool tunnel_closed(struct proxy *p, struct http_sess *x)
+bool proxy_tunnel_closed(struct proxy *p, struct http_sess *x)
 {
 	if (x->kind != HS_TUNNEL && !(cur(x)->sflags & TUNNEL))
 		return false;
-	return tunnel_step(p, x) < 0 && x->kind == HS_FREE;
+	return proxy_tunnel_step(p, x) < 0 && x->kind == HS_FREE;
 }
 
 /* Request and response both complete: reuse or close each side. */
@@ -1831,7 +1501,7 @@ static void end_session(struct proxy *p, struct http_sess *x)
 	bool client_ka = (n.sflags & KA_PROMISED) && n.req == RQ_DONE;
 
 	count(p, HC_RESPONSES);
-	access_log(p, x, n.status);
+	proxy_access_log(p, x, n.status);
 	if (u != TCP_NIL) {
 		bool reuse = (n.sflags & H1F_KEEP_ALIVE) && n.r.kind != H1_BODY_CLOSE && n.req == RQ_DONE &&
 			     tcp_state(p->tcp, u) == TCP_ESTABLISHED && tcp_recv_avail(p->tcp, u) == 0 &&
@@ -1840,17 +1510,17 @@ static void end_session(struct proxy *p, struct http_sess *x)
 			     gen_current(p, &n) && n.slot != NO_SLOT &&
 			     p->a->srv[n.slot].pool_count < upstream_of(p, n.slot)->keepalive_max_idle;
 
-		release_slot(p, &n);
+		proxy_release_slot(p, &n);
 		n.up = TCP_NIL;
 		commit(x, &n);
 		if (reuse)
-			pool_push(p, u, n.slot);
+			proxy_pool_push(p, u, n.slot);
 		else
-			drop_upstream(p, u);
+			proxy_drop_upstream(p, u);
 	}
 	if (!client_ka)
-		close_client(p, c);   /* before the session goes: see error_step */
-	sess_free(p, x);
+		proxy_close_client(p, c);   /* before the session goes: see error_step */
+	proxy_sess_free(p, x);
 }
 
 /* The upstream stream of a session in RQ_CONNECT is established: plan what follows. */
@@ -1879,7 +1549,7 @@ static void upstream_connected(struct proxy *p, struct http_sess *x, uint32_t u)
 }
 
 /* The upstream of a tcp listener's client stream C (an index into the proxy config), or -1. */
-static int splice_upstream(const struct proxy *p, uint32_t c)
+int proxy_splice_upstream(const struct proxy *p, uint32_t c)
 {
 	const struct porter_listener *l = tcp_listener(p->tcp, tcp_lport(p->tcp, c));
 
@@ -1900,22 +1570,22 @@ static int check_upstream(struct proxy *p, struct http_sess *x)
 		    (sn->req == RQ_DONE && sn->resp != RS_DONE);
 
 	if (x->kind == HS_TUNNEL && sn->req == RQ_HEAD) {
-		int u = splice_upstream(p, x->cl);
+		int u = proxy_splice_upstream(p, x->cl);
 
 		if (u < 0) {
-			abort_session(p, x, true);
+			proxy_abort_session(p, x, true);
 			return -1;
 		}
-		return start_upstream(p, x, (uint32_t)u) < 0 ? -1 : 1;
+		return proxy_start_upstream(p, x, (uint32_t)u) < 0 ? -1 : 1;
 	}
 	if (!need || sn->req == RQ_ERROR)
 		return 1;
 	if (sn->up == TCP_NIL) {
 		if (!tunnel && sn->resp == RS_WAIT && x->t_resp_ms == 0) {
 			upstream_lost(p, x, false);   /* retry, or 502/504 */
-			return x->kind == HS_FREE || sess_of(p, x->cl) != x ? -1 : 1;
+			return x->kind == HS_FREE || proxy_sess_of(p, x->cl) != x ? -1 : 1;
 		}
-		abort_session(p, x, true);
+		proxy_abort_session(p, x, true);
 		return -1;
 	}
 	if (sn->req == RQ_CONNECT) {
@@ -1951,7 +1621,7 @@ static uint32_t body_deadline(const struct proxy *p, const struct http_sess *x)
 }
 
 /* Step a session until nothing moves. Returns false when it ended (or is gone). */
-static bool advance(struct proxy *p, struct http_sess *x)
+bool proxy_advance(struct proxy *p, struct http_sess *x)
 {
 	for (int guard = 0; guard < 64; guard++) {
 		const struct http_snap *sn;
@@ -1968,7 +1638,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 			return false;
 		sn = cur(x);
 		if (x->kind == HS_TUNNEL || (sn->sflags & TUNNEL))
-			return tunnel_step(p, x) >= 0;
+			return proxy_tunnel_step(p, x) >= 0;
 		switch (sn->req) {
 		case RQ_HEAD:
 			rc = read_head(p, x);
@@ -1977,7 +1647,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 			rc = send_head(p, x);
 			break;
 		case RQ_BODY: {
-			enum relay_rc r = relay_body(p, x, 0, x->cl, sn->up);
+			enum relay_rc r = proxy_relay_body(p, x, 0, x->cl, sn->up);
 
 			if (r == RELAY_DONE) {
 				struct http_snap n = *cur(x);
@@ -1994,7 +1664,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				if (tcp_send_space(p->tcp, sn->up) > 0)
 					bd = body_deadline(p, x);   /* the client's turn: its body deadline too */
 				if (bd != 0 && (int32_t)(bd - now(p)) <= 0) {
-					respond_error(p, x, 408);
+					proxy_respond_error(p, x, 408);
 					rc = -1;
 					break;
 				}
@@ -2003,14 +1673,14 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				tcp_app_deadline(p->tcp, sn->up, dl);
 			} else if (r == RELAY_SRC_CLOSED) {
 				count(p, HC_CLIENT_ABORTS);   /* the client closed mid-body */
-				abort_session(p, x, true);
+				proxy_abort_session(p, x, true);
 				rc = -1;
 			} else if (r == RELAY_BAD_CHUNKED) {
 				count(p, HC_REQ_BAD_CHUNKED);
-				respond_error(p, x, 400);
+				proxy_respond_error(p, x, 400);
 				rc = -1;
 			} else if (r == RELAY_TOO_LARGE) {
-				respond_error(p, x, 413);
+				proxy_respond_error(p, x, 413);
 				rc = -1;
 			} else if (r == RELAY_SINK_GONE) {
 				upstream_lost(p, x, true);
@@ -2019,7 +1689,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 			break;
 		}
 		case RQ_ERROR:
-			error_step(p, x);
+			proxy_error_step(p, x);
 			return false;
 		default:
 			break;
@@ -2036,7 +1706,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				rc = send_response_head(p, x);
 				break;
 			case RS_BODY: {
-				enum relay_rc r = relay_body(p, x, 1, sn->up, x->cl);
+				enum relay_rc r = proxy_relay_body(p, x, 1, sn->up, x->cl);
 
 				if (r == RELAY_DONE) {
 					struct http_snap n = *cur(x);
@@ -2047,12 +1717,12 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				} else if (r == RELAY_BAD_CHUNKED) {
 					/* malformed framing from the server: the head is out, so cut the exchange */
 					count(p, HC_UP_BAD_CHUNKED);
-					passive_fail(p, cur(x));
-					abort_session(p, x, true);
+					proxy_passive_fail(p, cur(x));
+					proxy_abort_session(p, x, true);
 					rc = -1;
 				} else if (r != RELAY_WAIT) {
 					count(p, r == RELAY_SINK_GONE ? HC_CLIENT_ABORTS : HC_UPSTREAM_ABORTS);
-					abort_session(p, x, true);
+					proxy_abort_session(p, x, true);
 					rc = -1;
 				} else if (sn->up != TCP_NIL) {
 					tcp_app_deadline(p->tcp, sn->up,
@@ -2083,19 +1753,19 @@ static bool advance(struct proxy *p, struct http_sess *x)
 static void client_step(struct proxy *p, uint32_t c)
 {
 	for (int guard = 0; guard < 32; guard++) {
-		struct http_sess *x = sess_of(p, c);
+		struct http_sess *x = proxy_sess_of(p, c);
 
 		if (tcp_app(p->tcp, c) != TAPP_HTTP || tcp_state(p->tcp, c) == TCP_CLOSED)
 			return;
 		if (x == NULL) {
 			if (tcp_recv_avail(p->tcp, c) == 0) {
 				if (tcp_peer_closed(p->tcp, c) || p->tcp->draining)
-					close_client(p, c);   /* gone, or idle while the gateway stops */
+					proxy_close_client(p, c);   /* gone, or idle while the gateway stops */
 				else
 					tcp_app_deadline(p->tcp, c, after(p, p->conf->http.idle_timeout_ms));
 				return;
 			}
-			x = sess_new(p, c, HS_HTTP);
+			x = proxy_sess_new(p, c, HS_HTTP);
 			if (x == NULL) {
 				int len = h1_error_response(503, p->out, 512);
 
@@ -2103,12 +1773,12 @@ static void client_step(struct proxy *p, uint32_t c)
 				count(p, HC_ERR_503);
 				if (len > 0)
 					tcp_send(p->tcp, c, p->out, (uint32_t)len);
-				close_client(p, c);
+				proxy_close_client(p, c);
 				return;
 			}
 			tcp_app_deadline(p->tcp, c, after(p, p->conf->http.header_timeout_ms));
 		}
-		if (advance(p, x))
+		if (proxy_advance(p, x))
 			return;
 		/* the exchange ended: a keep-alive client may have the next request queued */
 	}
@@ -2116,30 +1786,30 @@ static void client_step(struct proxy *p, uint32_t c)
 
 static void client_event(struct proxy *p, uint32_t c, uint32_t ev)
 {
-	struct http_sess *x = sess_of(p, c);
+	struct http_sess *x = proxy_sess_of(p, c);
 
-	if (x && (ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && tunnel_closed(p, x))
+	if (x && (ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && proxy_tunnel_closed(p, x))
 		return;
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
 		if (x) {
 			count(p, HC_CLIENT_ABORTS);
 			x->cl = c;
-			abort_session(p, x, false);
+			proxy_abort_session(p, x, false);
 		}
 		return;
 	}
 	if (ev & TEV_APP_TIMEOUT) {
 		if (x == NULL) {
-			close_client(p, c);   /* keep-alive idle timeout */
+			proxy_close_client(p, c);   /* keep-alive idle timeout */
 			return;
 		}
 		if (cur(x)->req == RQ_HEAD) {
-			respond_error(p, x, 408);
+			proxy_respond_error(p, x, 408);
 			return;
 		}
 		if (cur(x)->req == RQ_ERROR) {
-			sess_free(p, x);
-			kill_stream(p, c);
+			proxy_sess_free(p, x);
+			proxy_kill_stream(p, c);
 			return;
 		}
 	}
@@ -2149,26 +1819,26 @@ static void client_event(struct proxy *p, uint32_t c, uint32_t ev)
 /* A tcp pass-through client. */
 static void splice_event(struct proxy *p, uint32_t c, uint32_t ev)
 {
-	struct http_sess *x = sess_of(p, c);
+	struct http_sess *x = proxy_sess_of(p, c);
 
-	if (x && (ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && tunnel_closed(p, x))
+	if (x && (ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && proxy_tunnel_closed(p, x))
 		return;
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
 		if (x)
-			abort_session(p, x, false);
+			proxy_abort_session(p, x, false);
 		return;
 	}
 	if (x == NULL) {
-		if (splice_upstream(p, c) < 0 || (x = sess_new(p, c, HS_TUNNEL)) == NULL) {
+		if (proxy_splice_upstream(p, c) < 0 || (x = proxy_sess_new(p, c, HS_TUNNEL)) == NULL) {
 			count(p, HC_NO_SESSION);
-			kill_stream(p, c);
+			proxy_kill_stream(p, c);
 			return;
 		}
 		count(p, HC_TUNNELS);
-		count_listener(p, c);
+		proxy_count_listener(p, c);
 		snprintf(x->path, sizeof(x->path), ":%u", tcp_lport(p->tcp, c));
 	}
-	advance(p, x);   /* connects first (check_upstream) */
+	proxy_advance(p, x);   /* connects first (check_upstream) */
 }
 
 static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
@@ -2180,24 +1850,24 @@ static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
 	if (x == NULL || x->kind == HS_FREE || cur(x)->up != u) {
 		/* a stream no session owns */
 		if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED)))
-			kill_stream(p, u);
+			proxy_kill_stream(p, u);
 		return;
 	}
-	if ((ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && tunnel_closed(p, x))
+	if ((ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && proxy_tunnel_closed(p, x))
 		return;
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
 		/* the stream is gone after this event */
 		n = *cur(x);
-		release_slot(p, &n);
+		proxy_release_slot(p, &n);
 		n.up = TCP_NIL;
 		commit(x, &n);
 		if (x->kind == HS_TUNNEL || (n.sflags & TUNNEL)) {
-			abort_session(p, x, true);
+			proxy_abort_session(p, x, true);
 			return;
 		}
 		upstream_lost(p, x, (ev & TEV_APP_RESET) != 0);
-		if (x->kind != HS_FREE && sess_of(p, x->cl) == x)
-			advance(p, x);
+		if (x->kind != HS_FREE && proxy_sess_of(p, x->cl) == x)
+			proxy_advance(p, x);
 		return;
 	}
 	if (ev & TEV_APP_TIMEOUT) {
@@ -2205,36 +1875,36 @@ static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
 		if (n.req == RQ_CONNECT) {
 			/* connect timeout */
 			count(p, HC_UP_CONNECT_FAIL);
-			passive_fail(p, &n);
-			release_slot(p, &n);
+			proxy_passive_fail(p, &n);
+			proxy_release_slot(p, &n);
 			n.up = TCP_NIL;
 			commit(x, &n);
-			kill_stream(p, u);   /* doomed: its index is not reused inside this event */
-			retry_or_error(p, x, 504, false);
-			if (x->kind != HS_FREE && sess_of(p, x->cl) == x)
-				advance(p, x);
+			proxy_kill_stream(p, u);   /* doomed: its index is not reused inside this event */
+			proxy_retry_or_error(p, x, 504, false);
+			if (x->kind != HS_FREE && proxy_sess_of(p, x->cl) == x)
+				proxy_advance(p, x);
 			return;
 		}
 		if (n.resp == RS_WAIT && x->kind == HS_HTTP) {
 			if (n.req == RQ_BODY && tcp_send_space(p->tcp, u) > 0) {
 				/* the client stopped sending its body: not the server's fault */
-				respond_error(p, x, 408);
+				proxy_respond_error(p, x, 408);
 				return;
 			}
-			passive_fail(p, &n);   /* the server did not read, or did not answer */
-			respond_error(p, x, 504);
+			proxy_passive_fail(p, &n);   /* the server did not read, or did not answer */
+			proxy_respond_error(p, x, 504);
 			return;
 		}
 		count(p, HC_UPSTREAM_ABORTS);
-		abort_session(p, x, true);
+		proxy_abort_session(p, x, true);
 		return;
 	}
-	/* CONNECTED is found by advance() (level-triggered, also after a restart) */
+	/* CONNECTED is found by proxy_advance() (level-triggered, also after a restart) */
 	if (x->kind == HS_TUNNEL) {
-		advance(p, x);
+		proxy_advance(p, x);
 		return;
 	}
-	if (advance(p, x))
+	if (proxy_advance(p, x))
 		return;
 	/* the exchange ended inside the upstream's event: the client may have more queued */
 	if (tcp_app(p->tcp, x->cl) == TAPP_HTTP)
@@ -2300,7 +1970,7 @@ static void health_close(struct proxy *p, uint32_t s)
 	tcp_close(p->tcp, s);
 }
 
-static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
+void proxy_health_event(struct proxy *p, uint32_t s, uint32_t ev)
 {
 	uint32_t slot = tcp_app_slot(p->tcp, s);
 	struct http_srv *v = &p->a->srv[slot % HTTP_SLOTS];
@@ -2308,7 +1978,7 @@ static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
 
 	if (v->hc_stream != s || slot >= HTTP_SLOTS) {
 		if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED)))
-			kill_stream(p, s);
+			proxy_kill_stream(p, s);
 		return;
 	}
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
@@ -2345,7 +2015,7 @@ static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
 	}
 }
 
-static void health_scan(struct proxy *p)
+void proxy_health_scan(struct proxy *p)
 {
 	for (uint32_t u = 0; u < p->conf->upstream_count; u++) {
 		const struct porter_cfg_upstream *up = &p->conf->upstreams[u];
@@ -2394,7 +2064,7 @@ static void sync_client_limits(struct proxy *p)
 	p->climit_gen = p->conf->generation;
 }
 
-static void sync_conf(struct proxy *p)
+void proxy_sync_conf(struct proxy *p)
 {
 	uint32_t idx = __atomic_load_n(&p->pc->active, __ATOMIC_ACQUIRE) & 1;
 
@@ -2407,7 +2077,7 @@ static void sync_conf(struct proxy *p)
 	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++) {
 		struct http_srv *v = &p->a->srv[slot];
 
-		pool_drop_all(p, slot);
+		proxy_pool_drop_all(p, slot);
 		if (v->hc_stream != TCP_NIL && tcp_app(p->tcp, v->hc_stream) == TAPP_HEALTH)
 			tcp_abort(p->tcp, v->hc_stream);
 		memset(v, 0, sizeof(*v));
@@ -2415,7 +2085,7 @@ static void sync_conf(struct proxy *p)
 		v->hc_stream = TCP_NIL;
 	}
 	p->a->gen = p->conf->generation;
-	log_reopen(p, true);
+	proxy_log_reopen(p, true);
 }
 
 /* --- attach, poll ---------------------------------------------------------------------------- */
@@ -2435,7 +2105,7 @@ void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 		up_event(p, s, ev);
 		break;
 	case TAPP_HTTP_POOL:
-		pool_event(p, s, ev);
+		proxy_pool_event(p, s, ev);
 		break;
 	case TAPP_HTTP_LINGER:
 		linger_event(p, s, ev);
@@ -2444,7 +2114,7 @@ void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 		splice_event(p, s, ev);
 		break;
 	case TAPP_HEALTH:
-		health_event(p, s, ev);
+		proxy_health_event(p, s, ev);
 		break;
 	default:
 		break;
@@ -2512,10 +2182,10 @@ static void rebuild(struct proxy *p, uint32_t end)
 		switch (tcp_app(p->tcp, s)) {
 		case TAPP_HTTP:
 		case TAPP_SPLICE:
-			if (arg != TCP_NIL && sess_of(p, s) == NULL) {
+			if (arg != TCP_NIL && proxy_sess_of(p, s) == NULL) {
 				tcp_set_app_arg(p->tcp, s, TCP_NIL);
 				if (tcp_app(p->tcp, s) == TAPP_SPLICE)
-					kill_stream(p, s);
+					proxy_kill_stream(p, s);
 			}
 			break;
 		case TAPP_HTTP_UP:
@@ -2523,7 +2193,7 @@ static void rebuild(struct proxy *p, uint32_t end)
 			x = arg < a->max_sessions ? &p->sess[arg] : NULL;
 			if (x == NULL || x->kind == HS_FREE || cur(x)->up != s) {
 				p->tcp->in_event = s;   /* doom it: reset from its own timer */
-				kill_stream(p, s);
+				proxy_kill_stream(p, s);
 				p->tcp->in_event = TCP_NIL;
 			}
 			break;
@@ -2536,7 +2206,7 @@ static void rebuild(struct proxy *p, uint32_t end)
 			break;
 		case TAPP_HEALTH:
 			p->tcp->in_event = s;
-			kill_stream(p, s);
+			proxy_kill_stream(p, s);
 			p->tcp->in_event = TCP_NIL;
 			break;
 		default:
@@ -2594,7 +2264,7 @@ int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t byte
 			a->srv[slot].hc_stream = TCP_NIL;
 		}
 		a->free_head = TCP_NIL;
-		a->hwm = 0;   /* sess_new() hands them out in order */
+		a->hwm = 0;   /* proxy_sess_new() hands them out in order */
 		for (uint32_t i = max; i-- > 0;)
 			p->sess[i].kind = HS_FREE;
 		__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -2604,8 +2274,8 @@ int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t byte
 				   a->hwm <= a->max_sessions ? a->hwm : a->max_sessions);
 	}
 	__atomic_store_n(&a->hwm_grant, grant, __ATOMIC_RELEASE);   /* this grant keeps hwm */
-	sync_conf(p);
-	log_reopen(p, false);
+	proxy_sync_conf(p);
+	proxy_log_reopen(p, false);
 	return 0;
 }
 
@@ -2622,9 +2292,9 @@ static void retry_nombuf(struct proxy *p)
 		struct http_sess *x = &p->sess[i];
 
 		p->retry_mark[i] = 0;
-		if (x->kind == HS_FREE || x->cl == TCP_NIL || sess_of(p, x->cl) != x)
+		if (x->kind == HS_FREE || x->cl == TCP_NIL || proxy_sess_of(p, x->cl) != x)
 			continue;
-		advance(p, x);
+		proxy_advance(p, x);
 	}
 }
 
@@ -2645,7 +2315,7 @@ uint32_t proxy_drain(struct proxy *p, unsigned int phase)
 	if (phase == PORTER_RUN)
 		return 0;
 	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++)
-		pool_drop_all(p, slot);
+		proxy_pool_drop_all(p, slot);
 	for (uint32_t i = 0; i < p->a->hwm && i < p->a->max_sessions; i++) {
 		struct http_sess *x = &p->sess[i];
 		const struct http_snap *sn = cur(x);
@@ -2658,7 +2328,7 @@ uint32_t proxy_drain(struct proxy *p, unsigned int phase)
 				tcp_shutdown(p->tcp, sn->up);
 			continue;
 		}
-		abort_session(p, x, true);
+		proxy_abort_session(p, x, true);
 		cut++;
 	}
 	for (uint32_t s = 0; s < end; s++) {
@@ -2667,9 +2337,9 @@ uint32_t proxy_drain(struct proxy *p, unsigned int phase)
 
 		if (st == TCP_CLOSED || st == TCP_TIME_WAIT)
 			continue;
-		if (app == TAPP_HTTP && sess_of(p, s) == NULL && tcp_recv_avail(p->tcp, s) == 0 &&
+		if (app == TAPP_HTTP && proxy_sess_of(p, s) == NULL && tcp_recv_avail(p->tcp, s) == 0 &&
 		    phase != PORTER_DRAIN_RESET)
-			close_client(p, s);   /* idle keep-alive client (a fast stop resets it: tcp_drain) */
+			proxy_close_client(p, s);   /* idle keep-alive client (a fast stop resets it: tcp_drain) */
 		else if (app == TAPP_HEALTH && phase != PORTER_DRAIN) {
 			struct http_srv *v = &p->a->srv[tcp_app_slot(p->tcp, s) % HTTP_SLOTS];
 
@@ -2684,11 +2354,11 @@ uint32_t proxy_drain(struct proxy *p, unsigned int phase)
 void proxy_poll(struct proxy *p)
 {
 	tcp_ctx_clock(p->tcp);
-	sync_conf(p);
+	proxy_sync_conf(p);
 	retry_nombuf(p);
 	if ((int32_t)(now(p) - p->hc_scan_ms) >= 0 && !p->tcp->draining) {
 		p->hc_scan_ms = after(p, HC_SCAN_MS);
-		health_scan(p);   /* not while the gateway stops: no new stream to wait for */
+		proxy_health_scan(p);   /* not while the gateway stops: no new stream to wait for */
 	}
 
 }
