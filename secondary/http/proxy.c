@@ -1,33 +1,80 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The reverse proxy: one session per request in flight (or per tunnel),
- * stepped by the events of its two streams. See proxy-t.h for the crash
- * rule every step follows: plan in a snapshot, commit, then act in a way
- * that can be repeated (positions come from the streams' sequence spaces).
+ * The reverse proxy's sessions: one per request in flight (or per tunnel),
+ * stepped by the events of its two streams through the phases below. See
+ * proxy-t.h for the crash rule every step follows: plan in a snapshot,
+ * commit, then act in a way that can be repeated (positions come from the
+ * streams' sequence spaces). The other jobs are in the files proxy_priv.h
+ * lists.
  *
  * Streams are never freed from inside their own event: a stream that must
  * go is "doomed" (app TAPP_HTTP_LINGER with a deadline of now), and its
  * own timer resets it a tick later.
+ *
+ * Phases (struct http_snap: req, resp). proxy_advance() runs the request
+ * side's step, and the response side's when the request side waits; a
+ * session ends when both are done. Each line: phase, what moves it, where it
+ * goes (and who does it).
+ *
+ *  request (req)   event / condition                          next
+ *  --------------  -----------------------------------------  ----------------------------------
+ *  RQ_HEAD         head parsed, routed, pooled stream claimed  RQ_SEND_HEAD   (read_head,
+ *                                                                              proxy_start_upstream)
+ *                  head parsed, routed, connecting            RQ_CONNECT
+ *                  bad head, no route, 413/429/501, no server  RQ_ERROR       (proxy_respond_error,
+ *                                                                              proxy_answer_here)
+ *                  header timeout                             RQ_ERROR 408   (client_event)
+ *                  FIN before a whole head                    session freed, client closed
+ *  RQ_CONNECT      upstream ESTABLISHED (level-triggered)     RQ_SEND_HEAD   (check_upstream);
+ *                                                             a tunnel: RQ_BODY + RS_BODY
+ *                  connect timeout, reset                     RQ_CONNECT / RQ_SEND_HEAD on another
+ *                                                             server (proxy_retry_or_error), or
+ *                                                             RQ_ERROR 502/503/504
+ *  RQ_SEND_HEAD    head sent whole, no body                   RQ_DONE (the head stays queued
+ *                                                             until the response head is sent)
+ *                  head sent whole, a body                    RQ_BODY
+ *                  head cannot be sent                        RQ_ERROR 431/502
+ *  RQ_BODY         RELAY_DONE                                 RQ_DONE
+ *                  RELAY_BAD_CHUNKED / TOO_LARGE / deadline   RQ_ERROR 400 / 413 / 408
+ *                  RELAY_SRC_CLOSED                           aborted (both streams reset)
+ *                  RELAY_SINK_GONE                            upstream_lost: retry, 502, or abort
+ *                  response done first (RS_DONE)              end_session, client closed
+ *  RQ_DONE         (waits for the response)
+ *  RQ_ERROR        answer sent                                session freed; client closed, or
+ *                                                             kept for its next request (429, 200
+ *                                                             and 405 with KA_PROMISED)
+ *
+ *  response (resp) event / condition                          next
+ *  --------------  -----------------------------------------  ----------------------------------
+ *  RS_WAIT         final head parsed                          RS_SEND_HEAD   (read_response)
+ *                  1xx to an HTTP/1.0 client                  RS_WAIT (dropped where it stands)
+ *                  bad head, unasked 101, TE to HTTP/1.0      RQ_ERROR 502
+ *                  upstream closed or reset before a head     retry on another server (upstream_lost),
+ *                                                             or RQ_ERROR 502
+ *                  read timeout                               RQ_ERROR 504 (408 when the client's
+ *                                                             body stalled)
+ *  RS_SEND_HEAD    interim head (100) sent                    RS_WAIT        (send_response_head)
+ *                  101 sent                                   RS_BODY + TUNNEL, req RQ_BODY
+ *                  head sent                                  RS_BODY
+ *                  head cannot be sent                        RQ_ERROR 502, or aborted when part
+ *                                                             of it went out
+ *  RS_BODY         RELAY_DONE                                 RS_DONE
+ *                  any other error                            aborted
+ *  RS_DONE         and RQ_DONE                                end_session: the upstream stream to
+ *                                                             its pool or dropped; the client kept
+ *                                                             (KA_PROMISED: client_step reads its
+ *                                                             next request) or closed
+ *
+ *  A tunnel (HS_TUNNEL, or TUNNEL after a 101) leaves the table: both
+ *  directions relay until each source's FIN has been passed on
+ *  (proxy_tunnel_step), then the session is freed. A reset or close of
+ *  either stream aborts an exchange, but for the upstream's before a
+ *  response head (retry, or 502).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "secondary/http/proxy_priv.h"
-
-/* --- errors and the end of an exchange ------------------------------------------ */
-
-static void end_session(struct proxy *p, struct http_sess *x);
-
-/* --- upstream selection ---------------------------------------------------------------- */
-
-/* --- request side ------------------------------------------------------------------------ */
 
 /* RQ_HEAD: parse what the client sent; route; get an upstream. 1 = progress, 0 = wait, -1 = gone. */
 static int read_head(struct proxy *p, struct http_sess *x)
@@ -176,8 +223,6 @@ static int send_head(struct proxy *p, struct http_sess *x)
 	tcp_app_deadline(p->tcp, u, after(p, n.read_ms));
 	return 1;
 }
-
-/* --- response side ---------------------------------------------------------------------- */
 
 /* The upstream closed or reset before a whole response head. */
 static void upstream_lost(struct proxy *p, struct http_sess *x, bool reset)
@@ -811,49 +856,6 @@ static void linger_event(struct proxy *p, uint32_t s, uint32_t ev)
 	tcp_recv(p->tcp, s, NULL, tcp_recv_avail(p->tcp, s));
 }
 
-/* --- health checks ------------------------------------------------------------------------- */
-
-/* --- configuration generations -------------------------------------------------------------- */
-
-/* client_limits of the configuration copy in use, into the TCP stack's client table. */
-static void sync_client_limits(struct proxy *p)
-{
-	const struct porter_cfg_client_limits *l = &p->conf->client_limits;
-	struct climit_params cp = {
-		.max_conns = l->max_conns, .conn_rate = l->conn_rate, .conn_burst = l->conn_burst,
-		.req_rate = l->http_req_rate, .req_burst = l->http_req_burst,
-	};
-
-	tcp_climit_set(p->tcp, &cp);
-	p->climit_gen = p->conf->generation;
-}
-
-void proxy_sync_conf(struct proxy *p)
-{
-	uint32_t idx = __atomic_load_n(&p->pc->active, __ATOMIC_ACQUIRE) & 1;
-
-	p->conf = &p->pc->conf[idx];
-	if (p->conf->generation != p->climit_gen)
-		sync_client_limits(p);   /* also at attach: the table is new */
-	if (p->conf->generation == p->a->gen)
-		return;
-	/* a new routing table: drop pooled connections and per-server state of the old one */
-	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++) {
-		struct http_srv *v = &p->a->srv[slot];
-
-		proxy_pool_drop_all(p, slot);
-		if (v->hc_stream != TCP_NIL && tcp_app(p->tcp, v->hc_stream) == TAPP_HEALTH)
-			tcp_abort(p->tcp, v->hc_stream);
-		memset(v, 0, sizeof(*v));
-		v->pool_head = TCP_NIL;
-		v->hc_stream = TCP_NIL;
-	}
-	p->a->gen = p->conf->generation;
-	proxy_log_reopen(p, true);
-}
-
-/* --- attach, poll ---------------------------------------------------------------------------- */
-
 void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 {
 	struct proxy *p = c->app;
@@ -883,110 +885,4 @@ void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 	default:
 		break;
 	}
-}
-
-/* Step again the sessions that waited for buffers (nombuf_wait). */
-static void retry_nombuf(struct proxy *p)
-{
-	uint32_t n = p->nretry;
-
-	if (n == 0 || (int32_t)(now(p) - p->retry_at_ms) < 0)
-		return;
-	p->nretry = 0;
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = p->retry[k];
-		struct http_sess *x = &p->sess[i];
-
-		p->retry_mark[i] = 0;
-		if (x->kind == HS_FREE || x->cl == TCP_NIL || proxy_sess_of(p, x->cl) != x)
-			continue;
-		proxy_advance(p, x);
-	}
-}
-
-/*
- * The gateway stops (enum porter_drain), phase PHASE reached: DRAIN closes
- * the idle keep-alive clients and the pooled upstream connections (the
- * listeners already refuse, tcp_ctx.draining; exchanges in flight end with
- * Connection: close); DRAIN_FIN resets the HTTP exchanges still in flight
- * and sends a FIN on both sides of every tunnel; DRAIN_RESET resets every
- * session's streams. tcp_drain() then takes the streams of no session.
- * Returns the sessions reset (logged with their status, 499 when none).
- */
-uint32_t proxy_drain(struct proxy *p, unsigned int phase)
-{
-	uint32_t cut = 0, end = tcp_streams_hwm(p->tcp) < tcp_max_streams(p->tcp) ? tcp_streams_hwm(p->tcp)
-										     : tcp_max_streams(p->tcp);
-
-	if (phase == PORTER_RUN)
-		return 0;
-	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++)
-		proxy_pool_drop_all(p, slot);
-	for (uint32_t i = 0; i < p->a->hwm && i < p->a->max_sessions; i++) {
-		struct http_sess *x = &p->sess[i];
-		const struct http_snap *sn = cur(x);
-
-		if (x->kind == HS_FREE || phase == PORTER_DRAIN)
-			continue;
-		if (phase == PORTER_DRAIN_FIN && (x->kind == HS_TUNNEL || (sn->sflags & TUNNEL))) {
-			tcp_shutdown(p->tcp, x->cl);
-			if (sn->up != TCP_NIL)
-				tcp_shutdown(p->tcp, sn->up);
-			continue;
-		}
-		proxy_abort_session(p, x, true);
-		cut++;
-	}
-	for (uint32_t s = 0; s < end; s++) {
-		enum tcp_state st = tcp_state(p->tcp, s);
-		enum tcp_app app = tcp_app(p->tcp, s);
-
-		if (st == TCP_CLOSED || st == TCP_TIME_WAIT)
-			continue;
-		if (app == TAPP_HTTP && proxy_sess_of(p, s) == NULL && tcp_recv_avail(p->tcp, s) == 0 &&
-		    phase != PORTER_DRAIN_RESET)
-			proxy_close_client(p, s);   /* idle keep-alive client (a fast stop resets it: tcp_drain) */
-		else if (app == TAPP_HEALTH && phase != PORTER_DRAIN) {
-			struct http_srv *v = &p->a->srv[tcp_app_slot(p->tcp, s) % HTTP_SLOTS];
-
-			if (v->hc_stream == s)
-				v->hc_stream = TCP_NIL;   /* tcp_abort delivers no event */
-			tcp_abort(p->tcp, s);
-		}
-	}
-	return cut;
-}
-
-void proxy_poll(struct proxy *p)
-{
-	tcp_ctx_clock(p->tcp);
-	proxy_sync_conf(p);
-	retry_nombuf(p);
-	if ((int32_t)(now(p) - p->hc_scan_ms) >= 0 && !p->tcp->draining) {
-		p->hc_scan_ms = after(p, HC_SCAN_MS);
-		proxy_health_scan(p);   /* not while the gateway stops: no new stream to wait for */
-	}
-
-}
-
-int proxy_next_ms(const struct proxy *p)
-{
-	int next = -1;
-
-	for (uint32_t u = 0; u < p->conf->upstream_count; u++)
-		if (p->conf->upstreams[u].health_enabled) {
-			int32_t d = (int32_t)(p->hc_scan_ms - p->tcp->now_ms);
-
-			next = d < 1 ? 1 : d;
-			break;
-		}
-	if (p->nretry) {
-		int32_t d = (int32_t)(p->retry_at_ms - p->tcp->now_ms);
-
-		if (d < 1)
-			d = 1;
-		if (next < 0 || d < next)
-			next = d;
-	}
-	return next;
 }
