@@ -16,54 +16,54 @@
  * session ends when both are done. Each line: phase, what moves it, where it
  * goes (and who does it).
  *
- *  request (req)   event / condition                          next
- *  --------------  -----------------------------------------  ----------------------------------
- *  RQ_HEAD         head parsed, routed, pooled stream claimed  RQ_SEND_HEAD   (read_head,
- *                                                                              proxy_start_upstream)
- *                  head parsed, routed, connecting            RQ_CONNECT
- *                  bad head, no route, 413/429/501, no server  RQ_ERROR       (proxy_respond_error,
- *                                                                              proxy_answer_here)
- *                  header timeout                             RQ_ERROR 408   (client_event)
- *                  FIN before a whole head                    session freed, client closed
- *  RQ_CONNECT      upstream ESTABLISHED (level-triggered)     RQ_SEND_HEAD   (check_upstream);
- *                                                             a tunnel: RQ_BODY + RS_BODY
- *                  connect timeout, reset                     RQ_CONNECT / RQ_SEND_HEAD on another
- *                                                             server (proxy_retry_or_error), or
- *                                                             RQ_ERROR 502/503/504
- *  RQ_SEND_HEAD    head sent whole, no body                   RQ_DONE (the head stays queued
- *                                                             until the response head is sent)
- *                  head sent whole, a body                    RQ_BODY
- *                  head cannot be sent                        RQ_ERROR 431/502
- *  RQ_BODY         RELAY_DONE                                 RQ_DONE
- *                  RELAY_BAD_CHUNKED / TOO_LARGE / deadline   RQ_ERROR 400 / 413 / 408
- *                  RELAY_SRC_CLOSED                           aborted (both streams reset)
- *                  RELAY_SINK_GONE                            upstream_lost: retry, 502, or abort
- *                  response done first (RS_DONE)              end_session, client closed
- *  RQ_DONE         (waits for the response)
- *  RQ_ERROR        answer sent                                session freed; client closed, or
- *                                                             kept for its next request (429, 200
- *                                                             and 405 with KA_PROMISED)
+ *  request (req)    event / condition                           next
+ *  ---------------  ------------------------------------------  --------------------------------------
+ *  RQ_HEAD          head parsed, routed, pooled stream claimed  RQ_SEND_HEAD (read_head,
+ *                                                               proxy_start_upstream)
+ *                   head parsed, routed, new connection         RQ_CONNECT
+ *                   bad head, no route, 413/429/501, no server  RQ_ERROR (proxy_respond_error,
+ *                                                               proxy_answer_here)
+ *                   header timeout                              RQ_ERROR 408 (client_event)
+ *                   FIN before a whole head                     session freed, client closed
+ *  RQ_CONNECT       upstream ESTABLISHED (level-triggered)      RQ_SEND_HEAD (check_upstream); a
+ *                                                               tunnel: RQ_BODY + RS_BODY
+ *                   connect timeout, reset                      RQ_CONNECT / RQ_SEND_HEAD on another
+ *                                                               server (proxy_retry_or_error), or
+ *                                                               RQ_ERROR 502/503/504
+ *  RQ_SEND_HEAD     head sent whole, no body                    RQ_DONE (the head stays queued until
+ *                                                               the response head is sent)
+ *                   head sent whole, a body                     RQ_BODY
+ *                   head cannot be sent                         RQ_ERROR 431/502
+ *  RQ_BODY          RELAY_DONE                                  RQ_DONE
+ *                   RELAY_BAD_CHUNKED / TOO_LARGE / deadline    RQ_ERROR 400 / 413 / 408
+ *                   RELAY_SRC_CLOSED                            aborted (both streams reset)
+ *                   RELAY_SINK_GONE                             upstream_lost: retry, 502, or abort
+ *                   response done first (RS_DONE)               end_session, client closed
+ *  RQ_DONE          (waits for the response)
+ *  RQ_ERROR         answer sent                                 session freed; client closed, or kept
+ *                                                               for its next request (429, 200 and 405
+ *                                                               with KA_PROMISED)
  *
- *  response (resp) event / condition                          next
- *  --------------  -----------------------------------------  ----------------------------------
- *  RS_WAIT         final head parsed                          RS_SEND_HEAD   (read_response)
- *                  1xx to an HTTP/1.0 client                  RS_WAIT (dropped where it stands)
- *                  bad head, unasked 101, TE to HTTP/1.0      RQ_ERROR 502
- *                  upstream closed or reset before a head     retry on another server (upstream_lost),
- *                                                             or RQ_ERROR 502
- *                  read timeout                               RQ_ERROR 504 (408 when the client's
- *                                                             body stalled)
- *  RS_SEND_HEAD    interim head (100) sent                    RS_WAIT        (send_response_head)
- *                  101 sent                                   RS_BODY + TUNNEL, req RQ_BODY
- *                  head sent                                  RS_BODY
- *                  head cannot be sent                        RQ_ERROR 502, or aborted when part
- *                                                             of it went out
- *  RS_BODY         RELAY_DONE                                 RS_DONE
- *                  any other error                            aborted
- *  RS_DONE         and RQ_DONE                                end_session: the upstream stream to
- *                                                             its pool or dropped; the client kept
- *                                                             (KA_PROMISED: client_step reads its
- *                                                             next request) or closed
+ *  response (resp)  event / condition                           next
+ *  ---------------  ------------------------------------------  --------------------------------------
+ *  RS_WAIT          final head parsed                           RS_SEND_HEAD (read_response)
+ *                   1xx to an HTTP/1.0 client                   RS_WAIT (dropped where it stands)
+ *                   bad head, unasked 101, TE to HTTP/1.0       RQ_ERROR 502
+ *                   upstream closed or reset before a head      retry on another server
+ *                                                               (upstream_lost), or RQ_ERROR 502
+ *                   read timeout                                RQ_ERROR 504 (408 when the client's
+ *                                                               body stalled) (up_event)
+ *  RS_SEND_HEAD     interim head (100) sent                     RS_WAIT (send_response_head)
+ *                   101 sent                                    RS_BODY + TUNNEL, req RQ_BODY
+ *                   head sent                                   RS_BODY
+ *                   head cannot be sent                         RQ_ERROR 502, or aborted when part of
+ *                                                               it went out
+ *  RS_BODY          RELAY_DONE                                  RS_DONE
+ *                   any other outcome but RELAY_WAIT            aborted
+ *  RS_DONE          and RQ_DONE                                 end_session: the upstream stream to
+ *                                                               its pool or dropped; the client kept
+ *                                                               (KA_PROMISED: client_step reads its
+ *                                                               next request) or closed
  *
  *  A tunnel (HS_TUNNEL, or TUNNEL after a 101) leaves the table: both
  *  directions relay until each source's FIN has been passed on
