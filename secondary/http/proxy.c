@@ -188,7 +188,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 			return -1;
 		}
 		if (!p->conf->no_request_id && h1_find(&p->msg, b, "x-request-id") < 0) {
-			proxy_request_id(p, c, sn->q.rbase, rid);   /* as note_head: the same bytes after a takeover */
+			proxy_request_id(p, c, sn->q.rbase, rid);   /* as proxy_note_head, after a takeover too */
 			f.request_id = rid;
 		}
 		out = h1_write_request(&p->msg, b, &f, p->out, PROXY_HEAD_MAX + 4096);

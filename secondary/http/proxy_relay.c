@@ -131,7 +131,7 @@ static enum relay_rc relay(struct proxy *p, struct http_sess *x, int d, uint32_t
  * wait for room, RELAY_SINK_GONE when the sink (or the step's bytes) is gone.
  */
 static enum relay_rc send_step(struct proxy *p, const struct http_sess *x, const struct http_dir *dir, uint32_t src,
-		     uint32_t dst, bool rechunk)
+			       uint32_t dst, bool rechunk)
 {
 	uint8_t head[H1_CHUNK_HEAD_MAX];
 	const uint8_t *tail = NULL;
@@ -217,7 +217,8 @@ static enum relay_rc send_step(struct proxy *p, const struct http_sess *x, const
  * bytes are consumed only once all is sent, so a successor repeats exactly
  * the unfinished part (send_step). Returns as relay().
  */
-static enum relay_rc relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst, bool rechunk)
+static enum relay_rc relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst,
+				   bool rechunk)
 {
 	for (;;) {
 		const struct http_snap *sn = cur(x);

@@ -156,7 +156,7 @@ bool proxy_head_ready(struct proxy *p, struct http_sess *x, uint32_t s, uint32_t
 
 /* Parse the head of S (LEN bytes at B) into p->msg, unless p->msg already holds exactly it. */
 int proxy_parse_head(struct proxy *p, struct http_sess *x, uint32_t s, const uint8_t *b, uint32_t len,
-		      bool request, unsigned int method)
+		     bool request, unsigned int method)
 {
 	struct h1_limits lim = proxy_head_limits(p);
 	uint32_t pos = tcp_read_pos(p->tcp, s), si = sess_idx(p, x);
@@ -269,7 +269,7 @@ void proxy_abort_session(struct proxy *p, struct http_sess *x, bool client_too)
  * Returns 1 when all is sent, 0 to wait for room, -1 when it cannot be sent.
  */
 int proxy_send_planned(struct proxy *p, struct http_sess *x, int d, uint32_t s, const uint8_t *out,
-			uint32_t len)
+		       uint32_t len)
 {
 	const struct http_dir *dir = d ? &cur(x)->r : &cur(x)->q;
 	uint32_t sent = tcp_write_pos(p->tcp, s) - dir->wbase;
