@@ -448,7 +448,7 @@ static void serve_dump(struct worker *w)
 /*
  * Upstream servers are the gateway's: the operator's state of each
  * (porter_global.srv_admin), and every shard's proxy area, read for the
- * health checks another shard runs (proxy.c health_owner). Read only.
+ * health checks another shard runs (proxy_health.c health_owner). Read only.
  */
 static void proxy_peers(struct worker *w)
 {

@@ -1,1155 +1,97 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The reverse proxy: one session per request in flight (or per tunnel),
- * stepped by the events of its two streams. See proxy-t.h for the crash
- * rule every step follows: plan in a snapshot, commit, then act in a way
- * that can be repeated (positions come from the streams' sequence spaces).
+ * The reverse proxy's sessions: one per request in flight (or per tunnel),
+ * stepped by the events of its two streams through the phases below. See
+ * proxy-t.h for the crash rule every step follows: plan in a snapshot,
+ * commit, then act in a way that can be repeated (positions come from the
+ * streams' sequence spaces). The other jobs are in the files proxy_priv.h
+ * lists.
  *
  * Streams are never freed from inside their own event: a stream that must
  * go is "doomed" (app TAPP_HTTP_LINGER with a deadline of now), and its
  * own timer resets it a tick later.
+ *
+ * Phases (struct http_snap: req, resp). proxy_advance() runs the request
+ * side's step, and the response side's when the request side waits; a
+ * session ends when both are done. Each line: phase, what moves it, where it
+ * goes (and who does it).
+ *
+ *  request (req)    event / condition                           next
+ *  ---------------  ------------------------------------------  --------------------------------------
+ *  RQ_HEAD          head parsed, routed, pooled stream claimed  RQ_SEND_HEAD (read_head,
+ *                                                               proxy_start_upstream)
+ *                   head parsed, routed, new connection         RQ_CONNECT
+ *                   bad head, no route, 413/429/501, no server  RQ_ERROR (proxy_respond_error,
+ *                                                               proxy_answer_here)
+ *                   header timeout                              RQ_ERROR 408 (client_event)
+ *                   FIN before a whole head                     session freed, client closed
+ *  RQ_CONNECT       upstream ESTABLISHED (level-triggered)      RQ_SEND_HEAD (check_upstream); a
+ *                                                               tunnel: RQ_BODY + RS_BODY
+ *                   connect timeout, reset                      RQ_CONNECT / RQ_SEND_HEAD on another
+ *                                                               server (proxy_retry_or_error), or
+ *                                                               RQ_ERROR 502/503/504
+ *  RQ_SEND_HEAD     head sent whole, no body                    RQ_DONE (the head stays queued until
+ *                                                               the response head is sent)
+ *                   head sent whole, a body                     RQ_BODY
+ *                   head cannot be sent                         RQ_ERROR 431/502
+ *  RQ_BODY          RELAY_DONE                                  RQ_DONE
+ *                   RELAY_BAD_CHUNKED / TOO_LARGE / deadline    RQ_ERROR 400 / 413 / 408
+ *                   RELAY_SRC_CLOSED                            aborted (both streams reset)
+ *                   RELAY_SINK_GONE                             upstream_lost: retry, 502, or abort
+ *                   response done first (RS_DONE)               end_session, client closed
+ *  RQ_DONE          (waits for the response)
+ *  RQ_ERROR         answer sent                                 session freed; client closed, or kept
+ *                                                               for its next request (429, 200 and 405
+ *                                                               with KA_PROMISED)
+ *
+ *  response (resp)  event / condition                           next
+ *  ---------------  ------------------------------------------  --------------------------------------
+ *  RS_WAIT          final head parsed                           RS_SEND_HEAD (read_response)
+ *                   1xx to an HTTP/1.0 client                   RS_WAIT (dropped where it stands)
+ *                   bad head, unasked 101, TE to HTTP/1.0       RQ_ERROR 502
+ *                   upstream closed or reset before a head      retry on another server
+ *                                                               (upstream_lost), or RQ_ERROR 502
+ *                   read timeout                                RQ_ERROR 504 (408 when the client's
+ *                                                               body stalled) (up_event)
+ *  RS_SEND_HEAD     interim head (100) sent                     RS_WAIT (send_response_head)
+ *                   101 sent                                    RS_BODY + TUNNEL, req RQ_BODY
+ *                   head sent                                   RS_BODY
+ *                   head cannot be sent                         RQ_ERROR 502, or aborted when part of
+ *                                                               it went out
+ *  RS_BODY          RELAY_DONE                                  RS_DONE
+ *                   any other outcome but RELAY_WAIT            aborted
+ *  RS_DONE          and RQ_DONE                                 end_session: the upstream stream to
+ *                                                               its pool or dropped; the client kept
+ *                                                               (KA_PROMISED: client_step reads its
+ *                                                               next request) or closed
+ *
+ *  A tunnel (HS_TUNNEL, or TUNNEL after a 101) leaves the table: both
+ *  directions relay until each source's FIN has been passed on
+ *  (proxy_tunnel_step), then the session is freed. A reset or close of
+ *  either stream aborts an exchange, but for the upstream's before a
+ *  response head (retry, or 502).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "secondary/crash.h"
-#include "secondary/http/proxy.h"
-
-#define COPY_CHUNK     16384
-#define STEP_MAX       65536     /* chunk data bytes per re-framing step */
-#define LINGER_MS      5000      /* a closing client's input is discarded this long at most */
-#define HC_SCAN_MS     50
-#define KA_PROMISED    (1u << 31)   /* sflags: the client was told keep-alive */
-#define TUNNEL         (1u << 30)   /* sflags: both directions relay until close */
-#define DECHUNK        (1u << 29)   /* sflags: chunked response to an HTTP/1.0 client: data only */
-#define NO_SLOT        UINT32_MAX
-
-static struct tcp_tcb *tcb(const struct proxy *p, uint32_t s) { return &p->tcp->tcbs[s]; }
-static uint32_t now(const struct proxy *p) { return p->tcp->now_ms; }
-static uint32_t after(const struct proxy *p, uint32_t ms)
-{
-	uint32_t v = now(p) + ms;
-
-	return v ? v : 1;
-}
-
-static struct http_snap *cur(struct http_sess *x) { return &x->s[x->cur & 1]; }
-
-static void commit(struct http_sess *x, const struct http_snap *n)
-{
-	unsigned int next = !(x->cur & 1);
-
-	x->s[next] = *n;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	CRASH_POINT("proxy.commit_written");
-	x->cur = (uint8_t)next;
-}
-
-static uint32_t sess_idx(const struct proxy *p, const struct http_sess *x)
-{
-	return (uint32_t)(x - p->sess);
-}
-
-static void count(struct proxy *p, enum http_count c) { p->a->counts[c]++; }
-
-_Static_assert(H1_MAX_HEADERS >= PORTER_CFG_MAX_HEADERS, "http.max_headers may not exceed the field table");
-
-#define NOMBUF_RETRY_MS 5
-
-/* The relay of X found the buffer pool empty: step it again shortly (proxy_poll). */
-static void nombuf_wait(struct proxy *p, const struct http_sess *x)
-{
-	uint32_t i = (uint32_t)(x - p->sess);
-
-	count(p, HC_NOMBUF_WAITS);
-	if (p->retry_mark[i])
-		return;
-	if (p->nretry == 0)
-		p->retry_at_ms = p->tcp->now_ms + NOMBUF_RETRY_MS;
-	p->retry_mark[i] = 1;
-	p->retry[p->nretry++] = i;
-}
-
-static const struct porter_cfg_upstream *upstream_of(const struct proxy *p, uint32_t slot)
-{
-	return &p->conf->upstreams[slot / PORTER_CFG_MAX_SERVERS];
-}
-
-static const struct porter_cfg_server *server_of(const struct proxy *p, uint32_t slot)
-{
-	return &upstream_of(p, slot)->servers[slot % PORTER_CFG_MAX_SERVERS];
-}
-
-static bool gen_current(const struct proxy *p, const struct http_snap *sn)
-{
-	return sn->gen == (uint32_t)p->a->gen;
-}
-
-/* --- streams ---------------------------------------------------------------- */
-
-static void consume_to(struct proxy *p, uint32_t s, uint32_t target)
-{
-	uint32_t d = target - tcp_read_pos(p->tcp, s);
-
-	if ((int32_t)d > 0)
-		tcp_recv(p->tcp, s, NULL, d);
-}
-
-/* Reset S now, or (inside its own event) a tick later from its own timer. */
-static void kill_stream(struct proxy *p, uint32_t s)
-{
-	struct tcp_tcb *t = tcb(p, s);
-
-	if (t->state == TCP_CLOSED)
-		return;
-	if (p->tcp->in_event == s) {
-		t->app = TAPP_HTTP_LINGER;
-		t->app_arg_lo = TCP_NIL;
-		t->app_slot = 1;          /* linger: reset at the deadline */
-		tcp_app_deadline(p->tcp, s, after(p, 1));
-		return;
-	}
-	tcp_abort(p->tcp, s);
-}
-
-/* Close S gracefully: FIN after what is queued; the peer's input is read and dropped. */
-static void close_client(struct proxy *p, uint32_t s)
-{
-	struct tcp_tcb *t = tcb(p, s);
-
-	tcp_recv(p->tcp, s, NULL, t->rcv_bytes);
-	t->app = TAPP_HTTP_LINGER;
-	t->app_arg_lo = TCP_NIL;
-	t->app_slot = 0;
-	tcp_shutdown(p->tcp, s);
-	if (tcb(p, s)->state != TCP_CLOSED)
-		tcp_app_deadline(p->tcp, s, after(p, LINGER_MS));
-}
-
-/* Release an upstream stream that is no longer needed (not reusable). */
-static void drop_upstream(struct proxy *p, uint32_t s)
-{
-	struct tcp_tcb *t = tcb(p, s);
-
-	if (t->state == TCP_CLOSED)
-		return;
-	if (t->rcv_bytes || t->state == TCP_SYN_SENT || t->state == TCP_SYN_RECEIVED) {
-		kill_stream(p, s);
-		return;
-	}
-	tcp_app_deadline(p->tcp, s, 0);
-	tcp_close(p->tcp, s);
-}
-
-/* Bytes of the head at the start of S's receive queue, contiguous (in place when possible). */
-static const uint8_t *head_bytes(struct proxy *p, uint32_t s, uint32_t want, uint32_t *len)
-{
-	uint32_t avail = tcb(p, s)->rcv_bytes, n;
-	const uint8_t *b = tcp_peek_contig(p->tcp, s, &n);
-
-	if (want > avail)
-		want = avail;
-	if (n >= want) {
-		*len = n < avail ? n : avail;
-		return b;
-	}
-	*len = tcp_peek(p->tcp, s, 0, p->head, want);
-	return p->head;
-}
-
-static struct h1_limits limits(const struct proxy *p)
-{
-	const struct porter_cfg_http *h = &p->conf->http;
-	struct h1_limits l = { .max_request_line = h->max_request_line, .max_head = h->max_header_bytes,
-			       .max_headers = h->max_headers };
-
-	if (l.max_head > PROXY_HEAD_MAX)
-		l.max_head = PROXY_HEAD_MAX;
-	return l;
-}
-
-/*
- * Is it worth parsing the head waiting on stream S of session X yet? Only the
- * bytes not looked at before are scanned, for the end of the first line
- * (a bad request line is refused at once) and for the empty line that ends
- * a head (LF LF or LF CR LF); so a head dripped in small segments costs work
- * linear in its size, and it is copied and parsed when it can be complete,
- * too long (MAX bytes), or cut by the peer's FIN.
- */
-static bool head_ready(struct proxy *p, struct http_sess *x, uint32_t s, uint32_t max)
-{
-	struct proxy_scan *h = &p->scan[sess_idx(p, x)];
-	uint32_t avail = tcb(p, s)->rcv_bytes, pos = tcp_read_pos(p->tcp, s);
-	uint8_t buf[512];
-
-	if (h->stream != s || h->pos != pos || h->done > avail) {
-		h->stream = s;
-		h->pos = pos;
-		h->done = 0;
-		h->line = 0;
-		h->prev = 0;
-	}
-	if (avail >= max || tcp_peer_closed(p->tcp, s))
-		return true;
-	while (h->done < avail) {
-		uint32_t want = avail - h->done < sizeof(buf) ? avail - h->done : (uint32_t)sizeof(buf);
-		uint32_t n = tcp_peek(p->tcp, s, h->done, buf, want);
-
-		if (n == 0)
-			break;
-		p->a->counts[HC_HEAD_BYTES] += n;
-		for (uint32_t i = 0; i < n; i++) {
-			/* prev: the last two bytes seen, newest in the low byte */
-			uint16_t was = h->prev;
-
-			h->prev = (uint16_t)(was << 8 | buf[i]);
-			if (buf[i] != '\n')
-				continue;
-			if (!h->line || (was & 0xff) == '\n' || was == ('\n' << 8 | '\r')) {
-				h->line = 1;
-				h->done += i + 1;
-				return true;
-			}
-		}
-		h->done += n;
-	}
-	return false;
-}
-
-/* Parse the head of S (LEN bytes at B) into p->msg, unless p->msg already holds exactly it. */
-static int parse_head(struct proxy *p, struct http_sess *x, uint32_t s, const uint8_t *b, uint32_t len,
-		      bool request, unsigned int method)
-{
-	struct h1_limits lim = limits(p);
-	uint32_t pos = tcp_read_pos(p->tcp, s), si = sess_idx(p, x);
-	int rc;
-
-	if (p->msg_ok && p->msg_sess == si && p->msg_stream == s && p->msg_pos == pos &&
-	    p->msg.head_len == len && (request ? p->msg.status == 0 : p->msg.status != 0))
-		return 0;
-	rc = request ? h1_parse_request(b, len, &lim, &p->msg) :
-		       h1_parse_response(b, len, &lim, method, &p->msg);
-	p->msg_ok = rc == 0;
-	p->msg_sess = si;
-	p->msg_stream = s;
-	p->msg_pos = pos;
-	return rc;
-}
-
-/* --- sessions ----------------------------------------------------------------- */
-
-static struct http_sess *sess_of(struct proxy *p, uint32_t s)
-{
-	uint32_t i = tcb(p, s)->app_arg_lo;
-
-	if (i >= p->a->max_sessions || p->sess[i].kind == HS_FREE || p->sess[i].cl != s)
-		return NULL;
-	return &p->sess[i];
-}
-
-static struct http_sess *sess_new(struct proxy *p, uint32_t cl, enum http_sess_kind kind)
-{
-	uint32_t i = p->a->free_head;
-	struct http_sess *x;
-	struct timespec ts;
-
-	if (i == TCP_NIL && p->a->hwm < p->a->max_sessions) {
-		/* never used yet: the mark moves first (a recovery looks below it) */
-		i = p->a->hwm;
-		__atomic_store_n(&p->a->hwm, i + 1, __ATOMIC_RELEASE);
-		x = &p->sess[i];
-	} else if (i == TCP_NIL) {
-		return NULL;
-	} else {
-		x = &p->sess[i];
-		p->a->free_head = x->next;
-	}
-	p->a->active++;
-	memset(x, 0, sizeof(*x));
-	x->cl = cl;
-	x->next = TCP_NIL;
-	x->t0_ms = now(p);
-	x->c_r0 = tcp_read_pos(p->tcp, cl);
-	x->c_w0 = tcp_write_pos(p->tcp, cl);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	x->t0_wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	x->s[0].up = TCP_NIL;
-	x->s[0].slot = NO_SLOT;
-	x->s[0].gen = (uint32_t)p->a->gen;
-	x->s[1] = x->s[0];
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	CRASH_POINT("proxy.sess_init");
-	x->kind = (uint8_t)kind;
-	CRASH_POINT("proxy.sess_kind");
-	tcb(p, cl)->app_arg_lo = i;
-	return x;
-}
-
-static void sess_free(struct proxy *p, struct http_sess *x)
-{
-	uint32_t i = sess_idx(p, x);
-
-	if (p->msg_sess == i)
-		p->msg_ok = false;
-	if (x->cl != TCP_NIL && tcb(p, x->cl)->app_arg_lo == i)
-		tcb(p, x->cl)->app_arg_lo = TCP_NIL;
-	CRASH_POINT("proxy.sess_unlinked");
-	x->kind = HS_FREE;
-	x->next = p->a->free_head;
-	p->a->free_head = i;
-	p->a->active--;
-}
-
-/* The session stops using its server slot (connection count). */
-static void release_slot(struct proxy *p, struct http_snap *n)
-{
-	if (n->slot != NO_SLOT && n->up != TCP_NIL && gen_current(p, n) && p->a->srv[n->slot].active)
-		p->a->srv[n->slot].active--;
-}
-
-/* --- access log --------------------------------------------------------------- */
-
-static void log_str(char *d, size_t *o, size_t cap, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len && *o + 8 < cap; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '"' || ch == '\\')
-			*o += (size_t)snprintf(d + *o, cap - *o, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			*o += (size_t)snprintf(d + *o, cap - *o, "\\u%04x", ch);
-		else
-			d[(*o)++] = (char)ch;
-	}
-}
-
-/* A request (http) or a connection (tcp pass-through) on client stream C's listener: porter_shard.listener_uses. */
-static void count_listener(struct proxy *p, uint32_t c)
-{
-	const struct porter_listener *l = tcp_listener(p->tcp, tcb(p, c)->lport);
-
-	if (p->listener_uses && l)
-		p->listener_uses[l - p->tcp->listeners]++;
-}
-
-/* The metrics of a finished exchange (porter_shard.hstats): its status class and, but for tunnels, its time. */
-static void count_exchange(struct proxy *p, const struct http_sess *x, unsigned int status)
-{
-	static const double bounds[] = PORTER_LAT_BOUNDS_MS;
-	struct porter_http_stats *h = p->hstats;
-	uint32_t ms;
-	unsigned int b = 0;
-
-	if (h == NULL)
-		return;
-	h->by_class[status >= 100 && status < 600 ? status / 100 : 0]++;
-	if (status == 101)
-		return;   /* a tunnel's time is its life, not a response time */
-	ms = now(p) - x->t0_ms;
-	while (b < PORTER_LAT_BUCKETS - 1 && (double)ms > bounds[b])
-		b++;
-	h->latency[b]++;
-	h->latency_sum_us += (uint64_t)ms * 1000;
-	h->latency_count++;
-}
-
-static void access_log(struct proxy *p, struct http_sess *x, unsigned int status)
-{
-	const struct http_snap *sn = cur(x);
-	const struct tcp_tcb *c = tcb(p, x->cl);
-	char line[4096], up[64] = "-", srv[32] = "-";   /* room for every field escaped (6 bytes a byte at worst) */
-	const struct proxy_logf *l = p->logf ? &p->logf[sess_idx(p, x)] : NULL;
-	size_t o = 0;
-	time_t secs = (time_t)(x->t0_wall_ms / 1000);
-	struct tm tm;
-	const char *m = h1_method_name(sn->method);
-
-	count_exchange(p, x, status);
-	if (p->log_fd < 0) {
-		if (p->log_path[0])   /* configured, but it would not open (log_reopen) */
-			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);
-		return;
-	}
-	if (sn->slot != NO_SLOT && gen_current(p, sn)) {
-		const struct porter_cfg_server *s = server_of(p, sn->slot);
-
-		snprintf(up, sizeof(up), "%s", upstream_of(p, sn->slot)->name);
-		snprintf(srv, sizeof(srv), "%u.%u.%u.%u:%u", s->ipv4 >> 24, (s->ipv4 >> 16) & 0xff,
-			 (s->ipv4 >> 8) & 0xff, s->ipv4 & 0xff, s->port);
-	} else if (x->route && gen_current(p, sn) && x->route <= p->conf->route_count) {
-		snprintf(up, sizeof(up), "%s",
-			 p->conf->upstreams[p->conf->routes[x->route - 1].upstream].name);
-	}
-	gmtime_r(&secs, &tm);
-	o += strftime(line, sizeof(line), "{\"time\":\"%Y-%m-%dT%H:%M:%S", &tm);
-	o += (size_t)snprintf(line + o, sizeof(line) - o,
-			      ".%03uZ\",\"shard\":%u,\"client\":\"%u.%u.%u.%u:%u\",\"method\":\"%s\",\"path\":\"",
-			      (unsigned int)(x->t0_wall_ms % 1000), p->shard, c->raddr >> 24,
-			      (c->raddr >> 16) & 0xff, (c->raddr >> 8) & 0xff, c->raddr & 0xff, c->rport,
-			      m ? m : (x->kind == HS_TUNNEL ? "TCP" : "OTHER"));
-	log_str(line, &o, sizeof(line) - 300, x->path, strnlen(x->path, sizeof(x->path)));
-	o += (size_t)snprintf(line + o, sizeof(line) - o,
-			      "\",\"version\":\"1.%u\",\"status\":%u,\"bytes_in\":%u,\"bytes_out\":%u,"
-			      "\"upstream\":\"%s\",\"server\":\"%s\",\"connect_ms\":%d,\"response_ms\":%d,"
-			      "\"total_ms\":%u",
-			      sn->minor, status, tcp_read_pos(p->tcp, x->cl) - x->c_r0,
-			      tcp_write_pos(p->tcp, x->cl) - x->c_w0, up, srv,
-			      x->t_conn_ms ? (int)(x->t_conn_ms - x->t0_ms) : -1,
-			      x->t_resp_ms ? (int)(x->t_resp_ms - x->t0_ms) : -1, now(p) - x->t0_ms);
-	{
-		/* what the head said (note_head): "-" when this worker did not parse it */
-		static const char *const keys[] = { "host", "query", "user_agent", "referer", "request_id" };
-		const char *vals[] = { l && l->valid ? l->host : "-", l && l->valid ? l->query : "-",
-				       l && l->valid ? l->ua : "-", l && l->valid ? l->referer : "-",
-				       l && l->valid ? l->rid : "-" };
-
-		for (unsigned int k = 0; k < 5 && o < sizeof(line) - 16; k++) {
-			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\":\"", keys[k]);
-			log_str(line, &o, sizeof(line) - 16, vals[k], strlen(vals[k]));
-			line[o++] = '"';
-		}
-		if (o < sizeof(line) - 2) {
-			line[o++] = '}';
-			line[o++] = '\n';
-		}
-	}
-	if (o >= sizeof(line))
-		o = sizeof(line) - 1;
-	{
-		/* single producer: the worker; single consumer: the log thread */
-		uint64_t head = p->log_head, tail = __atomic_load_n(&p->log_tail, __ATOMIC_ACQUIRE);
-		uint32_t at = (uint32_t)(head & (PROXY_LOG_RING - 1)), first;
-
-		if (PROXY_LOG_RING - (head - tail) < o) {
-			/* the file does not keep up: drop, never wait */
-			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);
-			return;
-		}
-		first = PROXY_LOG_RING - at < o ? PROXY_LOG_RING - at : (uint32_t)o;
-		memcpy(p->log_ring + at, line, first);
-		memcpy(p->log_ring, line + first, o - first);
-		__atomic_store_n(&p->log_head, head + o, __ATOMIC_RELEASE);
-	}
-}
-
-/* Write out what the ring holds (log thread, under log_mu). */
-static void log_drain(struct proxy *p)
-{
-	uint64_t head = __atomic_load_n(&p->log_head, __ATOMIC_ACQUIRE), tail = p->log_tail;
-
-	while (tail < head) {
-		uint32_t at = (uint32_t)(tail & (PROXY_LOG_RING - 1));
-		uint64_t n = head - tail;
-		ssize_t w;
-
-		if (n > PROXY_LOG_RING - at)
-			n = PROXY_LOG_RING - at;
-		w = p->log_fd >= 0 ? write(p->log_fd, p->log_ring + at, n) : (ssize_t)n;
-		if (w <= 0) {
-			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);
-			w = (ssize_t)n;   /* the file refuses: drop, do not spin */
-		}
-		tail += (uint64_t)w;
-		__atomic_store_n(&p->log_tail, tail, __ATOMIC_RELEASE);
-	}
-}
-
-static void *log_thread_main(void *arg)
-{
-	struct proxy *p = arg;
-
-	for (;;) {
-		struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
-		int stop = p->log_stop;
-
-		pthread_mutex_lock(&p->log_mu);
-		log_drain(p);
-		pthread_mutex_unlock(&p->log_mu);
-		if (stop)
-			return NULL;
-		nanosleep(&ts, NULL);
-	}
-}
-
-/*
- * Open the configured access log: at start, and again at every reload and
- * SIGUSR1 (FORCE), so that a log moved away by a rotation is written anew
- * under its name. The thread writes to the new file; what the ring held goes
- * to the old one. A file that does not open is said on stderr, and its lines
- * are counted in log_dropped.
- */
-static void log_reopen(struct proxy *p, bool force)
-{
-	const char *path = p->conf->http.access_log;
-	int fd = -1;
-
-	if (!force && strcmp(path, p->log_path) == 0)
-		return;
-	snprintf(p->log_path, sizeof(p->log_path), "%s", path);
-	if (path[0]) {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0)
-			fprintf(stderr, "porter-worker: shard %u: access log %s: %s (its lines are dropped, "
-				"counted in log_dropped)\n", p->shard, path, strerror(errno));
-	}
-	pthread_mutex_lock(&p->log_mu);
-	log_drain(p);   /* lines of the previous file go to it */
-	if (p->log_fd >= 0)
-		close(p->log_fd);
-	p->log_fd = fd;
-	pthread_mutex_unlock(&p->log_mu);
-	if (fd >= 0 && !p->log_thread_on)
-		p->log_thread_on = pthread_create(&p->log_thread, NULL, log_thread_main, p) == 0;
-}
-
-void proxy_reopen_log(struct proxy *p)
-{
-	log_reopen(p, true);
-}
-
-void proxy_close(struct proxy *p)
-{
-	if (p->log_thread_on) {
-		p->log_stop = 1;
-		pthread_join(p->log_thread, NULL);
-		p->log_thread_on = false;
-	}
-	free(p->log_ring);
-	free(p->head);
-	free(p->out);
-	free(p->copy);
-	free(p->scan);
-	free(p->logf);
-	p->logf = NULL;
-	free(p->retry);
-	free(p->retry_mark);
-	p->retry = NULL;
-	p->retry_mark = NULL;
-	p->nretry = 0;
-	p->log_ring = NULL;
-	p->head = p->out = p->copy = NULL;
-	p->scan = NULL;
-	if (p->log_fd >= 0)
-		close(p->log_fd);
-	p->log_fd = -1;
-}
-
-/* --- servers -------------------------------------------------------------------- */
-
-/* The operator's state of SLOT (porterctl server): enum porter_srv_admin. */
-static unsigned int srv_admin(const struct proxy *p, uint32_t slot)
-{
-	return p->srv_admin ? p->srv_admin[slot] : PORTER_SRV_ENABLED;
-}
-
-/*
- * One shard checks each server actively for the whole gateway (slot modulo
- * the shard count); the others read its result. Without the other areas
- * (unit harness) or a single shard, every shard checks for itself.
- */
-static unsigned int health_owner(const struct proxy *p, uint32_t slot)
-{
-	return p->nshards > 1 && p->peer[slot % p->nshards] ? slot % p->nshards : p->shard;
-}
-
-/* Did the active checks mark SLOT down (in its checking shard, on the same configuration)? */
-static bool hc_down(const struct proxy *p, uint32_t slot)
-{
-	unsigned int o = health_owner(p, slot);
-	const struct http_area *a = o == p->shard ? p->a : p->peer[o];
-
-	if (a != p->a && (__atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) != HTTP_AREA_MAGIC || a->gen != p->a->gen))
-		return false;   /* that shard is not on this configuration (yet): no verdict */
-	return __atomic_load_n(&a->srv[slot].hc_down, __ATOMIC_RELAXED) != 0;
-}
-
-static bool server_usable(struct proxy *p, uint32_t slot)
-{
-	struct http_srv *v = &p->a->srv[slot];
-	const struct porter_cfg_server *s = server_of(p, slot);
-
-	if (srv_admin(p, slot) != PORTER_SRV_ENABLED || hc_down(p, slot))
-		return false;
-	if (v->down_until_ms) {
-		if ((int32_t)(now(p) - v->down_until_ms) < 0)
-			return false;
-		v->down_until_ms = 0;
-	}
-	return s->max_conns == 0 || v->active < s->max_conns;
-}
-
-static uint32_t mix32(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x7feb352dU;
-	h ^= h >> 15;
-	h *= 0x846ca68bU;
-	h ^= h >> 16;
-	return h;
-}
-
-/* Choose a server of upstream U for a client at CADDR, skipping TRIED; NO_SLOT when none. */
-static uint32_t pick_server(struct proxy *p, uint32_t u, uint32_t tried, uint32_t caddr)
-{
-	const struct porter_cfg_upstream *up = &p->conf->upstreams[u];
-	uint32_t base = u * PORTER_CFG_MAX_SERVERS, best = NO_SLOT, total = 0;
-	uint32_t cand[PORTER_CFG_MAX_SERVERS], nc = 0;
-
-	for (uint32_t i = 0; i < up->server_count; i++)
-		if (!(tried & (1u << i)) && server_usable(p, base + i))
-			cand[nc++] = i;
-	if (nc == 0)
-		return NO_SLOT;
-	switch (up->balance) {
-	case PORTER_LB_LEAST_CONN:
-		for (uint32_t k = 0; k < nc; k++) {
-			uint32_t i = cand[k];
-			uint64_t a = (uint64_t)p->a->srv[base + i].active * (best == NO_SLOT ? 1 :
-								up->servers[best - base].weight);
-
-			if (best == NO_SLOT ||
-			    a < (uint64_t)p->a->srv[best].active * up->servers[i].weight)
-				best = base + i;
-		}
-		if (best != NO_SLOT)
-			break;
-		/* fall through */
-	case PORTER_LB_ROUND_ROBIN:
-	default: {
-		/* smooth weighted round robin */
-		int32_t bw = INT32_MIN;
-
-		for (uint32_t k = 0; k < nc; k++) {
-			struct http_srv *v = &p->a->srv[base + cand[k]];
-
-			v->rr_weight += up->servers[cand[k]].weight;
-			total += up->servers[cand[k]].weight;
-			if (v->rr_weight > bw) {
-				bw = v->rr_weight;
-				best = base + cand[k];
-			}
-		}
-		p->a->srv[best].rr_weight -= (int32_t)total;
-		break;
-	}
-	case PORTER_LB_HASH: {
-		uint32_t h, w = 0;
-
-		for (uint32_t k = 0; k < nc; k++)
-			total += up->servers[cand[k]].weight;
-		h = mix32(caddr) % total;
-		for (uint32_t k = 0; k < nc; k++) {
-			w += up->servers[cand[k]].weight;
-			if (h < w) {
-				best = base + cand[k];
-				break;
-			}
-		}
-		break;
-	}
-	}
-	return best;
-}
-
-static void passive_fail(struct proxy *p, const struct http_snap *sn)
-{
-	const struct porter_cfg_upstream *up;
-	struct http_srv *v;
-	uint32_t slot = sn->slot;
-
-	if (slot == NO_SLOT || !gen_current(p, sn))
-		return;
-	up = upstream_of(p, slot);
-	v = &p->a->srv[slot];
-	v->failures++;
-	if (up->passive_max_fails && ++v->fails >= up->passive_max_fails) {
-		v->down_until_ms = after(p, up->passive_fail_timeout_ms);
-		v->fails = 0;
-	}
-}
-
-/* --- keep-alive pool ------------------------------------------------------------ */
-
-static uint32_t pool_pop(struct proxy *p, uint32_t slot)
-{
-	struct http_srv *v = &p->a->srv[slot];
-
-	while (v->pool_head != TCP_NIL) {
-		uint32_t s = v->pool_head;
-		struct tcp_tcb *t = tcb(p, s);
-
-		v->pool_head = t->app_arg_lo;
-		v->pool_count--;
-		if (t->app == TAPP_HTTP_POOL && t->state == TCP_ESTABLISHED && t->rcv_bytes == 0 &&
-		    !(t->flags & TF(RCVD_FIN)))
-			return s;
-		if (t->app == TAPP_HTTP_POOL)
-			kill_stream(p, s);
-	}
-	return TCP_NIL;
-}
-
-static void pool_unlink(struct proxy *p, uint32_t s)
-{
-	struct http_srv *v = &p->a->srv[tcb(p, s)->app_slot % HTTP_SLOTS];
-	uint32_t *link = &v->pool_head;
-
-	while (*link != TCP_NIL && *link != s)
-		link = &tcb(p, *link)->app_arg_lo;
-	if (*link == s) {
-		*link = tcb(p, s)->app_arg_lo;
-		v->pool_count--;
-	}
-}
-
-static void pool_push(struct proxy *p, uint32_t s, uint32_t slot)
-{
-	struct http_srv *v = &p->a->srv[slot];
-	struct tcp_tcb *t = tcb(p, s);
-
-	t->app_slot = (uint16_t)slot;
-	t->app_arg_lo = v->pool_head;
-	t->app = TAPP_HTTP_POOL;
-	CRASH_POINT("proxy.pool_pushing");
-	v->pool_head = s;
-	v->pool_count++;
-	tcp_app_deadline(p->tcp, s, after(p, upstream_of(p, slot)->keepalive_idle_timeout_ms));
-}
-
-/* Close every idle stream of SLOT's pool (a new routing table, the gateway stopping). */
-static void pool_drop_all(struct proxy *p, uint32_t slot)
-{
-	struct http_srv *v = &p->a->srv[slot];
-
-	while (v->pool_head != TCP_NIL) {
-		uint32_t s = v->pool_head;
-
-		v->pool_head = tcb(p, s)->app_arg_lo;
-		v->pool_count--;
-		tcb(p, s)->app = TAPP_HTTP_UP;
-		drop_upstream(p, s);
-	}
-}
-
-/* An idle pooled stream had an event: bytes, a FIN, a reset or its idle timeout end it. */
-static void pool_event(struct proxy *p, uint32_t s, uint32_t ev)
-{
-	const struct tcp_tcb *t = tcb(p, s);
-
-	if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED | TEV_APP_TIMEOUT)) && t->rcv_bytes == 0 &&
-	    !(t->flags & TF(RCVD_FIN)) && t->state == TCP_ESTABLISHED)
-		return;   /* a window update, or a new worker's look at every stream */
-	pool_unlink(p, s);
-	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
-		return;
-	tcb(p, s)->app = TAPP_HTTP_UP;   /* so drop_upstream treats it as ours */
-	drop_upstream(p, s);
-}
-
-/* --- errors and the end of an exchange ------------------------------------------ */
-
-static void end_session(struct proxy *p, struct http_sess *x);
-
-static enum http_count err_counter(unsigned int status)
-{
-	switch (status) {
-	case 400: return HC_ERR_400;
-	case 404: return HC_ERR_404;
-	case 408: return HC_ERR_408;
-	case 413: return HC_ERR_413;
-	case 414: return HC_ERR_414;
-	case 429: return HC_ERR_429;
-	case 431: return HC_ERR_431;
-	case 501: return HC_ERR_501;
-	case 503: return HC_ERR_503;
-	case 504: return HC_ERR_504;
-	case 505: return HC_ERR_505;
-	default: return HC_ERR_502;
-	}
-}
-
-/* Abort the exchange: both streams reset (the client could not be answered cleanly). */
-static void abort_session(struct proxy *p, struct http_sess *x, bool client_too)
-{
-	struct http_snap n = *cur(x);
-
-	if (n.up != TCP_NIL) {
-		release_slot(p, &n);
-		kill_stream(p, n.up);
-		n.up = TCP_NIL;
-		commit(x, &n);
-	}
-	access_log(p, x, n.status ? n.status : 499);
-	if (client_too && x->cl != TCP_NIL)
-		kill_stream(p, x->cl);
-	sess_free(p, x);
-}
-
-/*
- * Send OUT[0..LEN) on stream S as the head planned in direction D (its wbase):
- * the length is committed (hout) before the first byte goes, so a successor
- * that finds part of it sent sends the rest rather than taking it as whole.
- * Returns 1 when all is sent, 0 to wait for room, -1 when it cannot be sent.
- */
-static int send_planned(struct proxy *p, struct http_sess *x, int d, uint32_t s, const uint8_t *out,
-			uint32_t len)
-{
-	const struct http_dir *dir = d ? &cur(x)->r : &cur(x)->q;
-	uint32_t sent = tcp_write_pos(p->tcp, s) - dir->wbase;
-
-	if (len > p->tcp->prm->snd_buf)
-		return -1;   /* would never fit the send queue */
-	if (dir->hout != len) {
-		struct http_snap n;
-
-		if (sent)
-			return -1;   /* not the head a predecessor began to send (the config changed) */
-		n = *cur(x);
-		(d ? &n.r : &n.q)->hout = len;
-		commit(x, &n);
-	}
-	while (sent < len) {
-		uint32_t room = tcp_send_space(p->tcp, s), k = len - sent;
-		int w;
-
-		if (k > room)
-			k = room;
-		if (k == 0)
-			return 0;   /* WRITABLE comes */
-		w = tcp_send(p->tcp, s, out + sent, k);
-		if (w == -ENOMEM)
-			nombuf_wait(p, x);
-		if (w == -ENOMEM || w == 0)
-			return 0;
-		if (w < 0)
-			return -1;
-		sent += (uint32_t)w;
-	}
-	return 1;
-}
-
-/* Has the head planned in direction D been sent whole on S? */
-static bool head_sent(struct proxy *p, struct http_sess *x, int d, uint32_t s)
-{
-	const struct http_dir *dir = d ? &cur(x)->r : &cur(x)->q;
-
-	return dir->hout && tcp_write_pos(p->tcp, s) - dir->wbase >= dir->hout;
-}
-
-/* Answers planned by answer_here(): the connection may stay open after them. */
-static bool local_answer(unsigned int status)
-{
-	return status == 429 || status == 200 || status == 405;
-}
-
-/*
- * RQ_ERROR: send the error response planned in the snapshot, then close the
- * client; but an answer planned by answer_here() with KA_PROMISED (a request
- * that ended with its head, on a connection that may persist) consumes the
- * request's head instead and leaves the connection to the next request.
- */
-static void error_step(struct proxy *p, struct http_sess *x)
-{
-	const struct http_snap *sn = cur(x);
-	uint32_t c = x->cl;
-	bool keep = local_answer(sn->status) && (sn->sflags & KA_PROMISED);
-
-	if (!head_sent(p, x, 1, c)) {
-		int len = local_answer(sn->status)
-				  ? h1_local_answer(sn->status, (uint32_t)sn->r.len, keep, sn->minor,
-						    sn->method == H1_M_HEAD, p->out, 512)
-			  : sn->method == H1_M_HEAD ? h1_error_response_head(sn->status, p->out, 512)
-			  : h1_error_response(sn->status, p->out, 512);
-		int rc = len < 0 ? -1 : send_planned(p, x, 1, c, p->out, (uint32_t)len);
-
-		if (rc == 0) {
-			tcp_app_deadline(p->tcp, c, after(p, LINGER_MS));
-			return;   /* wait for room (WRITABLE) */
-		}
-	}
-	access_log(p, x, sn->status);
-	if (keep) {
-		/* by position, so a successor that finds it done does nothing */
-		consume_to(p, c, sn->q.rbase + sn->q.hlen);
-		sess_free(p, x);
-		return;
-	}
-	close_client(p, c);   /* first: a successor must not read the rest as a new request */
-	sess_free(p, x);
-}
-
-/* Answer STATUS and close the client (nothing was sent to it yet). */
-static void respond_error(struct proxy *p, struct http_sess *x, unsigned int status)
-{
-	struct http_snap n = *cur(x);
-
-	count(p, err_counter(status));
-	if (n.resp != RS_WAIT || x->kind == HS_TUNNEL) {
-		/* the client already has part of a response (or is a tunnel) */
-		abort_session(p, x, true);
-		return;
-	}
-	if (n.up != TCP_NIL) {
-		release_slot(p, &n);
-		kill_stream(p, n.up);
-		n.up = TCP_NIL;
-	}
-	n.req = RQ_ERROR;
-	n.status = (uint16_t)status;
-	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
-	n.r.hout = 0;
-	commit(x, &n);
-	error_step(p, x);
-}
-
-/*
- * porter answers the request itself (STATUS, see h1_local_answer()): 429 with
- * Retry-After: ARG when the client's address has no request token left
- * (client_limits.http_req_rate); 200 to OPTIONS and 405 to TRACE with
- * Max-Forwards: 0. A request without a body on a connection that may persist
- * leaves the connection usable (the head is consumed, the next request is
- * read); with a body, porter does not read what it would not forward, so the
- * connection closes after the answer as for the errors.
- */
-static void answer_here(struct proxy *p, struct http_sess *x, unsigned int status, uint32_t arg)
-{
-	struct http_snap n = *cur(x);
-
-	count(p, status == 429 ? HC_ERR_429 : HC_MAX_FORWARDS_0);
-	n.req = RQ_ERROR;
-	n.status = (uint16_t)status;
-	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
-	n.r.hout = 0;
-	n.r.len = arg;    /* the answer is planned whole: a successor writes the same bytes */
-	if (n.q.kind == H1_BODY_NONE && (n.rflags & H1F_KEEP_ALIVE) && !tcp_peer_closed(p->tcp, x->cl) &&
-	    !p->tcp->draining)
-		n.sflags |= KA_PROMISED;
-	commit(x, &n);
-	error_step(p, x);
-}
-
-/* --- upstream selection ---------------------------------------------------------------- */
-
-static bool idempotent(unsigned int m)
-{
-	return m == H1_M_GET || m == H1_M_HEAD || m == H1_M_OPTIONS || m == H1_M_TRACE || m == H1_M_PUT ||
-	       m == H1_M_DELETE;
-}
-
-/*
- * Give session X an upstream stream to server of upstream U: a pooled one or
- * a new connection. Returns 1 when the head can be sent now, 0 when
- * connecting, -1 when X was answered with an error (and is gone).
- */
-static int start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
-{
-	struct http_snap n = *cur(x);
-	const struct tcp_tcb *c = tcb(p, x->cl);
-	uint32_t slot = pick_server(p, u, n.tried, c->raddr), s;
-	const struct porter_cfg_server *sv;
-	int err;
-
-	if (slot == NO_SLOT) {
-		respond_error(p, x, n.tries ? 502 : 503);
-		return -1;
-	}
-	sv = server_of(p, slot);
-	n.slot = slot;
-	n.read_ms = upstream_of(p, slot)->read_timeout_ms;
-	n.write_ms = upstream_of(p, slot)->write_timeout_ms;
-	n.up_keepalive = upstream_of(p, slot)->keepalive_max_idle > 0;
-	n.tried |= 1u << (slot % PORTER_CFG_MAX_SERVERS);
-	n.tries++;
-	p->a->srv[slot].requests++;
-	if (x->kind == HS_HTTP && (s = pool_pop(p, slot)) != TCP_NIL) {
-		struct tcp_tcb *t = tcb(p, s);
-
-		t->app = TAPP_HTTP_UP;
-		t->app_arg_lo = sess_idx(p, x);
-		CRASH_POINT("proxy.pool_claimed");
-		tcp_app_deadline(p->tcp, s, 0);
-		n.up = s;
-		n.reused = 1;
-		n.req = RQ_SEND_HEAD;
-		n.q.rbase = tcp_read_pos(p->tcp, x->cl);
-		n.q.wbase = tcp_write_pos(p->tcp, s);
-		n.q.hout = 0;
-		commit(x, &n);
-		p->a->srv[slot].active++;
-		count(p, HC_UP_REUSED);
-		x->t_conn_ms = now(p);
-		return 1;
-	}
-	s = tcp_connect(p->tcp, sv->ipv4, sv->port, x->kind == HS_HTTP ? TAPP_HTTP_UP : TAPP_SPLICE_UP, &err);
-	if (s == TCP_NIL) {
-		if (err == -ENETUNREACH)
-			count(p, HC_UP_NO_ROUTE);
-		respond_error(p, x, 503);
-		return -1;
-	}
-	tcb(p, s)->app_arg_lo = sess_idx(p, x);
-	tcb(p, s)->app_arg_hi = 0;
-	CRASH_POINT("proxy.connect_uncommitted");
-	tcp_app_deadline(p->tcp, s, after(p, upstream_of(p, slot)->connect_timeout_ms));
-	n.up = s;
-	n.reused = 0;
-	n.req = RQ_CONNECT;
-	commit(x, &n);
-	p->a->srv[slot].active++;
-	count(p, HC_UP_CONNECTS);
-	return 0;
-}
-
-/* The upstream stream failed before a response: try another server or answer STATUS. */
-static void retry_or_error(struct proxy *p, struct http_sess *x, unsigned int status, bool sent)
-{
-	struct http_snap n = *cur(x);
-	uint32_t u = n.slot / PORTER_CFG_MAX_SERVERS;
-	bool may;
-
-	if (!gen_current(p, &n)) {
-		respond_error(p, x, status);
-		return;
-	}
-	if (sent) {
-		/* the request reached a reused connection the server had closed: safe to send
-		 * again only when idempotent and still whole in the client's queue */
-		may = n.reused && idempotent(n.method) && n.q.kind == H1_BODY_NONE && n.req == RQ_DONE;
-		if (may)
-			n.tried &= ~(1u << (n.slot % PORTER_CFG_MAX_SERVERS));   /* same server, new connection */
-	} else {
-		may = n.tries <= p->conf->upstreams[u].retries;
-	}
-	if (!may) {
-		respond_error(p, x, status);
-		return;
-	}
-	count(p, HC_RETRIES);
-	n.up = TCP_NIL;
-	n.req = RQ_HEAD;   /* re-planned by start_upstream */
-	n.reused = 0;
-	commit(x, &n);
-	start_upstream(p, x, u);   /* a pooled stream: the caller's advance() sends the head */
-}
-
-/* --- request side ------------------------------------------------------------------------ */
-
-static bool host_match(const struct porter_cfg_route *r, const uint8_t *h, uint32_t len)
-{
-	size_t rl = strlen(r->host);
-
-	switch (r->host_match) {
-	case PORTER_HOST_EXACT:
-		return len == rl && strncasecmp((const char *)h, r->host, rl) == 0;
-	case PORTER_HOST_SUFFIX:
-		return len > rl && strncasecmp((const char *)h + len - rl, r->host, rl) == 0;
-	default:
-		return true;
-	}
-}
-
-static int find_route(const struct proxy *p, const struct h1_msg *m, const uint8_t *b, uint16_t lport)
-{
-	for (uint32_t i = 0; i < p->conf->route_count; i++) {
-		const struct porter_cfg_route *r = &p->conf->routes[i];
-		size_t pl = strlen(r->path_prefix), ml = strlen(r->method);
-
-		if (r->listen_port && r->listen_port != lport)
-			continue;
-		if (ml && (m->method_s.len != ml || memcmp(b + m->method_s.off, r->method, ml) != 0))
-			continue;
-		if (!host_match(r, b + m->host.off, m->host.len))
-			continue;
-		if (m->path.len < pl || memcmp(b + m->path.off, r->path_prefix, pl) != 0)
-			continue;
-		return (int)i;
-	}
-	return -1;
-}
+#include "secondary/http/proxy_priv.h"
 
 /* RQ_HEAD: parse what the client sent; route; get an upstream. 1 = progress, 0 = wait, -1 = gone. */
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/*
- * The X-Request-Id porter gives a request that came without one: 32 hex
- * digits from what identifies the request for as long as its connection
- * lives -- the connection's two initial sequence numbers (ours from a
- * keyed hash, the client's its own choice), the client's address and port,
- * the shard and where the head starts in the client's stream. A worker that
- * takes the session over computes the same, so a head cut by a crash is
- * finished with the same bytes (send_planned).
- */
-static void request_id(const struct proxy *p, uint32_t c, uint32_t rbase, char out[33])
-{
-	const struct tcp_tcb *t = tcb(p, c);
-	uint64_t a = mix64((uint64_t)t->iss << 32 | t->irs);
-	uint64_t h1 = mix64(a ^ mix64((uint64_t)t->raddr << 32 | (uint64_t)t->rport << 16 | p->shard));
-	uint64_t h2 = mix64(h1 ^ mix64((uint64_t)rbase << 1 | 1));
-
-	snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, h1, h2);
-}
-
-/* B[off .. off+len) into OUT as a C string, cut to CAP - 1 bytes. */
-static void copy_span(const uint8_t *b, uint32_t off, uint32_t len, char *out, size_t cap)
-{
-	size_t n = len < cap - 1 ? len : cap - 1;
-
-	memcpy(out, b + off, n);
-	out[n] = '\0';
-}
-
-/* Field NAME's value of the head M at B into OUT ("" when absent); whether it is there. */
-static bool note_field(const struct h1_msg *m, const uint8_t *b, const char *name, char *out, size_t cap)
-{
-	int i = h1_find(m, b, name);
-
-	copy_span(b, i >= 0 ? m->h[i].value.off : 0, i >= 0 ? m->h[i].value.len : 0, out, cap);
-	return i >= 0;
-}
-
-/* The request head M (bytes B) of session X parsed: note what its access log line shows. */
-static void note_head(struct proxy *p, struct http_sess *x, const struct h1_msg *m, const uint8_t *b)
-{
-	struct proxy_logf *l = &p->logf[sess_idx(p, x)];
-	uint32_t qs = m->path.off + m->path.len, qe = m->target.off + m->target.len;
-	bool query = qs < qe && b[qs] == '?';
-
-	copy_span(b, m->host.off, m->host.len, l->host, sizeof(l->host));
-	copy_span(b, query ? qs + 1 : 0, query ? qe - qs - 1 : 0, l->query, sizeof(l->query));
-	note_field(m, b, "user-agent", l->ua, sizeof(l->ua));
-	note_field(m, b, "referer", l->referer, sizeof(l->referer));
-	if (!note_field(m, b, "x-request-id", l->rid, 65))
-		request_id(p, x->cl, tcp_read_pos(p->tcp, x->cl), l->rid);
-	l->valid = true;
-}
-
 static int read_head(struct proxy *p, struct http_sess *x)
 {
 	uint32_t c = x->cl, len;
-	struct h1_limits lim = limits(p);
+	struct h1_limits lim = proxy_head_limits(p);
 	const uint8_t *b;
 	int rc, route;
 
-	if (!head_ready(p, x, c, lim.max_head + 1))
+	if (!proxy_head_ready(p, x, c, lim.max_head + 1))
 		return 0;
-	b = head_bytes(p, c, lim.max_head + 1, &len);
+	b = proxy_head_bytes(p, c, lim.max_head + 1, &len);
 	p->a->counts[HC_HEAD_BYTES] += len;
 	rc = h1_parse_request(b, len, &lim, &p->msg);
 	p->logf[sess_idx(p, x)].valid = false;
 	if (rc == 0)
-		note_head(p, x, &p->msg, b);
+		proxy_note_head(p, x, &p->msg, b);
 
 	p->msg_ok = rc == 0;
 	p->msg_sess = sess_idx(p, x);
@@ -1161,14 +103,14 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	if (rc == H1_INCOMPLETE) {
 		if (tcp_peer_closed(p->tcp, c)) {
 			/* the client gave up mid-head: nothing to answer */
-			close_client(p, c);
-			sess_free(p, x);
+			proxy_close_client(p, c);
+			proxy_sess_free(p, x);
 			return -1;
 		}
 		return 0;
 	}
 	if (rc < 0) {
-		respond_error(p, x, (unsigned int)-rc);
+		proxy_respond_error(p, x, (unsigned int)-rc);
 		return -1;
 	}
 	n = *cur(x);
@@ -1189,39 +131,39 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	commit(x, &n);
 	tcp_app_deadline(p->tcp, c, 0);
 	count(p, HC_REQUESTS);
-	count_listener(p, c);
+	proxy_count_listener(p, c);
 	{
-		const struct porter_listener *l = tcp_listener(p->tcp, tcb(p, c)->lport);
+		const struct porter_listener *l = tcp_listener(p->tcp, tcp_lport(p->tcp, c));
 		uint32_t retry_s;
 
-		if (!(l && l->no_climit) && !tcp_climit_request(p->tcp, tcb(p, c)->raddr, &retry_s)) {
-			answer_here(p, x, 429, retry_s);
+		if (!(l && l->no_climit) && !tcp_climit_request(p->tcp, tcp_raddr(p->tcp, c), &retry_s)) {
+			proxy_answer_here(p, x, 429, retry_s);
 			return -1;
 		}
 	}
 	if ((m->method == H1_M_OPTIONS || m->method == H1_M_TRACE) && (m->flags & H1F_MAX_FORWARDS) &&
 	    m->max_forwards == 0) {
 		/* RFC 9110 §7.6.2: porter is the final recipient */
-		answer_here(p, x, m->method == H1_M_OPTIONS ? 200 : 405, 0);
+		proxy_answer_here(p, x, m->method == H1_M_OPTIONS ? 200 : 405, 0);
 		return -1;
 	}
 	if (m->method == H1_M_CONNECT) {
 		/* a reverse proxy: no tunnel to wherever the client names (RFC 9110 §9.3.6) */
-		respond_error(p, x, 501);
+		proxy_respond_error(p, x, 501);
 		return -1;
 	}
 	if (p->conf->http.max_body_bytes && m->body == H1_BODY_LENGTH &&
 	    m->content_length > p->conf->http.max_body_bytes) {
-		respond_error(p, x, 413);
+		proxy_respond_error(p, x, 413);
 		return -1;
 	}
-	route = find_route(p, m, b, tcb(p, c)->lport);
+	route = proxy_find_route(p, m, b, tcp_lport(p->tcp, c));
 	if (route < 0) {
-		respond_error(p, x, 404);
+		proxy_respond_error(p, x, 404);
 		return -1;
 	}
 	x->route = (uint16_t)(route + 1);
-	return start_upstream(p, x, p->conf->routes[route].upstream) < 0 ? -1 : 1;
+	return proxy_start_upstream(p, x, p->conf->routes[route].upstream) < 0 ? -1 : 1;
 }
 
 /* RQ_SEND_HEAD: forward the (rewritten) head once. */
@@ -1231,32 +173,32 @@ static int send_head(struct proxy *p, struct http_sess *x)
 	uint32_t c = x->cl, u = sn->up;
 	struct http_snap n;
 
-	if (!head_sent(p, x, 0, u)) {
+	if (!proxy_head_sent(p, x, 0, u)) {
 		uint32_t len;
-		const uint8_t *b = head_bytes(p, c, sn->q.hlen, &len);
+		const uint8_t *b = proxy_head_bytes(p, c, sn->q.hlen, &len);
 		struct h1_fwd f = {
-			.client_ip = tcb(p, c)->raddr, .proto = "http", .via = p->conf->http.via,
+			.client_ip = tcp_raddr(p->tcp, c), .proto = "http", .via = p->conf->http.via,
 			.upstream_keepalive = x->kind == HS_HTTP && sn->up_keepalive,
 		};
 		char rid[33];
 		int out, rc;
 
-		if (len < sn->q.hlen || parse_head(p, x, c, b, sn->q.hlen, true, 0) != 0) {
-			respond_error(p, x, 400);   /* cannot happen: the head parsed before */
+		if (len < sn->q.hlen || proxy_parse_head(p, x, c, b, sn->q.hlen, true, 0) != 0) {
+			proxy_respond_error(p, x, 400);   /* cannot happen: the head parsed before */
 			return -1;
 		}
 		if (!p->conf->no_request_id && h1_find(&p->msg, b, "x-request-id") < 0) {
-			request_id(p, c, sn->q.rbase, rid);   /* as note_head: the same bytes after a takeover */
+			proxy_request_id(p, c, sn->q.rbase, rid);   /* as proxy_note_head, after a takeover too */
 			f.request_id = rid;
 		}
 		out = h1_write_request(&p->msg, b, &f, p->out, PROXY_HEAD_MAX + 4096);
-		rc = out < 0 ? -1 : send_planned(p, x, 0, u, p->out, (uint32_t)out);
+		rc = out < 0 ? -1 : proxy_send_planned(p, x, 0, u, p->out, (uint32_t)out);
 		if (rc == 0) {
 			tcp_app_deadline(p->tcp, u, after(p, sn->write_ms));
 			return 0;   /* WRITABLE comes */
 		}
 		if (rc < 0) {
-			respond_error(p, x, tcp_write_pos(p->tcp, u) == cur(x)->q.wbase ? 431 : 502);
+			proxy_respond_error(p, x, tcp_write_pos(p->tcp, u) == cur(x)->q.wbase ? 431 : 502);
 			return -1;
 		}
 		sn = cur(x);
@@ -1267,7 +209,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 		 * request a closing keep-alive connection lost can be sent again */
 		n.req = RQ_DONE;
 	} else {
-		consume_to(p, c, n.q.rbase + n.q.hlen);
+		proxy_consume_to(p, c, n.q.rbase + n.q.hlen);
 		n.req = RQ_BODY;
 		n.q.rbase += n.q.hlen;
 		n.q.hlen = 0;
@@ -1282,292 +224,6 @@ static int send_head(struct proxy *p, struct http_sess *x)
 	return 1;
 }
 
-/*
- * A relay's send of N bytes at B into sink DST of session X: the bytes taken,
- * 0 to wait (for send space, or for buffers: nombuf_wait), -2 when the sink
- * can take no more (closed or not yet open).
- */
-static int sink_send(struct proxy *p, const struct http_sess *x, uint32_t dst, const uint8_t *b, uint32_t n)
-{
-	int w = tcp_send(p->tcp, dst, b, n);
-
-	if (w == -EPIPE || w == -ENOTCONN)
-		return -2;
-	if (w == -ENOMEM)
-		nombuf_wait(p, x);
-	return w < 0 ? 0 : w;
-}
-
-/*
- * Relay the body of direction D (0: client -> upstream, 1: upstream -> client)
- * from stream SRC to DST as it comes: Content-Length and close-delimited
- * bodies, tunnels, and a chunked body an older worker began relaying this way
- * (new ones are re-framed: relay_chunked). Returns 1 when the body is complete, 0 to wait,
- * -1 on malformed chunked framing, -2 when the sink is gone, -3 when a
- * chunked request body passes http.max_body_bytes, -4 when the source closed
- * before the end of a Content-Length or chunked body.
- */
-static int relay(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
-{
-	for (;;) {
-		const struct http_snap *sn = cur(x);
-		const struct http_dir *dir = d ? &sn->r : &sn->q;
-		uint32_t sent = tcp_write_pos(p->tcp, dst) - dir->wbase;
-		uint32_t got = tcp_read_pos(p->tcp, src) - dir->rbase;
-		uint64_t limit;
-		uint32_t n, k, avail;
-		int w;
-
-		if ((int32_t)(sent - got) > 0)
-			tcp_recv(p->tcp, src, NULL, sent - got);   /* a predecessor sent but did not consume */
-		switch (dir->kind) {
-		case H1_BODY_NONE:
-			return 1;
-		case H1_BODY_LENGTH:
-			limit = dir->len;
-			break;
-		case H1_BODY_CHUNKED:
-			limit = dir->dec;
-			break;
-		default:
-			limit = UINT64_MAX;
-			break;
-		}
-		avail = tcb(p, src)->rcv_bytes;
-		if (sent >= limit) {
-			struct http_snap nn;
-			struct http_dir *nd;
-			bool done = false;
-			long used;
-
-			if (dir->kind == H1_BODY_LENGTH || dir->done)
-				return 1;
-			if (avail == 0)
-				return tcp_peer_closed(p->tcp, src) ? -4 : 0;
-			/* decode ahead of what is forwarded; commit the decoder with its position */
-			k = tcp_peek(p->tcp, src, 0, p->copy, avail < COPY_CHUNK ? avail : COPY_CHUNK);
-			nn = *sn;
-			nd = d ? &nn.r : &nn.q;
-			used = h1_chunked_feed(&nd->ch, p->copy, k, &done);
-			if (used < 0)
-				return -1;
-			if (!d && p->conf->http.max_body_bytes && nd->ch.total > p->conf->http.max_body_bytes)
-				return -3;
-			nd->dec += (uint32_t)used;
-			nd->done = done;
-			commit(x, &nn);
-			continue;
-		}
-		if (avail == 0 && tcp_peer_closed(p->tcp, src))
-			return dir->kind == H1_BODY_CLOSE ? 1 : -4;   /* -4: the body can never end */
-		n = avail;
-		if (n > tcp_send_space(p->tcp, dst))
-			n = tcp_send_space(p->tcp, dst);
-		if (limit != UINT64_MAX && n > limit - sent)
-			n = (uint32_t)(limit - sent);
-		if (n == 0)
-			return 0;
-		{
-			/* straight from the source's first segment into the sink's queue */
-			const uint8_t *b = tcp_peek_contig(p->tcp, src, &k);
-
-			if (n > k)
-				n = k;
-			w = sink_send(p, x, dst, b, n);
-		}
-		if (w <= 0)
-			return w;
-		CRASH_POINT("proxy.relay_sent");
-		tcp_recv(p->tcp, src, NULL, (uint32_t)w);
-		if (sent + (uint32_t)w > (1u << 30)) {
-			/* keep the 32-bit positions far from wrapping: move the bases */
-			struct http_snap nn = *cur(x);
-			struct http_dir *nd = d ? &nn.r : &nn.q;
-			uint32_t moved = sent + (uint32_t)w;
-
-			nd->rbase += moved;
-			nd->wbase += moved;
-			if (nd->kind == H1_BODY_LENGTH)
-				nd->len -= moved;
-			if (nd->kind == H1_BODY_CHUNKED)
-				nd->dec -= moved;
-			commit(x, &nn);
-		}
-	}
-}
-
-/*
- * Send to DST what the planned step DIR of relay_chunked() still owes: the
- * bytes are a function of the plan (dec, len, done) and of the step's
- * source bytes, still unconsumed at SRC's read position, so a successor
- * sends exactly the rest. Returns 1 when all is sent, 0 to wait for room,
- * -2 when the sink is gone.
- */
-static int send_step(struct proxy *p, const struct http_sess *x, const struct http_dir *dir, uint32_t src,
-		     uint32_t dst, bool rechunk)
-{
-	uint8_t head[H1_CHUNK_HEAD_MAX];
-	const uint8_t *tail = NULL;
-	uint32_t hl = 0, k = 0, tl = 0, total;
-	uint32_t sent = tcp_write_pos(p->tcp, dst) - dir->wbase;
-
-	if (dir->done) {
-		/* the step that ends the body: the last chunk, no trailer fields */
-		if (rechunk) {
-			tail = (const uint8_t *)H1_LAST_CHUNK;
-			tl = sizeof(H1_LAST_CHUNK) - 1;
-		}
-	} else if (dir->len) {
-		/* a data step: dec bytes of one chunk of the source, one chunk of ours */
-		k = dir->dec;
-		if (rechunk) {
-			hl = (uint32_t)h1_chunk_head(k, head);
-			tail = (const uint8_t *)H1_CHUNK_TAIL;
-			tl = sizeof(H1_CHUNK_TAIL) - 1;
-		}
-	}
-	total = hl + k + tl;
-	while (sent < total) {
-		uint32_t room = tcp_send_space(p->tcp, dst), n, cl;
-		const uint8_t *b;
-		int w;
-
-		if (room == 0)
-			return 0;   /* WRITABLE comes */
-		if (sent < hl) {
-			b = head + sent;
-			n = hl - sent;
-		} else if (sent < hl + k) {
-			uint32_t off = sent - hl;
-			const uint8_t *c = tcp_peek_contig(p->tcp, src, &cl);
-
-			n = k - off;
-			if (c != NULL && off < cl) {
-				b = c + off;   /* in place, from the source's first segment */
-				if (n > cl - off)
-					n = cl - off;
-			} else {
-				if (n > COPY_CHUNK)
-					n = COPY_CHUNK;
-				if (n > room)
-					n = room;
-				n = tcp_peek(p->tcp, src, off, p->copy, n);
-				b = p->copy;
-				if (n == 0)
-					return -2;   /* the planned bytes are not there: cannot go on */
-			}
-		} else {
-			b = tail + (sent - hl - k);
-			n = total - sent;
-		}
-		if (n > room)
-			n = room;
-		w = sink_send(p, x, dst, b, n);
-		if (w <= 0)
-			return w;
-		sent += (uint32_t)w;
-		CRASH_POINT("proxy.chunk_step_part");
-	}
-	return 1;
-}
-
-/*
- * A chunked body, re-framed (RFC 9112 §7.1): the source's framing is
- * decoded and checked (h1_chunked_feed), and only its data goes on, in
- * chunks of porter's own (h1_chunk_head() data CRLF ... "0\r\n\r\n": no
- * chunk extensions, no trailer fields), or as bare data for an HTTP/1.0
- * client (RECHUNK false; the body then ends with the connection). No byte
- * of the source's framing reaches the sink, so a sink that reads framing
- * differently from porter (a bare LF, an extension) cannot be led to see
- * another body or another message.
- *
- * Steps alternate between framing (source bytes consumed; nothing sent but
- * the last chunk when the body ends) and data (up to STEP_MAX bytes of one
- * source chunk, sent as one chunk). Each step is planned in the snapshot
- * before it is carried out: rbase and wbase where source and sink stood,
- * dec the source bytes it covers, len the bytes it sends (0 for framing),
- * done whether the body ends with it, ch the decoder after it. The source
- * bytes are consumed only once all is sent, so a successor repeats exactly
- * the unfinished part (send_step). Returns as relay().
- */
-static int relay_chunked(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst, bool rechunk)
-{
-	for (;;) {
-		const struct http_snap *sn = cur(x);
-		const struct http_dir *dir = d ? &sn->r : &sn->q;
-		struct http_snap nn;
-		struct http_dir *nd;
-		uint32_t avail, k;
-		bool done = false;
-
-		if (dir->dec) {
-			/* the planned step: send what it owes, then consume its source bytes */
-			if (tcp_read_pos(p->tcp, src) == dir->rbase) {
-				int rc = send_step(p, x, dir, src, dst, rechunk);
-
-				if (rc <= 0)
-					return rc;
-				CRASH_POINT("proxy.chunk_sent");
-			}
-			consume_to(p, src, dir->rbase + dir->dec);
-		}
-		if (dir->done)
-			return 1;
-		avail = tcb(p, src)->rcv_bytes;
-		if (avail == 0)
-			return tcp_peer_closed(p->tcp, src) ? -4 : 0;
-		nn = *sn;
-		nd = d ? &nn.r : &nn.q;
-		nd->rbase = tcp_read_pos(p->tcp, src);
-		nd->wbase = tcp_write_pos(p->tcp, dst);
-		if (h1_chunked_data_left(&nd->ch)) {
-			k = (uint32_t)h1_chunked_take(&nd->ch, avail < STEP_MAX ? avail : STEP_MAX);
-			nd->dec = k;
-			nd->len = k;
-			if (rechunk) {
-				uint8_t head[H1_CHUNK_HEAD_MAX];
-
-				nd->len += h1_chunk_head(k, head) + sizeof(H1_CHUNK_TAIL) - 1;
-			}
-		} else {
-			/* framing, up to the next chunk data or the end of the body */
-			uint32_t i = 0;
-
-			k = tcp_peek(p->tcp, src, 0, p->copy, avail < 4096 ? avail : 4096);
-			while (i < k && !done && !h1_chunked_data_left(&nd->ch)) {
-				if (h1_chunked_feed(&nd->ch, p->copy + i, 1, &done) < 0)
-					return -1;
-				i++;
-			}
-			nd->dec = i;
-			nd->len = rechunk && done ? sizeof(H1_LAST_CHUNK) - 1 : 0;
-		}
-		nd->done = done;
-		if (!d && p->conf->http.max_body_bytes && nd->ch.total > p->conf->http.max_body_bytes)
-			return -3;
-		commit(x, &nn);
-	}
-}
-
-/*
- * The body of direction D: chunked bodies re-framed (relay_chunked), the
- * others relayed as they come (relay). A chunked body an older worker began
- * relaying as it came (reframe 0) goes on that way.
- */
-static int relay_body(struct proxy *p, struct http_sess *x, int d, uint32_t src, uint32_t dst)
-{
-	const struct http_snap *sn = cur(x);
-	const struct http_dir *dir = d ? &sn->r : &sn->q;
-
-	if (d && (sn->sflags & DECHUNK))
-		return relay_chunked(p, x, d, src, dst, false);
-	if (dir->kind == H1_BODY_CHUNKED && dir->reframe)
-		return relay_chunked(p, x, d, src, dst, true);
-	return relay(p, x, d, src, dst);
-}
-
-/* --- response side ---------------------------------------------------------------------- */
-
 /* The upstream closed or reset before a whole response head. */
 static void upstream_lost(struct proxy *p, struct http_sess *x, bool reset)
 {
@@ -1576,15 +232,15 @@ static void upstream_lost(struct proxy *p, struct http_sess *x, bool reset)
 
 	if (x->t_resp_ms == 0 && sn->resp == RS_WAIT) {
 		if (!sent || !sn->reused)
-			passive_fail(p, sn);
+			proxy_passive_fail(p, sn);
 		if (!sent)
 			count(p, HC_UP_CONNECT_FAIL);
-		retry_or_error(p, x, 502, sent);
+		proxy_retry_or_error(p, x, 502, sent);
 		return;
 	}
 	(void)reset;
 	count(p, HC_UPSTREAM_ABORTS);
-	abort_session(p, x, true);
+	proxy_abort_session(p, x, true);
 }
 
 /*
@@ -1618,18 +274,18 @@ static int read_response(struct proxy *p, struct http_sess *x)
 {
 	const struct http_snap *sn = cur(x);
 	uint32_t u = sn->up, len;
-	struct h1_limits lim = limits(p);
+	struct h1_limits lim = proxy_head_limits(p);
 	const uint8_t *b;
 	int rc;
 	struct http_snap n;
 
 	if (u == TCP_NIL || sn->req == RQ_CONNECT || sn->req == RQ_SEND_HEAD)
 		return 0;
-	if (tcb(p, u)->rcv_bytes == 0) {
+	if (tcp_recv_avail(p->tcp, u) == 0) {
 		if (tcp_peer_closed(p->tcp, u)) {
-			kill_stream(p, u);
+			proxy_kill_stream(p, u);
 			n = *cur(x);
-			release_slot(p, &n);
+			proxy_release_slot(p, &n);
 			n.up = TCP_NIL;
 			commit(x, &n);
 			upstream_lost(p, x, false);
@@ -1637,9 +293,9 @@ static int read_response(struct proxy *p, struct http_sess *x)
 		}
 		return 0;
 	}
-	if (!head_ready(p, x, u, lim.max_head + 1))
+	if (!proxy_head_ready(p, x, u, lim.max_head + 1))
 		return 0;
-	b = head_bytes(p, u, lim.max_head + 1, &len);
+	b = proxy_head_bytes(p, u, lim.max_head + 1, &len);
 	p->a->counts[HC_HEAD_BYTES] += len;
 	rc = h1_parse_response(b, len, &lim, sn->method, &p->msg);
 	p->msg_ok = rc == 0;
@@ -1649,8 +305,8 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	if (rc == H1_INCOMPLETE && !tcp_peer_closed(p->tcp, u))
 		return 0;
 	if (rc != 0) {
-		passive_fail(p, sn);
-		respond_error(p, x, 502);
+		proxy_passive_fail(p, sn);
+		proxy_respond_error(p, x, 502);
 		return -1;
 	}
 	if (x->t_resp_ms == 0)
@@ -1659,14 +315,14 @@ static int read_response(struct proxy *p, struct http_sess *x)
 		/* a switch the client did not ask for: relaying its next bytes raw would
 		 * hand the server requests porter never parsed */
 		count(p, HC_UP_BAD_UPGRADE);
-		passive_fail(p, sn);
-		respond_error(p, x, 502);   /* the server's connection is reset */
+		proxy_passive_fail(p, sn);
+		proxy_respond_error(p, x, 502);   /* the server's connection is reset */
 		return -1;
 	}
 	if (sn->minor == 0 && (p->msg.flags & H1F_TE_CODED) && p->msg.body != H1_BODY_NONE) {
 		/* a transfer coding porter cannot remove, for a client that cannot be told (RFC 9112 §6.1) */
-		passive_fail(p, sn);
-		respond_error(p, x, 502);
+		proxy_passive_fail(p, sn);
+		proxy_respond_error(p, x, 502);
 		return -1;
 	}
 	if (sn->slot != NO_SLOT && gen_current(p, sn))
@@ -1674,7 +330,7 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	if (sn->minor == 0 && p->msg.status < 200) {
 		/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client. Dropped where it stands: the
 		 * phase stays RS_WAIT, so a successor reads the next head or drops this again */
-		consume_to(p, u, tcp_read_pos(p->tcp, u) + p->msg.head_len);
+		proxy_consume_to(p, u, tcp_read_pos(p->tcp, u) + p->msg.head_len);
 		p->msg_ok = false;
 		return 1;
 	}
@@ -1708,31 +364,31 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 	if (u == TCP_NIL)
 		return 0;
 	if (sn->req == RQ_DONE && sn->q.kind == H1_BODY_NONE && sn->q.hlen)
-		consume_to(p, c, sn->q.rbase + sn->q.hlen);   /* the held request head */
-	if (!head_sent(p, x, 1, c)) {
+		proxy_consume_to(p, c, sn->q.rbase + sn->q.hlen);   /* the held request head */
+	if (!proxy_head_sent(p, x, 1, c)) {
 		uint32_t len;
-		const uint8_t *b = head_bytes(p, u, sn->r.hlen, &len);
+		const uint8_t *b = proxy_head_bytes(p, u, sn->r.hlen, &len);
 		int out, rc;
 
-		if (len < sn->r.hlen || parse_head(p, x, u, b, sn->r.hlen, false, sn->method) != 0) {
-			respond_error(p, x, 502);
+		if (len < sn->r.hlen || proxy_parse_head(p, x, u, b, sn->r.hlen, false, sn->method) != 0) {
+			proxy_respond_error(p, x, 502);
 			return -1;
 		}
 		out = h1_write_response(&p->msg, b, p->conf->http.via, (sn->sflags & KA_PROMISED) != 0,
 					sn->minor, p->out, PROXY_HEAD_MAX + 4096);
-		rc = out < 0 ? -1 : send_planned(p, x, 1, c, p->out, (uint32_t)out);
+		rc = out < 0 ? -1 : proxy_send_planned(p, x, 1, c, p->out, (uint32_t)out);
 		if (rc == 0)
 			return 0;   /* WRITABLE comes */
 		if (rc < 0) {
 			if (tcp_write_pos(p->tcp, c) == cur(x)->r.wbase)
-				respond_error(p, x, 502);
+				proxy_respond_error(p, x, 502);
 			else
-				abort_session(p, x, true);
+				proxy_abort_session(p, x, true);
 			return -1;
 		}
 		sn = cur(x);
 	}
-	consume_to(p, u, sn->r.rbase + sn->r.hlen);
+	proxy_consume_to(p, u, sn->r.rbase + sn->r.hlen);
 	n = *sn;
 	if (n.req == RQ_DONE && n.q.kind == H1_BODY_NONE) {
 		n.q.rbase += n.q.hlen;
@@ -1769,62 +425,6 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 	return 1;
 }
 
-/* Both directions of a tunnel: relay, pass each FIN on, end when both are shut. */
-static int tunnel_step(struct proxy *p, struct http_sess *x)
-{
-	uint32_t c = x->cl, u = cur(x)->up;
-	int rq, rs;
-	struct http_snap n;
-
-	if (u == TCP_NIL || cur(x)->req == RQ_CONNECT)
-		return 0;
-	rq = relay(p, x, 0, c, u);
-	rs = relay(p, x, 1, u, c);
-	if (rq == -2 || rs == -2) {
-		abort_session(p, x, true);
-		return -1;
-	}
-	n = *cur(x);
-	/* a FIN goes on once the sink's own unread bytes have been passed the other
-	 * way: closing it earlier could free them (LAST-ACK) before they are relayed */
-	if (rq == 1 && !n.q.shut && tcb(p, u)->rcv_bytes == 0) {
-		tcp_shutdown(p->tcp, u);
-		n.q.shut = 1;
-	}
-	if (rs == 1 && !n.r.shut && tcb(p, c)->rcv_bytes == 0) {
-		tcp_shutdown(p->tcp, c);
-		n.r.shut = 1;
-	}
-	commit(x, &n);
-	if (n.q.shut && n.r.shut) {
-		/* both FINs passed on: the streams finish their close on their own */
-		access_log(p, x, x->kind == HS_TUNNEL ? 200 : 101);
-		release_slot(p, &n);
-		tcb(p, u)->app = TAPP_NONE;
-		tcp_app_deadline(p->tcp, u, 0);
-		tcp_close(p->tcp, u);
-		sess_free(p, x);
-		tcb(p, c)->app = TAPP_NONE;
-		tcp_close(p->tcp, c);
-		return -1;
-	}
-	if (rs == 1 || rq == 1)
-		return 0;
-	return 0;
-}
-
-/*
- * A tunnel's stream finished its close normally (both FINs exchanged): pass
- * on what is left and end the tunnel. False when the tunnel cannot end
- * cleanly (the caller aborts it).
- */
-static bool tunnel_closed(struct proxy *p, struct http_sess *x)
-{
-	if (x->kind != HS_TUNNEL && !(cur(x)->sflags & TUNNEL))
-		return false;
-	return tunnel_step(p, x) < 0 && x->kind == HS_FREE;
-}
-
 /* Request and response both complete: reuse or close each side. */
 static void end_session(struct proxy *p, struct http_sess *x)
 {
@@ -1833,26 +433,26 @@ static void end_session(struct proxy *p, struct http_sess *x)
 	bool client_ka = (n.sflags & KA_PROMISED) && n.req == RQ_DONE;
 
 	count(p, HC_RESPONSES);
-	access_log(p, x, n.status);
+	proxy_access_log(p, x, n.status);
 	if (u != TCP_NIL) {
-		const struct tcp_tcb *t = tcb(p, u);
 		bool reuse = (n.sflags & H1F_KEEP_ALIVE) && n.r.kind != H1_BODY_CLOSE && n.req == RQ_DONE &&
-			     t->state == TCP_ESTABLISHED && t->rcv_bytes == 0 && !(t->flags & TF(RCVD_FIN)) &&
+			     tcp_state(p->tcp, u) == TCP_ESTABLISHED && tcp_recv_avail(p->tcp, u) == 0 &&
+			     !tcp_peer_closed(p->tcp, u) &&
 			     !p->tcp->draining && srv_admin(p, n.slot) == PORTER_SRV_ENABLED &&
 			     gen_current(p, &n) && n.slot != NO_SLOT &&
 			     p->a->srv[n.slot].pool_count < upstream_of(p, n.slot)->keepalive_max_idle;
 
-		release_slot(p, &n);
+		proxy_release_slot(p, &n);
 		n.up = TCP_NIL;
 		commit(x, &n);
 		if (reuse)
-			pool_push(p, u, n.slot);
+			proxy_pool_push(p, u, n.slot);
 		else
-			drop_upstream(p, u);
+			proxy_drop_upstream(p, u);
 	}
 	if (!client_ka)
-		close_client(p, c);   /* before the session goes: see error_step */
-	sess_free(p, x);
+		proxy_close_client(p, c);   /* before the session goes: see error_step */
+	proxy_sess_free(p, x);
 }
 
 /* The upstream stream of a session in RQ_CONNECT is established: plan what follows. */
@@ -1880,14 +480,6 @@ static void upstream_connected(struct proxy *p, struct http_sess *x, uint32_t u)
 	tcp_app_deadline(p->tcp, u, 0);
 }
 
-/* The upstream of a tcp listener's client stream C (an index into the proxy config), or -1. */
-static int splice_upstream(const struct proxy *p, uint32_t c)
-{
-	const struct porter_listener *l = tcp_listener(p->tcp, tcb(p, c)->lport);
-
-	return l && l->arg < p->conf->upstream_count ? (int)l->arg : -1;
-}
-
 /*
  * Level-triggered look at the session's upstream stream, so that nothing
  * depends on an event a dead predecessor consumed: a phase that needs the
@@ -1900,32 +492,30 @@ static int check_upstream(struct proxy *p, struct http_sess *x)
 	bool tunnel = x->kind == HS_TUNNEL || (sn->sflags & TUNNEL);
 	bool need = sn->req == RQ_CONNECT || sn->req == RQ_SEND_HEAD || sn->req == RQ_BODY ||
 		    (sn->req == RQ_DONE && sn->resp != RS_DONE);
-	const struct tcp_tcb *t;
 
 	if (x->kind == HS_TUNNEL && sn->req == RQ_HEAD) {
-		int u = splice_upstream(p, x->cl);
+		int u = proxy_splice_upstream(p, x->cl);
 
 		if (u < 0) {
-			abort_session(p, x, true);
+			proxy_abort_session(p, x, true);
 			return -1;
 		}
-		return start_upstream(p, x, (uint32_t)u) < 0 ? -1 : 1;
+		return proxy_start_upstream(p, x, (uint32_t)u) < 0 ? -1 : 1;
 	}
 	if (!need || sn->req == RQ_ERROR)
 		return 1;
 	if (sn->up == TCP_NIL) {
 		if (!tunnel && sn->resp == RS_WAIT && x->t_resp_ms == 0) {
 			upstream_lost(p, x, false);   /* retry, or 502/504 */
-			return x->kind == HS_FREE || sess_of(p, x->cl) != x ? -1 : 1;
+			return x->kind == HS_FREE || proxy_sess_of(p, x->cl) != x ? -1 : 1;
 		}
-		abort_session(p, x, true);
+		proxy_abort_session(p, x, true);
 		return -1;
 	}
-	t = tcb(p, sn->up);
 	if (sn->req == RQ_CONNECT) {
-		if (t->state == TCP_ESTABLISHED)
+		if (tcp_state(p->tcp, sn->up) == TCP_ESTABLISHED)
 			upstream_connected(p, x, sn->up);
-		else if (t->app_arg_hi == 0 && gen_current(p, sn))
+		else if (tcp_app_deadline_at(p->tcp, sn->up) == 0 && gen_current(p, sn))
 			tcp_app_deadline(p->tcp, sn->up, after(p, upstream_of(p, sn->slot)->connect_timeout_ms));
 	}
 	return 1;
@@ -1955,7 +545,7 @@ static uint32_t body_deadline(const struct proxy *p, const struct http_sess *x)
 }
 
 /* Step a session until nothing moves. Returns false when it ended (or is gone). */
-static bool advance(struct proxy *p, struct http_sess *x)
+bool proxy_advance(struct proxy *p, struct http_sess *x)
 {
 	for (int guard = 0; guard < 64; guard++) {
 		const struct http_snap *sn;
@@ -1972,7 +562,7 @@ static bool advance(struct proxy *p, struct http_sess *x)
 			return false;
 		sn = cur(x);
 		if (x->kind == HS_TUNNEL || (sn->sflags & TUNNEL))
-			return tunnel_step(p, x) >= 0;
+			return proxy_tunnel_step(p, x) >= 0;
 		switch (sn->req) {
 		case RQ_HEAD:
 			rc = read_head(p, x);
@@ -1981,9 +571,9 @@ static bool advance(struct proxy *p, struct http_sess *x)
 			rc = send_head(p, x);
 			break;
 		case RQ_BODY: {
-			int r = relay_body(p, x, 0, x->cl, sn->up);
+			enum relay_rc r = proxy_relay_body(p, x, 0, x->cl, sn->up);
 
-			if (r == 1) {
+			if (r == RELAY_DONE) {
 				struct http_snap n = *cur(x);
 
 				n.req = RQ_DONE;
@@ -1991,39 +581,39 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				if (n.resp != RS_DONE)
 					tcp_app_deadline(p->tcp, n.up, after(p, n.read_ms));
 				rc = 1;
-			} else if (r == 0) {
+			} else if (r == RELAY_WAIT) {
 				/* waiting for the client's bytes or the server's window */
 				uint32_t dl = after(p, sn->write_ms), bd = 0;
 
 				if (tcp_send_space(p->tcp, sn->up) > 0)
 					bd = body_deadline(p, x);   /* the client's turn: its body deadline too */
 				if (bd != 0 && (int32_t)(bd - now(p)) <= 0) {
-					respond_error(p, x, 408);
+					proxy_respond_error(p, x, 408);
 					rc = -1;
 					break;
 				}
 				if (bd != 0 && (int32_t)(bd - dl) < 0)
 					dl = bd;
 				tcp_app_deadline(p->tcp, sn->up, dl);
-			} else if (r == -4) {
+			} else if (r == RELAY_SRC_CLOSED) {
 				count(p, HC_CLIENT_ABORTS);   /* the client closed mid-body */
-				abort_session(p, x, true);
+				proxy_abort_session(p, x, true);
 				rc = -1;
-			} else if (r == -1) {
+			} else if (r == RELAY_BAD_CHUNKED) {
 				count(p, HC_REQ_BAD_CHUNKED);
-				respond_error(p, x, 400);
+				proxy_respond_error(p, x, 400);
 				rc = -1;
-			} else if (r == -3) {
-				respond_error(p, x, 413);
+			} else if (r == RELAY_TOO_LARGE) {
+				proxy_respond_error(p, x, 413);
 				rc = -1;
-			} else if (r == -2) {
+			} else if (r == RELAY_SINK_GONE) {
 				upstream_lost(p, x, true);
 				rc = -1;
 			}
 			break;
 		}
 		case RQ_ERROR:
-			error_step(p, x);
+			proxy_error_step(p, x);
 			return false;
 		default:
 			break;
@@ -2040,23 +630,23 @@ static bool advance(struct proxy *p, struct http_sess *x)
 				rc = send_response_head(p, x);
 				break;
 			case RS_BODY: {
-				int r = relay_body(p, x, 1, sn->up, x->cl);
+				enum relay_rc r = proxy_relay_body(p, x, 1, sn->up, x->cl);
 
-				if (r == 1) {
+				if (r == RELAY_DONE) {
 					struct http_snap n = *cur(x);
 
 					n.resp = RS_DONE;
 					commit(x, &n);
 					rc = 1;
-				} else if (r == -1) {
+				} else if (r == RELAY_BAD_CHUNKED) {
 					/* malformed framing from the server: the head is out, so cut the exchange */
 					count(p, HC_UP_BAD_CHUNKED);
-					passive_fail(p, cur(x));
-					abort_session(p, x, true);
+					proxy_passive_fail(p, cur(x));
+					proxy_abort_session(p, x, true);
 					rc = -1;
-				} else if (r < 0) {
-					count(p, r == -2 ? HC_CLIENT_ABORTS : HC_UPSTREAM_ABORTS);
-					abort_session(p, x, true);
+				} else if (r != RELAY_WAIT) {
+					count(p, r == RELAY_SINK_GONE ? HC_CLIENT_ABORTS : HC_UPSTREAM_ABORTS);
+					proxy_abort_session(p, x, true);
 					rc = -1;
 				} else if (sn->up != TCP_NIL) {
 					tcp_app_deadline(p->tcp, sn->up,
@@ -2087,20 +677,19 @@ static bool advance(struct proxy *p, struct http_sess *x)
 static void client_step(struct proxy *p, uint32_t c)
 {
 	for (int guard = 0; guard < 32; guard++) {
-		struct http_sess *x = sess_of(p, c);
-		struct tcp_tcb *t = tcb(p, c);
+		struct http_sess *x = proxy_sess_of(p, c);
 
-		if (t->app != TAPP_HTTP || t->state == TCP_CLOSED)
+		if (tcp_app(p->tcp, c) != TAPP_HTTP || tcp_state(p->tcp, c) == TCP_CLOSED)
 			return;
 		if (x == NULL) {
-			if (t->rcv_bytes == 0) {
+			if (tcp_recv_avail(p->tcp, c) == 0) {
 				if (tcp_peer_closed(p->tcp, c) || p->tcp->draining)
-					close_client(p, c);   /* gone, or idle while the gateway stops */
+					proxy_close_client(p, c);   /* gone, or idle while the gateway stops */
 				else
 					tcp_app_deadline(p->tcp, c, after(p, p->conf->http.idle_timeout_ms));
 				return;
 			}
-			x = sess_new(p, c, HS_HTTP);
+			x = proxy_sess_new(p, c, HS_HTTP);
 			if (x == NULL) {
 				int len = h1_error_response(503, p->out, 512);
 
@@ -2108,12 +697,12 @@ static void client_step(struct proxy *p, uint32_t c)
 				count(p, HC_ERR_503);
 				if (len > 0)
 					tcp_send(p->tcp, c, p->out, (uint32_t)len);
-				close_client(p, c);
+				proxy_close_client(p, c);
 				return;
 			}
 			tcp_app_deadline(p->tcp, c, after(p, p->conf->http.header_timeout_ms));
 		}
-		if (advance(p, x))
+		if (proxy_advance(p, x))
 			return;
 		/* the exchange ended: a keep-alive client may have the next request queued */
 	}
@@ -2121,30 +710,30 @@ static void client_step(struct proxy *p, uint32_t c)
 
 static void client_event(struct proxy *p, uint32_t c, uint32_t ev)
 {
-	struct http_sess *x = sess_of(p, c);
+	struct http_sess *x = proxy_sess_of(p, c);
 
-	if (x && (ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && tunnel_closed(p, x))
+	if (x && (ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && proxy_tunnel_closed(p, x))
 		return;
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
 		if (x) {
 			count(p, HC_CLIENT_ABORTS);
 			x->cl = c;
-			abort_session(p, x, false);
+			proxy_abort_session(p, x, false);
 		}
 		return;
 	}
 	if (ev & TEV_APP_TIMEOUT) {
 		if (x == NULL) {
-			close_client(p, c);   /* keep-alive idle timeout */
+			proxy_close_client(p, c);   /* keep-alive idle timeout */
 			return;
 		}
 		if (cur(x)->req == RQ_HEAD) {
-			respond_error(p, x, 408);
+			proxy_respond_error(p, x, 408);
 			return;
 		}
 		if (cur(x)->req == RQ_ERROR) {
-			sess_free(p, x);
-			kill_stream(p, c);
+			proxy_sess_free(p, x);
+			proxy_kill_stream(p, c);
 			return;
 		}
 	}
@@ -2154,55 +743,55 @@ static void client_event(struct proxy *p, uint32_t c, uint32_t ev)
 /* A tcp pass-through client. */
 static void splice_event(struct proxy *p, uint32_t c, uint32_t ev)
 {
-	struct http_sess *x = sess_of(p, c);
+	struct http_sess *x = proxy_sess_of(p, c);
 
-	if (x && (ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && tunnel_closed(p, x))
+	if (x && (ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && proxy_tunnel_closed(p, x))
 		return;
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
 		if (x)
-			abort_session(p, x, false);
+			proxy_abort_session(p, x, false);
 		return;
 	}
 	if (x == NULL) {
-		if (splice_upstream(p, c) < 0 || (x = sess_new(p, c, HS_TUNNEL)) == NULL) {
+		if (proxy_splice_upstream(p, c) < 0 || (x = proxy_sess_new(p, c, HS_TUNNEL)) == NULL) {
 			count(p, HC_NO_SESSION);
-			kill_stream(p, c);
+			proxy_kill_stream(p, c);
 			return;
 		}
 		count(p, HC_TUNNELS);
-		count_listener(p, c);
-		snprintf(x->path, sizeof(x->path), ":%u", tcb(p, c)->lport);
+		proxy_count_listener(p, c);
+		snprintf(x->path, sizeof(x->path), ":%u", tcp_lport(p->tcp, c));
 	}
-	advance(p, x);   /* connects first (check_upstream) */
+	proxy_advance(p, x);   /* connects first (check_upstream) */
 }
 
 static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
 {
-	uint32_t i = tcb(p, u)->app_arg_lo;
+	uint32_t i = tcp_app_arg(p->tcp, u);
 	struct http_sess *x = i < p->a->max_sessions ? &p->sess[i] : NULL;
 	struct http_snap n;
 
 	if (x == NULL || x->kind == HS_FREE || cur(x)->up != u) {
 		/* a stream no session owns */
 		if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED)))
-			kill_stream(p, u);
+			proxy_kill_stream(p, u);
 		return;
 	}
-	if ((ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && tunnel_closed(p, x))
+	if ((ev & TEV_APP_CLOSED) && !(ev & TEV_APP_RESET) && proxy_tunnel_closed(p, x))
 		return;
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
 		/* the stream is gone after this event */
 		n = *cur(x);
-		release_slot(p, &n);
+		proxy_release_slot(p, &n);
 		n.up = TCP_NIL;
 		commit(x, &n);
 		if (x->kind == HS_TUNNEL || (n.sflags & TUNNEL)) {
-			abort_session(p, x, true);
+			proxy_abort_session(p, x, true);
 			return;
 		}
 		upstream_lost(p, x, (ev & TEV_APP_RESET) != 0);
-		if (x->kind != HS_FREE && sess_of(p, x->cl) == x)
-			advance(p, x);
+		if (x->kind != HS_FREE && proxy_sess_of(p, x->cl) == x)
+			proxy_advance(p, x);
 		return;
 	}
 	if (ev & TEV_APP_TIMEOUT) {
@@ -2210,221 +799,62 @@ static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
 		if (n.req == RQ_CONNECT) {
 			/* connect timeout */
 			count(p, HC_UP_CONNECT_FAIL);
-			passive_fail(p, &n);
-			release_slot(p, &n);
+			proxy_passive_fail(p, &n);
+			proxy_release_slot(p, &n);
 			n.up = TCP_NIL;
 			commit(x, &n);
-			kill_stream(p, u);   /* doomed: its index is not reused inside this event */
-			retry_or_error(p, x, 504, false);
-			if (x->kind != HS_FREE && sess_of(p, x->cl) == x)
-				advance(p, x);
+			proxy_kill_stream(p, u);   /* doomed: its index is not reused inside this event */
+			proxy_retry_or_error(p, x, 504, false);
+			if (x->kind != HS_FREE && proxy_sess_of(p, x->cl) == x)
+				proxy_advance(p, x);
 			return;
 		}
 		if (n.resp == RS_WAIT && x->kind == HS_HTTP) {
 			if (n.req == RQ_BODY && tcp_send_space(p->tcp, u) > 0) {
 				/* the client stopped sending its body: not the server's fault */
-				respond_error(p, x, 408);
+				proxy_respond_error(p, x, 408);
 				return;
 			}
-			passive_fail(p, &n);   /* the server did not read, or did not answer */
-			respond_error(p, x, 504);
+			proxy_passive_fail(p, &n);   /* the server did not read, or did not answer */
+			proxy_respond_error(p, x, 504);
 			return;
 		}
 		count(p, HC_UPSTREAM_ABORTS);
-		abort_session(p, x, true);
+		proxy_abort_session(p, x, true);
 		return;
 	}
-	/* CONNECTED is found by advance() (level-triggered, also after a restart) */
+	/* CONNECTED is found by proxy_advance() (level-triggered, also after a restart) */
 	if (x->kind == HS_TUNNEL) {
-		advance(p, x);
+		proxy_advance(p, x);
 		return;
 	}
-	if (advance(p, x))
+	if (proxy_advance(p, x))
 		return;
 	/* the exchange ended inside the upstream's event: the client may have more queued */
-	if (tcb(p, x->cl)->app == TAPP_HTTP)
+	if (tcp_app(p->tcp, x->cl) == TAPP_HTTP)
 		client_step(p, x->cl);
 }
 
 static void linger_event(struct proxy *p, uint32_t s, uint32_t ev)
 {
-	struct tcp_tcb *t = tcb(p, s);
-
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
 		return;
 	if (ev & TEV_APP_TIMEOUT) {
-		if (t->app_slot == 0 && t->snd_una != t->snd_max && t->snd_una != t->app_arg_lo &&
-		    t->state != TCP_SYN_RECEIVED) {
+		uint32_t una = tcp_snd_una(p->tcp, s);
+
+		if (tcp_app_slot(p->tcp, s) == 0 && !tcp_all_acked(p->tcp, s) && una != tcp_app_arg(p->tcp, s) &&
+		    tcp_state(p->tcp, s) != TCP_SYN_RECEIVED) {
 			/* the peer is still taking the response in: give it more time
 			 * (TCP's own retransmission limit ends a dead peer) */
-			t->app_arg_lo = t->snd_una;
+			tcp_set_app_arg(p->tcp, s, una);
 			tcp_app_deadline(p->tcp, s, after(p, LINGER_MS));
 			return;
 		}
 		tcp_abort(p->tcp, s);   /* own timer event */
 		return;
 	}
-	tcp_recv(p->tcp, s, NULL, t->rcv_bytes);
+	tcp_recv(p->tcp, s, NULL, tcp_recv_avail(p->tcp, s));
 }
-
-/* --- health checks ------------------------------------------------------------------------- */
-
-static void health_result(struct proxy *p, uint32_t slot, enum http_hc_result r)
-{
-	const struct porter_cfg_upstream *up = upstream_of(p, slot);
-	struct http_srv *v = &p->a->srv[slot];
-	bool ok = r == HC_R_OK;
-
-	v->hc_stream = TCP_NIL;
-	v->hc_last = (uint8_t)r;
-	v->hc_last_ms = now(p);
-	count(p, ok ? HC_HEALTH_OK : HC_HEALTH_FAIL);
-	if (ok) {
-		v->hc_bad = 0;
-		if (v->hc_ok < 255)
-			v->hc_ok++;
-		if (v->hc_down && v->hc_ok >= up->health_rise) {
-			v->hc_down = 0;
-			v->down_until_ms = 0;
-			v->fails = 0;
-		}
-	} else {
-		v->hc_ok = 0;
-		if (v->hc_bad < 255)
-			v->hc_bad++;
-		if (!v->hc_down && v->hc_bad >= up->health_fall)
-			v->hc_down = 1;
-	}
-}
-
-/* A finished check: read what is left and close with a FIN (no reset for a well-behaved server). */
-static void health_close(struct proxy *p, uint32_t s)
-{
-	tcp_recv(p->tcp, s, NULL, tcb(p, s)->rcv_bytes);
-	tcp_app_deadline(p->tcp, s, 0);
-	tcp_close(p->tcp, s);
-}
-
-static void health_event(struct proxy *p, uint32_t s, uint32_t ev)
-{
-	struct tcp_tcb *t = tcb(p, s);
-	uint32_t slot = t->app_slot;
-	struct http_srv *v = &p->a->srv[slot % HTTP_SLOTS];
-	uint8_t b[16];
-
-	if (v->hc_stream != s || slot >= HTTP_SLOTS) {
-		if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED)))
-			kill_stream(p, s);
-		return;
-	}
-	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED)) {
-		health_result(p, slot, HC_R_CLOSED);
-		return;
-	}
-	if (ev & TEV_APP_TIMEOUT) {
-		health_result(p, slot, HC_R_TIMEOUT);
-		tcp_abort(p->tcp, s);
-		return;
-	}
-	if (ev & TEV_APP_CONNECTED) {
-		const struct porter_cfg_server *sv = server_of(p, slot);
-		char req[PORTER_CFG_HCPATH_LEN + 160];
-		int len = snprintf(req, sizeof(req),
-				   "GET %s HTTP/1.1\r\nHost: %u.%u.%u.%u:%u\r\nUser-Agent: porter-health-check\r\n"
-				   "Connection: close\r\n\r\n", upstream_of(p, slot)->health_path,
-				   sv->ipv4 >> 24, (sv->ipv4 >> 16) & 0xff, (sv->ipv4 >> 8) & 0xff,
-				   sv->ipv4 & 0xff, sv->port);
-
-		tcp_send(p->tcp, s, req, (uint32_t)len);
-	}
-	if (t->rcv_bytes >= 12 || (t->rcv_bytes && tcp_peer_closed(p->tcp, s))) {
-		uint32_t n = tcp_peek(p->tcp, s, 0, b, 12);
-		bool ok = n == 12 && memcmp(b, "HTTP/1.", 7) == 0 && b[8] == ' ' && (b[9] == '2' || b[9] == '3');
-
-		health_result(p, slot, ok ? HC_R_OK : HC_R_STATUS);
-		health_close(p, s);
-		return;
-	}
-	if (tcp_peer_closed(p->tcp, s)) {
-		health_result(p, slot, HC_R_CLOSED);
-		health_close(p, s);
-	}
-}
-
-static void health_scan(struct proxy *p)
-{
-	for (uint32_t u = 0; u < p->conf->upstream_count; u++) {
-		const struct porter_cfg_upstream *up = &p->conf->upstreams[u];
-
-		if (!up->health_enabled)
-			continue;
-		for (uint32_t i = 0; i < up->server_count; i++) {
-			uint32_t slot = u * PORTER_CFG_MAX_SERVERS + i, s;
-			struct http_srv *v = &p->a->srv[slot];
-			int err;
-
-			if (v->hc_stream != TCP_NIL || (v->hc_next_ms && (int32_t)(now(p) - v->hc_next_ms) < 0) ||
-			    health_owner(p, slot) != p->shard || srv_admin(p, slot) == PORTER_SRV_DISABLED)
-				continue;   /* another shard checks it, or it is in maintenance */
-			/* spread the shards' checks over the interval */
-			v->hc_next_ms = after(p, up->health_interval_ms);
-			if (p->tcp->ports == NULL || p->tcp->nports == 0)
-				continue;
-			s = tcp_connect(p->tcp, up->servers[i].ipv4, up->servers[i].port, TAPP_HEALTH, &err);
-			if (s == TCP_NIL) {
-				if (err == -ENETUNREACH)
-					count(p, HC_UP_NO_ROUTE);
-				health_result(p, slot, err == -ENETUNREACH ? HC_R_NO_ROUTE : HC_R_CLOSED);
-				continue;
-			}
-			v->hc_stream = s;
-			tcb(p, s)->app_slot = (uint16_t)slot;
-			tcb(p, s)->app_arg_lo = TCP_NIL;
-			tcp_app_deadline(p->tcp, s, after(p, up->health_timeout_ms));
-		}
-	}
-}
-
-/* --- configuration generations -------------------------------------------------------------- */
-
-/* client_limits of the configuration copy in use, into the TCP stack's client table. */
-static void sync_client_limits(struct proxy *p)
-{
-	const struct porter_cfg_client_limits *l = &p->conf->client_limits;
-	struct climit_params cp = {
-		.max_conns = l->max_conns, .conn_rate = l->conn_rate, .conn_burst = l->conn_burst,
-		.req_rate = l->http_req_rate, .req_burst = l->http_req_burst,
-	};
-
-	tcp_climit_set(p->tcp, &cp);
-	p->climit_gen = p->conf->generation;
-}
-
-static void sync_conf(struct proxy *p)
-{
-	uint32_t idx = __atomic_load_n(&p->pc->active, __ATOMIC_ACQUIRE) & 1;
-
-	p->conf = &p->pc->conf[idx];
-	if (p->conf->generation != p->climit_gen)
-		sync_client_limits(p);   /* also at attach: the table is new */
-	if (p->conf->generation == p->a->gen)
-		return;
-	/* a new routing table: drop pooled connections and per-server state of the old one */
-	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++) {
-		struct http_srv *v = &p->a->srv[slot];
-
-		pool_drop_all(p, slot);
-		if (v->hc_stream != TCP_NIL && tcb(p, v->hc_stream)->app == TAPP_HEALTH)
-			tcp_abort(p->tcp, v->hc_stream);
-		memset(v, 0, sizeof(*v));
-		v->pool_head = TCP_NIL;
-		v->hc_stream = TCP_NIL;
-	}
-	p->a->gen = p->conf->generation;
-	log_reopen(p, true);
-}
-
-/* --- attach, poll ---------------------------------------------------------------------------- */
 
 void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 {
@@ -2432,7 +862,7 @@ void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 
 	if (p == NULL)
 		return;
-	switch (c->tcbs[s].app) {
+	switch (tcp_app(c, s)) {
 	case TAPP_HTTP:
 		client_event(p, s, ev);
 		break;
@@ -2441,7 +871,7 @@ void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 		up_event(p, s, ev);
 		break;
 	case TAPP_HTTP_POOL:
-		pool_event(p, s, ev);
+		proxy_pool_event(p, s, ev);
 		break;
 	case TAPP_HTTP_LINGER:
 		linger_event(p, s, ev);
@@ -2450,270 +880,9 @@ void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)
 		splice_event(p, s, ev);
 		break;
 	case TAPP_HEALTH:
-		health_event(p, s, ev);
+		proxy_health_event(p, s, ev);
 		break;
 	default:
 		break;
 	}
-}
-
-/* Rebuild what is derived (free list, counts, pools) and settle leftovers of a dead worker. */
-/* Sessions [0, END) may be in use; those above are free and on no list. */
-static void rebuild(struct proxy *p, uint32_t end)
-{
-	struct http_area *a = p->a;
-	uint32_t max_streams = p->tcp->area->max_streams, top = 0;
-
-	a->free_head = TCP_NIL;
-	a->active = 0;
-	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++) {
-		a->srv[slot].active = 0;
-		a->srv[slot].pool_head = TCP_NIL;
-		a->srv[slot].pool_count = 0;
-		a->srv[slot].hc_stream = TCP_NIL;
-	}
-	/* sessions: keep those whose client stream points back at them; free
-	 * ones above the highest kept go above the mark, the others on the list */
-	for (uint32_t i = end; i-- > 0;) {
-		struct http_sess *x = &p->sess[i];
-		const struct tcp_tcb *c = x->kind != HS_FREE && x->cl < max_streams ? tcb(p, x->cl) : NULL;
-
-		if (c && c->state != TCP_CLOSED && (c->app == TAPP_HTTP || c->app == TAPP_SPLICE) &&
-		    c->app_arg_lo == i) {
-			struct http_snap *sn = cur(x);
-
-			if (sn->up != TCP_NIL && (sn->up >= max_streams || tcb(p, sn->up)->state == TCP_CLOSED ||
-						  tcb(p, sn->up)->app_arg_lo != i ||
-						  (tcb(p, sn->up)->app != TAPP_HTTP_UP &&
-						   tcb(p, sn->up)->app != TAPP_SPLICE_UP))) {
-				struct http_snap n = *sn;
-
-				n.up = TCP_NIL;   /* its upstream stream is gone */
-				commit(x, &n);
-			}
-			a->active++;
-			a->counts[HC_RECOVERED]++;
-			if (cur(x)->up != TCP_NIL && cur(x)->slot != NO_SLOT && gen_current(p, cur(x)))
-				a->srv[cur(x)->slot].active++;
-			if (top == 0)
-				top = i + 1;
-			continue;
-		}
-		x->kind = HS_FREE;
-		if (top) {
-			x->next = a->free_head;
-			a->free_head = i;
-		}
-	}
-	__atomic_store_n(&a->hwm, top, __ATOMIC_RELEASE);
-	/* streams: unlink the ones no session owns, rebuild the pools (none open above the TCP area's mark) */
-	for (uint32_t s = 0; s < p->tcp->area->hwm; s++) {
-		struct tcp_tcb *t = tcb(p, s);
-		struct http_sess *x;
-
-		if (t->state == TCP_CLOSED || t->app < TAPP_DEADLINE_FIRST)
-			continue;
-		switch (t->app) {
-		case TAPP_HTTP:
-		case TAPP_SPLICE:
-			if (t->app_arg_lo != TCP_NIL && sess_of(p, s) == NULL) {
-				t->app_arg_lo = TCP_NIL;
-				if (t->app == TAPP_SPLICE)
-					kill_stream(p, s);
-			}
-			break;
-		case TAPP_HTTP_UP:
-		case TAPP_SPLICE_UP:
-			x = t->app_arg_lo < a->max_sessions ? &p->sess[t->app_arg_lo] : NULL;
-			if (x == NULL || x->kind == HS_FREE || cur(x)->up != s) {
-				p->tcp->in_event = s;   /* doom it: reset from its own timer */
-				kill_stream(p, s);
-				p->tcp->in_event = TCP_NIL;
-			}
-			break;
-		case TAPP_HTTP_POOL:
-			if (t->app_slot < HTTP_SLOTS && a->srv[t->app_slot].pool_count < 4096) {
-				t->app_arg_lo = a->srv[t->app_slot].pool_head;
-				a->srv[t->app_slot].pool_head = s;
-				a->srv[t->app_slot].pool_count++;
-			}
-			break;
-		case TAPP_HEALTH:
-			p->tcp->in_event = s;
-			kill_stream(p, s);
-			p->tcp->in_event = TCP_NIL;
-			break;
-		default:
-			if (t->app_arg_hi == 0)
-				tcp_app_deadline(p->tcp, s, after(p, 1));
-			break;
-		}
-	}
-}
-
-int proxy_attach(struct proxy *p, struct tcp_ctx *tcp, void *area, uint64_t bytes,
-		 const struct porter_proxy *pc, unsigned int shard, uint64_t grant)
-{
-	struct http_area *a = area;
-	uint64_t off = (sizeof(*a) + 63) & ~63ull;
-	uint32_t max = (uint32_t)((bytes - off - 64) / sizeof(struct http_sess));
-
-	memset(p, 0, sizeof(*p));
-	p->tcp = tcp;
-	p->a = a;
-	p->pc = pc;
-	p->shard = shard;
-	p->log_fd = -1;
-	if (bytes < off + 64 + sizeof(struct http_sess))
-		return -1;
-	if (a->magic == HTTP_AREA_MAGIC && (a->sess_size != sizeof(struct http_sess) || a->sess_off != off ||
-					    a->max_sessions > max))
-		return -1;
-	pthread_mutex_init(&p->log_mu, NULL);
-	p->log_ring = malloc(PROXY_LOG_RING);
-	p->head = malloc(PROXY_HEAD_MAX + 1);
-	p->out = malloc(PROXY_HEAD_MAX + 4096);
-	p->copy = malloc(COPY_CHUNK);
-	p->scan = calloc(max, sizeof(*p->scan));
-	p->logf = calloc(max, sizeof(*p->logf));
-	p->retry = calloc(max, sizeof(*p->retry));
-	p->retry_mark = calloc(max, 1);
-	if (!p->head || !p->out || !p->copy || !p->log_ring || !p->scan || !p->logf || !p->retry ||
-	    !p->retry_mark) {
-		proxy_close(p);   /* frees what was allocated */
-		return -1;
-	}
-	p->sess = (struct http_sess *)((char *)a + off);
-	tcp->app = p;
-	tcp_ctx_clock(tcp);
-	p->conf = &pc->conf[__atomic_load_n(&pc->active, __ATOMIC_ACQUIRE) & 1];
-	if (a->magic != HTTP_AREA_MAGIC) {
-		memset(a, 0, sizeof(*a));
-		a->sess_size = sizeof(struct http_sess);
-		a->sess_off = (uint32_t)off;
-		a->max_sessions = max;
-		a->gen = p->conf->generation;
-		for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++) {
-			a->srv[slot].pool_head = TCP_NIL;
-			a->srv[slot].hc_stream = TCP_NIL;
-		}
-		a->free_head = TCP_NIL;
-		a->hwm = 0;   /* sess_new() hands them out in order */
-		for (uint32_t i = max; i-- > 0;)
-			p->sess[i].kind = HS_FREE;
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		a->magic = HTTP_AREA_MAGIC;
-	} else {
-		rebuild(p, grant > 1 && __atomic_load_n(&a->hwm_grant, __ATOMIC_ACQUIRE) == grant - 1 &&
-				   a->hwm <= a->max_sessions ? a->hwm : a->max_sessions);
-	}
-	__atomic_store_n(&a->hwm_grant, grant, __ATOMIC_RELEASE);   /* this grant keeps hwm */
-	sync_conf(p);
-	log_reopen(p, false);
-	return 0;
-}
-
-/* Step again the sessions that waited for buffers (nombuf_wait). */
-static void retry_nombuf(struct proxy *p)
-{
-	uint32_t n = p->nretry;
-
-	if (n == 0 || (int32_t)(now(p) - p->retry_at_ms) < 0)
-		return;
-	p->nretry = 0;
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = p->retry[k];
-		struct http_sess *x = &p->sess[i];
-
-		p->retry_mark[i] = 0;
-		if (x->kind == HS_FREE || x->cl == TCP_NIL || sess_of(p, x->cl) != x)
-			continue;
-		advance(p, x);
-	}
-}
-
-/*
- * The gateway stops (enum porter_drain), phase PHASE reached: DRAIN closes
- * the idle keep-alive clients and the pooled upstream connections (the
- * listeners already refuse, tcp_ctx.draining; exchanges in flight end with
- * Connection: close); DRAIN_FIN resets the HTTP exchanges still in flight
- * and sends a FIN on both sides of every tunnel; DRAIN_RESET resets every
- * session's streams. tcp_drain() then takes the streams of no session.
- * Returns the sessions reset (logged with their status, 499 when none).
- */
-uint32_t proxy_drain(struct proxy *p, unsigned int phase)
-{
-	uint32_t cut = 0, end = p->tcp->area->hwm < p->tcp->area->max_streams ? p->tcp->area->hwm
-								    : p->tcp->area->max_streams;
-
-	if (phase == PORTER_RUN)
-		return 0;
-	for (uint32_t slot = 0; slot < HTTP_SLOTS; slot++)
-		pool_drop_all(p, slot);
-	for (uint32_t i = 0; i < p->a->hwm && i < p->a->max_sessions; i++) {
-		struct http_sess *x = &p->sess[i];
-		const struct http_snap *sn = cur(x);
-
-		if (x->kind == HS_FREE || phase == PORTER_DRAIN)
-			continue;
-		if (phase == PORTER_DRAIN_FIN && (x->kind == HS_TUNNEL || (sn->sflags & TUNNEL))) {
-			tcp_shutdown(p->tcp, x->cl);
-			if (sn->up != TCP_NIL)
-				tcp_shutdown(p->tcp, sn->up);
-			continue;
-		}
-		abort_session(p, x, true);
-		cut++;
-	}
-	for (uint32_t s = 0; s < end; s++) {
-		const struct tcp_tcb *t = tcb(p, s);
-
-		if (t->state == TCP_CLOSED || t->state == TCP_TIME_WAIT)
-			continue;
-		if (t->app == TAPP_HTTP && sess_of(p, s) == NULL && t->rcv_bytes == 0 &&
-		    phase != PORTER_DRAIN_RESET)
-			close_client(p, s);   /* idle keep-alive client (a fast stop resets it: tcp_drain) */
-		else if (t->app == TAPP_HEALTH && phase != PORTER_DRAIN) {
-			struct http_srv *v = &p->a->srv[t->app_slot % HTTP_SLOTS];
-
-			if (v->hc_stream == s)
-				v->hc_stream = TCP_NIL;   /* tcp_abort delivers no event */
-			tcp_abort(p->tcp, s);
-		}
-	}
-	return cut;
-}
-
-void proxy_poll(struct proxy *p)
-{
-	tcp_ctx_clock(p->tcp);
-	sync_conf(p);
-	retry_nombuf(p);
-	if ((int32_t)(now(p) - p->hc_scan_ms) >= 0 && !p->tcp->draining) {
-		p->hc_scan_ms = after(p, HC_SCAN_MS);
-		health_scan(p);   /* not while the gateway stops: no new stream to wait for */
-	}
-
-}
-
-int proxy_next_ms(const struct proxy *p)
-{
-	int next = -1;
-
-	for (uint32_t u = 0; u < p->conf->upstream_count; u++)
-		if (p->conf->upstreams[u].health_enabled) {
-			int32_t d = (int32_t)(p->hc_scan_ms - p->tcp->now_ms);
-
-			next = d < 1 ? 1 : d;
-			break;
-		}
-	if (p->nretry) {
-		int32_t d = (int32_t)(p->retry_at_ms - p->tcp->now_ms);
-
-		if (d < 1)
-			d = 1;
-		if (next < 0 || d < next)
-			next = d;
-	}
-	return next;
 }

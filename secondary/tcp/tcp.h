@@ -226,7 +226,10 @@ uint32_t tcp_send_space(const struct tcp_ctx *ctx, uint32_t s);
 int tcp_send(struct tcp_ctx *ctx, uint32_t s, const void *data, uint32_t len);
 
 /* Bytes readable now. */
-uint32_t tcp_recv_avail(const struct tcp_ctx *ctx, uint32_t s);
+static inline uint32_t tcp_recv_avail(const struct tcp_ctx *ctx, uint32_t s)
+{
+	return ctx->tcbs[s].rcv_bytes;
+}
 
 /* Copy up to LEN readable bytes into BUF and consume them (opens the window). */
 uint32_t tcp_recv(struct tcp_ctx *ctx, uint32_t s, void *buf, uint32_t len);
@@ -293,7 +296,80 @@ void tcp_climit_recount(struct tcp_ctx *ctx);
 void tcp_app_deadline(struct tcp_ctx *ctx, uint32_t s, uint32_t at_ms);
 
 /* The peer's FIN has been received (no more bytes will arrive). */
-bool tcp_peer_closed(const struct tcp_ctx *ctx, uint32_t s);
+static inline bool tcp_peer_closed(const struct tcp_ctx *ctx, uint32_t s)
+{
+	return (ctx->tcbs[s].flags & TF(RCVD_FIN)) != 0;
+}
+
+/*
+ * --- a stream seen from its application ----------------------------------
+ *
+ * What an application (the proxy) may read of a stream's TCB, and the fields
+ * that are its own. Applications use these and the calls above, never the
+ * TCB's fields (tcp-t.h is the stack's: lwIP's tcp.h vs priv/tcp_priv.h).
+ */
+
+/* The stream's state (enum tcp_state, RFC 9293 §3.3.2). */
+static inline enum tcp_state tcp_state(const struct tcp_ctx *ctx, uint32_t s)
+{
+	return (enum tcp_state)ctx->tcbs[s].state;
+}
+
+/* The peer's address and port, and the local port (host order). */
+static inline uint32_t tcp_raddr(const struct tcp_ctx *ctx, uint32_t s) { return ctx->tcbs[s].raddr; }
+static inline uint16_t tcp_rport(const struct tcp_ctx *ctx, uint32_t s) { return ctx->tcbs[s].rport; }
+static inline uint16_t tcp_lport(const struct tcp_ctx *ctx, uint32_t s) { return ctx->tcbs[s].lport; }
+
+/* The connection's initial sequence numbers: ours (ISS) and the peer's (IRS); fixed for its life. */
+static inline uint32_t tcp_iss(const struct tcp_ctx *ctx, uint32_t s) { return ctx->tcbs[s].iss; }
+static inline uint32_t tcp_irs(const struct tcp_ctx *ctx, uint32_t s) { return ctx->tcbs[s].irs; }
+
+/* SND.UNA: the oldest byte sent and not yet acknowledged (how far the peer has taken data in). */
+static inline uint32_t tcp_snd_una(const struct tcp_ctx *ctx, uint32_t s) { return ctx->tcbs[s].snd_una; }
+
+/* Everything sent so far has been acknowledged (SND.UNA = SND.MAX). */
+static inline bool tcp_all_acked(const struct tcp_ctx *ctx, uint32_t s)
+{
+	return ctx->tcbs[s].snd_una == ctx->tcbs[s].snd_max;
+}
+
+/*
+ * The application's own fields: its kind (enum tcp_app: what handles the
+ * stream's events), app_arg_lo (the proxy: a session index, TCP_NIL, or the
+ * next stream of a pool), app_slot (the proxy: a server slot), and the
+ * deadline of the proxy kinds (app_arg_hi, set by tcp_app_deadline()).
+ *
+ * The setters are plain stores, as the application's own stores were: they
+ * do not flag the stream (tcp_touch), because TCP recovery neither repairs
+ * nor reads these fields as stream state; the application rebuilds from them
+ * (the proxy: proxy_rebuild.c). Whatever changes the stream itself goes
+ * through the calls above, which flag it.
+ */
+static inline enum tcp_app tcp_app(const struct tcp_ctx *ctx, uint32_t s)
+{
+	return (enum tcp_app)ctx->tcbs[s].app;
+}
+static inline void tcp_set_app(struct tcp_ctx *ctx, uint32_t s, enum tcp_app app)
+{
+	ctx->tcbs[s].app = (uint8_t)app;
+}
+static inline uint32_t tcp_app_arg(const struct tcp_ctx *ctx, uint32_t s) { return ctx->tcbs[s].app_arg_lo; }
+static inline void tcp_set_app_arg(struct tcp_ctx *ctx, uint32_t s, uint32_t v) { ctx->tcbs[s].app_arg_lo = v; }
+static inline uint16_t tcp_app_slot(const struct tcp_ctx *ctx, uint32_t s) { return ctx->tcbs[s].app_slot; }
+static inline void tcp_set_app_slot(struct tcp_ctx *ctx, uint32_t s, uint16_t slot)
+{
+	ctx->tcbs[s].app_slot = slot;
+}
+
+/* Streams [0, this) may be open (the area's high-water mark, at most tcp_max_streams()). */
+static inline uint32_t tcp_streams_hwm(const struct tcp_ctx *ctx) { return ctx->area->hwm; }
+static inline uint32_t tcp_max_streams(const struct tcp_ctx *ctx) { return ctx->area->max_streams; }
+
+/* The application deadline of a proxy kind's stream (tcp_app_deadline), 0 = none. */
+static inline uint32_t tcp_app_deadline_at(const struct tcp_ctx *ctx, uint32_t s)
+{
+	return ctx->tcbs[s].app_arg_hi;
+}
 
 /* Write every live stream of the shard as JSON objects (comma-separated) to F; returns the count. */
 unsigned long tcp_dump_streams(const struct tcp_ctx *ctx, FILE *f, unsigned int shard);

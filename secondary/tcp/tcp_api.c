@@ -157,11 +157,6 @@ int tcp_send(struct tcp_ctx *c, uint32_t s, const void *data, uint32_t len)
 	return done ? (int)done : (len ? -ENOMEM : 0);
 }
 
-uint32_t tcp_recv_avail(const struct tcp_ctx *c, uint32_t s)
-{
-	return c->tcbs[s].rcv_bytes;
-}
-
 uint32_t tcp_recv(struct tcp_ctx *c, uint32_t s, void *buf, uint32_t len)
 {
 	struct tcp_tcb *t = &c->tcbs[s];
@@ -380,11 +375,6 @@ void tcp_app_deadline(struct tcp_ctx *c, uint32_t s, uint32_t at_ms)
 		return;
 	t->app_arg_hi = at_ms;
 	tcp_timer_update(c, t);
-}
-
-bool tcp_peer_closed(const struct tcp_ctx *c, uint32_t s)
-{
-	return (c->tcbs[s].flags & TF(RCVD_FIN)) != 0;
 }
 
 static void fmt_ip(uint32_t ip, char out[16])

@@ -66,9 +66,10 @@
  *            -fno-sanitize-recover=all -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API \
  *            -DH_NO_CRITERION -I. $(pkg-config --cflags libdpdk libconfig) \
  *            tests/fuzz/fuzz_proxy.c tests/unit/proxy_harness.c tests/unit/tcp_harness.c \
- *            secondary/http/proxy.c secondary/http/h1*.c secondary/tcp/tcp_[a-z]*.c \
+ *            secondary/http/proxy.c secondary/http/proxy_[a-mo-z]*.c secondary/http/h1*.c \
+ *            secondary/tcp/tcp_[a-z]*.c \
  *            secondary/tcp/climit.c secondary/rst.c shm/hash.c shm/route.c shm/names.c \
- *            config/config.c -Wl,--wrap=tcp_ctx_clock \
+ *            config/config*.c -Wl,--wrap=tcp_ctx_clock \
  *            $(pkg-config --libs libdpdk libconfig) -lm -lpthread -o /tmp/fuzz_proxy
  *      mkdir -p /tmp/fuzz-proxy-new
  *      nice -n 19 /tmp/fuzz_proxy -max_total_time=600 -max_len=4096 \
