@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,19 +141,27 @@ void proxy_access_log(struct proxy *p, struct http_sess *x, unsigned int status)
 	}
 }
 
-/* Write out what the ring holds (log thread, under log_mu). */
+/*
+ * Write out what the ring holds (log thread, under log_mu): whole lines (the
+ * worker adds whole lines), the part past the ring's end and the part from
+ * its start in one writev. Every shard appends to the same file (O_APPEND),
+ * and one write is not interleaved with another's: two could put another
+ * shard's line in the middle of one of ours.
+ */
 static void log_drain(struct proxy *p)
 {
 	uint64_t head = __atomic_load_n(&p->log_head, __ATOMIC_ACQUIRE), tail = p->log_tail;
 
 	while (tail < head) {
 		uint32_t at = (uint32_t)(tail & (PROXY_LOG_RING - 1));
-		uint64_t n = head - tail;
+		uint64_t n = head - tail, first = n > PROXY_LOG_RING - at ? PROXY_LOG_RING - at : n;
+		struct iovec iov[2] = {
+			{ .iov_base = p->log_ring + at, .iov_len = first },
+			{ .iov_base = p->log_ring, .iov_len = n - first },
+		};
 		ssize_t w;
 
-		if (n > PROXY_LOG_RING - at)
-			n = PROXY_LOG_RING - at;
-		w = p->log_fd >= 0 ? write(p->log_fd, p->log_ring + at, n) : (ssize_t)n;
+		w = p->log_fd >= 0 ? writev(p->log_fd, iov, n > first ? 2 : 1) : (ssize_t)n;
 		if (w <= 0) {
 			__atomic_fetch_add(&p->a->counts[HC_LOG_DROPPED], 1, __ATOMIC_RELAXED);
 			w = (ssize_t)n;   /* the file refuses: drop, do not spin */
