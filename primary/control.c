@@ -31,10 +31,10 @@
 #include "config/config.h"
 #include "primary/primary.h"
 #include "primary/sbuf.h"
-#include "secondary/http/proxy-t.h"
+#include "shm/http-t.h"
 #include "secondary/http/proxy_names.h"
 #include "secondary/tcp/climit.h"     /* the size of a client table entry (the table is the worker's) */
-#include "secondary/tcp/tcp-t.h"      /* the shard TCP area's counters (types only) */
+#include "shm/tcp-t.h"      /* the shard TCP area's counters (types only) */
 #include "secondary/tcp/tcp_names.h"
 #include "shm/names.h"
 

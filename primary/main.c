@@ -37,7 +37,7 @@
 #include "primary/primary.h"
 #include "primary/reaper.h"
 #include "shm/log.h"
-#include "secondary/tcp/tcp-t.h"   /* tcp_area: the shards' answers to a stop */
+#include "shm/tcp-t.h"   /* tcp_area: the shards' answers to a stop */
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
 #define DEFAULT_CONFIG "/etc/porter/porter.conf"

@@ -29,9 +29,9 @@
 #include "config/config.h"
 #include "primary/primary.h"
 #include "primary/sbuf.h"
-#include "secondary/http/proxy-t.h"
+#include "shm/http-t.h"
 #include "secondary/http/proxy_names.h"
-#include "secondary/tcp/tcp-t.h"
+#include "shm/tcp-t.h"
 #include "secondary/tcp/tcp_names.h"
 #include "shm/names.h"
 

@@ -18,8 +18,8 @@
 #include "shm/proxy-t.h"
 #include "shm/proxy_conf.h"
 #include "primary/pkt.h"
-#include "secondary/http/proxy-t.h"   /* http_area (types only) */
-#include "secondary/tcp/tcp-t.h"      /* tcp_area (types only) */
+#include "shm/http-t.h"   /* http_area (types only) */
+#include "shm/tcp-t.h"      /* tcp_area (types only) */
 #include "shm/clock.h"
 #include "shm/hash.h"
 

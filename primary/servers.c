@@ -15,7 +15,7 @@
 
 #include "primary/primary.h"
 #include "primary/sbuf.h"
-#include "secondary/http/proxy-t.h"
+#include "shm/http-t.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
 

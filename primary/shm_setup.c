@@ -17,8 +17,8 @@
 
 #include "primary/primary.h"
 #include "shm/proxy_conf.h"
-#include "secondary/http/proxy-t.h"  /* size of the proxy area the primary reserves (types only) */
-#include "secondary/tcp/tcp-t.h"     /* sizes of the TCP area the primary reserves (types only) */
+#include "shm/http-t.h"  /* size of the proxy area the primary reserves (types only) */
+#include "shm/tcp-t.h"     /* sizes of the TCP area the primary reserves (types only) */
 #include "shm/proxy-t.h"
 #include "shm/hash.h"
 #include "shm/names.h"

@@ -27,7 +27,7 @@
 
 #include "primary/primary.h"
 #include "primary/sbuf.h"
-#include "secondary/tcp/tcp-t.h"
+#include "shm/tcp-t.h"
 #include "shm/names.h"
 
 #define STREAMS_PER_PEER 256

@@ -10,8 +10,8 @@
  */
 #include <stddef.h>
 
-#include "secondary/http/proxy-t.h"
-#include "secondary/tcp/tcp-t.h"
+#include "shm/http-t.h"
+#include "shm/tcp-t.h"
 #include "shm/attach-t.h"
 #include "shm/porter-shm-t.h"
 #include "shm/proxy-t.h"
@@ -32,12 +32,12 @@ _Static_assert(sizeof(struct porter_shard) == 9280 && OFF(porter_shard, tcp_off)
 _Static_assert(sizeof(struct porter_proxy) == 77952 && OFF(porter_proxy, conf) == 128 &&
 	       sizeof(struct porter_proxy_conf) == 38912, "porter_proxy and its configuration copies");
 
-/* the shard's TCP area (secondary/tcp/tcp-t.h) */
+/* the shard's TCP area (shm/tcp-t.h) */
 _Static_assert(sizeof(struct tcp_tcb) == 384, "tcp_tcb");
 _Static_assert(sizeof(struct tcp_area) == 592 && OFF(tcp_area, events) == 240 && OFF(tcp_area, hwm) == 528 &&
 	       OFF(tcp_area, drain_ack) == 568, "tcp_area");
 
-/* the shard's proxy area (secondary/http/proxy-t.h) */
+/* the shard's proxy area (shm/http-t.h) */
 _Static_assert(sizeof(struct http_sess) == 480 && OFF(http_sess, path) == 40, "http_sess");
 _Static_assert(sizeof(struct http_srv) == 56, "http_srv");
 _Static_assert(sizeof(struct http_area) == 57704 && OFF(http_area, counts) == 32 && OFF(http_area, hwm) == 344 &&

@@ -11,6 +11,16 @@
  *    writer, so no line bounces between primary and worker;
  *  - the primary creates every object at start-up; nothing is created later.
  *
+ * Every type that lies in shared memory is declared under shm/ in a *-t.h
+ * header (types only, each including only other *-t.h headers), which the
+ * primary may include: this file (global and shard regions), attach-t.h
+ * (the attach messages), tcp-t.h and tcp_cc-t.h (a shard's TCP area: TCBs,
+ * counters), http-t.h and h1-t.h (a shard's proxy area: sessions, servers),
+ * proxy-t.h (the proxy configuration copies). The one exception is
+ * config/config-t.h, the parsed configuration, whose http and client-limit
+ * groups are copied whole into proxy-t.h's struct. shm/layout_check.c
+ * asserts their sizes and key offsets.
+ *
  * Regions (names in shm/names.h):
  *   porter_global        struct porter_global        (primary-created, one)
  *   porter_shard_<N>     struct porter_shard         (one per shard)
@@ -128,7 +138,7 @@ enum porter_pdrop {
 /*
  * Worker-side drops outside TCP, per shard. Names: porter_wdrop_name().
  * TCP's own drops (checksum, malformed, RST for no stream, ...) are counted
- * by reason in the shard's TCP area (secondary/tcp/tcp-t.h, enum tcp_drop).
+ * by reason in the shard's TCP area (shm/tcp-t.h, enum tcp_drop).
  */
 enum porter_wdrop {
 	WDROP_NONE = 0,
@@ -511,9 +521,9 @@ struct porter_shard {
 	struct porter_shm_hdr hdr;
 	/* written once by the primary */
 	uint32_t shard_id;
-	uint32_t tcp_off;               /* offset of the TCP area (secondary/tcp/tcp-t.h) from the region start */
+	uint32_t tcp_off;               /* offset of the TCP area (shm/tcp-t.h) from the region start */
 	uint64_t tcp_bytes;             /* its size */
-	uint32_t http_off;              /* offset of the proxy area (secondary/http/proxy-t.h) */
+	uint32_t http_off;              /* offset of the proxy area (shm/http-t.h) */
 	uint32_t reserved_a;
 	uint64_t http_bytes;            /* its size */
 	uint32_t reserved0[8];
@@ -566,7 +576,7 @@ struct porter_shard {
 	struct porter_http_stats hstats PORTER_ALIGNED;
 	uint64_t listener_uses[PORTER_MAX_LISTENERS];  /* layout 2.5, by the worker: per porter_global.listeners
 	                                                  entry, requests (http) or connections (tcp pass-through) */
-	uint64_t tcp_anomalies[8];      /* layout 2.5, by the worker: enum tcp_anomaly (secondary/tcp/tcp-t.h) */
+	uint64_t tcp_anomalies[8];      /* layout 2.5, by the worker: enum tcp_anomaly (shm/tcp-t.h) */
 	uint8_t reserved_tail[4096 - PORTER_CACHE_LINE - sizeof(struct porter_http_stats) -
 			      PORTER_MAX_LISTENERS * sizeof(uint64_t) - 8 * sizeof(uint64_t)];   /* growth */
 } PORTER_ALIGNED;

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "secondary/http/h1-t.h"
+#include "shm/h1-t.h"
 
 struct h1_header {
 	struct h1_span name;        /* field name as sent (case preserved) */

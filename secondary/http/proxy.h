@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "secondary/http/h1.h"
-#include "secondary/http/proxy-t.h"
+#include "shm/http-t.h"
 #include "secondary/tcp/tcp.h"
 #include "shm/proxy-t.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* One name per proxy counter (enum http_count, secondary/http/proxy-t.h), next to nothing else. */
-#include "secondary/http/proxy-t.h"
+/* One name per proxy counter (enum http_count, shm/http-t.h), next to nothing else. */
+#include "shm/http-t.h"
 #include "secondary/http/proxy_names.h"
 
 static const char *const names[HC__COUNT] = {

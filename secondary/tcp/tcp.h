@@ -22,7 +22,7 @@
 #include <stdio.h>
 
 #include "secondary/tcp/climit.h"
-#include "secondary/tcp/tcp-t.h"
+#include "shm/tcp-t.h"
 #include "shm/porter-shm-t.h"
 
 struct rte_mbuf;

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "secondary/tcp/tcp_cc-t.h"
+#include "shm/tcp_cc-t.h"
 
 /* struct tcp_cc lives inside the TCB (shared memory): plain data, 32 bytes (tcp_cc-t.h). */
 

@@ -3,7 +3,7 @@
 #ifndef PORTER_TCP_NAMES_H
 #define PORTER_TCP_NAMES_H
 
-#include "secondary/tcp/tcp-t.h"
+#include "shm/tcp-t.h"
 
 const char *tcp_state_name(unsigned int st);
 const char *tcp_drop_name(unsigned int r);

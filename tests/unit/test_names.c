@@ -11,9 +11,9 @@
 
 #include <criterion/criterion.h>
 
-#include "secondary/http/proxy-t.h"
+#include "shm/http-t.h"
 #include "secondary/http/proxy_names.h"
-#include "secondary/tcp/tcp-t.h"
+#include "shm/tcp-t.h"
 #include "secondary/tcp/tcp_names.h"
 #include "shm/names.h"
 #include "shm/porter-shm-t.h"

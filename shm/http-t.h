@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "config/config-t.h"
-#include "secondary/http/h1-t.h"
+#include "shm/h1-t.h"
 #include "shm/porter-shm-t.h"   /* PORTER_SRV_SLOTS */
 
 #define HTTP_AREA_MAGIC 0x48545041u       /* "HTPA" */

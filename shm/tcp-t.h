@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "secondary/tcp/tcp_cc-t.h"
+#include "shm/tcp_cc-t.h"
 
 struct rte_mbuf;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * HTTP/1.1 types that lie in shared memory (a proxy session's snapshot:
- * secondary/http/proxy-t.h): spans, methods, body kinds, the chunked
+ * shm/http-t.h): spans, methods, body kinds, the chunked
  * decoder's state. Types only; the parser and writers: h1.h.
  */
 #ifndef PORTER_H1_T_H
