@@ -926,7 +926,7 @@ static void enter_time_wait(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t *ev)
  * Receiver (§6.1.3): a CE mark on data sets ECE on every ACK we send until
  * the peer's CWR; the first one goes at once. Sender (§6.1.2): an ECE halves
  * the window as a loss would, without a retransmission, once per window of
- * data (TF_ECN_HOLD until SND.UNA passes what was sent then); the next new
+ * data (TF_ECN_HOLD until SND.UNA is past what was sent then); the next new
  * data segment carries CWR. A loss recovery in progress has reduced already.
  */
 static void ecn_input(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_seg *sg)
@@ -938,7 +938,9 @@ static void ecn_input(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_seg
 		if (!(t->flags & TF(ECE)))
 			t->flags |= TF(ECE) | TF(ACK_NOW);
 	}
-	if ((t->flags & TF(ECN_HOLD)) && seq_geq(t->snd_una, t->ecn_high))
+	/* past ecn_high, not at it: an ACK of exactly what was sent before the reduction may
+	 * still echo the old mark (the peer has not seen our CWR, on the data after it) */
+	if ((t->flags & TF(ECN_HOLD)) && seq_gt(t->snd_una, t->ecn_high))
 		t->flags &= ~TF(ECN_HOLD);
 	if (!(sg->flags & TH_ECE) || (t->flags & (TF(ECN_HOLD) | TF(RECOVERY) | TF(LOSS) | TF(REXMIT))))
 		return;

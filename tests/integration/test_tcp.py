@@ -778,6 +778,11 @@ def ecn_marks_slow_both_ways_without_loss(_shared):
     # receiver: CE seen, echoed, and Linux reacted with CWR
     assert fig["porter_events"]["ecn_ce_received"] > 0, fig
     assert fig["porter_acks_with_ece"] > 0, fig
+    # ... and stopped echoing when Linux's CWR came (else every ACK after the first mark has ECE)
+    first = next(i for i, f in enumerate(from_disc) if f["flags"] & TH_ECE)
+    assert any(not f["flags"] & TH_ECE for f in from_disc[first:] if f["len"] == 0), "ECE never stopped"
+    # once per window: no more reductions than marks on porter's data
+    assert fig["porter_events"]["ecn_window_reductions"] <= st["p2k"]["ce"], fig
     if to_disc:   # the sniffer sees what the impairer hands porter on this kernel
         assert fig["linux_segments_with_cwr"] > 0, fig
     # sender: Linux's ECE reduced porter's window and porter said so with CWR

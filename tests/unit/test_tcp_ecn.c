@@ -138,7 +138,9 @@ HTEST(tcp_ecn, an_ece_halves_the_window_once_per_window_without_retransmitting)
 	h_peer_send(&p, TH_ACK | TH_ECE, p.snd_nxt, TCB(s)->snd_una + 1460, NULL, 0);
 	HEQ(AREA->ecn_reductions, 1);
 	HTRUE(TCB(s)->cc.cwnd >= cwnd);
-	h_peer_send(&p, TH_ACK, p.snd_nxt, high, NULL, 0);   /* the rest, no ECE */
+	/* the rest, still echoing (the peer has not seen our CWR yet): still no second reduction */
+	h_peer_send(&p, TH_ACK | TH_ECE, p.snd_nxt, high, NULL, 0);
+	HEQ(AREA->ecn_reductions, 1);
 	h_drain();
 	/* the next new data carries CWR, once */
 	HEQ(tcp_send(CTX, s, data, 2 * 1460), 2 * 1460);
