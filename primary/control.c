@@ -41,6 +41,47 @@
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
 
 
+/*
+ * What the two status views (JSON and text) show that costs a call to read:
+ * the drivers' counters (ports_pmd_stats asks the kernel for af_packet's and
+ * af_xdp's, rte_eth_stats_get each driver), the mempool's counts (a walk of
+ * every lcore cache) and the rings. Read once per request, here, so both views
+ * print the same figures of one moment; the counters in shared memory they
+ * print are named by the tables next to their enums (shm/names.c,
+ * secondary/tcp/tcp_names.c, secondary/http/proxy_names.c).
+ */
+struct status_view {
+	uint64_t now;
+	unsigned int mp_in_use, mp_avail;
+	struct rte_eth_stats es[PORTER_MAX_PORTS];
+	struct {
+		uint32_t rx_depth, rx_size, tx_depth, tx_size;
+		uint64_t drops;         /* ring_full and every worker drop reason */
+	} shard[PORTER_MAX_SHARDS];
+};
+
+static void status_collect(struct primary *p, struct status_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->now = now_ms();
+	v->mp_in_use = rte_mempool_in_use_count(p->pool);
+	v->mp_avail = rte_mempool_avail_count(p->pool);
+	ports_pmd_stats(p);
+	for (unsigned int i = 0; i < p->nports && i < PORTER_MAX_PORTS; i++)
+		rte_eth_stats_get(p->port_id[i], &v->es[i]);
+	for (unsigned int s = 0; s < p->nshards && s < PORTER_MAX_SHARDS; s++) {
+		const struct porter_shard *sh = p->shards[s];
+
+		v->shard[s].rx_depth = rte_ring_count(p->rx[s]);
+		v->shard[s].rx_size = rte_ring_get_capacity(p->rx[s]);
+		v->shard[s].tx_depth = rte_ring_count(p->tx[s]);
+		v->shard[s].tx_size = rte_ring_get_capacity(p->tx[s]);
+		v->shard[s].drops = sh->pstats.ring_full;
+		for (unsigned int r = 1; r < WDROP__COUNT; r++)
+			v->shard[s].drops += sh->wstats.drops[r];
+	}
+}
+
 static void json_drops_port(struct sbuf *b, const struct porter_port_stats *st)
 {
 	bool first = true;
@@ -148,8 +189,12 @@ static void json_standby(struct sbuf *b, const struct primary *p, unsigned int s
 void control_status_json(struct primary *p, struct sbuf *b)
 {
 	const struct porter_global *g = p->g;
-	uint64_t now = now_ms();
+	struct status_view v;
+	uint64_t now;
 	char ip[16], mac[18], gw[16];
+
+	status_collect(p, &v);
+	now = v.now;
 
 	sb_printf(b, "{\"ok\":true,\"pid\":%d,\"uptime_ms\":%" PRIu64 ",\"file_prefix\":\"%s\","
 		  "\"layout\":\"%u.%u\",\"shard_count\":%u,\"standby\":%s,",
@@ -158,16 +203,13 @@ void control_status_json(struct primary *p, struct sbuf *b)
 	sb_printf(b, "\"proxy\":{\"generation\":%" PRIu64 ",\"reloads\":%" PRIu64 ",\"reloads_refused\":%"
 		  PRIu64 "},", p->proxy->generation, p->proxy->reloads, p->proxy->reloads_refused);
 	sb_printf(b, "\"mempool\":{\"size\":%u,\"in_use\":%u,\"available\":%u,\"cache\":%u},",
-		  p->pool->size, rte_mempool_in_use_count(p->pool), rte_mempool_avail_count(p->pool),
-		  p->pool->cache_size);
+		  p->pool->size, v.mp_in_use, v.mp_avail, p->pool->cache_size);
 	sb_printf(b, "\"ports\":[");
-	ports_pmd_stats(p);
 	for (unsigned int i = 0; i < p->nports; i++) {
 		const struct porter_port_info *pi = &g->ports[i];
 		const struct porter_port_stats *st = &g->port_stats[i];
-		struct rte_eth_stats es = { 0 };
+		const struct rte_eth_stats es = v.es[i];
 
-		rte_eth_stats_get(p->port_id[i], &es);
 		porter_fmt_ipv4(pi->ipv4, ip);
 		porter_fmt_ipv4(pi->gateway, gw);
 		porter_fmt_mac(pi->mac, mac);
@@ -221,8 +263,8 @@ void control_status_json(struct primary *p, struct sbuf *b)
 			  PORTER_VERSION_LEN, slot->state == SLOT_READY ? slot->version : "",
 			  hb ? (int64_t)(now - hb) : -1, slot->last_restart_gap_us, slot->swap_gap_us,
 			  p->sup[s].running, sh->sleeping,
-			  rte_ring_count(p->rx[s]), rte_ring_get_capacity(p->rx[s]),
-			  rte_ring_count(p->tx[s]), rte_ring_get_capacity(p->tx[s]), sh->pstats.enqueued,
+			  v.shard[s].rx_depth, v.shard[s].rx_size, v.shard[s].tx_depth, v.shard[s].tx_size,
+			  sh->pstats.enqueued,
 			  sh->pstats.ring_full, sh->pstats.wakeups_sent, sh->wstats.rx_segments,
 			  sh->wstats.tx_segments, sh->wstats.rst_sent, sh->wstats.wakeups,
 			  sh->wstats.recoveries, sh->wstats.recovered_mbufs, sh->replayed_frames);
@@ -275,22 +317,24 @@ void control_status_json(struct primary *p, struct sbuf *b)
 static void status_text(struct primary *p, struct sbuf *b)
 {
 	const struct porter_global *g = p->g;
-	uint64_t now = now_ms();
+	struct status_view v;
+	uint64_t now;
 	char ip[16], mac[18];
+
+	status_collect(p, &v);
+	now = v.now;
 
 	sb_printf(b, "ok\nporter-primary pid %d, up %.1f s, file prefix %s, layout %u.%u\n",
 		  g->primary_pid, (now - g->started_ms) / 1000.0, p->cfg->eal.file_prefix,
 		  g->hdr.major, g->hdr.minor);
 	sb_printf(b, "mempool: %u in use of %u (cache %u per lcore)\n\n",
-		  rte_mempool_in_use_count(p->pool), p->pool->size, p->pool->cache_size);
-	ports_pmd_stats(p);
+		  v.mp_in_use, p->pool->size, p->pool->cache_size);
 	for (unsigned int i = 0; i < p->nports; i++) {
 		const struct porter_port_info *pi = &g->ports[i];
 		const struct porter_port_stats *st = &g->port_stats[i];
 		const struct porter_port_pmd *pm = &g->port_pmd[i];
-		struct rte_eth_stats es = { 0 };
+		const struct rte_eth_stats es = v.es[i];
 
-		rte_eth_stats_get(p->port_id[i], &es);
 		porter_fmt_ipv4(pi->ipv4, ip);
 		porter_fmt_mac(pi->mac, mac);
 		sb_printf(b, "port %s (ethdev %u, %s) %s %s/%u link %s, RX wait: %s", pi->name,
@@ -337,16 +381,13 @@ static void status_text(struct primary *p, struct sbuf *b)
 	for (unsigned int s = 0; s < p->nshards; s++) {
 		const struct porter_slot *slot = &g->slots[s];
 		const struct porter_shard *sh = p->shards[s];
-		uint64_t drops = sh->pstats.ring_full;
 
-		for (unsigned int r = 1; r < WDROP__COUNT; r++)
-			drops += sh->wstats.drops[r];
 		sb_printf(b, "%-6u %-8d %-6" PRIu64 " %-9s %-9u %-9.1f %-8u %-8u %-11" PRIu64
 			  " %-11" PRIu64 " %" PRIu64 "\n",
 			  s, slot->pid, slot->epoch, porter_slot_state_name(slot->state), slot->restarts,
 			  slot->state == SLOT_READY ? (now - slot->ready_ms) / 1000.0 : 0.0,
-			  rte_ring_count(p->rx[s]), rte_ring_count(p->tx[s]), sh->wstats.rx_segments,
-			  sh->wstats.rst_sent, drops);
+			  v.shard[s].rx_depth, v.shard[s].tx_depth, sh->wstats.rx_segments,
+			  sh->wstats.rst_sent, v.shard[s].drops);
 	}
 	for (unsigned int s = 0; s < p->nshards; s++) {
 		const struct porter_shard *sh = p->shards[s];
