@@ -180,6 +180,23 @@ static int check_port_duplicates(const struct porter_cfg_ctx *c, const config_se
 	return 0;
 }
 
+/*
+ * Element I of the list NAME: its table's defaults, then its settings (HINT
+ * shows the expected form when it is no group). *EL and PRE (the element's
+ * path, SETTING_PATH_LEN bytes) are left for the caller's own checks.
+ */
+static int parse_element(const struct porter_cfg_ctx *c, const config_setting_t *list, const char *name,
+			 unsigned i, const struct porter_cfg_table *table, void *elem, const char *hint,
+			 const config_setting_t **el, char *pre)
+{
+	*el = config_setting_get_elem(list, i);
+	snprintf(pre, SETTING_PATH_LEN, "%s[%u]", name, i);
+	porter_cfg_apply_defaults(table, elem);
+	if (check_element(c, *el, pre, hint) != 0 || rows_parse(c, *el, pre, table, elem) != 0)
+		return -1;
+	return 0;
+}
+
 int parse_ports(const struct porter_cfg_ctx *c, const config_setting_t *root, struct porter_config *cfg)
 {
 	const config_setting_t *list = config_setting_get_member(root, "ports");
@@ -194,13 +211,11 @@ int parse_ports(const struct porter_cfg_ctx *c, const config_setting_t *root, st
 		return fail(c, list, "ports", "must have 1..%d entries, got %d", PORTER_CFG_MAX_PORTS, n);
 
 	for (unsigned i = 0; i < (unsigned)n; i++) {
-		const config_setting_t *el = config_setting_get_elem(list, i);
+		const config_setting_t *el;
 		char pre[SETTING_PATH_LEN];
 
-		snprintf(pre, sizeof(pre), "ports[%u]", i);
-		porter_cfg_apply_defaults(&porter_cfg_port_table, &cfg->ports[i]);
-		if (check_element(c, el, pre, "name = ...; ...") != 0 ||
-		    rows_parse(c, el, pre, &porter_cfg_port_table, &cfg->ports[i]) != 0 ||
+		if (parse_element(c, list, "ports", i, &porter_cfg_port_table, &cfg->ports[i], "name = ...; ...",
+				  &el, pre) != 0 ||
 		    check_port_duplicates(c, list, cfg, i) != 0)
 			return -1;
 	}
@@ -299,12 +314,11 @@ int parse_static_routes(const struct porter_cfg_ctx *c, const config_setting_t *
 		return -1;
 	int n = list != NULL ? config_setting_length(list) : 0;
 	for (unsigned i = 0; i < (unsigned)n; i++) {
-		const config_setting_t *el = config_setting_get_elem(list, i);
+		const config_setting_t *el;
 		char pre[SETTING_PATH_LEN];
 
-		snprintf(pre, sizeof(pre), "static_routes[%u]", i);
-		if (check_element(c, el, pre, "to = ...; via = ...;") != 0 ||
-		    rows_parse(c, el, pre, &porter_cfg_static_route_table, &cfg->static_routes[i]) != 0)
+		if (parse_element(c, list, "static_routes", i, &porter_cfg_static_route_table, &cfg->static_routes[i],
+				  "to = ...; via = ...;", &el, pre) != 0)
 			return -1;
 	}
 	cfg->static_route_count = (uint32_t)n;
@@ -501,14 +515,12 @@ int parse_upstreams(const struct porter_cfg_ctx *c, const config_setting_t *root
 		return 0;
 	int n = config_setting_length(list);
 	for (unsigned i = 0; i < (unsigned)n; i++) {
-		const config_setting_t *el = config_setting_get_elem(list, i);
+		const config_setting_t *el;
 		struct porter_cfg_upstream *u = &cfg->upstreams[i];
 		char pre[SETTING_PATH_LEN];
 
-		snprintf(pre, sizeof(pre), "upstreams[%u]", i);
-		porter_cfg_apply_defaults(&porter_cfg_upstream_table, u);
-		if (check_element(c, el, pre, "name = ...; ...") != 0 ||
-		    rows_parse(c, el, pre, &porter_cfg_upstream_table, u) != 0)
+		if (parse_element(c, list, "upstreams", i, &porter_cfg_upstream_table, u, "name = ...; ...", &el,
+				  pre) != 0)
 			return -1;
 		/* Names are unique; report on the later upstream. */
 		for (unsigned j = 0; j < i; j++)
@@ -782,13 +794,11 @@ int parse_routes(const struct porter_cfg_ctx *c, const config_setting_t *root, s
 		return -1;
 	int n = list != NULL ? config_setting_length(list) : 0;
 	for (unsigned i = 0; i < (unsigned)n; i++) {
-		const config_setting_t *el = config_setting_get_elem(list, i);
+		const config_setting_t *el;
 		char pre[SETTING_PATH_LEN];
 
-		snprintf(pre, sizeof(pre), "routes[%u]", i);
-		porter_cfg_apply_defaults(&porter_cfg_route_table, &cfg->routes[i]);
-		if (check_element(c, el, pre, "upstream = ...; ...") != 0 ||
-		    rows_parse(c, el, pre, &porter_cfg_route_table, &cfg->routes[i]) != 0)
+		if (parse_element(c, list, "routes", i, &porter_cfg_route_table, &cfg->routes[i],
+				  "upstream = ...; ...", &el, pre) != 0)
 			return -1;
 	}
 	cfg->route_count = (uint32_t)n;
