@@ -97,8 +97,9 @@ static void pass2(struct worker *w, uint32_t from, uint32_t to)
 
 	tcp_batch_begin(&w->tcp);
 	for (uint32_t i = from; i < to; i++) {
+		/* one store moves to the next frame: rx_consumed names the frame it
+		 * was set for (PORTER_RX_CONSUMED), so it needs no reset here */
 		w->rx_current = keep[i];
-		__atomic_store_n(&w->sh->journal.rx_consumed, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&b->held_first, i + 1, __ATOMIC_RELEASE);
 		CRASH_POINT("datapath.frame_taken");
 		tcp_input(&w->tcp, keep[i]);
@@ -162,6 +163,8 @@ unsigned int worker_burst(struct worker *w)
 	/* step 2, pass 1: stateless frames stay in held[0..k), stateful ones go to keep[]
 	 * (parsed once: pass 2 takes what pass 1 parsed, tcp_input_begin) */
 	__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);
+	/* nothing in hand now: a mark left by the last burst must not name one of this one's */
+	__atomic_store_n(&w->sh->journal.rx_consumed, 0, __ATOMIC_RELEASE);
 	tcp_input_begin(&w->tcp);
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = b->held[i];
@@ -210,6 +213,14 @@ unsigned int worker_replay(struct worker *w)
 		return 0;
 	}
 	w->sh->replayed_frames += end - first;
+	/* input frames are single buffers (the primary linearises); an older recovery
+	 * killed while chaining them for freeing may have linked them: unlink */
+	for (uint32_t i = first; i < end; i++) {
+		struct rte_mbuf *m = b->keep[i];
+
+		m->next = NULL;
+		m->nb_segs = 1;
+	}
 	tcp_ctx_clock(&w->tcp);
 	pass2(w, first, end);
 	return end - first;

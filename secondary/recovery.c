@@ -69,7 +69,7 @@ static void recover_buffers(struct worker *w)
 		end = PORTER_BURST;
 	if (first > end)
 		first = end;
-	if (end && first > 0 && !j->rx_consumed)
+	if (end && first > 0 && !porter_rx_consumed(j->rx_consumed, first))
 		rx = b->keep[first - 1];
 	if (j->stage_committing && !handed)
 		tx->prod.head = tx->prod.tail;   /* started, not published: undo */
@@ -141,10 +141,13 @@ logged:
 	if (first < end)
 		LOG(NOTICE, "shard %u: recovery: %u frames taken but not yet processed are run now",
 		    w->shard, end - first);
-	b->held_first = first < end ? first : 0;
-	b->held_end = first < end ? end : 0;
+	/* keep[first - 1] is done with (freed by the chain below, or it was taken or
+	 * consumed already): say so before the chain's log goes, so a recovery after
+	 * us does not take it for a frame in processing (rx_consumed names it) */
+	__atomic_store_n(&j->rx_consumed, first < end ? PORTER_RX_CONSUMED(first) : 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&b->held_first, first < end ? first : 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&b->held_end, first < end ? end : 0, __ATOMIC_RELEASE);
 	j->in_hand = NULL;
-	j->rx_consumed = 0;
 	__atomic_store_n(&j->freeing, (void *)head, __ATOMIC_RELEASE);
 	__atomic_store_n(&j->pending_free, NULL, __ATOMIC_RELEASE);
 	CRASH_POINT("recovery.chain_published");
@@ -168,11 +171,13 @@ void worker_recover(struct worker *w)
 			LOG(NOTICE, "shard %u: recovery: last batch of %u had been handed over",
 			    w->shard, in_hand);
 		} else {
-			/* not handed over: undo both reservations, frames go round again */
+			/* not handed over: undo both reservations, frames go round again;
+			 * the stateful frames of that burst are back in the ring too, so
+			 * forget them first (a kill in between must not replay them too) */
+			__atomic_store_n(&b->held_end, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&b->held_first, 0, __ATOMIC_RELEASE);
 			tx->prod.head = tx->prod.tail;
-			rx->cons.head = rx->cons.tail;
-			/* the stateful frames of that burst are back in the ring too */
-			b->held_first = b->held_end = 0;
+			__atomic_store_n(&rx->cons.head, rx->cons.tail, __ATOMIC_RELEASE);
 			LOG(NOTICE, "shard %u: recovery: %u frames put back on the RX ring",
 			    w->shard, in_hand);
 		}

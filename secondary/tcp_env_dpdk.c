@@ -116,7 +116,7 @@ void worker_free_chain(struct worker *w, struct rte_mbuf *m)
 		CRASH_POINT("env.free_cur");
 		__atomic_store_n(&j->freeing, (void *)next, __ATOMIC_RELEASE);
 		if (m == w->rx_current)
-			__atomic_store_n(&j->rx_consumed, 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&j->rx_consumed, PORTER_RX_CONSUMED(w->sh->batch.held_first), __ATOMIC_RELEASE);
 		if (m == j->in_hand)
 			__atomic_store_n(&j->in_hand, NULL, __ATOMIC_RELEASE);
 		CRASH_POINT("env.free_journaled");
@@ -143,7 +143,7 @@ void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 	if (j->nstage >= w->stage_max)
 		worker_flush_stage(w);
 	if (m == w->rx_current)   /* the frame leaves us (reused in place): not recovery's */
-		__atomic_store_n(&j->rx_consumed, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&j->rx_consumed, PORTER_RX_CONSUMED(w->sh->batch.held_first), __ATOMIC_RELEASE);
 	m->next = NULL;
 	m->nb_segs = 1;
 	m->pkt_len = m->data_len;

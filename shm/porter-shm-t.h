@@ -444,6 +444,13 @@ _Static_assert(__builtin_offsetof(struct porter_global, port_pmd) ==
  *                                              the frames are delivered again
  * so every mbuf is in exactly one of: RX ring, TX ring, primary.
  */
+/* journal.rx_consumed for keep[held_first - 1] (layout 2.7); porter_rx_consumed() reads it. */
+#define PORTER_RX_CONSUMED(held_first) (0x80000000u | (uint32_t)(held_first))
+static inline int porter_rx_consumed(uint32_t v, uint32_t held_first)
+{
+	return (v & 0x80000000u) ? v == PORTER_RX_CONSUMED(held_first) : v != 0;   /* older: a flag */
+}
+
 struct porter_batch_log {
 	volatile uint32_t batch_n;
 	volatile uint32_t tx_target;
@@ -486,7 +493,10 @@ struct porter_mbuf_journal {
 	volatile uint32_t nstage;
 	volatile uint32_t stage_target;
 	volatile uint32_t stage_committing;   /* n being enqueued, 0 = none */
-	volatile uint32_t rx_consumed;        /* the frame in the TCP pass was freed (set before the free) */
+	volatile uint32_t rx_consumed;        /* the frame in the TCP pass was freed or sent (set before):
+	                                         since layout 2.7 PORTER_RX_CONSUMED(held_first), which names
+	                                         the frame, so a value left from an earlier frame or burst
+	                                         never passes for this one's; 1 from older workers */
 	void *volatile in_hand;               /* allocated, or detached from a queue, and not linked yet */
 	void *volatile free_cur;              /* the buffer being put back to the pool (set before, cleared after) */
 	void *volatile pending_free;          /* recovery: the chain it will free, once its sources are cleared */

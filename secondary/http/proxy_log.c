@@ -122,8 +122,10 @@ void proxy_access_log(struct proxy *p, struct http_sess *x, unsigned int status)
 			line[o++] = '\n';
 		}
 	}
-	if (o >= sizeof(line))
+	if (o >= sizeof(line)) {
 		o = sizeof(line) - 1;
+		line[o - 1] = '\n';   /* cut, but still a line of its own */
+	}
 	{
 		/* single producer: the worker; single consumer: the log thread */
 		uint64_t head = p->log_head, tail = __atomic_load_n(&p->log_tail, __ATOMIC_ACQUIRE);
@@ -145,8 +147,9 @@ void proxy_access_log(struct proxy *p, struct http_sess *x, unsigned int status)
  * Write out what the ring holds (log thread, under log_mu): whole lines (the
  * worker adds whole lines), the part past the ring's end and the part from
  * its start in one writev. Every shard appends to the same file (O_APPEND),
- * and one write is not interleaved with another's: two could put another
- * shard's line in the middle of one of ours.
+ * and on a regular file one write is not interleaved with another's: two
+ * could put another shard's line in the middle of one of ours. (A pipe keeps
+ * only writes up to PIPE_BUF whole; a short write, a full disk, cuts a line.)
  */
 static void log_drain(struct proxy *p)
 {

@@ -428,6 +428,8 @@ static void enter_recovery_newreno(struct tcp_ctx *c, struct tcp_tcb *t)
 	t->recover = t->snd_max;
 	t->flags |= TF(RECOVERY);
 	tcp_cc_on_loss(&t->cc, t->mss, flight, 1);
+	tcp_ecn_reduced(t);
+	tcp_ecn_hold(t);   /* NewReno has no recover_fs: the hold may start now */
 	tcp_count(c, TEV_FAST_RECOVERY);
 	if (t->snd_head) {
 		seg_set_flags(t->snd_head, seg_flags(t->snd_head) | SEG_LOST);
@@ -503,6 +505,7 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 					/* full ACK: recovery ends (RFC 6582 §3.2 step 6) */
 					t->flags &= ~TF(RECOVERY);
 					tcp_cc_on_recovery_end(&t->cc, t->mss, t->snd_max - t->snd_una);
+					tcp_ecn_hold(t);
 				} else {
 					/* partial ACK (RFC 6582 §3.2 step 5) */
 					tcp_cc_on_partial_ack(&t->cc, t->mss, acked);
@@ -948,8 +951,8 @@ static void ecn_input(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_seg
 	 * "the congestion window is halved"), as Linux's CWR state reduces from cwnd */
 	tcp_cc_on_loss(&t->cc, t->mss, t->cc.cwnd, 0);
 	tcp_cc_on_reduction_end(&t->cc, t->mss);
-	t->ecn_high = t->snd_max;
-	t->flags |= TF(ECN_HOLD) | TF(CWR);
+	tcp_ecn_reduced(t);
+	tcp_ecn_hold(t);
 	c->area->ecn_reductions++;
 }
 
@@ -1574,6 +1577,8 @@ static void rto_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 	tcp_cc_on_rto(&t->cc, t->mss, t->snd_max - t->snd_una);
 	t->flags &= ~(TF(RECOVERY) | TF(RTT_TIMING));
 	t->flags |= TF(REXMIT);
+	tcp_ecn_reduced(t);
+	tcp_ecn_hold(t);
 	t->dupacks = 0;
 	t->recover = t->snd_max;
 	for (struct rte_mbuf *m = t->snd_head; m; m = m->next)

@@ -227,6 +227,7 @@ static void enter_recovery(struct tcp_ctx *c, struct tcp_tcb *t)
 
 	episode_start(t);
 	t->flags &= ~TF(ECN_HOLD);   /* recover_fs takes ecn_high's place; the loss reduces anyway */
+	tcp_ecn_reduced(t);
 	t->flags |= TF(RECOVERY);
 	t->recover = t->snd_max;
 	tcp_cc_on_loss(&t->cc, t->mss, flight, 0);
@@ -387,9 +388,12 @@ void tcp_sack_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_seg *sg
 	if ((t->flags & TF(RECOVERY)) && seq_geq(t->snd_una, t->recover)) {
 		t->flags &= ~TF(RECOVERY);
 		tcp_cc_on_reduction_end(&t->cc, t->mss);
+		tcp_ecn_hold(t);   /* the peer may still echo marks of the lost window */
 	}
-	if ((t->flags & TF(LOSS)) && seq_geq(t->snd_una, t->recover))
+	if ((t->flags & TF(LOSS)) && seq_geq(t->snd_una, t->recover)) {
 		t->flags &= ~TF(LOSS);
+		tcp_ecn_hold(t);
+	}
 	if (!t->sacked_bytes && !(t->flags & (TF(RECOVERY) | TF(LOSS))) && !ai->dsack && !was)
 		return;   /* nothing delivered out of order: nothing can be lost */
 	wait = rack_detect_loss(c, t, &lost);
@@ -431,6 +435,8 @@ void tcp_sack_rto(struct tcp_ctx *c, struct tcp_tcb *t)
 	t->flags &= ~(TF(RECOVERY) | TF(RTT_TIMING) | TF(PTO) | TF(REO) | TF(RESCUE) | TF(REXMIT));
 	t->flags |= TF(LOSS);
 	t->recover = t->snd_max;
+	tcp_ecn_reduced(t);
+	tcp_ecn_hold(t);
 	t->dupacks = 0;
 	t->tlp_end_seq = 0;
 	if (t->rto_shift > 1 && t->sacked_bytes) {

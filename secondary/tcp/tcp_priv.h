@@ -95,6 +95,28 @@ static inline uint32_t tcb_idx(const struct tcp_ctx *c, const struct tcp_tcb *t)
 	return (uint32_t)(t - c->tcbs);
 }
 
+/*
+ * ECN (RFC 3168 §6.1.2) around every window reduction of an ECN stream -- a
+ * loss, a timeout or an ECE: the peer is told with CWR on the next new data
+ * (tcp_ecn_reduced), and an ECE is not reacted to again for the window after
+ * it (tcp_ecn_hold: until SND.UNA is past SND.MAX now). ecn_high shares
+ * recover_fs: the hold is set only outside a SACK recovery episode, whose
+ * start clears it.
+ */
+static inline void tcp_ecn_reduced(struct tcp_tcb *t)
+{
+	if (t->flags & TF(ECN))
+		t->flags |= TF(CWR);
+}
+
+static inline void tcp_ecn_hold(struct tcp_tcb *t)
+{
+	if (t->flags & TF(ECN)) {
+		t->ecn_high = t->snd_max;
+		t->flags |= TF(ECN_HOLD);
+	}
+}
+
 static inline void tcp_count_drop(struct tcp_ctx *c, enum tcp_drop r)
 {
 	/* reasons added after layout 2.0 live in drops_ext, so every older counter keeps its offset */

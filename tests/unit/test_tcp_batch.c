@@ -319,3 +319,58 @@ HTEST(tcp_cksum, offload_to_the_nic)
 	H.g->ports[0].tx_csum = 0;
 	h_drain();
 }
+
+/*
+ * Each frame is parsed once (tcp_input_begin): the second pass takes what the
+ * first parsed, the stream it found included, but only as a hint. Here an
+ * earlier frame of the burst (an abort, for the test) ends the stream between
+ * the passes: the data must not land in a closed TCB, and the segment is
+ * answered as one for no stream.
+ */
+HTEST(tcp_batch, the_second_pass_takes_the_first_pass_parse_and_checks_its_stream)
+{
+	struct h_peer p;
+	struct h_out o;
+	struct rte_mbuf *m;
+	uint32_t s;
+	uint64_t segs_in;
+	struct h_spec sp;
+
+	h_peer_init(&p, H_TEST_PORT, 40200, 0x1000);
+	s = h_open_passive(&p, &H_OPT_MSS);
+	h_clear_events();
+	sp = (struct h_spec){ .saddr = p.raddr, .daddr = p.laddr, .sport = p.rport, .dport = p.lport,
+			      .seq = p.snd_nxt, .ack = p.rcv_nxt, .flags = TH_ACK | TH_PSH, .wnd = 65535,
+			      .payload = "abc", .len = 3 };
+	/* first: the data is parsed and kept, with its stream */
+	m = h_build(&sp);
+	tcp_input_begin(CTX);
+	HEQ(tcp_input_stateless(CTX, m), TCP_SL_STATEFUL);
+	HEQ(CTX->npre, 1);
+	segs_in = AREA->events[TEV_SEGS_IN];
+	H.rx_current = m;
+	tcp_input(CTX, m);                /* the same frame: taken from the first pass */
+	H.rx_current = NULL;
+	HEQ(CTX->pre_next, 1);
+	HEQ(AREA->events[TEV_SEGS_IN], segs_in + 1);
+	HEQ(TCB(s)->rcv_bytes, 3);
+	tcp_batch_begin(CTX);
+	tcp_batch_flush(CTX);             /* the burst ends: nothing kept */
+	HEQ(CTX->npre, 0);
+	h_drain();
+	/* then: the stream ends between the passes */
+	sp.seq += 3;
+	m = h_build(&sp);
+	tcp_input_begin(CTX);
+	HEQ(tcp_input_stateless(CTX, m), TCP_SL_STATEFUL);
+	tcp_abort(CTX, s);
+	h_drain();
+	HEQ(TCB(s)->state, TCP_CLOSED);
+	H.rx_current = m;
+	tcp_input(CTX, m);
+	H.rx_current = NULL;
+	HEQ(TCB(s)->state, TCP_CLOSED);   /* the hint was not trusted */
+	h_next(&o);
+	HTRUE(o.flags & TH_RST);          /* an ACK to the listener that is no SYN cookie */
+	h_none();
+}

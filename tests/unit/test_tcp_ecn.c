@@ -213,3 +213,31 @@ HTEST(tcp_ecn, active_open_asks_once_and_follows_the_syn_ack)
 	HEQ(o.flags, TH_SYN);
 	HTRUE(!(TCB(s)->flags & TF(ECN)));
 }
+
+/*
+ * A timeout (or a loss recovery) is a window reduction too (§6.1.2): CWR on
+ * the next new data, and an ECE echoing marks of the window it covered does
+ * not reduce again.
+ */
+HTEST(tcp_ecn, a_timeout_counts_as_the_reduction)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s;
+
+	PRM->ecn = PORTER_ECN_PASSIVE;
+	s = open_peer(&p, TH_ECE | TH_CWR, 40008);
+	send_and_check(&p, s, 1, true);
+	h_wait_out(5000);
+	h_peer_next(&p, &o);
+	HEQ(o.seq, TCB(s)->snd_una);      /* resent after the retransmission timeout */
+	HEQ(o.tos & 3, 0);
+	HTRUE(AREA->events[TEV_RTO] >= 1);
+	h_peer_send(&p, TH_ACK | TH_ECE, p.snd_nxt, TCB(s)->snd_max, NULL, 0);
+	HEQ(AREA->ecn_reductions, 0);     /* the timeout reduced already */
+	h_drain();
+	HEQ(tcp_send(CTX, s, data, 1460), 1460);
+	h_peer_next(&p, &o);
+	HEQ(o.tos & 3, 2);
+	HTRUE(o.flags & TH_CWR);
+}
