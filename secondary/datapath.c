@@ -100,6 +100,7 @@ static void pass2(struct worker *w, uint32_t from, uint32_t to)
 		/* one store moves to the next frame: rx_consumed names the frame it
 		 * was set for (PORTER_RX_CONSUMED), so it needs no reset here */
 		w->rx_current = keep[i];
+		__atomic_store_n(&b->taken_shape, PORTER_FRAME_SHAPE(keep[i]), __ATOMIC_RELEASE);
 		__atomic_store_n(&b->held_first, i + 1, __ATOMIC_RELEASE);
 		CRASH_POINT("datapath.frame_taken");
 		tcp_input(&w->tcp, keep[i]);

@@ -51,7 +51,8 @@ static bool in_chain(const struct rte_mbuf *chain, const struct rte_mbuf *m)
  * places that listed its buffers are cleared, and the chain is freed through
  * the journal's cursor. Killed at any point, the next recovery frees each
  * buffer exactly once. The RX frame that was being processed and the buffer
- * in hand are freed only if no stream's queue took them.
+ * in hand are freed only if no stream's queue took them; the frame is run
+ * again instead when it is still as it was taken (batch log taken_shape).
  */
 static void recover_buffers(struct worker *w)
 {
@@ -106,6 +107,19 @@ static void recover_buffers(struct worker *w)
 	 * them, or nobody did (the queues' links are valid before the rebuild) */
 	if (rx && tcp_area_owns_mbuf(tcp_area, rx, w->epoch))
 		rx = NULL;
+	if (rx && rx != hand && PORTER_FRAME_SHAPE(rx) == b->taken_shape) {
+		/* neither trimmed nor cut, in no queue, not freed nor sent: run it again
+		 * with the untouched ones (its effects so far make it a duplicate to the
+		 * stack, which TCP takes as the network's) rather than make its sender
+		 * wait for a retransmission timeout */
+		rx->next = NULL;
+		first--;
+		/* in this order: a recovery after us decides the same (the mark names the
+		 * frame before it as done, which it is) */
+		__atomic_store_n(&j->rx_consumed, PORTER_RX_CONSUMED(first), __ATOMIC_RELEASE);
+		__atomic_store_n(&b->held_first, first, __ATOMIC_RELEASE);
+		rx = NULL;
+	}
 	if (hand && (hand == rx || tcp_area_owns_mbuf(tcp_area, hand, w->epoch)))
 		hand = NULL;
 	if (rx) {

@@ -43,6 +43,9 @@ struct worker {
 	uint32_t log_gen;               /* porter_global.log_gen acted on (SIGUSR1: reopen logs) */
 };
 
+/* A frame's place in its buffer, as porter_batch_log.taken_shape records it. */
+#define PORTER_FRAME_SHAPE(m) ((uint32_t)(m)->data_off << 16 | (uint32_t)(m)->data_len)
+
 /* Enqueue the staged frames to the TX ring (waits for room; the primary drains it). */
 void worker_flush_stage(struct worker *w);
 

@@ -460,7 +460,11 @@ struct porter_batch_log {
 	 * still in the ring, and recovery ignores keep[]. */
 	volatile uint32_t held_first;
 	volatile uint32_t held_end;
-	uint32_t reserved[12];
+	/* layout 2.7: the frame at keep[held_first - 1] as it was taken (data_off << 16 | data_len,
+	 * stored before held_first moves to it): recovery runs it again if it is still so, not in
+	 * any queue and not consumed -- to the stack, a duplicate of a segment */
+	volatile uint32_t taken_shape;
+	uint32_t reserved[11];
 	void *held[PORTER_BURST];       /* stateless frames of the burst (mbuf pointers) */
 	void *keep[PORTER_BURST];       /* stateful frames of the burst */
 };
