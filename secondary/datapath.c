@@ -9,9 +9,10 @@
  *  2. The remaining frames are dequeued for good and run through the TCP
  *     stack, which keeps, frees and allocates buffers; its output is staged and
  *     enqueued at the end of the burst. The batch log names the frames in
- *     hand: after a kill in this pass the successor frees the one being
- *     processed unless a queue took it (the peer resends it) and runs the
- *     untouched rest (worker_replay).
+ *     hand: after a kill in this pass the successor runs the untouched rest
+ *     (worker_replay), and the one being processed with them if it is still
+ *     as it was taken (recovery.c); else that one is freed unless a queue
+ *     took it, and its sender resends it.
  */
 #include <string.h>
 #include <unistd.h>

@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import PORTER_MAC, _libc  # noqa: E402
-from tcpframe import TH_SYN, parse_tcp  # noqa: E402
+from tcpframe import TH_SYN, csum, parse_tcp  # noqa: E402
 
 
 def _tc(gw, *args, check=True):
@@ -204,10 +204,7 @@ def mark_ce(frame):
     ihl = (f[14] & 0xf) * 4
     f[15] |= 3
     f[24:26] = b"\0\0"
-    s = sum(int.from_bytes(f[14 + i:16 + i], "big") for i in range(0, ihl, 2))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    f[24:26] = (~s & 0xffff).to_bytes(2, "big")
+    f[24:26] = csum(bytes(f[14:14 + ihl])).to_bytes(2, "big")
     return bytes(f)
 
 
