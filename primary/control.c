@@ -132,8 +132,11 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 	sb_printf(b, "},\"events\":{");
 	for (unsigned int e = 0; e < TEV__COUNT; e++)
 		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(e == 0), tcp_event_name(e), a->events[e]);
-	sb_printf(b, ",\"ecn_ce_received\":%" PRIu64 ",\"ecn_window_reductions\":%" PRIu64 "}}",
+	sb_printf(b, ",\"ecn_ce_received\":%" PRIu64 ",\"ecn_window_reductions\":%" PRIu64,
 		  a->ecn_ce_received, a->ecn_reductions);
+	for (unsigned int k = 0; k < TMORE__COUNT; k++)   /* layout 2.8: porter_shard.tcp_more */
+		sb_printf(b, ",\"%s\":%" PRIu64, tcp_more_name(k), sh->tcp_more[k]);
+	sb_printf(b, "}}");
 }
 
 
@@ -443,6 +446,9 @@ static void status_text(struct primary *p, struct sbuf *b)
 		if (a->ecn_ce_received || a->ecn_reductions)
 			sb_printf(b, " ecn_ce_received=%" PRIu64 " ecn_window_reductions=%" PRIu64,
 				  a->ecn_ce_received, a->ecn_reductions);
+		for (unsigned int k = 0; k < TMORE__COUNT; k++)
+			if (sh->tcp_more[k])
+				sb_printf(b, " %s=%" PRIu64, tcp_more_name(k), sh->tcp_more[k]);
 		sb_printf(b, "\n  tcp drops:");
 		bool any = false;
 		for (unsigned int r = 1; r < TDROP__COUNT; r++)

@@ -22,6 +22,7 @@
 #include "shm/proxy-t.h"
 #include "shm/hash.h"
 #include "shm/names.h"
+#include "shm/rate.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
 
@@ -54,6 +55,7 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 	t->window_scaling = c->window_scaling;
 	t->syncookies = c->syncookies;
 	t->ecn = (uint8_t)c->ecn;
+	t->pacing = c->pacing;
 	t->keepalive = c->keepalive;
 	t->rcv_buf = c->rcv_buf;
 	t->snd_buf = c->snd_buf;
@@ -78,6 +80,7 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 
 		g->listeners[i].port = l->port;
 		g->listeners[i].no_climit = !l->client_limits;
+		g->listeners[i].rate = porter_rate16(l->rate_limit);
 		switch (l->service) {
 		case PORTER_SVC_ECHO:
 			g->listeners[i].app = TAPP_ECHO;

@@ -18,8 +18,8 @@
 
 #define OFF(type, member) offsetof(struct type, member)
 
-_Static_assert(PORTER_LAYOUT_MAJOR == 2 && PORTER_LAYOUT_MINOR == 7,
-	       "the figures below are those of layout 2.7: check them, then write the new version here");
+_Static_assert(PORTER_LAYOUT_MAJOR == 2 && PORTER_LAYOUT_MINOR == 8,
+	       "the figures below are those of layout 2.8: check them, then write the new version here");
 
 /* regions */
 _Static_assert(sizeof(struct porter_global) == 17024 && OFF(porter_global, drain_phase) == 2372 &&
@@ -33,7 +33,8 @@ _Static_assert(sizeof(struct porter_proxy) == 77952 && OFF(porter_proxy, conf) =
 	       sizeof(struct porter_proxy_conf) == 38912, "porter_proxy and its configuration copies");
 
 /* the shard's TCP area (shm/tcp-t.h) */
-_Static_assert(sizeof(struct tcp_tcb) == 384, "tcp_tcb");
+_Static_assert(sizeof(struct tcp_tcb) == 384 && OFF(tcp_tcb, rate) == 362 && OFF(tcp_tcb, cc) == 112 &&
+	       __builtin_offsetof(struct tcp_cc, pace_at) == 30, "tcp_tcb (2.8: rate was reserved_h, cc.pace_at reserved)");
 _Static_assert(sizeof(struct tcp_area) == 592 && OFF(tcp_area, events) == 240 && OFF(tcp_area, hwm) == 528 &&
 	       OFF(tcp_area, drain_ack) == 568, "tcp_area");
 

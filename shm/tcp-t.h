@@ -307,7 +307,8 @@ struct tcp_tcb {
 	uint32_t dsack_left, dsack_right; /* duplicate data to report in the next ACK; equal = none */
 	uint16_t ooo_segs;                /* segments in the out-of-order queue */
 	/* RFC 5961 §7: the stream's own challenge ACK budget (layout 2.1, from reserved_b) (10) */
-	uint16_t reserved_h;
+	uint16_t rate;                    /* byte-rate limit of each direction, porter_rate16 encoding (shm/rate.h),
+	                                     0 = none (layout 2.8, was reserved_h; tcp_pace.c) */
 	uint32_t challenge_ms;            /* start of the stream's current one-second window (ms clock) */
 	uint32_t challenge_count;         /* challenge ACKs sent in that window */
 	/* per-stream security metrics (layout 2.5, from reserved_b) (8) */
@@ -329,6 +330,17 @@ enum tcp_anomaly {
 	TAN__COUNT
 };
 _Static_assert(TAN__COUNT <= 8, "porter_shard.tcp_anomalies has 8 counters");
+/*
+ * More per-shard TCP counters (porter_shard.tcp_more, through tcp_ctx.more;
+ * layout 2.8: tcp_area had no reserved bytes left).
+ */
+enum tcp_more {
+	TMORE_PACED = 0,            /* times a stream's next segment waited for its departure time (tcp_pace.c) */
+	TMORE_RATE_LIMITED,         /* streams given a byte-rate limit (listener, route or client address) */
+	TMORE__COUNT
+};
+_Static_assert(TMORE__COUNT <= 16, "porter_shard.tcp_more has 16 counters");
+
 #define TCP_ANOMALY_ZWND_MS  10000u
 #define TCP_ANOMALY_MSS      536u
 #define TCP_ANOMALY_REXMIT   64u

@@ -323,6 +323,8 @@ void h_setup(void)
 	memset(H.area_mem, 0, H.area_bytes);
 	cr_assert(tcp_ctx_attach(&H.ctx, H.area_mem, H.area_bytes, g, 0, &H) == 0, "attach");
 
+	memset(H.more, 0, sizeof(H.more));
+	H.ctx.more = H.more;
 	/* fake clock; the area was laid out with the real one */
 	H.ctx.now_ms = H_T0_MS;
 	H.ctx.now_us = (uint64_t)H_T0_MS * 1000;

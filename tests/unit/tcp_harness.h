@@ -71,6 +71,7 @@ struct harness {
 	struct porter_global *g;
 	void *area_mem;
 	uint64_t area_bytes;
+	uint64_t more[TMORE__COUNT];  /* the shard's enum tcp_more counters (tcp_ctx.more) */
 	struct tcp_ctx ctx;
 	/* fake mbufs */
 	long live_mbufs;
