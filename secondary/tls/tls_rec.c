@@ -330,14 +330,17 @@ capture_of(const SSL *ssl)
 
 /*
  * Counting the records protected under the application keys before the
- * take-over. Record headers are reported by the message callback
- * (SSL3_RT_HEADER) as each record is written or read. The sequence number
- * restarts at the direction's key change: in TLS 1.2 at its ChangeCipherSpec
- * (the Finished is then record 0), in TLS 1.3 after its Finished (the
- * Finished goes under the handshake key; the application key follows it,
- * RFC 8446 §7.3). OpenSSL reports a handshake message after the record that
- * ends it, so a header seen after the Finished is an application key's.
- * Both counts are kept; the negotiated version chooses at the end.
+ * take-over. The message callback reports each record header as the record
+ * is written or read (SSL3_RT_HEADER), and each handshake message after the
+ * record that ends it. The last handshake message of each direction is its
+ * Finished; what follows it in that direction is application-key records:
+ *   TLS 1.3: the Finished goes under the handshake key and the application
+ *   key starts after it (RFC 8446 §7.3): next sequence = records after it.
+ *   TLS 1.2: the Finished is the first record under the new key (sequence 0,
+ *   after ChangeCipherSpec, RFC 5246 §7.1): next sequence = records after it
+ *   + 1. (OpenSSL does not report a received ChangeCipherSpec to the
+ *   callback, so the Finished is the one marker both versions share.)
+ * A server's 1.3 NewSessionTickets are such records on the write side.
  */
 static void
 capture_msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
@@ -350,38 +353,19 @@ capture_msg_cb(int write_p, int version, int content_type, const void *buf, size
 	(void)ssl;
 	if (cap == NULL)
 		return;
-	switch (content_type) {
-	case SSL3_RT_HEADER:
-		if (write_p) {
-			cap->wr_after_ccs++;
+	if (content_type == SSL3_RT_HEADER) {
+		if (write_p)
 			cap->wr_after_fin++;
-		} else {
-			cap->rd_after_ccs++;
+		else
 			cap->rd_after_fin++;
-		}
-		break;
-	case SSL3_RT_CHANGE_CIPHER_SPEC:
+	} else if (content_type == SSL3_RT_HANDSHAKE && len >= 1 && b[0] == SSL3_MT_FINISHED) {
 		if (write_p) {
-			cap->wr_after_ccs = 0;
-			cap->wr_ccs = 1;
+			cap->wr_after_fin = 0;
+			cap->wr_fin = 1;
 		} else {
-			cap->rd_after_ccs = 0;
-			cap->rd_ccs = 1;
+			cap->rd_after_fin = 0;
+			cap->rd_fin = 1;
 		}
-		break;
-	case SSL3_RT_HANDSHAKE:
-		if (len >= 1 && b[0] == SSL3_MT_FINISHED) {
-			if (write_p) {
-				cap->wr_after_fin = 0;
-				cap->wr_fin = 1;
-			} else {
-				cap->rd_after_fin = 0;
-				cap->rd_fin = 1;
-			}
-		}
-		break;
-	default:
-		break;
 	}
 }
 
@@ -464,10 +448,13 @@ tls_sess_from_ssl(struct tls_sess *s, SSL *ssl, struct tls_capture *cap, struct 
 		rc = -TLS_E_HANDSHAKE;
 		goto out;
 	}
+	if (!cap->rd_fin || !cap->wr_fin) {
+		rc = -TLS_E_HANDSHAKE;
+		goto out;
+	}
 	switch (SSL_version(ssl)) {
 	case TLS1_3_VERSION:
-		if (!cap->rd_fin || !cap->wr_fin || cap->c_secret_len == 0 ||
-		    cap->c_secret_len != cap->s_secret_len) {
+		if (cap->c_secret_len == 0 || cap->c_secret_len != cap->s_secret_len) {
 			rc = -TLS_E_HANDSHAKE;
 			goto out;
 		}
@@ -478,15 +465,14 @@ tls_sess_from_ssl(struct tls_sess *s, SSL *ssl, struct tls_capture *cap, struct 
 		break;
 	case TLS1_2_VERSION: {
 		uint8_t master[48], cr[32], sr[32];
-		if (!cap->rd_ccs || !cap->wr_ccs ||
-		    SSL_SESSION_get_master_key(SSL_get_session(ssl), master, sizeof(master)) != 48 ||
+		if (SSL_SESSION_get_master_key(SSL_get_session(ssl), master, sizeof(master)) != 48 ||
 		    SSL_get_client_random(ssl, cr, 32) != 32 || SSL_get_server_random(ssl, sr, 32) != 32) {
 			OPENSSL_cleanse(master, sizeof(master));
 			rc = -TLS_E_HANDSHAKE;
 			goto out;
 		}
-		rd_seq = cap->rd_after_ccs;
-		wr_seq = cap->wr_after_ccs;
+		rd_seq = cap->rd_after_fin + 1;
+		wr_seq = cap->wr_after_fin + 1;
 		rc = tls_sess_init12(s, role, SSL_CIPHER_get_protocol_id(c), master, cr, sr, rd_seq,
 				     wr_seq);
 		OPENSSL_cleanse(master, sizeof(master));
@@ -973,8 +959,10 @@ tls_open(struct tls_sess *s, const uint8_t *in, size_t n, uint8_t *out, size_t c
 				return 0;
 			}
 			break;
-		default:
-			break;
+		default:        /* 1.3 inner change_cipher_spec or an unknown type */
+			OPENSSL_cleanse(p, plen);
+			open_fail(s, r, TLS_ALERT_FATAL, TLS_AD_UNEXPECTED_MESSAGE);
+			return 0;
 		}
 	}
 	return 0;

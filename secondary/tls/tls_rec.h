@@ -93,11 +93,10 @@ struct tls_capture {
 	uint8_t c_secret[TLS_SECRET_MAX];   /* CLIENT_TRAFFIC_SECRET_0 (1.3) */
 	uint8_t s_secret[TLS_SECRET_MAX];   /* SERVER_TRAFFIC_SECRET_0 (1.3) */
 	uint8_t c_secret_len, s_secret_len;
-	/* Record headers seen in each direction since its last ChangeCipherSpec
-	 * (the TLS 1.2 key change) and since its last Finished (TLS 1.3's), and
-	 * whether that happened at all. */
-	uint64_t rd_after_ccs, wr_after_ccs, rd_after_fin, wr_after_fin;
-	uint8_t rd_ccs, wr_ccs, rd_fin, wr_fin;
+	/* Record headers seen in each direction since its last Finished, and
+	 * whether there was one. */
+	uint64_t rd_after_fin, wr_after_fin;
+	uint8_t rd_fin, wr_fin;
 	uint8_t bad;                        /* a key-log line could not be parsed */
 };
 
