@@ -486,6 +486,9 @@ tls_sess_from_ssl(struct tls_sess *s, SSL *ssl, struct tls_capture *cap, struct 
 		BIO *w = SSL_get_wbio(ssl), *r = SSL_get_rbio(ssl);
 		h->tx_pending = w ? BIO_ctrl_pending(w) : 0;
 		h->rx_unread = r ? BIO_ctrl_pending(r) : 0;
+		/* The session lives on here: freeing an SSL that was not shut down
+		 * would take its session out of the server's cache (not resumable). */
+		SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	}
 out:
 	tls_capture_clear(cap);

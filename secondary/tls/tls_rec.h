@@ -118,6 +118,8 @@ struct tls_handoff {
  * Fill s from a server or client SSL whose SSL_do_handshake() returned 1,
  * with cap attached before its handshake. Clears cap. Refuses (TLS_E_HANDSHAKE)
  * an SSL that holds record bytes it read but did not process (read-ahead).
+ * On success the SSL is marked shut down (SSL_set_shutdown) so that freeing
+ * it keeps its session resumable; OpenSSL must not write on it any more.
  * Returns 0 or -TLS_E_*.
  */
 int tls_sess_from_ssl(struct tls_sess *s, SSL *ssl, struct tls_capture *cap, struct tls_handoff *h);

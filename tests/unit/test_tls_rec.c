@@ -61,7 +61,9 @@ struct pair {
 	struct tls_handoff ho;
 	struct net c2s;         /* client -> us, not yet consumed by tls_open */
 	uint8_t c_alert_level, c_alert;  /* the last alert the client received */
+	uint8_t c_first_level, c_first; /* and the first */
 	int c_alerts;
+	int resumed;            /* the server resumed a session */
 };
 
 static void
@@ -151,7 +153,10 @@ client_msg_cb(int write_p, int version, int content_type, const void *buf, size_
 	if (!write_p && content_type == SSL3_RT_ALERT && len == 2) {
 		p->c_alert_level = b[0];
 		p->c_alert = b[1];
-		p->c_alerts++;
+		if (p->c_alerts++ == 0) {
+			p->c_first_level = b[0];
+			p->c_first = b[1];
+		}
 	}
 }
 
@@ -180,7 +185,29 @@ mem_bio(void)
 struct pair_opts {
 	int tickets;            /* server's TLS 1.3 tickets; < 0: OpenSSL's default */
 	const char *early;      /* 1.3: the client writes this right after its Finished */
+	SSL_CTX *sctx;          /* the server's context, kept by the caller (resumption) */
+	SSL_SESSION *resume;    /* the client offers this session */
 };
+
+/* A server context with a fresh self-signed certificate of the configuration's kind. */
+static SSL_CTX *
+make_sctx(const struct cfg *cfg, int tickets)
+{
+	EVP_PKEY *key = make_key(cfg->ecdsa);
+	X509 *cert = make_cert(key);
+	SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
+
+	cr_assert_not_null(sctx);
+	restrict_ctx(sctx, cfg);
+	cr_assert(SSL_CTX_use_certificate(sctx, cert));
+	cr_assert(SSL_CTX_use_PrivateKey(sctx, key));
+	if (tickets >= 0)
+		cr_assert(SSL_CTX_set_num_tickets(sctx, (size_t)tickets));
+	SSL_CTX_set_keylog_callback(sctx, tls_keylog_cb);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return sctx;
+}
 
 /*
  * Handshake, take-over, server freed. The struct ends up in a fresh heap
@@ -195,25 +222,13 @@ pair_open(struct pair *p, const struct cfg *cfg, const struct pair_opts *o)
 	SSL_CTX *sctx;
 	SSL *s;
 	BIO *s_in, *s_out;
-	EVP_PKEY *key;
-	X509 *cert;
 	int cdone = 0, sdone = 0, rc;
 
 	if (o == NULL)
 		o = &def;
 	memset(p, 0, sizeof(*p));
 	p->cfg = cfg;
-	key = make_key(cfg->ecdsa);
-	cert = make_cert(key);
-
-	sctx = SSL_CTX_new(TLS_server_method());
-	cr_assert_not_null(sctx);
-	restrict_ctx(sctx, cfg);
-	cr_assert(SSL_CTX_use_certificate(sctx, cert));
-	cr_assert(SSL_CTX_use_PrivateKey(sctx, key));
-	if (o->tickets >= 0)
-		cr_assert(SSL_CTX_set_num_tickets(sctx, (size_t)o->tickets));
-	SSL_CTX_set_keylog_callback(sctx, tls_keylog_cb);
+	sctx = o->sctx ? o->sctx : make_sctx(cfg, o->tickets);
 
 	p->cctx = SSL_CTX_new(TLS_client_method());
 	cr_assert_not_null(p->cctx);
@@ -231,6 +246,8 @@ pair_open(struct pair *p, const struct cfg *cfg, const struct pair_opts *o)
 	SSL_set_bio(p->c, p->c_in, p->c_out);
 	SSL_set_accept_state(s);
 	SSL_set_connect_state(p->c);
+	if (o->resume)
+		cr_assert(SSL_set_session(p->c, o->resume));
 	SSL_set_msg_callback(p->c, client_msg_cb);
 	SSL_set_msg_callback_arg(p->c, p);
 	cr_assert_eq(tls_capture_attach(s, &cap), 0);
@@ -275,10 +292,10 @@ pair_open(struct pair *p, const struct cfg *cfg, const struct pair_opts *o)
 	cr_assert_eq(BIO_ctrl_pending(s_out), p->ho.tx_pending);
 	bio_move(s_out, p->c_in);
 	cr_assert_eq(bio_drain(s_in, &p->c2s), p->ho.rx_unread);
+	p->resumed = SSL_session_reused(s);
 	SSL_free(s);
-	SSL_CTX_free(sctx);
-	X509_free(cert);
-	EVP_PKEY_free(key);
+	if (!o->sctx)
+		SSL_CTX_free(sctx);
 
 	p->sess = malloc(sizeof(*p->sess));
 	cr_assert_not_null(p->sess);
@@ -929,6 +946,97 @@ run_handoff13(const struct cfg *cfg)
 	}
 }
 
+/* The client closes cleanly (else OpenSSL takes its session out of its cache:
+ * not resumable) and we read its close_notify. */
+static void
+client_close(struct pair *p)
+{
+	struct tls_open_res r;
+	uint8_t out[TLS_OPEN_MIN_CAP];
+
+	cr_assert_eq(SSL_shutdown(p->c), 0);
+	bio_drain(p->c_out, &p->c2s);
+	cr_assert_eq(tls_open(p->sess, p->c2s.b, p->c2s.len, out, sizeof(out), &r), 0);
+	cr_assert_eq(r.status, TLS_OPEN_CLOSED);
+	cr_assert_eq(r.consumed, p->c2s.len);
+}
+
+/* A resumed session (1.2: session ticket, abbreviated handshake; 1.3: PSK)
+ * is taken over like a full one. */
+static void
+run_resume(const struct cfg *cfg)
+{
+	SSL_CTX *sctx = make_sctx(cfg, -1);
+	struct pair_opts o = { .tickets = -1, .sctx = sctx };
+	SSL_SESSION *sess;
+	struct pair p;
+
+	pair_open(&p, cfg, &o);
+	cr_assert(!p.resumed);
+	client_write(&p, (const uint8_t *)"one", 3);
+	us_expect(&p, (const uint8_t *)"one", 3);
+	us_write(&p, (const uint8_t *)"two", 3);
+	client_expect(&p, (const uint8_t *)"two", 3);   /* 1.3: reads the tickets too */
+	client_close(&p);
+	sess = SSL_get1_session(p.c);
+	cr_assert_not_null(sess);
+	cr_assert(SSL_SESSION_is_resumable(sess));
+	pair_close(&p);
+
+	for (int i = 0; i < 2; i++) {
+		o.resume = sess;
+		pair_open(&p, cfg, &o);
+		cr_assert(p.resumed, "round %d: the session was resumed", i);
+		cr_assert(SSL_session_reused(p.c));
+		uint8_t *d = pattern(40000, 11);
+		client_write(&p, d, 40000);
+		us_expect(&p, d, 40000);
+		us_write(&p, d, 40000);
+		client_expect(&p, d, 40000);
+		free(d);
+		client_close(&p);
+		pair_close(&p);
+	}
+	SSL_SESSION_free(sess);
+	SSL_CTX_free(sctx);
+}
+
+/* Our write side updates its key by itself after TLS13_KU_RECORDS records. */
+static void
+run_ku_due(const struct cfg *cfg)
+{
+	struct pair p;
+	struct tls_sess s;
+	uint8_t out[256];
+
+	pair_open(&p, cfg, NULL);
+	s = *p.sess;
+	s.wr.seq = TLS13_KU_RECORDS - 1;
+	cr_assert_eq(tls_seal_size(&s, 1), 5 + 1 + 1 + 16);
+	cr_assert_eq(tls_seal(&s, (const uint8_t *)"a", 1, out, sizeof(out)), 5 + 1 + 1 + 16);
+	cr_assert_eq(s.wr.key_updates, 0);
+	cr_assert_eq(tls_seal_size(&s, 1), 2 * (5 + 1 + 16) + 5 + 1);
+	cr_assert_eq(tls_seal(&s, (const uint8_t *)"a", 1, out, sizeof(out)), 2 * (5 + 1 + 16) + 5 + 1);
+	cr_assert_eq(s.wr.key_updates, 1);
+	cr_assert_eq(s.wr.seq, 1);
+	/* what a peer at that point reads: the KeyUpdate, then "a" under the next key */
+	struct tls_sess peer = s;
+	peer.rd = p.sess->wr;
+	peer.rd.seq = TLS13_KU_RECORDS;
+	peer.flags = 0;
+	struct tls_open_res r;
+	uint8_t plain[TLS_OPEN_MIN_CAP];
+	cr_assert_eq(tls_open(&peer, out, 2 * (5 + 1 + 16) + 5 + 1, plain, sizeof(plain), &r), 0);
+	cr_assert_eq(r.status, TLS_OPEN_OK, "%s", tls_alert_name(r.alert));
+	cr_assert_eq(r.key_update, 1);
+	cr_assert_eq(r.out_len, 1);
+	cr_assert_eq(plain[0], 'a');
+	cr_assert_eq(memcmp(peer.rd.key, s.wr.key, s.wr.key_len), 0);
+	tls_sess_wipe(&s);
+	tls_sess_wipe(&peer);
+	pair_close(&p);
+}
+
 /* ---- TLS 1.2 only ---- */
 
 /* A renegotiation: the client's ClientHello gets no_renegotiation, then close_notify. */
@@ -961,8 +1069,8 @@ run_reneg12(const struct cfg *cfg)
 	rc = SSL_do_handshake(p.c);
 	cr_assert_leq(rc, 0, "the client's renegotiation must not succeed");
 	cr_assert_geq(p.c_alerts, 1);
-	cr_assert_eq(p.c_alert_level, TLS_ALERT_WARNING);
-	cr_assert(p.c_alert == TLS_AD_NO_RENEGOTIATION || p.c_alert == TLS_AD_CLOSE_NOTIFY);
+	cr_assert_eq(p.c_first_level, TLS_ALERT_WARNING);
+	cr_assert_eq(p.c_first, TLS_AD_NO_RENEGOTIATION, "the client got %s first", tls_alert_name(p.c_first));
 	pair_close(&p);
 }
 
@@ -1002,6 +1110,8 @@ run_alert12(const struct cfg *cfg)
 #define T_KU(n, i)        Test(key_update, n, .timeout = 60) { run_key_update(&cfgs[i]); }
 #define T_INNER(n, i)     Test(inner13, n, .timeout = 60) { run_inner13(&cfgs[i]); }
 #define T_HANDOFF(n, i)   Test(handoff13, n, .timeout = 60) { run_handoff13(&cfgs[i]); }
+#define T_RESUME(n, i)    Test(resume, n, .timeout = 60) { run_resume(&cfgs[i]); }
+#define T_KUDUE(n, i)     Test(key_update_due, n, .timeout = 60) { run_ku_due(&cfgs[i]); }
 #define T_RENEG(n, i)     Test(reneg12, n, .timeout = 60) { run_reneg12(&cfgs[i]); }
 #define T_ALERT12(n, i)   Test(layout12, n, .timeout = 60) { run_alert12(&cfgs[i]); }
 
@@ -1015,6 +1125,8 @@ CFG_TESTS(T_WIPE)
 T13_TESTS(T_KU)
 T13_TESTS(T_INNER)
 T13_TESTS(T_HANDOFF)
+T13_TESTS(T_KUDUE)
+CFG_TESTS(T_RESUME)
 T12_TESTS(T_RENEG)
 T12_TESTS(T_ALERT12)
 
