@@ -495,6 +495,13 @@ out:
 	return rc;
 }
 
+void
+tls_rec_thread_done(void)
+{
+	EVP_CIPHER_CTX_free(tl_cctx);
+	tl_cctx = NULL;
+}
+
 /* ---- one record ---- */
 
 static EVP_CIPHER_CTX *

@@ -189,6 +189,9 @@ struct tls_open_res {
 int tls_open(struct tls_sess *s, const uint8_t *in, size_t n, uint8_t *out, size_t cap,
 	     struct tls_open_res *r);
 
+/* Free this thread's cipher context (one per thread, made on first use). */
+void tls_rec_thread_done(void);
+
 /* "bad_record_mac" etc., for logs. */
 const char *tls_alert_name(uint8_t desc);
 

@@ -746,6 +746,61 @@ run_wipe(const struct cfg *cfg)
 	pair_close(&p);
 }
 
+/*
+ * Replay after a kill: the layer is deterministic. Sealing the same data from
+ * the same struct gives the same bytes (nonces come from the sequence
+ * number, nothing is random), and opening the same bytes from the same
+ * struct gives the same plaintext and the same struct: a worker that died
+ * between tls_seal/tls_open and its commit redoes the step from its copy.
+ */
+static void
+run_replay(const struct cfg *cfg)
+{
+	struct pair p;
+	struct tls_sess before, after1;
+	uint8_t *d = pattern(40000, 5);
+	size_t sz;
+	uint8_t *o1, *o2;
+	struct tls_open_res r1, r2;
+
+	pair_open(&p, cfg, NULL);
+	before = *p.sess;
+	sz = tls_seal_size(p.sess, 40000);
+	o1 = malloc(sz);
+	o2 = malloc(sz);
+	cr_assert_eq(tls_seal(p.sess, d, 40000, o1, sz), (ssize_t)sz);
+	after1 = *p.sess;
+	*p.sess = before;
+	cr_assert_eq(tls_seal(p.sess, d, 40000, o2, sz), (ssize_t)sz);
+	cr_assert_eq(memcmp(o1, o2, sz), 0, "sealed twice: the same records");
+	cr_assert_eq(memcmp(&after1, p.sess, sizeof(after1)), 0, "and the same state");
+	cr_assert_eq(BIO_write(p.c_in, o1, (int)sz), (int)sz);
+	client_expect(&p, d, 40000);
+	free(o1);
+	free(o2);
+
+	client_write(&p, d, 40000);
+	before = *p.sess;
+	o1 = malloc(40000 + TLS_OPEN_MIN_CAP);
+	o2 = malloc(40000 + TLS_OPEN_MIN_CAP);
+	cr_assert_eq(tls_open(p.sess, p.c2s.b, p.c2s.len, o1, 40000 + TLS_OPEN_MIN_CAP, &r1), 0);
+	after1 = *p.sess;
+	*p.sess = before;
+	cr_assert_eq(tls_open(p.sess, p.c2s.b, p.c2s.len, o2, 40000 + TLS_OPEN_MIN_CAP, &r2), 0);
+	cr_assert_eq(r1.out_len, 40000);
+	cr_assert_eq(r2.out_len, 40000);
+	cr_assert_eq(r1.consumed, r2.consumed);
+	cr_assert_eq(memcmp(o1, d, 40000), 0);
+	cr_assert_eq(memcmp(o2, d, 40000), 0);
+	cr_assert_eq(memcmp(&after1, p.sess, sizeof(after1)), 0);
+	tls_sess_wipe(&before);
+	tls_sess_wipe(&after1);
+	free(o1);
+	free(o2);
+	free(d);
+	pair_close(&p);
+}
+
 /* ---- TLS 1.3 only ---- */
 
 /* The client's KeyUpdate with update_requested, then ours with it: data after each. */
@@ -1110,6 +1165,7 @@ run_alert12(const struct cfg *cfg)
 #define T_KU(n, i)        Test(key_update, n, .timeout = 60) { run_key_update(&cfgs[i]); }
 #define T_INNER(n, i)     Test(inner13, n, .timeout = 60) { run_inner13(&cfgs[i]); }
 #define T_HANDOFF(n, i)   Test(handoff13, n, .timeout = 60) { run_handoff13(&cfgs[i]); }
+#define T_REPLAY(n, i)    Test(replay, n, .timeout = 60) { run_replay(&cfgs[i]); }
 #define T_RESUME(n, i)    Test(resume, n, .timeout = 60) { run_resume(&cfgs[i]); }
 #define T_KUDUE(n, i)     Test(key_update_due, n, .timeout = 60) { run_ku_due(&cfgs[i]); }
 #define T_RENEG(n, i)     Test(reneg12, n, .timeout = 60) { run_reneg12(&cfgs[i]); }
@@ -1122,6 +1178,7 @@ CFG_TESTS(T_TRUNC)
 CFG_TESTS(T_OVER)
 CFG_TESTS(T_CLOSE)
 CFG_TESTS(T_WIPE)
+CFG_TESTS(T_REPLAY)
 T13_TESTS(T_KU)
 T13_TESTS(T_INNER)
 T13_TESTS(T_HANDOFF)
