@@ -949,10 +949,10 @@ tls_open(struct tls_sess *s, const uint8_t *in, size_t n, uint8_t *out, size_t c
 			}
 			if (!v13) {
 				/* A ClientHello on an established 1.2 session is a renegotiation,
-				 * which porter does not do: answer no_renegotiation, at the warning
-				 * level RFC 5246 §7.2.2 gives it (RFC 5746 §4.2 / §4.4 leave the
-				 * refusal to the server); the caller then sends close_notify and
-				 * closes the stream. Anything else is out of place. */
+				 * which porter does not do: answer no_renegotiation, which RFC 5246
+				 * §7.2.2 defines as the server's answer to such a ClientHello and as
+				 * always a warning; the caller then sends close_notify and closes
+				 * the stream. Anything else is out of place. */
 				uint8_t first = p[0];
 				OPENSSL_cleanse(p, plen);
 				if (first == 1 && s->role == TLS_ROLE_SERVER)

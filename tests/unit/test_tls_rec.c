@@ -889,7 +889,8 @@ peer_seal13(struct tls_sess *s, uint8_t inner_type, const uint8_t *d, size_t n, 
 	out[1] = out[2] = 3;
 	out[3] = (uint8_t)(clen >> 8);
 	out[4] = (uint8_t)clen;
-	memcpy(out + 5, d, n);
+	if (n > 0)
+		memcpy(out + 5, d, n);
 	out[5 + n] = inner_type;
 	memset(out + 6 + n, 0, pad);
 	memcpy(nonce, k->iv, 12);
