@@ -25,7 +25,15 @@
  *
  * Every function that changes the struct changes it only on success and, for
  * tls_open(), record by record, so the struct always describes the stream
- * after the last complete record consumed (rx_bytes) or produced (tx_bytes).
+ * after the last complete record consumed (rx_bytes) or produced (tx_bytes);
+ * a tls_open() error only marks the session failed (TLS_SF_FAILED and the
+ * alert to send). Both directions are deterministic: the same struct and
+ * input give the same bytes and the same new struct, so a step a killed
+ * worker did not commit is redone from the struct it started from
+ * (docs/TLS-RECORD.md, "Durability").
+ *
+ * The SSL_CTX key-log callback is tls_keylog_cb: an SSL_CTX that also wants
+ * key logs elsewhere (debugging) calls it from its own callback.
  */
 #ifndef PORTER_TLS_REC_H
 #define PORTER_TLS_REC_H
