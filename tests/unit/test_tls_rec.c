@@ -187,6 +187,7 @@ struct pair_opts {
 	const char *early;      /* 1.3: the client writes this right after its Finished */
 	SSL_CTX *sctx;          /* the server's context, kept by the caller (resumption) */
 	SSL_SESSION *resume;    /* the client offers this session */
+	int read_ahead;         /* the server reads ahead: take-over must be refused */
 };
 
 /* A server context with a fresh self-signed certificate of the configuration's kind. */
@@ -251,6 +252,8 @@ pair_open(struct pair *p, const struct cfg *cfg, const struct pair_opts *o)
 	SSL_set_msg_callback(p->c, client_msg_cb);
 	SSL_set_msg_callback_arg(p->c, p);
 	cr_assert_eq(tls_capture_attach(s, &cap), 0);
+	if (o->read_ahead)
+		SSL_set_read_ahead(s, 1);
 
 	for (int i = 0; i < 16 && !sdone; i++) {
 		if (!cdone) {
@@ -281,6 +284,17 @@ pair_open(struct pair *p, const struct cfg *cfg, const struct pair_opts *o)
 	{
 		struct tls_capture was = cap;
 		rc = tls_sess_from_ssl(&tmp, s, &cap, &p->ho);
+		if (o->read_ahead) {
+			/* OpenSSL holds the client's early record: it cannot be handed over */
+			cr_assert_eq(rc, -TLS_E_HANDSHAKE);
+			cr_assert(SSL_has_pending(s));
+			OPENSSL_cleanse(&was, sizeof(was));
+			SSL_free(s);
+			if (!o->sctx)
+				SSL_CTX_free(sctx);
+			p->sess = NULL;
+			return;
+		}
 		cr_assert_eq(rc, 0, "tls_sess_from_ssl: %d (fin %d/%d secrets %d/%d bad %d)", rc,
 			     was.rd_fin, was.wr_fin, was.c_secret_len,
 			     was.s_secret_len, was.bad);
@@ -1093,6 +1107,20 @@ run_ku_due(const struct cfg *cfg)
 	pair_close(&p);
 }
 
+/* A server that read ahead holds bytes of the stream: take-over refuses it. */
+static void
+run_read_ahead(const struct cfg *cfg)
+{
+	struct pair p;
+	struct pair_opts o = { .tickets = -1, .early = "read ahead", .read_ahead = 1 };
+
+	pair_open(&p, cfg, &o);
+	cr_assert_null(p.sess);
+	SSL_free(p.c);
+	SSL_CTX_free(p.cctx);
+	free(p.c2s.b);
+}
+
 /* ---- TLS 1.2 only ---- */
 
 /* A renegotiation: the client's ClientHello gets no_renegotiation, then close_notify. */
@@ -1167,6 +1195,7 @@ run_alert12(const struct cfg *cfg)
 #define T_INNER(n, i)     Test(inner13, n, .timeout = 60) { run_inner13(&cfgs[i]); }
 #define T_HANDOFF(n, i)   Test(handoff13, n, .timeout = 60) { run_handoff13(&cfgs[i]); }
 #define T_REPLAY(n, i)    Test(replay, n, .timeout = 60) { run_replay(&cfgs[i]); }
+#define T_RAHEAD(n, i)    Test(read_ahead, n, .timeout = 60) { run_read_ahead(&cfgs[i]); }
 #define T_RESUME(n, i)    Test(resume, n, .timeout = 60) { run_resume(&cfgs[i]); }
 #define T_KUDUE(n, i)     Test(key_update_due, n, .timeout = 60) { run_ku_due(&cfgs[i]); }
 #define T_RENEG(n, i)     Test(reneg12, n, .timeout = 60) { run_reneg12(&cfgs[i]); }
@@ -1184,6 +1213,7 @@ T13_TESTS(T_KU)
 T13_TESTS(T_INNER)
 T13_TESTS(T_HANDOFF)
 T13_TESTS(T_KUDUE)
+T13_TESTS(T_RAHEAD)
 CFG_TESTS(T_RESUME)
 T12_TESTS(T_RENEG)
 T12_TESTS(T_ALERT12)
