@@ -549,6 +549,14 @@ static const struct porter_cfg_row listener_rows[] = {
 	L_INT(L, "bytes", 0, bytes, 0, LISTENER_BYTES_MAX, 0),
 	{ .path = "client_limits", .type = PORTER_CFG_BOOL, .off = offsetof(L, client_limits), .size = sizeof(bool),
 	  .def = true },
+	/* present or not: a restart; what is inside: a reload (config_tls.c reads them) */
+	{ .path = "tls", .type = PORTER_CFG_GROUP, .flags = PORTER_CFG_F_PRESENCE, .off = offsetof(L, tls),
+	  .size = sizeof(bool) },
+	{ .path = "tls.certificates", .type = PORTER_CFG_LIST, .flags = RELOAD | MANDATORY, .off = PORTER_CFG_NO_OFF,
+	  .min = 1, .max = PORTER_CFG_MAX_TLS_CERTS },
+	{ .path = "tls.protocols", .type = PORTER_CFG_STRS, .flags = RELOAD, .off = PORTER_CFG_NO_OFF },
+	{ .path = "tls.ciphers", .type = PORTER_CFG_STRS, .flags = RELOAD, .off = PORTER_CFG_NO_OFF },
+	{ .path = "tls.alpn", .type = PORTER_CFG_STRS, .flags = RELOAD, .off = PORTER_CFG_NO_OFF },
 };
 #undef L
 const struct porter_cfg_table porter_cfg_listener_table = {
@@ -557,7 +565,7 @@ const struct porter_cfg_table porter_cfg_listener_table = {
 };
 
 static int parse_listener(const struct porter_cfg_ctx *c, const config_setting_t *el, unsigned idx,
-			  struct porter_cfg_listener *l)
+			  struct porter_config *cfg, struct porter_cfg_listener *l)
 {
 	static const struct {
 		const char *name;
@@ -631,7 +639,9 @@ static int parse_listener(const struct porter_cfg_ctx *c, const config_setting_t
 		join(path, pre, "bytes");
 		return fail(c, s, path, "only for service \"source\"");
 	}
-	return row_read(c, el, pre, porter_cfg_row_find(t, "client_limits"), l, NULL);
+	if (row_read(c, el, pre, porter_cfg_row_find(t, "client_limits"), l, NULL) != 0)
+		return -1;
+	return parse_listener_tls(c, el, pre, t, cfg, l);
 }
 
 int parse_listeners(const struct porter_cfg_ctx *c, const config_setting_t *root, struct porter_config *cfg)
@@ -645,7 +655,7 @@ int parse_listeners(const struct porter_cfg_ctx *c, const config_setting_t *root
 	int n = config_setting_length(list);
 	for (unsigned i = 0; i < (unsigned)n; i++) {
 		const config_setting_t *el = config_setting_get_elem(list, i);
-		if (parse_listener(c, el, i, &cfg->listeners[i]) != 0)
+		if (parse_listener(c, el, i, cfg, &cfg->listeners[i]) != 0)
 			return -1;
 		/* Ports are unique; report on the later listener. */
 		for (unsigned j = 0; j < i; j++)
