@@ -9,7 +9,7 @@
  *                      { cert = "b.pem"; key = "b.key"; names = [ "*.b.example" ]; } );
  *     protocols = [ "TLSv1.2", "TLSv1.3" ];       # default: both
  *     ciphers = [ "TLS_AES_128_GCM_SHA256", ... ];  # default: every suite porter has
- *     alpn = [ "http/1.1" ];                       # default; [] = no ALPN
+ *     alpn = [ "http/1.1" ];      # default for protocol "http"; [] (no ALPN) for "tcp"
  *   };
  *
  * What is checked of each certificate (the order the messages come in):
@@ -182,7 +182,8 @@ static int parse_alpn(const struct porter_cfg_ctx *c, const config_setting_t *g,
 	char path[SETTING_PATH_LEN], el[SETTING_PATH_LEN], q[QUOTE_LEN + 4];
 	const config_setting_t *a;
 
-	l->tls_alpn = PORTER_TLS_ALPN_HTTP11;
+	/* default: http/1.1 for the proxy, none for a pass-through (it cannot tell what it carries) */
+	l->tls_alpn = l->service == PORTER_SVC_HTTP ? PORTER_TLS_ALPN_HTTP11 : 0;
 	if (get_strs(c, g, gpath, "alpn", 0, 1, &a, path) != 0)
 		return -1;
 	if (a == NULL)
@@ -197,7 +198,7 @@ static int parse_alpn(const struct porter_cfg_ctx *c, const config_setting_t *g,
 		l->tls_alpn |= PORTER_TLS_ALPN_HTTP11;
 	}
 	if (l->tls_alpn != 0 && l->service != PORTER_SVC_HTTP)
-		return fail(c, a, path, "only for protocol \"http\" (give alpn = [] for \"tcp\")");
+		return fail(c, a, path, "only for protocol \"http\"");
 	return 0;
 }
 
