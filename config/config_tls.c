@@ -19,6 +19,8 @@
  * signature); the key file opens and holds an unencrypted PEM private key; an
  * RSA key has at least 2048 bits; the key is the leaf's. Messages name the
  * PEM file and carry OpenSSL's reason; nothing of a key is ever printed.
+ * porter_tls_files_load() (config_tls.h) does it, for the parser here and
+ * for the TLS contexts, which read the files again.
  *
  * The names a certificate answers SNI for are read from it by the TLS
  * contexts (secondary/tls/tls_conf.c), or given here with `names`.
@@ -26,9 +28,11 @@
  * Uses libcrypto (OpenSSL 3) only; no DPDK.
  */
 #include "config/config-int.h"
+#include "config/config_tls.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,8 +44,6 @@
 
 #define RELOAD    PORTER_CFG_F_RELOAD
 #define MANDATORY PORTER_CFG_F_MANDATORY
-#define TLS_MIN_RSA_BITS 2048
-#define TLS_MAX_CHAIN    8               /* leaf + intermediates in one cert file */
 
 const char *const porter_tls_cipher_names[PORTER_TLS_CIPHER_COUNT] = {
 	[PORTER_TLS13_AES_128_GCM_SHA256] = "TLS_AES_128_GCM_SHA256",
@@ -321,69 +323,71 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-/*
- * The chain of the cert file: every certificate valid now, each issued by
- * the next. CS is the `cert` setting (CPATH its name), where errors go.
- */
-static int check_chain(const struct porter_cfg_ctx *c, const config_setting_t *cs, const char *cpath,
-		       const char *file, X509 *const *chain, int n)
+/* Why, into F->why; -1. */
+__attribute__((format(printf, 3, 4)))
+static int why(struct porter_tls_files *f, int which, const char *fmt, ...)
 {
-	char sa[128], sb[128], t[64];
+	va_list ap;
+
+	f->failed = which;
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The chain of the cert file FILE: every certificate valid now, each issued by the next. */
+static int check_chain(struct porter_tls_files *f, const char *file, X509 *const *chain, int n)
+{
+	char sa[128], sb[128], t[64], r[160];
 
 	for (int i = 0; i < n; i++) {
 		if (X509_cmp_current_time(X509_get0_notBefore(chain[i])) >= 0)
-			return fail(c, cs, cpath, "\"%s\": certificate %d (%s) is not valid before %s", file, i,
-				    subject(sa, chain[i]), asn1_time(t, X509_get0_notBefore(chain[i])));
+			return why(f, PORTER_TLS_FILE_CERT, "\"%s\": certificate %d (%s) is not valid before %s", file, i,
+				   subject(sa, chain[i]), asn1_time(t, X509_get0_notBefore(chain[i])));
 		if (X509_cmp_current_time(X509_get0_notAfter(chain[i])) <= 0)
-			return fail(c, cs, cpath, "\"%s\": certificate %d (%s) expired on %s", file, i,
-				    subject(sa, chain[i]), asn1_time(t, X509_get0_notAfter(chain[i])));
+			return why(f, PORTER_TLS_FILE_CERT, "\"%s\": certificate %d (%s) expired on %s", file, i,
+				   subject(sa, chain[i]), asn1_time(t, X509_get0_notAfter(chain[i])));
 	}
 	for (int i = 0; i + 1 < n; i++) {
 		int rc = X509_check_issued(chain[i + 1], chain[i]);
-		char why[160];
 
 		if (rc != X509_V_OK)
-			return fail(c, cs, cpath, "\"%s\": certificate %d (%s) is not issued by certificate %d (%s): %s; "
-				    "the intermediates follow the leaf, each issued by the next", file, i,
-				    subject(sa, chain[i]), i + 1, subject(sb, chain[i + 1]),
-				    X509_verify_cert_error_string(rc));
+			return why(f, PORTER_TLS_FILE_CERT, "\"%s\": certificate %d (%s) is not issued by certificate %d "
+				   "(%s): %s; the intermediates follow the leaf, each issued by the next", file, i,
+				   subject(sa, chain[i]), i + 1, subject(sb, chain[i + 1]),
+				   X509_verify_cert_error_string(rc));
 		EVP_PKEY *pk = X509_get0_pubkey(chain[i + 1]);
 		if (pk == NULL || X509_verify(chain[i], pk) != 1)
-			return fail(c, cs, cpath, "\"%s\": the signature of certificate %d (%s) does not verify with the "
-				    "key of certificate %d (%s) (OpenSSL: %s)", file, i, subject(sa, chain[i]), i + 1,
-				    subject(sb, chain[i + 1]), ssl_reason(why, "bad signature"));
+			return why(f, PORTER_TLS_FILE_CERT, "\"%s\": the signature of certificate %d (%s) does not verify "
+				   "with the key of certificate %d (%s) (OpenSSL: %s)", file, i, subject(sa, chain[i]),
+				   i + 1, subject(sb, chain[i + 1]), ssl_reason(r, "bad signature"));
 	}
 	return 0;
 }
 
-/* Read and check TC's files; EL is the certificates[j] element (EPATH its name). */
-static int check_files(const struct porter_cfg_ctx *c, const config_setting_t *el, const char *epath,
-		       const struct porter_cfg_tls_cert *tc)
+int porter_tls_files_load(const struct porter_cfg_tls_cert *tc, struct porter_tls_files *f)
 {
-	const config_setting_t *cs = config_setting_get_member(el, "cert");
-	const config_setting_t *ks = config_setting_get_member(el, "key");
-	char cpath[SETTING_PATH_LEN], kpath[SETTING_PATH_LEN], why[160];
-	X509 *chain[TLS_MAX_CHAIN] = { NULL };
-	EVP_PKEY *key = NULL;
-	FILE *f = NULL;
-	int n = 0, rc = -1;
+	X509 *chain[PORTER_TLS_MAX_CHAIN] = { NULL };
+	char r[160];
+	FILE *fp = NULL;
+	int n = 0;
 
-	join(cpath, epath, "cert");
-	join(kpath, epath, "key");
+	memset(f, 0, sizeof(*f));
 	ERR_clear_error();
 
 	/* the cert file: the leaf, then the intermediates */
-	f = fopen(tc->cert, "r");
-	if (f == NULL)
-		return fail(c, cs, cpath, "cannot read \"%s\": %s", tc->cert, strerror(errno));
-	chain[0] = PEM_read_X509(f, NULL, NULL, NULL);
+	fp = fopen(tc->cert, "r");
+	if (fp == NULL)
+		return why(f, PORTER_TLS_FILE_CERT, "cannot read \"%s\": %s", tc->cert, strerror(errno));
+	chain[0] = PEM_read_X509(fp, NULL, NULL, NULL);
 	if (chain[0] == NULL) {
-		fail(c, cs, cpath, "\"%s\" holds no PEM certificate (OpenSSL: %s)", tc->cert,
-		     ssl_reason(why, "unreadable"));
-		goto out;
+		why(f, PORTER_TLS_FILE_CERT, "\"%s\" holds no PEM certificate (OpenSSL: %s)", tc->cert,
+		    ssl_reason(r, "unreadable"));
+		goto fail;
 	}
 	for (n = 1;; n++) {
-		X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+		X509 *x = PEM_read_X509(fp, NULL, NULL, NULL);
 
 		if (x == NULL) {
 			unsigned long e = ERR_peek_last_error();
@@ -392,53 +396,99 @@ static int check_files(const struct porter_cfg_ctx *c, const config_setting_t *e
 				ERR_clear_error();
 				break;
 			}
-			fail(c, cs, cpath, "\"%s\": certificate %d is unreadable (OpenSSL: %s)", tc->cert, n,
-			     ssl_reason(why, "unreadable"));
-			goto out;
+			why(f, PORTER_TLS_FILE_CERT, "\"%s\": certificate %d is unreadable (OpenSSL: %s)", tc->cert, n,
+			    ssl_reason(r, "unreadable"));
+			goto fail;
 		}
-		if (n == TLS_MAX_CHAIN) {
+		if (n == PORTER_TLS_MAX_CHAIN) {
 			X509_free(x);
-			fail(c, cs, cpath, "\"%s\": more than %d certificates", tc->cert, TLS_MAX_CHAIN);
-			goto out;
+			why(f, PORTER_TLS_FILE_CERT, "\"%s\": more than %d certificates", tc->cert, PORTER_TLS_MAX_CHAIN);
+			goto fail;
 		}
 		chain[n] = x;
 	}
-	fclose(f);
-	f = NULL;
-	if (check_chain(c, cs, cpath, tc->cert, chain, n) != 0)
-		goto out;
+	fclose(fp);
+	fp = NULL;
+	if (check_chain(f, tc->cert, chain, n) != 0)
+		goto fail;
 
 	/* the key file */
-	f = fopen(tc->key, "r");
-	if (f == NULL) {
-		fail(c, ks, kpath, "cannot read \"%s\": %s", tc->key, strerror(errno));
-		goto out;
+	fp = fopen(tc->key, "r");
+	if (fp == NULL) {
+		why(f, PORTER_TLS_FILE_KEY, "cannot read \"%s\": %s", tc->key, strerror(errno));
+		goto fail;
 	}
-	key = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
-	if (key == NULL) {
-		fail(c, ks, kpath, "\"%s\" holds no unencrypted PEM private key (OpenSSL: %s)", tc->key,
-		     ssl_reason(why, "unreadable"));
-		goto out;
+	f->key = PEM_read_PrivateKey(fp, NULL, no_passphrase, NULL);
+	if (f->key == NULL) {
+		why(f, PORTER_TLS_FILE_KEY, "\"%s\" holds no unencrypted PEM private key (OpenSSL: %s)", tc->key,
+		    ssl_reason(r, "unreadable"));
+		goto fail;
 	}
-	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA && EVP_PKEY_get_bits(key) < TLS_MIN_RSA_BITS) {
-		fail(c, ks, kpath, "\"%s\": an RSA key of %d bits; at least %d are needed", tc->key,
-		     EVP_PKEY_get_bits(key), TLS_MIN_RSA_BITS);
-		goto out;
+	fclose(fp);
+	fp = NULL;
+	if (EVP_PKEY_get_base_id(f->key) == EVP_PKEY_RSA && EVP_PKEY_get_bits(f->key) < PORTER_TLS_MIN_RSA_BITS) {
+		why(f, PORTER_TLS_FILE_KEY, "\"%s\": an RSA key of %d bits; at least %d are needed", tc->key,
+		    EVP_PKEY_get_bits(f->key), PORTER_TLS_MIN_RSA_BITS);
+		goto fail;
 	}
-	if (X509_check_private_key(chain[0], key) != 1) {
-		fail(c, ks, kpath, "\"%s\" is not the key of the certificate in \"%s\" (OpenSSL: %s)", tc->key,
-		     tc->cert, ssl_reason(why, "key values mismatch"));
-		goto out;
+	if (X509_check_private_key(chain[0], f->key) != 1) {
+		why(f, PORTER_TLS_FILE_KEY, "\"%s\" is not the key of the certificate in \"%s\" (OpenSSL: %s)", tc->key,
+		    tc->cert, ssl_reason(r, "key values mismatch"));
+		goto fail;
 	}
-	rc = 0;
-out:
-	if (f != NULL)
-		fclose(f);
-	EVP_PKEY_free(key);
-	for (int i = 0; i < TLS_MAX_CHAIN; i++)
-		X509_free(chain[i]);
+
+	f->chain = sk_X509_new_null();
+	if (f->chain == NULL) {
+		why(f, PORTER_TLS_FILE_CERT, "\"%s\": %s", tc->cert, strerror(ENOMEM));
+		goto fail;
+	}
+	for (int i = 1; i < n; i++) {
+		if (sk_X509_push(f->chain, chain[i]) == 0) {
+			why(f, PORTER_TLS_FILE_CERT, "\"%s\": %s", tc->cert, strerror(ENOMEM));
+			goto fail;
+		}
+		chain[i] = NULL;        /* the stack holds it */
+	}
+	f->leaf = chain[0];
 	ERR_clear_error();
-	return rc;
+	return 0;
+fail:
+	if (fp != NULL)
+		fclose(fp);
+	for (int i = 0; i < PORTER_TLS_MAX_CHAIN; i++)
+		X509_free(chain[i]);
+	EVP_PKEY_free(f->key);
+	sk_X509_pop_free(f->chain, X509_free);
+	f->key = NULL;
+	f->chain = NULL;
+	ERR_clear_error();
+	return -1;
+}
+
+void porter_tls_files_free(struct porter_tls_files *f)
+{
+	X509_free(f->leaf);
+	EVP_PKEY_free(f->key);
+	sk_X509_pop_free(f->chain, X509_free);
+	f->leaf = NULL;
+	f->key = NULL;
+	f->chain = NULL;
+}
+
+/* Read and check TC's files; EL is the certificates[j] element (EPATH its name), where errors go. */
+static int check_files(const struct porter_cfg_ctx *c, const config_setting_t *el, const char *epath,
+		       const struct porter_cfg_tls_cert *tc)
+{
+	struct porter_tls_files f;
+	char path[SETTING_PATH_LEN];
+
+	if (porter_tls_files_load(tc, &f) == 0) {
+		porter_tls_files_free(&f);
+		return 0;
+	}
+	const char *key = f.failed == PORTER_TLS_FILE_KEY ? "key" : "cert";
+	join(path, epath, key);
+	return fail(c, config_setting_get_member(el, key), path, "%s", f.why);
 }
 
 static int parse_certificates(const struct porter_cfg_ctx *c, const config_setting_t *g, const char *gpath,
