@@ -17,7 +17,8 @@
  * (the intermediates); each certificate is valid now (not before notBefore,
  * not after notAfter); each is issued by the next one (issuer name and
  * signature); the key file opens and holds an unencrypted PEM private key; an
- * RSA key has at least 2048 bits; the key is the leaf's. Messages name the
+ * RSA key has at least 2048 bits; the key is the leaf's; with TLS 1.2 on,
+ * `ciphers` has a TLS 1.2 suite for the key's type. Messages name the
  * PEM file and carry OpenSSL's reason; nothing of a key is ever printed.
  * porter_tls_files_load() (config_tls.h) does it, for the parser here and
  * for the TLS contexts, which read the files again.
@@ -475,16 +476,44 @@ void porter_tls_files_free(struct porter_tls_files *f)
 	f->chain = NULL;
 }
 
-/* Read and check TC's files; EL is the certificates[j] element (EPATH its name), where errors go. */
+/*
+ * With TLS 1.2 on, the listener's TLS 1.2 suites must include one for the
+ * type of KEY (ECDHE-RSA-* for RSA; ECDHE-ECDSA-* for EC and EdDSA, RFC
+ * 8422), else no TLS 1.2 client could be served with this certificate.
+ * NULL, or what is missing.
+ */
+static const char *suite_gap(const struct porter_cfg_listener *l, EVP_PKEY *key)
+{
+	int id = EVP_PKEY_get_base_id(key);
+	bool rsa = id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS;
+	bool ec = id == EVP_PKEY_EC || id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448;
+
+	if (!(l->tls_protocols & PORTER_TLS_V1_2) || (!rsa && !ec))
+		return NULL;
+	for (unsigned i = 0; i < l->tls_cipher_count; i++) {
+		unsigned cph = l->tls_ciphers[i];
+		if (!PORTER_TLS_CIPHER_IS_13(cph) && (strstr(porter_tls_cipher_names[cph], "-RSA-") != NULL) == rsa)
+			return NULL;
+	}
+	return rsa ? "an RSA key, and ciphers has no ECDHE-RSA-* suite for TLSv1.2"
+		   : "an EC key, and ciphers has no ECDHE-ECDSA-* suite for TLSv1.2";
+}
+
+/* Read and check TC's files for listener L; EL is the certificates[j] element (EPATH its name), where errors go. */
 static int check_files(const struct porter_cfg_ctx *c, const config_setting_t *el, const char *epath,
-		       const struct porter_cfg_tls_cert *tc)
+		       const struct porter_cfg_listener *l, const struct porter_cfg_tls_cert *tc)
 {
 	struct porter_tls_files f;
 	char path[SETTING_PATH_LEN];
 
 	if (porter_tls_files_load(tc, &f) == 0) {
+		const char *gap = suite_gap(l, f.key);
+
 		porter_tls_files_free(&f);
-		return 0;
+		if (gap == NULL)
+			return 0;
+		join(path, epath, "key");
+		return fail(c, config_setting_get_member(el, "key"), path, "\"%s\": %s", tc->key, gap);
 	}
 	const char *key = f.failed == PORTER_TLS_FILE_KEY ? "key" : "cert";
 	join(path, epath, key);
@@ -531,7 +560,7 @@ static int parse_certificates(const struct porter_cfg_ctx *c, const config_setti
 			return fail(c, config_setting_get_member(el, "key"), p, "too long once taken from the "
 				    "directory of %s (at most %d characters)", c->name, PORTER_CFG_PATH_LEN - 1);
 		}
-		if (check_files(c, el, epath, tc) != 0)
+		if (check_files(c, el, epath, l, tc) != 0)
 			return -1;
 		cfg->tls_cert_count++;
 	}

@@ -453,7 +453,7 @@ Test(tls, non_aead_offers_fail)
 Test(tls, only_the_configured_suites_in_the_configured_order)
 {
 	struct tls_conf *tc = conf_with("ciphers = [ \"TLS_CHACHA20_POLY1305_SHA256\", \"TLS_AES_256_GCM_SHA384\", "
-					"\"ECDHE-ECDSA-AES256-GCM-SHA384\" ];");
+					"\"ECDHE-ECDSA-AES256-GCM-SHA384\", \"ECDHE-RSA-AES256-GCM-SHA384\" ];");
 
 	cr_assert_null(suite_with(tc, "TLS_AES_128_GCM_SHA256", "a.example", NULL));
 	cr_assert_null(suite_with(tc, "ECDHE-ECDSA-AES128-GCM-SHA256", "a.example", NULL));
@@ -814,6 +814,26 @@ Test(tls, refused_settings)
 	cr_assert_eq(cfg.listeners[0].tls_protocols, PORTER_TLS_V1_3);
 	cr_assert_eq(cfg.listeners[0].tls_cipher_count, 1);
 	cr_assert_eq(cfg.listeners[0].tls_ciphers[0], PORTER_TLS13_AES_256_GCM_SHA384);
+}
+
+/* TLS 1.2 on: every certificate needs a TLS 1.2 suite of its key's type. */
+Test(tls, refused_certificate_without_a_suite)
+{
+	char want[1024];
+
+	cr_assert_eq(load("ciphers = [ \"TLS_AES_128_GCM_SHA256\", \"ECDHE-RSA-AES128-GCM-SHA256\" ];", DEFAULT_CERT0,
+			  NULL), -1);
+	snprintf(want, sizeof(want), "%s:%d: listeners[0].tls.certificates[0].key: \"%s/default.key\": an EC key, and "
+		 "ciphers has no ECDHE-ECDSA-* suite for TLSv1.2", conf_path, CERT0_LINE, dir);
+	cr_assert_str_eq(err, want);
+	cr_assert_eq(load("ciphers = [ \"TLS_AES_128_GCM_SHA256\", \"ECDHE-ECDSA-AES128-GCM-SHA256\" ];", DEFAULT_CERT0,
+			  NULL), -1);
+	snprintf(want, sizeof(want), "%s:%d: listeners[0].tls.certificates[3].key: \"%s/rsa.key\": an RSA key, and "
+		 "ciphers has no ECDHE-RSA-* suite for TLSv1.2", conf_path, CERT0_LINE + 3, dir);
+	cr_assert_str_eq(err, want);
+	/* TLS 1.3 only: the key's type does not matter */
+	cr_assert_eq(load("protocols = [ \"TLSv1.3\" ]; ciphers = [ \"TLS_AES_128_GCM_SHA256\" ];", DEFAULT_CERT0,
+			  NULL), 0, "%s", err);
 }
 
 Test(tls, refused_names)
