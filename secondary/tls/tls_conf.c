@@ -108,6 +108,8 @@ long tls_conf_live_contexts(void)
 /* A DNS name of a certificate (LEN bytes, not NUL-terminated) lower-cased into DST; false if unusable. */
 static bool cert_name(char dst[PORTER_CFG_HOST_LEN], const unsigned char *s, size_t len)
 {
+	if (len > 0 && s[len - 1] == '.')
+		len--;          /* an absolute name, as a server name may be written */
 	if (len == 0 || len >= PORTER_CFG_HOST_LEN)
 		return false;
 	for (size_t i = 0; i < len; i++) {
