@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "config/config.h"
@@ -565,6 +568,57 @@ Test(tls, no_session_tickets)
 		hs_free(&h);
 		SSL_CTX_free(cctx);
 	}
+	tls_conf_put(tc);
+}
+
+/* A ticket key callback as a later part will give (keys here: one random set per process). */
+static unsigned char tk_name[16], tk_aes[32], tk_hmac[32];
+
+static int ticket_keys(SSL *s, unsigned char key_name[16], unsigned char *iv, EVP_CIPHER_CTX *ctx,
+		       EVP_MAC_CTX *hctx, int enc)
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_octet_string("key", tk_hmac, sizeof(tk_hmac)),
+		OSSL_PARAM_construct_utf8_string("digest", (char *)"sha256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	(void)s;
+	if (enc) {
+		memcpy(key_name, tk_name, sizeof(tk_name));
+		if (RAND_bytes(iv, 16) != 1 || EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, tk_aes, iv) != 1)
+			return -1;
+	} else {
+		if (memcmp(key_name, tk_name, sizeof(tk_name)) != 0)
+			return 0;
+		if (EVP_DecryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, tk_aes, iv) != 1)
+			return -1;
+	}
+	return EVP_MAC_CTX_set_params(hctx, params) == 1 ? 1 : -1;
+}
+
+/* The hook: with a ticket key callback, a TLS 1.3 client gets the tickets asked for. */
+Test(tls, ticket_hook_turns_tickets_on)
+{
+	const struct tls_conf_hooks hooks = { .ticket_key_cb = ticket_keys, .num_tickets = 2 };
+	SSL_CTX *cctx = client_ctx(TLS1_3_VERSION, TLS1_3_VERSION);
+	char buf[8];
+	struct hs h;
+
+	cr_assert(RAND_bytes(tk_name, sizeof(tk_name)) == 1 && RAND_bytes(tk_aes, sizeof(tk_aes)) == 1 &&
+		  RAND_bytes(tk_hmac, sizeof(tk_hmac)) == 1);
+	cr_assert_eq(load("", DEFAULT_CERT0, NULL), 0, "%s", err);
+	struct tls_conf *tc = tls_conf_new(&cfg, 1, &hooks, err, sizeof(err));
+	cr_assert_not_null(tc, "%s", err);
+	SSL_CTX_set_session_cache_mode(cctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(cctx, on_new_session);
+	tickets_seen = 0;
+	hs_init(&h, cctx, tc, "a.example");
+	cr_assert(hs_run(&h));
+	cr_assert_eq(SSL_write(h.srv, "ping", 4), 4);
+	cr_assert_eq(SSL_read(h.cli, buf, sizeof(buf)), 4);
+	cr_assert_eq(tickets_seen, 2);
+	hs_free(&h);
+	SSL_CTX_free(cctx);
 	tls_conf_put(tc);
 }
 
