@@ -45,6 +45,7 @@ Test(names, tcp_tables_are_complete)
 	check_table("tcp drops", tcp_drop_name, 0, TDROP__COUNT, false);
 	check_table("tcp events", tcp_event_name, 0, TEV__COUNT, false);
 	check_table("tcp anomalies", tcp_anomaly_name, 0, TAN__COUNT, false);
+	check_table("tcp more counters", tcp_more_name, 0, TMORE__COUNT, false);
 }
 
 Test(names, proxy_counters_are_complete)
