@@ -53,7 +53,7 @@ uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t)
 
 	if (free_space > max)
 		free_space = max;
-	if (free_space > cur && free_space - cur < step && cur != 0)
+	if (free_space > cur && free_space - cur < step && (cur != 0 || t->rate))
 		free_space = cur;
 	if (free_space < cur)
 		free_space = cur;   /* never shrink (RFC 9293 §3.8.6.2.2 "SHOULD NOT") */
