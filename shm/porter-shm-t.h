@@ -340,7 +340,11 @@ struct porter_tcp_params {
 	uint32_t delack_short_ms;        /* ACK delay for segments shorter than the MSS (0 = at once) */
 	uint32_t client_table;           /* client_limits.table_size: entries of the client table (0 = none;
 	                                    layout 2.4) */
-	uint32_t reserved[6];
+	/* PLPMTUD (RFC 4821; layout 2.8, from reserved; an older primary leaves 0: off) */
+	uint8_t mtu_probing;             /* tcp.mtu_probing: 0 off, 1 after a black hole, 2 always */
+	uint8_t reserved_p;
+	uint16_t base_mss;               /* tcp.base_mss: where a black hole drops the MSS (0 = 1024) */
+	uint32_t reserved[5];
 };
 
 #define PORTER_MAX_LISTENERS 32
@@ -591,8 +595,11 @@ struct porter_shard {
 	uint64_t listener_uses[PORTER_MAX_LISTENERS];  /* layout 2.5, by the worker: per porter_global.listeners
 	                                                  entry, requests (http) or connections (tcp pass-through) */
 	uint64_t tcp_anomalies[8];      /* layout 2.5, by the worker: enum tcp_anomaly (shm/tcp-t.h) */
+	uint64_t tcp_pmtu[4];           /* layout 2.8, by the worker: enum tcp_pmtu_event (shm/tcp-t.h), TCP
+	                                   events that found no room in the full tcp_area */
 	uint8_t reserved_tail[4096 - PORTER_CACHE_LINE - sizeof(struct porter_http_stats) -
-			      PORTER_MAX_LISTENERS * sizeof(uint64_t) - 8 * sizeof(uint64_t)];   /* growth */
+			      PORTER_MAX_LISTENERS * sizeof(uint64_t) - 8 * sizeof(uint64_t) -
+			      4 * sizeof(uint64_t)];   /* growth */
 } PORTER_ALIGNED;
 _Static_assert(__builtin_offsetof(struct porter_shard, hstats) ==
 	       __builtin_offsetof(struct porter_shard, owner) + PORTER_CACHE_LINE,

@@ -127,6 +127,13 @@ enum {
 	TF_CWR_BIT,             /* sender: the window was reduced for an ECE; CWR on the next new data (§6.1.2) */
 	TF_ECN_HOLD_BIT,        /* sender: no other reduction for ECE until SND.UNA passes ecn_high (§6.1.2:
 	                           once per window of data) */
+	/* PLPMTUD (RFC 4821; tcp_pmtu.c). An older binary ignores both bits and pmtu_hi: it keeps
+	 * sending at tcb.mss, which is always a size the path was seen to carry or the base. */
+	TF_PMTU_BIT,            /* probing is on for this stream: the MSS came down to tcp.base_mss (a black
+	                           hole, or tcp.mtu_probing = 2) and probes may raise it again */
+	TF_PMTU_DONE_BIT,       /* the search has settled: pmtu_hi holds when (TCP_PMTU_STAMP units), not a
+	                           bound; a new search starts TCP_PMTU_REPROBE_MS later (RFC 4821 §7.7) */
+	/* bit 31 is free */
 };
 #define TF(name) (1u << TF_##name##_BIT)
 
@@ -309,7 +316,22 @@ struct tcp_tcb {
 	/* RFC 5961 §7: the stream's own challenge ACK budget (layout 2.1, from reserved_b) (10) */
 	uint16_t reserved_h;
 	uint32_t challenge_ms;            /* start of the stream's current one-second window (ms clock) */
-	uint32_t challenge_count;         /* challenge ACKs sent in that window */
+	/*
+	 * Challenge ACKs sent in that window: 32 bits until layout 2.8, now 16, saturating at
+	 * 65535, so a tcp.challenge_ack_per_s above 65535 acts as 65535 per stream (the shard's
+	 * safety net stays the tighter limit at such rates anyway). An older binary reads
+	 * challenge_count | pmtu_hi << 16: a count at or above its limit, so that stream sends
+	 * no challenge ACK until its one-second window restarts, which zeroes both halves.
+	 */
+	uint16_t challenge_count;
+	/*
+	 * PLPMTUD (RFC 4821 §7.2, tcp_pmtu.c), while TF_PMTU and not TF_PMTU_DONE: the search's
+	 * exclusive upper bound as a send MSS (smallest size that failed, or the largest the peer
+	 * and our port allow plus one). Validated at every use (clamped to (mss, max + 1]), so a
+	 * stale or garbage value costs at most a wasted probe or an early end of the search. With
+	 * TF_PMTU_DONE: when the search settled (tcp_pmtu.c TCP_PMTU_STAMP units). (layout 2.8)
+	 */
+	uint16_t pmtu_hi;
 	/* per-stream security metrics (layout 2.5, from reserved_b) (8) */
 	uint32_t born_ms;                 /* created (ms clock): the stream's age */
 	uint32_t zwnd_since_ms;           /* the peer's window has been zero since then (ms clock | 1), 0 = open */
@@ -329,6 +351,21 @@ enum tcp_anomaly {
 	TAN__COUNT
 };
 _Static_assert(TAN__COUNT <= 8, "porter_shard.tcp_anomalies has 8 counters");
+
+/*
+ * PLPMTUD events (RFC 4821, tcp_pmtu.c), counted per shard in porter_shard.tcp_pmtu
+ * (through tcp_ctx.pmtu_events): tcp_area.events has no room left. Reported with the
+ * TCP events (porterctl status, /metrics porter_tcp_events_total).
+ */
+enum tcp_pmtu_event {
+	TPM_PROBES = 0,             /* probe segments sent (larger than the stream's MSS) */
+	TPM_PROBES_OK,              /* probes acknowledged: the MSS went up */
+	TPM_PROBES_FAILED,          /* probes lost: the search's upper bound came down, no window reduction */
+	TPM_BLACK_HOLES,            /* streams whose large segments kept timing out: MSS down to tcp.base_mss */
+	TPM__COUNT
+};
+_Static_assert(TPM__COUNT <= 4, "porter_shard.tcp_pmtu has 4 counters");
+
 #define TCP_ANOMALY_ZWND_MS  10000u
 #define TCP_ANOMALY_MSS      536u
 #define TCP_ANOMALY_REXMIT   64u

@@ -69,6 +69,8 @@ struct tcp_ctx {
 	bool draining;
 	/* per-shard counters of enum tcp_anomaly (the worker points it at porter_shard.tcp_anomalies), NULL = none */
 	uint64_t *anomalies;
+	/* per-shard counters of enum tcp_pmtu_event (the worker points it at porter_shard.tcp_pmtu), NULL = none */
+	uint64_t *pmtu_events;
 	/* the burst's frames as the first pass parsed them (tcp_input_stateless), so tcp_input()
 	 * parses no frame twice; private memory, valid from tcp_input_begin() to tcp_batch_flush() */
 	struct tcp_seg *pre;

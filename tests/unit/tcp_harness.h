@@ -98,6 +98,8 @@ struct harness {
 	/* the events of the proxy's stream kinds (tcp_env_app_event): proxy_app_event when a harness
 	 * links the proxy (tests/unit/proxy_harness.c), NULL otherwise */
 	void (*app_event)(struct tcp_ctx *ctx, uint32_t s, uint32_t ev);
+	/* the shard's PLPMTUD counters (porter_shard.tcp_pmtu in a worker), enum tcp_pmtu_event */
+	uint64_t pmtu_events[TPM__COUNT];
 };
 
 extern struct harness H;
