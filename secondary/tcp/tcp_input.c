@@ -1727,10 +1727,10 @@ void tcp_icmp_frag_needed(struct tcp_ctx *c, const uint8_t *q, unsigned int len,
 	if (mtu < TCP_MIN_PMTU)
 		mtu = TCP_MIN_PMTU;
 	mss = mtu - IP_HDR_LEN - TCP_HDR_LEN - ((t->flags & TF(TS_OK)) ? 12 : 0);
+	tcp_pmtu_icmp(c, t, mss);   /* a probe above it is answered: the search stays below */
 	if (mss < t->mss) {
 		tcp_touch(c, t);
 		t->mss = (uint16_t)mss;
-		tcp_pmtu_icmp(c, t);
 		tcp_count(c, TEV_PMTU_LOWERED);
 		/* resend what was in flight at the new size (RFC 1191 §6.5) */
 		t->snd_nxt = t->snd_una;

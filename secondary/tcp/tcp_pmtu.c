@@ -220,9 +220,15 @@ void tcp_pmtu_rto(struct tcp_ctx *c, struct tcp_tcb *t)
 	count(c, TPM_BLACK_HOLES);
 }
 
-/* ICMP lowered the MSS (RFC 1191): the search cannot go above what the router said. */
-void tcp_pmtu_icmp(struct tcp_ctx *c, struct tcp_tcb *t)
+/*
+ * A valid ICMP fragmentation-needed (RFC 1191, tcp_input.c) said the path
+ * carries MSS bytes at most: the search never goes above it (the probe it
+ * answers, too large, is resent at the MSS like any segment in flight).
+ */
+void tcp_pmtu_icmp(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t mss)
 {
-	if ((t->flags & (TF(PMTU) | TF(PMTU_DONE))) == TF(PMTU) && bound(c, t) > (uint32_t)t->mss + 1)
-		t->pmtu_hi = (uint16_t)(t->mss + 1);
+	if ((t->flags & (TF(PMTU) | TF(PMTU_DONE))) != TF(PMTU) || mss + 1 >= bound(c, t))
+		return;
+	tcp_touch(c, t);
+	t->pmtu_hi = (uint16_t)(mss + 1);
 }

@@ -258,7 +258,7 @@ void tcp_pmtu_probe_sent(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *
 void tcp_pmtu_probe_acked(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m);
 void tcp_pmtu_probe_failed(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m);
 void tcp_pmtu_rto(struct tcp_ctx *c, struct tcp_tcb *t);
-void tcp_pmtu_icmp(struct tcp_ctx *c, struct tcp_tcb *t);
+void tcp_pmtu_icmp(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t mss);
 
 /* tcp_input.c */
 void tcp_update_rtt(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t rtt_us);

@@ -306,6 +306,8 @@ void h_setup(void)
 	p->keepalive_idle_s = 7200;
 	p->keepalive_interval_s = 75;
 	p->keepalive_count = 9;
+	p->mtu_probing = 1;              /* PLPMTUD after a black hole, as config/config_table.c */
+	p->base_mss = 1024;
 	p->challenge_ack_limit = 1000;   /* per stream; the config's 5 would silence a test's many crafted segments */
 	p->ephemeral_lo = 32768;
 	p->ephemeral_hi = 60999;

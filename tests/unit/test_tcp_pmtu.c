@@ -473,3 +473,23 @@ HTEST(tcp_plpmtud, search_again_after_ten_minutes)
 	h_peer_ack(&p, TCB(s)->snd_max);
 	lose_all(&p);
 }
+
+/* A router that does answer (RFC 1191) bounds the search: no probe above what it said. */
+HTEST(tcp_plpmtud, icmp_answer_bounds_the_search)
+{
+	struct h_peer p;
+	uint32_t s = open_ts(&p, 2), una = p.iss + 1, probe = (BASE_TS + MSS_TS + 1) / 2;
+
+	h_pattern(data, 20 * MSS_TS, 0);
+	HEQ(tcp_send(CTX, s, data, 20 * MSS_TS), 20 * MSS_TS);
+	expect_seg(&p, una, probe);
+	lose_all(&p);
+	h_icmp_frag_needed(&p, una, 1200);
+	HEQ(TCB(s)->mss, BASE_TS);                    /* the MSS is below the router's MTU already */
+	HEQ(TCB(s)->pmtu_hi, 1200 - 40 - 12 + 1);
+	h_advance(RTT);
+	h_peer_ack(&p, TCB(s)->snd_max);
+	HTRUE(max_payload(&p) <= 1200 - 40 - 12);
+	h_peer_ack(&p, TCB(s)->snd_max);
+	lose_all(&p);
+}
