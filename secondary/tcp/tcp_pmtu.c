@@ -217,6 +217,15 @@ void tcp_pmtu_rto(struct tcp_ctx *c, struct tcp_tcb *t)
 	tcp_touch(c, t);
 	search_from(t, old);   /* the size that timed out bounds the search */
 	t->mss = (uint16_t)b;
+	/*
+	 * Those timeouts were the path's MTU, not congestion (RFC 4821 §7.6.2 in
+	 * spirit): the slow start after them may go back to the threshold of
+	 * before the episode (kept by its start, tcp_loss.c episode_start; the
+	 * repeated timeout keeps ssthresh as it is now). The window itself
+	 * restarts from one segment, as after any timeout.
+	 */
+	if ((t->flags & TF(SACK_OK)) && (t->flags & TF(LOSS)) && t->prior_cwnd && t->prior_ssthresh > t->cc.ssthresh)
+		t->cc.ssthresh = t->prior_ssthresh;
 	count(c, TPM_BLACK_HOLES);
 }
 

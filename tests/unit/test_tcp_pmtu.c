@@ -79,7 +79,7 @@ static uint32_t max_payload(struct h_peer *p)
 HTEST(tcp_plpmtud, black_hole_drops_mss_to_base)
 {
 	struct h_peer p;
-	uint32_t s = open_ts(&p, 1), una = p.iss + 1;
+	uint32_t s = open_ts(&p, 1), una = p.iss + 1, ssthresh;
 
 	HEQ(TCB(s)->mss, MSS_TS);
 	h_pattern(data, 10 * MSS_TS, 0);
@@ -93,6 +93,8 @@ HTEST(tcp_plpmtud, black_hole_drops_mss_to_base)
 	HEQ(AREA->events[TEV_RTO], 1);
 	HEQ(TCB(s)->mss, MSS_TS);
 	HEQ(H.pmtu_events[TPM_BLACK_HOLES], 0);
+	ssthresh = TCB(s)->prior_ssthresh;            /* before the first timeout cut it */
+	HTRUE(TCB(s)->cc.ssthresh < ssthresh);
 	/* the second timeout in a row of a segment above the base: the MSS comes down */
 	h_wait_out(3000);
 	HEQ(AREA->events[TEV_RTO], 2);
@@ -101,6 +103,8 @@ HTEST(tcp_plpmtud, black_hole_drops_mss_to_base)
 	HTRUE(TCB(s)->flags & TF(PMTU));
 	HTRUE(!(TCB(s)->flags & TF(PMTU_DONE)));
 	HEQ(TCB(s)->pmtu_hi, MSS_TS);                 /* the size that timed out bounds the search */
+	HEQ(TCB(s)->cc.ssthresh, ssthresh);           /* not congestion: slow start goes back up */
+	HEQ(TCB(s)->cc.cwnd, BASE_TS);                /* from one segment */
 	expect_seg(&p, una, BASE_TS);                 /* the head again, cut at the new MSS */
 	h_none();
 	/* the peer gets it; what follows goes at the base size too, nothing larger */
