@@ -133,9 +133,11 @@ enum {
 	                           hole, or tcp.mtu_probing = 2) and probes may raise it again */
 	TF_PMTU_DONE_BIT,       /* the search has settled: pmtu_hi holds when (TCP_PMTU_STAMP units), not a
 	                           bound; a new search starts TCP_PMTU_REPROBE_MS later (RFC 4821 §7.7) */
-	/* bit 31 is free */
+	TF_PMTU_PROBE_BIT,      /* a probe may be in flight (a send-queue buffer with SEG_PROBE): no other
+	                           probe goes; cleared by its verdict, or when nothing is in flight */
 };
 #define TF(name) (1u << TF_##name##_BIT)
+_Static_assert(TF_PMTU_BIT == 29 && TF_PMTU_PROBE_BIT == 31, "tcb.flags: bits 29-31 are PLPMTUD's (layout 2.8)");
 
 /* Per-shard TCP drop reasons (tcp_area.drops, then tcp_area.drops_ext: read with tcp_area_drop()). */
 enum tcp_drop {

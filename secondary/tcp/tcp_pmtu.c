@@ -34,7 +34,7 @@
  * count as congestion: no recovery episode, no window reduction (§7.6.2).
  * Probing needs SACK (RACK judges the probe); black-hole detection does not.
  *
- * Shared state: TF_PMTU, TF_PMTU_DONE, tcb.pmtu_hi and SEG_PROBE. Each value
+ * Shared state: TF_PMTU, TF_PMTU_DONE, TF_PMTU_PROBE, tcb.pmtu_hi and SEG_PROBE. Each value
  * is checked where it is used, so a worker that dies anywhere, or a stale
  * value, costs at most one wasted probe: the MSS only ever rises to the size
  * of a probe that was delivered, and never above what the peer announced.
@@ -151,7 +151,14 @@ uint32_t tcp_pmtu_probe_size(struct tcp_ctx *c, struct tcp_tcb *t, const struct 
 		settle(c, t);
 		return 0;
 	}
-	if (tcp_sack_recovering(t) || probe_out(t))
+	if (t->flags & TF(PMTU_PROBE)) {
+		/* one probe at a time; a flag left by a worker that died, or by an older binary that
+		 * freed the probe without a word, goes once nothing is in flight */
+		if (t->snd_una != t->snd_max)
+			return 0;
+		t->flags &= ~TF(PMTU_PROBE);
+	}
+	if (tcp_sack_recovering(t))
 		return 0;
 	/* the probe's data queued (output gathers it into SEG), more behind it, room in both windows */
 	if (p > usable || tcp_snd_end(t) - seg_seq(seg) < p + TCP_PMTU_AFTER * lo)
@@ -162,7 +169,7 @@ uint32_t tcp_pmtu_probe_size(struct tcp_ctx *c, struct tcp_tcb *t, const struct 
 /* SEG went out as a probe (tcp_output). */
 void tcp_pmtu_probe_sent(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg)
 {
-	(void)t;
+	t->flags |= TF(PMTU_PROBE);   /* first: a kill in between leaves the flag without the probe, which clears */
 	seg_set_flags(seg, seg_flags(seg) | SEG_PROBE);
 	count(c, TPM_PROBES);
 }
@@ -172,11 +179,12 @@ void tcp_pmtu_probe_acked(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf 
 {
 	uint32_t f = seg_flags(m), len = seg_len(m);
 
+	tcp_touch(c, t);
 	seg_set_flags(m, f & ~SEG_PROBE);
+	t->flags &= ~TF(PMTU_PROBE);
 	/* sent once at its size (a resent probe goes in pieces and loses the mark) */
 	if ((f & SEG_EVER_RETRANS) || len <= t->mss || len > tcp_pmtu_max(c, t))
 		return;
-	tcp_touch(c, t);
 	t->mss = (uint16_t)len;
 	count(c, TPM_PROBES_OK);
 }
@@ -188,6 +196,7 @@ void tcp_pmtu_probe_failed(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf
 
 	seg_set_flags(m, seg_flags(m) & ~SEG_PROBE);
 	tcp_touch(c, t);
+	t->flags &= ~TF(PMTU_PROBE);
 	if ((t->flags & (TF(PMTU) | TF(PMTU_DONE))) == TF(PMTU) && len > t->mss && len < bound(c, t))
 		t->pmtu_hi = (uint16_t)len;
 	count(c, TPM_PROBES_FAILED);
@@ -201,7 +210,7 @@ void tcp_pmtu_probe_failed(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf
  */
 void tcp_pmtu_rto(struct tcp_ctx *c, struct tcp_tcb *t)
 {
-	struct rte_mbuf *m = probe_out(t), *head = t->snd_head;
+	struct rte_mbuf *m = (t->flags & TF(PMTU_PROBE)) ? probe_out(t) : NULL, *head = t->snd_head;
 	uint32_t b, old = t->mss;
 
 	if (m)

@@ -362,9 +362,10 @@ static void path_ack(struct path *pa, struct h_peer *p)
  * Send TOTAL bytes on stream S through path PA (one-way delay RTT, ACKs
  * back at once), at most LIMIT_MS of simulated time; returns the time taken.
  */
-static uint32_t path_run(struct path *pa, struct h_peer *p, uint32_t s, uint32_t total, uint32_t limit_ms)
+static uint32_t path_run_from(struct path *pa, struct h_peer *p, uint32_t s, uint32_t total, uint32_t limit_ms,
+			      uint32_t written)
 {
-	uint32_t written = 0, t0 = h_now();
+	uint32_t t0 = h_now();
 	struct h_out o;
 
 	h_pattern(data, total, 0);
@@ -413,6 +414,11 @@ static uint32_t path_run(struct path *pa, struct h_peer *p, uint32_t s, uint32_t
 		}
 	}
 	return h_now() - t0;
+}
+
+static uint32_t path_run(struct path *pa, struct h_peer *p, uint32_t s, uint32_t total, uint32_t limit_ms)
+{
+	return path_run_from(pa, p, s, total, limit_ms, 0);
 }
 
 /* MTU N seen by a stream with timestamps: the largest send MSS that fits. */
@@ -497,3 +503,48 @@ HTEST(tcp_plpmtud, icmp_answer_bounds_the_search)
 	h_peer_ack(&p, TCB(s)->snd_max);
 	lose_all(&p);
 }
+
+/*
+ * A worker killed inside seg_grow (tcp_output.c), as a probe gathers its
+ * bytes from the next queued segment: (a) after M's length covers the bytes
+ * copied from N, before N's front is cut: an overlap, which recovery cuts
+ * from M's end; (b) after N, taken whole, was unlinked while held: recovery
+ * frees it. Either way the queue is consistent, nothing leaks, and the
+ * transfer arrives byte for byte.
+ */
+static void killed_in_grow(bool whole)
+{
+	struct h_peer p;
+	struct path pa = { .mtu = 1500 };
+	uint32_t s = open_ts(&p, 2), q = 20 * BASE_TS, k;
+	struct rte_mbuf *m, *n;
+
+	h_pattern(data, q, 0);
+	HEQ(tcp_batch_begin(CTX), 0);
+	HEQ(tcp_send(CTX, s, data, q), q);            /* queued; the output would come at the batch's end */
+	h_none();
+	m = TCB(s)->snd_head;
+	n = m->next;
+	HEQ(seg_len(m), BASE_TS);
+	k = whole ? seg_len(n) : 200;
+	memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len), rte_pktmbuf_mtod(n, uint8_t *), k);
+	m->data_len = (uint16_t)(m->data_len + k);
+	m->pkt_len += k;
+	if (whole) {
+		H.in_hand = n;                            /* tcp_env_hold, then the unlink */
+		m->next = n->next;
+		n->next = NULL;
+	}
+	h_crash_recover();
+	HEQ(tcp_check(CTX, stderr), 0);
+	HEQ(TCB(s)->snd_bytes, q);
+	/* the new worker's output (tcp_resume) made the probe again from the repaired queue */
+	HEQ(seg_len(TCB(s)->snd_head), (BASE_TS + MSS_TS + 1) / 2);
+	HTRUE(seg_flags(TCB(s)->snd_head) & SEG_PROBE);
+	path_run_from(&pa, &p, s, q + (1u << 18), 60000, q);
+	h_peer_ack(&p, TCB(s)->snd_max);
+	lose_all(&p);
+}
+
+HTEST(tcp_plpmtud, killed_while_growing_a_probe_overlap) { killed_in_grow(false); }
+HTEST(tcp_plpmtud, killed_while_growing_a_probe_unlinked) { killed_in_grow(true); }
