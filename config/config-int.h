@@ -85,6 +85,9 @@ int hexval(char ch);
 bool all_chars_in(const char *s, const char *extra);
 int scan_uint(const char **s, unsigned max, unsigned *out);
 uint32_t prefix_mask(unsigned len);
+/* A rate_limit setting S (bytes per second, already in range): 0, or PORTER_RATE_MIN at least;
+ * *OUT gets shm/rate.h's 16-bit form. */
+int porter_cfg_rate(const struct porter_cfg_ctx *c, const config_setting_t *s, const char *path, uint16_t *out);
 int parse_mac(const char *s, uint8_t mac[6]);
 int parse_cidr(const char *s, unsigned min_len, uint32_t *ip, uint8_t *len, char *why, size_t whylen);
 int parse_hostport(const char *s, uint32_t *ip, uint16_t *port);

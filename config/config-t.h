@@ -109,6 +109,7 @@ struct porter_cfg_tcp {
 	uint32_t ecn;                     /* tcp.ecn: enum porter_ecn (shm/porter-shm-t.h) */
 	uint32_t mtu_probing;             /* tcp.mtu_probing: PLPMTUD (RFC 4821) 0 off, 1 after a black hole, 2 always */
 	uint32_t base_mss;                /* tcp.base_mss: the MSS a black hole drops to, where a search starts */
+	bool pacing;                      /* tcp.pacing: segments spread over the RTT (tcp_pace.c) */
 	uint32_t rcv_buf;                 /* tcp.rcv_buf: receive window per stream, bytes */
 	uint32_t snd_buf;                 /* tcp.snd_buf: send queue limit per stream, bytes */
 	uint32_t delack_ms;               /* tcp.delayed_ack_ms (0 = ack every segment) */
@@ -155,6 +156,8 @@ struct porter_cfg_listener {
 	                                     protocol "tcp", not allowed otherwise; -1 when unset */
 	bool client_limits;               /* listeners[i].client_limits; false: the listener's
 	                                     connections and requests are neither counted nor limited */
+	uint64_t rate_limit;              /* listeners[i].rate_limit: bytes per second each way per connection,
+	                                     0 = none */
 };
 
 #define PORTER_CFG_MAX_UPSTREAMS 32
@@ -223,6 +226,8 @@ struct porter_cfg_route {
 	char method[16];                  /* routes[i].method, "" = any; upper-case token, e.g. "GET" */
 	uint16_t listen_port;             /* routes[i].listener, 0 = every http listener; else the port of
 	                                     an http listener */
+	uint16_t rate;                    /* routes[i].rate_limit, shm/rate.h encoding, 0 = none (layout 2.8:
+	                                     was padding; the config is zeroed before it is read) */
 	uint32_t upstream;                /* routes[i].upstream (name), mandatory -> index into upstreams[] */
 };
 
@@ -269,7 +274,12 @@ struct porter_cfg_client_limits {
 	uint32_t table_size;              /* client_limits.table_size: addresses tracked per shard,
 	                                     0 (no table: no limit may be set) or a power of two;
 	                                     needs a restart */
-	uint32_t reserved[2];
+	/* layout 2.8, from reserved: client_limits.rate_limit (shm/rate.h encoding, 0 = none) for the
+	 * connections of addresses in client_limits.rate_limit_from (addr / prefix length) */
+	uint16_t rate;
+	uint8_t rate_plen;
+	uint8_t reserved_r;
+	uint32_t rate_addr;               /* host order */
 };
 
 struct porter_cfg_control {

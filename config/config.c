@@ -23,6 +23,7 @@
  * Pure C, no DPDK include, no global mutable state.
  */
 #include "config/config-int.h"
+#include "shm/rate.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -336,6 +337,17 @@ int parse_mac(const char *s, uint8_t mac[6])
 uint32_t prefix_mask(unsigned len)
 {
 	return len == 0 ? 0 : ~(uint32_t)0 << (32 - len);
+}
+
+int porter_cfg_rate(const struct porter_cfg_ctx *c, const config_setting_t *s, const char *path, uint16_t *out)
+{
+	long long v = config_setting_get_int64(s);
+
+	if (v != 0 && v < PORTER_RATE_MIN)
+		return fail(c, s, path, "%lld bytes per second is below the smallest limit, %u (0 = no limit)",
+			    v, PORTER_RATE_MIN);
+	*out = porter_rate16((uint64_t)v);
+	return 0;
 }
 
 /* "a.b.c.d/len" with len MIN_LEN..32; sets a message in why[] on failure. */
@@ -775,7 +787,7 @@ static bool listener_differs(const struct porter_config *a, const struct porter_
 			     const struct porter_config *b, const struct porter_cfg_listener *lb)
 {
 	return la->port != lb->port || la->service != lb->service || la->bytes != lb->bytes ||
-	       la->client_limits != lb->client_limits ||
+	       la->client_limits != lb->client_limits || la->rate_limit != lb->rate_limit ||
 	       strcmp(listener_upstream(a, la), listener_upstream(b, lb)) != 0;
 }
 

@@ -12,6 +12,7 @@
  * listener's service / protocol / upstream, which depend on each other.
  */
 #include "config/config-int.h"
+#include "shm/rate.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -539,6 +540,16 @@ int parse_upstreams(const struct porter_cfg_ctx *c, const config_setting_t *root
 /* listeners                                                                */
 /* ------------------------------------------------------------------------ */
 
+static int check_listener_rate(const struct porter_cfg_ctx *c, const config_setting_t *s, const char *path,
+			       void *base, const char *v)
+{
+	uint16_t r;
+
+	(void)base;
+	(void)v;
+	return porter_cfg_rate(c, s, path, &r);
+}
+
 /* service, protocol and upstream depend on each other: read by parse_listener(), not by the engine */
 #define L struct porter_cfg_listener
 static const struct porter_cfg_row listener_rows[] = {
@@ -549,6 +560,8 @@ static const struct porter_cfg_row listener_rows[] = {
 	L_INT(L, "bytes", 0, bytes, 0, LISTENER_BYTES_MAX, 0),
 	{ .path = "client_limits", .type = PORTER_CFG_BOOL, .off = offsetof(L, client_limits), .size = sizeof(bool),
 	  .def = true },
+	{ .path = "rate_limit", .type = PORTER_CFG_INT, .off = offsetof(L, rate_limit), .size = sizeof(uint64_t),
+	  .min = 0, .max = PORTER_RATE_MAX, .def = 0, .check = check_listener_rate },
 };
 #undef L
 const struct porter_cfg_table porter_cfg_listener_table = {
@@ -631,7 +644,9 @@ static int parse_listener(const struct porter_cfg_ctx *c, const config_setting_t
 		join(path, pre, "bytes");
 		return fail(c, s, path, "only for service \"source\"");
 	}
-	return row_read(c, el, pre, porter_cfg_row_find(t, "client_limits"), l, NULL);
+	if (row_read(c, el, pre, porter_cfg_row_find(t, "client_limits"), l, NULL) != 0)
+		return -1;
+	return row_read(c, el, pre, porter_cfg_row_find(t, "rate_limit"), l, NULL);
 }
 
 int parse_listeners(const struct porter_cfg_ctx *c, const config_setting_t *root, struct porter_config *cfg)
@@ -772,6 +787,14 @@ static int check_route_listener(const struct porter_cfg_ctx *c, const config_set
 	return 0;
 }
 
+/* routes[i].rate_limit: stored in the proxy conf's 16-bit form (shm/rate.h) */
+static int check_route_rate(const struct porter_cfg_ctx *c, const config_setting_t *s, const char *path,
+			    void *base, const char *v)
+{
+	(void)v;
+	return porter_cfg_rate(c, s, path, &((struct porter_cfg_route *)base)->rate);
+}
+
 #define R struct porter_cfg_route
 static const struct porter_cfg_row route_rows[] = {
 	L_TXT("host", RELOAD, PORTER_CFG_HOST_LEN, check_route_host),
@@ -780,6 +803,8 @@ static const struct porter_cfg_row route_rows[] = {
 	L_TXT("upstream", RELOAD | MANDATORY, PORTER_CFG_HOST_LEN, check_route_upstream),
 	{ .path = "listener", .type = PORTER_CFG_INT, .flags = RELOAD, .off = offsetof(R, listen_port), .size = sizeof(uint16_t),
 	  .min = 0, .max = 65535, .def = 0, .check = check_route_listener },
+	{ .path = "rate_limit", .type = PORTER_CFG_INT, .flags = RELOAD, .off = PORTER_CFG_NO_OFF, .size = 8,
+	  .min = 0, .max = PORTER_RATE_MAX, .def = 0, .check = check_route_rate },
 };
 #undef R
 const struct porter_cfg_table porter_cfg_route_table = {

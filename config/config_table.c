@@ -19,6 +19,7 @@
  * default and range).
  */
 #include "config/config-int.h"
+#include "shm/rate.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -605,6 +606,26 @@ static int post_client_limits(const struct porter_cfg_ctx *c, const config_setti
 	{ .path = p, .type = PORTER_CFG_STR, .flags = fl, .off = offsetof(struct porter_config, m), \
 	  .size = sizeof(((struct porter_config *)0)->m), .def_str = d, .check = ck }
 
+/* client_limits.rate_limit: stored in the proxy conf's 16-bit form (shm/rate.h) */
+static int check_client_rate(const struct porter_cfg_ctx *c, const config_setting_t *s, const char *path,
+			     void *base, const char *v)
+{
+	(void)v;
+	return porter_cfg_rate(c, s, path, &((struct porter_config *)base)->client_limits.rate);
+}
+
+static int check_client_rate_from(const struct porter_cfg_ctx *c, const config_setting_t *s, const char *path,
+				  void *base, const char *v)
+{
+	struct porter_cfg_client_limits *l = &((struct porter_config *)base)->client_limits;
+	char why[PORTER_CFG_ERR_LEN];
+
+	if (parse_cidr(v, 0, &l->rate_addr, &l->rate_plen, why, sizeof(why)) != 0)
+		return fail(c, s, path, "%s", why);
+	l->rate_addr &= prefix_mask(l->rate_plen);
+	return 0;
+}
+
 /* tcp.ecn: the index is enum porter_ecn (shm/porter-shm-t.h: off, passive, on) */
 static const char *const ecn_names[] = { "off", "passive", "on", NULL };
 
@@ -652,6 +673,7 @@ static const struct porter_cfg_row fixed_rows[] = {
 	  .size = sizeof(uint32_t), .def = 1, .names = ecn_names },
 	INT("tcp.mtu_probing", 0, tcp.mtu_probing, 0, 2, 1),
 	INT("tcp.base_mss", 0, tcp.base_mss, 512, 9000, 1024),
+	BOOL("tcp.pacing", 0, tcp.pacing, true),
 	INT("tcp.rcv_buf", 0, tcp.rcv_buf, 4096, 67108864, 262144),
 	INT("tcp.snd_buf", 0, tcp.snd_buf, 4096, 67108864, 262144),
 	INT("tcp.delayed_ack_ms", 0, tcp.delack_ms, 0, 500, 40),
@@ -698,6 +720,10 @@ static const struct porter_cfg_row fixed_rows[] = {
 	{ .path = "client_limits.http_req_burst", .type = PORTER_CFG_INT, .flags = RELOAD | PORTER_CFG_F_DEF_FROM,
 	  .off = offsetof(struct porter_config, client_limits.http_req_burst), .size = sizeof(uint32_t), .min = 1, .max = CLIENT_RATE_MAX, .def_str = "client_limits.http_req_rate" },
 	INT("client_limits.table_size", 0, client_limits.table_size, 0, CLIENT_TABLE_MAX, 65536),
+	{ .path = "client_limits.rate_limit", .type = PORTER_CFG_INT, .flags = RELOAD, .off = PORTER_CFG_NO_OFF, .size = 8,
+	  .min = 0, .max = PORTER_RATE_MAX, .def = 0, .check = check_client_rate },
+	{ .path = "client_limits.rate_limit_from", .type = PORTER_CFG_STR, .flags = RELOAD, .off = PORTER_CFG_NO_OFF,
+	  .size = 32, .def_str = "0.0.0.0/0", .check = check_client_rate_from },
 
 	GROUP("control", 0, NULL),
 	STR("control.socket", 0, control.socket, "/run/porter/porter.sock", check_socket),

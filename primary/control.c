@@ -134,8 +134,8 @@ static void json_tcp(struct sbuf *b, const struct porter_shard *sh)
 		sb_printf(b, "%s\"%s\":%" PRIu64, SEP(e == 0), tcp_event_name(e), a->events[e]);
 	sb_printf(b, ",\"ecn_ce_received\":%" PRIu64 ",\"ecn_window_reductions\":%" PRIu64,
 		  a->ecn_ce_received, a->ecn_reductions);
-	for (unsigned int e = 0; e < TPM__COUNT; e++)   /* PLPMTUD: porter_shard.tcp_pmtu (layout 2.8) */
-		sb_printf(b, ",\"%s\":%" PRIu64, tcp_pmtu_event_name(e), sh->tcp_pmtu[e]);
+	for (unsigned int k = 0; k < TMORE__COUNT; k++)   /* layout 2.8: porter_shard.tcp_more */
+		sb_printf(b, ",\"%s\":%" PRIu64, tcp_more_name(k), sh->tcp_more[k]);
 	sb_printf(b, "}}");
 }
 
@@ -446,9 +446,9 @@ static void status_text(struct primary *p, struct sbuf *b)
 		if (a->ecn_ce_received || a->ecn_reductions)
 			sb_printf(b, " ecn_ce_received=%" PRIu64 " ecn_window_reductions=%" PRIu64,
 				  a->ecn_ce_received, a->ecn_reductions);
-		for (unsigned int e = 0; e < TPM__COUNT; e++)
-			if (sh->tcp_pmtu[e])
-				sb_printf(b, " %s=%" PRIu64, tcp_pmtu_event_name(e), sh->tcp_pmtu[e]);
+		for (unsigned int k = 0; k < TMORE__COUNT; k++)
+			if (sh->tcp_more[k])
+				sb_printf(b, " %s=%" PRIu64, tcp_more_name(k), sh->tcp_more[k]);
 		sb_printf(b, "\n  tcp drops:");
 		bool any = false;
 		for (unsigned int r = 1; r < TDROP__COUNT; r++)

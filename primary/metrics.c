@@ -145,9 +145,9 @@ static void prom_tcp(struct sbuf *b, const struct primary *p)
 			sb_printf(b, "porter_tcp_events_total{shard=\"%u\",event=\"ecn_ce_received\"} %" PRIu64 "\n"
 				  "porter_tcp_events_total{shard=\"%u\",event=\"ecn_window_reductions\"} %" PRIu64 "\n",
 				  s, a->ecn_ce_received, s, a->ecn_reductions);
-		for (unsigned int e = 0; a && e < TPM__COUNT; e++)   /* PLPMTUD (layout 2.8: porter_shard.tcp_pmtu) */
+		for (unsigned int k = 0; k < TMORE__COUNT; k++)   /* layout 2.8: porter_shard.tcp_more */
 			sb_printf(b, "porter_tcp_events_total{shard=\"%u\",event=\"%s\"} %" PRIu64 "\n", s,
-				  tcp_pmtu_event_name(e), p->shards[s]->tcp_pmtu[e]);
+				  tcp_more_name(k), p->shards[s]->tcp_more[k]);
 	}
 	help(b, "porter_tcp_anomalies_total", "counter",
 	     "Peers that behave like an attack: a zero window held 10 s (zero_window_long), an MSS below 536 "

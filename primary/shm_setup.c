@@ -22,6 +22,7 @@
 #include "shm/proxy-t.h"
 #include "shm/hash.h"
 #include "shm/names.h"
+#include "shm/rate.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
 
@@ -56,6 +57,7 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 	t->ecn = (uint8_t)c->ecn;
 	t->mtu_probing = (uint8_t)c->mtu_probing;
 	t->base_mss = (uint16_t)c->base_mss;
+	t->pacing = c->pacing;
 	t->keepalive = c->keepalive;
 	t->rcv_buf = c->rcv_buf;
 	t->snd_buf = c->snd_buf;
@@ -80,6 +82,7 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 
 		g->listeners[i].port = l->port;
 		g->listeners[i].no_climit = !l->client_limits;
+		g->listeners[i].rate = porter_rate16(l->rate_limit);
 		switch (l->service) {
 		case PORTER_SVC_ECHO:
 			g->listeners[i].app = TAPP_ECHO;

@@ -651,7 +651,7 @@ int main(int argc, char **argv)
 			return EXIT_LAYOUT;
 		}
 		w.tcp.anomalies = w.sh->tcp_anomalies;
-		w.tcp.pmtu_events = w.sh->tcp_pmtu;
+		w.tcp.more = w.sh->tcp_more;
 		proxy.hstats = &w.sh->hstats;
 		proxy.listener_uses = w.sh->listener_uses;
 		proxy_peers(&w);

@@ -18,8 +18,8 @@
 
 #define OFF(type, member) offsetof(struct type, member)
 
-_Static_assert(PORTER_LAYOUT_MAJOR == 2 && PORTER_LAYOUT_MINOR == 7,
-	       "the figures below are those of layout 2.7: check them, then write the new version here");
+_Static_assert(PORTER_LAYOUT_MAJOR == 2 && PORTER_LAYOUT_MINOR == 8,
+	       "the figures below are those of layout 2.8: check them, then write the new version here");
 
 /* regions */
 _Static_assert(sizeof(struct porter_global) == 17024 && OFF(porter_global, drain_phase) == 2372 &&
@@ -28,18 +28,20 @@ _Static_assert(sizeof(struct porter_global) == 17024 && OFF(porter_global, drain
 _Static_assert(sizeof(struct porter_slot) == 192, "porter_slot");
 _Static_assert(sizeof(struct porter_shard) == 9280 && OFF(porter_shard, tcp_off) == 68 &&
 	       OFF(porter_shard, wstats) == 192 && OFF(porter_shard, journal) == 896 &&
-	       OFF(porter_shard, owner) == 5184 && OFF(porter_shard, hstats) == 5248 &&
-	       OFF(porter_shard, tcp_anomalies) == 5760 && OFF(porter_shard, tcp_pmtu) == 5824, "porter_shard");
-/* PLPMTUD (to become layout 2.8): tcp.mtu_probing / base_mss from porter_tcp_params.reserved */
-_Static_assert(sizeof(struct porter_tcp_params) == 108 && OFF(porter_tcp_params, mtu_probing) == 84 &&
-	       OFF(porter_tcp_params, base_mss) == 86 && OFF(porter_tcp_params, reserved) == 88,
-	       "porter_tcp_params");
+	       OFF(porter_shard, owner) == 5184 && OFF(porter_shard, hstats) == 5248, "porter_shard");
 _Static_assert(sizeof(struct porter_proxy) == 77952 && OFF(porter_proxy, conf) == 128 &&
 	       sizeof(struct porter_proxy_conf) == 38912, "porter_proxy and its configuration copies");
 
 /* the shard's TCP area (shm/tcp-t.h) */
-_Static_assert(sizeof(struct tcp_tcb) == 384 && OFF(tcp_tcb, challenge_ms) == 364 &&
-	       OFF(tcp_tcb, challenge_count) == 368 && OFF(tcp_tcb, pmtu_hi) == 370, "tcp_tcb");
+_Static_assert(sizeof(struct tcp_tcb) == 384 && OFF(tcp_tcb, rate) == 362 && OFF(tcp_tcb, cc) == 112 &&
+	       __builtin_offsetof(struct tcp_cc, pace_at) == 30, "tcp_tcb (2.8: rate was reserved_h, cc.pace_at reserved)");
+/* PLPMTUD (to become layout 2.9): challenge_count split in two 16-bit halves, pmtu_hi the upper one;
+ * tcp.mtu_probing / base_mss in porter_tcp_params.reserved_p; counters in porter_shard.tcp_more */
+_Static_assert(OFF(tcp_tcb, challenge_ms) == 364 && OFF(tcp_tcb, challenge_count) == 368 &&
+	       OFF(tcp_tcb, pmtu_hi) == 370 && OFF(tcp_tcb, born_ms) == 372, "tcp_tcb: PLPMTUD");
+_Static_assert(sizeof(struct porter_tcp_params) == 108 && OFF(porter_tcp_params, pacing) == 84 &&
+	       OFF(porter_tcp_params, mtu_probing) == 85 && OFF(porter_tcp_params, base_mss) == 86 &&
+	       OFF(porter_tcp_params, reserved) == 88, "porter_tcp_params");
 _Static_assert(sizeof(struct tcp_area) == 592 && OFF(tcp_area, events) == 240 && OFF(tcp_area, hwm) == 528 &&
 	       OFF(tcp_area, drain_ack) == 568, "tcp_area");
 

@@ -44,7 +44,11 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     7             /* 7: ECN: porter_tcp_params.ecn (was reserved_b),
+#define PORTER_LAYOUT_MINOR     8             /* 8: pacing and rate limits: tcb.rate (was reserved_h),
+                                                 tcp_cc.pace_at (was reserved), porter_tcp_params.pacing,
+                                                 porter_listener.rate, porter_cfg_route.rate (padding),
+                                                 porter_global.client_rates (reserved_tail).
+                                                 7: ECN: porter_tcp_params.ecn (was reserved_b),
                                                  TF_ECN / TF_ECE / TF_CWR, tcp_area.ecn_ce_received /
                                                  ecn_reductions (were reserved).
                                                  6: porter_shard.replayed_frames.
@@ -340,9 +344,10 @@ struct porter_tcp_params {
 	uint32_t delack_short_ms;        /* ACK delay for segments shorter than the MSS (0 = at once) */
 	uint32_t client_table;           /* client_limits.table_size: entries of the client table (0 = none;
 	                                    layout 2.4) */
-	/* PLPMTUD (RFC 4821; layout 2.8, from reserved; an older primary leaves 0: off) */
+	uint8_t pacing;                  /* tcp.pacing: 1 = spread each stream's segments over its RTT (layout 2.8,
+	                                    from reserved; an older primary leaves 0: off) */
+	/* PLPMTUD (RFC 4821; layout 2.9, from reserved_p; an older primary leaves 0: off) */
 	uint8_t mtu_probing;             /* tcp.mtu_probing: 0 off, 1 after a black hole, 2 always */
-	uint8_t reserved_p;
 	uint16_t base_mss;               /* tcp.base_mss: where a black hole drops the MSS (0 = 1024) */
 	uint32_t reserved[5];
 };
@@ -355,7 +360,9 @@ struct porter_listener {
 	uint8_t app;                     /* enum tcp_app */
 	uint8_t no_climit;               /* 1: client_limits do not apply to it (listeners[i].client_limits =
 	                                    false; layout 2.4, an older primary leaves 0: they apply) */
-	uint32_t reserved1;
+	uint16_t rate;                   /* listeners[i].rate_limit, porter_rate16 encoding (shm/rate.h), 0 = none
+	                                    (layout 2.8, from reserved1) */
+	uint16_t reserved1;
 	uint64_t arg;                    /* source: bytes to send (0 = until closed);
 	                                    tcp pass-through: index of the upstream in the proxy config */
 };
@@ -595,11 +602,10 @@ struct porter_shard {
 	uint64_t listener_uses[PORTER_MAX_LISTENERS];  /* layout 2.5, by the worker: per porter_global.listeners
 	                                                  entry, requests (http) or connections (tcp pass-through) */
 	uint64_t tcp_anomalies[8];      /* layout 2.5, by the worker: enum tcp_anomaly (shm/tcp-t.h) */
-	uint64_t tcp_pmtu[4];           /* layout 2.8, by the worker: enum tcp_pmtu_event (shm/tcp-t.h), TCP
-	                                   events that found no room in the full tcp_area */
+	uint64_t tcp_more[16];          /* layout 2.8, by the worker: enum tcp_more (shm/tcp-t.h), TCP counters
+	                                   tcp_area had no room for */
 	uint8_t reserved_tail[4096 - PORTER_CACHE_LINE - sizeof(struct porter_http_stats) -
-			      PORTER_MAX_LISTENERS * sizeof(uint64_t) - 8 * sizeof(uint64_t) -
-			      4 * sizeof(uint64_t)];   /* growth */
+			      PORTER_MAX_LISTENERS * sizeof(uint64_t) - 24 * sizeof(uint64_t)];   /* growth */
 } PORTER_ALIGNED;
 _Static_assert(__builtin_offsetof(struct porter_shard, hstats) ==
 	       __builtin_offsetof(struct porter_shard, owner) + PORTER_CACHE_LINE,

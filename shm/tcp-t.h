@@ -137,7 +137,7 @@ enum {
 	                           probe goes; cleared by its verdict, or when nothing is in flight */
 };
 #define TF(name) (1u << TF_##name##_BIT)
-_Static_assert(TF_PMTU_BIT == 29 && TF_PMTU_PROBE_BIT == 31, "tcb.flags: bits 29-31 are PLPMTUD's (layout 2.8)");
+_Static_assert(TF_PMTU_BIT == 29 && TF_PMTU_PROBE_BIT == 31, "tcb.flags: bits 29-31 are PLPMTUD's (layout 2.9)");
 
 /* Per-shard TCP drop reasons (tcp_area.drops, then tcp_area.drops_ext: read with tcp_area_drop()). */
 enum tcp_drop {
@@ -316,10 +316,11 @@ struct tcp_tcb {
 	uint32_t dsack_left, dsack_right; /* duplicate data to report in the next ACK; equal = none */
 	uint16_t ooo_segs;                /* segments in the out-of-order queue */
 	/* RFC 5961 §7: the stream's own challenge ACK budget (layout 2.1, from reserved_b) (10) */
-	uint16_t reserved_h;
+	uint16_t rate;                    /* byte-rate limit of each direction, porter_rate16 encoding (shm/rate.h),
+	                                     0 = none (layout 2.8, was reserved_h; tcp_pace.c) */
 	uint32_t challenge_ms;            /* start of the stream's current one-second window (ms clock) */
 	/*
-	 * Challenge ACKs sent in that window: 32 bits until layout 2.8, now 16, saturating at
+	 * Challenge ACKs sent in that window: 32 bits until layout 2.8, 16 since 2.9, saturating at
 	 * 65535, so a tcp.challenge_ack_per_s above 65535 acts as 65535 per stream (the shard's
 	 * safety net stays the tighter limit at such rates anyway). An older binary reads
 	 * challenge_count | pmtu_hi << 16: a count at or above its limit, so that stream sends
@@ -331,7 +332,7 @@ struct tcp_tcb {
 	 * exclusive upper bound as a send MSS (smallest size that failed, or the largest the peer
 	 * and our port allow plus one). Validated at every use (clamped to (mss, max + 1]), so a
 	 * stale or garbage value costs at most a wasted probe or an early end of the search. With
-	 * TF_PMTU_DONE: when the search settled (tcp_pmtu.c TCP_PMTU_STAMP units). (layout 2.8)
+	 * TF_PMTU_DONE: when the search settled (tcp_pmtu.c TCP_PMTU_STAMP units). (layout 2.9)
 	 */
 	uint16_t pmtu_hi;
 	/* per-stream security metrics (layout 2.5, from reserved_b) (8) */
@@ -353,20 +354,21 @@ enum tcp_anomaly {
 	TAN__COUNT
 };
 _Static_assert(TAN__COUNT <= 8, "porter_shard.tcp_anomalies has 8 counters");
-
 /*
- * PLPMTUD events (RFC 4821, tcp_pmtu.c), counted per shard in porter_shard.tcp_pmtu
- * (through tcp_ctx.pmtu_events): tcp_area.events has no room left. Reported with the
- * TCP events (porterctl status, /metrics porter_tcp_events_total).
+ * More per-shard TCP counters (porter_shard.tcp_more, through tcp_ctx.more;
+ * layout 2.8: tcp_area had no reserved bytes left).
  */
-enum tcp_pmtu_event {
-	TPM_PROBES = 0,             /* probe segments sent (larger than the stream's MSS) */
-	TPM_PROBES_OK,              /* probes acknowledged: the MSS went up */
-	TPM_PROBES_FAILED,          /* probes lost: the search's upper bound came down, no window reduction */
-	TPM_BLACK_HOLES,            /* streams whose large segments kept timing out: MSS down to tcp.base_mss */
-	TPM__COUNT
+enum tcp_more {
+	TMORE_PACED = 0,            /* times a stream's next segment waited for its departure time (tcp_pace.c) */
+	TMORE_RATE_LIMITED,         /* streams given a byte-rate limit (listener, route or client address) */
+	/* PLPMTUD (RFC 4821, tcp_pmtu.c; layout 2.9) */
+	TMORE_PLPMTUD_PROBES,       /* probe segments sent (larger than the stream's MSS) */
+	TMORE_PLPMTUD_PROBES_OK,    /* probes delivered: the MSS went up */
+	TMORE_PLPMTUD_PROBES_FAILED, /* probes lost: the search's upper bound came down, no window reduction */
+	TMORE_PLPMTUD_BLACK_HOLES,  /* streams whose large segments kept timing out: MSS down to tcp.base_mss */
+	TMORE__COUNT
 };
-_Static_assert(TPM__COUNT <= 4, "porter_shard.tcp_pmtu has 4 counters");
+_Static_assert(TMORE__COUNT <= 16, "porter_shard.tcp_more has 16 counters");
 
 #define TCP_ANOMALY_ZWND_MS  10000u
 #define TCP_ANOMALY_MSS      536u

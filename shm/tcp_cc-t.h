@@ -21,7 +21,11 @@ struct tcp_cc {
 	uint32_t w_est;          /* Reno-friendly estimate W_est, bytes */
 	uint8_t algo;            /* enum tcp_cc_algo */
 	uint8_t in_recovery;
-	uint16_t reserved;
+	/* pacing (tcp_pace.c; layout 2.8, was reserved): the next segment's earliest departure, in
+	 * TCP_PACE_UNIT_US units of the us clock (its low 16 bits); a value further ahead than
+	 * one segment's gap is stale (a long idle, a garbled field) and means "now" */
+	uint16_t pace_at;
 };
+#define TCP_PACE_UNIT_US 16u
 
 #endif

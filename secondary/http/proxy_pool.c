@@ -159,6 +159,7 @@ void proxy_pool_push(struct proxy *p, uint32_t s, uint32_t slot)
 	struct http_srv *v = &p->a->srv[slot];
 
 	tcp_set_app_slot(p->tcp, s, (uint16_t)slot);
+	tcp_set_rate(p->tcp, s, 0);   /* the next session sets its own */
 	tcp_set_app_arg(p->tcp, s, v->pool_head);
 	tcp_set_app(p->tcp, s, TAPP_HTTP_POOL);
 	CRASH_POINT("proxy.pool_pushing");

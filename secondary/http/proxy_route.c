@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "secondary/http/proxy_priv.h"
+#include "shm/rate.h"
 
 static bool host_match(const struct porter_cfg_route *r, const uint8_t *h, uint32_t len)
 {
@@ -60,6 +61,34 @@ static bool idempotent(unsigned int m)
 }
 
 /*
+ * The byte-rate limit of session X's two streams (docs/CONFIG.md "Rate
+ * limits"): the lowest of its listener's (listeners[i].rate_limit), its
+ * client address's (client_limits.rate_limit, unless the listener is exempt
+ * from client_limits) and its route's (routes[i].rate_limit); 0 = none.
+ * Each stream's sending is paced to it (tcp_pace.c), so the upload is held
+ * to it on the upstream stream and the download on the client's.
+ */
+static uint64_t sess_rate(struct proxy *p, const struct http_sess *x)
+{
+	const struct porter_listener *l = tcp_listener(p->tcp, tcp_lport(p->tcp, x->cl));
+	const struct porter_cfg_client_limits *cl = &p->conf->client_limits;
+	uint64_t r = l ? porter_rate_bps(l->rate) : 0, v;
+	uint32_t mask = cl->rate_plen ? ~(uint32_t)0 << (32 - cl->rate_plen) : 0;
+
+#define LOWER(v) do { if ((v) && (!r || (v) < r)) r = (v); } while (0)
+	if (cl->rate && (l == NULL || !l->no_climit) && (tcp_raddr(p->tcp, x->cl) & mask) == cl->rate_addr) {
+		v = porter_rate_bps(cl->rate);
+		LOWER(v);
+	}
+	if (x->route && x->route <= p->conf->route_count) {
+		v = porter_rate_bps(p->conf->routes[x->route - 1].rate);
+		LOWER(v);
+	}
+#undef LOWER
+	return r;
+}
+
+/*
  * Give session X an upstream stream to server of upstream U: a pooled one or
  * a new connection. Returns 1 when the head can be sent now, 0 when
  * connecting, -1 when X was answered with an error (and is gone).
@@ -83,9 +112,11 @@ int proxy_start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 	n.tried |= 1u << (slot % PORTER_CFG_MAX_SERVERS);
 	n.tries++;
 	p->a->srv[slot].requests++;
+	tcp_set_rate(p->tcp, x->cl, sess_rate(p, x));
 	if (x->kind == HS_HTTP && (s = proxy_pool_pop(p, slot)) != TCP_NIL) {
 		tcp_set_app(p->tcp, s, TAPP_HTTP_UP);
 		tcp_set_app_arg(p->tcp, s, sess_idx(p, x));
+		tcp_set_rate(p->tcp, s, tcp_rate(p->tcp, x->cl));
 		CRASH_POINT("proxy.pool_claimed");
 		tcp_app_deadline(p->tcp, s, 0);
 		n.up = s;
@@ -108,6 +139,7 @@ int proxy_start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 		return -1;
 	}
 	tcp_set_app_arg(p->tcp, s, sess_idx(p, x));
+	tcp_set_rate(p->tcp, s, tcp_rate(p->tcp, x->cl));
 	tcp_app_deadline(p->tcp, s, 0);   /* none yet (a new stream has none: a no-op, as the store it was) */
 	CRASH_POINT("proxy.connect_uncommitted");
 	tcp_app_deadline(p->tcp, s, after(p, upstream_of(p, slot)->connect_timeout_ms));

@@ -69,8 +69,8 @@ struct tcp_ctx {
 	bool draining;
 	/* per-shard counters of enum tcp_anomaly (the worker points it at porter_shard.tcp_anomalies), NULL = none */
 	uint64_t *anomalies;
-	/* per-shard counters of enum tcp_pmtu_event (the worker points it at porter_shard.tcp_pmtu), NULL = none */
-	uint64_t *pmtu_events;
+	/* per-shard counters of enum tcp_more (porter_shard.tcp_more), NULL = none */
+	uint64_t *more;
 	/* the burst's frames as the first pass parsed them (tcp_input_stateless), so tcp_input()
 	 * parses no frame twice; private memory, valid from tcp_input_begin() to tcp_batch_flush() */
 	struct tcp_seg *pre;
@@ -362,6 +362,15 @@ static inline void tcp_set_app_slot(struct tcp_ctx *ctx, uint32_t s, uint16_t sl
 {
 	ctx->tcbs[s].app_slot = slot;
 }
+
+/*
+ * The stream's byte-rate limit, each direction, in bytes per second (0 =
+ * none; stored to 1/2048, shm/rate.h): its sending is paced to it and its
+ * queues kept small (tcp_pace.c). A passive stream starts with its
+ * listener's (listeners[i].rate_limit); the application may change it.
+ */
+void tcp_set_rate(struct tcp_ctx *ctx, uint32_t s, uint64_t bytes_per_s);
+uint64_t tcp_rate(const struct tcp_ctx *ctx, uint32_t s);
 
 /* Streams [0, this) may be open (the area's high-water mark, at most tcp_max_streams()). */
 static inline uint32_t tcp_streams_hwm(const struct tcp_ctx *ctx) { return ctx->area->hwm; }

@@ -98,7 +98,9 @@ uint32_t tcp_send_space(const struct tcp_ctx *c, uint32_t s)
 {
 	const struct tcp_tcb *t = &c->tcbs[s];
 
-	return t->snd_bytes < c->prm->snd_buf ? c->prm->snd_buf - t->snd_bytes : 0;
+	uint32_t buf = tcp_rate_window(t, c->prm->snd_buf);
+
+	return t->snd_bytes < buf ? buf - t->snd_bytes : 0;
 }
 
 int tcp_send(struct tcp_ctx *c, uint32_t s, const void *data, uint32_t len)

@@ -31,6 +31,7 @@
 #include <rte_tcp.h>
 
 #include "secondary/tcp/tcp_cksum.h"
+#include "shm/rate.h"
 #include "secondary/tcp/tcp_priv.h"
 #include "shm/hash.h"
 
@@ -185,8 +186,10 @@ static void syn_options(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_o
 	tcp_cc_init(&t->cc, (enum tcp_cc_algo)c->prm->cc, t->mss);
 }
 
-static void set_app_from_listener(struct tcp_tcb *t, const struct porter_listener *l)
+static void set_app_from_listener(struct tcp_ctx *c, struct tcp_tcb *t, const struct porter_listener *l)
 {
+	t->rate = 0;
+	tcp_set_rate(c, tcb_idx(c, t), porter_rate_bps(l->rate));   /* listeners[i].rate_limit */
 	t->app = l->app;
 	t->app_arg_lo = t->app_arg_hi = 0;   /* bytes queued so far (source) */
 	if (t->app >= TAPP_DEADLINE_FIRST)
@@ -257,7 +260,7 @@ static struct tcp_tcb *cookie_open(struct tcp_ctx *c, const struct tcp_seg *sg,
 	t->snd_wl1 = sg->seq;
 	t->snd_wl2 = sg->ack;
 	t->flags |= TF(COOKIE) | TF(PASSIVE);
-	set_app_from_listener(t, l);
+	set_app_from_listener(c, t, l);
 	t->state = TCP_ESTABLISHED;
 	tcp_count(c, TEV_ESTABLISHED);
 	tcp_count(c, TEV_COOKIES_OK);
@@ -354,7 +357,7 @@ static void listen_syn(struct tcp_ctx *c, struct tcp_seg *sg, const struct porte
 	if (c->prm->ecn != PORTER_ECN_OFF && (sg->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR))
 		t->flags |= TF(ECN);
 	t->flags |= TF(PASSIVE);
-	set_app_from_listener(t, l);
+	set_app_from_listener(c, t, l);
 	t->state = TCP_SYN_RECEIVED;
 	a->half_open++;
 	tcp_count(c, TEV_PASSIVE_OPENS);
@@ -1629,7 +1632,11 @@ static void keep_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 void tcp_timer_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 {
 	if (ms_due(t->delack_at, c->now_ms)) {
+		/* the delayed ACK's deadline, or the departure of data pacing held (tcp_pace.c):
+		 * data that may go now carries the ACK */
 		t->delack_at = 0;
+		if (t->snd_head && t->state >= TCP_ESTABLISHED && t->state != TCP_TIME_WAIT)
+			tcp_output(c, t);
 		if (t->flags & (TF(DELACK) | TF(ACK_NOW)))
 			tcp_send_ack(c, t);
 	}

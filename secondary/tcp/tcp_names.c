@@ -44,18 +44,16 @@ static const char *const event_names[TEV__COUNT] = {
 	[TEV_SACK_RENEGED] = "sack_reneged", [TEV_REORDER_SEEN] = "reordering_seen",
 };
 
-static const char *const pmtu_event_names[TPM__COUNT] = {
-	[TPM_PROBES] = "plpmtud_probes", [TPM_PROBES_OK] = "plpmtud_probes_ok",
-	[TPM_PROBES_FAILED] = "plpmtud_probes_failed", [TPM_BLACK_HOLES] = "plpmtud_black_holes",
-};
-
 const char *tcp_state_name(unsigned int st) { return st < TCP_STATE__COUNT ? state_names[st] : "?"; }
 const char *tcp_drop_name(unsigned int r) { return r < TDROP__COUNT && drop_names[r] ? drop_names[r] : "?"; }
 const char *tcp_event_name(unsigned int e) { return e < TEV__COUNT && event_names[e] ? event_names[e] : "?"; }
-const char *tcp_pmtu_event_name(unsigned int e)
-{
-	return e < TPM__COUNT && pmtu_event_names[e] ? pmtu_event_names[e] : "?";
-}
+static const char *const more_names[TMORE__COUNT] = {
+	[TMORE_PACED] = "paced_waits", [TMORE_RATE_LIMITED] = "rate_limited_streams",
+	[TMORE_PLPMTUD_PROBES] = "plpmtud_probes", [TMORE_PLPMTUD_PROBES_OK] = "plpmtud_probes_ok",
+	[TMORE_PLPMTUD_PROBES_FAILED] = "plpmtud_probes_failed", [TMORE_PLPMTUD_BLACK_HOLES] = "plpmtud_black_holes",
+};
+
+const char *tcp_more_name(unsigned int k) { return k < TMORE__COUNT && more_names[k] ? more_names[k] : "?"; }
 const char *tcp_anomaly_name(unsigned int a) { return a < TAN__COUNT && anomaly_names[a] ? anomaly_names[a] : "?"; }
 
 uint64_t tcp_area_drop(const struct tcp_area *a, unsigned int r)

@@ -44,7 +44,7 @@ uint32_t tcp_snd_end(const struct tcp_tcb *t)
  */
 uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t)
 {
-	uint32_t buf = c->prm->rcv_buf;
+	uint32_t buf = tcp_rate_window(t, c->prm->rcv_buf);
 	uint32_t free_space = t->rcv_bytes < buf ? buf - t->rcv_bytes : 0;
 	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 	uint32_t step = t->mss < buf / 2 ? t->mss : buf / 2;
@@ -431,6 +431,7 @@ int tcp_retransmit_seg(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *se
 		done += n;
 	}
 	seg_set_flags(seg, seg_flags(seg) | SEG_RETRANS | SEG_EVER_RETRANS | SEG_SENT);
+	tcp_pace_charge(c, t, tcp_pace_rate(c, t), len);
 	tcp_loss_on_sent(c, t, seg, len, true);
 	tcp_count_rexmit(c, t);
 	/* Karn's rule (RFC 6298 §3): no RTT sample from a retransmitted segment */
@@ -579,8 +580,9 @@ static bool can_send_data(const struct tcp_tcb *t)
  */
 void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 {
-	bool sent = false, limited = false, new_data = false, recovering = tcp_sack_recovering(t);
+	bool sent = false, limited = false, new_data = false, held = false, recovering = tcp_sack_recovering(t);
 	uint32_t room = 0;
+	uint64_t rate;
 
 	tcp_touch(c, t);
 
@@ -602,10 +604,13 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 			tcp_send_ack(c, t);
 		return;
 	}
+	rate = tcp_pace_rate(c, t);
 	if (recovering) {
 		/* RFC 6675 §5: lost segments first (NextSeg rule 1), then new data within cwnd - pipe */
 		uint32_t pipe;
 
+		if (tcp_pace_hold(c, t, rate))
+			goto ack;      /* retransmissions are paced too (their sends are charged) */
 		sent = tcp_sack_next_seg(c, t, false);
 		pipe = tcp_sack_pipe(t);
 		if (t->cc.cwnd <= pipe)
@@ -688,6 +693,10 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		 */
 		fin = (t->flags & TF(FIN_QUEUED)) && !(t->flags & TF(FIN_SENT)) && seg->next == NULL &&
 		      off + len == seg_len(seg) && t->snd_nxt == t->snd_max;
+		if (tcp_pace_hold(c, t, rate)) {
+			held = true;
+			break;
+		}
 		if (send_segment(c, t, t->snd_nxt, TH_ACK | (seg->next ? 0 : TH_PSH) | (fin ? TH_FIN : 0),
 				 seg, off, len) < 0) {
 			/* no buffer: with nothing in flight no ACK will come to retry; the timer will */
@@ -716,6 +725,7 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		}
 		t->snd_max = seq_max(t->snd_max, t->snd_nxt);
 		t->bytes_out += len;
+		tcp_pace_charge(c, t, rate, len);
 		sent = true;
 		if (limited)
 			room = room > len ? room - len : 0;
@@ -729,7 +739,7 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 			tcp_rto_arm(c, t);
 	}
 	/* nothing new could go and the window has room: RFC 6675 §4 NextSeg rules 3 and 4 */
-	if (recovering && room && !new_data && tcp_sack_next_seg(c, t, true))
+	if (recovering && room && !new_data && !held && !tcp_pace_hold(c, t, rate) && tcp_sack_next_seg(c, t, true))
 		sent = true;
 	/* zero window with data waiting and nothing in flight: persist (RFC 9293 §3.8.6.1) */
 	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && seg_at(t, t->snd_nxt) && !t->rto_at)

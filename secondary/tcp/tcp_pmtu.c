@@ -50,12 +50,6 @@
 
 static uint32_t opt_len(const struct tcp_tcb *t) { return (t->flags & TF(TS_OK)) ? 12 : 0; }
 
-static void count(struct tcp_ctx *c, enum tcp_pmtu_event e)
-{
-	if (c->pmtu_events)
-		c->pmtu_events[e]++;
-}
-
 /* The largest send MSS: the peer's MSS and our port's MTU, less the options (as syn_options). */
 uint32_t tcp_pmtu_max(const struct tcp_ctx *c, const struct tcp_tcb *t)
 {
@@ -171,7 +165,7 @@ void tcp_pmtu_probe_sent(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *
 {
 	t->flags |= TF(PMTU_PROBE);   /* first: a kill in between leaves the flag without the probe, which clears */
 	seg_set_flags(seg, seg_flags(seg) | SEG_PROBE);
-	count(c, TPM_PROBES);
+	tcp_more_count(c, TMORE_PLPMTUD_PROBES);
 }
 
 /* Probe M was delivered (cumulatively acknowledged or SACKed): the path carries its size. */
@@ -186,7 +180,7 @@ void tcp_pmtu_probe_acked(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf 
 	if ((f & SEG_EVER_RETRANS) || len <= t->mss || len > tcp_pmtu_max(c, t))
 		return;
 	t->mss = (uint16_t)len;
-	count(c, TPM_PROBES_OK);
+	tcp_more_count(c, TMORE_PLPMTUD_PROBES_OK);
 }
 
 /* Probe M is taken for lost: the search's upper bound comes down to its size. */
@@ -199,7 +193,7 @@ void tcp_pmtu_probe_failed(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf
 	t->flags &= ~TF(PMTU_PROBE);
 	if ((t->flags & (TF(PMTU) | TF(PMTU_DONE))) == TF(PMTU) && len > t->mss && len < bound(c, t))
 		t->pmtu_hi = (uint16_t)len;
-	count(c, TPM_PROBES_FAILED);
+	tcp_more_count(c, TMORE_PLPMTUD_PROBES_FAILED);
 }
 
 /*
@@ -235,7 +229,7 @@ void tcp_pmtu_rto(struct tcp_ctx *c, struct tcp_tcb *t)
 	 */
 	if ((t->flags & TF(SACK_OK)) && (t->flags & TF(LOSS)) && t->prior_cwnd && t->prior_ssthresh > t->cc.ssthresh)
 		t->cc.ssthresh = t->prior_ssthresh;
-	count(c, TPM_BLACK_HOLES);
+	tcp_more_count(c, TMORE_PLPMTUD_BLACK_HOLES);
 }
 
 /*

@@ -291,6 +291,23 @@ static inline void tcp_anomaly(struct tcp_ctx *c, unsigned int a)
 		c->anomalies[a]++;
 }
 
+/* Count C of the shard's more counters (enum tcp_more). */
+static inline void tcp_more_count(struct tcp_ctx *c, unsigned int k)
+{
+	if (c->more && k < TMORE__COUNT)
+		c->more[k]++;
+}
+
+/* tcp_pace.c: pacing and rate limits */
+#define TCP_PACE_HORIZON_US   1000u     /* a segment due within this leaves now (the wheel's tick) */
+#define TCP_PACE_AHEAD_MAX_US 480000u   /* pace_at is never further ahead (its 16-bit serial holds ±524 ms) */
+uint64_t tcp_pace_rate(const struct tcp_ctx *c, const struct tcp_tcb *t);   /* bytes/s, 0 = unpaced */
+/* The next segment must wait: arms the stream's output deadline (delack_at) and says true. */
+bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate);
+/* LEN bytes of payload left at RATE (tcp_pace_rate): the next departure moves later */
+void tcp_pace_charge(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate, uint32_t len);
+uint32_t tcp_rate_window(const struct tcp_tcb *t, uint32_t cap);         /* CAP, or less for a limited stream */
+
 /* A retransmission of T: counted for the stream, the shard and, at TCP_ANOMALY_REXMIT, as an anomaly. */
 static inline void tcp_count_rexmit(struct tcp_ctx *c, struct tcp_tcb *t)
 {

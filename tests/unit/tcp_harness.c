@@ -325,7 +325,8 @@ void h_setup(void)
 	memset(H.area_mem, 0, H.area_bytes);
 	cr_assert(tcp_ctx_attach(&H.ctx, H.area_mem, H.area_bytes, g, 0, &H) == 0, "attach");
 
-	H.ctx.pmtu_events = H.pmtu_events;
+	memset(H.more, 0, sizeof(H.more));
+	H.ctx.more = H.more;
 	/* fake clock; the area was laid out with the real one */
 	H.ctx.now_ms = H_T0_MS;
 	H.ctx.now_us = (uint64_t)H_T0_MS * 1000;
@@ -399,7 +400,7 @@ void h_reattach_grant(uint64_t grant)
 		  "re-attach, grant %lu", (unsigned long)grant);
 	H.ctx.now_ms = now;
 	H.ctx.now_us = now_us;
-	H.ctx.pmtu_events = H.pmtu_events;
+	H.ctx.more = H.more;   /* a worker points it at porter_shard.tcp_more again */
 	tcp_rebuild_below(&H.ctx, H.ctx.area->hwm);   /* the timers again, on the fake clock */
 }
 
@@ -414,7 +415,7 @@ void h_reattach(void)
 	cr_assert(tcp_ctx_attach(&H.ctx, H.area_mem, H.area_bytes, H.g, 0, &H) == 0, "re-attach");
 	H.ctx.now_ms = now;
 	H.ctx.now_us = now_us;
-	H.ctx.pmtu_events = H.pmtu_events;
+	H.ctx.more = H.more;   /* a worker points it at porter_shard.tcp_more again */
 	tcp_rebuild(&H.ctx);
 	tcp_climit_set(&H.ctx, &lim);
 	cr_assert(tcp_check(&H.ctx, stderr) == 0, "re-attach: the TCP area is inconsistent (see stderr)");

@@ -71,6 +71,7 @@ struct harness {
 	struct porter_global *g;
 	void *area_mem;
 	uint64_t area_bytes;
+	uint64_t more[TMORE__COUNT];  /* the shard's enum tcp_more counters (tcp_ctx.more) */
 	struct tcp_ctx ctx;
 	/* fake mbufs */
 	long live_mbufs;
@@ -98,8 +99,6 @@ struct harness {
 	/* the events of the proxy's stream kinds (tcp_env_app_event): proxy_app_event when a harness
 	 * links the proxy (tests/unit/proxy_harness.c), NULL otherwise */
 	void (*app_event)(struct tcp_ctx *ctx, uint32_t s, uint32_t ev);
-	/* the shard's PLPMTUD counters (porter_shard.tcp_pmtu in a worker), enum tcp_pmtu_event */
-	uint64_t pmtu_events[TPM__COUNT];
 };
 
 extern struct harness H;

@@ -92,13 +92,13 @@ HTEST(tcp_plpmtud, black_hole_drops_mss_to_base)
 	}
 	HEQ(AREA->events[TEV_RTO], 1);
 	HEQ(TCB(s)->mss, MSS_TS);
-	HEQ(H.pmtu_events[TPM_BLACK_HOLES], 0);
+	HEQ(H.more[TMORE_PLPMTUD_BLACK_HOLES], 0);
 	ssthresh = TCB(s)->prior_ssthresh;            /* before the first timeout cut it */
 	HTRUE(TCB(s)->cc.ssthresh < ssthresh);
 	/* the second timeout in a row of a segment above the base: the MSS comes down */
 	h_wait_out(3000);
 	HEQ(AREA->events[TEV_RTO], 2);
-	HEQ(H.pmtu_events[TPM_BLACK_HOLES], 1);
+	HEQ(H.more[TMORE_PLPMTUD_BLACK_HOLES], 1);
 	HEQ(TCB(s)->mss, BASE_TS);
 	HTRUE(TCB(s)->flags & TF(PMTU));
 	HTRUE(!(TCB(s)->flags & TF(PMTU_DONE)));
@@ -129,7 +129,7 @@ HTEST(tcp_plpmtud, off_never_lowers)
 		HEQ(max_payload(&p), MSS_TS);
 	}
 	HEQ(TCB(s)->mss, MSS_TS);
-	HEQ(H.pmtu_events[TPM_BLACK_HOLES], 0);
+	HEQ(H.more[TMORE_PLPMTUD_BLACK_HOLES], 0);
 	HTRUE(!(TCB(s)->flags & TF(PMTU)));
 	h_peer_ack(&p, una + 10 * MSS_TS);
 }
@@ -148,7 +148,7 @@ HTEST(tcp_plpmtud, small_segments_timing_out_are_no_black_hole)
 		lose_all(&p);
 	}
 	HEQ(TCB(s)->mss, MSS_TS);
-	HEQ(H.pmtu_events[TPM_BLACK_HOLES], 0);
+	HEQ(H.more[TMORE_PLPMTUD_BLACK_HOLES], 0);
 	h_peer_ack(&p, una + 500);
 }
 
@@ -167,18 +167,18 @@ HTEST(tcp_plpmtud, probe_ack_raises_mss)
 	h_pattern(data, 20 * MSS_TS, 0);
 	HEQ(tcp_send(CTX, s, data, 20 * MSS_TS), 20 * MSS_TS);
 	expect_seg(&p, una, probe);
-	HEQ(H.pmtu_events[TPM_PROBES], 1);
+	HEQ(H.more[TMORE_PLPMTUD_PROBES], 1);
 	HTRUE(max_payload(&p) <= BASE_TS);            /* then the MSS: one probe at a time */
 	cwnd = TCB(s)->cc.cwnd;
 	h_advance(RTT);
 	h_peer_ack(&p, una + probe);
 	HEQ(TCB(s)->mss, probe);
-	HEQ(H.pmtu_events[TPM_PROBES_OK], 1);
-	HEQ(H.pmtu_events[TPM_PROBES_FAILED], 0);
+	HEQ(H.more[TMORE_PLPMTUD_PROBES_OK], 1);
+	HEQ(H.more[TMORE_PLPMTUD_PROBES_FAILED], 0);
 	HTRUE(TCB(s)->cc.cwnd >= cwnd);
 	/* the next probe goes halfway between the new MSS and the bound */
 	HEQ(max_payload(&p), probe + (MSS_TS + 1 - probe) / 2);
-	HEQ(H.pmtu_events[TPM_PROBES], 2);
+	HEQ(H.more[TMORE_PLPMTUD_PROBES], 2);
 	h_peer_ack(&p, TCB(s)->snd_max);
 	lose_all(&p);
 }
@@ -198,7 +198,7 @@ HTEST(tcp_plpmtud, probe_sacked_raises_mss)
 	p.sack[0] = (struct tcp_sack_block){ una, una + probe };
 	h_peer_ack(&p, una);
 	HEQ(TCB(s)->mss, probe);
-	HEQ(H.pmtu_events[TPM_PROBES_OK], 1);
+	HEQ(H.more[TMORE_PLPMTUD_PROBES_OK], 1);
 	h_peer_ack(&p, TCB(s)->snd_max);
 	lose_all(&p);
 }
@@ -237,7 +237,7 @@ HTEST(tcp_plpmtud, lost_probe_lowers_bound_keeps_cwnd)
 		pieces++;
 	}
 	HEQ(pieces, 2);
-	HEQ(H.pmtu_events[TPM_PROBES_FAILED], 1);
+	HEQ(H.more[TMORE_PLPMTUD_PROBES_FAILED], 1);
 	HEQ(TCB(s)->pmtu_hi, probe);
 	HEQ(TCB(s)->mss, BASE_TS);
 	HEQ(AREA->events[TEV_SACK_RECOVERY], 0);
@@ -264,7 +264,7 @@ HTEST(tcp_plpmtud, rto_fails_the_probe_and_a_new_worker_continues)
 	h_reattach();
 	while (AREA->events[TEV_RTO] < 1)
 		h_wait_out(5000);
-	HEQ(H.pmtu_events[TPM_PROBES_FAILED], 1);
+	HEQ(H.more[TMORE_PLPMTUD_PROBES_FAILED], 1);
 	HEQ(TCB(s)->pmtu_hi, probe);
 	HEQ(max_payload(&p), BASE_TS);                /* the resent head: the probe cut at the MSS */
 	h_peer_ack(&p, TCB(s)->snd_max);
@@ -430,23 +430,23 @@ static void converge(uint32_t mtu, uint8_t probing)
 	struct path pa = { .mtu = mtu };
 	uint32_t s = open_ts(&p, probing), ms;
 
-	memset(H.pmtu_events, 0, sizeof(H.pmtu_events));
+	memset(H.more, 0, sizeof(H.more));
 	ms = path_run(&pa, &p, s, 2u << 20, 120000);
 	cr_log_info("path MTU %u, mtu_probing %u: 2 MiB in %u ms, MSS %u (fits %u), probes %lu ok %lu failed %lu, "
 		    "black holes %lu, timeouts %lu, retransmits %u", mtu, probing, ms, TCB(s)->mss,
-		    mtu < 1500 ? fit(mtu) : MSS_TS, (unsigned long)H.pmtu_events[TPM_PROBES],
-		    (unsigned long)H.pmtu_events[TPM_PROBES_OK], (unsigned long)H.pmtu_events[TPM_PROBES_FAILED],
-		    (unsigned long)H.pmtu_events[TPM_BLACK_HOLES], (unsigned long)AREA->events[TEV_RTO],
+		    mtu < 1500 ? fit(mtu) : MSS_TS, (unsigned long)H.more[TMORE_PLPMTUD_PROBES],
+		    (unsigned long)H.more[TMORE_PLPMTUD_PROBES_OK], (unsigned long)H.more[TMORE_PLPMTUD_PROBES_FAILED],
+		    (unsigned long)H.more[TMORE_PLPMTUD_BLACK_HOLES], (unsigned long)AREA->events[TEV_RTO],
 		    TCB(s)->retransmits);
 	if (mtu >= 1500) {
 		HEQ(TCB(s)->mss, MSS_TS);
-		HEQ(H.pmtu_events[TPM_BLACK_HOLES], 0);
+		HEQ(H.more[TMORE_PLPMTUD_BLACK_HOLES], 0);
 	} else {
 		HTRUE(TCB(s)->mss <= fit(mtu));
 		HTRUE(TCB(s)->mss + 16u > fit(mtu));      /* settled within 16 bytes of the path MTU */
 		HTRUE(TCB(s)->flags & TF(PMTU_DONE));
-		HTRUE(H.pmtu_events[TPM_PROBES_OK] >= 1);
-		HEQ(H.pmtu_events[TPM_BLACK_HOLES], probing == 1 ? 1 : 0);
+		HTRUE(H.more[TMORE_PLPMTUD_PROBES_OK] >= 1);
+		HEQ(H.more[TMORE_PLPMTUD_BLACK_HOLES], probing == 1 ? 1 : 0);
 	}
 	HTRUE(pa.max_seen <= mtu);
 	h_peer_ack(&p, TCB(s)->snd_max);
@@ -469,16 +469,16 @@ HTEST(tcp_plpmtud, search_again_after_ten_minutes)
 
 	path_run(&pa, &p, s, 1u << 20, 60000);
 	HTRUE(TCB(s)->flags & TF(PMTU_DONE));
-	probes = (uint32_t)H.pmtu_events[TPM_PROBES];
+	probes = (uint32_t)H.more[TMORE_PLPMTUD_PROBES];
 	/* nine minutes on: still settled, no probe */
 	h_advance(9 * 60000);
 	path_run(&pa, &p, s, 1u << 20, 60000);
-	HEQ(H.pmtu_events[TPM_PROBES], probes);
+	HEQ(H.more[TMORE_PLPMTUD_PROBES], probes);
 	/* the path grew; after ten minutes the next data probes upwards again */
 	pa.mtu = 1500;
 	h_advance(2 * 60000);
 	path_run(&pa, &p, s, 1u << 20, 60000);
-	HTRUE(H.pmtu_events[TPM_PROBES] > probes);
+	HTRUE(H.more[TMORE_PLPMTUD_PROBES] > probes);
 	HTRUE(TCB(s)->mss + 16u > MSS_TS);
 	h_peer_ack(&p, TCB(s)->snd_max);
 	lose_all(&p);

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Pacing and rate limits: a stream's segments leave spread over time instead
+ * of in the bursts its window allows (the ACK clock compresses, a window opens
+ * at once, slow start doubles in one flight), so a shallow queue on the path
+ * is not overrun; and a stream with a byte-rate limit (tcb.rate: listeners,
+ * routes, client addresses) is held to it by the same means, never by
+ * dropping what it sent.
+ *
+ * The model is Linux's earliest departure time (EDT, tcp_wstamp_ns): every
+ * segment sent moves the stream's next departure (cc.pace_at) later by its
+ * length / rate; a segment may leave while that departure is within
+ * TCP_PACE_HORIZON_US of now. The horizon is the timer wheel's tick: a stream
+ * held by pacing is woken by its one timer (delack_at, the "output" deadline:
+ * tcp_timer_fire runs tcp_output when it is due and data waits), and what falls
+ * due before the next tick leaves now rather than a tick late. A stream that
+ * was late (a worker woken late) keeps up to one horizon of credit.
+ *
+ * Rate: as Linux's tcp_update_pacing_rate(), 200 % of cwnd / SRTT while the
+ * window is below half of ssthresh (slow start) and 120 % after, so pacing
+ * spreads a flight over the round trip without slowing the window's growth;
+ * a stream without an RTT sample yet is not paced. A rate limit caps the rate
+ * (the lower wins), and is enforced even with tcp.pacing off.
+ *
+ * pace_at is 16 bits of the us clock in TCP_PACE_UNIT_US units (its TCB had
+ * four spare bytes, the limit took two): a serial number of ±0.52 s. It is never
+ * set further ahead than TCP_PACE_AHEAD_MAX, and a value found further ahead
+ * (a stream idle for a multiple of the wrap, a worker of an older layout, a
+ * garbled field after a crash) is stale and means "now": the worst a bad value
+ * costs is one segment's gap. The cost of a segment is kept in 1/256 units and
+ * rounded up with a probability equal to its fraction, so at high rates, where
+ * a segment costs less than a unit, the average rate stays exact.
+ */
+#include "shm/rate.h"
+#include "secondary/tcp/tcp_priv.h"
+
+#define PACE_UNITS_PER_S  (1000000u / TCP_PACE_UNIT_US)
+#define PACE_HORIZON      (TCP_PACE_HORIZON_US / TCP_PACE_UNIT_US)
+#define PACE_AHEAD_MAX    (TCP_PACE_AHEAD_MAX_US / TCP_PACE_UNIT_US)
+
+static inline uint16_t pace_now(const struct tcp_ctx *c)
+{
+	return (uint16_t)(c->now_us / TCP_PACE_UNIT_US);
+}
+
+uint64_t tcp_pace_rate(const struct tcp_ctx *c, const struct tcp_tcb *t)
+{
+	uint64_t lim = porter_rate_bps(t->rate), r = 0;
+
+	if (c->prm->pacing && t->srtt_us) {
+		r = (uint64_t)t->cc.cwnd * 1000000u / t->srtt_us;
+		r = t->cc.cwnd < t->cc.ssthresh / 2 ? r * 2 : r * 6 / 5;
+		if (r == 0)
+			r = 1;
+	}
+	if (lim && (r == 0 || lim < r))
+		r = lim;
+	return r;
+}
+
+/* Units LEN bytes take at RATE, times 256. */
+static inline uint64_t cost256(uint32_t len, uint64_t rate)
+{
+	return (uint64_t)len * PACE_UNITS_PER_S * 256 / rate;
+}
+
+/*
+ * Units the next departure is ahead of now, 0 when due. A segment leaves only
+ * while its departure is within the horizon, so a true value is at most the
+ * horizon and a segment's gap ahead (two, allowing for a retransmission a timer
+ * sent): anything further is stale and reset to now.
+ */
+static uint32_t pace_ahead(const struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
+{
+	int16_t d = (int16_t)(uint16_t)(t->cc.pace_at - pace_now(c));
+	uint64_t max = PACE_HORIZON + 2 * (cost256(t->mss, rate) >> 8) + 2;
+
+	if (d <= 0)
+		return 0;
+	if ((uint64_t)d > max) {
+		t->cc.pace_at = pace_now(c);
+		return 0;
+	}
+	return (uint32_t)d;
+}
+
+bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
+{
+	uint32_t ahead, wake;
+
+	if (rate == 0)
+		return false;
+	ahead = pace_ahead(c, t, rate);
+	if (ahead <= PACE_HORIZON)
+		return false;
+	/* due within the horizon at (ahead - horizon) units from now: the tick after that */
+	wake = c->now_ms + ((ahead - PACE_HORIZON) * TCP_PACE_UNIT_US + 999) / 1000;
+	if (wake == 0)
+		wake = 1;
+	if (!t->delack_at || ms_before(wake, t->delack_at))
+		t->delack_at = wake;
+	tcp_timer_update(c, t);
+	tcp_more_count(c, TMORE_PACED);
+	return true;
+}
+
+void tcp_pace_charge(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate, uint32_t len)
+{
+	uint64_t cost;
+	uint32_t ahead, units;
+	int32_t d;
+
+	if (rate == 0 || len == 0)
+		return;
+	/* from the later of the departure due and now less one horizon (a late wake keeps that much credit) */
+	d = (int16_t)(uint16_t)(t->cc.pace_at - pace_now(c));
+	if (d > 0)
+		d = (int32_t)pace_ahead(c, t, rate);   /* 0 if stale */
+	if (d < -(int32_t)PACE_HORIZON)
+		d = -(int32_t)PACE_HORIZON;
+	cost = cost256(len, rate);
+	units = (uint32_t)(cost >> 8);
+	/* round up with probability frac/256 (a cheap hash of the clock and the stream's send edge) */
+	if ((cost & 255) > ((uint32_t)(c->now_us * 2654435761u) ^ (t->snd_nxt >> 3)) % 256)
+		units++;
+	ahead = (uint32_t)(d + (int32_t)(units < PACE_AHEAD_MAX ? units : PACE_AHEAD_MAX) > 0 ?
+			   d + (int32_t)(units < PACE_AHEAD_MAX ? units : PACE_AHEAD_MAX) : 0);
+	if (ahead > PACE_AHEAD_MAX)
+		ahead = PACE_AHEAD_MAX;
+	t->cc.pace_at = (uint16_t)(pace_now(c) + ahead);
+}
+
+/*
+ * A limited stream keeps little in its queues: its receive window, which is
+ * what holds its peer to the rate when the application drains it no faster
+ * (a proxy passes it to a paced stream), and the send room its application
+ * sees, which is what the application would otherwise have sent at once.
+ * Twice the rate times the SRTT (the window the rate needs) and 20 ms of the
+ * rate (the application's refill) are enough; four segments at least.
+ */
+uint32_t tcp_rate_window(const struct tcp_tcb *t, uint32_t cap)
+{
+	uint64_t lim = porter_rate_bps(t->rate), w;
+	uint32_t srtt = t->srtt_us ? t->srtt_us : 1000;
+
+	if (lim == 0)
+		return cap;
+	w = lim * 2 * srtt / 1000000u;
+	if (w < lim / 50)
+		w = lim / 50;
+	if (w < 4u * t->mss)
+		w = 4u * t->mss;
+	return w < cap ? (uint32_t)w : cap;
+}
+
+void tcp_set_rate(struct tcp_ctx *c, uint32_t s, uint64_t bytes_per_s)
+{
+	struct tcp_tcb *t = &c->tcbs[s];
+	uint16_t r = porter_rate16(bytes_per_s);
+
+	if (r && !t->rate)
+		tcp_more_count(c, TMORE_RATE_LIMITED);
+	t->rate = r;
+}
+
+uint64_t tcp_rate(const struct tcp_ctx *c, uint32_t s)
+{
+	return porter_rate_bps(c->tcbs[s].rate);
+}

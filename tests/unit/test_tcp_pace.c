@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * secondary/tcp: pacing and rate limits (tcp_pace.c). A paced stream's
+ * window leaves spread over its round trip, not at once; a stream with a
+ * byte-rate limit sends at that rate and no faster, whatever its window; the
+ * departure time survives nonsense (a stale or garbled value means "now");
+ * a limited stream's advertised window and send room stay small.
+ */
+#include "tests/unit/tcp_harness.h"
+
+#include <string.h>
+
+#include "shm/rate.h"
+
+HSUITE(tcp_pace);
+
+static uint8_t data[1 << 20];
+
+static uint32_t open_peer(struct h_peer *p, uint16_t rport)
+{
+	uint32_t s;
+
+	h_peer_init(p, H_TEST_PORT, rport, 0x1000);
+	s = h_open_passive(p, &H_OPT_ALL);
+	h_clear_events();
+	return s;
+}
+
+/*
+ * Run MS milliseconds: every segment the stack sends is counted in
+ * per_ms[the ms it left in] (if given) and acknowledged at once by the peer.
+ * Returns the payload bytes sent.
+ */
+static uint64_t pump(struct h_peer *p, uint32_t ms, uint32_t *per_ms)
+{
+	uint64_t total = 0;
+
+	for (uint32_t i = 0; i < ms; i++) {
+		struct h_out o;
+
+		while (h_pending()) {
+			h_peer_next(p, &o);
+			total += o.len;
+			if (per_ms)
+				per_ms[i] += o.len;
+			if (o.len)
+				h_peer_ack(p, o.seq + o.len);
+		}
+		h_advance(1);
+	}
+	return total;
+}
+
+/* Queue as much of DATA as the stream's send room takes, LEFT bytes at most. */
+static uint64_t feed(uint32_t s, uint64_t left)
+{
+	uint32_t room = tcp_send_space(CTX, s), n = left < room ? (uint32_t)left : room;
+
+	if (n > sizeof(data))
+		n = sizeof(data);
+	return n ? (uint64_t)tcp_send(CTX, s, data, n) : 0;
+}
+
+HTEST(tcp_pace, a_rate_limited_stream_sends_at_its_rate)
+{
+	static uint32_t per_ms[3000];
+	const uint64_t rate = 200000;   /* bytes per second */
+	struct h_peer p;
+	uint64_t queued = 0, sent = 0, worst = 0;
+	uint32_t s;
+
+	PRM->pacing = 0;                /* a limit holds without tcp.pacing */
+	s = open_peer(&p, 41001);
+	tcp_set_rate(CTX, s, rate);
+	HEQ(tcp_rate(CTX, s), rate);
+	memset(per_ms, 0, sizeof(per_ms));
+	for (uint32_t i = 0; i < 3000; i++) {
+		queued += feed(s, UINT64_MAX);
+		sent += pump(&p, 1, &per_ms[i]);
+	}
+	/* 3 s at 200 kB/s: 600 kB, within one segment and the horizon's millisecond */
+	cr_assert(sent >= 600000 - 1448 * 2 && sent <= 600000 + 1448 * 2, "sent %llu", (unsigned long long)sent);
+	HTRUE(queued > sent);           /* there was always more to send: the limit held it back */
+	/* and evenly: no 100 ms window carries more than 100 ms of the rate, plus one segment and the horizon */
+	for (uint32_t i = 0; i + 100 <= 3000; i++) {
+		uint64_t w = 0;
+
+		for (uint32_t k = i; k < i + 100; k++)
+			w += per_ms[k];
+		if (w > worst)
+			worst = w;
+	}
+	HTRUE(worst <= rate / 10 + 1448 + rate / 1000 + 1448);
+	HEQ(TCB(s)->retransmits, 0);
+	HEQ(CTX->more[TMORE_RATE_LIMITED], 1);
+	HTRUE(CTX->more[TMORE_PACED] > 0);
+}
+
+HTEST(tcp_pace, without_pacing_or_a_limit_the_window_leaves_at_once)
+{
+	struct h_peer p;
+	uint32_t s, n = 0;
+	struct h_out o;
+
+	PRM->pacing = 0;
+	s = open_peer(&p, 41002);
+	TCB(s)->srtt_us = 50000;
+	TCB(s)->cc.cwnd = 30 * 1448;
+	TCB(s)->cc.ssthresh = 1u << 30;
+	feed(s, 30 * 1448);
+	while (h_pending()) {
+		h_peer_next(&p, &o);
+		n += o.len ? 1 : 0;
+	}
+	HEQ(n, 30);
+}
+
+/* 30 segments of cwnd, SRTT 50 ms, slow start: 2 x cwnd / SRTT, so the flight takes about 25 ms. */
+HTEST(tcp_pace, pacing_spreads_the_window_over_the_round_trip)
+{
+	static uint32_t per_ms[100];
+	struct h_peer p;
+	uint32_t s, first = 100, last = 0, segs = 0;
+	struct h_out o;
+
+	PRM->pacing = 1;
+	s = open_peer(&p, 41003);
+	TCB(s)->srtt_us = 50000;
+	TCB(s)->cc.cwnd = 30 * 1448;
+	TCB(s)->cc.ssthresh = 1u << 30;
+	HEQ(tcp_pace_rate(CTX, TCB(s)), 2ull * 30 * 1448 * 1000000 / 50000);
+	memset(per_ms, 0, sizeof(per_ms));
+	feed(s, 30 * 1448);
+	for (uint32_t i = 0; i < 100; i++) {
+		while (h_pending()) {
+			h_peer_next(&p, &o);   /* no ACK: the flight is the window */
+			if (o.len) {
+				per_ms[i] += o.len;
+				segs++;
+				first = first < i ? first : i;
+				last = i;
+			}
+		}
+		h_advance(1);
+	}
+	HEQ(segs, 30);
+	HEQ(first, 0);
+	/* 30 segments at 1.737 MB/s: 0.83 ms apart, the last about 24 ms after the first */
+	HTRUE(last >= 22 && last <= 26);
+	for (uint32_t i = 0; i < 100; i++)
+		HTRUE(per_ms[i] <= 3 * 1448);   /* the horizon's ms and one segment: never a burst */
+}
+
+/* A departure time far ahead (an old worker's field, a garbled value) is stale: the segment goes now. */
+HTEST(tcp_pace, a_stale_departure_time_means_now)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s;
+
+	PRM->pacing = 1;
+	s = open_peer(&p, 41004);
+	tcp_set_rate(CTX, s, 100000);
+	TCB(s)->cc.pace_at = (uint16_t)(CTX->now_us / TCP_PACE_UNIT_US + 40000);   /* 640 ms ahead */
+	feed(s, 1000);
+	HTRUE(h_pending() > 0);
+	h_peer_next(&p, &o);
+	HEQ(o.len, 1000);
+	/* and one just ahead is honoured: the next waits its gap (1000 B at 100 kB/s: 10 ms) */
+	feed(s, 1000);
+	HEQ(h_pending(), 0);
+	HTRUE(h_wait_out(50) >= 8);
+	h_peer_next(&p, &o);
+	HEQ(o.len, 1000);
+}
+
+/* A limited stream advertises about twice the rate times the SRTT (at least 20 ms of the rate, 4 segments). */
+HTEST(tcp_pace, a_limited_stream_keeps_its_window_and_send_room_small)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s, wnd_before, wnd_after;
+
+	s = open_peer(&p, 41005);
+	h_peer_data(&p, data, 100);
+	h_wait_out(100);
+	h_peer_next(&p, &o);
+	wnd_before = (uint32_t)o.wnd << TCB(s)->rcv_wscale;
+	HEQ(tcp_send_space(CTX, s), PRM->snd_buf);
+	tcp_set_rate(CTX, s, 500000);
+	TCB(s)->srtt_us = 10000;
+	/* 2 x 500 kB/s x 10 ms = 10 kB: the send room at once, the window once the edge may move */
+	HEQ(tcp_send_space(CTX, s), 10000);
+	/* the window never shrinks (RFC 9293 §3.8.6.2.2): it closes to the new size as the
+	 * peer fills the edge it was offered, the application reading as it goes */
+	tcp_recv(CTX, s, NULL, 100);
+	for (uint32_t k = 0; k < 300; k++) {
+		h_peer_data(&p, data, 1000);
+		tcp_recv(CTX, s, NULL, 1000);
+	}
+	h_wait_out(100);
+	while (h_pending())
+		h_peer_next(&p, &o);
+	wnd_after = (uint32_t)o.wnd << TCB(s)->rcv_wscale;
+	HTRUE(wnd_before >= 100000);
+	cr_assert(wnd_after <= 10000 && wnd_after >= 4 * 1000, "window %u", wnd_after);
+	HTRUE(TCB(s)->retransmits == 0);
+}
+
+/* shm/rate.h: the 16-bit form keeps 1000 B/s steps up to 4,095,000 and 1/2048 above. */
+HTEST(tcp_pace, rates_survive_their_16_bit_form)
+{
+	HEQ(porter_rate16(0), 0);
+	HEQ(porter_rate_bps(porter_rate16(0)), 0);
+	HEQ(porter_rate_bps(porter_rate16(2000000)), 2000000);
+	HEQ(porter_rate_bps(porter_rate16(4095000)), 4095000);
+	for (uint64_t r = PORTER_RATE_MIN; r < PORTER_RATE_MAX / 2; r = r * 3 / 2 + 7) {
+		uint64_t back = porter_rate_bps(porter_rate16(r));
+		uint64_t err = back > r ? back - r : r - back;
+
+		cr_assert(back != 0 && (err <= 500 || err * 2048 <= r), "%llu -> %llu", (unsigned long long)r,
+			  (unsigned long long)back);
+	}
+	HEQ(porter_rate_bps(porter_rate16(PORTER_RATE_MAX)), PORTER_RATE_MAX);
+}
