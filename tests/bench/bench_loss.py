@@ -65,8 +65,9 @@ announce MSS 1460 and their first full-size segments vanish. Every Linux
 namespace runs with net.ipv4.tcp_mtu_probing = 1 (black-hole detection, then
 probing from tcp_base_mss 1024) and porter with its defaults (tcp.mtu_probing =
 1, tcp.base_mss = 1024; docs/TCP.md "PLPMTUD"). The sender's MSS is sampled
-every 200 ms during each transfer (porterctl streams; ss -ti for Linux) and the
-last value is reported beside time, retransmissions and timeouts.
+every 50 ms during each transfer (porterctl streams; ss -ti for Linux) and the
+last value is reported beside time, retransmissions and timeouts (the JSON keeps
+every sample: "sender_mss_trace").
 """
 import argparse
 import collections
@@ -413,7 +414,7 @@ def impair_args(loss_pct, rtt, reorder, a, seed):
     return args
 
 
-def sender_mss(st, d):
+def sender_mss(st, d, port):
     """The sender's MSS (and, for Linux, its path MTU) on the open transfer, or None."""
     if isinstance(st, PorterStack) and d == "down":
         r = sh(PORTERCTL, "--socket", st.sock, "--json", "streams", check=False)
@@ -421,7 +422,9 @@ def sender_mss(st, d):
             return None
         mine = [x for x in json.loads(r.stdout)["streams"] if x["remote"].startswith(CLIENT_IP + ":")]
         return {"mss": mine[0]["mss"]} if mine else None
-    r = sh("ip", "netns", "exec", st.c if d == "up" else st.s, "ss", "-tinH", "state", "established", check=False)
+    flt = "( dport = :9 )" if d == "up" else "( sport = :%d )" % port   # this transfer's socket only
+    r = sh("ip", "netns", "exec", st.c if d == "up" else st.s, "ss", "-tinH", "state", "established", flt,
+           check=False)
     m = re.search(r"\bmss:(\d+)", r.stdout)
     pm = re.search(r"\bpmtu:(\d+)", r.stdout)
     return {"mss": int(m.group(1)), "pmtu": int(pm.group(1)) if pm else None} if m else None
@@ -433,10 +436,11 @@ def transfer(st, d, mb, port, iargs, timeout, log=None):
     seen, stop = {}, threading.Event()
 
     def watch():   # --mtu: the sender's MSS as the transfer goes (the last value counts)
-        while not stop.wait(0.2):
-            v = sender_mss(st, d)
+        while not stop.wait(0.05):
+            v = sender_mss(st, d, port)
             if v:
                 seen.update(v)
+                seen.setdefault("trace", []).append(v["mss"])
     w = threading.Thread(target=watch, daemon=True) if MTU else None
     try:
         time.sleep(0.05)
@@ -459,7 +463,7 @@ def transfer(st, d, mb, port, iargs, timeout, log=None):
         imp = st.stop_impair()
     rec = {"mb": mb, "cc": res.get("cc"), "bytes": res["bytes"], "s": res["s"], "done": res["done"], "err": res["err"],
            "MBps": res["bytes"] / res["s"] / 1e6 if res["done"] and res["s"] > 0 else None, "impair": imp,
-           "sender_mss": seen.get("mss"), "sender_pmtu": seen.get("pmtu")}
+           "sender_mss": seen.get("mss"), "sender_pmtu": seen.get("pmtu"), "sender_mss_trace": seen.get("trace")}
     for k in before:
         rec[k] = delta(before[k], after[k])
     # the sender's view, normalised
