@@ -79,6 +79,9 @@ int parse_upstreams(const struct porter_cfg_ctx *c, const config_setting_t *root
 int parse_listeners(const struct porter_cfg_ctx *c, const config_setting_t *root, struct porter_config *cfg);
 int parse_routes(const struct porter_cfg_ctx *c, const config_setting_t *root, struct porter_config *cfg);
 extern porter_cfg_check_fn check_http_path;
+/* listeners[i].tls of listener L (config_tls.c): its settings, its files read and checked. */
+int parse_listener_tls(const struct porter_cfg_ctx *c, const config_setting_t *el, const char *pre,
+		       const struct porter_cfg_table *lt, struct porter_config *cfg, struct porter_cfg_listener *l);
 
 /* Syntax (config.c). */
 int hexval(char ch);

@@ -133,6 +133,49 @@ struct porter_cfg_tcp {
 };
 
 #define PORTER_CFG_MAX_LISTENERS 32
+#define PORTER_CFG_HOST_LEN      128
+
+/*
+ * listeners[i].tls (docs/TLS.md). Only AEAD suites with forward secrecy exist
+ * here: the enum is the whole set porter accepts; config.h has the names
+ * (OpenSSL's, which for TLS 1.3 are the RFC 8446 ones).
+ */
+enum porter_tls_cipher {
+	PORTER_TLS13_AES_128_GCM_SHA256 = 0,
+	PORTER_TLS13_AES_256_GCM_SHA384,
+	PORTER_TLS13_CHACHA20_POLY1305_SHA256,
+	PORTER_TLS12_ECDHE_ECDSA_AES128_GCM_SHA256,
+	PORTER_TLS12_ECDHE_RSA_AES128_GCM_SHA256,
+	PORTER_TLS12_ECDHE_ECDSA_AES256_GCM_SHA384,
+	PORTER_TLS12_ECDHE_RSA_AES256_GCM_SHA384,
+	PORTER_TLS12_ECDHE_ECDSA_CHACHA20_POLY1305,
+	PORTER_TLS12_ECDHE_RSA_CHACHA20_POLY1305,
+	PORTER_TLS_CIPHER_COUNT
+};
+#define PORTER_TLS_CIPHER_IS_13(c) ((c) <= PORTER_TLS13_CHACHA20_POLY1305_SHA256)
+
+/* listeners[i].tls.protocols */
+#define PORTER_TLS_V1_2            0x01u
+#define PORTER_TLS_V1_3            0x02u
+/* listeners[i].tls.alpn */
+#define PORTER_TLS_ALPN_HTTP11     0x01u
+
+#define PORTER_CFG_MAX_TLS_CERTS   16     /* over every listener */
+#define PORTER_CFG_TLS_MAX_NAMES   8      /* tls.certificates[j].names */
+
+/*
+ * listeners[i].tls.certificates[j]. Paths are as resolved: relative ones are
+ * taken from the configuration file's directory. The files were read and
+ * checked when the configuration was (config_tls.c); a later reader (the TLS
+ * contexts, secondary/tls/) reads them again and may find them changed.
+ */
+struct porter_cfg_tls_cert {
+	char cert[PORTER_CFG_PATH_LEN];   /* certificates[j].cert, mandatory: PEM, the leaf then its
+	                                     intermediates, each issued by the next */
+	char key[PORTER_CFG_PATH_LEN];    /* certificates[j].key, mandatory: PEM private key of the leaf */
+	uint32_t name_count;              /* certificates[j].names, 0 = the names of the certificate */
+	char names[PORTER_CFG_TLS_MAX_NAMES][PORTER_CFG_HOST_LEN]; /* lower-case; "*.example.com" */
+};
 
 enum porter_service {
 	PORTER_SVC_ECHO = 1,              /* RFC 862 */
@@ -158,13 +201,20 @@ struct porter_cfg_listener {
 	                                     connections and requests are neither counted nor limited */
 	uint64_t rate_limit;              /* listeners[i].rate_limit: bytes per second each way per connection,
 	                                     0 = none */
+	bool tls;                         /* true when listeners[i].tls is present (turning it on or off
+	                                     needs a restart; what is inside it is reloadable) */
+	uint8_t tls_protocols;            /* tls.protocols: PORTER_TLS_V1_2 | PORTER_TLS_V1_3 */
+	uint8_t tls_alpn;                 /* tls.alpn: PORTER_TLS_ALPN_* bits, 0 = no ALPN */
+	uint8_t tls_cipher_count;         /* tls.ciphers: 1..PORTER_TLS_CIPHER_COUNT entries */
+	uint8_t tls_ciphers[PORTER_TLS_CIPHER_COUNT]; /* enum porter_tls_cipher, in preference order */
+	uint8_t tls_cert_first;           /* tls.certificates: the listener's entries of */
+	uint8_t tls_cert_count;           /*   porter_config.tls_certs[]; the first is the default */
 };
 
 #define PORTER_CFG_MAX_UPSTREAMS 32
 #define PORTER_CFG_MAX_HEADERS   128   /* http.max_headers: the parser's fixed field table (h1.h) */
 #define PORTER_CFG_MAX_SERVERS   32       /* per upstream */
 #define PORTER_CFG_MAX_ROUTES    64
-#define PORTER_CFG_HOST_LEN      128
 #define PORTER_CFG_PREFIX_LEN    128
 #define PORTER_CFG_HCPATH_LEN    128
 
@@ -313,6 +363,8 @@ struct porter_config {
 	struct porter_cfg_client_limits client_limits;
 	struct porter_cfg_control control;
 	struct porter_cfg_metrics metrics;
+	uint32_t tls_cert_count;          /* every listener's tls.certificates, in listener order */
+	struct porter_cfg_tls_cert tls_certs[PORTER_CFG_MAX_TLS_CERTS];
 	bool http_request_id;             /* http.request_id: add X-Request-Id to requests without
 	                                     one (published as porter_proxy_conf.no_request_id) */
 };

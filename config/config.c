@@ -781,13 +781,17 @@ static const char *listener_upstream(const struct porter_config *cfg, const stru
 
 /*
  * A tcp listener's upstream is compared by name: reordering `upstreams` is a
- * reload, pointing the listener at another upstream is a restart.
+ * reload, pointing the listener at another upstream is a restart. Whether a
+ * listener has `tls` is compared, what its `tls` group holds is not: new
+ * certificates, protocols, ciphers and ALPN are a reload (new TLS contexts
+ * for new connections, secondary/tls/tls_conf.h).
  */
 static bool listener_differs(const struct porter_config *a, const struct porter_cfg_listener *la,
 			     const struct porter_config *b, const struct porter_cfg_listener *lb)
 {
 	return la->port != lb->port || la->service != lb->service || la->bytes != lb->bytes ||
 	       la->client_limits != lb->client_limits || la->rate_limit != lb->rate_limit ||
+	       la->client_limits != lb->client_limits || la->tls != lb->tls ||
 	       strcmp(listener_upstream(a, la), listener_upstream(b, lb)) != 0;
 }
 

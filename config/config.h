@@ -54,6 +54,12 @@ int porter_config_parse_string(const char *text, const char *name, struct porter
 int porter_config_check_reload(const struct porter_config *old, const struct porter_config *new,
 			       char *err, size_t errlen);
 
+/*
+ * listeners[i].tls.ciphers: the name of each enum porter_tls_cipher, as
+ * OpenSSL spells it (and tls.ciphers takes it).
+ */
+extern const char *const porter_tls_cipher_names[PORTER_TLS_CIPHER_COUNT];
+
 /* "a.b.c.d" (host order out); returns 0 or -1. */
 int porter_parse_ipv4(const char *s, uint32_t *out);
 

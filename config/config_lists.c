@@ -562,6 +562,14 @@ static const struct porter_cfg_row listener_rows[] = {
 	  .def = true },
 	{ .path = "rate_limit", .type = PORTER_CFG_INT, .off = offsetof(L, rate_limit), .size = sizeof(uint64_t),
 	  .min = 0, .max = PORTER_RATE_MAX, .def = 0, .check = check_listener_rate },
+	/* present or not: a restart; what is inside: a reload (config_tls.c reads them) */
+	{ .path = "tls", .type = PORTER_CFG_GROUP, .flags = PORTER_CFG_F_PRESENCE, .off = offsetof(L, tls),
+	  .size = sizeof(bool) },
+	{ .path = "tls.certificates", .type = PORTER_CFG_LIST, .flags = RELOAD | MANDATORY, .off = PORTER_CFG_NO_OFF,
+	  .min = 1, .max = PORTER_CFG_MAX_TLS_CERTS },
+	{ .path = "tls.protocols", .type = PORTER_CFG_STRS, .flags = RELOAD, .off = PORTER_CFG_NO_OFF },
+	{ .path = "tls.ciphers", .type = PORTER_CFG_STRS, .flags = RELOAD, .off = PORTER_CFG_NO_OFF },
+	{ .path = "tls.alpn", .type = PORTER_CFG_STRS, .flags = RELOAD, .off = PORTER_CFG_NO_OFF },
 };
 #undef L
 const struct porter_cfg_table porter_cfg_listener_table = {
@@ -570,7 +578,7 @@ const struct porter_cfg_table porter_cfg_listener_table = {
 };
 
 static int parse_listener(const struct porter_cfg_ctx *c, const config_setting_t *el, unsigned idx,
-			  struct porter_cfg_listener *l)
+			  struct porter_config *cfg, struct porter_cfg_listener *l)
 {
 	static const struct {
 		const char *name;
@@ -646,7 +654,9 @@ static int parse_listener(const struct porter_cfg_ctx *c, const config_setting_t
 	}
 	if (row_read(c, el, pre, porter_cfg_row_find(t, "client_limits"), l, NULL) != 0)
 		return -1;
-	return row_read(c, el, pre, porter_cfg_row_find(t, "rate_limit"), l, NULL);
+	if (row_read(c, el, pre, porter_cfg_row_find(t, "rate_limit"), l, NULL) != 0)
+		return -1;
+	return parse_listener_tls(c, el, pre, t, cfg, l);
 }
 
 int parse_listeners(const struct porter_cfg_ctx *c, const config_setting_t *root, struct porter_config *cfg)
@@ -660,7 +670,7 @@ int parse_listeners(const struct porter_cfg_ctx *c, const config_setting_t *root
 	int n = config_setting_length(list);
 	for (unsigned i = 0; i < (unsigned)n; i++) {
 		const config_setting_t *el = config_setting_get_elem(list, i);
-		if (parse_listener(c, el, i, &cfg->listeners[i]) != 0)
+		if (parse_listener(c, el, i, cfg, &cfg->listeners[i]) != 0)
 			return -1;
 		/* Ports are unique; report on the later listener. */
 		for (unsigned j = 0; j < i; j++)

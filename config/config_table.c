@@ -208,7 +208,7 @@ static int rows_walk(const struct porter_cfg_ctx *c, const config_setting_t *g, 
 			rc = pair_read(c, g, gpath, r, base);
 		else if (r->type == PORTER_CFG_LIST)
 			rc = r->post != NULL ? r->post(c, g, gpath, base) : 0;
-		else if (r->type != PORTER_CFG_OWN)
+		else if (r->type != PORTER_CFG_OWN && r->type != PORTER_CFG_STRS)
 			rc = row_read(c, g, gpath, r, base, NULL);
 		if (rc != 0)
 			return -1;
@@ -738,7 +738,8 @@ static const struct porter_cfg_row fixed_rows[] = {
 #undef GROUP
 
 extern const struct porter_cfg_table porter_cfg_port_table, porter_cfg_static_route_table,
-	porter_cfg_upstream_table, porter_cfg_server_table, porter_cfg_listener_table, porter_cfg_route_table;
+	porter_cfg_upstream_table, porter_cfg_server_table, porter_cfg_listener_table, porter_cfg_tls_cert_table,
+	porter_cfg_route_table;
 
 static const struct porter_cfg_table fixed_table = {
 	"", fixed_rows, sizeof(fixed_rows) / sizeof(fixed_rows[0]), sizeof(struct porter_config)
@@ -747,6 +748,6 @@ static const struct porter_cfg_table fixed_table = {
 /* [0] is the fixed groups (parse_fixed_group() relies on it); the lists' tables: config_lists.c. */
 const struct porter_cfg_table *const porter_cfg_tables[] = {
 	&fixed_table, &porter_cfg_port_table, &porter_cfg_static_route_table, &porter_cfg_upstream_table,
-	&porter_cfg_server_table, &porter_cfg_listener_table, &porter_cfg_route_table,
+	&porter_cfg_server_table, &porter_cfg_listener_table, &porter_cfg_tls_cert_table, &porter_cfg_route_table,
 };
 const size_t porter_cfg_table_count = sizeof(porter_cfg_tables) / sizeof(porter_cfg_tables[0]);

@@ -11,7 +11,8 @@
  * dataplane, tcp, http, client_limits, control, metrics; row paths are full:
  * "tcp.keepalive.idle_s") and one per kind of list element (ports[i],
  * static_routes[i], upstreams[i], upstreams[i].servers[j], listeners[i],
- * routes[i]; row paths relative to the element: "keepalive.max_idle").
+ * listeners[i].tls.certificates[j], routes[i]; row paths relative to the
+ * element: "keepalive.max_idle").
  *
  * A GROUP row is followed by the rows inside it (their paths start with the
  * group's path and a '.'). Rows are in the order they are read (F_EARLY ones
@@ -42,6 +43,8 @@ enum porter_cfg_type {
 	PORTER_CFG_PAIR,           /* an array [lo, hi] of two integers in min..max, stored as two uint16_t */
 	PORTER_CFG_LIST,           /* a list of groups, read by its own parser (config_lists.c) */
 	PORTER_CFG_OWN,            /* a scalar read by its list's own parser (listeners[i].service, ...) */
+	PORTER_CFG_STRS,           /* an array of strings ["a", "b"], read by its list's own parser
+	                              (listeners[i].tls.protocols, ...) */
 };
 
 /* row flags */

@@ -861,12 +861,19 @@ static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *s
 		 * full delay, so a peer holding its next small segment back (Nagle)
 		 * waits milliseconds, not tens of them.
 		 */
+		/*
+		 * Nor is an ACK delayed when the segment left less than a segment of
+		 * the window we offered: the peer can send nothing more until it
+		 * hears from us, so a delay would only stall it (and set off its tail
+		 * loss probe). Linux acknowledges a full window at once the same way.
+		 */
 		if (!drained && len) {
 			uint32_t d = len < t->mss ? c->prm->delack_short_ms : c->prm->delack_ms;
+			bool window_full = !seq_gt(t->rcv_adv, t->rcv_nxt) || t->rcv_adv - t->rcv_nxt < t->mss;
 
 			if (d > c->prm->delack_ms)
 				d = c->prm->delack_ms;
-			if ((t->flags & TF(DELACK)) || d == 0)
+			if ((t->flags & TF(DELACK)) || d == 0 || window_full)
 				t->flags |= TF(ACK_NOW);
 			else {
 				t->flags |= TF(DELACK);

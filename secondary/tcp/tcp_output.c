@@ -47,7 +47,8 @@ uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t)
 	uint32_t buf = tcp_rate_window(t, c->prm->rcv_buf);
 	uint32_t free_space = t->rcv_bytes < buf ? buf - t->rcv_bytes : 0;
 	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-	uint32_t step = t->mss < buf / 2 ? t->mss : buf / 2;
+	/* a limited stream's window opens by a quarter at least: fewer, larger flights */
+	uint32_t step = t->rate ? (buf / 4 > t->mss ? buf / 4 : t->mss) : t->mss < buf / 2 ? t->mss : buf / 2;
 	uint32_t max = (t->flags & TF(WS_OK)) ? (65535u << t->rcv_wscale) : 65535u;
 
 	if (free_space > max)

@@ -14,7 +14,9 @@
  * held by pacing is woken by its one timer (delack_at, the "output" deadline:
  * tcp_timer_fire runs tcp_output when it is due and data waits), and what falls
  * due before the next tick leaves now rather than a tick late. A stream that
- * was late (a worker woken late) keeps up to one horizon of credit.
+ * was late (a worker woken late, a busy host) keeps up to TCP_PACE_CREDIT_US
+ * of credit, so a limit is still met; what it sends late is a burst that long
+ * at most.
  *
  * Rate: as Linux's tcp_update_pacing_rate(), 200 % of cwnd / SRTT while the
  * window is below half of ssthresh (slow start) and 120 % after, so pacing
@@ -37,6 +39,7 @@
 #define PACE_UNITS_PER_S  (1000000u / TCP_PACE_UNIT_US)
 #define PACE_HORIZON      (TCP_PACE_HORIZON_US / TCP_PACE_UNIT_US)
 #define PACE_AHEAD_MAX    (TCP_PACE_AHEAD_MAX_US / TCP_PACE_UNIT_US)
+#define PACE_CREDIT       (TCP_PACE_CREDIT_US / TCP_PACE_UNIT_US)
 
 static inline uint16_t pace_now(const struct tcp_ctx *c)
 {
@@ -112,12 +115,12 @@ void tcp_pace_charge(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate, uint32
 
 	if (rate == 0 || len == 0)
 		return;
-	/* from the later of the departure due and now less one horizon (a late wake keeps that much credit) */
+	/* from the later of the departure due and now less the credit a late stream keeps */
 	d = (int16_t)(uint16_t)(t->cc.pace_at - pace_now(c));
 	if (d > 0)
 		d = (int32_t)pace_ahead(c, t, rate);   /* 0 if stale */
-	if (d < -(int32_t)PACE_HORIZON)
-		d = -(int32_t)PACE_HORIZON;
+	if (d < -(int32_t)PACE_CREDIT)
+		d = -(int32_t)PACE_CREDIT;
 	cost = cost256(len, rate);
 	units = (uint32_t)(cost >> 8);
 	/* round up with probability frac/256 (a cheap hash of the clock and the stream's send edge) */
@@ -135,8 +138,9 @@ void tcp_pace_charge(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate, uint32
  * what holds its peer to the rate when the application drains it no faster
  * (a proxy passes it to a paced stream), and the send room its application
  * sees, which is what the application would otherwise have sent at once.
- * Twice the rate times the SRTT (the window the rate needs) and 20 ms of the
- * rate (the application's refill) are enough; four segments at least.
+ * Twice the rate times the SRTT (the window the rate needs) and 50 ms of the
+ * rate (what a proxy's relay and a busy host's late wake-ups need in hand to
+ * keep a paced stream fed) are enough; four segments at least.
  */
 uint32_t tcp_rate_window(const struct tcp_tcb *t, uint32_t cap)
 {
@@ -146,8 +150,8 @@ uint32_t tcp_rate_window(const struct tcp_tcb *t, uint32_t cap)
 	if (lim == 0)
 		return cap;
 	w = lim * 2 * srtt / 1000000u;
-	if (w < lim / 50)
-		w = lim / 50;
+	if (w < lim / 20)
+		w = lim / 20;
 	if (w < 4u * t->mss)
 		w = 4u * t->mss;
 	return w < cap ? (uint32_t)w : cap;

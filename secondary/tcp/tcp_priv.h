@@ -301,6 +301,7 @@ static inline void tcp_more_count(struct tcp_ctx *c, unsigned int k)
 /* tcp_pace.c: pacing and rate limits */
 #define TCP_PACE_HORIZON_US   1000u     /* a segment due within this leaves now (the wheel's tick) */
 #define TCP_PACE_AHEAD_MAX_US 480000u   /* pace_at is never further ahead (its 16-bit serial holds ±524 ms) */
+#define TCP_PACE_CREDIT_US    4000u     /* a stream woken late may catch up this much */
 uint64_t tcp_pace_rate(const struct tcp_ctx *c, const struct tcp_tcb *t);   /* bytes/s, 0 = unpaced */
 /* The next segment must wait: arms the stream's output deadline (delack_at) and says true. */
 bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate);
