@@ -107,6 +107,8 @@ struct porter_cfg_tcp {
 	bool window_scaling;              /* tcp.window_scaling */
 	bool syncookies;                  /* tcp.syncookies */
 	uint32_t ecn;                     /* tcp.ecn: enum porter_ecn (shm/porter-shm-t.h) */
+	uint32_t mtu_probing;             /* tcp.mtu_probing: PLPMTUD (RFC 4821) 0 off, 1 after a black hole, 2 always */
+	uint32_t base_mss;                /* tcp.base_mss: the MSS a black hole drops to, where a search starts */
 	bool pacing;                      /* tcp.pacing: segments spread over the RTT (tcp_pace.c) */
 	uint32_t rcv_buf;                 /* tcp.rcv_buf: receive window per stream, bytes */
 	uint32_t snd_buf;                 /* tcp.snd_buf: send queue limit per stream, bytes */

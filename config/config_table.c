@@ -671,6 +671,8 @@ static const struct porter_cfg_row fixed_rows[] = {
 	BOOL("tcp.syncookies", 0, tcp.syncookies, true),
 	{ .path = "tcp.ecn", .type = PORTER_CFG_ENUM, .off = offsetof(struct porter_config, tcp.ecn),
 	  .size = sizeof(uint32_t), .def = 1, .names = ecn_names },
+	INT("tcp.mtu_probing", 0, tcp.mtu_probing, 0, 2, 1),
+	INT("tcp.base_mss", 0, tcp.base_mss, 512, 9000, 1024),
 	BOOL("tcp.pacing", 0, tcp.pacing, true),
 	INT("tcp.rcv_buf", 0, tcp.rcv_buf, 4096, 67108864, 262144),
 	INT("tcp.snd_buf", 0, tcp.snd_buf, 4096, 67108864, 262144),

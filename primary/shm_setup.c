@@ -55,6 +55,8 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 	t->window_scaling = c->window_scaling;
 	t->syncookies = c->syncookies;
 	t->ecn = (uint8_t)c->ecn;
+	t->mtu_probing = (uint8_t)c->mtu_probing;
+	t->base_mss = (uint16_t)c->base_mss;
 	t->pacing = c->pacing;
 	t->keepalive = c->keepalive;
 	t->rcv_buf = c->rcv_buf;

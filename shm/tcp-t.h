@@ -127,8 +127,17 @@ enum {
 	TF_CWR_BIT,             /* sender: the window was reduced for an ECE; CWR on the next new data (§6.1.2) */
 	TF_ECN_HOLD_BIT,        /* sender: no other reduction for ECE until SND.UNA passes ecn_high (§6.1.2:
 	                           once per window of data) */
+	/* PLPMTUD (RFC 4821; tcp_pmtu.c). An older binary ignores both bits and pmtu_hi: it keeps
+	 * sending at tcb.mss, which is always a size the path was seen to carry or the base. */
+	TF_PMTU_BIT,            /* probing is on for this stream: the MSS came down to tcp.base_mss (a black
+	                           hole, or tcp.mtu_probing = 2) and probes may raise it again */
+	TF_PMTU_DONE_BIT,       /* the search has settled: pmtu_hi holds when (TCP_PMTU_STAMP units), not a
+	                           bound; a new search starts TCP_PMTU_REPROBE_MS later (RFC 4821 §7.7) */
+	TF_PMTU_PROBE_BIT,      /* a probe may be in flight (a send-queue buffer with SEG_PROBE): no other
+	                           probe goes; cleared by its verdict, or when nothing is in flight */
 };
 #define TF(name) (1u << TF_##name##_BIT)
+_Static_assert(TF_PMTU_BIT == 29 && TF_PMTU_PROBE_BIT == 31, "tcb.flags: bits 29-31 are PLPMTUD's (layout 2.9)");
 
 /* Per-shard TCP drop reasons (tcp_area.drops, then tcp_area.drops_ext: read with tcp_area_drop()). */
 enum tcp_drop {
@@ -310,7 +319,22 @@ struct tcp_tcb {
 	uint16_t rate;                    /* byte-rate limit of each direction, porter_rate16 encoding (shm/rate.h),
 	                                     0 = none (layout 2.8, was reserved_h; tcp_pace.c) */
 	uint32_t challenge_ms;            /* start of the stream's current one-second window (ms clock) */
-	uint32_t challenge_count;         /* challenge ACKs sent in that window */
+	/*
+	 * Challenge ACKs sent in that window: 32 bits until layout 2.8, 16 since 2.9, saturating at
+	 * 65535, so a tcp.challenge_ack_per_s above 65535 acts as 65535 per stream (the shard's
+	 * safety net stays the tighter limit at such rates anyway). An older binary reads
+	 * challenge_count | pmtu_hi << 16: a count at or above its limit, so that stream sends
+	 * no challenge ACK until its one-second window restarts, which zeroes both halves.
+	 */
+	uint16_t challenge_count;
+	/*
+	 * PLPMTUD (RFC 4821 §7.2, tcp_pmtu.c), while TF_PMTU and not TF_PMTU_DONE: the search's
+	 * exclusive upper bound as a send MSS (smallest size that failed, or the largest the peer
+	 * and our port allow plus one). Validated at every use (clamped to (mss, max + 1]), so a
+	 * stale or garbage value costs at most a wasted probe or an early end of the search. With
+	 * TF_PMTU_DONE: when the search settled (tcp_pmtu.c TCP_PMTU_STAMP units). (layout 2.9)
+	 */
+	uint16_t pmtu_hi;
 	/* per-stream security metrics (layout 2.5, from reserved_b) (8) */
 	uint32_t born_ms;                 /* created (ms clock): the stream's age */
 	uint32_t zwnd_since_ms;           /* the peer's window has been zero since then (ms clock | 1), 0 = open */
@@ -337,6 +361,11 @@ _Static_assert(TAN__COUNT <= 8, "porter_shard.tcp_anomalies has 8 counters");
 enum tcp_more {
 	TMORE_PACED = 0,            /* times a stream's next segment waited for its departure time (tcp_pace.c) */
 	TMORE_RATE_LIMITED,         /* streams given a byte-rate limit (listener, route or client address) */
+	/* PLPMTUD (RFC 4821, tcp_pmtu.c; layout 2.9) */
+	TMORE_PLPMTUD_PROBES,       /* probe segments sent (larger than the stream's MSS) */
+	TMORE_PLPMTUD_PROBES_OK,    /* probes delivered: the MSS went up */
+	TMORE_PLPMTUD_PROBES_FAILED, /* probes lost: the search's upper bound came down, no window reduction */
+	TMORE_PLPMTUD_BLACK_HOLES,  /* streams whose large segments kept timing out: MSS down to tcp.base_mss */
 	TMORE__COUNT
 };
 _Static_assert(TMORE__COUNT <= 16, "porter_shard.tcp_more has 16 counters");

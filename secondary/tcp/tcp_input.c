@@ -182,6 +182,7 @@ static void syn_options(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_o
 	 */
 	if (t->mss < TCP_MIN_SND_MSS)
 		t->mss = TCP_MIN_SND_MSS;
+	tcp_pmtu_init(c, t);   /* tcp.mtu_probing 2: start at the base MSS (RFC 4821 §7.2) */
 	tcp_cc_init(&t->cc, (enum tcp_cc_algo)c->prm->cc, t->mss);
 }
 
@@ -385,6 +386,8 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_
 
 		if (seq_leq(seg_end(m), t->snd_una)) {
 			retrans = retrans || (seg_flags(m) & SEG_EVER_RETRANS);
+			if (seg_flags(m) & SEG_PROBE)
+				tcp_pmtu_probe_acked(c, t, m);   /* RFC 4821 §7.6.1 */
 			if (*rtt_us == UINT32_MAX && (seg_flags(m) & (SEG_SENT | SEG_EVER_RETRANS)) == SEG_SENT) {
 				int32_t d = (int32_t)((uint32_t)c->now_us - seg_xmit_us(m));
 
@@ -1579,6 +1582,7 @@ static void rto_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 		tcp_stream_done(c, t, TEV_APP_RESET);
 		return;
 	}
+	tcp_pmtu_rto(c, t);         /* a failed probe; a black hole (RFC 4821, tcp_pmtu.c) */
 	if ((t->flags & TF(SACK_OK)) && t->snd_head) {
 		tcp_sack_rto(c, t);     /* keeps the scoreboard, resends what is lost */
 		return;
@@ -1737,6 +1741,7 @@ void tcp_icmp_frag_needed(struct tcp_ctx *c, const uint8_t *q, unsigned int len,
 	if (mtu < TCP_MIN_PMTU)
 		mtu = TCP_MIN_PMTU;
 	mss = mtu - IP_HDR_LEN - TCP_HDR_LEN - ((t->flags & TF(TS_OK)) ? 12 : 0);
+	tcp_pmtu_icmp(c, t, mss);   /* a probe above it is answered: the search stays below */
 	if (mss < t->mss) {
 		tcp_touch(c, t);
 		t->mss = (uint16_t)mss;

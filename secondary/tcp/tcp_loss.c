@@ -157,6 +157,27 @@ static bool lost_pending(const struct tcp_tcb *t)
 }
 
 /*
+ * A lost PLPMTUD probe M (tcp_pmtu.c) goes again at once, in MSS-sized
+ * pieces, whatever the windows say (its bytes were in flight already), and
+ * outside any recovery episode: the window stays (RFC 4821 §7.6.2). Each
+ * piece is marked lost and resent, as NextSeg leaves what it resent; if a
+ * piece is lost in turn, RACK finds it and that is congestion.
+ */
+static void resend_probe(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m)
+{
+	uint32_t end = seg_end(m);
+
+	while (m && seq_lt(seg_seq(m), end)) {
+		struct rte_mbuf *next;
+
+		if (tcp_retransmit_seg(c, t, m) < 0)
+			return;   /* no buffer: the piece stays lost, the RTO resends it */
+		next = m->next;
+		m = next;
+	}
+}
+
+/*
  * RFC 8985 §6.2 step 5, RACK_detect_loss(): mark lost every outstanding
  * segment sent before the most recently delivered one whose delivery is
  * overdue by the reordering window. Returns how long (us) until the next
@@ -165,6 +186,7 @@ static bool lost_pending(const struct tcp_tcb *t)
 static uint32_t rack_detect_loss(struct tcp_ctx *c, struct tcp_tcb *t, bool *lost)
 {
 	uint32_t now = (uint32_t)c->now_us, reo = reo_wnd(t), wait = 0;
+	struct rte_mbuf *probe = NULL;
 
 	*lost = false;
 	if (!rack_valid(t))
@@ -180,7 +202,12 @@ static uint32_t rack_detect_loss(struct tcp_ctx *c, struct tcp_tcb *t, bool *los
 		if (!sent_after(t->rack_xmit_us, t->rack_end_seq, seg_xmit_us(m), seg_end(m)))
 			continue;
 		left = us_diff(seg_xmit_us(m) + t->rack_rtt_us + reo, now);
-		if (left <= 0) {
+		if (left <= 0 && (f & SEG_PROBE)) {
+			/* a PLPMTUD probe: too large for the path, not congestion (RFC 4821 §7.6.2) */
+			tcp_pmtu_probe_failed(c, t, m);
+			seg_set_flags(m, seg_flags(m) | SEG_LOST);
+			probe = m;
+		} else if (left <= 0) {
 			/* lost (again, if it was a retransmission): NextSeg rule 1 resends it */
 			seg_set_flags(m, (f | SEG_LOST) & ~SEG_RETRANS);
 			tcp_count(c, TEV_RACK_LOST);
@@ -189,6 +216,8 @@ static uint32_t rack_detect_loss(struct tcp_ctx *c, struct tcp_tcb *t, bool *los
 			wait = (uint32_t)left;
 		}
 	}
+	if (probe)
+		resend_probe(c, t, probe);
 	return wait;
 }
 
@@ -313,6 +342,8 @@ void tcp_sack_mark(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_opts *
 			seg_set_flags(m, f | SEG_SACKED);
 			t->sacked_bytes += seg_len(m);
 			tcp_rack_delivered(c, t, m, ai);
+			if (f & SEG_PROBE)
+				tcp_pmtu_probe_acked(c, t, m);   /* RFC 4821 §7.6.1: a SACK is delivery */
 		}
 	}
 }

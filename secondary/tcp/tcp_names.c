@@ -49,6 +49,8 @@ const char *tcp_drop_name(unsigned int r) { return r < TDROP__COUNT && drop_name
 const char *tcp_event_name(unsigned int e) { return e < TEV__COUNT && event_names[e] ? event_names[e] : "?"; }
 static const char *const more_names[TMORE__COUNT] = {
 	[TMORE_PACED] = "paced_waits", [TMORE_RATE_LIMITED] = "rate_limited_streams",
+	[TMORE_PLPMTUD_PROBES] = "plpmtud_probes", [TMORE_PLPMTUD_PROBES_OK] = "plpmtud_probes_ok",
+	[TMORE_PLPMTUD_PROBES_FAILED] = "plpmtud_probes_failed", [TMORE_PLPMTUD_BLACK_HOLES] = "plpmtud_black_holes",
 };
 
 const char *tcp_more_name(unsigned int k) { return k < TMORE__COUNT && more_names[k] ? more_names[k] : "?"; }

@@ -304,7 +304,8 @@ void tcp_challenge_ack(struct tcp_ctx *c, struct tcp_tcb *t)
 		t->challenge_ms = c->now_ms;
 		t->challenge_count = 0;
 	}
-	if (t->challenge_count >= c->prm->challenge_ack_limit) {
+	/* the count is 16 bits (layout 2.8, tcp-t.h): a limit above 65535 acts as 65535 */
+	if (t->challenge_count >= c->prm->challenge_ack_limit || t->challenge_count == UINT16_MAX) {
 		tcp_count_drop(c, TDROP_CHALLENGE_LIMIT);
 		return;
 	}
@@ -396,6 +397,8 @@ void tcp_send_synack_cookie(struct tcp_ctx *c, const struct tcp_seg *sg, uint32_
 	tcp_count(c, TEV_COOKIES_SENT);
 }
 
+static int seg_split(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, uint32_t at);
+
 /* Retransmit queue segment SEG (RFC 6675 / RFC 6582 / RTO). */
 int tcp_retransmit_seg(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg)
 {
@@ -407,6 +410,13 @@ int tcp_retransmit_seg(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *se
 			return 0;
 		len -= off;
 	}
+	/* a probe resent is a probe that failed (RFC 4821 §7.6.2); it goes at the MSS */
+	if (seg_flags(seg) & SEG_PROBE)
+		tcp_pmtu_probe_failed(c, t, seg);
+	/* a segment above the MSS (a probe, or queued before the MSS came down: a black hole,
+	 * ICMP) is cut at the MSS first, so each piece has its own scoreboard entry */
+	if (len > t->mss && off == 0 && seg_split(c, t, seg, seg_seq(seg) + t->mss) == 0)
+		len = seg_len(seg);
 	if (len > t->mss)
 		len = t->mss;
 	/* SACK blocks may leave less room than MSS: resend the segment in pieces.
@@ -474,7 +484,7 @@ static struct rte_mbuf *seg_at(const struct tcp_tcb *t, uint32_t seq)
 	return NULL;
 }
 
-/* Split queue segment M so that it ends at sequence AT (PMTU shrink). */
+/* Split queue segment M so that it ends at sequence AT (PMTU shrink, a probe's size, a resent probe). */
 static int seg_split(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, uint32_t at)
 {
 	uint32_t keep = at - seg_seq(m), move = m->data_len - keep;
@@ -490,7 +500,8 @@ static int seg_split(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, u
 	}
 	memcpy(p, rte_pktmbuf_mtod_offset(m, char *, keep), move);
 	seg_set_seq(n, at);
-	seg_set_flags(n, seg_flags(m));   /* both halves keep SACKED: sacked_bytes stays true */
+	seg_set_flags(n, seg_flags(m) & ~SEG_PROBE);   /* both halves keep SACKED: sacked_bytes stays true;
+	                                                  a probe is M alone (it is judged as a whole) */
 	seg_set_xmit_us(n, seg_xmit_us(m));
 	seg_set_first_us(n, seg_first_us(m));
 	n->next = m->next;
@@ -503,6 +514,49 @@ static int seg_split(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, u
 	m->pkt_len -= move;
 	if (t->snd_tail == m)
 		t->snd_tail = n;
+	return 0;
+}
+
+/*
+ * Grow unsent queue segment M to WANT bytes with the front of the unsent
+ * segments after it (a PLPMTUD probe larger than the MSS the data was queued
+ * at). Bytes are copied into M's tailroom before M's length covers them, so
+ * a worker killed in between leaves either nothing or an overlap with the
+ * next segment, which recovery cuts from M's end (tcp_recover.c) as after a
+ * split; the next segment's front is cut with the journaled trim, and a
+ * segment taken whole is held while it is unlinked. Returns 0 or -1 (too
+ * little unsent data or room in M: M may have grown part of the way).
+ */
+static int seg_grow(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, uint32_t want)
+{
+	while (seg_len(m) < want) {
+		struct rte_mbuf *n = m->next;
+		uint32_t k = want - seg_len(m);
+
+		if (n == NULL || (seg_flags(n) & SEG_SENT) || seg_seq(n) != seg_end(m))
+			return -1;
+		if (k > seg_len(n))
+			k = seg_len(n);
+		if (k > rte_pktmbuf_tailroom(m))
+			k = rte_pktmbuf_tailroom(m);
+		if (k == 0)
+			return -1;
+		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len), rte_pktmbuf_mtod(n, uint8_t *), k);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		m->data_len = (uint16_t)(m->data_len + k);
+		m->pkt_len += k;
+		if (k < seg_len(n)) {
+			tcp_env_trim(c, n, k);
+			continue;
+		}
+		/* N is all in M now: unlink it (held, so a kill here leaks nothing) and free it */
+		tcp_env_hold(c, n);
+		m->next = n->next;
+		if (t->snd_tail == n)
+			t->snd_tail = m;
+		n->next = NULL;
+		tcp_env_free(c, n);
+	}
 	return 0;
 }
 
@@ -576,7 +630,7 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		uint32_t inflight = t->snd_nxt - t->snd_una;
 		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
 		struct rte_mbuf *seg = seg_at(t, t->snd_nxt);
-		uint32_t off, len;
+		uint32_t off, len, probe;
 		bool fin;
 
 		if (limited) {
@@ -600,13 +654,26 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		}
 		off = t->snd_nxt - seg_seq(seg);
 		len = seg_len(seg) - off;
-		if (len > t->mss) {
+		/* PLPMTUD (RFC 4821 §7.4, tcp_pmtu.c): new data, a segment of its own, no SACK blocks
+		 * to make room for, and the loop is not counting a recovery's room */
+		probe = 0;
+		if ((t->flags & TF(PMTU)) && off == 0 && t->snd_nxt == t->snd_max && !limited && !sack_to_send(t))
+			probe = tcp_pmtu_probe_size(c, t, seg, usable);
+		if (probe && len < probe && seg_grow(c, t, seg, probe) < 0)
+			probe = 0;
+		len = seg_len(seg) - off;
+		if (probe && (len == probe || seg_split(c, t, seg, seg_seq(seg) + probe) == 0)) {
+			len = probe;
+		} else if (len > t->mss) {
+			probe = 0;
 			if (off == 0 && seg_split(c, t, seg, seg_seq(seg) + t->mss) == 0)
 				len = seg_len(seg);
 			else
 				len = t->mss;
+		} else {
+			probe = 0;
 		}
-		if (len > data_room(t))
+		if (len > data_room(t) && !probe)
 			len = data_room(t);   /* SACK blocks in this ACK: keep the packet within the MTU */
 		if (len > usable) {
 			/* sender SWS avoidance: a partial segment only if it is at least half
@@ -641,6 +708,8 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		/* below SND.MAX: going back over sent data after an RTO (Karn: no RTT from it) */
 		seg_set_flags(seg, seg_flags(seg) | SEG_SENT |
 				   (seq_lt(t->snd_nxt, t->snd_max) ? SEG_RETRANS | SEG_EVER_RETRANS : 0));
+		if (probe)
+			tcp_pmtu_probe_sent(c, t, seg);
 		tcp_loss_on_sent(c, t, seg, len, seq_lt(t->snd_nxt, t->snd_max));
 		if (seq_lt(t->snd_nxt, t->snd_max)) {
 			/* going back over sent data after an RTO */

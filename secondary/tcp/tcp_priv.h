@@ -48,6 +48,8 @@
 #define SEG_LOST    0x2u
 #define SEG_RETRANS 0x4u
 #define SEG_SENT    0x8u
+#define SEG_PROBE   0x10u      /* send queue: sent as a PLPMTUD probe, larger than the MSS, verdict pending
+                                  (tcp_pmtu.c); an older binary ignores it */
 #define SEG_EVER_RETRANS 0x40u /* send queue: was ever sent twice (Karn: no RTT sample from it) */
 
 static inline uint32_t seg_seq(const struct rte_mbuf *m) { return m->hash.fdir.lo; }
@@ -247,6 +249,16 @@ static inline bool tcp_sack_recovering(const struct tcp_tcb *t)
 {
 	return (t->flags & TF(SACK_OK)) && (t->flags & (TF(RECOVERY) | TF(LOSS)));
 }
+
+/* tcp_pmtu.c: PLPMTUD (RFC 4821) and black-hole detection */
+uint32_t tcp_pmtu_max(const struct tcp_ctx *c, const struct tcp_tcb *t);
+void tcp_pmtu_init(struct tcp_ctx *c, struct tcp_tcb *t);
+uint32_t tcp_pmtu_probe_size(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_mbuf *seg, uint32_t usable);
+void tcp_pmtu_probe_sent(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg);
+void tcp_pmtu_probe_acked(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m);
+void tcp_pmtu_probe_failed(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m);
+void tcp_pmtu_rto(struct tcp_ctx *c, struct tcp_tcb *t);
+void tcp_pmtu_icmp(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t mss);
 
 /* tcp_input.c */
 void tcp_update_rtt(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t rtt_us);

@@ -4,6 +4,8 @@
   python3 tests/bench/bench_loss.py [--mb 64] [--loss 0,0.1,1,2,5] [--rtt link,50]
         [--reorder none,on] [--dirs up,down] [--rounds 1] [--timeout 300]
         [--json build/bench-loss.json] [--log-dir DIR]
+  python3 tests/bench/bench_loss.py --mtu 1280 --loss 0 --rtt link,50 --reorder none --mb 16
+        (a PMTUD black hole: porter's PLPMTUD against Linux's tcp_mtu_probing = 1)
   python3 tests/bench/bench_loss.py --analyze LOG [--data-dir ab|ba] [--rtt-ms R]
   python3 tests/bench/bench_loss.py --selftest       (the impairer's own ceiling)
 
@@ -55,9 +57,21 @@ Transfers that exceed --timeout are marked TIMEOUT with the bytes they moved.
 --mb-at lowers the size of the slow cells (long RTT, high loss) so the matrix
 fits in the wall time; both stacks use the same size, and the size is in the
 table. It asserts nothing: a benchmark, not a test.
+
+--mtu N puts a narrower link with ICMP blocked on the wire (a black hole,
+RFC 2923 §2.1): the impairer drops every IPv4 packet longer than N bytes both
+ways and sends nothing back; the interfaces keep MTU 1500, so both ends
+announce MSS 1460 and their first full-size segments vanish. Every Linux
+namespace runs with net.ipv4.tcp_mtu_probing = 1 (black-hole detection, then
+probing from tcp_base_mss 1024) and porter with its defaults (tcp.mtu_probing =
+1, tcp.base_mss = 1024; docs/TCP.md "PLPMTUD"). The sender's MSS is sampled
+every 50 ms during each transfer (porterctl streams; ss -ti for Linux) and the
+last value is reported beside time, retransmissions and timeouts (the JSON keeps
+every sample: "sender_mss_trace").
 """
 import argparse
 import collections
+import re
 import json
 import os
 import shutil
@@ -66,6 +80,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -184,7 +199,7 @@ def ns_sysctls(ns):
     # namespace's default may only be one of the host's
     # tcp_allowed_congestion_control (here "reno bbr")
     for k, v in (("net.ipv4.tcp_rmem", "4096 131072 %d" % BUF), ("net.ipv4.tcp_wmem", "4096 16384 %d" % BUF),
-                 ("net.ipv4.tcp_no_metrics_save", "1")):
+                 ("net.ipv4.tcp_no_metrics_save", "1")) + ((("net.ipv4.tcp_mtu_probing", "1"),) if MTU else ()):
         sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "%s=%s" % (k, v))
 
 
@@ -279,6 +294,7 @@ class Stack:
 
 
 PORTER_PMD, PORTER_EXTRA = "af_packet", ""
+MTU = 0     # --mtu: the black hole's MTU (0: none)
 
 
 class PorterStack(Stack):
@@ -388,6 +404,8 @@ class LinuxStack(Stack):
 
 def impair_args(loss_pct, rtt, reorder, a, seed):
     args = ["--spare-syn", "--seed", str(seed), "--loss", "%g" % (loss_pct / 100.0)]
+    if a.mtu:
+        args += ["--mtu", str(a.mtu)]
     if rtt != "link":
         args += ["--delay", "%g" % (float(rtt) / 2)]
     if reorder == "on":
@@ -396,11 +414,38 @@ def impair_args(loss_pct, rtt, reorder, a, seed):
     return args
 
 
+def sender_mss(st, d, port):
+    """The sender's MSS (and, for Linux, its path MTU) on the open transfer, or None."""
+    if isinstance(st, PorterStack) and d == "down":
+        r = sh(PORTERCTL, "--socket", st.sock, "--json", "streams", check=False)
+        if r.returncode != 0:
+            return None
+        mine = [x for x in json.loads(r.stdout)["streams"] if x["remote"].startswith(CLIENT_IP + ":")]
+        return {"mss": mine[0]["mss"]} if mine else None
+    flt = "( dport = :9 )" if d == "up" else "( sport = :%d )" % port   # this transfer's socket only
+    r = sh("ip", "netns", "exec", st.c if d == "up" else st.s, "ss", "-tinH", "state", "established", flt,
+           check=False)
+    m = re.search(r"\bmss:(\d+)", r.stdout)
+    pm = re.search(r"\bpmtu:(\d+)", r.stdout)
+    return {"mss": int(m.group(1)), "pmtu": int(pm.group(1)) if pm else None} if m else None
+
+
 def transfer(st, d, mb, port, iargs, timeout, log=None):
     """One transfer over stack st; returns the record."""
     st.start_impair(iargs, log)
+    seen, stop = {}, threading.Event()
+
+    def watch():   # --mtu: the sender's MSS as the transfer goes (the last value counts)
+        while not stop.wait(0.05):
+            v = sender_mss(st, d, port)
+            if v:
+                seen.update(v)
+                seen.setdefault("trace", []).append(v["mss"])
+    w = threading.Thread(target=watch, daemon=True) if MTU else None
     try:
         time.sleep(0.05)
+        if w:
+            w.start()
         before = st.counters()
         r = subprocess.run(["ip", "netns", "exec", st.c, sys.executable, "-c", CLIENT, d, SERVER_IP,
                             str(9 if d == "up" else port), str(mb << 20), str(timeout)],
@@ -412,9 +457,13 @@ def transfer(st, d, mb, port, iargs, timeout, log=None):
         time.sleep(0.3)   # the last ACKs and FINs
         after = st.counters()
     finally:
+        stop.set()
+        if w:
+            w.join(5)
         imp = st.stop_impair()
     rec = {"mb": mb, "cc": res.get("cc"), "bytes": res["bytes"], "s": res["s"], "done": res["done"], "err": res["err"],
-           "MBps": res["bytes"] / res["s"] / 1e6 if res["done"] and res["s"] > 0 else None, "impair": imp}
+           "MBps": res["bytes"] / res["s"] / 1e6 if res["done"] and res["s"] > 0 else None, "impair": imp,
+           "sender_mss": seen.get("mss"), "sender_pmtu": seen.get("pmtu"), "sender_mss_trace": seen.get("trace")}
     for k in before:
         rec[k] = delta(before[k], after[k])
     # the sender's view, normalised
@@ -506,6 +555,25 @@ def summarise(recs):
                                 (r["impair"] or {}).get("ba", {}).get("lost", 0) for r in ok])}
 
 
+def mtu_report(cells, mtu, out=sys.stdout):
+    """--mtu: each stack as the sender through the black hole, side by side (medians)."""
+    print("\nblack hole, path MTU %d (IPv4 packets above it dropped, no ICMP); the SENDER's figures:" % mtu,
+          file=out)
+    print("  %-5s %-5s %-5s %5s | %8s %6s %5s %4s | %8s %6s %5s %4s" % (
+        "dir", "rtt", "loss", "MiB", "porter s", "mss", "rtx", "rto", "linux s", "mss", "rtx", "rto"), file=out)
+    for c in cells:
+        row = []
+        for st in ("porter", "linux"):
+            ok = [r for r in c["rounds"][st] if r["done"]]
+            row += [fmt(med([r["s"] for r in ok]), "%.2f"), fmt(med([r["sender_mss"] for r in ok if r["sender_mss"]]),
+                                                                 "%d"),
+                    fmt(med([r["snd"]["rtx"] for r in ok]), "%d"), fmt(med([r["snd"]["rto"] for r in ok]), "%d")]
+        print("  %-5s %-5s %-5g %5d | %8s %6s %5s %4s | %8s %6s %5s %4s" % (
+            (c["dir"], c["rtt"], c["loss"], c["mb"]) + tuple(row)), file=out)
+    print("  (up: the Linux client sends in both columns, to porter's and to Linux's discard; down: the "
+          "server sends)", file=out)
+
+
 def run_matrix(a):
     losses = parse_list(a.loss, float)
     rtts = parse_list(a.rtt)
@@ -540,9 +608,11 @@ def run_matrix(a):
                     rec["seed"] = seed
                     recs[s].append(rec)
                     print("  %-6s %-4s rtt=%-4s loss=%g%% reorder=%-4s %3d MiB: %s MB/s in %.1f s, "
-                          "sender rtx=%s rto=%s%s" % (
+                          "sender rtx=%s rto=%s%s%s" % (
                               s, d, rtt, loss, reo, mb, fmt(rec["MBps"], "%.2f"), rec["s"], rec["snd"]["rtx"],
-                              rec["snd"]["rto"], "" if rec["done"] else " NOT DONE (%s)" % rec["err"]),
+                              rec["snd"]["rto"],
+                              " mss=%s (mtu %d)" % (rec["sender_mss"], a.mtu) if a.mtu else "",
+                              "" if rec["done"] else " NOT DONE (%s)" % rec["err"]),
                           flush=True)
             cell = {"dir": d, "rtt": rtt, "reorder": reo, "loss": loss, "mb": mb, "rounds": recs,
                     "porter": summarise(recs["porter"]), "linux": summarise(recs["linux"])}
@@ -555,6 +625,8 @@ def run_matrix(a):
     out["wall_s"] = time.monotonic() - t_start
     print()
     report(out["cells"])
+    if a.mtu:
+        mtu_report(out["cells"], a.mtu)
     print("\nwall time %.0f s; JSON in %s" % (out["wall_s"], a.json))
     with open(a.json, "w") as f:
         json.dump(out, f, indent=1)
@@ -754,6 +826,8 @@ def main():
     ap.add_argument("--pmd", default="af_packet", help="porter's port driver: af_packet or af_xdp")
     ap.add_argument("--porter-extra", default="",
                     help="config appended to porter's (tuning runs), e.g. 'workers: { spin_us = 200; };'")
+    ap.add_argument("--mtu", type=int, default=0,
+                    help="a black hole on the wire: IPv4 packets above this many bytes dropped, no ICMP")
     ap.add_argument("--json", default=os.path.join(BUILD, "bench-loss.json"))
     ap.add_argument("--log-dir", help="keep the impairer's per-frame log of every transfer here")
     ap.add_argument("--analyze", metavar="LOG", help="classify the stalls in one impairer log and exit")
@@ -761,8 +835,8 @@ def main():
     ap.add_argument("--rtt-ms", type=float, help="with --analyze: the RTT, for the stall threshold")
     ap.add_argument("--selftest", action="store_true", help="measure the impairer alone, Linux to Linux")
     a = ap.parse_args()
-    global PORTER_PMD, PORTER_EXTRA
-    PORTER_PMD, PORTER_EXTRA = a.pmd, a.porter_extra
+    global PORTER_PMD, PORTER_EXTRA, MTU
+    PORTER_PMD, PORTER_EXTRA, MTU = a.pmd, a.porter_extra, a.mtu
     if a.analyze:
         analyze(a.analyze, a.data_dir, a.rtt_ms)
         return

@@ -17,6 +17,9 @@
  *   --delay[-ab|-ba] MS     one-way delay in ms (e.g. 25 or 0.5)
  *   --reorder[-ab|-ba] P    fraction of (not dropped) frames held back
  *   --hold[-ab|-ba] MS      extra time a reordered frame is held (default 2)
+ *   --mtu[-ab|-ba] N        a narrower link with ICMP blocked (a PMTUD black
+ *                           hole, RFC 2923 §2.1): IPv4 packets longer than N
+ *                           bytes are dropped, always, and nothing says so
  *   --seed N                PRNG seed (default 1)
  *   --spare-syn             never impair a TCP SYN (or SYN-ACK) nor the next
  *                           IPv4 frame in the same direction (the handshake's
@@ -26,7 +29,8 @@
  *
  * Prints "ready" once both sockets are bound. On SIGTERM or SIGINT prints one
  * JSON line of counts per direction (in, lost, reordered, out, send_err,
- * passed = non-IPv4, big = frames too large to hold, sent at once) and
+ * passed = non-IPv4, big = frames too large to hold, sent at once, too_big =
+ * dropped by --mtu, max_ip_len = the longest IPv4 packet let through) and
  * exits; SIGUSR1 prints the same line and goes on. Exits with its parent
  * (PR_SET_PDEATHSIG). Sleeps in ppoll() with the exact time to the next
  * release when idle: no busy polling.
@@ -81,7 +85,8 @@ struct dir {
 	uint64_t rng;
 	struct fifo q[2];         /* 0: normal, 1: reordered */
 	unsigned spare;           /* frames still to pass unimpaired after a SYN */
-	uint64_t in, lost, reordered, out, send_err, passed, big, full, spared;
+	uint32_t mtu;             /* --mtu: longer IPv4 packets vanish (0 = no limit) */
+	uint64_t in, lost, reordered, out, send_err, passed, big, full, spared, too_big, max_ip_len;
 };
 
 static int spare_syn;
@@ -287,6 +292,18 @@ static void receive(struct dir *d)
 				d->send_err++;
 				continue;
 			}
+			if (d->mtu) {
+				uint32_t ip_len = (uint32_t)p[16] << 8 | p[17];
+
+				if (ip_len > d->mtu) {   /* the narrow link: no ICMP, whatever DF says */
+					d->too_big++;
+					if (logfp)
+						log_frame(d, now, p, len, "TOOBIG");
+					continue;
+				}
+				if (ip_len > d->max_ip_len)
+					d->max_ip_len = ip_len;
+			}
 			if (spare_syn) {
 				const uint8_t *ip = p + 14;
 				unsigned ihl = (ip[0] & 15u) * 4u;
@@ -349,12 +366,14 @@ static void dump(struct dir *d)
 	printf("{");
 	for (int i = 0; i < 2; i++)
 		printf("%s\"%s\": {\"in\": %llu, \"lost\": %llu, \"reordered\": %llu, \"out\": %llu, "
-		       "\"send_err\": %llu, \"passed\": %llu, \"big\": %llu, \"queue_full\": %llu, \"spared\": %llu}",
+		       "\"send_err\": %llu, \"passed\": %llu, \"big\": %llu, \"queue_full\": %llu, \"spared\": %llu, "
+		       "\"too_big\": %llu, \"max_ip_len\": %llu}",
 		       i ? ", " : "", d[i].name, (unsigned long long)d[i].in, (unsigned long long)d[i].lost,
 		       (unsigned long long)d[i].reordered, (unsigned long long)d[i].out,
 		       (unsigned long long)d[i].send_err, (unsigned long long)d[i].passed,
 		       (unsigned long long)d[i].big, (unsigned long long)d[i].full,
-		       (unsigned long long)d[i].spared);
+		       (unsigned long long)d[i].spared, (unsigned long long)d[i].too_big,
+		       (unsigned long long)d[i].max_ip_len);
 	printf("}\n");
 	fflush(stdout);
 }
@@ -362,7 +381,8 @@ static void dump(struct dir *d)
 static void usage(void)
 {
 	fprintf(stderr, "usage: impair [--loss[-ab|-ba] P] [--delay[-ab|-ba] MS] [--reorder[-ab|-ba] P]\n"
-			"              [--hold[-ab|-ba] MS] [--seed N] [--spare-syn] [--log FILE] IFACE_A IFACE_B\n");
+			"              [--hold[-ab|-ba] MS] [--mtu[-ab|-ba] N] [--seed N] [--spare-syn] [--log FILE]\n"
+			"              IFACE_A IFACE_B\n");
 	exit(2);
 }
 
@@ -373,6 +393,7 @@ int main(int argc, char **argv)
 		{ "delay", 1, 0, 'd' }, { "delay-ab", 1, 0, 'D' }, { "delay-ba", 1, 0, 'E' },
 		{ "reorder", 1, 0, 'r' }, { "reorder-ab", 1, 0, 'R' }, { "reorder-ba", 1, 0, 'S' },
 		{ "hold", 1, 0, 'h' }, { "hold-ab", 1, 0, 'H' }, { "hold-ba", 1, 0, 'I' },
+		{ "mtu", 1, 0, 'm' }, { "mtu-ab", 1, 0, 'A' }, { "mtu-ba", 1, 0, 'B' },
 		{ "seed", 1, 0, 's' }, { "log", 1, 0, 'g' }, { "spare-syn", 0, 0, 'y' }, { 0, 0, 0, 0 },
 	};
 	struct dir d[2] = { { .name = "ab" }, { .name = "ba" } };
@@ -396,6 +417,9 @@ int main(int argc, char **argv)
 		case 'h': hold[0] = hold[1] = v; break;
 		case 'H': hold[0] = v; break;
 		case 'I': hold[1] = v; break;
+		case 'm': d[0].mtu = d[1].mtu = (uint32_t)v; break;
+		case 'A': d[0].mtu = (uint32_t)v; break;
+		case 'B': d[1].mtu = (uint32_t)v; break;
 		case 'y': spare_syn = 1; break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'g':

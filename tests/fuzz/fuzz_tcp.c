@@ -74,7 +74,9 @@
  *                     7 LAST-ACK, 8 TIME-WAIT, 9 SYN cookie sent (no TCB),
  *                     10 established from a cookie, 11 the same with data in
  *                     the ACK, 12 simultaneous open (SYN-RECEIVED, active),
- *                     13 no stream (a listener), 14-15 ESTABLISHED
+ *                     13 no stream (a listener), 14 ESTABLISHED, 15 the
+ *                     same with tcp.mtu_probing 2 (PLPMTUD probes from the
+ *                     base MSS up, tcp_pmtu.c)
  *           bits 4-5  the peer's SYN options: H_OPT_NONE, MSS, ALL, SACK
  *           bits 6-7  the listener for starts 2, 9-11, 14-15: test, echo,
  *                     discard, test
@@ -1650,6 +1652,8 @@ static void setup(struct in *in)
 
 	h_setup();
 	params(c1, c2);
+	if (start == 15)
+		PRM->mtu_probing = 2;
 	F.so = *optsets[(c0 >> 4) & 3];
 	h_peer_init(p, lport, H_PEER_PORT, 1000000);
 	p->so = F.so;

@@ -24,6 +24,7 @@ FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 # starts (byte 0, bits 0-3)
 S_SYN_SENT, S_SYN_RCVD, S_ESTAB, S_FW1, S_FW2, S_CLOSE_WAIT, S_CLOSING, S_LAST_ACK, S_TIME_WAIT = range(9)
 S_COOKIE_SENT, S_COOKIE, S_COOKIE_DATA, S_SIMOPEN, S_LISTEN = 9, 10, 11, 12, 13
+S_ESTAB_PROBING = 15   # ESTABLISHED with tcp.mtu_probing 2 (PLPMTUD from the base MSS)
 START_NAMES = ["syn-sent", "syn-rcvd", "estab", "fin-wait-1", "fin-wait-2", "close-wait", "closing",
                "last-ack", "time-wait", "cookie-sent", "cookie", "cookie-data", "simopen", "listen"]
 OPTS = ["none", "mss", "all", "sack"]
@@ -286,6 +287,14 @@ def build():
          ack())
     seed("bad-checksum", setup(S_ESTAB) + SEG(RST, bad_csum=True) + SEG(ACK | PSH, length=10, bad_csum=True))
     seed("stall", setup(S_ESTAB, 2) + send(3000) + stall(13) + stall(15) + ack())
+    # PLPMTUD (tcp_pmtu.c): probes from the base MSS, acknowledged or left to time out;
+    # a black hole: full-size segments time out until the MSS comes down
+    seed("plpmtud-probes", setup(S_ESTAB_PROBING, 2) + send(30000) + ack() + send(30000) + ack() + ack())
+    seed("plpmtud-probe-lost", setup(S_ESTAB_PROBING, 2) + send(30000) + wait(5) + wait(6) + wait(7) + ack())
+    seed("plpmtud-probe-sack", setup(S_ESTAB_PROBING, 2) + send(30000) +
+         SEG(ACK, ack_base=ACK_SND_UNA, nsack=1, sacks=[(0, 1, 3)]) + wait(3) + ack())
+    seed("black-hole", setup(S_ESTAB, 2) + send(20000) + wait(7) + wait(7) + wait(8) + wait(8) + ack() +
+         send(30000) + ack() + ack())
 
 
 def main():

@@ -2,7 +2,9 @@
 """Impairment of a gateway's tap, both ways, for the integration suites:
 loss, duplication, reordering and delay with netem's semantics, and scripted
 fates (drop the Nth transmission of the segment holding byte OFFSET, send it
-twice).
+twice), and a narrower link on the way with ICMP blocked ("mtu": N drops every
+IPv4 packet longer than N bytes and says nothing: a PMTUD black hole, RFC 2923
+§2.1).
 
 `tc ... netem` on the kernel side of the tap (and, for the porter->kernel
 direction, netem on an ifb device fed from the tap's ingress). When the
@@ -81,7 +83,7 @@ class Impairment:
         gw.ns(["ethtool", "-K", gw.iface, "gso", "off", "tso", "off", "gro", "off"], check=False)
         try:
             # scripted drops and CE marks: the user-space impairer only
-            scripted_fates = any(k in d for d in (self.k2p, self.p2k) for k in ("drop", "dup_at", "ce"))
+            scripted_fates = any(k in d for d in (self.k2p, self.p2k) for k in ("drop", "dup_at", "ce", "mtu"))
             if have_netem(gw) and not scripted_fates:
                 self._netem()
             else:
@@ -234,7 +236,8 @@ def impairer_main(vb, tap, porter_mac, k2p, p2k, log=None):
     tx.bind((tap, 0))
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    cnt = {d: {"in": 0, "lost": 0, "dup": 0, "early": 0, "out": 0, "send_err": 0, "ect": 0, "ce": 0}
+    cnt = {d: {"in": 0, "lost": 0, "dup": 0, "early": 0, "out": 0, "send_err": 0, "ect": 0, "ce": 0,
+               "too_big": 0, "max_len": 0}
            for d in params}
     isns = {d: {} for d in params}
     heap = []
@@ -270,6 +273,14 @@ def impairer_main(vb, tap, porter_mac, k2p, p2k, log=None):
                 continue
             p, c = params[d], cnt[d]
             c["in"] += 1
+            ip_len = int.from_bytes(frame[16:18], "big")
+            if p.get("mtu") and ip_len > p["mtu"]:
+                # the narrow link: too big, DF or not, and no ICMP (a black hole)
+                c["too_big"] += 1
+                if logf:
+                    logf.write("%.6f %s ip_len=%d TOO BIG\n" % (now, d, ip_len))
+                continue
+            c["max_len"] = max(c["max_len"], ip_len)
             if p.get("drop") or p.get("dup_at"):
                 fate = scripted(frame, p, isns[d])
                 if fate == "drop":

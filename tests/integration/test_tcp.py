@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import resource
 import selectors
 import socket
@@ -851,6 +852,127 @@ def duplicate_data_draws_a_dsack(gw):
     FIGURES["dsack_sent"] = {"events": d, "impairer": imp.stats}
     assert imp.stats is None or imp.stats["k2p"]["dup"] == 1, imp.stats
     assert d.get("dsacks_sent", 0) >= 1, d
+
+
+# --- PLPMTUD (RFC 4821): a narrower link that drops big packets, ICMP blocked ------
+
+PMTU_CONF = ("tcp: { max_streams_per_shard = 8192; time_wait_ms = 1000; mtu_probing = 1; base_mss = 1024; };\n"
+             + LISTENERS)
+PMTU_PATH = 1280          # the narrow link's MTU; both ends' interfaces keep 1500 (MSS 1460)
+
+
+def linux_tcp_info(gw, lport):
+    """Linux's view of its socket from local port LPORT (ss -tin): mss, pmtu, retransmissions."""
+    out = gw.ns(["ss", "-tinH", "state", "established", "( sport = :%d )" % lport]).stdout
+    info = {}
+    for key, pat in (("mss", r"\bmss:(\d+)"), ("pmtu", r"\bpmtu:(\d+)"), ("retrans_total", r"\bretrans:\d+/(\d+)")):
+        m = re.search(pat, out)
+        info[key] = int(m.group(1)) if m else 0
+    return info
+
+
+def echo_held(gw, data, timeout):
+    """Echo DATA (written from a thread while this one reads); once every byte
+    is back, and before the close, read porter's stream and Linux's socket.
+    -> (seconds, porter's stream, Linux's tcp info)."""
+    s = connect(gw, ECHO)
+    lport = s.getsockname()[1]
+    err = []
+    deadline = time.monotonic() + timeout
+
+    def writer():
+        try:
+            mv = memoryview(data)
+            for i in range(0, len(data), 256 * KiB):
+                s.sendall(mv[i:i + 256 * KiB])
+        except Exception as e:
+            err.append(e)
+    t0 = time.monotonic()
+    w = threading.Thread(target=writer, daemon=True)
+    w.start()
+    back = bytearray()
+    try:
+        buf = bytearray(1 << 20)
+        while len(back) < len(data):
+            s.settimeout(max(0.1, deadline - time.monotonic()))
+            k = s.recv_into(buf)
+            assert k > 0, "echo closed after %d of %d bytes" % (len(back), len(data))
+            back += memoryview(buf)[:k]
+            if time.monotonic() > deadline:
+                raise AssertionError("echo of %d bytes: only %d back in %.0fs" % (len(data), len(back), timeout))
+        dt = time.monotonic() - t0
+        w.join(timeout=max(1, deadline - time.monotonic()))
+        mine = [x for x in porter_streams(gw) if x["remote"].endswith(":%d" % lport)]
+        lin = linux_tcp_info(gw, lport)
+        s.shutdown(socket.SHUT_WR)
+        assert recv_exact_eof(s, deadline) == b"", "bytes after the echo"
+    except socket.timeout:
+        raise AssertionError("echo of %d bytes: %d back, then nothing until the %.0fs deadline"
+                             % (len(data), len(back), timeout))
+    finally:
+        s.close()
+    assert not err, "writer: %r" % err
+    if bytes(back) != data:
+        raise AssertionError("echo differs: %s" % diff_report(data, bytes(back)))
+    assert len(mine) == 1, "porter's stream for port %d: %s" % (lport, mine)
+    return dt, mine[0], lin
+
+
+def pmtu_run(mtu, nbytes=4 * MiB, timeout=120):
+    """An echo of NBYTES each way through a path of MTU bytes (None: no narrow
+    link) with ICMP blocked, on a gateway of its own; Linux probes too
+    (net.ipv4.tcp_mtu_probing = 1: its data to porter crosses the same link)."""
+    lim = {"mtu": mtu or 1500}   # 1500: the same impairer, nothing too big
+    with Gateway(extra=PMTU_CONF) as gw:
+        gw.ns(["sysctl", "-qw", "net.ipv4.tcp_mtu_probing=1"])
+        ev0, r0 = events(gw), linux_retrans(gw)
+        with Impairment(gw, dict(lim), dict(lim)) as imp:
+            dt, st, lin = echo_held(gw, os.urandom(nbytes), timeout)
+        wait_streams_zero(gw, 10)
+        d = delta(events(gw), ev0)
+        lin_rexmit = linux_retrans(gw) - r0
+    fig = {"path_mtu": mtu, "echo_MiB": nbytes / MiB, "seconds": round(dt, 2),
+           "porter": {"mss": st["mss"], "timestamps": st["timestamps"], "retransmits": st["retransmits"],
+                      "events": {k: d.get(k, 0) for k in ("plpmtud_black_holes", "plpmtud_probes",
+                                                           "plpmtud_probes_ok", "plpmtud_probes_failed",
+                                                           "timeouts", "retransmits", "pmtu_lowered")}},
+           "linux": dict(lin, retrans_segs=lin_rexmit), "impairer": imp.stats}
+    return fig
+
+
+@test
+def plpmtud_black_hole_both_ways(_shared):
+    """RFC 4821 through a black hole: a link of 1280 bytes on the way drops
+    every larger packet and no ICMP says so. porter's full-size segments time
+    out, it drops to tcp.base_mss and probes up to the path MTU; Linux (with
+    tcp_mtu_probing = 1) does the same the other way. A 4 MiB echo comes back
+    byte for byte, and porter's MSS ends within 16 bytes of what fits."""
+    fig = pmtu_run(PMTU_PATH)
+    FIGURES["plpmtud_black_hole"] = fig
+    print("    plpmtud black hole: %s" % json.dumps(fig), flush=True)
+    st, ev = fig["impairer"], fig["porter"]["events"]
+    assert st is not None and st["p2k"]["too_big"] > 0, "the narrow link dropped nothing of porter's: %s" % st
+    assert st["p2k"]["max_len"] <= PMTU_PATH and st["k2p"]["max_len"] <= PMTU_PATH, st
+    fits = PMTU_PATH - 40 - (12 if fig["porter"]["timestamps"] else 0)
+    assert fits - 16 < fig["porter"]["mss"] <= fits, "porter's MSS %d, %d fits: %s" % (
+        fig["porter"]["mss"], fits, fig)
+    assert ev["plpmtud_black_holes"] >= 1, fig
+    assert ev["plpmtud_probes"] >= 1 and ev["plpmtud_probes_ok"] >= 1, fig
+    assert ev["pmtu_lowered"] == 0, "an ICMP message got through: %s" % fig
+
+
+@test
+def plpmtud_no_black_hole_keeps_full_size(_shared):
+    """The same echo with nothing narrow on the way: tcp.mtu_probing = 1 never
+    lowers the MSS nor probes (no spurious black hole)."""
+    fig = pmtu_run(None)
+    FIGURES["plpmtud_no_black_hole"] = fig
+    print("    plpmtud no black hole: %s" % json.dumps(fig), flush=True)
+    ev = fig["porter"]["events"]
+    full = 1460 - (12 if fig["porter"]["timestamps"] else 0)
+    assert fig["porter"]["mss"] == full, fig
+    assert ev["plpmtud_black_holes"] == 0 and ev["plpmtud_probes"] == 0, fig
+    assert fig["impairer"] is None or fig["impairer"]["p2k"]["too_big"] == 0, fig
 
 
 # --- tests that need their own gateway ------------------------------------------

@@ -306,6 +306,8 @@ void h_setup(void)
 	p->keepalive_idle_s = 7200;
 	p->keepalive_interval_s = 75;
 	p->keepalive_count = 9;
+	p->mtu_probing = 1;              /* PLPMTUD after a black hole, as config/config_table.c */
+	p->base_mss = 1024;
 	p->challenge_ack_limit = 1000;   /* per stream; the config's 5 would silence a test's many crafted segments */
 	p->ephemeral_lo = 32768;
 	p->ephemeral_hi = 60999;
@@ -398,6 +400,7 @@ void h_reattach_grant(uint64_t grant)
 		  "re-attach, grant %lu", (unsigned long)grant);
 	H.ctx.now_ms = now;
 	H.ctx.now_us = now_us;
+	H.ctx.more = H.more;   /* a worker points it at porter_shard.tcp_more again */
 	tcp_rebuild_below(&H.ctx, H.ctx.area->hwm);   /* the timers again, on the fake clock */
 }
 
@@ -412,6 +415,7 @@ void h_reattach(void)
 	cr_assert(tcp_ctx_attach(&H.ctx, H.area_mem, H.area_bytes, H.g, 0, &H) == 0, "re-attach");
 	H.ctx.now_ms = now;
 	H.ctx.now_us = now_us;
+	H.ctx.more = H.more;   /* a worker points it at porter_shard.tcp_more again */
 	tcp_rebuild(&H.ctx);
 	tcp_climit_set(&H.ctx, &lim);
 	cr_assert(tcp_check(&H.ctx, stderr) == 0, "re-attach: the TCP area is inconsistent (see stderr)");

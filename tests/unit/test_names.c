@@ -46,6 +46,11 @@ Test(names, tcp_tables_are_complete)
 	check_table("tcp events", tcp_event_name, 0, TEV__COUNT, false);
 	check_table("tcp anomalies", tcp_anomaly_name, 0, TAN__COUNT, false);
 	check_table("tcp more counters", tcp_more_name, 0, TMORE__COUNT, false);
+	/* reported beside the tcp events, under the same key: no name may be taken twice */
+	for (unsigned int m = 0; m < TMORE__COUNT; m++)
+		for (unsigned int k = 0; k < TEV__COUNT; k++)
+			cr_assert(strcmp(tcp_more_name(m), tcp_event_name(k)) != 0, "\"%s\" is a tcp event too",
+				  tcp_event_name(k));
 }
 
 Test(names, proxy_counters_are_complete)
