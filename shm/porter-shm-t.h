@@ -47,7 +47,12 @@
 #define PORTER_LAYOUT_MINOR     8             /* 8: pacing and rate limits: tcb.rate (was reserved_h),
                                                  tcp_cc.pace_at (was reserved), porter_tcp_params.pacing,
                                                  porter_listener.rate, porter_cfg_route.rate (padding),
-                                                 porter_global.client_rates (reserved_tail).
+                                                 the proxy conf's client_limits.rate / rate_plen /
+                                                 rate_addr (reserved), porter_shard.tcp_more;
+                                                 PLPMTUD: TF_PMTU /
+                                                 TF_PMTU_DONE / TF_PMTU_PROBE (flag bits 29-31),
+                                                 tcb.pmtu_hi (the upper half of challenge_count),
+                                                 porter_tcp_params.mtu_probing / base_mss.
                                                  7: ECN: porter_tcp_params.ecn (was reserved_b),
                                                  TF_ECN / TF_ECE / TF_CWR, tcp_area.ecn_ce_received /
                                                  ecn_reductions (were reserved).
@@ -346,7 +351,7 @@ struct porter_tcp_params {
 	                                    layout 2.4) */
 	uint8_t pacing;                  /* tcp.pacing: 1 = spread each stream's segments over its RTT (layout 2.8,
 	                                    from reserved; an older primary leaves 0: off) */
-	/* PLPMTUD (RFC 4821; layout 2.9, from reserved_p; an older primary leaves 0: off) */
+	/* PLPMTUD (RFC 4821; layout 2.8, from reserved_p; an older primary leaves 0: off) */
 	uint8_t mtu_probing;             /* tcp.mtu_probing: 0 off, 1 after a black hole, 2 always */
 	uint16_t base_mss;               /* tcp.base_mss: where a black hole drops the MSS (0 = 1024) */
 	uint32_t reserved[5];

@@ -137,7 +137,7 @@ enum {
 	                           probe goes; cleared by its verdict, or when nothing is in flight */
 };
 #define TF(name) (1u << TF_##name##_BIT)
-_Static_assert(TF_PMTU_BIT == 29 && TF_PMTU_PROBE_BIT == 31, "tcb.flags: bits 29-31 are PLPMTUD's (layout 2.9)");
+_Static_assert(TF_PMTU_BIT == 29 && TF_PMTU_PROBE_BIT == 31, "tcb.flags: bits 29-31 are PLPMTUD's (layout 2.8)");
 
 /* Per-shard TCP drop reasons (tcp_area.drops, then tcp_area.drops_ext: read with tcp_area_drop()). */
 enum tcp_drop {
@@ -320,7 +320,7 @@ struct tcp_tcb {
 	                                     0 = none (layout 2.8, was reserved_h; tcp_pace.c) */
 	uint32_t challenge_ms;            /* start of the stream's current one-second window (ms clock) */
 	/*
-	 * Challenge ACKs sent in that window: 32 bits until layout 2.8, 16 since 2.9, saturating at
+	 * Challenge ACKs sent in that window: 32 bits until layout 2.7, 16 since 2.8, saturating at
 	 * 65535, so a tcp.challenge_ack_per_s above 65535 acts as 65535 per stream (the shard's
 	 * safety net stays the tighter limit at such rates anyway). An older binary reads
 	 * challenge_count | pmtu_hi << 16: a count at or above its limit, so that stream sends
@@ -332,7 +332,7 @@ struct tcp_tcb {
 	 * exclusive upper bound as a send MSS (smallest size that failed, or the largest the peer
 	 * and our port allow plus one). Validated at every use (clamped to (mss, max + 1]), so a
 	 * stale or garbage value costs at most a wasted probe or an early end of the search. With
-	 * TF_PMTU_DONE: when the search settled (tcp_pmtu.c TCP_PMTU_STAMP units). (layout 2.9)
+	 * TF_PMTU_DONE: when the search settled (tcp_pmtu.c TCP_PMTU_STAMP units). (layout 2.8)
 	 */
 	uint16_t pmtu_hi;
 	/* per-stream security metrics (layout 2.5, from reserved_b) (8) */
@@ -361,7 +361,7 @@ _Static_assert(TAN__COUNT <= 8, "porter_shard.tcp_anomalies has 8 counters");
 enum tcp_more {
 	TMORE_PACED = 0,            /* times a stream's next segment waited for its departure time (tcp_pace.c) */
 	TMORE_RATE_LIMITED,         /* streams given a byte-rate limit (listener, route or client address) */
-	/* PLPMTUD (RFC 4821, tcp_pmtu.c; layout 2.9) */
+	/* PLPMTUD (RFC 4821, tcp_pmtu.c; layout 2.8) */
 	TMORE_PLPMTUD_PROBES,       /* probe segments sent (larger than the stream's MSS) */
 	TMORE_PLPMTUD_PROBES_OK,    /* probes delivered: the MSS went up */
 	TMORE_PLPMTUD_PROBES_FAILED, /* probes lost: the search's upper bound came down, no window reduction */

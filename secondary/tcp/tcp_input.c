@@ -877,7 +877,9 @@ static bool process_text(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *s
 				t->flags |= TF(ACK_NOW);
 			else {
 				t->flags |= TF(DELACK);
-				t->delack_at = c->now_ms + d;
+				/* the earlier of this and a paced stream's departure (tcp_pace.c): both fire output */
+				if (!t->delack_at || ms_before(c->now_ms + d, t->delack_at))
+					t->delack_at = c->now_ms + d;
 				tcp_timer_update(c, t);
 			}
 		}

@@ -250,7 +250,10 @@ static int send_segment(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t seq, uint
 		}
 		t->last_ack_sent = t->rcv_nxt;
 		t->flags &= ~(TF(ACK_NOW) | TF(DELACK));
-		t->delack_at = 0;
+		/* delack_at is also pacing's deadline for data held back (tcp_pace.c): it stays
+		 * while data waits unsent (if it was the delayed ACK's, the wake-up finds nothing) */
+		if (!seq_lt(t->snd_nxt, tcp_snd_end(t)))
+			t->delack_at = 0;
 	}
 	tcp_count(c, TEV_SEGS_OUT);
 	tcp_env_xmit(c, m);

@@ -255,3 +255,37 @@ HTEST(tcp_pace, a_segment_that_fills_the_window_is_acked_at_once)
 	h_peer_next(&p, &o);
 	HEQ(o.ack, p.snd_nxt);
 }
+
+/*
+ * A stream held by pacing that also receives (an echo, a proxy's client
+ * uploading while it downloads) keeps its departure deadline: the ACKs it
+ * sends for what it receives do not cancel it (they did: delack_at is both),
+ * and a delayed ACK's later deadline does not replace it.
+ */
+HTEST(tcp_pace, receiving_does_not_cancel_the_departure_deadline)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s, sent = 0;
+
+	PRM->pacing = 0;
+	PRM->delack_ms = 0;                          /* what the peer sends is acknowledged at once */
+	s = open_peer(&p, 41007);
+	tcp_set_rate(CTX, s, 100000);                /* 1448 B every 14.5 ms */
+	for (unsigned int i = 0; i < 100; i++) {
+		feed(s, UINT64_MAX);
+		if (i == 2)
+			h_peer_data(&p, data, 1000);  /* once, while the stream waits for its departure */
+		while (h_pending()) {
+			h_peer_next(&p, &o);
+			sent += o.len;
+			if (o.len) {                      /* the peer acknowledges each data segment */
+				p.rcv_nxt = o.seq + o.len;
+				h_peer_ack(&p, p.rcv_nxt);
+			}
+		}
+		h_advance(1);
+	}
+	/* 100 ms at 100 kB/s: 10 kB, give or take a segment */
+	cr_assert(sent >= 8000 && sent <= 12000 + 1448, "sent %u in 100 ms", sent);
+}
