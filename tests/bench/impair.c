@@ -37,6 +37,10 @@
  *                           frame finding fewer tokens than its length is
  *                           dropped ("policed")
  *
+ * Every frame's time is the kernel's arrival time (SO_TIMESTAMPNS), not the
+ * time the impairer read it: a batch read at once after a late wake-up keeps
+ * its frames' spacing for the policer, the bottleneck and the log.
+ *
  * The order is: policer, loss, bottleneck, delay (+ hold when reordered).
  * With a constant delay the bottleneck before the delay drops and spaces the
  * same frames as one after it, only earlier; it is computed on arrival (the
@@ -193,6 +197,14 @@ static double rnd(uint64_t *s)
 	return (double)(z >> 11) * (1.0 / 9007199254740992.0);
 }
 
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int open_if(const char *ifname)
 {
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
@@ -213,6 +225,8 @@ static int open_if(const char *ifname)
 		perror("impair: SO_RCVBUFFORCE/SO_SNDBUFFORCE");
 	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)))
 		perror("impair: PACKET_IGNORE_OUTGOING");
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)))
+		perror("impair: SO_TIMESTAMPNS");
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		perror("bind");
 		exit(1);
@@ -334,6 +348,7 @@ static uint64_t release(struct dir *d, uint64_t now)
 static void receive(struct dir *d)
 {
 	static uint8_t buf[BATCH][SLOT];
+	static uint8_t cbuf[BATCH][CMSG_SPACE(sizeof(struct timespec))];
 	struct mmsghdr mm[BATCH];
 	struct iovec iov[BATCH];
 
@@ -344,16 +359,32 @@ static void receive(struct dir *d)
 			memset(&mm[i], 0, sizeof(mm[i]));
 			mm[i].msg_hdr.msg_iov = &iov[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_control = cbuf[i];
+			mm[i].msg_hdr.msg_controllen = sizeof(cbuf[i]);
 		}
 		int r = recvmmsg(d->in_fd, mm, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 
 		if (r <= 0)
 			return;
-		uint64_t now = now_ns();
+		uint64_t wake = now_ns(), real = real_ns();
 
 		for (int i = 0; i < r; i++) {
 			uint8_t *p = buf[i];
 			uint32_t len = mm[i].msg_len;
+			/* the kernel's arrival time (SO_TIMESTAMPNS, realtime) on our monotonic clock:
+			 * frames read in one batch arrived at their own times, not at once */
+			uint64_t now = wake;
+
+			for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mm[i].msg_hdr); cm; cm = CMSG_NXTHDR(&mm[i].msg_hdr, cm))
+				if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+					struct timespec ts;
+
+					memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+					uint64_t k = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+
+					if (k <= real && real - k < wake)
+						now = wake - (real - k);
+				}
 
 			if (len < 14 || p[12] != 0x08 || p[13] != 0x00) {
 				if (len <= SLOT)
