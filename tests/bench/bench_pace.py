@@ -2,7 +2,7 @@
 """Pacing benchmark: downloads through a shallow-buffer bottleneck, porter paced and not, Linux paced and not.
 
   python3 tests/bench/bench_pace.py [--mb 32] [--rate 12.5e6] [--queue 16,32] [--rtt link,20]
-        [--rounds 3] [--arms porter-paced,porter-unpaced,linux,linux-paced] [--timeout 120]
+        [--rounds 5] [--arms porter-paced,porter-unpaced,linux,linux-paced] [--timeout 120]
         [--json build/bench-pace.json] [--keep-logs DIR]
 
 Topology (bench_loss.py's, one triple of namespaces per server):
