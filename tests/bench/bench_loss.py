@@ -298,11 +298,17 @@ MTU = 0     # --mtu: the black hole's MTU (0: none)
 
 
 class PorterStack(Stack):
-    def __init__(self, sizes):
+    """porter as the server. bench_pace.py and bench_ratelimit.py run several at once:
+    NAME (namespaces and --file-prefix), LISTENERS (libconfig listener groups
+    instead of discard + source per size) and TCP_EXTRA (settings added to the tcp
+    group, e.g. "pacing = false;") tell them apart."""
+
+    def __init__(self, sizes, name="porter", listeners=None, tcp_extra=""):
         self.proc = None
         self.dir = tempfile.mkdtemp(prefix="porter-lossbench-")
-        self.prefix = "lossb%s" % TAG
-        super().__init__("porter", sizes)
+        self.prefix = "lossb%s%s" % (TAG, "" if name == "porter" else name)
+        self.listeners, self.tcp_extra = listeners, tcp_extra
+        super().__init__(name, sizes)
         try:
             self._start()
         except BaseException:
@@ -313,18 +319,18 @@ class PorterStack(Stack):
         sizes = self.sizes
         self.sock = os.path.join(self.dir, "s")
         conf = os.path.join(self.dir, "c.conf")
-        listeners = ['{ port = 9; service = "discard"; }'] + [
+        listeners = self.listeners or ['{ port = 9; service = "discard"; }'] + [
             '{ port = %d; service = "source"; bytes = %dL; }' % (p, b) for p, b in sorted(sizes.items())]
         with open(conf, "w") as f:
             f.write('''eal: { file_prefix = "%s"; lcore_base = 20; };
 ports = ( { name = "p"; device = "net_%s0,iface=s0"; mac = "%s"; ipv4 = "%s/24"; } );
 workers: { count = 1; };
 dataplane: { mbufs = 65535; };
-tcp: { rcv_buf = %d; snd_buf = %d; time_wait_ms = 1000; };
+tcp: { rcv_buf = %d; snd_buf = %d; time_wait_ms = 1000; %s};
 listeners = ( %s );
 control: { socket = "%s"; };
 %s
-''' % (self.prefix, PORTER_PMD, PORTER_MAC, SERVER_IP, BUF, BUF, ", ".join(listeners), self.sock,
+''' % (self.prefix, PORTER_PMD, PORTER_MAC, SERVER_IP, BUF, BUF, self.tcp_extra, ", ".join(listeners), self.sock,
        PORTER_EXTRA))
         self.log = open(os.path.join(self.dir, "primary.log"), "w")
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.s, PRIMARY, "-c", conf],

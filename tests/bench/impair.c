@@ -26,12 +26,37 @@
  *                           ACK, or the first segment after the SYN-ACK)
  *   --log FILE              one line per IPv4 frame: time, direction, TCP
  *                           ports/seq/ack/flags/len/win/SACK blocks, fate
+ *   --rate[-ab|-ba] B       a bottleneck link of B bytes per second (e.g.
+ *                           12.5e6 for 100 Mbit/s): IPv4 frames leave one
+ *                           after another, each taking length / B seconds
+ *                           (frame length as captured: Ethernet header to
+ *                           the end of the IP packet), after the fixed delay
+ *   --queue[-ab|-ba] N      at most N frames waiting for the bottleneck link
+ *                           (not counting the one being sent); a frame that
+ *                           arrives to a full queue is dropped ("overflow").
+ *                           Default 1000 (a pfifo's txqueuelen); only with --rate
+ *   --police[-ab|-ba] R,B   a dropping token bucket (tc police, a policer):
+ *                           R bytes per second, B bytes of burst; an IPv4
+ *                           frame finding fewer tokens than its length is
+ *                           dropped ("policed")
+ *
+ * Every frame's time is the kernel's arrival time (SO_TIMESTAMPNS), not the
+ * time the impairer read it: a batch read at once after a late wake-up keeps
+ * its frames' spacing for the policer, the bottleneck and the log.
+ *
+ * The order is: policer, loss, bottleneck, delay (+ hold when reordered).
+ * With a constant delay the bottleneck before the delay drops and spaces the
+ * same frames as one after it, only earlier; it is computed on arrival (the
+ * time the link is free again, and the start times of the frames queued for
+ * it), so a frame's release time is known when it is queued.
  *
  * Prints "ready" once both sockets are bound. On SIGTERM or SIGINT prints one
  * JSON line of counts per direction (in, lost, reordered, out, send_err,
  * passed = non-IPv4, big = frames too large to hold, sent at once, too_big =
- * dropped by --mtu, max_ip_len = the longest IPv4 packet let through) and
- * exits; SIGUSR1 prints the same line and goes on. Exits with its parent
+ * dropped by --mtu, max_ip_len = the longest IPv4 packet let through,
+ * overflow = bottleneck drops, policed = token-bucket drops, qmax = most
+ * frames seen waiting for the bottleneck) and exits; SIGUSR1 prints the same
+ * line and goes on. Exits with its parent
  * (PR_SET_PDEATHSIG). Sleeps in ppoll() with the exact time to the next
  * release when idle: no busy polling.
  *
@@ -77,6 +102,8 @@ struct fifo {
 	uint32_t head, tail;      /* head: next to send; tail: next free */
 };
 
+#define LQLEN     (1u << 17)      /* bottleneck queue bound (power of two, > any --queue) */
+
 struct dir {
 	const char *name;
 	int in_fd, out_fd;
@@ -86,8 +113,69 @@ struct dir {
 	struct fifo q[2];         /* 0: normal, 1: reordered */
 	unsigned spare;           /* frames still to pass unimpaired after a SYN */
 	uint32_t mtu;             /* --mtu: longer IPv4 packets vanish (0 = no limit) */
-	uint64_t in, lost, reordered, out, send_err, passed, big, full, spared, too_big, max_ip_len;
+	/* bottleneck: rate (bytes/s, 0: none), queue bound, when the link is free,
+	 * and the start times of the frames admitted (a FIFO, times ascending) */
+	double rate;
+	uint32_t qlimit;
+	uint64_t link_free_ns;
+	uint64_t *lq;
+	uint32_t lq_head, lq_tail;
+	/* policer: rate (bytes/s, 0: none), burst, tokens (bytes), last refill */
+	double pol_rate, pol_burst, pol_tokens;
+	uint64_t pol_t;
+	uint64_t in, lost, reordered, out, send_err, passed, big, full, spared, overflow, policed, qmax,
+	         too_big, max_ip_len;
 };
+
+/*
+ * The bottleneck: the time frame LEN arriving at NOW has been sent on the link
+ * (its release time before the fixed delay), or 0 if the queue is full and it
+ * is dropped. MAY_DROP 0 (a spared handshake frame) queues it regardless.
+ */
+static uint64_t link_due(struct dir *d, uint64_t now, uint32_t len, int may_drop)
+{
+	uint64_t start, ser;
+
+	if (d->rate <= 0)
+		return now;
+	while (d->lq_head != d->lq_tail && d->lq[d->lq_head & (LQLEN - 1)] <= now)
+		d->lq_head++;               /* started sending: no longer waiting */
+	uint32_t waiting = d->lq_tail - d->lq_head;
+
+	if (may_drop && waiting >= d->qlimit) {
+		d->overflow++;
+		return 0;
+	}
+	start = d->link_free_ns > now ? d->link_free_ns : now;
+	ser = (uint64_t)((double)len * 1e9 / d->rate + 0.5);
+	d->link_free_ns = start + ser;
+	if (start > now) {
+		if (waiting + 1 > d->qmax)
+			d->qmax = waiting + 1;
+		if (waiting < LQLEN) {
+			d->lq[d->lq_tail & (LQLEN - 1)] = start;
+			d->lq_tail++;
+		}
+	}
+	return start + ser;
+}
+
+/* The policer: 1 if frame LEN may pass at NOW (and takes its tokens). */
+static int police_ok(struct dir *d, uint64_t now, uint32_t len)
+{
+	if (d->pol_rate <= 0)
+		return 1;
+	d->pol_tokens += (double)(now - d->pol_t) * d->pol_rate / 1e9;
+	d->pol_t = now;
+	if (d->pol_tokens > d->pol_burst)
+		d->pol_tokens = d->pol_burst;
+	if (d->pol_tokens < len) {
+		d->policed++;
+		return 0;
+	}
+	d->pol_tokens -= len;
+	return 1;
+}
 
 static int spare_syn;
 
@@ -116,6 +204,14 @@ static double rnd(uint64_t *s)
 	return (double)(z >> 11) * (1.0 / 9007199254740992.0);
 }
 
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int open_if(const char *ifname)
 {
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
@@ -136,6 +232,8 @@ static int open_if(const char *ifname)
 		perror("impair: SO_RCVBUFFORCE/SO_SNDBUFFORCE");
 	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)))
 		perror("impair: PACKET_IGNORE_OUTGOING");
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)))
+		perror("impair: SO_TIMESTAMPNS");
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		perror("bind");
 		exit(1);
@@ -257,6 +355,7 @@ static uint64_t release(struct dir *d, uint64_t now)
 static void receive(struct dir *d)
 {
 	static uint8_t buf[BATCH][SLOT];
+	static uint8_t cbuf[BATCH][CMSG_SPACE(sizeof(struct timespec))];
 	struct mmsghdr mm[BATCH];
 	struct iovec iov[BATCH];
 
@@ -267,16 +366,32 @@ static void receive(struct dir *d)
 			memset(&mm[i], 0, sizeof(mm[i]));
 			mm[i].msg_hdr.msg_iov = &iov[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_control = cbuf[i];
+			mm[i].msg_hdr.msg_controllen = sizeof(cbuf[i]);
 		}
 		int r = recvmmsg(d->in_fd, mm, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 
 		if (r <= 0)
 			return;
-		uint64_t now = now_ns();
+		uint64_t wake = now_ns(), real = real_ns();
 
 		for (int i = 0; i < r; i++) {
 			uint8_t *p = buf[i];
 			uint32_t len = mm[i].msg_len;
+			/* the kernel's arrival time (SO_TIMESTAMPNS, realtime) on our monotonic clock:
+			 * frames read in one batch arrived at their own times, not at once */
+			uint64_t now = wake;
+
+			for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mm[i].msg_hdr); cm; cm = CMSG_NXTHDR(&mm[i].msg_hdr, cm))
+				if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+					struct timespec ts;
+
+					memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+					uint64_t k = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+
+					if (k <= real && real - k < wake)
+						now = wake - (real - k);
+				}
 
 			if (len < 14 || p[12] != 0x08 || p[13] != 0x00) {
 				if (len <= SLOT)
@@ -319,7 +434,7 @@ static void receive(struct dir *d)
 					if (q->tail - q->head < QLEN) {
 						struct frame *f = &q->f[q->tail & (QLEN - 1)];
 
-						f->due_ns = now + d->delay_ns;
+						f->due_ns = link_due(d, now, len, 0) + d->delay_ns;
 						f->len = len;
 						memcpy(f->data, p, len);
 						q->tail++;
@@ -327,14 +442,26 @@ static void receive(struct dir *d)
 					continue;
 				}
 			}
+			if (!police_ok(d, now, len)) {
+				if (logfp)
+					log_frame(d, now, p, len, "POLICED");
+				continue;
+			}
 			if (d->loss > 0 && rnd(&d->rng) < d->loss) {
 				d->lost++;
 				if (logfp)
 					log_frame(d, now, p, len, "LOST");
 				continue;
 			}
+			uint64_t sent = link_due(d, now, len, 1);
+
+			if (!sent) {
+				if (logfp)
+					log_frame(d, now, p, len, "OVERFLOW");
+				continue;
+			}
 			int k = d->reorder > 0 && rnd(&d->rng) < d->reorder;
-			uint64_t due = now + d->delay_ns + (k ? d->hold_ns : 0);
+			uint64_t due = sent + d->delay_ns + (k ? d->hold_ns : 0);
 
 			if (logfp)
 				log_frame(d, now, p, len, k ? "REORD" : "ok");
@@ -367,13 +494,14 @@ static void dump(struct dir *d)
 	for (int i = 0; i < 2; i++)
 		printf("%s\"%s\": {\"in\": %llu, \"lost\": %llu, \"reordered\": %llu, \"out\": %llu, "
 		       "\"send_err\": %llu, \"passed\": %llu, \"big\": %llu, \"queue_full\": %llu, \"spared\": %llu, "
-		       "\"too_big\": %llu, \"max_ip_len\": %llu}",
+		       "\"too_big\": %llu, \"max_ip_len\": %llu, \"overflow\": %llu, \"policed\": %llu, \"qmax\": %llu}",
 		       i ? ", " : "", d[i].name, (unsigned long long)d[i].in, (unsigned long long)d[i].lost,
 		       (unsigned long long)d[i].reordered, (unsigned long long)d[i].out,
 		       (unsigned long long)d[i].send_err, (unsigned long long)d[i].passed,
 		       (unsigned long long)d[i].big, (unsigned long long)d[i].full,
 		       (unsigned long long)d[i].spared, (unsigned long long)d[i].too_big,
-		       (unsigned long long)d[i].max_ip_len);
+		       (unsigned long long)d[i].max_ip_len, (unsigned long long)d[i].overflow,
+		       (unsigned long long)d[i].policed, (unsigned long long)d[i].qmax);
 	printf("}\n");
 	fflush(stdout);
 }
@@ -381,8 +509,9 @@ static void dump(struct dir *d)
 static void usage(void)
 {
 	fprintf(stderr, "usage: impair [--loss[-ab|-ba] P] [--delay[-ab|-ba] MS] [--reorder[-ab|-ba] P]\n"
-			"              [--hold[-ab|-ba] MS] [--mtu[-ab|-ba] N] [--seed N] [--spare-syn] [--log FILE]\n"
-			"              IFACE_A IFACE_B\n");
+			"              [--hold[-ab|-ba] MS] [--mtu[-ab|-ba] N] [--rate[-ab|-ba] BYTES_PER_S]\n"
+			"              [--queue[-ab|-ba] N] [--police[-ab|-ba] RATE,BURST] [--seed N] [--spare-syn]\n"
+			"              [--log FILE] IFACE_A IFACE_B\n");
 	exit(2);
 }
 
@@ -393,11 +522,15 @@ int main(int argc, char **argv)
 		{ "delay", 1, 0, 'd' }, { "delay-ab", 1, 0, 'D' }, { "delay-ba", 1, 0, 'E' },
 		{ "reorder", 1, 0, 'r' }, { "reorder-ab", 1, 0, 'R' }, { "reorder-ba", 1, 0, 'S' },
 		{ "hold", 1, 0, 'h' }, { "hold-ab", 1, 0, 'H' }, { "hold-ba", 1, 0, 'I' },
-		{ "mtu", 1, 0, 'm' }, { "mtu-ab", 1, 0, 'A' }, { "mtu-ba", 1, 0, 'B' },
+		{ "mtu", 1, 0, 'm' }, { "mtu-ab", 1, 0, 'U' }, { "mtu-ba", 1, 0, 'V' },
+		{ "rate", 1, 0, 'b' }, { "rate-ab", 1, 0, 'B' }, { "rate-ba", 1, 0, 'C' },
+		{ "queue", 1, 0, 'q' }, { "queue-ab", 1, 0, 'Q' }, { "queue-ba", 1, 0, 'O' },
+		{ "police", 1, 0, 'p' }, { "police-ab", 1, 0, 'P' }, { "police-ba", 1, 0, 'K' },
 		{ "seed", 1, 0, 's' }, { "log", 1, 0, 'g' }, { "spare-syn", 0, 0, 'y' }, { 0, 0, 0, 0 },
 	};
 	struct dir d[2] = { { .name = "ab" }, { .name = "ba" } };
 	double delay[2] = { 0, 0 }, hold[2] = { 2, 2 };
+	long queue[2] = { 1000, 1000 };
 	uint64_t seed = 1;
 	int c;
 
@@ -418,8 +551,29 @@ int main(int argc, char **argv)
 		case 'H': hold[0] = v; break;
 		case 'I': hold[1] = v; break;
 		case 'm': d[0].mtu = d[1].mtu = (uint32_t)v; break;
-		case 'A': d[0].mtu = (uint32_t)v; break;
-		case 'B': d[1].mtu = (uint32_t)v; break;
+		case 'U': d[0].mtu = (uint32_t)v; break;
+		case 'V': d[1].mtu = (uint32_t)v; break;
+		case 'b': d[0].rate = d[1].rate = v; break;
+		case 'B': d[0].rate = v; break;
+		case 'C': d[1].rate = v; break;
+		case 'q': queue[0] = queue[1] = atol(optarg); break;
+		case 'Q': queue[0] = atol(optarg); break;
+		case 'O': queue[1] = atol(optarg); break;
+		case 'p': case 'P': case 'K': {
+			char *e;
+			double r = strtod(optarg, &e), b = *e == ',' ? strtod(e + 1, NULL) : 0;
+
+			if (r <= 0 || b <= 0) {
+				fprintf(stderr, "impair: --police wants RATE,BURST (bytes/s, bytes)\n");
+				return 2;
+			}
+			for (int i = 0; i < 2; i++)
+				if (c == 'p' || (c == 'P') == (i == 0)) {
+					d[i].pol_rate = r;
+					d[i].pol_burst = d[i].pol_tokens = b;
+				}
+			break;
+		}
 		case 'y': spare_syn = 1; break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'g':
@@ -451,6 +605,19 @@ int main(int argc, char **argv)
 		d[i].delay_ns = (uint64_t)(delay[i] * 1e6);
 		d[i].hold_ns = (uint64_t)(hold[i] * 1e6);
 		d[i].rng = seed * 2 + (uint64_t)i + 0x1234567ull;
+		if (queue[i] < 1 || queue[i] >= (long)LQLEN) {
+			fprintf(stderr, "impair: --queue must be 1..%u\n", LQLEN - 1);
+			return 2;
+		}
+		d[i].qlimit = (uint32_t)queue[i];
+		d[i].pol_t = now_ns();
+		if (d[i].rate > 0) {
+			d[i].lq = malloc(sizeof(uint64_t) * LQLEN);
+			if (!d[i].lq) {
+				perror("malloc");
+				return 1;
+			}
+		}
 		for (int k = 0; k < 2; k++) {
 			d[i].q[k].f = malloc(sizeof(struct frame) * QLEN);
 			if (!d[i].q[k].f) {
