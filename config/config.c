@@ -790,8 +790,7 @@ static bool listener_differs(const struct porter_config *a, const struct porter_
 			     const struct porter_config *b, const struct porter_cfg_listener *lb)
 {
 	return la->port != lb->port || la->service != lb->service || la->bytes != lb->bytes ||
-	       la->client_limits != lb->client_limits || la->rate_limit != lb->rate_limit ||
-	       la->client_limits != lb->client_limits || la->tls != lb->tls ||
+	       la->client_limits != lb->client_limits || la->rate_limit != lb->rate_limit || la->tls != lb->tls ||
 	       strcmp(listener_upstream(a, la), listener_upstream(b, lb)) != 0;
 }
 

@@ -36,7 +36,7 @@ _Static_assert(sizeof(struct porter_proxy) == 77952 && OFF(porter_proxy, conf) =
 _Static_assert(sizeof(struct tcp_tcb) == 384 && OFF(tcp_tcb, rate) == 362 && OFF(tcp_tcb, cc) == 112 &&
 	       __builtin_offsetof(struct tcp_cc, pace_at) == 30, "tcp_tcb (2.8: rate was reserved_h, cc.pace_at reserved)");
 /* PLPMTUD (layout 2.8): challenge_count split in two 16-bit halves, pmtu_hi the upper one;
- * tcp.mtu_probing / base_mss in porter_tcp_params.reserved_p; counters in porter_shard.tcp_more */
+ * tcp.mtu_probing / base_mss in porter_tcp_params (reserved[0], beside pacing); counters in porter_shard.tcp_more */
 _Static_assert(OFF(tcp_tcb, challenge_ms) == 364 && OFF(tcp_tcb, challenge_count) == 368 &&
 	       OFF(tcp_tcb, pmtu_hi) == 370 && OFF(tcp_tcb, born_ms) == 372, "tcp_tcb: PLPMTUD");
 _Static_assert(sizeof(struct porter_tcp_params) == 108 && OFF(porter_tcp_params, pacing) == 84 &&

@@ -351,7 +351,7 @@ struct porter_tcp_params {
 	                                    layout 2.4) */
 	uint8_t pacing;                  /* tcp.pacing: 1 = spread each stream's segments over its RTT (layout 2.8,
 	                                    from reserved; an older primary leaves 0: off) */
-	/* PLPMTUD (RFC 4821; layout 2.8, from reserved_p; an older primary leaves 0: off) */
+	/* PLPMTUD (RFC 4821; layout 2.8, from reserved[0] with pacing; an older primary leaves 0: off) */
 	uint8_t mtu_probing;             /* tcp.mtu_probing: 0 off, 1 after a black hole, 2 always */
 	uint16_t base_mss;               /* tcp.base_mss: where a black hole drops the MSS (0 = 1024) */
 	uint32_t reserved[5];

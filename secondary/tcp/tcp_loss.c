@@ -669,6 +669,9 @@ bool tcp_sack_next_seg(struct tcp_ctx *c, struct tcp_tcb *t, bool new_data_block
 			break;
 		pipe += seg_len(pick);
 		sent = true;
+		/* paced like new data (tcp_pace.c): the next waits for its departure */
+		if (tcp_pace_hold(c, t, tcp_pace_rate(c, t)))
+			break;
 	}
 	return sent;
 }

@@ -47,9 +47,11 @@ uint32_t tcp_rcv_window(const struct tcp_ctx *c, const struct tcp_tcb *t)
 	uint32_t buf = tcp_rate_window(t, c->prm->rcv_buf);
 	uint32_t free_space = t->rcv_bytes < buf ? buf - t->rcv_bytes : 0;
 	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-	/* a limited stream's window opens by a quarter at least: fewer, larger flights */
-	uint32_t step = t->rate ? (buf / 4 > t->mss ? buf / 4 : t->mss) : t->mss < buf / 2 ? t->mss : buf / 2;
 	uint32_t max = (t->flags & TF(WS_OK)) ? (65535u << t->rcv_wscale) : 65535u;
+	/* a limited stream's window opens by a quarter at least (fewer, larger flights), a
+	 * quarter of what can be advertised: 64 KiB unscaled, or it would never open */
+	uint32_t wbuf = buf < max ? buf : max;
+	uint32_t step = t->rate ? (wbuf / 4 > t->mss ? wbuf / 4 : t->mss) : t->mss < buf / 2 ? t->mss : buf / 2;
 
 	if (free_space > max)
 		free_space = max;
@@ -250,9 +252,10 @@ static int send_segment(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t seq, uint
 		}
 		t->last_ack_sent = t->rcv_nxt;
 		t->flags &= ~(TF(ACK_NOW) | TF(DELACK));
-		/* delack_at is also pacing's deadline for data held back (tcp_pace.c): it stays
-		 * while data waits unsent (if it was the delayed ACK's, the wake-up finds nothing) */
-		if (!seq_lt(t->snd_nxt, tcp_snd_end(t)))
+		/* delack_at is also pacing's deadline for data held back (tcp_pace.c), new or, in a
+		 * recovery, retransmissions: it stays while either may wait (if it was the delayed
+		 * ACK's, the wake-up finds nothing) */
+		if (!seq_lt(t->snd_nxt, tcp_snd_end(t)) && !tcp_sack_recovering(t))
 			t->delack_at = 0;
 	}
 	tcp_count(c, TEV_SEGS_OUT);

@@ -110,8 +110,8 @@ bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
 void tcp_pace_charge(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate, uint32_t len)
 {
 	uint64_t cost;
-	uint32_t ahead, units;
-	int32_t d;
+	uint32_t units;
+	int32_t d, ahead;
 
 	if (rate == 0 || len == 0)
 		return;
@@ -126,9 +126,9 @@ void tcp_pace_charge(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate, uint32
 	/* round up with probability frac/256 (a cheap hash of the clock and the stream's send edge) */
 	if ((cost & 255) > ((uint32_t)(c->now_us * 2654435761u) ^ (t->snd_nxt >> 3)) % 256)
 		units++;
-	ahead = (uint32_t)(d + (int32_t)(units < PACE_AHEAD_MAX ? units : PACE_AHEAD_MAX) > 0 ?
-			   d + (int32_t)(units < PACE_AHEAD_MAX ? units : PACE_AHEAD_MAX) : 0);
-	if (ahead > PACE_AHEAD_MAX)
+	/* signed: a stream that was late keeps its credit (up to PACE_CREDIT behind now) */
+	ahead = d + (int32_t)(units < PACE_AHEAD_MAX ? units : PACE_AHEAD_MAX);
+	if (ahead > (int32_t)PACE_AHEAD_MAX)
 		ahead = PACE_AHEAD_MAX;
 	t->cc.pace_at = (uint16_t)(pace_now(c) + ahead);
 }
@@ -147,6 +147,8 @@ uint32_t tcp_rate_window(const struct tcp_tcb *t, uint32_t cap)
 	uint64_t lim = porter_rate_bps(t->rate), w;
 	uint32_t srtt = t->srtt_us ? t->srtt_us : 1000;
 
+	if (srtt > 60000000u)
+		srtt = 60000000u;   /* a garbled SRTT must not overflow lim * 2 * srtt */
 	if (lim == 0)
 		return cap;
 	w = lim * 2 * srtt / 1000000u;

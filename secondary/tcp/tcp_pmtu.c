@@ -147,8 +147,9 @@ uint32_t tcp_pmtu_probe_size(struct tcp_ctx *c, struct tcp_tcb *t, const struct 
 	}
 	if (t->flags & TF(PMTU_PROBE)) {
 		/* one probe at a time; a flag left by a worker that died, or by an older binary that
-		 * freed the probe without a word, goes once nothing is in flight */
-		if (t->snd_una != t->snd_max)
+		 * freed the probe without a word, goes once no probe is in the queue (or nothing is
+		 * in flight) */
+		if (t->snd_una != t->snd_max && probe_out(t) != NULL)
 			return 0;
 		t->flags &= ~TF(PMTU_PROBE);
 	}
