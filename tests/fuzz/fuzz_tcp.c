@@ -74,9 +74,11 @@
  *                     7 LAST-ACK, 8 TIME-WAIT, 9 SYN cookie sent (no TCB),
  *                     10 established from a cookie, 11 the same with data in
  *                     the ACK, 12 simultaneous open (SYN-RECEIVED, active),
- *                     13 no stream (a listener), 14 ESTABLISHED, 15 the
- *                     same with tcp.mtu_probing 2 (PLPMTUD probes from the
- *                     base MSS up, tcp_pmtu.c)
+ *                     13 no stream (a listener), 14 ESTABLISHED with
+ *                     tcp.pacing on and a 100 kB/s rate limit (tcp_pace.c:
+ *                     held output, departure deadlines, the limited window),
+ *                     15 ESTABLISHED with tcp.mtu_probing 2 (PLPMTUD probes
+ *                     from the base MSS up, tcp_pmtu.c)
  *           bits 4-5  the peer's SYN options: H_OPT_NONE, MSS, ALL, SACK
  *           bits 6-7  the listener for starts 2, 9-11, 14-15: test, echo,
  *                     discard, test
@@ -496,10 +498,11 @@ static void check_timer(const struct tcp_tcb *t, uint32_t i, struct smodel *m)
 		CHECK(t->rto_at, "stream %u: %s with [%#x, %#x) outstanding and no timer", i,
 		      tcp_state_name(t->state), t->snd_una, t->snd_max);
 	/* data or a FIN to send and nothing outstanding: it went, or the window is shut and
-	 * the persist timer runs (RFC 9293 §3.8.6.1), or a buffer was missing and the timer retries */
+	 * the persist timer runs (RFC 9293 §3.8.6.1), or a buffer was missing and the timer retries,
+	 * or pacing holds it and its output deadline runs (tcp_pace.c) */
 	if (can_send_data(t->state) && t->snd_una == t->snd_max &&
 	    (t->snd_bytes || ((t->flags & TF(FIN_QUEUED)) && !(t->flags & TF(FIN_SENT)))))
-		CHECK(t->rto_at, "stream %u: %s, %u bytes%s to send, window %u, nothing out, no timer", i,
+		CHECK(t->rto_at || (t->delack_at && (t->rate || PRM->pacing)), "stream %u: %s, %u bytes%s to send, window %u, nothing out, no timer", i,
 		      tcp_state_name(t->state), t->snd_bytes,
 		      (t->flags & TF(FIN_QUEUED)) && !(t->flags & TF(FIN_SENT)) ? " and a FIN" : "",
 		      t->snd_wnd);
@@ -1654,6 +1657,8 @@ static void setup(struct in *in)
 	params(c1, c2);
 	if (start == 15)
 		PRM->mtu_probing = 2;
+	if (start == 14)
+		PRM->pacing = 1;
 	F.so = *optsets[(c0 >> 4) & 3];
 	h_peer_init(p, lport, H_PEER_PORT, 1000000);
 	p->so = F.so;
@@ -1693,6 +1698,8 @@ static void setup(struct in *in)
 		break;
 	default:
 		h_goto(p, TCP_ESTABLISHED, &F.so);
+		if (start == 14)
+			tcp_set_rate(CTX, p->s, 100000);
 		break;
 	}
 	/* after the start, which may need cookies (9-11) or a backlog (1) */
