@@ -100,6 +100,19 @@ algs(void)
 
 /* ---- key derivation ---- */
 
+/* Run KDF ALG with PARAMS into OUT (OLEN bytes): 0 or -1. */
+static int kdf_run(EVP_KDF *alg, const OSSL_PARAM *params, uint8_t *out, size_t olen)
+{
+	EVP_KDF_CTX *k = EVP_KDF_CTX_new(alg);
+	int ok;
+
+	if (k == NULL)
+		return -1;
+	ok = EVP_KDF_derive(k, out, olen, params) > 0;
+	EVP_KDF_CTX_free(k);
+	return ok ? 0 : -1;
+}
+
 /*
  * RFC 8446 §7.1 HKDF-Expand-Label(secret, label, "", len): the HkdfLabel
  * structure is built here, HKDF-Expand is EVP_KDF "HKDF" in EXPAND_ONLY mode.
@@ -110,8 +123,6 @@ hkdf_expand_label(uint8_t hash, const uint8_t *secret, size_t slen, const char *
 {
 	uint8_t info[2 + 1 + 255 + 1];
 	size_t ll = strlen(label), il = 0;
-	EVP_KDF_CTX *k;
-	int ok;
 
 	if (algs() < 0 || 6 + ll > 255 || olen > 0xffff)
 		return -1;
@@ -130,12 +141,7 @@ hkdf_expand_label(uint8_t hash, const uint8_t *secret, size_t slen, const char *
 		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, il),
 		OSSL_PARAM_construct_end(),
 	};
-	k = EVP_KDF_CTX_new(alg_hkdf);
-	if (k == NULL)
-		return -1;
-	ok = EVP_KDF_derive(k, out, olen, p) > 0;
-	EVP_KDF_CTX_free(k);
-	return ok ? 0 : -1;
+	return kdf_run(alg_hkdf, p, out, olen);
 }
 
 /* RFC 5246 §5 PRF(secret, label, seed) of the suite's hash: EVP_KDF "TLS1-PRF". */
@@ -145,8 +151,6 @@ tls12_prf(uint8_t hash, const uint8_t *secret, size_t slen, const char *label,
 {
 	uint8_t seed[64 + 2 * 32];
 	size_t ll = strlen(label);
-	EVP_KDF_CTX *k;
-	int ok;
 
 	if (algs() < 0 || ll + 2 * seedlen > sizeof(seed))
 		return -1;
@@ -159,12 +163,7 @@ tls12_prf(uint8_t hash, const uint8_t *secret, size_t slen, const char *label,
 		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, ll + 2 * seedlen),
 		OSSL_PARAM_construct_end(),
 	};
-	k = EVP_KDF_CTX_new(alg_prf);
-	if (k == NULL)
-		return -1;
-	ok = EVP_KDF_derive(k, out, olen, p) > 0;
-	EVP_KDF_CTX_free(k);
-	return ok ? 0 : -1;
+	return kdf_run(alg_prf, p, out, olen);
 }
 
 /* RFC 8446 §7.3: a direction's key and IV from its traffic secret (kept for KeyUpdate). */
