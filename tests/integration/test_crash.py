@@ -18,6 +18,7 @@ $PORTER_BUILD/integration-figures-crash.json.
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -334,6 +335,7 @@ def main():
             for b in backs:
                 b.stop()
             gw.cleanup()
+    shutil.rmtree(tmp, ignore_errors=True)   # the arm file and the log of fired points
     out = os.path.join(BUILD, "integration-figures-crash.json")
     with open(out, "w") as f:
         json.dump(FIGURES, f, indent=1)
