@@ -103,26 +103,17 @@ try:
         s.settimeout(limit)
         th = threading.Thread(target=sender, daemon=True)
         th.start()
-        b = bytearray(1 << 20)
-        while True:
-            s.settimeout(left())
-            k = s.recv_into(b)
-            if not k:
-                break
-            got += k
-            if mode == "echo":
-                note(got)
-        done = (got >= n) if mode == "echo" else (sent >= n)
-    else:
-        b = bytearray(1 << 20)
-        while True:
-            s.settimeout(left())
-            k = s.recv_into(b)
-            if not k:
-                break
-            got += k
+    # what comes back: the download itself, the echo, or nothing but the FIN (upload)
+    b = bytearray(1 << 20)
+    while True:
+        s.settimeout(left())
+        k = s.recv_into(b)
+        if not k:
+            break
+        got += k
+        if mode != "up":
             note(got)
-        done = got >= n
+    done = (sent >= n) if mode == "up" else (got >= n)
 except (TimeoutError, socket.timeout):
     err = "timeout"
 except OSError as e:
