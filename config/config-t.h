@@ -98,6 +98,7 @@ struct porter_cfg_dataplane {
 /* tcp: the worker's TCP stack (secondary/tcp). */
 struct porter_cfg_tcp {
 	uint32_t max_streams_per_shard;   /* tcp.max_streams_per_shard: TCB slab size */
+	uint32_t tls_sessions_per_shard;  /* tcp.tls_sessions_per_shard: TLS slots (shm/tls-area-t.h) */
 	uint32_t syn_backlog;             /* tcp.syn_backlog: half-open streams per shard
 	                                     before SYN cookies are used */
 	char cc[16];                      /* tcp.congestion_control, "cubic" or "newreno" */

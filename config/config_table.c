@@ -662,6 +662,7 @@ static const struct porter_cfg_row fixed_rows[] = {
 
 	GROUP("tcp", 0, post_tcp),
 	INT("tcp.max_streams_per_shard", 0, tcp.max_streams_per_shard, 64, 4194304, 65536),
+	INT("tcp.tls_sessions_per_shard", 0, tcp.tls_sessions_per_shard, 16, 1048576, 1024),
 	INT("tcp.syn_backlog", 0, tcp.syn_backlog, 1, 65536, 1024),
 	STR("tcp.congestion_control", 0, tcp.cc, "cubic", check_cc),
 	BOOL("tcp.nodelay", 0, tcp.nodelay, true),

@@ -478,20 +478,6 @@ static const char *unwritable(const char *file)
  * but the workers do not terminate TLS yet (issue 14): a gateway that started
  * would answer those ports in plain text. Refused, as a config error.
  */
-static unsigned int refuse_tls(const char *path, const struct porter_config *cfg)
-{
-	unsigned int n = 0;
-
-	for (uint32_t i = 0; i < cfg->listener_count; i++)
-		if (cfg->listeners[i].tls) {
-			fprintf(stderr, "%s: listeners[%u].tls: its certificates check out, but this build's workers do "
-				"not serve TLS yet: porter refuses to start rather than answer port %u in plain text\n",
-				path, i, cfg->listeners[i].port);
-			n++;
-		}
-	return n;
-}
-
 static int check_config(const char *path, struct porter_config *cfg)
 {
 	static char errs[16384];
@@ -503,7 +489,6 @@ static int check_config(const char *path, struct porter_config *cfg)
 		fprintf(stderr, "%s\n%s: %u error%s\n", errs, path, n, n == 1 ? "" : "s");
 		return 1;
 	}
-	n += refuse_tls(path, cfg);
 	if (supervisor_find_worker(cfg->workers.binary, bin, sizeof(bin)) != 0) {
 		fprintf(stderr, "%s: workers.binary: cannot find an executable \"%s\" (looked next to porter-primary, "
 			"in ../secondary/ and in PATH)\n", path, cfg->workers.binary);
@@ -585,8 +570,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (refuse_tls(path, &cfg))
-		return 1;
 
 	install_signals();
 

@@ -19,6 +19,7 @@
 #include "shm/proxy_conf.h"
 #include "shm/http-t.h"  /* size of the proxy area the primary reserves (types only) */
 #include "shm/tcp-t.h"     /* sizes of the TCP area the primary reserves (types only) */
+#include "shm/tls-area-t.h" /* the TLS area: laid out here, before any worker */
 #include "shm/proxy-t.h"
 #include "shm/hash.h"
 #include "shm/names.h"
@@ -83,6 +84,7 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 		g->listeners[i].port = l->port;
 		g->listeners[i].no_climit = !l->client_limits;
 		g->listeners[i].rate = porter_rate16(l->rate_limit);
+		g->listeners[i].tls = l->tls;
 		switch (l->service) {
 		case PORTER_SVC_ECHO:
 			g->listeners[i].app = TAPP_ECHO;
@@ -173,10 +175,24 @@ static int create_shard(struct primary *p, unsigned int s)
 	uint64_t tcp_bytes = tcp_area_bytes(p->cfg->tcp.max_streams_per_shard);
 	uint64_t http_off = (tcp_off + tcp_bytes + 63) & ~63ull;
 	uint64_t http_bytes = http_area_bytes(p->cfg->http.max_sessions);
+	uint64_t tls_off = (http_off + http_bytes + 63) & ~63ull;
+	uint32_t tls_slots = 0, ring = tls_ring_bytes_for(p->cfg->http.max_header_bytes);
+	uint64_t tls_bytes;
+
+	for (uint32_t i = 0; i < p->cfg->listener_count; i++)
+		if (p->cfg->listeners[i].tls)
+			tls_slots = p->cfg->tcp.tls_sessions_per_shard;
+	if (tls_slots > p->cfg->tcp.max_streams_per_shard)
+		tls_slots = p->cfg->tcp.max_streams_per_shard;
+	tls_bytes = tls_area_bytes(p->cfg->tcp.max_streams_per_shard, tls_slots, ring);
+	if (tls_bytes && tls_off > UINT32_MAX) {
+		LOG(ERR, "shard %u: the TLS area would start past 4 GiB into the shard", s);
+		return -1;
+	}
 
 	porter_name_shard_mz(name, sizeof(name), s);
 	/* the worker lays the TCP area out on first attach (it is zero until then) */
-	sh = mz_create(name, http_off + http_bytes);
+	sh = mz_create(name, tls_bytes ? tls_off + tls_bytes : http_off + http_bytes);
 	if (sh == NULL)
 		return -1;
 	sh->shard_id = s;
@@ -184,6 +200,11 @@ static int create_shard(struct primary *p, unsigned int s)
 	sh->tcp_bytes = tcp_bytes;
 	sh->http_off = (uint32_t)http_off;
 	sh->http_bytes = http_bytes;
+	if (tls_bytes) {
+		sh->tls_off = (uint32_t)tls_off;
+		sh->tls_bytes = tls_bytes;
+		tls_area_init((char *)sh + tls_off, p->cfg->tcp.max_streams_per_shard, tls_slots, ring);
+	}
 	if (owner_lock_init(&sh->owner) != 0) {
 		LOG(ERR, "shard %u: owner lock: cannot initialise a robust process-shared mutex", s);
 		return -1;

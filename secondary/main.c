@@ -56,6 +56,8 @@
 #include "secondary/crash.h"
 #include "secondary/crash_worker.h"
 #include "secondary/http/proxy.h"
+#include "secondary/tls/tls_io.h"
+#include "secondary/tls/tls_pub.h"
 #include "secondary/worker.h"
 #include "shm/attach-t.h"
 #include "shm/clock.h"
@@ -179,6 +181,8 @@ static int eal_attach(const struct args *a, const char *argv0)
 
 static struct proxy proxy;              /* the reverse proxy's private handle */
 static const struct porter_proxy *proxy_conf;
+static const struct porter_tls_pub *tls_pub;   /* the TLS listeners' settings (NULL: an older primary) */
+static struct tls_pub_state tls_state;
 
 static void *region(const char *name, uint32_t kind, size_t size)
 {
@@ -251,6 +255,11 @@ static int lookup(struct worker *w)
 	proxy_conf = region(PORTER_MZ_PROXY, PORTER_REGION_PROXY, sizeof(struct porter_proxy));
 	if (proxy_conf == NULL)
 		return -1;
+	if (rte_memzone_lookup(PORTER_MZ_TLS) != NULL) {
+		tls_pub = region(PORTER_MZ_TLS, PORTER_REGION_TLS, sizeof(struct porter_tls_pub));
+		if (tls_pub == NULL)
+			return -1;
+	}
 	w->pool = rte_mempool_lookup(PORTER_POOL_MBUF);
 	if (w->pool == NULL) {
 		LOG(ERR, "mempool %s missing", PORTER_POOL_MBUF);
@@ -468,6 +477,26 @@ static void proxy_peers(struct worker *w)
 	}
 }
 
+/*
+ * The TLS contexts new handshakes use: built at start and again when a reload
+ * published another generation (the sessions in progress keep theirs). A
+ * generation whose files no longer load is logged once; the last good one stays.
+ */
+static void follow_tls(struct worker *w)
+{
+	char err[512];
+	int rc;
+
+	if (w->tcp.tls == NULL)
+		return;
+	rc = tls_pub_refresh(&tls_state, tls_pub, err, sizeof(err));
+	if (rc > 0)
+		tls_io_set_conf(&w->tcp, tls_state.cur);
+	else if (rc < 0)
+		LOG(ERR, "shard %u: TLS contexts of the new configuration refused, the previous ones stay: %s",
+		    w->shard, err);
+}
+
 /* SIGUSR1 to the primary: it bumped porter_global.log_gen; open the access log again. */
 static void follow_logs(struct worker *w)
 {
@@ -530,6 +559,7 @@ static int serve(struct worker *w, long spin_us)
 		proxy_poll(&proxy);
 		follow_drain(w);
 		follow_logs(w);
+		follow_tls(w);
 		worked = worker_burst(w) != 0;
 		/* every change of this iteration is complete (docs/RECOVERY.md) */
 		tcp_quiesce(&w->tcp);
@@ -644,6 +674,18 @@ int main(int argc, char **argv)
 			    strerror(-rc));
 			return EXIT_LAYOUT;
 		}
+		if (tls_io_attach(&w.tcp, w.sh->tls_bytes ? (char *)w.sh + w.sh->tls_off : NULL,
+				  w.sh->tls_bytes) < 0) {
+			LOG(ERR, "shard %u: TLS area (%" PRIu64 " bytes) laid out by an incompatible primary",
+			    w.shard, w.sh->tls_bytes);
+			return EXIT_LAYOUT;
+		}
+		if (w.tcp.tls && tls_pub == NULL) {
+			LOG(ERR, "shard %u: the shard has a TLS area but the primary published no TLS settings",
+			    w.shard);
+			return EXIT_LAYOUT;
+		}
+		follow_tls(&w);
 		if (proxy_attach(&proxy, &w.tcp, (char *)w.sh + w.sh->http_off, w.sh->http_bytes, proxy_conf,
 				 w.shard, w.epoch) < 0) {
 			LOG(ERR, "shard %u: proxy area (%" PRIu64 " bytes) laid out by an incompatible worker",
@@ -684,6 +726,8 @@ int main(int argc, char **argv)
 		int asked = serve(&w, a.spin_us);
 
 		proxy_close(&proxy);   /* the access log lines still queued */
+		tls_io_detach(&w.tcp);
+		tls_pub_release(&tls_state);
 		if (asked)
 			release(&w);
 		return 0;

@@ -10,6 +10,7 @@
 #include "secondary/crash.h"
 #include "secondary/http/proxy.h"
 #include "secondary/tcp/tcp_priv.h"
+#include "secondary/tls/tls_io.h"
 #include "secondary/worker.h"
 
 struct rte_mbuf *tcp_env_alloc(struct tcp_ctx *ctx)
@@ -158,6 +159,6 @@ void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 /* The worker's applications beyond the stack's built-in services: the proxy's kinds. */
 void tcp_env_app_event(struct tcp_ctx *ctx, uint32_t s, uint32_t ev)
 {
-	if (ctx->tcbs[s].app >= TAPP_DEADLINE_FIRST)
+	if (ctx->tcbs[s].app >= TAPP_DEADLINE_FIRST && tls_io_event(ctx, s, &ev))
 		proxy_app_event(ctx, s, ev);
 }

@@ -15,11 +15,12 @@
 #include "shm/attach-t.h"
 #include "shm/porter-shm-t.h"
 #include "shm/proxy-t.h"
+#include "shm/tls-area-t.h"
 
 #define OFF(type, member) offsetof(struct type, member)
 
-_Static_assert(PORTER_LAYOUT_MAJOR == 2 && PORTER_LAYOUT_MINOR == 8,
-	       "the figures below are those of layout 2.8: check them, then write the new version here");
+_Static_assert(PORTER_LAYOUT_MAJOR == 2 && PORTER_LAYOUT_MINOR == 9,
+	       "the figures below are those of layout 2.9: check them, then write the new version here");
 
 /* regions */
 _Static_assert(sizeof(struct porter_global) == 17024 && OFF(porter_global, drain_phase) == 2372 &&
@@ -28,7 +29,13 @@ _Static_assert(sizeof(struct porter_global) == 17024 && OFF(porter_global, drain
 _Static_assert(sizeof(struct porter_slot) == 192, "porter_slot");
 _Static_assert(sizeof(struct porter_shard) == 9280 && OFF(porter_shard, tcp_off) == 68 &&
 	       OFF(porter_shard, wstats) == 192 && OFF(porter_shard, journal) == 896 &&
-	       OFF(porter_shard, owner) == 5184 && OFF(porter_shard, hstats) == 5248, "porter_shard");
+	       OFF(porter_shard, owner) == 5184 && OFF(porter_shard, hstats) == 5248 &&
+	       OFF(porter_shard, tls_off) == 96 && OFF(porter_shard, tls_bytes) == 104, "porter_shard");
+/* the TLS area (layout 2.9) */
+_Static_assert(sizeof(struct tls_area) == 264 && OFF(tls_area, slots_off) == 24 &&
+	       OFF(tls_area, handshakes) == 40, "tls_area");
+_Static_assert(sizeof(struct tls_slot) == 1024 && OFF(tls_slot, head) == 24 && OFF(tls_slot, v) == 128,
+	       "tls_slot");
 _Static_assert(sizeof(struct porter_proxy) == 77952 && OFF(porter_proxy, conf) == 128 &&
 	       sizeof(struct porter_proxy_conf) == 38912, "porter_proxy and its configuration copies");
 

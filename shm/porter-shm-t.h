@@ -44,7 +44,11 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     8             /* 8: pacing and rate limits: tcb.rate (was reserved_h),
+#define PORTER_LAYOUT_MINOR     9             /* 9: TLS termination: porter_shard.tls_off /
+                                                 tls_bytes (the TLS area, shm/tls-area-t.h, were
+                                                 reserved0), porter_listener.tls (was reserved1),
+                                                 the porter_tls region (shm/tls-pub-t.h).
+                                                 8: pacing and rate limits: tcb.rate (was reserved_h),
                                                  tcp_cc.pace_at (was reserved), porter_tcp_params.pacing,
                                                  porter_listener.rate, porter_cfg_route.rate (padding),
                                                  the proxy conf's client_limits.rate / rate_plen /
@@ -367,7 +371,8 @@ struct porter_listener {
 	                                    false; layout 2.4, an older primary leaves 0: they apply) */
 	uint16_t rate;                   /* listeners[i].rate_limit, porter_rate16 encoding (shm/rate.h), 0 = none
 	                                    (layout 2.8, from reserved1) */
-	uint16_t reserved1;
+	uint8_t tls;                     /* 1: the listener terminates TLS (layout 2.9, from reserved1) */
+	uint8_t reserved1;
 	uint64_t arg;                    /* source: bytes to send (0 = until closed);
 	                                    tcp pass-through: index of the upstream in the proxy config */
 };
@@ -556,7 +561,10 @@ struct porter_shard {
 	uint32_t http_off;              /* offset of the proxy area (shm/http-t.h) */
 	uint32_t reserved_a;
 	uint64_t http_bytes;            /* its size */
-	uint32_t reserved0[8];
+	uint32_t tls_off;               /* layout 2.9: offset of the TLS area (shm/tls-area-t.h), 0 = none */
+	uint32_t reserved_t;
+	uint64_t tls_bytes;             /* layout 2.9: its size (0 when no listener has tls) */
+	uint32_t reserved0[4];
 	/* written by the worker */
 	volatile uint32_t sleeping PORTER_ALIGNED;      /* 1: worker blocks on its eventfd; wake it */
 	volatile uint32_t dump_done;    /* last stream-dump request served (file written) */

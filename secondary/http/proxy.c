@@ -96,12 +96,12 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	p->msg_ok = rc == 0;
 	p->msg_sess = sess_idx(p, x);
 	p->msg_stream = c;
-	p->msg_pos = tcp_read_pos(p->tcp, c);
+	p->msg_pos = sio_read_pos(p->tcp, c);
 	const struct h1_msg *m = &p->msg;
 	struct http_snap n;
 
 	if (rc == H1_INCOMPLETE) {
-		if (tcp_peer_closed(p->tcp, c)) {
+		if (sio_peer_closed(p->tcp, c)) {
 			/* the client gave up mid-head: nothing to answer */
 			proxy_close_client(p, c);
 			proxy_sess_free(p, x);
@@ -120,7 +120,7 @@ static int read_head(struct proxy *p, struct http_sess *x)
 	n.q.kind = m->body;
 	n.q.len = m->content_length;
 	n.q.hlen = m->head_len;
-	n.q.rbase = tcp_read_pos(p->tcp, c);
+	n.q.rbase = sio_read_pos(p->tcp, c);
 	n.gen = (uint32_t)p->a->gen;
 	{
 		uint32_t pl = m->path.len < HTTP_PATH_LOG - 1 ? m->path.len : HTTP_PATH_LOG - 1;
@@ -177,7 +177,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 		uint32_t len;
 		const uint8_t *b = proxy_head_bytes(p, c, sn->q.hlen, &len);
 		struct h1_fwd f = {
-			.client_ip = tcp_raddr(p->tcp, c), .proto = "http", .via = p->conf->http.via,
+			.client_ip = tcp_raddr(p->tcp, c), .proto = sio_slot(p->tcp, c) != TLS_NIL ? "https" : "http", .via = p->conf->http.via,
 			.upstream_keepalive = x->kind == HS_HTTP && sn->up_keepalive,
 		};
 		char rid[33];
@@ -198,7 +198,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 			return 0;   /* WRITABLE comes */
 		}
 		if (rc < 0) {
-			proxy_respond_error(p, x, tcp_write_pos(p->tcp, u) == cur(x)->q.wbase ? 431 : 502);
+			proxy_respond_error(p, x, sio_write_pos(p->tcp, u) == cur(x)->q.wbase ? 431 : 502);
 			return -1;
 		}
 		sn = cur(x);
@@ -213,7 +213,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 		n.req = RQ_BODY;
 		n.q.rbase += n.q.hlen;
 		n.q.hlen = 0;
-		n.q.wbase = tcp_write_pos(p->tcp, u);
+		n.q.wbase = sio_write_pos(p->tcp, u);
 		n.q.dec = 0;
 		n.q.done = 0;
 		n.q.reframe = n.q.kind == H1_BODY_CHUNKED;
@@ -258,11 +258,11 @@ static bool upgrade_offered(struct proxy *p, struct http_sess *x, const uint8_t 
 	const uint8_t *qb;
 
 	if (!(sn->rflags & H1F_UPGRADE_OFFER) || sn->req != RQ_DONE || sn->q.kind != H1_BODY_NONE ||
-	    sn->q.hlen == 0 || tcp_read_pos(p->tcp, c) != sn->q.rbase)
+	    sn->q.hlen == 0 || sio_read_pos(p->tcp, c) != sn->q.rbase)
 		return false;
-	qb = tcp_peek_contig(p->tcp, c, &n);
+	qb = sio_peek_contig(p->tcp, c, &n);
 	if (qb == NULL || n < sn->q.hlen) {
-		n = tcp_peek(p->tcp, c, 0, p->out, sn->q.hlen);   /* p->head may hold the response */
+		n = sio_peek(p->tcp, c, 0, p->out, sn->q.hlen);   /* p->head may hold the response */
 		qb = p->out;
 	}
 	return n >= sn->q.hlen && h1_parse_request(qb, sn->q.hlen, NULL, &p->req) == 0 &&
@@ -281,8 +281,8 @@ static int read_response(struct proxy *p, struct http_sess *x)
 
 	if (u == TCP_NIL || sn->req == RQ_CONNECT || sn->req == RQ_SEND_HEAD)
 		return 0;
-	if (tcp_recv_avail(p->tcp, u) == 0) {
-		if (tcp_peer_closed(p->tcp, u)) {
+	if (sio_recv_avail(p->tcp, u) == 0) {
+		if (sio_peer_closed(p->tcp, u)) {
 			proxy_kill_stream(p, u);
 			n = *cur(x);
 			proxy_release_slot(p, &n);
@@ -301,8 +301,8 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	p->msg_ok = rc == 0;
 	p->msg_sess = sess_idx(p, x);
 	p->msg_stream = u;
-	p->msg_pos = tcp_read_pos(p->tcp, u);
-	if (rc == H1_INCOMPLETE && !tcp_peer_closed(p->tcp, u))
+	p->msg_pos = sio_read_pos(p->tcp, u);
+	if (rc == H1_INCOMPLETE && !sio_peer_closed(p->tcp, u))
 		return 0;
 	if (rc != 0) {
 		proxy_passive_fail(p, sn);
@@ -330,7 +330,7 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	if (sn->minor == 0 && p->msg.status < 200) {
 		/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client. Dropped where it stands: the
 		 * phase stays RS_WAIT, so a successor reads the next head or drops this again */
-		proxy_consume_to(p, u, tcp_read_pos(p->tcp, u) + p->msg.head_len);
+		proxy_consume_to(p, u, sio_read_pos(p->tcp, u) + p->msg.head_len);
 		p->msg_ok = false;
 		return 1;
 	}
@@ -338,8 +338,8 @@ static int read_response(struct proxy *p, struct http_sess *x)
 	n.status = p->msg.status;
 	n.sflags = p->msg.flags;
 	n.resp = RS_SEND_HEAD;
-	n.r.rbase = tcp_read_pos(p->tcp, u);
-	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
+	n.r.rbase = sio_read_pos(p->tcp, u);
+	n.r.wbase = sio_write_pos(p->tcp, x->cl);
 	n.r.hlen = p->msg.head_len;
 	n.r.hout = 0;
 	n.r.kind = p->msg.body;
@@ -380,7 +380,7 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 		if (rc == 0)
 			return 0;   /* WRITABLE comes */
 		if (rc < 0) {
-			if (tcp_write_pos(p->tcp, c) == cur(x)->r.wbase)
+			if (sio_write_pos(p->tcp, c) == cur(x)->r.wbase)
 				proxy_respond_error(p, x, 502);
 			else
 				proxy_abort_session(p, x, true);
@@ -401,8 +401,8 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 		return 1;
 	}
 	n.resp = RS_BODY;
-	n.r.rbase = tcp_read_pos(p->tcp, u);
-	n.r.wbase = tcp_write_pos(p->tcp, c);
+	n.r.rbase = sio_read_pos(p->tcp, u);
+	n.r.wbase = sio_write_pos(p->tcp, c);
 	n.r.hlen = 0;
 	n.r.dec = 0;
 	n.r.done = 0;
@@ -414,8 +414,8 @@ static int send_response_head(struct proxy *p, struct http_sess *x)
 		n.r.kind = H1_BODY_CLOSE;
 		n.req = RQ_BODY;
 		n.q.kind = H1_BODY_CLOSE;
-		n.q.rbase = tcp_read_pos(p->tcp, c);
-		n.q.wbase = tcp_write_pos(p->tcp, u);
+		n.q.rbase = sio_read_pos(p->tcp, c);
+		n.q.wbase = sio_write_pos(p->tcp, u);
 		n.q.hlen = 0;
 		count(p, HC_TUNNELS);
 	}
@@ -436,8 +436,8 @@ static void end_session(struct proxy *p, struct http_sess *x)
 	proxy_access_log(p, x, n.status);
 	if (u != TCP_NIL) {
 		bool reuse = (n.sflags & H1F_KEEP_ALIVE) && n.r.kind != H1_BODY_CLOSE && n.req == RQ_DONE &&
-			     tcp_state(p->tcp, u) == TCP_ESTABLISHED && tcp_recv_avail(p->tcp, u) == 0 &&
-			     !tcp_peer_closed(p->tcp, u) &&
+			     tcp_state(p->tcp, u) == TCP_ESTABLISHED && sio_recv_avail(p->tcp, u) == 0 &&
+			     !sio_peer_closed(p->tcp, u) &&
 			     !p->tcp->draining && srv_admin(p, n.slot) == PORTER_SRV_ENABLED &&
 			     gen_current(p, &n) && n.slot != NO_SLOT &&
 			     p->a->srv[n.slot].pool_count < upstream_of(p, n.slot)->keepalive_max_idle;
@@ -465,15 +465,15 @@ static void upstream_connected(struct proxy *p, struct http_sess *x, uint32_t u)
 		n.req = RQ_BODY;
 		n.resp = RS_BODY;
 		n.q.kind = n.r.kind = H1_BODY_CLOSE;
-		n.q.rbase = tcp_read_pos(p->tcp, x->cl);
-		n.q.wbase = tcp_write_pos(p->tcp, u);
-		n.r.rbase = tcp_read_pos(p->tcp, u);
-		n.r.wbase = tcp_write_pos(p->tcp, x->cl);
+		n.q.rbase = sio_read_pos(p->tcp, x->cl);
+		n.q.wbase = sio_write_pos(p->tcp, u);
+		n.r.rbase = sio_read_pos(p->tcp, u);
+		n.r.wbase = sio_write_pos(p->tcp, x->cl);
 		n.q.shut = n.r.shut = 0;
 	} else {
 		n.req = RQ_SEND_HEAD;
-		n.q.rbase = tcp_read_pos(p->tcp, x->cl);
-		n.q.wbase = tcp_write_pos(p->tcp, u);
+		n.q.rbase = sio_read_pos(p->tcp, x->cl);
+		n.q.wbase = sio_write_pos(p->tcp, u);
 		n.q.hout = 0;
 	}
 	commit(x, &n);
@@ -537,7 +537,7 @@ static uint32_t body_deadline(const struct proxy *p, const struct http_sess *x)
 		return 0;
 	ms = h->body_timeout_ms;
 	if (h->body_min_rate)
-		ms += (uint64_t)(uint32_t)(tcp_read_pos(p->tcp, x->cl) - x->c_r0) * 1000 / h->body_min_rate;
+		ms += (uint64_t)(uint32_t)(sio_read_pos(p->tcp, x->cl) - x->c_r0) * 1000 / h->body_min_rate;
 	if (ms > 0x7fffffff)
 		ms = 0x7fffffff;
 	v = x->t0_ms + (uint32_t)ms;
@@ -585,7 +585,7 @@ bool proxy_advance(struct proxy *p, struct http_sess *x)
 				/* waiting for the client's bytes or the server's window */
 				uint32_t dl = after(p, sn->write_ms), bd = 0;
 
-				if (tcp_send_space(p->tcp, sn->up) > 0)
+				if (sio_send_space(p->tcp, sn->up) > 0)
 					bd = body_deadline(p, x);   /* the client's turn: its body deadline too */
 				if (bd != 0 && (int32_t)(bd - now(p)) <= 0) {
 					proxy_respond_error(p, x, 408);
@@ -682,8 +682,8 @@ static void client_step(struct proxy *p, uint32_t c)
 		if (tcp_app(p->tcp, c) != TAPP_HTTP || tcp_state(p->tcp, c) == TCP_CLOSED)
 			return;
 		if (x == NULL) {
-			if (tcp_recv_avail(p->tcp, c) == 0) {
-				if (tcp_peer_closed(p->tcp, c) || p->tcp->draining)
+			if (sio_recv_avail(p->tcp, c) == 0) {
+				if (sio_peer_closed(p->tcp, c) || p->tcp->draining)
 					proxy_close_client(p, c);   /* gone, or idle while the gateway stops */
 				else
 					tcp_app_deadline(p->tcp, c, after(p, p->conf->http.idle_timeout_ms));
@@ -696,7 +696,7 @@ static void client_step(struct proxy *p, uint32_t c)
 				count(p, HC_NO_SESSION);
 				count(p, HC_ERR_503);
 				if (len > 0)
-					tcp_send(p->tcp, c, p->out, (uint32_t)len);
+					sio_send(p->tcp, c, p->out, (uint32_t)len);
 				proxy_close_client(p, c);
 				return;
 			}
@@ -810,7 +810,7 @@ static void up_event(struct proxy *p, uint32_t u, uint32_t ev)
 			return;
 		}
 		if (n.resp == RS_WAIT && x->kind == HS_HTTP) {
-			if (n.req == RQ_BODY && tcp_send_space(p->tcp, u) > 0) {
+			if (n.req == RQ_BODY && sio_send_space(p->tcp, u) > 0) {
 				/* the client stopped sending its body: not the server's fault */
 				proxy_respond_error(p, x, 408);
 				return;
@@ -853,7 +853,7 @@ static void linger_event(struct proxy *p, uint32_t s, uint32_t ev)
 		tcp_abort(p->tcp, s);   /* own timer event */
 		return;
 	}
-	tcp_recv(p->tcp, s, NULL, tcp_recv_avail(p->tcp, s));
+	sio_recv(p->tcp, s, NULL, sio_recv_avail(p->tcp, s));
 }
 
 void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)

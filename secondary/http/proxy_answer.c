@@ -86,7 +86,7 @@ void proxy_respond_error(struct proxy *p, struct http_sess *x, unsigned int stat
 	}
 	n.req = RQ_ERROR;
 	n.status = (uint16_t)status;
-	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
+	n.r.wbase = sio_write_pos(p->tcp, x->cl);
 	n.r.hout = 0;
 	commit(x, &n);
 	proxy_error_step(p, x);
@@ -108,10 +108,10 @@ void proxy_answer_here(struct proxy *p, struct http_sess *x, unsigned int status
 	count(p, status == 429 ? HC_ERR_429 : HC_MAX_FORWARDS_0);
 	n.req = RQ_ERROR;
 	n.status = (uint16_t)status;
-	n.r.wbase = tcp_write_pos(p->tcp, x->cl);
+	n.r.wbase = sio_write_pos(p->tcp, x->cl);
 	n.r.hout = 0;
 	n.r.len = arg;    /* the answer is planned whole: a successor writes the same bytes */
-	if (n.q.kind == H1_BODY_NONE && (n.rflags & H1F_KEEP_ALIVE) && !tcp_peer_closed(p->tcp, x->cl) &&
+	if (n.q.kind == H1_BODY_NONE && (n.rflags & H1F_KEEP_ALIVE) && !sio_peer_closed(p->tcp, x->cl) &&
 	    !p->tcp->draining)
 		n.sflags |= KA_PROMISED;
 	commit(x, &n);

@@ -63,9 +63,9 @@ static void health_result(struct proxy *p, uint32_t slot, enum http_hc_result r)
 /* A finished check: read what is left and close with a FIN (no reset for a well-behaved server). */
 static void health_close(struct proxy *p, uint32_t s)
 {
-	tcp_recv(p->tcp, s, NULL, tcp_recv_avail(p->tcp, s));
+	sio_recv(p->tcp, s, NULL, sio_recv_avail(p->tcp, s));
 	tcp_app_deadline(p->tcp, s, 0);
-	tcp_close(p->tcp, s);
+	sio_close(p->tcp, s);
 }
 
 void proxy_health_event(struct proxy *p, uint32_t s, uint32_t ev)
@@ -97,17 +97,17 @@ void proxy_health_event(struct proxy *p, uint32_t s, uint32_t ev)
 				   sv->ipv4 >> 24, (sv->ipv4 >> 16) & 0xff, (sv->ipv4 >> 8) & 0xff,
 				   sv->ipv4 & 0xff, sv->port);
 
-		tcp_send(p->tcp, s, req, (uint32_t)len);
+		sio_send(p->tcp, s, req, (uint32_t)len);
 	}
-	if (tcp_recv_avail(p->tcp, s) >= 12 || (tcp_recv_avail(p->tcp, s) && tcp_peer_closed(p->tcp, s))) {
-		uint32_t n = tcp_peek(p->tcp, s, 0, b, 12);
+	if (sio_recv_avail(p->tcp, s) >= 12 || (sio_recv_avail(p->tcp, s) && sio_peer_closed(p->tcp, s))) {
+		uint32_t n = sio_peek(p->tcp, s, 0, b, 12);
 		bool ok = n == 12 && memcmp(b, "HTTP/1.", 7) == 0 && b[8] == ' ' && (b[9] == '2' || b[9] == '3');
 
 		health_result(p, slot, ok ? HC_R_OK : HC_R_STATUS);
 		health_close(p, s);
 		return;
 	}
-	if (tcp_peer_closed(p->tcp, s)) {
+	if (sio_peer_closed(p->tcp, s)) {
 		health_result(p, slot, HC_R_CLOSED);
 		health_close(p, s);
 	}

@@ -101,8 +101,8 @@ void proxy_access_log(struct proxy *p, struct http_sess *x, unsigned int status)
 			      "\",\"version\":\"1.%u\",\"status\":%u,\"bytes_in\":%u,\"bytes_out\":%u,"
 			      "\"upstream\":\"%s\",\"server\":\"%s\",\"connect_ms\":%d,\"response_ms\":%d,"
 			      "\"total_ms\":%u",
-			      sn->minor, status, tcp_read_pos(p->tcp, x->cl) - x->c_r0,
-			      tcp_write_pos(p->tcp, x->cl) - x->c_w0, up, srv,
+			      sn->minor, status, sio_read_pos(p->tcp, x->cl) - x->c_r0,
+			      sio_write_pos(p->tcp, x->cl) - x->c_w0, up, srv,
 			      x->t_conn_ms ? (int)(x->t_conn_ms - x->t0_ms) : -1,
 			      x->t_resp_ms ? (int)(x->t_resp_ms - x->t0_ms) : -1, now(p) - x->t0_ms);
 	{
@@ -112,9 +112,18 @@ void proxy_access_log(struct proxy *p, struct http_sess *x, unsigned int status)
 				       l && l->valid ? l->ua : "-", l && l->valid ? l->referer : "-",
 				       l && l->valid ? l->rid : "-" };
 
+		const struct tls_slot *ts = tls_io_slot(p->tcp, x->cl);
+
 		for (unsigned int k = 0; k < 5 && o < sizeof(line) - 16; k++) {
 			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\":\"", keys[k]);
 			log_str(line, &o, sizeof(line) - 16, vals[k], strlen(vals[k]));
+			line[o++] = '"';
+		}
+		if (ts && o < sizeof(line) - 200) {
+			/* TLS: version, suite, and the name the client asked for ("" without SNI) */
+			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"tls\":\"%s\",\"cipher\":\"%s\",\"sni\":\"",
+					      tls_io_version(p->tcp, x->cl), tls_io_cipher(p->tcp, x->cl));
+			log_str(line, &o, sizeof(line) - 16, ts->sni, strnlen(ts->sni, sizeof(ts->sni)));
 			line[o++] = '"';
 		}
 		if (o < sizeof(line) - 2) {
@@ -283,6 +292,6 @@ void proxy_note_head(struct proxy *p, struct http_sess *x, const struct h1_msg *
 	note_field(m, b, "user-agent", l->ua, sizeof(l->ua));
 	note_field(m, b, "referer", l->referer, sizeof(l->referer));
 	if (!note_field(m, b, "x-request-id", l->rid, 65))
-		proxy_request_id(p, x->cl, tcp_read_pos(p->tcp, x->cl), l->rid);
+		proxy_request_id(p, x->cl, sio_read_pos(p->tcp, x->cl), l->rid);
 	l->valid = true;
 }

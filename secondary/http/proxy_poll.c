@@ -90,9 +90,9 @@ uint32_t proxy_drain(struct proxy *p, unsigned int phase)
 		if (x->kind == HS_FREE || phase == PORTER_DRAIN)
 			continue;
 		if (phase == PORTER_DRAIN_FIN && (x->kind == HS_TUNNEL || (sn->sflags & TUNNEL))) {
-			tcp_shutdown(p->tcp, x->cl);
+			sio_shutdown(p->tcp, x->cl);
 			if (sn->up != TCP_NIL)
-				tcp_shutdown(p->tcp, sn->up);
+				sio_shutdown(p->tcp, sn->up);
 			continue;
 		}
 		proxy_abort_session(p, x, true);
@@ -104,7 +104,7 @@ uint32_t proxy_drain(struct proxy *p, unsigned int phase)
 
 		if (st == TCP_CLOSED || st == TCP_TIME_WAIT)
 			continue;
-		if (app == TAPP_HTTP && proxy_sess_of(p, s) == NULL && tcp_recv_avail(p->tcp, s) == 0 &&
+		if (app == TAPP_HTTP && proxy_sess_of(p, s) == NULL && sio_recv_avail(p->tcp, s) == 0 &&
 		    phase != PORTER_DRAIN_RESET)
 			proxy_close_client(p, s);   /* idle keep-alive client (a fast stop resets it: tcp_drain) */
 		else if (app == TAPP_HEALTH && phase != PORTER_DRAIN) {

@@ -128,7 +128,7 @@ uint32_t proxy_pool_pop(struct proxy *p, uint32_t slot)
 		v->pool_head = tcp_app_arg(p->tcp, s);
 		v->pool_count--;
 		if (tcp_app(p->tcp, s) == TAPP_HTTP_POOL && tcp_state(p->tcp, s) == TCP_ESTABLISHED &&
-		    tcp_recv_avail(p->tcp, s) == 0 && !tcp_peer_closed(p->tcp, s))
+		    sio_recv_avail(p->tcp, s) == 0 && !sio_peer_closed(p->tcp, s))
 			return s;
 		if (tcp_app(p->tcp, s) == TAPP_HTTP_POOL)
 			proxy_kill_stream(p, s);
@@ -186,8 +186,8 @@ void proxy_pool_drop_all(struct proxy *p, uint32_t slot)
 /* An idle pooled stream had an event: bytes, a FIN, a reset or its idle timeout end it. */
 void proxy_pool_event(struct proxy *p, uint32_t s, uint32_t ev)
 {
-	if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED | TEV_APP_TIMEOUT)) && tcp_recv_avail(p->tcp, s) == 0 &&
-	    !tcp_peer_closed(p->tcp, s) && tcp_state(p->tcp, s) == TCP_ESTABLISHED)
+	if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED | TEV_APP_TIMEOUT)) && sio_recv_avail(p->tcp, s) == 0 &&
+	    !sio_peer_closed(p->tcp, s) && tcp_state(p->tcp, s) == TCP_ESTABLISHED)
 		return;   /* a window update, or a new worker's look at every stream */
 	pool_unlink(p, s);
 	if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))

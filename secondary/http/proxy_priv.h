@@ -34,6 +34,7 @@
 
 #include "secondary/crash.h"
 #include "secondary/http/proxy.h"
+#include "secondary/tls/tls_io.h"
 
 #define COPY_CHUNK     16384
 #define STEP_MAX       65536     /* chunk data bytes per re-framing step */

@@ -18,7 +18,7 @@
  */
 static int sink_send(struct proxy *p, const struct http_sess *x, uint32_t dst, const uint8_t *b, uint32_t n)
 {
-	int w = tcp_send(p->tcp, dst, b, n);
+	int w = sio_send(p->tcp, dst, b, n);
 
 	if (w == -EPIPE || w == -ENOTCONN)
 		return -1;
@@ -39,14 +39,14 @@ static enum relay_rc relay(struct proxy *p, struct http_sess *x, int d, uint32_t
 	for (;;) {
 		const struct http_snap *sn = cur(x);
 		const struct http_dir *dir = d ? &sn->r : &sn->q;
-		uint32_t sent = tcp_write_pos(p->tcp, dst) - dir->wbase;
-		uint32_t got = tcp_read_pos(p->tcp, src) - dir->rbase;
+		uint32_t sent = sio_write_pos(p->tcp, dst) - dir->wbase;
+		uint32_t got = sio_read_pos(p->tcp, src) - dir->rbase;
 		uint64_t limit;
 		uint32_t n, k, avail;
 		int w;
 
 		if ((int32_t)(sent - got) > 0)
-			tcp_recv(p->tcp, src, NULL, sent - got);   /* a predecessor sent but did not consume */
+			sio_recv(p->tcp, src, NULL, sent - got);   /* a predecessor sent but did not consume */
 		switch (dir->kind) {
 		case H1_BODY_NONE:
 			return RELAY_DONE;
@@ -60,7 +60,7 @@ static enum relay_rc relay(struct proxy *p, struct http_sess *x, int d, uint32_t
 			limit = UINT64_MAX;
 			break;
 		}
-		avail = tcp_recv_avail(p->tcp, src);
+		avail = sio_recv_avail(p->tcp, src);
 		if (sent >= limit) {
 			struct http_snap nn;
 			struct http_dir *nd;
@@ -70,9 +70,9 @@ static enum relay_rc relay(struct proxy *p, struct http_sess *x, int d, uint32_t
 			if (dir->kind == H1_BODY_LENGTH || dir->done)
 				return RELAY_DONE;
 			if (avail == 0)
-				return tcp_peer_closed(p->tcp, src) ? RELAY_SRC_CLOSED : RELAY_WAIT;
+				return sio_peer_closed(p->tcp, src) ? RELAY_SRC_CLOSED : RELAY_WAIT;
 			/* decode ahead of what is forwarded; commit the decoder with its position */
-			k = tcp_peek(p->tcp, src, 0, p->copy, avail < COPY_CHUNK ? avail : COPY_CHUNK);
+			k = sio_peek(p->tcp, src, 0, p->copy, avail < COPY_CHUNK ? avail : COPY_CHUNK);
 			nn = *sn;
 			nd = d ? &nn.r : &nn.q;
 			used = h1_chunked_feed(&nd->ch, p->copy, k, &done);
@@ -85,18 +85,18 @@ static enum relay_rc relay(struct proxy *p, struct http_sess *x, int d, uint32_t
 			commit(x, &nn);
 			continue;
 		}
-		if (avail == 0 && tcp_peer_closed(p->tcp, src))
+		if (avail == 0 && sio_peer_closed(p->tcp, src))
 			return dir->kind == H1_BODY_CLOSE ? RELAY_DONE : RELAY_SRC_CLOSED;   /* it can never end */
 		n = avail;
-		if (n > tcp_send_space(p->tcp, dst))
-			n = tcp_send_space(p->tcp, dst);
+		if (n > sio_send_space(p->tcp, dst))
+			n = sio_send_space(p->tcp, dst);
 		if (limit != UINT64_MAX && n > limit - sent)
 			n = (uint32_t)(limit - sent);
 		if (n == 0)
 			return RELAY_WAIT;
 		{
 			/* straight from the source's first segment into the sink's queue */
-			const uint8_t *b = tcp_peek_contig(p->tcp, src, &k);
+			const uint8_t *b = sio_peek_contig(p->tcp, src, &k);
 
 			if (n > k)
 				n = k;
@@ -105,7 +105,7 @@ static enum relay_rc relay(struct proxy *p, struct http_sess *x, int d, uint32_t
 		if (w <= 0)
 			return w < 0 ? RELAY_SINK_GONE : RELAY_WAIT;
 		CRASH_POINT("proxy.relay_sent");
-		tcp_recv(p->tcp, src, NULL, (uint32_t)w);
+		sio_recv(p->tcp, src, NULL, (uint32_t)w);
 		if (sent + (uint32_t)w > (1u << 30)) {
 			/* keep the 32-bit positions far from wrapping: move the bases */
 			struct http_snap nn = *cur(x);
@@ -136,7 +136,7 @@ static enum relay_rc send_step(struct proxy *p, const struct http_sess *x, const
 	uint8_t head[H1_CHUNK_HEAD_MAX];
 	const uint8_t *tail = NULL;
 	uint32_t hl = 0, k = 0, tl = 0, total;
-	uint32_t sent = tcp_write_pos(p->tcp, dst) - dir->wbase;
+	uint32_t sent = sio_write_pos(p->tcp, dst) - dir->wbase;
 
 	if (dir->done) {
 		/* the step that ends the body: the last chunk, no trailer fields */
@@ -155,7 +155,7 @@ static enum relay_rc send_step(struct proxy *p, const struct http_sess *x, const
 	}
 	total = hl + k + tl;
 	while (sent < total) {
-		uint32_t room = tcp_send_space(p->tcp, dst), n, cl;
+		uint32_t room = sio_send_space(p->tcp, dst), n, cl;
 		const uint8_t *b;
 		int w;
 
@@ -166,7 +166,7 @@ static enum relay_rc send_step(struct proxy *p, const struct http_sess *x, const
 			n = hl - sent;
 		} else if (sent < hl + k) {
 			uint32_t off = sent - hl;
-			const uint8_t *c = tcp_peek_contig(p->tcp, src, &cl);
+			const uint8_t *c = sio_peek_contig(p->tcp, src, &cl);
 
 			n = k - off;
 			if (c != NULL && off < cl) {
@@ -178,7 +178,7 @@ static enum relay_rc send_step(struct proxy *p, const struct http_sess *x, const
 					n = COPY_CHUNK;
 				if (n > room)
 					n = room;
-				n = tcp_peek(p->tcp, src, off, p->copy, n);
+				n = sio_peek(p->tcp, src, off, p->copy, n);
 				b = p->copy;
 				if (n == 0)
 					return RELAY_SINK_GONE;   /* the planned bytes are not there: cannot go on */
@@ -230,7 +230,7 @@ static enum relay_rc relay_chunked(struct proxy *p, struct http_sess *x, int d, 
 
 		if (dir->dec) {
 			/* the planned step: send what it owes, then consume its source bytes */
-			if (tcp_read_pos(p->tcp, src) == dir->rbase) {
+			if (sio_read_pos(p->tcp, src) == dir->rbase) {
 				enum relay_rc rc = send_step(p, x, dir, src, dst, rechunk);
 
 				if (rc != RELAY_DONE)
@@ -241,13 +241,13 @@ static enum relay_rc relay_chunked(struct proxy *p, struct http_sess *x, int d, 
 		}
 		if (dir->done)
 			return RELAY_DONE;
-		avail = tcp_recv_avail(p->tcp, src);
+		avail = sio_recv_avail(p->tcp, src);
 		if (avail == 0)
-			return tcp_peer_closed(p->tcp, src) ? RELAY_SRC_CLOSED : RELAY_WAIT;
+			return sio_peer_closed(p->tcp, src) ? RELAY_SRC_CLOSED : RELAY_WAIT;
 		nn = *sn;
 		nd = d ? &nn.r : &nn.q;
-		nd->rbase = tcp_read_pos(p->tcp, src);
-		nd->wbase = tcp_write_pos(p->tcp, dst);
+		nd->rbase = sio_read_pos(p->tcp, src);
+		nd->wbase = sio_write_pos(p->tcp, dst);
 		if (h1_chunked_data_left(&nd->ch)) {
 			k = (uint32_t)h1_chunked_take(&nd->ch, avail < STEP_MAX ? avail : STEP_MAX);
 			nd->dec = k;
@@ -261,7 +261,7 @@ static enum relay_rc relay_chunked(struct proxy *p, struct http_sess *x, int d, 
 			/* framing, up to the next chunk data or the end of the body */
 			uint32_t i = 0;
 
-			k = tcp_peek(p->tcp, src, 0, p->copy, avail < 4096 ? avail : 4096);
+			k = sio_peek(p->tcp, src, 0, p->copy, avail < 4096 ? avail : 4096);
 			while (i < k && !done && !h1_chunked_data_left(&nd->ch)) {
 				if (h1_chunked_feed(&nd->ch, p->copy + i, 1, &done) < 0)
 					return RELAY_BAD_CHUNKED;
@@ -312,12 +312,12 @@ int proxy_tunnel_step(struct proxy *p, struct http_sess *x)
 	n = *cur(x);
 	/* a FIN goes on once the sink's own unread bytes have been passed the other
 	 * way: closing it earlier could free them (LAST-ACK) before they are relayed */
-	if (rq == RELAY_DONE && !n.q.shut && tcp_recv_avail(p->tcp, u) == 0) {
-		tcp_shutdown(p->tcp, u);
+	if (rq == RELAY_DONE && !n.q.shut && sio_recv_avail(p->tcp, u) == 0) {
+		sio_shutdown(p->tcp, u);
 		n.q.shut = 1;
 	}
-	if (rs == RELAY_DONE && !n.r.shut && tcp_recv_avail(p->tcp, c) == 0) {
-		tcp_shutdown(p->tcp, c);
+	if (rs == RELAY_DONE && !n.r.shut && sio_recv_avail(p->tcp, c) == 0) {
+		sio_shutdown(p->tcp, c);
 		n.r.shut = 1;
 	}
 	commit(x, &n);
@@ -327,10 +327,10 @@ int proxy_tunnel_step(struct proxy *p, struct http_sess *x)
 		proxy_release_slot(p, &n);
 		tcp_set_app(p->tcp, u, TAPP_NONE);
 		tcp_app_deadline(p->tcp, u, 0);
-		tcp_close(p->tcp, u);
+		sio_close(p->tcp, u);
 		proxy_sess_free(p, x);
 		tcp_set_app(p->tcp, c, TAPP_NONE);
-		tcp_close(p->tcp, c);
+		sio_close(p->tcp, c);
 		return -1;
 	}
 	return 0;

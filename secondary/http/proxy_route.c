@@ -122,8 +122,8 @@ int proxy_start_upstream(struct proxy *p, struct http_sess *x, uint32_t u)
 		n.up = s;
 		n.reused = 1;
 		n.req = RQ_SEND_HEAD;
-		n.q.rbase = tcp_read_pos(p->tcp, x->cl);
-		n.q.wbase = tcp_write_pos(p->tcp, s);
+		n.q.rbase = sio_read_pos(p->tcp, x->cl);
+		n.q.wbase = sio_write_pos(p->tcp, s);
 		n.q.hout = 0;
 		commit(x, &n);
 		p->a->srv[slot].active++;

@@ -32,10 +32,10 @@ void proxy_nombuf_wait(struct proxy *p, const struct http_sess *x)
 
 void proxy_consume_to(struct proxy *p, uint32_t s, uint32_t target)
 {
-	uint32_t d = target - tcp_read_pos(p->tcp, s);
+	uint32_t d = target - sio_read_pos(p->tcp, s);
 
 	if ((int32_t)d > 0)
-		tcp_recv(p->tcp, s, NULL, d);
+		sio_recv(p->tcp, s, NULL, d);
 }
 
 /* Reset S now, or (inside its own event) a tick later from its own timer. */
@@ -56,11 +56,11 @@ void proxy_kill_stream(struct proxy *p, uint32_t s)
 /* Close S gracefully: FIN after what is queued; the peer's input is read and dropped. */
 void proxy_close_client(struct proxy *p, uint32_t s)
 {
-	tcp_recv(p->tcp, s, NULL, tcp_recv_avail(p->tcp, s));
+	sio_recv(p->tcp, s, NULL, sio_recv_avail(p->tcp, s));
 	tcp_set_app(p->tcp, s, TAPP_HTTP_LINGER);
 	tcp_set_app_arg(p->tcp, s, TCP_NIL);
 	tcp_set_app_slot(p->tcp, s, 0);
-	tcp_shutdown(p->tcp, s);
+	sio_shutdown(p->tcp, s);
 	if (tcp_state(p->tcp, s) != TCP_CLOSED)
 		tcp_app_deadline(p->tcp, s, after(p, LINGER_MS));
 }
@@ -70,20 +70,20 @@ void proxy_drop_upstream(struct proxy *p, uint32_t s)
 {
 	if (tcp_state(p->tcp, s) == TCP_CLOSED)
 		return;
-	if (tcp_recv_avail(p->tcp, s) || tcp_state(p->tcp, s) == TCP_SYN_SENT ||
+	if (sio_recv_avail(p->tcp, s) || tcp_state(p->tcp, s) == TCP_SYN_SENT ||
 	    tcp_state(p->tcp, s) == TCP_SYN_RECEIVED) {
 		proxy_kill_stream(p, s);
 		return;
 	}
 	tcp_app_deadline(p->tcp, s, 0);
-	tcp_close(p->tcp, s);
+	sio_close(p->tcp, s);
 }
 
 /* Bytes of the head at the start of S's receive queue, contiguous (in place when possible). */
 const uint8_t *proxy_head_bytes(struct proxy *p, uint32_t s, uint32_t want, uint32_t *len)
 {
-	uint32_t avail = tcp_recv_avail(p->tcp, s), n;
-	const uint8_t *b = tcp_peek_contig(p->tcp, s, &n);
+	uint32_t avail = sio_recv_avail(p->tcp, s), n;
+	const uint8_t *b = sio_peek_contig(p->tcp, s, &n);
 
 	if (want > avail)
 		want = avail;
@@ -91,7 +91,7 @@ const uint8_t *proxy_head_bytes(struct proxy *p, uint32_t s, uint32_t want, uint
 		*len = n < avail ? n : avail;
 		return b;
 	}
-	*len = tcp_peek(p->tcp, s, 0, p->head, want);
+	*len = sio_peek(p->tcp, s, 0, p->head, want);
 	return p->head;
 }
 
@@ -117,7 +117,7 @@ struct h1_limits proxy_head_limits(const struct proxy *p)
 bool proxy_head_ready(struct proxy *p, struct http_sess *x, uint32_t s, uint32_t max)
 {
 	struct proxy_scan *h = &p->scan[sess_idx(p, x)];
-	uint32_t avail = tcp_recv_avail(p->tcp, s), pos = tcp_read_pos(p->tcp, s);
+	uint32_t avail = sio_recv_avail(p->tcp, s), pos = sio_read_pos(p->tcp, s);
 	uint8_t buf[512];
 
 	if (h->stream != s || h->pos != pos || h->done > avail) {
@@ -127,11 +127,11 @@ bool proxy_head_ready(struct proxy *p, struct http_sess *x, uint32_t s, uint32_t
 		h->line = 0;
 		h->prev = 0;
 	}
-	if (avail >= max || tcp_peer_closed(p->tcp, s))
+	if (avail >= max || sio_peer_closed(p->tcp, s))
 		return true;
 	while (h->done < avail) {
 		uint32_t want = avail - h->done < sizeof(buf) ? avail - h->done : (uint32_t)sizeof(buf);
-		uint32_t n = tcp_peek(p->tcp, s, h->done, buf, want);
+		uint32_t n = sio_peek(p->tcp, s, h->done, buf, want);
 
 		if (n == 0)
 			break;
@@ -159,7 +159,7 @@ int proxy_parse_head(struct proxy *p, struct http_sess *x, uint32_t s, const uin
 		     bool request, unsigned int method)
 {
 	struct h1_limits lim = proxy_head_limits(p);
-	uint32_t pos = tcp_read_pos(p->tcp, s), si = sess_idx(p, x);
+	uint32_t pos = sio_read_pos(p->tcp, s), si = sess_idx(p, x);
 	int rc;
 
 	if (p->msg_ok && p->msg_sess == si && p->msg_stream == s && p->msg_pos == pos &&
@@ -207,8 +207,8 @@ struct http_sess *proxy_sess_new(struct proxy *p, uint32_t cl, enum http_sess_ki
 	x->cl = cl;
 	x->next = TCP_NIL;
 	x->t0_ms = now(p);
-	x->c_r0 = tcp_read_pos(p->tcp, cl);
-	x->c_w0 = tcp_write_pos(p->tcp, cl);
+	x->c_r0 = sio_read_pos(p->tcp, cl);
+	x->c_w0 = sio_write_pos(p->tcp, cl);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	x->t0_wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	x->s[0].up = TCP_NIL;
@@ -272,7 +272,7 @@ int proxy_send_planned(struct proxy *p, struct http_sess *x, int d, uint32_t s, 
 		       uint32_t len)
 {
 	const struct http_dir *dir = d ? &cur(x)->r : &cur(x)->q;
-	uint32_t sent = tcp_write_pos(p->tcp, s) - dir->wbase;
+	uint32_t sent = sio_write_pos(p->tcp, s) - dir->wbase;
 
 	if (len > p->tcp->prm->snd_buf)
 		return -1;   /* would never fit the send queue */
@@ -286,14 +286,14 @@ int proxy_send_planned(struct proxy *p, struct http_sess *x, int d, uint32_t s, 
 		commit(x, &n);
 	}
 	while (sent < len) {
-		uint32_t room = tcp_send_space(p->tcp, s), k = len - sent;
+		uint32_t room = sio_send_space(p->tcp, s), k = len - sent;
 		int w;
 
 		if (k > room)
 			k = room;
 		if (k == 0)
 			return 0;   /* WRITABLE comes */
-		w = tcp_send(p->tcp, s, out + sent, k);
+		w = sio_send(p->tcp, s, out + sent, k);
 		if (w == -ENOMEM)
 			proxy_nombuf_wait(p, x);
 		if (w == -ENOMEM || w == 0)
@@ -310,5 +310,5 @@ bool proxy_head_sent(struct proxy *p, struct http_sess *x, int d, uint32_t s)
 {
 	const struct http_dir *dir = d ? &cur(x)->r : &cur(x)->q;
 
-	return dir->hout && tcp_write_pos(p->tcp, s) - dir->wbase >= dir->hout;
+	return dir->hout && sio_write_pos(p->tcp, s) - dir->wbase >= dir->hout;
 }

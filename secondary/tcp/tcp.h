@@ -31,6 +31,8 @@ struct rte_mbuf;
 
 struct tcp_seg;
 
+struct tls_io;
+
 struct tcp_ctx {
 	/* shared memory */
 	struct tcp_area *area;
@@ -54,6 +56,10 @@ struct tcp_ctx {
 	uint32_t in_event;
 	/* the worker's application context (the proxy), private memory */
 	void *app;
+	/* TLS termination (secondary/tls/tls_io.h), private memory; NULL: no TLS listener */
+	struct tls_io *tls;
+	/* called by tcb_free() before a stream's TCB is cleared (private; NULL: none) */
+	void (*stream_freed)(struct tcp_ctx *ctx, uint32_t s);
 	/* output deferred to the end of a burst (tcp_batch_begin/flush), private memory */
 	bool batching;
 	uint32_t npend;

@@ -224,6 +224,8 @@ void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t)
 
 	if (t->state == TCP_CLOSED && t->lport == 0)
 		return;
+	if (c->stream_freed)
+		c->stream_freed(c, tcb_idx(c, t));
 	tcp_timer_cancel(c, t);
 	tcp_drop_queues(c, t);
 	if (t->state == TCP_SYN_RECEIVED && (t->flags & TF(PASSIVE)) && a->half_open)

@@ -1,0 +1,811 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TLS termination on a worker's TCP streams (tls_io.h): handshakes through
+ * OpenSSL on memory BIOs, then the durable record layer (tls_rec.h) on the
+ * shard's TLS slots (shm/tls-area-t.h), and the plaintext seam the proxy uses.
+ *
+ * Every step on an established session is one commit:
+ *   receive: open the record at the head of TCP's receive queue into the
+ *            copy that is not current (v[!cur]) and its plaintext past the
+ *            ring's tail; flip cur; then consume the record from TCP;
+ *   send:    seal into v[!cur]; queue the records on TCP; flip cur.
+ * tls_io_attach() finishes whatever a killed worker left between the two
+ * halves, from the rule in shm/tls-area-t.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "secondary/tls/tls_conf.h"
+#include "secondary/tls/tls_io.h"
+#include "secondary/tls/tls_rec.h"
+
+#define HS_TIMEOUT_MS   10000u                /* a handshake not done by then is dropped */
+#define SEAL_RECORDS    4u                    /* records sealed per send step */
+#define REC_MAX_IN      (TLS_HDR_LEN + TLS12_MAX_CIPHER)
+
+struct tls_io {
+	struct tcp_ctx *tcp;
+	struct tls_area *a;
+	uint32_t *map;
+	char *slots;
+	struct tls_conf *conf;
+	SSL **ssl;                     /* per slot: the handshake in progress */
+	struct tls_capture **cap;
+	uint32_t *free_next;           /* private free list of slots, rebuilt at attach */
+	uint32_t free_head;
+	uint8_t in[REC_MAX_IN];
+	uint8_t plain[TLS_OPEN_MIN_CAP];
+	uint8_t out[SEAL_RECORDS * (TLS_MAX_PLAIN + 64) + 256];
+};
+
+static inline struct tls_slot *slot_at(const struct tls_io *io, uint32_t k)
+{
+	return (struct tls_slot *)(io->slots + (uint64_t)k * io->a->slot_bytes);
+}
+
+static inline uint8_t *ring_of(const struct tls_io *io, struct tls_slot *sl)
+{
+	(void)io;
+	return (uint8_t *)(sl + 1);
+}
+
+static inline struct tls_slot_state_copy *cur_of(struct tls_slot *sl)
+{
+	return &sl->v[sl->cur & 1];
+}
+
+/* Copy the current state into the other copy and return it (the step's scratch). */
+static struct tls_slot_state_copy *next_of(struct tls_slot *sl)
+{
+	struct tls_slot_state_copy *n = &sl->v[!(sl->cur & 1)];
+
+	memcpy(n, cur_of(sl), sizeof(*n));
+	return n;
+}
+
+static void flip(struct tls_slot *sl)
+{
+	__atomic_store_n(&sl->cur, (uint8_t)!(sl->cur & 1), __ATOMIC_RELEASE);
+}
+
+/* --- slots ----------------------------------------------------------------- */
+
+static void slot_wipe(struct tls_io *io, uint32_t k)
+{
+	struct tls_slot *sl = slot_at(io, k);
+	uint32_t s = sl->stream;
+
+	if (io->ssl[k]) {
+		SSL_free(io->ssl[k]);
+		io->ssl[k] = NULL;
+	}
+	if (io->cap[k]) {
+		tls_capture_clear(io->cap[k]);
+		free(io->cap[k]);
+		io->cap[k] = NULL;
+	}
+	if (s < io->a->max_streams && io->map[s] == k)
+		__atomic_store_n(&io->map[s], TLS_NIL, __ATOMIC_RELEASE);
+	__atomic_store_n(&sl->state, TLS_SLOT_FREE, __ATOMIC_RELEASE);
+	tls_sess_wipe(&sl->v[0].sess);
+	tls_sess_wipe(&sl->v[1].sess);
+	if (sl->v[0].tail || sl->v[1].tail)
+		OPENSSL_cleanse(ring_of(io, sl), io->a->ring_bytes);
+	memset(sl, 0, sizeof(*sl));
+	sl->stream = TLS_NIL;
+	io->free_next[k] = io->free_head;
+	io->free_head = k;
+}
+
+static void on_stream_freed(struct tcp_ctx *c, uint32_t s)
+{
+	struct tls_io *io = c->tls;
+	uint32_t k;
+
+	if (io == NULL || s >= io->a->max_streams || (k = io->map[s]) == TLS_NIL || k >= io->a->max_slots)
+		return;
+	slot_wipe(io, k);
+}
+
+uint32_t tls_sio_slot(const struct tcp_ctx *c, uint32_t s)
+{
+	const struct tls_io *io = c->tls;
+	uint32_t k;
+
+	if (s >= io->a->max_streams || (k = io->map[s]) == TLS_NIL)
+		return TLS_NIL;
+	return slot_at(io, k)->state == TLS_SLOT_OPEN ? k : TLS_NIL;
+}
+
+const struct tls_slot *tls_io_slot(const struct tcp_ctx *c, uint32_t s)
+{
+	uint32_t k = c->tls ? tls_sio_slot(c, s) : TLS_NIL;
+
+	return k == TLS_NIL ? NULL : slot_at(c->tls, k);
+}
+
+const struct tls_area *tls_io_area(const struct tcp_ctx *c)
+{
+	return c->tls ? c->tls->a : NULL;
+}
+
+const char *tls_io_version(const struct tcp_ctx *c, uint32_t s)
+{
+	const struct tls_slot *sl = tls_io_slot(c, s);
+
+	if (sl == NULL)
+		return NULL;
+	return sl->v[sl->cur & 1].sess.version == TLS_V13 ? "TLSv1.3" : "TLSv1.2";
+}
+
+const char *tls_io_cipher(const struct tcp_ctx *c, uint32_t s)
+{
+	const struct tls_slot *sl = tls_io_slot(c, s);
+
+	if (sl == NULL)
+		return NULL;
+	switch (sl->v[sl->cur & 1].sess.suite) {
+	case 0x1301: return "TLS_AES_128_GCM_SHA256";
+	case 0x1302: return "TLS_AES_256_GCM_SHA384";
+	case 0x1303: return "TLS_CHACHA20_POLY1305_SHA256";
+	case 0xc02b: return "ECDHE-ECDSA-AES128-GCM-SHA256";
+	case 0xc02f: return "ECDHE-RSA-AES128-GCM-SHA256";
+	case 0xc02c: return "ECDHE-ECDSA-AES256-GCM-SHA384";
+	case 0xc030: return "ECDHE-RSA-AES256-GCM-SHA384";
+	case 0xcca9: return "ECDHE-ECDSA-CHACHA20-POLY1305";
+	case 0xcca8: return "ECDHE-RSA-CHACHA20-POLY1305";
+	default: return "?";
+	}
+}
+
+/* --- the plaintext seam ------------------------------------------------------ */
+
+uint32_t tls_sio_read_pos(const struct tcp_ctx *c, uint32_t k)
+{
+	return (uint32_t)slot_at(c->tls, k)->head;
+}
+
+uint32_t tls_sio_write_pos(const struct tcp_ctx *c, uint32_t k)
+{
+	struct tls_slot *sl = slot_at(c->tls, k);
+
+	return (uint32_t)cur_of(sl)->sess.tx_plain;
+}
+
+uint32_t tls_sio_recv_avail(const struct tcp_ctx *c, uint32_t k)
+{
+	struct tls_slot *sl = slot_at(c->tls, k);
+
+	return (uint32_t)(cur_of(sl)->tail - sl->head);
+}
+
+/* Whole records (or a header) waiting in TCP's receive queue. */
+static bool record_waiting(const struct tcp_ctx *c, uint32_t s)
+{
+	uint8_t h[TLS_HDR_LEN];
+	uint32_t n = tcp_recv_avail(c, s);
+
+	if (n < TLS_HDR_LEN)
+		return false;
+	tcp_peek(c, s, 0, h, TLS_HDR_LEN);
+	return n >= TLS_HDR_LEN + ((uint32_t)h[3] << 8 | h[4]);
+}
+
+bool tls_sio_peer_closed(const struct tcp_ctx *c, uint32_t s, uint32_t k)
+{
+	struct tls_slot *sl = slot_at(c->tls, k);
+	const struct tls_slot_state_copy *v = cur_of(sl);
+
+	if (v->tail != sl->head)
+		return false;
+	if (v->sess.flags & (TLS_SF_RX_CLOSED | TLS_SF_FAILED))
+		return true;
+	/* a FIN: what is left in TCP's queue is at most a record that will never be whole */
+	return tcp_peer_closed(c, s) && !record_waiting(c, s);
+}
+
+uint32_t tls_sio_peek(const struct tcp_ctx *c, uint32_t k, uint32_t off, void *buf, uint32_t len)
+{
+	struct tls_io *io = c->tls;
+	struct tls_slot *sl = slot_at(io, k);
+	uint32_t avail = (uint32_t)(cur_of(sl)->tail - sl->head), mask = io->a->ring_bytes - 1, at, first;
+	const uint8_t *ring = ring_of(io, sl);
+
+	if (off >= avail)
+		return 0;
+	if (len > avail - off)
+		len = avail - off;
+	at = (uint32_t)(sl->head + off) & mask;
+	first = io->a->ring_bytes - at < len ? io->a->ring_bytes - at : len;
+	memcpy(buf, ring + at, first);
+	memcpy((uint8_t *)buf + first, ring, len - first);
+	return len;
+}
+
+const uint8_t *tls_sio_peek_contig(const struct tcp_ctx *c, uint32_t k, uint32_t *len)
+{
+	struct tls_io *io = c->tls;
+	struct tls_slot *sl = slot_at(io, k);
+	uint32_t avail = (uint32_t)(cur_of(sl)->tail - sl->head), at = (uint32_t)sl->head & (io->a->ring_bytes - 1);
+
+	*len = io->a->ring_bytes - at < avail ? io->a->ring_bytes - at : avail;
+	return *len ? ring_of(io, sl) + at : NULL;
+}
+
+/* Queue BYTES sealed bytes on TCP, all or nothing as far as this worker can tell. */
+static int queue_all(struct tcp_ctx *c, uint32_t s, const uint8_t *b, uint32_t n)
+{
+	int w;
+
+	if (tcp_send_space(c, s) < n)
+		return -EAGAIN;
+	w = tcp_send(c, s, b, n);
+	if (w < 0)
+		return w;
+	if ((uint32_t)w != n) {
+		/* out of buffers mid-way: the records are cut and cannot be taken back;
+		 * the session cannot go on (the peer would see a broken record) */
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Seal an alert or close_notify and queue it; flips on success. */
+static int send_alert(struct tls_io *io, uint32_t s, struct tls_slot *sl, uint8_t level, uint8_t desc)
+{
+	struct tls_slot_state_copy *n = next_of(sl);
+	ssize_t w = tls_seal_alert(&n->sess, level, desc, io->out, sizeof(io->out));
+
+	if (w < 0)
+		return (int)w;
+	if (queue_all(io->tcp, s, io->out, (uint32_t)w) < 0)
+		return -1;
+	flip(sl);
+	if (level == TLS_ALERT_FATAL)
+		io->a->alerts_sent++;
+	return 0;
+}
+
+/*
+ * Open the whole records at the head of TCP's receive queue while their
+ * plaintext fits in the ring.
+ */
+static void pump(struct tls_io *io, uint32_t s, uint32_t k)
+{
+	struct tcp_ctx *c = io->tcp;
+	struct tls_slot *sl = slot_at(io, k);
+
+	for (;;) {
+		struct tls_slot_state_copy *n;
+		struct tls_open_res r;
+		uint32_t avail = tcp_recv_avail(c, s), len, room, mask = io->a->ring_bytes - 1, at, first;
+		uint8_t h[TLS_HDR_LEN];
+
+		if (cur_of(sl)->sess.flags & (TLS_SF_RX_CLOSED | TLS_SF_FAILED))
+			return;
+		if (avail < TLS_HDR_LEN)
+			return;
+		tcp_peek(c, s, 0, h, TLS_HDR_LEN);
+		len = (uint32_t)h[3] << 8 | h[4];
+		if (len > TLS12_MAX_CIPHER)
+			len = 0;   /* let tls_open() judge the header alone: record_overflow */
+		else if (avail < TLS_HDR_LEN + len)
+			return;    /* a partial record stays in TCP's queue */
+		room = io->a->ring_bytes - (uint32_t)(cur_of(sl)->tail - sl->head);
+		if (len > TLS_TAG_LEN && room < (len - TLS_TAG_LEN < TLS_MAX_PLAIN ? len - TLS_TAG_LEN : TLS_MAX_PLAIN))
+			return;    /* the application reads first */
+		tcp_peek(c, s, 0, io->in, TLS_HDR_LEN + len);
+		n = next_of(sl);
+		tls_open(&n->sess, io->in, TLS_HDR_LEN + len, io->plain, sizeof(io->plain), &r);
+		if (r.status == TLS_OPEN_SPACE)
+			return;
+		if (r.out_len > room)
+			return;   /* padding made it larger than it looked: wait for room */
+		if (r.status == TLS_OPEN_OK && r.consumed == 0)
+			return;
+		at = (uint32_t)n->tail & mask;
+		first = io->a->ring_bytes - at < r.out_len ? io->a->ring_bytes - at : (uint32_t)r.out_len;
+		memcpy(ring_of(io, sl) + at, io->plain, first);
+		memcpy(ring_of(io, sl), io->plain + first, r.out_len - first);
+		n->tail += r.out_len;
+		OPENSSL_cleanse(io->plain, r.out_len);
+		flip(sl);
+		if (r.consumed)
+			tcp_recv(c, s, NULL, (uint32_t)r.consumed);
+		if (r.key_update)
+			io->a->key_updates++;
+		switch (r.status) {
+		case TLS_OPEN_OK:
+		case TLS_OPEN_CLOSED:
+			break;
+		case TLS_OPEN_PEER_ALERT:
+			io->a->alerts_rcvd++;
+			return;
+		default:   /* TLS_OPEN_ERROR: our alert, then the application sees the end */
+			send_alert(io, s, sl, r.alert_level ? r.alert_level : TLS_ALERT_FATAL, r.alert);
+			tcp_shutdown(c, s);
+			return;
+		}
+	}
+}
+
+uint32_t tls_sio_recv(struct tcp_ctx *c, uint32_t s, uint32_t k, void *buf, uint32_t len)
+{
+	struct tls_slot *sl = slot_at(c->tls, k);
+	uint32_t avail = (uint32_t)(cur_of(sl)->tail - sl->head);
+
+	if (len > avail)
+		len = avail;
+	if (len == 0)
+		return 0;
+	if (buf)
+		tls_sio_peek(c, k, 0, buf, len);
+	__atomic_store_n(&sl->head, sl->head + len, __ATOMIC_RELEASE);
+	pump(c->tls, s, k);   /* room for the next records */
+	return len;
+}
+
+/* Record overhead of the session: header, tag, and 1.3's content type or 1.2 GCM's explicit nonce. */
+static uint32_t overhead(const struct tls_sess *x)
+{
+	if (x->version == TLS_V13)
+		return TLS_HDR_LEN + TLS_TAG_LEN + 1;
+	return TLS_HDR_LEN + TLS_TAG_LEN + (x->wr.aead == TLS_AEAD_CHACHA20_POLY1305 ? 0 : 8);
+}
+
+static uint32_t plain_fit(const struct tls_sess *x, uint32_t space)
+{
+	uint32_t o = overhead(x), full = TLS_MAX_PLAIN + o, n;
+
+	if (x->flags & TLS_SF_KU_OWED) {
+		if (space < 64)
+			return 0;
+		space -= 64;   /* our KeyUpdate goes first */
+	}
+	n = space / full * TLS_MAX_PLAIN;
+	if (space % full > o)
+		n += space % full - o;
+	if (n > SEAL_RECORDS * TLS_MAX_PLAIN)
+		n = SEAL_RECORDS * TLS_MAX_PLAIN;
+	return n;
+}
+
+uint32_t tls_sio_send_space(const struct tcp_ctx *c, uint32_t s, uint32_t k)
+{
+	struct tls_slot *sl = slot_at(c->tls, k);
+	const struct tls_sess *x = &cur_of(sl)->sess;
+
+	if (x->flags & (TLS_SF_TX_CLOSED | TLS_SF_FAILED))
+		return 0;
+	return plain_fit(x, tcp_send_space(c, s));
+}
+
+int tls_sio_send(struct tcp_ctx *c, uint32_t s, uint32_t k, const void *data, uint32_t len)
+{
+	struct tls_io *io = c->tls;
+	struct tls_slot *sl = slot_at(io, k);
+	struct tls_slot_state_copy *n;
+	uint32_t fit;
+	ssize_t w;
+	int rc;
+
+	if (cur_of(sl)->sess.flags & (TLS_SF_TX_CLOSED | TLS_SF_FAILED))
+		return -EPIPE;
+	if (tcp_state(c, s) != TCP_ESTABLISHED && tcp_state(c, s) != TCP_CLOSE_WAIT) {
+		int e = tcp_send(c, s, data, 0);   /* the stack's answer for this state */
+
+		return e < 0 ? e : -EPIPE;
+	}
+	fit = plain_fit(&cur_of(sl)->sess, tcp_send_space(c, s));
+	if (len > fit)
+		len = fit;
+	if (len == 0)
+		return 0;
+	n = next_of(sl);
+	w = tls_seal(&n->sess, data, len, io->out, sizeof(io->out));
+	if (w < 0)
+		return w == -TLS_E_SPACE ? 0 : -EPIPE;
+	rc = queue_all(c, s, io->out, (uint32_t)w);
+	if (rc == -EAGAIN)
+		return 0;
+	if (rc < 0) {
+		if (rc == -ENOMEM && tcp_write_pos(c, s) == sl->tx_tcp0 + (uint32_t)cur_of(sl)->sess.tx_bytes)
+			return -ENOMEM;   /* nothing was queued: wait for buffers */
+		/* a cut record: nothing more can follow it */
+		tcp_abort(c, s);
+		return -EPIPE;
+	}
+	flip(sl);
+	return (int)len;
+}
+
+int tls_sio_shutdown(struct tcp_ctx *c, uint32_t s, uint32_t k)
+{
+	struct tls_slot *sl = slot_at(c->tls, k);
+
+	if (!(cur_of(sl)->sess.flags & (TLS_SF_TX_CLOSED | TLS_SF_FAILED)) &&
+	    (tcp_state(c, s) == TCP_ESTABLISHED || tcp_state(c, s) == TCP_CLOSE_WAIT))
+		send_alert(c->tls, s, sl, TLS_ALERT_WARNING, TLS_AD_CLOSE_NOTIFY);
+	return tcp_shutdown(c, s);
+}
+
+void tls_sio_close(struct tcp_ctx *c, uint32_t s, uint32_t k)
+{
+	struct tls_slot *sl = slot_at(c->tls, k);
+
+	if (!(cur_of(sl)->sess.flags & (TLS_SF_TX_CLOSED | TLS_SF_FAILED)) &&
+	    (tcp_state(c, s) == TCP_ESTABLISHED || tcp_state(c, s) == TCP_CLOSE_WAIT))
+		send_alert(c->tls, s, sl, TLS_ALERT_WARNING, TLS_AD_CLOSE_NOTIFY);
+	tcp_close(c, s);
+}
+
+/* --- handshakes ------------------------------------------------------------- */
+
+/* A stream that will never be TLS-served: close it, out of everyone's sight. */
+static void hs_drop(struct tls_io *io, uint32_t s, uint32_t k, bool failed)
+{
+	struct tcp_ctx *c = io->tcp;
+
+	if (failed)
+		io->a->handshake_failures++;
+	slot_wipe(io, k);
+	tcp_set_app(c, s, TAPP_NONE);   /* no more events: the proxy never saw it */
+	tcp_close(c, s);
+}
+
+/* Move what OpenSSL wrote to TCP. Returns true when nothing is left. */
+static bool hs_flush(struct tls_io *io, uint32_t s, SSL *ssl)
+{
+	BIO *wb = SSL_get_wbio(ssl);
+	struct tcp_ctx *c = io->tcp;
+
+	for (;;) {
+		size_t pend = BIO_ctrl_pending(wb);
+		uint32_t space = tcp_send_space(c, s), n;
+		int w;
+
+		if (pend == 0)
+			return true;
+		n = pend < sizeof(io->out) ? (uint32_t)pend : (uint32_t)sizeof(io->out);
+		if (n > space)
+			n = space;
+		if (n == 0)
+			return false;
+		n = (uint32_t)BIO_read(wb, io->out, (int)n);
+		w = tcp_send(c, s, io->out, n);
+		if (w < 0 || (uint32_t)w != n)
+			return false;   /* cut: the handshake is lost (the peer sees it fail) */
+	}
+}
+
+static bool hs_start(struct tls_io *io, uint32_t s)
+{
+	struct tcp_ctx *c = io->tcp;
+	struct tls_slot *sl;
+	uint32_t k = io->free_head;
+	SSL *ssl;
+	BIO *rb, *wb;
+
+	if (k == TLS_NIL || io->conf == NULL) {
+		io->a->no_slot++;
+		tcp_abort(c, s);
+		return false;
+	}
+	ssl = tls_conf_ssl_new(io->conf, tcp_lport(c, s));
+	rb = BIO_new(BIO_s_mem());
+	wb = BIO_new(BIO_s_mem());
+	io->cap[k] = calloc(1, sizeof(struct tls_capture));
+	if (ssl == NULL || rb == NULL || wb == NULL || io->cap[k] == NULL ||
+	    tls_capture_attach(ssl, io->cap[k]) < 0) {
+		BIO_free(rb);
+		BIO_free(wb);
+		SSL_free(ssl);
+		free(io->cap[k]);
+		io->cap[k] = NULL;
+		io->a->no_slot++;
+		tcp_abort(c, s);
+		return false;
+	}
+	BIO_set_mem_eof_return(rb, -1);
+	SSL_set_bio(ssl, rb, wb);
+	io->free_head = io->free_next[k];
+	io->ssl[k] = ssl;
+	sl = slot_at(io, k);
+	memset(sl, 0, sizeof(*sl));
+	sl->stream = s;
+	sl->iss = tcp_iss(c, s);
+	sl->irs = tcp_irs(c, s);
+	__atomic_store_n(&sl->state, TLS_SLOT_HANDSHAKE, __ATOMIC_RELEASE);
+	__atomic_store_n(&io->map[s], k, __ATOMIC_RELEASE);
+	tcp_app_deadline(c, s, c->now_ms + HS_TIMEOUT_MS);
+	return true;
+}
+
+/* The handshake is done and flushed: the session moves to the slot, the SSL goes. */
+static bool hs_finish(struct tls_io *io, uint32_t s, uint32_t k)
+{
+	struct tcp_ctx *c = io->tcp;
+	struct tls_slot *sl = slot_at(io, k);
+	SSL *ssl = io->ssl[k];
+	struct tls_handoff h;
+	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	int cert = tls_conf_ssl_cert(ssl);
+
+	memset(&sl->v, 0, sizeof(sl->v));
+	if (tls_sess_from_ssl(&sl->v[0].sess, ssl, io->cap[k], &h) != 0 || h.tx_pending || h.rx_unread)
+		return false;
+	sl->cur = 0;
+	sl->head = 0;
+	sl->rx_tcp0 = tcp_read_pos(c, s);
+	sl->tx_tcp0 = tcp_write_pos(c, s);
+	sl->cert = cert < 0 ? 0 : (uint8_t)cert;
+	if (sni)
+		snprintf(sl->sni, sizeof(sl->sni), "%s", sni);
+	free(io->cap[k]);   /* cleared by tls_sess_from_ssl */
+	io->cap[k] = NULL;
+	SSL_free(ssl);
+	io->ssl[k] = NULL;
+	__atomic_store_n(&sl->state, TLS_SLOT_OPEN, __ATOMIC_RELEASE);   /* commit */
+	io->a->handshakes++;
+	tcp_app_deadline(c, s, 0);
+	return true;
+}
+
+/* Run the handshake of slot K as far as the bytes allow. Returns true once established. */
+static bool hs_step(struct tls_io *io, uint32_t s, uint32_t k, uint32_t ev)
+{
+	struct tcp_ctx *c = io->tcp;
+	SSL *ssl = io->ssl[k];
+
+	if (ssl == NULL) {   /* cannot be: a slot in handshake always has its SSL in this process */
+		hs_drop(io, s, k, true);
+		return false;
+	}
+	if (ev & TEV_APP_TIMEOUT) {
+		hs_drop(io, s, k, true);
+		return false;
+	}
+	for (;;) {
+		uint32_t avail, len;
+		uint8_t h[TLS_HDR_LEN];
+		int r;
+
+		if (!hs_flush(io, s, ssl))
+			return false;   /* waits for send space */
+		if (SSL_is_init_finished(ssl)) {
+			if (!hs_finish(io, s, k)) {
+				hs_drop(io, s, k, true);
+				return false;
+			}
+			return true;
+		}
+		avail = tcp_recv_avail(c, s);
+		if (avail >= TLS_HDR_LEN) {
+			tcp_peek(c, s, 0, h, TLS_HDR_LEN);
+			len = (uint32_t)h[3] << 8 | h[4];
+			if (h[0] < 20 || h[0] > 23 || h[1] != 3 || len > TLS12_MAX_CIPHER)
+				len = 0;   /* not a record: OpenSSL gets the header and says so */
+		}
+		if (avail < TLS_HDR_LEN || avail < TLS_HDR_LEN + len) {
+			if (tcp_peer_closed(c, s)) {
+				hs_drop(io, s, k, true);
+				return false;
+			}
+			return false;
+		}
+		/* one record at a time: OpenSSL never holds bytes past its Finished */
+		tcp_peek(c, s, 0, io->in, TLS_HDR_LEN + len);
+		BIO_write(SSL_get_rbio(ssl), io->in, (int)(TLS_HDR_LEN + len));
+		tcp_recv(c, s, NULL, TLS_HDR_LEN + len);
+		ERR_clear_error();
+		r = SSL_do_handshake(ssl);
+		if (r <= 0) {
+			int e = SSL_get_error(ssl, r);
+
+			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+				hs_flush(io, s, ssl);   /* OpenSSL's alert */
+				ERR_clear_error();
+				hs_drop(io, s, k, true);
+				return false;
+			}
+		}
+	}
+}
+
+static bool tls_listener(const struct tcp_ctx *c, uint32_t s)
+{
+	const struct porter_listener *l;
+	enum tcp_app app = tcp_app(c, s);
+
+	if (app != TAPP_HTTP && app != TAPP_SPLICE)
+		return false;
+	l = tcp_listener(c, tcp_lport(c, s));
+	return l != NULL && l->tls;
+}
+
+bool tls_io_event(struct tcp_ctx *c, uint32_t s, uint32_t *evp)
+{
+	uint32_t ev = *evp;
+	struct tls_io *io = c->tls;
+	struct tls_slot *sl;
+	uint32_t k;
+
+	if (io == NULL)
+		return true;
+	k = s < io->a->max_streams ? io->map[s] : TLS_NIL;
+	if (k == TLS_NIL) {
+		if (!tls_listener(c, s))
+			return true;
+		if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
+			return false;
+		if (!hs_start(io, s))
+			return false;
+		k = io->map[s];
+	}
+	sl = slot_at(io, k);
+	if (sl->state == TLS_SLOT_HANDSHAKE) {
+		if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
+			return false;   /* the TCB goes next: on_stream_freed wipes the slot */
+		if (!hs_step(io, s, k, ev))
+			return false;
+		ev = *evp = TEV_APP_READABLE;   /* the proxy's first look at the stream */
+	}
+	if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED)))
+		pump(io, s, k);
+	return true;
+}
+
+/* --- attach ---------------------------------------------------------------- */
+
+void tls_io_set_conf(struct tcp_ctx *c, struct tls_conf *tc)
+{
+	struct tls_io *io = c->tls;
+
+	if (io == NULL)
+		return;
+	if (tc)
+		tls_conf_get(tc);
+	if (io->conf)
+		tls_conf_put(io->conf);
+	io->conf = tc;
+}
+
+/* Does slot K still describe the TCP stream it names? Restores the commit rule or says no. */
+static bool reconcile(struct tls_io *io, uint32_t k)
+{
+	struct tcp_ctx *c = io->tcp;
+	struct tls_slot *sl = slot_at(io, k);
+	uint32_t s = sl->stream, rd, want, wr;
+	enum tcp_state st;
+
+	if (tls_sess_check(&cur_of(sl)->sess) != 0 || cur_of(sl)->tail - sl->head > io->a->ring_bytes)
+		return false;
+	st = tcp_state(c, s);
+	if (st == TCP_CLOSED || st == TCP_SYN_SENT || st == TCP_SYN_RECEIVED)
+		return false;
+	/* receive: a record opened and committed, not yet consumed from TCP */
+	rd = tcp_read_pos(c, s);
+	want = sl->rx_tcp0 + (uint32_t)cur_of(sl)->sess.rx_bytes;
+	if (want != rd) {
+		uint32_t d = want - rd;
+
+		if ((int32_t)d < 0 || d > tcp_recv_avail(c, s))
+			return false;
+		tcp_recv(c, s, NULL, d);
+	}
+	/* send: records queued, the flip not done */
+	wr = tcp_write_pos(c, s);
+	if (wr != sl->tx_tcp0 + (uint32_t)cur_of(sl)->sess.tx_bytes) {
+		const struct tls_slot_state_copy *o = &sl->v[!(sl->cur & 1)];
+
+		if (tls_sess_check(&o->sess) != 0 || wr != sl->tx_tcp0 + (uint32_t)o->sess.tx_bytes ||
+		    o->sess.rx_bytes != cur_of(sl)->sess.rx_bytes)
+			return false;
+		flip(sl);
+	}
+	return true;
+}
+
+int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes)
+{
+	struct tls_area *a = area;
+	struct tls_io *io;
+
+	c->tls = NULL;
+	if (area == NULL || bytes == 0)
+		return 0;
+	if (a->magic != TLS_AREA_MAGIC || a->layout_major != TLS_AREA_LAYOUT_MAJOR ||
+	    a->max_streams != c->area->max_streams || a->ring_bytes == 0 ||
+	    (a->ring_bytes & (a->ring_bytes - 1)) != 0 ||
+	    a->slot_bytes != sizeof(struct tls_slot) + a->ring_bytes ||
+	    tls_area_bytes(a->max_streams, a->max_slots, a->ring_bytes) > bytes)
+		return -1;
+	io = calloc(1, sizeof(*io));
+	if (io == NULL)
+		return -1;
+	io->tcp = c;
+	io->a = a;
+	io->map = (uint32_t *)((char *)area + a->map_off);
+	io->slots = (char *)area + a->slots_off;
+	io->ssl = calloc(a->max_slots, sizeof(*io->ssl));
+	io->cap = calloc(a->max_slots, sizeof(*io->cap));
+	io->free_next = calloc(a->max_slots, sizeof(*io->free_next));
+	if (io->ssl == NULL || io->cap == NULL || io->free_next == NULL) {
+		free(io->ssl);
+		free(io->cap);
+		free(io->free_next);
+		free(io);
+		return -1;
+	}
+	c->tls = io;
+	io->free_head = TLS_NIL;
+	/* map entries whose slot does not name them back are stale */
+	for (uint32_t s = 0; s < a->max_streams; s++) {
+		uint32_t k = io->map[s];
+
+		if (k != TLS_NIL && (k >= a->max_slots || slot_at(io, k)->stream != s ||
+				     slot_at(io, k)->state == TLS_SLOT_FREE))
+			io->map[s] = TLS_NIL;
+	}
+	for (uint32_t k = a->max_slots; k-- > 0;) {
+		struct tls_slot *sl = slot_at(io, k);
+		uint32_t s = sl->stream;
+		bool alive;
+
+		if (sl->state == TLS_SLOT_FREE) {
+			io->free_next[k] = io->free_head;
+			io->free_head = k;
+			continue;
+		}
+		alive = s < a->max_streams && tcp_state(c, s) != TCP_CLOSED && tcp_iss(c, s) == sl->iss &&
+			tcp_irs(c, s) == sl->irs;
+		if (alive)
+			__atomic_store_n(&io->map[s], k, __ATOMIC_RELEASE);
+		if (!alive) {
+			slot_wipe(io, k);
+		} else if (sl->state == TLS_SLOT_HANDSHAKE) {
+			a->handshakes_lost++;
+			slot_wipe(io, k);
+			tcp_abort(c, s);   /* the client retries its handshake */
+		} else if (!reconcile(io, k)) {
+			a->reset_at_attach++;
+			slot_wipe(io, k);
+			tcp_abort(c, s);
+		} else {
+			a->resumed++;
+		}
+	}
+	c->stream_freed = on_stream_freed;
+	return 0;
+}
+
+void tls_io_detach(struct tcp_ctx *c)
+{
+	struct tls_io *io = c->tls;
+
+	if (io == NULL)
+		return;
+	for (uint32_t k = 0; k < io->a->max_slots; k++) {
+		if (io->ssl[k])
+			SSL_free(io->ssl[k]);
+		if (io->cap[k]) {
+			tls_capture_clear(io->cap[k]);
+			free(io->cap[k]);
+		}
+	}
+	if (io->conf)
+		tls_conf_put(io->conf);
+	OPENSSL_cleanse(io->plain, sizeof(io->plain));
+	OPENSSL_cleanse(io->out, sizeof(io->out));
+	free(io->ssl);
+	free(io->cap);
+	free(io->free_next);
+	free(io);
+	c->tls = NULL;
+	c->stream_freed = NULL;
+	tls_rec_thread_done();
+}
