@@ -17,6 +17,7 @@
 #include "shm/porter-shm-t.h"
 #include "shm/proxy-t.h"
 #include "shm/proxy_conf.h"
+#include "shm/tls-pub-t.h"
 #include "primary/pkt.h"
 #include "shm/http-t.h"   /* http_area (types only) */
 #include "shm/tcp-t.h"      /* tcp_area (types only) */
@@ -184,6 +185,7 @@ struct primary {
 	/* shared objects (created at start-up, never later) */
 	struct porter_global *g;
 	struct porter_proxy *proxy;           /* routes, upstreams, http: two copies, one published */
+	struct porter_tls_pub *tls;           /* TLS listeners and certificates: two copies, one published */
 	struct porter_shard *shards[PORTER_MAX_SHARDS];
 	struct rte_ring *rx[PORTER_MAX_SHARDS];
 	struct rte_ring *tx[PORTER_MAX_SHARDS];

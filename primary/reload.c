@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * porterctl reload / SIGHUP: read the config file again and publish its
- * routes, upstreams and http settings to the workers without restarting
- * anything (DESIGN §7). A file that does not load, or that changes settings
- * a reload cannot apply, is refused and the running configuration stays.
+ * routes, upstreams and http settings, and its TLS listeners' settings, to
+ * the workers without restarting anything (DESIGN §7). A file that does not
+ * load, or that changes settings a reload cannot apply, is refused and the
+ * running configuration stays; porter_config_load() reads and checks every
+ * certificate and key file (config_tls.c), so a reload whose TLS files are
+ * bad is refused here, before anything is published.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include <rte_log.h>
 
 #include "primary/primary.h"
+#include "shm/tls_pub_conf.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "porter: " fmt "\n", ##__VA_ARGS__)
 
@@ -47,6 +51,9 @@ int proxy_reload(struct primary *p, char *msg, size_t len)
 	/* the operator's server states follow the servers (by upstream and address), and change
 	 * before the new table is published: no request is routed by a stale state */
 	servers_remap(p, &x->conf[!next], &x->conf[next]);
+	/* the TLS settings of the same generation go first: a worker that sees proxy generation
+	 * GEN finds TLS generation GEN published (it rebuilds its contexts when it sees it) */
+	tls_pub_publish(p->tls, nc, gen);
 	__atomic_store_n(&x->active, next, __ATOMIC_RELEASE);
 	__atomic_store_n(&x->generation, gen, __ATOMIC_RELEASE);
 	x->reloads++;

@@ -21,6 +21,8 @@
 #include "shm/tcp-t.h"     /* sizes of the TCP area the primary reserves (types only) */
 #include "shm/tls-area-t.h" /* the TLS area: laid out here, before any worker */
 #include "shm/proxy-t.h"
+#include "shm/tls-pub-t.h"
+#include "shm/tls_pub_conf.h"
 #include "shm/hash.h"
 #include "shm/names.h"
 #include "shm/rate.h"
@@ -84,7 +86,7 @@ static void fill_tcp(const struct porter_config *cfg, struct porter_global *g)
 		g->listeners[i].port = l->port;
 		g->listeners[i].no_climit = !l->client_limits;
 		g->listeners[i].rate = porter_rate16(l->rate_limit);
-		g->listeners[i].tls = l->tls;
+		g->listeners[i].tls = l->tls;   /* its settings: the porter_tls region (create_tls) */
 		switch (l->service) {
 		case PORTER_SVC_ECHO:
 			g->listeners[i].app = TAPP_ECHO;
@@ -245,11 +247,30 @@ static int create_proxy(struct primary *p)
 	return 0;
 }
 
+/*
+ * The TLS listeners' settings (shm/tls-pub-t.h), created whether or not a
+ * listener has tls, as every region is: a worker finds the same regions
+ * whatever the configuration. Copy 0 is generation 1, as the proxy's.
+ */
+static int create_tls(struct primary *p)
+{
+	struct porter_tls_pub *t = mz_create(PORTER_MZ_TLS, sizeof(*t));
+
+	if (t == NULL)
+		return -1;
+	tls_pub_conf_fill(&t->conf[0], p->cfg, 1);
+	t->active = 0;
+	t->generation = 1;
+	porter_shm_hdr_init(&t->hdr, PORTER_REGION_TLS, sizeof(*t));
+	p->tls = t;
+	return 0;
+}
+
 int shm_create(struct primary *p)
 {
 	const struct porter_cfg_dataplane *dp = &p->cfg->dataplane;
 
-	if (create_global(p) < 0 || create_proxy(p) < 0)
+	if (create_global(p) < 0 || create_proxy(p) < 0 || create_tls(p) < 0)
 		return -1;
 	for (unsigned int s = 0; s < p->nshards; s++)
 		if (create_shard(p, s) < 0)

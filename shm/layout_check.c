@@ -16,6 +16,7 @@
 #include "shm/porter-shm-t.h"
 #include "shm/proxy-t.h"
 #include "shm/tls-area-t.h"
+#include "shm/tls-pub-t.h"
 
 #define OFF(type, member) offsetof(struct type, member)
 
@@ -38,6 +39,16 @@ _Static_assert(sizeof(struct tls_slot) == 1024 && OFF(tls_slot, head) == 24 && O
 	       "tls_slot");
 _Static_assert(sizeof(struct porter_proxy) == 77952 && OFF(porter_proxy, conf) == 128 &&
 	       sizeof(struct porter_proxy_conf) == 38912, "porter_proxy and its configuration copies");
+/* the TLS listeners' settings (shm/tls-pub-t.h): a region of its own; porter_listener.tls took
+ * half of its reserved1 */
+_Static_assert(sizeof(struct porter_tls_pub) == 57472 && OFF(porter_tls_pub, active) == 64 &&
+	       OFF(porter_tls_pub, generation) == 72 && OFF(porter_tls_pub, conf) == 128 &&
+	       sizeof(struct porter_tls_pub_conf) == 28672 && OFF(porter_tls_pub_conf, listeners) == 272 &&
+	       OFF(porter_tls_pub_conf, tls_certs) == 1296 && sizeof(struct porter_tls_pub_listener) == 32 &&
+	       OFF(porter_tls_pub_listener, tls_ciphers) == 8 && sizeof(struct porter_cfg_tls_cert) == 1540,
+	       "porter_tls_pub and its copies");
+_Static_assert(sizeof(struct porter_listener) == 16 && OFF(porter_listener, rate) == 4 &&
+	       OFF(porter_listener, tls) == 6 && OFF(porter_listener, arg) == 8, "porter_listener");
 
 /* the shard's TCP area (shm/tcp-t.h) */
 _Static_assert(sizeof(struct tcp_tcb) == 384 && OFF(tcp_tcb, rate) == 362 && OFF(tcp_tcb, cc) == 112 &&

@@ -16,14 +16,18 @@
  * primary may include: this file (global and shard regions), attach-t.h
  * (the attach messages), tcp-t.h and tcp_cc-t.h (a shard's TCP area: TCBs,
  * counters), http-t.h and h1-t.h (a shard's proxy area: sessions, servers),
- * proxy-t.h (the proxy configuration copies). The one exception is
- * config/config-t.h, the parsed configuration, whose http and client-limit
- * groups are copied whole into proxy-t.h's struct. shm/layout_check.c
+ * proxy-t.h (the proxy configuration copies), tls-pub-t.h (the TLS
+ * listeners' settings), tls-t.h (a TLS session's record layer). The one
+ * exception is config/config-t.h, the parsed configuration, whose http and
+ * client-limit groups are copied whole into proxy-t.h's struct and whose
+ * porter_cfg_tls_cert is copied whole into tls-pub-t.h's. shm/layout_check.c
  * asserts their sizes and key offsets.
  *
- * Regions (names in shm/names.h):
+ * Regions (names in shm/names.h, proxy-t.h, tls-pub-t.h):
  *   porter_global        struct porter_global        (primary-created, one)
  *   porter_shard_<N>     struct porter_shard         (one per shard)
+ *   porter_proxy         struct porter_proxy         (proxy-t.h: routes, upstreams, http; two copies)
+ *   porter_tls           struct porter_tls_pub       (tls-pub-t.h: TLS listeners, certificates; two copies)
  *   porter_rx_<N>        rte_ring SP/SC primary -> worker, mbuf pointers
  *   porter_tx_<N>        rte_ring SP/SC worker -> primary, mbuf pointers
  *   porter_mbuf          rte_mempool of packet mbufs
@@ -112,6 +116,7 @@ enum porter_region_kind {
 	PORTER_REGION_GLOBAL = 1,
 	PORTER_REGION_SHARD  = 2,
 	PORTER_REGION_PROXY  = 3,         /* shm/proxy-t.h */
+	PORTER_REGION_TLS    = 4,         /* shm/tls-pub-t.h */
 };
 
 /*
@@ -371,7 +376,8 @@ struct porter_listener {
 	                                    false; layout 2.4, an older primary leaves 0: they apply) */
 	uint16_t rate;                   /* listeners[i].rate_limit, porter_rate16 encoding (shm/rate.h), 0 = none
 	                                    (layout 2.8, from reserved1) */
-	uint8_t tls;                     /* 1: the listener terminates TLS (layout 2.9, from reserved1) */
+	uint8_t tls;                     /* 1: the listener terminates TLS (listeners[i].tls; its settings are
+	                                    in the porter_tls region, shm/tls-pub-t.h); layout 2.9, from reserved1 */
 	uint8_t reserved1;
 	uint64_t arg;                    /* source: bytes to send (0 = until closed);
 	                                    tcp pass-through: index of the upstream in the proxy config */
