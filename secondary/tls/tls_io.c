@@ -510,6 +510,9 @@ static bool hs_start(struct tls_io *io, uint32_t s)
 		tcp_abort(c, s);
 		return false;
 	}
+	/* the 1.3 traffic secrets reach the capture through the key-log hook (never a log) */
+	if (SSL_CTX_get_keylog_callback(SSL_get_SSL_CTX(ssl)) != tls_keylog_cb)
+		SSL_CTX_set_keylog_callback(SSL_get_SSL_CTX(ssl), tls_keylog_cb);
 	BIO_set_mem_eof_return(rb, -1);
 	SSL_set_bio(ssl, rb, wb);
 	io->free_head = io->free_next[k];
