@@ -156,6 +156,26 @@ static void json_http(struct sbuf *b, const struct porter_shard *sh)
 	sb_printf(b, "}");
 }
 
+/* The shard's TLS counters (shm/tls-area-t.h), null without a TLS listener. */
+static void json_tls(struct sbuf *b, const struct porter_shard *sh)
+{
+	const struct tls_area *a = shard_tls_area(sh);
+	uint32_t used = 0;
+
+	if (a == NULL) {
+		sb_printf(b, ",\"tls\":null");
+		return;
+	}
+	for (uint32_t k = 0; k < a->max_slots; k++)
+		used += ((const struct tls_slot *)((const char *)a + a->slots_off + (uint64_t)k * a->slot_bytes))->state !=
+			TLS_SLOT_FREE;
+	sb_printf(b, ",\"tls\":{\"sessions\":%u,\"max_sessions\":%u", used, a->max_slots);
+#define X(f, h) sb_printf(b, ",\"" #f "\":%" PRIu64, a->f);
+	TLS_AREA_COUNTERS(X)
+#undef X
+	sb_printf(b, "}");
+}
+
 static const char *takeover_name(enum takeover_kind k)
 {
 	return k == TAKEOVER_STANDBY ? "standby" : k == TAKEOVER_COLD ? "cold" : "none";
@@ -284,6 +304,7 @@ void control_status_json(struct primary *p, struct sbuf *b)
 			  slot->frame_gaps[3]);
 		json_tcp(b, sh);
 		json_http(b, sh);
+		json_tls(b, sh);
 		json_standby(b, p, s, now);
 		sb_printf(b, "}");
 	}

@@ -192,6 +192,15 @@ static void prom_http(struct sbuf *b, const struct primary *p)
 			sb_printf(b, "porter_http_events_total{shard=\"%u\",event=\"%s\"} %" PRIu64 "\n", s,
 				  proxy_count_name(c), a->counts[c]);
 	}
+#define X(f, h)                                                                             \
+	help(b, "porter_tls_" #f "_total", "counter", h);                                   \
+	for (unsigned int s = 0; s < p->nshards; s++) {                                      \
+		const struct tls_area *a = shard_tls_area(p->shards[s]);                     \
+		if (a)                                                                       \
+			sb_printf(b, "porter_tls_" #f "_total{shard=\"%u\"} %" PRIu64 "\n", s, a->f); \
+	}
+	TLS_AREA_COUNTERS(X)
+#undef X
 	help(b, "porter_http_request_duration_seconds", "histogram",
 	     "Time from a request's first byte to the end of its answer (tunnels excluded).");
 	for (unsigned int s = 0; s < p->nshards; s++) {

@@ -21,6 +21,7 @@
 #include "primary/pkt.h"
 #include "shm/http-t.h"   /* http_area (types only) */
 #include "shm/tcp-t.h"      /* tcp_area (types only) */
+#include "shm/tls-area-t.h" /* tls_area (types only) */
 #include "shm/clock.h"
 #include "shm/hash.h"
 
@@ -267,6 +268,17 @@ static inline const struct http_area *shard_http_area(const struct porter_shard 
 	const struct http_area *a = (const struct http_area *)((const char *)sh + sh->http_off);
 
 	return __atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) == HTTP_AREA_MAGIC ? a : NULL;
+}
+
+/* The shard's TLS area (shm/tls-area-t.h), or NULL: no listener has tls, or not laid out. */
+static inline const struct tls_area *shard_tls_area(const struct porter_shard *sh)
+{
+	const struct tls_area *a;
+
+	if (sh->tls_bytes == 0)
+		return NULL;
+	a = (const struct tls_area *)((const char *)sh + sh->tls_off);
+	return __atomic_load_n(&a->magic, __ATOMIC_ACQUIRE) == TLS_AREA_MAGIC ? a : NULL;
 }
 
 /* The proxy configuration copy the workers read now. */

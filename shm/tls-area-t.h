@@ -107,6 +107,18 @@ struct tls_area {
 };
 _Static_assert(sizeof(struct tls_area) == 264, "tls area header size");
 
+/* The area's counters, for porterctl status and /metrics: X(field, help). */
+#define TLS_AREA_COUNTERS(X) \
+	X(handshakes, "TLS handshakes completed.") \
+	X(handshake_failures, "TLS handshakes refused or failed (bad ClientHello, no common suite, timeout).") \
+	X(handshakes_lost, "TLS handshakes in progress when their worker died (the stream was reset).") \
+	X(no_slot, "TLS connections reset because every TLS slot of the shard was taken.") \
+	X(alerts_sent, "Fatal TLS alerts sent on established sessions.") \
+	X(alerts_rcvd, "Fatal TLS alerts received on established sessions.") \
+	X(resumed, "Established TLS sessions a new worker continued from shared memory.") \
+	X(reset_at_attach, "TLS sessions a new worker found inconsistent with their TCP stream (reset).") \
+	X(key_updates, "TLS 1.3 KeyUpdate messages received.")
+
 static inline uint32_t tls_ring_bytes_for(uint32_t max_header_bytes)
 {
 	uint32_t need = max_header_bytes + 16384u + 256u, r = TLS_RING_MIN;

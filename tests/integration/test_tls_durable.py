@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Durable TLS sessions: established TLS sessions survive kill -9 and upgrades
+of their worker (issue 14). The session's record state lives in the shard's
+TLS area (shm/tls-area-t.h); a new worker continues it byte-exactly.
+
+Every test runs real TLS clients (curl, wrk, Python's ssl) against a gateway
+with an https listener (443, proxied to backends.py) and a TLS pass-through
+listener (9443, to backends.py tcpsha), and kills or upgrades the workers in
+the middle. A session a new worker could not continue shows up as a TLS
+error (bad_record_mac, unexpected EOF), a reset, or a wrong sha256.
+
+Run as root: python3 tests/integration/test_tls_durable.py [-k NAME]
+Ends with "N passed, N failed"; figures go to
+$PORTER_BUILD/integration-figures-tls-durable.json.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from harness import BUILD, GatewayEnv, parse_wrk, wait_for  # noqa: E402
+import backends  # noqa: E402
+
+MiB = 1 << 20
+PORTER = "10.99.0.2"
+OTHER = os.path.join(BUILD, "secondary", "porter-worker-other")
+CURRENT = os.path.join(BUILD, "secondary", "porter-worker")
+FIGURES = {}
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+CONF = """
+tcp: { time_wait_ms = 1000; };
+listeners = ( { port = 443; protocol = "http";
+                tls = { certificates = ( { cert = "@DIR@/site.pem"; key = "@DIR@/site.key"; } ); }; },
+              { port = 9443; protocol = "tcp"; upstream = "sha";
+                tls = { certificates = ( { cert = "@DIR@/site.pem"; key = "@DIR@/site.key"; } ); }; } );
+upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } ); },
+              { name = "sha"; servers = ( { address = "10.99.0.1:9001"; } ); } );
+routes = ( { upstream = "app"; } );
+"""
+
+
+def make_cert(d):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", os.path.join(d, "site.key"), "-out", os.path.join(d, "site.pem"),
+                    "-days", "30", "-subj", "/CN=site.test", "-addext", "subjectAltName=DNS:site.test"],
+                   check=True, capture_output=True)
+
+
+class Env(GatewayEnv):
+    def __init__(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="porter-tlsd-certs-")
+        os.chmod(d, 0o755)
+        make_cert(d)
+        self.certdir = d
+        super().__init__("porter-tlsd-", extra=CONF.replace("@DIR@", d))
+        self.http_backend(8081, "app")
+        self.backend("tcpsha", 9001)
+
+    def close(self, failed=False):
+        super().close(failed)
+        import shutil
+        shutil.rmtree(self.certdir, ignore_errors=True)
+
+
+# A TLS client in the gateway's namespace (stdlib ssl on memory BIOs, so that it
+# can send a TCP FIN after its data and still read the answer).
+CLIENT = r'''
+import hashlib, json, socket, ssl, sys, time
+sys.path.insert(0, sys.argv[1])
+import backends
+mode, n, rate = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+if sys.argv[5] != "any":
+    ctx.minimum_version = ctx.maximum_version = getattr(ssl.TLSVersion, sys.argv[5])
+raw = socket.create_connection(("10.99.0.2", 9443), timeout=60)
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inc, out, server_hostname="site.test")
+def flush():
+    d = out.read()
+    if d:
+        raw.sendall(d)
+def feed():
+    d = raw.recv(1 << 18)
+    if not d:
+        inc.write_eof()
+        return False
+    inc.write(d)
+    return True
+while True:
+    try:
+        obj.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        flush()
+        feed()
+flush()
+print("ready " + obj.version(), flush=True)
+sys.stdin.readline()
+t0 = time.monotonic()
+sent = 0
+for chunk in backends.pattern_chunks(0, n, 1 << 18):
+    v = memoryview(chunk)
+    while len(v):
+        k = obj.write(v[:16384 * 4])
+        v = v[k:]
+        flush()
+    sent += len(chunk)
+    ahead = sent / rate - (time.monotonic() - t0)   # a paced load loop, not a wait for an event
+    if ahead > 0:
+        time.sleep(ahead)
+raw.shutdown(socket.SHUT_WR)   # TCP FIN: the upload is over (pass-through takes it as EOF)
+ans = b""
+while True:
+    try:
+        d = obj.read(4096)
+        if not d:
+            break
+        ans += d
+    except ssl.SSLWantReadError:
+        if not feed():
+            try:
+                ans += obj.read(4096)
+            except (ssl.SSLWantReadError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
+                pass
+            break
+    except ssl.SSLZeroReturnError:
+        break
+print(json.dumps({"answer": ans.decode(errors="replace").strip(), "want": backends.pattern_sha256(n),
+                  "seconds": time.monotonic() - t0}), flush=True)
+'''
+
+
+def killer(gw, stop, period, counts):
+    """SIGKILL every ready worker each PERIOD seconds until STOP is set."""
+    while not stop.is_set():
+        st = gw.status()
+        pids = [sh["pid"] for sh in st["shards"] if sh["state"] == "ready"]
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+            counts[0] += 1
+        gw.wait_all_ready(timeout=15, exclude_pids=tuple(pids))
+        stop.wait(period)
+
+
+def tls_counters(gw):
+    st = gw.status()
+    return [sh.get("tls") or {} for sh in st["shards"]]
+
+
+@test
+def https_download_64mib_survives_kills(env):
+    """A 64 MiB HTTPS download (TLS 1.3, then 1.2) while every worker is killed every 0.5 s."""
+    gw = env.gw
+    n = 64 * MiB
+    for ver in ("--tlsv1.3", "--tls-max"):
+        out = env.path("dl.out")
+        args = ["--tlsv1.3"] if ver == "--tlsv1.3" else ["--tlsv1.2", "--tls-max", "1.2"]
+        p = gw.ns_popen(["curl", "-sSk", "--max-time", "150", "--limit-rate", "12M"] + args +
+                        ["-o", out, "-w", "%{http_code} %{size_download} %{ssl_verify_result}",
+                         "https://%s/size/%d" % (PORTER, n)],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stop, kills = threading.Event(), [0]
+        th = None
+        try:
+            wait_for(lambda: os.path.exists(out) and os.path.getsize(out) >= 4 * MiB, 30, "4 MiB downloaded")
+            th = threading.Thread(target=killer, args=(gw, stop, 0.5, kills))
+            th.start()
+            so, se = p.communicate(timeout=170)
+        finally:
+            stop.set()
+            if th:
+                th.join()
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        code, size = so.split()[:2]
+        FIGURES["download_" + args[0]] = {"kills": kills[0], "bytes": int(size)}
+        assert p.returncode == 0 and code == "200" and int(size) == n, (p.returncode, so, se)
+        assert kills[0] >= 4, "the download ended before the workers were killed: %d kills" % kills[0]
+        with open(out, "rb") as f:
+            import hashlib
+            h = hashlib.sha256()
+            for b in iter(lambda: f.read(1 << 20), b""):
+                h.update(b)
+        assert h.hexdigest() == backends.pattern_sha256(n), "%s: body differs after %d kills" % (args, kills[0])
+        os.unlink(out)
+    c = tls_counters(gw)
+    FIGURES["tls_counters_after_downloads"] = c
+    assert sum(x.get("resumed", 0) for x in c) > 0, c
+
+
+@test
+def tls_passthrough_upload_64mib_survives_kills(env):
+    """64 MiB through a TLS pass-through listener to a sha256 backend, workers killed every 0.5 s."""
+    gw = env.gw
+    n = 64 * MiB
+    for ver in ("TLSv1_3", "TLSv1_2"):
+        p = gw.ns_popen([sys.executable, "-c", CLIENT, HERE, "upload", str(n), str(12 * MiB), ver],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stop, kills = threading.Event(), [0]
+        th = None
+        try:
+            line = p.stdout.readline()
+            assert line.startswith("ready"), "client: %r %s" % (line, p.stderr.read()[-2000:])
+            p.stdin.write("go\n")
+            p.stdin.flush()
+            th = threading.Thread(target=killer, args=(gw, stop, 0.5, kills))
+            th.start()
+            so, se = p.communicate(timeout=170)
+        finally:
+            stop.set()
+            if th:
+                th.join()
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        assert p.returncode == 0 and so.strip(), "client failed (%s): %s" % (p.returncode, se[-3000:])
+        res = json.loads(so.strip().splitlines()[-1])
+        FIGURES["upload_" + ver] = {"kills": kills[0], "seconds": round(res["seconds"], 1)}
+        assert kills[0] >= 4, "the upload ended before the workers were killed: %d kills" % kills[0]
+        assert res["answer"] == "%s %d" % (res["want"], n), (ver, res, kills[0])
+
+
+@test
+def wrk_https_keepalive_through_kills_and_upgrade(env):
+    """wrk over HTTPS with keep-alive for 20 s: a worker killed every 2 s, one rolling upgrade: 0 errors."""
+    gw = env.gw
+    result = {}
+
+    def run():
+        r = gw.ns(["wrk", "-t2", "-c32", "-d20s", "--timeout", "4s", "https://%s/size/100" % PORTER],
+                  check=False, timeout=90)
+        result["out"] = r.stdout + r.stderr
+        result["res"] = parse_wrk(result["out"])
+        result["res"]["rc"] = r.returncode
+    th = threading.Thread(target=run)
+    t_start = time.monotonic()
+    th.start()
+    kills, upgraded, i = 0, None, 0
+    while time.monotonic() - t_start < 17:
+        time.sleep(max(0.0, t_start + 2 * (i + 1) - time.monotonic()))   # a schedule, not a wait
+        if i == 3:
+            t0 = time.monotonic()
+            out = gw.ctl("upgrade", "--binary", OTHER, check=False, timeout=120)
+            assert out.returncode == 0, "upgrade: %s %s" % (out.stdout, out.stderr)
+            st = gw.wait_all_ready(timeout=15)
+            assert all(x["version"].endswith("-other") for x in st["shards"]), st["shards"]
+            upgraded = round(time.monotonic() - t0, 2)
+        else:
+            st = gw.status()
+            sh = st["shards"][i % len(st["shards"])]
+            os.kill(sh["pid"], signal.SIGKILL)
+            kills += 1
+            gw.wait_all_ready(timeout=15, exclude_pids=(sh["pid"],))
+        i += 1
+    th.join(90)
+    res = result.get("res")
+    FIGURES["wrk_https"] = {"kills": kills, "upgrade_s": upgraded, "wrk": res}
+    assert res is not None, "wrk did not finish"
+    assert res["rc"] == 0 and res["requests"] > 0, result["out"]
+    assert res["socket_errors"] == 0 and res["non2xx3xx"] == 0, \
+        "%d kills, upgrade %s s:\n%s" % (kills, upgraded, result["out"])
+    c = tls_counters(gw)
+    assert sum(x.get("resumed", 0) for x in c) > 0, c
+
+
+def main():
+    only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
+    passed = failed = 0
+    for t in [t for t in TESTS if only is None or only in t.__name__]:
+        t0 = time.monotonic()
+        env = None
+        ok = False
+        try:
+            env = Env()
+            t(env)
+            ok = True
+            passed += 1
+            print("[PASS] %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("[FAIL] %s (%.1fs)\n%s" % (t.__name__, time.monotonic() - t0, traceback.format_exc()),
+                  flush=True)
+        finally:
+            if env is not None:
+                env.close(not ok)
+    print("figures: " + json.dumps(FIGURES))
+    with open(os.path.join(BUILD, "integration-figures-tls-durable.json"), "w") as f:
+        json.dump(FIGURES, f, indent=1)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
