@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "secondary/crash.h"
 #include "secondary/tls/tls_conf.h"
 #include "secondary/tls/tls_io.h"
 #include "secondary/tls/tls_rec.h"
@@ -90,6 +91,7 @@ static void slot_wipe(struct tls_io *io, uint32_t k)
 	}
 	if (s < io->a->max_streams && io->map[s] == k)
 		__atomic_store_n(&io->map[s], TLS_NIL, __ATOMIC_RELEASE);
+	CRASH_POINT("tls_io.wipe_unmapped");   /* the slot named by no stream, not yet free */
 	__atomic_store_n(&sl->state, TLS_SLOT_FREE, __ATOMIC_RELEASE);
 	tls_sess_wipe(&sl->v[0].sess);
 	tls_sess_wipe(&sl->v[1].sess);
@@ -314,6 +316,7 @@ static void pump(struct tls_io *io, uint32_t s, uint32_t k)
 		n->tail += r.out_len;
 		OPENSSL_cleanse(io->plain, r.out_len);
 		flip(sl);
+		CRASH_POINT("tls_io.rx_committed");   /* opened and committed, still in TCP's queue */
 		if (r.consumed)
 			tcp_recv(c, s, NULL, (uint32_t)r.consumed);
 		if (r.key_update)
@@ -419,6 +422,7 @@ int tls_sio_send(struct tcp_ctx *c, uint32_t s, uint32_t k, const void *data, ui
 		tcp_abort(c, s);
 		return -EPIPE;
 	}
+	CRASH_POINT("tls_io.tx_queued");   /* records on TCP's queue, the state not flipped */
 	flip(sl);
 	return (int)len;
 }
@@ -552,6 +556,7 @@ static bool hs_finish(struct tls_io *io, uint32_t s, uint32_t k)
 	io->cap[k] = NULL;
 	SSL_free(ssl);
 	io->ssl[k] = NULL;
+	CRASH_POINT("tls_io.hs_filled");   /* the session written, the slot still a handshake */
 	__atomic_store_n(&sl->state, TLS_SLOT_OPEN, __ATOMIC_RELEASE);   /* commit */
 	io->a->handshakes++;
 	tcp_app_deadline(c, s, 0);
