@@ -345,6 +345,7 @@ static void service(struct primary *p, int timeout_ms, bool sleeping)
 	metrics_tick(p);
 	supervisor_tick(p);
 	neigh_tick(p);
+	tickets_tick(p);
 	if (now_ms() >= next_link_ms) {
 		ports_link_refresh(p);
 		ports_pmd_stats(p);

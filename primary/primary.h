@@ -255,6 +255,10 @@ int supervisor_find_worker(const char *bin, char *out, size_t len);
 /* notify.c: systemd's readiness protocol ("READY=1", "RELOADING=1", "STOPPING=1"); nothing without $NOTIFY_SOCKET. */
 void notify_systemd(const char *state);
 
+/* tickets.c: the session-ticket keys of the porter_tls region (shm/tls-pub-t.h). */
+int tickets_init(struct porter_tls_tickets *t);
+void tickets_tick(struct primary *p);
+
 /* The shard's TCP and proxy areas as the primary reads them (counters, states): NULL until laid out. */
 static inline const struct tcp_area *shard_tcp_area(const struct porter_shard *sh)
 {

@@ -259,6 +259,8 @@ static int create_tls(struct primary *p)
 	if (t == NULL)
 		return -1;
 	tls_pub_conf_fill(&t->conf[0], p->cfg, 1);
+	if (tickets_init(&t->tickets) < 0)
+		return -1;
 	t->active = 0;
 	t->generation = 1;
 	porter_shm_hdr_init(&t->hdr, PORTER_REGION_TLS, sizeof(*t));

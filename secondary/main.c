@@ -685,6 +685,7 @@ int main(int argc, char **argv)
 			    w.shard);
 			return EXIT_LAYOUT;
 		}
+		tls_state.hooks = tls_pub ? tls_io_ticket_hooks(&tls_pub->tickets) : NULL;
 		follow_tls(&w);
 		if (proxy_attach(&proxy, &w.tcp, (char *)w.sh + w.sh->http_off, w.sh->http_bytes, proxy_conf,
 				 w.shard, w.epoch) < 0) {

@@ -41,7 +41,8 @@ _Static_assert(sizeof(struct porter_proxy) == 77952 && OFF(porter_proxy, conf) =
 	       sizeof(struct porter_proxy_conf) == 38912, "porter_proxy and its configuration copies");
 /* the TLS listeners' settings (shm/tls-pub-t.h): a region of its own; porter_listener.tls took
  * half of its reserved1 */
-_Static_assert(sizeof(struct porter_tls_pub) == 57472 && OFF(porter_tls_pub, active) == 64 &&
+_Static_assert(sizeof(struct porter_tls_pub) == 57920 && OFF(porter_tls_pub, active) == 64 &&
+	       OFF(porter_tls_pub, tickets) == 57472 &&
 	       OFF(porter_tls_pub, generation) == 72 && OFF(porter_tls_pub, conf) == 128 &&
 	       sizeof(struct porter_tls_pub_conf) == 28672 && OFF(porter_tls_pub_conf, listeners) == 272 &&
 	       OFF(porter_tls_pub_conf, tls_certs) == 1296 && sizeof(struct porter_tls_pub_listener) == 32 &&

@@ -103,7 +103,8 @@ struct tls_area {
 	uint64_t resumed;                 /* sessions continued by a new worker at attach (88) */
 	uint64_t reset_at_attach;         /* sessions whose TCP stream did not match: reset (96) */
 	uint64_t key_updates;             /* TLS 1.3 KeyUpdates received (104) */
-	uint64_t reserved[19];            /* (112) */
+	uint64_t handshakes_resumed;      /* of the completed handshakes, those resumed from a ticket (112) */
+	uint64_t reserved[18];            /* (120) */
 };
 _Static_assert(sizeof(struct tls_area) == 264, "tls area header size");
 
@@ -117,7 +118,8 @@ _Static_assert(sizeof(struct tls_area) == 264, "tls area header size");
 	X(alerts_rcvd, "Fatal TLS alerts received on established sessions.") \
 	X(resumed, "Established TLS sessions a new worker continued from shared memory.") \
 	X(reset_at_attach, "TLS sessions a new worker found inconsistent with their TCP stream (reset).") \
-	X(key_updates, "TLS 1.3 KeyUpdate messages received.")
+	X(key_updates, "TLS 1.3 KeyUpdate messages received.") \
+	X(handshakes_resumed, "TLS handshakes that resumed a session from a ticket (any shard's, any worker's).")
 
 static inline uint32_t tls_ring_bytes_for(uint32_t max_header_bytes)
 {

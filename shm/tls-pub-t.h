@@ -73,6 +73,38 @@ struct porter_tls_pub_conf {
 	uint8_t reserved[28672 - 1296 - PORTER_CFG_MAX_TLS_CERTS * sizeof(struct porter_cfg_tls_cert)];
 } PORTER_ALIGNED;
 
+/*
+ * Session-ticket keys (RFC 5077 tickets, TLS 1.3 PSK tickets), the same for
+ * every shard and every worker binary, so that a client resumes on whichever
+ * shard its next connection lands and after any restart of a worker. The
+ * primary draws a new key every PORTER_TLS_TICKET_ROTATE_S seconds into the
+ * slot after the current one and then moves `current` (one store); a ticket
+ * made under either of the two previous keys is still accepted, then renewed
+ * under the current one. A worker reading the slot being overwritten decrypts
+ * garbage and falls back to a full handshake: never a wrong session.
+ * Key material: the memzone's hugepage file is readable by root only
+ * (docs/TLS.md, "Key material").
+ */
+#define PORTER_TLS_TICKET_KEYS      3
+#define PORTER_TLS_TICKET_ROTATE_S  3600
+struct porter_tls_ticket_key {
+	uint8_t name[16];                 /* the ticket's key_name: which key made it (0) */
+	uint8_t aes[32];                  /* AES-256-CBC key (16) */
+	uint8_t hmac[32];                 /* HMAC-SHA256 key (48) */
+	uint64_t created_s;               /* wall clock, seconds (80) */
+	uint64_t reserved;                /* (88) */
+};
+struct porter_tls_tickets {
+	volatile uint32_t current;        /* slot of the key new tickets use (0) */
+	uint32_t reserved0;
+	volatile uint64_t rotations;      /* keys drawn since the start (8) */
+	uint64_t reserved1[6];            /* (16) */
+	struct porter_tls_ticket_key key[PORTER_TLS_TICKET_KEYS];   /* (64) */
+	uint8_t reserved[64];             /* (352) */
+};
+_Static_assert(sizeof(struct porter_tls_ticket_key) == 96, "ticket key size");
+_Static_assert(sizeof(struct porter_tls_tickets) == 416, "ticket keys size");
+
 struct porter_tls_pub {
 	struct porter_shm_hdr hdr;
 	volatile uint32_t active PORTER_ALIGNED;  /* index of the published copy */
@@ -80,12 +112,13 @@ struct porter_tls_pub {
 	volatile uint64_t generation;     /* of the published copy (1 = the start-up configuration) */
 	uint32_t reserved1[12];
 	struct porter_tls_pub_conf conf[2];
+	struct porter_tls_tickets tickets PORTER_ALIGNED;   /* written by the primary only */
 } PORTER_ALIGNED;
 
 _Static_assert(sizeof(struct porter_cfg_tls_cert) == 1540, "config tls_cert struct is part of the shm layout");
 _Static_assert(sizeof(struct porter_tls_pub_conf) == 28672, "porter_tls_pub_conf size is part of the layout");
 _Static_assert(__builtin_offsetof(struct porter_tls_pub_conf, listeners) == 272 &&
 	       __builtin_offsetof(struct porter_tls_pub_conf, tls_certs) == 1296, "porter_tls_pub_conf layout");
-_Static_assert(sizeof(struct porter_tls_pub) == 128 + 2 * 28672, "porter_tls_pub size is part of the layout");
+_Static_assert(sizeof(struct porter_tls_pub) == 128 + 2 * 28672 + 448, "porter_tls_pub size is part of the layout");
 
 #endif

@@ -16,13 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "secondary/crash.h"
 #include "secondary/tls/tls_conf.h"
 #include "secondary/tls/tls_io.h"
 #include "secondary/tls/tls_rec.h"
+#include "shm/tls-pub-t.h"
 
 #define HS_TIMEOUT_MS   10000u                /* a handshake not done by then is dropped */
 #define SEAL_RECORDS    4u                    /* records sealed per send step */
@@ -541,6 +545,7 @@ static bool hs_finish(struct tls_io *io, uint32_t s, uint32_t k)
 	struct tls_handoff h;
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	int cert = tls_conf_ssl_cert(ssl);
+	bool resumed = SSL_session_reused(ssl) == 1;
 
 	memset(&sl->v, 0, sizeof(sl->v));
 	if (tls_sess_from_ssl(&sl->v[0].sess, ssl, io->cap[k], &h) != 0 || h.tx_pending || h.rx_unread)
@@ -559,6 +564,7 @@ static bool hs_finish(struct tls_io *io, uint32_t s, uint32_t k)
 	CRASH_POINT("tls_io.hs_filled");   /* the session written, the slot still a handshake */
 	__atomic_store_n(&sl->state, TLS_SLOT_OPEN, __ATOMIC_RELEASE);   /* commit */
 	io->a->handshakes++;
+	io->a->handshakes_resumed += resumed;
 	tcp_app_deadline(c, s, 0);
 	return true;
 }
@@ -665,6 +671,67 @@ bool tls_io_event(struct tcp_ctx *c, uint32_t s, uint32_t *evp)
 	if (!(ev & (TEV_APP_RESET | TEV_APP_CLOSED)))
 		pump(io, s, k);
 	return true;
+}
+
+/* --- session tickets ------------------------------------------------------- */
+
+static const struct porter_tls_tickets *ticket_keys;
+
+/*
+ * OpenSSL's ticket-key callback (SSL_CTX_set_tlsext_ticket_key_evp_cb): new
+ * tickets under the current shared key; a ticket under one of the previous
+ * keys is accepted and renewed (2); an unknown name is a full handshake (0).
+ * The key is copied out of shared memory first and wiped after.
+ */
+static int ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx,
+		     int enc)
+{
+	const struct porter_tls_tickets *t = ticket_keys;
+	struct porter_tls_ticket_key k;
+	uint32_t cur, i;
+	int rc = 1;
+	OSSL_PARAM params[3];
+
+	(void)s;
+	if (t == NULL)
+		return 0;
+	cur = __atomic_load_n(&t->current, __ATOMIC_ACQUIRE) % PORTER_TLS_TICKET_KEYS;
+	if (enc) {
+		memcpy(&k, &t->key[cur], sizeof(k));
+		memcpy(name, k.name, 16);
+		if (RAND_bytes(iv, 16) != 1)
+			rc = -1;
+	} else {
+		for (i = 0; i < PORTER_TLS_TICKET_KEYS; i++)
+			if (memcmp(name, t->key[i].name, 16) == 0)
+				break;
+		if (i == PORTER_TLS_TICKET_KEYS)
+			return 0;
+		memcpy(&k, &t->key[i], sizeof(k));
+		if (memcmp(name, k.name, 16) != 0)
+			rc = 0;   /* rotated while we read it: a full handshake */
+		else if (i != cur)
+			rc = 2;   /* accepted, and a new ticket under the current key */
+	}
+	if (rc > 0) {
+		params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k.hmac, sizeof(k.hmac));
+		params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+		params[2] = OSSL_PARAM_construct_end();
+		if ((enc ? EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes, iv)
+			 : EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes, iv)) != 1 ||
+		    EVP_MAC_CTX_set_params(hctx, params) != 1)
+			rc = -1;
+	}
+	OPENSSL_cleanse(&k, sizeof(k));
+	return rc;
+}
+
+static const struct tls_conf_hooks ticket_hooks = { .ticket_key_cb = ticket_cb, .num_tickets = 1 };
+
+const struct tls_conf_hooks *tls_io_ticket_hooks(const struct porter_tls_tickets *keys)
+{
+	ticket_keys = keys;
+	return keys ? &ticket_hooks : NULL;
 }
 
 /* --- attach ---------------------------------------------------------------- */

@@ -40,6 +40,12 @@ struct tls_conf;
 int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes);
 void tls_io_detach(struct tcp_ctx *c);
 
+/* The hooks (tls_conf.h) that issue and accept session tickets under KEYS, the
+ * primary's shared keys (shm/tls-pub-t.h); NULL keys: no tickets. */
+struct porter_tls_tickets;
+struct tls_conf_hooks;
+const struct tls_conf_hooks *tls_io_ticket_hooks(const struct porter_tls_tickets *keys);
+
 /* The contexts new handshakes use (a reference is taken; NULL: refuse new TLS connections). */
 void tls_io_set_conf(struct tcp_ctx *c, struct tls_conf *tc);
 

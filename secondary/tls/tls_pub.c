@@ -92,6 +92,12 @@ static int cfg_from_pub(struct porter_config *cfg, const struct porter_tls_pub_c
 
 struct tls_conf *tls_pub_build(const struct porter_tls_pub_conf *pc, char *err, size_t errlen)
 {
+	return tls_pub_build_hooks(pc, NULL, err, errlen);
+}
+
+struct tls_conf *tls_pub_build_hooks(const struct porter_tls_pub_conf *pc, const struct tls_conf_hooks *hooks,
+				     char *err, size_t errlen)
+{
 	/* struct porter_config is large (upstreams, routes): heap, not the worker's stack */
 	struct porter_config *cfg = calloc(1, sizeof(*cfg));
 	struct tls_conf *tc = NULL;
@@ -104,7 +110,7 @@ struct tls_conf *tls_pub_build(const struct porter_tls_pub_conf *pc, char *err, 
 		return NULL;
 	}
 	if (cfg_from_pub(cfg, pc, err, errlen) == 0)
-		tc = tls_conf_new(cfg, pc->generation, NULL, err, errlen);
+		tc = tls_conf_new(cfg, pc->generation, hooks, err, errlen);
 	free(cfg);
 	return tc;
 }
@@ -160,7 +166,7 @@ int tls_pub_refresh(struct tls_pub_state *st, const struct porter_tls_pub *pub, 
 		free(pc);
 		return 0;           /* still moving: the next call looks again */
 	}
-	tc = tls_pub_build(pc, err, errlen);
+	tc = tls_pub_build_hooks(pc, st->hooks, err, errlen);
 	free(pc);
 	if (tc == NULL) {
 		st->failed_gen = gen;

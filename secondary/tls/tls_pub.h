@@ -41,8 +41,13 @@
  */
 struct tls_conf *tls_pub_build(const struct porter_tls_pub_conf *pc, char *err, size_t errlen);
 
+/* The same with HOOKS (session tickets, tls_conf.h); NULL: none. */
+struct tls_conf *tls_pub_build_hooks(const struct porter_tls_pub_conf *pc, const struct tls_conf_hooks *hooks,
+				     char *err, size_t errlen);
+
 /* What one worker holds. Zero-initialised: nothing built yet (published generations start at 1). */
 struct tls_pub_state {
+	const struct tls_conf_hooks *hooks;   /* given to every build (set before the first refresh) */
 	struct tls_conf *cur;       /* the contexts new connections get (NULL until a build succeeded) */
 	uint64_t gen;               /* the generation of cur (0: none) */
 	uint64_t failed_gen;        /* the last generation whose build failed (0: none) */

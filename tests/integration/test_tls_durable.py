@@ -280,6 +280,38 @@ def wrk_https_keepalive_through_kills_and_upgrade(env):
     assert sum(x.get("resumed", 0) for x in c) > 0, c
 
 
+@test
+def tickets_resume_on_every_shard_after_kills_and_upgrade(env):
+    """A ticket from one connection resumes on both shards, after every worker was killed and after an upgrade."""
+    gw = env.gw
+    sess = env.path("sess")
+
+    def connect(extra):
+        r = gw.ns(["bash", "-c", "printf 'GET /name HTTP/1.1\\r\\nHost: site.test\\r\\nConnection: close\\r\\n\\r\\n' | "
+                   "timeout 10 openssl s_client -tls1_3 -connect %s:443 -servername site.test -ign_eof %s 2>&1"
+                   % (PORTER, extra)], check=False)
+        assert "X-Backend: app" in r.stdout, r.stdout[-2000:]
+        return "Reused, TLSv1.3" in r.stdout
+
+    assert not connect("-sess_out %s" % sess), "a first connection cannot resume"   # its ticket saved
+    assert os.path.getsize(sess) > 0
+    before = tls_counters(gw)
+    pids = [sh["pid"] for sh in gw.status()["shards"]]
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    gw.wait_all_ready(timeout=15, exclude_pids=tuple(pids))
+    reused = sum(connect("-sess_in %s" % sess) for _ in range(12))
+    out = gw.ctl("upgrade", "--binary", OTHER, check=False, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    gw.wait_all_ready(timeout=15)
+    reused += sum(connect("-sess_in %s" % sess) for _ in range(4))
+    after = tls_counters(gw)
+    per_shard = [a.get("handshakes_resumed", 0) - b.get("handshakes_resumed", 0) for a, b in zip(after, before)]
+    FIGURES["tickets"] = {"reused": reused, "of": 16, "per_shard": per_shard}
+    assert reused == 16, "only %d of 16 connections resumed" % reused
+    assert all(x > 0 for x in per_shard), "a shard resumed no session: %s" % per_shard
+
+
 def main():
     only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
     passed = failed = 0
