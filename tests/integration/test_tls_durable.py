@@ -312,6 +312,73 @@ def tickets_resume_on_every_shard_after_kills_and_upgrade(env):
     assert all(x > 0 for x in per_shard), "a shard resumed no session: %s" % per_shard
 
 
+@test
+def key_updates_both_ways_across_kills(env):
+    """TLS 1.3 KeyUpdate (RFC 8446 §4.6.3) from the client, with and without update_requested, with
+    every worker killed between each update and the next request: porter's own KeyUpdate answers
+    and the session goes on under the new keys in both directions."""
+    gw = env.gw
+    p = gw.ns_popen(["openssl", "s_client", "-tls1_3", "-connect", "%s:443" % PORTER, "-servername", "site.test",
+                     "-msg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    buf = bytearray()
+    lock = threading.Lock()
+
+    def reader():
+        for chunk in iter(lambda: p.stdout.read1(65536), b""):
+            with lock:
+                buf.extend(chunk)
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+
+    def text():
+        with lock:
+            return bytes(buf).decode("latin-1")
+
+    def send(line):
+        p.stdin.write(line)
+        p.stdin.flush()
+
+    def request(i):
+        n0 = text().count("X-Backend: app")
+        send(b"GET /name HTTP/1.1\r\nHost: site.test\r\n\r\n")
+        wait_for(lambda: text().count("X-Backend: app") > n0 or p.poll() is not None, 15, "answer %d" % i)
+        assert p.poll() is None, "s_client ended:\n" + text()[-3000:]
+
+    def kill_all():
+        pids = [sh["pid"] for sh in gw.status()["shards"]]
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        gw.wait_all_ready(timeout=15, exclude_pids=tuple(pids))
+
+    def server_key_updates():
+        return len([ln for ln in text().splitlines() if ln.startswith("<<<") and "KeyUpdate" in ln])
+    try:
+        wait_for(lambda: "New, TLSv1.3" in text() or p.poll() is not None, 15, "handshake")
+        before = sum(x.get("key_updates", 0) for x in tls_counters(gw))
+        request(0)
+        send(b"K\n")          # KeyUpdate, update_requested: porter must update its side too
+        wait_for(lambda: "KEYUPDATE" in text(), 10, "the client's KeyUpdate sent")
+        kill_all()
+        request(1)            # porter's KeyUpdate goes before this answer
+        assert server_key_updates() == 1, "porter's KeyUpdates seen: %d\n%s" % (server_key_updates(), text()[-3000:])
+        kill_all()
+        request(2)
+        send(b"k\n")          # KeyUpdate, update_not_requested: only the client's side moves
+        wait_for(lambda: text().count("KEYUPDATE") >= 2, 10, "the second KeyUpdate sent")
+        kill_all()
+        request(3)
+        assert server_key_updates() == 1, "porter answered an update_not_requested"
+        after = sum(x.get("key_updates", 0) for x in tls_counters(gw))
+        FIGURES["key_updates"] = {"received": after - before, "sent": server_key_updates()}
+        assert after - before == 2, (before, after)
+        assert "alert" not in text().lower().split("new, tlsv1.3")[-1], text()[-3000:]
+    finally:
+        p.stdin.close()
+        if p.poll() is None:
+            p.kill()
+        p.wait(timeout=10)
+
+
 def main():
     only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
     passed = failed = 0
