@@ -10,8 +10,9 @@
  * no_application_protocol, RFC 7301 §3.2), SNI certificate selection (exact
  * name, then a one-label "*.suffix" wildcard, else the first certificate;
  * case-insensitive, a trailing dot ignored), no renegotiation, no
- * compression, no session cache and, for now, no session tickets (the hook
- * in struct tls_conf_hooks is where shared-memory ticket keys will plug in).
+ * compression, no session cache, and session tickets only through the
+ * hook in struct tls_conf_hooks (the workers': keys in shared memory,
+ * secondary/tls/tls_io.c).
  *
  * Lifetime. A struct tls_conf is reference-counted (tls_conf_get/put). It
  * holds one reference to each of its SSL_CTXs; every SSL made from one holds
@@ -37,10 +38,10 @@
 struct tls_conf;
 
 /*
- * What a later part plugs in. Session tickets stay off (SSL_OP_NO_TICKET,
+ * Session tickets stay off (SSL_OP_NO_TICKET,
  * no TLS 1.3 tickets) while ticket_key_cb is NULL; with it, the contexts
  * issue NUM_TICKETS tickets (TLS 1.3) and encrypt them with the keys the
- * callback gives (SSL_CTX_set_tlsext_ticket_key_evp_cb(3)): keys that will
+ * callback gives (SSL_CTX_set_tlsext_ticket_key_evp_cb(3)): the workers' keys
  * live in shared memory, so that every shard and a restarted worker resume.
  */
 struct tls_conf_hooks {
