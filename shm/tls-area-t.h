@@ -24,8 +24,10 @@
  * leaves the read position behind: its successor consumes the difference. A
  * worker killed after TCP queued sealed records and before the flip leaves
  * the write position ahead by exactly the other copy's tx_bytes: the successor
- * flips. Anything else is not a session this code can continue: the stream is
- * reset.
+ * flips. A worker killed inside tcp_send() leaves part of the records queued:
+ * they were sealed into the area's stage and named by the send journal
+ * (struct tls_txj) first, so the successor queues the rest, then flips.
+ * Anything else is not a session this code can continue: the stream is reset.
  *
  * A handshake in progress lives in OpenSSL, in private memory: a slot in
  * TLS_SLOT_HANDSHAKE found at attach is a lost handshake and its stream is
@@ -84,6 +86,25 @@ enum {
 	TLS_SLOTF_SHUT = 1u << 0,         /* close_notify queued: the write side is done */
 };
 
+/*
+ * The send journal: records are sealed into the area's stage (shared memory)
+ * and the journal names them before they are queued on TCP, so that a worker
+ * killed inside tcp_send() (records cut between two segments) is finished by
+ * its successor from the stage, then the slot flips. One send at a time per
+ * shard; while one waits for buffers (ENOMEM part-way) the others wait too.
+ */
+#define TLS_STAGE_BYTES (4u * (16384u + 64u) + 256u)
+struct tls_txj {
+	volatile uint32_t active;         /* 1: stage[0..len) is being queued on `stream` (0) */
+	uint32_t slot;                    /* its slot: flips once all of it is queued (4) */
+	uint32_t stream;                  /* (8) */
+	uint32_t iss;                     /* the stream's ISS: a reused index is another stream (12) */
+	uint32_t wpos0;                   /* TCP write position before the first byte (16) */
+	uint32_t len;                     /* bytes of the stage (20) */
+	uint32_t reserved[2];             /* (24) */
+};
+_Static_assert(sizeof(struct tls_txj) == 32, "tls send journal size");
+
 struct tls_area {
 	uint32_t magic;                   /* TLS_AREA_MAGIC (0) */
 	uint16_t layout_major, layout_minor;
@@ -104,7 +125,9 @@ struct tls_area {
 	uint64_t reset_at_attach;         /* sessions whose TCP stream did not match: reset (96) */
 	uint64_t key_updates;             /* TLS 1.3 KeyUpdates received (104) */
 	uint64_t handshakes_resumed;      /* of the completed handshakes, those resumed from a ticket (112) */
-	uint64_t reserved[18];            /* (120) */
+	uint64_t stage_off;               /* the send stage: TLS_STAGE_BYTES of sealed records (120) */
+	struct tls_txj txj;               /* the send in progress (128) */
+	uint64_t reserved[13];            /* (160) */
 };
 _Static_assert(sizeof(struct tls_area) == 264, "tls area header size");
 
@@ -133,7 +156,8 @@ static inline uint32_t tls_ring_bytes_for(uint32_t max_header_bytes)
 static inline uint64_t tls_area_bytes(uint32_t max_streams, uint32_t max_slots, uint32_t ring_bytes)
 {
 	uint64_t map_off = (sizeof(struct tls_area) + 63) & ~63ull;
-	uint64_t slots_off = (map_off + (uint64_t)max_streams * 4 + 63) & ~63ull;
+	uint64_t stage_off = (map_off + (uint64_t)max_streams * 4 + 63) & ~63ull;
+	uint64_t slots_off = (stage_off + TLS_STAGE_BYTES + 63) & ~63ull;
 
 	if (max_slots == 0)
 		return 0;
@@ -151,7 +175,8 @@ static inline void tls_area_init(void *mem, uint32_t max_streams, uint32_t max_s
 	a->max_streams = max_streams;
 	a->ring_bytes = ring_bytes;
 	a->map_off = (uint32_t)map_off;
-	a->slots_off = (map_off + (uint64_t)max_streams * 4 + 63) & ~63ull;
+	a->stage_off = (map_off + (uint64_t)max_streams * 4 + 63) & ~63ull;
+	a->slots_off = (a->stage_off + TLS_STAGE_BYTES + 63) & ~63ull;
 	a->slot_bytes = sizeof(struct tls_slot) + ring_bytes;
 	for (uint32_t i = 0; i < max_streams; i++)
 		map[i] = TLS_NIL;

@@ -42,9 +42,10 @@ struct tls_io {
 	struct tls_capture **cap;
 	uint32_t *free_next;           /* private free list of slots, rebuilt at attach */
 	uint32_t free_head;
+	uint8_t *stage;                /* the area's send stage (shared memory) */
 	uint8_t in[REC_MAX_IN];
 	uint8_t plain[TLS_OPEN_MIN_CAP];
-	uint8_t out[SEAL_RECORDS * (TLS_MAX_PLAIN + 64) + 256];
+	uint8_t out[16384];            /* handshake flights on their way to TCP */
 };
 
 static inline struct tls_slot *slot_at(const struct tls_io *io, uint32_t k)
@@ -242,35 +243,87 @@ const uint8_t *tls_sio_peek_contig(const struct tcp_ctx *c, uint32_t k, uint32_t
 	return *len ? ring_of(io, sl) + at : NULL;
 }
 
-/* Queue BYTES sealed bytes on TCP, all or nothing as far as this worker can tell. */
-static int queue_all(struct tcp_ctx *c, uint32_t s, const uint8_t *b, uint32_t n)
+/*
+ * Finish the journaled send, if any: queue what of the stage TCP does not
+ * have yet, then flip the slot. Returns true when no send is pending any more
+ * (also when the one pending belonged to a stream that is gone), false while
+ * TCP still lacks buffers for the rest.
+ */
+static bool tx_resume(struct tls_io *io)
 {
-	int w;
+	struct tls_txj *j = &io->a->txj;
+	struct tcp_ctx *c = io->tcp;
+	struct tls_slot *sl;
+	uint32_t s = j->stream, done;
+	enum tcp_state st;
+
+	if (!j->active)
+		return true;
+	sl = j->slot < io->a->max_slots ? slot_at(io, j->slot) : NULL;
+	st = s < io->a->max_streams ? tcp_state(c, s) : TCP_CLOSED;
+	if (sl == NULL || sl->state != TLS_SLOT_OPEN || sl->stream != s || tcp_iss(c, s) != j->iss ||
+	    (st != TCP_ESTABLISHED && st != TCP_CLOSE_WAIT)) {
+		__atomic_store_n(&j->active, 0, __ATOMIC_RELEASE);   /* the stream went: nothing to finish */
+		return true;
+	}
+	done = tcp_write_pos(c, s) - j->wpos0;
+	if (done > j->len) {
+		/* cannot be: more than the stage was queued. The stream's records are broken. */
+		__atomic_store_n(&j->active, 0, __ATOMIC_RELEASE);
+		io->a->reset_at_attach++;
+		tcp_abort(c, s);
+		return true;
+	}
+	if (done < j->len) {
+		int w = tcp_send(c, s, io->stage + done, j->len - done);
+
+		if (w < 0 || (uint32_t)w != j->len - done)
+			return false;   /* out of buffers again: the rest later */
+	}
+	CRASH_POINT("tls_io.tx_queued");   /* records on TCP's queue, the state not flipped */
+	if (tcp_write_pos(c, s) == sl->tx_tcp0 + (uint32_t)sl->v[!(sl->cur & 1)].sess.tx_bytes)
+		flip(sl);
+	__atomic_store_n(&j->active, 0, __ATOMIC_RELEASE);
+	return true;
+}
+
+/*
+ * Queue the N sealed bytes of the stage on stream S (slot K), whose next state
+ * is the copy that is not current; flip once all are queued. 0: done;
+ * -EAGAIN: no room, nothing done; -ENOMEM: out of buffers, possibly part-way
+ * (the journal finishes it: tx_resume).
+ */
+static int tx_commit(struct tls_io *io, uint32_t s, uint32_t k, uint32_t n)
+{
+	struct tcp_ctx *c = io->tcp;
+	struct tls_txj *j = &io->a->txj;
 
 	if (tcp_send_space(c, s) < n)
 		return -EAGAIN;
-	w = tcp_send(c, s, b, n);
-	if (w < 0)
-		return w;
-	if ((uint32_t)w != n) {
-		/* out of buffers mid-way: the records are cut and cannot be taken back;
-		 * the session cannot go on (the peer would see a broken record) */
-		return -ENOMEM;
-	}
-	return 0;
+	j->slot = k;
+	j->stream = s;
+	j->iss = tcp_iss(c, s);
+	j->wpos0 = tcp_write_pos(c, s);
+	j->len = n;
+	__atomic_store_n(&j->active, 1, __ATOMIC_RELEASE);
+	return tx_resume(io) ? 0 : -ENOMEM;
 }
 
 /* Seal an alert or close_notify and queue it; flips on success. */
-static int send_alert(struct tls_io *io, uint32_t s, struct tls_slot *sl, uint8_t level, uint8_t desc)
+static int send_alert(struct tls_io *io, uint32_t s, uint32_t k, uint8_t level, uint8_t desc)
 {
-	struct tls_slot_state_copy *n = next_of(sl);
-	ssize_t w = tls_seal_alert(&n->sess, level, desc, io->out, sizeof(io->out));
+	struct tls_slot *sl = slot_at(io, k);
+	struct tls_slot_state_copy *n;
+	ssize_t w;
 
+	if (!tx_resume(io))
+		return -ENOMEM;
+	n = next_of(sl);
+	w = tls_seal_alert(&n->sess, level, desc, io->stage, TLS_STAGE_BYTES);
 	if (w < 0)
 		return (int)w;
-	if (queue_all(io->tcp, s, io->out, (uint32_t)w) < 0)
+	if (tx_commit(io, s, k, (uint32_t)w) < 0)
 		return -1;
-	flip(sl);
 	if (level == TLS_ALERT_FATAL)
 		io->a->alerts_sent++;
 	return 0;
@@ -333,7 +386,7 @@ static void pump(struct tls_io *io, uint32_t s, uint32_t k)
 			io->a->alerts_rcvd++;
 			return;
 		default:   /* TLS_OPEN_ERROR: our alert, then the application sees the end */
-			send_alert(io, s, sl, r.alert_level ? r.alert_level : TLS_ALERT_FATAL, r.alert);
+			send_alert(io, s, k, r.alert_level ? r.alert_level : TLS_ALERT_FATAL, r.alert);
 			tcp_shutdown(c, s);
 			return;
 		}
@@ -407,27 +460,28 @@ int tls_sio_send(struct tcp_ctx *c, uint32_t s, uint32_t k, const void *data, ui
 
 		return e < 0 ? e : -EPIPE;
 	}
+	if (io->a->txj.active) {
+		bool mine = io->a->txj.slot == k;
+
+		/* a send cut short by a lack of buffers goes first; if it was this
+		 * stream's, the caller's positions moved: it must look again */
+		if (!tx_resume(io) || mine)
+			return -ENOMEM;
+	}
 	fit = plain_fit(&cur_of(sl)->sess, tcp_send_space(c, s));
 	if (len > fit)
 		len = fit;
 	if (len == 0)
 		return 0;
 	n = next_of(sl);
-	w = tls_seal(&n->sess, data, len, io->out, sizeof(io->out));
+	w = tls_seal(&n->sess, data, len, io->stage, TLS_STAGE_BYTES);
 	if (w < 0)
 		return w == -TLS_E_SPACE ? 0 : -EPIPE;
-	rc = queue_all(c, s, io->out, (uint32_t)w);
+	rc = tx_commit(io, s, k, (uint32_t)w);
 	if (rc == -EAGAIN)
 		return 0;
-	if (rc < 0) {
-		if (rc == -ENOMEM && tcp_write_pos(c, s) == sl->tx_tcp0 + (uint32_t)cur_of(sl)->sess.tx_bytes)
-			return -ENOMEM;   /* nothing was queued: wait for buffers */
-		/* a cut record: nothing more can follow it */
-		tcp_abort(c, s);
-		return -EPIPE;
-	}
-	CRASH_POINT("tls_io.tx_queued");   /* records on TCP's queue, the state not flipped */
-	flip(sl);
+	if (rc < 0)
+		return -ENOMEM;   /* the journal finishes it; the positions will say so */
 	return (int)len;
 }
 
@@ -437,7 +491,7 @@ int tls_sio_shutdown(struct tcp_ctx *c, uint32_t s, uint32_t k)
 
 	if (!(cur_of(sl)->sess.flags & (TLS_SF_TX_CLOSED | TLS_SF_FAILED)) &&
 	    (tcp_state(c, s) == TCP_ESTABLISHED || tcp_state(c, s) == TCP_CLOSE_WAIT))
-		send_alert(c->tls, s, sl, TLS_ALERT_WARNING, TLS_AD_CLOSE_NOTIFY);
+		send_alert(c->tls, s, k, TLS_ALERT_WARNING, TLS_AD_CLOSE_NOTIFY);
 	return tcp_shutdown(c, s);
 }
 
@@ -447,7 +501,7 @@ void tls_sio_close(struct tcp_ctx *c, uint32_t s, uint32_t k)
 
 	if (!(cur_of(sl)->sess.flags & (TLS_SF_TX_CLOSED | TLS_SF_FAILED)) &&
 	    (tcp_state(c, s) == TCP_ESTABLISHED || tcp_state(c, s) == TCP_CLOSE_WAIT))
-		send_alert(c->tls, s, sl, TLS_ALERT_WARNING, TLS_AD_CLOSE_NOTIFY);
+		send_alert(c->tls, s, k, TLS_ALERT_WARNING, TLS_AD_CLOSE_NOTIFY);
 	tcp_close(c, s);
 }
 
@@ -650,6 +704,8 @@ bool tls_io_event(struct tcp_ctx *c, uint32_t s, uint32_t *evp)
 
 	if (io == NULL)
 		return true;
+	if (io->a->txj.active)
+		tx_resume(io);   /* a send that waited for buffers */
 	k = s < io->a->max_streams ? io->map[s] : TLS_NIL;
 	if (k == TLS_NIL) {
 		if (!tls_listener(c, s))
@@ -772,8 +828,10 @@ static bool reconcile(struct tls_io *io, uint32_t k)
 			return false;
 		tcp_recv(c, s, NULL, d);
 	}
-	/* send: records queued, the flip not done */
+	/* send: records queued, the flip not done (the journal finishes its own send) */
 	wr = tcp_write_pos(c, s);
+	if (io->a->txj.active && io->a->txj.slot == k)
+		return true;
 	if (wr != sl->tx_tcp0 + (uint32_t)cur_of(sl)->sess.tx_bytes) {
 		const struct tls_slot_state_copy *o = &sl->v[!(sl->cur & 1)];
 
@@ -797,6 +855,7 @@ int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes)
 	    a->max_streams != c->area->max_streams || a->ring_bytes == 0 ||
 	    (a->ring_bytes & (a->ring_bytes - 1)) != 0 ||
 	    a->slot_bytes != sizeof(struct tls_slot) + a->ring_bytes ||
+	    a->stage_off < a->map_off + (uint64_t)a->max_streams * 4 || a->stage_off + TLS_STAGE_BYTES > a->slots_off ||
 	    tls_area_bytes(a->max_streams, a->max_slots, a->ring_bytes) > bytes)
 		return -1;
 	io = calloc(1, sizeof(*io));
@@ -806,6 +865,7 @@ int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes)
 	io->a = a;
 	io->map = (uint32_t *)((char *)area + a->map_off);
 	io->slots = (char *)area + a->slots_off;
+	io->stage = (uint8_t *)area + a->stage_off;
 	io->ssl = calloc(a->max_slots, sizeof(*io->ssl));
 	io->cap = calloc(a->max_slots, sizeof(*io->cap));
 	io->free_next = calloc(a->max_slots, sizeof(*io->free_next));
@@ -826,6 +886,8 @@ int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes)
 				     slot_at(io, k)->state == TLS_SLOT_FREE))
 			io->map[s] = TLS_NIL;
 	}
+	/* a send a killed worker left part-way: finish it before judging any slot */
+	tx_resume(io);
 	for (uint32_t k = a->max_slots; k-- > 0;) {
 		struct tls_slot *sl = slot_at(io, k);
 		uint32_t s = sl->stream;

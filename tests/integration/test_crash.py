@@ -339,6 +339,8 @@ def every_crash_point_under_load(gw, ctx):
     tcp = st["shards"][0]["tcp"]
     FIGURES["repaired_reset_inconsistent"] = [tcp["repaired"], tcp["reset_on_recovery"], tcp["inconsistent"]]
     FIGURES["recovered_mbufs"] = st["shards"][0]["recovered_mbufs"]
+    tls = st["shards"][0]["tls"]
+    FIGURES["tls"] = {k: tls[k] for k in ("handshakes", "handshakes_lost", "resumed", "reset_at_attach")}
     errs = []
     for t, kind, e in res.get("errors", []):
         last = [n for (t0, n) in timeline if t0 <= t]
@@ -347,8 +349,6 @@ def every_crash_point_under_load(gw, ctx):
     assert not errs, "client errors:\n" + "\n".join(errs[:20])
     assert res.get("alive") == 0, "client threads still running"
     assert all(v > 0 for k, v in res["ops"].items()), res["ops"]
-    tls = st["shards"][0]["tls"]
-    FIGURES["tls"] = {k: tls[k] for k in ("handshakes", "handshakes_lost", "resumed", "reset_at_attach")}
     assert tls["resumed"] > 0, tls
     assert tls["reset_at_attach"] == 0, "a new worker could not continue %d TLS sessions" % tls["reset_at_attach"]
     assert tcp["inconsistent"] == 0, "recovery left %d invariant violations (primary log)" % tcp["inconsistent"]
