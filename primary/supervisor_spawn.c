@@ -103,6 +103,13 @@ static int attach_handler(const struct rte_mp_msg *msg, const void *peer)
 			 req.shard, p->nshards);
 		goto reply;
 	}
+	if (p->shards[req.shard]->tls_bytes && req.major == PORTER_LAYOUT_MAJOR && req.minor < 9) {
+		/* it would take a TLS listener's ClientHellos for HTTP, and could not continue the sessions */
+		rep.status = ATTACH_REFUSED;
+		snprintf(rep.msg, sizeof(rep.msg), "a worker of layout %u.%u does not terminate TLS, and a listener has "
+			 "tls (layout 2.9 needed)", req.major, req.minor);
+		goto reply;
+	}
 	struct porter_slot *slot = &p->g->slots[req.shard];
 	int32_t owner = __atomic_load_n(&slot->pid, __ATOMIC_ACQUIRE);
 

@@ -553,7 +553,10 @@ static bool hs_start(struct tls_io *io, uint32_t s)
 	BIO *rb, *wb;
 
 	if (k == TLS_NIL || io->conf == NULL) {
-		io->a->no_slot++;
+		if (k == TLS_NIL)
+			io->a->no_slot++;
+		else
+			io->a->handshake_failures++;   /* no contexts: the worker logged why */
 		tcp_abort(c, s);
 		return false;
 	}
