@@ -199,7 +199,7 @@ def tlsload(ns, ip, port, path, seconds, threads, conns, mode, suite, version):
         j = json.loads(r.stdout.strip().splitlines()[-1])
         res.update(requests=j["requests"], rps=j["rps"], p50_ms=j["p50_ms"], p99_ms=j["p99_ms"],
                    socket_errors=j["errors"], non2xx3xx=j["non200"], resumed=j["resumed"],
-                   timeouts=j["timeouts"])
+                   timeouts=j["timeouts"], cut_in_handshake=j.get("cut_in_handshake", 0))
         if j["errors"]:
             res["socket_errors_detail"] = "errors %d (timeouts %d)" % (j["errors"], j["timeouts"])
     except (ValueError, IndexError, KeyError):
@@ -651,7 +651,8 @@ def main():
                         runs.setdefault((arm, wname, name), []).append(res)
                         bad = ""
                         if kind.startswith("tls-"):
-                            bad += "  resumed %d/%d" % (res.get("resumed", 0), res["requests"])
+                            bad += "  resumed %d/%d, %d cut in handshake at the end" % (
+                                res.get("resumed", 0), res["requests"], res.get("cut_in_handshake", 0))
                         if is_porter and kind != "http":
                             pc = res["counters"]
                             bad += "  (porter: handshakes %d resumed %d failures %d)" % (

@@ -6,8 +6,11 @@
  * connection offers the session (ticket) its previous connection ended with, as a browser
  * does, so every handshake after a connection's first is a resumption if the server
  * accepts it. Not a test. Prints one JSON line:
- *   {"requests", "seconds", "rps", "errors", "non200", "timeouts", "resumed", "p50_ms", "p99_ms"}
- * latency = connect() to the last byte of the response.
+ *   {"requests", "seconds", "rps", "errors", "non200", "timeouts", "resumed", "cut_in_handshake",
+ *    "p50_ms", "p99_ms"}
+ * latency = connect() to the last byte of the response; cut_in_handshake: connections
+ * closed at the end of the run while connecting or in their handshake (the server may
+ * count those as failed handshakes).
  *
  *   tlsload [-t 2] [-c 64] [-d 5] [-m new|reuse] [-s SNI] [-V 1.2|1.3] [-C suites] IP PORT PATH
  */
@@ -49,7 +52,7 @@ struct thr {
 	pthread_t th;
 	int ep, n;
 	struct conn *c;
-	uint64_t reqs, errors, non200, timeouts, resumed;
+	uint64_t reqs, errors, non200, timeouts, resumed, cut;
 	uint32_t *lat, nlat;
 };
 
@@ -281,8 +284,10 @@ static void *thread_main(void *arg)
 				}
 				if (c->st == S_IDLE && now < deadline)
 					conn_start(t, c);   /* after an error */
-				if (now >= deadline && c->st != S_IDLE)
+				if (now >= deadline && c->st != S_IDLE) {
+					t->cut += c->st == S_CONNECT || c->st == S_TLS;
 					conn_close(t, c);   /* unfinished at the end: not counted */
+				}
 			}
 			if (now >= deadline)
 				break;
@@ -306,7 +311,7 @@ int main(int argc, char **argv)
 	int threads = 2, conns = 64, seconds = 5, opt, i, ver = 3;
 	const char *suites = NULL;
 	struct thr *th;
-	uint64_t t0, t1, reqs = 0, errors = 0, non200 = 0, timeouts = 0, resumed = 0, nlat = 0;
+	uint64_t t0, t1, reqs = 0, errors = 0, non200 = 0, timeouts = 0, resumed = 0, cut = 0, nlat = 0;
 	uint32_t *all;
 
 	while ((opt = getopt(argc, argv, "t:c:d:m:s:V:C:")) != -1) {
@@ -363,6 +368,7 @@ int main(int argc, char **argv)
 		non200 += th[i].non200;
 		timeouts += th[i].timeouts;
 		resumed += th[i].resumed;
+		cut += th[i].cut;
 		nlat += th[i].nlat;
 	}
 	all = malloc((nlat ? nlat : 1) * sizeof(uint32_t));
@@ -373,10 +379,10 @@ int main(int argc, char **argv)
 	}
 	qsort(all, nlat, sizeof(uint32_t), cmp_u32);
 	printf("{\"requests\": %llu, \"seconds\": %.3f, \"rps\": %.1f, \"errors\": %llu, \"non200\": %llu, "
-	       "\"timeouts\": %llu, \"resumed\": %llu, \"p50_ms\": %.3f, \"p99_ms\": %.3f}\n",
+	       "\"timeouts\": %llu, \"resumed\": %llu, \"cut_in_handshake\": %llu, \"p50_ms\": %.3f, \"p99_ms\": %.3f}\n",
 	       (unsigned long long)reqs, (t1 - t0) / 1e9, reqs / ((deadline - t0) / 1e9),
 	       (unsigned long long)errors, (unsigned long long)non200, (unsigned long long)timeouts,
-	       (unsigned long long)resumed, nlat ? all[nlat / 2] / 1e3 : 0.0,
+	       (unsigned long long)resumed, (unsigned long long)cut, nlat ? all[nlat / 2] / 1e3 : 0.0,
 	       nlat ? all[(nlat * 99) / 100] / 1e3 : 0.0);
 	return 0;
 usage:
