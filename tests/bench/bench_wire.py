@@ -31,7 +31,18 @@ arm), so one set of processes serves both arms and all runs interleave.
 in wcl (10.93.0.0/24): the demo's device, for comparison.
 
 Workloads: ka-100 (keep-alive, 100-byte body), close-100 (`Connection: close`: a new client
-connection per request; upstream connections stay alive), ka-16k, close-16k (16 KiB body).
+connection per request; upstream connections stay alive), ka-16k, close-16k (16 KiB body):
+the default set. TLS (issue 14), by name only (--workloads): tls-ka-100, tls-ka-16k (wrk over
+HTTPS, keep-alive), tls-full (tlsload -m new: a new connection and a full handshake per
+request, `Connection: close`, 100-byte body), tls-resumed (tlsload -m reuse: the same with
+each connection offering the ticket of its previous one: a resumed handshake per request).
+Every TLS server gets the same certificate, made at start (--tls-key: EC P-256 by default,
+or RSA 2048), the same version and suite (--tls-suite, TLS 1.3 TLS_AES_128_GCM_SHA256 by
+default), groups X25519:P-256:P-384 and session tickets (one per handshake where the server
+lets us say so). TLS ports: 443/444 per arm (HAProxy 453/454); upstreams stay plain HTTP.
+With a TLS workload selected porter gets the two TLS listeners for the whole run.
+wrk (Debian 4.1.0) resumes its session when it reconnects (SSL_clear keeps it), which is
+why the handshake workloads use tests/bench/tlsload.c.
 
 Per run: req/s, p50/p99 (wrk --latency), CPU-us per request (schedstat of every thread:
 porter's primary and worker also separately; nginx master + worker; HAProxy), the whole
@@ -101,13 +112,101 @@ def parse_variants(spec, default_pmd, a):
         out.append(Variant(k, parts[0], **kw))
     return out
 LISTEN = {1: 80, 2: 81}          # proxy port per arm (HAProxy: +10)
+TLS_LISTEN = {1: 443, 2: 444}    # the same over TLS (HAProxy: +10)
+TLSLOAD = os.path.join(BUILD, "tests", "tlsload")
 
-WORKLOADS = [  # name, path, extra wrk args
-    ("ka-100", "/100", []),
-    ("close-100", "/100", ["-H", "Connection: close"]),
-    ("ka-16k", "/16k.bin", []),
-    ("close-16k", "/16k.bin", ["-H", "Connection: close"]),
+WORKLOADS = [  # name, path, extra wrk args, kind (http: wrk; https: wrk over TLS;
+    #                                             tls-new / tls-reuse: tlsload -m new / reuse)
+    ("ka-100", "/100", [], "http"),
+    ("close-100", "/100", ["-H", "Connection: close"], "http"),
+    ("ka-16k", "/16k.bin", [], "http"),
+    ("close-16k", "/16k.bin", ["-H", "Connection: close"], "http"),
+    ("tls-ka-100", "/100", [], "https"),
+    ("tls-ka-16k", "/16k.bin", [], "https"),
+    ("tls-full", "/100", [], "tls-new"),
+    ("tls-resumed", "/100", [], "tls-reuse"),
 ]
+DEFAULT_WORKLOADS = ("ka-100", "close-100", "ka-16k", "close-16k")
+TLS_GROUPS = "X25519:P-256:P-384"   # porter's (docs/TLS.md); given to nginx and HAProxy too
+
+NGINX_TLS = """    ssl_certificate %(d)s/cert.pem;
+    ssl_certificate_key %(d)s/key.pem;
+    ssl_protocols %(nginx_protocols)s;
+    %(nginx_suites)s
+    ssl_prefer_server_ciphers on;
+    ssl_ecdh_curve X25519:prime256v1:secp384r1;
+    ssl_session_tickets on;
+    ssl_session_cache off;
+    ssl_conf_command NumTickets 1;
+    server { listen %(ip)s:%(t1)d ssl backlog=4096;
+             location / { proxy_pass http://one; proxy_http_version 1.1;
+                          proxy_set_header Connection ""; } }
+    server { listen %(ip)s:%(t2)d ssl backlog=4096;
+             location / { proxy_pass http://two; proxy_http_version 1.1;
+                          proxy_set_header Connection ""; } }"""
+
+HAPROXY_TLS = """frontend tone
+    bind %(ip)s:%(t1)d ssl crt %(d)s/haproxy.pem %(hap_tls)s
+    default_backend one
+frontend ttwo
+    bind %(ip)s:%(t2)d ssl crt %(d)s/haproxy.pem %(hap_tls)s
+    default_backend two
+"""
+
+PORTER_TLS = """listeners = ( { port = 80; protocol = "http"; }, { port = 81; protocol = "http"; },
+  { port = 443; protocol = "http"; tls = { certificates = ( { cert = "%(d)s/cert.pem"; key = "%(d)s/key.pem"; } );
+    protocols = [ %(porter_protocols)s ]; ciphers = [ %(porter_suites)s ]; }; },
+  { port = 444; protocol = "http"; tls = { certificates = ( { cert = "%(d)s/cert.pem"; key = "%(d)s/key.pem"; } );
+    protocols = [ %(porter_protocols)s ]; ciphers = [ %(porter_suites)s ]; }; } );
+routes = ( { listener = 80; upstream = "one"; }, { listener = 81; upstream = "two"; },
+           { listener = 443; upstream = "one"; }, { listener = 444; upstream = "two"; } );"""
+
+
+def make_tls(d, key, version, suite):
+    """One self-signed certificate (CN and SAN bench.test) and key in D (cert.pem, key.pem,
+    haproxy.pem = both) and the settings every TLS server gets, as template fields."""
+    newkey = (["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if key == "ec"
+              else ["-newkey", "rsa:2048"])
+    run(["openssl", "req", "-x509", "-nodes"] + newkey + [
+        "-keyout", os.path.join(d, "key.pem"), "-out", os.path.join(d, "cert.pem"),
+        "-days", "7", "-subj", "/CN=bench.test", "-addext", "subjectAltName=DNS:bench.test"])
+    os.chmod(os.path.join(d, "key.pem"), 0o600)
+    with open(os.path.join(d, "haproxy.pem"), "w") as f:
+        for n in ("cert.pem", "key.pem"):
+            with open(os.path.join(d, n)) as g:
+                f.write(g.read())
+    v13 = version == "1.3"
+    return {"d": d, "key": key, "version": version, "suite": suite,
+            "nginx_protocols": "TLSv1.3" if v13 else "TLSv1.2",
+            "nginx_suites": ("ssl_conf_command Ciphersuites %s;" % suite) if v13
+            else ("ssl_ciphers %s;" % suite),
+            "porter_protocols": '"TLSv1.3"' if v13 else '"TLSv1.2"',
+            "porter_suites": '"%s"' % suite,
+            "hap_tls": ("ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3 ciphersuites %s" % suite if v13
+                        else "ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2 ciphers %s" % suite)
+            + " curves " + TLS_GROUPS}
+
+
+def tlsload(ns, ip, port, path, seconds, threads, conns, mode, suite, version):
+    """tests/bench/tlsload.c: a new connection per request, full (mode new) or resumed
+    (mode reuse) handshakes; its figures in wrk's keys."""
+    cmd = ns_cmd(ns, [TLSLOAD, "-t%d" % threads, "-c%d" % conns, "-d%d" % seconds, "-m", mode,
+                      "-s", "bench.test", "-V", version, "-C", suite, ip, str(port), path])
+    r = run(cmd, check=False, timeout=seconds + 60)
+    res = {"requests": 0, "rps": 0.0, "p50_ms": None, "p99_ms": None, "socket_errors": 0,
+           "non2xx3xx": 0, "rc": r.returncode}
+    try:
+        j = json.loads(r.stdout.strip().splitlines()[-1])
+        res.update(requests=j["requests"], rps=j["rps"], p50_ms=j["p50_ms"], p99_ms=j["p99_ms"],
+                   socket_errors=j["errors"], non2xx3xx=j["non200"], resumed=j["resumed"],
+                   timeouts=j["timeouts"], cut_in_handshake=j.get("cut_in_handshake", 0))
+        if j["errors"]:
+            res["socket_errors_detail"] = "errors %d (timeouts %d)" % (j["errors"], j["timeouts"])
+    except (ValueError, IndexError, KeyError):
+        res["output"] = (r.stdout + r.stderr)[-1500:]
+        if not res["rc"]:
+            res["rc"] = -1
+    return res
 
 BACKEND_HTTP = """    server {
         listen 0.0.0.0:%(port)d backlog=4096 reuseport;
@@ -155,13 +254,14 @@ ports = ( %(ports)s );
 workers: { count = %(workers)d; binary = "porter-worker"; ready_timeout_ms = 10000; spin_us = %(wspin)d; };
 dataplane: { mbufs = 16383; primary_spin_us = %(pspin)d; };
 control: { socket = "%(sock)s"; };
-listeners = ( { port = 80; protocol = "http"; }, { port = 81; protocol = "http"; } );
+%(listeners)s
 upstreams = (
   { name = "one"; servers = ( { address = "%(one)s:%(bport)d"; } ); keepalive = { max_idle = 64; }; },
   { name = "two"; servers = ( { address = "%(two)s:%(bport)d"; } ); keepalive = { max_idle = 64; }; } );
-routes = ( { listener = 80; upstream = "one"; }, { listener = 81; upstream = "two"; } );
 %(extra)s
 """
+PORTER_PLAIN = """listeners = ( { port = 80; protocol = "http"; }, { port = 81; protocol = "http"; } );
+routes = ( { listener = 80; upstream = "one"; }, { listener = 81; upstream = "two"; } );"""
 
 
 def sh(ns, *cmd, check=True):
@@ -230,7 +330,8 @@ class Topology:
 class WireGateway(Gateway):
     """porter-primary in an existing namespace on devices that already exist."""
 
-    def __init__(self, netns, ports, lcore, workers=1, extra="", wspin=0, pspin=0, cpus=""):
+    def __init__(self, netns, ports, lcore, workers=1, extra="", wspin=0, pspin=0, cpus="",
+                 tls=None):
         super().__init__(workers=workers, name="wire" + TAG)
         self.netns = netns
         self.owns_netns = False   # the Topology's: cleanup leaves it
@@ -239,6 +340,7 @@ class WireGateway(Gateway):
             f.write(PORTER_CONF % {"prefix": self.prefix, "lcore": lcore, "ports": ports,
                                    "workers": workers, "sock": self.sock, "extra": extra,
                                    "wspin": wspin, "pspin": pspin, "cpus": cpus,
+                                   "listeners": PORTER_TLS % tls if tls else PORTER_PLAIN,
                                    "one": self.one, "two": self.two, "bport": BACKEND_PORT})
 
     def start(self, wait_ready=True):
@@ -265,6 +367,9 @@ class WireGateway(Gateway):
                 c["tcp." + k] = c.get("tcp." + k, 0) + v
             for k, v in s["tcp"]["drops"].items():
                 c["tcp.drop." + k] = c.get("tcp.drop." + k, 0) + v
+            for k, v in (s.get("tls") or {}).items():
+                if isinstance(v, int):
+                    c["tls." + k] = c.get("tls." + k, 0) + v
             for k, v in s.get("http", {}).items():
                 if isinstance(v, int):
                     c["http." + k] = c.get("http." + k, 0) + v
@@ -281,14 +386,14 @@ class WireGateway(Gateway):
 
 
 class PorterAF(WireGateway):
-    def __init__(self, v, lcore, workers, extra):
+    def __init__(self, v, lcore, workers, extra, tls=None):
         self.one, self.two = v.net1 + ".1", v.net2 + ".1"
         dev = ",".join(x for x in ("", v.devargs) if x)
         ports = ('{ name = "front"; device = "net_%s%d,iface=%s%s"; mac = "%s"; ipv4 = "%s.2/24"; }, '
                  '{ name = "back"; device = "net_%s%d,iface=%s%s"; mac = "%s"; ipv4 = "%s.2/24"; }' % (
                      v.pmd, 2 * v.k, v.dev1, dev, PORTER_MAC[0], v.net1,
                      v.pmd, 2 * v.k + 1, v.dev2, dev, PORTER_MAC[1], v.net2))
-        super().__init__(v.ns, ports, lcore, workers, extra, v.wspin, v.pspin, v.cpus)
+        super().__init__(v.ns, ports, lcore, workers, extra, v.wspin, v.pspin, v.cpus, tls)
 
 
 class PorterTap(WireGateway):
@@ -326,6 +431,12 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated contenders")
     ap.add_argument("--workloads", default="", help="comma-separated workloads")
     ap.add_argument("--porter-extra", default="", help="extra porter config (tuning runs)")
+    ap.add_argument("--tls-key", default="ec", choices=("ec", "rsa"),
+                    help="the TLS workloads' certificate key: EC P-256 (default) or RSA 2048")
+    ap.add_argument("--tls-version", default="1.3", choices=("1.2", "1.3"))
+    ap.add_argument("--tls-suite", default=None,
+                    help="the one suite every TLS server offers (default TLS_AES_128_GCM_SHA256 with "
+                         "1.3, ECDHE-ECDSA-AES128-GCM-SHA256 or ECDHE-RSA-... with 1.2)")
     ap.add_argument("--worker-spin", type=int, default=0, help="porter workers.spin_us")
     ap.add_argument("--primary-spin", type=int, default=0, help="porter dataplane.primary_spin_us")
     ap.add_argument("--porter-cpus", default=None, help="porter eal.cpus (default: --proxy-cpu)")
@@ -351,7 +462,15 @@ def main():
     rounds = a.rounds or (2 if a.quick else 3)
     seconds = a.seconds or (4 if a.quick else 10)
     arms = [int(x) for x in a.arms.split(",")]
-    workloads = [w for w in WORKLOADS if not a.workloads or w[0] in a.workloads.split(",")]
+    names = a.workloads.split(",") if a.workloads else DEFAULT_WORKLOADS
+    unknown = set(names) - {w[0] for w in WORKLOADS}
+    if unknown:
+        ap.error("unknown workloads: %s" % ",".join(sorted(unknown)))
+    workloads = [w for w in WORKLOADS if w[0] in names]
+    want_tls = any(w[3] != "http" for w in workloads)
+    if a.tls_suite is None:
+        a.tls_suite = "TLS_AES_128_GCM_SHA256" if a.tls_version == "1.3" else \
+            "ECDHE-%s-AES128-GCM-SHA256" % ("ECDSA" if a.tls_key == "ec" else "RSA")
 
     def on_signal(signum, frame):
         raise KeyboardInterrupt("signal %d" % signum)
@@ -368,6 +487,13 @@ def main():
         if ("porter" in want or a.variants) else []
     try:
         topo = Topology(variants)
+        tls = None
+        if want_tls:
+            if not os.access(TLSLOAD, os.X_OK):
+                raise RuntimeError("%s not built (ninja -C $PORTER_BUILD)" % TLSLOAD)
+            d = os.path.join(tmp, "tls")
+            os.makedirs(d)
+            tls = make_tls(d, a.tls_key, a.tls_version, a.tls_suite)
         www = os.path.join(tmp, "www")
         os.makedirs(www)
         with open(os.path.join(www, "16k.bin"), "wb") as f:
@@ -386,7 +512,12 @@ def main():
         backends = servers[:]
 
         px_ip = NET["px1"] + ".2"
-        contenders = []   # name, {arm: base url}, cpu object, (ns, devs) for frame counts
+        contenders = []   # name, {arm or ("tls", arm): base url}, cpu object, (ns, devs) for frame counts
+
+        def with_tls(urls, ip, port_of):
+            if tls:
+                urls.update({("tls", arm): "https://%s:%d" % (ip, port_of(arm)) for arm in list(urls)})
+            return urls
         if "nginx" in want:
             d = os.path.join(tmp, "nginx")
             os.makedirs(d)
@@ -398,12 +529,15 @@ def main():
                                         % bin(1 << int(a.proxy_cpu))[2:])
                 f.write(conf % {"d": d, "body": NGINX_PROXY % {
                     "one": NET["px1"] + ".1", "two": NET["px2"] + ".1", "bport": BACKEND_PORT,
-                    "ip": px_ip, "p1": LISTEN[1], "p2": LISTEN[2]}})
+                    "ip": px_ip, "p1": LISTEN[1], "p2": LISTEN[2]} + (
+                        "\n" + NGINX_TLS % dict(tls, ip=px_ip, t1=TLS_LISTEN[1], t2=TLS_LISTEN[2])
+                        if tls else "")})
             ngx = Proc("nginx", NS["px"], ["nginx", "-p", d, "-e", os.path.join(d, "error.log"),
                                           "-c", os.path.join(d, "nginx.conf"), "-g", "daemon off;"],
                        d, "http://%s:%d/100" % (px_ip, LISTEN[1]))
             servers.append(ngx)
-            contenders.append(("nginx", {arm: "http://%s:%d" % (px_ip, LISTEN[arm]) for arm in arms},
+            contenders.append(("nginx", with_tls({arm: "http://%s:%d" % (px_ip, LISTEN[arm]) for arm in arms},
+                                                 px_ip, lambda arm: TLS_LISTEN[arm]),
                                ngx, (NS["px"], [topo.dev["px1"], topo.dev["px2"]])))
         if "haproxy" in want:
             d = os.path.join(tmp, "haproxy")
@@ -412,29 +546,35 @@ def main():
                 f.write(HAPROXY_CONF % {"cpumap": ("    cpu-map 1/all %s" % a.proxy_cpu) if a.proxy_cpu else "",
                                         "d": d, "ip": px_ip, "p1": LISTEN[1] + 10,
                                         "p2": LISTEN[2] + 10, "one": NET["px1"] + ".1",
-                                        "two": NET["px2"] + ".1", "bport": BACKEND_PORT})
+                                        "two": NET["px2"] + ".1", "bport": BACKEND_PORT} + (
+                    HAPROXY_TLS % dict(tls, ip=px_ip, t1=TLS_LISTEN[1] + 10, t2=TLS_LISTEN[2] + 10)
+                    if tls else ""))
             hap = Proc("haproxy", NS["px"], ["haproxy", "-db", "-f", os.path.join(d, "haproxy.cfg")],
                        d, "http://%s:%d/100" % (px_ip, LISTEN[1] + 10))
             servers.append(hap)
-            contenders.append(("haproxy", {arm: "http://%s:%d" % (px_ip, LISTEN[arm] + 10)
-                                           for arm in arms},
+            contenders.append(("haproxy", with_tls({arm: "http://%s:%d" % (px_ip, LISTEN[arm] + 10)
+                                                    for arm in arms}, px_ip,
+                                                   lambda arm: TLS_LISTEN[arm] + 10),
                                hap, (NS["px"], [topo.dev["px1"], topo.dev["px2"]])))
         for v in variants:
-            gw = PorterAF(v, 20 + 4 * v.k, a.workers, a.porter_extra)
+            gw = PorterAF(v, 20 + 4 * v.k, a.workers, a.porter_extra, tls)
             gw.name = v.name
             gws.append(gw)
             gw.start()
-            contenders.append((v.name, {arm: "http://%s.2:%d" % (v.net1, LISTEN[arm]) for arm in arms},
+            contenders.append((v.name, with_tls({arm: "http://%s.2:%d" % (v.net1, LISTEN[arm])
+                                                 for arm in arms}, v.net1 + ".2",
+                                                lambda arm: TLS_LISTEN[arm]),
                                gw, (v.ns, [v.dev1, v.dev2])))
         if "porter-tap" in want and 1 in arms:
             iface = "wtp" + TAG[-6:]
             gt = PorterTap(NS["cl"], '{ name = "tap"; device = "net_tap0,iface=%s"; mac = "%s"; '
                            'ipv4 = "%s.2/24"; }' % (iface, TAP_MAC, NET["tap"]), 40, a.workers,
-                           a.porter_extra, a.worker_spin, a.primary_spin, a.porter_cpus)
+                           a.porter_extra, a.worker_spin, a.primary_spin, a.porter_cpus, tls)
             gt.iface = iface
             gws.append(gt)
             gt.start()
-            contenders.append(("porter-tap", {1: "http://%s.2:%d" % (NET["tap"], LISTEN[1])},
+            contenders.append(("porter-tap", with_tls({1: "http://%s.2:%d" % (NET["tap"], LISTEN[1])},
+                                                      NET["tap"] + ".2", lambda arm: TLS_LISTEN[arm]),
                                gt, (NS["cl"], [gt.iface])))
 
         # every contender serves both resources correctly, on every arm, before timing
@@ -445,22 +585,24 @@ def main():
                     for _ in range(20):
                         r = sh(NS["cl"], "curl", "-sS", "-o", "/dev/null", "-w",
                                "%{http_code} %{size_download}", "--max-time", "3", base + path,
-                               check=False)
+                               *(["-k", "--tlsv" + a.tls_version, "--tls-max", a.tls_version]
+                                 if base.startswith("https") else []), check=False)
                         if r.stdout.split() == ["200", str(size)]:
                             ok = True
                             break
                         time.sleep(0.2)
                     if not ok:
-                        raise RuntimeError("%s arm %d %s: %r %s" % (name, arm, path, r.stdout,
+                        raise RuntimeError("%s arm %s %s: %r %s" % (name, arm, path, r.stdout,
                                                                     r.stderr))
         for name, urls, _, _ in contenders:   # warm-up: ARP, upstream pools
             for base in urls.values():
-                wrk(NS["cl"], base + "/100", 1, a.threads, a.conns)
+                if base.startswith("http:") or want_tls:
+                    wrk(NS["cl"], base + "/100", 1, a.threads, a.conns)
 
         runs = {}
         for rnd in range(rounds):
             for arm in arms:
-                for wname, path, extra in workloads:
+                for wname, path, extra, kind in workloads:
                     k = rnd % len(contenders)
                     for name, urls, proc, (fns, fdevs) in contenders[k:] + contenders[:k]:
                         if arm not in urls:
@@ -482,7 +624,15 @@ def main():
                                 devs=",".join(fdevs),
                                 run="%s-%d-%s-r%d" % (name, arm, wname, rnd)), shell=True,
                                 executable="/bin/bash")
-                        res = wrk(NS["cl"], urls[arm] + path, seconds, a.threads, a.conns, extra)
+                        if kind == "http":
+                            res = wrk(NS["cl"], urls[arm] + path, seconds, a.threads, a.conns, extra)
+                        elif kind == "https":
+                            res = wrk(NS["cl"], urls[("tls", arm)] + path, seconds, a.threads,
+                                      a.conns, extra)
+                        else:
+                            host, port = urls[("tls", arm)].split("//")[1].split(":")
+                            res = tlsload(NS["cl"], host, int(port), path, seconds, a.threads,
+                                          a.conns, kind[4:], a.tls_suite, a.tls_version)
                         if prof is not None:
                             prof.wait()
                         x1 = box_busy_ns()
@@ -500,10 +650,18 @@ def main():
                             res["counters"] = delta(pc0, proc.counters())
                         runs.setdefault((arm, wname, name), []).append(res)
                         bad = ""
+                        if kind.startswith("tls-"):
+                            bad += "  resumed %d/%d, %d cut in handshake at the end" % (
+                                res.get("resumed", 0), res["requests"], res.get("cut_in_handshake", 0))
+                        if is_porter and kind != "http":
+                            pc = res["counters"]
+                            bad += "  (porter: handshakes %d resumed %d failures %d)" % (
+                                pc.get("tls.handshakes", 0), pc.get("tls.handshakes_resumed", 0),
+                                pc.get("tls.handshake_failures", 0))
                         if res["non2xx3xx"] or res["socket_errors"] or res["rc"]:
                             bad = "  ERRORS non2xx %d socket %s rc %d" % (
                                 res["non2xx3xx"], res.get("socket_errors_detail", 0), res["rc"])
-                        print("round %d arm %d %-9s %-10s %8.0f req/s p50 %s p99 %s ms  cpu %s "
+                        print("round %d arm %d %-11s %-10s %8.0f req/s p50 %s p99 %s ms  cpu %s "
                               "us/req%s  %.1f frames/req%s" % (
                                   rnd, arm, wname, name, res["rps"], fmt(res["p50_ms"], "%.2f"),
                                   fmt(res["p99_ms"], "%.2f"), fmt(res["proxy_cpu_us"], "%.1f"),
@@ -520,6 +678,9 @@ def main():
                 vals = [r[k2] for r in rs if r.get(k2) is not None]
                 m[k2] = statistics.median(vals) if vals else None
             m["errors"] = sum(r["non2xx3xx"] + r["socket_errors"] for r in rs)
+            if any("resumed" in r for r in rs):
+                m["resumed"] = sum(r.get("resumed", 0) for r in rs)
+                m["requests"] = sum(r["requests"] for r in rs)
             med[key] = m
 
         print("\nporter %d worker(s) on net_%s%s; veth offloads off; wrk -t%d -c%d, "
@@ -531,7 +692,7 @@ def main():
         print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         names = [c[0] for c in contenders]
         for arm in arms:
-            for wname, _, _ in workloads:
+            for wname, _, _, _ in workloads:
                 nx = med.get((arm, wname, "nginx"), {})
                 for name in names:
                     m = med.get((arm, wname, name))
@@ -547,6 +708,14 @@ def main():
                         fmt(ratio(m["proxy_cpu_us"], nx.get("proxy_cpu_us")), "%.2f"),
                         fmt(m["frames_per_req"], "%.1f"), fmt(m["box_cpu_us"], "%.1f"),
                         m["errors"]))
+        if tls:
+            print("\nTLS: %s, one %s certificate, %s; tls-full and tls-resumed: one request and one "
+                  "handshake per connection (req/s = handshakes/s, CPU-us/req = per handshake); "
+                  "resumed (client's count, all rounds): %s" % (
+                      "TLS " + a.tls_version, "EC P-256" if a.tls_key == "ec" else "RSA 2048",
+                      a.tls_suite, ", ".join(
+                          "%s/%s %d/%d" % (k[1], k[2], m["resumed"], m["requests"])
+                          for k, m in sorted(med.items()) if "resumed" in m)))
         for gw in gws:
             lines = [ln for ln in gw.log_text().splitlines()
                      if any(w in ln.lower() for w in ("error", "warn", "fail", "died", "restart"))]
