@@ -32,10 +32,12 @@ static int draw(struct porter_tls_ticket_key *k)
 int tickets_init(struct porter_tls_tickets *t)
 {
 	memset(t, 0, sizeof(*t));
-	if (draw(&t->key[0]) < 0) {
-		LOG(ERR, "TLS session-ticket key: the random generator failed");
-		return -1;
-	}
+	/* every slot holds a random key (never zeros a client could use), slot 0 the current one */
+	for (unsigned int i = 0; i < PORTER_TLS_TICKET_KEYS; i++)
+		if (draw(&t->key[i]) < 0) {
+			LOG(ERR, "TLS session-ticket key: the random generator failed");
+			return -1;
+		}
 	t->current = 0;
 	t->rotations = 1;
 	return 0;

@@ -159,6 +159,9 @@ void tcp_env_xmit(struct tcp_ctx *ctx, struct rte_mbuf *m)
 /* The worker's applications beyond the stack's built-in services: the proxy's kinds. */
 void tcp_env_app_event(struct tcp_ctx *ctx, uint32_t s, uint32_t ev)
 {
-	if (ctx->tcbs[s].app >= TAPP_DEADLINE_FIRST && tls_io_event(ctx, s, &ev))
+	if (ctx->tcbs[s].app < TAPP_DEADLINE_FIRST)
+		return;
+	if (tls_io_event(ctx, s, &ev))
 		proxy_app_event(ctx, s, ev);
+	tls_io_event_done(ctx, s, ev);   /* a TLS session whose stream closed ends now */
 }

@@ -36,7 +36,7 @@ _Static_assert(sizeof(struct porter_shard) == 9280 && OFF(porter_shard, tcp_off)
 _Static_assert(sizeof(struct tls_area) == 264 && OFF(tls_area, slots_off) == 24 &&
 	       OFF(tls_area, handshakes) == 40 && OFF(tls_area, stage_off) == 120 && OFF(tls_area, txj) == 128 &&
 	       sizeof(struct tls_txj) == 32, "tls_area");
-_Static_assert(sizeof(struct tls_slot) == 1024 && OFF(tls_slot, head) == 24 && OFF(tls_slot, v) == 128,
+_Static_assert(sizeof(struct tls_slot) == 1280 && OFF(tls_slot, head) == 24 && OFF(tls_slot, v) == 384,
 	       "tls_slot");
 _Static_assert(sizeof(struct porter_proxy) == 77952 && OFF(porter_proxy, conf) == 128 &&
 	       sizeof(struct porter_proxy_conf) == 38912, "porter_proxy and its configuration copies");

@@ -48,6 +48,8 @@
 #define TLS_AREA_LAYOUT_MAJOR 1
 #define TLS_AREA_LAYOUT_MINOR 0
 #define TLS_NIL               UINT32_MAX
+#define TLS_DEAD              (UINT32_MAX - 1)   /* map: a TLS stream with no session (handshake over,
+                                                    failed or closed): never plain TCP to the proxy */
 #define TLS_RING_MIN          32768u        /* a 16 KiB head and a whole record */
 
 enum tls_slot_state {
@@ -75,12 +77,13 @@ struct tls_slot {
 	uint32_t rx_tcp0;                 /* TCP read position where records start (16) */
 	uint32_t tx_tcp0;                 /* TCP write position where our records start (20) */
 	uint64_t head;                    /* plaintext bytes the application consumed (single store) (24) */
-	char sni[64];                     /* server name the client sent, for the access log (32) */
-	uint8_t reserved[32];             /* (96) */
-	struct tls_slot_state_copy v[2];  /* (128) */
+	char sni[256];                    /* server name the client sent (RFC 6066: up to 255 bytes), for the
+	                                     access log (32) */
+	uint8_t reserved[96];             /* (288) */
+	struct tls_slot_state_copy v[2];  /* (384) */
 	/* then the ring: ring_bytes (the area's) of plaintext */
 };
-_Static_assert(sizeof(struct tls_slot) == 1024, "tls slot header is sixteen cache lines");
+_Static_assert(sizeof(struct tls_slot) == 1280, "tls slot header is twenty cache lines");
 
 enum {
 	TLS_SLOTF_SHUT = 1u << 0,         /* close_notify queued: the write side is done */
@@ -111,7 +114,7 @@ struct tls_area {
 	uint32_t max_slots;               /* slots after the map (8) */
 	uint32_t max_streams;             /* entries of the map (the TCP area's max_streams) (12) */
 	uint32_t ring_bytes;              /* plaintext ring per slot, a power of two (16) */
-	uint32_t map_off;                 /* uint32_t map[max_streams]: stream -> slot, TLS_NIL (20) */
+	uint32_t map_off;                 /* uint32_t map[max_streams]: stream -> slot, TLS_NIL, TLS_DEAD (20) */
 	uint64_t slots_off;               /* first slot; slot i at slots_off + i * slot_bytes (24) */
 	uint64_t slot_bytes;              /* sizeof(struct tls_slot) + ring_bytes (32) */
 	/* counters, by the worker */

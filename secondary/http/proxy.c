@@ -177,7 +177,7 @@ static int send_head(struct proxy *p, struct http_sess *x)
 		uint32_t len;
 		const uint8_t *b = proxy_head_bytes(p, c, sn->q.hlen, &len);
 		struct h1_fwd f = {
-			.client_ip = tcp_raddr(p->tcp, c), .proto = sio_slot(p->tcp, c) != TLS_NIL ? "https" : "http", .via = p->conf->http.via,
+			.client_ip = tcp_raddr(p->tcp, c), .proto = tls_io_slot(p->tcp, c) ? "https" : "http", .via = p->conf->http.via,
 			.upstream_keepalive = x->kind == HS_HTTP && sn->up_keepalive,
 		};
 		char rid[33];

@@ -224,8 +224,6 @@ void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t)
 
 	if (t->state == TCP_CLOSED && t->lport == 0)
 		return;
-	if (c->stream_freed)
-		c->stream_freed(c, tcb_idx(c, t));
 	tcp_timer_cancel(c, t);
 	tcp_drop_queues(c, t);
 	if (t->state == TCP_SYN_RECEIVED && (t->flags & TF(PASSIVE)) && a->half_open)
@@ -236,6 +234,9 @@ void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t)
 	/* CLOSED first: a worker killed inside the memset leaves a free entry */
 	__atomic_store_n(&t->state, TCP_CLOSED, __ATOMIC_RELEASE);
 	CRASH_POINT("tcp_area.free_closed");
+	/* after CLOSED: a kill in between leaves a closed stream whose session attach wipes */
+	if (c->stream_freed)
+		c->stream_freed(c, tcb_idx(c, t));
 	memset(t, 0, sizeof(*t));
 	t->t_next = t->t_prev = TCP_NIL;
 	t->h_next = a->free_head;

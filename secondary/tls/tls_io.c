@@ -80,10 +80,16 @@ static void flip(struct tls_slot *sl)
 
 /* --- slots ----------------------------------------------------------------- */
 
-static void slot_wipe(struct tls_io *io, uint32_t k)
+/*
+ * End slot K's session: its stream's map entry becomes MAPTO (TLS_NIL when
+ * the TCB goes, TLS_DEAD while it lives on without a session), keys, secrets
+ * and the ring's plaintext are zeroed, then the slot is free.
+ */
+static void slot_wipe(struct tls_io *io, uint32_t k, uint32_t mapto)
 {
 	struct tls_slot *sl = slot_at(io, k);
 	uint32_t s = sl->stream;
+	uint64_t used = sl->v[0].tail > sl->v[1].tail ? sl->v[0].tail : sl->v[1].tail;
 
 	if (io->ssl[k]) {
 		SSL_free(io->ssl[k]);
@@ -95,13 +101,13 @@ static void slot_wipe(struct tls_io *io, uint32_t k)
 		io->cap[k] = NULL;
 	}
 	if (s < io->a->max_streams && io->map[s] == k)
-		__atomic_store_n(&io->map[s], TLS_NIL, __ATOMIC_RELEASE);
+		__atomic_store_n(&io->map[s], mapto, __ATOMIC_RELEASE);
 	CRASH_POINT("tls_io.wipe_unmapped");   /* the slot named by no stream, not yet free */
-	__atomic_store_n(&sl->state, TLS_SLOT_FREE, __ATOMIC_RELEASE);
+	/* secrets first, the free mark last: a kill in between leaves no key in a free slot */
 	tls_sess_wipe(&sl->v[0].sess);
 	tls_sess_wipe(&sl->v[1].sess);
-	if (sl->v[0].tail || sl->v[1].tail)
-		OPENSSL_cleanse(ring_of(io, sl), io->a->ring_bytes);
+	OPENSSL_cleanse(ring_of(io, sl), used < io->a->ring_bytes ? (size_t)used : io->a->ring_bytes);
+	__atomic_store_n(&sl->state, TLS_SLOT_FREE, __ATOMIC_RELEASE);
 	memset(sl, 0, sizeof(*sl));
 	sl->stream = TLS_NIL;
 	io->free_next[k] = io->free_head;
@@ -113,9 +119,13 @@ static void on_stream_freed(struct tcp_ctx *c, uint32_t s)
 	struct tls_io *io = c->tls;
 	uint32_t k;
 
-	if (io == NULL || s >= io->a->max_streams || (k = io->map[s]) == TLS_NIL || k >= io->a->max_slots)
+	if (io == NULL || s >= io->a->max_streams || (k = io->map[s]) == TLS_NIL)
 		return;
-	slot_wipe(io, k);
+	if (k >= io->a->max_slots) {   /* TLS_DEAD */
+		__atomic_store_n(&io->map[s], TLS_NIL, __ATOMIC_RELEASE);
+		return;
+	}
+	slot_wipe(io, k, TLS_NIL);
 }
 
 uint32_t tls_sio_slot(const struct tcp_ctx *c, uint32_t s)
@@ -123,16 +133,19 @@ uint32_t tls_sio_slot(const struct tcp_ctx *c, uint32_t s)
 	const struct tls_io *io = c->tls;
 	uint32_t k;
 
-	if (s >= io->a->max_streams || (k = io->map[s]) == TLS_NIL)
+	if (s >= io->a->max_streams)
 		return TLS_NIL;
-	return slot_at(io, k)->state == TLS_SLOT_OPEN ? k : TLS_NIL;
+	k = io->map[s];
+	if (k == TLS_NIL || k == TLS_DEAD)
+		return k;
+	return slot_at(io, k)->state == TLS_SLOT_OPEN ? k : TLS_DEAD;
 }
 
 const struct tls_slot *tls_io_slot(const struct tcp_ctx *c, uint32_t s)
 {
 	uint32_t k = c->tls ? tls_sio_slot(c, s) : TLS_NIL;
 
-	return k == TLS_NIL ? NULL : slot_at(c->tls, k);
+	return k == TLS_NIL || k == TLS_DEAD ? NULL : slot_at(c->tls, k);
 }
 
 const struct tls_area *tls_io_area(const struct tcp_ctx *c)
@@ -287,6 +300,22 @@ static bool tx_resume(struct tls_io *io)
 	return true;
 }
 
+/* tx_resume(), then open what arrived for the stream whose send it finished (pump held off). */
+static void pump(struct tls_io *io, uint32_t s, uint32_t k);
+static bool tx_resume_pump(struct tls_io *io)
+{
+	uint32_t k = io->a->txj.slot, s = io->a->txj.stream;
+
+	if (!io->a->txj.active)
+		return true;
+	if (!tx_resume(io))
+		return false;
+	if (k < io->a->max_slots && s < io->a->max_streams && io->map[s] == k &&
+	    slot_at(io, k)->state == TLS_SLOT_OPEN)
+		pump(io, s, k);
+	return true;
+}
+
 /*
  * Queue the N sealed bytes of the stage on stream S (slot K), whose next state
  * is the copy that is not current; flip once all are queued. 0: done;
@@ -338,6 +367,9 @@ static void pump(struct tls_io *io, uint32_t s, uint32_t k)
 	struct tcp_ctx *c = io->tcp;
 	struct tls_slot *sl = slot_at(io, k);
 
+	/* this slot's other copy holds a send still waiting for buffers: it goes first */
+	if (io->a->txj.active && io->a->txj.slot == k && !tx_resume(io))
+		return;
 	for (;;) {
 		struct tls_slot_state_copy *n;
 		struct tls_open_res r;
@@ -362,8 +394,10 @@ static void pump(struct tls_io *io, uint32_t s, uint32_t k)
 		tls_open(&n->sess, io->in, TLS_HDR_LEN + len, io->plain, sizeof(io->plain), &r);
 		if (r.status == TLS_OPEN_SPACE)
 			return;
-		if (r.out_len > room)
+		if (r.out_len > room) {
+			OPENSSL_cleanse(io->plain, r.out_len);
 			return;   /* padding made it larger than it looked: wait for room */
+		}
 		if (r.status == TLS_OPEN_OK && r.consumed == 0)
 			return;
 		at = (uint32_t)n->tail & mask;
@@ -421,11 +455,11 @@ static uint32_t plain_fit(const struct tls_sess *x, uint32_t space)
 {
 	uint32_t o = overhead(x), full = TLS_MAX_PLAIN + o, n;
 
-	if (x->flags & TLS_SF_KU_OWED) {
-		if (space < 64)
-			return 0;
-		space -= 64;   /* our KeyUpdate goes first */
-	}
+	/* room kept for a KeyUpdate that goes first (owed, or due: tls_seal_size)
+	 * and for the close_notify after the last record */
+	if (space < 128)
+		return 0;
+	space -= 128;
 	n = space / full * TLS_MAX_PLAIN;
 	if (space % full > o)
 		n += space % full - o;
@@ -465,7 +499,7 @@ int tls_sio_send(struct tcp_ctx *c, uint32_t s, uint32_t k, const void *data, ui
 
 		/* a send cut short by a lack of buffers goes first; if it was this
 		 * stream's, the caller's positions moved: it must look again */
-		if (!tx_resume(io) || mine)
+		if (!tx_resume_pump(io) || mine)
 			return -ENOMEM;
 	}
 	fit = plain_fit(&cur_of(sl)->sess, tcp_send_space(c, s));
@@ -503,6 +537,21 @@ void tls_sio_close(struct tcp_ctx *c, uint32_t s, uint32_t k)
 	    (tcp_state(c, s) == TCP_ESTABLISHED || tcp_state(c, s) == TCP_CLOSE_WAIT))
 		send_alert(c->tls, s, k, TLS_ALERT_WARNING, TLS_AD_CLOSE_NOTIFY);
 	tcp_close(c, s);
+	/* the application let go: the session ends here, not when TIME-WAIT does */
+	if (tcp_state(c, s) != TCP_CLOSED && c->tls->map[s] == k)
+		slot_wipe(c->tls, k, TLS_DEAD);
+}
+
+void tls_io_event_done(struct tcp_ctx *c, uint32_t s, uint32_t ev)
+{
+	struct tls_io *io = c->tls;
+	uint32_t k;
+
+	if (io == NULL || !(ev & (TEV_APP_CLOSED | TEV_APP_RESET)) || s >= io->a->max_streams)
+		return;
+	k = io->map[s];
+	if (k < io->a->max_slots && tcp_state(c, s) != TCP_CLOSED)
+		slot_wipe(io, k, TLS_DEAD);   /* TIME-WAIT: the TCB stays 2MSL, the session need not */
 }
 
 /* --- handshakes ------------------------------------------------------------- */
@@ -514,13 +563,13 @@ static void hs_drop(struct tls_io *io, uint32_t s, uint32_t k, bool failed)
 
 	if (failed)
 		io->a->handshake_failures++;
-	slot_wipe(io, k);
+	slot_wipe(io, k, TLS_DEAD);
 	tcp_set_app(c, s, TAPP_NONE);   /* no more events: the proxy never saw it */
 	tcp_close(c, s);
 }
 
-/* Move what OpenSSL wrote to TCP. Returns true when nothing is left. */
-static bool hs_flush(struct tls_io *io, uint32_t s, SSL *ssl)
+/* Move what OpenSSL wrote to TCP. 1: nothing left; 0: waits for send space; -1: cut (out of buffers). */
+static int hs_flush(struct tls_io *io, uint32_t s, SSL *ssl)
 {
 	BIO *wb = SSL_get_wbio(ssl);
 	struct tcp_ctx *c = io->tcp;
@@ -531,16 +580,16 @@ static bool hs_flush(struct tls_io *io, uint32_t s, SSL *ssl)
 		int w;
 
 		if (pend == 0)
-			return true;
+			return 1;
 		n = pend < sizeof(io->out) ? (uint32_t)pend : (uint32_t)sizeof(io->out);
 		if (n > space)
 			n = space;
 		if (n == 0)
-			return false;
+			return 0;
 		n = (uint32_t)BIO_read(wb, io->out, (int)n);
 		w = tcp_send(c, s, io->out, n);
 		if (w < 0 || (uint32_t)w != n)
-			return false;   /* cut: the handshake is lost (the peer sees it fail) */
+			return -1;   /* cut: the handshake is lost */
 	}
 }
 
@@ -645,7 +694,13 @@ static bool hs_step(struct tls_io *io, uint32_t s, uint32_t k, uint32_t ev)
 		uint8_t h[TLS_HDR_LEN];
 		int r;
 
-		if (!hs_flush(io, s, ssl))
+		int f = hs_flush(io, s, ssl);
+
+		if (f < 0) {
+			hs_drop(io, s, k, true);
+			return false;
+		}
+		if (f == 0)
 			return false;   /* waits for send space */
 		if (SSL_is_init_finished(ssl)) {
 			if (!hs_finish(io, s, k)) {
@@ -708,7 +763,7 @@ bool tls_io_event(struct tcp_ctx *c, uint32_t s, uint32_t *evp)
 	if (io == NULL)
 		return true;
 	if (io->a->txj.active)
-		tx_resume(io);   /* a send that waited for buffers */
+		tx_resume_pump(io);   /* a send that waited for buffers */
 	k = s < io->a->max_streams ? io->map[s] : TLS_NIL;
 	if (k == TLS_NIL) {
 		if (!tls_listener(c, s))
@@ -719,6 +774,8 @@ bool tls_io_event(struct tcp_ctx *c, uint32_t s, uint32_t *evp)
 			return false;
 		k = io->map[s];
 	}
+	if (k == TLS_DEAD)
+		return true;   /* no session any more: the application sees no data and can send none (sio_*) */
 	sl = slot_at(io, k);
 	if (sl->state == TLS_SLOT_HANDSHAKE) {
 		if (ev & (TEV_APP_RESET | TEV_APP_CLOSED))
@@ -762,7 +819,7 @@ static int ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv, EVP_CIPH
 			rc = -1;
 	} else {
 		for (i = 0; i < PORTER_TLS_TICKET_KEYS; i++)
-			if (memcmp(name, t->key[i].name, 16) == 0)
+			if (t->key[i].created_s != 0 && memcmp(name, t->key[i].name, 16) == 0)
 				break;
 		if (i == PORTER_TLS_TICKET_KEYS)
 			return 0;
@@ -885,9 +942,13 @@ int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes)
 	for (uint32_t s = 0; s < a->max_streams; s++) {
 		uint32_t k = io->map[s];
 
-		if (k != TLS_NIL && (k >= a->max_slots || slot_at(io, k)->stream != s ||
-				     slot_at(io, k)->state == TLS_SLOT_FREE))
+		if (k == TLS_DEAD) {
+			if (tcp_state(c, s) == TCP_CLOSED)
+				io->map[s] = TLS_NIL;   /* its TCB went: the index is anyone's */
+		} else if (k != TLS_NIL && (k >= a->max_slots || slot_at(io, k)->stream != s ||
+					    slot_at(io, k)->state == TLS_SLOT_FREE)) {
 			io->map[s] = TLS_NIL;
+		}
 	}
 	/* a send a killed worker left part-way: finish it before judging any slot */
 	tx_resume(io);
@@ -897,6 +958,10 @@ int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes)
 		bool alive;
 
 		if (sl->state == TLS_SLOT_FREE) {
+			if (sl->v[0].sess.magic || sl->v[1].sess.magic) {   /* an older wipe cut short */
+				tls_sess_wipe(&sl->v[0].sess);
+				tls_sess_wipe(&sl->v[1].sess);
+			}
 			io->free_next[k] = io->free_head;
 			io->free_head = k;
 			continue;
@@ -906,14 +971,16 @@ int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes)
 		if (alive)
 			__atomic_store_n(&io->map[s], k, __ATOMIC_RELEASE);
 		if (!alive) {
-			slot_wipe(io, k);
+			slot_wipe(io, k, TLS_NIL);
 		} else if (sl->state == TLS_SLOT_HANDSHAKE) {
 			a->handshakes_lost++;
-			slot_wipe(io, k);
+			slot_wipe(io, k, TLS_NIL);
 			tcp_abort(c, s);   /* the client retries its handshake */
+		} else if (tcp_app(c, s) == TAPP_NONE) {
+			slot_wipe(io, k, TLS_DEAD);   /* the application had let go (closed): nothing to continue */
 		} else if (!reconcile(io, k)) {
 			a->reset_at_attach++;
-			slot_wipe(io, k);
+			slot_wipe(io, k, TLS_NIL);
 			tcp_abort(c, s);
 		} else {
 			a->resumed++;

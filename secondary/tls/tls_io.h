@@ -21,6 +21,7 @@
 #ifndef PORTER_TLS_IO_H
 #define PORTER_TLS_IO_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -56,6 +57,8 @@ void tls_io_set_conf(struct tcp_ctx *c, struct tls_conf *tc);
  * an established session, or a stream without TLS.
  */
 bool tls_io_event(struct tcp_ctx *c, uint32_t s, uint32_t *ev);
+/* After the application's handling of EV: a session whose stream closed (TIME-WAIT) or was reset is wiped. */
+void tls_io_event_done(struct tcp_ctx *c, uint32_t s, uint32_t ev);
 
 /* The slot of S when S is an established TLS stream, else NULL. */
 const struct tls_slot *tls_io_slot(const struct tcp_ctx *c, uint32_t s);
@@ -68,7 +71,7 @@ const struct tls_area *tls_io_area(const struct tcp_ctx *c);
 
 /* --- the stream I/O seam ------------------------------------------------ */
 
-uint32_t tls_sio_slot(const struct tcp_ctx *c, uint32_t s);   /* TLS_NIL: not TLS */
+uint32_t tls_sio_slot(const struct tcp_ctx *c, uint32_t s);   /* TLS_NIL: not TLS; TLS_DEAD: no session */
 uint32_t tls_sio_read_pos(const struct tcp_ctx *c, uint32_t k);
 uint32_t tls_sio_write_pos(const struct tcp_ctx *c, uint32_t k);
 uint32_t tls_sio_recv_avail(const struct tcp_ctx *c, uint32_t k);
@@ -86,25 +89,31 @@ static inline uint32_t sio_slot(const struct tcp_ctx *c, uint32_t s)
 	return c->tls ? tls_sio_slot(c, s) : TLS_NIL;
 }
 
+/*
+ * TLS_NIL: a stream without TLS (tcp_*). TLS_DEAD: a TLS stream with no
+ * session (in its handshake, failed, or closed): it has no plaintext to give
+ * and takes none, so nothing of the proxy's ever reaches it in clear. Else
+ * the established session's slot.
+ */
 static inline uint32_t sio_read_pos(const struct tcp_ctx *c, uint32_t s)
 {
 	uint32_t k = sio_slot(c, s);
 
-	return k == TLS_NIL ? tcp_read_pos(c, s) : tls_sio_read_pos(c, k);
+	return k >= TLS_DEAD ? tcp_read_pos(c, s) : tls_sio_read_pos(c, k);
 }
 
 static inline uint32_t sio_write_pos(const struct tcp_ctx *c, uint32_t s)
 {
 	uint32_t k = sio_slot(c, s);
 
-	return k == TLS_NIL ? tcp_write_pos(c, s) : tls_sio_write_pos(c, k);
+	return k >= TLS_DEAD ? tcp_write_pos(c, s) : tls_sio_write_pos(c, k);
 }
 
 static inline uint32_t sio_recv_avail(const struct tcp_ctx *c, uint32_t s)
 {
 	uint32_t k = sio_slot(c, s);
 
-	return k == TLS_NIL ? tcp_recv_avail(c, s) : tls_sio_recv_avail(c, k);
+	return k == TLS_NIL ? tcp_recv_avail(c, s) : k == TLS_DEAD ? 0 : tls_sio_recv_avail(c, k);
 }
 
 /* The peer will send no more (FIN, close_notify or a failed session) and everything it sent was read. */
@@ -112,27 +121,34 @@ static inline bool sio_peer_closed(const struct tcp_ctx *c, uint32_t s)
 {
 	uint32_t k = sio_slot(c, s);
 
-	return k == TLS_NIL ? tcp_peer_closed(c, s) : tls_sio_peer_closed(c, s, k);
+	return k >= TLS_DEAD ? tcp_peer_closed(c, s) : tls_sio_peer_closed(c, s, k);
 }
 
 static inline uint32_t sio_peek(const struct tcp_ctx *c, uint32_t s, uint32_t off, void *buf, uint32_t len)
 {
 	uint32_t k = sio_slot(c, s);
 
-	return k == TLS_NIL ? tcp_peek(c, s, off, buf, len) : tls_sio_peek(c, k, off, buf, len);
+	return k == TLS_NIL ? tcp_peek(c, s, off, buf, len) : k == TLS_DEAD ? 0 : tls_sio_peek(c, k, off, buf, len);
 }
 
 static inline const uint8_t *sio_peek_contig(const struct tcp_ctx *c, uint32_t s, uint32_t *len)
 {
 	uint32_t k = sio_slot(c, s);
 
+	if (k == TLS_DEAD) {
+		*len = 0;
+		return NULL;
+	}
 	return k == TLS_NIL ? tcp_peek_contig(c, s, len) : tls_sio_peek_contig(c, k, len);
 }
 
+/* A dead TLS stream's bytes are dropped unread when asked (BUF NULL: a lingering close). */
 static inline uint32_t sio_recv(struct tcp_ctx *c, uint32_t s, void *buf, uint32_t len)
 {
 	uint32_t k = sio_slot(c, s);
 
+	if (k == TLS_DEAD)
+		return buf ? 0 : (tcp_recv(c, s, NULL, tcp_recv_avail(c, s)), 0);
 	return k == TLS_NIL ? tcp_recv(c, s, buf, len) : tls_sio_recv(c, s, k, buf, len);
 }
 
@@ -140,14 +156,14 @@ static inline int sio_send(struct tcp_ctx *c, uint32_t s, const void *data, uint
 {
 	uint32_t k = sio_slot(c, s);
 
-	return k == TLS_NIL ? tcp_send(c, s, data, len) : tls_sio_send(c, s, k, data, len);
+	return k == TLS_NIL ? tcp_send(c, s, data, len) : k == TLS_DEAD ? -EPIPE : tls_sio_send(c, s, k, data, len);
 }
 
 static inline uint32_t sio_send_space(const struct tcp_ctx *c, uint32_t s)
 {
 	uint32_t k = sio_slot(c, s);
 
-	return k == TLS_NIL ? tcp_send_space(c, s) : tls_sio_send_space(c, s, k);
+	return k == TLS_NIL ? tcp_send_space(c, s) : k == TLS_DEAD ? 0 : tls_sio_send_space(c, s, k);
 }
 
 /* TLS: close_notify, then FIN. */
@@ -155,14 +171,14 @@ static inline int sio_shutdown(struct tcp_ctx *c, uint32_t s)
 {
 	uint32_t k = sio_slot(c, s);
 
-	return k == TLS_NIL ? tcp_shutdown(c, s) : tls_sio_shutdown(c, s, k);
+	return k >= TLS_DEAD ? tcp_shutdown(c, s) : tls_sio_shutdown(c, s, k);
 }
 
 static inline void sio_close(struct tcp_ctx *c, uint32_t s)
 {
 	uint32_t k = sio_slot(c, s);
 
-	if (k == TLS_NIL)
+	if (k >= TLS_DEAD)
 		tcp_close(c, s);
 	else
 		tls_sio_close(c, s, k);

@@ -517,8 +517,20 @@ cctx(void)
  * 0, 1 for an authentication failure (opening), -1 for a libcrypto failure.
  */
 static int
+aead2(int enc, const struct tls_dir *d, const uint8_t nonce[TLS_IV_LEN], const uint8_t *aad,
+      size_t aadlen, const uint8_t *in, size_t len, uint8_t in2, int has2, uint8_t *out, uint8_t *tag);
+
+static int
 aead(int enc, const struct tls_dir *d, const uint8_t nonce[TLS_IV_LEN], const uint8_t *aad,
      size_t aadlen, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
+{
+	return aead2(enc, d, nonce, aad, aadlen, in, len, 0, 0, out, tag);
+}
+
+/* The same with one more input byte after IN (sealing: the 1.3 content type), written at out[len]. */
+static int
+aead2(int enc, const struct tls_dir *d, const uint8_t nonce[TLS_IV_LEN], const uint8_t *aad,
+      size_t aadlen, const uint8_t *in, size_t len, uint8_t in2, int has2, uint8_t *out, uint8_t *tag)
 {
 	EVP_CIPHER_CTX *c;
 	uint8_t fin[16];
@@ -533,6 +545,8 @@ aead(int enc, const struct tls_dir *d, const uint8_t nonce[TLS_IV_LEN], const ui
 	if (!EVP_CipherUpdate(c, NULL, &outl, aad, (int)aadlen))
 		return -1;
 	if (len > 0 && !EVP_CipherUpdate(c, out, &outl, in, (int)len))
+		return -1;
+	if (has2 && !EVP_CipherUpdate(c, out + len, &outl, &in2, 1))
 		return -1;
 	if (EVP_CipherFinal_ex(c, fin, &fl) <= 0)
 		return enc ? -1 : 1;
@@ -572,6 +586,13 @@ rec_overhead(const struct tls_sess *s)
 	       (explicit_nonce(s, &s->wr) ? 8 : 0);
 }
 
+/* Do [a, a+an) and [b, b+bn) share a byte? */
+static int
+overlaps(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	return (uintptr_t)a < (uintptr_t)b + bn && (uintptr_t)b < (uintptr_t)a + an;
+}
+
 /*
  * Seal one record of content type `type` (≤ 2^14 bytes of data) at out, with
  * the write direction's next sequence number. data may be anywhere, out
@@ -595,11 +616,15 @@ seal_record(struct tls_sess *s, uint8_t type, const uint8_t *data, size_t len, u
 	out[3] = (uint8_t)(clen >> 8);
 	out[4] = (uint8_t)clen;
 	if (s->version == TLS_V13) {
-		memmove(out + pos, data, len);
-		out[pos + len] = type;          /* TLSInnerPlaintext, no padding */
+		/* TLSInnerPlaintext (data, type, no padding), encrypted straight from data:
+		 * a copy only when data overlaps the record elsewhere than in place */
+		if (overlaps(data, len, out, rlen) && data != out + pos) {
+			memmove(out + pos, data, len);
+			data = out + pos;
+		}
 		nonce_xor(d, d->seq, nonce);
-		rc = aead(1, d, nonce, out, TLS_HDR_LEN, out + pos, len + 1, out + pos,
-			  out + pos + len + 1);
+		rc = aead2(1, d, nonce, out, TLS_HDR_LEN, data, len, type, 1, out + pos,
+			   out + pos + len + 1);
 	} else {
 		/* RFC 5246 §6.2.3.3: additional_data = seq_num + type + version + length */
 		put_be64(aad, d->seq);
@@ -611,14 +636,20 @@ seal_record(struct tls_sess *s, uint8_t type, const uint8_t *data, size_t len, u
 		if (explicit_nonce(s, d)) {
 			memcpy(nonce, d->iv, 4);
 			put_be64(nonce + 4, d->seq);
-			memmove(out + pos + 8, data, len);
+			if (overlaps(data, len, out, rlen) && data != out + pos + 8) {
+				memmove(out + pos + 8, data, len);
+				data = out + pos + 8;
+			}
 			memcpy(out + pos, nonce + 4, 8);
 			pos += 8;
 		} else {
 			nonce_xor(d, d->seq, nonce);
-			memmove(out + pos, data, len);
+			if (overlaps(data, len, out, rlen) && data != out + pos) {
+				memmove(out + pos, data, len);
+				data = out + pos;
+			}
 		}
-		rc = aead(1, d, nonce, aad, sizeof(aad), out + pos, len, out + pos, out + pos + len);
+		rc = aead(1, d, nonce, aad, sizeof(aad), data, len, out + pos, out + pos + len);
 	}
 	OPENSSL_cleanse(nonce, sizeof(nonce));
 	if (rc != 0)

@@ -379,6 +379,22 @@ def key_updates_both_ways_across_kills(env):
         p.wait(timeout=10)
 
 
+@test
+def sessions_end_when_streams_close_not_after_time_wait(env):
+    """50 HTTPS requests with Connection: close (porter closes first: its streams wait in TIME-WAIT
+    for a minute) and 50 where the client closes: every TLS slot is free again at once."""
+    gw = env.gw
+    r = gw.ns(["bash", "-c", "for i in $(seq 50); do curl -sk -H 'Connection: close' https://%s/name >/dev/null || exit 1; "
+               "curl -sk https://%s/name >/dev/null || exit 1; done" % (PORTER, PORTER)], check=False, timeout=120)
+    assert r.returncode == 0, r.stderr
+    st = wait_for(lambda: (lambda s: s if all((sh["tls"] or {}).get("sessions", 0) == 0 for sh in s["shards"])
+                           else None)(gw.status()), 10, "every TLS slot free")
+    tw = sum(sh["tcp"].get("time_wait", 0) for sh in st["shards"])
+    FIGURES["slots_after_close"] = {"sessions": [sh["tls"]["sessions"] for sh in st["shards"]], "time_wait": tw,
+                                    "handshakes": sum(sh["tls"]["handshakes"] for sh in st["shards"])}
+    assert sum(sh["tls"]["handshakes"] for sh in st["shards"]) >= 100, st["shards"]
+
+
 def main():
     only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
     passed = failed = 0
