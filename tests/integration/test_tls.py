@@ -1,0 +1,1002 @@
+#!/usr/bin/env python3
+"""Integration suite for TLS termination (issue 14): a real gateway with `tls`
+listeners, certificates made at test time with the openssl CLI, real clients
+(curl, openssl s_client, Python's ssl module, testssl.sh) in the gateway's
+namespace and backends.py behind.
+
+Run as root: PORTER_BUILD=BUILD python3 tests/integration/test_tls.py [-k NAME]
+Ends with "N passed, N failed"; figures (testssl.sh's summary, timings) go to
+$PORTER_BUILD/integration-figures-tls.json.
+
+The shared gateway (TlsEnv) has:
+  80    http, plain (X-Forwarded-Proto: http)
+  443   http + tls: ec.test (EC P-256, the default), rsa.test (RSA 2048),
+        wild.test (EC, names = ["*.b.test"]); all nine suites, alpn http/1.1
+  8443  http + tls: reload.pem/reload.key (the reload tests replace them)
+  9443  tcp + tls -> backends.py tcpsha
+  9444  tcp + tls -> backends.py http --raw (records every byte it is sent)
+Durability (kill -9, upgrades) is tests/integration/test_tls_durable.py's.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from harness import (BUILD, PEER_IP, PORTER_IP, PRIMARY, Gateway, GatewayEnv, connect,  # noqa: E402
+                     read_lines, run, run_suite, wait_for)
+import backends  # noqa: E402
+from httpraw import Conn  # noqa: E402
+
+FIGURES = {}
+TESTS = []
+MiB = 1024 * 1024
+
+TLS13 = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"]
+TLS12_EC = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"]
+TLS12_RSA = ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"]
+
+# TLS alert descriptions (RFC 8446 §6)
+ALERTS = {0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 22: "record_overflow",
+          40: "handshake_failure", 47: "illegal_parameter", 50: "decode_error", 70: "protocol_version",
+          80: "internal_error", 100: "no_renegotiation", 120: "no_application_protocol"}
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+# --- certificates --------------------------------------------------------------------
+
+def openssl(*args, cwd=None):
+    r = run(["openssl"] + list(args), check=False, cwd=cwd)
+    assert r.returncode == 0, "openssl %s: %s" % (" ".join(args), r.stderr)
+    return r.stdout
+
+
+def make_cert(d, name, cn, kind="ec", names=None):
+    """A self-signed certificate D/NAME.pem (CN, subjectAltName DNS:CN and NAMES) with its
+    key D/NAME.key; KIND "ec" (P-256) or "rsa" (2048)."""
+    cert, key = os.path.join(d, name + ".pem"), os.path.join(d, name + ".key")
+    newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if kind == "ec" else ["-newkey", "rsa:2048"]
+    san = ",".join("DNS:" + n for n in [cn] + list(names or ()))
+    openssl("req", "-x509", *newkey, "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=" + cn,
+            "-days", "30", "-addext", "subjectAltName=" + san)
+    return cert, key
+
+
+def make_expired_cert(d, name, cn):
+    """A self-signed EC certificate valid 2020-01-01 .. 2021-01-01 (openssl ca -selfsign)."""
+    ca = os.path.join(d, "ca-" + name)
+    os.makedirs(ca, exist_ok=True)
+    open(os.path.join(ca, "index.txt"), "w").close()
+    with open(os.path.join(ca, "serial"), "w") as f:
+        f.write("1000\n")
+    cnf = os.path.join(ca, "ca.cnf")
+    with open(cnf, "w") as f:
+        f.write("""[ ca ]
+default_ca = CA_default
+[ CA_default ]
+dir = %s
+database = $dir/index.txt
+new_certs_dir = $dir
+serial = $dir/serial
+default_md = sha256
+policy = pol
+unique_subject = no
+[ pol ]
+commonName = supplied
+""" % ca)
+    cert, key = os.path.join(d, name + ".pem"), os.path.join(d, name + ".key")
+    csr = os.path.join(ca, "req.csr")
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", key, "-out", csr, "-subj", "/CN=" + cn)
+    openssl("ca", "-batch", "-config", cnf, "-selfsign", "-keyfile", key, "-in", csr, "-out", cert,
+            "-notext", "-startdate", "20200101000000Z", "-enddate", "20210101000000Z")
+    return cert, key
+
+
+def der_subject_cn(der):
+    """The CN of a DER certificate (openssl x509)."""
+    r = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject", "-nameopt", "RFC2253"],
+                       input=der, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    m = re.search(rb"CN=([^,\s]+)", r.stdout)
+    return m.group(1).decode() if m else r.stdout.decode()
+
+
+def conf_line(path, needle):
+    """1-based line of PATH holding NEEDLE (exactly one)."""
+    lines = open(path).read().splitlines()
+    hits = [i + 1 for i, x in enumerate(lines) if needle in x]
+    assert len(hits) == 1, "%r in %s: lines %r" % (needle, path, hits)
+    return hits[0]
+
+
+# --- the shared environment ------------------------------------------------------------
+
+def _tls_block(certs, extra=""):
+    """A listener's tls group, one certificate per line (so that errors name distinct lines)."""
+    rows = []
+    for cert, key, names in certs:
+        rows.append('{ cert = "%s";\n                   key = "%s";%s }' % (
+            cert, key, (" names = [ %s ];" % ", ".join('"%s"' % n for n in names)) if names else ""))
+    return "tls = { certificates = (\n                 " + ",\n                 ".join(rows) + " );%s }" % extra
+
+
+class TlsEnv(GatewayEnv):
+    def __init__(self):
+        d = self.cdir = os.path.join("/tmp", "porter-tls-certs-%d" % os.getpid())
+        os.makedirs(d, exist_ok=True)
+        self.ec = make_cert(d, "ec", "ec.test")
+        self.rsa = make_cert(d, "rsa", "rsa.test", "rsa")
+        self.wild = make_cert(d, "wild", "wild.test")
+        self.reload = make_cert(d, "reload", "old.test")
+        self.sha = make_cert(d, "tcp", "tcp.test")
+        extra = """
+tcp: { max_streams_per_shard = 4096; time_wait_ms = 1000; };
+listeners = ( { port = 80; protocol = "http"; },
+              { port = 443; protocol = "http";
+                %s },
+              { port = 8443; protocol = "http";
+                %s },
+              { port = 9443; protocol = "tcp"; upstream = "sha";
+                %s },
+              { port = 9444; protocol = "tcp"; upstream = "raw";
+                %s } );
+upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } ); },
+              { name = "sha"; servers = ( { address = "10.99.0.1:9001"; } ); },
+              { name = "raw"; servers = ( { address = "10.99.0.1:9002"; } ); } );
+routes = ( { upstream = "app"; } );
+http = { access_log = "@DIR@/access.log"; };
+""" % (_tls_block([(self.ec[0], self.ec[1], None), (self.rsa[0], self.rsa[1], None),
+                   (self.wild[0], self.wild[1], ["*.b.test"])]),
+       _tls_block([(self.reload[0], self.reload[1], None)]),
+       _tls_block([(self.sha[0], self.sha[1], None)]),
+       _tls_block([(self.sha[0], self.sha[1], None)]))
+        try:
+            super().__init__("porter-tls-it-", workers=2, extra=extra)
+        except BaseException:
+            shutil.rmtree(d, ignore_errors=True)
+            raise
+        self.access_log = self.path("access.log")
+        self.raw_app = self.path("raw-8081")
+        self.raw_tcp = self.path("raw-9002")
+        os.makedirs(self.raw_app)
+        os.makedirs(self.raw_tcp)
+        self.http_backend(8081, "app", "--raw", self.raw_app)
+        self.backend("tcpsha", 9001)
+        self.backend("http", 9002, "--name", "raw", "--raw", self.raw_tcp)
+
+    def close(self, failed=False):
+        super().close(failed)
+        shutil.rmtree(self.cdir, ignore_errors=True)
+
+    def upstream_seen(self):
+        """What the upstreams got so far: (app requests logged, app connections, raw tcp
+        connections, total bytes the raw tcp backend received)."""
+        tcp_files = os.listdir(self.raw_tcp)
+        return (len(self.req_log(8081)), len(os.listdir(self.raw_app)), len(tcp_files),
+                sum(os.path.getsize(os.path.join(self.raw_tcp, f)) for f in tcp_files))
+
+
+_mark = [0]
+
+
+def marker(tag):
+    _mark[0] += 1
+    return "%s-%d-%d" % (tag, os.getpid(), _mark[0])
+
+
+# --- clients -----------------------------------------------------------------------------
+
+def curl(gw, args, timeout=60):
+    return gw.ns(["curl", "-sS", "-k", "--max-time", str(timeout)] + list(args), check=False,
+                 timeout=timeout + 15)
+
+
+def resolve(host, port=443):
+    return ["--resolve", "%s:%d:%s" % (host, port, PORTER_IP)]
+
+
+def client_ctx(minv=None, maxv=None, alpn=None, ciphers=None):
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    if minv:
+        c.minimum_version = minv
+    if maxv:
+        c.maximum_version = maxv
+    if alpn is not None:
+        c.set_alpn_protocols(alpn)
+    if ciphers:
+        c.set_ciphers(ciphers)
+    return c
+
+
+def tls_socket(gw, port=443, sni="ec.test", timeout=10.0, **kw):
+    """A Python ssl socket to porter, handshake done."""
+    s = connect(gw, port, timeout)
+    try:
+        return client_ctx(**kw).wrap_socket(s, server_hostname=sni)
+    except BaseException:
+        s.close()
+        raise
+
+
+class TlsConn(Conn):
+    """httpraw.Conn over a Python ssl socket."""
+
+    def __init__(self, gw, port=443, sni="ec.test", timeout=10.0, **kw):
+        self.s = tls_socket(gw, port, sni, timeout, **kw)
+        self.buf = bytearray()
+
+
+class MemTls:
+    """A TLS client on memory BIOs over a raw socket: the records it writes can be
+    tampered with before they are sent, and what porter answers read as records."""
+
+    def __init__(self, gw, port=443, sni="ec.test", timeout=10.0, **kw):
+        self.sock = connect(gw, port, timeout)
+        self.inb, self.outb = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = client_ctx(**kw).wrap_bio(self.inb, self.outb, server_hostname=sni)
+        self.raw = bytearray()     # every byte porter sent after the handshake
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                b = self.sock.recv(65536)
+                if not b:
+                    raise AssertionError("porter closed during the handshake")
+                self.inb.write(b)
+        self.flush()    # the client's Finished
+
+    def flush(self):
+        out = self.outb.read()
+        if out:
+            self.sock.sendall(out)
+
+    def seal(self, data):
+        """DATA as the records the client would send (not sent)."""
+        self.obj.write(data)
+        return self.outb.read()
+
+    def read_until_closed(self, timeout=5.0):
+        """Every byte porter sends until it closes (EOF or reset) or TIMEOUT; returns
+        (bytes, how: "eof"/"reset"/"timeout")."""
+        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        got = bytearray()
+        while time.monotonic() < deadline:
+            try:
+                b = self.sock.recv(65536)
+            except socket.timeout:
+                return bytes(got), "timeout"
+            except ConnectionResetError:
+                return bytes(got), "reset"
+            if not b:
+                return bytes(got), "eof"
+            got += b
+        return bytes(got), "timeout"
+
+    def decrypt_alert(self, data):
+        """Feed DATA to the client; return OpenSSL's error reason (an alert received shows
+        up as e.g. SSLV3_ALERT_BAD_RECORD_MAC), or None with what was read."""
+        self.inb.write(data)
+        self.inb.write_eof()
+        plain = b""
+        try:
+            while True:
+                b = self.obj.read(65536)
+                if not b:
+                    return None, plain
+                plain += b
+        except ssl.SSLError as e:
+            return (e.reason or str(e)), plain
+
+    def close(self):
+        self.sock.close()
+
+
+def records(data):
+    """Split DATA into (type, version, body) TLS records; a trailing partial one is
+    returned as (None, None, rest)."""
+    out, i = [], 0
+    while i + 5 <= len(data):
+        n = int.from_bytes(data[i + 3:i + 5], "big")
+        if i + 5 + n > len(data):
+            break
+        out.append((data[i], data[i + 1:i + 3], data[i + 5:i + 5 + n]))
+        i += 5 + n
+    if i < len(data):
+        out.append((None, None, data[i:]))
+    return out
+
+
+def plain_alerts(data):
+    """The alerts (level, name) among DATA's cleartext records."""
+    return [(r[2][0], ALERTS.get(r[2][1], r[2][1])) for r in records(data) if r[0] == 21 and len(r[2]) == 2]
+
+
+def _reader(p):
+    """A list filled with P's stdout as it comes (a thread; a line may be unfinished)."""
+    out = []
+
+    def rd():
+        while True:
+            b = p.stdout.read1(65536)
+            if not b:
+                return
+            out.append(b)
+    threading.Thread(target=rd, daemon=True).start()
+    return out
+
+
+def s_client(gw, args, stdin=b"", timeout=15):
+    """openssl s_client ARGS against porter; returns its stdout+stderr."""
+    r = subprocess.run(["ip", "netns", "exec", gw.netns, "openssl", "s_client"] + list(args),
+                       input=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    return r.stdout.decode(errors="replace")
+
+
+def served_cn(gw, port=443, sni=None):
+    """CN of the certificate porter serves for SNI (None: no SNI), per openssl s_client."""
+    args = ["-connect", "%s:%d" % (PORTER_IP, port)] + (["-servername", sni] if sni else ["-noservername"])
+    out = s_client(gw, args)
+    m = re.search(r"^subject=.*?CN\s*=\s*([^\s,/]+)", out, re.M)
+    assert m, "s_client %r: no subject in:\n%s" % (args, out[-2000:])
+    return m.group(1)
+
+
+def alog_entries(env, mark, n, timeout=5):
+    """The N access-log entries whose path holds MARK."""
+    return wait_for(lambda: (lambda ls: ls if len(ls) >= n else None)(
+        [json.loads(x) for x in read_lines(env.access_log) if mark in x]), timeout,
+        "%d access log lines with %s" % (n, mark))
+
+
+def http_get(conn, path, host="ec.test"):
+    return conn.request("GET", path, host=host)
+
+
+# === 1. versions and suites ==============================================================
+
+@test
+def suites_tls13_and_tls12(env):
+    """curl with each TLS 1.3 suite, and each TLS 1.2 suite on the certificate of its key
+    type (EC: ec.test, the default; RSA: rsa.test by SNI): 200, the body, and the access
+    log's "tls"/"cipher"/"sni"."""
+    gw = env.gw
+    m = marker("suite")
+    cases = [("ec.test", ["--tlsv1.3", "--tls13-ciphers", c], "TLSv1.3", c) for c in TLS13]
+    cases += [("ec.test", ["--tlsv1.2", "--tls-max", "1.2", "--ciphers", c], "TLSv1.2", c) for c in TLS12_EC]
+    cases += [("rsa.test", ["--tlsv1.2", "--tls-max", "1.2", "--ciphers", c], "TLSv1.2", c) for c in TLS12_RSA]
+    problems = []
+    for i, (host, args, ver, cipher) in enumerate(cases):
+        r = curl(gw, ["-v"] + resolve(host) + args + ["https://%s/m/%s-%d/name" % (host, m, i)])
+        if r.returncode != 0 or r.stdout != "app":
+            problems.append("%s %s: curl exit %d, body %r: %s" % (host, cipher, r.returncode, r.stdout[:100],
+                                                                   r.stderr[-300:]))
+            continue
+        want = "SSL connection using %s / %s" % (ver, cipher)
+        if want not in r.stderr:
+            problems.append("%s: curl says %r" % (cipher, [x for x in r.stderr.splitlines() if "SSL conn" in x]))
+    ents = alog_entries(env, m, len(cases))
+    for i, (host, args, ver, cipher) in enumerate(cases):
+        e = [x for x in ents if x["path"].startswith("/m/%s-%d/" % (m, i))]
+        if len(e) != 1:
+            problems.append("%d log lines for case %d" % (len(e), i))
+            continue
+        e = e[0]
+        if (e.get("tls"), e.get("cipher"), e.get("sni")) != (ver, cipher, host):
+            problems.append("access log of %s/%s/%s: tls %r cipher %r sni %r" % (
+                host, ver, cipher, e.get("tls"), e.get("cipher"), e.get("sni")))
+    assert not problems, "\n".join(problems)
+
+
+@test
+def old_versions_and_non_aead_refused(env):
+    """TLS 1.1 and a non-AEAD TLS 1.2 suite are refused by the handshake; nothing goes up."""
+    gw = env.gw
+    before = env.upstream_seen()
+    for args in (["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"],
+                 ["-tls1_2", "-cipher", "AES128-GCM-SHA256"]):
+        out = s_client(gw, ["-connect", "%s:443" % PORTER_IP, "-servername", "ec.test"] + args)
+        assert "Cipher is (NONE)" in out or "alert" in out or "no protocols available" in out, \
+            "%r: handshake completed?\n%s" % (args, out[-1500:])
+        assert not re.search(r"^New, TLSv1\.[0-3], Cipher is [A-Z]", out, re.M), "%r accepted:\n%s" % (args, out[-1500:])
+    assert env.upstream_seen() == before
+
+
+# === 2. SNI ==================================================================================
+
+@test
+def sni_selection(env):
+    """Exact name, *.suffix wildcard (one label), unknown name and no SNI (the default)."""
+    gw = env.gw
+    want = [("ec.test", "ec.test"), ("rsa.test", "rsa.test"), ("RSA.Test.", "rsa.test"),
+            ("x.b.test", "wild.test"), ("y.x.b.test", "ec.test"), ("b.test", "ec.test"),
+            ("unknown.example", "ec.test"), (None, "ec.test")]
+    got = [(sni, served_cn(gw, 443, sni)) for sni, _ in want]
+    assert got == [(s, c) for s, c in want], "served: %r\nwant:   %r" % (got, want)
+
+
+# === 3. ALPN ==================================================================================
+
+@test
+def alpn(env):
+    """http/1.1 offered: agreed; only h2: fatal no_application_protocol (RFC 7301 §3.2);
+    no ALPN: served."""
+    gw = env.gw
+    c = TlsConn(gw, alpn=["h2", "http/1.1"])
+    try:
+        assert c.s.selected_alpn_protocol() == "http/1.1", c.s.selected_alpn_protocol()
+        r = http_get(c, "/name")
+        assert (r.status, r.body) == (200, b"app"), r
+    finally:
+        c.close()
+    c = TlsConn(gw)
+    try:
+        assert c.s.selected_alpn_protocol() is None
+        r = http_get(c, "/name")
+        assert (r.status, r.body) == (200, b"app"), r
+    finally:
+        c.close()
+    before = env.upstream_seen()
+    try:
+        s = tls_socket(gw, alpn=["h2"])
+        s.close()
+        raise AssertionError("a client offering only h2 completed its handshake")
+    except ssl.SSLError as e:
+        assert "NO_APPLICATION_PROTOCOL" in str(e).upper().replace(" ", "_"), repr(e)
+    # and on the wire: a fatal alert 120 in clear (TLS 1.3: the alert precedes the ServerHello)
+    out = s_client(gw, ["-connect", "%s:443" % PORTER_IP, "-servername", "ec.test", "-alpn", "h2", "-msg"])
+    assert re.search(r"<<< .*Alert.*\n\s+02 78", out), "no fatal alert 120 received:\n%s" % out[-2000:]
+    assert env.upstream_seen() == before
+
+
+# === 4. X-Forwarded-Proto ===================================================================
+
+@test
+def forwarded_proto(env):
+    gw = env.gw
+    r = curl(gw, resolve("ec.test") + ["https://ec.test/headers"])
+    assert r.returncode == 0, r.stderr
+    h = json.loads(r.stdout)["headers"]
+    xfp = [v for k, v in h if k.lower() == "x-forwarded-proto"]
+    assert xfp == ["https"], "through TLS: X-Forwarded-Proto %r (headers %r)" % (xfp, h)
+    r = curl(gw, ["http://%s/headers" % PORTER_IP])
+    assert r.returncode == 0, r.stderr
+    h = json.loads(r.stdout)["headers"]
+    xfp = [v for k, v in h if k.lower() == "x-forwarded-proto"]
+    assert xfp == ["http"], "plain http: X-Forwarded-Proto %r" % xfp
+    # a client's own X-Forwarded-Proto does not survive over TLS
+    r = curl(gw, resolve("ec.test") + ["-H", "X-Forwarded-Proto: http", "https://ec.test/headers"])
+    h = json.loads(r.stdout)["headers"]
+    xfp = [v for k, v in h if k.lower() == "x-forwarded-proto"]
+    assert xfp == ["https"], "client sent http over TLS: upstream got %r" % xfp
+
+
+# === 5. bodies and keep-alive ==================================================================
+
+@test
+def download_16m(env):
+    gw = env.gw
+    n = 16 * MiB
+    out = env.path("dl.bin")
+    for args in (["--tlsv1.3"], ["--tlsv1.2", "--tls-max", "1.2"]):
+        t0 = time.monotonic()
+        r = curl(gw, resolve("ec.test") + args + ["-o", out, "-w", "%{http_code}", "https://ec.test/size/%d" % n])
+        dt = time.monotonic() - t0
+        assert r.returncode == 0 and r.stdout == "200", "%r: exit %d %r %s" % (args, r.returncode, r.stdout, r.stderr)
+        assert os.path.getsize(out) == n, os.path.getsize(out)
+        with open(out, "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == backends.pattern_sha256(n), "%r: sha256 differs" % args
+        FIGURES["download_16m_%s_s" % args[0][2:]] = round(dt, 2)
+    os.unlink(out)
+
+
+@test
+def upload_post(env):
+    gw = env.gw
+    n = 6 * MiB + 12345
+    data = os.urandom(n)
+    src = env.path("up.bin")
+    with open(src, "wb") as f:
+        f.write(data)
+    for args in (["--tlsv1.3"], ["--tlsv1.2", "--tls-max", "1.2"]):
+        r = curl(gw, resolve("ec.test") + args + ["--data-binary", "@" + src, "-H", "Content-Type: application/octet-stream",
+                                                  "https://ec.test/echo"])
+        assert r.returncode == 0, r.stderr
+        j = json.loads(r.stdout)
+        assert (j["sha256"], j["length"]) == (hashlib.sha256(data).hexdigest(), n), "%r: %r" % (args, j)
+    # chunked
+    r = curl(gw, resolve("ec.test") + ["-H", "Transfer-Encoding: chunked", "--data-binary", "@" + src,
+                                       "https://ec.test/echo"])
+    j = json.loads(r.stdout)
+    assert (j["sha256"], j["length"], j["chunked"]) == (hashlib.sha256(data).hexdigest(), n, True), j
+    os.unlink(src)
+
+
+@test
+def keepalive_requests(env):
+    """Several requests, with bodies both ways, on one TLS connection (1.3 and 1.2)."""
+    gw = env.gw
+    for maxv in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        c = TlsConn(gw, maxv=maxv)
+        try:
+            for i in range(8):
+                size = [0, 1, 1000, 16384, 16385, 70000, 300000, 1][i]
+                r = http_get(c, "/size/%d" % size)
+                assert r.status == 200 and r.body == backends.pattern(0, size), "%s #%d: %r" % (maxv, i, r)
+                body = os.urandom(size)
+                r = c.request("POST", "/echo", host="ec.test", body=body,
+                              headers=[("Content-Length", str(size))])
+                j = json.loads(r.body)
+                assert j["sha256"] == hashlib.sha256(body).hexdigest(), (maxv, i, j)
+        finally:
+            c.close()
+
+
+# === 6. tcp pass-through behind TLS ==============================================================
+
+def tcp_sha_through_tls(gw, data, maxv=None):
+    """Send DATA through the 9443 tcp+tls listener to tcpsha, end with close_notify, and
+    return what comes back (decrypted) and whether porter closed TLS cleanly."""
+    t = MemTls(gw, 9443, sni="tcp.test", maxv=maxv, timeout=30)
+    try:
+        for i in range(0, len(data), 1 << 16):
+            t.sock.sendall(t.seal(data[i:i + (1 << 16)]))
+        try:
+            t.obj.unwrap()
+        except ssl.SSLWantReadError:
+            pass
+        t.flush()
+        raw, how = t.read_until_closed(30)
+        t.inb.write(raw)
+        plain = b""
+        clean = False
+        try:
+            while True:
+                b = t.obj.read(65536)
+                if not b:
+                    clean = True
+                    break
+                plain += b
+        except ssl.SSLZeroReturnError:
+            clean = True
+        except ssl.SSLError:
+            pass
+        return plain, clean, how
+    finally:
+        t.close()
+
+
+@test
+def tcp_passthrough_sha(env):
+    gw = env.gw
+    for n, maxv in ((8 * MiB + 7, None), (3 * MiB, ssl.TLSVersion.TLSv1_2), (0, None)):
+        data = backends.pattern(0, n)
+        plain, clean, how = tcp_sha_through_tls(gw, data, maxv)
+        want = ("%s %d\n" % (hashlib.sha256(data).hexdigest(), n)).encode()
+        assert plain == want, "%d bytes (%s): got %r, want %r (close: %s)" % (n, maxv, plain, want, how)
+        assert clean, "%d bytes: no close_notify from porter after the answer (%s)" % (n, how)
+
+
+# === 7. bad input ==================================================================================
+
+def _raw_exchange(gw, port, data, shut=False, timeout=5.0):
+    """Send DATA on a plain TCP connection to PORT (then FIN if SHUT); return (bytes
+    porter sent until it closed, how)."""
+    s = connect(gw, port, timeout)
+    try:
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        s.settimeout(timeout)
+        got = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                return got, "timeout"
+            except ConnectionResetError:
+                return got, "reset"
+            if not b:
+                return got, "eof"
+            got += b
+        return got, "timeout"
+    finally:
+        s.close()
+
+
+def _client_hello():
+    """The first flight of a Python TLS client (a ClientHello record)."""
+    inb, outb = ssl.MemoryBIO(), ssl.MemoryBIO()
+    o = client_ctx().wrap_bio(inb, outb, server_hostname="ec.test")
+    try:
+        o.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outb.read()
+
+
+@test
+def bad_cleartext_and_garbage(env):
+    """Plain HTTP, random bytes, and a truncated ClientHello then FIN on the TLS ports:
+    closed (an alert at most), nothing reaches the upstreams."""
+    gw = env.gw
+    before = env.upstream_seen()
+    ch = _client_hello()
+    cases = [("plain GET", 443, b"GET / HTTP/1.1\r\nHost: ec.test\r\n\r\n", False),
+             ("plain GET, tcp", 9444, b"GET / HTTP/1.1\r\nHost: ec.test\r\n\r\n", False),
+             ("garbage", 443, bytes(range(256)) * 4, False),
+             ("garbage, tcp", 9444, b"\x17\x03\x03\x00\x10" + b"\x00" * 16, False),
+             ("truncated ClientHello + FIN", 443, ch[:len(ch) // 2], True),
+             ("truncated ClientHello + FIN, tcp", 9444, ch[:len(ch) // 2], True),
+             ("record header only + FIN", 443, ch[:5], True),
+             ("garbage before a ClientHello", 443, b"\r\n" + ch, False)]
+    problems = []
+    for what, port, data, shut in cases:
+        got, how = _raw_exchange(gw, port, data, shut)
+        recs = records(got)
+        if how == "timeout":
+            problems.append("%s: not closed within 5 s (got %r)" % (what, got[:60]))
+        if any(r[0] != 21 for r in recs):
+            problems.append("%s: porter sent something other than an alert: %r" % (what, got[:80]))
+        FIGURES.setdefault("bad_input_answers", {})[what] = "%s %s" % (plain_alerts(got) or "no alert", how)
+    after = env.upstream_seen()
+    assert after == before, "upstreams saw traffic: %r -> %r" % (before, after)
+    assert not problems, "\n".join(problems)
+
+
+def _handshaken(gw, maxv, port=443):
+    return MemTls(gw, port, maxv=maxv)
+
+
+@test
+def tampered_record_bad_record_mac(env):
+    """After the handshake, an application-data record with one tag byte flipped: fatal
+    bad_record_mac, the stream closed, the request not forwarded (1.3 and 1.2; http and tcp)."""
+    gw = env.gw
+    problems = []
+    for port in (443, 9444):
+        for maxv in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            before = env.upstream_seen()
+            m = marker("tamper")
+            t = _handshaken(gw, maxv, port)
+            try:
+                rec = bytearray(t.seal(b"GET /m/%s/name HTTP/1.1\r\nHost: ec.test\r\n\r\n" % m.encode()))
+                assert len(records(bytes(rec))) == 1, records(bytes(rec))
+                rec[-1] ^= 0x01
+                t.sock.sendall(rec)
+                raw, how = t.read_until_closed(5)
+                reason, plain = t.decrypt_alert(raw)
+            finally:
+                t.close()
+            tag = "port %d %s" % (port, maxv.name)
+            if how == "timeout":
+                problems.append("%s: not closed (got %d bytes)" % (tag, len(raw)))
+            if "BAD_RECORD_MAC" not in str(reason).upper():
+                problems.append("%s: want alert bad_record_mac, got %r (%d bytes, %s, plaintext %r)" % (
+                    tag, reason, len(raw), how, plain[:80]))
+            after = env.upstream_seen()
+            if port == 443 and after[:2] != before[:2]:
+                problems.append("%s: upstream saw %r -> %r" % (tag, before, after))
+            if port == 9444 and after[3] != before[3]:
+                problems.append("%s: tcp upstream got bytes: %r -> %r" % (tag, before, after))
+    assert not any(m in x for x in env.req_log(8081) for m in ["tamper-"]), "a tampered request was forwarded"
+    assert not problems, "\n".join(problems)
+
+
+@test
+def oversized_record_overflow(env):
+    """TLS 1.3: a record of 2^14+256+1 bytes is a fatal record_overflow (RFC 8446 §5.2);
+    one of exactly 2^14+256 bytes of garbage is a bad_record_mac (the limit itself is
+    allowed). TLS 1.2: 2^14+2048+1 is a record_overflow."""
+    gw = env.gw
+    before = env.upstream_seen()
+    problems = []
+    for maxv, n, want in ((ssl.TLSVersion.TLSv1_3, 2 ** 14 + 256 + 1, "RECORD_OVERFLOW"),
+                          (ssl.TLSVersion.TLSv1_3, 2 ** 14 + 256, "BAD_RECORD_MAC"),
+                          (ssl.TLSVersion.TLSv1_2, 2 ** 14 + 2048 + 1, "RECORD_OVERFLOW")):
+        t = _handshaken(gw, maxv)
+        try:
+            t.sock.sendall(b"\x17\x03\x03" + n.to_bytes(2, "big") + os.urandom(n))
+            raw, how = t.read_until_closed(5)
+            reason, plain = t.decrypt_alert(raw)
+        finally:
+            t.close()
+        if want not in str(reason).upper() or how == "timeout":
+            problems.append("%s, %d-byte record: want %s, got %r (%d bytes, %s)" % (
+                maxv.name, n, want, reason, len(raw), how))
+    assert not problems, "\n".join(problems)
+    after = env.upstream_seen()
+    assert after[:2] == before[:2], "the http upstream saw traffic: %r -> %r" % (before, after)
+
+
+@test
+def renegotiation_refused(env):
+    """openssl s_client -tls1_2, a request, then "R": porter answers the ClientHello with a
+    warning no_renegotiation (then closes); s_client's renegotiation fails and nothing of
+    it reaches the upstream."""
+    gw = env.gw
+    m = marker("reneg")
+    p = subprocess.Popen(["ip", "netns", "exec", gw.netns, "openssl", "s_client", "-tls1_2", "-msg",
+                          "-connect", "%s:443" % PORTER_IP, "-servername", "ec.test"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = _reader(p)
+    try:
+        text = lambda: b"".join(out).decode(errors="replace")   # noqa: E731
+        wait_for(lambda: "Verify return code" in text() and "\n---" in text().split("Verify return code")[-1]
+                 or p.poll() is not None, 10, "s_client's handshake")
+        p.stdin.write(b"GET /m/%s-one/name HTTP/1.1\r\nHost: ec.test\r\n\r\n" % m.encode())
+        p.stdin.flush()
+        try:
+            wait_for(lambda: "\napp" in text() or p.poll() is not None, 10, "the first response")
+        except AssertionError:
+            raise AssertionError("no response to the first request (s_client %s):\n%s" % (
+                p.poll(), text().split("Extended master secret")[-1][-3000:]))
+        before = env.upstream_seen()
+        p.stdin.write(b"R\n")
+        p.stdin.flush()
+        wait_for(lambda: "RENEGOTIATING" in text() and re.search(r"<<< .*Alert", text().split("RENEGOTIATING")[-1])
+                 or p.poll() is not None, 10, "an alert after RENEGOTIATING")
+        after_r = text().split("RENEGOTIATING")[-1]
+        with_alert = re.findall(r"<<< .*Alert \[length 0002\], (\w+) (\w+)", after_r)
+        # try a request after: it must not be served by a renegotiated session
+        try:
+            p.stdin.write(b"GET /m/%s-two/name HTTP/1.1\r\nHost: ec.test\r\n\r\n" % m.encode())
+            p.stdin.flush()
+            p.stdin.close()
+        except OSError:
+            pass
+        p.wait(10)
+        full = text()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "RENEGOTIATING" in full, full[-2000:]
+    assert with_alert and with_alert[0] in (("warning", "no_renegotiation"), ("fatal", "handshake_failure"),
+                                            ("fatal", "unexpected_message")), \
+        "alerts after R: %r\n%s" % (with_alert, after_r[-2500:])
+    FIGURES["renegotiation_answer"] = with_alert
+    two = [x for x in env.req_log(8081) if "%s-two" % m in x]
+    assert not two, "a request after the refused renegotiation was served: %r" % two
+    assert env.upstream_seen()[2:] == before[2:] and env.upstream_seen()[0] == before[0], \
+        (before, env.upstream_seen())
+
+
+@test
+def key_update_tls13(env):
+    """TLS 1.3 KeyUpdate (openssl s_client "K": update_requested): the session goes on, a
+    request after it is served."""
+    gw = env.gw
+    m = marker("ku")
+    p = subprocess.Popen(["ip", "netns", "exec", gw.netns, "openssl", "s_client", "-tls1_3", "-msg",
+                          "-connect", "%s:443" % PORTER_IP, "-servername", "ec.test"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = _reader(p)
+    try:
+        text = lambda: b"".join(out).decode(errors="replace")   # noqa: E731
+        wait_for(lambda: "Verify return code" in text() or p.poll() is not None, 10, "s_client's handshake")
+        p.stdin.write(b"K\n")
+        p.stdin.flush()
+        wait_for(lambda: "KEYUPDATE" in text() or p.poll() is not None, 10, "KEYUPDATE")
+        for i in range(2):
+            p.stdin.write(b"GET /m/%s-%d/name HTTP/1.1\r\nHost: ec.test\r\n\r\n" % (m.encode(), i))
+            p.stdin.flush()
+        wait_for(lambda: text().count("HTTP/1.1 200 OK") >= 2 or p.poll() is not None, 10,
+                 "two responses after the KeyUpdate")
+        full = text()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert full.count("HTTP/1.1 200 OK") >= 2 and full.count("\napp") >= 2, full[-3000:]
+    # porter answers update_requested with a KeyUpdate of its own
+    after = full.split("KEYUPDATE")[-1]
+    assert re.search(r"<<< TLS 1.3, Handshake \[length 0005\], KeyUpdate", after), \
+        "no KeyUpdate from porter after ours:\n%s" % after[-3000:]
+
+
+# === counters ====================================================================================
+
+@test
+def tls_counters(env):
+    """porterctl status: TLS counters, if the status has any (they are being added)."""
+    st = env.gw.status()
+    found = {}
+
+    def walk(o, path):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                if "tls" in k.lower() or "handshake" in k.lower() or "alert" in k.lower():
+                    found[path + "." + k] = v
+                walk(v, path + "." + k)
+        elif isinstance(o, list):
+            for i, v in enumerate(o):
+                walk(v, "%s[%d]" % (path, i))
+    walk(st, "status")
+    FIGURES["status_tls_keys"] = sorted(found)[:40]
+    if not found:
+        print("  (no TLS counters in porterctl status yet: nothing asserted)")
+        return
+    print("  TLS counters: %s" % json.dumps(found)[:1500])
+
+
+# === 10. testssl.sh ===============================================================================
+
+TESTSSL = shutil.which("testssl") or shutil.which("testssl.sh")
+
+
+@test
+def testssl_scan(env):
+    """testssl.sh (protocols, standard cipher lists, vulnerabilities) against 443, local
+    only: no finding of severity HIGH or CRITICAL."""
+    if not TESTSSL:
+        print("  (testssl.sh not installed: skipped; tools/setup.sh installs it)")
+        FIGURES["testssl"] = "not installed"
+        return
+    gw = env.gw
+    jf = env.path("testssl.json")
+    t0 = time.monotonic()
+    r = gw.ns([TESTSSL, "--quiet", "--color", "0", "--warnings", "batch", "--nodns", "none",
+               "--sneaky", "--jsonfile", jf, "-p", "-s", "-U", "%s:443" % PORTER_IP],
+              check=False, timeout=420)
+    dt = time.monotonic() - t0
+    assert os.path.exists(jf), "testssl wrote no JSON (exit %d):\n%s\n%s" % (r.returncode, r.stdout[-3000:],
+                                                                              r.stderr[-1000:])
+    items = json.load(open(jf))
+    bad = [x for x in items if x.get("severity") in ("HIGH", "CRITICAL")]
+    summary = {"seconds": round(dt, 1), "findings": len(items),
+               "by_severity": {}, "offered": [], "vulnerable": []}
+    for x in items:
+        summary["by_severity"][x.get("severity")] = summary["by_severity"].get(x.get("severity"), 0) + 1
+        if x["id"] in ("SSLv2", "SSLv3", "TLS1", "TLS1_1", "TLS1_2", "TLS1_3") and "offered" in x["finding"] \
+                and "not offered" not in x["finding"]:
+            summary["offered"].append(x["id"])
+        if x.get("severity") not in ("OK", "INFO") and x["id"] not in ("scanProblem",):
+            summary["vulnerable"].append("%s [%s]: %s" % (x["id"], x["severity"], x["finding"][:100]))
+    FIGURES["testssl"] = summary
+    print("  testssl.sh %.0fs: %s" % (dt, json.dumps(summary)))
+    assert not bad, "testssl.sh HIGH/CRITICAL findings:\n%s" % "\n".join(
+        "%s %s: %s" % (x["id"], x["severity"], x["finding"]) for x in bad)
+    assert summary["offered"] and set(summary["offered"]) <= {"TLS1_2", "TLS1_3"}, summary["offered"]
+
+
+# === 8. reload ======================================================================================
+
+def _replace_pair(env, cn):
+    """New certificate and key for CN written over reload.pem/reload.key (by rename)."""
+    tmpd = os.path.join(env.cdir, "new-" + cn)
+    os.makedirs(tmpd, exist_ok=True)
+    cert, key = make_cert(tmpd, "reload", cn)
+    os.rename(key, env.reload[1])
+    os.rename(cert, env.reload[0])
+
+
+@test
+def reload_new_certificate(env):
+    """New files at the same paths + porterctl reload: new connections get the new
+    certificate, a TLS connection opened before keeps working. A reload naming a key that
+    is not the certificate's is refused with FILE:LINE of that key, and the last good
+    certificate is still served."""
+    gw = env.gw
+    assert served_cn(gw, 8443) == "old.test"
+    old = TlsConn(gw, 8443, sni="old.test")
+    try:
+        assert der_subject_cn(old.s.getpeercert(binary_form=True)) == "old.test"
+        r = http_get(old, "/name", host="old.test")
+        assert (r.status, r.body) == (200, b"app"), r
+        pids = [s["pid"] for s in gw.status()["shards"]]
+        _replace_pair(env, "new.test")
+        out = gw.ctl("reload", check=False)
+        assert out.returncode == 0, "reload: exit %d: %s %s" % (out.returncode, out.stdout, out.stderr)
+        wait_for(lambda: served_cn(gw, 8443) == "new.test", 10, "new connections to get new.test")
+        # every shard: several connections (different source ports, so both shards)
+        seen = set(der_subject_cn(tls_socket(gw, 8443, sni="x").getpeercert(binary_form=True)) for _ in range(8))
+        assert seen == {"new.test"}, seen
+        for i in range(3):
+            r = http_get(old, "/name", host="old.test")
+            assert (r.status, r.body) == (200, b"app"), "connection from before the reload, request %d: %r" % (i, r)
+        assert [s["pid"] for s in gw.status()["shards"]] == pids, "workers restarted by the reload"
+
+        # a key that does not match: refused, naming the key's line
+        conf = open(gw.conf).read()
+        bad = conf.replace('key = "%s"' % env.reload[1], 'key = "%s"' % env.rsa[1])
+        assert bad != conf
+        with open(gw.conf + ".tmp", "w") as f:
+            f.write(bad)
+        os.rename(gw.conf + ".tmp", gw.conf)
+        try:
+            ln = conf_line(gw.conf, 'key = "%s"' % env.rsa[1]) if bad.count(env.rsa[1]) == 1 else None
+            # rsa.key appears twice now (443's and 8443's): find the one inside 8443's group
+            lines = bad.splitlines()
+            i8443 = next(i for i, x in enumerate(lines) if "port = 8443" in x)
+            ln = next(i + 1 for i in range(i8443, len(lines)) if env.rsa[1] in lines[i])
+            out = gw.ctl("reload", check=False)
+            msg = out.stdout + out.stderr
+            assert out.returncode != 0, "a mismatched key was accepted: %s" % msg
+            assert "%s:%d:" % (gw.conf, ln) in msg, "message does not name %s:%d: %r" % (gw.conf, ln, msg)
+            assert "key" in msg and env.rsa[1] in msg, msg
+            assert served_cn(gw, 8443) == "new.test"
+            r = http_get(old, "/name", host="old.test")
+            assert r.status == 200, r
+        finally:
+            with open(gw.conf + ".tmp", "w") as f:
+                f.write(conf)
+            os.rename(gw.conf + ".tmp", gw.conf)
+    finally:
+        old.close()
+
+
+# === 9. --check-config ===============================================================================
+
+def _check_conf(d, certs):
+    """A gateway configuration (not started) with one http+tls listener on CERTS."""
+    gw = Gateway(extra="""
+listeners = ( { port = 443; protocol = "http";
+                %s } );
+upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } ); } );
+routes = ( { upstream = "app"; } );
+""" % _tls_block(certs))
+    return gw
+
+
+@test
+def check_config_refusals(_):
+    """porter-primary --check-config: a good TLS configuration passes; an expired
+    certificate and a key that is not the certificate's are refused naming FILE:LINE."""
+    d = os.path.join("/tmp", "porter-tls-check-%d" % os.getpid())
+    os.makedirs(d, exist_ok=True)
+    gws = []
+    try:
+        good = make_cert(d, "good", "good.test")
+        other = make_cert(d, "other", "other.test")
+        expired = make_expired_cert(d, "expired", "expired.test")
+        gw = _check_conf(d, [good + (None,)])
+        gws.append(gw)
+        r = run([PRIMARY, "--check-config", gw.conf], check=False)
+        assert r.returncode == 0, "good TLS configuration refused: %s" % r.stderr
+
+        gw = _check_conf(d, [good + (None,), expired + (None,)])
+        gws.append(gw)
+        r = run([PRIMARY, "--check-config", gw.conf], check=False)
+        ln = conf_line(gw.conf, 'cert = "%s"' % expired[0])
+        assert r.returncode != 0, "expired certificate accepted"
+        assert "%s:%d:" % (gw.conf, ln) in r.stderr and "expired" in r.stderr, \
+            "want %s:%d: ... expired: %r" % (gw.conf, ln, r.stderr)
+
+        gw = _check_conf(d, [(good[0], other[1], None)])
+        gws.append(gw)
+        r = run([PRIMARY, "--check-config", gw.conf], check=False)
+        ln = conf_line(gw.conf, 'key = "%s"' % other[1])
+        assert r.returncode != 0, "mismatched key accepted"
+        assert "%s:%d:" % (gw.conf, ln) in r.stderr and "is not the key" in r.stderr, \
+            "want %s:%d: ... is not the key: %r" % (gw.conf, ln, r.stderr)
+        assert "PRIVATE KEY" not in r.stderr
+    finally:
+        for gw in gws:
+            gw.cleanup()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    return run_suite(TESTS, FIGURES, "integration-figures-tls.json", make_env=TlsEnv, shared_arg="env")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
