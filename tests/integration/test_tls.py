@@ -151,15 +151,21 @@ listeners = ( { port = 80; protocol = "http"; },
               { port = 9443; protocol = "tcp"; upstream = "sha";
                 %s },
               { port = 9444; protocol = "tcp"; upstream = "raw";
+                %s },
+              { port = 9445; protocol = "tcp"; upstream = "src";
                 %s } );
 upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } ); },
               { name = "sha"; servers = ( { address = "10.99.0.1:9001"; } ); },
-              { name = "raw"; servers = ( { address = "10.99.0.1:9002"; } ); } );
-routes = ( { upstream = "app"; } );
-http = { access_log = "@DIR@/access.log"; };
+              { name = "raw"; servers = ( { address = "10.99.0.1:9002"; } ); },
+              { name = "src"; servers = ( { address = "10.99.0.1:9003"; } ); },
+              { name = "down"; servers = ( { address = "10.99.0.1:8099"; } );
+                timeouts = { connect_ms = 500; read_ms = 5000; write_ms = 5000; }; retries = 0; } );
+routes = ( { host = "down.test"; upstream = "down"; }, { upstream = "app"; } );
+http = { access_log = "@DIR@/access.log"; header_timeout_ms = 3000; };
 """ % (_tls_block([(self.ec[0], self.ec[1], None), (self.rsa[0], self.rsa[1], None),
                    (self.wild[0], self.wild[1], ["*.b.test"])]),
        _tls_block([(self.reload[0], self.reload[1], None)]),
+       _tls_block([(self.sha[0], self.sha[1], None)]),
        _tls_block([(self.sha[0], self.sha[1], None)]),
        _tls_block([(self.sha[0], self.sha[1], None)]))
         try:
@@ -175,6 +181,7 @@ http = { access_log = "@DIR@/access.log"; };
         self.http_backend(8081, "app", "--raw", self.raw_app)
         self.backend("tcpsha", 9001)
         self.backend("http", 9002, "--name", "raw", "--raw", self.raw_tcp)
+        self.backend("tcpsource", 9003)
 
     def close(self, failed=False):
         super().close(failed)
@@ -810,6 +817,317 @@ def key_update_tls13(env):
     after = full.split("KEYUPDATE")[-1]
     assert re.search(r"<<< TLS 1.3, Handshake \[length 0005\], KeyUpdate", after), \
         "no KeyUpdate from porter after ours:\n%s" % after[-3000:]
+
+
+# === more of the data path: porter's own answers, framing, tunnels, flow control =========
+
+def _mem_read_http(t, timeout=10.0):
+    """Read from MemTls T until porter closes; return (plaintext, how it ended: "close_notify",
+    "eof" (no close_notify), "reset", "timeout", or "alert NAME")."""
+    raw, how = t.read_until_closed(timeout)
+    t.inb.write(raw)
+    plain = b""
+    try:
+        while True:
+            b = t.obj.read(65536)
+            if not b:
+                return plain, "close_notify"
+            plain += b
+    except ssl.SSLZeroReturnError:
+        return plain, "close_notify"
+    except ssl.SSLWantReadError:
+        return plain, how
+    except ssl.SSLError as e:
+        return plain, "alert %s" % (e.reason or e)
+
+
+@test
+def close_notify_on_connection_close(env):
+    """A response with Connection: close ends with porter's close_notify before its FIN
+    (else a truncation cannot be told from the end), on 1.3 and 1.2."""
+    gw = env.gw
+    problems = []
+    for maxv in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        t = MemTls(gw, maxv=maxv)
+        try:
+            t.sock.sendall(t.seal(b"GET /size/100000 HTTP/1.1\r\nHost: ec.test\r\nConnection: close\r\n\r\n"))
+            plain, how = _mem_read_http(t)
+        finally:
+            t.close()
+        if not plain.startswith(b"HTTP/1.1 200") or not plain.endswith(backends.pattern(0, 100000)):
+            problems.append("%s: response %r..%r" % (maxv.name, plain[:100], plain[-50:]))
+        if how != "close_notify":
+            problems.append("%s: the connection ended by %s, not close_notify" % (maxv.name, how))
+    assert not problems, "\n".join(problems)
+
+
+@test
+def porter_own_answers_over_tls(env):
+    """What porter answers itself goes through TLS too: 400 for a malformed request, 502
+    for an upstream that refuses, 408 for a head that never ends; each readable and
+    followed by close_notify."""
+    gw = env.gw
+    problems = []
+    cases = [("400", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", b"HTTP/1.1 400", 5),
+             ("400 bad content-length", b"POST /echo HTTP/1.1\r\nHost: ec.test\r\nContent-Length: x\r\n\r\n",
+              b"HTTP/1.1 400", 5),
+             ("502", b"GET /name HTTP/1.1\r\nHost: down.test\r\n\r\n", b"HTTP/1.1 50", 5),
+             ("408", b"GET /name HTTP/1.1\r\nHost: ec.test\r\n", b"HTTP/1.1 408", 8)]
+    for what, req, want, tmo in cases:
+        t = MemTls(gw)
+        try:
+            t.sock.sendall(t.seal(req))
+            if what == "502":
+                # keep-alive after a 502: read the answer only
+                t.sock.settimeout(tmo)
+            plain, how = _mem_read_http(t, tmo)
+        finally:
+            t.close()
+        if not plain.startswith(want):
+            problems.append("%s: got %r (%s)" % (what, plain[:120], how))
+        elif what != "502" and how != "close_notify":
+            problems.append("%s: answered, then ended by %s, not close_notify" % (what, how))
+    assert not problems, "\n".join(problems)
+
+
+@test
+def records_dripped_and_split(env):
+    """A request whose record arrives one byte per TCP segment; a request head spread over
+    one record per byte; two pipelined requests in one record; a ClientHello dripped."""
+    gw = env.gw
+    req = b"GET /name HTTP/1.1\r\nHost: ec.test\r\n\r\n"
+    # one record, a byte per segment
+    t = MemTls(gw)
+    try:
+        t.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        rec = t.seal(req)
+        for i in range(len(rec)):
+            t.sock.send(rec[i:i + 1])
+            time.sleep(0.002)   # separate segments, not synchronisation
+        c = _MemConn(t)
+        r = c.response()
+        assert (r.status, r.body) == (200, b"app"), r
+        # one record per byte of the head
+        for i in range(len(req)):
+            t.sock.sendall(t.seal(req[i:i + 1]))
+        r = c.response()
+        assert (r.status, r.body) == (200, b"app"), "head in %d one-byte records: %r" % (len(req), r)
+        # two requests in one record, then one in 3 records in one segment
+        t.sock.sendall(t.seal(req + req))
+        for _ in range(2):
+            r = c.response()
+            assert (r.status, r.body) == (200, b"app"), "pipelined: %r" % r
+        t.sock.sendall(t.seal(req[:5]) + t.seal(req[5:20]) + t.seal(req[20:]))
+        r = c.response()
+        assert (r.status, r.body) == (200, b"app"), "3 records, one segment: %r" % r
+    finally:
+        t.close()
+    # ClientHello a byte per segment
+    s = connect(gw, 443)
+    try:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        inb, outb = ssl.MemoryBIO(), ssl.MemoryBIO()
+        o = client_ctx().wrap_bio(inb, outb, server_hostname="ec.test")
+        try:
+            o.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        ch = outb.read()
+        for i in range(len(ch)):
+            s.send(ch[i:i + 1])
+            time.sleep(0.002)
+        s.settimeout(10)
+        while True:
+            b = s.recv(65536)
+            assert b, "porter closed during a dripped handshake"
+            inb.write(b)
+            try:
+                o.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                s.sendall(outb.read())
+        s.sendall(outb.read())
+        o.write(req)
+        s.sendall(outb.read())
+        got = b""
+        while b"\r\n\r\napp" not in got:
+            b = s.recv(65536)
+            assert b, "closed: %r" % got
+            inb.write(b)
+            try:
+                while True:
+                    got += o.read(65536)
+            except ssl.SSLWantReadError:
+                pass
+    finally:
+        s.close()
+
+
+class _MemConn(Conn):
+    """httpraw.Conn reading through a MemTls."""
+
+    def __init__(self, t):
+        self.t = t
+        self.buf = bytearray()
+        self.s = self
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.t.obj.read(n)
+            except ssl.SSLWantReadError:
+                b = self.t.sock.recv(65536)
+                if not b:
+                    return b""
+                self.t.inb.write(b)
+
+    def sendall(self, data):
+        self.t.sock.sendall(self.t.seal(data))
+
+    def settimeout(self, x):
+        self.t.sock.settimeout(x)
+
+
+def _duplex(t, data, timeout=30.0):
+    """Send DATA through MemTls T while reading what comes back (one thread, select);
+    return the plaintext received once len(DATA) bytes came back, or porter closed."""
+    import select
+    sealed = bytearray()
+    for k in range(0, len(data), 16384):
+        sealed += t.seal(data[k:k + 16384])
+    got = bytearray()
+    t.sock.setblocking(False)
+    deadline = time.monotonic() + timeout
+    try:
+        while len(got) < len(data) and time.monotonic() < deadline:
+            r, w, _ = select.select([t.sock], [t.sock] if sealed else [], [], 1.0)
+            if w:
+                try:
+                    n = t.sock.send(sealed[:65536])
+                    del sealed[:n]
+                except BlockingIOError:
+                    pass
+            if r:
+                try:
+                    b = t.sock.recv(1 << 20)
+                except BlockingIOError:
+                    continue
+                except ConnectionResetError:
+                    break
+                if not b:
+                    break
+                t.inb.write(b)
+                try:
+                    while True:
+                        got += t.obj.read(1 << 20)
+                except ssl.SSLWantReadError:
+                    pass
+    finally:
+        t.sock.setblocking(True)
+    return bytes(got)
+
+
+@test
+def upgrade_tunnel_over_tls(env):
+    """An Upgrade (101) tunnel through a TLS client stream: 4 MiB echoed, both directions
+    at once (1.3 and 1.2)."""
+    gw = env.gw
+    for maxv in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        t = MemTls(gw, maxv=maxv, timeout=30)
+        try:
+            c = _MemConn(t)
+            c.send(b"GET /upgrade-always HTTP/1.1\r\nHost: ec.test\r\nConnection: Upgrade\r\n"
+                   b"Upgrade: websocket\r\n\r\n")
+            head = c.read_until(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 101"), head
+            assert not c.buf, bytes(c.buf)
+            data = os.urandom(4 * MiB)
+            got = _duplex(t, data)
+            assert got == data, "%s: %d of %d bytes echoed%s" % (
+                maxv.name, len(got), len(data), "" if data.startswith(got) else " (they differ)")
+        finally:
+            t.close()
+
+
+@test
+def slow_reader_download(env):
+    """A 6 MiB download read at 3 MiB/s (porter must hold back, not drop or stall), and a
+    tcp+tls download of 20 MiB from tcpsource."""
+    gw = env.gw
+    n = 6 * MiB
+    out = env.path("slow.bin")
+    r = curl(gw, resolve("ec.test") + ["--limit-rate", "3M", "-o", out, "-w", "%{http_code}",
+                                       "https://ec.test/size/%d" % n])
+    assert r.returncode == 0 and r.stdout == "200", (r.returncode, r.stdout, r.stderr)
+    with open(out, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == backends.pattern_sha256(n)
+    os.unlink(out)
+    n = 20 * MiB
+    t = MemTls(gw, 9445, sni="tcp.test", timeout=30)
+    try:
+        t.sock.sendall(t.seal(b"%d\n" % n))
+        h = hashlib.sha256()
+        total = 0
+        ended = None
+        t.sock.settimeout(30)
+        while ended is None:
+            b = t.sock.recv(1 << 20)
+            if not b:
+                t.inb.write_eof()
+            else:
+                t.inb.write(b)
+            try:
+                while True:
+                    d = t.obj.read(1 << 20)
+                    if not d:
+                        ended = "close_notify"
+                        break
+                    h.update(d)
+                    total += len(d)
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLZeroReturnError:
+                ended = "close_notify"
+            except ssl.SSLError as e:
+                ended = "error %s" % e
+            if not b and ended is None:
+                ended = "eof"
+        assert total == n and h.hexdigest() == backends.pattern_sha256(n), "tcp+tls download: %d of %d bytes" % (total, n)
+        assert ended == "close_notify", "tcp+tls download ended by %s" % ended
+    finally:
+        t.close()
+
+
+@test
+def many_concurrent_handshakes(env):
+    """200 TLS connections at once (handshake, one request each, kept open until all
+    are served)."""
+    gw = env.gw
+    n = 200
+    errs = []
+    conns = []
+    lock = threading.Lock()
+
+    def one(i):
+        try:
+            c = TlsConn(gw, timeout=20, maxv=ssl.TLSVersion.TLSv1_3 if i % 2 else ssl.TLSVersion.TLSv1_2)
+            with lock:
+                conns.append(c)
+            r = http_get(c, "/name")
+            if (r.status, r.body) != (200, b"app"):
+                errs.append("%d: %r" % (i, r))
+        except Exception as e:
+            errs.append("%d: %r" % (i, e))
+    ths = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    t0 = time.monotonic()
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(60)
+    FIGURES["concurrent_tls_%d_s" % n] = round(time.monotonic() - t0, 2)
+    for c in conns:
+        c.close()
+    assert not errs, "%d of %d failed, e.g. %s" % (len(errs), n, errs[:5])
 
 
 # === counters ====================================================================================
