@@ -17,6 +17,7 @@ The shared gateway (TlsEnv) has:
   9444  tcp + tls -> backends.py http --raw (records every byte it is sent)
 Durability (kill -9, upgrades) is tests/integration/test_tls_durable.py's.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -1128,6 +1129,233 @@ def many_concurrent_handshakes(env):
     for c in conns:
         c.close()
     assert not errs, "%d of %d failed, e.g. %s" % (len(errs), n, errs[:5])
+
+
+@test
+def oversized_heads_over_tls(env):
+    """A 40 KiB head (several records) gets 431 at once, a 10 KiB request line 414, as in
+    clear: the plaintext ring must not stall a head that never fits."""
+    gw = env.gw
+    for what, req, want in (
+            ("431", b"GET /name HTTP/1.1\r\nHost: ec.test\r\n" + b"X-Big: " + b"a" * 40000 + b"\r\n\r\n", b"HTTP/1.1 431"),
+            ("414", b"GET /" + b"b" * 10000 + b" HTTP/1.1\r\nHost: ec.test\r\n\r\n", b"HTTP/1.1 414")):
+        t = MemTls(gw)
+        t0 = time.monotonic()
+        try:
+            t.sock.sendall(t.seal(req))
+            plain, how = _mem_read_http(t, 8)
+        finally:
+            t.close()
+        dt = time.monotonic() - t0
+        assert plain.startswith(want), "%s: got %r (%s) after %.1fs" % (what, plain[:100], how, dt)
+        assert dt < 2.5, "%s after %.1fs (the header timeout is 3 s)" % (what, dt)
+
+
+@test
+def handshake_and_header_timeouts(env):
+    """A connection that sends nothing and one that sends half a ClientHello are closed by
+    the handshake timeout (10 s); a TLS connection with half a request head gets 408 at
+    the header timeout (3 s) like a plain one; a finished handshake without a request
+    lasts as long as a plain connection without one (the idle timeout, 60 s: both still
+    open when the test stops watching)."""
+    gw = env.gw
+    ch = _client_hello()
+    socks = {}
+    socks["nothing sent"] = connect(gw, 443, 20)
+    socks["half ClientHello"] = connect(gw, 443, 20)
+    socks["half ClientHello"].sendall(ch[:len(ch) // 2])
+    t_idle = MemTls(gw, timeout=20)
+    socks["handshake, no request"] = t_idle.sock
+    t_half = MemTls(gw, timeout=20)
+    t_half.sock.sendall(t_half.seal(b"GET /name HTTP/1.1\r\nHost: ec"))
+    socks["handshake, half a head"] = t_half.sock
+    socks["plain, no request"] = connect(gw, 80, 20)
+    socks["plain, half a head"] = connect(gw, 80, 20)
+    socks["plain, half a head"].sendall(b"GET /name HTTP/1.1\r\nHost: ec")
+    t0 = time.monotonic()
+    closed = {}
+    got = {}
+    lock = threading.Lock()
+
+    def watch(name, sock):
+        sock.settimeout(max(0.1, 13 - (time.monotonic() - t0)))
+        data = b""
+        try:
+            while True:
+                b = sock.recv(65536)
+                if not b:
+                    break
+                data += b
+            how = "eof"
+        except ConnectionResetError:
+            how = "reset"
+        except socket.timeout:
+            how = "open"
+        with lock:
+            closed[name] = (round(time.monotonic() - t0, 1), how)
+            got[name] = data
+    ths = [threading.Thread(target=watch, args=a) for a in socks.items()]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(20)
+    for x in socks.values():
+        x.close()
+    FIGURES["closed_after_s"] = closed
+    t_half.inb.write(got["handshake, half a head"])
+    try:
+        tls_408 = t_half.obj.read(65536)
+    except ssl.SSLError as e:
+        tls_408 = repr(e).encode()
+    assert got["plain, half a head"].startswith(b"HTTP/1.1 408"), got["plain, half a head"][:100]
+    assert tls_408.startswith(b"HTTP/1.1 408"), "TLS, half a head: %r (%r)" % (tls_408[:100], closed)
+    assert abs(closed["handshake, half a head"][0] - closed["plain, half a head"][0]) < 1.5, closed
+    for k in ("nothing sent", "half ClientHello"):
+        assert closed[k][1] != "open" and 8 <= closed[k][0] <= 12.5, "%s: %r" % (k, closed)
+    assert closed["handshake, no request"][1] == closed["plain, no request"][1], closed
+
+
+# === slots: a small pool, and what every failure path gives back =================================
+
+SLOTS = 16
+
+
+class SlotEnv(GatewayEnv):
+    """One worker, tcp.tls_sessions_per_shard = 16, a TLS listener on 443."""
+
+    def __init__(self):
+        d = self.cdir = os.path.join("/tmp", "porter-tls-slots-%d" % os.getpid())
+        os.makedirs(d, exist_ok=True)
+        self.ec = make_cert(d, "ec", "ec.test")
+        extra = """
+tcp: { max_streams_per_shard = 1024; tls_sessions_per_shard = %d; time_wait_ms = 300; };
+listeners = ( { port = 443; protocol = "http";
+                %s } );
+upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } ); } );
+routes = ( { upstream = "app"; } );
+""" % (SLOTS, _tls_block([(self.ec[0], self.ec[1], None)]))
+        try:
+            super().__init__("porter-tls-slots-", workers=1, extra=extra)
+        except BaseException:
+            shutil.rmtree(d, ignore_errors=True)
+            raise
+        self.http_backend(8081, "app")
+
+    def close(self, failed=False):
+        super().close(failed)
+        shutil.rmtree(self.cdir, ignore_errors=True)
+
+
+def _hold_all(gw, n):
+    """Open N TLS connections with a request served on each; return them (or raise)."""
+    held = []
+    try:
+        for i in range(n):
+            c = TlsConn(gw, timeout=5)
+            held.append(c)
+            r = http_get(c, "/name")
+            assert (r.status, r.body) == (200, b"app"), "connection %d: %r" % (i, r)
+        return held
+    except BaseException:
+        for c in held:
+            c.close()
+        raise
+
+
+def _try_hold_all(gw, n):
+    try:
+        return _hold_all(gw, n)
+    except (OSError, AssertionError, ssl.SSLError, EOFError):
+        return None
+
+
+@test
+def slots_exhausted_and_given_back(_):
+    """With 16 slots on the one shard: 16 TLS connections are served at once, the 17th is
+    reset; then 30 rounds of every way a TLS connection can fail or end (garbage,
+    truncated ClientHello + FIN, RST mid-handshake, ALPN refusal, tampered record,
+    oversized record, renegotiation, FIN without close_notify, close_notify, Connection:
+    close) and 16 connections can again be held at once: no slot leaked."""
+    env = SlotEnv()
+    failed = True
+    try:
+        gw = env.gw
+        held = _hold_all(gw, SLOTS)
+        try:
+            try:
+                extra = tls_socket(gw, timeout=5)
+                extra.close()
+                raise AssertionError("a 17th TLS connection was served with %d slots" % SLOTS)
+            except (ConnectionResetError, ssl.SSLError, OSError) as e:
+                FIGURES["slot_17th"] = repr(e)[:100]
+        finally:
+            for c in held:
+                c.close()
+        held = wait_for(lambda: _try_hold_all(gw, SLOTS), 10, "16 slots free again after closing")
+        for c in held:
+            c.close()
+        ch = _client_hello()
+        req = b"GET /name HTTP/1.1\r\nHost: ec.test\r\n\r\n"
+
+        def rst(sock):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            sock.close()
+
+        for rnd in range(30):
+            k = rnd % 10
+            if k == 0:
+                _raw_exchange(gw, 443, bytes(range(256)), timeout=3)
+            elif k == 1:
+                _raw_exchange(gw, 443, ch[:len(ch) // 2], shut=True, timeout=3)
+            elif k == 2:
+                s = connect(gw, 443)
+                s.sendall(ch[:len(ch) - 10])
+                rst(s)
+            elif k == 3:
+                with contextlib.suppress(ssl.SSLError):
+                    tls_socket(gw, alpn=["h2"]).close()
+            elif k in (4, 5):
+                t = MemTls(gw, maxv=ssl.TLSVersion.TLSv1_2 if k == 5 else None)
+                rec = bytearray(t.seal(req)) if k == 4 else bytearray(b"\x17\x03\x03\x48\x01" + bytes(0x4801))
+                rec[-1] ^= 1
+                t.sock.sendall(rec)
+                t.read_until_closed(3)
+                t.close()
+            elif k == 6:
+                t = MemTls(gw, maxv=ssl.TLSVersion.TLSv1_2)
+                # a renegotiation ClientHello, sealed as a handshake record: Python cannot
+                # renegotiate, so send the raw record of a fresh ClientHello in clear, which
+                # the established 1.2 session must refuse too
+                t.sock.sendall(ch)
+                t.read_until_closed(3)
+                t.close()
+            elif k == 7:
+                t = MemTls(gw)
+                t.sock.sendall(t.seal(req))
+                t.sock.shutdown(socket.SHUT_WR)   # FIN, no close_notify
+                t.read_until_closed(3)
+                t.close()
+            elif k == 8:
+                t = MemTls(gw)
+                t.sock.sendall(t.seal(req))
+                try:
+                    t.obj.unwrap()
+                except ssl.SSLWantReadError:
+                    pass
+                t.flush()
+                t.read_until_closed(3)
+                t.close()
+            else:
+                t = MemTls(gw)
+                t.sock.sendall(t.seal(b"GET /name HTTP/1.1\r\nHost: ec.test\r\nConnection: close\r\n\r\n"))
+                t.read_until_closed(3)
+                rst(t.sock)
+        held = wait_for(lambda: _try_hold_all(gw, SLOTS), 10, "16 slots free after 30 failing connections")
+        for c in held:
+            c.close()
+        failed = False
+    finally:
+        env.close(failed)
 
 
 # === counters ====================================================================================
