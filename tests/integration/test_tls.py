@@ -114,6 +114,14 @@ def der_subject_cn(der):
     return m.group(1).decode() if m else r.stdout.decode()
 
 
+def file_sha(path):
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
 def conf_line(path, needle):
     """1-based line of PATH holding NEEDLE (exactly one)."""
     lines = open(path).read().splitlines()
@@ -383,13 +391,19 @@ def http_get(conn, path, host="ec.test"):
 def suites_tls13_and_tls12(env):
     """curl with each TLS 1.3 suite, and each TLS 1.2 suite on the certificate of its key
     type (EC: ec.test, the default; RSA: rsa.test by SNI): 200, the body, and the access
-    log's "tls"/"cipher"/"sni"."""
+    log's "tls"/"cipher"/"sni"; with each suite also a 1.5 MB download and a 1 MiB upload
+    (full-size records both ways, sha256 checked)."""
     gw = env.gw
     m = marker("suite")
     cases = [("ec.test", ["--tlsv1.3", "--tls13-ciphers", c], "TLSv1.3", c) for c in TLS13]
     cases += [("ec.test", ["--tlsv1.2", "--tls-max", "1.2", "--ciphers", c], "TLSv1.2", c) for c in TLS12_EC]
     cases += [("rsa.test", ["--tlsv1.2", "--tls-max", "1.2", "--ciphers", c], "TLSv1.2", c) for c in TLS12_RSA]
     problems = []
+    out, up = env.path("suite.bin"), env.path("suite-up.bin")
+    data = os.urandom(MiB + 777)
+    with open(up, "wb") as f:
+        f.write(data)
+    up_sha = hashlib.sha256(data).hexdigest()
     for i, (host, args, ver, cipher) in enumerate(cases):
         r = curl(gw, ["-v"] + resolve(host) + args + ["https://%s/m/%s-%d/name" % (host, m, i)])
         if r.returncode != 0 or r.stdout != "app":
@@ -399,6 +413,14 @@ def suites_tls13_and_tls12(env):
         want = "SSL connection using %s / %s" % (ver, cipher)
         if want not in r.stderr:
             problems.append("%s: curl says %r" % (cipher, [x for x in r.stderr.splitlines() if "SSL conn" in x]))
+        # full-size records both ways with this suite: a download and an upload
+        n = 1500000 + i
+        r = curl(gw, resolve(host) + args + ["-o", out, "-w", "%{http_code}", "https://%s/size/%d" % (host, n)])
+        if r.returncode != 0 or r.stdout != "200" or file_sha(out) != backends.pattern_sha256(n):
+            problems.append("%s: %d-byte download: exit %d, %r, %s" % (cipher, n, r.returncode, r.stdout, r.stderr[-200:]))
+        r = curl(gw, resolve(host) + args + ["--data-binary", "@" + up, "https://%s/echo" % host])
+        if r.returncode != 0 or json.loads(r.stdout or "{}").get("sha256") != up_sha:
+            problems.append("%s: upload: exit %d, %r, %s" % (cipher, r.returncode, r.stdout[:200], r.stderr[-200:]))
     ents = alog_entries(env, m, len(cases))
     for i, (host, args, ver, cipher) in enumerate(cases):
         e = [x for x in ents if x["path"].startswith("/m/%s-%d/" % (m, i))]
@@ -789,8 +811,8 @@ def renegotiation_refused(env):
 
 @test
 def key_update_tls13(env):
-    """TLS 1.3 KeyUpdate (openssl s_client "K": update_requested): the session goes on, a
-    request after it is served."""
+    """TLS 1.3 KeyUpdates (openssl s_client "K": update_requested, "k": not): the session
+    goes on, a request after each is served, and porter answers a requested one with its own."""
     gw = env.gw
     m = marker("ku")
     p = subprocess.Popen(["ip", "netns", "exec", gw.netns, "openssl", "s_client", "-tls1_3", "-msg",
@@ -800,20 +822,20 @@ def key_update_tls13(env):
     try:
         text = lambda: b"".join(out).decode(errors="replace")   # noqa: E731
         wait_for(lambda: "Verify return code" in text() or p.poll() is not None, 10, "s_client's handshake")
-        p.stdin.write(b"K\n")
-        p.stdin.flush()
-        wait_for(lambda: "KEYUPDATE" in text() or p.poll() is not None, 10, "KEYUPDATE")
-        for i in range(2):
+        for i in range(3):
+            p.stdin.write(b"K\n" if i != 1 else b"k\n")   # requested, not requested, requested
+            p.stdin.flush()
+            wait_for(lambda: text().count("KEYUPDATE") > i or p.poll() is not None, 10, "KEYUPDATE %d" % i)
             p.stdin.write(b"GET /m/%s-%d/name HTTP/1.1\r\nHost: ec.test\r\n\r\n" % (m.encode(), i))
             p.stdin.flush()
-        wait_for(lambda: text().count("HTTP/1.1 200 OK") >= 2 or p.poll() is not None, 10,
-                 "two responses after the KeyUpdate")
+            wait_for(lambda: text().count("HTTP/1.1 200 OK") > i or p.poll() is not None, 10,
+                     "a response after KeyUpdate %d" % i)
         full = text()
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
-    assert full.count("HTTP/1.1 200 OK") >= 2 and full.count("\napp") >= 2, full[-3000:]
+    assert full.count("HTTP/1.1 200 OK") >= 3 and full.count("\napp") >= 3, full[-3000:]
     # porter answers update_requested with a KeyUpdate of its own
     after = full.split("KEYUPDATE")[-1]
     assert re.search(r"<<< TLS 1.3, Handshake \[length 0005\], KeyUpdate", after), \
@@ -1213,6 +1235,121 @@ def handshake_and_header_timeouts(env):
     for k in ("nothing sent", "half ClientHello"):
         assert closed[k][1] != "open" and 8 <= closed[k][0] <= 12.5, "%s: %r" % (k, closed)
     assert closed["handshake, no request"][1] == closed["plain, no request"][1], closed
+
+
+@test
+def request_with_client_finished(env):
+    """TLS 1.3: the client's Finished and its first request in one TCP segment (what
+    browsers do) are both taken: the request is served."""
+    gw = env.gw
+    s = connect(gw, 443)
+    try:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        inb, outb = ssl.MemoryBIO(), ssl.MemoryBIO()
+        o = client_ctx(maxv=ssl.TLSVersion.TLSv1_3).wrap_bio(inb, outb, server_hostname="ec.test")
+        while True:
+            try:
+                o.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                s.sendall(outb.read())
+                b = s.recv(65536)
+                assert b, "closed in the handshake"
+                inb.write(b)
+        o.write(b"GET /name HTTP/1.1\r\nHost: ec.test\r\n\r\n")
+        s.sendall(outb.read())   # Finished + the request's record
+        s.settimeout(10)
+        got = b""
+        while not got.endswith(b"\r\n\r\napp"):
+            b = s.recv(65536)
+            assert b, "closed after Finished + request: %r" % got
+            inb.write(b)
+            try:
+                while True:
+                    got += o.read(65536)
+            except ssl.SSLWantReadError:
+                pass
+        assert got.startswith(b"HTTP/1.1 200"), got
+    finally:
+        s.close()
+
+
+@test
+def access_log_sni_fields(env):
+    """The access log's "sni": empty without SNI, the client's name as sent (escaped:
+    a name with a quote and a backslash keeps the line JSON); plain requests have no
+    TLS fields or empty ones."""
+    gw = env.gw
+    m = marker("sni")
+    weird = 'q"uo\\te.test'
+    for i, sni in enumerate([None, "RSA.Test", weird]):
+        args = ["-connect", "%s:443" % PORTER_IP, "-quiet"] + (["-servername", sni] if sni else ["-noservername"])
+        out = s_client(gw, args, stdin=b"GET /m/%s-%d/name HTTP/1.1\r\nHost: ec.test\r\nConnection: close\r\n\r\n" % (
+            m.encode(), i))
+        assert "HTTP/1.1 200" in out, "%r: %s" % (sni, out[-1000:])
+    r = curl(gw, ["http://%s/m/%s-3/name" % (PORTER_IP, m)])
+    assert r.stdout == "app", r
+    raw = wait_for(lambda: (lambda ls: ls if len(ls) >= 4 else None)(
+        [x for x in read_lines(env.access_log) if m in x]), 5, "4 access log lines")
+    ents = {}
+    for ln in raw:
+        try:
+            j = json.loads(ln)
+        except ValueError:
+            raise AssertionError("access log line is not JSON: %r" % ln)
+        ents[int(j["path"].split("/")[2].rsplit("-", 1)[1])] = j
+    assert ents[0].get("sni") == "" and ents[0].get("tls") == "TLSv1.3", ents[0]
+    assert ents[1].get("sni") in ("RSA.Test", "rsa.test"), ents[1]
+    assert ents[2].get("sni") == weird, "sni logged as %r, sent %r" % (ents[2].get("sni"), weird)
+    assert not ents[3].get("tls") and not ents[3].get("cipher") and not ents[3].get("sni"), ents[3]
+
+
+@test
+def tcp_listener_ignores_alpn(env):
+    """A tcp listener with tls (alpn = [] by default): a client offering only h2 is served,
+    no protocol agreed."""
+    gw = env.gw
+    t = MemTls(gw, 9443, sni="tcp.test", alpn=["h2"])
+    try:
+        assert t.obj.selected_alpn_protocol() is None, t.obj.selected_alpn_protocol()
+        t.sock.sendall(t.seal(b"abc"))
+        try:
+            t.obj.unwrap()
+        except ssl.SSLWantReadError:
+            pass
+        t.flush()
+        plain, how = _mem_read_http(t, 10)
+        assert plain == ("%s 3\n" % hashlib.sha256(b"abc").hexdigest()).encode(), (plain, how)
+    finally:
+        t.close()
+
+
+@test
+def close_delimited_body_over_tls(env):
+    """An upstream response without Content-Length (closed by the upstream): the client
+    gets every byte, then close_notify, so that the end is authentic."""
+    gw = env.gw
+    n = 300000
+    t = MemTls(gw)
+    try:
+        t.sock.sendall(t.seal(b"GET /close/%d HTTP/1.1\r\nHost: ec.test\r\n\r\n" % n))
+        plain, how = _mem_read_http(t, 10)
+    finally:
+        t.close()
+    head, _, body = plain.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    if b"chunked" in head.lower():
+        dec, rest = b"", body
+        while True:
+            ln, _, rest = rest.partition(b"\r\n")
+            k = int(ln.split(b";")[0], 16)
+            if k == 0:
+                break
+            dec, rest = dec + rest[:k], rest[k + 2:]
+        body = dec
+    assert body == backends.pattern(0, n), "%d bytes of %d (%s)" % (len(body), n, head)
+    if b"chunked" not in head.lower() and b"content-length" not in head.lower():
+        assert how == "close_notify", "close-delimited body ended by %s" % how
 
 
 # === slots: a small pool, and what every failure path gives back =================================
