@@ -1352,6 +1352,120 @@ def close_delimited_body_over_tls(env):
         assert how == "close_notify", "close-delimited body ended by %s" % how
 
 
+@test
+def bad_records_after_handshake(env):
+    """docs/TLS-RECORD.md's table, on the wire: after a served request, each bad record gets
+    its fatal alert (read back decrypted), porter closes, and what follows it in the same
+    segment is not forwarded."""
+    gw = env.gw
+    V13, V12 = ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2
+    req = b"GET /m/%s/name HTTP/1.1\r\nHost: ec.test\r\n\r\n"
+
+    def replay(t, m):
+        r = t.seal(req % (m + b"-a"))   # the first copy is authentic, and served
+        return r + r
+
+    def reorder(t, m):
+        a, b = t.seal(req % (m + b"-a")), t.seal(req % (m + b"-b"))
+        return b + a
+
+    def short(t, m):
+        return b"\x17\x03\x03\x00\x05" + b"\x00" * 5
+
+    def hs_clear(t, m):
+        return b"\x16\x03\x03\x00\x04\x18\x00\x00\x00" + t.seal(req % m)
+
+    def ccs(t, m):
+        return b"\x14\x03\x03\x00\x01\x01" + t.seal(req % m)
+
+    def alert_clear(t, m):
+        return b"\x15\x03\x03\x00\x02\x02\x28" + t.seal(req % m)
+
+    def heartbeat(t, m):
+        return b"\x18\x03\x03\x00\x03\x01\x00\x00" + t.seal(req % m)
+
+    def old_version(t, m):
+        r = bytearray(t.seal(req % m))
+        r[2] = 1   # 3.1
+        return bytes(r)
+    cases = [(V13, replay, "replayed record", "BAD_RECORD_MAC"),
+             (V12, replay, "replayed record", "BAD_RECORD_MAC"),
+             (V13, reorder, "reordered records", "BAD_RECORD_MAC"),
+             (V12, reorder, "reordered records", "BAD_RECORD_MAC"),
+             (V13, short, "record shorter than a tag", "BAD_RECORD_MAC"),
+             (V12, short, "record shorter than a tag", "BAD_RECORD_MAC"),
+             (V13, hs_clear, "1.3 handshake record in clear", "UNEXPECTED_MESSAGE"),
+             (V13, ccs, "1.3 change_cipher_spec after the handshake", "UNEXPECTED_MESSAGE"),
+             (V13, alert_clear, "1.3 alert in clear", "UNEXPECTED_MESSAGE"),
+             (V12, heartbeat, "1.2 record type 24", "UNEXPECTED_MESSAGE"),
+             (V12, old_version, "1.2 record version 3.1", "PROTOCOL_VERSION")]
+    problems = []
+    for maxv, make, what, want in cases:
+        m = marker("badrec").encode()
+        t = MemTls(gw, maxv=maxv)
+        try:
+            c = _MemConn(t)
+            c.send(req % (m + b"-first"))
+            r = c.response()
+            if r.status != 200:
+                problems.append("%s %s: the first request: %r" % (maxv.name, what, r))
+                continue
+            t.sock.sendall(make(t, m))
+            raw, how = t.read_until_closed(5)
+            reason, plain = t.decrypt_alert(raw)
+        finally:
+            t.close()
+        ok = want in str(reason).upper().replace(" ", "_")
+        if not ok or how == "timeout":
+            problems.append("%s, %s: want %s, got %r then %s (plaintext %r)" % (
+                maxv.name, what, want, reason, how, plain[:60]))
+        FIGURES.setdefault("bad_records", {})["%s %s" % (maxv.name, what)] = "%s, %s" % (reason, how)
+    # the requests before the bad records are logged: wait for the last one, then look
+    wait_for(lambda: any(m.decode() + "-first" in x for x in env.req_log(8081)), 5, "the last first request")
+    fwd = [x for x in env.req_log(8081) if "badrec-" in x and "-first" not in x and "-a/" not in x]
+    if fwd:
+        problems.append("forwarded after a bad record: %r" % fwd)
+    assert not problems, "\n".join(problems)
+
+
+@test
+def client_close_notify(env):
+    """A request then the client's close_notify (a TLS half-close): the response comes,
+    then porter's close_notify. And close_notify on an idle keep-alive connection: porter
+    answers close_notify and closes."""
+    gw = env.gw
+    for maxv in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        t = MemTls(gw, maxv=maxv)
+        try:
+            t.sock.sendall(t.seal(b"GET /size/50000 HTTP/1.1\r\nHost: ec.test\r\n\r\n"))
+            try:
+                t.obj.unwrap()
+            except ssl.SSLWantReadError:
+                pass
+            t.flush()
+            plain, how = _mem_read_http(t, 5)
+        finally:
+            t.close()
+        assert plain.startswith(b"HTTP/1.1 200") and plain.endswith(backends.pattern(0, 50000)), \
+            "%s: request + close_notify: %r (%s)" % (maxv.name, plain[:100], how)
+        assert how == "close_notify", "%s: ended by %s" % (maxv.name, how)
+        t = MemTls(gw, maxv=maxv)
+        try:
+            c = _MemConn(t)
+            c.send(b"GET /name HTTP/1.1\r\nHost: ec.test\r\n\r\n")
+            assert c.response().status == 200
+            try:
+                t.obj.unwrap()
+            except ssl.SSLWantReadError:
+                pass
+            t.flush()
+            plain, how = _mem_read_http(t, 5)
+        finally:
+            t.close()
+        assert plain == b"" and how == "close_notify", "%s: idle close_notify answered by %r %s" % (
+            maxv.name, plain[:80], how)
+
+
 # === slots: a small pool, and what every failure path gives back =================================
 
 SLOTS = 16
