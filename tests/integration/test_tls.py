@@ -1740,6 +1740,55 @@ def reload_new_certificate(env):
         old.close()
 
 
+def _handshake_ok(gw, port, **kw):
+    try:
+        tls_socket(gw, port, sni="x", timeout=5, **kw).close()
+        return True
+    except (ssl.SSLError, OSError):
+        return False
+
+
+def _write_conf(gw, text):
+    with open(gw.conf + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(gw.conf + ".tmp", gw.conf)
+
+
+@test
+def reload_tls_settings(env):
+    """A reload that makes 8443 TLS 1.3-only with one suite: TLS 1.2 and other suites are
+    refused there on every shard, 443 keeps both versions; reloading the old file back
+    restores them. A TLS connection to 8443 opened before goes on."""
+    gw = env.gw
+    conf = open(gw.conf).read()
+    needle = 'key = "%s"; } );' % env.reload[1]
+    assert conf.count(needle) == 1, needle
+    V12, V13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
+    old = TlsConn(gw, 8443, sni="x", maxv=V12)
+    try:
+        _write_conf(gw, conf.replace(needle, needle + ' protocols = [ "TLSv1.3" ]; ciphers = [ "TLS_AES_256_GCM_SHA384" ];'))
+        try:
+            out = gw.ctl("reload", check=False)
+            assert out.returncode == 0, out.stdout + out.stderr
+            wait_for(lambda: not _handshake_ok(gw, 8443, maxv=V12), 10, "TLS 1.2 refused on 8443")
+            res = [(_handshake_ok(gw, 8443, maxv=V12), _handshake_ok(gw, 443, maxv=V12)) for _ in range(6)]
+            assert set(res) == {(False, True)}, "1.2 on (8443, 443), six tries: %r" % res
+            s = tls_socket(gw, 8443, sni="x")
+            try:
+                assert s.cipher()[0] == "TLS_AES_256_GCM_SHA384", s.cipher()
+            finally:
+                s.close()
+            r = http_get(old, "/name")
+            assert (r.status, r.body) == (200, b"app"), "1.2 connection from before the reload: %r" % r
+        finally:
+            _write_conf(gw, conf)
+        out = gw.ctl("reload", check=False)
+        assert out.returncode == 0, out.stdout + out.stderr
+        wait_for(lambda: all(_handshake_ok(gw, 8443, maxv=V12) for _ in range(4)), 10, "TLS 1.2 back on 8443")
+    finally:
+        old.close()
+
+
 # === 9. --check-config ===============================================================================
 
 def _check_conf(d, certs):
