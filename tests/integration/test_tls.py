@@ -802,7 +802,7 @@ def renegotiation_refused(env):
     assert with_alert and with_alert[0] in (("warning", "no_renegotiation"), ("fatal", "handshake_failure"),
                                             ("fatal", "unexpected_message")), \
         "alerts after R: %r\n%s" % (with_alert, after_r[-2500:])
-    FIGURES["renegotiation_answer"] = with_alert
+    FIGURES["renegotiation_answer"] = re.findall(r"<<< .*Alert \[length 0002\], (\w+) (\w+)", full.split("RENEGOTIATING")[-1])
     two = [x for x in env.req_log(8081) if "%s-two" % m in x]
     assert not two, "a request after the refused renegotiation was served: %r" % two
     assert env.upstream_seen()[2:] == before[2:] and env.upstream_seen()[0] == before[0], \
