@@ -1466,6 +1466,72 @@ def client_close_notify(env):
             maxv.name, plain[:80], how)
 
 
+def _pump_both(t, payload, done, timeout=30.0):
+    """Send PAYLOAD (plaintext, sealed in 16 KiB records) through MemTls T while reading;
+    stop when DONE(received plaintext) is true, porter closes, or TIMEOUT."""
+    import select
+    sealed = bytearray()
+    for k in range(0, len(payload), 16384):
+        sealed += t.seal(payload[k:k + 16384])
+    got = bytearray()
+    t.sock.setblocking(False)
+    deadline = time.monotonic() + timeout
+    try:
+        while not done(got) and time.monotonic() < deadline:
+            r, w, _ = select.select([t.sock], [t.sock] if sealed else [], [], 1.0)
+            if w:
+                try:
+                    del sealed[:t.sock.send(sealed[:65536])]
+                except BlockingIOError:
+                    pass
+            if r:
+                try:
+                    b = t.sock.recv(1 << 20)
+                except BlockingIOError:
+                    continue
+                except ConnectionResetError:
+                    break
+                if not b:
+                    break
+                t.inb.write(b)
+                try:
+                    while True:
+                        got += t.obj.read(1 << 20)
+                except ssl.SSLWantReadError:
+                    pass
+    finally:
+        t.sock.setblocking(True)
+    return bytes(got)
+
+
+@test
+def pipelined_through_tls(env):
+    """64 pipelined GETs of 200 kB in one record, then 16 pipelined 300 kB POSTs: every
+    response, in order, bodies intact (the plaintext ring fills and drains many times)."""
+    gw = env.gw
+    t = MemTls(gw, timeout=30)
+    try:
+        n, size = 64, 200000
+        reqs = b"".join(b"GET /m/p%d/size/%d HTTP/1.1\r\nHost: ec.test\r\n\r\n" % (i, size) for i in range(n))
+        want_len = None
+        got = _pump_both(t, reqs, lambda g: g.count(b"HTTP/1.1 200") >= n and len(g) >= n * size)
+        parts = got.split(b"HTTP/1.1 200 OK\r\n")[1:]
+        assert len(parts) == n, "%d of %d responses (%d bytes)" % (len(parts), n, len(got))
+        body = backends.pattern(0, size)
+        bad = [i for i, p in enumerate(parts) if not p.endswith(body)]
+        assert not bad, "responses %r differ" % bad[:5]
+        m, psize = 16, 300000
+        bodies = [os.urandom(psize) for _ in range(m)]
+        reqs = b"".join(b"POST /echo HTTP/1.1\r\nHost: ec.test\r\nContent-Length: %d\r\n\r\n" % psize + b
+                        for b in bodies)
+        got = _pump_both(t, reqs, lambda g: g.count(b'"sha256"') >= m)
+        shas = re.findall(rb'"sha256": ?"([0-9a-f]{64})"', got)
+        assert [x.decode() for x in shas] == [hashlib.sha256(b).hexdigest() for b in bodies], \
+            "%d of %d echo answers match" % (sum(1 for a, b in zip(shas, bodies) if a.decode() == hashlib.sha256(b).hexdigest()), m)
+    finally:
+        t.close()
+
+
 # === slots: a small pool, and what every failure path gives back =================================
 
 SLOTS = 16
