@@ -1305,6 +1305,21 @@ def access_log_sni_fields(env):
 
 
 @test
+def access_log_long_sni(env):
+    """A server name of 120 characters (a valid host name) is logged whole in "sni" (the
+    slot keeps 64 bytes of it: docs/TLS-RECORD.md's struct tls_slot)."""
+    gw = env.gw
+    m = marker("longsni")
+    name = "x" * 60 + "." + "y" * 49 + ".long.test"
+    assert len(name) == 120
+    out = s_client(gw, ["-connect", "%s:443" % PORTER_IP, "-quiet", "-servername", name],
+                   stdin=b"GET /m/%s/name HTTP/1.1\r\nHost: ec.test\r\nConnection: close\r\n\r\n" % m.encode())
+    assert "HTTP/1.1 200" in out, out[-1000:]
+    e = alog_entries(env, m, 1)[0]
+    assert e.get("sni") == name, "sni logged as %r (%d of %d characters)" % (e.get("sni"), len(e.get("sni") or ""), len(name))
+
+
+@test
 def tcp_listener_ignores_alpn(env):
     """A tcp listener with tls (alpn = [] by default): a client offering only h2 is served,
     no protocol agreed."""
