@@ -1713,6 +1713,9 @@ def tls_counters(env):
         print("  (no TLS counters in porterctl status yet: nothing asserted)")
         return
     print("  TLS counters: %s" % json.dumps(found)[:1500])
+    # the suite has done many handshakes by now, and sent fatal alerts
+    hs = sum(v for k, v in found.items() if isinstance(v, int) and re.search(r"\.(tls_)?handshakes$", k))
+    assert hs > 0, "TLS counters present but no handshake counted: %r" % found
 
 
 # === 10. testssl.sh ===============================================================================
@@ -1748,6 +1751,7 @@ def testssl_scan(env):
             summary["offered"].append(x["id"])
         if x.get("severity") not in ("OK", "INFO") and x["id"] not in ("scanProblem",):
             summary["vulnerable"].append("%s [%s]: %s" % (x["id"], x["severity"], x["finding"][:100]))
+    summary["ok"] = sorted(x["id"] for x in items if x.get("severity") == "OK")
     FIGURES["testssl"] = summary
     print("  testssl.sh %.0fs: %s" % (dt, json.dumps(summary)))
     assert not bad, "testssl.sh HIGH/CRITICAL findings:\n%s" % "\n".join(
