@@ -1555,17 +1555,17 @@ SLOTS = 16
 class SlotEnv(GatewayEnv):
     """One worker, tcp.tls_sessions_per_shard = 16, a TLS listener on 443."""
 
-    def __init__(self):
+    def __init__(self, time_wait_ms=300):
         d = self.cdir = os.path.join("/tmp", "porter-tls-slots-%d" % os.getpid())
         os.makedirs(d, exist_ok=True)
         self.ec = make_cert(d, "ec", "ec.test")
         extra = """
-tcp: { max_streams_per_shard = 1024; tls_sessions_per_shard = %d; time_wait_ms = 300; };
+tcp: { max_streams_per_shard = 1024; tls_sessions_per_shard = %d; time_wait_ms = %d; };
 listeners = ( { port = 443; protocol = "http";
                 %s } );
 upstreams = ( { name = "app"; servers = ( { address = "10.99.0.1:8081"; } ); } );
 routes = ( { upstream = "app"; } );
-""" % (SLOTS, _tls_block([(self.ec[0], self.ec[1], None)]))
+""" % (SLOTS, time_wait_ms, _tls_block([(self.ec[0], self.ec[1], None)]))
         try:
             super().__init__("porter-tls-slots-", workers=1, extra=extra)
         except BaseException:
@@ -1691,6 +1691,42 @@ def slots_exhausted_and_given_back(_):
         if tls_totals(gw) is not None:
             wait_for(lambda: tls_totals(gw)["sessions"] == 0 or None, 10, "status tls sessions back to 0 (%r)" % tls_totals(gw))
             FIGURES["slots_status_tls"] = tls_totals(gw)
+        failed = False
+    finally:
+        env.close(failed)
+
+
+@test
+def slots_not_held_in_time_wait(_):
+    """24 TLS connections one after the other, each a request with Connection: close (porter
+    closes first, so its TCP stream waits in TIME-WAIT, tcp.time_wait_ms = 30 s): all are
+    served with 16 slots, since a TIME-WAIT stream has no TLS session left to hold. Before:
+    the slot went only with the TCB, so the 17th connection was reset (no_slot) for as long
+    as TIME-WAIT lasts (60 s by default; 1024 slots = 17 such connections a second)."""
+    env = SlotEnv(time_wait_ms=30000)
+    failed = True
+    try:
+        gw = env.gw
+        res = []
+        for i in range(24):
+            try:
+                t = MemTls(gw, timeout=5)
+                try:
+                    t.sock.sendall(t.seal(b"GET /name HTTP/1.1\r\nHost: ec.test\r\nConnection: close\r\n\r\n"))
+                    plain, how = _mem_read_http(t, 5)
+                finally:
+                    t.close()
+                res.append("ok" if plain.startswith(b"HTTP/1.1 200") and how == "close_notify" else "%r %s" % (plain[:40], how))
+            except (OSError, ssl.SSLError, AssertionError) as e:
+                res.append(repr(e)[:60])
+        tot = tls_totals(gw)
+        FIGURES["time_wait_slots"] = {"results": res, "status_tls": tot}
+        bad = [(i, r) for i, r in enumerate(res) if r != "ok"]
+        assert not bad, "%d of 24 sequential Connection: close connections failed, first at #%d: %r; status tls %r" % (
+            len(bad), bad[0][0], bad[0][1], tot)
+        if tot is not None:
+            wait_for(lambda: tls_totals(gw)["sessions"] == 0 or None, 5,
+                     "status tls sessions 0 with no connection open (%r)" % tls_totals(gw))
         failed = False
     finally:
         env.close(failed)
