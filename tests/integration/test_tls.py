@@ -15,6 +15,9 @@ The shared gateway (TlsEnv) has:
   8443  http + tls: reload.pem/reload.key (the reload tests replace them)
   9443  tcp + tls -> backends.py tcpsha
   9444  tcp + tls -> backends.py http --raw (records every byte it is sent)
+  9445  tcp + tls -> backends.py tcpsource
+Tests without the shared gateway make their own: slots (tcp.tls_sessions_per_shard = 16,
+one worker) and --check-config (not started). testssl.sh (when installed) takes 35-60 s.
 Durability (kill -9, upgrades) is tests/integration/test_tls_durable.py's.
 """
 import contextlib
@@ -32,8 +35,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from harness import (BUILD, PEER_IP, PORTER_IP, PRIMARY, Gateway, GatewayEnv, connect,  # noqa: E402
-                     read_lines, run, run_suite, wait_for)
+from harness import (PORTER_IP, PRIMARY, Gateway, GatewayEnv, connect, read_lines, run, run_suite,  # noqa: E402
+                     wait_for)
 import backends  # noqa: E402
 from httpraw import Conn  # noqa: E402
 
@@ -1528,7 +1531,6 @@ def pipelined_through_tls(env):
     try:
         n, size = 64, 200000
         reqs = b"".join(b"GET /m/p%d/size/%d HTTP/1.1\r\nHost: ec.test\r\n\r\n" % (i, size) for i in range(n))
-        want_len = None
         got = _pump_both(t, reqs, lambda g: g.count(b"HTTP/1.1 200") >= n and len(g) >= n * size)
         parts = got.split(b"HTTP/1.1 200 OK\r\n")[1:]
         assert len(parts) == n, "%d of %d responses (%d bytes)" % (len(parts), n, len(got))
@@ -1874,8 +1876,7 @@ def reload_new_certificate(env):
             f.write(bad)
         os.rename(gw.conf + ".tmp", gw.conf)
         try:
-            ln = conf_line(gw.conf, 'key = "%s"' % env.rsa[1]) if bad.count(env.rsa[1]) == 1 else None
-            # rsa.key appears twice now (443's and 8443's): find the one inside 8443's group
+            # rsa.key appears twice now (443's and 8443's): the line inside 8443's group
             lines = bad.splitlines()
             i8443 = next(i for i, x in enumerate(lines) if "port = 8443" in x)
             ln = next(i + 1 for i in range(i8443, len(lines)) if env.rsa[1] in lines[i])
