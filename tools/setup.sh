@@ -7,7 +7,8 @@ PKGS="build-essential meson ninja-build pkg-config
       dpdk dpdk-dev libdpdk-dev libjemalloc-dev libconfig-dev libcriterion-dev libssl-dev
       libbsd-dev libnuma-dev libpcap-dev libelf-dev libarchive-dev
       iproute2 iputils-ping curl python3 python3-scapy procps psmisc ethtool
-      wrk nginx haproxy tshark prometheus chromium fonts-dejavu-core scdoc systemd man-db"
+      wrk nginx haproxy tshark prometheus chromium fonts-dejavu-core scdoc systemd man-db
+      testssl.sh"
 HUGEPAGES="${PORTER_HUGEPAGES:-1024}"
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -54,7 +54,7 @@ unset UBSAN_OPTIONS ASAN_OPTIONS
 
 # The integration suites, registered in meson (tests/meson.build, suite
 # 'integration'), one at a time; -v streams each suite's own report.
-echo "=== integration suites: foundation tcp durable crash proxy routing tls_durable ==="
+echo "=== integration suites: foundation tcp durable crash proxy routing tls_durable tls ==="
 meson test -C build --no-rebuild --suite integration -v 2>&1 | tee -a "$log" || rc=1
 
 # Totals: Criterion's synthesis lines, the fuzz replays (both builds), the
