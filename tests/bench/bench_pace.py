@@ -44,7 +44,10 @@ pairs% = share of data frames that arrived alone or in pairs (runs of frames
 < 20 us apart of length <= 2: an ACK-clocked CUBIC sender sends 2 per
 delayed ACK; a paced one sends runs of its pacing quantum), both from the
 impairer's per-frame log with kernel arrival times; they are how the
-linux-paced arm is seen to pace (see docs/BENCHMARKS.md);
+linux-paced arm is seen to pace (see docs/BENCHMARKS.md). pairs% compares
+the arms of one stack only: across stacks it mostly shows each TX path's
+frame spacing (porter's af_packet TX leaves > 20 us between frames even in
+a burst); burst is the cross-stack measure;
 paced = porter's paced_waits counter (streams held by pacing). The ratio lines:
 porter-paced / linux-paced and porter-paced / porter-unpaced of the medians.
 It asserts nothing: a benchmark, not a test.
