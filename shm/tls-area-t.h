@@ -45,7 +45,7 @@
 #include "shm/tls-t.h"
 
 #define TLS_AREA_MAGIC        0x544c5341u   /* "TLSA" */
-#define TLS_AREA_LAYOUT_MAJOR 1
+#define TLS_AREA_LAYOUT_MAJOR 2   /* 2: the slot header grew to 384 bytes (sni[256]) */
 #define TLS_AREA_LAYOUT_MINOR 0
 #define TLS_NIL               UINT32_MAX
 #define TLS_DEAD              (UINT32_MAX - 1)   /* map: a TLS stream with no session (handshake over,

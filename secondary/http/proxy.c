@@ -854,6 +854,8 @@ static void linger_event(struct proxy *p, uint32_t s, uint32_t ev)
 		return;
 	}
 	sio_recv(p->tcp, s, NULL, sio_recv_avail(p->tcp, s));
+	if (tcp_state(p->tcp, s) == TCP_TIME_WAIT && sio_recv_avail(p->tcp, s) == 0)
+		sio_close(p->tcp, s);   /* drained after the peer's FIN: let go (a TLS session ends now) */
 }
 
 void proxy_app_event(struct tcp_ctx *c, uint32_t s, uint32_t ev)

@@ -60,6 +60,9 @@ struct tcp_ctx {
 	struct tls_io *tls;
 	/* called by tcb_free() before a stream's TCB is cleared (private; NULL: none) */
 	void (*stream_freed)(struct tcp_ctx *ctx, uint32_t s);
+	/* bytes the application has not read that are no longer in the receive queue (TLS:
+	 * plaintext already opened); TIME-WAIT keeps such a stream the application's (NULL: none) */
+	bool (*stream_unread)(const struct tcp_ctx *ctx, uint32_t s);
 	/* output deferred to the end of a burst (tcp_batch_begin/flush), private memory */
 	bool batching;
 	uint32_t npend;

@@ -920,7 +920,7 @@ static void enter_time_wait(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t *ev)
 	tcp_set_state(c, t, TCP_TIME_WAIT);
 	t->rto_at = 0;
 	t->delack_at = 0;
-	if (t->app != TAPP_NONE && t->rcv_bytes) {
+	if (t->app != TAPP_NONE && (t->rcv_bytes || (c->stream_unread && c->stream_unread(c, tcb_idx(c, t))))) {
 		/* a half-closed app (a tunnel) has not read all yet: keep what it may
 		 * still read; it lets go itself (tcp_close) */
 		t->snd_tail = t->ooo_tail = NULL;

@@ -114,6 +114,19 @@ static void slot_wipe(struct tls_io *io, uint32_t k, uint32_t mapto)
 	io->free_head = k;
 }
 
+/* TCP's question at TIME-WAIT: plaintext opened and not yet read? */
+static bool stream_unread(const struct tcp_ctx *c, uint32_t s)
+{
+	const struct tls_io *io = c->tls;
+	uint32_t k;
+	struct tls_slot *sl;
+
+	if (io == NULL || s >= io->a->max_streams || (k = io->map[s]) >= io->a->max_slots)
+		return false;
+	sl = slot_at(io, k);
+	return sl->state == TLS_SLOT_OPEN && cur_of(sl)->tail != sl->head;
+}
+
 static void on_stream_freed(struct tcp_ctx *c, uint32_t s)
 {
 	struct tls_io *io = c->tls;
@@ -345,7 +358,7 @@ static int send_alert(struct tls_io *io, uint32_t s, uint32_t k, uint8_t level, 
 	struct tls_slot_state_copy *n;
 	ssize_t w;
 
-	if (!tx_resume(io))
+	if (!tx_resume_pump(io))
 		return -ENOMEM;
 	n = next_of(sl);
 	w = tls_seal_alert(&n->sess, level, desc, io->stage, TLS_STAGE_BYTES);
@@ -968,6 +981,10 @@ int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes)
 		}
 		alive = s < a->max_streams && tcp_state(c, s) != TCP_CLOSED && tcp_iss(c, s) == sl->iss &&
 			tcp_irs(c, s) == sl->irs;
+		if (alive && io->map[s] == TLS_DEAD) {
+			slot_wipe(io, k, TLS_DEAD);   /* a wipe a killed worker began: finish it */
+			continue;
+		}
 		if (alive)
 			__atomic_store_n(&io->map[s], k, __ATOMIC_RELEASE);
 		if (!alive) {
@@ -987,6 +1004,7 @@ int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes)
 		}
 	}
 	c->stream_freed = on_stream_freed;
+	c->stream_unread = stream_unread;
 	return 0;
 }
 
@@ -1014,5 +1032,6 @@ void tls_io_detach(struct tcp_ctx *c)
 	free(io);
 	c->tls = NULL;
 	c->stream_freed = NULL;
+	c->stream_unread = NULL;
 	tls_rec_thread_done();
 }
