@@ -17,6 +17,10 @@ gateway's namespace; each prints "ready" on stdout once it listens.
       reads to EOF, answers "<sha256 hex> <length>\\n", closes
   backends.py tcpsource PORT [--bind ADDR]
       reads one line "N\\n", sends N bytes of pattern(0, N), closes
+  backends.py tcphalf PORT --log FILE [--bind ADDR]
+      a 4 KiB receive buffer; sends "hello\\n" and shuts its side down at once, waits
+      until FILE.go exists, then reads to EOF and appends "<sha256 hex> <length>" to FILE
+      (an upstream that finishes first and reads late: a tunnel's other direction)
 
 HTTP resources (a leading /m/MARKER is ignored: it only marks the request in logs):
   GET|HEAD /size/N      N bytes of pattern(0, N), Content-Length
@@ -484,6 +488,34 @@ class TCPSourceHandler(socketserver.BaseRequestHandler):
             pass
 
 
+class TCPHalfHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        s = self.request
+        s.sendall(b"hello\n")
+        s.shutdown(socket.SHUT_WR)
+        while not os.path.exists(OPTS.log + ".go"):
+            time.sleep(0.01)   # the test says when: the client has finished sending by then
+        h = hashlib.sha256()
+        n = 0
+        while True:
+            b = s.recv(1 << 16)
+            if not b:
+                break
+            h.update(b)
+            n += len(b)
+        with open(OPTS.log, "a") as f:
+            f.write("%s %d\n" % (h.hexdigest(), n))
+
+
+class HalfServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # inherited by accepted sockets
+        super().server_bind()
+
+
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
@@ -517,8 +549,9 @@ def main(argv):
         else:
             raise SystemExit("unknown option " + a)
         i += 2
-    handler = {"http": HTTPHandler, "tcpsha": TCPShaHandler, "tcpsource": TCPSourceHandler}[mode]
-    srv = Server((bind, port), handler)
+    handler = {"http": HTTPHandler, "tcpsha": TCPShaHandler, "tcpsource": TCPSourceHandler,
+               "tcphalf": TCPHalfHandler}[mode]
+    srv = (HalfServer if mode == "tcphalf" else Server)((bind, port), handler)
     print("ready", flush=True)
     try:
         srv.serve_forever()

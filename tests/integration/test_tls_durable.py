@@ -395,6 +395,79 @@ def sessions_end_when_streams_close_not_after_time_wait(env):
     assert sum(sh["tls"]["handshakes"] for sh in st["shards"]) >= 100, st["shards"]
 
 
+HALF_CONF = """
+tcp: { time_wait_ms = 1000; snd_buf = 16384; };
+listeners = ( { port = 9446; protocol = "tcp"; upstream = "half";
+                tls = { certificates = ( { cert = "@DIR@/site.pem"; key = "@DIR@/site.key"; } ); }; } );
+upstreams = ( { name = "half"; servers = ( { address = "10.99.0.1:9004"; } ); } );
+"""
+
+HALF_CLIENT = r'''
+import hashlib, socket, ssl, sys
+sys.path.insert(0, sys.argv[1])
+import backends
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("10.99.0.2", 9446), timeout=20), server_hostname="site.test")
+got = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break          # porter's close_notify: the upstream finished first
+    got += d
+assert got == b"hello\n", got
+data = backends.pattern(0, int(sys.argv[2]))
+s.sendall(data)
+raw = s.unwrap()       # our close_notify (porter's came already), then the FIN
+raw.shutdown(socket.SHUT_WR)
+raw.settimeout(20)
+while raw.recv(4096):
+    pass
+print("%s %d" % (hashlib.sha256(data).hexdigest(), len(data)), flush=True)
+'''
+
+
+class HalfEnv(GatewayEnv):
+    def __init__(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="porter-tlsd-half-")
+        os.chmod(d, 0o755)
+        make_cert(d)
+        self.certdir = d
+        super().__init__("porter-tlsd-h-", extra=HALF_CONF.replace("@DIR@", d))
+
+    def close(self, failed=False):
+        super().close(failed)
+        import shutil
+        shutil.rmtree(self.certdir, ignore_errors=True)
+
+
+@test
+def tunnel_upload_after_the_upstream_finished_is_delivered_whole(e):
+    """The upstream sends its answer and FIN first, then reads late (a 4 KiB buffer); the client
+    uploads 40 KiB, then close_notify and FIN. Porter holds what it cannot pass on in the session's
+    plaintext ring, so its TCP queue is empty when the client's FIN arrives: TIME-WAIT must keep
+    the stream the proxy's until the ring is relayed (the upstream gets every byte)."""
+    log = e.path("half.log")
+    e.backend("tcphalf", 9004, "--log", log)
+    for n in (40 << 10, 24 << 10):
+        if os.path.exists(log + ".go"):
+            os.unlink(log + ".go")
+        r = e.gw.ns([sys.executable, "-c", HALF_CLIENT, HERE, str(n)], check=False, timeout=60)
+        assert r.returncode == 0, r.stderr[-2000:]
+        want = r.stdout.strip()
+        open(log + ".go", "w").close()
+        lines = wait_for(lambda: [ln for ln in (open(log).read().splitlines() if os.path.exists(log) else [])]
+                         or None, 20, "the upstream's report")
+        assert lines[-1] == want, "the upstream got %r, the client sent %r" % (lines[-1], want)
+        os.unlink(log)
+    FIGURES["tunnel_tail"] = "whole"
+
+
+tunnel_upload_after_the_upstream_finished_is_delivered_whole.make_env = HalfEnv
+
+
 def main():
     only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
     passed = failed = 0
@@ -403,7 +476,7 @@ def main():
         env = None
         ok = False
         try:
-            env = Env()
+            env = getattr(t, "make_env", Env)()
             t(env)
             ok = True
             passed += 1
