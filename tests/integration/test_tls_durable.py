@@ -403,7 +403,7 @@ upstreams = ( { name = "half"; servers = ( { address = "10.99.0.1:9004"; } ); } 
 """
 
 HALF_CLIENT = r'''
-import hashlib, socket, ssl, sys
+import fcntl, hashlib, socket, ssl, struct, sys, termios, time
 sys.path.insert(0, sys.argv[1])
 import backends
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -417,10 +417,18 @@ while True:
         break          # porter's close_notify: the upstream finished first
     got += d
 assert got == b"hello\n", got
+def acked(sock):
+    # every byte sent is ACKed: porter has taken it in (and opened its records) -- an event, polled
+    deadline = time.monotonic() + 20
+    while struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]:
+        assert time.monotonic() < deadline, "porter does not ACK"
+        time.sleep(0.002)
 data = backends.pattern(0, int(sys.argv[2]))
 s.sendall(data)
-raw = s.unwrap()       # our close_notify (porter's came already), then the FIN
-raw.shutdown(socket.SHUT_WR)
+acked(s)
+raw = s.unwrap()       # our close_notify (porter's came already) ...
+acked(raw)
+raw.shutdown(socket.SHUT_WR)   # ... then the FIN alone: porter's TCP queue is empty, its ring is not
 raw.settimeout(20)
 while raw.recv(4096):
     pass
