@@ -857,3 +857,14 @@ int porter_config_check_reload(const struct porter_config *old, const struct por
 	}
 	return 0;
 }
+
+void porter_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

@@ -65,6 +65,9 @@ int porter_parse_ipv4(const char *s, uint32_t *out);
 
 /* Format helpers for callers (dst must hold 16 / 18 bytes). */
 void porter_fmt_ipv4(uint32_t ip_host, char dst[16]);
+/* printf into ERR[ERRLEN] (nothing when ERR is NULL or ERRLEN 0): the error strings of the loaders. */
+__attribute__((format(printf, 3, 4)))
+void porter_errf(char *err, size_t errlen, const char *fmt, ...);
 void porter_fmt_mac(const uint8_t mac[6], char dst[18]);
 
 #endif

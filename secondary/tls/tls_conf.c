@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -272,17 +271,7 @@ static int on_alpn(SSL *s, const unsigned char **out, unsigned char *outlen, con
 /* Building                                                                 */
 /* ------------------------------------------------------------------------ */
 
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#define set_err porter_errf   /* config/config.h */
 
 /* OpenSSL's reason for the last error, the queue emptied. */
 static const char *ssl_reason(char buf[160])

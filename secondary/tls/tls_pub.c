@@ -4,26 +4,17 @@
  * (secondary/tls/tls_pub.h, shm/tls-pub-t.h).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "secondary/tls/tls_pub.h"
 
 /* How often a refresh copies the active copy again when a publication moved under it. */
 #define COPY_TRIES 4
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#define set_err porter_errf   /* config/config.h */
 
 /* SRC (a fixed char array of shared memory) into DST of the same size, always terminated. */
 #define COPY_STR(dst, src)                                      \

@@ -1017,40 +1017,7 @@ class _MemConn(Conn):
 def _duplex(t, data, timeout=30.0):
     """Send DATA through MemTls T while reading what comes back (one thread, select);
     return the plaintext received once len(DATA) bytes came back, or porter closed."""
-    import select
-    sealed = bytearray()
-    for k in range(0, len(data), 16384):
-        sealed += t.seal(data[k:k + 16384])
-    got = bytearray()
-    t.sock.setblocking(False)
-    deadline = time.monotonic() + timeout
-    try:
-        while len(got) < len(data) and time.monotonic() < deadline:
-            r, w, _ = select.select([t.sock], [t.sock] if sealed else [], [], 1.0)
-            if w:
-                try:
-                    n = t.sock.send(sealed[:65536])
-                    del sealed[:n]
-                except BlockingIOError:
-                    pass
-            if r:
-                try:
-                    b = t.sock.recv(1 << 20)
-                except BlockingIOError:
-                    continue
-                except ConnectionResetError:
-                    break
-                if not b:
-                    break
-                t.inb.write(b)
-                try:
-                    while True:
-                        got += t.obj.read(1 << 20)
-                except ssl.SSLWantReadError:
-                    pass
-    finally:
-        t.sock.setblocking(True)
-    return bytes(got)
+    return _pump_both(t, data, lambda got: len(got) >= len(data), timeout)
 
 
 @test
@@ -1499,7 +1466,8 @@ def _pump_both(t, payload, done, timeout=30.0):
             r, w, _ = select.select([t.sock], [t.sock] if sealed else [], [], 1.0)
             if w:
                 try:
-                    del sealed[:t.sock.send(sealed[:65536])]
+                    n = t.sock.send(sealed[:65536])
+                    del sealed[:n]
                 except BlockingIOError:
                     pass
             if r:

@@ -158,6 +158,22 @@ def killer(gw, stop, period, counts):
         stop.wait(period)
 
 
+def under_kills(gw, p, period=0.5):
+    """Kill every worker each PERIOD seconds until client process P ends; (stdout, stderr, kills)."""
+    stop, kills = threading.Event(), [0]
+    th = threading.Thread(target=killer, args=(gw, stop, period, kills))
+    th.start()
+    try:
+        so, se = p.communicate(timeout=170)
+    finally:
+        stop.set()
+        th.join()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return so, se, kills[0]
+
+
 def tls_counters(gw):
     st = gw.status()
     return [sh.get("tls") or {} for sh in st["shards"]]
@@ -175,30 +191,23 @@ def https_download_64mib_survives_kills(env):
                         ["-o", out, "-w", "%{http_code} %{size_download} %{ssl_verify_result}",
                          "https://%s/size/%d" % (PORTER, n)],
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        stop, kills = threading.Event(), [0]
-        th = None
         try:
             wait_for(lambda: os.path.exists(out) and os.path.getsize(out) >= 4 * MiB, 30, "4 MiB downloaded")
-            th = threading.Thread(target=killer, args=(gw, stop, 0.5, kills))
-            th.start()
-            so, se = p.communicate(timeout=170)
-        finally:
-            stop.set()
-            if th:
-                th.join()
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        except AssertionError:
+            p.kill()
+            p.wait()
+            raise
+        so, se, kills = under_kills(gw, p)
         code, size = so.split()[:2]
-        FIGURES["download_" + args[0]] = {"kills": kills[0], "bytes": int(size)}
+        FIGURES["download_" + args[0]] = {"kills": kills, "bytes": int(size)}
         assert p.returncode == 0 and code == "200" and int(size) == n, (p.returncode, so, se)
-        assert kills[0] >= 4, "the download ended before the workers were killed: %d kills" % kills[0]
+        assert kills >= 4, "the download ended before the workers were killed: %d kills" % kills
         with open(out, "rb") as f:
             import hashlib
             h = hashlib.sha256()
             for b in iter(lambda: f.read(1 << 20), b""):
                 h.update(b)
-        assert h.hexdigest() == backends.pattern_sha256(n), "%s: body differs after %d kills" % (args, kills[0])
+        assert h.hexdigest() == backends.pattern_sha256(n), "%s: body differs after %d kills" % (args, kills)
         os.unlink(out)
     c = tls_counters(gw)
     FIGURES["tls_counters_after_downloads"] = c
@@ -213,28 +222,16 @@ def tls_passthrough_upload_64mib_survives_kills(env):
     for ver in ("TLSv1_3", "TLSv1_2"):
         p = gw.ns_popen([sys.executable, "-c", CLIENT, HERE, "upload", str(n), str(12 * MiB), ver],
                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        stop, kills = threading.Event(), [0]
-        th = None
-        try:
-            line = p.stdout.readline()
-            assert line.startswith("ready"), "client: %r %s" % (line, p.stderr.read()[-2000:])
-            p.stdin.write("go\n")
-            p.stdin.flush()
-            th = threading.Thread(target=killer, args=(gw, stop, 0.5, kills))
-            th.start()
-            so, se = p.communicate(timeout=170)
-        finally:
-            stop.set()
-            if th:
-                th.join()
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        line = p.stdout.readline()
+        assert line.startswith("ready"), "client: %r %s" % (line, p.stderr.read()[-2000:])
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        so, se, kills = under_kills(gw, p)
         assert p.returncode == 0 and so.strip(), "client failed (%s): %s" % (p.returncode, se[-3000:])
         res = json.loads(so.strip().splitlines()[-1])
-        FIGURES["upload_" + ver] = {"kills": kills[0], "seconds": round(res["seconds"], 1)}
-        assert kills[0] >= 4, "the upload ended before the workers were killed: %d kills" % kills[0]
-        assert res["answer"] == "%s %d" % (res["want"], n), (ver, res, kills[0])
+        FIGURES["upload_" + ver] = {"kills": kills, "seconds": round(res["seconds"], 1)}
+        assert kills >= 4, "the upload ended before the workers were killed: %d kills" % kills
+        assert res["answer"] == "%s %d" % (res["want"], n), (ver, res, kills)
 
 
 @test
