@@ -60,13 +60,19 @@ def make_cert(d):
 
 
 class Env(GatewayEnv):
+    """A gateway with CONF (its certificate made in a temp dir of its own) and its backends."""
+    conf = CONF
+
     def __init__(self):
         import tempfile
         d = tempfile.mkdtemp(prefix="porter-tlsd-certs-")
         os.chmod(d, 0o755)
         make_cert(d)
         self.certdir = d
-        super().__init__("porter-tlsd-", extra=CONF.replace("@DIR@", d))
+        super().__init__("porter-tlsd-", extra=self.conf.replace("@DIR@", d))
+        self.backends()
+
+    def backends(self):
         self.http_backend(8081, "app")
         self.backend("tcpsha", 9001)
 
@@ -433,19 +439,11 @@ print("%s %d" % (hashlib.sha256(data).hexdigest(), len(data)), flush=True)
 '''
 
 
-class HalfEnv(GatewayEnv):
-    def __init__(self):
-        import tempfile
-        d = tempfile.mkdtemp(prefix="porter-tlsd-half-")
-        os.chmod(d, 0o755)
-        make_cert(d)
-        self.certdir = d
-        super().__init__("porter-tlsd-h-", extra=HALF_CONF.replace("@DIR@", d))
+class HalfEnv(Env):
+    conf = HALF_CONF
 
-    def close(self, failed=False):
-        super().close(failed)
-        import shutil
-        shutil.rmtree(self.certdir, ignore_errors=True)
+    def backends(self):
+        pass   # the test starts its own
 
 
 @test
