@@ -156,20 +156,27 @@ static void json_http(struct sbuf *b, const struct porter_shard *sh)
 	sb_printf(b, "}");
 }
 
+/* Slots in use (handshaking or established): a scan, for status only. */
+static uint32_t tls_sessions_used(const struct tls_area *a)
+{
+	uint32_t used = 0;
+
+	for (uint32_t k = 0; k < a->max_slots; k++)
+		used += ((const struct tls_slot *)((const char *)a + a->slots_off + (uint64_t)k * a->slot_bytes))->state !=
+			TLS_SLOT_FREE;
+	return used;
+}
+
 /* The shard's TLS counters (shm/tls-area-t.h), null without a TLS listener. */
 static void json_tls(struct sbuf *b, const struct porter_shard *sh)
 {
 	const struct tls_area *a = shard_tls_area(sh);
-	uint32_t used = 0;
 
 	if (a == NULL) {
 		sb_printf(b, ",\"tls\":null");
 		return;
 	}
-	for (uint32_t k = 0; k < a->max_slots; k++)
-		used += ((const struct tls_slot *)((const char *)a + a->slots_off + (uint64_t)k * a->slot_bytes))->state !=
-			TLS_SLOT_FREE;
-	sb_printf(b, ",\"tls\":{\"sessions\":%u,\"max_sessions\":%u", used, a->max_slots);
+	sb_printf(b, ",\"tls\":{\"sessions\":%u,\"max_sessions\":%u", tls_sessions_used(a), a->max_slots);
 #define X(f, h) sb_printf(b, ",\"" #f "\":%" PRIu64, a->f);
 	TLS_AREA_COUNTERS(X)
 #undef X
@@ -487,6 +494,15 @@ static void status_text(struct primary *p, struct sbuf *b)
 		for (unsigned int i = 0; i < HC__COUNT; i++)
 			if (h->counts[i])
 				sb_printf(b, " %s=%" PRIu64, proxy_count_name(i), h->counts[i]);
+		sb_printf(b, "\n");
+		const struct tls_area *ta = shard_tls_area(sh);
+
+		if (ta == NULL)
+			continue;
+		sb_printf(b, "  tls: %u sessions of %u;", tls_sessions_used(ta), ta->max_slots);
+#define X(f, hlp) if (ta->f) sb_printf(b, " " #f "=%" PRIu64, ta->f);
+		TLS_AREA_COUNTERS(X)
+#undef X
 		sb_printf(b, "\n");
 	}
 }

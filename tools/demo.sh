@@ -46,6 +46,10 @@ bash tools/setup.sh
 bash tools/build.sh >/dev/null
 stop
 mkdir -p "$RUN"
+# a self-signed certificate for the HTTPS listener (config/demo.conf)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=porter-demo \
+	-addext subjectAltName=IP:10.99.0.2 -keyout "$RUN/demo-tls.key" -out "$RUN/demo-tls.pem" 2>/dev/null
+chmod 600 "$RUN/demo-tls.key"
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 ip netns exec "$NS" "$ROOT/build/primary/porter-primary" -c "$CONF" >"$LOG" 2>&1 &
@@ -76,7 +80,11 @@ echo "== curl http://10.99.0.2/headers : porter (userspace TCP + HTTP proxy) -> 
 ip netns exec "$NS" curl -sS -i -m 10 http://10.99.0.2/headers
 echo
 echo
-echo "== a 64 MiB download through porter; every worker is killed (-9) in the middle of it"
+echo "== curl -k https://10.99.0.2/headers : the same, TLS terminated by porter (X-Forwarded-Proto: https)"
+ip netns exec "$NS" curl -sS -k -i -m 10 https://10.99.0.2/headers
+echo
+echo
+echo "== a 64 MiB HTTPS download through porter; every worker is killed (-9) in the middle of it"
 ip netns exec "$NS" python3 - "$ROOT/build/tools/porterctl" "$SOCK" <<'PY'
 import hashlib, json, os, signal, subprocess, sys, time
 sys.path.insert(0, "tests/integration")
@@ -87,8 +95,8 @@ want = hashlib.sha256()
 for c in pattern_chunks(0, n):
     want.update(c)
 out = "/run/porter/demo-download"
-curl = subprocess.Popen(["curl", "-sS", "-m", "60", "--limit-rate", "16M", "-o", out,
-                         "http://10.99.0.2/size/%d" % n])
+curl = subprocess.Popen(["curl", "-sS", "-k", "-m", "60", "--limit-rate", "16M", "-o", out,
+                         "https://10.99.0.2/size/%d" % n])
 while not os.path.exists(out) or os.path.getsize(out) < (8 << 20):
     time.sleep(0.01)
 st = json.loads(subprocess.run([ctl, "--socket", sock, "--json", "status"], capture_output=True,
@@ -155,6 +163,7 @@ echo "== porterctl status"
 echo
 echo "porter is running in namespace $NS (pid $(cat "$PIDFILE")). Try:"
 echo "  ip netns exec $NS curl -i http://10.99.0.2/name"
+echo "  ip netns exec $NS curl -k -i https://10.99.0.2/name"
 echo "  ip netns exec $NS wrk -c 32 -d 5 http://10.99.0.2/size/100"
 echo "  $ROOT/build/tools/porterctl --socket $SOCK status"
 echo "Stop it with: tools/demo.sh stop"
