@@ -78,7 +78,18 @@ static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
 static EVP_CIPHER *alg_cipher[4];
 static EVP_KDF *alg_hkdf, *alg_prf;
 static int capture_idx = -1;
-static __thread EVP_CIPHER_CTX *tl_cctx;
+/*
+ * One cipher context per thread and direction (0 open, 1 seal), and the key it
+ * was last set up with: consecutive records under the same key (a download's
+ * records, one after the other) only set the next nonce, sparing OpenSSL 3's
+ * full re-initialisation (key schedule, GHASH tables, provider look-ups) per
+ * record. The cached key is private memory, wiped with the contexts.
+ */
+static __thread EVP_CIPHER_CTX *tl_cctx[2];
+static __thread struct {
+	uint8_t key[TLS_KEY_MAX];
+	uint8_t key_len, aead, valid;
+} tl_keyed[2];
 
 static void
 algs_init(void)
@@ -497,18 +508,21 @@ out:
 void
 tls_rec_thread_done(void)
 {
-	EVP_CIPHER_CTX_free(tl_cctx);
-	tl_cctx = NULL;
+	for (int i = 0; i < 2; i++) {
+		EVP_CIPHER_CTX_free(tl_cctx[i]);
+		tl_cctx[i] = NULL;
+	}
+	OPENSSL_cleanse(tl_keyed, sizeof(tl_keyed));
 }
 
 /* ---- one record ---- */
 
 static EVP_CIPHER_CTX *
-cctx(void)
+cctx(int enc)
 {
-	if (tl_cctx == NULL)
-		tl_cctx = EVP_CIPHER_CTX_new();
-	return tl_cctx;
+	if (tl_cctx[enc] == NULL)
+		tl_cctx[enc] = EVP_CIPHER_CTX_new();
+	return tl_cctx[enc];
 }
 
 /*
@@ -536,10 +550,21 @@ aead2(int enc, const struct tls_dir *d, const uint8_t nonce[TLS_IV_LEN], const u
 	uint8_t fin[16];
 	int outl = 0, fl = 0;
 
-	if (algs() < 0 || (c = cctx()) == NULL)
+	if (algs() < 0 || (c = cctx(enc != 0)) == NULL)
 		return -1;
-	if (!EVP_CipherInit_ex2(c, alg_cipher[d->aead], d->key, nonce, enc, NULL))
-		return -1;
+	if (tl_keyed[enc != 0].valid && tl_keyed[enc != 0].aead == d->aead && tl_keyed[enc != 0].key_len == d->key_len &&
+	    CRYPTO_memcmp(tl_keyed[enc != 0].key, d->key, d->key_len) == 0) {
+		if (!EVP_CipherInit_ex2(c, NULL, NULL, nonce, enc, NULL))
+			return -1;
+	} else {
+		tl_keyed[enc != 0].valid = 0;
+		if (!EVP_CipherInit_ex2(c, alg_cipher[d->aead], d->key, nonce, enc, NULL))
+			return -1;
+		memcpy(tl_keyed[enc != 0].key, d->key, d->key_len);
+		tl_keyed[enc != 0].key_len = d->key_len;
+		tl_keyed[enc != 0].aead = d->aead;
+		tl_keyed[enc != 0].valid = 1;
+	}
 	if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TLS_TAG_LEN, tag) <= 0)
 		return -1;
 	if (!EVP_CipherUpdate(c, NULL, &outl, aad, (int)aadlen))
