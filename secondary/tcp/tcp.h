@@ -68,6 +68,11 @@ struct tcp_ctx {
 	uint32_t npend;
 	uint32_t *pend;                 /* streams that owe output, in the order they asked */
 	uint8_t *pend_mark;             /* per stream: 1 = in pend[] */
+	/* readable/writable events deferred to the end of the burst, one per stream: the
+	 * application takes a burst's segments in one go (private memory) */
+	uint32_t nevp;
+	uint32_t *evp;                  /* streams with events waiting, in arrival order */
+	uint8_t *evp_mask;              /* per stream: the TEV_APP_READABLE | WRITABLE bits waiting */
 	/* streams flagged TOUCHED since the last quiescent point (tcp_quiesce), private memory */
 	uint32_t ntouched;
 	uint32_t *touched;

@@ -142,6 +142,11 @@ void tcp_ctx_release(struct tcp_ctx *c)
 	free(c->touch_mark);
 	free(c->pend);
 	free(c->pend_mark);
+	free(c->evp);
+	free(c->evp_mask);
+	c->evp = NULL;
+	c->evp_mask = NULL;
+	c->nevp = 0;
 	free(c->pre);
 	c->pre = NULL;
 	c->npre = c->pre_next = 0;
@@ -237,6 +242,8 @@ void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t)
 	/* after CLOSED: a kill in between leaves a closed stream whose session attach wipes */
 	if (c->stream_freed)
 		c->stream_freed(c, tcb_idx(c, t));
+	if (c->evp_mask)
+		c->evp_mask[tcb_idx(c, t)] = 0;   /* a deferred event is not the next stream's */
 	memset(t, 0, sizeof(*t));
 	t->t_next = t->t_prev = TCP_NIL;
 	t->h_next = a->free_head;

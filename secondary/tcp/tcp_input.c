@@ -1361,9 +1361,11 @@ static void established_input(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_s
 	}
 	if (t->state == TCP_ESTABLISHED && c->prm->keepalive && !t->keep_at)
 		tcp_keepalive_arm(c, t);
-	tcp_notify(c, t, ev);
-	if (t->state == TCP_CLOSED)
-		return;   /* the app aborted it */
+	if (!ev || !tcp_event_later(c, t, ev)) {
+		tcp_notify(c, t, ev | tcp_event_take(c, tcb_idx(c, t)));
+		if (t->state == TCP_CLOSED)
+			return;   /* the app aborted it */
+	}
 	if (ev & TEV_APP_CLOSED) {
 		/* TIME-WAIT: the app has let go */
 		t->app = TAPP_NONE;

@@ -794,11 +794,15 @@ int tcp_batch_begin(struct tcp_ctx *c)
 	if (c->pend == NULL) {
 		c->pend = calloc(TCP_PEND_MAX, sizeof(*c->pend));
 		c->pend_mark = calloc(c->area->max_streams, 1);
-		if (c->pend == NULL || c->pend_mark == NULL) {
+		c->evp = calloc(TCP_PEND_MAX, sizeof(*c->evp));
+		c->evp_mask = calloc(c->area->max_streams, 1);
+		if (c->pend == NULL || c->pend_mark == NULL || c->evp == NULL || c->evp_mask == NULL) {
 			free(c->pend);
 			free(c->pend_mark);
-			c->pend = NULL;
-			c->pend_mark = NULL;
+			free(c->evp);
+			free(c->evp_mask);
+			c->pend = c->evp = NULL;
+			c->pend_mark = c->evp_mask = NULL;
 			return -ENOMEM;
 		}
 	}
@@ -806,8 +810,51 @@ int tcp_batch_begin(struct tcp_ctx *c)
 	return 0;
 }
 
+/*
+ * A segment's readable or writable event while batching: kept for the end of
+ * the burst (one event for all of a stream's segments), unless the list is full.
+ * Returns false when the caller must deliver it now.
+ */
+bool tcp_event_later(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t ev)
+{
+	uint32_t s = tcb_idx(c, t);
+
+	if (!c->batching || c->evp == NULL || (ev & ~(uint32_t)(TEV_APP_READABLE | TEV_APP_WRITABLE)))
+		return false;
+	if (!c->evp_mask[s]) {
+		if (c->nevp == TCP_PEND_MAX)
+			return false;
+		c->evp[c->nevp++] = s;
+	}
+	c->evp_mask[s] |= (uint8_t)ev;
+	return true;
+}
+
+/* Events of S still waiting (taken: the caller delivers them with its own). */
+uint32_t tcp_event_take(struct tcp_ctx *c, uint32_t s)
+{
+	uint32_t ev = 0;
+
+	if (c->evp_mask && c->evp_mask[s]) {
+		ev = c->evp_mask[s];
+		c->evp_mask[s] = 0;
+	}
+	return ev;
+}
+
 void tcp_batch_flush(struct tcp_ctx *c)
 {
+	/* the deferred events first, while output is still collected: what the
+	 * applications write leaves with the ACKs below */
+	for (uint32_t i = 0; i < c->nevp; i++) {
+		uint32_t s = c->evp[i];
+		uint32_t ev = tcp_event_take(c, s);
+		struct tcp_tcb *t = &c->tcbs[s];
+
+		if (ev && t->state != TCP_CLOSED)
+			tcp_notify(c, t, ev);
+	}
+	c->nevp = 0;
 	c->batching = false;
 	c->npre = c->pre_next = 0;   /* the burst's parsed frames are all used */
 	for (uint32_t i = 0; i < c->npend; i++) {

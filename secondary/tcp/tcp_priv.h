@@ -189,6 +189,8 @@ static inline bool tcb_available(const struct tcp_area *a)
 	return a->free_head != TCP_NIL || a->hwm < a->max_streams;
 }
 void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t);        /* drops queues, timer, lookup */
+bool tcp_event_later(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t ev);   /* tcp_output.c */
+uint32_t tcp_event_take(struct tcp_ctx *c, uint32_t s);
 void tcb_hash_insert(struct tcp_ctx *c, struct tcp_tcb *t);
 /* tcp_recover.c: rebuild from TCBs [0, end) (the others CLOSED and on no list) */
 void tcp_rebuild_below(struct tcp_ctx *c, uint32_t end);
