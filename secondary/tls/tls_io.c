@@ -41,6 +41,7 @@ struct tls_io {
 	SSL **ssl;                     /* per slot: the handshake in progress */
 	struct tls_capture **cap;
 	uint32_t *free_next;           /* private free list of slots, rebuilt at attach */
+	uint64_t tls_ports[65536 / 64]; /* the TLS listeners' ports (listeners change only at a restart) */
 	uint32_t free_head;
 	uint8_t *stage;                /* the area's send stage (shared memory) */
 	uint8_t in[REC_MAX_IN];
@@ -757,13 +758,12 @@ static bool hs_step(struct tls_io *io, uint32_t s, uint32_t k, uint32_t ev)
 
 static bool tls_listener(const struct tcp_ctx *c, uint32_t s)
 {
-	const struct porter_listener *l;
 	enum tcp_app app = tcp_app(c, s);
+	uint16_t port = tcp_lport(c, s);
 
 	if (app != TAPP_HTTP && app != TAPP_SPLICE)
 		return false;
-	l = tcp_listener(c, tcp_lport(c, s));
-	return l != NULL && l->tls;
+	return (c->tls->tls_ports[port / 64] >> (port % 64)) & 1;   /* every event of a client stream asks */
 }
 
 bool tls_io_event(struct tcp_ctx *c, uint32_t s, uint32_t *evp)
@@ -951,6 +951,9 @@ int tls_io_attach(struct tcp_ctx *c, void *area, uint64_t bytes)
 	}
 	c->tls = io;
 	io->free_head = TLS_NIL;
+	for (unsigned int i = 0; i < PORTER_MAX_LISTENERS; i++)
+		if (c->listeners[i].port && c->listeners[i].tls)
+			io->tls_ports[c->listeners[i].port / 64] |= 1ull << (c->listeners[i].port % 64);
 	/* map entries whose slot does not name them back are stale */
 	for (uint32_t s = 0; s < a->max_streams; s++) {
 		uint32_t k = io->map[s];

@@ -96,6 +96,17 @@ static void conn_fail(struct thr *t, struct conn *c)
 	conn_close(t, c);
 }
 
+/* An SSL call on C returned R <= 0 (or != 1): wait for the socket, or count a failure and close. */
+static void ssl_stalled(struct thr *t, struct conn *c, int r)
+{
+	int e = SSL_get_error(c->ssl, r);
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return;
+	ERR_clear_error();
+	conn_fail(t, c);
+}
+
 static void conn_start(struct thr *t, struct conn *c)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c };
@@ -141,7 +152,7 @@ static int parse_head(struct conn *c, size_t hdr_end)
 static void drive(struct thr *t, struct conn *c)
 {
 	char tmp[16384];
-	int r, e;
+	int r, e;   /* e: the connect's SO_ERROR */
 	socklen_t sl;
 
 	for (;;) {
@@ -173,11 +184,7 @@ static void drive(struct thr *t, struct conn *c)
 		case S_TLS:
 			r = SSL_connect(c->ssl);
 			if (r != 1) {
-				e = SSL_get_error(c->ssl, r);
-				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-					return;
-				ERR_clear_error();
-				conn_fail(t, c);
+				ssl_stalled(t, c, r);
 				return;
 			}
 			if (SSL_session_reused(c->ssl))
@@ -187,11 +194,7 @@ static void drive(struct thr *t, struct conn *c)
 		case S_WRITE:
 			r = SSL_write(c->ssl, req + c->woff, (int)(reqlen - c->woff));
 			if (r <= 0) {
-				e = SSL_get_error(c->ssl, r);
-				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-					return;
-				ERR_clear_error();
-				conn_fail(t, c);
+				ssl_stalled(t, c, r);
 				return;
 			}
 			c->woff += (size_t)r;
@@ -201,11 +204,7 @@ static void drive(struct thr *t, struct conn *c)
 		case S_READ:
 			r = SSL_read(c->ssl, tmp, sizeof(tmp));
 			if (r <= 0) {
-				e = SSL_get_error(c->ssl, r);
-				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-					return;
-				ERR_clear_error();
-				conn_fail(t, c);   /* closed before the whole response */
+				ssl_stalled(t, c, r);   /* a failure: closed before the whole response */
 				return;
 			}
 			if (!c->need) {

@@ -347,6 +347,16 @@ def plain_alerts(data):
     return [(r[2][0], ALERTS.get(r[2][1], r[2][1])) for r in records(data) if r[0] == 21 and len(r[2]) == 2]
 
 
+def _s_client_msg(gw, version):
+    """openssl s_client VERSION -msg to ec.test on 443, driven through its stdin; (process,
+    text(): everything it printed so far)."""
+    p = subprocess.Popen(["ip", "netns", "exec", gw.netns, "openssl", "s_client", version, "-msg",
+                          "-connect", "%s:443" % PORTER_IP, "-servername", "ec.test"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = _reader(p)
+    return p, lambda: b"".join(out).decode(errors="replace")
+
+
 def _reader(p):
     """A list filled with P's stdout as it comes (a thread; a line may be unfinished)."""
     out = []
@@ -766,12 +776,8 @@ def renegotiation_refused(env):
     it reaches the upstream."""
     gw = env.gw
     m = marker("reneg")
-    p = subprocess.Popen(["ip", "netns", "exec", gw.netns, "openssl", "s_client", "-tls1_2", "-msg",
-                          "-connect", "%s:443" % PORTER_IP, "-servername", "ec.test"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = _reader(p)
+    p, text = _s_client_msg(gw, "-tls1_2")
     try:
-        text = lambda: b"".join(out).decode(errors="replace")   # noqa: E731
         wait_for(lambda: "Verify return code" in text() and "\n---" in text().split("Verify return code")[-1]
                  or p.poll() is not None, 10, "s_client's handshake")
         p.stdin.write(b"GET /m/%s-one/name HTTP/1.1\r\nHost: ec.test\r\n\r\n" % m.encode())
@@ -818,12 +824,8 @@ def key_update_tls13(env):
     goes on, a request after each is served, and porter answers a requested one with its own."""
     gw = env.gw
     m = marker("ku")
-    p = subprocess.Popen(["ip", "netns", "exec", gw.netns, "openssl", "s_client", "-tls1_3", "-msg",
-                          "-connect", "%s:443" % PORTER_IP, "-servername", "ec.test"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = _reader(p)
+    p, text = _s_client_msg(gw, "-tls1_3")
     try:
-        text = lambda: b"".join(out).decode(errors="replace")   # noqa: E731
         wait_for(lambda: "Verify return code" in text() or p.poll() is not None, 10, "s_client's handshake")
         for i in range(3):
             p.stdin.write(b"K\n" if i != 1 else b"k\n")   # requested, not requested, requested
