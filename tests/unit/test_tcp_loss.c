@@ -283,7 +283,7 @@ HTEST(tcp_tlp, duplicate_probe_no_reduction)
 HTEST(tcp_prr, reduction_spread_over_the_recovery)
 {
 	struct h_peer p;
-	uint32_t s = open_sack(&p), una = p.iss + 1, ss, sent_total = 0;
+	uint32_t s = open_sack(&p), una = p.iss + 1, ss, before = 0, during = 0, delivered = 0;
 	struct h_out o;
 
 	queue_segs(&p, s, 30, 10);
@@ -295,15 +295,24 @@ HTEST(tcp_prr, reduction_spread_over_the_recovery)
 		while (h_pop(&o))
 			n++;
 		HTRUE(n <= 2);
-		sent_total += n;
-		if (TCB(s)->flags & TF(RECOVERY))
-			HTRUE(tcp_sack_pipe(TCB(s)) <= TCB(s)->cc.ssthresh + MSS);
+		if (!(TCB(s)->flags & TF(RECOVERY))) {
+			/* RFC 6675 §5 (C): before the hole is judged lost, each SACKed segment lets a new one out */
+			HEQ(n, 1);
+			HEQ(o.seq, TCB(s)->snd_max - MSS);
+			HTRUE(tcp_sack_pipe(TCB(s)) <= TCB(s)->cc.cwnd);
+			before += n;
+		} else {
+			during += n;
+			delivered++;
+		}
 	}
 	HTRUE(TCB(s)->flags & TF(RECOVERY));
+	HEQ(before, 2);                              /* RACK marks segment 0 lost at three SACKed */
 	ss = TCB(s)->cc.ssthresh;
 	HTRUE(ss < 10 * MSS);
-	/* the retransmission and new data: at least ssthresh's worth was sent while 9 were delivered */
-	HTRUE(sent_total * MSS >= ss - MSS && sent_total * MSS <= ss + 2 * MSS);
+	/* PRR: the retransmission and new data, fewer than were delivered; the flight is down to ssthresh */
+	HTRUE(during >= 1 && during < delivered);
+	HTRUE(tcp_sack_pipe(TCB(s)) <= ss + MSS);
 	h_peer_ack(&p, TCB(s)->snd_max);
 	HTRUE(!(TCB(s)->flags & TF(RECOVERY)));
 	h_drain();
