@@ -533,6 +533,7 @@ void tcp_arm_retransmit_timer(struct tcp_ctx *c, struct tcp_tcb *t)
 	pto_us = 2ull * t->srtt_us + TCP_TLP_MIN_MS * 1000ull;
 	if (t->snd_max - t->snd_una <= t->mss)
 		pto_us += TCP_TLP_DELACK_MS * 1000ull;
+	pto_us += tcp_pace_delay_us(c, t);
 	pto_ms = (uint32_t)((pto_us + 999) / 1000);
 	if (pto_ms == 0)
 		pto_ms = 1;

@@ -682,6 +682,17 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 			probe = tcp_pmtu_probe_size(c, t, seg, usable);
 		if (probe && len < probe && seg_grow(c, t, seg, probe) < 0)
 			probe = 0;
+		/*
+		 * A piece below the MSS with more unsent data behind it: the tail of
+		 * a segment queued at a larger MSS and cut at a lowered one (a black
+		 * hole, an ICMP, a search settled a few bytes short). Fill it from
+		 * the next ones, or every queued segment would leave as two frames
+		 * (1441 + 7 bytes) until the queue drained. Not while a PLPMTUD
+		 * search runs: its probes gather their own bytes (tcp_pmtu.c).
+		 */
+		if (!probe && off == 0 && len < t->mss && t->snd_nxt == t->snd_max && seg->next &&
+		    (t->flags & (TF(PMTU) | TF(PMTU_DONE))) != TF(PMTU))
+			(void)seg_grow(c, t, seg, t->mss);   /* as far as it can: a partial fill is still fewer frames */
 		len = seg_len(seg) - off;
 		if (probe && (len == probe || seg_split(c, t, seg, seg_seq(seg) + probe) == 0)) {
 			len = probe;

@@ -69,14 +69,15 @@ static inline uint64_t cost256(uint32_t len, uint64_t rate)
 
 /*
  * Units the next departure is ahead of now, 0 when due. A segment leaves only
- * while its departure is within the horizon, so a true value is at most the
- * horizon and a segment's gap ahead (two, allowing for a retransmission a timer
- * sent): anything further is stale and reset to now.
+ * while its departure is within the horizon and one segment's gap (the pair of
+ * tcp_pace_hold), so a true value is at most the horizon and two gaps ahead
+ * (three, allowing for a retransmission a timer sent): anything further is
+ * stale and reset to now.
  */
 static uint32_t pace_ahead(const struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
 {
 	int16_t d = (int16_t)(uint16_t)(t->cc.pace_at - pace_now(c));
-	uint64_t max = PACE_HORIZON + 2 * (cost256(t->mss, rate) >> 8) + 2;
+	uint64_t max = PACE_HORIZON + 3 * (cost256(t->mss, rate) >> 8) + 2;
 
 	if (d <= 0)
 		return 0;
@@ -87,17 +88,27 @@ static uint32_t pace_ahead(const struct tcp_ctx *c, struct tcp_tcb *t, uint64_t 
 	return (uint32_t)d;
 }
 
+/*
+ * Held while the next departure is further ahead than the horizon plus one
+ * segment's gap: segments leave at least in pairs, as Linux's pacing sends at
+ * least two per skb (tcp_min_tso_segs). A receiver ACKs every second full
+ * segment at once but delays its ACK for one alone (40 ms on Linux outside
+ * quick-ACK mode): with a window of a few segments, as loss leaves it, pacing
+ * them one by one bought a delayed ACK per round trip. The rate is unchanged
+ * (every segment is charged); only its granularity is a pair.
+ */
 bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
 {
-	uint32_t ahead, wake;
+	uint32_t ahead, wake, slack;
 
 	if (rate == 0)
 		return false;
 	ahead = pace_ahead(c, t, rate);
-	if (ahead <= PACE_HORIZON)
+	slack = PACE_HORIZON + (uint32_t)(cost256(t->mss, rate) >> 8);
+	if (ahead <= slack)
 		return false;
-	/* due within the horizon at (ahead - horizon) units from now: the tick after that */
-	wake = c->now_ms + ((ahead - PACE_HORIZON) * TCP_PACE_UNIT_US + 999) / 1000;
+	/* due within the slack at (ahead - slack) units from now: the tick after that */
+	wake = c->now_ms + ((ahead - slack) * TCP_PACE_UNIT_US + 999) / 1000;
 	if (wake == 0)
 		wake = 1;
 	if (!t->delack_at || ms_before(wake, t->delack_at))
@@ -105,6 +116,23 @@ bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
 	tcp_timer_update(c, t);
 	tcp_more_count(c, TMORE_PACED);
 	return true;
+}
+
+/*
+ * The tail loss probe's timer starts after the pacing delay, as Linux's
+ * tcp_reset_xmit_timer() adds tcp_pacing_delay(): a stream whose next segment
+ * is held by pacing is not idle, and a probe fired meanwhile would send that
+ * segment early, past the pacing and past a rate limit. A stale value counts
+ * as far ahead as pace_at can be, which only moves the probe later.
+ */
+uint32_t tcp_pace_delay_us(const struct tcp_ctx *c, const struct tcp_tcb *t)
+{
+	uint64_t rate = tcp_pace_rate(c, t);
+	int16_t d = (int16_t)(uint16_t)(t->cc.pace_at - pace_now(c));
+
+	if (rate == 0 || d <= 0)
+		return 0;
+	return (uint32_t)d * TCP_PACE_UNIT_US;
 }
 
 void tcp_pace_charge(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate, uint32_t len)

@@ -8,10 +8,13 @@
  * arrives (filtered, rate-limited, or never sent): a black hole. Full-size
  * segments then time out forever while ACKs and small segments pass.
  *
- *   mtu_probing 1: a stream whose large segments time out twice in a row
- *   (TCP_PMTU_BH_RTOS) drops its MSS to tcp.base_mss and turns probing on
- *   (Linux waits for tcp_retries1 = 3 timeouts). mtu_probing 2: every SACK
- *   stream starts at the base and probes from there (RFC 4821 §7.2).
+ *   mtu_probing 1: a stream whose large segments time out three times in a
+ *   row (TCP_PMTU_BH_RTOS, as Linux's tcp_retries1) drops its MSS to
+ *   tcp.base_mss and turns probing on. Two were too few: under 5 % random
+ *   loss both ways a retransmission or its ACK is lost often enough that a
+ *   64 MiB transfer saw 1 to 4 false black holes, and each left the queue
+ *   cut at a lower MSS. mtu_probing 2: every SACK stream starts at the base
+ *   and probes from there (RFC 4821 §7.2).
  *
  * The search (RFC 4821 §7.3-§7.6), as a bisection between two send MSS:
  *   lo = tcb.mss (a size the path carried, or the base), hi = tcb.pmtu_hi
@@ -42,7 +45,7 @@
 #include "secondary/tcp/tcp_priv.h"
 
 #define TCP_PMTU_BASE_DEFAULT 1024u       /* tcp.base_mss when a primary of an older layout left 0 */
-#define TCP_PMTU_BH_RTOS      2u          /* consecutive timeouts of a large segment that mean a black hole */
+#define TCP_PMTU_BH_RTOS      3u          /* consecutive timeouts of a large segment that mean a black hole */
 #define TCP_PMTU_THRESH       8u          /* the search ends within this many bytes (Linux's tcp_probe_threshold) */
 #define TCP_PMTU_AFTER        2u          /* MSS-sized segments queued behind a probe */
 #define TCP_PMTU_STAMP_SHIFT  14          /* pmtu_hi of a settled search: now_ms >> 14 (16.4 s units) */
@@ -177,8 +180,10 @@ void tcp_pmtu_probe_acked(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf 
 	tcp_touch(c, t);
 	seg_set_flags(m, f & ~SEG_PROBE);
 	t->flags &= ~TF(PMTU_PROBE);
-	/* sent once at its size (a resent probe goes in pieces and loses the mark) */
-	if ((f & SEG_EVER_RETRANS) || len <= t->mss || len > tcp_pmtu_max(c, t))
+	/* sent once at its size (a resent probe goes in pieces and loses the mark); and not
+	 * above what an ICMP answered since (tcp_pmtu_icmp lowered the bound under it) */
+	if ((f & SEG_EVER_RETRANS) || len <= t->mss || len > tcp_pmtu_max(c, t) ||
+	    ((t->flags & (TF(PMTU) | TF(PMTU_DONE))) == TF(PMTU) && len >= bound(c, t)))
 		return;
 	t->mss = (uint16_t)len;
 	tcp_more_count(c, TMORE_PLPMTUD_PROBES_OK);

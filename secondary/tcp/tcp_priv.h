@@ -309,6 +309,8 @@ uint64_t tcp_pace_rate(const struct tcp_ctx *c, const struct tcp_tcb *t);   /* b
 bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate);
 /* LEN bytes of payload left at RATE (tcp_pace_rate): the next departure moves later */
 void tcp_pace_charge(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate, uint32_t len);
+/* How long (us) a paced stream's next segment waits from now, 0 if none (the probe timer adds it) */
+uint32_t tcp_pace_delay_us(const struct tcp_ctx *c, const struct tcp_tcb *t);
 uint32_t tcp_rate_window(const struct tcp_tcb *t, uint32_t cap);         /* CAP, or less for a limited stream */
 
 /* A retransmission of T: counted for the stream, the shard and, at TCP_ANOMALY_REXMIT, as an anomaly. */

@@ -117,6 +117,46 @@ HTEST(tcp_icmp, quote_outside_flight_ignored)
 }
 
 /*
+ * Data queued at the old MSS leaves at the new one in full segments: the
+ * tail of each queued segment is filled from the next one, not sent as a
+ * runt (ten 1460-byte segments at MSS 960 are 16 frames, not 20).
+ */
+HTEST(tcp_icmp, queued_data_leaves_full_at_the_lower_mss)
+{
+	struct h_peer p;
+	uint32_t s = open_peer(&p, &H_OPT_MSS, H_PEER_PORT), una = p.iss + 1, got = 10 * 1460, frames = 0;
+	struct h_out o;
+
+	h_pattern(data, 20 * 1460, 0);
+	HEQ(tcp_send(CTX, s, data, 20 * 1460), 20 * 1460);
+	for (unsigned int i = 0; i < 10; i++) {          /* the initial window; ten segments stay queued */
+		h_peer_next(&p, &o);
+		HEQ(o.len, 1460);
+	}
+	h_none();
+	h_icmp_frag_needed(&p, una + 1460, 1000);
+	HEQ(TCB(s)->mss, 960);
+	expect_resent(&p, una, 10 * 1460, 960);
+	while (got < 20 * 1460) {
+		h_peer_ack(&p, TCB(s)->snd_max);
+		while (h_pop(&o)) {
+			if (o.len == 0)
+				continue;
+			HEQ(o.seq, una + got);
+			cr_assert(memcmp(o.payload, data + got, o.len) == 0, "queued data differs at %u", got);
+			got += o.len;
+			frames++;
+			if (got < 20 * 1460)
+				HEQ(o.len, 960);                 /* full; only the last may be short */
+		}
+	}
+	HEQ(got, 20 * 1460);
+	HEQ(frames, (10 * 1460 + 959) / 960);
+	h_peer_ack(&p, TCB(s)->snd_max);
+	HEQ(TCB(s)->snd_bytes, 0);
+}
+
+/*
  * A reported MTU below 552 (Linux's min_pmtu; RFC 791 lets links go down to
  * 68) is taken as 552, so the MSS never drops below 512 (500 beside
  * timestamps): a forged or broken message cannot shrink segments to a few
