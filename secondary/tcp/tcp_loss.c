@@ -568,7 +568,9 @@ static void tlp_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 	if (tcp_snd_end(t) != t->snd_nxt && t->snd_wnd >= inflight + t->mss) {
 		uint32_t cwnd = t->cc.cwnd;
 
-		t->cc.cwnd = inflight + t->mss;   /* one segment past the congestion window */
+		/* one segment past what is in flight: by pipe when the peer SACKed some of it, as
+		 * tcp_output then counts (else the SACKed bytes would let a burst out) */
+		t->cc.cwnd = ((t->flags & TF(SACK_OK)) && t->sacked_bytes ? tcp_sack_pipe(t) : inflight) + t->mss;
 		tcp_output(c, t);
 		t->cc.cwnd = cwnd;                /* for this probe only */
 	}

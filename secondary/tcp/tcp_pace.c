@@ -21,8 +21,13 @@
  * Rate: as Linux's tcp_update_pacing_rate(), 200 % of cwnd / SRTT while the
  * window is below half of ssthresh (slow start) and 120 % after, so pacing
  * spreads a flight over the round trip without slowing the window's growth;
- * a stream without an RTT sample yet is not paced. A rate limit caps the rate
- * (the lower wins), and is enforced even with tcp.pacing off.
+ * a stream without an RTT sample yet is not paced, nor one whose window is at
+ * most TCP_PACE_MIN_SEGS segments: a flight of the initial window's size is a
+ * burst every path takes (as fq lets a flow send its initial quantum of ten
+ * packets at once), and paced over an SRTT that delayed ACKs of lone segments
+ * have swollen (they do when loss keeps the window at a few segments) such a
+ * window left a segment every few milliseconds on a 0.3 ms path. A rate limit
+ * caps the rate (the lower wins), and is enforced even with tcp.pacing off.
  *
  * pace_at is 16 bits of the us clock in TCP_PACE_UNIT_US units (its TCB had
  * four spare bytes, the limit took two): a serial number of ±0.52 s. It is never
@@ -50,7 +55,7 @@ uint64_t tcp_pace_rate(const struct tcp_ctx *c, const struct tcp_tcb *t)
 {
 	uint64_t lim = porter_rate_bps(t->rate), r = 0;
 
-	if (c->prm->pacing && t->srtt_us) {
+	if (c->prm->pacing && t->srtt_us && t->cc.cwnd > TCP_PACE_MIN_SEGS * (uint32_t)t->mss) {
 		r = (uint64_t)t->cc.cwnd * 1000000u / t->srtt_us;
 		r = t->cc.cwnd < t->cc.ssthresh / 2 ? r * 2 : r * 6 / 5;
 		if (r == 0)
@@ -68,6 +73,21 @@ static inline uint64_t cost256(uint32_t len, uint64_t rate)
 }
 
 /*
+ * The second segment of a pair may leave one full segment's gap early
+ * (tcp_pace_hold): this gap in units, or 0 when pairs are off. Off when the gap
+ * is longer than a receiver holds a lone segment's ACK (the pair buys nothing
+ * then) - which also keeps a slow limit's charges (a few kB/s: a segment costs
+ * hundreds of ms) inside what pace_at can hold, so no cost is cut and the
+ * limit stays exact.
+ */
+static uint32_t pair_gap(const struct tcp_tcb *t, uint64_t rate)
+{
+	uint32_t gap = (uint32_t)(cost256(t->mss, rate) >> 8);
+
+	return gap <= TCP_PACE_PAIR_MAX_US / TCP_PACE_UNIT_US ? gap : 0;
+}
+
+/*
  * Units the next departure is ahead of now, 0 when due. A segment leaves only
  * while its departure is within the horizon and one segment's gap (the pair of
  * tcp_pace_hold), so a true value is at most the horizon and two gaps ahead
@@ -77,7 +97,7 @@ static inline uint64_t cost256(uint32_t len, uint64_t rate)
 static uint32_t pace_ahead(const struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
 {
 	int16_t d = (int16_t)(uint16_t)(t->cc.pace_at - pace_now(c));
-	uint64_t max = PACE_HORIZON + 3 * (cost256(t->mss, rate) >> 8) + 2;
+	uint64_t max = PACE_HORIZON + (pair_gap(t, rate) ? 3 : 2) * (cost256(t->mss, rate) >> 8) + 2;
 
 	if (d <= 0)
 		return 0;
@@ -90,12 +110,13 @@ static uint32_t pace_ahead(const struct tcp_ctx *c, struct tcp_tcb *t, uint64_t 
 
 /*
  * Held while the next departure is further ahead than the horizon plus one
- * segment's gap: segments leave at least in pairs, as Linux's pacing sends at
- * least two per skb (tcp_min_tso_segs). A receiver ACKs every second full
- * segment at once but delays its ACK for one alone (40 ms on Linux outside
- * quick-ACK mode): with a window of a few segments, as loss leaves it, pacing
- * them one by one bought a delayed ACK per round trip. The rate is unchanged
- * (every segment is charged); only its granularity is a pair.
+ * segment's gap, and woken when it is within the horizon: so segments leave
+ * in pairs, from idle and when held, as Linux's pacing sends at least two per
+ * skb (tcp_min_tso_segs). A receiver ACKs every second full segment at once
+ * but delays its ACK for one alone (40 ms on Linux outside quick-ACK mode):
+ * with a window of a few segments, as loss leaves it, pacing them one by one
+ * bought a delayed ACK per round trip. The rate is unchanged (every segment
+ * is charged); only its granularity is a pair.
  */
 bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
 {
@@ -104,11 +125,12 @@ bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
 	if (rate == 0)
 		return false;
 	ahead = pace_ahead(c, t, rate);
-	slack = PACE_HORIZON + (uint32_t)(cost256(t->mss, rate) >> 8);
+	slack = PACE_HORIZON + pair_gap(t, rate);
 	if (ahead <= slack)
 		return false;
-	/* due within the slack at (ahead - slack) units from now: the tick after that */
-	wake = c->now_ms + ((ahead - slack) * TCP_PACE_UNIT_US + 999) / 1000;
+	/* due within the horizon at (ahead - horizon) units from now: the tick after that,
+	 * when a pair may go */
+	wake = c->now_ms + ((ahead - PACE_HORIZON) * TCP_PACE_UNIT_US + 999) / 1000;
 	if (wake == 0)
 		wake = 1;
 	if (!t->delack_at || ms_before(wake, t->delack_at))

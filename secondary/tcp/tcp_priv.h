@@ -302,6 +302,8 @@ static inline void tcp_more_count(struct tcp_ctx *c, unsigned int k)
 
 /* tcp_pace.c: pacing and rate limits */
 #define TCP_PACE_HORIZON_US   1000u     /* a segment due within this leaves now (the wheel's tick) */
+#define TCP_PACE_MIN_SEGS     10u       /* a window of at most this many segments (the initial window) is not paced */
+#define TCP_PACE_PAIR_MAX_US  40000u    /* segments paced in pairs while one's gap is at most this (a delayed ACK) */
 #define TCP_PACE_AHEAD_MAX_US 480000u   /* pace_at is never further ahead (its 16-bit serial holds ±524 ms) */
 #define TCP_PACE_CREDIT_US    4000u     /* a stream woken late may catch up this much */
 uint64_t tcp_pace_rate(const struct tcp_ctx *c, const struct tcp_tcb *t);   /* bytes/s, 0 = unpaced */

@@ -310,8 +310,11 @@ HTEST(tcp_prr, reduction_spread_over_the_recovery)
 	HEQ(before, 2);                              /* RACK marks segment 0 lost at three SACKed */
 	ss = TCB(s)->cc.ssthresh;
 	HTRUE(ss < 10 * MSS);
-	/* PRR: the retransmission and new data, fewer than were delivered; the flight is down to ssthresh */
-	HTRUE(during >= 1 && during < delivered);
+	/* PRR: the retransmission and new data, fewer than were delivered but about ssthresh's
+	 * share of them (RFC 6937: prr_out ~ prr_delivered x ssthresh / RecoverFS); the flight is
+	 * down to ssthresh */
+	HTRUE(during < delivered);
+	HTRUE(during + 1 >= delivered * ss / TCB(s)->recover_fs);
 	HTRUE(tcp_sack_pipe(TCB(s)) <= ss + MSS);
 	h_peer_ack(&p, TCB(s)->snd_max);
 	HTRUE(!(TCB(s)->flags & TF(RECOVERY)));

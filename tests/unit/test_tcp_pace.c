@@ -112,6 +112,30 @@ HTEST(tcp_pace, a_rate_limited_stream_sends_at_its_rate)
 	HTRUE(CTX->more[TMORE_PACED] > 0);
 }
 
+/*
+ * The slowest limit (4000 B/s: a 1448-byte segment costs 362 ms) stays exact:
+ * no pairs at such gaps (tcp_pace.c pair_gap), so no segment's cost is cut at
+ * the 480 ms pace_at can hold.
+ */
+HTEST(tcp_pace, the_slowest_limit_is_exact)
+{
+	struct h_peer p;
+	uint64_t sent = 0;
+	uint32_t s;
+
+	PRM->pacing = 1;
+	s = open_peer(&p, 41010);
+	tcp_set_rate(CTX, s, 4000);
+	HEQ(porter_rate_bps(TCB(s)->rate), 4000);
+	for (uint32_t i = 0; i < 20000; i++) {
+		feed(s, UINT64_MAX);
+		sent += pump(&p, 1, NULL);
+	}
+	/* 20 s at 4000 B/s: 80 kB, within two segments */
+	cr_assert(sent >= 80000 - 2 * 1448 && sent <= 80000 + 2 * 1448, "sent %llu", (unsigned long long)sent);
+	HEQ(TCB(s)->retransmits, 0);
+}
+
 HTEST(tcp_pace, without_pacing_or_a_limit_the_window_leaves_at_once)
 {
 	struct h_peer p;
@@ -167,6 +191,78 @@ HTEST(tcp_pace, pacing_spreads_the_window_over_the_round_trip)
 		HTRUE(per_ms[i] <= 3 * 1448);   /* the horizon's ms and one segment: never a burst */
 }
 
+/*
+ * Held segments leave in pairs (tcp_pace_hold): 20 segments of cwnd at an
+ * SRTT of 200 ms pace at 1.2 x cwnd / SRTT, 6.9 ms a segment; they go two at
+ * a time, about 13.8 ms apart, so a receiver ACKs each pair at once instead
+ * of holding the ACK of a lone segment. The average rate stays the pacing rate.
+ */
+HTEST(tcp_pace, held_segments_leave_in_pairs)
+{
+	static uint32_t per_ms[400];
+	struct h_peer p;
+	uint32_t s, segs = 0, last = 0, pairs = 0, lone = 0, next;
+	struct h_out o;
+
+	PRM->pacing = 1;
+	s = open_peer(&p, 41008);
+	next = TCB(s)->snd_max;
+	TCB(s)->srtt_us = 200000;
+	TCB(s)->cc.cwnd = 20 * 1448;
+	TCB(s)->cc.ssthresh = 20 * 1448;      /* congestion avoidance: 1.2 x cwnd / SRTT */
+	memset(per_ms, 0, sizeof(per_ms));
+	feed(s, 20 * 1448);
+	for (uint32_t i = 0; i < 400; i++) {
+		while (h_pending()) {
+			h_peer_next(&p, &o);   /* no ACK: the flight is the window */
+			if (o.len && o.seq == next) {   /* new data (not the timeout's resend at the end) */
+				next += o.len;
+				per_ms[i]++;
+				segs++;
+				last = i;
+			}
+		}
+		h_advance(1);
+	}
+	HEQ(segs, 20);
+	for (uint32_t i = 1; i < 400; i++) {     /* after the first millisecond's burst (the horizon) */
+		pairs += per_ms[i] == 2;
+		lone += per_ms[i] == 1;
+		HTRUE(per_ms[i] <= 2);
+	}
+	HTRUE(pairs >= 7 && lone <= 1);
+	/* 20 segments at 1.2 x 20 x 1448 B / 200 ms = 174 kB/s: about 6.9 ms each, 166 ms in all */
+	HTRUE(last >= 150 && last <= 170);
+}
+
+/* A window of the initial window's size or less is not paced, however long the SRTT; a limit still is. */
+HTEST(tcp_pace, small_windows_are_not_paced)
+{
+	struct h_peer p;
+	struct h_out o;
+	uint32_t s, n = 0;
+
+	PRM->pacing = 1;
+	s = open_peer(&p, 41009);
+	TCB(s)->srtt_us = 200000;              /* swollen by delayed ACKs, say */
+	TCB(s)->cc.cwnd = 10 * TCB(s)->mss;
+	TCB(s)->cc.ssthresh = 1u << 30;
+	HEQ(tcp_pace_rate(CTX, TCB(s)), 0);
+	feed(s, 10 * TCB(s)->mss);
+	while (h_pending()) {                  /* all ten at once, no time passing */
+		h_peer_next(&p, &o);
+		n += o.len > 0;
+	}
+	HEQ(n, 10);
+	HEQ(H.more[TMORE_PACED], 0);
+	TCB(s)->cc.cwnd = 11 * TCB(s)->mss;    /* one more: paced (2 x cwnd / SRTT in slow start) */
+	HEQ(tcp_pace_rate(CTX, TCB(s)), 2ull * 11 * TCB(s)->mss * 1000000 / 200000);
+	TCB(s)->cc.cwnd = 4 * TCB(s)->mss;
+	tcp_set_rate(CTX, s, 100000);          /* a limit holds whatever the window */
+	HEQ(tcp_pace_rate(CTX, TCB(s)), porter_rate_bps(TCB(s)->rate));
+	HTRUE(tcp_pace_rate(CTX, TCB(s)) >= 99000 && tcp_pace_rate(CTX, TCB(s)) <= 101000);
+}
+
 /* A departure time far ahead (an old worker's field, a garbled value) is stale: the segment goes now. */
 HTEST(tcp_pace, a_stale_departure_time_means_now)
 {
@@ -191,6 +287,7 @@ HTEST(tcp_pace, a_stale_departure_time_means_now)
 	HEQ(o.len, 1000);
 	feed(s, 1000);
 	HEQ(h_pending(), 0);
+	HTRUE(TCB(s)->srtt_us != 0);           /* so a probe timer is armed at all (tcp_pto_allowed) */
 	HTRUE(h_wait_out(50) >= 4);
 	/* the third itself, new data: no tail loss probe fired during the hold (its timer
 	 * starts after the pacing delay) to resend the second early */
