@@ -243,7 +243,7 @@ HTEST(tcp_pace, small_windows_are_not_paced)
 	uint32_t s, n = 0;
 
 	PRM->pacing = 1;
-	s = open_peer(&p, 41009);
+	s = open_peer(&p, 41011);
 	TCB(s)->srtt_us = 200000;              /* swollen by delayed ACKs, say */
 	TCB(s)->cc.cwnd = 10 * TCB(s)->mss;
 	TCB(s)->cc.ssthresh = 1u << 30;
