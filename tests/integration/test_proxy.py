@@ -16,6 +16,7 @@ environment of a gateway with its backends (Env's base) are harness.py's.
 """
 import base64
 import contextlib
+import errno
 import glob
 import hashlib
 import json
@@ -1267,13 +1268,31 @@ def set_limits(env, line):
              5, "every worker on generation %d" % gen)
 
 
+def _bindable(env, src, port):
+    """Can a client socket bind SRC:PORT now? The counter below wraps after 50,000 ports
+    and the range holds the namespace's own ephemeral and listening ports: one of them
+    still in use (not in TIME-WAIT) made bind() fail with EADDRINUSE (one CI run)."""
+    with in_netns(env.gw.netns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((src, port))
+        return True
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            return False
+        raise
+    finally:
+        s.close()
+
+
 def ports_to(env, src, shard, n):
     """N unused source ports whose flow from SRC to porter:80 the hash steers to SHARD."""
     out = []
     while len(out) < n:
         p = env.next_port[0]
         env.next_port[0] = p + 1 if p < 60000 else 10000
-        if flow_shard(env.reta, src, PORTER_IP, p, 80) == shard:
+        if flow_shard(env.reta, src, PORTER_IP, p, 80) == shard and _bindable(env, src, p):
             out.append(p)
     return out
 
