@@ -62,6 +62,23 @@ uint32_t tcp_sack_pipe(const struct tcp_tcb *t)
 	return pipe;
 }
 
+/*
+ * Bytes in flight outside a recovery episode, as the send gate counts them:
+ * SND.NXT - SND.UNA, less what the peer SACKed once it has (RFC 6675 §5 step
+ * 3; Linux counts its packets in flight the same way in every state). Outside
+ * recovery nothing is marked lost but a PLPMTUD probe's resent pieces (lost
+ * and resent: counted once either way), so that is pipe without the walk;
+ * only a tail loss probe's resend (counted twice) or a go-back needs it.
+ */
+uint32_t tcp_in_flight(const struct tcp_tcb *t)
+{
+	if (!(t->flags & TF(SACK_OK)) || !t->sacked_bytes)
+		return t->snd_nxt - t->snd_una;
+	if ((t->flags & TF(TLP_RETRANS)) || t->snd_nxt != t->snd_max)
+		return tcp_sack_pipe(t);
+	return t->snd_max - t->snd_una - t->sacked_bytes;
+}
+
 /* A segment (part of it) went out: its send time, and the episode's books. */
 void tcp_loss_on_sent(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg, uint32_t len, bool retrans)
 {
@@ -568,9 +585,9 @@ static void tlp_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 	if (tcp_snd_end(t) != t->snd_nxt && t->snd_wnd >= inflight + t->mss) {
 		uint32_t cwnd = t->cc.cwnd;
 
-		/* one segment past what is in flight: by pipe when the peer SACKed some of it, as
-		 * tcp_output then counts (else the SACKed bytes would let a burst out) */
-		t->cc.cwnd = ((t->flags & TF(SACK_OK)) && t->sacked_bytes ? tcp_sack_pipe(t) : inflight) + t->mss;
+		/* one segment past what is in flight, counted as tcp_output counts it (by pipe
+		 * when the peer SACKed some: else the SACKed bytes would let a burst out) */
+		t->cc.cwnd = tcp_in_flight(t) + t->mss;
 		tcp_output(c, t);
 		t->cc.cwnd = cwnd;                /* for this probe only */
 	}

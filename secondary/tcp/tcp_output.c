@@ -626,18 +626,13 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		limited = true;
 	} else if (t->sacked_bytes && (t->flags & TF(SACK_OK))) {
 		/*
-		 * RFC 6675 §5 step (3): a hole not (yet) judged lost. What the peer
-		 * SACKed has left the network, so new data goes within cwnd - pipe,
-		 * not cwnd - (SND.NXT - SND.UNA): a late segment (reordering, or a
-		 * loss RACK's window has not expired on) does not stall the flight
-		 * until it is delivered or resent. Linux counts its packets in flight
-		 * the same way in every state. Outside recovery nothing is marked
-		 * lost but a PLPMTUD probe's resent pieces (lost and resent: counted
-		 * once either way), so pipe is what was sent less what was SACKed;
-		 * only a tail loss probe's resend counts twice and needs the walk.
+		 * A hole not (yet) judged lost: what the peer SACKed has left the
+		 * network, so new data goes within cwnd - pipe (tcp_in_flight), not
+		 * cwnd - (SND.NXT - SND.UNA): a late segment (reordering, or a loss
+		 * RACK's window has not expired on) does not stall the flight until
+		 * it is delivered or resent.
 		 */
-		uint32_t pipe = (t->flags & TF(TLP_RETRANS)) || t->snd_nxt != t->snd_max ?
-				tcp_sack_pipe(t) : t->snd_max - t->snd_una - t->sacked_bytes;
+		uint32_t pipe = tcp_in_flight(t);
 
 		room = t->cc.cwnd > pipe ? t->cc.cwnd - pipe : 0;
 		limited = true;

@@ -72,18 +72,22 @@ static inline uint64_t cost256(uint32_t len, uint64_t rate)
 	return (uint64_t)len * PACE_UNITS_PER_S * 256 / rate;
 }
 
+/* One full segment's gap at RATE, in units: what pace_ahead and tcp_pace_hold measure by. */
+static inline uint32_t mss_gap(const struct tcp_tcb *t, uint64_t rate)
+{
+	return (uint32_t)(cost256(t->mss, rate) >> 8);
+}
+
 /*
- * The second segment of a pair may leave one full segment's gap early
- * (tcp_pace_hold): this gap in units, or 0 when pairs are off. Off when the gap
- * is longer than a receiver holds a lone segment's ACK (the pair buys nothing
- * then) - which also keeps a slow limit's charges (a few kB/s: a segment costs
+ * The second segment of a pair may leave one full segment's gap (GAP) early
+ * (tcp_pace_hold): GAP, or 0 when pairs are off. Off when the gap is longer
+ * than a receiver holds a lone segment's ACK (the pair buys nothing then) -
+ * which also keeps a slow limit's charges (a few kB/s: a segment costs
  * hundreds of ms) inside what pace_at can hold, so no cost is cut and the
  * limit stays exact.
  */
-static uint32_t pair_gap(const struct tcp_tcb *t, uint64_t rate)
+static inline uint32_t pair_gap(uint32_t gap)
 {
-	uint32_t gap = (uint32_t)(cost256(t->mss, rate) >> 8);
-
 	return gap <= TCP_PACE_PAIR_MAX_US / TCP_PACE_UNIT_US ? gap : 0;
 }
 
@@ -94,10 +98,10 @@ static uint32_t pair_gap(const struct tcp_tcb *t, uint64_t rate)
  * (three, allowing for a retransmission a timer sent): anything further is
  * stale and reset to now.
  */
-static uint32_t pace_ahead(const struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
+static uint32_t pace_ahead(const struct tcp_ctx *c, struct tcp_tcb *t, uint32_t gap)
 {
 	int16_t d = (int16_t)(uint16_t)(t->cc.pace_at - pace_now(c));
-	uint64_t max = PACE_HORIZON + (pair_gap(t, rate) ? 3 : 2) * (cost256(t->mss, rate) >> 8) + 2;
+	uint64_t max = PACE_HORIZON + (uint64_t)(pair_gap(gap) ? 3 : 2) * gap + 2;
 
 	if (d <= 0)
 		return 0;
@@ -120,13 +124,13 @@ static uint32_t pace_ahead(const struct tcp_ctx *c, struct tcp_tcb *t, uint64_t 
  */
 bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate)
 {
-	uint32_t ahead, wake, slack;
+	uint32_t ahead, wake, gap;
 
 	if (rate == 0)
 		return false;
-	ahead = pace_ahead(c, t, rate);
-	slack = PACE_HORIZON + pair_gap(t, rate);
-	if (ahead <= slack)
+	gap = mss_gap(t, rate);
+	ahead = pace_ahead(c, t, gap);
+	if (ahead <= PACE_HORIZON + pair_gap(gap))
 		return false;
 	/* due within the horizon at (ahead - horizon) units from now: the tick after that,
 	 * when a pair may go */
@@ -168,7 +172,7 @@ void tcp_pace_charge(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate, uint32
 	/* from the later of the departure due and now less the credit a late stream keeps */
 	d = (int16_t)(uint16_t)(t->cc.pace_at - pace_now(c));
 	if (d > 0)
-		d = (int32_t)pace_ahead(c, t, rate);   /* 0 if stale */
+		d = (int32_t)pace_ahead(c, t, mss_gap(t, rate));   /* 0 if stale */
 	if (d < -(int32_t)PACE_CREDIT)
 		d = -(int32_t)PACE_CREDIT;
 	cost = cost256(len, rate);

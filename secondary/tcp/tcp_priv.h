@@ -245,6 +245,7 @@ void tcp_loss_timer(struct tcp_ctx *c, struct tcp_tcb *t);     /* the PTO or reo
 void tcp_arm_retransmit_timer(struct tcp_ctx *c, struct tcp_tcb *t);
 bool tcp_pto_allowed(const struct tcp_tcb *t);
 uint32_t tcp_sack_pipe(const struct tcp_tcb *t);
+uint32_t tcp_in_flight(const struct tcp_tcb *t);   /* outside recovery, as the send gate counts */
 bool tcp_sack_next_seg(struct tcp_ctx *c, struct tcp_tcb *t, bool new_data_blocked);
 void tcp_loss_on_sent(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg, uint32_t len, bool retrans);
 static inline bool tcp_sack_recovering(const struct tcp_tcb *t)

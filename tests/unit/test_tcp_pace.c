@@ -31,6 +31,17 @@ static uint32_t open_peer(struct h_peer *p, uint16_t rport)
 	return open_peer_opts(p, rport, &H_OPT_ALL);
 }
 
+/* A stream limited to RATE bytes/s, with tcp.pacing PACING. */
+static uint32_t open_limited(struct h_peer *p, uint16_t rport, uint64_t rate, int pacing)
+{
+	uint32_t s;
+
+	PRM->pacing = pacing;
+	s = open_peer(p, rport);
+	tcp_set_rate(CTX, s, rate);
+	return s;
+}
+
 /*
  * Run MS milliseconds: every segment the stack sends is counted in
  * per_ms[the ms it left in] (if given) and acknowledged at once by the peer.
@@ -85,9 +96,7 @@ HTEST(tcp_pace, a_rate_limited_stream_sends_at_its_rate)
 	uint64_t queued = 0, sent = 0, worst = 0;
 	uint32_t s;
 
-	PRM->pacing = 0;                /* a limit holds without tcp.pacing */
-	s = open_peer(&p, 41001);
-	tcp_set_rate(CTX, s, rate);
+	s = open_limited(&p, 41001, rate, 0);   /* a limit holds without tcp.pacing */
 	HEQ(tcp_rate(CTX, s), rate);
 	memset(per_ms, 0, sizeof(per_ms));
 	for (uint32_t i = 0; i < 3000; i++) {
@@ -123,9 +132,7 @@ HTEST(tcp_pace, the_slowest_limit_is_exact)
 	uint64_t sent = 0;
 	uint32_t s;
 
-	PRM->pacing = 1;
-	s = open_peer(&p, 41010);
-	tcp_set_rate(CTX, s, 4000);
+	s = open_limited(&p, 41010, 4000, 1);
 	HEQ(porter_rate_bps(TCB(s)->rate), 4000);
 	for (uint32_t i = 0; i < 20000; i++) {
 		feed(s, UINT64_MAX);
@@ -270,9 +277,7 @@ HTEST(tcp_pace, a_stale_departure_time_means_now)
 	struct h_out o;
 	uint32_t s;
 
-	PRM->pacing = 1;
-	s = open_peer(&p, 41004);
-	tcp_set_rate(CTX, s, 100000);
+	s = open_limited(&p, 41004, 100000, 1);
 	TCB(s)->cc.pace_at = (uint16_t)(CTX->now_us / TCP_PACE_UNIT_US + 20000);   /* 320 ms ahead */
 	feed(s, 1000);
 	HTRUE(h_pending() > 0);
@@ -448,9 +453,7 @@ HTEST(tcp_pace, a_late_worker_keeps_the_rate)
 	uint64_t sent = 0;
 	uint32_t s;
 
-	PRM->pacing = 0;
-	s = open_peer(&p, 41009);
-	tcp_set_rate(CTX, s, 2000000);
+	s = open_limited(&p, 41009, 2000000, 0);
 	for (uint32_t t = 0; t < 3000; t += 3) {      /* 3 s, the timers every 3 ms */
 		feed(s, UINT64_MAX);
 		sent += pump(&p, 0, NULL);
