@@ -77,6 +77,16 @@ struct tcp_ctx {
 	uint32_t ntouched;
 	uint32_t *touched;
 	uint8_t *touch_mark;            /* per stream: 1 = in touched[] */
+	/* per stream: 1 = the last tcp_output() left the congestion window (or the pacing it sets)
+	 * as the limit, with data waiting (RFC 7661 "cwnd-limited"). The ACKs of a burst whose
+	 * output waits for its end grow the window by it (tcp_input.c). Private memory: a new
+	 * worker starts with zeros and the ACK's own test still holds */
+	uint8_t *cwnd_full;
+	/* per stream: NULL or a buffer linked in its send queue, where the last search for
+	 * SND.NXT's segment ended, so the next one starts there (tcp_output.c seg_at): a long
+	 * flight is not walked again from SND.UNA for every segment sent. Every path that
+	 * unlinks a send-queue buffer drops it (tcp_snd_hint_drop). Private memory */
+	struct rte_mbuf **snd_hint;
 	/* client_limits: the shard's table of client addresses (climit.h), private memory; NULL = none */
 	struct climit *climit;
 	/* the gateway stops (porter_global.drain_phase): listeners answer new connections with RST */

@@ -109,7 +109,10 @@ int tcp_ctx_attach_grant(struct tcp_ctx *c, void *mem, uint64_t bytes, const str
 		return -EPROTO;
 	c->touched = calloc(max ? max : 1, sizeof(*c->touched));
 	c->touch_mark = calloc(max ? max : 1, 1);
-	if (c->touched == NULL || c->touch_mark == NULL || tcp_climit_init(c, g->tcp.client_table) < 0) {
+	c->cwnd_full = calloc(max ? max : 1, 1);
+	c->snd_hint = calloc(max ? max : 1, sizeof(*c->snd_hint));
+	if (c->touched == NULL || c->touch_mark == NULL || c->cwnd_full == NULL || c->snd_hint == NULL ||
+	    tcp_climit_init(c, g->tcp.client_table) < 0) {
 		tcp_ctx_release(c);
 		return -ENOMEM;
 	}
@@ -140,6 +143,10 @@ void tcp_ctx_release(struct tcp_ctx *c)
 {
 	free(c->touched);
 	free(c->touch_mark);
+	free(c->cwnd_full);
+	c->cwnd_full = NULL;
+	free(c->snd_hint);
+	c->snd_hint = NULL;
 	free(c->pend);
 	free(c->pend_mark);
 	free(c->evp);
@@ -218,6 +225,7 @@ void tcp_drop_queues(struct tcp_ctx *c, struct tcp_tcb *t)
 	t->snd_bytes = t->rcv_bytes = 0;
 	t->sacked_bytes = 0;
 	t->ooo_segs = 0;
+	tcp_snd_hint_drop(c, t, NULL);
 	tcp_q_free(c, &t->snd_head);
 	tcp_q_free(c, &t->rcv_head);
 	tcp_q_free(c, &t->ooo_head);
@@ -244,6 +252,8 @@ void tcb_free(struct tcp_ctx *c, struct tcp_tcb *t)
 		c->stream_freed(c, tcb_idx(c, t));
 	if (c->evp_mask)
 		c->evp_mask[tcb_idx(c, t)] = 0;   /* a deferred event is not the next stream's */
+	if (c->cwnd_full)
+		c->cwnd_full[tcb_idx(c, t)] = 0;
 	memset(t, 0, sizeof(*t));
 	t->t_next = t->t_prev = TCP_NIL;
 	t->h_next = a->free_head;

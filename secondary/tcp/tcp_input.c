@@ -400,6 +400,7 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_
 					tcp_rack_delivered(c, t, m, ai);
 			}
 			tcp_q_pop(c, &t->snd_head);
+			tcp_snd_hint_drop(c, t, m);
 			freed += seg_len(m);
 			t->snd_bytes -= seg_len(m);
 			tcp_env_free(c, m);
@@ -526,9 +527,17 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 				tcp_rto_arm(c, t);
 			tcp_timer_update(c, t);
 		}
-		/* grow only a window that limited the sender (RFC 7661 §4.3, RFC 9438 §4.1:
-		 * no growth while application-limited), and not during fast recovery */
-		if (!in_recovery && !(t->flags & TF(RECOVERY)) && t->snd_max - old_una + t->mss >= t->cc.cwnd)
+		/*
+		 * Grow only a window that limited the sender (RFC 7661 §4.3, RFC 9438
+		 * §4.1: no growth while application-limited), and not during fast
+		 * recovery. Limited: the flight before this ACK filled it, or the last
+		 * output found it full (cwnd_full). The second test is the one for the
+		 * later ACKs of a burst: output waits for the burst's end, so each ACK
+		 * sees the flight the ones before it emptied, and only the first would
+		 * count. Linux keeps the same verdict from send time (is_cwnd_limited).
+		 */
+		if (!in_recovery && !(t->flags & TF(RECOVERY)) &&
+		    (t->snd_max - old_una + t->mss >= t->cc.cwnd || (c->cwnd_full && c->cwnd_full[tcb_idx(c, t)])))
 			tcp_cc_on_ack(&t->cc, t->mss, acked, c->now_ms, t->srtt_us / 1000);
 		t->flags &= ~TF(REXMIT);
 	} else if (ack == t->snd_una) {
@@ -927,6 +936,7 @@ static void enter_time_wait(struct tcp_ctx *c, struct tcp_tcb *t, uint32_t *ev)
 		t->snd_bytes = 0;
 		t->sacked_bytes = 0;
 		t->ooo_segs = 0;
+		tcp_snd_hint_drop(c, t, NULL);
 		tcp_q_free(c, &t->snd_head);
 		tcp_q_free(c, &t->ooo_head);
 	} else {

@@ -481,12 +481,24 @@ void tcp_send_window_probe(struct tcp_ctx *c, struct tcp_tcb *t)
 	t->snd_max = seq_max(t->snd_max, t->snd_una + 1);
 }
 
-/* The queue segment containing SEQ, or NULL. */
-static struct rte_mbuf *seg_at(const struct tcp_tcb *t, uint32_t seq)
+/*
+ * The queue segment containing SEQ, or NULL. The search starts at the
+ * stream's hint when that is not past SEQ (SND.NXT only moves forward but for
+ * a go-back), so sending a window costs one step per segment, not a walk over
+ * the flight for each.
+ */
+static struct rte_mbuf *seg_at(struct tcp_ctx *c, const struct tcp_tcb *t, uint32_t seq)
 {
-	for (struct rte_mbuf *m = t->snd_head; m; m = m->next)
-		if (seq_in(seq, seg_seq(m), seg_end(m)))
+	struct rte_mbuf *m = c->snd_hint ? c->snd_hint[tcb_idx(c, t)] : NULL;
+
+	if (m == NULL || seq_lt(seq, seg_seq(m)))
+		m = t->snd_head;
+	for (; m; m = m->next)
+		if (seq_in(seq, seg_seq(m), seg_end(m))) {
+			if (c->snd_hint)
+				c->snd_hint[tcb_idx(c, t)] = m;
 			return m;
+		}
 	return NULL;
 }
 
@@ -557,6 +569,7 @@ static int seg_grow(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *m, ui
 		}
 		/* N is all in M now: unlink it (held, so a kill here leaks nothing) and free it */
 		tcp_env_hold(c, n);
+		tcp_snd_hint_drop(c, t, n);
 		m->next = n->next;
 		if (t->snd_tail == n)
 			t->snd_tail = m;
@@ -585,6 +598,20 @@ static bool can_send_data(const struct tcp_tcb *t)
  * owe. RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and RFC 9293 §3.7.4 (Nagle,
  * only when nodelay is off).
  */
+/*
+ * RFC 7661 §4.3 (and RFC 9438 §4.1): the window grows only while it limits the
+ * sender. As output leaves the stream: data waits, and either the flight is
+ * within a segment of cwnd (counted as the send gate counts it) or the pacing
+ * that cwnd sets held the next segment (PACED). A byte-rate limit's pacing,
+ * the peer's window, Nagle or an empty queue limit it otherwise.
+ */
+static bool cwnd_limited(const struct tcp_tcb *t, bool paced)
+{
+	if (!seq_lt(t->snd_nxt, tcp_snd_end(t)) && !tcp_sack_recovering(t))
+		return false;
+	return paced || (uint64_t)tcp_in_flight(t) + t->mss >= t->cc.cwnd;
+}
+
 void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 {
 	bool sent = false, limited = false, new_data = false, held = false, recovering = tcp_sack_recovering(t);
@@ -616,8 +643,10 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		/* RFC 6675 §5: lost segments first (NextSeg rule 1), then new data within cwnd - pipe */
 		uint32_t pipe;
 
-		if (tcp_pace_hold(c, t, rate))
+		if (tcp_pace_hold(c, t, rate)) {
+			held = true;
 			goto ack;      /* retransmissions are paced too (their sends are charged) */
+		}
 		sent = tcp_sack_next_seg(c, t, false);
 		pipe = tcp_sack_pipe(t);
 		if (t->cc.cwnd <= pipe)
@@ -647,7 +676,7 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 		uint32_t wnd = t->snd_wnd < cw ? t->snd_wnd : cw;
 		uint32_t inflight = t->snd_nxt - t->snd_una;
 		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
-		struct rte_mbuf *seg = seg_at(t, t->snd_nxt);
+		struct rte_mbuf *seg = seg_at(c, t, t->snd_nxt);
 		uint32_t off, len, probe;
 		bool fin;
 
@@ -772,9 +801,11 @@ void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 	if (recovering && room && !new_data && !held && !tcp_pace_hold(c, t, rate) && tcp_sack_next_seg(c, t, true))
 		sent = true;
 	/* zero window with data waiting and nothing in flight: persist (RFC 9293 §3.8.6.1) */
-	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && seg_at(t, t->snd_nxt) && !t->rto_at)
+	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && seg_at(c, t, t->snd_nxt) && !t->rto_at)
 		tcp_rto_arm(c, t);
 ack:
+	if (c->cwnd_full)
+		c->cwnd_full[tcb_idx(c, t)] = cwnd_limited(t, held && tcp_pace_by_cwnd(t, rate));
 	if (!sent && (t->flags & TF(ACK_NOW)))
 		tcp_send_ack(c, t);
 	else if (sent)

@@ -66,6 +66,13 @@ uint64_t tcp_pace_rate(const struct tcp_ctx *c, const struct tcp_tcb *t)
 	return r;
 }
 
+bool tcp_pace_by_cwnd(const struct tcp_tcb *t, uint64_t rate)
+{
+	uint64_t lim = porter_rate_bps(t->rate);
+
+	return rate != 0 && (lim == 0 || rate < lim);
+}
+
 /* Units LEN bytes take at RATE, times 256. */
 static inline uint64_t cost256(uint32_t len, uint64_t rate)
 {

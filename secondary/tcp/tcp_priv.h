@@ -301,6 +301,16 @@ static inline void tcp_more_count(struct tcp_ctx *c, unsigned int k)
 		c->more[k]++;
 }
 
+/*
+ * A send-queue buffer is leaving the queue (M), or the whole queue is (NULL):
+ * the stream's search hint (tcp_ctx.snd_hint) must not point at it.
+ */
+static inline void tcp_snd_hint_drop(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_mbuf *m)
+{
+	if (c->snd_hint && (m == NULL || c->snd_hint[tcb_idx(c, t)] == m))
+		c->snd_hint[tcb_idx(c, t)] = NULL;
+}
+
 /* tcp_pace.c: pacing and rate limits */
 #define TCP_PACE_HORIZON_US   1000u     /* a segment due within this leaves now (the wheel's tick) */
 #define TCP_PACE_MIN_SEGS     10u       /* a window of at most this many segments (the initial window) is not paced */
@@ -308,6 +318,8 @@ static inline void tcp_more_count(struct tcp_ctx *c, unsigned int k)
 #define TCP_PACE_AHEAD_MAX_US 480000u   /* pace_at is never further ahead (its 16-bit serial holds ±524 ms) */
 #define TCP_PACE_CREDIT_US    4000u     /* a stream woken late may catch up this much */
 uint64_t tcp_pace_rate(const struct tcp_ctx *c, const struct tcp_tcb *t);   /* bytes/s, 0 = unpaced */
+/* RATE (tcp_pace_rate) is the congestion window's pace, not the stream's byte-rate limit */
+bool tcp_pace_by_cwnd(const struct tcp_tcb *t, uint64_t rate);
 /* The next segment must wait: arms the stream's output deadline (delack_at) and says true. */
 bool tcp_pace_hold(struct tcp_ctx *c, struct tcp_tcb *t, uint64_t rate);
 /* LEN bytes of payload left at RATE (tcp_pace_rate): the next departure moves later */

@@ -88,6 +88,8 @@ static void repair(struct tcp_ctx *c, struct tcp_tcb *t)
 	       t->state != TCP_SYN_SENT && t->state != TCP_SYN_RECEIVED) {
 		struct rte_mbuf *m = tcp_q_pop(c, &t->snd_head);
 
+		tcp_snd_hint_drop(c, t, m);
+
 		t->snd_bytes -= m->data_len;
 		tcp_env_free(c, m);
 	}

@@ -173,6 +173,48 @@ HTEST(tcp_batch, out_of_order_acks_at_once)
 	h_drain();
 }
 
+/*
+ * Slow start with data waiting: five ACKs of two segments each take the
+ * window from 10 to 20 segments whether each ACK's output goes at once or
+ * all five ACKs come in one burst whose output waits for its end (RFC 7661:
+ * the window limited the sender all along). Before cwnd_full, the burst's
+ * first ACK was the only one to count: each later one saw the flight the
+ * ones before it had emptied. An application-limited stream (four segments
+ * queued) does not grow in the burst either way.
+ */
+static uint32_t slow_start_acks(uint16_t rport, uint32_t segs, bool burst)
+{
+	struct h_peer p;
+	uint32_t s, mss;
+	struct h_out o;
+
+	h_peer_init(&p, H_TEST_PORT, rport, 1000);
+	s = h_open_passive(&p, &H_OPT_ALL);
+	h_clear_events();
+	mss = TCB(s)->mss;
+	HEQ(TCB(s)->cc.cwnd, 10 * mss);
+	HEQ(tcp_send(CTX, s, data, segs * mss), segs * mss);
+	while (h_pending())
+		h_peer_next(&p, &o);
+	if (burst)
+		HEQ(tcp_batch_begin(CTX), 0);
+	for (uint32_t i = 1; i <= 5 && 2 * i <= segs; i++)
+		h_peer_ack(&p, p.iss + 1 + 2 * i * mss);
+	if (burst)
+		tcp_batch_flush(CTX);
+	while (h_pending())
+		h_peer_next(&p, &o);
+	return TCB(s)->cc.cwnd / mss;
+}
+
+HTEST(tcp_batch, acks_of_a_burst_grow_the_window)
+{
+	HEQ(slow_start_acks(H_PEER_PORT, 40, false), 20);   /* the reference */
+	HEQ(slow_start_acks(H_PEER_PORT + 1, 40, true), 20);
+	HEQ(slow_start_acks(H_PEER_PORT + 2, 4, false), 10);
+	HEQ(slow_start_acks(H_PEER_PORT + 3, 4, true), 10);
+}
+
 /* A stream noted for output and then aborted in the same burst is skipped by the flush. */
 HTEST(tcp_batch, closed_stream_skipped)
 {
