@@ -397,7 +397,7 @@ static uint32_t sndq_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_
 				if (seg_flags(m) & SEG_SACKED)
 					t->sacked_bytes -= seg_len(m);
 				else
-					tcp_rack_delivered(c, t, m, ai);
+					tcp_rack_delivered(c, t, m, ai, true);
 			}
 			tcp_q_pop(c, &t->snd_head);
 			tcp_snd_hint_drop(c, t, m);
@@ -459,6 +459,9 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 		.old_una = old_una, .sacked_before = t->sacked_bytes, .ack = ack,
 		.fack0 = t->rack_fack, .fack0_ok = t->rack_end_seq || t->rack_xmit_us,
 	};
+
+	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && sg->opt.ts_ecr && !ms_before(c->now_ms, sg->opt.ts_ecr))
+		ai.tsecr_age_us = c->now_ms - sg->opt.ts_ecr < 3600000u ? (c->now_ms - sg->opt.ts_ecr) * 1000u : 0;
 
 	/* RFC 5961 §5.2: (SND.UNA - MAX.SND.WND) <= SEG.ACK <= SND.NXT, else challenge ACK */
 	if (seq_gt(ack, t->snd_max) || seq_lt(ack, t->snd_una - t->max_snd_wnd)) {

@@ -97,7 +97,7 @@ void tcp_loss_on_sent(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg
  * RTT, and whether the peer delivered out of order.
  */
 void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_mbuf *m,
-			const struct tcp_ack_info *ai)
+			const struct tcp_ack_info *ai, bool cum)
 {
 	uint32_t f = seg_flags(m), xmit = seg_xmit_us(m), end = seg_end(m);
 	int32_t rtt = us_diff((uint32_t)c->now_us, xmit);
@@ -112,11 +112,20 @@ void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_m
 		 * implausibly short (step 2). Half the minimum, not the minimum: on a
 		 * LAN the minimum of a few samples is within scheduling noise of every
 		 * RTT, and a lost tail repaired by a probe would look like the
-		 * original's delivery. Not the TSecr test either: a receiver echoes
-		 * TS.Recent, which an out-of-order arrival does not update, so a
-		 * SACKed retransmission always looks older than it is.
+		 * original's delivery.
+		 *
+		 * Nor when a cumulative ACK echoes a TSval older than this
+		 * transmission by more than the clock's tick: the segment that fills
+		 * the hole sets TS.Recent (RFC 7323 §4.3), so an earlier transmission
+		 * filled it (as Eifel detection, RFC 3522, reads it). A worker that
+		 * took the ACK late has resent the segment after the peer had it, and
+		 * the resend's young send time would make RACK call everything sent
+		 * before it and not yet acknowledged lost. Not for a SACK: an
+		 * out-of-order arrival does not update TS.Recent, so a SACKed
+		 * retransmission always looks older than it is.
 		 */
-		if (t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us / 2) {
+		if ((t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us / 2) ||
+		    (cum && ai->tsecr_age_us > (uint32_t)rtt + 999)) {
 			/*
 			 * No RTT, but an order: some transmission of M was delivered, the
 			 * first one at the earliest, and whatever went before that first
@@ -358,7 +367,7 @@ void tcp_sack_mark(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_opts *
 				continue;
 			seg_set_flags(m, f | SEG_SACKED);
 			t->sacked_bytes += seg_len(m);
-			tcp_rack_delivered(c, t, m, ai);
+			tcp_rack_delivered(c, t, m, ai, false);
 			if (f & SEG_PROBE)
 				tcp_pmtu_probe_acked(c, t, m);   /* RFC 4821 §7.6.1: a SACK is delivery */
 		}

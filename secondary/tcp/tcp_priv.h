@@ -235,9 +235,12 @@ struct tcp_ack_info {
 	uint32_t sacked_before;   /* sacked_bytes before this ACK */
 	bool dsack;               /* the first SACK block was a D-SACK */
 	uint32_t dsack_left, dsack_right;
+	uint32_t tsecr_age_us;    /* the echoed TSval's age, (now_ms - TSecr) * 1000: the segment it came on
+	                             left at least this long ago (TSval is the ms clock); 0 = no echo */
 };
+/* M was delivered: cumulatively acknowledged (CUM) or SACKed by this ACK (RFC 8985 §6.2 step 2) */
 void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_mbuf *m,
-			const struct tcp_ack_info *ai);
+			const struct tcp_ack_info *ai, bool cum);
 void tcp_sack_mark(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_opts *o, struct tcp_ack_info *ai);
 void tcp_sack_ack(struct tcp_ctx *c, struct tcp_tcb *t, const struct tcp_seg *sg, struct tcp_ack_info *ai);
 void tcp_sack_rto(struct tcp_ctx *c, struct tcp_tcb *t);

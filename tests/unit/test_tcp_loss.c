@@ -166,6 +166,71 @@ HTEST(tcp_rack, lost_retransmission_without_timeout)
 	HEQ(TCB(s)->snd_bytes, 0);
 }
 
+/*
+ * A cumulative ACK that echoes the original's TSval was sent for the
+ * original: the segment was resent after the peer had it (a worker that took
+ * the ACK late), and the resend's young send time must not make RACK call
+ * lost what went before it and is only queued (RFC 8985 §6.2 step 2, RFC 7323
+ * §4.3). The same ACK echoing the resend's TSval does: the resend filled the
+ * hole, so segments sent before it and still missing are overdue. The ACK
+ * comes more than min RTT / 2 after the resend, so the RTT test alone cannot
+ * tell the two apart. Returns the segments RACK marked lost.
+ */
+static uint32_t lost_after_a_late_ack(bool echo_original)
+{
+	struct h_peer p;
+	uint32_t s, una, mss, ts_orig, ts_resend;
+	struct h_out o;
+
+	h_peer_init(&p, H_TEST_PORT, H_PEER_PORT, 0x1000);
+	s = h_open_passive(&p, &H_OPT_ALL);
+	h_clear_events();
+	for (int i = 0; i < 32 && TCB(s)->srtt_us < RTT * 1000 * 3 / 4; i++) {
+		/* round trips of a small write until SRTT is about RTT (the handshake's was ~0) */
+		una = TCB(s)->snd_una;
+		HEQ(tcp_send(CTX, s, data, 10), 10);
+		expect_seg(&p, una, 10);
+		h_advance(RTT);
+		h_peer_ack(&p, una + 10);
+	}
+	HTRUE(TCB(s)->srtt_us >= RTT * 1000 * 3 / 4);
+	una = TCB(s)->snd_una;
+	mss = TCB(s)->mss;
+	h_pattern(data, 10 * mss, 0);
+	HEQ(tcp_send(CTX, s, data, 10 * mss), (int)(10 * mss));
+	for (uint32_t i = 0; i < 10; i++) {
+		h_peer_next(&p, &o);
+		HEQ(o.seq, una + i * mss);
+	}
+	ts_orig = o.opt.ts_val;
+	h_advance(RTT);
+	p.nsack = 1;
+	p.sack[0] = (struct tcp_sack_block){ una + mss, una + 3 * mss };
+	h_peer_ack(&p, una);
+	HTRUE(h_wait_out(50) <= RTT / 4 + TCP_TICK_MS);   /* the reordering window: segment 0 is lost */
+	h_peer_next(&p, &o);
+	HEQ(o.seq, una);
+	ts_resend = o.opt.ts_val;
+	HTRUE(ts_resend > ts_orig);
+	h_none();
+	h_advance(RTT / 2 + 1);
+	p.ts_ecr = echo_original ? ts_orig : ts_resend;
+	h_peer_ack(&p, una + 4 * mss);
+	while (h_pending())
+		h_peer_next(&p, &o);
+	return (uint32_t)AREA->events[TEV_RACK_LOST];
+}
+
+HTEST(tcp_rack, late_ack_of_the_original_marks_nothing_lost)
+{
+	HEQ(lost_after_a_late_ack(true), 1);
+}
+
+HTEST(tcp_rack, ack_of_the_resend_marks_the_older_lost)
+{
+	HEQ(lost_after_a_late_ack(false), 7);       /* segment 0, then 4 to 9 */
+}
+
 /* ==== TLP =================================================================== */
 
 /* The last two segments are lost: a probe after 2 SRTT brings the SACK that repairs them, no RTO. */
