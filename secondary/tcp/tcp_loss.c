@@ -115,9 +115,12 @@ void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_m
 		 * original's delivery.
 		 *
 		 * Nor when a cumulative ACK echoes a TSval older than this
-		 * transmission by more than the clock's tick: the segment that fills
-		 * the hole sets TS.Recent (RFC 7323 §4.3), so an earlier transmission
-		 * filled it (as Eifel detection, RFC 3522, reads it). A worker that
+		 * transmission by more than the clock's tick, and M was the hole (it
+		 * began at the old SND.UNA): the segment that fills the hole sets
+		 * TS.Recent (RFC 7323 §4.3), so an earlier transmission filled it (as
+		 * Eifel detection, RFC 3522, reads it); segments past the hole may be
+		 * covered by an echo of another. Several resends: the first send still
+		 * orders, whichever was delivered. A worker that
 		 * took the ACK late has resent the segment after the peer had it, and
 		 * the resend's young send time would make RACK call everything sent
 		 * before it and not yet acknowledged lost. Not for a SACK: an
@@ -125,7 +128,7 @@ void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_m
 		 * retransmission always looks older than it is.
 		 */
 		if ((t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us / 2) ||
-		    (cum && ai->tsecr_age_us > (uint32_t)rtt + 999)) {
+		    (cum && seq_leq(seg_seq(m), ai->old_una) && ai->tsecr_age_us > (uint32_t)rtt + 999)) {
 			/*
 			 * No RTT, but an order: some transmission of M was delivered, the
 			 * first one at the earliest, and whatever went before that first
@@ -592,13 +595,16 @@ static void tlp_fire(struct tcp_ctx *c, struct tcp_tcb *t)
 	if (t->snd_una == t->snd_max)
 		return;
 	if (tcp_snd_end(t) != t->snd_nxt && t->snd_wnd >= inflight + t->mss) {
-		uint32_t cwnd = t->cc.cwnd;
+		uint32_t cwnd = t->cc.cwnd, s = tcb_idx(c, t);
+		uint8_t full = c->cwnd_full ? c->cwnd_full[s] : 0;
 
 		/* one segment past what is in flight, counted as tcp_output counts it (by pipe
 		 * when the peer SACKed some: else the SACKed bytes would let a burst out) */
 		t->cc.cwnd = tcp_in_flight(t) + t->mss;
 		tcp_output(c, t);
 		t->cc.cwnd = cwnd;                /* for this probe only */
+		if (c->cwnd_full)
+			c->cwnd_full[s] = full;   /* nor is its verdict on cwnd (tcp_output.c cwnd_limited) */
 	}
 	if (t->snd_max != max0) {
 		t->flags &= ~TF(TLP_RETRANS);

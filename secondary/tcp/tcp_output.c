@@ -594,24 +594,30 @@ static bool can_send_data(const struct tcp_tcb *t)
 }
 
 /*
+ * RFC 7661 §4.3 (and RFC 9438 §4.1): the window grows only while it limits the
+ * sender. As output leaves the stream: unsent data waits, and either the
+ * flight is within a segment of cwnd (counted as the send gate counts it) or
+ * the pacing that cwnd sets held the next segment (PACED) with at least half
+ * of cwnd in flight (as Linux lets slow start grow up to twice what is out: a
+ * stream writing in chunks that pacing spreads is not held by cwnd). A
+ * byte-rate limit's pacing, the peer's window, Nagle or an empty queue limit
+ * it otherwise.
+ */
+static bool cwnd_limited(const struct tcp_tcb *t, bool paced)
+{
+	uint64_t flight;
+
+	if (!seq_lt(t->snd_nxt, tcp_snd_end(t)))
+		return false;
+	flight = tcp_in_flight(t);
+	return flight + t->mss >= t->cc.cwnd || (paced && 2 * flight >= t->cc.cwnd);
+}
+
+/*
  * Send what the windows allow: data (and FIN) from snd_nxt, then any ACK we
  * owe. RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and RFC 9293 §3.7.4 (Nagle,
  * only when nodelay is off).
  */
-/*
- * RFC 7661 §4.3 (and RFC 9438 §4.1): the window grows only while it limits the
- * sender. As output leaves the stream: data waits, and either the flight is
- * within a segment of cwnd (counted as the send gate counts it) or the pacing
- * that cwnd sets held the next segment (PACED). A byte-rate limit's pacing,
- * the peer's window, Nagle or an empty queue limit it otherwise.
- */
-static bool cwnd_limited(const struct tcp_tcb *t, bool paced)
-{
-	if (!seq_lt(t->snd_nxt, tcp_snd_end(t)) && !tcp_sack_recovering(t))
-		return false;
-	return paced || (uint64_t)tcp_in_flight(t) + t->mss >= t->cc.cwnd;
-}
-
 void tcp_output(struct tcp_ctx *c, struct tcp_tcb *t)
 {
 	bool sent = false, limited = false, new_data = false, held = false, recovering = tcp_sack_recovering(t);

@@ -327,8 +327,10 @@ unsigned int tcp_check(const struct tcp_ctx *c, FILE *log)
 		uint32_t bytes, segs, sacked, end, fin = (t->flags & TF(RCVD_FIN)) ? 1 : 0;
 		unsigned int r;
 
-		if (t->state == TCP_CLOSED)
+		if (t->state == TCP_CLOSED) {
+			CHECK(c->snd_hint == NULL || c->snd_hint[i] == NULL, "closed, with a send-queue hint");
 			continue;
+		}
 		live++;
 		CHECK(t->state < TCP_STATE__COUNT, "state %u", t->state);
 		CHECK(tcb_lookup((struct tcp_ctx *)c, t->laddr, t->lport, t->raddr, t->rport) == t,
@@ -346,6 +348,14 @@ unsigned int tcp_check(const struct tcp_ctx *c, FILE *log)
 		}
 		CHECK(seq_leq(t->snd_una, t->snd_nxt) && seq_leq(t->snd_nxt, t->snd_max),
 		      "SND.UNA %u, SND.NXT %u, SND.MAX %u", t->snd_una, t->snd_nxt, t->snd_max);
+		if (c->snd_hint && c->snd_hint[i]) {
+			/* the search hint (tcp_output.c seg_at) is a buffer of this queue, never a freed one */
+			const struct rte_mbuf *m = t->snd_head;
+
+			while (m && m != c->snd_hint[i])
+				m = m->next;
+			CHECK(m != NULL, "send-queue hint is not in the send queue");
+		}
 		r = check_queue(t->rcv_head, t->rcv_tail, false, &bytes, &segs, &sacked, &end);
 		CHECK(r == 0, "receive queue broken (%u)", r);
 		if (r == 0) {

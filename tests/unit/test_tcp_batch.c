@@ -179,8 +179,10 @@ HTEST(tcp_batch, out_of_order_acks_at_once)
  * all five ACKs come in one burst whose output waits for its end (RFC 7661:
  * the window limited the sender all along). Before cwnd_full, the burst's
  * first ACK was the only one to count: each later one saw the flight the
- * ones before it had emptied. An application-limited stream (four segments
- * queued) does not grow in the burst either way.
+ * ones before it had emptied. An application-limited stream does not grow
+ * in the burst either way: four segments queued (the flight never fills the
+ * window), or ten (it fills it, but nothing waits behind: only the first
+ * ACK, whose flight filled the window, counts).
  */
 static uint32_t slow_start_acks(uint16_t rport, uint32_t segs, bool burst)
 {
@@ -213,6 +215,8 @@ HTEST(tcp_batch, acks_of_a_burst_grow_the_window)
 	HEQ(slow_start_acks(H_PEER_PORT + 1, 40, true), 20);
 	HEQ(slow_start_acks(H_PEER_PORT + 2, 4, false), 10);
 	HEQ(slow_start_acks(H_PEER_PORT + 3, 4, true), 10);
+	HEQ(slow_start_acks(H_PEER_PORT + 4, 10, false), 12);
+	HEQ(slow_start_acks(H_PEER_PORT + 5, 10, true), 12);
 }
 
 /* A stream noted for output and then aborted in the same burst is skipped by the flush. */
