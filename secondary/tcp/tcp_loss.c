@@ -118,14 +118,14 @@ void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_m
 		 * transmission by more than the clock's tick, and M was the hole (it
 		 * began at the old SND.UNA): the segment that fills the hole sets
 		 * TS.Recent (RFC 7323 §4.3), so an earlier transmission filled it (as
-		 * Eifel detection, RFC 3522, reads it); segments past the hole may be
-		 * covered by an echo of another. Several resends: the first send still
-		 * orders, whichever was delivered. A worker that
-		 * took the ACK late has resent the segment after the peer had it, and
-		 * the resend's young send time would make RACK call everything sent
-		 * before it and not yet acknowledged lost. Not for a SACK: an
+		 * Eifel detection, RFC 3522, reads it). That happens when a worker
+		 * took the ACK late and resent the segment after the peer had it: the
+		 * resend's young send time would make RACK call lost everything sent
+		 * before it and not yet acknowledged. Segments past the hole may be
+		 * covered by an echo of another, and a SACK never qualifies: an
 		 * out-of-order arrival does not update TS.Recent, so a SACKed
-		 * retransmission always looks older than it is.
+		 * retransmission always looks older than it is. With several resends
+		 * the first send orders, whichever one was delivered.
 		 */
 		if ((t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us / 2) ||
 		    (cum && seq_leq(seg_seq(m), ai->old_una) && ai->tsecr_age_us > (uint32_t)rtt + 999)) {
