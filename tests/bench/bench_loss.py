@@ -293,7 +293,7 @@ class Stack:
             sh("ip", "netns", "del", n, check=False)
 
 
-PORTER_PMD, PORTER_EXTRA = "af_packet", ""
+PORTER_PMD, PORTER_EXTRA, PORTER_TCP = "af_packet", "", ""
 MTU = 0     # --mtu: the black hole's MTU (0: none)
 
 
@@ -307,7 +307,7 @@ class PorterStack(Stack):
         self.proc = None
         self.dir = tempfile.mkdtemp(prefix="porter-lossbench-")
         self.prefix = "lossb%s%s" % (TAG, "" if name == "porter" else name)
-        self.listeners, self.tcp_extra = listeners, tcp_extra
+        self.listeners, self.tcp_extra = listeners, tcp_extra or PORTER_TCP
         super().__init__(name, sizes)
         try:
             self._start()
@@ -321,17 +321,25 @@ class PorterStack(Stack):
         conf = os.path.join(self.dir, "c.conf")
         listeners = self.listeners or ['{ port = 9; service = "discard"; }'] + [
             '{ port = %d; service = "source"; bytes = %dL; }' % (p, b) for p, b in sorted(sizes.items())]
+        # --porter-extra: settings of a group this file already has go into it (libconfig
+        # refuses a group twice); other groups are appended
+        extra, rest = {"workers": "", "dataplane": "", "tcp": self.tcp_extra}, PORTER_EXTRA
+        for g in extra:
+            m = re.search(r"\b%s\s*:\s*\{([^{}]*)\}\s*;" % g, rest)
+            if m:
+                extra[g] += " " + m.group(1).strip() + " "
+                rest = rest[:m.start()] + rest[m.end():]
         with open(conf, "w") as f:
             f.write('''eal: { file_prefix = "%s"; lcore_base = 20; };
 ports = ( { name = "p"; device = "net_%s0,iface=s0"; mac = "%s"; ipv4 = "%s/24"; } );
-workers: { count = 1; };
-dataplane: { mbufs = 65535; };
+workers: { count = 1; %s};
+dataplane: { mbufs = 65535; %s};
 tcp: { rcv_buf = %d; snd_buf = %d; time_wait_ms = 1000; %s};
 listeners = ( %s );
 control: { socket = "%s"; };
 %s
-''' % (self.prefix, PORTER_PMD, PORTER_MAC, SERVER_IP, BUF, BUF, self.tcp_extra, ", ".join(listeners), self.sock,
-       PORTER_EXTRA))
+''' % (self.prefix, PORTER_PMD, PORTER_MAC, SERVER_IP, extra["workers"], extra["dataplane"], BUF, BUF, extra["tcp"],
+       ", ".join(listeners), self.sock, rest))
         self.log = open(os.path.join(self.dir, "primary.log"), "w")
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.s, PRIMARY, "-c", conf],
                                      stdout=self.log, stderr=subprocess.STDOUT)
@@ -832,6 +840,8 @@ def main():
     ap.add_argument("--pmd", default="af_packet", help="porter's port driver: af_packet or af_xdp")
     ap.add_argument("--porter-extra", default="",
                     help="config appended to porter's (tuning runs), e.g. 'workers: { spin_us = 200; };'")
+    ap.add_argument("--porter-tcp", default="",
+                    help="settings added to porter's tcp group (tuning runs), e.g. 'pacing = false;'")
     ap.add_argument("--mtu", type=int, default=0,
                     help="a black hole on the wire: IPv4 packets above this many bytes dropped, no ICMP")
     ap.add_argument("--json", default=os.path.join(BUILD, "bench-loss.json"))
@@ -841,8 +851,8 @@ def main():
     ap.add_argument("--rtt-ms", type=float, help="with --analyze: the RTT, for the stall threshold")
     ap.add_argument("--selftest", action="store_true", help="measure the impairer alone, Linux to Linux")
     a = ap.parse_args()
-    global PORTER_PMD, PORTER_EXTRA, MTU
-    PORTER_PMD, PORTER_EXTRA, MTU = a.pmd, a.porter_extra, a.mtu
+    global PORTER_PMD, PORTER_EXTRA, PORTER_TCP, MTU
+    PORTER_PMD, PORTER_EXTRA, PORTER_TCP, MTU = a.pmd, a.porter_extra, a.porter_tcp, a.mtu
     if a.analyze:
         analyze(a.analyze, a.data_dir, a.rtt_ms)
         return
