@@ -253,7 +253,7 @@ class Stack:
         return {"client": nstat(self.c)}
 
     def start_impair(self, args, log=None):
-        cmd = ["ip", "netns", "exec", self.r, IMPAIR] + args + (["--log", log] if log else []) + ["ra", "rb"]
+        cmd = ["ip", "netns", "exec", self.r] + (["taskset", "-c", IMPAIR_CPUS] if IMPAIR_CPUS else []) + [IMPAIR] + args + (["--log", log] if log else []) + ["ra", "rb"]
         self.impair = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.impair.stdout.readline()
         if line.strip() != "ready":
@@ -294,6 +294,7 @@ class Stack:
 
 
 PORTER_PMD, PORTER_EXTRA, PORTER_TCP = "af_packet", "", ""
+IMPAIR_CPUS = os.environ.get("IMPAIR_CPUS", "")   # tuning runs: the impairer's CPU list (taskset)
 MTU = 0     # --mtu: the black hole's MTU (0: none)
 
 
@@ -323,14 +324,14 @@ class PorterStack(Stack):
             '{ port = %d; service = "source"; bytes = %dL; }' % (p, b) for p, b in sorted(sizes.items())]
         # --porter-extra: settings of a group this file already has go into it (libconfig
         # refuses a group twice); other groups are appended
-        extra, rest = {"workers": "", "dataplane": "", "tcp": self.tcp_extra}, PORTER_EXTRA
+        extra, rest = {"eal": "", "workers": "", "dataplane": "", "tcp": self.tcp_extra}, PORTER_EXTRA
         for g in extra:
             m = re.search(r"\b%s\s*:\s*\{([^{}]*)\}\s*;" % g, rest)
             if m:
                 extra[g] += " " + m.group(1).strip() + " "
                 rest = rest[:m.start()] + rest[m.end():]
         with open(conf, "w") as f:
-            f.write('''eal: { file_prefix = "%s"; lcore_base = 20; };
+            f.write('''eal: { file_prefix = "%s"; lcore_base = 20; %s};
 ports = ( { name = "p"; device = "net_%s0,iface=s0"; mac = "%s"; ipv4 = "%s/24"; } );
 workers: { count = 1; %s};
 dataplane: { mbufs = 65535; %s};
@@ -338,7 +339,7 @@ tcp: { rcv_buf = %d; snd_buf = %d; time_wait_ms = 1000; %s};
 listeners = ( %s );
 control: { socket = "%s"; };
 %s
-''' % (self.prefix, PORTER_PMD, PORTER_MAC, SERVER_IP, extra["workers"], extra["dataplane"], BUF, BUF, extra["tcp"],
+''' % (self.prefix, extra["eal"], PORTER_PMD, PORTER_MAC, SERVER_IP, extra["workers"], extra["dataplane"], BUF, BUF, extra["tcp"],
        ", ".join(listeners), self.sock, rest))
         self.log = open(os.path.join(self.dir, "primary.log"), "w")
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.s, PRIMARY, "-c", conf],
