@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config
       dpdk dpdk-dev libdpdk-dev libjemalloc-dev libconfig-dev libcriterion-dev libssl-dev
       libbsd-dev libnuma-dev libpcap-dev libelf-dev libarchive-dev
-      iproute2 iputils-ping curl python3 python3-scapy procps psmisc ethtool
+      iproute2 iputils-ping curl python3 python3-scapy procps psmisc ethtool iptables
       wrk nginx haproxy tshark prometheus chromium fonts-dejavu-core scdoc systemd man-db
       testssl.sh"
 HUGEPAGES="${PORTER_HUGEPAGES:-1024}"

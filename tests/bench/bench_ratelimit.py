@@ -272,6 +272,7 @@ def main():
     if a.log_dir:
         os.makedirs(a.log_dir, exist_ok=True)
     nbytes = a.mb << 20
+    pbytes = a.police_mb << 20     # what the policed arms download (police-porter, the Linux server)
     iargs = ["--spare-syn", "--seed", str(a.seed)]
     if a.rtt != "link":
         iargs += ["--delay", "%g" % (float(a.rtt) / 2)]
@@ -280,7 +281,7 @@ def main():
                  '{ port = %d; service = "source"; bytes = %dL; }' % (P_UNL, 2 * nbytes),
                  '{ port = %d; service = "echo"; %s}' % (P_ECHO, lim),
                  '{ port = %d; service = "discard"; %s}' % (P_DISC, lim),
-                 '{ port = %d; service = "source"; bytes = %dL; }' % (P_UNL32, nbytes),
+                 '{ port = %d; service = "source"; bytes = %dL; }' % (P_UNL32, pbytes),
                  '{ port = %d; service = "echo"; }' % P_ECHO_U]
     stacks = {}
     recs = {x: [] for x in arms}
@@ -289,7 +290,7 @@ def main():
     try:
         stacks["porter"] = bl.PorterStack({}, name="rl", listeners=listeners)
         if any(x.endswith("-linux") for x in arms):
-            stacks["linux"] = bp.LinuxPaceStack({LX_PORT: [nbytes, False]}, name="rlx")
+            stacks["linux"] = bp.LinuxPaceStack({LX_PORT: [pbytes, False]}, name="rlx")
         for rnd in range(a.rounds):
             k = rnd % len(arms)
             for arm in arms[k:] + arms[:k]:
