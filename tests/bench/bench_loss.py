@@ -308,7 +308,7 @@ class PorterStack(Stack):
         self.proc = None
         self.dir = tempfile.mkdtemp(prefix="porter-lossbench-")
         self.prefix = "lossb%s%s" % (TAG, "" if name == "porter" else name)
-        self.listeners, self.tcp_extra = listeners, tcp_extra or PORTER_TCP
+        self.listeners, self.tcp_extra = listeners, tcp_extra
         super().__init__(name, sizes)
         try:
             self._start()
@@ -322,12 +322,15 @@ class PorterStack(Stack):
         conf = os.path.join(self.dir, "c.conf")
         listeners = self.listeners or ['{ port = 9; service = "discard"; }'] + [
             '{ port = %d; service = "source"; bytes = %dL; }' % (p, b) for p, b in sorted(sizes.items())]
-        # --porter-extra: settings of a group this file already has go into it (libconfig
-        # refuses a group twice); other groups are appended
-        extra, rest = {"eal": "", "workers": "", "dataplane": "", "tcp": self.tcp_extra}, PORTER_EXTRA
+        # --porter-extra: the settings of an eal, workers, dataplane or tcp group go into
+        # the group this file writes (libconfig refuses a group twice); anything else is
+        # appended. Flat groups only (no nested group, no brace inside a string), and a
+        # setting this file writes (workers.count, tcp.rcv_buf, ...) cannot be overridden.
+        extra = {"eal": "", "workers": "", "dataplane": "", "tcp": self.tcp_extra + " " + PORTER_TCP}
+        rest = PORTER_EXTRA
         for g in extra:
-            m = re.search(r"\b%s\s*:\s*\{([^{}]*)\}\s*;" % g, rest)
-            if m:
+            pat = re.compile(r"(?<![\w.])%s\s*[:=]\s*\{([^{}]*)\}\s*[;,]?" % g)
+            for m in reversed(list(pat.finditer(rest))):
                 extra[g] += " " + m.group(1).strip() + " "
                 rest = rest[:m.start()] + rest[m.end():]
         with open(conf, "w") as f:
@@ -601,7 +604,7 @@ def run_matrix(a):
     if a.log_dir:
         os.makedirs(a.log_dir, exist_ok=True)
     stacks = {}
-    out = {"args": vars(a), "cells": []}
+    out = {"args": dict(vars(a), impair_cpus=IMPAIR_CPUS), "cells": []}
     t_start = time.monotonic()
     try:
         stacks["porter"] = PorterStack(size_map)
@@ -840,7 +843,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pmd", default="af_packet", help="porter's port driver: af_packet or af_xdp")
     ap.add_argument("--porter-extra", default="",
-                    help="config appended to porter's (tuning runs), e.g. 'workers: { spin_us = 200; };'")
+                    help="config for porter (tuning runs): the settings of eal, workers, dataplane and tcp "
+                         "groups are merged into those the script writes (flat groups; settings the script "
+                         "writes cannot be overridden), other groups appended; e.g. 'workers: { spin_us = 200; };'")
     ap.add_argument("--porter-tcp", default="",
                     help="settings added to porter's tcp group (tuning runs), e.g. 'pacing = false;'")
     ap.add_argument("--mtu", type=int, default=0,

@@ -10,7 +10,7 @@ bridges (plus --delay for --rtt 20 etc.) except where a policer is named.
 
 Porter's listeners: 21001 source --mb MiB with rate_limit = --limit; 21002
 source 2 x --mb MiB without limit; 21003 echo with the limit; 21004 discard
-with the limit; 21005 source --mb MiB without limit; 21006 echo without limit. Arms, all in each round
+with the limit; 21005 source --police-mb MiB without limit; 21006 echo without limit. Arms, all in each round
 (order rotated per round), client = Linux with CUBIC:
 
   limited-down     download from 21001 (porter sends, paced at the limit); while it
