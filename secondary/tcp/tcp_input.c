@@ -460,8 +460,8 @@ static bool process_ack(struct tcp_ctx *c, struct tcp_tcb *t, struct tcp_seg *sg
 		.fack0 = t->rack_fack, .fack0_ok = t->rack_end_seq || t->rack_xmit_us,
 	};
 
-	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts && sg->opt.ts_ecr && !ms_before(c->now_ms, sg->opt.ts_ecr))
-		ai.tsecr_age_us = c->now_ms - sg->opt.ts_ecr < 3600000u ? (c->now_ms - sg->opt.ts_ecr) * 1000u : 0;
+	if ((t->flags & TF(TS_OK)) && sg->opt.has_ts)
+		ai.ts_ecr = sg->opt.ts_ecr;
 
 	/* RFC 5961 §5.2: (SND.UNA - MAX.SND.WND) <= SEG.ACK <= SND.NXT, else challenge ACK */
 	if (seq_gt(ack, t->snd_max) || seq_lt(ack, t->snd_una - t->max_snd_wnd)) {

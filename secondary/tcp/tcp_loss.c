@@ -92,6 +92,21 @@ void tcp_loss_on_sent(struct tcp_ctx *c, struct tcp_tcb *t, struct rte_mbuf *seg
 }
 
 /*
+ * The echoed TSval's age in us, (now_ms - TSecr) * 1000: the segment the ACK
+ * answers left at least this long ago (TSval is the ms clock). 0 with no echo,
+ * one from the future, or one over an hour old. Only a resent segment's
+ * delivery asks, so it is not worked out for every ACK.
+ */
+static uint32_t tsecr_age_us(const struct tcp_ctx *c, const struct tcp_ack_info *ai)
+{
+	uint32_t d = c->now_ms - ai->ts_ecr;
+
+	if (!ai->ts_ecr || ms_before(c->now_ms, ai->ts_ecr) || d >= 3600000u)
+		return 0;
+	return d * 1000u;
+}
+
+/*
  * RFC 8985 §6.2 steps 2-3 for segment M, just delivered (cumulatively
  * acknowledged or SACKed): the most recently sent delivered segment, its
  * RTT, and whether the peer delivered out of order.
@@ -128,7 +143,7 @@ void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_m
 		 * the first send orders, whichever one was delivered.
 		 */
 		if ((t->min_rtt_us && (uint32_t)rtt < t->min_rtt_us / 2) ||
-		    (cum && seq_leq(seg_seq(m), ai->old_una) && ai->tsecr_age_us > (uint32_t)rtt + 999)) {
+		    (cum && seq_leq(seg_seq(m), ai->old_una) && tsecr_age_us(c, ai) > (uint32_t)rtt + 999)) {
 			/*
 			 * No RTT, but an order: some transmission of M was delivered, the
 			 * first one at the earliest, and whatever went before that first

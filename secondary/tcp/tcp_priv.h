@@ -235,8 +235,7 @@ struct tcp_ack_info {
 	uint32_t sacked_before;   /* sacked_bytes before this ACK */
 	bool dsack;               /* the first SACK block was a D-SACK */
 	uint32_t dsack_left, dsack_right;
-	uint32_t tsecr_age_us;    /* the echoed TSval's age, (now_ms - TSecr) * 1000: the segment it came on
-	                             left at least this long ago (TSval is the ms clock); 0 = no echo */
+	uint32_t ts_ecr;          /* the echoed TSval (our ms clock), 0 = no echo (tcp_loss.c tsecr_age_us) */
 };
 /* M was delivered: cumulatively acknowledged (CUM) or SACKed by this ACK (RFC 8985 §6.2 step 2) */
 void tcp_rack_delivered(struct tcp_ctx *c, struct tcp_tcb *t, const struct rte_mbuf *m,
