@@ -106,9 +106,9 @@ static void json_pmd_port(struct sbuf *b, const struct primary *p, unsigned int 
 		sb_printf(b, "%s%d", SEP(k == 0), p->wake[i].fd[k]);
 	sb_printf(b, "],\"pmd_muted\":%s,\"imissed\":%" PRIu64 ",\"ring_drops\":%" PRIu64
 		  ",\"fill_ring_empty\":%" PRIu64 ",\"pmd_wakeups\":%" PRIu64
-		  ",\"pmd_empty_wakeups\":%" PRIu64 ",\"pmd_errors\":%" PRIu64 ",",
+		  ",\"pmd_empty_wakeups\":%" PRIu64 ",\"pmd_mutes\":%" PRIu64 ",\"pmd_errors\":%" PRIu64 ",",
 		  pm->muted ? "true" : "false", es->imissed, pm->ring_drops, pm->fill_empty,
-		  pm->wakeups, pm->empty_wakeups, pm->errors);
+		  pm->wakeups, pm->empty_wakeups, pm->mutes, pm->errors);
 }
 
 /* The shard's TCP counters (written by its worker; the primary only reads counters). */
@@ -376,13 +376,13 @@ static void status_text(struct primary *p, struct sbuf *b)
 		for (unsigned int k = 0; k < p->wake[i].nfds; k++)
 			sb_printf(b, "%s%d", k == 0 ? " (fd " : ",", p->wake[i].fd[k]);
 		sb_printf(b, "%s%s\n", p->wake[i].nfds ? ")" : "",
-			  pm->muted ? ", muted: polling until it receives again" : "");
+			  pm->muted ? ", muted: polled until it receives again" : "");
 		sb_printf(b, "  checksums %s, tx requeued %" PRIu64 "\n", pi->tx_csum ? "offloaded" : "in software",
 			  st->tx_requeued);
 		sb_printf(b, "  driver: imissed %" PRIu64 ", ring drops %" PRIu64 ", fill ring empty %"
 			  PRIu64 "; woke the primary %" PRIu64 " times (%" PRIu64 " with nothing to "
-			  "take), socket errors %" PRIu64 "\n", es.imissed, pm->ring_drops, pm->fill_empty,
-			  pm->wakeups, pm->empty_wakeups, pm->errors);
+			  "take, muted %" PRIu64 " times), socket errors %" PRIu64 "\n", es.imissed,
+			  pm->ring_drops, pm->fill_empty, pm->wakeups, pm->empty_wakeups, pm->mutes, pm->errors);
 		sb_printf(b, "  rx %" PRIu64 " frames %" PRIu64 " bytes, tx %" PRIu64 " frames %" PRIu64
 			  " bytes\n  arp in %" PRIu64 " replies %" PRIu64 " requests %" PRIu64
 			  ", icmp echo %" PRIu64 ", tcp steered %" PRIu64 "\n",

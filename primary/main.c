@@ -189,7 +189,17 @@ static void drain_eventfd(int fd)
 static void handle_events(struct primary *p, int timeout_ms, bool sleeping)
 {
 	struct epoll_event ev[32];
-	int n = epoll_wait(p->epfd, ev, 32, timeout_ms);
+	int n;
+
+	if (sleeping && p->mute_wait_us && (timeout_ms < 0 || (uint64_t)timeout_ms * 1000 > p->mute_wait_us)) {
+		/* a muted port (pmd_wake.h): its frames come by polling, soon */
+		struct timespec ts = { .tv_sec = p->mute_wait_us / 1000000,
+				       .tv_nsec = (long)(p->mute_wait_us % 1000000) * 1000 };
+
+		n = epoll_pwait2(p->epfd, ev, 32, &ts, NULL);
+	} else {
+		n = epoll_wait(p->epfd, ev, 32, timeout_ms);
+	}
 
 	for (int i = 0; i < n; i++) {
 		uint32_t kind = ev[i].data.u64 >> 32, idx = (uint32_t)ev[i].data.u64;

@@ -29,10 +29,11 @@
  *   backoff    neither: timed sleeps of 1..5 ms (main.c), as before.
  *
  * An fd that wakes the primary twice running while rte_eth_rx_burst gets
- * nothing (the ring holds frames but the mbuf pool is empty) would make every
- * sleep return at once; the port is then muted -- its fds stay in the epoll
- * set with no events, and the port is polled with the backoff -- until it
- * receives again.
+ * nothing (a ring slot still being written on another CPU, or an empty mbuf
+ * pool) would make every sleep return at once; the port is then muted -- its
+ * fds stay in the epoll set with no events, and the primary's sleeps are
+ * capped at 20 us, doubling up to 5 ms -- until it receives again
+ * (pmd_wake.h).
  *
  * The same sockets give the driver's losses that rte_eth_stats lacks:
  * af_packet's PACKET_STATISTICS tp_drops (ring full; the kernel resets it on
@@ -41,6 +42,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +69,6 @@
 #define SOL_XDP 283
 #endif
 
-#define PMD_EMPTY_MUTE 2            /* empty fd wake-ups in a row before muting */
 #define MAX_SOCKS 64
 
 int port_index_of(const struct primary *p, uint16_t port_id)
@@ -387,7 +388,7 @@ static void recompute_backoff(struct primary *p)
 	for (unsigned int i = 0; i < p->nports; i++) {
 		const struct porter_port_pmd *pm = &p->g->port_pmd[i];
 
-		if (pm->wait == PORT_WAIT_BACKOFF || pm->muted)
+		if (pm->wait == PORT_WAIT_BACKOFF)
 			p->any_port_backoff = true;
 	}
 }
@@ -423,29 +424,19 @@ int ports_epoll_add(struct primary *p)
 	return 0;
 }
 
-static void set_muted(struct primary *p, unsigned int i, bool mute)
+/* Arm (EPOLLIN) or disarm the port's driver fds. */
+static void arm_fds(struct primary *p, unsigned int i, bool arm)
 {
-	struct port_wake *w = &p->wake[i];
-	struct porter_port_pmd *pm = &p->g->port_pmd[i];
+	const struct port_wake *w = &p->wake[i];
 
 	for (unsigned int k = 0; k < w->nfds; k++) {
-		struct epoll_event ev = { .events = mute ? 0 : EPOLLIN,
+		struct epoll_event ev = { .events = arm ? EPOLLIN : 0,
 					  .data.u64 = EV_DATA(EV_PMD_FD, PMD_FD_IDX(i, k)) };
 
-		epoll_ctl(p->epfd, EPOLL_CTL_MOD, w->fd[k], &ev);
+		if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, w->fd[k], &ev) < 0)
+			LOG(ERR, "port %s: epoll on driver socket fd %d: %s", p->cfg->ports[i].name,
+			    w->fd[k], strerror(errno));
 	}
-	pm->muted = mute;
-	w->empty_run = 0;
-	w->woke = false;
-	w->rx_mark = p->g->port_stats[i].rx_frames;
-	if (mute)
-		LOG(WARNING, "port %s: driver socket wakes us but nothing can be received (mbuf pool "
-		    "empty? %u of %u in use); polling with backoff until frames come in again",
-		    p->cfg->ports[i].name, rte_mempool_in_use_count(p->pool), p->pool->size);
-	else
-		LOG(NOTICE, "port %s: receiving again; RX wake-ups from the driver's socket",
-		    p->cfg->ports[i].name);
-	recompute_backoff(p);
 }
 
 /* epoll reported EVENTS on PMD fd IDX. Called for the sleeping primary only. */
@@ -470,38 +461,44 @@ void ports_pmd_woke(struct primary *p, unsigned int idx, uint32_t events)
 			LOG(WARNING, "port %s: driver socket fd %d: %s", p->cfg->ports[i].name, w->fd[k],
 			    err ? strerror(err) : "hang-up");
 	}
-	if (pm->muted)
-		return;   /* polled with the backoff until it receives again */
-	if (!w->woke) {
-		pm->wakeups++;
-		w->woke = true;
-		w->rx_mark = p->g->port_stats[i].rx_frames;
-	}
+	pmd_wake_woke(&w->st, pm, p->g->port_stats[i].rx_frames);
 }
 
+/* After the poll that followed a sleep: did the drivers' sockets wake us for frames? */
 void ports_pmd_after_poll(struct primary *p)
 {
+	uint64_t now = now_us();
+	uint32_t wait = 0;
+
 	for (unsigned int i = 0; i < p->nports; i++) {
 		struct port_wake *w = &p->wake[i];
 		struct porter_port_pmd *pm = &p->g->port_pmd[i];
-		uint64_t rx = p->g->port_stats[i].rx_frames;
 
-		if (pm->muted) {
-			if (rx != w->rx_mark)
-				set_muted(p, i, false);
-			continue;
+		switch (pmd_wake_judge(&w->st, pm, p->g->port_stats[i].rx_frames, now)) {
+		case PMD_MUTE:
+			arm_fds(p, i, false);
+			break;
+		case PMD_UNMUTE:
+			arm_fds(p, i, true);
+			if (w->st.reported)
+				LOG(NOTICE, "port %s: receiving again after %" PRIu64 " ms; RX wake-ups from "
+				    "the driver's socket", p->cfg->ports[i].name,
+				    (now - w->st.muted_at_us) / 1000);
+			break;
+		case PMD_REPORT:
+			LOG(WARNING, "port %s: the driver's socket says frames are waiting but none could be "
+			    "received for %u ms (mbuf pool: %u of %u in use); polling every %u us or "
+			    "less until frames come in again", p->cfg->ports[i].name,
+			    PMD_MUTE_REPORT_US / 1000, rte_mempool_in_use_count(p->pool), p->pool->size,
+			    w->st.wait_us);
+			break;
+		case PMD_NOTHING:
+			break;
 		}
-		if (!w->woke)
-			continue;
-		w->woke = false;
-		if (rx != w->rx_mark) {
-			w->empty_run = 0;
-			continue;
-		}
-		pm->empty_wakeups++;
-		if (++w->empty_run >= PMD_EMPTY_MUTE)
-			set_muted(p, i, true);
+		if (pm->muted && (wait == 0 || w->st.wait_us < wait))
+			wait = w->st.wait_us;
 	}
+	p->mute_wait_us = wait;
 }
 
 void ports_pmd_stats(struct primary *p)

@@ -19,6 +19,7 @@
 #include "shm/proxy_conf.h"
 #include "shm/tls-pub-t.h"
 #include "primary/pkt.h"
+#include "primary/pmd_wake.h"
 #include "shm/http-t.h"   /* http_area (types only) */
 #include "shm/tcp-t.h"      /* tcp_area (types only) */
 #include "shm/tls-area-t.h" /* tls_area (types only) */
@@ -155,9 +156,7 @@ struct upgrade {
 struct port_wake {
 	int fd[PORT_MAX_PMD_FDS];
 	unsigned int nfds;
-	bool woke;                    /* an fd woke the sleeping primary; judged after the next poll */
-	unsigned int empty_run;       /* consecutive such wake-ups that received nothing */
-	uint64_t rx_mark;             /* port rx_frames when it woke us, or when it was muted */
+	struct pmd_wake st;           /* empty wake-ups and mutes (pmd_wake.h) */
 };
 
 /* A thread waiting on one shard's owner lock (owner_watch.c). */
@@ -200,7 +199,8 @@ struct primary {
 	struct pkt_if ifs[PORTER_MAX_PORTS];
 	int rx_intr_fd[PORTER_MAX_PORTS];     /* -1: no RX interrupts */
 	struct port_wake wake[PORTER_MAX_PORTS];  /* PMD sockets to sleep on (port.c) */
-	bool any_port_backoff;                /* a port has nothing to sleep on (or is muted): back off */
+	bool any_port_backoff;                /* a port has nothing to sleep on: back off */
+	uint32_t mute_wait_us;                /* a port is muted (pmd_wake.h): sleep at most this; 0: none */
 	struct rte_mbuf *txbuf[PORTER_MAX_PORTS][PORT_TXQ];  /* frames to send, flushed every poll; what
 	                                                        the device did not take waits for the next */
 	unsigned int txn[PORTER_MAX_PORTS];

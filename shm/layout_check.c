@@ -20,8 +20,8 @@
 
 #define OFF(type, member) offsetof(struct type, member)
 
-_Static_assert(PORTER_LAYOUT_MAJOR == 2 && PORTER_LAYOUT_MINOR == 9,
-	       "the figures below are those of layout 2.9: check them, then write the new version here");
+_Static_assert(PORTER_LAYOUT_MAJOR == 2 && PORTER_LAYOUT_MINOR == 10,
+	       "the figures below are those of layout 2.10: check them, then write the new version here");
 
 /* regions */
 _Static_assert(sizeof(struct porter_global) == 17024 && OFF(porter_global, drain_phase) == 2372 &&

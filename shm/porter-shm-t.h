@@ -48,7 +48,8 @@
                                                  2: the TCB grew to 384 bytes (loss recovery, SACK
                                                  blocks), tcp_area.events gained loss counters */
 #endif
-#define PORTER_LAYOUT_MINOR     9             /* 9: TLS termination: porter_shard.tls_off /
+#define PORTER_LAYOUT_MINOR     10            /* 10: porter_port_pmd.mutes (was reserved[0]).
+                                                 9: TLS termination: porter_shard.tls_off /
                                                  tls_bytes (the TLS area, shm/tls-area-t.h, were
                                                  reserved0), porter_listener.tls (was reserved1),
                                                  the porter_tls region (shm/tls-pub-t.h).
@@ -250,7 +251,7 @@ struct porter_port_pmd {
 	uint8_t wait;                   /* enum porter_port_wait */
 	uint8_t driver;                 /* enum porter_port_driver */
 	uint8_t nfds;                   /* PMD sockets found (PORT_WAIT_PMD_FD) */
-	uint8_t muted;                  /* 1: fd ignored for now (it woke us and held nothing) */
+	uint8_t muted;                  /* 1: fds disarmed for now (they woke us and held nothing) */
 	uint32_t reserved0;
 	uint64_t ring_drops;            /* kernel dropped: RX ring full. af_packet: PACKET_STATISTICS
 	                                   tp_drops, summed here (the kernel resets it on each read);
@@ -260,7 +261,8 @@ struct porter_port_pmd {
 	uint64_t wakeups;               /* the sleeping primary woke on this port's PMD fd */
 	uint64_t empty_wakeups;         /* ... and then found nothing it could receive */
 	uint64_t errors;                /* EPOLLERR on the fd (cleared with SO_ERROR) */
-	uint64_t reserved[2];
+	uint64_t mutes;                 /* times muted after empty wake-ups (primary/pmd_wake.h) */
+	uint64_t reserved[1];
 } PORTER_ALIGNED;
 _Static_assert(sizeof(struct porter_port_pmd) == PORTER_CACHE_LINE, "one line per port");
 
