@@ -22,7 +22,7 @@
  * that brought no frame, up to PMD_MUTE_MAX_US, until the port receives
  * again. A slot being written ends within the first waits. A mute that
  * lasts PMD_MUTE_REPORT_US is something else (the pool, most likely) and is
- * reported once.
+ * reported once. tests/bench/afp_probe.c (race) shows the first cause.
  *
  * No DPDK here: the unit suite drives it (tests/unit/test_pmd_wake.c).
  */
