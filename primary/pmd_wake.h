@@ -16,13 +16,16 @@
  *  - an empty mbuf pool: the driver leaves the frame in the ring.
  *
  * Level-triggered, such a socket ends every sleep at once. So after
- * PMD_EMPTY_MUTE empty wake-ups in a row the port is muted: its fds stay in
- * the epoll set with no events, and the primary's sleeps last at most
- * wait_us, which starts at PMD_MUTE_FIRST_US and doubles after every sleep
- * that brought no frame, up to PMD_MUTE_MAX_US, until the port receives
- * again. A slot being written ends within the first waits. A mute that
- * lasts PMD_MUTE_REPORT_US is something else (the pool, most likely) and is
- * reported once. tests/bench/afp_probe.c (race) shows the first cause.
+ * PMD_EMPTY_MUTE empty wake-ups in a row (no frame received between them) the
+ * port is muted: its fds stay in the epoll set with no events, and the
+ * primary's sleeps last at most wait_us: as long as the mute has lasted so
+ * far, at least PMD_MUTE_FIRST_US and at most PMD_MUTE_MAX_US, so the polls
+ * back off in time, however often other fds end the sleeps. The mute ends at
+ * the first check that finds the port's frame count moved (after every sleep,
+ * and before one). A slot being written ends within the first waits. A mute
+ * that lasts PMD_MUTE_REPORT_US is something else (the pool, most likely) and
+ * is reported, at most once every PMD_REPORT_EVERY_US per port.
+ * tests/bench/afp_probe.c (race) shows the first cause.
  *
  * No DPDK here: the unit suite drives it (tests/unit/test_pmd_wake.c).
  */
@@ -38,14 +41,17 @@
 #define PMD_MUTE_FIRST_US   20      /* the first capped sleep of a mute */
 #define PMD_MUTE_MAX_US     5000    /* the longest (the backoff ports' 5 ms) */
 #define PMD_MUTE_REPORT_US  1000    /* a mute this long is reported */
+#define PMD_REPORT_EVERY_US 10000000ull  /* ... at most this often (per port) */
 
 struct pmd_wake {
 	bool woke;                    /* an fd woke the sleeping primary; judged after the next poll */
 	bool reported;                /* this mute was reported */
-	unsigned int empty_run;       /* consecutive such wake-ups that received nothing */
+	unsigned int empty_run;       /* such wake-ups that received nothing, with no frame between */
 	uint32_t wait_us;             /* muted: the longest sleep now */
 	uint64_t rx_mark;             /* port rx_frames when it woke us, or when it was muted */
+	uint64_t rx_seen;             /* port rx_frames at the last judgement */
 	uint64_t muted_at_us;
+	uint64_t reported_at_us;      /* the last report (0: none yet) */
 };
 
 enum pmd_verdict {
@@ -55,10 +61,11 @@ enum pmd_verdict {
 	PMD_REPORT,                   /* muted for PMD_MUTE_REPORT_US now: say so (once a mute) */
 };
 
-/* One of the port's fds woke the sleeping primary; RX_FRAMES is the port's count now. */
+/* One of the port's fds woke the sleeping primary with EPOLLIN; RX_FRAMES is the port's count now. */
 void pmd_wake_woke(struct pmd_wake *w, struct porter_port_pmd *pm, uint64_t rx_frames);
 
-/* After the poll that followed a sleep: RX_FRAMES is the port's count now. */
+/* After the poll that followed a sleep, and before a sleep while the port is muted: RX_FRAMES
+ * is the port's count now. Judging twice with nothing between changes nothing. */
 enum pmd_verdict pmd_wake_judge(struct pmd_wake *w, struct porter_port_pmd *pm, uint64_t rx_frames,
 				uint64_t now_us);
 

@@ -16,7 +16,8 @@
  *              af_xdp's xsk_poll() while the XSK RX ring is not empty, and the
  *              kernel wakes waiters (sk_data_ready) when it adds frames. So a
  *              level-triggered EPOLLIN on the fd means "rte_eth_rx_burst has
- *              something", and a frame that lands after the last empty poll
+ *              something, or will once the ring slot it takes next is written"
+ *              (pmd_wake.h), and a frame that lands after the last empty poll
  *              still wakes the epoll_wait that follows (no lost wake-up, no
  *              arming needed). The fds are the PMD's private ones, found in
  *              /proc/self/fd once the port has started:
@@ -32,7 +33,7 @@
  * nothing (a ring slot still being written on another CPU, or an empty mbuf
  * pool) would make every sleep return at once; the port is then muted -- its
  * fds stay in the epoll set with no events, and the primary's sleeps are
- * capped at 20 us, doubling up to 5 ms -- until it receives again
+ * capped at the time muted so far, 20 us to 5 ms -- until it receives again
  * (pmd_wake.h).
  *
  * The same sockets give the driver's losses that rte_eth_stats lacks:
@@ -424,18 +425,34 @@ int ports_epoll_add(struct primary *p)
 	return 0;
 }
 
-/* Arm (EPOLLIN) or disarm the port's driver fds. */
+/*
+ * Arm (EPOLLIN) or disarm the port's driver fds. Should epoll refuse, the
+ * port leaves the mute's state machine for good: its fds are taken out of the
+ * epoll set and it is polled with the backoff, as a port with nothing to sleep
+ * on (an fd left armed would end every sleep at once, one left disarmed would
+ * never wake us).
+ */
 static void arm_fds(struct primary *p, unsigned int i, bool arm)
 {
-	const struct port_wake *w = &p->wake[i];
+	struct port_wake *w = &p->wake[i];
+	struct porter_port_pmd *pm = &p->g->port_pmd[i];
 
 	for (unsigned int k = 0; k < w->nfds; k++) {
 		struct epoll_event ev = { .events = arm ? EPOLLIN : 0,
 					  .data.u64 = EV_DATA(EV_PMD_FD, PMD_FD_IDX(i, k)) };
 
-		if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, w->fd[k], &ev) < 0)
-			LOG(ERR, "port %s: epoll on driver socket fd %d: %s", p->cfg->ports[i].name,
-			    w->fd[k], strerror(errno));
+		if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, w->fd[k], &ev) == 0)
+			continue;
+		LOG(ERR, "port %s: epoll on driver socket fd %d: %s; RX polling with backoff from now on",
+		    p->cfg->ports[i].name, w->fd[k], strerror(errno));
+		for (unsigned int j = 0; j < w->nfds; j++)
+			epoll_ctl(p->epfd, EPOLL_CTL_DEL, w->fd[j], NULL);
+		w->nfds = 0;
+		pm->nfds = 0;
+		pm->muted = 0;
+		pm->wait = PORT_WAIT_BACKOFF;
+		recompute_backoff(p);
+		return;
 	}
 }
 
@@ -461,10 +478,12 @@ void ports_pmd_woke(struct primary *p, unsigned int idx, uint32_t events)
 			LOG(WARNING, "port %s: driver socket fd %d: %s", p->cfg->ports[i].name, w->fd[k],
 			    err ? strerror(err) : "hang-up");
 	}
-	pmd_wake_woke(&w->st, pm, p->g->port_stats[i].rx_frames);
+	if (events & EPOLLIN)   /* not an error alone (a link going down): that is no frame */
+		pmd_wake_woke(&w->st, pm, p->g->port_stats[i].rx_frames);
 }
 
-/* After the poll that followed a sleep: did the drivers' sockets wake us for frames? */
+/* After the poll that followed a sleep, and before a sleep while a port is muted: did the
+ * drivers' sockets wake us for frames, and has a muted port received since? */
 void ports_pmd_after_poll(struct primary *p)
 {
 	uint64_t now = now_us();
@@ -487,15 +506,16 @@ void ports_pmd_after_poll(struct primary *p)
 			break;
 		case PMD_REPORT:
 			LOG(WARNING, "port %s: the driver's socket says frames are waiting but none could be "
-			    "received for %u ms (mbuf pool: %u of %u in use); polling every %u us or "
-			    "less until frames come in again", p->cfg->ports[i].name,
-			    PMD_MUTE_REPORT_US / 1000, rte_mempool_in_use_count(p->pool), p->pool->size,
-			    w->st.wait_us);
+			    "received for %" PRIu64 " ms (mbuf pool: %u of %u in use); polling every %u us "
+			    "or less until frames come in again (reported at most every %llu s)",
+			    p->cfg->ports[i].name, (now - w->st.muted_at_us) / 1000,
+			    rte_mempool_in_use_count(p->pool), p->pool->size, PMD_MUTE_MAX_US,
+			    PMD_REPORT_EVERY_US / 1000000);
 			break;
 		case PMD_NOTHING:
 			break;
 		}
-		if (pm->muted && (wait == 0 || w->st.wait_us < wait))
+		if (pm->muted && pm->wait == PORT_WAIT_PMD_FD && (wait == 0 || w->st.wait_us < wait))
 			wait = w->st.wait_us;
 	}
 	p->mute_wait_us = wait;

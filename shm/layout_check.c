@@ -28,6 +28,8 @@ _Static_assert(sizeof(struct porter_global) == 17024 && OFF(porter_global, drain
 	       OFF(porter_global, slots) == 9856 && OFF(porter_global, routes) == 12928 &&
 	       OFF(porter_global, srv_admin) == 13760, "porter_global");
 _Static_assert(sizeof(struct porter_slot) == 192, "porter_slot");
+_Static_assert(OFF(porter_port_pmd, empty_wakeups) == 32 && OFF(porter_port_pmd, mutes) == 48,
+	       "porter_port_pmd");
 _Static_assert(sizeof(struct porter_shard) == 9280 && OFF(porter_shard, tcp_off) == 68 &&
 	       OFF(porter_shard, wstats) == 192 && OFF(porter_shard, journal) == 896 &&
 	       OFF(porter_shard, owner) == 5184 && OFF(porter_shard, hstats) == 5248 &&

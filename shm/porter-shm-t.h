@@ -244,7 +244,7 @@ enum porter_port_driver {
 
 /*
  * Per port: the RX wake-up source and the driver's own losses, written by
- * the primary only (layout minor 1). A frame the kernel could not put in the
+ * the primary only (layout minor 1; `mutes` minor 10). A frame the kernel could not put in the
  * driver's RX ring never reaches rte_eth_rx_burst, so no other counter sees it.
  */
 struct porter_port_pmd {

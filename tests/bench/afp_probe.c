@@ -8,13 +8,16 @@
  *
  * race: does af_packet's poll report a frame while the ring slot a reader
  * takes next is still being written? (primary/pmd_wake.h.) Two sender threads, one pinned to each of CPUs 0 and 1, send bursts of 1 to
- * 16 raw frames (60 to 1459 bytes) out of IF_TX with 20 to 220 us pauses. The
+ * 16 raw frames (60 to 1459 bytes) out of IF_TX with 20 to 220 us pauses
+ * (nanosleep's, so some 50 us longer with the default timer slack). The
  * reader has a TPACKET_V2 RX ring on IF_RX and a level-triggered epoll, and
  * takes slots in order from its own position, as DPDK's net_af_packet does.
  * When epoll says readable and that slot is still the kernel's, it counts an
  * empty wake-up and spins (at most 10 ms) until the slot is its own, and
- * prints how long that took. With IF_RX "-" it only sends (to DST_MAC,
- * default broadcast): load for a porter port.
+ * prints how long that took, counted from that first look. It looks at once
+ * after epoll returns, where porter's primary polls a little later, so its
+ * count is an upper bound of what the primary would see. With IF_RX "-" it
+ * only sends (to DST_MAC, default broadcast): load for a porter port.
  *
  * wake: how long from a sender's sendto() of one frame on IF_TX until a
  * reader blocked in epoll on IF_RX's TPACKET_V2 ring returns, with the reader
@@ -79,8 +82,11 @@ static void *sender(void *arg)
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+		fprintf(stderr, "afp_probe: cannot run a sender on CPU %d\n", cpu);
+		exit(1);
+	}
+	s = socket(AF_PACKET, SOCK_RAW, 0);   /* protocol 0: sends only, taps nothing */
 	if (s < 0) {
 		perror("sender socket");
 		return NULL;
@@ -110,7 +116,10 @@ static void pin(int cpu)
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+		fprintf(stderr, "afp_probe: cannot run on CPU %d\n", cpu);
+		exit(1);
+	}
 }
 
 /* A TPACKET_V2 RX ring of FRAMES frames on IFNAME for ethertype PROTO, and an epoll on it. */
@@ -144,6 +153,12 @@ static uint8_t *rx_ring(const char *ifname, uint16_t proto, unsigned int blocks,
 	return ring;
 }
 
+/* The slot's status, read before its contents (the kernel writes them first). */
+static uint32_t slot_status(volatile struct tpacket2_hdr *h)
+{
+	return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -167,7 +182,7 @@ static void wake_once(int count, int rcpu, int scpu)
 		unsigned char f[64] = { 0 };
 		struct sockaddr_ll b = { .sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(if_tx),
 					 .sll_halen = 6 };
-		int s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+		int s = socket(AF_PACKET, SOCK_RAW, 0);
 		unsigned int seed = 7;
 
 		pin(scpu);
@@ -196,12 +211,12 @@ static void wake_once(int count, int rcpu, int scpu)
 			struct tpacket2_hdr *h = (void *)(ring + (size_t)idx * FRAME_SZ);
 			uint64_t t;
 
-			if (!(h->tp_status & TP_STATUS_USER))
+			if (!(slot_status(h) & TP_STATUS_USER))
 				break;
 			memcpy(&t, (uint8_t *)h + h->tp_mac + 16, sizeof(t));
 			if (k < count)
 				d[k++] = now - t;
-			h->tp_status = TP_STATUS_KERNEL;
+			__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 			idx = (idx + 1) % nframes;
 		}
 	}
@@ -268,12 +283,12 @@ int main(int argc, char **argv)
 		if (epoll_wait(ep, &ev, 1, 100) <= 0)
 			continue;
 		wakes++;
-		if (!(h->tp_status & TP_STATUS_USER)) {
+		if (!(slot_status(h) & TP_STATUS_USER)) {
 			/* readable, yet the slot taken next is still the kernel's: for how long? */
 			uint64_t t0 = now_ns(), w;
 
 			empty++;
-			while (!(h->tp_status & TP_STATUS_USER) && now_ns() - t0 < SPIN_MAX_NS)
+			while (!(slot_status(h) & TP_STATUS_USER) && now_ns() - t0 < SPIN_MAX_NS)
 				;
 			w = now_ns() - t0;
 			if (w > max_ns)
@@ -282,9 +297,9 @@ int main(int argc, char **argv)
 		}
 		for (;;) {
 			h = (void *)(ring + (size_t)idx * FRAME_SZ);
-			if (!(h->tp_status & TP_STATUS_USER))
+			if (!(slot_status(h) & TP_STATUS_USER))
 				break;
-			h->tp_status = TP_STATUS_KERNEL;
+			__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 			idx = (idx + 1) % nframes;
 			frames++;
 		}
