@@ -34,6 +34,14 @@ static enum pmd_verdict timed_sleep_poll(unsigned int n)
 	return pmd_wake_judge(&w, &pm, rx, now);
 }
 
+/* The port's counters and mute flag now. */
+static void expect(uint64_t empty_wakeups, uint64_t mutes, bool muted)
+{
+	cr_assert_eq(pm.empty_wakeups, empty_wakeups);
+	cr_assert_eq(pm.mutes, mutes);
+	cr_assert_eq(pm.muted, muted ? 1 : 0);
+}
+
 TestSuite(pmd_wake, .init = setup);
 
 Test(pmd_wake, wakeups_with_frames_count_once_per_sleep)
@@ -44,21 +52,18 @@ Test(pmd_wake, wakeups_with_frames_count_once_per_sleep)
 	cr_assert_eq(pmd_wake_judge(&w, &pm, rx, now), PMD_NOTHING);
 	cr_assert_eq(sleep_wake_poll(1), PMD_NOTHING);
 	cr_assert_eq(pm.wakeups, 2);
-	cr_assert_eq(pm.empty_wakeups, 0);
-	cr_assert_eq(pm.muted, 0);
+	expect(0, 0, false);
 }
 
 Test(pmd_wake, a_poll_without_a_wakeup_is_not_judged)
 {
 	cr_assert_eq(sleep_wake_poll(0), PMD_NOTHING);
-	cr_assert_eq(pm.empty_wakeups, 1);
+	expect(1, 0, false);
 	/* polls after sleeps that another fd ended (a worker's TX, a timer): nothing received,
 	 * and no driver socket woke us, so no empty wake-up, and no mute */
-	cr_assert_eq(pmd_wake_judge(&w, &pm, rx, now + 5), PMD_NOTHING);
-	cr_assert_eq(pmd_wake_judge(&w, &pm, rx, now + 10), PMD_NOTHING);
-	cr_assert_eq(pmd_wake_judge(&w, &pm, rx, now + 15), PMD_NOTHING);
-	cr_assert_eq(pm.empty_wakeups, 1);
-	cr_assert_eq(pm.muted, 0);
+	for (unsigned int k = 1; k <= 3; k++)
+		cr_assert_eq(pmd_wake_judge(&w, &pm, rx, now + 5 * k), PMD_NOTHING);
+	expect(1, 0, false);
 }
 
 Test(pmd_wake, frames_between_two_empty_wakeups_break_the_run)
@@ -66,8 +71,7 @@ Test(pmd_wake, frames_between_two_empty_wakeups_break_the_run)
 	cr_assert_eq(sleep_wake_poll(0), PMD_NOTHING);
 	rx += 40;   /* received while busy, no sleep between */
 	cr_assert_eq(sleep_wake_poll(0), PMD_NOTHING);
-	cr_assert_eq(pm.muted, 0);
-	cr_assert_eq(pm.empty_wakeups, 2);
+	expect(2, 0, false);
 	/* ... and judged after a sleep another fd ended */
 	rx += 3;
 	cr_assert_eq(pmd_wake_judge(&w, &pm, rx, now + 1), PMD_NOTHING);
@@ -80,23 +84,18 @@ Test(pmd_wake, frames_between_two_empty_wakeups_break_the_run)
 Test(pmd_wake, one_empty_wakeup_is_counted_not_muted)
 {
 	cr_assert_eq(sleep_wake_poll(0), PMD_NOTHING);
-	cr_assert_eq(pm.empty_wakeups, 1);
-	cr_assert_eq(pm.muted, 0);
+	expect(1, 0, false);
 	/* frames on the next one: the run starts over */
 	cr_assert_eq(sleep_wake_poll(2), PMD_NOTHING);
 	cr_assert_eq(sleep_wake_poll(0), PMD_NOTHING);
-	cr_assert_eq(pm.empty_wakeups, 2);
-	cr_assert_eq(pm.muted, 0);
-	cr_assert_eq(pm.mutes, 0);
+	expect(2, 0, false);
 }
 
 Test(pmd_wake, two_empty_wakeups_in_a_row_mute_with_a_short_wait)
 {
 	cr_assert_eq(sleep_wake_poll(0), PMD_NOTHING);
 	cr_assert_eq(sleep_wake_poll(0), PMD_MUTE);
-	cr_assert_eq(pm.muted, 1);
-	cr_assert_eq(pm.mutes, 1);
-	cr_assert_eq(pm.empty_wakeups, 2);
+	expect(2, 1, true);
 	cr_assert_eq(w.wait_us, PMD_MUTE_FIRST_US);
 	/* muted: an fd's report (EPOLLERR only, its events are off) is no wake-up */
 	pmd_wake_woke(&w, &pm, rx);
