@@ -71,6 +71,22 @@ static void prom_ports(struct sbuf *b, struct primary *p)
 		{ "porter_port_tx_frames_total", "Frames sent on the port.", offsetof(struct porter_port_stats, tx_frames) },
 		{ "porter_port_tx_bytes_total", "Bytes sent on the port.", offsetof(struct porter_port_stats, tx_bytes) },
 	};
+	/* the driver's own losses and the RX wake-ups from its socket (port.c, pmd_wake.h) */
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} pmd[] = {
+		{ "porter_port_ring_drops_total", "Frames the kernel could not put in the driver's RX ring "
+		  "because it was full (af_packet, af_xdp).", offsetof(struct porter_port_pmd, ring_drops) },
+		{ "porter_port_fill_ring_empty_total", "af_xdp: frames dropped for want of a fill-ring buffer.",
+		  offsetof(struct porter_port_pmd, fill_empty) },
+		{ "porter_port_wakeups_total", "Times the driver's socket woke the sleeping primary.",
+		  offsetof(struct porter_port_pmd, wakeups) },
+		{ "porter_port_empty_wakeups_total", "Times the driver's socket woke the primary with nothing "
+		  "it could receive.", offsetof(struct porter_port_pmd, empty_wakeups) },
+		{ "porter_port_mutes_total", "Times the driver's socket was muted after empty wake-ups.",
+		  offsetof(struct porter_port_pmd, mutes) },
+	};
 
 	ports_pmd_stats(p);
 	help(b, "porter_port_up", "gauge", "1 when the port's link is up.");
@@ -95,6 +111,17 @@ static void prom_ports(struct sbuf *b, struct primary *p)
 		sb_printf(b, "porter_port_nic_missed_total{port=\"%s\"} %" PRIu64 "\n", p->g->ports[i].name,
 			  es.imissed);
 	}
+	for (size_t k = 0; k < sizeof(pmd) / sizeof(pmd[0]); k++) {
+		help(b, pmd[k].name, "counter", pmd[k].help);
+		for (unsigned int i = 0; i < p->nports; i++)
+			sb_printf(b, "%s{port=\"%s\"} %" PRIu64 "\n", pmd[k].name, p->g->ports[i].name,
+				  *(const uint64_t *)((const char *)&p->g->port_pmd[i] + pmd[k].off));
+	}
+	help(b, "porter_port_muted", "gauge", "1 while the driver's socket is muted (the port polled on "
+	     "short timed sleeps until it receives again).");
+	for (unsigned int i = 0; i < p->nports; i++)
+		sb_printf(b, "porter_port_muted{port=\"%s\"} %u\n", p->g->ports[i].name,
+			  p->g->port_pmd[i].muted ? 1 : 0);
 }
 
 static void prom_shards(struct sbuf *b, const struct primary *p)

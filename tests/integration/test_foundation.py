@@ -510,9 +510,11 @@ def af_packet_port_sleeps_on_its_socket(_shared):
     after an idle spell are answered, and each woke the primary through that socket (not
     a timer, not a backoff). Then the driver's ring losses: with the primary stopped,
     300 frames into a 64-frame ring; the kernel's drops show as ring_drops, and every
-    frame the veth delivered is either received or counted there."""
+    frame the veth delivered is either received or counted there -- in the status and in
+    /metrics, which promtool accepts."""
     with AfPacketGateway(workers=1, devargs=",framecnt=64",
-                         extra='listeners = ( { port = 7; service = "echo"; } );') as gw:
+                         extra='listeners = ( { port = 7; service = "echo"; } );\n'
+                               'metrics = { listen = "127.0.0.1:9180"; };') as gw:
         port = gw.status()["ports"][0]
         assert port["driver"] == "net_af_packet", port
         assert port["rx_wait"] == "pmd_fd" and port["pmd_fds"], port
@@ -571,6 +573,22 @@ def af_packet_port_sleeps_on_its_socket(_shared):
         text = gw.ctl("status").stdout
         assert "ring drops %d" % w2["ring_drops"] in text and "imissed 0" in text, text
         FIGURES["af_packet_ring_drops_64_frame_ring_300_sent"] = w2["ring_drops"]
+        # the same counters in /metrics (read after the status: they only grow)
+        body = gw.ns(["curl", "-sf", "http://127.0.0.1:9180/metrics"]).stdout
+        c = subprocess.run(["promtool", "check", "metrics"], input=body.encode(), capture_output=True,
+                           timeout=60)
+        assert c.returncode == 0, "promtool: %s%s" % (c.stdout.decode(), c.stderr.decode())
+        name = w2["name"]
+
+        def sample(metric):
+            m = re.search(r'^%s\{port="%s"\} (\d+)$' % (metric, re.escape(name)), body, re.M)
+            assert m, "no %s for port %s in /metrics" % (metric, name)
+            return int(m.group(1))
+        assert sample("porter_port_ring_drops_total") >= w2["ring_drops"], body
+        assert sample("porter_port_wakeups_total") >= w2["pmd_wakeups"] > 0
+        assert sample("porter_port_empty_wakeups_total") >= w2["pmd_empty_wakeups"]
+        assert sample("porter_port_mutes_total") >= w2["pmd_mutes"]
+        assert sample("porter_port_muted") in (0, 1)
         # still serving once the ring has drained
         assert gw.ns(["ping", "-c", "1", "-W", "2", PORTER_IP], check=False).returncode == 0
 
