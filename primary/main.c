@@ -187,30 +187,26 @@ static void drain_eventfd(int fd)
 /* SLEEPING: the primary blocked here for want of work (idle_sleep), not a
  * look-around between bursts, where the drivers' sockets are readable
  * anyway and say nothing new. */
-static void handle_events(struct primary *p, int timeout_ms, bool sleeping)
+static void handle_events(struct primary *p, int64_t timeout_us, bool sleeping)
 {
 	static bool no_pwait2;   /* epoll_pwait2 refused (a kernel before 5.11, a seccomp filter) */
 	struct epoll_event ev[32];
 	int n = -1;
 
-	if (sleeping && p->mute_wait_us && (timeout_ms < 0 || (uint64_t)timeout_ms * 1000 > p->mute_wait_us)) {
-		/* a muted port (pmd_wake.h): its frames come by polling, soon */
-		struct timespec ts = { .tv_sec = p->mute_wait_us / 1000000,
-				       .tv_nsec = (long)(p->mute_wait_us % 1000000) * 1000 };
+	if (timeout_us != 0 && !no_pwait2) {
+		/* microseconds: a muted port's sleeps are 20 us and up (pmd_wake.h) */
+		struct timespec ts = { .tv_sec = timeout_us / 1000000, .tv_nsec = (timeout_us % 1000000) * 1000 };
 
-		if (!no_pwait2) {
-			n = epoll_pwait2(p->epfd, ev, 32, &ts, NULL);
-			if (n < 0 && errno != EINTR) {
-				no_pwait2 = true;
-				LOG(WARNING, "epoll_pwait2: %s; a muted port is polled every millisecond or less "
-				    "instead of every %u us", strerror(errno), PMD_MUTE_FIRST_US);
-			}
+		n = epoll_pwait2(p->epfd, ev, 32, timeout_us < 0 ? NULL : &ts, NULL);
+		if (n < 0 && errno != EINTR) {
+			no_pwait2 = true;
+			LOG(WARNING, "epoll_pwait2: %s; sleeps are rounded up to whole milliseconds (a muted "
+			    "port is polled every millisecond or less instead of every %u us)", strerror(errno),
+			    PMD_MUTE_FIRST_US);
 		}
-		if (no_pwait2)
-			n = epoll_wait(p->epfd, ev, 32, (int)((p->mute_wait_us + 999) / 1000));
-	} else {
-		n = epoll_wait(p->epfd, ev, 32, timeout_ms);
 	}
+	if (timeout_us == 0 || no_pwait2)
+		n = epoll_wait(p->epfd, ev, 32, timeout_us <= 0 ? (int)timeout_us : (int)((timeout_us + 999) / 1000));
 
 	for (int i = 0; i < n; i++) {
 		uint32_t kind = ev[i].data.u64 >> 32, idx = (uint32_t)ev[i].data.u64;
@@ -357,11 +353,12 @@ static void drain_tick(struct primary *p)
 	}
 }
 
-static void service(struct primary *p, int timeout_ms, bool sleeping)
+/* TIMEOUT_US: how long epoll may wait, -1 for ever. */
+static void service(struct primary *p, int64_t timeout_us, bool sleeping)
 {
 	static uint64_t next_link_ms;
 
-	handle_events(p, timeout_ms, sleeping);
+	handle_events(p, timeout_us, sleeping);
 	drain_tick(p);
 	metrics_tick(p);
 	supervisor_tick(p);
@@ -378,6 +375,7 @@ static void service(struct primary *p, int timeout_ms, bool sleeping)
 static void idle_sleep(struct primary *p, unsigned int *backoff_ms)
 {
 	int t = supervisor_timeout_ms(p), nt = neigh_timeout_ms(p);
+	int64_t t_us;
 
 	if (nt >= 0 && nt < t)
 		t = nt;
@@ -403,7 +401,10 @@ static void idle_sleep(struct primary *p, unsigned int *backoff_ms)
 	/* RX needs no such check: interrupt fds and driver sockets are
 	 * level-triggered on the ring's contents, so a frame that came after
 	 * the last empty poll makes this epoll_wait return at once */
-	service(p, t, true);
+	t_us = t < 0 ? -1 : (int64_t)t * 1000;
+	if (p->mute_wait_us && (t_us < 0 || t_us > (int64_t)p->mute_wait_us))
+		t_us = p->mute_wait_us;   /* a muted port: its frames come by polling, soon (pmd_wake.h) */
+	service(p, t_us, true);
 	ports_intr_enable(p, false);
 	__atomic_store_n(&p->g->primary_sleeping, 0, __ATOMIC_RELAXED);
 }

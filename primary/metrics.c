@@ -59,12 +59,27 @@ static void help(struct sbuf *b, const char *name, const char *type, const char 
 	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* A per-port uint64_t counter at OFF in each port's struct (porter_port_stats, porter_port_pmd). */
+struct port_counter {
+	const char *name, *help;
+	size_t off;
+};
+
+/* The N counters of T, each port's read from BASE + port * STRIDE. */
+static void prom_port_counters(struct sbuf *b, const struct primary *p, const struct port_counter *t,
+			       size_t n, const void *base, size_t stride)
+{
+	for (size_t k = 0; k < n; k++) {
+		help(b, t[k].name, "counter", t[k].help);
+		for (unsigned int i = 0; i < p->nports; i++)
+			sb_printf(b, "%s{port=\"%s\"} %" PRIu64 "\n", t[k].name, p->g->ports[i].name,
+				  *(const uint64_t *)((const char *)base + i * stride + t[k].off));
+	}
+}
+
 static void prom_ports(struct sbuf *b, struct primary *p)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} cnt[] = {
+	static const struct port_counter cnt[] = {
 		{ "porter_port_rx_frames_total", "Frames received on the port.",
 		  offsetof(struct porter_port_stats, rx_frames) },
 		{ "porter_port_rx_bytes_total", "Bytes received on the port.", offsetof(struct porter_port_stats, rx_bytes) },
@@ -72,10 +87,7 @@ static void prom_ports(struct sbuf *b, struct primary *p)
 		{ "porter_port_tx_bytes_total", "Bytes sent on the port.", offsetof(struct porter_port_stats, tx_bytes) },
 	};
 	/* the driver's own losses and the RX wake-ups from its socket (port.c, pmd_wake.h) */
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} pmd[] = {
+	static const struct port_counter pmd[] = {
 		{ "porter_port_ring_drops_total", "Frames the kernel could not put in the driver's RX ring "
 		  "because it was full (af_packet, af_xdp).", offsetof(struct porter_port_pmd, ring_drops) },
 		{ "porter_port_fill_ring_empty_total", "af_xdp: frames dropped for want of a fill-ring buffer.",
@@ -92,12 +104,7 @@ static void prom_ports(struct sbuf *b, struct primary *p)
 	help(b, "porter_port_up", "gauge", "1 when the port's link is up.");
 	for (unsigned int i = 0; i < p->nports; i++)
 		sb_printf(b, "porter_port_up{port=\"%s\"} %u\n", p->g->ports[i].name, p->g->ports[i].up ? 1 : 0);
-	for (size_t k = 0; k < sizeof(cnt) / sizeof(cnt[0]); k++) {
-		help(b, cnt[k].name, "counter", cnt[k].help);
-		for (unsigned int i = 0; i < p->nports; i++)
-			sb_printf(b, "%s{port=\"%s\"} %" PRIu64 "\n", cnt[k].name, p->g->ports[i].name,
-				  *(const uint64_t *)((const char *)&p->g->port_stats[i] + cnt[k].off));
-	}
+	prom_port_counters(b, p, cnt, sizeof(cnt) / sizeof(cnt[0]), p->g->port_stats, sizeof(p->g->port_stats[0]));
 	help(b, "porter_port_drops_total", "counter", "Frames the primary dropped, by reason.");
 	for (unsigned int i = 0; i < p->nports; i++)
 		for (unsigned int r = 1; r < PDROP__COUNT; r++)
@@ -111,12 +118,7 @@ static void prom_ports(struct sbuf *b, struct primary *p)
 		sb_printf(b, "porter_port_nic_missed_total{port=\"%s\"} %" PRIu64 "\n", p->g->ports[i].name,
 			  es.imissed);
 	}
-	for (size_t k = 0; k < sizeof(pmd) / sizeof(pmd[0]); k++) {
-		help(b, pmd[k].name, "counter", pmd[k].help);
-		for (unsigned int i = 0; i < p->nports; i++)
-			sb_printf(b, "%s{port=\"%s\"} %" PRIu64 "\n", pmd[k].name, p->g->ports[i].name,
-				  *(const uint64_t *)((const char *)&p->g->port_pmd[i] + pmd[k].off));
-	}
+	prom_port_counters(b, p, pmd, sizeof(pmd) / sizeof(pmd[0]), p->g->port_pmd, sizeof(p->g->port_pmd[0]));
 	help(b, "porter_port_muted", "gauge", "1 while the driver's socket is muted (the port polled on "
 	     "short timed sleeps until it receives again).");
 	for (unsigned int i = 0; i < p->nports; i++)

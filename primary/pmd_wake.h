@@ -65,7 +65,8 @@ enum pmd_verdict {
 void pmd_wake_woke(struct pmd_wake *w, struct porter_port_pmd *pm, uint64_t rx_frames);
 
 /* After the poll that followed a sleep, and before a sleep while the port is muted: RX_FRAMES
- * is the port's count now. Judging twice with nothing between changes nothing. */
+ * is the port's count now. Judging twice with nothing between changes nothing. NOW_US is
+ * only read while the port is muted or an fd woke us (the caller may skip the clock else). */
 enum pmd_verdict pmd_wake_judge(struct pmd_wake *w, struct porter_port_pmd *pm, uint64_t rx_frames,
 				uint64_t now_us);
 

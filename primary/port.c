@@ -486,13 +486,15 @@ void ports_pmd_woke(struct primary *p, unsigned int idx, uint32_t events)
  * drivers' sockets wake us for frames, and has a muted port received since? */
 void ports_pmd_after_poll(struct primary *p)
 {
-	uint64_t now = now_us();
+	uint64_t now = 0;   /* read only for a port that woke us or is muted */
 	uint32_t wait = 0;
 
 	for (unsigned int i = 0; i < p->nports; i++) {
 		struct port_wake *w = &p->wake[i];
 		struct porter_port_pmd *pm = &p->g->port_pmd[i];
 
+		if (now == 0 && (w->st.woke || pm->muted))
+			now = now_us();
 		switch (pmd_wake_judge(&w->st, pm, p->g->port_stats[i].rx_frames, now)) {
 		case PMD_MUTE:
 			arm_fds(p, i, false);
